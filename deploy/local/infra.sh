@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Local single-node Kafka (KRaft) and Apicurio schema registry for development and tests.
+#   infra.sh fetch   download both from Maven Central into the cache (once per machine)
+#   infra.sh start   start both in the background, do not wait
+#   infra.sh wait    wait until both answer a protocol round trip
+#   infra.sh up      fetch + start + wait (idempotent: a running, ready pair is left alone)
+#   infra.sh down    stop the processes this script started, and nothing else
+#   infra.sh status  what runs, and whether it answers
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+RUN="${LI_INFRA_RUN:-$ROOT/.run/infra}"
+CACHE="${LI_INFRA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/li-infra}"
+KAFKA_VERSION=3.9.1
+APICURIO_VERSION=3.3.3
+KAFKA_PORT="${LI_KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${LI_KAFKA_CONTROLLER_PORT:-9093}"
+REGISTRY_PORT="${LI_REGISTRY_PORT:-8081}"
+KAFKA_LIB="$CACHE/kafka-$KAFKA_VERSION/lib"
+APICURIO_DIR="$CACHE/apicurio-$APICURIO_VERSION"
+READY_TIMEOUT_S="${LI_INFRA_READY_TIMEOUT_S:-120}"
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+
+node_bin() {
+  # Prefer the pinned Node 24 from node_modules; the probe needs kafkajs from there anyway.
+  if [ -x "$ROOT/node_modules/.bin/node" ]; then echo "$ROOT/node_modules/.bin/node"; else echo node; fi
+}
+
+# Apicurio 3.3 is built for Java 21+; Debian 12's default is 17, so look for a newer JDK.
+registry_java() {
+  if [ -n "${LI_REGISTRY_JAVA:-}" ]; then echo "$LI_REGISTRY_JAVA"; return; fi
+  local j v
+  for j in "${JAVA_HOME:-/nonexistent}/bin/java" /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
+    [ -x "$j" ] || continue
+    v="$("$j" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')"
+    if [ "${v%%.*}" -ge 21 ] 2>/dev/null; then echo "$j"; return; fi
+  done
+  log "no Java 21 or newer found (Apicurio $APICURIO_VERSION needs it); set LI_REGISTRY_JAVA=/path/to/java"
+  return 1
+}
+
+fetch() {
+  command -v mvn >/dev/null || { log "Maven (mvn) is required to fetch Kafka and Apicurio"; return 1; }
+  if [ ! -f "$KAFKA_LIB/.complete" ]; then
+    log "fetching Kafka $KAFKA_VERSION from Maven Central"
+    rm -rf "$KAFKA_LIB"
+    (cd "$HERE" && mvn -B -q dependency:copy-dependencies -Dkafka.version="$KAFKA_VERSION" \
+      -DoutputDirectory="$KAFKA_LIB" -DincludeScope=runtime)
+    touch "$KAFKA_LIB/.complete"
+  fi
+  if [ ! -f "$APICURIO_DIR/.complete" ]; then
+    log "fetching Apicurio Registry $APICURIO_VERSION from Maven Central"
+    rm -rf "$APICURIO_DIR"
+    (cd "$HERE" && mvn -B -q dependency:unpack \
+      -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" -DoutputDirectory="$APICURIO_DIR" -DmarkersDirectory="$APICURIO_DIR/.markers")
+    touch "$APICURIO_DIR/.complete"
+  fi
+}
+
+alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+cluster_id() {
+  # A Kafka Uuid: 16 random bytes, base64url without padding; must not start with '-'.
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    [ "${id:0:1}" != "-" ] && { echo "$id"; return; }
+  done
+}
+
+start_kafka() {
+  if alive kafka; then log "kafka already running (pid $(cat "$RUN/kafka.pid"))"; return; fi
+  rm -rf "$RUN/kafka"; mkdir -p "$RUN/kafka/data"
+  sed -e "s#@DATA@#$RUN/kafka/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
+    "$HERE/server.properties.in" > "$RUN/kafka/server.properties"
+  cp "$HERE/log4j.properties" "$RUN/kafka/log4j.properties"
+  local cp="$KAFKA_LIB/*" logopt="-Dlog4j.configuration=file:$RUN/kafka/log4j.properties -Dkafka.logs.dir=$RUN/kafka"
+  java $logopt -cp "$cp" kafka.tools.StorageTool format -t "$(cluster_id)" \
+    -c "$RUN/kafka/server.properties" > "$RUN/kafka/format.log" 2>&1 \
+    || { cat "$RUN/kafka/format.log" >&2; return 1; }
+  nohup java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true $logopt \
+    -cp "$cp" kafka.Kafka "$RUN/kafka/server.properties" > "$RUN/kafka/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/kafka.pid"
+  log "kafka starting (pid $!) on 127.0.0.1:$KAFKA_PORT"
+}
+
+start_registry() {
+  if alive registry; then log "registry already running (pid $(cat "$RUN/registry.pid"))"; return; fi
+  local java; java="$(registry_java)"
+  mkdir -p "$RUN/registry"
+  # In-memory storage: schemas are registered again by every service at start-up.
+  nohup "$java" -Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dquarkus.management.enabled=false \
+    -Dquarkus.log.category.\"io.quarkus.http.access-log\".level=WARN \
+    -Dapicurio.rules.global.compatibility=BACKWARD \
+    -jar "$APICURIO_DIR/quarkus-run.jar" > "$RUN/registry/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/registry.pid"
+  log "registry starting (pid $!) on http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+}
+
+start() {
+  fetch
+  mkdir -p "$RUN"
+  start_kafka
+  start_registry
+}
+
+wait_ready() {
+  local started=$SECONDS
+  LI_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" LI_SCHEMA_REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7" \
+    "$(node_bin)" "$HERE/ready.ts" --timeout "$READY_TIMEOUT_S" \
+    --pid "$(cat "$RUN/kafka.pid" 2>/dev/null || echo 0)" --pid "$(cat "$RUN/registry.pid" 2>/dev/null || echo 0)" || {
+      log "not ready after $((SECONDS - started)) s; last lines of the logs:"
+      tail -n 30 "$RUN/kafka/stdout.log" "$RUN/registry/stdout.log" >&2 2>/dev/null || true
+      return 1
+    }
+}
+
+stop_one() {
+  local name=$1 pid
+  [ -f "$RUN/$name.pid" ] || return 0
+  pid="$(cat "$RUN/$name.pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && { log "$name did not stop in 30 s; killing"; kill -KILL "$pid" 2>/dev/null || true; }
+    log "$name stopped (pid $pid)"
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+down() {
+  # The registry first: it holds no data, Kafka's shutdown takes longer.
+  stop_one registry &
+  stop_one kafka &
+  wait
+}
+
+status() {
+  local n
+  for n in kafka registry; do
+    if alive $n; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; else echo "$n: stopped"; fi
+  done
+  READY_TIMEOUT_S=3 wait_ready 2>/dev/null && echo "ready: yes" || echo "ready: no"
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  start) start ;;
+  wait) wait_ready ;;
+  up)
+    t0=$(date +%s.%N)
+    start
+    wait_ready
+    log "ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+    ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 fetch|start|wait|up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+import { x } from "@li/config"; console.log("ok", x, process.version);
