@@ -1,7 +1,7 @@
 // Records how many tests passed, failed and were skipped in this package, so that
 // scripts/test-summary.ts can print one closing line for the whole monorepo.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 
 const root = join(import.meta.dirname, '..');
@@ -20,7 +20,8 @@ export default class CountReporter implements Reporter {
     }
     const dir = join(root, '.run', 'test-counts');
     mkdirSync(dir, { recursive: true });
-    const name = (process.env.npm_package_name ?? 'unknown').replace(/[^a-z0-9-]/gi, '_');
+    // The package is the folder the runner was started in (turbo runs each package's script there).
+    const name = relative(root, process.cwd()).replace(/[^a-z0-9-]/gi, '_') || 'root';
     writeFileSync(join(dir, `${name}.json`), JSON.stringify(counts));
   }
 }

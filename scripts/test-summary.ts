@@ -1,9 +1,13 @@
 // Prints the monorepo's closing test line, "N passed, N failed", from what every
 // package's count reporter recorded during this run.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = join(import.meta.dirname, '..', '.run', 'test-counts');
+if (!existsSync(dir)) {
+  console.log('tests: 0 passed, 0 failed (no test ran)');
+  process.exit(1);
+}
 let passed = 0;
 let failed = 0;
 let skipped = 0;

@@ -6,6 +6,7 @@
 #   infra.sh up      fetch + start + wait (idempotent: a running, ready pair is left alone)
 #   infra.sh down    stop the processes this script started, and nothing else
 #   infra.sh status  what runs, and whether it answers
+#   infra.sh ready   exit 0 if both answer now
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -159,5 +160,6 @@ case "${1:-}" in
     ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 fetch|start|wait|up|down|status" >&2; exit 2 ;;
+  ready) READY_TIMEOUT_S=3 wait_ready > /dev/null 2>&1 ;;
+  *) echo "usage: $0 fetch|start|wait|up|down|status|ready" >&2; exit 2 ;;
 esac

@@ -62,7 +62,9 @@ while (Date.now() < deadline) {
   kafka ||= await kafkaReady();
   registry ||= await registryReady();
   if (kafka && registry) {
-    console.error(`[infra] kafka ${brokers.join(',')} and registry ${registryUrl} answer (${Date.now() - started} ms of probing)`);
+    console.error(
+      `[infra] kafka ${brokers.join(',')} and registry ${registryUrl} answer (${Date.now() - started} ms of probing)`,
+    );
     process.exit(0);
   }
   await new Promise((r) => setTimeout(r, 250));

@@ -1,1 +1,2 @@
-export const x: number = 1;
+export type { ConfigProblem, LoadConfigOptions } from './load-config.ts';
+export { ConfigError, envNameFor, loadConfig } from './load-config.ts';

@@ -11,7 +11,13 @@ function load(file: string): unknown {
 }
 
 // Files in dependency order: a file may use the named types of those before it.
-const FILES = ['common.v1.avsc', 'normalized-event.v1.avsc', 'matched-event.v1.avsc', 'warrant.v1.avsc', 'lemf-destination.v1.avsc'];
+const FILES = [
+  'common.v1.avsc',
+  'normalized-event.v1.avsc',
+  'matched-event.v1.avsc',
+  'warrant.v1.avsc',
+  'lemf-destination.v1.avsc',
+];
 const registry: Record<string, avro.Type> = {};
 for (const file of FILES) avro.Type.forSchema(load(file) as avro.Schema, { registry });
 

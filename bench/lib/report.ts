@@ -1,0 +1,22 @@
+// How every benchmark prints: the machine, then rows of figures, each with its ratio to the
+// reference measured in the same run.
+import { cpus, totalmem } from 'node:os';
+
+export function printMachine(): void {
+  const cpu = cpus();
+  console.log(
+    `machine: ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+  );
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function printRows(rows: { name: string; value: number; unit: string; reference?: number }[]): void {
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const r of rows) {
+    const ratio = r.reference ? `  ratio ${(r.value / r.reference).toFixed(2)} x reference` : '';
+    console.log(`${r.name.padEnd(width)}  ${fmt(r.value).padStart(12)} ${r.unit}${ratio}`);
+  }
+}

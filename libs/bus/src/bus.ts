@@ -1,0 +1,124 @@
+// The bus: one Kafka client, an idempotent producer, topic administration and codecs.
+// Services depend on this small surface, not on kafkajs, so the client can be replaced.
+
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Logger } from '@li/log';
+import type { SchemaName } from '@li/schemas';
+import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Codec, createCodec, createRegistry } from './codec.ts';
+import { type Stream, topicConfig, topicName } from './topics.ts';
+
+export interface BusConfig {
+  brokers: string[];
+  registryUrl: string;
+  clientId: string;
+}
+
+export interface OutputRecord {
+  topic: string;
+  key: string | null;
+  value: Buffer | null;
+  headers?: Record<string, string>;
+}
+
+export interface Bus {
+  readonly kafka: Kafka;
+  readonly registry: SchemaRegistry;
+  readonly log: Logger;
+  /** Creates the tenant's topics for these streams if they do not exist, with their settings. */
+  ensureTopics(tenant: string, streams: readonly Stream[], partitions?: number): Promise<void>;
+  /** The codec for a topic, registering its schema on first use. */
+  codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>>;
+  /** Sends through the shared idempotent producer; resolves once all replicas acknowledged. */
+  send(records: OutputRecord[]): Promise<void>;
+  admin(): Promise<Admin>;
+  close(): Promise<void>;
+}
+
+/** Groups records per topic, the shape kafkajs sends. */
+export function byTopic(
+  records: OutputRecord[],
+): { topic: string; messages: { key: string | null; value: Buffer | null; headers?: IHeaders }[] }[] {
+  const groups = new Map<string, { key: string | null; value: Buffer | null; headers?: IHeaders }[]>();
+  for (const r of records) {
+    let list = groups.get(r.topic);
+    if (!list) {
+      list = [];
+      groups.set(r.topic, list);
+    }
+    list.push(r.headers ? { key: r.key, value: r.value, headers: r.headers } : { key: r.key, value: r.value });
+  }
+  return [...groups].map(([topic, messages]) => ({ topic, messages }));
+}
+
+// kafkajs logs through its own logger; route what matters into ours, without message payloads.
+function kafkaLogCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: { level: number; log: { message: string } }) => {
+      const fields = { component: 'kafkajs' };
+      if (level === logLevel.ERROR) log.error(fields, entry.message);
+      else if (level === logLevel.WARN) log.warn(fields, entry.message);
+    };
+}
+
+export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(log.child({ component: 'bus' })),
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+  const registry = createRegistry(config.registryUrl);
+  const codecs = new Map<string, Promise<Codec<unknown>>>();
+  let producer: Producer | undefined;
+  let admin: Admin | undefined;
+
+  async function getAdmin(): Promise<Admin> {
+    if (!admin) {
+      admin = kafka.admin();
+      await admin.connect();
+    }
+    return admin;
+  }
+
+  return {
+    kafka,
+    registry,
+    log,
+    async ensureTopics(tenant, streams, partitions = 1) {
+      const a = await getAdmin();
+      const existing = new Set(await a.listTopics());
+      const topics = streams
+        .map((stream) => ({ topic: topicName(tenant, stream), stream }))
+        .filter(({ topic }) => !existing.has(topic))
+        .map(({ topic, stream }) => ({ topic, numPartitions: partitions, configEntries: topicConfig(stream) }));
+      if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: true });
+    },
+    codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>> {
+      const key = `${topic}\0${schemaName}`;
+      let c = codecs.get(key);
+      if (!c) {
+        c = createCodec<unknown>(registry, topic, schemaName);
+        codecs.set(key, c);
+        c.catch(() => codecs.delete(key));
+      }
+      return c as Promise<Codec<T>>;
+    },
+    async send(records) {
+      if (records.length === 0) return;
+      if (!producer) {
+        // Idempotent: a retried send never writes a record twice. One request in flight keeps
+        // the order of a partition's records across retries.
+        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        await producer.connect();
+      }
+      await producer.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+    },
+    admin: getAdmin,
+    async close() {
+      await producer?.disconnect();
+      await admin?.disconnect();
+    },
+  };
+}

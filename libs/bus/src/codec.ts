@@ -1,0 +1,65 @@
+// Avro values framed for the schema registry (Confluent wire format), one codec per topic.
+// Values are checked against the schema before encoding, so a bad record fails with the
+// paths of its bad fields instead of an opaque serializer error.
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SCHEMAS, type SchemaName } from '@li/schemas';
+import { BusError } from './errors.ts';
+
+export interface Codec<T> {
+  readonly schemaName: SchemaName;
+  readonly schemaId: number;
+  encode(value: T): Promise<Buffer>;
+  decode(bytes: Buffer | null): Promise<T>;
+}
+
+export function createRegistry(url: string): SchemaRegistry {
+  return new SchemaRegistry({ host: url, retry: { retries: 3 } });
+}
+
+/** Registers the schema under the topic's value subject (TopicNameStrategy) and returns its codec. */
+export async function createCodec<T>(
+  registry: SchemaRegistry,
+  topic: string,
+  schemaName: SchemaName,
+): Promise<Codec<T>> {
+  const { type, schema } = SCHEMAS[schemaName];
+  let id: number;
+  try {
+    ({ id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject: `${topic}-value` },
+    ));
+  } catch (err) {
+    throw new BusError('BUS_ERR_REGISTRY', `could not register ${schemaName} for ${topic}: ${(err as Error).message}`, {
+      retriable: true,
+      cause: err,
+    });
+  }
+  return {
+    schemaName,
+    schemaId: id,
+    async encode(value: T): Promise<Buffer> {
+      const bad: string[] = [];
+      if (!type.isValid(value, { errorHook: (path) => bad.push(path.join('.') || '(root)') })) {
+        throw new BusError('BUS_ERR_SCHEMA', `value does not match ${schemaName} at: ${bad.join(', ')}`);
+      }
+      return registry.encode(id, value);
+    },
+    async decode(bytes: Buffer | null): Promise<T> {
+      if (bytes === null || bytes.length < 5 || bytes[0] !== 0) {
+        throw new BusError('BUS_ERR_DECODE', `not a registry-framed Avro ${schemaName} record`);
+      }
+      const writerId = bytes.readUInt32BE(1);
+      try {
+        // The writer's schema may be an older compatible version: the registry client resolves it.
+        const value = await registry.decode(bytes);
+        if (!type.isValid(value)) throw new Error(`decoded value (schema id ${writerId}) is not a ${schemaName}`);
+        return value as T;
+      } catch (err) {
+        throw new BusError('BUS_ERR_DECODE', `cannot decode ${schemaName} (writer schema id ${writerId})`, {
+          cause: err,
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,11 @@
+export type { Bus, BusConfig, OutputRecord } from './bus.ts';
+export { createBus } from './bus.ts';
+export type { Codec } from './codec.ts';
+export type { BusErrorCode } from './errors.ts';
+export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
+export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessResult, Rejection } from './processor.ts';
+export { createProcessor, dlqRecord } from './processor.ts';
+export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
+export { readTopic } from './read-topic.ts';
+export type { Stream } from './topics.ts';
+export { STREAMS, topicConfig, topicName, validateTenant } from './topics.ts';

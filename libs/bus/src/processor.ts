@@ -1,0 +1,226 @@
+// Consume-transform-produce on Kafka transactions: for each batch of one input partition,
+// the output records, the state records and the input offsets commit together or not at all.
+//
+// - One transactional producer per input partition (transactional.id = prefix + topic +
+//   partition), so a new owner of the partition fences a zombie that still holds it.
+// - The consumer reads committed records only and never commits by itself; the offset moves
+//   inside the transaction. An aborted batch is not resolved, so it is fetched again.
+// - A record that cannot be decoded, or that `process` rejects, goes to the DLQ with its
+//   reason in the same transaction; the rest of the batch goes on.
+// - `process` must not change anything outside its result: in-memory effects belong in
+//   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
+import type { Logger } from '@li/log';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { byTopic, type OutputRecord } from './bus.ts';
+
+export interface InputRecord<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+  headers: Record<string, string>;
+  timestamp: string;
+}
+
+export interface Rejection<T> {
+  record: InputRecord<T>;
+  code: string;
+  reason: string;
+}
+
+export interface ProcessResult<T> {
+  outputs: OutputRecord[];
+  rejected?: Rejection<T>[];
+}
+
+export interface BatchContext {
+  topic: string;
+  partition: number;
+  attempt: number;
+}
+
+export interface ProcessorOptions<T> {
+  kafka: Kafka;
+  log: Logger;
+  groupId: string;
+  topics: string[];
+  /** Stable across restarts of the same deployment; the partition is appended. */
+  transactionalIdPrefix: string;
+  decode: (bytes: Buffer | null) => Promise<T>;
+  /** The DLQ of the tenant an input topic belongs to. */
+  dlqTopic: (inputTopic: string) => string;
+  process: (records: InputRecord<T>[], ctx: BatchContext) => Promise<ProcessResult<T>>;
+  onCommitted?: (result: ProcessResult<T>, records: InputRecord<T>[], ctx: BatchContext) => void;
+  /** Called after the outputs were sent and before the commit; a throw aborts. For tests and tracing. */
+  onBeforeCommit?: (ctx: BatchContext) => void | Promise<void>;
+  fromBeginning?: boolean;
+  maxBackoffMs?: number;
+}
+
+export interface Processor {
+  /** Resolves once the consumer joined its group and got its partitions. */
+  start(): Promise<void>;
+  /** Finishes the batch in hand (commit or abort) and leaves the group. */
+  stop(): Promise<void>;
+  readonly committedBatches: number;
+}
+
+function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw ?? {})) {
+    if (v === undefined || v === null) continue;
+    out[k] = Array.isArray(v) ? String(v[v.length - 1]) : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  }
+  return out;
+}
+
+/** The DLQ record for input that could not be handled: the original bytes and the reason. */
+export function dlqRecord(
+  dlqTopic: string,
+  source: { topic: string; partition: number; offset: string; key: string | null; value: Buffer | null },
+  code: string,
+  reason: string,
+): OutputRecord {
+  return {
+    topic: dlqTopic,
+    key: source.key,
+    value: source.value,
+    headers: {
+      'li.dlq.code': code,
+      'li.dlq.reason': reason,
+      'li.dlq.topic': source.topic,
+      'li.dlq.partition': String(source.partition),
+      'li.dlq.offset': source.offset,
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isFenced(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type ?? '';
+  return (
+    type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH' || type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'
+  );
+}
+
+export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
+  const log = options.log.child({ component: 'processor', groupId: options.groupId });
+  const producers = new Map<string, Promise<Producer>>();
+  let consumer: Consumer | undefined;
+  let committedBatches = 0;
+  const maxBackoff = options.maxBackoffMs ?? 5000;
+
+  function producerFor(topic: string, partition: number): Promise<Producer> {
+    const id = `${options.transactionalIdPrefix}.${topic}.${partition}`;
+    let p = producers.get(id);
+    if (!p) {
+      const producer = options.kafka.producer({
+        transactionalId: id,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        transactionTimeout: 60_000,
+      });
+      p = producer.connect().then(() => producer);
+      producers.set(id, p);
+      p.catch(() => producers.delete(id));
+    }
+    return p;
+  }
+
+  async function dropProducer(topic: string, partition: number): Promise<void> {
+    const id = `${options.transactionalIdPrefix}.${topic}.${partition}`;
+    const p = producers.get(id);
+    producers.delete(id);
+    await p?.then((pr) => pr.disconnect()).catch(() => {});
+  }
+
+  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.isEmpty()) return;
+    const { topic, partition } = batch;
+    const dlq = options.dlqTopic(topic);
+    for (let attempt = 0; isRunning() && !isStale(); attempt++) {
+      const ctx: BatchContext = { topic, partition, attempt };
+      const producer = await producerFor(topic, partition);
+      const txn = await producer.transaction();
+      try {
+        const records: InputRecord<T>[] = [];
+        const dlqOutputs: OutputRecord[] = [];
+        for (const m of batch.messages) {
+          const source = { topic, partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value };
+          try {
+            const value = await options.decode(m.value);
+            records.push({ ...source, value, headers: headersOf(m.headers), timestamp: m.timestamp });
+          } catch (err) {
+            const e = err as { code?: string; message?: string };
+            dlqOutputs.push(dlqRecord(dlq, source, e.code ?? 'BUS_ERR_DECODE', e.message ?? 'undecodable record'));
+          }
+        }
+        const result = records.length > 0 ? await options.process(records, ctx) : { outputs: [] };
+        for (const r of result.rejected ?? []) {
+          const m = batch.messages.find((x) => x.offset === r.record.offset);
+          dlqOutputs.push(dlqRecord(dlq, { ...r.record, value: m?.value ?? null }, r.code, r.reason));
+        }
+        const outputs = [...result.outputs, ...dlqOutputs];
+        if (outputs.length > 0) await txn.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
+        await txn.sendOffsets({
+          consumerGroupId: options.groupId,
+          topics: [{ topic, partitions: [{ partition, offset: next }] }],
+        });
+        await options.onBeforeCommit?.(ctx);
+        await txn.commit();
+        resolveOffset(batch.lastOffset());
+        committedBatches++;
+        if (dlqOutputs.length > 0) log.warn({ topic, partition, count: dlqOutputs.length }, 'records sent to the DLQ');
+        options.onCommitted?.(result, records, ctx);
+        await heartbeat();
+        return;
+      } catch (err) {
+        await txn.abort().catch(() => {});
+        if (isFenced(err)) {
+          // Another instance owns this partition now: stop using this producer.
+          log.warn({ topic, partition, err }, 'producer fenced; leaving the batch to the new owner');
+          await dropProducer(topic, partition);
+          return;
+        }
+        const delayMs = Math.min(maxBackoff, 100 * 2 ** Math.min(attempt, 10));
+        log.warn({ topic, partition, attempt, delayMs, err }, 'batch aborted; retrying from the last committed offset');
+        await sleep(delayMs);
+        await heartbeat().catch(() => {});
+      }
+    }
+  }
+
+  return {
+    get committedBatches() {
+      return committedBatches;
+    },
+    async start() {
+      consumer = options.kafka.consumer({
+        groupId: options.groupId,
+        readUncommitted: false,
+        allowAutoTopicCreation: false,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+      const joined = new Promise<void>((resolve) => {
+        const remove = consumer!.on(consumer!.events.GROUP_JOIN, () => {
+          remove();
+          resolve();
+        });
+      });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
+      await joined;
+    },
+    async stop() {
+      await consumer?.disconnect();
+      await Promise.all([...producers.values()].map((p) => p.then((pr) => pr.disconnect()).catch(() => {})));
+      producers.clear();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// Every tenant has its own topics, li.<tenant>.<stream>, so that Kafka ACLs on the prefix
+// li.<tenant>. isolate tenants. Topic names are only ever built here.
+import { BusError } from './errors.ts';
+
+export const STREAMS = [
+  'warrants',
+  'lemfs',
+  'events',
+  'matched',
+  'hi2',
+  'hi3',
+  'reports',
+  'encoder-state',
+  'mcid',
+  'audit',
+  'dlq',
+] as const;
+export type Stream = (typeof STREAMS)[number];
+
+// Lower-case letters, digits and inner hyphens; no dots or underscores, so that one tenant's
+// prefix can never be a prefix of another's topics (li.a. vs li.a.b.).
+const TENANT = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+export function validateTenant(tenant: string): string {
+  if (typeof tenant !== 'string' || !TENANT.test(tenant)) {
+    throw new BusError(
+      'BUS_ERR_TENANT',
+      'invalid tenant id: expected 1-32 lower-case letters, digits or inner hyphens (no dots, underscores or spaces)',
+    );
+  }
+  return tenant;
+}
+
+export function topicName(tenant: string, stream: Stream): string {
+  validateTenant(tenant);
+  if (!(STREAMS as readonly string[]).includes(stream)) {
+    throw new BusError('BUS_ERR_STREAM', `unknown stream: expected one of ${STREAMS.join(', ')}`);
+  }
+  return `li.${tenant}.${stream}`;
+}
+
+/** Kafka settings per stream: state is compacted; the audit trail is never deleted by retention. */
+export function topicConfig(stream: Stream): { name: string; value: string }[] {
+  switch (stream) {
+    case 'warrants':
+    case 'lemfs':
+    case 'encoder-state':
+    case 'mcid':
+      return [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'min.compaction.lag.ms', value: '60000' },
+      ];
+    case 'audit':
+      return [
+        { name: 'cleanup.policy', value: 'delete' },
+        { name: 'retention.ms', value: '-1' },
+        { name: 'retention.bytes', value: '-1' },
+      ];
+    default:
+      return [{ name: 'cleanup.policy', value: 'delete' }];
+  }
+}

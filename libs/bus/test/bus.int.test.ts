@@ -1,0 +1,174 @@
+// The bus against the real local broker and schema registry (npm run infra:up).
+
+import type { NormalizedEvent } from '@li/schemas';
+import { sampleEvent } from '@li/schemas/testing';
+import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Bus, createBus, createProcessor, isBusError, readTopic, topicName } from '../src/index.ts';
+
+const { log } = memoryLogger();
+let bus: Bus;
+
+beforeAll(async () => {
+  const infra = testInfra();
+  bus = await createBus({ brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'bus-test' }, log);
+});
+afterAll(async () => {
+  await bus?.close();
+});
+
+async function committedOffset(groupId: string, topic: string): Promise<string | undefined> {
+  const admin = await bus.admin();
+  const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return t?.partitions[0]?.offset;
+}
+
+describe('bus on the real broker and registry', () => {
+  it('produces and consumes Avro records registered in the schema registry', async () => {
+    const tenant = uniqueTenant();
+    await bus.ensureTopics(tenant, ['events']);
+    const topic = topicName(tenant, 'events');
+    const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
+    expect(codec.schemaId).toBeGreaterThan(0);
+    const events = [sampleEvent({ tenant }), sampleEvent({ tenant, eventId: 'e2', action: 'sip.bye', content: null })];
+    await bus.send(
+      await Promise.all(events.map(async (e) => ({ topic, key: e.communicationId, value: await codec.encode(e) }))),
+    );
+
+    const records = await readTopic(bus.kafka, topic);
+    expect(records).toHaveLength(2);
+    expect(records[0]!.value!.readUInt8(0)).toBe(0); // registry framing: magic byte, then the schema id
+    expect(records[0]!.value!.readUInt32BE(1)).toBe(codec.schemaId);
+    const decoded = await Promise.all(records.map((r) => codec.decode(r.value)));
+    expect(decoded).toEqual(events);
+
+    // The schema is in the registry under the topic's value subject.
+    const res = await fetch(`${testInfra().registryUrl}/subjects/${topic}-value/versions/latest`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { id: number }).id).toBe(codec.schemaId);
+  });
+
+  it('refuses a record that fails its schema, naming the bad fields, and writes nothing', async () => {
+    const tenant = uniqueTenant();
+    await bus.ensureTopics(tenant, ['events']);
+    const topic = topicName(tenant, 'events');
+    const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
+    const bad = { ...sampleEvent(), category: 'GOSSIP', occurredAtMicros: 'now' } as unknown as NormalizedEvent;
+    let caught: unknown;
+    try {
+      await codec.encode(bad);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isBusError(caught, 'BUS_ERR_SCHEMA')).toBe(true);
+    expect((caught as Error).message).toBe('value does not match NormalizedEvent at: category, occurredAtMicros');
+    expect(await readTopic(bus.kafka, topic)).toHaveLength(0);
+  });
+
+  it('refuses an invalid tenant id before touching Kafka', async () => {
+    await expect(bus.ensureTopics('Evil.Tenant', ['events'])).rejects.toMatchObject({ code: 'BUS_ERR_TENANT' });
+    await expect(bus.ensureTopics('a_b', ['events'])).rejects.toThrow(/invalid tenant id/);
+  });
+
+  it('an aborted consume-transform-produce leaves neither output nor a committed offset; the retry commits once', async () => {
+    const tenant = uniqueTenant();
+    await bus.ensureTopics(tenant, ['events', 'matched', 'dlq']);
+    const input = topicName(tenant, 'events');
+    const output = topicName(tenant, 'matched');
+    const codec = await bus.codec<NormalizedEvent>(input, 'NormalizedEvent');
+    const events = Array.from({ length: 5 }, (_, i) => sampleEvent({ tenant, eventId: `e${i}` }));
+    await bus.send(
+      await Promise.all(
+        events.map(async (e) => ({ topic: input, key: e.communicationId, value: await codec.encode(e) })),
+      ),
+    );
+
+    const groupId = `${tenant}.test-processor`;
+    let failFirst = true;
+    let abortedOutputsSent = false;
+    const processor = createProcessor<NormalizedEvent>({
+      kafka: bus.kafka,
+      log,
+      groupId,
+      topics: [input],
+      transactionalIdPrefix: groupId,
+      decode: (b) => codec.decode(b),
+      dlqTopic: () => topicName(tenant, 'dlq'),
+      maxBackoffMs: 200,
+      process: async (records) => ({
+        outputs: records.map((r) => ({ topic: output, key: r.value.eventId, value: Buffer.from(r.value.eventId) })),
+      }),
+      onBeforeCommit: async () => {
+        if (failFirst) {
+          failFirst = false;
+          // The outputs are in the log now, inside the open transaction.
+          abortedOutputsSent = (await readTopic(bus.kafka, output, { readUncommitted: true })).length === 5;
+          // Nothing was committed yet.
+          expect(await committedOffset(groupId, input)).toBe('-1');
+          throw new Error('simulated failure before commit');
+        }
+      },
+    });
+    await processor.start();
+    try {
+      await waitFor(() => processor.committedBatches >= 1, { what: 'the retried batch to commit' });
+    } finally {
+      await processor.stop();
+    }
+    expect(abortedOutputsSent).toBe(true);
+    // read_committed: the aborted attempt's outputs are invisible, the retry's appear once.
+    const committed = await readTopic(bus.kafka, output);
+    expect(committed.map((r) => r.key)).toEqual(events.map((e) => e.eventId));
+    // read_uncommitted still shows both attempts: the first really was written, then aborted.
+    expect(await readTopic(bus.kafka, output, { readUncommitted: true })).toHaveLength(10);
+    expect(await committedOffset(groupId, input)).toBe('5');
+  });
+
+  it('sends an undecodable record to the DLQ with its reason and processes the rest of the batch', async () => {
+    const tenant = uniqueTenant();
+    await bus.ensureTopics(tenant, ['events', 'matched', 'dlq']);
+    const input = topicName(tenant, 'events');
+    const codec = await bus.codec<NormalizedEvent>(input, 'NormalizedEvent');
+    const good = sampleEvent({ tenant });
+    await bus.send([
+      { topic: input, key: 'k1', value: await codec.encode(good) },
+      { topic: input, key: 'k2', value: Buffer.from('not avro at all') },
+      { topic: input, key: 'k3', value: await codec.encode({ ...good, eventId: 'e3' }) },
+    ]);
+    const groupId = `${tenant}.test-processor`;
+    const processor = createProcessor<NormalizedEvent>({
+      kafka: bus.kafka,
+      log,
+      groupId,
+      topics: [input],
+      transactionalIdPrefix: groupId,
+      decode: (b) => codec.decode(b),
+      dlqTopic: () => topicName(tenant, 'dlq'),
+      process: async (records) => ({
+        outputs: records.map((r) => ({
+          topic: topicName(tenant, 'matched'),
+          key: r.key,
+          value: Buffer.from(r.value.eventId),
+        })),
+      }),
+    });
+    await processor.start();
+    try {
+      await waitFor(() => processor.committedBatches >= 1, { what: 'the batch to commit' });
+    } finally {
+      await processor.stop();
+    }
+    const out = await readTopic(bus.kafka, topicName(tenant, 'matched'));
+    expect(out.map((r) => r.key)).toEqual(['k1', 'k3']);
+    const dlq = await readTopic(bus.kafka, topicName(tenant, 'dlq'));
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]!.value!.toString()).toBe('not avro at all');
+    expect(dlq[0]!.headers).toMatchObject({
+      'li.dlq.code': 'BUS_ERR_DECODE',
+      'li.dlq.reason': 'not a registry-framed Avro NormalizedEvent record',
+      'li.dlq.topic': input,
+      'li.dlq.offset': '1',
+    });
+    expect(await committedOffset(groupId, input)).toBe('3');
+  });
+});

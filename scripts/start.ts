@@ -1,0 +1,85 @@
+// `npm start`: the local Kafka and schema registry, every service that can run, and the demo
+// when there is one. Ctrl-C stops the services, then the infra this script started.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const infra = join(root, 'deploy/local/infra.sh');
+const children: { name: string; proc: ChildProcess }[] = [];
+let stopping = false;
+
+function infraCmd(cmd: string): number {
+  return spawnSync('bash', [infra, cmd], { cwd: root, stdio: cmd === 'ready' ? 'ignore' : 'inherit' }).status ?? 1;
+}
+
+const startedInfra = infraCmd('ready') !== 0;
+if (startedInfra && infraCmd('up') !== 0) {
+  console.error('the local infra did not start; see .run/infra/*/stdout.log');
+  process.exit(1);
+}
+console.log('local infra ready: Kafka 127.0.0.1:9092, schema registry http://127.0.0.1:8081/apis/ccompat/v7');
+
+const services = readdirSync(join(root, 'services')).filter((s) =>
+  existsSync(join(root, 'services', s, 'src/main.ts')),
+);
+const notYet = readdirSync(join(root, 'services')).filter((s) => !services.includes(s));
+if (notYet.length > 0) console.log(`not runnable yet (no src/main.ts): ${notYet.join(', ')}`);
+
+const colours = [36, 33, 35, 32, 34, 31];
+function prefixLines(name: string, colour: number, stream: NodeJS.ReadableStream, out: NodeJS.WritableStream): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) out.write(`\x1b[${colour}m${name.padEnd(13)}\x1b[0m ${line}\n`);
+  });
+}
+
+services.forEach((name, i) => {
+  const proc = spawn(process.execPath, [join(root, 'services', name, 'src/main.ts')], {
+    cwd: join(root, 'services', name),
+    env: { ...process.env, LI_SERVICE_INSTANCE: `${name}-local` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const colour = colours[i % colours.length] ?? 36;
+  prefixLines(name, colour, proc.stdout!, process.stdout);
+  prefixLines(name, colour, proc.stderr!, process.stderr);
+  proc.on('exit', (code, signal) => {
+    if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping everything`);
+    void stop(stopping ? 0 : 1);
+  });
+  children.push({ name, proc });
+});
+
+const demo = join(root, 'test/demo/run.ts');
+if (existsSync(demo)) {
+  const proc = spawn(process.execPath, [demo], { cwd: root, stdio: 'inherit' });
+  proc.on('exit', () => void stop(0));
+  children.push({ name: 'demo', proc });
+} else {
+  console.log(services.length > 0 ? `running: ${services.join(', ')} — Ctrl-C stops them` : 'no service to run yet');
+  if (services.length === 0) void stop(0);
+}
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const exits = children.map(
+    ({ proc }) =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+        setTimeout(() => proc.kill('SIGKILL'), 15_000).unref();
+      }),
+  );
+  await Promise.all(exits);
+  if (startedInfra) infraCmd('down');
+  else console.log('leaving the local infra running (it was running before npm start); npm run infra:down stops it');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
