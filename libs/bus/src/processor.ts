@@ -56,6 +56,8 @@ export interface ProcessorOptions<T> {
   onBeforeCommit?: (ctx: BatchContext) => void | Promise<void>;
   fromBeginning?: boolean;
   maxBackoffMs?: number;
+  /** How long the group waits for a silent member before giving its partitions to others. */
+  sessionTimeoutMs?: number;
 }
 
 export interface Processor {
@@ -203,8 +205,8 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         groupId: options.groupId,
         readUncommitted: false,
         allowAutoTopicCreation: false,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
+        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+        heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10)),
       });
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });

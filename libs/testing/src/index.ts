@@ -1,5 +1,7 @@
 // Helpers for tests that talk to the local broker and registry (deploy/local/infra.sh).
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '@li/log';
 
@@ -52,4 +54,10 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The pinned Node 24 (the `node` devDependency), for tests that start TypeScript child processes. */
+export function pinnedNode(): string {
+  const candidate = join(import.meta.dirname, '../../../node_modules/node/bin/node');
+  return existsSync(candidate) ? candidate : process.execPath;
 }

@@ -1,0 +1,124 @@
+// What every service's main.ts shares: load and validate configuration, make the logger,
+// the bus and the probe server, start the service, and stop it cleanly on SIGTERM/SIGINT
+// (finish the work in hand, leave consumer groups, close connections).
+import { type Bus, createBus } from '@li/bus';
+import { ConfigError, loadConfig } from '@li/config';
+import { createLogger, type Logger } from '@li/log';
+import { type Check, createRegistry, startProbeServer } from '@li/metrics';
+import type { Registry } from 'prom-client';
+import Type from 'typebox';
+
+/** Keys every service has; a service's schema extends this. */
+export const CommonConfig = Type.Object({
+  kafkaBrokers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['127.0.0.1:9092'] }),
+  schemaRegistryUrl: Type.String({ minLength: 1, default: 'http://127.0.0.1:8081/apis/ccompat/v7' }),
+  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
+  metricsHost: Type.String({ default: '0.0.0.0' }),
+  logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
+    default: 'info',
+  }),
+  /** Stable per instance (the pod name in Kubernetes): part of transactional ids. */
+  instanceId: Type.String({ minLength: 1, default: 'local' }),
+});
+
+export interface ServiceContext<C> {
+  config: Readonly<C>;
+  log: Logger;
+  bus: Bus;
+  metrics: Registry;
+  /** Adds a readiness check: the service is ready only when all pass. */
+  readiness(name: string, check: Check): void;
+  liveness(name: string, check: Check): void;
+}
+
+export interface RunningService {
+  stop(): Promise<void>;
+}
+
+export interface ServiceDefinition<S extends Type.TObject> {
+  name: string;
+  config: S;
+  start(ctx: ServiceContext<Type.Static<S>>): Promise<RunningService>;
+}
+
+/** Starts a service with the given environment; returns a handle that stops it. */
+export async function startService<S extends Type.TObject>(
+  def: ServiceDefinition<S>,
+  env: Record<string, string | undefined>,
+): Promise<RunningService & { metricsPort: number; log: Logger }> {
+  const config = loadConfig(def.config, { env });
+  const c = config as unknown as Type.Static<typeof CommonConfig>;
+  const log = createLogger({ service: def.name, level: c.logLevel });
+  const bus = await createBus(
+    { brokers: [...c.kafkaBrokers], registryUrl: c.schemaRegistryUrl, clientId: `${def.name}-${c.instanceId}` },
+    log,
+  );
+  const metrics = createRegistry(def.name);
+  const readiness: Record<string, Check> = {};
+  const liveness: Record<string, Check> = {};
+  const service = await def.start({
+    config,
+    log,
+    bus,
+    metrics,
+    readiness: (name, check) => {
+      readiness[name] = check;
+    },
+    liveness: (name, check) => {
+      liveness[name] = check;
+    },
+  });
+  const probes = await startProbeServer({
+    registry: metrics,
+    port: c.metricsPort,
+    host: c.metricsHost,
+    readiness,
+    liveness,
+  });
+  log.info({ port: probes.port }, 'started');
+  return {
+    metricsPort: probes.port,
+    log,
+    async stop() {
+      await service.stop();
+      await bus.close();
+      await probes.close();
+      log.info({}, 'stopped');
+    },
+  };
+}
+
+/** For main.ts: start, stop on SIGTERM/SIGINT, and exit non-zero with a clear message on bad config. */
+export async function runService<S extends Type.TObject>(def: ServiceDefinition<S>): Promise<void> {
+  let running: Awaited<ReturnType<typeof startService>>;
+  try {
+    running = await startService(def, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`${def.name}: ${err.message}`);
+      process.exit(2);
+    }
+    console.error(`${def.name}: could not start: ${(err as Error).name}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    running.log.info({ reason: signal }, 'stopping');
+    const timer = setTimeout(() => {
+      running.log.error({ reason: signal }, 'did not stop within 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    timer.unref();
+    await running.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // Crash-only on a bug: state is in Kafka, so a restart resumes from committed offsets.
+  process.on('unhandledRejection', (err) => {
+    running.log.fatal({ err }, 'unhandled rejection; exiting so the orchestrator restarts a clean process');
+    process.exit(1);
+  });
+}
