@@ -10,7 +10,10 @@ import { type Bus, createBus, readTopic, topicName } from '../src/index.ts';
 let bus: Bus;
 beforeAll(async () => {
   const infra = testInfra();
-  bus = await createBus({ brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'crash-test' }, memoryLogger().log);
+  bus = await createBus(
+    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'crash-test' },
+    memoryLogger().log,
+  );
 });
 afterAll(async () => {
   await bus?.close();
