@@ -7,5 +7,7 @@ export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessRes
 export { createProcessor, dlqRecord } from './processor.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
 export { readTopic } from './read-topic.ts';
+export type { Tail, TailOptions, TailRecord } from './tail-topic.ts';
+export { tailTopics } from './tail-topic.ts';
 export type { Stream } from './topics.ts';
 export { STREAMS, topicConfig, topicName, validateTenant } from './topics.ts';

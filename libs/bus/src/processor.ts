@@ -47,7 +47,8 @@ export interface ProcessorOptions<T> {
   topics: string[];
   /** Stable across restarts of the same deployment; the partition is appended. */
   transactionalIdPrefix: string;
-  decode: (bytes: Buffer | null) => Promise<T>;
+  /** Decodes a record of the given input topic; a throw sends the record to the DLQ. */
+  decode: (bytes: Buffer | null, topic: string) => Promise<T>;
   /** The DLQ of the tenant an input topic belongs to. */
   dlqTopic: (inputTopic: string) => string;
   process: (records: InputRecord<T>[], ctx: BatchContext) => Promise<ProcessResult<T>>;
@@ -153,7 +154,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         for (const m of batch.messages) {
           const source = { topic, partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value };
           try {
-            const value = await options.decode(m.value);
+            const value = await options.decode(m.value, topic);
             records.push({ ...source, value, headers: headersOf(m.headers), timestamp: m.timestamp });
           } catch (err) {
             const e = err as { code?: string; message?: string };

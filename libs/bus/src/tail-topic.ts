@@ -1,0 +1,80 @@
+// Follows topics from the beginning, for state every instance needs whole (the warrant index,
+// LEMF destinations): each instance reads every partition, in a group of its own that commits
+// nothing. `caughtUp` resolves once the records present at start have all been handled, so a
+// service can report ready only with complete state; records keep flowing afterwards.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@li/log';
+import type { Kafka } from 'kafkajs';
+
+export interface TailRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+}
+
+export interface TailOptions {
+  kafka: Kafka;
+  log: Logger;
+  topics: string[];
+  /** Handles one record; a throw is logged and the record skipped (state topics are trusted input). */
+  onRecord: (record: TailRecord) => void | Promise<void>;
+}
+
+export interface Tail {
+  caughtUp: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function tailTopics(options: TailOptions): Promise<Tail> {
+  const log = options.log.child({ component: 'tail' });
+  const admin = options.kafka.admin();
+  await admin.connect();
+  const pending = new Map<string, bigint>();
+  for (const topic of options.topics) {
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      if (BigInt(p.offset) > BigInt(p.low)) pending.set(`${topic}/${p.partition}`, BigInt(p.offset));
+    }
+  }
+  await admin.disconnect();
+
+  let markCaughtUp!: () => void;
+  const caughtUp = new Promise<void>((r) => {
+    markCaughtUp = r;
+  });
+  if (pending.size === 0) markCaughtUp();
+
+  const consumer = options.kafka.consumer({ groupId: `li-tail-${randomUUID()}`, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        try {
+          await options.onRecord({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key?.toString('utf8') ?? null,
+            value: m.value,
+          });
+        } catch (err) {
+          log.error({ topic: batch.topic, partition: batch.partition, offset: m.offset, err }, 'state record skipped');
+        }
+      }
+      const id = `${batch.topic}/${batch.partition}`;
+      const end = pending.get(id);
+      // Transaction markers take offsets too: compare the next position with the start end.
+      if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
+        pending.delete(id);
+        if (pending.size === 0) markCaughtUp();
+      }
+    },
+  });
+  return {
+    caughtUp,
+    stop: () => consumer.disconnect(),
+  };
+}
