@@ -39,6 +39,14 @@ export function topicName(tenant: string, stream: Stream): string {
   return `li.${tenant}.${stream}`;
 }
 
+/**
+ * Topics that belong to no tenant. Their names contain an underscore, which no tenant id can,
+ * so they can never collide with a tenant's li.<tenant>. prefix.
+ */
+export const SYSTEM_TOPICS = {
+  tenants: 'li._system.tenants',
+} as const;
+
 /** Kafka settings per stream: state is compacted; the audit trail is never deleted by retention. */
 export function topicConfig(stream: Stream): { name: string; value: string }[] {
   switch (stream) {

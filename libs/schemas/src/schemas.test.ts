@@ -10,6 +10,22 @@ describe('schemas', () => {
       MatchedEvent: sampleMatched(),
       Warrant: sampleWarrant(),
       LemfDestination: sampleLemf(),
+      Tenant: { id: 'acme', name: 'Acme', defaultCountryCode: '39', nationalTrunkPrefix: null, version: 1, createdAtMicros: 1 },
+      AuditRecord: {
+        tenant: 'acme',
+        seq: 0,
+        atMicros: 1,
+        actor: 'alice',
+        role: 'provisioner',
+        action: 'warrant.activate',
+        objectType: 'WARRANT',
+        objectId: 'IT:LIID0001',
+        before: null,
+        after: '{}',
+        reason: null,
+        prevHash: '0'.repeat(64),
+        hash: 'a'.repeat(64),
+      },
     };
     for (const [name, sample] of Object.entries(samples)) {
       const { type } = SCHEMAS[name as keyof typeof SCHEMAS];

@@ -17,6 +17,8 @@ const FILES = [
   'matched-event.v1.avsc',
   'warrant.v1.avsc',
   'lemf-destination.v1.avsc',
+  'tenant.v1.avsc',
+  'audit-record.v1.avsc',
 ];
 const registry: Record<string, avro.Type> = {};
 for (const file of FILES) avro.Type.forSchema(load(file) as avro.Schema, { registry });
@@ -33,6 +35,8 @@ export const SCHEMAS = {
   MatchedEvent: build('MatchedEvent'),
   Warrant: build('Warrant'),
   LemfDestination: build('LemfDestination'),
+  Tenant: build('Tenant'),
+  AuditRecord: build('AuditRecord'),
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;

@@ -1,0 +1,218 @@
+// Local storage of ACRs in files (seed 003 §2.3.4, §3.4, §3.5): one open file at a time,
+// appended with whole Diameter ACR messages (self-delimiting by their length field), fsync'd
+// per record, closed by max time, max record count or max size, written as *.tmp and renamed
+// on closure. Storing stops at the disk-full percentage and resumes at the not-full one.
+import { type FileHandle, mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** How full a file system is, in percent of the space usable by us (as `df` shows it). */
+export interface DiskUsagePort {
+  usedPercent(directory: string): Promise<number>;
+}
+
+export const statfsDiskUsage: DiskUsagePort = {
+  async usedPercent(directory: string): Promise<number> {
+    const s = await statfs(directory);
+    const used = s.blocks - s.bfree;
+    const usable = used + s.bavail;
+    return usable === 0 ? 100 : (100 * used) / usable;
+  },
+};
+
+export interface AcrFileConfig {
+  directory: string;
+  /** Label for the metrics (e.g. `PL-1`): one store per file system. */
+  fileSystem: string;
+  /** Node name in the file names. */
+  nodeId: string;
+  maxTimeMs: number;
+  maxRecords: number;
+  maxBytes: number;
+  /** Seed 003 §3.5 mtasFunctionFullDiskPercentage. */
+  fullDiskPercent: number;
+  /** Seed 003 §3.5 mtasFunctionNotFullDiskPercentage (below the full level). */
+  notFullDiskPercent: number;
+}
+
+export type CloseReason = 'time' | 'records' | 'size' | 'shutdown';
+
+export type StoreResult =
+  | { ok: true; file: string }
+  | { ok: false; code: 'MCD_ERR_DISK_FULL' | 'MCD_ERR_STORAGE_IO' | 'MCD_ERR_CONFIG'; reason: string };
+
+export interface AcrFileMetrics {
+  requests: Counter<'filesystem' | 'result'>;
+  diskFull: Gauge<'filesystem'>;
+  closed: Counter<'filesystem' | 'reason'>;
+}
+
+/** The counters of seed 003 §2.3.4, registered once per registry. */
+export function acrFileMetrics(registry: Registry): AcrFileMetrics {
+  const existing = registry.getSingleMetric('mcid_acr_storage_requests_total');
+  if (existing) {
+    return {
+      requests: existing as Counter<'filesystem' | 'result'>,
+      diskFull: registry.getSingleMetric('mcid_acr_disk_full') as Gauge<'filesystem'>,
+      closed: registry.getSingleMetric('mcid_acr_files_closed_total') as Counter<'filesystem' | 'reason'>,
+    };
+  }
+  return {
+    requests: new Counter({
+      name: 'mcid_acr_storage_requests_total',
+      help: 'ACR storage requests per file system, by result (success/failure)',
+      labelNames: ['filesystem', 'result'],
+      registers: [registry],
+    }),
+    diskFull: new Gauge({
+      name: 'mcid_acr_disk_full',
+      help: '1 while the file system is at or above the disk-full level and storing is stopped',
+      labelNames: ['filesystem'],
+      registers: [registry],
+    }),
+    closed: new Counter({
+      name: 'mcid_acr_files_closed_total',
+      help: 'ACR files closed, by closure trigger',
+      labelNames: ['filesystem', 'reason'],
+      registers: [registry],
+    }),
+  };
+}
+
+interface OpenFile {
+  handle: FileHandle;
+  tmpPath: string;
+  finalPath: string;
+  records: number;
+  bytes: number;
+  timer: NodeJS.Timeout;
+}
+
+export class AcrFileStore {
+  readonly config: AcrFileConfig;
+  private readonly disk: DiskUsagePort;
+  private readonly metrics: AcrFileMetrics;
+  private readonly now: () => number;
+  private current: OpenFile | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private runningCount = 0;
+  /** Hysteresis state: true from the full level until usage falls to the not-full level. */
+  diskFull = false;
+  readonly closedFiles: { path: string; reason: CloseReason; records: number; bytes: number }[] = [];
+
+  constructor(config: AcrFileConfig, deps: { disk?: DiskUsagePort; registry: Registry; now?: () => number }) {
+    this.config = config;
+    this.disk = deps.disk ?? statfsDiskUsage;
+    this.metrics = acrFileMetrics(deps.registry);
+    this.now = deps.now ?? Date.now;
+    this.metrics.diskFull.set({ filesystem: config.fileSystem }, 0);
+  }
+
+  static validate(c: AcrFileConfig): string | null {
+    if (!(c.maxRecords >= 1)) return 'maxRecords';
+    if (!(c.maxBytes >= 1)) return 'maxBytes';
+    if (!(c.maxTimeMs >= 1)) return 'maxTimeMs';
+    if (!(c.fullDiskPercent > 0 && c.fullDiskPercent <= 100)) return 'fullDiskPercent';
+    if (!(c.notFullDiskPercent >= 0 && c.notFullDiskPercent < c.fullDiskPercent)) return 'notFullDiskPercent';
+    return null;
+  }
+
+  /** Stores one encoded ACR; requests are serialised so records never interleave. */
+  store(acr: Buffer): Promise<StoreResult> {
+    const run = this.chain.then(() => this.storeNow(acr));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes the open file (management action / shutdown). */
+  flush(reason: CloseReason = 'shutdown'): Promise<void> {
+    const run = this.chain.then(() => this.closeCurrent(reason));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private count(ok: boolean): void {
+    this.metrics.requests.inc({ filesystem: this.config.fileSystem, result: ok ? 'success' : 'failure' });
+  }
+
+  private async storeNow(acr: Buffer): Promise<StoreResult> {
+    const bad = AcrFileStore.validate(this.config);
+    if (bad) {
+      this.count(false);
+      return { ok: false, code: 'MCD_ERR_CONFIG', reason: `invalid ${bad}` };
+    }
+    try {
+      await mkdir(this.config.directory, { recursive: true });
+      const used = await this.disk.usedPercent(this.config.directory);
+      if (!this.diskFull && used >= this.config.fullDiskPercent) this.diskFull = true;
+      else if (this.diskFull && used <= this.config.notFullDiskPercent) this.diskFull = false;
+      this.metrics.diskFull.set({ filesystem: this.config.fileSystem }, this.diskFull ? 1 : 0);
+      if (this.diskFull) {
+        this.count(false);
+        return { ok: false, code: 'MCD_ERR_DISK_FULL', reason: `file system ${used.toFixed(1)}% used` };
+      }
+      // A record that would overflow a non-empty file goes to the next one.
+      if (this.current && this.current.records > 0 && this.current.bytes + acr.length > this.config.maxBytes) {
+        await this.closeCurrent('size');
+      }
+      const f = this.current ?? (await this.openNext());
+      await f.handle.appendFile(acr);
+      await f.handle.datasync();
+      f.records += 1;
+      f.bytes += acr.length;
+      const path = f.finalPath;
+      if (f.records >= this.config.maxRecords) await this.closeCurrent('records');
+      else if (f.bytes >= this.config.maxBytes) await this.closeCurrent('size');
+      this.count(true);
+      return { ok: true, file: path };
+    } catch (e) {
+      this.count(false);
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOSPC') {
+        // The disk filled between the check and the write: stop until it falls below not-full.
+        this.diskFull = true;
+        this.metrics.diskFull.set({ filesystem: this.config.fileSystem }, 1);
+        await this.closeCurrent('size').catch(() => undefined);
+        return { ok: false, code: 'MCD_ERR_DISK_FULL', reason: 'no space left on device' };
+      }
+      return { ok: false, code: 'MCD_ERR_STORAGE_IO', reason: err.code ?? 'write failed' };
+    }
+  }
+
+  private async openNext(): Promise<OpenFile> {
+    this.runningCount = (this.runningCount % 99_999_999) + 1;
+    const name = fileName(this.config.nodeId, this.runningCount, new Date(this.now()));
+    const finalPath = join(this.config.directory, name);
+    const tmpPath = `${finalPath}.tmp`;
+    const handle = await open(tmpPath, 'wx');
+    const timer = setTimeout(() => {
+      this.flush('time').catch(() => undefined);
+    }, this.config.maxTimeMs);
+    timer.unref();
+    this.current = { handle, tmpPath, finalPath, records: 0, bytes: 0, timer };
+    return this.current;
+  }
+
+  private async closeCurrent(reason: CloseReason): Promise<void> {
+    const f = this.current;
+    if (!f) return;
+    this.current = null;
+    clearTimeout(f.timer);
+    await f.handle.close();
+    if (f.records === 0) {
+      await unlink(f.tmpPath).catch(() => undefined); // never leave empty files
+      return;
+    }
+    await rename(f.tmpPath, f.finalPath);
+    this.closedFiles.push({ path: f.finalPath, reason, records: f.records, bytes: f.bytes });
+    this.metrics.closed.inc({ filesystem: this.config.fileSystem, reason });
+  }
+}
+
+/** `<node>_-_<count>.<YYYYMMDD>_-_<hhmmss>+0000.acr` (TS 32.297-style, UTC). */
+export function fileName(nodeId: string, count: number, at: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const day = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`;
+  const time = `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
+  return `${nodeId}_-_${p(count, 8)}.${day}_-_${time}+0000.acr`;
+}

@@ -1,0 +1,216 @@
+// Diameter base protocol codec (RFC 6733 §3 header, §4 AVPs, §4.2-4.3 data formats).
+import { isIPv4, isIPv6 } from 'node:net';
+
+export const FLAG_R = 0x80;
+export const FLAG_P = 0x40;
+export const FLAG_E = 0x20;
+export const FLAG_T = 0x10;
+const AVP_V = 0x80;
+const AVP_M = 0x40;
+
+export const VENDOR_3GPP = 10415;
+/** Seconds between the NTP epoch (1900-01-01, Diameter Time, RFC 6733 §4.3.1) and the Unix epoch. */
+export const NTP_UNIX_OFFSET = 2_208_988_800;
+
+export interface Avp {
+  code: number;
+  vendorId?: number;
+  mandatory?: boolean;
+  /** Raw data, or the children of a Grouped AVP. */
+  data: Buffer | Avp[];
+}
+
+export interface DiameterMessage {
+  flags: number;
+  commandCode: number;
+  applicationId: number;
+  hopByHop: number;
+  endToEnd: number;
+  avps: Avp[];
+}
+
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+// --- data formats --------------------------------------------------------------------------
+
+export const avp = {
+  raw: (code: number, data: Buffer, o: { v?: number; m?: boolean } = {}): Avp => ({
+    code,
+    data,
+    ...(o.v !== undefined ? { vendorId: o.v } : {}),
+    mandatory: o.m ?? true,
+  }),
+  utf8: (code: number, s: string, o: { v?: number; m?: boolean } = {}): Avp => avp.raw(code, Buffer.from(s, 'utf8'), o),
+  u32: (code: number, n: number, o: { v?: number; m?: boolean } = {}): Avp => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n >>> 0);
+    return avp.raw(code, b, o);
+  },
+  i32: (code: number, n: number, o: { v?: number; m?: boolean } = {}): Avp => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n | 0);
+    return avp.raw(code, b, o);
+  },
+  u64: (code: number, n: bigint, o: { v?: number; m?: boolean } = {}): Avp => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(n);
+    return avp.raw(code, b, o);
+  },
+  /** Diameter Time: NTP seconds since 1900 (RFC 6733 §4.3.1; wraps in 2036 per RFC 5905). */
+  time: (code: number, unixMillis: number, o: { v?: number; m?: boolean } = {}): Avp => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE((Math.floor(unixMillis / 1000) + NTP_UNIX_OFFSET) % 2 ** 32);
+    return avp.raw(code, b, o);
+  },
+  /** Address: 2-byte IANA address family (1 IPv4, 2 IPv6) then the address (RFC 6733 §4.3.1). */
+  address: (code: number, ip: string, o: { v?: number; m?: boolean } = {}): Avp => {
+    if (isIPv4(ip)) return avp.raw(code, Buffer.from([0, 1, ...ip.split('.').map(Number)]), o);
+    if (isIPv6(ip)) return avp.raw(code, Buffer.concat([Buffer.from([0, 2]), ipv6Bytes(ip)]), o);
+    throw new TypeError('not an IP address');
+  },
+  grouped: (code: number, children: Avp[], o: { v?: number; m?: boolean } = {}): Avp => ({
+    code,
+    data: children,
+    ...(o.v !== undefined ? { vendorId: o.v } : {}),
+    mandatory: o.m ?? true,
+  }),
+};
+
+function ipv6Bytes(ip: string): Buffer {
+  const [head, tail] = ip.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const b = Buffer.alloc(16);
+  groups.forEach((g, i) => {
+    b.writeUInt16BE(Number.parseInt(g, 16), i * 2);
+  });
+  return b;
+}
+
+// --- encoding ------------------------------------------------------------------------------
+
+export function encodeAvp(a: Avp): Buffer {
+  const data = Array.isArray(a.data) ? Buffer.concat(a.data.map(encodeAvp)) : a.data;
+  const hasVendor = a.vendorId !== undefined && a.vendorId !== 0;
+  const headerLen = hasVendor ? 12 : 8;
+  const len = headerLen + data.length;
+  const padded = (len + 3) & ~3; // AVP Length excludes the padding (RFC 6733 §4.1)
+  const out = Buffer.alloc(padded);
+  out.writeUInt32BE(a.code >>> 0, 0);
+  out.writeUInt32BE(len, 4);
+  out[4] = (hasVendor ? AVP_V : 0) | (a.mandatory === false ? 0 : AVP_M);
+  if (hasVendor) out.writeUInt32BE(a.vendorId! >>> 0, 8);
+  data.copy(out, headerLen);
+  return out;
+}
+
+export function encodeMessage(m: DiameterMessage): Buffer {
+  const body = Buffer.concat(m.avps.map(encodeAvp));
+  const head = Buffer.alloc(20);
+  head.writeUInt32BE(20 + body.length, 0);
+  head[0] = 1; // version
+  head.writeUInt32BE(m.commandCode & 0xffffff, 4);
+  head[4] = m.flags & 0xf0;
+  head.writeUInt32BE(m.applicationId >>> 0, 8);
+  head.writeUInt32BE(m.hopByHop >>> 0, 12);
+  head.writeUInt32BE(m.endToEnd >>> 0, 16);
+  return Buffer.concat([head, body]);
+}
+
+// --- decoding ------------------------------------------------------------------------------
+
+/** Tells the decoder which AVPs are Grouped (their data is decoded into children). */
+export type GroupedPredicate = (code: number, vendorId: number) => boolean;
+
+export function decodeAvps(buf: Buffer, isGrouped: GroupedPredicate): DecodeResult<Avp[]> {
+  const out: Avp[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    if (buf.length - off < 8) return { ok: false, reason: `truncated AVP header at ${off}` };
+    const code = buf.readUInt32BE(off);
+    const flags = buf[off + 4]!;
+    const len = buf.readUInt32BE(off + 4) & 0xffffff;
+    const hasVendor = (flags & AVP_V) !== 0;
+    const headerLen = hasVendor ? 12 : 8;
+    if (len < headerLen || off + len > buf.length) return { ok: false, reason: `bad AVP length ${len} (code ${code})` };
+    const vendorId = hasVendor ? buf.readUInt32BE(off + 8) : 0;
+    const data = buf.subarray(off + headerLen, off + len);
+    const a: Avp = { code, mandatory: (flags & AVP_M) !== 0, data };
+    if (hasVendor) a.vendorId = vendorId;
+    if (isGrouped(code, vendorId)) {
+      const inner = decodeAvps(data, isGrouped);
+      if (!inner.ok) return inner;
+      a.data = inner.value;
+    }
+    out.push(a);
+    off += (len + 3) & ~3;
+  }
+  return { ok: true, value: out };
+}
+
+export function decodeMessage(buf: Buffer, isGrouped: GroupedPredicate): DecodeResult<DiameterMessage> {
+  if (buf.length < 20) return { ok: false, reason: 'shorter than a Diameter header' };
+  if (buf[0] !== 1) return { ok: false, reason: `unsupported version ${buf[0]}` };
+  const len = buf.readUInt32BE(0) & 0xffffff;
+  if (len !== buf.length || len % 4 !== 0) return { ok: false, reason: `message length ${len} vs ${buf.length}` };
+  const avps = decodeAvps(buf.subarray(20, len), isGrouped);
+  if (!avps.ok) return avps;
+  return {
+    ok: true,
+    value: {
+      flags: buf[4]!,
+      commandCode: buf.readUInt32BE(4) & 0xffffff,
+      applicationId: buf.readUInt32BE(8),
+      hopByHop: buf.readUInt32BE(12),
+      endToEnd: buf.readUInt32BE(16),
+      avps: avps.value,
+    },
+  };
+}
+
+/** Cuts a TCP byte stream into whole Diameter messages. */
+export class MessageFramer {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Buffer[] {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: Buffer[] = [];
+    while (this.buf.length >= 4) {
+      const len = this.buf.readUInt32BE(0) & 0xffffff;
+      if (len < 20) throw new RangeError(`invalid Diameter message length ${len}`);
+      if (this.buf.length < len) break;
+      out.push(this.buf.subarray(0, len));
+      this.buf = this.buf.subarray(len);
+    }
+    return out;
+  }
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+export function findAvp(avps: readonly Avp[], code: number, vendorId = 0): Avp | undefined {
+  return avps.find((a) => a.code === code && (a.vendorId ?? 0) === vendorId);
+}
+
+export function findAll(avps: readonly Avp[], code: number, vendorId = 0): Avp[] {
+  return avps.filter((a) => a.code === code && (a.vendorId ?? 0) === vendorId);
+}
+
+export function asU32(a: Avp | undefined): number | undefined {
+  return a && Buffer.isBuffer(a.data) && a.data.length === 4 ? a.data.readUInt32BE(0) : undefined;
+}
+
+export function asUtf8(a: Avp | undefined): string | undefined {
+  return a && Buffer.isBuffer(a.data) ? a.data.toString('utf8') : undefined;
+}
+
+/** Diameter Time → Unix milliseconds. */
+export function asTime(a: Avp | undefined): number | undefined {
+  const s = asU32(a);
+  return s === undefined ? undefined : (s - NTP_UNIX_OFFSET) * 1000;
+}
+
+export function children(a: Avp | undefined): Avp[] {
+  return a && Array.isArray(a.data) ? a.data : [];
+}

@@ -1,0 +1,118 @@
+// AVP and command codes used here: RFC 6733 (base), RFC 4006 (Service-Context-Id) and
+// 3GPP TS 32.299 (vendor 10415) as summarised in shared/spec/MCID.md §5.
+import { VENDOR_3GPP } from './codec.ts';
+
+export const CMD = {
+  CAPABILITIES_EXCHANGE: 257,
+  DEVICE_WATCHDOG: 280,
+  DISCONNECT_PEER: 282,
+  ACCOUNTING: 271,
+} as const;
+
+/** Diameter base accounting application (RFC 6733 §2.4). */
+export const APP_BASE_ACCOUNTING = 3;
+
+export const BASE = {
+  USER_NAME: 1,
+  EVENT_TIMESTAMP: 55,
+  HOST_IP_ADDRESS: 257,
+  AUTH_APPLICATION_ID: 258,
+  ACCT_APPLICATION_ID: 259,
+  VENDOR_SPECIFIC_APPLICATION_ID: 260,
+  SESSION_ID: 263,
+  ORIGIN_HOST: 264,
+  SUPPORTED_VENDOR_ID: 265,
+  VENDOR_ID: 266,
+  FIRMWARE_REVISION: 267,
+  RESULT_CODE: 268,
+  PRODUCT_NAME: 269,
+  DISCONNECT_CAUSE: 273,
+  ORIGIN_STATE_ID: 278,
+  FAILED_AVP: 279,
+  ERROR_MESSAGE: 281,
+  ROUTE_RECORD: 282,
+  DESTINATION_REALM: 283,
+  PROXY_INFO: 284,
+  DESTINATION_HOST: 293,
+  ORIGIN_REALM: 296,
+  EXPERIMENTAL_RESULT: 297,
+  SERVICE_CONTEXT_ID: 461,
+  ACCOUNTING_RECORD_TYPE: 480,
+  ACCOUNTING_RECORD_NUMBER: 485,
+} as const;
+
+/** 3GPP TS 32.299 AVPs (vendor 10415). */
+export const TGPP = {
+  EVENT_TYPE: 823,
+  SIP_METHOD: 824,
+  EVENT: 825,
+  ROLE_OF_NODE: 829,
+  USER_SESSION_ID: 830,
+  CALLING_PARTY_ADDRESS: 831,
+  CALLED_PARTY_ADDRESS: 832,
+  TIME_STAMPS: 833,
+  SIP_REQUEST_TIMESTAMP: 834,
+  SIP_RESPONSE_TIMESTAMP: 835,
+  IMS_CHARGING_IDENTIFIER: 841,
+  CAUSE_CODE: 861,
+  NODE_FUNCTIONALITY: 862,
+  SERVICE_INFORMATION: 873,
+  IMS_INFORMATION: 876,
+  REQUESTED_PARTY_ADDRESS: 1251,
+  MMTEL_INFORMATION: 2030,
+  MMTEL_SSERVICE_TYPE: 2031,
+  SERVICE_MODE: 2032,
+  SUBSCRIBER_ROLE: 2033,
+  NUMBER_OF_DIVERSIONS: 2034,
+  ASSOCIATED_PARTY_ADDRESS: 2035,
+  CHANGE_TIME: 2038,
+  SUPPLEMENTARY_SERVICE: 2048,
+  SIP_REQUEST_TIMESTAMP_FRACTION: 2301,
+  SIP_RESPONSE_TIMESTAMP_FRACTION: 2302,
+} as const;
+
+export const ACCOUNTING_RECORD_TYPE = { EVENT: 1, START: 2, INTERIM: 3, STOP: 4 } as const;
+export const RESULT = { SUCCESS: 2001 } as const;
+/** TS 32.299 §7.2.111A MMTel-SService-Type. */
+export const SSERVICE = { CDIV: 6, MCID: 14 } as const;
+/** TS 32.299 §7.2.193 Service-Mode for CDIV entries. */
+export const CDIV_SERVICE_MODE = { CFU: 0, CFB: 1, CFNR: 2, CFNL: 3, CD: 4, CFNRc: 5 } as const;
+/** Service-Mode values ≥ 1024 are vendor specific: ours tell permanent from temporary MCID (seed 003 §2.4.6). */
+export const MCID_SERVICE_MODE = { PERMANENT: 1024, TEMPORARY: 1025, ORIGINATING_PERMANENT: 1026 } as const;
+
+/** Private grouped AVP for the captured headers with no 3GPP AVP (sent with the M bit clear). */
+export const PRIVATE = {
+  MCID_DETAILS: 1,
+  TO: 2,
+  FROM: 3,
+  CONTACT: 4,
+  HISTORY_INFO: 5,
+  REFERRED_BY: 6,
+  PRIVACY: 7,
+  TRIGGER: 8,
+  OUTCOME: 9,
+  INVOCATION_TIME: 10,
+} as const;
+
+const GROUPED_BASE = new Set<number>([
+  BASE.VENDOR_SPECIFIC_APPLICATION_ID,
+  BASE.FAILED_AVP,
+  BASE.PROXY_INFO,
+  BASE.EXPERIMENTAL_RESULT,
+]);
+const GROUPED_3GPP = new Set<number>([
+  TGPP.EVENT_TYPE,
+  TGPP.TIME_STAMPS,
+  TGPP.SERVICE_INFORMATION,
+  TGPP.IMS_INFORMATION,
+  TGPP.MMTEL_INFORMATION,
+  TGPP.SUPPLEMENTARY_SERVICE,
+]);
+
+export function groupedPredicate(privateVendorId: number | null) {
+  return (code: number, vendorId: number): boolean => {
+    if (vendorId === 0) return GROUPED_BASE.has(code);
+    if (vendorId === VENDOR_3GPP) return GROUPED_3GPP.has(code);
+    return vendorId === privateVendorId && code === PRIVATE.MCID_DETAILS;
+  };
+}

@@ -1,0 +1,203 @@
+// REST API of the MCID service: subscriber MCID data per tenant (seed 003 §3.8.1), the
+// global and per-provider administrative states (§3.1, §3.10), and the report listing.
+// No I/O of its own: state goes through the StateStore port.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import Type, { type Static } from 'typebox';
+import {
+  adminStateOf,
+  deleteSubscriber,
+  serviceActive,
+  setGlobalAdminState,
+  setTenantAdminState,
+  upsertSubscriber,
+} from './domain/engine.ts';
+import type { Subscriber } from './domain/model.ts';
+import { keys } from './domain/model.ts';
+import { identityKey } from './domain/sip.ts';
+import { ERRORS, type McdErrorCode } from './errors.ts';
+import type { Clock, Log, StateStore } from './ports.ts';
+import { silentLog } from './ports.ts';
+
+export interface AppDeps {
+  store: StateStore;
+  clock: Clock;
+  log?: Log;
+  /** When given, GET /metrics serves it. */
+  registry?: Registry;
+}
+
+const Tenant = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,47}$' });
+const AdminStateBody = Type.Object(
+  { state: Type.Union([Type.Literal('LOCKED'), Type.Literal('UNLOCKED')]) },
+  { additionalProperties: false },
+);
+const SubscriberBody = Type.Object(
+  {
+    identities: Type.Array(Type.String({ pattern: '^(sips?|tel):', maxLength: 256 }), { minItems: 1, maxItems: 32 }),
+    mode: Type.Union([Type.Literal('PERMANENT'), Type.Literal('TEMPORARY')]),
+    terminating: Type.Boolean({ default: true }),
+    originating: Type.Boolean({ default: false }),
+  },
+  { additionalProperties: false },
+);
+const TenantParams = Type.Object({ tenant: Tenant });
+const SubscriberParams = Type.Object({ tenant: Tenant, id: Type.String({ minLength: 1, maxLength: 300 }) });
+const ReportQuery = Type.Object(
+  {
+    subscriber: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+    undelivered: Type.Optional(Type.Boolean()),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+function fail(code: McdErrorCode, message: string, field?: string) {
+  return { statusCode: ERRORS[code].http, body: { code, message, ...(field ? { field } : {}) } };
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { store, clock } = deps;
+  const log = deps.log ?? silentLog;
+  const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    if (err.validation) {
+      const v = err.validation[0];
+      const field = `${err.validationContext ?? 'body'}${v?.instancePath ?? ''}`;
+      const missing = (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
+      const named = missing ? `${field}/${missing}` : field;
+      return reply
+        .code(400)
+        .send({ code: 'MCD_ERR_VALIDATION', field: named, message: `${named} ${v?.message ?? 'invalid'}` });
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ code: 'MCD_ERR_VALIDATION', message: err.message });
+    }
+    log.error({ code: 'MCD_ERR_STATE_WRITE' }, 'request failed');
+    return reply.code(503).send({ code: 'MCD_ERR_STATE_WRITE', message: 'state store unavailable' });
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+
+  if (deps.registry) {
+    const registry = deps.registry;
+    app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  }
+
+  app.get('/v1/admin-state', async () => {
+    const v = store.get(keys.globalAdmin());
+    return { state: v?.type === 'admin' ? v.state : 'LOCKED' };
+  });
+
+  app.put('/v1/admin-state', { schema: { body: AdminStateBody } }, async (req) => {
+    await store.commit(setGlobalAdminState(req.body.state, clock.nowMicros()));
+    log.info({ state: req.body.state }, 'MCID global administrative state set');
+    return { state: req.body.state };
+  });
+
+  app.get('/v1/tenants/:tenant/admin-state', { schema: { params: TenantParams } }, async (req) => {
+    const s = adminStateOf(store, req.params.tenant);
+    return { global: s.global, tenant: s.tenant, active: serviceActive(store, req.params.tenant) };
+  });
+
+  app.put(
+    '/v1/tenants/:tenant/admin-state',
+    { schema: { params: TenantParams, body: AdminStateBody } },
+    async (req) => {
+      await store.commit(setTenantAdminState(req.params.tenant, req.body.state, clock.nowMicros()));
+      log.info({ tenant: req.params.tenant, state: req.body.state }, 'MCID provider administrative state set');
+      const s = adminStateOf(store, req.params.tenant);
+      return { global: s.global, tenant: s.tenant, active: serviceActive(store, req.params.tenant) };
+    },
+  );
+
+  app.get('/v1/tenants/:tenant/subscribers', { schema: { params: TenantParams } }, async (req) => {
+    const out: Subscriber[] = [];
+    for (const k of store.keys(keys.subscriberPrefix(req.params.tenant))) {
+      const v = store.get(k);
+      if (v?.type === 'subscriber') out.push(v.subscriber);
+    }
+    out.sort((a, b) => a.id.localeCompare(b.id));
+    return { subscribers: out };
+  });
+
+  const save = async (
+    tenant: string,
+    body: Static<typeof SubscriberBody>,
+    expectId: string | null,
+    create: boolean,
+  ) => {
+    if (expectId !== null && identityKey(body.identities[0] ?? '') !== expectId) {
+      return fail('MCD_ERR_VALIDATION', 'the first identity must be the subscriber id', 'body/identities/0');
+    }
+    if (create) {
+      const existing = store.get(keys.subscriber(tenant, identityKey(body.identities[0] ?? '')));
+      if (existing) return fail('MCD_ERR_IDENTITY_TAKEN', 'subscriber exists; use PUT to replace', 'body/identities/0');
+    }
+    const r = upsertSubscriber(store, { tenant, ...body }, clock.nowMicros());
+    if (!r.ok) return fail(r.code, r.reason, `body/${r.field}`);
+    await store.commit(r.changes);
+    log.info({ tenant, mode: body.mode }, 'MCID subscriber data saved');
+    return { statusCode: create ? 201 : 200, body: { subscriber: r.subscriber } };
+  };
+
+  app.post(
+    '/v1/tenants/:tenant/subscribers',
+    { schema: { params: TenantParams, body: SubscriberBody } },
+    async (req, reply) => {
+      const r = await save(req.params.tenant, req.body, null, true);
+      return reply.code(r.statusCode).send(r.body);
+    },
+  );
+
+  app.put(
+    '/v1/tenants/:tenant/subscribers/:id',
+    { schema: { params: SubscriberParams, body: SubscriberBody } },
+    async (req, reply) => {
+      const r = await save(req.params.tenant, req.body, req.params.id, false);
+      return reply.code(r.statusCode).send(r.body);
+    },
+  );
+
+  app.get('/v1/tenants/:tenant/subscribers/:id', { schema: { params: SubscriberParams } }, async (req, reply) => {
+    const v = store.get(keys.subscriber(req.params.tenant, req.params.id));
+    if (v?.type !== 'subscriber') {
+      const f = fail('MCD_ERR_NOT_FOUND', 'no such subscriber', 'params/id');
+      return reply.code(f.statusCode).send(f.body);
+    }
+    return { subscriber: v.subscriber };
+  });
+
+  app.delete('/v1/tenants/:tenant/subscribers/:id', { schema: { params: SubscriberParams } }, async (req, reply) => {
+    const changes = deleteSubscriber(store, req.params.tenant, req.params.id);
+    if (changes.length === 0) {
+      const f = fail('MCD_ERR_NOT_FOUND', 'no such subscriber', 'params/id');
+      return reply.code(f.statusCode).send(f.body);
+    }
+    await store.commit(changes);
+    log.info({ tenant: req.params.tenant }, 'MCID subscriber data deleted');
+    return reply.code(204).send();
+  });
+
+  app.get(
+    '/v1/tenants/:tenant/reports',
+    { schema: { params: TenantParams, querystring: ReportQuery } },
+    async (req) => {
+      const { subscriber, undelivered, limit } = req.query;
+      const rows = [];
+      for (const k of store.keys(keys.reportPrefix(req.params.tenant))) {
+        const v = store.get(k);
+        if (v?.type !== 'report') continue;
+        if (subscriber !== undefined && v.report.subscriberId !== subscriber) continue;
+        if (undelivered && v.delivery !== null) continue;
+        rows.push({ report: v.report, delivery: v.delivery });
+      }
+      rows.sort((a, b) => b.report.createdAtMicros - a.report.createdAtMicros);
+      return { reports: rows.slice(0, limit), total: rows.length };
+    },
+  );
+
+  return app;
+}

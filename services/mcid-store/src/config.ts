@@ -1,0 +1,62 @@
+// The service configuration (TypeBox schema: the same JSON Schema validates env/YAML input).
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+export const ConfigSchema = Type.Object({
+  http: Type.Object({
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8087 }),
+  }),
+  ssc: Type.Object({
+    latest: Type.Array(Type.String({ minLength: 1 }), { default: ['*57'] }),
+    previous: Type.Array(Type.String({ minLength: 1 }), { default: ['*57*2'] }),
+  }),
+  barredStatuses: Type.Array(Type.Integer({ minimum: 300, maximum: 699 }), { default: [433, 603] }),
+  reportBarredAttempts: Type.Boolean({ default: false }),
+  pendingCallTtlSeconds: Type.Integer({ minimum: 60, default: 14_400 }),
+  /** Seed 003 §3.2 mtasComDetailsReportingType: CDS (0) or LOCAL (1). */
+  reportingType: Type.Union([Type.Literal('CDS'), Type.Literal('LOCAL')], { default: 'LOCAL' }),
+  /** With CDS reporting, also spool to local storage when the CDS fails. */
+  spoolToLocal: Type.Boolean({ default: true }),
+  diameter: Type.Object({
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 3868 }),
+    originHost: Type.String({ minLength: 1, default: 'mcid.mediation.invalid' }),
+    originRealm: Type.String({ minLength: 1, default: 'mediation.invalid' }),
+    destinationRealm: Type.String({ minLength: 1, default: 'cdf.invalid' }),
+    destinationHost: Type.Optional(Type.String({ minLength: 1 })),
+    hostIp: Type.String({ default: '127.0.0.1' }),
+    serviceContextId: Type.String({ minLength: 1, default: '32275@3gpp.org' }),
+    privateVendorId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
+    watchdogSeconds: Type.Integer({ minimum: 6, default: 30 }),
+    answerTimeoutMs: Type.Integer({ minimum: 100, default: 6000 }),
+  }),
+  localStorage: Type.Object({
+    directory: Type.String({ minLength: 1, default: '/var/lib/li/mcid/PL-1' }),
+    fileSystem: Type.String({ minLength: 1, default: 'PL-1' }),
+    nodeId: Type.String({ pattern: '^[A-Za-z0-9-]+$', default: 'mcid1' }),
+    maxTimeSeconds: Type.Integer({ minimum: 1, default: 900 }),
+    maxRecords: Type.Integer({ minimum: 1, default: 1000 }),
+    maxFileBytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+    fullDiskPercent: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 90 }),
+    notFullDiskPercent: Type.Number({ minimum: 0, maximum: 100, default: 80 }),
+  }),
+});
+
+export type McidConfig = Static<typeof ConfigSchema>;
+
+export type ConfigResult = { ok: true; config: McidConfig } | { ok: false; field: string; reason: string };
+
+/** Fills defaults and validates; the first error names its field (e.g. `/localStorage/maxRecords`). */
+export function parseConfig(input: unknown): ConfigResult {
+  const base = typeof input === 'object' && input !== null ? structuredClone(input) : {};
+  const withSections = { http: {}, ssc: {}, diameter: {}, localStorage: {}, ...(base as object) };
+  const value = Value.Default(ConfigSchema, withSections);
+  const first = [...Value.Errors(ConfigSchema, value)][0];
+  if (first) return { ok: false, field: first.instancePath || '/', reason: first.message };
+  const c = value as McidConfig;
+  if (c.localStorage.notFullDiskPercent >= c.localStorage.fullDiskPercent) {
+    return { ok: false, field: '/localStorage/notFullDiskPercent', reason: 'must be below fullDiskPercent' };
+  }
+  return { ok: true, config: c };
+}

@@ -1,0 +1,152 @@
+// The MCID state as explicit key → value records, so the whole service state can live in a
+// compacted topic (one record per key, null = tombstone) and a restart loses nothing.
+import type { DiversionService } from './sip.ts';
+
+export const ADMIN_STATES = ['LOCKED', 'UNLOCKED'] as const;
+export type AdminState = (typeof ADMIN_STATES)[number];
+
+export const MCID_MODES = ['PERMANENT', 'TEMPORARY'] as const;
+export type McidMode = (typeof MCID_MODES)[number];
+
+/** Operator-provisioned MCID data of one subscriber (seed 003 §3.8.1). */
+export interface Subscriber {
+  tenant: string;
+  /** Subscriber id: the identity key of the primary IMPU. */
+  id: string;
+  /** Every IMPU of the implicit registration set, as provisioned (sip:/tel: URIs). */
+  identities: string[];
+  mode: McidMode;
+  terminating: boolean;
+  /** Originating MCID (seed 003 §2: an MTAS addition; permanent mode only). */
+  originating: boolean;
+  updatedAtMicros: number;
+}
+
+/** Communication details captured from the initial INVITE (seed 003 §2.2). */
+export interface CommunicationDetails {
+  callId: string;
+  requestUri: string;
+  to: string;
+  pAssertedIdentity: string[];
+  from: string;
+  contact: string[];
+  historyInfo: string[];
+  referredBy: string | null;
+  privacy: string | null;
+  /** icid-value of P-Charging-Vector, for correlation with charging records. */
+  icid: string | null;
+  inviteAtMicros: number;
+}
+
+export interface StoredCommunication {
+  details: CommunicationDetails;
+  /** MCID time stamp: UTC time the details were put in the latest store (first 180, else 200). */
+  storedAtMicros: number;
+}
+
+/** Temporary-mode store of one served user: the latest and the previous communication. */
+export interface TemporaryStore {
+  latest: StoredCommunication | null;
+  previous: StoredCommunication | null;
+}
+
+export type LegRole = 'TERMINATING' | 'ORIGINATING';
+
+/** A communication in progress towards (or from) a served user. */
+export interface Leg {
+  subscriberId: string;
+  role: LegRole;
+  mode: McidMode;
+  details: CommunicationDetails;
+  alertedAtMicros: number | null;
+  answeredAtMicros: number | null;
+  /** Set once the details were put in the latest store / reported, so forks and retries do not repeat it. */
+  captured: boolean;
+}
+
+export interface PendingCall {
+  legs: Leg[];
+  updatedAtMicros: number;
+}
+
+export interface Registration {
+  expiresAtMicros: number;
+}
+
+/** How the communication ended for the served user, when the report was made at its end. */
+export type Outcome =
+  | 'ALERTED'
+  | 'ANSWERED'
+  | 'DIVERTED'
+  | 'DEFLECTED'
+  | 'BUSY'
+  | 'REJECTED'
+  | 'BARRED'
+  | 'CANCELLED'
+  | 'FAILED';
+
+export type ReportTrigger = 'PERMANENT' | 'SSC_LATEST' | 'SSC_PREVIOUS' | 'IN_CALL_REQUEST';
+
+export interface McidReport {
+  /** Deterministic: replaying the same input produces the same id (idempotent delivery). */
+  reportId: string;
+  tenant: string;
+  subscriberId: string;
+  servedUser: string;
+  role: LegRole;
+  mode: McidMode;
+  trigger: ReportTrigger;
+  details: CommunicationDetails;
+  /** Permanent: time the initial INVITE was received; temporary: time the details were stored. */
+  mcidTimestampMicros: number;
+  /** When the served user invoked MCID (temporary mode), else null. */
+  invokedAtMicros: number | null;
+  outcome: Outcome | null;
+  diversion: DiversionService | null;
+  createdAtMicros: number;
+}
+
+/** Every record type the state holds, by key prefix. */
+export type StateValue =
+  | { type: 'admin'; state: AdminState; updatedAtMicros: number }
+  | { type: 'subscriber'; subscriber: Subscriber }
+  | { type: 'alias'; subscriberId: string }
+  | { type: 'store'; store: TemporaryStore }
+  | { type: 'call'; call: PendingCall }
+  | { type: 'registration'; registration: Registration }
+  | { type: 'report'; report: McidReport; delivery: Delivery | null };
+
+/** Where a report went; null until a sink confirmed it, so undelivered reports can be retried. */
+export interface Delivery {
+  via: 'CDS' | 'LOCAL';
+  atMicros: number;
+}
+
+export interface Change {
+  key: string;
+  /** null deletes the key (a tombstone in the compacted topic). */
+  value: StateValue | null;
+}
+
+/** Read access to the current state; the caller applies the returned changes. */
+export interface StateView {
+  get(key: string): StateValue | undefined;
+  /** Keys starting with prefix, in any order. */
+  keys(prefix: string): Iterable<string>;
+}
+
+/** Record keys. Tenant ids are validated by the caller (topic naming rules), ids are identity keys. */
+export const keys = {
+  globalAdmin: () => 'admin/global',
+  tenantAdmin: (tenant: string) => `admin/tenant/${tenant}`,
+  subscriber: (tenant: string, id: string) => `sub/${tenant}/${id}`,
+  subscriberPrefix: (tenant: string) => `sub/${tenant}/`,
+  alias: (tenant: string, identity: string) => `alias/${tenant}/${identity}`,
+  store: (tenant: string, id: string) => `store/${tenant}/${id}`,
+  call: (tenant: string, callId: string) => `call/${tenant}/${callId}`,
+  callPrefix: () => 'call/',
+  registration: (tenant: string, id: string) => `reg/${tenant}/${id}`,
+  registrationPrefix: () => 'reg/',
+  report: (tenant: string, reportId: string) => `report/${tenant}/${reportId}`,
+  reportPrefix: (tenant: string) => `report/${tenant}/`,
+};

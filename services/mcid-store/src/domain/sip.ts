@@ -1,0 +1,307 @@
+// What the MCID service reads from a SIP NormalizedEvent. The raw message (event.content) is
+// preferred because it keeps every header instance in order (seed 003 §2.2 captures "Contact
+// headers", "History-Info headers"); the ingest attributes are the fallback.
+import type { NormalizedEvent } from '@li/schemas';
+
+/** Compact header forms (RFC 3261 §7.3.3, RFC 3892 for Referred-By). */
+const COMPACT: Record<string, string> = {
+  f: 'from',
+  t: 'to',
+  m: 'contact',
+  i: 'call-id',
+  b: 'referred-by',
+  l: 'content-length',
+  c: 'content-type',
+};
+
+/** Attribute names ingest uses for the headers, keyed by lower-case header name. */
+const ATTRIBUTE_OF: Record<string, string> = {
+  'p-asserted-identity': 'pai',
+};
+
+export interface SipView {
+  kind: 'request' | 'response';
+  method: string;
+  status: number;
+  requestUri: string;
+  /** Header name (lower case) → values in message order, one per header line. */
+  headers: Map<string, string[]>;
+  body: string;
+}
+
+/** Splits raw SIP text into start line, headers (unfolded) and body; null when it is not SIP. */
+export function parseSipText(text: string): SipView | null {
+  const sep = text.search(/\r?\n\r?\n/);
+  const head = sep < 0 ? text : text.slice(0, sep);
+  const body = sep < 0 ? '' : text.slice(sep).replace(/^\r?\n\r?\n/, '');
+  const lines = head.split(/\r?\n/);
+  const start = lines.shift() ?? '';
+  const headers = new Map<string, string[]>();
+  let last: string[] | null = null;
+  for (const line of lines) {
+    if (/^[ \t]/.test(line) && last !== null && last.length > 0) {
+      // Header folding (RFC 3261 §7.3.1): continuation of the previous value.
+      last[last.length - 1] = `${last[last.length - 1]} ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const rawName = line.slice(0, colon).trim().toLowerCase();
+    const name = COMPACT[rawName] ?? rawName;
+    const value = line.slice(colon + 1).trim();
+    const list = headers.get(name) ?? [];
+    list.push(value);
+    headers.set(name, list);
+    last = list;
+  }
+  const resp = /^SIP\/2\.0\s+(\d{3})/i.exec(start);
+  if (resp) {
+    return { kind: 'response', method: '', status: Number(resp[1]), requestUri: '', headers, body };
+  }
+  const req = /^([A-Z]+)\s+(\S+)\s+SIP\/2\.0/i.exec(start);
+  if (!req) return null;
+  return { kind: 'request', method: req[1]!.toUpperCase(), status: 0, requestUri: req[2]!, headers, body };
+}
+
+/** Splits one header line holding several comma-separated values, ignoring commas in <> and quotes. */
+export function splitHeaderList(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let cur = '';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (ch === '"' && value[i - 1] !== '\\') quoted = !quoted;
+    else if (!quoted && ch === '<') depth++;
+    else if (!quoted && ch === '>') depth = Math.max(0, depth - 1);
+    if (ch === ',' && depth === 0 && !quoted) {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+/** Event-level accessor over a SIP NormalizedEvent. */
+export class SipEvent {
+  readonly event: NormalizedEvent;
+  readonly raw: SipView | null;
+
+  constructor(event: NormalizedEvent) {
+    this.event = event;
+    let raw: SipView | null = null;
+    if (event.content && event.content.length > 0) {
+      raw = parseSipText(event.content.toString('utf8'));
+    }
+    this.raw = raw;
+  }
+
+  get callId(): string {
+    return this.header('call-id') ?? this.event.communicationId;
+  }
+
+  /** Method of a request, or the method a response answers (from CSeq). */
+  get method(): string {
+    if (this.raw?.kind === 'request') return this.raw.method;
+    const attr = this.event.attributes.method;
+    if (attr) return attr.toUpperCase();
+    const cseq = this.header('cseq');
+    if (cseq) return (cseq.split(/\s+/)[1] ?? '').toUpperCase();
+    return this.event.action.replace(/^sip\./, '').toUpperCase();
+  }
+
+  get isResponse(): boolean {
+    if (this.raw) return this.raw.kind === 'response';
+    return this.event.action === 'sip.response';
+  }
+
+  get status(): number {
+    if (this.raw?.kind === 'response') return this.raw.status;
+    const n = Number(this.event.attributes.status);
+    return Number.isInteger(n) ? n : 0;
+  }
+
+  get cseqMethod(): string {
+    const cseq = this.header('cseq');
+    return (cseq?.split(/\s+/)[1] ?? this.event.attributes.method ?? '').toUpperCase();
+  }
+
+  get requestUri(): string {
+    if (this.raw?.kind === 'request') return this.raw.requestUri;
+    return this.event.attributes['request-uri'] ?? '';
+  }
+
+  get body(): string {
+    return this.raw?.body ?? '';
+  }
+
+  /** First value of a header. */
+  header(name: string): string | null {
+    return this.headers(name)[0] ?? null;
+  }
+
+  /** Every value of a header, one per header instance and per comma-separated entry. */
+  headers(name: string): string[] {
+    const key = name.toLowerCase();
+    const lines = this.raw?.headers.get(key);
+    const single = key === 'to' || key === 'from' || key === 'call-id' || key === 'cseq' || key === 'referred-by';
+    if (lines && lines.length > 0) return single ? lines : lines.flatMap(splitHeaderList);
+    const attr = this.event.attributes[ATTRIBUTE_OF[key] ?? key];
+    if (attr === undefined || attr === '') return [];
+    const parts = attr.includes('\n') ? attr.split(/\r?\n/).filter((s) => s.trim() !== '') : [attr];
+    return single ? parts : parts.flatMap(splitHeaderList);
+  }
+}
+
+/** The URI inside a name-addr (`"x" <sip:a@b>;tag=1`) or addr-spec (`sip:a@b;tag=1`). */
+export function uriOf(value: string): string {
+  const lt = value.indexOf('<');
+  if (lt >= 0) {
+    const gt = value.indexOf('>', lt);
+    return value.slice(lt + 1, gt < 0 ? undefined : gt).trim();
+  }
+  // addr-spec form: header parameters follow the first ';' after the URI (RFC 3261 §20.10).
+  return (value.trim().split(/\s*;\s*/)[0] ?? '').trim();
+}
+
+/** Header parameters after the name-addr (e.g. `tag`, `purpose`, `index`). */
+export function headerParams(value: string): Map<string, string> {
+  const gt = value.lastIndexOf('>');
+  const tail = gt >= 0 ? value.slice(gt + 1) : value.slice(value.indexOf(';') < 0 ? value.length : value.indexOf(';'));
+  return parseParams(tail);
+}
+
+/** URI parameters (`;user=phone;cause=302`) of a SIP URI, excluding the header part. */
+export function uriParams(uri: string): Map<string, string> {
+  const q = uri.indexOf('?');
+  const noHeaders = q >= 0 ? uri.slice(0, q) : uri;
+  const semi = noHeaders.indexOf(';');
+  return semi < 0 ? new Map() : parseParams(noHeaders.slice(semi));
+}
+
+/** URI headers (`?Reason=SIP%3Bcause%3D302`) decoded. */
+export function uriHeaders(uri: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const q = uri.indexOf('?');
+  if (q < 0) return out;
+  for (const pair of uri.slice(q + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    out.set(pair.slice(0, eq).toLowerCase(), safeDecode(pair.slice(eq + 1)));
+  }
+  return out;
+}
+
+function parseParams(s: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of s.split(';')) {
+    const p = part.trim();
+    if (!p) continue;
+    const eq = p.indexOf('=');
+    if (eq < 0) out.set(p.toLowerCase(), '');
+    else
+      out.set(
+        p.slice(0, eq).trim().toLowerCase(),
+        p
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"|"$/g, ''),
+      );
+  }
+  return out;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * The user part of a SIP/tel URI, percent-decoded, without user parameters
+ * (`tel:*57;phone-context=x` → `*57`, `sip:%2A57@d;user=dialstring` → `*57`).
+ */
+export function dialString(uri: string): string {
+  const u = uriOf(uri);
+  const m = /^(sips?|tel):(.*)$/i.exec(u);
+  if (!m) return '';
+  const rest = m[2]!;
+  const at = rest.indexOf('@');
+  const userPart = m[1]!.toLowerCase() === 'tel' ? rest : at >= 0 ? rest.slice(0, at) : '';
+  return safeDecode(userPart.split(';')[0] ?? '');
+}
+
+/**
+ * A comparable identity for a SIP or tel URI: telephone numbers (tel URIs, or SIP user parts
+ * that are numbers) become `tel:<digits>` so `sip:+4930123@d;user=phone` equals
+ * `tel:+49-30-123`; other SIP URIs become `sip:user@host` lower-cased.
+ * Returns '' when the value holds no usable URI.
+ */
+export function identityKey(value: string): string {
+  const u = uriOf(value);
+  const m = /^(sips?|tel):([^?]*)/i.exec(u);
+  if (!m) return '';
+  const scheme = m[1]!.toLowerCase();
+  const rest = m[2]!;
+  if (scheme === 'tel') {
+    const num = safeDecode(rest.split(';')[0] ?? '').replace(/[-.()\s]/g, '');
+    return num ? `tel:${num}` : '';
+  }
+  const at = rest.indexOf('@');
+  const user = at >= 0 ? safeDecode((rest.slice(0, at).split(';')[0] ?? '').split(':')[0] ?? '') : '';
+  const host = (at >= 0 ? rest.slice(at + 1) : rest).split(/[;:]/)[0]!.toLowerCase();
+  const digits = user.replace(/[-.()\s]/g, '');
+  if (/^\+?\d{3,}$/.test(digits)) return `tel:${digits}`;
+  if (!host) return '';
+  return user ? `sip:${user}@${host}` : `sip:${host}`;
+}
+
+export interface HistoryEntry {
+  uri: string;
+  index: string;
+  /** RFC 4458 `cause` URI parameter: why the request was retargeted to this entry. */
+  cause: number | null;
+  /** RFC 7044 Reason in the URI headers of the entry that was retargeted away from. */
+  reasonCause: number | null;
+}
+
+export function parseHistoryInfo(values: string[]): HistoryEntry[] {
+  return values.map((v) => {
+    const uri = uriOf(v);
+    const cause = Number(uriParams(uri).get('cause'));
+    const reason = uriHeaders(uri).get('reason') ?? '';
+    const rc = /cause=(\d+)/i.exec(reason);
+    return {
+      uri,
+      index: headerParams(v).get('index') ?? '',
+      cause: Number.isInteger(cause) && cause > 0 ? cause : null,
+      reasonCause: rc ? Number(rc[1]) : null,
+    };
+  });
+}
+
+/** Communication diversion services (TS 24.604) as distinguished by the RFC 4458 cause values. */
+export type DiversionService = 'CFU' | 'CFB' | 'CFNR' | 'CFNL' | 'CD' | 'CFNRc';
+
+export function diversionOfCause(cause: number | null): DiversionService | null {
+  switch (cause) {
+    case 302:
+      return 'CFU';
+    case 486:
+      return 'CFB';
+    case 408:
+      return 'CFNR';
+    case 404:
+      return 'CFNL';
+    case 480: // deflection, immediate response
+    case 487: // deflection during alerting
+      return 'CD';
+    case 503:
+      return 'CFNRc';
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,163 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { invite, response, TENANT } from '../test/sip-fixtures.ts';
+import { AcrFileStore } from './adapters/acr-files.ts';
+import { LocalStorageSink, sinkFromConfig } from './adapters/reporters.ts';
+import { buildApp } from './app.ts';
+import { parseConfig } from './config.ts';
+import type { McidReport, StateValue } from './domain/model.ts';
+import type { DeliveryResult, ReportSink } from './ports.ts';
+import { MemoryStateStore } from './ports.ts';
+import { McidService } from './service.ts';
+
+const S = 'sip:+15552220000@ims.example.net;user=phone';
+const T0 = 1_790_000_000_000_000;
+let now = T0;
+const clock = { nowMicros: () => now };
+const identity = {
+  originHost: 'as1.test',
+  originRealm: 'test',
+  destinationRealm: 'test',
+  serviceContextId: '32275@3gpp.org',
+  privateVendorId: null,
+};
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mcid-svc-'));
+  now = T0;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function provision(store: MemoryStateStore, mode: 'PERMANENT' | 'TEMPORARY') {
+  const app = buildApp({ store, clock });
+  await app.inject({ method: 'PUT', url: '/v1/admin-state', payload: { state: 'UNLOCKED' } });
+  await app.inject({ method: 'PUT', url: `/v1/tenants/${TENANT}/admin-state`, payload: { state: 'UNLOCKED' } });
+  const r = await app.inject({
+    method: 'POST',
+    url: `/v1/tenants/${TENANT}/subscribers`,
+    payload: { identities: [S], mode },
+  });
+  expect(r.statusCode).toBe(201);
+  return app;
+}
+
+function localSink(registry: Registry) {
+  const files = new AcrFileStore(
+    {
+      directory: dir,
+      fileSystem: 'PL-1',
+      nodeId: 'mcid1',
+      maxTimeMs: 60_000,
+      maxRecords: 100,
+      maxBytes: 1 << 20,
+      fullDiskPercent: 99.9,
+      notFullDiskPercent: 90,
+    },
+    { registry },
+  );
+  return new LocalStorageSink(files, identity);
+}
+
+describe('McidService', () => {
+  it('a permanent-mode call ends as an ACR in a local file and a delivered report in the listing', async () => {
+    const store = new MemoryStateStore();
+    const registry = new Registry();
+    const app = await provision(store, 'PERMANENT');
+    const sink = localSink(registry);
+    const svc = new McidService({ store, sink, clock, log: { info() {}, warn() {}, error() {} }, registry });
+    await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
+    await svc.handle(response({ callId: 'c1', at: T0 + 1_000_000, status: 180 }));
+    await sink.close();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.acr'))).toHaveLength(1);
+    const list = (await app.inject({ method: 'GET', url: `/v1/tenants/${TENANT}/reports` })).json();
+    expect(list.total).toBe(1);
+    expect(list.reports[0].delivery.via).toBe('LOCAL');
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/mcid_reports_total\{tenant="vtp1",trigger="PERMANENT"\} 1/);
+    expect(metrics).toMatch(/mcid_acr_storage_requests_total\{filesystem="PL-1",result="success"\} 1/);
+  });
+
+  it('a report no sink took stays undelivered and is retried by tick()', async () => {
+    const store = new MemoryStateStore();
+    await provision(store, 'PERMANENT');
+    let up = false;
+    const delivered: McidReport[] = [];
+    const sink: ReportSink = {
+      async deliver(r): Promise<DeliveryResult> {
+        if (!up) return { ok: false, code: 'MCD_ERR_DIAMETER_CONNECT', reason: 'down' };
+        delivered.push(r);
+        return { ok: true, via: 'CDS', detail: 'cds' };
+      },
+      async close() {},
+    };
+    const svc = new McidService({
+      store,
+      sink,
+      clock,
+      log: { info() {}, warn() {}, error() {} },
+      registry: new Registry(),
+    });
+    await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
+    await svc.handle(response({ callId: 'c1', at: T0 + 1, status: 486 }));
+    expect(await svc.redeliver()).toBe(1);
+    up = true;
+    await svc.tick();
+    expect(delivered).toHaveLength(1);
+    expect(await svc.redeliver()).toBe(0);
+  });
+
+  it('a restart from the compacted records loses no stored communication', async () => {
+    const store = new MemoryStateStore();
+    await provision(store, 'TEMPORARY');
+    const registry = new Registry();
+    const svc = new McidService({
+      store,
+      sink: localSink(registry),
+      clock,
+      log: { info() {}, warn() {}, error() {} },
+      registry,
+    });
+    await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
+    await svc.handle(response({ callId: 'c1', at: T0 + 1_000_000, status: 180 }));
+
+    // What a compacted topic keeps: the latest JSON value per key.
+    const topic = JSON.stringify([...store.records]);
+    const restarted = new MemoryStateStore();
+    await restarted.commit((JSON.parse(topic) as [string, StateValue][]).map(([key, value]) => ({ key, value })));
+    const svc2 = new McidService({
+      store: restarted,
+      sink: localSink(registry),
+      clock,
+      log: { info() {}, warn() {}, error() {} },
+      registry,
+    });
+    const r = await svc2.handle(
+      invite({
+        callId: 'ssc1',
+        at: T0 + 60_000_000,
+        requestUri: 'tel:*57;phone-context=ims.example.net',
+        pai: [`<${S}>`],
+      }),
+    );
+    expect(r.reports.map((x) => [x.trigger, x.details.callId, x.mcidTimestampMicros])).toEqual([
+      ['SSC_LATEST', 'c1', T0 + 1_000_000],
+    ]);
+  });
+
+  it('sinkFromConfig builds the local-storage sink of the configured reporting type', async () => {
+    const c = parseConfig({ reportingType: 'LOCAL', localStorage: { directory: dir, maxRecords: 1 } });
+    if (!c.ok) throw new Error(c.reason);
+    const registry = new Registry();
+    const sink = sinkFromConfig(c.config, { registry, log: { info() {}, warn() {}, error() {} } });
+    const store = new MemoryStateStore();
+    await provision(store, 'PERMANENT');
+    const svc = new McidService({ store, sink, clock, log: { info() {}, warn() {}, error() {} }, registry });
+    await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
+    await svc.handle(response({ callId: 'c1', at: T0 + 1, status: 200 }));
+    expect(readdirSync(dir).filter((f) => /^mcid1_-_00000001\.\d{8}_-_\d{6}\+0000\.acr$/.test(f))).toHaveLength(1);
+  });
+});
