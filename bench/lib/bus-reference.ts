@@ -31,7 +31,11 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
 
-  const consumer = kafka.consumer({ groupId: `${topic}.g`, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 });
+  const consumer = kafka.consumer({
+    groupId: `${topic}.g`,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let consumed = 0;
@@ -63,7 +67,11 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   const started = performance.now();
   for (let sent = 0; sent < records; sent += batchSize) {
     const n = Math.min(batchSize, records - sent);
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, i) => ({ key: String(sent + i), value })) });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: n }, (_, i) => ({ key: String(sent + i), value })),
+    });
   }
   const produced = performance.now();
   await allConsumed;

@@ -6,7 +6,7 @@ import type { Logger } from '@li/log';
 import type { SchemaName } from '@li/schemas';
 import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
 import { type Codec, createCodec, createRegistry } from './codec.ts';
-import { type Stream, topicConfig, topicName } from './topics.ts';
+import { type Stream, SYSTEM_TOPICS, topicConfig, topicName } from './topics.ts';
 
 export interface BusConfig {
   brokers: string[];
@@ -27,6 +27,8 @@ export interface Bus {
   readonly log: Logger;
   /** Creates the tenant's topics for these streams if they do not exist, with their settings. */
   ensureTopics(tenant: string, streams: readonly Stream[], partitions?: number): Promise<void>;
+  /** Creates the compacted system topics (tenant registry, global states) if missing. */
+  ensureSystemTopics(): Promise<void>;
   /** The codec for a topic, registering its schema on first use. */
   codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>>;
   /** Sends through the shared idempotent producer; resolves once all replicas acknowledged. */
@@ -93,6 +95,14 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
         .map((stream) => ({ topic: topicName(tenant, stream), stream }))
         .filter(({ topic }) => !existing.has(topic))
         .map(({ topic, stream }) => ({ topic, numPartitions: partitions, configEntries: topicConfig(stream) }));
+      if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: true });
+    },
+    async ensureSystemTopics() {
+      const a = await getAdmin();
+      const existing = new Set(await a.listTopics());
+      const topics = Object.values(SYSTEM_TOPICS)
+        .filter((topic) => !existing.has(topic))
+        .map((topic) => ({ topic, numPartitions: 1, configEntries: topicConfig('warrants') }));
       if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: true });
     },
     codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>> {

@@ -9,5 +9,5 @@ export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
 export { readTopic } from './read-topic.ts';
 export type { Tail, TailOptions, TailRecord } from './tail-topic.ts';
 export { tailTopics } from './tail-topic.ts';
-export type { Stream } from './topics.ts';
+export type { Stream, SystemTopic } from './topics.ts';
 export { STREAMS, SYSTEM_TOPICS, topicConfig, topicName, validateTenant } from './topics.ts';

@@ -44,8 +44,12 @@ export function topicName(tenant: string, stream: Stream): string {
  * so they can never collide with a tenant's li.<tenant>. prefix.
  */
 export const SYSTEM_TOPICS = {
+  /** The tenant registry, written by admf. */
   tenants: 'li._system.tenants',
+  /** The MCID service's global administrative state. */
+  mcid: 'li._system.mcid',
 } as const;
+export type SystemTopic = (typeof SYSTEM_TOPICS)[keyof typeof SYSTEM_TOPICS];
 
 /** Kafka settings per stream: state is compacted; the audit trail is never deleted by retention. */
 export function topicConfig(stream: Stream): { name: string; value: string }[] {

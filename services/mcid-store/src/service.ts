@@ -4,7 +4,8 @@ import type { NormalizedEvent } from '@li/schemas';
 import { Counter, type Registry } from 'prom-client';
 import type { ApplyResult, DomainConfig } from './domain/engine.ts';
 import { apply, DEFAULT_DOMAIN_CONFIG, tick } from './domain/engine.ts';
-import type { McidReport } from './domain/model.ts';
+import { OverlayView } from './domain/memory-state.ts';
+import type { Change, McidReport } from './domain/model.ts';
 import { keys } from './domain/model.ts';
 import type { Clock, Log, ReportSink, StateStore } from './ports.ts';
 
@@ -74,6 +75,26 @@ export class McidService {
     return r;
   }
 
+  /**
+   * Applies several events in order with one state commit, then delivers their reports: for a
+   * consumer batch. Each event sees the writes of the ones before it.
+   */
+  async handleBatch(events: readonly NormalizedEvent[]): Promise<void> {
+    const overlay = new OverlayView(this.deps.store);
+    const reports: McidReport[] = [];
+    for (const event of events) {
+      const r = apply(overlay, event, this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
+      overlay.stage(r.changes);
+      reports.push(...r.reports);
+      this.m.events.inc({
+        tenant: event.tenant,
+        result: r.notes.some((n) => n.kind === 'ignored') ? 'ignored' : 'applied',
+      });
+    }
+    await this.deps.store.commit(overlay.changes());
+    await this.deliverAll(reports);
+  }
+
   async tick(): Promise<ApplyResult> {
     const r = tick(this.deps.store, this.deps.clock.nowMicros(), this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
     await this.deps.store.commit(r.changes);
@@ -95,6 +116,9 @@ export class McidService {
   }
 
   private async deliverAll(reports: McidReport[], fresh = true): Promise<void> {
+    // Deliveries are recorded in one commit after the batch: a crash before it re-delivers,
+    // which the sinks' report ids make recognisable.
+    const delivered: Change[] = [];
     for (const report of reports) {
       if (fresh) this.m.reports.inc({ tenant: report.tenant, trigger: report.trigger });
       const d = await this.deps.sink.deliver(report);
@@ -103,12 +127,11 @@ export class McidService {
         this.deps.log.warn({ tenant: report.tenant, code: d.code }, 'MCID report not delivered; kept for retry');
         continue;
       }
-      await this.deps.store.commit([
-        {
-          key: keys.report(report.tenant, report.reportId),
-          value: { type: 'report', report, delivery: { via: d.via, atMicros: this.deps.clock.nowMicros() } },
-        },
-      ]);
+      delivered.push({
+        key: keys.report(report.tenant, report.reportId),
+        value: { type: 'report', report, delivery: { via: d.via, atMicros: this.deps.clock.nowMicros() } },
+      });
     }
+    await this.deps.store.commit(delivered);
   }
 }

@@ -1,0 +1,100 @@
+// bench/mcid: MCID calls/s end to end on the real broker — SIP events of permanent-mode calls
+// published to li.<t>.events, handled by mcid-store, reports stored in local ACR files —
+// beside the raw bus reference measured in the same run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBus, topicName } from '@li/bus';
+import { createLogger } from '@li/log';
+import { mcidStoreService } from '@li/mcid-store/service';
+import { invite, response } from '@li/mcid-store/testing';
+import { startService } from '@li/runtime';
+import type { NormalizedEvent } from '@li/schemas';
+import { measureBusReference } from './lib/bus-reference.ts';
+import { fmt, printMachine, printRows } from './lib/report.ts';
+
+const calls = Number(process.env.BENCH_CALLS ?? 2000);
+const brokers = (process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const registryUrl = process.env.LI_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+printMachine();
+const reference = await measureBusReference({ brokers });
+
+const tenant = `bench-${Date.now().toString(36)}`;
+const dir = mkdtempSync(join(tmpdir(), 'bench-mcid-'));
+const srv = createServer();
+await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+const port = (srv.address() as { port: number }).port;
+await new Promise((r) => srv.close(r));
+const bus = await createBus(
+  { brokers, registryUrl, clientId: 'bench-mcid' },
+  createLogger({ service: 'bench', level: 'error' }),
+);
+await bus.ensureTopics(tenant, ['events', 'mcid', 'dlq']);
+const svc = await startService(mcidStoreService, {
+  LI_TENANTS: tenant,
+  LI_KAFKA_BROKERS: brokers.join(','),
+  LI_SCHEMA_REGISTRY_URL: registryUrl,
+  LI_METRICS_PORT: '0',
+  LI_LOG_LEVEL: 'error',
+  LI_HTTP__PORT: String(port),
+  LI_REPORTING_TYPE: 'LOCAL',
+  LI_LOCAL_STORAGE__DIRECTORY: dir,
+});
+const api = `http://127.0.0.1:${port}/v1`;
+const put = (path: string, body: unknown) =>
+  fetch(`${api}${path}`, {
+    method: path.endsWith('subscribers') ? 'POST' : 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+await put('/admin-state', { state: 'UNLOCKED' });
+await put(`/tenants/${tenant}/admin-state`, { state: 'UNLOCKED' });
+const subscribers = 100;
+for (let i = 0; i < subscribers; i++) {
+  await put(`/tenants/${tenant}/subscribers`, { identities: [`tel:+3906${String(1_000_000 + i)}`], mode: 'PERMANENT' });
+}
+
+const topic = topicName(tenant, 'events');
+const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
+const t0 = Date.now() * 1000;
+const records = [];
+for (let c = 0; c < calls; c++) {
+  const callId = `bench-${c}@ims.example.net`;
+  const at = t0 + c * 10;
+  const ruri = `sip:+3906${String(1_000_000 + (c % subscribers))}@ims.example.net;user=phone`;
+  for (const e of [
+    invite({ callId, at, requestUri: ruri }),
+    response({ callId, at: at + 1, status: 180, toTag: 't' }),
+    response({ callId, at: at + 2, status: 200, toTag: 't' }),
+  ]) {
+    records.push({ topic, key: callId, value: await codec.encode({ ...e, tenant }) });
+  }
+}
+const started = performance.now();
+for (let i = 0; i < records.length; i += 500) await bus.send(records.slice(i, i + 500));
+let total = 0;
+while (total < calls) {
+  await new Promise((r) => setTimeout(r, 100));
+  const res = await fetch(`${api}/tenants/${tenant}/reports?limit=1`);
+  total = ((await res.json()) as { total: number }).total;
+}
+const seconds = (performance.now() - started) / 1000;
+await svc.stop();
+await bus.close();
+rmSync(dir, { recursive: true, force: true });
+
+console.log(
+  `bench/mcid: ${fmt(calls)} permanent-mode calls (${fmt(records.length)} SIP events), ${subscribers} subscribers, local ACR storage`,
+);
+printRows([
+  { name: 'bus reference produce→consume', value: reference.pipelineRecordsPerSec, unit: 'records/s' },
+  {
+    name: 'mcid events handled',
+    value: records.length / seconds,
+    unit: 'events/s',
+    reference: reference.pipelineRecordsPerSec,
+  },
+  { name: 'mcid calls reported', value: calls / seconds, unit: 'calls/s', reference: reference.pipelineRecordsPerSec },
+]);
+process.exit(0);

@@ -1,0 +1,65 @@
+// The MCID state in Kafka: each tenant's records in its compacted li.<t>.mcid topic, the
+// global administrative state in li._system.mcid. Restored at start-up; each commit is
+// durable in Kafka (idempotent producer, acks=all) before it is applied in memory, so a
+// restart loses no stored communication. The topic is this service's own changelog, so its
+// values are the domain's JSON records rather than a cross-service Avro schema.
+import { type Bus, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import { MemoryState } from '../domain/memory-state.ts';
+import type { Change, StateValue } from '../domain/model.ts';
+import type { StateStore } from '../ports.ts';
+
+export class UnservedTenantError extends Error {
+  readonly code = 'MCD_ERR_TENANT_NOT_SERVED';
+  readonly retriable = false;
+  constructor() {
+    super('this deployment does not serve that tenant');
+  }
+}
+
+/** Which topic a state key lives in: 'admin/global' is global, every other key names its tenant. */
+export function topicOfKey(key: string, served: ReadonlySet<string>): string {
+  if (key === 'admin/global') return SYSTEM_TOPICS.mcid;
+  const parts = key.split('/');
+  const tenant = parts[0] === 'admin' ? parts[2] : parts[1];
+  if (!tenant || !served.has(tenant)) throw new UnservedTenantError();
+  return topicName(tenant, 'mcid');
+}
+
+export class KafkaStateStore extends MemoryState implements StateStore {
+  private readonly bus: Bus;
+  private readonly served: ReadonlySet<string>;
+
+  constructor(bus: Bus, tenants: readonly string[]) {
+    super();
+    this.bus = bus;
+    this.served = new Set(tenants);
+  }
+
+  /** Reads every state topic to its end; call before serving. */
+  async restore(): Promise<number> {
+    const topics = [SYSTEM_TOPICS.mcid, ...[...this.served].map((t) => topicName(t, 'mcid'))];
+    let n = 0;
+    for (const topic of topics) {
+      for (const r of await readTopic(this.bus.kafka, topic)) {
+        if (!r.key) continue;
+        this.applyChanges([
+          { key: r.key, value: r.value ? (JSON.parse(r.value.toString('utf8')) as StateValue) : null },
+        ]);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async commit(changes: readonly Change[]): Promise<void> {
+    if (changes.length === 0) return;
+    const records = changes.map((c) => ({
+      topic: topicOfKey(c.key, this.served),
+      key: c.key,
+      value: c.value === null ? null : Buffer.from(JSON.stringify(c.value)),
+      headers: { 'content-type': 'application/json' },
+    }));
+    await this.bus.send(records);
+    this.applyChanges(changes);
+  }
+}

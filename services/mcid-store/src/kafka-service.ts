@@ -1,0 +1,114 @@
+// The mcid-store service on Kafka: restores its state from the compacted topics, handles the
+// SIP events of li.<t>.events (at least once; the engine is idempotent for a replayed event),
+// runs the timer that expires registrations and retries undelivered reports, and serves the
+// REST API for subscriber data and the administrative states.
+
+import { topicName } from '@li/bus';
+import { ConfigError } from '@li/config';
+import { CommonConfig, type ServiceDefinition } from '@li/runtime';
+import type { NormalizedEvent } from '@li/schemas';
+import Type from 'typebox';
+import { KafkaStateStore } from './adapters/kafka-state.ts';
+import { domainConfigOf, sinkFromConfig } from './adapters/reporters.ts';
+import { buildApp } from './app.ts';
+import { ConfigSchema, parseConfig } from './config.ts';
+import { systemClock } from './ports.ts';
+import { McidService } from './service.ts';
+
+// The domain's sections (http, ssc, diameter, localStorage, …) each default to {} so that
+// their own defaults apply; env names follow them: LI_DIAMETER__PORT, LI_LOCAL_STORAGE__DIRECTORY.
+const sections = Object.fromEntries(
+  Object.entries(ConfigSchema.properties).map(([k, v]) => {
+    const props = (v as { properties?: Type.TProperties }).properties;
+    // Rebuilt, not spread: a spread copy of a TypeBox schema is no longer one.
+    return [k, props ? Type.Object(props, { default: {} }) : v];
+  }),
+) as typeof ConfigSchema.properties;
+
+export const Config = Type.Object({
+  ...CommonConfig.properties,
+  ...sections,
+  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9466 }),
+  tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
+  tickSeconds: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+});
+
+export const mcidStoreService: ServiceDefinition<typeof Config> = {
+  name: 'mcid-store',
+  config: Config,
+  async start({ config, log, bus, metrics, readiness }) {
+    const parsed = parseConfig(config);
+    if (!parsed.ok) {
+      throw new ConfigError([
+        { key: parsed.field.replace(/^\//, '').replaceAll('/', '.'), env: '', expected: parsed.reason },
+      ]);
+    }
+    const c = parsed.config;
+    await bus.ensureSystemTopics();
+    for (const t of config.tenants) await bus.ensureTopics(t, ['events', 'mcid', 'dlq']);
+    const store = new KafkaStateStore(bus, config.tenants);
+    const restored = await store.restore();
+    log.info({ records: restored }, 'MCID state restored');
+
+    const sink = sinkFromConfig(c, { registry: metrics, log });
+    const service = new McidService({
+      store,
+      sink,
+      clock: systemClock,
+      log,
+      registry: metrics,
+      domain: domainConfigOf(c),
+    });
+    const app = buildApp({ store, clock: systemClock, log });
+    await app.listen({ host: c.http.host, port: c.http.port });
+
+    const codecs = new Map(
+      await Promise.all(
+        config.tenants.map(
+          async (t) =>
+            [
+              topicName(t, 'events'),
+              await bus.codec<NormalizedEvent>(topicName(t, 'events'), 'NormalizedEvent'),
+            ] as const,
+        ),
+      ),
+    );
+    // Only SIP signalling concerns MCID; the consumer group keeps its place across restarts.
+    const consumer = bus.kafka.consumer({
+      groupId: 'li.mcid-store',
+      allowAutoTopicCreation: false,
+      sessionTimeout: 10_000,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...codecs.keys()], fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      // The offsets of a batch are committed after it was handled: at least once, and the
+      // engine ignores an event it has already applied.
+      eachBatch: async ({ batch }) => {
+        const events: NormalizedEvent[] = [];
+        for (const m of batch.messages) {
+          try {
+            const event = await codecs.get(batch.topic)!.decode(m.value);
+            if (event.protocol === 'SIP') events.push(event);
+          } catch {
+            // target-match and the other consumers of li.<t>.events report undecodable records
+          }
+        }
+        if (events.length > 0) await service.handleBatch(events);
+      },
+    });
+    const timer = setInterval(() => {
+      service.tick().catch((err: unknown) => log.error({ err }, 'MCID timer failed'));
+    }, config.tickSeconds * 1000);
+    readiness('state', () => true);
+    return {
+      async stop() {
+        clearInterval(timer);
+        await consumer.disconnect();
+        await app.close();
+        await sink.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,118 @@
+// mcid-store on the real broker: administrative states and subscriber data through the REST
+// API, SIP events through li.<t>.events, a permanent-mode report stored in a local ACR file,
+// and the whole state back after a restart.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Bus, createBus, topicName } from '@li/bus';
+import { startService } from '@li/runtime';
+import type { NormalizedEvent } from '@li/schemas';
+import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mcidStoreService } from '../src/kafka-service.ts';
+import { invite, response } from './sip-fixtures.ts';
+
+const infra = testInfra();
+let bus: Bus;
+beforeAll(async () => {
+  bus = await createBus(
+    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'mcid-test' },
+    memoryLogger().log,
+  );
+});
+afterAll(async () => {
+  await bus?.close();
+});
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('mcid-store on Kafka', () => {
+  it('reports a permanent-mode call to local storage and keeps its state across a restart', async () => {
+    const tenant = uniqueTenant('mcid');
+    const dir = mkdtempSync(join(tmpdir(), 'mcid-acr-'));
+    const port = await freePort();
+    const env = {
+      LI_TENANTS: tenant,
+      LI_KAFKA_BROKERS: infra.brokers.join(','),
+      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
+      LI_METRICS_PORT: '0',
+      LI_METRICS_HOST: '127.0.0.1',
+      LI_LOG_LEVEL: 'error',
+      LI_HTTP__PORT: String(port),
+      LI_REPORTING_TYPE: 'LOCAL',
+      LI_LOCAL_STORAGE__DIRECTORY: dir,
+      LI_LOCAL_STORAGE__MAX_RECORDS: '1',
+    };
+    const api = `http://127.0.0.1:${port}/v1`;
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${api}${path}`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : null,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    let svc = await startService(mcidStoreService, env);
+    try {
+      expect((await call('PUT', '/admin-state', { state: 'UNLOCKED' })).status).toBe(200);
+      expect((await call('PUT', `/tenants/${tenant}/admin-state`, { state: 'UNLOCKED' })).status).toBe(200);
+      const created = await call('POST', `/tenants/${tenant}/subscribers`, {
+        identities: ['tel:+390612345678'],
+        mode: 'PERMANENT',
+      });
+      expect(created.status).toBe(201);
+
+      const at = Date.now() * 1000;
+      const callId = `mcid-${tenant}@ims.example.net`;
+      const events: NormalizedEvent[] = [
+        invite({ callId, at, requestUri: 'sip:+390612345678@ims.example.net;user=phone' }),
+        response({ callId, at: at + 1_000_000, status: 180, toTag: 'b1' }),
+        response({ callId, at: at + 3_000_000, status: 200, toTag: 'b1' }),
+      ].map((e) => ({ ...e, tenant }));
+      const topic = topicName(tenant, 'events');
+      const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
+      await bus.send(
+        await Promise.all(events.map(async (e) => ({ topic, key: callId, value: await codec.encode(e) }))),
+      );
+
+      const reports = await waitFor(
+        async () => {
+          const r = await call('GET', `/tenants/${tenant}/reports`);
+          return (r.body.total as number) > 0
+            ? (r.body.reports as { report: { mcidTimestampMicros: number }; delivery: { via: string } | null }[])
+            : undefined;
+        },
+        { what: 'the MCID report', timeoutMs: 20_000, intervalMs: 200 },
+      );
+      expect(reports).toHaveLength(1);
+      // Permanent mode: the time the initial INVITE was received.
+      expect(reports[0]!.report.mcidTimestampMicros).toBe(at);
+      await waitFor(async () => (await call('GET', `/tenants/${tenant}/reports?undelivered=true`)).body.total === 0, {
+        what: 'the report to be stored',
+      });
+      expect(readdirSync(dir).some((f) => !f.endsWith('.tmp'))).toBe(true);
+    } finally {
+      await svc.stop();
+    }
+
+    // A new process restores subscriber, states and reports from the compacted topics.
+    svc = await startService(mcidStoreService, env);
+    try {
+      expect((await call('GET', `/tenants/${tenant}/subscribers`)).body).toMatchObject({
+        subscribers: [expect.objectContaining({ mode: 'PERMANENT' })],
+      });
+      expect((await call('GET', '/admin-state')).body).toMatchObject({ state: 'UNLOCKED' });
+      expect((await call('GET', `/tenants/${tenant}/reports`)).body.total).toBe(1);
+    } finally {
+      await svc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
