@@ -1,0 +1,459 @@
+import { decodeHi2, decodePsPdu, type PsPdu } from '@li/etsi';
+import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
+import { sampleEvent, sampleMatched } from '@li/schemas/testing';
+import { describe, expect, it } from 'vitest';
+import { apply, DEFAULT_OPTIONS, type EncodedRecord, type EncoderOptions } from './apply.ts';
+import { commit, type EncoderState, emptyState, expire, restore, type StateChange } from './state.ts';
+
+const OPTS: EncoderOptions = {
+  ...DEFAULT_OPTIONS,
+  operatorIdentifier: 'ACME',
+  networkElementIdentifier: 'MDF-01',
+  deliveryCountryCode: 'IT',
+  ts101671Countries: ['IT'],
+};
+
+let clock = 1_795_300_000_000_000;
+
+function sip(action: string, attributes: Record<string, string>, over: Partial<NormalizedEvent> = {}): NormalizedEvent {
+  clock += 1000;
+  return sampleEvent({ eventId: `e${clock}`, action, attributes, occurredAtMicros: clock, ...over });
+}
+
+function matched(event: NormalizedEvent, over: Partial<MatchedEvent> = {}): MatchedEvent {
+  return sampleMatched({ event, authorisationCountry: 'DE', matchedRoles: ['CALLER'], ...over });
+}
+
+/** Applies events in order, committing after each, as the service does after its transaction. */
+function run(events: MatchedEvent[], state: EncoderState = emptyState(), opts = OPTS) {
+  const records: EncodedRecord[] = [];
+  const changes: StateChange[] = [];
+  for (const m of events) {
+    const r = apply(state, m, opts);
+    if (!r.ok) throw new Error(`${r.code}: ${r.reason}`);
+    records.push(...r.records);
+    changes.push(...r.stateChanges);
+    commit(state, r.stateChanges);
+  }
+  return { records, changes, state };
+}
+
+function pdu(r: EncodedRecord): PsPdu {
+  const d = decodePsPdu(r.bytes);
+  if (!d.ok) throw new Error(d.reason);
+  return d.value;
+}
+
+const iris = (rs: EncodedRecord[]) => rs.filter((r) => r.kind === 'IRI' && r.format === 'TS102232');
+
+describe('SIP call → IPMMIRI with BEGIN/CONTINUE/END', () => {
+  const call = () => [
+    matched(sip('sip.invite', { method: 'INVITE' })),
+    matched(sip('sip.response', { method: 'INVITE', status: '180' })),
+    matched(sip('sip.response', { method: 'INVITE', status: '200' })),
+    matched(sip('sip.ack', { method: 'ACK' })),
+    matched(sip('sip.invite', { method: 'INVITE', reinvite: 'true' })),
+    matched(sip('sip.response', { method: 'INVITE', status: '488' })), // failed re-INVITE: not the end
+    matched(sip('sip.bye', { method: 'BYE' })),
+    matched(sip('sip.response', { method: 'BYE', status: '200' })),
+    matched(sip('sip.ack', { method: 'ACK' })), // late: after END
+  ];
+
+  it('types, one CIN, gap-free sequence numbers from 0', () => {
+    const { records } = run(call());
+    const irs = iris(records);
+    expect(irs.map((r) => r.iriType)).toEqual([
+      'BEGIN',
+      'CONTINUE',
+      'CONTINUE',
+      'CONTINUE',
+      'CONTINUE',
+      'CONTINUE',
+      'CONTINUE',
+      'END',
+      'REPORT',
+    ]);
+    expect(new Set(irs.map((r) => r.cin))).toEqual(new Set([1]));
+    expect(irs.map((r) => r.sequenceNumber)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(records.every((r) => r.format === 'TS102232')).toBe(true); // DE warrant: no TS 101 671
+  });
+
+  it('PS-PDU carries LIID, CIN, seq, the SIP message, addresses and direction', () => {
+    const [first] = iris(run(call().slice(0, 1)).records);
+    const p = pdu(first!);
+    expect(p.header).toMatchObject({
+      liid: 'LIID0001',
+      authorizationCountryCode: 'DE',
+      communicationIdentifier: {
+        operatorIdentifier: 'ACME',
+        networkElementIdentifier: 'MDF-01',
+        cin: 1,
+        deliveryCountryCode: 'IT',
+      },
+      sequenceNumber: 0,
+      timeStampQualifier: 1,
+    });
+    expect(p.header.timeStamp).toBeDefined();
+    expect(p.header.microSecondTimeStamp).toBeDefined();
+    if (p.payload.kind !== 'iri') throw new Error('not IRI');
+    const item = p.payload.items[0]!;
+    expect(item.iriType).toBe(1);
+    expect(item.sessionDirection).toBe(0); // target is the caller: fromTarget
+    if (item.contents.kind !== 'iPMMIRI' || item.contents.value.contents.kind !== 'sIPMessage') throw new Error('kind');
+    const msg = item.contents.value.contents.message;
+    expect(Buffer.from(msg.sipContent).toString()).toContain('INVITE sip:');
+    expect([...(msg.ipSourceAddress.value as { bytes: Uint8Array }).bytes]).toEqual([192, 0, 2, 10]);
+  });
+
+  it('an unanswered call ends with the final failure; CANCEL flow', () => {
+    const { records } = run([
+      matched(sip('sip.invite', { method: 'INVITE' }, { communicationId: 'c2' })),
+      matched(sip('sip.cancel', { method: 'CANCEL' }, { communicationId: 'c2' })),
+      matched(sip('sip.response', { method: 'INVITE', status: '487' }, { communicationId: 'c2' })),
+    ]);
+    expect(iris(records).map((r) => r.iriType)).toEqual(['BEGIN', 'CONTINUE', 'END']);
+  });
+
+  it('REGISTER outside a call is a REPORT', () => {
+    const { records } = run([matched(sip('sip.register', { method: 'REGISTER' }, { communicationId: 'reg-1' }))]);
+    expect(iris(records).map((r) => r.iriType)).toEqual(['REPORT']);
+  });
+
+  it('media of the call: IPMMCC with its own CC counter and the call CIN', () => {
+    const media = (n: number) =>
+      matched(
+        sip(
+          'x3.rtp',
+          { payloadFormat: '8', payloadDirection: n % 2 ? '3' : '2' },
+          {
+            category: 'MEDIA',
+            protocol: 'x3',
+            content: Buffer.from(`rtp-${n}`),
+            contentType: 'application/rtp',
+          },
+        ),
+      );
+    const { records } = run([call()[0]!, media(1), media(2), call()[2]!]);
+    const cc = records.filter((r) => r.kind === 'CC');
+    expect(cc.map((r) => [r.cin, r.sequenceNumber, r.handover])).toEqual([
+      [1, 0, 'HI3'],
+      [1, 1, 'HI3'],
+    ]);
+    const p = pdu(cc[0]!);
+    if (p.payload.kind !== 'cc') throw new Error('kind');
+    expect(p.payload.items[0]!.payloadDirection).toBe(0);
+    expect(p.payload.items[0]!.contents).toMatchObject({ kind: 'iPMMCC', value: { frameType: 2, mmccProtocol: 0 } });
+    expect(iris(records).map((r) => r.sequenceNumber)).toEqual([0, 1]); // IRI counter unaffected
+  });
+
+  it('no CC when the warrant is IRI only', () => {
+    const m = matched(
+      sip('x3.rtp', { payloadFormat: '8' }, { category: 'MEDIA', protocol: 'x3', content: Buffer.from('x') }),
+      { deliver: 'IRI_ONLY' },
+    );
+    const r = run([m]);
+    expect(r.records).toEqual([]);
+    expect(r.changes).toEqual([]); // no CIN is taken for media that is not delivered
+  });
+});
+
+describe('CIN allocation and sequence state', () => {
+  it('same communication keeps its CIN per LIID; new ones increase; LIIDs are independent', () => {
+    const { records } = run([
+      matched(sip('sip.invite', { method: 'INVITE' }, { communicationId: 'a' })),
+      matched(sip('sip.invite', { method: 'INVITE' }, { communicationId: 'b' })),
+      matched(sip('sip.invite', { method: 'INVITE' }, { communicationId: 'a' }), { liid: 'LIID0002' }),
+      matched(sip('sip.bye', { method: 'BYE' }, { communicationId: 'a' })),
+    ]);
+    expect(records.map((r) => [r.liid, r.cin, r.sequenceNumber])).toEqual([
+      ['LIID0001', 1, 0],
+      ['LIID0001', 2, 0],
+      ['LIID0002', 1, 0],
+      ['LIID0001', 1, 1],
+    ]);
+  });
+
+  it('apply never mutates the state; changes are explicit key → value updates', () => {
+    const state = emptyState();
+    const before = JSON.stringify(state);
+    const r = apply(state, matched(sip('sip.invite', { method: 'INVITE' })), OPTS);
+    expect(JSON.stringify(state)).toBe(before);
+    if (!r.ok) throw new Error(r.reason);
+    const keys = r.stateChanges.map((c) => c.key);
+    expect(keys).toHaveLength(3);
+    expect(keys).toEqual(
+      expect.arrayContaining(['LIID0001/cin', 'LIID0001/seq/1', expect.stringMatching(/^LIID0001\/comm\//)]),
+    );
+    // No Call-ID in keys or values (the changelog holds no communication identifiers).
+    expect(JSON.stringify(r.stateChanges)).not.toContain('pc33.example.com');
+  });
+
+  it('a restart from the changelog continues the numbering without gaps', () => {
+    const first = run([
+      matched(sip('sip.invite', { method: 'INVITE' })),
+      matched(sip('sip.response', { method: 'INVITE', status: '180' })),
+    ]);
+    const restored = restore(JSON.parse(JSON.stringify(first.changes)) as StateChange[]);
+    const second = run([matched(sip('sip.response', { method: 'INVITE', status: '200' }))], restored);
+    expect(second.records.map((r) => [r.cin, r.sequenceNumber, r.iriType])).toEqual([[1, 2, 'CONTINUE']]);
+  });
+
+  it('sequence numbers wrap to 0 after 2^32-1', () => {
+    const state = run([matched(sip('sip.invite', { method: 'INVITE' }))]).state;
+    state.entries['LIID0001/seq/1'] = { t: 'seq', iri: 0xffff_ffff, cc: 0 };
+    const { records } = run(
+      [matched(sip('sip.ack', { method: 'ACK' })), matched(sip('sip.ack', { method: 'ACK' }))],
+      state,
+    );
+    expect(records.map((r) => r.sequenceNumber)).toEqual([0xffff_ffff, 0]);
+  });
+
+  it('expire drops ended communications after retention, with their counters', () => {
+    const { state } = run([
+      matched(sip('sip.invite', { method: 'INVITE' }, { communicationId: 'x' })),
+      matched(sip('sip.response', { method: 'BYE', status: '200' }, { communicationId: 'x' })),
+    ]);
+    expect(expire(state, clock + 1, { endedRetentionMicros: 60e6, idleMicros: 3600e6 })).toEqual([]);
+    const gone = expire(state, clock + 61e6, { endedRetentionMicros: 60e6, idleMicros: 3600e6 });
+    expect(gone.map((c) => c.key)).toEqual([expect.stringMatching(/\/comm\//), 'LIID0001/seq/1']);
+    expect(gone.every((c) => c.value === null)).toBe(true);
+  });
+});
+
+describe('Italian warrants: TS 101 671 HI2 records too', () => {
+  it('each IRI also as an IRIsContent with CIN, operator id, direction and SIP message', () => {
+    const { records } = run([
+      matched(sip('sip.invite', { method: 'INVITE' }), { authorisationCountry: 'IT', matchedRoles: ['CALLEE'] }),
+    ]);
+    expect(records.map((r) => r.format)).toEqual(['TS102232', 'TS101671']);
+    const hi2 = records[1]!;
+    expect(hi2.sequenceNumber).toBe(records[0]!.sequenceNumber);
+    const d = decodeHi2(hi2.bytes);
+    if (!d.ok || d.value.kind !== 'iRIContent') throw new Error('decode');
+    const p = d.value.iri.params;
+    expect(d.value.iri.recordType).toBe(1);
+    expect(p.communicationIdentifier).toMatchObject({ cin: '1', operatorIdentifier: 'ACME' });
+    expect(p.interceptedCallDirection).toBe(2); // terminating-Target
+    expect(p.partyInformation).toEqual([
+      { qualifier: 0, identity: { sipUri: 'sip:alice@example.com' } },
+      { qualifier: 1, identity: { telUrl: 'tel:+390612345678' } },
+    ]);
+    expect(Buffer.from(p.sipMessage!).toString()).toContain('INVITE');
+    expect(p.nationalHI2Asn1Parameters).toEqual({ countryCode: 'IT' });
+  });
+
+  it('an operator id longer than TS 101 671 allows is a clear error, not a throw', () => {
+    const r = apply(emptyState(), matched(sip('sip.invite', { method: 'INVITE' }), { authorisationCountry: 'IT' }), {
+      ...OPTS,
+      operatorIdentifier: 'TOO-LONG-OPERATOR',
+    });
+    expect(r).toMatchObject({ ok: false, code: 'ENC_ERR_INVALID_VALUE' });
+  });
+});
+
+function mail(
+  category: NormalizedEvent['category'],
+  action: string,
+  over: Partial<NormalizedEvent> = {},
+): NormalizedEvent {
+  clock += 1000;
+  return sampleEvent({
+    eventId: `m${clock}`,
+    category,
+    action,
+    protocol: action.split('.')[0]!.toUpperCase(),
+    source: 'pcap',
+    communicationId: 'smtp-session-1',
+    occurredAtMicros: clock,
+    parties: [{ role: 'ACCOUNT', type: 'EMAIL', value: 'alice@example.org' }],
+    network: { transport: 'tcp', srcAddress: '198.51.100.7', srcPort: 52344, dstAddress: '192.0.2.25', dstPort: 587 },
+    attributes: {},
+    content: null,
+    contentType: null,
+    ...over,
+  });
+}
+
+describe('e-mail → EmailIRI / EmailCC', () => {
+  const send = (content: Buffer | null, over: Partial<NormalizedEvent> = {}) =>
+    mail('SENT_MAIL', 'smtp.send', {
+      parties: [
+        { role: 'SENDER', type: 'EMAIL', value: 'alice@example.org' },
+        { role: 'RECIPIENT', type: 'EMAIL', value: 'bob@example.net' },
+        { role: 'RECIPIENT', type: 'EMAIL', value: 'carol@example.com' },
+      ],
+      attributes: { messageId: '<1@example.org>', size: '2048' },
+      content,
+      contentType: content ? 'message/rfc822' : null,
+      ...over,
+    });
+
+  it('login BEGIN, send CONTINUE (+CC), logout END; failures and downloads REPORT', () => {
+    const ev = [
+      matched(mail('LOGIN', 'smtp.login'), { matchedRoles: ['ACCOUNT'] }),
+      matched(send(Buffer.from('Subject: x\r\n\r\nhi\r\n')), { matchedRoles: ['SENDER'] }),
+      matched(mail('SIGNALS', 'smtp.quit'), { matchedRoles: ['ACCOUNT'] }),
+      matched(mail('LOGIN', 'imap.login.failed', { communicationId: 'imap-2' }), { matchedRoles: ['ACCOUNT'] }),
+      matched(mail('ACCESS', 'pop3.retr', { communicationId: 'pop-3' }), { matchedRoles: ['ACCOUNT'] }),
+      matched(mail('MAILBOX', 'imap.mailbox.created', { communicationId: 'imap-2' }), { matchedRoles: ['ACCOUNT'] }),
+    ];
+    const { records } = run(ev);
+    expect(records.map((r) => `${r.kind}:${r.iriType ?? '-'}:${r.cin}:${r.sequenceNumber}`)).toEqual([
+      'IRI:BEGIN:1:0',
+      'IRI:CONTINUE:1:1',
+      'CC:-:1:0',
+      'IRI:END:1:2',
+      'IRI:REPORT:2:0',
+      'IRI:REPORT:3:0',
+    ]);
+    const get = (i: number) => {
+      const p = pdu(records[i]!);
+      if (p.payload.kind !== 'iri' || p.payload.items[0]!.contents.kind !== 'emailIRI') throw new Error('kind');
+      return p.payload.items[0]!.contents.value;
+    };
+    expect(get(0)).toMatchObject({ eventType: 5, protocolId: 1, status: 3, clientPort: 52344, serverPort: 587 });
+    expect(get(0).aaaInformation).toEqual({ kind: 'smtp', username: 'alice@example.org', aaaResult: 3 });
+    expect(get(1)).toMatchObject({
+      eventType: 1,
+      sender: 'alice@example.org',
+      recipients: ['bob@example.net', 'carol@example.com'],
+      totalRecipientCount: 2,
+      messageId: '<1@example.org>',
+      clientOctetsSent: 2048,
+    });
+    expect(get(3)).toMatchObject({ eventType: 7 });
+    expect(get(4)).toMatchObject({ eventType: 6, status: 2, protocolId: 3 });
+    expect(get(5)).toMatchObject({ eventType: 3, protocolId: 2 });
+    const cc = pdu(records[2]!);
+    if (cc.payload.kind !== 'cc') throw new Error('kind');
+    expect(cc.payload.items[0]).toMatchObject({
+      payloadDirection: 0,
+      contents: { kind: 'emailCC', value: { format: 2 } },
+    });
+  });
+
+  it('a recipient target does not see the other recipients', () => {
+    const { records } = run([matched(send(null, { communicationId: 'mx-9' }), { matchedRoles: ['RECIPIENT'] })]);
+    const p = pdu(records[0]!);
+    if (p.payload.kind !== 'iri' || p.payload.items[0]!.contents.kind !== 'emailIRI') throw new Error('kind');
+    const v = p.payload.items[0]!.contents.value;
+    expect(v.recipients).toBeUndefined();
+    expect(v.totalRecipientCount).toBe(2);
+    expect(records[0]!.iriType).toBe('REPORT'); // mail event outside a session
+  });
+
+  it('large messages are segmented between first/last-segment TRIs, gap-free', () => {
+    const big = Buffer.alloc(150_000, 0x41);
+    const { records } = run([matched(send(big, { communicationId: 'big-1' }), { matchedRoles: ['SENDER'] })]);
+    expect(records.map((r) => `${r.kind}:${r.sequenceNumber}`)).toEqual([
+      'IRI:0',
+      'TRI:0',
+      'CC:0',
+      'CC:1',
+      'CC:2',
+      'TRI:2',
+    ]);
+    const parts = records
+      .filter((r) => r.kind === 'CC')
+      .map((r) => {
+        const p = pdu(r);
+        if (p.payload.kind !== 'cc' || p.payload.items[0]!.contents.kind !== 'emailCC') throw new Error('kind');
+        return Buffer.from(p.payload.items[0]!.contents.value.content);
+      });
+    expect(Buffer.concat(parts).equals(big)).toBe(true);
+    const flags = records.filter((r) => r.kind === 'TRI').map((r) => pdu(r).payload);
+    expect(flags).toEqual([
+      { kind: 'tri', tri: { kind: 'firstSegmentFlag' } },
+      { kind: 'tri', tri: { kind: 'lastSegmentFlag' } },
+    ]);
+  });
+});
+
+describe('MSNP and other IP → IPIRI / IPCC', () => {
+  const msnp = (action: string, over: Partial<NormalizedEvent> = {}) => {
+    clock += 1000;
+    return sampleEvent({
+      eventId: `n${clock}`,
+      category: 'SIGNALS',
+      action,
+      protocol: 'MSNP',
+      source: 'pcap',
+      communicationId: 'msnp-flow-1',
+      occurredAtMicros: clock,
+      parties: [{ role: 'ACCOUNT', type: 'EMAIL', value: 'bob@hotmail.example' }],
+      network: { transport: 'tcp', srcAddress: '203.0.113.5', srcPort: 40000, dstAddress: '192.0.2.1', dstPort: 1863 },
+      attributes: {},
+      content: null,
+      contentType: null,
+      ...over,
+    });
+  };
+
+  it('signin BEGIN, msg CONTINUE, signout END with the target as username and client IP', () => {
+    const { records, state } = run([
+      matched(msnp('msnp.signin'), { matchedRoles: ['ACCOUNT'] }),
+      matched(msnp('msnp.msg', { content: Buffer.from('MIME-Version: 1.0\r\n\r\nhi'), contentType: 'text/x-msmsgs' }), {
+        matchedRoles: ['ACCOUNT'],
+      }),
+      matched(msnp('msnp.signout'), { matchedRoles: ['ACCOUNT'] }),
+    ]);
+    expect(records.map((r) => r.iriType)).toEqual(['BEGIN', 'CONTINUE', 'END']);
+    const p = pdu(records[0]!);
+    if (p.payload.kind !== 'iri' || p.payload.items[0]!.contents.kind !== 'iPIRI') throw new Error('kind');
+    expect(p.payload.items[0]!.contents.value.contents).toMatchObject({
+      accessEventType: 1,
+      targetUsername: 'bob@hotmail.example',
+      iPVersion: 1,
+      targetIPAddress: { type: 0, value: { kind: 'binary', bytes: Buffer.from([203, 0, 113, 5]) } },
+    });
+    expect(Object.keys(state.entries)).toHaveLength(3);
+  });
+
+  it('application content is not forced into IPCC: it is reported as skipped', () => {
+    const r = apply(
+      emptyState(),
+      matched(msnp('msnp.msg', { content: Buffer.from('hi'), contentType: 'text/x-msmsgs' }), {
+        matchedRoles: ['ACCOUNT'],
+      }),
+      OPTS,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.records.map((x) => x.kind)).toEqual(['IRI']);
+    expect(r.skipped).toEqual([{ what: 'CC', reason: 'content type text/x-msmsgs is not an IP packet' }]);
+  });
+
+  it('IP packets become IPCC', () => {
+    const packet = Buffer.from('4500001c00004000401100000a0000010a000002a4d5003500080000', 'hex');
+    const r = apply(
+      emptyState(),
+      matched(msnp('msnp.msg', { content: packet, contentType: 'application/vnd.li.ip-packet' }), {
+        matchedRoles: ['ACCOUNT'],
+      }),
+      OPTS,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    const cc = r.records.find((x) => x.kind === 'CC')!;
+    const p = pdu(cc);
+    expect(p.payload).toMatchObject({
+      kind: 'cc',
+      items: [{ contents: { kind: 'iPCC', value: { contents: { kind: 'iPPackets', packets: packet } } } }],
+    });
+  });
+});
+
+describe('bad input', () => {
+  it('a SIP event without its message is an error result', () => {
+    const r = apply(emptyState(), matched(sip('sip.invite', { method: 'INVITE' }, { content: null })), OPTS);
+    expect(r).toMatchObject({ ok: false, code: 'ENC_ERR_MISSING_CONTENT' });
+  });
+
+  it('a LIID the PS-PDU cannot carry is an error result', () => {
+    const r = apply(emptyState(), matched(sip('sip.invite', { method: 'INVITE' }), { liid: 'X'.repeat(30) }), OPTS);
+    expect(r).toMatchObject({ ok: false, code: 'ENC_ERR_INVALID_VALUE' });
+  });
+
+  it('account administration events give no records', () => {
+    const r = apply(emptyState(), matched(mail('ACCOUNT', 'account.renamed')), OPTS);
+    expect(r).toMatchObject({ ok: true, records: [], stateChanges: [] });
+  });
+});

@@ -1,0 +1,79 @@
+import { sampleEvent } from '@li/schemas/testing';
+import { describe, expect, it } from 'vitest';
+import { type EventRole, resolve, roleOf, serviceOf } from './classify.ts';
+import type { CommunicationEntry } from './state.ts';
+
+const comm = (phase: CommunicationEntry['phase'], answered = false): CommunicationEntry => ({
+  t: 'comm',
+  cin: 1,
+  phase,
+  answered,
+  lastEventMicros: 0,
+});
+
+describe('roleOf', () => {
+  it.each([
+    ['sip.invite', { method: 'INVITE' }, 'open'],
+    ['sip.register', { method: 'REGISTER' }, 'insideOrReport'],
+    ['sip.message', { method: 'MESSAGE' }, 'insideOrReport'],
+    ['sip.bye', { method: 'BYE' }, 'inside'],
+    ['sip.response', { method: 'INVITE', status: '183' }, 'inside'],
+    ['sip.response', { method: 'INVITE', status: '200' }, 'answer'],
+    ['sip.response', { method: 'INVITE', status: '486' }, 'inviteFailure'],
+    ['sip.response', { method: 'BYE', status: '200' }, 'close'],
+    ['sip.response', { method: 'CANCEL', status: '200' }, 'close'],
+    ['sip.response', { method: 'REGISTER', status: '200' }, 'insideOrReport'],
+  ] as const)('SIP %s %j → %s', (action, attributes, role) => {
+    const e = sampleEvent({ action, attributes: { ...attributes } });
+    expect(serviceOf(e)).toBe('sip');
+    expect(roleOf(e, 'sip')).toBe(role);
+  });
+
+  it.each([
+    ['LOGIN', 'imap.login', 'open'],
+    ['LOGIN', 'pop3.login.failed', 'report'],
+    ['SENT_MAIL', 'smtp.send', 'insideOrReport'],
+    ['NEW_MAIL', 'mail.delivered', 'insideOrReport'],
+    ['NEW_MAIL', 'imap.append', 'report'],
+    ['NEW_MAIL', 'imap.copy', 'ignore'],
+    ['ACCESS', 'pop3.retr', 'report'],
+    ['PARTIAL', 'imap.fetch.partial', 'report'],
+    ['SIGNALS', 'imap.logout', 'close'],
+    ['MAILBOX', 'imap.mailbox.created', 'ignore'],
+    ['DELETED_MAIL', 'pop3.dele', 'ignore'],
+  ] as const)('mail %s %s → %s', (category, action, role) => {
+    const e = sampleEvent({ category, action, protocol: action.split('.')[0]!.toUpperCase(), attributes: {} });
+    expect(serviceOf(e)).toBe('email');
+    expect(roleOf(e, 'email')).toBe(role);
+  });
+
+  it('MSNP and X3 media', () => {
+    const msnp = sampleEvent({ protocol: 'MSNP', action: 'msnp.signin.failed', attributes: {} });
+    expect(serviceOf(msnp)).toBe('ip');
+    expect(roleOf(msnp, 'ip')).toBe('report');
+    const media = sampleEvent({ protocol: 'x3', category: 'MEDIA', action: 'x3.rtp', attributes: {} });
+    expect(roleOf(media, serviceOf(media))).toBe('ccOnly');
+  });
+});
+
+describe('resolve', () => {
+  const table: [EventRole, CommunicationEntry, string | undefined][] = [
+    ['open', comm('none'), 'BEGIN/open'],
+    ['open', comm('open'), 'CONTINUE/open'],
+    ['open', comm('ended'), 'BEGIN/open'],
+    ['inside', comm('none'), 'BEGIN/open'],
+    ['inside', comm('ended'), 'REPORT/ended'],
+    ['insideOrReport', comm('none'), 'REPORT/none'],
+    ['insideOrReport', comm('open'), 'CONTINUE/open'],
+    ['inviteFailure', comm('open'), 'END/ended'],
+    ['inviteFailure', comm('open', true), 'CONTINUE/open'],
+    ['close', comm('open'), 'END/ended'],
+    ['close', comm('ended'), 'REPORT/ended'],
+    ['report', comm('open'), 'REPORT/open'],
+    ['ccOnly', comm('open'), undefined],
+  ];
+  it.each(table)('%s in %j', (role, c, want) => {
+    const r = resolve(role, c);
+    expect(r ? `${r.type}/${r.phase}` : undefined).toBe(want);
+  });
+});

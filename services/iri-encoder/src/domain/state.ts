@@ -1,0 +1,166 @@
+// Encoder state: CIN allocation and gap-free sequence numbers, as explicit key -> value
+// entries. The service writes every StateChange to the compacted changelog topic in the same
+// Kafka transaction as the records it produced, and rebuilds EncoderState from that topic on
+// start, so counters survive crashes without gaps or reuse.
+import { createHash } from 'node:crypto';
+
+/** Next CIN to hand out for a LIID. */
+export interface CinCounter {
+  t: 'cin';
+  next: number;
+}
+
+/** One communication (call, mail session, chat session) of a LIID. */
+export interface CommunicationEntry {
+  t: 'comm';
+  cin: number;
+  /** none: CIN allocated but no BEGIN sent; open: BEGIN sent; ended: END sent. */
+  phase: 'none' | 'open' | 'ended';
+  /** A call was answered (2xx to INVITE): later INVITE failures are re-INVITE failures. */
+  answered: boolean;
+  lastEventMicros: number;
+  /** The service of the communication's IRIs (routes its media to IPMMCC or IPCC). */
+  service?: 'sip' | 'email' | 'ip';
+}
+
+/** Next sequence numbers of a (LIID, CIN), separately for IRI and CC (TS 102 232-1 5.2.7). */
+export interface SequenceEntry {
+  t: 'seq';
+  iri: number;
+  cc: number;
+}
+
+export type StateValue = CinCounter | CommunicationEntry | SequenceEntry;
+
+/** The whole state: a plain, JSON-serialisable map from changelog key to value. */
+export interface EncoderState {
+  entries: Record<string, StateValue>;
+}
+
+/** One changelog update; value null is a tombstone (delete the key). */
+export interface StateChange {
+  key: string;
+  value: StateValue | null;
+}
+
+export function emptyState(): EncoderState {
+  return { entries: {} };
+}
+
+// Keys start with the LIID so the service can partition the changelog like the records.
+export const cinKey = (liid: string) => `${liid}/cin`;
+/** The communication id is hashed: the changelog then holds no Call-ID or account names. */
+export function commKey(liid: string, communicationId: string): string {
+  return `${liid}/comm/${commHash(communicationId)}`;
+}
+
+// Events of one call arrive together: remember recent hashes (bounded) instead of rehashing.
+const hashCache = new Map<string, string>();
+function commHash(communicationId: string): string {
+  let h = hashCache.get(communicationId);
+  if (h === undefined) {
+    h = createHash('sha256').update(communicationId).digest('base64url').slice(0, 22);
+    if (hashCache.size >= 8192) hashCache.clear();
+    hashCache.set(communicationId, h);
+  }
+  return h;
+}
+export const seqKey = (liid: string, cin: number) => `${liid}/seq/${cin}`;
+
+/** CINs stay below 10^8 so TS 101 671 (8 ASCII digits) and TS 102 232-1 carry the same number. */
+export const MAX_CIN = 99_999_999;
+/** Sequence numbers wrap to 0 after 2^32-1 (TS 102 232-1 INTEGER (0..4294967295)). */
+export const MAX_SEQ = 0xffff_ffff;
+
+/**
+ * A read-through view over the state that records every write as a StateChange. apply() uses
+ * it so the input state is never mutated; commit() applies the changes once they are durable.
+ */
+export class StateView {
+  private readonly state: EncoderState;
+  private readonly overlay = new Map<string, StateValue | null>();
+
+  constructor(state: EncoderState) {
+    this.state = state;
+  }
+
+  get<T extends StateValue>(key: string, t: T['t']): T | undefined {
+    const v = this.overlay.has(key) ? this.overlay.get(key) : this.state.entries[key];
+    return v && v.t === t ? (v as T) : undefined;
+  }
+
+  set(key: string, value: StateValue | null): void {
+    this.overlay.set(key, value);
+  }
+
+  changes(): StateChange[] {
+    return [...this.overlay].map(([key, value]) => ({ key, value }));
+  }
+}
+
+/** Applies durable changes to the in-memory state (in place). */
+export function commit(state: EncoderState, changes: readonly StateChange[]): void {
+  for (const c of changes) {
+    if (c.value === null) delete state.entries[c.key];
+    else state.entries[c.key] = c.value;
+  }
+}
+
+/** Rebuilds the state from the changelog (last value per key wins; null deletes). */
+export function restore(records: Iterable<StateChange>): EncoderState {
+  const s = emptyState();
+  for (const r of records) {
+    if (r.value === null) delete s.entries[r.key];
+    else s.entries[r.key] = r.value;
+  }
+  return s;
+}
+
+/** Stable CIN for a communication of a LIID: the same id keeps its CIN, new ids get the next. */
+export function cinFor(view: StateView, liid: string, communicationId: string, nowMicros: number): CommunicationEntry {
+  const key = commKey(liid, communicationId);
+  const existing = view.get<CommunicationEntry>(key, 'comm');
+  if (existing) return existing;
+  const counter = view.get<CinCounter>(cinKey(liid), 'cin');
+  const cin = counter?.next ?? 1; // CIN 0 is left for keep-alives and HI1 notifications
+  view.set(cinKey(liid), { t: 'cin', next: cin >= MAX_CIN ? 1 : cin + 1 });
+  const entry: CommunicationEntry = { t: 'comm', cin, phase: 'none', answered: false, lastEventMicros: nowMicros };
+  view.set(key, entry);
+  return entry;
+}
+
+/** Takes the next IRI or CC sequence number of (LIID, CIN). */
+export function nextSeq(view: StateView, liid: string, cin: number, stream: 'iri' | 'cc'): number {
+  const key = seqKey(liid, cin);
+  const cur = view.get<SequenceEntry>(key, 'seq') ?? { t: 'seq', iri: 0, cc: 0 };
+  const n = cur[stream];
+  view.set(key, { ...cur, [stream]: n >= MAX_SEQ ? 0 : n + 1 });
+  return n;
+}
+
+export interface ExpiryPolicy {
+  /** Keep ended communications this long, so late messages of the call still get its CIN. */
+  endedRetentionMicros: number;
+  /** Forget communications with no event for this long (mail idle timeouts are 5-30 min). */
+  idleMicros: number;
+}
+
+/**
+ * Tombstones for communications past their retention, and for their sequence counters (a CIN
+ * is never handed out again before the per-LIID counter wraps, so dropping them is safe).
+ */
+export function expire(state: EncoderState, nowMicros: number, policy: ExpiryPolicy): StateChange[] {
+  const out: StateChange[] = [];
+  for (const [key, v] of Object.entries(state.entries)) {
+    if (v.t !== 'comm') continue;
+    const age = nowMicros - v.lastEventMicros;
+    const limit = v.phase === 'ended' ? policy.endedRetentionMicros : policy.idleMicros;
+    if (age > limit) {
+      out.push({ key, value: null });
+      const liid = key.slice(0, key.indexOf('/comm/'));
+      const sk = seqKey(liid, v.cin);
+      if (state.entries[sk]) out.push({ key: sk, value: null });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,405 @@
+// MatchedEvent -> record values of @li/etsi (no encoding, no state): one function per service.
+import {
+  AAA_RESULT,
+  type AaaInformation,
+  ACCESS_EVENT_TYPE,
+  CALL_DIRECTION,
+  EMAIL_EVENT,
+  EMAIL_PROTOCOL,
+  EMAIL_STATUS,
+  type EmailIri,
+  FRAME_TYPE,
+  type Hi2Iri,
+  INTERNET_ACCESS_TYPE,
+  IP_ASSIGNMENT,
+  IP_VERSION,
+  type IpAddress,
+  type IpIriContents,
+  type IpmmCc,
+  IRI_VERSION_LAST,
+  type IriContents,
+  ipAddressFromString,
+  MMCC_PROTOCOL,
+  type NetworkElementIdentifier,
+  PARTY_QUALIFIER,
+  PAYLOAD_DIRECTION,
+  type PartyInformation,
+  WINTER_SUMMER,
+} from '@li/etsi';
+import type { MatchedEvent, NormalizedEvent, Party, PartyRole } from '@li/schemas';
+import type { EventRole, IriRecordType, ServiceKind } from './classify.ts';
+
+/** Thrown by the builders; apply() turns it into a failed result with the code. */
+export class ValueError extends Error {
+  readonly code: string;
+  constructor(code: string, reason: string) {
+    super(reason);
+    this.code = code;
+  }
+}
+
+const ORIGINATING: ReadonlySet<PartyRole> = new Set(['CALLER', 'SENDER', 'CLIENT']);
+const TERMINATING: ReadonlySet<PartyRole> = new Set(['CALLEE', 'RECIPIENT']);
+
+/** Which side of the communication the target is on, from the roles it matched in. */
+export function targetSide(m: MatchedEvent): 'originating' | 'terminating' | 'both' | 'unknown' {
+  const o = m.matchedRoles.some((r) => ORIGINATING.has(r));
+  const t = m.matchedRoles.some((r) => TERMINATING.has(r));
+  if (o && t) return 'both';
+  if (o) return 'originating';
+  if (t) return 'terminating';
+  return 'unknown';
+}
+
+/** Session direction relative to the target (TS 102 232-1 PayloadDirection). */
+export function sessionDirection(m: MatchedEvent): number {
+  switch (targetSide(m)) {
+    case 'originating':
+      return PAYLOAD_DIRECTION.fromTarget;
+    case 'terminating':
+      return PAYLOAD_DIRECTION.toTarget;
+    case 'both':
+      return PAYLOAD_DIRECTION.combined;
+    default:
+      return PAYLOAD_DIRECTION.indeterminate;
+  }
+}
+
+// Ports on which the server side listens: the other end is the (target's) client.
+const SERVER_PORTS = new Set([25, 465, 587, 2525, 24, 110, 995, 143, 993, 80, 443, 1863, 5060, 5061]);
+
+export interface Endpoints {
+  client: { address: string; port: number };
+  server: { address: string; port: number };
+}
+
+export function endpoints(e: NormalizedEvent): Endpoints | undefined {
+  const n = e.network;
+  if (!n) return undefined;
+  const src = { address: n.srcAddress, port: n.srcPort };
+  const dst = { address: n.dstAddress, port: n.dstPort };
+  if (!SERVER_PORTS.has(n.dstPort) && SERVER_PORTS.has(n.srcPort)) return { client: dst, server: src };
+  return { client: src, server: dst };
+}
+
+// The same few SBC/server addresses recur on every record: parse each once (bounded cache;
+// the IpAddress values are never mutated by the encoder).
+const ipCache = new Map<string, IpAddress | undefined>();
+function ip(address: string): IpAddress | undefined {
+  if (ipCache.has(address)) return ipCache.get(address);
+  const v = ipAddressFromString(address, IP_ASSIGNMENT.notKnown);
+  if (ipCache.size >= 4096) ipCache.clear();
+  ipCache.set(address, v);
+  return v;
+}
+
+function needIp(address: string, what: string): IpAddress {
+  const a = ip(address);
+  if (!a) throw new ValueError('ENC_ERR_MISSING_NETWORK', `${what} is not an IP address`);
+  return a;
+}
+
+function partyValue(e: NormalizedEvent, roles: readonly PartyRole[]): string | undefined {
+  for (const role of roles) {
+    const p = e.parties.find((x) => x.role === role);
+    if (p) return p.value;
+  }
+  return undefined;
+}
+
+function sizeAttr(e: NormalizedEvent): number | undefined {
+  const raw = e.attributes.size ?? e.attributes.bytes ?? e.attributes.messageSize;
+  if (raw === undefined || !/^\d{1,15}$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+// ------------------------------------------------------------------------------------------
+// SIP -> IPMMIRI (TS 102 232-5)
+// ------------------------------------------------------------------------------------------
+
+export function sipIri(e: NormalizedEvent): IriContents {
+  if (!e.content || e.content.length === 0)
+    throw new ValueError('ENC_ERR_MISSING_CONTENT', 'SIP event without the message');
+  if (!e.network) throw new ValueError('ENC_ERR_MISSING_NETWORK', 'SIP event without addresses');
+  return {
+    kind: 'iPMMIRI',
+    value: {
+      contents: {
+        kind: 'sIPMessage',
+        message: {
+          ipSourceAddress: needIp(e.network.srcAddress, 'source'),
+          ipDestinationAddress: needIp(e.network.dstAddress, 'destination'),
+          sipContent: e.content,
+        },
+      },
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------
+// Mail -> EmailIRI (TS 102 232-2)
+// ------------------------------------------------------------------------------------------
+
+export function emailEventType(e: NormalizedEvent, role: EventRole): number | undefined {
+  const a = e.action.toLowerCase();
+  if (role === 'close') return EMAIL_EVENT.logoff;
+  switch (e.category) {
+    case 'LOGIN':
+      return role === 'report' ? EMAIL_EVENT.logonFailure : EMAIL_EVENT.logon;
+    case 'SENT_MAIL':
+      return EMAIL_EVENT.send;
+    case 'NEW_MAIL':
+      return a.endsWith('.append') ? EMAIL_EVENT.upload : EMAIL_EVENT.receive;
+    case 'ACCESS':
+      return EMAIL_EVENT.download;
+    case 'PARTIAL':
+      return EMAIL_EVENT.partialDownload;
+    default:
+      return undefined;
+  }
+}
+
+const PROTOCOL_ID: Record<string, number> = {
+  SMTP: EMAIL_PROTOCOL.smtp,
+  SUBMISSION: EMAIL_PROTOCOL.smtp,
+  LMTP: EMAIL_PROTOCOL.smtp,
+  POP3: EMAIL_PROTOCOL.pop3,
+  IMAP: EMAIL_PROTOCOL.imap4,
+  WEBMAIL: EMAIL_PROTOCOL.webmail,
+};
+
+function emailStatus(e: NormalizedEvent, eventType: number): number {
+  if (eventType === EMAIL_EVENT.logonFailure) return EMAIL_STATUS.failed;
+  const r = (e.attributes.result ?? e.attributes.status ?? e.attributes.error ?? '').toLowerCase();
+  if (/^(success|succeeded|ok|true|250|\+ok)$/.test(r)) return EMAIL_STATUS.succeeded;
+  if (/^(failure|failed|no|bad|false|error|-err)$/.test(r) || /^[45]\d\d$/.test(r)) return EMAIL_STATUS.failed;
+  // An event the server reports after the fact (login, delivery) happened.
+  if (eventType === EMAIL_EVENT.logon || eventType === EMAIL_EVENT.logoff) return EMAIL_STATUS.succeeded;
+  return EMAIL_STATUS.unknown;
+}
+
+export function emailIri(m: MatchedEvent, eventType: number): IriContents {
+  const e = m.event;
+  const v: EmailIri = { eventType };
+  const ends = endpoints(e);
+  if (ends) {
+    const c = ip(ends.client.address);
+    const s = ip(ends.server.address);
+    if (c) v.clientAddress = c;
+    if (s) v.serverAddress = s;
+    v.clientPort = ends.client.port;
+    v.serverPort = ends.server.port;
+  }
+  const size = sizeAttr(e);
+  if (size !== undefined) {
+    if (eventType === EMAIL_EVENT.send || eventType === EMAIL_EVENT.upload) v.clientOctetsSent = size;
+    else v.serverOctetsSent = size;
+  }
+  const proto = PROTOCOL_ID[e.protocol.toUpperCase()];
+  if (proto !== undefined) v.protocolId = proto;
+  const sender = partyValue(e, ['SENDER', 'ACCOUNT']);
+  if (sender !== undefined) v.sender = sender;
+  const recipients = e.parties.filter((p: Party) => p.role === 'RECIPIENT').map((p) => p.value);
+  const count = Number(e.attributes.recipientCount ?? recipients.length);
+  if (recipients.length > 0 || eventType === EMAIL_EVENT.send || eventType === EMAIL_EVENT.receive) {
+    // MAIL.md §4: when the target only received the mail, the other recipients are third
+    // parties; MatchedEvent does not say which recipient matched, so none is listed then.
+    if (m.matchedRoles.includes('SENDER') || m.matchedRoles.includes('ACCOUNT')) v.recipients = recipients;
+    if (Number.isSafeInteger(count) && count >= 0) v.totalRecipientCount = count;
+  }
+  v.status = emailStatus(e, eventType);
+  if (e.attributes.messageId) v.messageId = e.attributes.messageId;
+  if (eventType === EMAIL_EVENT.logon || eventType === EMAIL_EVENT.logonFailure) {
+    const aaa = aaaInformation(e, v.status);
+    if (aaa) v.aaaInformation = aaa;
+  }
+  return { kind: 'emailIRI', value: v };
+}
+
+function aaaInformation(e: NormalizedEvent, status: number): AaaInformation | undefined {
+  const username = partyValue(e, ['ACCOUNT', 'SENDER']) ?? e.attributes.user;
+  if (username === undefined) return undefined;
+  const aaaResult =
+    status === EMAIL_STATUS.succeeded
+      ? AAA_RESULT.succeeded
+      : status === EMAIL_STATUS.failed
+        ? AAA_RESULT.failed
+        : AAA_RESULT.unknown;
+  const p = e.protocol.toUpperCase();
+  if (p === 'POP3') return { kind: 'pop3', username, aaaResult };
+  if (p === 'SMTP' || p === 'SUBMISSION') return { kind: 'smtp', username, aaaResult };
+  return undefined; // TS 102 232-2 defines no IMAP AAA alternative
+}
+
+/** Direction of mail content: what the target sends or uploads is fromTarget. */
+export function emailCcDirection(m: MatchedEvent, eventType: number): number {
+  if (eventType === EMAIL_EVENT.upload) return PAYLOAD_DIRECTION.fromTarget;
+  if (eventType === EMAIL_EVENT.download || eventType === EMAIL_EVENT.partialDownload)
+    return PAYLOAD_DIRECTION.toTarget;
+  if (eventType === EMAIL_EVENT.send && m.matchedRoles.includes('SENDER')) return PAYLOAD_DIRECTION.fromTarget;
+  if (eventType === EMAIL_EVENT.receive || m.matchedRoles.includes('RECIPIENT')) return PAYLOAD_DIRECTION.toTarget;
+  return sessionDirection(m);
+}
+
+// ------------------------------------------------------------------------------------------
+// Other IP services (MSNP, ...) -> IPIRI (TS 102 232-3)
+// ------------------------------------------------------------------------------------------
+
+export function ipIri(m: MatchedEvent, role: EventRole): IriContents {
+  const e = m.event;
+  const accessEventType =
+    role === 'open'
+      ? ACCESS_EVENT_TYPE.accessAccept
+      : role === 'report'
+        ? ACCESS_EVENT_TYPE.accessReject
+        : role === 'close'
+          ? ACCESS_EVENT_TYPE.accessEnd
+          : ACCESS_EVENT_TYPE.interimUpdate;
+  const targetParty =
+    e.parties.find((p) => m.matchedRoles.includes(p.role)) ?? e.parties.find((p) => p.role === 'ACCOUNT');
+  const c: IpIriContents = {
+    accessEventType,
+    targetUsername: targetParty?.value ?? '',
+    internetAccessType: INTERNET_ACCESS_TYPE.undefined,
+    iPVersion: IP_VERSION.iPV4,
+  };
+  const client = endpoints(e)?.client;
+  const addr = client ? ip(client.address) : undefined;
+  if (addr) {
+    c.targetIPAddress = addr;
+    c.iPVersion = addr.type === 1 ? IP_VERSION.iPV6 : IP_VERSION.iPV4;
+  }
+  if (accessEventType === ACCESS_EVENT_TYPE.accessAccept) c.startTime = e.occurredAtMicros;
+  if (accessEventType === ACCESS_EVENT_TYPE.accessEnd) c.endTime = e.occurredAtMicros;
+  return { kind: 'iPIRI', value: { contents: c } };
+}
+
+// ------------------------------------------------------------------------------------------
+// CC content classification
+// ------------------------------------------------------------------------------------------
+
+/** X3 payload formats (TS 103 221-2): 5 IPv4 packet, 6 IPv6 packet, 8 RTP packet. */
+export function isIpPacket(e: NormalizedEvent): boolean {
+  const f = e.attributes.payloadFormat;
+  return f === '5' || f === '6' || /ip-?packet|ipv[46]/i.test(e.contentType ?? '');
+}
+
+export function isRtp(e: NormalizedEvent): boolean {
+  return e.attributes.payloadFormat === '8' || /rtp/i.test(e.contentType ?? '');
+}
+
+/** Direction of a media packet: X3 PayloadDirection (2 to target, 3 from target, 4 combined). */
+export function mediaDirection(m: MatchedEvent): number {
+  switch (m.event.attributes.payloadDirection) {
+    case '2':
+      return PAYLOAD_DIRECTION.toTarget;
+    case '3':
+      return PAYLOAD_DIRECTION.fromTarget;
+    case '4':
+      return PAYLOAD_DIRECTION.combined;
+    case '5':
+      return PAYLOAD_DIRECTION.notApplicable;
+    default:
+      return PAYLOAD_DIRECTION.indeterminate;
+  }
+}
+
+export function ipmmCc(e: NormalizedEvent, content: Uint8Array): IpmmCc {
+  return {
+    mmccContents: content,
+    frameType: isIpPacket(e) ? FRAME_TYPE.ipFrame : FRAME_TYPE.rtpFrame,
+    mmccProtocol: MMCC_PROTOCOL.rtp,
+  };
+}
+
+// ------------------------------------------------------------------------------------------
+// TS 101 671 HI2 record (Italian profile)
+// ------------------------------------------------------------------------------------------
+
+const HI2_RECORD_TYPE: Record<IriRecordType, number> = { BEGIN: 1, END: 2, CONTINUE: 3, REPORT: 4 };
+
+/** TBCD digits (3GPP TS 29.002): two digits per octet, low nibble first, F filler. */
+export function tbcd(digits: string): Uint8Array {
+  const d = digits.replace(/\D/g, '');
+  const out = new Uint8Array(Math.ceil(d.length / 2));
+  for (let i = 0; i < d.length; i += 2) {
+    const lo = Number(d[i]);
+    const hi = i + 1 < d.length ? Number(d[i + 1]) : 0xf;
+    out[i / 2] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+function hi2Party(p: Party, qualifier: number): PartyInformation | undefined {
+  switch (p.type) {
+    case 'SIP_URI':
+      return { qualifier, identity: { sipUri: p.value } };
+    case 'TEL_URI':
+      return { qualifier, identity: { telUrl: p.value } };
+    case 'E164': {
+      const digits = p.value.replace(/[^\d]/g, '');
+      return digits ? { qualifier, identity: { telUrl: `tel:+${digits}` } } : undefined;
+    }
+    case 'IMSI': {
+      const b = tbcd(p.value);
+      return b.length >= 3 && b.length <= 8 ? { qualifier, identity: { imsi: b } } : undefined;
+    }
+    case 'IMEI': {
+      const b = tbcd(p.value);
+      return b.length === 8 ? { qualifier, identity: { imei: b } } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+const PARTY_QUALIFIER_OF: Partial<Record<PartyRole, number>> = {
+  CALLER: PARTY_QUALIFIER.originating,
+  SENDER: PARTY_QUALIFIER.originating,
+  CALLEE: PARTY_QUALIFIER.terminating,
+  RECIPIENT: PARTY_QUALIFIER.terminating,
+};
+
+export interface Hi2Context {
+  operatorIdentifier: string;
+  networkElement?: NetworkElementIdentifier;
+  countryCode: string;
+}
+
+export function hi2Iri(
+  m: MatchedEvent,
+  type: IriRecordType,
+  cin: number,
+  service: ServiceKind,
+  ctx: Hi2Context,
+): Hi2Iri {
+  const e = m.event;
+  const side = targetSide(m);
+  const parties: PartyInformation[] = [];
+  for (const p of e.parties) {
+    const q = PARTY_QUALIFIER_OF[p.role];
+    if (q === undefined || parties.length >= 10) continue;
+    const info = hi2Party(p, q);
+    if (info) parties.push(info);
+  }
+  const iri: Hi2Iri = {
+    recordType: HI2_RECORD_TYPE[type],
+    params: {
+      iriVersion: IRI_VERSION_LAST,
+      liid: m.liid,
+      communicationIdentifier: { cin: String(cin), operatorIdentifier: ctx.operatorIdentifier },
+      timeStamp: { kind: 'localTime', micros: e.occurredAtMicros, winterSummer: WINTER_SUMMER.notProvided },
+      interceptedCallDirection:
+        side === 'originating'
+          ? CALL_DIRECTION.originatingTarget
+          : side === 'terminating'
+            ? CALL_DIRECTION.terminatingTarget
+            : CALL_DIRECTION.notAvailable,
+      nationalHI2Asn1Parameters: { countryCode: ctx.countryCode },
+    },
+  };
+  if (ctx.networkElement) iri.params.communicationIdentifier.networkElementIdentifier = ctx.networkElement;
+  if (parties.length > 0) iri.params.partyInformation = parties;
+  if (service === 'sip' && e.content && e.content.length > 0) iri.params.sipMessage = e.content;
+  return iri;
+}
