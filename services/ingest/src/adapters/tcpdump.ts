@@ -1,0 +1,81 @@
+// Live capture through the tcpdump binary: `tcpdump -i <if> -U -w - <bpf>` writes pcap to its
+// stdout, which streams into the pure-TS reader. No native addon; tcpdump needs CAP_NET_RAW.
+import { spawn } from 'node:child_process';
+import { type CapturedPacket, type CaptureFormatError, CaptureReader } from '../domain/capture/pcap.ts';
+
+export interface TcpdumpOptions {
+  interface: string;
+  /** BPF filter expression, passed as one argument (tcpdump parses it). */
+  filter?: string;
+  snaplen?: number;
+  /** Path of the binary; default "tcpdump" on PATH. */
+  command?: string;
+  onPacket: (p: CapturedPacket) => void;
+}
+
+export interface TcpdumpResult {
+  packets: number;
+  exitCode: number | null;
+  /** A broken pcap stream or a failure to start. */
+  error: CaptureFormatError | { code: 'ING_ERR_TCPDUMP'; reason: string } | null;
+}
+
+export interface TcpdumpCapture {
+  /** Resolves once tcpdump reports it is listening (packets before that are not seen). */
+  ready: Promise<void>;
+  /** Resolves when tcpdump exits and its output was read completely. */
+  done: Promise<TcpdumpResult>;
+  /** Asks tcpdump to stop (SIGTERM flushes its buffer). */
+  stop(): void;
+}
+
+export function startTcpdump(opts: TcpdumpOptions): TcpdumpCapture {
+  // --immediate-mode: without it TPACKET_V3 holds packets in the ring until a block times out,
+  // and a stop in between loses them. -U flushes each packet to the pipe.
+  const args = ['-i', opts.interface, '-U', '--immediate-mode', '-n', '-s', String(opts.snaplen ?? 262144), '-w', '-'];
+  if (opts.filter) args.push(opts.filter);
+  const child = spawn(opts.command ?? 'tcpdump', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const reader = new CaptureReader();
+  let error: TcpdumpResult['error'] = null;
+  let stderr = '';
+  let resolveReady: () => void = () => {};
+  const ready = new Promise<void>((res) => {
+    resolveReady = res;
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => {
+    if (stderr.length < 4096) stderr += s;
+    if (stderr.includes('listening on')) resolveReady();
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (error) return;
+    const e = reader.push(chunk, opts.onPacket);
+    if (e) {
+      error = e;
+      child.kill('SIGTERM');
+    }
+  });
+  const done = new Promise<TcpdumpResult>((resolve) => {
+    child.on('error', (err) => {
+      error = {
+        code: 'ING_ERR_TCPDUMP',
+        reason: `tcpdump failed to start: ${(err as NodeJS.ErrnoException).code ?? err.name}`,
+      };
+    });
+    child.on('close', (exitCode) => {
+      resolveReady();
+      // A capture stopped by us may end mid-record; only report a format error seen before.
+      if (!error && exitCode !== 0 && exitCode !== null && reader.packets === 0 && !stderr.includes('listening on')) {
+        error = { code: 'ING_ERR_TCPDUMP', reason: `tcpdump exited with ${exitCode}: ${stderr.split('\n')[0] ?? ''}` };
+      }
+      resolve({ packets: reader.packets, exitCode, error });
+    });
+  });
+  return {
+    ready,
+    done,
+    stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
+  };
+}

@@ -1,0 +1,281 @@
+// Passive POP3 decoder (RFC 1939, CAPA/STLS RFC 2449/2595, AUTH RFC 5034). Emits LOGIN on
+// USER/PASS, APOP and AUTH results (username only), ACCESS per RETR, PARTIAL per TOP and
+// DELETED_MAIL for messages marked with DELE once QUIT commits them (RFC 1939 6: UPDATE state).
+import type { Party } from '@li/schemas';
+import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
+import {
+  BoundedBody,
+  ByteQueue,
+  compact,
+  DEFAULT_LIMITS,
+  ERR_DECODER,
+  ERR_LINE_TOO_LONG,
+  ERR_STREAM_GAP,
+  EventBuilder,
+  headerValue,
+  SaslUser,
+  type TextDecoderLimits,
+  unstuff,
+} from './common.ts';
+import type { PortOptions } from './smtp.ts';
+
+export const POP3_DEFAULT_PORTS: readonly number[] = [110];
+
+interface Pending {
+  verb: string;
+  args: string[];
+  sasl?: SaslUser;
+}
+
+/** Commands whose +OK starts a dot-terminated multi-line response. */
+function isMultiLine(p: Pending): boolean {
+  switch (p.verb) {
+    case 'RETR':
+    case 'TOP':
+    case 'CAPA':
+      return true;
+    case 'LIST':
+    case 'UIDL':
+      return p.args.length === 0;
+    case 'AUTH':
+      return p.args.length === 0; // mechanism list
+    default:
+      return false;
+  }
+}
+
+export class Pop3Decoder implements StreamDecoder {
+  private readonly out: EventBuilder;
+  private readonly limits: TextDecoderLimits;
+  private readonly client: ByteQueue;
+  private readonly server: ByteQueue;
+  private pending: Pending[] = [];
+  private opaque = false;
+  private user: string | null = null;
+  private candidateUser: string | null = null;
+  private sasl: SaslUser | null = null;
+  /** Server multi-line response in progress. */
+  private multi: { cmd: Pending; body: BoundedBody } | null = null;
+  private deleted = new Set<string>();
+  private uids = new Map<string, string>();
+
+  constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
+    this.out = new EventBuilder('pop3', flow, sink);
+    this.limits = limits;
+    this.client = new ByteQueue(limits.maxLineBytes);
+    this.server = new ByteQueue(limits.maxLineBytes);
+  }
+
+  data(direction: Direction, bytes: Buffer, tsMicros: number): void {
+    if (this.broken) return;
+    try {
+      this.step(direction, bytes, tsMicros);
+    } catch (err) {
+      // A decoder bug must not take the capture down: stop this flow and say so (no content in the reason).
+      this.broken = true;
+      this.out.problem(
+        ERR_DECODER,
+        `pop3: decoding stopped after an internal error (${err instanceof Error ? err.name : 'unknown'})`,
+      );
+    }
+  }
+
+  private broken = false;
+
+  private step(direction: Direction, bytes: Buffer, tsMicros: number): void {
+    this.out.start(tsMicros);
+    if (this.opaque) return;
+    if (direction === 'toServer') {
+      this.client.push(bytes);
+      this.drainClient();
+    } else {
+      this.server.push(bytes);
+      this.drainServer(tsMicros);
+    }
+  }
+
+  gap(direction: Direction, length: number, _tsMicros: number): void {
+    if (this.opaque) return;
+    this.out.problem(ERR_STREAM_GAP, `pop3: ${length} octets missing (${direction})`);
+    if (direction === 'toServer') this.client.clear();
+    else {
+      this.server.clear();
+      if (this.multi) this.multi.body.total += length;
+    }
+  }
+
+  end(_tsMicros: number): void {
+    this.client.clear();
+    this.server.clear();
+  }
+
+  private account(): Party[] {
+    return this.user ? [{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: this.user }] : [];
+  }
+
+  private drainClient(): void {
+    for (;;) {
+      const line = this.client.nextLine();
+      if (line === null) return;
+      if (line.kind === 'overlong') {
+        this.out.problem(ERR_LINE_TOO_LONG, `pop3: client line of ${line.length} octets skipped`);
+        continue;
+      }
+      if (this.sasl) {
+        this.sasl.response(line.text);
+        continue;
+      }
+      const words = line.text.trim().split(/\s+/);
+      const verb = (words[0] ?? '').toUpperCase();
+      const args = words.slice(1);
+      if (verb === '') continue;
+      const p: Pending = { verb, args };
+      if (verb === 'USER') this.candidateUser = args.join(' ');
+      if (verb === 'APOP') this.candidateUser = args[0] ?? null; // digest is dropped
+      if (verb === 'PASS') p.args = []; // never keep the password
+      if (verb === 'AUTH' && args.length > 0) {
+        p.sasl = new SaslUser(args[0] ?? '', args[1] ?? null);
+        this.sasl = p.sasl;
+      }
+      this.pending.push(p);
+    }
+  }
+
+  private drainServer(ts: number): void {
+    for (;;) {
+      if (this.opaque) return;
+      const line = this.server.nextLine();
+      if (line === null) return;
+      if (line.kind === 'overlong') {
+        this.out.problem(ERR_LINE_TOO_LONG, `pop3: server line of ${line.length} octets skipped`);
+        if (this.multi) this.multi.body.total += line.length;
+        continue;
+      }
+      if (this.multi) {
+        if (line.text === '.') {
+          const done = this.multi;
+          this.multi = null;
+          this.multiDone(done.cmd, done.body, ts);
+        } else {
+          this.multi.body.append(unstuff(line.raw));
+        }
+        continue;
+      }
+      const ok = line.text.startsWith('+OK');
+      const err = line.text.startsWith('-ERR');
+      const head = this.pending[0];
+      if (!head) continue; // greeting
+      // Anything else ("+ challenge" during AUTH, noise) leaves the command pending.
+      if (!ok && !err) continue;
+      this.pending.shift();
+      if (ok && isMultiLine(head)) {
+        const cap = head.verb === 'RETR' || head.verb === 'TOP' ? this.limits.maxMessageBytes : 64 * 1024;
+        this.multi = { cmd: head, body: new BoundedBody(cap) };
+        continue;
+      }
+      this.single(head, ok, ts);
+    }
+  }
+
+  private login(ok: boolean, method: string, user: string | null, ts: number): void {
+    if (ok && user) this.user = user;
+    this.out.emit({
+      category: 'LOGIN',
+      action: ok ? 'pop3.login' : 'pop3.login.failed',
+      tsMicros: ts,
+      parties: user ? [{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: user }] : [],
+      attributes: { method, result: ok ? 'success' : 'failure' },
+    });
+  }
+
+  private single(cmd: Pending, ok: boolean, ts: number): void {
+    switch (cmd.verb) {
+      case 'PASS':
+        this.login(ok, 'USER/PASS', this.candidateUser, ts);
+        break;
+      case 'APOP':
+        this.login(ok, 'APOP', this.candidateUser, ts);
+        break;
+      case 'AUTH':
+        this.sasl = null;
+        this.login(ok, `AUTH ${cmd.sasl?.mechanism ?? ''}`.trim(), cmd.sasl?.user ?? null, ts);
+        break;
+      case 'DELE':
+        if (ok && cmd.args[0]) this.deleted.add(cmd.args[0]);
+        break;
+      case 'UIDL':
+        if (ok && cmd.args[0]) this.uids.set(cmd.args[0], cmd.args[0]);
+        break;
+      case 'RSET':
+        if (ok) this.deleted.clear();
+        break;
+      case 'QUIT':
+        if (ok) this.commitDeletes(ts);
+        break;
+      case 'STLS':
+        if (ok) {
+          this.opaque = true;
+          this.client.clear();
+          this.server.clear();
+          this.out.emit({
+            category: 'SIGNALS',
+            action: 'pop3.stls',
+            tsMicros: ts,
+            parties: this.account(),
+            attributes: { tls: 'true', note: 'session encrypted; not decoded further' },
+          });
+        }
+        break;
+    }
+  }
+
+  private commitDeletes(ts: number): void {
+    for (const n of this.deleted) {
+      this.out.emit({
+        category: 'DELETED_MAIL',
+        action: 'pop3.dele',
+        tsMicros: ts,
+        parties: this.account(),
+        attributes: compact({ mailbox: 'INBOX', msgNumber: n, uid: this.uids.get(n) }),
+      });
+    }
+    this.deleted.clear();
+  }
+
+  private multiDone(cmd: Pending, body: BoundedBody, ts: number): void {
+    if (cmd.verb === 'UIDL' && cmd.args.length === 0) {
+      // "n unique-id" per line: lets DELETED_MAIL events carry the stable UID.
+      for (const l of body.bytes().toString('utf8').split(/\r?\n/)) {
+        const [n, uid] = l.trim().split(/\s+/);
+        if (n && uid) this.uids.set(n, uid);
+      }
+      return;
+    }
+    if (cmd.verb !== 'RETR' && cmd.verb !== 'TOP') return;
+    const message = body.bytes();
+    const n = cmd.args[0] ?? '';
+    this.out.emit({
+      category: cmd.verb === 'RETR' ? 'ACCESS' : 'PARTIAL',
+      action: cmd.verb === 'RETR' ? 'pop3.retr' : 'pop3.top',
+      tsMicros: ts,
+      parties: this.account(),
+      attributes: compact({
+        mailbox: 'INBOX',
+        msgNumber: n,
+        uid: this.uids.get(n),
+        messageId: headerValue(message, 'message-id'),
+        portion: cmd.verb === 'TOP' ? `header+${cmd.args[1] ?? '0'} lines` : null,
+        size: `${body.total}`,
+        truncated: body.truncated ? 'true' : null,
+      }),
+      content: message,
+      contentType: cmd.verb === 'RETR' ? 'message/rfc822' : 'text/plain',
+    });
+  }
+}
+
+export function pop3DecoderFactory(options: PortOptions = {}): StreamDecoderFactory {
+  const ports = options.ports ?? POP3_DEFAULT_PORTS;
+  return (flow, sink) =>
+    flow.transport === 'tcp' && ports.includes(flow.serverPort) ? new Pop3Decoder(flow, sink, options.limits) : null;
+}

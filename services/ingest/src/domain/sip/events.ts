@@ -1,0 +1,93 @@
+// Maps a SIP message to a SIGNALS event. Attributes carry the headers MCID reports (seed 003:
+// Request-URI, To, P-Asserted-Identity, From, Contact, History-Info, Referred-By, Privacy)
+// verbatim, so mcid-store and the IRI encoder need not re-parse the message.
+import type { NetworkInfo, Party, PartyRole } from '@li/schemas';
+import type { DecodedEvent } from '../stream.ts';
+import { header, headerAll, type SipMessage, splitValues } from './message.ts';
+import { paramValue, parseNameAddr, uriIdentities } from './uri.ts';
+
+const METHOD_TOKEN = /^[A-Z0-9\-.!%*_+`'~]{1,32}$/;
+
+function addParties(parties: Party[], role: PartyRole, uri: string | undefined): void {
+  if (!uri) return;
+  for (const id of uriIdentities(uri)) {
+    if (!parties.some((p) => p.role === role && p.type === id.type && p.value === id.value)) {
+      parties.push({ role, type: id.type, value: id.value });
+    }
+  }
+}
+
+function addressUri(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : parseNameAddr(value)?.uri;
+}
+
+function joined(m: SipMessage, name: string): string | undefined {
+  const all = headerAll(m, name);
+  return all.length === 0 ? undefined : all.join(', ');
+}
+
+export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number): DecodedEvent {
+  const attributes: Record<string, string> = {};
+  const set = (k: string, v: string | undefined) => {
+    if (v !== undefined) attributes[k] = v;
+  };
+  const from = header(m, 'from');
+  const to = header(m, 'to');
+  const cseq = header(m, 'cseq');
+  const cseqMethod = cseq?.trim().split(/\s+/)[1]?.toUpperCase();
+  let action: string;
+  if (m.start.kind === 'request') {
+    const method = METHOD_TOKEN.test(m.start.method) ? m.start.method : 'UNKNOWN';
+    action = `sip.${method.toLowerCase()}`;
+    set('method', method);
+    set('request-uri', m.start.uri);
+    // An INVITE inside a dialog carries the To tag the first answer set (§14).
+    if (method === 'INVITE' && to !== undefined) {
+      const tag = paramValue(parseNameAddr(to)?.params ?? '', 'tag');
+      if (tag) set('reinvite', 'true');
+    }
+    if (method === 'REGISTER') {
+      const contacts = headerAll(m, 'contact').flatMap(splitValues);
+      const contactExpires = contacts
+        .map((c) => paramValue(parseNameAddr(c)?.params ?? '', 'expires'))
+        .find((x) => x !== undefined);
+      const expires = contactExpires ?? header(m, 'expires');
+      if (expires !== undefined && /^\d{1,10}$/.test(expires.trim())) set('expires', expires.trim());
+    }
+  } else {
+    action = 'sip.response';
+    set('status', String(m.start.status));
+    set('reason', m.start.reason);
+    if (cseqMethod && METHOD_TOKEN.test(cseqMethod)) set('method', cseqMethod);
+  }
+  set('to', to);
+  set('from', from);
+  set('pai', joined(m, 'p-asserted-identity'));
+  set('contact', joined(m, 'contact'));
+  set('history-info', joined(m, 'history-info'));
+  set('referred-by', joined(m, 'referred-by'));
+  set('privacy', joined(m, 'privacy'));
+  const callId = header(m, 'call-id');
+  set('call-id', callId);
+  set('cseq', cseq);
+
+  const parties: Party[] = [];
+  addParties(parties, 'CALLER', addressUri(from));
+  for (const v of headerAll(m, 'p-asserted-identity').flatMap(splitValues))
+    addParties(parties, 'CALLER', addressUri(v));
+  addParties(parties, 'CALLEE', addressUri(to));
+  if (m.start.kind === 'request') addParties(parties, 'CALLEE', m.start.uri);
+
+  return {
+    category: 'SIGNALS',
+    action,
+    occurredAtMicros: tsMicros,
+    protocol: 'SIP',
+    communicationId: callId ?? '',
+    parties,
+    network,
+    attributes,
+    content: Buffer.from(m.raw),
+    contentType: 'application/sip',
+  };
+}

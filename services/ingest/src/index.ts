@@ -1,0 +1,12 @@
+export { buildMailEventsApp } from './adapters/mail-events-http.ts';
+export { readPcapFile, replayPcapFile } from './adapters/pcap-file.ts';
+export { startSipListener } from './adapters/sip-listener.ts';
+export { startTcpdump } from './adapters/tcpdump.ts';
+export { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
+export { createCapture } from './domain/capture/capture.ts';
+export { readCapture, writePcap } from './domain/capture/pcap.ts';
+export { mailDecoderFactories } from './domain/mail/index.ts';
+export { msnpDecoderFactory } from './domain/msnp/msnp.ts';
+export { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
+export type { DecodedEvent, DecodeProblem, DecoderSink, StreamDecoder, StreamDecoderFactory } from './domain/stream.ts';
+export { ingestService } from './service.ts';

@@ -1,0 +1,5 @@
+// ingest: wiring only; the service is in service.ts.
+import { runService } from '@li/runtime';
+import { ingestService } from './service.ts';
+
+await runService(ingestService);

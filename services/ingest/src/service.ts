@@ -1,0 +1,179 @@
+// The ingest service: every adapter that is configured publishes NormalizedEvents to
+// li.<t>.events through one batching publisher; what cannot be decoded goes to li.<t>.dlq.
+// One ingest deployment serves one tenant: each virtual provider's mirror, capture interface
+// or mail server points at its own ingest.
+import { readFileSync } from 'node:fs';
+import { topicName } from '@li/bus';
+import { CommonConfig, type ServiceDefinition } from '@li/runtime';
+import type { NormalizedEvent } from '@li/schemas';
+import { Counter } from 'prom-client';
+import Type from 'typebox';
+import { EventPublisher } from './adapters/event-publisher.ts';
+import { buildMailEventsApp } from './adapters/mail-events-http.ts';
+import { replayPcapFile } from './adapters/pcap-file.ts';
+import { startSipListener } from './adapters/sip-listener.ts';
+import { startTcpdump } from './adapters/tcpdump.ts';
+import { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
+import { createCapture } from './domain/capture/capture.ts';
+import { mailDecoderFactories } from './domain/mail/index.ts';
+import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
+import { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
+import { pduToEvent } from './domain/x2x3/event.ts';
+
+const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
+const section = <P extends Type.TProperties>(props: P) => Type.Object(props, { default: {} });
+
+export const Config = Type.Object({
+  ...CommonConfig.properties,
+  metricsPort: Port(9461),
+  tenant: Type.String({ minLength: 1, description: 'the tenant whose traffic this deployment sees' }),
+  sip: section({
+    enabled: Type.Boolean({ default: true }),
+    host: Type.String({ default: '0.0.0.0' }),
+    udpPort: Port(5060),
+    tcpPort: Port(5060),
+  }),
+  capture: section({
+    interface: Type.String({ default: '', description: 'live capture with tcpdump on this interface; empty: off' }),
+    filter: Type.String({ default: '' }),
+    pcapFile: Type.String({ default: '', description: 'a pcap/pcapng file to replay once at start; empty: none' }),
+  }),
+  mailEvents: section({
+    enabled: Type.Boolean({ default: true }),
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Port(8090),
+  }),
+  x2x3: section({
+    enabled: Type.Boolean({ default: false }),
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Port(30000),
+    /** XIDs of the X1 tasks this MDF accepts; a PDU with another XID goes to the DLQ. */
+    tasks: Type.Array(Type.String(), { default: [] }),
+    tlsKeyFile: Type.String({ default: '' }),
+    tlsCertFile: Type.String({ default: '' }),
+    tlsCaFile: Type.String({ default: '' }),
+  }),
+});
+
+export const ingestService: ServiceDefinition<typeof Config> = {
+  name: 'ingest',
+  config: Config,
+  async start({ config, log, bus, metrics, readiness, liveness }) {
+    const tenant = config.tenant;
+    await bus.ensureTopics(tenant, ['events', 'dlq']);
+    const eventsTopic = topicName(tenant, 'events');
+    const publisher = new EventPublisher({
+      bus,
+      log,
+      tenant,
+      eventsTopic,
+      dlqTopic: topicName(tenant, 'dlq'),
+      codec: await bus.codec<NormalizedEvent>(eventsTopic, 'NormalizedEvent'),
+      counters: {
+        events: new Counter({
+          name: 'li_ingest_events_total',
+          help: 'Events decoded and published, by adapter.',
+          labelNames: ['tenant', 'source'],
+          registers: [metrics],
+        }),
+        problems: new Counter({
+          name: 'li_ingest_problems_total',
+          help: 'Input that could not be decoded (sent to the DLQ), by adapter and error code.',
+          labelNames: ['tenant', 'source', 'code'],
+          registers: [metrics],
+        }),
+      },
+    });
+    liveness('publisher', () => publisher.healthy());
+    const stops: (() => Promise<void>)[] = [];
+    const listening: Record<string, number | null> = {};
+
+    if (config.sip.enabled) {
+      const sink = publisher.sink('sip');
+      const sip = await startSipListener({
+        host: config.sip.host,
+        udpPort: config.sip.udpPort,
+        tcpPort: config.sip.tcpPort,
+        onEvent: sink.event,
+        onProblem: sink.problem,
+      });
+      listening.sipUdp = sip.udpPort;
+      stops.push(() => sip.close());
+    }
+
+    if (config.capture.interface || config.capture.pcapFile) {
+      const sink = publisher.sink('pcap');
+      const capture = createCapture({
+        factories: [sipStreamFactory(), ...mailDecoderFactories(), msnpDecoderFactory()],
+        onDatagram: sipDatagramHandler(sink),
+        sink,
+      });
+      if (config.capture.pcapFile) {
+        const r = await replayPcapFile(config.capture.pcapFile, capture);
+        capture.end();
+        log.info({ count: r.packets, code: r.ok ? null : r.error.code }, 'pcap file replayed');
+      }
+      if (config.capture.interface) {
+        const live = startTcpdump({
+          interface: config.capture.interface,
+          ...(config.capture.filter ? { filter: config.capture.filter } : {}),
+          onPacket: (p) => capture.packet(p),
+        });
+        const quiet = setInterval(() => capture.tick(Date.now() * 1000), 1000);
+        await live.ready;
+        stops.push(async () => {
+          clearInterval(quiet);
+          live.stop();
+          await live.done;
+          capture.end();
+        });
+      }
+    }
+
+    if (config.mailEvents.enabled) {
+      const sink = publisher.sink('mail-events');
+      const app = await buildMailEventsApp({ onEvent: sink.event, onProblem: sink.problem });
+      await app.listen({ host: config.mailEvents.host, port: config.mailEvents.port });
+      listening.mailEvents = (app.server.address() as { port: number } | null)?.port ?? null;
+      stops.push(() => app.close());
+    }
+
+    if (config.x2x3.enabled) {
+      const sink = publisher.sink('x2x3');
+      const tasks = new Set(config.x2x3.tasks.map((x) => x.toLowerCase()));
+      const receiver = createX2X3Receiver({
+        ...(config.x2x3.tlsKeyFile
+          ? {
+              tls: {
+                key: readFileSync(config.x2x3.tlsKeyFile),
+                cert: readFileSync(config.x2x3.tlsCertFile),
+                ...(config.x2x3.tlsCaFile ? { ca: readFileSync(config.x2x3.tlsCaFile), requestCert: true } : {}),
+              },
+            }
+          : {}),
+        onPdu: (pdu, attrs) => {
+          const r = pduToEvent(
+            pdu,
+            attrs,
+            (xid) => (tasks.has(xid.toLowerCase()) ? { taskId: xid } : null),
+            Date.now() * 1000,
+          );
+          if (r.ok) sink.event(r.event);
+          else sink.problem({ code: r.code, reason: r.reason });
+        },
+        onProblem: (p) => sink.problem({ code: p.code, reason: p.reason }),
+      });
+      listening.x2x3 = await receiver.listen(config.x2x3.port, config.x2x3.host);
+      stops.push(() => receiver.close());
+    }
+
+    readiness('adapters', () => true);
+    log.info({ reason: JSON.stringify(listening) }, 'ingest adapters listening');
+    return {
+      async stop() {
+        for (const stop of stops.reverse()) await stop();
+        await publisher.flush();
+      },
+    };
+  },
+};

@@ -1,0 +1,282 @@
+// A real Dovecot (Debian dovecot-imapd/pop3d) on loopback with a throwaway passwd-file user:
+// IMAP and POP3 sessions are captured by tcpdump and decoded through the capture pipeline and our
+// decoders; Dovecot's own event exporter posts to our HTTP adapter at the same time.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildMailEventsApp } from '../src/adapters/mail-events-http.ts';
+import { imapDecoderFactory } from '../src/domain/mail/imap.ts';
+import { pop3DecoderFactory } from '../src/domain/mail/pop3.ts';
+import { replay } from '../src/domain/mail/test-kit.ts';
+import type { DecodedEvent } from '../src/domain/stream.ts';
+import { decodePcap, freePort, RecordingClient, startTcpdump, summary, waitForPort } from './mail-kit.ts';
+
+const USER = 'alice@example.org';
+const PASSWORD = 'Tr0ub4dor&3';
+const MSG1 =
+  'From: bob@example.net\r\nTo: alice@example.org\r\nSubject: first\r\nMessage-ID: <one@example.net>\r\n\r\nHello Alice,\r\n.a line starting with a dot\r\nBob\r\n';
+const MSG2 = 'From: carol@example.net\r\nSubject: second\r\nMessage-ID: <two@example.net>\r\n\r\nSecond body text\r\n';
+
+let dir: string;
+let dovecot: ChildProcess | null = null;
+let app: FastifyInstance;
+let imapPort: number;
+let pop3Port: number;
+const exported: DecodedEvent[] = [];
+const exportProblems: string[] = [];
+
+function config(httpPort: number): string {
+  return `base_dir = ${dir}/run
+state_dir = ${dir}/state
+instance_name = li-test-${process.pid}
+protocols = imap pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = ${dir}/dovecot.log
+default_login_user = dovenull
+default_internal_user = dovecot
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${dir}/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=${dir}/mail/%u
+}
+mail_location = maildir:~/Maildir
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${imapPort}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = ${pop3Port}
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service stats {
+  inet_listener http {
+    port = 0
+  }
+}
+event_exporter li_http {
+  format = json
+  format_args = time-rfc3339
+  transport = http-post
+  transport_args = http://127.0.0.1:${httpPort}/ingest/dovecot
+  transport_timeout = 2sec
+}
+metric li_mail {
+  filter = event=auth_request_finished OR event=imap_command_finished OR event=mail_delivery_finished
+  exporter = li_http
+}
+`;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'li-dovecot-'));
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'mail'));
+  chownSync(join(dir, 'mail'), 65534, 65534);
+  writeFileSync(join(dir, 'passwd'), `${USER}:{PLAIN}${PASSWORD}::::::\n`);
+  app = await buildMailEventsApp({ onEvent: (e) => exported.push(e), onProblem: (p) => exportProblems.push(p.reason) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const httpPort = (app.server.address() as { port: number }).port;
+  imapPort = await freePort();
+  pop3Port = await freePort();
+  writeFileSync(join(dir, 'dovecot.conf'), config(httpPort));
+  dovecot = spawn('dovecot', ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore' });
+  await waitForPort(imapPort);
+  await waitForPort(pop3Port);
+});
+
+afterAll(async () => {
+  if (dovecot && dovecot.exitCode === null) {
+    const gone = new Promise((r) => dovecot?.once('exit', r));
+    dovecot.kill('SIGTERM');
+    await gone;
+  }
+  await app?.close();
+  if (dir && !process.env.KEEP_LI_TMP) rmSync(dir, { recursive: true, force: true });
+});
+
+async function eventually(check: () => boolean, what: string, ms = 8000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('Dovecot IMAP and POP3 sessions', () => {
+  it('decodes a captured IMAP session and receives the same activity from the event exporter', async () => {
+    const pcap = join(dir, 'imap.pcap');
+    const dump = await startTcpdump(pcap, `tcp port ${imapPort}`);
+    const c = await RecordingClient.connect(imapPort);
+    await c.expect(/\* OK .*\r\n/);
+    await c.exchange('a0 LOGIN alice@example.org wrong-password\r\n', /a0 NO .*\r\n/);
+    await c.exchange(`a1 LOGIN {${USER.length}+}\r\n${USER} "${PASSWORD}"\r\n`, /a1 OK .*\r\n/);
+    await c.exchange('a2 CREATE "Projects"\r\n', /a2 OK .*\r\n/);
+    await c.exchange(`a3 APPEND INBOX {${MSG1.length}+}\r\n${MSG1}\r\n`, /a3 OK .*\r\n/);
+    // A synchronising literal: wait for the continuation before sending it.
+    await c.exchange(`a4 APPEND INBOX (\\Seen) {${MSG2.length}}\r\n`, /\+ .*\r\n/);
+    await c.exchange(`${MSG2}\r\n`, /a4 OK .*\r\n/);
+    await c.exchange('a5 SELECT INBOX\r\n', /a5 OK .*\r\n/);
+    await c.exchange('a6 FETCH 1 (UID BODY.PEEK[])\r\n', /a6 OK .*\r\n/);
+    await c.exchange('a7 UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[TEXT]<0.6>)\r\n', /a7 OK .*\r\n/);
+    await c.exchange('a8 STORE 2 +FLAGS (\\Deleted)\r\n', /a8 OK .*\r\n/);
+    await c.exchange('a9 EXPUNGE\r\n', /a9 OK .*\r\n/);
+    await c.exchange('a10 RENAME Projects Archive\r\n', /a10 OK .*\r\n/);
+    await c.exchange('a11 DELETE Archive\r\n', /a11 OK .*\r\n/);
+    await c.exchange('a12 LOGOUT\r\n', /a12 OK .*\r\n/);
+    await c.close();
+    await dump.stop();
+
+    const fromWire = await decodePcap(pcap, [imapDecoderFactory({ ports: [imapPort] })]);
+    const observed = replay(imapDecoderFactory({ ports: [imapPort] }), imapPort, c.steps);
+    expect(fromWire.problems).toEqual([]);
+    expect(summary(fromWire.events)).toEqual(summary(observed.events));
+
+    const events = fromWire.events;
+    expect(events.map((e) => `${e.category}:${e.action}`)).toEqual([
+      'LOGIN:imap.login.failed',
+      'LOGIN:imap.login',
+      'MAILBOX:imap.mailbox.created',
+      'NEW_MAIL:imap.append',
+      'NEW_MAIL:imap.append',
+      'ACCESS:imap.fetch',
+      'PARTIAL:imap.fetch.partial',
+      'PARTIAL:imap.fetch.partial',
+      'PARTIAL:imap.fetch.partial',
+      'PARTIAL:imap.fetch.partial',
+      'DELETED_MAIL:imap.expunge',
+      'MAILBOX:imap.mailbox.renamed',
+      'MAILBOX:imap.mailbox.removed',
+    ]);
+    expect(JSON.stringify(events)).not.toContain(PASSWORD);
+    for (const e of events.slice(1))
+      expect(e.parties).toEqual([{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: USER }]);
+    expect(events[0]?.network).toMatchObject({ dstAddress: '127.0.0.1', dstPort: imapPort });
+    const access = events.find((e) => e.category === 'ACCESS');
+    // What Dovecot served back is the message we stored.
+    expect(access?.content?.toString()).toBe(MSG1);
+    expect(access?.attributes).toMatchObject({ mailbox: 'INBOX', uid: '1', messageId: '<one@example.net>' });
+    const appended = events.filter((e) => e.action === 'imap.append');
+    expect(appended.map((e) => e.content?.toString())).toEqual([MSG1, MSG2]);
+    expect(appended.map((e) => e.attributes.uid)).toEqual(['1', '2']);
+    const partial = events.filter((e) => e.category === 'PARTIAL');
+    expect(partial.map((e) => e.attributes.section)).toEqual([
+      'BODY[HEADER.FIELDS (SUBJECT)]',
+      'BODY[TEXT]<0>',
+      'BODY[HEADER.FIELDS (SUBJECT)]',
+      'BODY[TEXT]<0>',
+    ]);
+    expect(partial[1]?.content?.toString()).toBe('Hello ');
+    expect(events.find((e) => e.category === 'DELETED_MAIL')?.attributes).toMatchObject({
+      mailbox: 'INBOX',
+      expunged: '2',
+    });
+
+    // Dovecot's exporter: one auth failure, one success, and the mailbox/message commands.
+    // The stats process may post over parallel HTTP connections: wait for all, compare as a set.
+    await eventually(() => exported.filter((e) => e.protocol === 'imap').length >= 10, 'ten exported IMAP events');
+    const imapExported = exported
+      .filter((e) => e.protocol === 'imap')
+      .sort((a, b) => a.occurredAtMicros - b.occurredAtMicros);
+    expect(imapExported.map((e) => `${e.category}:${e.action}`)).toEqual([
+      'LOGIN:imap.login.failed',
+      'LOGIN:imap.login',
+      'MAILBOX:imap.mailbox.created',
+      'NEW_MAIL:imap.append',
+      'NEW_MAIL:imap.append',
+      'ACCESS:imap.fetch',
+      'PARTIAL:imap.fetch.partial',
+      'DELETED_MAIL:imap.expunge',
+      'MAILBOX:imap.mailbox.renamed',
+      'MAILBOX:imap.mailbox.removed',
+    ]);
+    expect(imapExported[9]?.network).toMatchObject({ dstPort: imapPort });
+    expect(imapExported[3]?.attributes.uid).toBe('1');
+    expect(imapExported[8]?.attributes).toMatchObject({ mailbox: 'Projects', newMailbox: 'Archive' });
+    expect(exportProblems).toEqual([]);
+  });
+
+  it('decodes a captured POP3 session (message left in INBOX by the IMAP test)', async () => {
+    const pcap = join(dir, 'pop3.pcap');
+    const dump = await startTcpdump(pcap, `tcp port ${pop3Port}`);
+    const c = await RecordingClient.connect(pop3Port);
+    await c.expect(/\+OK .*\r\n/);
+    await c.exchange(`USER ${USER}\r\n`, /\+OK.*\r\n/);
+    await c.exchange(`PASS ${PASSWORD}\r\n`, /\+OK.*\r\n/);
+    await c.exchange('UIDL\r\n', /\r\n\.\r\n/);
+    await c.exchange('RETR 1\r\n', /\r\n\.\r\n/);
+    await c.exchange('TOP 1 1\r\n', /\r\n\.\r\n/);
+    await c.exchange('DELE 1\r\n', /\+OK.*\r\n/);
+    await c.exchange('QUIT\r\n', /\+OK.*\r\n/);
+    await c.close();
+    await dump.stop();
+
+    const fromWire = await decodePcap(pcap, [pop3DecoderFactory({ ports: [pop3Port] })]);
+    const observed = replay(pop3DecoderFactory({ ports: [pop3Port] }), pop3Port, c.steps);
+    expect(fromWire.problems).toEqual([]);
+    expect(summary(fromWire.events)).toEqual(summary(observed.events));
+    const events = fromWire.events;
+    expect(events.map((e) => `${e.category}:${e.action}`)).toEqual([
+      'LOGIN:pop3.login',
+      'ACCESS:pop3.retr',
+      'PARTIAL:pop3.top',
+      'DELETED_MAIL:pop3.dele',
+    ]);
+    expect(JSON.stringify(events)).not.toContain(PASSWORD);
+    // Dovecot adds headers of its own (e.g. none for maildir) — the body and our headers must be intact.
+    const retr = events[1]?.content?.toString() ?? '';
+    expect(retr.endsWith('Hello Alice,\r\n.a line starting with a dot\r\nBob\r\n')).toBe(true);
+    expect(events[1]?.attributes.messageId).toBe('<one@example.net>');
+    expect(events[2]?.content?.toString()).toMatch(/\r\n\r\nHello Alice,\r\n$/);
+    expect(events[3]?.attributes.uid).toBeTruthy();
+    await eventually(() => exported.some((e) => e.action === 'pop3.login'), 'exported POP3 login');
+    expect(exported.find((e) => e.action === 'pop3.login')?.parties).toEqual([
+      { role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: USER },
+    ]);
+  });
+
+  it('exports a local delivery (dovecot-lda) as NEW_MAIL with sender, recipient and Message-ID', async () => {
+    const message =
+      'From: Dan <dan@example.com>\r\nTo: alice@example.org\r\nSubject: delivery\r\nMessage-ID: <lda-1@example.com>\r\n\r\nbody\r\n';
+    const lda = spawnSync(
+      '/usr/lib/dovecot/dovecot-lda',
+      ['-c', join(dir, 'dovecot.conf'), '-d', USER, '-f', 'dan@example.com'],
+      {
+        input: message,
+        timeout: 15_000,
+      },
+    );
+    expect(lda.status, lda.stderr?.toString()).toBe(0);
+    await eventually(() => exported.some((e) => e.action === 'mail.delivered'), 'exported delivery');
+    const delivered = exported.find((e) => e.action === 'mail.delivered');
+    expect(delivered).toMatchObject({
+      category: 'NEW_MAIL',
+      attributes: { messageId: '<lda-1@example.com>', source: 'incoming mail', result: 'success' },
+    });
+    expect(delivered?.parties).toEqual(
+      expect.arrayContaining([
+        { role: 'SENDER', type: 'EMAIL', value: 'dan@example.com' },
+        { role: 'RECIPIENT', type: 'EMAIL', value: USER },
+        { role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: USER },
+      ]),
+    );
+  });
+});
