@@ -53,6 +53,12 @@ export interface ProcessorOptions<T> {
   dlqTopic: (inputTopic: string) => string;
   process: (records: InputRecord<T>[], ctx: BatchContext) => Promise<ProcessResult<T>>;
   onCommitted?: (result: ProcessResult<T>, records: InputRecord<T>[], ctx: BatchContext) => void;
+  /**
+   * Called after each (re)assignment, once the transactional producers of the assigned
+   * partitions exist (so any previous owner is fenced), and before any batch is processed:
+   * the place to reload state that other instances may have advanced.
+   */
+  onAssigned?: (assignment: Record<string, number[]>) => Promise<void>;
   /** Called after the outputs were sent and before the commit; a throw aborts. For tests and tracing. */
   onBeforeCommit?: (ctx: BatchContext) => void | Promise<void>;
   fromBeginning?: boolean;
@@ -140,8 +146,24 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     await p?.then((pr) => pr.disconnect()).catch(() => {});
   }
 
+  // Batches wait until the assignment's producers are initialised and onAssigned has run.
+  let assigned: Promise<void> = Promise.resolve();
+
+  async function prepareAssignment(assignment: Record<string, number[]>): Promise<void> {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const producer = await producerFor(topic, partition);
+        // initTransactions happens on the first transaction: open and abort an empty one to fence now.
+        const txn = await producer.transaction();
+        await txn.abort();
+      }
+    }
+    await options.onAssigned?.(assignment);
+  }
+
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.isEmpty()) return;
+    await assigned;
     const { topic, partition } = batch;
     const dlq = options.dlqTopic(topic);
     for (let attempt = 0; isRunning() && !isStale(); attempt++) {
@@ -211,11 +233,17 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
       });
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+      let firstJoin!: () => void;
       const joined = new Promise<void>((resolve) => {
-        const remove = consumer!.on(consumer!.events.GROUP_JOIN, () => {
-          remove();
-          resolve();
+        firstJoin = resolve;
+      });
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const assignment = (event.payload.memberAssignment ?? {}) as Record<string, number[]>;
+        assigned = prepareAssignment(assignment).catch((err: unknown) => {
+          log.error({ err }, 'preparing the assignment failed; batches wait for the next rebalance');
+          throw err;
         });
+        assigned.then(firstJoin, () => {});
       });
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
       await joined;

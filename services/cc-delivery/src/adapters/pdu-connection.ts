@@ -1,0 +1,320 @@
+// One TCP (optionally TLS) connection from us (the DF, TCP client) to a LEMF port, carrying BER
+// PDUs back-to-back (TS 102 232-1 cl. 6.3) or TPKT-framed IRI (TS 101 671 profiles).
+// Confirmation: PDU acknowledgement when the LEMF supports it (cl. 6.3.6), else the socket write
+// callback (cl. 6.4.3 weakest definition) plus a resend window replayed first after a reconnect
+// (cl. 6.3.3) — those replays are the only duplicates, identifiable by (LIID, CIN, seq).
+import net from 'node:net';
+import tls from 'node:tls';
+import { type BackoffPolicy, backoffDelay } from '../domain/backoff.ts';
+import { FrameReader, type Framing, tpktWrap } from '../domain/framing.ts';
+import { KeepaliveTimer } from '../domain/keepalive.ts';
+import type { Clock, DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
+import { type DeliveryError, dlvError } from '../errors.ts';
+
+export interface PduConnectionOptions {
+  host: string;
+  port: number;
+  tls: tls.ConnectionOptions | null;
+  framing: Framing;
+  clock: Clock;
+  backoff: BackoffPolicy;
+  connectTimeoutMs: number;
+  keepalive: { intervalMs: number; timeoutMs: number } | null;
+  codec: KeepaliveCodec | null;
+  acknowledged: boolean;
+  ackTimeoutMs: number;
+  /**
+   * Bytes of drain-confirmed records kept and replayed after an unexpected close (0 = none). Size it
+   * above our socket send buffer plus the LEMF's receive buffer: that is what a drop can swallow.
+   */
+  resendWindowBytes: number;
+  random?: () => number;
+}
+
+const STABLE_MS = 2000;
+const CHUNK_BYTES = 64 * 1024;
+
+interface InFlight {
+  total: number;
+  confirmed: number;
+  finish: (error: DeliveryError | null) => void;
+}
+
+export function mapSocketError(e: NodeJS.ErrnoException): DeliveryError {
+  const code = e.code ?? '';
+  if (
+    /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code) ||
+    /certificate|alert|handshake/i.test(e.message)
+  ) {
+    return dlvError('DLV_ERR_TLS', code || e.message);
+  }
+  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT'].includes(code)) {
+    return dlvError('DLV_ERR_CONNECT', code);
+  }
+  return dlvError('DLV_ERR_CONNECTION_LOST', code || e.message);
+}
+
+export class PduConnection {
+  readonly #o: PduConnectionOptions;
+  #sock: net.Socket | null = null;
+  #up = false;
+  #closed = true;
+  #attempt = 0;
+  #cancelRetry: (() => void) | null = null;
+  #reader: FrameReader;
+  #inflight: InFlight | null = null;
+  #window: DeliveryRecord[] = [];
+  #windowBytes = 0;
+  #windowHead = 0;
+  #replay: DeliveryRecord[] = [];
+  #waiters: (() => void)[] = [];
+  #keepalive: KeepaliveTimer | null = null;
+  #errors = 0;
+  #upAt = 0;
+  #errorsAtUp = 0;
+  #st: TransportStatus = { connected: false, lastError: null, lastErrorAt: null, keepaliveRttMs: null, resent: 0 };
+
+  constructor(o: PduConnectionOptions) {
+    this.#o = o;
+    this.#reader = new FrameReader(o.framing);
+  }
+
+  start(): void {
+    if (!this.#closed) return;
+    this.#closed = false;
+    this.#connect();
+  }
+
+  status(): TransportStatus {
+    return { ...this.#st, connected: this.#up };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#cancelRetry?.();
+    this.#keepalive?.stop();
+    const s = this.#sock;
+    this.#sock = null;
+    this.#up = false;
+    this.#inflight?.finish(dlvError('DLV_ERR_CLOSED'));
+    this.#wakeWaiters();
+    if (s && !s.destroyed) {
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve());
+        s.end();
+        const t = setTimeout(() => s.destroy(), 1000);
+        t.unref();
+      });
+    }
+  }
+
+  async send(records: readonly DeliveryRecord[]): Promise<SendOutcome> {
+    if (records.length === 0) return { confirmed: 0, error: null };
+    if (!this.#up) await this.#waitUp(Math.min(this.#o.connectTimeoutMs, 1000));
+    const sock = this.#sock;
+    if (!this.#up || !sock || this.#inflight) {
+      return { confirmed: 0, error: this.#st.lastError ?? dlvError('DLV_ERR_NOT_CONNECTED') };
+    }
+    return new Promise<SendOutcome>((resolve) => {
+      const ack = this.#o.acknowledged && this.#o.codec !== null;
+      let cancelAckTimer: (() => void) | null = null;
+      const flight: InFlight = {
+        total: records.length,
+        confirmed: 0,
+        finish: (error) => {
+          if (this.#inflight !== flight) return;
+          this.#inflight = null;
+          cancelAckTimer?.();
+          if (error) this.#noteError(error);
+          resolve({ confirmed: flight.confirmed, error });
+        },
+      };
+      this.#inflight = flight;
+      if (ack) {
+        cancelAckTimer = this.#o.clock.setTimeout(() => {
+          flight.finish(dlvError('DLV_ERR_TIMEOUT', 'PDU acknowledgement'));
+          // the ack stream is now out of step with what we sent: start over on a fresh connection
+          sock.destroy();
+        }, this.#o.ackTimeoutMs);
+      }
+      // coalesce into ~64 KiB writes: one syscall and one callback per chunk instead of per PDU
+      let from = 0;
+      while (from < records.length) {
+        let to = from;
+        let size = 0;
+        while (to < records.length && (to === from || size + records[to]!.bytes.length <= CHUNK_BYTES)) {
+          size += records[to]!.bytes.length;
+          to++;
+        }
+        const chunk = records.slice(from, to);
+        const buf =
+          chunk.length === 1 ? this.#frame(chunk[0]!.bytes) : Buffer.concat(chunk.map((r) => this.#frame(r.bytes)));
+        sock.write(buf, (err) => {
+          if (err) return flight.finish(mapSocketError(err));
+          this.#keepalive?.onProgress();
+          if (ack) return;
+          flight.confirmed += chunk.length;
+          for (const r of chunk) this.#remember(r);
+          if (flight.confirmed === flight.total) flight.finish(null);
+        });
+        from = to;
+      }
+    });
+  }
+
+  #frame(bytes: Uint8Array): Uint8Array {
+    return this.#o.framing === 'tpkt' ? tpktWrap(bytes) : bytes;
+  }
+
+  #remember(r: DeliveryRecord): void {
+    if (this.#o.resendWindowBytes <= 0) return;
+    this.#window.push(r);
+    this.#windowBytes += r.bytes.length;
+    // a moving head, compacted now and then: shift() on a large window is O(n) per record
+    while (
+      this.#window.length - this.#windowHead > 1 &&
+      this.#windowBytes - this.#window[this.#windowHead]!.bytes.length >= this.#o.resendWindowBytes
+    ) {
+      this.#windowBytes -= this.#window[this.#windowHead]!.bytes.length;
+      this.#windowHead++;
+    }
+    if (this.#windowHead > 4096 && this.#windowHead * 2 > this.#window.length) {
+      this.#window = this.#window.slice(this.#windowHead);
+      this.#windowHead = 0;
+    }
+  }
+
+  #waitUp(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.#o.clock.setTimeout(resolve, ms);
+      this.#waiters.push(() => {
+        cancel();
+        resolve();
+      });
+    });
+  }
+
+  #wakeWaiters(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  #noteError(e: DeliveryError): void {
+    this.#errors++;
+    this.#st.lastError = e;
+    this.#st.lastErrorAt = this.#o.clock.now();
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    this.#cancelRetry = null;
+    const { host, port } = this.#o;
+    let sock: net.Socket;
+    try {
+      sock = this.#o.tls ? tls.connect({ host, port, ...this.#o.tls }) : net.connect({ host, port });
+    } catch (e) {
+      this.#noteError(mapSocketError(e as NodeJS.ErrnoException));
+      this.#scheduleReconnect();
+      return;
+    }
+    this.#sock = sock;
+    sock.setNoDelay(true);
+    const cancelTimer = this.#o.clock.setTimeout(() => {
+      this.#noteError(dlvError('DLV_ERR_CONNECT', 'connect timeout'));
+      sock.destroy();
+    }, this.#o.connectTimeoutMs);
+    sock.once(this.#o.tls ? 'secureConnect' : 'connect', () => {
+      cancelTimer();
+      this.#onUp(sock);
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => this.#noteError(mapSocketError(e)));
+    sock.on('data', (chunk: Buffer) => this.#onData(sock, chunk));
+    sock.on('close', () => {
+      cancelTimer();
+      this.#onDown(sock);
+    });
+  }
+
+  #onUp(sock: net.Socket): void {
+    if (this.#sock !== sock || this.#closed) return;
+    this.#up = true;
+    this.#upAt = this.#o.clock.now();
+    this.#errorsAtUp = this.#errors;
+    this.#reader = new FrameReader(this.#o.framing);
+    // cl. 6.3.3: buffered PDUs go out again before any new data
+    const replay = this.#replay;
+    this.#replay = [];
+    for (const r of replay) {
+      sock.write(this.#frame(r.bytes));
+      this.#remember(r);
+    }
+    this.#st.resent += replay.length;
+    if (this.#o.keepalive && this.#o.codec && this.#o.keepalive.intervalMs > 0) {
+      const codec = this.#o.codec;
+      this.#keepalive = new KeepaliveTimer({
+        intervalMs: this.#o.keepalive.intervalMs,
+        timeoutMs: this.#o.keepalive.timeoutMs,
+        clock: this.#o.clock,
+        // written straight to the socket, never behind the data queue
+        send: (seq) => {
+          if (!sock.destroyed) sock.write(this.#frame(codec.keepalive(seq)));
+        },
+        onTimeout: () => {
+          this.#noteError(dlvError('DLV_ERR_KEEPALIVE_TIMEOUT'));
+          sock.destroy();
+        },
+        onRtt: (ms) => {
+          this.#st.keepaliveRttMs = ms;
+        },
+      });
+      this.#keepalive.start();
+    }
+    this.#wakeWaiters();
+  }
+
+  #onDown(sock: net.Socket): void {
+    if (this.#sock !== sock) return;
+    this.#sock = null;
+    const wasUp = this.#up;
+    this.#up = false;
+    this.#keepalive?.stop();
+    this.#keepalive = null;
+    // back-off resets only after a connection that held: a peer that accepts and then drops us
+    // at once (e.g. TLS 1.3 rejecting our certificate after the handshake) must not be hammered
+    if (wasUp && this.#o.clock.now() - this.#upAt >= STABLE_MS) this.#attempt = 0;
+    this.#inflight?.finish(this.#st.lastError ?? dlvError('DLV_ERR_CONNECTION_LOST'));
+    if (wasUp && !this.#closed) {
+      if (this.#errors === this.#errorsAtUp) this.#noteError(dlvError('DLV_ERR_CONNECTION_LOST', 'peer closed'));
+      // what we only know as "written to the socket" may not have reached the LEMF
+      this.#replay = [...this.#window.slice(this.#windowHead), ...this.#replay];
+      this.#window = [];
+      this.#windowHead = 0;
+      this.#windowBytes = 0;
+    }
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#cancelRetry) return;
+    const delay = backoffDelay(this.#o.backoff, this.#attempt++, this.#o.random);
+    this.#cancelRetry = this.#o.clock.setTimeout(() => this.#connect(), delay);
+  }
+
+  #onData(sock: net.Socket, chunk: Buffer): void {
+    const codec = this.#o.codec;
+    if (!codec) return; // nothing is expected back on a plain streaming connection
+    const { frames, error } = this.#reader.push(chunk);
+    for (const f of frames) {
+      const pdu = codec.classify(f);
+      if (pdu.kind === 'keepalive-response') this.#keepalive?.onResponse(pdu.seq);
+      else if (pdu.kind === 'keepalive') sock.write(this.#frame(pdu.reply));
+      else if (pdu.kind === 'ack' && this.#inflight && this.#o.acknowledged) {
+        const f2 = this.#inflight;
+        f2.confirmed = Math.min(f2.total, f2.confirmed + pdu.count);
+        if (f2.confirmed === f2.total) f2.finish(null);
+      }
+    }
+    if (error) this.#noteError(dlvError('DLV_ERR_CONNECTION_LOST', 'unparseable bytes from LEMF'));
+  }
+}

@@ -1,0 +1,111 @@
+// TS 102 232-1 over TCP (separate HI2 and HI3 connections) and TS 101 671 HI2 over TCP streaming
+// on a dedicated port (seed 001 Art. 6 c. 3 b: e.g. 12500).
+import type {
+  DeliveryRecord,
+  LemfTransport,
+  OutboundBatch,
+  SendOutcome,
+  Stream,
+  TransportStatus,
+} from '../domain/types.ts';
+import { dlvError } from '../errors.ts';
+import { PduConnection, type PduConnectionOptions } from './pdu-connection.ts';
+
+function combine(list: TransportStatus[]): TransportStatus {
+  let latest: TransportStatus | null = null;
+  for (const s of list)
+    if (s.lastErrorAt !== null && (latest === null || s.lastErrorAt > (latest.lastErrorAt ?? 0))) latest = s;
+  const rtts = list.map((s) => s.keepaliveRttMs).filter((x): x is number => x !== null);
+  return {
+    connected: list.every((s) => s.connected),
+    lastError: latest?.lastError ?? null,
+    lastErrorAt: latest?.lastErrorAt ?? null,
+    keepaliveRttMs: rtts.length ? Math.max(...rtts) : null,
+    resent: list.reduce((n, s) => n + s.resent, 0),
+  };
+}
+
+/** Records up to the first one this transport cannot carry; `rejected` marks that one. */
+function carriable(
+  records: readonly DeliveryRecord[],
+  allowed: readonly Stream[],
+): { ok: DeliveryRecord[]; blocked: boolean } {
+  const i = records.findIndex((r) => !allowed.includes(r.stream));
+  return i < 0 ? { ok: [...records], blocked: false } : { ok: records.slice(0, i), blocked: true };
+}
+
+export class EtsiTcpTransport implements LemfTransport {
+  readonly kind = 'ETSI_TCP';
+  readonly #conns: Record<'HI2' | 'HI3', PduConnection>;
+
+  constructor(hi2: PduConnectionOptions, hi3: PduConnectionOptions) {
+    this.#conns = { HI2: new PduConnection(hi2), HI3: new PduConnection(hi3) };
+  }
+
+  start(): void {
+    this.#conns.HI2.start();
+    this.#conns.HI3.start();
+  }
+
+  async send(batch: OutboundBatch): Promise<SendOutcome> {
+    const { ok, blocked } = carriable(batch.records, ['HI2', 'HI3']);
+    const hi2 = ok.filter((r) => r.stream === 'HI2');
+    const hi3 = ok.filter((r) => r.stream === 'HI3');
+    const [a, b] = await Promise.all([this.#conns.HI2.send(hi2), this.#conns.HI3.send(hi3)]);
+    // confirmed prefix of the original order: stop at the first record its connection did not confirm
+    const left = { HI2: a.confirmed, HI3: b.confirmed };
+    let confirmed = 0;
+    for (const r of ok) {
+      const s = r.stream as 'HI2' | 'HI3';
+      if (left[s] <= 0) break;
+      left[s]--;
+      confirmed++;
+    }
+    if (confirmed === ok.length && blocked) {
+      return { confirmed, rejected: true, error: dlvError('DLV_ERR_BAD_RECORD', 'stream not carried over ETSI TCP') };
+    }
+    return { confirmed, error: confirmed === ok.length ? null : (a.error ?? b.error) };
+  }
+
+  status(): TransportStatus {
+    return combine([this.#conns.HI2.status(), this.#conns.HI3.status()]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#conns.HI2.close(), this.#conns.HI3.close()]);
+  }
+}
+
+export class Hi2TcpTransport implements LemfTransport {
+  readonly kind = 'HI2_TCP';
+  readonly #conn: PduConnection;
+
+  constructor(o: PduConnectionOptions) {
+    this.#conn = new PduConnection(o);
+  }
+
+  start(): void {
+    this.#conn.start();
+  }
+
+  async send(batch: OutboundBatch): Promise<SendOutcome> {
+    const { ok, blocked } = carriable(batch.records, ['HI2']);
+    const out = await this.#conn.send(ok);
+    if (out.confirmed === ok.length && blocked) {
+      return {
+        confirmed: out.confirmed,
+        rejected: true,
+        error: dlvError('DLV_ERR_BAD_RECORD', 'only HI2 over HI2 TCP'),
+      };
+    }
+    return out;
+  }
+
+  status(): TransportStatus {
+    return this.#conn.status();
+  }
+
+  close(): Promise<void> {
+    return this.#conn.close();
+  }
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { FileBatcher } from './batcher.ts';
+import type { DeliveryRecord } from './types.ts';
+
+let off = 0;
+const rec = (liid: string, size: number): DeliveryRecord => ({
+  lemfId: 'l1',
+  liid,
+  cin: 1,
+  seq: off,
+  stream: 'HI2',
+  bytes: new Uint8Array(size),
+  source: { topic: 't', partition: 0, offset: off++ },
+});
+
+describe('FileBatcher', () => {
+  const policy = { maxRecords: 3, maxBytes: 100, maxMs: 5000, namePattern: '{liid}_{seq:4}.ber' };
+
+  it('closes by count, per LIID, with a per-LIID file sequence', () => {
+    const b = new FileBatcher(policy, 'l1', { B: 41 });
+    expect(b.add(rec('A', 1), 0)).toEqual([]);
+    b.add(rec('B', 1), 0);
+    b.add(rec('A', 1), 0);
+    const out = b.add(rec('A', 1), 0);
+    expect(out).toHaveLength(1);
+    const first = out[0]!;
+    expect('batch' in first && first.batch.file.name).toBe('A_0001.ber');
+    expect('batch' in first && first.batch.records.map((r) => r.liid)).toEqual(['A', 'A', 'A']);
+    const rest = b.flushAll(1);
+    expect(rest.map((o) => 'batch' in o && o.batch.file.name)).toEqual(['B_0041.ber']);
+  });
+
+  it('closes by size before overflowing and by age', () => {
+    const b = new FileBatcher(policy, 'l1');
+    b.add(rec('A', 60), 0);
+    const out = b.add(rec('A', 60), 10);
+    expect(out).toHaveLength(1);
+    expect(b.nextDeadline()).toBe(5010);
+    expect(b.due(5009)).toEqual([]);
+    const aged = b.due(5010);
+    expect(aged.map((o) => 'batch' in o && o.batch.file.name)).toEqual(['A_0002.ber']);
+    expect(b.nextDeadline()).toBeNull();
+  });
+
+  it('rejects records whose file name would be unsafe', () => {
+    const b = new FileBatcher({ ...policy, maxRecords: 1 }, 'l1');
+    const out = b.add(rec('../x', 1), 0);
+    expect('rejected' in out[0]!).toBe(true);
+  });
+});

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { dlvError } from '../errors.ts';
+import { LemfDelivery } from './delivery.ts';
+import { ManualClock } from './manual-clock.ts';
+import type { CommitPoint } from './offsets.ts';
+import {
+  type DeliveryRecord,
+  initialTransportStatus,
+  type LemfTransport,
+  type OutboundBatch,
+  type SendOutcome,
+} from './types.ts';
+
+/** In-memory LEMF: confirms up to `budget` records per call, then fails until given more budget. */
+class ScriptedTransport implements LemfTransport {
+  readonly kind = 'scripted';
+  budget = Number.POSITIVE_INFINITY;
+  rejectLiid: string | null = null;
+  got: OutboundBatch[] = [];
+  delivered: DeliveryRecord[] = [];
+  start(): void {}
+  async send(batch: OutboundBatch): Promise<SendOutcome> {
+    this.got.push(batch);
+    let n = 0;
+    for (const r of batch.records) {
+      if (r.liid === this.rejectLiid) return { confirmed: n, rejected: true, error: dlvError('DLV_ERR_BAD_RECORD') };
+      if (this.budget <= 0) break;
+      this.budget--;
+      this.delivered.push(r);
+      n++;
+    }
+    return { confirmed: n, error: n < batch.records.length ? dlvError('DLV_ERR_CONNECTION_LOST') : null };
+  }
+  status() {
+    return initialTransportStatus();
+  }
+  async close(): Promise<void> {}
+}
+
+const recs = (n: number, liid = 'A', start = 0): DeliveryRecord[] =>
+  Array.from({ length: n }, (_, i) => ({
+    lemfId: 'l1',
+    liid,
+    cin: 1,
+    seq: start + i,
+    stream: 'HI2' as const,
+    bytes: Uint8Array.of(start + i),
+    source: { topic: 't', partition: 0, offset: start + i },
+  }));
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+describe('LemfDelivery', () => {
+  it('retries from the first unconfirmed record and commits only confirmed offsets', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    const commits: CommitPoint[] = [];
+    const d = new LemfDelivery({
+      lemfId: 'l1',
+      transport: t,
+      clock,
+      random: () => 0,
+      maxBatchRecords: 4,
+      backoff: { baseMs: 100, maxMs: 1000, jitter: 0 },
+      observer: { committable: (p) => commits.push(...p) },
+    });
+    t.budget = 5;
+    d.offer(recs(10));
+    await flush();
+    expect(t.delivered.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(commits.at(-1)?.offset).toBe(5);
+    expect(d.status().retries).toBe(1);
+    expect(d.status().lastErrorCode).toBe('DLV_ERR_CONNECTION_LOST');
+    t.budget = 100;
+    clock.advance(100);
+    await flush();
+    await d.drained();
+    expect(t.delivered.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(commits.at(-1)?.offset).toBe(10);
+    expect(d.status().recordsSent).toBe(10);
+  });
+
+  it('keeps streams apart: HI3 failing does not hold back HI2', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    const send = t.send.bind(t);
+    t.send = async (batch) =>
+      batch.records[0]?.stream === 'HI3' ? { confirmed: 0, error: dlvError('DLV_ERR_CONNECT') } : send(batch);
+    const d = new LemfDelivery({ lemfId: 'l1', transport: t, clock, random: () => 0 });
+    const hi3 = recs(3, 'A', 0).map((r) => ({ ...r, stream: 'HI3' as const, source: { ...r.source, topic: 'hi3' } }));
+    d.offer([...hi3, ...recs(5, 'A', 0)]);
+    await flush();
+    expect(t.delivered.map((r) => r.stream)).toEqual(['HI2', 'HI2', 'HI2', 'HI2', 'HI2']);
+    expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 5 }]);
+    expect(d.pending()).toBe(3);
+    expect(d.status().lastErrorCode).toBe('DLV_ERR_CONNECT');
+  });
+
+  it('dead-letters a record the transport can never deliver and goes on', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    t.rejectLiid = 'BAD';
+    const dead: DeliveryRecord[] = [];
+    const d = new LemfDelivery({ lemfId: 'l1', transport: t, clock, observer: { deadLetter: (r) => dead.push(r) } });
+    d.offer([...recs(2, 'A', 0), ...recs(1, 'BAD', 2), ...recs(2, 'A', 3)]);
+    await d.drained();
+    expect(dead.map((r) => r.seq)).toEqual([2]);
+    expect(t.delivered.map((r) => r.seq)).toEqual([0, 1, 3, 4]);
+    expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 5 }]);
+  });
+
+  it('holds offsets of records in open files until the file is confirmed', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    const d = new LemfDelivery({
+      lemfId: 'l1',
+      transport: t,
+      clock,
+      batching: { maxRecords: 3, maxBytes: 1000, maxMs: 2000, namePattern: '{liid}_{seq}.ber' },
+    });
+    d.offer([...recs(3, 'A', 0), ...recs(1, 'B', 3)]);
+    await flush();
+    expect(t.got.map((b) => b.file?.name)).toEqual(['A_1.ber']);
+    expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 3 }]);
+    clock.advance(2000);
+    await d.drained();
+    expect(t.got.map((b) => b.file?.name)).toEqual(['A_1.ber', 'B_1.ber']);
+    expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 4 }]);
+  });
+
+  it('reports each file number used and resumes numbering from the persisted start', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    const used: string[] = [];
+    const d = new LemfDelivery({
+      lemfId: 'l1',
+      transport: t,
+      clock,
+      fileSeqStart: { A: 17 },
+      batching: { maxRecords: 1, maxBytes: 1000, maxMs: 2000, namePattern: '{liid}_{seq}.ber' },
+      observer: { fileSeqUsed: (liid, seq) => used.push(`${liid}:${seq}`) },
+    });
+    d.offer([...recs(2, 'A', 0), ...recs(1, 'B', 2)]);
+    await d.drained();
+    expect(t.got.map((b) => b.file?.name)).toEqual(['A_17.ber', 'A_18.ber', 'B_1.ber']);
+    expect(used).toEqual(['A:17', 'A:18', 'B:1']);
+  });
+
+  it('a file is all-or-nothing', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    t.budget = 2;
+    const d = new LemfDelivery({
+      lemfId: 'l1',
+      transport: t,
+      clock,
+      random: () => 0,
+      backoff: { baseMs: 10, maxMs: 10, jitter: 0 },
+      batching: { maxRecords: 3, maxBytes: 1000, maxMs: 2000, namePattern: '{liid}_{seq}.ber' },
+    });
+    d.offer(recs(3));
+    await flush();
+    expect(d.committed()).toEqual([]);
+    t.budget = 3;
+    clock.advance(10);
+    await d.drained();
+    expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 3 }]);
+    expect(t.got.map((b) => b.file?.name)).toEqual(['A_1.ber', 'A_1.ber']);
+  });
+});

@@ -1,0 +1,344 @@
+// Per-LEMF delivery: one instance per LEMF so an outage of one never slows another. Inside a LEMF
+// each stream (HI2, HI3, REPORT; or the files of a file transport) is its own lane, so a dead HI3
+// connection does not hold back HI2. A lane sends in arrival order (so per-LIID order holds),
+// retries from its first unconfirmed record with back-off, and offsets advance only over confirmed
+// records.
+import { type DeliveryError, dlvError } from '../errors.ts';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import { type BatchOutput, type BatchPolicy, FileBatcher } from './batcher.ts';
+import { type CommitPoint, OffsetTracker } from './offsets.ts';
+import type { Clock, DeliveryRecord, LemfTransport, OutboundBatch, SendOutcome, Stream } from './types.ts';
+
+export interface DeliveryObserver {
+  sent?(stream: Stream, records: number, bytes: number): void;
+  retry?(error: DeliveryError): void;
+  error?(error: DeliveryError, at: number): void;
+  /** A record this transport can never deliver: the wiring sends it to li.<t>.dlq with the reason. */
+  deadLetter?(record: DeliveryRecord, error: DeliveryError): void;
+  committable?(points: CommitPoint[]): void;
+  /**
+   * A file of `liid` took number `seq`: persist `seq + 1` (e.g. a compacted topic) and pass it back
+   * as `fileSeqStart` after a restart, so a file name is never reused (HI2-HI3-delivery.md §7).
+   */
+  fileSeqUsed?(liid: string, seq: number): void;
+}
+
+export interface LemfDeliveryOptions {
+  lemfId: string;
+  transport: LemfTransport;
+  clock: Clock;
+  random?: () => number;
+  backoff?: BackoffPolicy;
+  /** Records per send for streaming transports. Small batches keep the socket buffer (and keep-alive latency) short. */
+  maxBatchRecords?: number;
+  /** File transports: group records into files per LIID. */
+  batching?: BatchPolicy | null;
+  /** Next file number per LIID, as persisted from `fileSeqUsed`. */
+  fileSeqStart?: Record<string, number>;
+  observer?: DeliveryObserver;
+}
+
+export interface LemfStatus {
+  lemfId: string;
+  transport: string;
+  connected: boolean;
+  lastErrorCode: string | null;
+  lastErrorMessage: string | null;
+  lastErrorAt: number | null;
+  retries: number;
+  pending: number;
+  recordsSent: number;
+  bytesSent: number;
+  deadLettered: number;
+  resent: number;
+  keepaliveRttMs: number | null;
+}
+
+type LaneKey = Stream | 'FILES';
+
+interface Lane {
+  key: LaneKey;
+  // queue with a moving head: splice/shift at the front of a large array is O(n) per batch
+  records: DeliveryRecord[];
+  head: number;
+  files: OutboundBatch[];
+  pumping: Promise<void> | null;
+  attempt: number;
+  sleeping: boolean;
+  cancelSleep: (() => void) | null;
+}
+
+export class LemfDelivery {
+  readonly #o: LemfDeliveryOptions;
+  #transport: LemfTransport;
+  readonly #offsets = new OffsetTracker();
+  readonly #lanes = new Map<LaneKey, Lane>();
+  readonly #batcher: FileBatcher | null;
+  #stopped = false;
+  #cancelBatchTimer: (() => void) | null = null;
+  #batchTimerAt: number | null = null;
+  #idle: (() => void)[] = [];
+  #s = { retries: 0, recordsSent: 0, bytesSent: 0, deadLettered: 0 };
+  #lastError: DeliveryError | null = null;
+  #lastErrorAt: number | null = null;
+
+  constructor(o: LemfDeliveryOptions) {
+    this.#o = o;
+    this.#transport = o.transport;
+    this.#batcher = o.batching ? new FileBatcher(o.batching, o.lemfId, o.fileSeqStart) : null;
+  }
+
+  start(): void {
+    this.#transport.start();
+  }
+
+  /** Live config change: swap the transport; queued records stay and go out on the new one. */
+  async replaceTransport(next: LemfTransport): Promise<void> {
+    const old = this.#transport;
+    this.#transport = next;
+    next.start();
+    await old.close();
+    for (const lane of this.#lanes.values()) this.#kick(lane);
+  }
+
+  /** Accepts records (in source order) for this LEMF. Records for another LEMF are dead-lettered. */
+  offer(records: readonly DeliveryRecord[]): void {
+    const now = this.#o.clock.now();
+    const touched = new Set<Lane>();
+    for (const r of records) {
+      if (r.lemfId !== this.#o.lemfId) {
+        this.#o.observer?.deadLetter?.(r, dlvError('DLV_ERR_BAD_RECORD', 'record addressed to another LEMF'));
+        continue;
+      }
+      this.#offsets.track(r.source);
+      if (this.#batcher) {
+        this.#takeBatches(this.#batcher.add(r, now));
+      } else {
+        const lane = this.#lane(r.stream);
+        lane.records.push(r);
+        touched.add(lane);
+      }
+    }
+    this.#armBatchTimer();
+    for (const lane of touched) this.#kick(lane);
+  }
+
+  /** Closes open files now (shutdown). */
+  flushFiles(): void {
+    if (this.#batcher) this.#takeBatches(this.#batcher.flushAll(this.#o.clock.now()));
+  }
+
+  pending(): number {
+    return this.#offsets.pendingCount();
+  }
+
+  committed(): CommitPoint[] {
+    return this.#offsets.committed();
+  }
+
+  status(): LemfStatus {
+    const t = this.#transport.status();
+    const err = pickLatest(this.#lastError, this.#lastErrorAt, t.lastError, t.lastErrorAt);
+    return {
+      lemfId: this.#o.lemfId,
+      transport: this.#transport.kind,
+      connected: t.connected,
+      lastErrorCode: err.error?.code ?? null,
+      lastErrorMessage: err.error?.message ?? null,
+      lastErrorAt: err.at,
+      retries: this.#s.retries,
+      pending: this.pending(),
+      recordsSent: this.#s.recordsSent,
+      bytesSent: this.#s.bytesSent,
+      deadLettered: this.#s.deadLettered,
+      resent: t.resent,
+      keepaliveRttMs: t.keepaliveRttMs,
+    };
+  }
+
+  /** Resolves when every offered record is confirmed (or dead-lettered). */
+  drained(): Promise<void> {
+    if (this.pending() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#cancelBatchTimer?.();
+    for (const lane of this.#lanes.values()) lane.cancelSleep?.();
+    await Promise.all([...this.#lanes.values()].map((l) => l.pumping));
+    await this.#transport.close();
+  }
+
+  #lane(key: LaneKey): Lane {
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      lane = { key, records: [], head: 0, files: [], pumping: null, attempt: 0, sleeping: false, cancelSleep: null };
+      this.#lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  #takeBatches(outs: BatchOutput[]): void {
+    const lane = this.#lane('FILES');
+    for (const out of outs) {
+      if ('batch' in out) {
+        this.#o.observer?.fileSeqUsed?.(out.batch.file.liid, out.batch.file.seq);
+        lane.files.push({ records: out.batch.records, file: out.batch.file });
+      } else if (!out.error.ok) {
+        for (const r of out.rejected) this.#deadLetter(r, out.error.error);
+      }
+    }
+    if (lane.files.length > 0) this.#kick(lane);
+  }
+
+  #armBatchTimer(): void {
+    if (!this.#batcher) return;
+    const at = this.#batcher.nextDeadline();
+    if (at === null || (this.#batchTimerAt !== null && this.#batchTimerAt <= at)) return;
+    this.#cancelBatchTimer?.();
+    this.#batchTimerAt = at;
+    this.#cancelBatchTimer = this.#o.clock.setTimeout(
+      () => {
+        this.#batchTimerAt = null;
+        this.#cancelBatchTimer = null;
+        if (this.#stopped || !this.#batcher) return;
+        this.#takeBatches(this.#batcher.due(this.#o.clock.now()));
+        this.#armBatchTimer();
+      },
+      Math.max(0, at - this.#o.clock.now()),
+    );
+  }
+
+  #kick(lane: Lane): void {
+    // during back-off a kick does not cut the wait short; the loop re-checks after it
+    if (lane.sleeping || lane.pumping || this.#stopped) return;
+    lane.pumping = this.#pump(lane).finally(() => {
+      lane.pumping = null;
+      // records offered between the loop's last look and now would otherwise wait for the next offer
+      if (this.#next(lane)) this.#kick(lane);
+    });
+  }
+
+  #next(lane: Lane): OutboundBatch | null {
+    if (lane.key === 'FILES') return lane.files[0] ?? null;
+    if (lane.records.length === lane.head) return null;
+    return { records: lane.records.slice(lane.head, lane.head + (this.#o.maxBatchRecords ?? 256)), file: null };
+  }
+
+  async #pump(lane: Lane): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return;
+      const batch = this.#next(lane);
+      if (!batch) {
+        this.#notifyIdle();
+        return;
+      }
+      let out: SendOutcome;
+      try {
+        out = await this.#transport.send(batch);
+      } catch (e) {
+        // the port promises never to reject; guard anyway so a buggy adapter cannot crash the service
+        out = { confirmed: 0, error: dlvError('DLV_ERR_CONNECTION_LOST', (e as Error).message) };
+      }
+      const all = batch.records.length;
+      const n = batch.file ? (out.confirmed >= all ? all : 0) : Math.max(0, Math.min(out.confirmed, all));
+      this.#confirm(lane, batch, n);
+      if (n >= all) {
+        lane.attempt = 0;
+        continue;
+      }
+      const err = out.error ?? dlvError('DLV_ERR_TIMEOUT', 'transport confirmed only part of the batch');
+      if (out.rejected) {
+        // this record (or this whole file) can never go over this transport: dead-letter, go on
+        const bad = batch.file ? batch.records : batch.records.slice(n, n + 1);
+        this.#remove(lane, batch, bad.length);
+        for (const r of bad) this.#deadLetter(r, err);
+        continue;
+      }
+      this.#lastError = err;
+      this.#lastErrorAt = this.#o.clock.now();
+      this.#o.observer?.error?.(err, this.#lastErrorAt);
+      this.#s.retries++;
+      this.#o.observer?.retry?.(err);
+      await this.#sleep(lane, backoffDelay(this.#o.backoff ?? DEFAULT_BACKOFF, lane.attempt++, this.#o.random));
+    }
+  }
+
+  #confirm(lane: Lane, batch: OutboundBatch, n: number): void {
+    if (n === 0) return;
+    const done = batch.records.slice(0, n);
+    this.#remove(lane, batch, n);
+    const moved = new Map<string, CommitPoint>();
+    const perStream = new Map<Stream, { records: number; bytes: number }>();
+    for (const r of done) {
+      const p = this.#offsets.confirm(r.source);
+      if (p) moved.set(OffsetTracker.key(p), p);
+      const s = perStream.get(r.stream) ?? { records: 0, bytes: 0 };
+      s.records++;
+      s.bytes += r.bytes.length;
+      perStream.set(r.stream, s);
+      this.#s.recordsSent++;
+      this.#s.bytesSent += r.bytes.length;
+    }
+    for (const [stream, s] of perStream) this.#o.observer?.sent?.(stream, s.records, s.bytes);
+    if (moved.size > 0) this.#o.observer?.committable?.([...moved.values()]);
+  }
+
+  /** Removes the first n records of the lane (a file goes as a whole). */
+  #remove(lane: Lane, batch: OutboundBatch, n: number): void {
+    if (batch.file) {
+      lane.files.shift();
+      return;
+    }
+    lane.head += n;
+    if (lane.head === lane.records.length) {
+      lane.records = [];
+      lane.head = 0;
+    } else if (lane.head > 4096 && lane.head * 2 > lane.records.length) {
+      lane.records = lane.records.slice(lane.head);
+      lane.head = 0;
+    }
+  }
+
+  #deadLetter(r: DeliveryRecord, err: DeliveryError): void {
+    this.#s.deadLettered++;
+    this.#o.observer?.deadLetter?.(r, err);
+    const p = this.#offsets.confirm(r.source);
+    if (p) this.#o.observer?.committable?.([p]);
+    this.#notifyIdle();
+  }
+
+  #notifyIdle(): void {
+    if (this.pending() !== 0) return;
+    const waiters = this.#idle;
+    this.#idle = [];
+    for (const w of waiters) w();
+  }
+
+  #sleep(lane: Lane, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      lane.sleeping = true;
+      const done = () => {
+        lane.sleeping = false;
+        lane.cancelSleep = null;
+        resolve();
+      };
+      const cancel = this.#o.clock.setTimeout(done, ms);
+      lane.cancelSleep = () => {
+        cancel();
+        done();
+      };
+    });
+  }
+}
+
+function pickLatest(
+  a: DeliveryError | null,
+  aAt: number | null,
+  b: DeliveryError | null,
+  bAt: number | null,
+): { error: DeliveryError | null; at: number | null } {
+  if (b && (bAt ?? 0) >= (aAt ?? 0)) return { error: b, at: bAt };
+  return { error: a, at: aAt };
+}

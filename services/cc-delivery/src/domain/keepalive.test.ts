@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { KeepaliveTimer } from './keepalive.ts';
+import { ManualClock } from './manual-clock.ts';
+
+function setup() {
+  const clock = new ManualClock(1000);
+  const sent: number[] = [];
+  const timeouts: number[] = [];
+  const rtts: number[] = [];
+  const k = new KeepaliveTimer({
+    intervalMs: 10_000,
+    timeoutMs: 3000,
+    clock,
+    send: (s) => sent.push(s),
+    onTimeout: (s) => timeouts.push(s),
+    onRtt: (ms) => rtts.push(ms),
+  });
+  return { clock, sent, timeouts, rtts, k };
+}
+
+describe('KeepaliveTimer', () => {
+  it('sends on its own schedule and measures the round trip by sequence number', () => {
+    const { clock, sent, rtts, timeouts, k } = setup();
+    k.start();
+    clock.advance(10_000);
+    expect(sent).toEqual([0]);
+    clock.advance(250);
+    expect(k.onResponse(0)).toBe(250);
+    clock.advance(10_000);
+    expect(sent).toEqual([0, 1]);
+    expect(rtts).toEqual([250]);
+    expect(timeouts).toEqual([]);
+  });
+
+  it('times out a missing response even while later keep-alives keep going out', () => {
+    const { clock, sent, timeouts, k } = setup();
+    k.start();
+    clock.advance(10_000);
+    clock.advance(2999);
+    expect(timeouts).toEqual([]);
+    clock.advance(1);
+    expect(timeouts).toEqual([0]);
+    clock.advance(7000);
+    expect(sent).toEqual([0, 1]);
+    k.onResponse(); // unnumbered response answers the oldest outstanding one
+    expect(k.outstanding()).toBe(0);
+    k.stop();
+    clock.advance(100_000);
+    expect(sent).toEqual([0, 1]);
+  });
+
+  it('restarts the response wait while the LEMF drains data queued before the keep-alive', () => {
+    const { clock, timeouts, k } = setup();
+    k.start();
+    clock.advance(10_000);
+    clock.advance(2000);
+    k.onProgress();
+    clock.advance(2000);
+    k.onProgress();
+    clock.advance(2999);
+    expect(timeouts).toEqual([]);
+    clock.advance(1);
+    expect(timeouts).toEqual([0]);
+  });
+});

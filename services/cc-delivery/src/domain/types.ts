@@ -1,0 +1,88 @@
+// Shapes shared by the delivery domain and its adapters. No I/O here.
+import type { DeliveryError } from '../errors.ts';
+
+export type Stream = 'HI2' | 'HI3' | 'REPORT';
+
+/** Where a record came from, so its offset can be committed once the LEMF has it. */
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** One encoded record bound for one LEMF. `seq` is the PS-PDU/IRI sequence number (per LIID, CIN). */
+export interface DeliveryRecord {
+  lemfId: string;
+  liid: string;
+  cin: number;
+  seq: number;
+  stream: Stream;
+  bytes: Uint8Array;
+  source: SourcePosition;
+}
+
+export interface FileMeta {
+  liid: string;
+  seq: number;
+  name: string;
+}
+
+/** What the engine hands a transport: plain records, or one closed file of one LIID. */
+export interface OutboundBatch {
+  records: readonly DeliveryRecord[];
+  file: FileMeta | null;
+}
+
+/**
+ * `confirmed`: how many leading records of the batch the peer confirmed (file renamed, SMTP 250,
+ * PDU acknowledged, socket drained). `rejected`: the record right after the confirmed prefix can
+ * never be delivered over this transport (dead-letter it). `error`: why the rest was not confirmed.
+ */
+export interface SendOutcome {
+  confirmed: number;
+  rejected?: boolean;
+  error: DeliveryError | null;
+}
+
+export interface TransportStatus {
+  connected: boolean;
+  lastError: DeliveryError | null;
+  lastErrorAt: number | null;
+  keepaliveRttMs: number | null;
+  /** Records sent again after a reconnect because the transport could not confirm them (plain TCP). */
+  resent: number;
+}
+
+/** The port every LEMF transport implements. `send` never rejects; failures come back in the outcome. */
+export interface LemfTransport {
+  readonly kind: string;
+  start(): void;
+  send(batch: OutboundBatch): Promise<SendOutcome>;
+  status(): TransportStatus;
+  close(): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): () => void;
+}
+
+export function initialTransportStatus(): TransportStatus {
+  return { connected: false, lastError: null, lastErrorAt: null, keepaliveRttMs: null, resent: 0 };
+}
+
+/** What the LEMF sent us on a TS 102 232-1 connection, as the injected codec reads it. */
+export type IncomingPdu =
+  | { kind: 'keepalive-response'; seq?: number }
+  | { kind: 'keepalive'; reply: Uint8Array }
+  | { kind: 'ack'; count: number }
+  | { kind: 'other' };
+
+/**
+ * TRI PDUs (TS 102 232-1 cl. 6.3.4 keep-alive, cl. 6.3.6 PDU acknowledgement): the BER codec in
+ * libs/etsi implements this; delivery only needs the bytes and a classification.
+ */
+export interface KeepaliveCodec {
+  keepalive(seq: number): Uint8Array;
+  classify(pdu: Uint8Array): IncomingPdu;
+}

@@ -1,0 +1,98 @@
+// Bad LEMF config is a clear error on the LEMF's status and metrics, never a crash; config
+// changes apply live without losing queued records.
+import type { LemfDestination } from '@li/schemas';
+import { sampleLemf } from '@li/schemas/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { psPdu } from './helpers/ber.ts';
+import { LemfHarness } from './helpers/lemf.ts';
+import { freePort } from './helpers/servers.ts';
+import { record, testApp, waitFor } from './helpers/util.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+describe('bad LEMF config', () => {
+  it('unknown transport, missing settings, unreachable and unresolvable hosts: status + metrics, no crash', async () => {
+    const { app, registry, commits } = testApp();
+    cleanup.push(() => app.stop());
+    const closed = await freePort();
+    const bad: LemfDestination[] = [
+      sampleLemf({ id: 'unknown', transport: 'CARRIER_PIGEON' as LemfDestination['transport'] }),
+      sampleLemf({ id: 'noaddr', address: null }),
+      sampleLemf({ id: 'nofiles', transport: 'SFTP', files: null }),
+      sampleLemf({
+        id: 'badname',
+        transport: 'FTP',
+        files: {
+          directory: '.',
+          namePattern: '../{liid}',
+          maxRecords: 1,
+          maxBytes: 1,
+          maxSeconds: 1,
+          username: null,
+          credentialRef: null,
+        },
+      }),
+      sampleLemf({ id: 'refused', address: { host: '127.0.0.1', port: closed }, ccAddress: null, keepaliveSeconds: 0 }),
+      sampleLemf({ id: 'nxdomain', address: { host: 'lemf.invalid', port: 1 }, ccAddress: null, keepaliveSeconds: 0 }),
+    ];
+    for (const d of bad) await app.applyLemf(d);
+    for (const d of bad) app.offer(d.id, [record(d.id, 'LIIDC', 0, 'HI2', psPdu('iri', 'LIIDC', 1, 0))]);
+    const want: Record<string, string> = {
+      unknown: 'DLV_ERR_UNKNOWN_TRANSPORT',
+      noaddr: 'DLV_ERR_BAD_CONFIG',
+      nofiles: 'DLV_ERR_BAD_CONFIG',
+      badname: 'DLV_ERR_BAD_CONFIG',
+      refused: 'DLV_ERR_CONNECT',
+      nxdomain: 'DLV_ERR_CONNECT',
+    };
+    await waitFor(
+      () => app.status().every((s) => s.lastErrorCode === want[s.lemfId] && s.retries > 0),
+      'every error on status',
+    );
+    for (const s of app.status()) {
+      expect(s.connected).toBe(false);
+      expect(s.pending).toBe(1); // kept, not dropped: it goes out once the config is fixed
+      expect(s.lastErrorMessage).toBeTruthy();
+    }
+    expect(commits).toEqual([]);
+    const text = await registry.metrics();
+    for (const id of Object.keys(want)) {
+      expect(text).toMatch(
+        new RegExp(
+          `li_cc_delivery_last_error_timestamp_seconds\\{tenant="acme",lemf="${id}",transport="[A-Z_]+"\\} \\d`,
+        ),
+      );
+      expect(text).toMatch(
+        new RegExp(`li_cc_delivery_retries_total\\{tenant="acme",lemf="${id}",transport="[A-Z_]+"\\} [1-9]`),
+      );
+    }
+  });
+
+  it('a config fix applies live and the queued records go out; disabling stops the LEMF', async () => {
+    const h = await new LemfHarness().start();
+    cleanup.push(() => h.stop());
+    const { app } = testApp();
+    cleanup.push(() => app.stop());
+    const closed = await freePort();
+    const base = sampleLemf({
+      id: 'fixme',
+      address: { host: '127.0.0.1', port: closed },
+      ccAddress: null,
+      keepaliveSeconds: 0,
+    });
+    await app.applyLemf(base);
+    const sent = Array.from({ length: 30 }, (_, i) => record('fixme', 'LIIDL', i, 'HI2', psPdu('iri', 'LIIDL', 2, i)));
+    app.offer('fixme', sent);
+    await waitFor(() => app.status()[0]?.lastErrorCode === 'DLV_ERR_CONNECT', 'connect error');
+    await app.applyLemf({ ...base, version: 2, address: { host: '127.0.0.1', port: h.port } });
+    await app.delivery('fixme')!.drained();
+    await waitFor(() => h.frames.length === 30, 'queued records after the fix');
+    expect(Buffer.concat(h.frames)).toEqual(Buffer.concat(sent.map((r) => r.bytes)));
+    await app.applyLemf({ ...base, version: 3, address: { host: '127.0.0.1', port: h.port }, enabled: false });
+    expect(app.status()).toEqual([]);
+    expect(app.offer('fixme', sent)).toBe(false);
+  });
+});

@@ -1,0 +1,215 @@
+// HI2 file delivery over FTP (ftp-srv and Debian vsftpd) and SFTP (Debian OpenSSH): files per
+// LIID, temporary name then rename, decodable content equal to what was sent, retries across an
+// outage, clear errors for bad credentials and unreachable hosts.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LemfDestination } from '@li/schemas';
+import { sampleLemf } from '@li/schemas/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DeliveryRecord } from '../src/domain/types.ts';
+import { psPdu } from './helpers/ber.ts';
+import { decodePsPdus, psPduDecoder } from './helpers/decoders.ts';
+import { FtpSrvPeer, freePort, SshdPeer, VsftpdPeer } from './helpers/servers.ts';
+import { record, sleep, testApp, waitFor } from './helpers/util.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+beforeAll(() => {
+  psPduDecoder();
+});
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+function fileLemf(
+  id: string,
+  transport: 'FTP' | 'SFTP',
+  port: number,
+  files: Partial<NonNullable<LemfDestination['files']>> = {},
+): LemfDestination {
+  return sampleLemf({
+    id,
+    transport,
+    address: { host: '127.0.0.1', port },
+    ccAddress: null,
+    files: {
+      directory: 'hi2',
+      namePattern: '{liid}_{seq:6}.ber',
+      maxRecords: 10,
+      maxBytes: 1_000_000,
+      maxSeconds: 1,
+      username: 'mdf',
+      credentialRef: 'pw',
+      ...files,
+    },
+  });
+}
+
+function makeRecords(lemf: string, liids: string[], perLiid: number): DeliveryRecord[] {
+  const out: DeliveryRecord[] = [];
+  for (let i = 0; i < perLiid; i++) for (const l of liids) out.push(record(lemf, l, i, 'HI2', psPdu('iri', l, 5, i)));
+  return out;
+}
+
+/** Checks a delivered directory: final names only, one LIID per file, in sequence, every record once. */
+function checkDelivered(dir: string, sent: DeliveryRecord[], pattern: RegExp) {
+  const names = readdirSync(dir).sort();
+  expect(names.filter((n) => n.endsWith('.part'))).toEqual([]);
+  for (const n of names) expect(n).toMatch(pattern);
+  const byLiid = new Map<string, Buffer[]>();
+  for (const n of names) {
+    const liid = n.split('_')[0]!;
+    const content = readFileSync(join(dir, n));
+    const decoded = decodePsPdus(content);
+    expect(new Set(decoded.map((d) => d.liid))).toEqual(new Set([liid]));
+    byLiid.set(liid, [...(byLiid.get(liid) ?? []), content]);
+  }
+  for (const [liid, contents] of byLiid) {
+    const expected = Buffer.concat(sent.filter((r) => r.liid === liid).map((r) => r.bytes));
+    expect(Buffer.concat(contents).equals(expected)).toBe(true);
+  }
+  expect([...byLiid.keys()].sort()).toEqual([...new Set(sent.map((r) => r.liid))].sort());
+  return names;
+}
+
+describe('FTP (ftp-srv)', () => {
+  it('batches per LIID by count and age, renames after upload, byte-equal and decodable', async () => {
+    const ftp = await new FtpSrvPeer().start();
+    cleanup.push(() => ftp.dispose());
+    const { app, commits } = testApp({ secrets: (r) => (r === 'pw' ? Buffer.from('secret') : null) });
+    cleanup.push(() => app.stop());
+    await app.applyLemf(fileLemf('ftp', 'FTP', ftp.port));
+    const sent = makeRecords('ftp', ['LIIDF1', 'LIIDF2'], 25); // 2 full files + 5 left per LIID
+    app.offer('ftp', sent);
+    await app.delivery('ftp')!.drained(); // the last two files close by age (1 s)
+    const names = checkDelivered(join(ftp.root, 'hi2'), sent, /^LIIDF\d_\d{6}\.ber$/);
+    expect(names).toEqual([
+      'LIIDF1_000001.ber',
+      'LIIDF1_000002.ber',
+      'LIIDF1_000003.ber',
+      'LIIDF2_000001.ber',
+      'LIIDF2_000002.ber',
+      'LIIDF2_000003.ber',
+    ]);
+    expect(commits.at(-1)?.offset).toBe(sent.at(-1)!.source.offset + 1);
+  });
+
+  it('outage: uploads retry until the server is back; no file lost, none named twice', async () => {
+    const ftp = await new FtpSrvPeer().start();
+    cleanup.push(() => ftp.dispose());
+    const { app } = testApp({ secrets: () => Buffer.from('secret') });
+    cleanup.push(() => app.stop());
+    await app.applyLemf(fileLemf('ftp2', 'FTP', ftp.port, { maxRecords: 5 }));
+    const first = makeRecords('ftp2', ['LIIDO'], 10);
+    app.offer('ftp2', first);
+    await app.delivery('ftp2')!.drained();
+    await ftp.stop();
+    const second = makeRecords('ftp2', ['LIIDO'], 20).slice(10);
+    app.offer('ftp2', second);
+    await waitFor(() => app.status()[0]!.retries >= 2, 'retries during the outage');
+    expect(['DLV_ERR_CONNECT', 'DLV_ERR_UPLOAD']).toContain(app.status()[0]!.lastErrorCode);
+    await ftp.start();
+    await app.delivery('ftp2')!.drained();
+    const names = checkDelivered(join(ftp.root, 'hi2'), [...first, ...second], /^LIIDO_\d{6}\.ber$/);
+    expect(names).toEqual(['LIIDO_000001.ber', 'LIIDO_000002.ber', 'LIIDO_000003.ber', 'LIIDO_000004.ber']);
+  });
+
+  it('bad credentials and an unreachable host are clear status errors', async () => {
+    const ftp = await new FtpSrvPeer().start();
+    cleanup.push(() => ftp.dispose());
+    const closed = await freePort();
+    const { app, commits } = testApp({ secrets: () => Buffer.from('wrong') });
+    cleanup.push(() => app.stop());
+    await app.applyLemf(fileLemf('badpw', 'FTP', ftp.port));
+    await app.applyLemf(fileLemf('nohost', 'FTP', closed));
+    await waitFor(() => app.status().find((s) => s.lemfId === 'badpw')?.lastErrorCode === 'DLV_ERR_AUTH', 'auth error');
+    await waitFor(
+      () => app.status().find((s) => s.lemfId === 'nohost')?.lastErrorCode === 'DLV_ERR_CONNECT',
+      'connect error',
+    );
+    app.offer('badpw', makeRecords('badpw', ['L'], 10));
+    await sleep(300);
+    expect(commits).toEqual([]);
+    expect(readdirSync(ftp.root)).toEqual([]);
+  });
+});
+
+describe('FTP (Debian vsftpd)', () => {
+  it('uploads under a temporary name and renames; content byte-equal', async () => {
+    const vs = await new VsftpdPeer().start();
+    cleanup.push(() => vs.dispose());
+    const { app } = testApp({ secrets: () => Buffer.from('mdf@') });
+    cleanup.push(() => app.stop());
+    await app.applyLemf(
+      fileLemf('vs', 'FTP', vs.port, {
+        username: 'anonymous',
+        directory: 'upload',
+        namePattern: '{liid}_{lemf}_{seq}.ber',
+      }),
+    );
+    const sent = makeRecords('vs', ['LIIDV1', 'LIIDV2'], 10);
+    app.offer('vs', sent);
+    await app.delivery('vs')!.drained();
+    const names = checkDelivered(vs.upload, sent, /^LIIDV\d_vs_1\.ber$/);
+    expect(names).toEqual(['LIIDV1_vs_1.ber', 'LIIDV2_vs_1.ber']);
+    const log = vs.log();
+    for (const n of names) {
+      const stor = log.indexOf(`"STOR .${n}.part"`);
+      const rnfr = log.indexOf(`"RNFR .${n}.part"`);
+      const rnto = log.indexOf(`"RNTO ${n}"`);
+      expect(stor).toBeGreaterThan(-1);
+      expect(rnfr).toBeGreaterThan(stor);
+      expect(rnto).toBeGreaterThan(rnfr);
+    }
+  });
+});
+
+describe('SFTP (Debian OpenSSH)', () => {
+  it('uploads with key authentication, renames, byte-equal; a wrong key is DLV_ERR_AUTH', async () => {
+    const ssh = await new SshdPeer().start();
+    cleanup.push(() => ssh.dispose());
+    const secrets = (ref: string) => (ref === 'good' ? ssh.clientKey : ref === 'bad' ? ssh.otherKey : null);
+    const { app, commits } = testApp({ secrets });
+    cleanup.push(() => app.stop());
+    await app.applyLemf(
+      fileLemf('sftp', 'SFTP', ssh.port, { username: ssh.user, credentialRef: 'good', directory: ssh.files }),
+    );
+    await app.applyLemf(
+      fileLemf('sftp-bad', 'SFTP', ssh.port, { username: ssh.user, credentialRef: 'bad', directory: ssh.files }),
+    );
+    const sent = makeRecords('sftp', ['LIIDS1', 'LIIDS2'], 15);
+    app.offer('sftp', sent);
+    app.offer('sftp-bad', makeRecords('sftp-bad', ['LIIDZZ'], 10));
+    await app.delivery('sftp')!.drained();
+    checkDelivered(ssh.files, sent, /^LIIDS\d_\d{6}\.ber$/);
+    expect(commits.filter((c) => c.lemf === 'sftp').at(-1)?.offset).toBe(sent.at(-1)!.source.offset + 1);
+    await waitFor(
+      () => app.status().find((s) => s.lemfId === 'sftp-bad')?.lastErrorCode === 'DLV_ERR_AUTH',
+      'auth error',
+    );
+    expect(commits.filter((c) => c.lemf === 'sftp-bad')).toEqual([]);
+  });
+});
+
+describe('SFTP outage', () => {
+  it('the SSH server goes away mid-stream and comes back: every file arrives, no crash', async () => {
+    const ssh = await new SshdPeer().start();
+    cleanup.push(() => ssh.dispose());
+    const { app } = testApp({ secrets: () => ssh.clientKey });
+    cleanup.push(() => app.stop());
+    await app.applyLemf(
+      fileLemf('sftp-o', 'SFTP', ssh.port, { username: ssh.user, directory: ssh.files, maxRecords: 5 }),
+    );
+    const all = makeRecords('sftp-o', ['LIIDQ'], 30);
+    app.offer('sftp-o', all.slice(0, 10));
+    await app.delivery('sftp-o')!.drained();
+    await ssh.stop();
+    app.offer('sftp-o', all.slice(10));
+    await waitFor(() => app.status()[0]!.retries >= 2, 'retries while SSH is down');
+    expect(app.status()[0]!.connected).toBe(false);
+    expect(['DLV_ERR_CONNECT', 'DLV_ERR_UPLOAD']).toContain(app.status()[0]!.lastErrorCode);
+    await ssh.start();
+    await app.delivery('sftp-o')!.drained();
+    const names = checkDelivered(ssh.files, all, /^LIIDQ_\d{6}\.ber$/);
+    expect(names).toHaveLength(6);
+  });
+});

@@ -1,0 +1,30 @@
+// Test KeepaliveCodec: the golden TRI keep-alive PDU and byte matching on the TRIPayload wrapper
+// (HI2-HI3-delivery.md §1: keep-alive A2 04 A2 02 83 00, response A2 04 A2 02 84 00). The ack
+// PDU here is a stand-in (tRIPayload [13] with empty content): the real codec comes from libs/etsi.
+import type { IncomingPdu, KeepaliveCodec } from '../../src/domain/types.ts';
+import { golden } from './ber.ts';
+
+export const KEEPALIVE = golden('pspdu_keepalive.ber');
+const tail = (b: Uint8Array, n: number) => Buffer.from(b.subarray(b.length - n));
+export const KA_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x83, 0x00]);
+export const KA_RESPONSE_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x84, 0x00]);
+export const ACK_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x8d, 0x00]);
+
+export function withTail(pdu: Buffer, newTail: Buffer): Buffer {
+  return Buffer.concat([pdu.subarray(0, pdu.length - newTail.length), newTail]);
+}
+
+export const KEEPALIVE_RESPONSE = withTail(KEEPALIVE, KA_RESPONSE_TAIL);
+export const ACK = withTail(KEEPALIVE, ACK_TAIL);
+
+export const goldenCodec: KeepaliveCodec = {
+  keepalive: () => KEEPALIVE,
+  classify(pdu: Uint8Array): IncomingPdu {
+    if (pdu.length < 6) return { kind: 'other' };
+    const t = tail(pdu, 6);
+    if (t.equals(KA_RESPONSE_TAIL)) return { kind: 'keepalive-response' };
+    if (t.equals(KA_TAIL)) return { kind: 'keepalive', reply: withTail(Buffer.from(pdu), KA_RESPONSE_TAIL) };
+    if (t.equals(ACK_TAIL)) return { kind: 'ack', count: 1 };
+    return { kind: 'other' };
+  },
+};

@@ -1,0 +1,67 @@
+import { Registry } from 'prom-client';
+import { systemClock } from '../../src/adapters/system-clock.ts';
+import type { TransportDeps } from '../../src/adapters/transport-factory.ts';
+import { buildApp } from '../../src/app.ts';
+import type { DeliveryRecord, Stream } from '../../src/domain/types.ts';
+import type { DeliveryError } from '../../src/errors.ts';
+
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let offset = 0;
+export function record(
+  lemfId: string,
+  liid: string,
+  seq: number,
+  stream: Stream,
+  bytes: Buffer,
+  cin = 7,
+): DeliveryRecord {
+  return {
+    lemfId,
+    liid,
+    cin,
+    seq,
+    stream,
+    bytes,
+    source: { topic: `li.acme.${stream.toLowerCase()}`, partition: 0, offset: offset++ },
+  };
+}
+
+/** buildApp with real adapters, collecting commits and dead letters. */
+export function testApp(deps: Partial<TransportDeps> = {}, maxBatchRecords = 128) {
+  const registry = new Registry();
+  const commits: { lemf: string; offset: number; topic: string }[] = [];
+  const dead: { record: DeliveryRecord; error: DeliveryError }[] = [];
+  const app = buildApp(
+    { maxBatchRecords },
+    {
+      clock: systemClock,
+      secrets: () => null,
+      codec: null,
+      backoff: { baseMs: 50, maxMs: 500, jitter: 0.5 },
+      connectTimeoutMs: 2000,
+      registry,
+      commit: (lemf, points) => {
+        for (const p of points) commits.push({ lemf, offset: p.offset, topic: p.topic });
+      },
+      deadLetter: (r, error) => dead.push({ record: r, error }),
+      ...deps,
+    },
+    { info: () => undefined, warn: () => undefined },
+  );
+  return { app, registry, commits, dead };
+}
