@@ -1,6 +1,8 @@
 export type { SchemaName } from './schemas.ts';
 export { SCHEMAS } from './schemas.ts';
 export type {
+  AuditObjectType,
+  AuditRecord,
   DeliveryScope,
   EmailSettings,
   Endpoint,
@@ -19,6 +21,7 @@ export type {
   PipeSettings,
   ReportSelection,
   Target,
+  Tenant,
   TlsSettings,
   Warrant,
   WarrantState,

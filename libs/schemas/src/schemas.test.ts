@@ -10,7 +10,14 @@ describe('schemas', () => {
       MatchedEvent: sampleMatched(),
       Warrant: sampleWarrant(),
       LemfDestination: sampleLemf(),
-      Tenant: { id: 'acme', name: 'Acme', defaultCountryCode: '39', nationalTrunkPrefix: null, version: 1, createdAtMicros: 1 },
+      Tenant: {
+        id: 'acme',
+        name: 'Acme',
+        defaultCountryCode: '39',
+        nationalTrunkPrefix: null,
+        version: 1,
+        createdAtMicros: 1,
+      },
       AuditRecord: {
         tenant: 'acme',
         seq: 0,

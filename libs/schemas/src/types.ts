@@ -180,6 +180,38 @@ export interface LemfDestination {
   version: number;
 }
 
+/** A tenant (li._system.tenants, key = id); see tenant.v1.avsc. */
+export interface Tenant {
+  id: string;
+  name: string;
+  defaultCountryCode: string;
+  nationalTrunkPrefix: string | null;
+  version: number;
+  createdAtMicros: number;
+}
+
+export type AuditObjectType = 'TENANT' | 'LEMF' | 'WARRANT';
+
+/**
+ * One li.<t>.audit entry; see audit-record.v1.avsc. hash = SHA-256 hex over the canonical JSON
+ * (keys sorted) of every other field; prevHash = previous entry's hash (64 zeros for seq 1).
+ */
+export interface AuditRecord {
+  tenant: string;
+  seq: number;
+  atMicros: number;
+  actor: string;
+  role: string;
+  action: string;
+  objectType: AuditObjectType;
+  objectId: string;
+  before: string | null;
+  after: string | null;
+  reason: string | null;
+  prevHash: string;
+  hash: string;
+}
+
 /** Maps a category to the selection flag that enables it; ACCOUNT events are never selected. */
 export const SELECTION_FLAG: Record<EventCategory, keyof ReportSelection | null> = {
   LOGIN: 'login',

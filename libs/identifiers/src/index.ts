@@ -1,0 +1,35 @@
+export type { IpAddress, IpFamily, IpPrefix } from './ip.ts';
+export {
+  formatIpPrefix,
+  formatIpv4,
+  formatIpv6,
+  maskBytes,
+  parseIpAddress,
+  parseIpPrefix,
+  parseIpv4,
+  parseIpv6,
+} from './ip.ts';
+export type {
+  IdentifierErrorCode,
+  NormalizeOptions,
+  NormalizeResult,
+  PartyKeys,
+  TargetIndexEntry,
+} from './normalize.ts';
+export {
+  IDENTIFIER_ERRORS,
+  ipKey,
+  luhnCheckDigit,
+  normalizeE164,
+  normalizeEmail,
+  normalizeImei,
+  normalizeImsi,
+  normalizeMailAccount,
+  normalizeProviderAccount,
+  normalizeSipUri,
+  normalizeTarget,
+  normalizeTelUri,
+  partyKeys,
+  targetIndexEntry,
+} from './normalize.ts';
+export { isWarrantActiveAt, warrantKey } from './warrant.ts';

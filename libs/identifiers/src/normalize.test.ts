@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import {
+  luhnCheckDigit,
+  normalizeE164,
+  normalizeImei,
+  normalizeTarget,
+  partyKeys,
+  targetIndexEntry,
+} from './normalize.ts';
+
+const IT = { defaultCountryCode: '39' };
+const val = (r: { ok: boolean; value?: string; code?: string }) => (r.ok ? r.value : r.code);
+
+describe('E.164', () => {
+  it('reads international, 00 and national forms', () => {
+    expect(val(normalizeE164('+39 06 1234-5678'))).toBe('+390612345678');
+    expect(val(normalizeE164('0039 (06) 12345678'))).toBe('+390612345678');
+    expect(val(normalizeE164('06 12345678', IT))).toBe('+390612345678');
+    expect(val(normalizeE164('333.123.4567', IT))).toBe('+393331234567');
+    expect(val(normalizeE164('030 1234567', { defaultCountryCode: '49', nationalTrunkPrefix: '0' }))).toBe(
+      '+49301234567',
+    );
+  });
+  it('refuses bad numbers with a reason', () => {
+    expect(val(normalizeE164('0612345678'))).toBe('IDN_ERR_NO_COUNTRY_CODE');
+    expect(val(normalizeE164('+39 06 ABC'))).toBe('IDN_ERR_E164');
+    expect(val(normalizeE164('+3906123456789012'))).toBe('IDN_ERR_E164'); // 16 digits
+    expect(val(normalizeE164('+0391234'))).toBe('IDN_ERR_E164');
+  });
+});
+
+describe('IMSI / IMEI', () => {
+  it('IMSI has 14-15 digits', () => {
+    expect(val(normalizeTarget('IMSI', '222 01 0123456789'))).toBe('222010123456789');
+    expect(val(normalizeTarget('IMSI', '2220101234567'))).toBe('IDN_ERR_IMSI');
+  });
+  it('IMEI reduces to 14 digits and verifies the check digit', () => {
+    const base = '49015420323751';
+    const cd = luhnCheckDigit(base);
+    expect(cd).toBe(8); // the well-known example IMEI 490154203237518
+    expect(val(normalizeImei(`${base}${cd}`))).toBe(base);
+    expect(val(normalizeImei(`${base}${(cd + 1) % 10}`))).toBe('IDN_ERR_IMEI_CHECK_DIGIT');
+    expect(val(normalizeImei(`${base}07`))).toBe(base); // IMEISV
+    expect(val(normalizeImei('49-015420-323751'))).toBe(base);
+    expect(val(normalizeImei('1234'))).toBe('IDN_ERR_IMEI');
+  });
+});
+
+describe('SIP and TEL URIs', () => {
+  it('canonicalises scheme, host, port and parameters, keeps user case', () => {
+    expect(val(normalizeTarget('SIP_URI', '"Alice" <SIPS:Alice@Example.COM:5061;transport=tls?subject=x>'))).toBe(
+      'sip:Alice@example.com',
+    );
+    expect(val(normalizeTarget('SIP_URI', 'sip:al%69ce:secret@[2001:DB8::0:1]'))).toBe('sip:alice@[2001:db8::1]');
+  });
+  it('turns telephone-subscriber users into E.164', () => {
+    expect(val(normalizeTarget('SIP_URI', 'sip:+39-06-1234567@ims.example.it;user=phone'))).toBe(
+      'sip:+39061234567@ims.example.it',
+    );
+    expect(val(normalizeTarget('SIP_URI', 'sip:061234567@ims.example.it;user=phone', IT))).toBe(
+      'sip:+39061234567@ims.example.it',
+    );
+  });
+  it('refuses URIs without user or with a bad host', () => {
+    expect(val(normalizeTarget('SIP_URI', 'sip:example.com'))).toBe('IDN_ERR_SIP_URI');
+    expect(val(normalizeTarget('SIP_URI', 'http://a@b'))).toBe('IDN_ERR_SIP_URI');
+    expect(val(normalizeTarget('SIP_URI', 'sip:a@bad_host'))).toBe('IDN_ERR_SIP_URI');
+  });
+  it('TEL URI becomes tel:+E.164 and shares the E.164 key', () => {
+    expect(val(normalizeTarget('TEL_URI', 'tel:+39-06-1234567;ext=1'))).toBe('tel:+39061234567');
+    expect(val(normalizeTarget('TEL_URI', 'tel:1234567;phone-context=+39-06'))).toBe('tel:+39061234567');
+    expect(targetIndexEntry('TEL_URI', 'tel:+39061234567')).toEqual({ kind: 'exact', key: 'e164|+39061234567' });
+    expect(val(normalizeTarget('TEL_URI', 'sip:1@a'))).toBe('IDN_ERR_TEL_URI');
+  });
+});
+
+describe('mail', () => {
+  it('lower-cases both parts of addresses and account names', () => {
+    expect(val(normalizeTarget('EMAIL', 'Bob <Bob.Smith@Mail.Example.ORG>'))).toBe('bob.smith@mail.example.org');
+    expect(val(normalizeTarget('EMAIL', 'mailto:x@y.it'))).toBe('x@y.it');
+    expect(val(normalizeTarget('EMAIL', 'anna@Città.it'))).toBe('anna@xn--citt-3na.it');
+    expect(val(normalizeTarget('EMAIL', 'anna@xn--citt-3na.it'))).toBe('anna@xn--citt-3na.it');
+    expect(val(normalizeTarget('MAIL_ACCOUNT', 'JDoe'))).toBe('jdoe');
+    expect(val(normalizeTarget('EMAIL', 'no-at-sign'))).toBe('IDN_ERR_EMAIL');
+    expect(val(normalizeTarget('MAIL_ACCOUNT', 'two words'))).toBe('IDN_ERR_MAIL_ACCOUNT');
+  });
+  it('an account written as an address shares the e-mail key', () => {
+    expect(targetIndexEntry('MAIL_ACCOUNT', 'a@b.it')).toEqual(targetIndexEntry('EMAIL', 'a@b.it'));
+    expect(targetIndexEntry('MAIL_ACCOUNT', 'a')).toEqual({ kind: 'exact', key: 'acct|a' });
+  });
+});
+
+describe('IP targets and provider accounts', () => {
+  it('normalises addresses and prefixes', () => {
+    expect(val(normalizeTarget('IPV4', ' 10.1.2.3/16 '))).toBe('10.1.0.0/16');
+    expect(val(normalizeTarget('IPV6', '2001:DB8:0:0::1'))).toBe('2001:db8::1');
+    expect(val(normalizeTarget('IPV6', '10.0.0.1'))).toBe('IDN_ERR_IPV6');
+    expect(val(normalizeTarget('IPV6', '::ffff:10.0.0.1'))).toBe('IDN_ERR_IPV6');
+    expect(targetIndexEntry('IPV4', '10.1.0.0/16')?.kind).toBe('prefix');
+    expect(targetIndexEntry('IPV4', '10.1.0.1')).toEqual({ kind: 'exact', key: 'ip|10.1.0.1' });
+  });
+  it('keeps provider account case and refuses control characters', () => {
+    expect(val(normalizeTarget('PROVIDER_ACCOUNT', ' Cust-42 '))).toBe('Cust-42');
+    expect(val(normalizeTarget('PROVIDER_ACCOUNT', 'a\u0001b'))).toBe('IDN_ERR_PROVIDER_ACCOUNT');
+    expect(val(normalizeTarget('PROVIDER_ACCOUNT', '   '))).toBe('IDN_ERR_EMPTY');
+  });
+});
+
+describe('party keys', () => {
+  it('a phone SIP URI also yields the E.164 key', () => {
+    expect(partyKeys('SIP_URI', '<sip:+39-06-1234567@ims.it;user=phone>;tag=1')?.keys).toEqual([
+      'sip|sip:+39061234567@ims.it',
+      'e164|+39061234567',
+    ]);
+  });
+  it('IP parties carry the address for prefix lookup; unreadable values give null', () => {
+    const k = partyKeys('IPV6', '::ffff:10.0.0.9');
+    expect(k?.keys).toEqual(['ip|10.0.0.9']);
+    expect(k?.ip?.family).toBe(4);
+    expect(partyKeys('IMSI', 'x')).toBeNull();
+    expect(partyKeys('IPV4', '')).toBeNull();
+  });
+});

@@ -1,0 +1,626 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Harness } from './test-support.ts';
+import { DAY, HOUR, iso, seeded, T0, warrantBody } from './test-support.ts';
+
+const PROV = 'acme-provisioner-token-01';
+const W = '/tenants/acme/warrants';
+const W1 = `${W}/IT/ROMA2026A1`;
+
+let h: Harness | undefined;
+let sharedApp: unknown = null;
+afterEach(async () => {
+  if (h && h.app !== sharedApp) await h.app.close();
+  h = undefined;
+});
+
+async function create(over: Record<string, unknown> = {}) {
+  return h!.req(PROV, 'POST', W, warrantBody(over));
+}
+
+describe('warrant creation and target normalisation', () => {
+  it('creates a warrant, normalises every target type and audits it', async () => {
+    h = await seeded();
+    const targets = [
+      { type: 'E164', value: '06 1234 5678' },
+      { type: 'IMSI', value: '222 01 0123456789' },
+      { type: 'IMEI', value: '490154203237518' },
+      { type: 'SIP_URI', value: 'SIPS:Alice@Example.COM:5061;transport=tls' },
+      { type: 'TEL_URI', value: 'tel:+39-06-7654321' },
+      { type: 'EMAIL', value: 'Alice@Example.COM' },
+      { type: 'MAIL_ACCOUNT', value: 'JDoe' },
+      { type: 'IPV4', value: '192.0.2.77/27' },
+      { type: 'IPV6', value: '2001:0DB8:0000::0001' },
+      { type: 'PROVIDER_ACCOUNT', value: 'Cust-42', id: 'pa' },
+    ];
+    const r = await create({ targets });
+    expect(r.status).toBe(201);
+    expect(r.json.targets).toEqual([
+      { id: 't1', type: 'E164', value: '+390612345678' },
+      { id: 't2', type: 'IMSI', value: '222010123456789' },
+      { id: 't3', type: 'IMEI', value: '49015420323751' },
+      { id: 't4', type: 'SIP_URI', value: 'sip:Alice@example.com' },
+      { id: 't5', type: 'TEL_URI', value: 'tel:+39067654321' },
+      { id: 't6', type: 'EMAIL', value: 'alice@example.com' },
+      { id: 't7', type: 'MAIL_ACCOUNT', value: 'jdoe' },
+      { id: 't8', type: 'IPV4', value: '192.0.2.64/27' },
+      { id: 't9', type: 'IPV6', value: '2001:db8::1' },
+      { id: 'pa', type: 'PROVIDER_ACCOUNT', value: 'Cust-42' },
+    ]);
+    expect(r.json).toMatchObject({
+      key: 'IT:ROMA2026A1',
+      state: 'ACTIVE',
+      status: 'SCHEDULED',
+      version: 1,
+      tenant: 'acme',
+    });
+    expect(r.json.validFrom).toBe(iso(T0 + HOUR));
+    const got = await h.req(PROV, 'GET', W1);
+    expect(got.json.targets).toHaveLength(10);
+    const audit = await h.req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit');
+    const last = audit.json.at(-1);
+    expect(last).toMatchObject({
+      action: 'warrant.create',
+      actor: 'acme-prov',
+      role: 'provisioner',
+      objectId: 'IT:ROMA2026A1',
+      before: null,
+    });
+    expect(JSON.parse(last.after).targets).toHaveLength(10);
+  });
+
+  it('a staged warrant (activate=false) is DEACTIVATED until activated', async () => {
+    h = await seeded();
+    expect((await create({ activate: false })).json.state).toBe('DEACTIVATED');
+    const a = await h.req(PROV, 'POST', `${W1}/activate`, {});
+    expect(a.status).toBe(200);
+    expect(a.json).toMatchObject({ state: 'ACTIVE', version: 2 });
+  });
+});
+
+describe('bad input: a clear 4xx naming the field, nothing written', () => {
+  const cases: [string, Record<string, unknown>, number, string][] = [
+    ['LIID with a dash', { liid: 'ROMA-1' }, 400, 'liid'],
+    ['LIID of 26 characters', { liid: 'A'.repeat(26) }, 400, 'liid'],
+    ['empty LIID', { liid: '' }, 400, 'liid'],
+    ['LIID not a string', { liid: 12345 }, 400, 'liid'],
+    ['lower-case country', { authorisationCountry: 'it' }, 400, 'authorisationCountry'],
+    ['unknown country', { authorisationCountry: 'QQ' }, 400, 'authorisationCountry'],
+    ['no targets', { targets: [] }, 400, 'targets'],
+    ['unknown target type', { targets: [{ type: 'FAX', value: '1' }] }, 400, 'targets[0].type'],
+    [
+      'bad IMSI',
+      {
+        targets: [
+          { type: 'E164', value: '+390612345678' },
+          { type: 'IMSI', value: '123' },
+        ],
+      },
+      400,
+      'targets[1].value',
+    ],
+    ['bad IMEI check digit', { targets: [{ type: 'IMEI', value: '490154203237519' }] }, 400, 'targets[0].value'],
+    ['bad SIP URI', { targets: [{ type: 'SIP_URI', value: 'sip:nouser.example.com' }] }, 400, 'targets[0].value'],
+    ['bad e-mail', { targets: [{ type: 'EMAIL', value: 'nobody' }] }, 400, 'targets[0].value'],
+    ['bad IPv4 prefix', { targets: [{ type: 'IPV4', value: '10.0.0.0/33' }] }, 400, 'targets[0].value'],
+    ['bad IPv6', { targets: [{ type: 'IPV6', value: '2001:db8::1::2' }] }, 400, 'targets[0].value'],
+    [
+      'duplicate target',
+      {
+        targets: [
+          { type: 'E164', value: '+39 06 12345678' },
+          { type: 'E164', value: '0039 0612345678' },
+        ],
+      },
+      400,
+      'targets[1].value',
+    ],
+    [
+      'target with extra field',
+      { targets: [{ type: 'E164', value: '+390612345678', note: 'x' }] },
+      400,
+      'targets[0].note',
+    ],
+    ['no LEMF', { lemfIds: [] }, 400, 'lemfIds'],
+    ['another tenant’s LEMF', { lemfIds: ['lemf-berlin'] }, 400, 'lemfIds[0]'],
+    ['window reversed', { validFrom: iso(T0 + 2 * DAY), validUntil: iso(T0 + DAY) }, 400, 'validUntil'],
+    ['window already over', { validFrom: iso(T0 - 2 * DAY), validUntil: iso(T0 - DAY) }, 400, 'validUntil'],
+    ['time without offset', { validFrom: '2026-11-21T10:00:00' }, 400, 'validFrom'],
+    ['no selection', { selection: {} }, 400, 'selection'],
+    ['unknown selection flag', { selection: { smoke: true } }, 400, 'selection.smoke'],
+    ['bad delivery scope', { deliver: 'CC_ONLY' }, 400, 'deliver'],
+    ['bad interception kind', { interceptionKind: 'TELEPATHY' }, 400, 'interceptionKind'],
+    ['IT without Italian fields', { italian: null }, 400, 'italian'],
+    [
+      'Italian fields without officers',
+      { italian: { ...warrantBody().italian, authorisedOfficers: [] } },
+      400,
+      'italian.authorisedOfficers',
+    ],
+    ['missing court case', { courtCaseId: undefined }, 400, 'courtCaseId'],
+    ['unknown top-level field', { state: 'ACTIVE' }, 400, 'state'],
+  ];
+  // Nothing is written on bad input, so one seeded app serves every case (and proves it).
+  let shared: Harness;
+  beforeAll(async () => {
+    shared = await seeded();
+    sharedApp = shared.app;
+  });
+  afterAll(async () => {
+    await shared.app.close();
+  });
+  for (const [name, over, status, field] of cases) {
+    it(name, async () => {
+      h = shared;
+      h.calls.length = 0;
+      const r = await create(over);
+      expect(r.status).toBe(status);
+      expect(r.json.error.field).toBe(field);
+      expect(r.json.error.code).toBe('ADM_ERR_VALIDATION');
+      expect(r.json.error.message).toBeTruthy();
+      expect(h.calls).not.toContain('commit');
+      expect(h.mem.warrants.get('acme')?.size ?? 0).toBe(0);
+    });
+  }
+
+  it('schema-level faults never reach the store at all', async () => {
+    h = await seeded();
+    const r = await create({ liid: 'bad liid!' });
+    expect(r.status).toBe(400);
+    expect(h.calls).toEqual([]);
+  });
+
+  it('national numbers use the tenant country code; beta (+49) reads them differently', async () => {
+    h = await seeded();
+    const r = await h.req('beta-provisioner-token-01', 'POST', '/tenants/beta/warrants', {
+      ...warrantBody({ authorisationCountry: 'DE', italian: null, lemfIds: ['lemf-berlin'] }),
+    });
+    expect(r.status).toBe(201);
+    expect(r.json.targets[0].value).toBe('+490612345678');
+  });
+
+  it('LIID is unique per tenant and authorising country', async () => {
+    h = await seeded();
+    expect((await create()).status).toBe(201);
+    const dup = await create();
+    expect(dup.status).toBe(409);
+    expect(dup.json.error.field).toBe('liid');
+    // Same LIID from another authorising country is another warrant.
+    expect((await create({ authorisationCountry: 'FR', italian: null })).status).toBe(201);
+    // And another tenant may use it too.
+    const beta = await h.req(
+      'beta-provisioner-token-01',
+      'POST',
+      '/tenants/beta/warrants',
+      warrantBody({ lemfIds: ['lemf-berlin'] }),
+    );
+    expect(beta.status).toBe(201);
+  });
+
+  it('concurrent creates of one LIID: exactly one wins, the audit chain stays intact', async () => {
+    h = await seeded();
+    const results = await Promise.all(Array.from({ length: 8 }, () => create()));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    const v = await h.req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit/verify');
+    expect(v.json).toMatchObject({ ok: true, count: 3 });
+  });
+
+  it('malformed JSON is a 400, not a crash', async () => {
+    h = await seeded();
+    const res = await h.app.http.inject({
+      method: 'POST',
+      url: W,
+      headers: { authorization: `Bearer ${PROV}`, 'content-type': 'application/json' },
+      payload: '{"liid": ',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.field).toBe('body');
+  });
+
+  it('a store failure is a 503 and leaves nothing half-written', async () => {
+    h = await seeded();
+    h.mem.failNextCommit = true;
+    const r = await create();
+    expect(r.status).toBe(503);
+    expect(r.json.error.code).toBe('ADM_ERR_STORE');
+    expect(h.mem.warrants.get('acme')?.size ?? 0).toBe(0);
+    expect((await create()).status).toBe(201);
+    const v = await h.req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit/verify');
+    expect(v.json.ok).toBe(true);
+  });
+});
+
+describe('lifecycle actions', () => {
+  it('suspend, resume, extend, modify, deactivate, activate', async () => {
+    h = await seeded();
+    await create();
+    const s = await h.req(PROV, 'POST', `${W1}/suspend`, { reason: 'court order 7' });
+    expect(s.json).toMatchObject({ state: 'SUSPENDED', version: 2 });
+    expect((await h.req(PROV, 'POST', `${W1}/suspend`, {})).status).toBe(409);
+    expect((await h.req(PROV, 'POST', `${W1}/resume`, {})).json).toMatchObject({ state: 'ACTIVE', version: 3 });
+
+    const badExtend = await h.req(PROV, 'POST', `${W1}/extend`, { validUntil: iso(T0 + 5 * DAY) });
+    expect(badExtend.status).toBe(400);
+    expect(badExtend.json.error.field).toBe('validUntil');
+    const noDate = await h.req(PROV, 'POST', `${W1}/extend`, {});
+    expect(noDate.json.error.field).toBe('validUntil');
+    const ext = await h.req(PROV, 'POST', `${W1}/extend`, { validUntil: iso(T0 + 20 * DAY) });
+    expect(ext.json).toMatchObject({ validUntil: iso(T0 + 20 * DAY), version: 4 });
+
+    const mod = await h.req(PROV, 'PATCH', W1, {
+      targets: [{ type: 'IMSI', value: '222010123456789' }],
+      selection: { login: true },
+    });
+    expect(mod.status).toBe(200);
+    expect(mod.json.targets).toEqual([{ id: 't1', type: 'IMSI', value: '222010123456789' }]);
+    expect(mod.json.selection).toMatchObject({ login: true, signals: true, media: true, newMail: false });
+    const badMod = await h.req(PROV, 'PATCH', W1, { liid: 'OTHER' });
+    expect(badMod.status).toBe(400);
+    expect(badMod.json.error.field).toBe('liid');
+
+    expect((await h.req(PROV, 'POST', `${W1}/deactivate`, {})).json).toMatchObject({
+      state: 'DEACTIVATED',
+      status: 'DEACTIVATED',
+    });
+    expect((await h.req(PROV, 'PATCH', W1, { courtCaseId: 'x' })).status).toBe(409);
+    expect((await h.req(PROV, 'POST', `${W1}/activate`, {})).json).toMatchObject({ state: 'ACTIVE', version: 7 });
+
+    const audit = await h.req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit');
+    const actions = audit.json
+      .filter((a: { objectType: string }) => a.objectType === 'WARRANT')
+      .map((a: { action: string }) => a.action);
+    expect(actions).toEqual([
+      'warrant.create',
+      'warrant.suspend',
+      'warrant.resume',
+      'warrant.extend',
+      'warrant.modify',
+      'warrant.deactivate',
+      'warrant.activate',
+    ]);
+    const suspend = audit.json.find((a: { action: string }) => a.action === 'warrant.suspend');
+    expect(suspend.reason).toBe('court order 7');
+    expect(JSON.parse(suspend.before).state).toBe('ACTIVE');
+    expect(JSON.parse(suspend.after).state).toBe('SUSPENDED');
+  });
+
+  it('unknown warrants are 404', async () => {
+    h = await seeded();
+    expect((await h.req(PROV, 'POST', `${W}/IT/NOPE/suspend`, {})).status).toBe(404);
+    expect((await h.req(PROV, 'GET', `${W}/IT/NOPE`)).status).toBe(404);
+  });
+});
+
+describe('scheduled start and end take effect with nobody acting', () => {
+  it('the scheduler records the start and ends the warrant at validUntil', async () => {
+    h = await seeded();
+    await create({ validFrom: iso(T0 + HOUR), validUntil: iso(T0 + 2 * HOUR) });
+    expect(await h.app.service.nextTransition()).toBe(T0 + HOUR);
+    expect((await h.app.service.runScheduled()).ok).toBe(true);
+    expect(h.mem.audit.get('acme')!.at(-1)!.action).toBe('warrant.create');
+
+    h.clock.t = T0 + HOUR;
+    await h.app.service.runScheduled();
+    expect(h.mem.audit.get('acme')!.at(-1)).toMatchObject({ action: 'warrant.start', actor: 'system:scheduler' });
+    expect((await h.req(PROV, 'GET', W1)).json.status).toBe('IN_EFFECT');
+    await h.app.service.runScheduled(); // idempotent
+    expect(h.mem.audit.get('acme')!.filter((a) => a.action === 'warrant.start')).toHaveLength(1);
+    expect(await h.app.service.nextTransition()).toBe(T0 + 2 * HOUR);
+
+    h.clock.t = T0 + 2 * HOUR;
+    await h.app.service.runScheduled();
+    const w = (await h.req(PROV, 'GET', W1)).json;
+    expect(w).toMatchObject({ state: 'DEACTIVATED', version: 2 });
+    expect(h.mem.audit.get('acme')!.at(-1)).toMatchObject({ action: 'warrant.expire', role: 'system' });
+    expect(await h.app.service.nextTransition()).toBeNull();
+  });
+
+  it('with real timers: a warrant ending in 300 ms is DEACTIVATED without any request', async () => {
+    h = await seeded({ realClock: true, schedule: true });
+    const now = Date.now() * 1000;
+    const r = await create({ validFrom: iso(now - HOUR), validUntil: new Date(Date.now() + 300).toISOString() });
+    expect(r.status).toBe(201);
+    const deadline = Date.now() + 3000;
+    let state = 'ACTIVE';
+    while (Date.now() < deadline && state !== 'DEACTIVATED') {
+      await new Promise((res) => setTimeout(res, 50));
+      state = (await h.req(PROV, 'GET', W1)).json.state;
+    }
+    expect(state).toBe('DEACTIVATED');
+  });
+});
+
+describe('authentication, roles and tenant isolation', () => {
+  it('needs a known bearer token', async () => {
+    h = await seeded();
+    expect((await h.req(null, 'GET', W)).status).toBe(401);
+    const res = await h.app.http.inject({
+      method: 'GET',
+      url: W,
+      headers: { authorization: 'Bearer not-a-token-at-all' },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect((await h.req(null, 'GET', '/openapi.json')).status).toBe(200);
+  });
+
+  it('roles: admin manages LEMFs, provisioner warrants, auditor reads the audit', async () => {
+    h = await seeded();
+    expect((await h.req('acme-admin-token-00000001', 'POST', W, warrantBody())).status).toBe(403);
+    expect((await h.req('acme-auditor-token-000001', 'POST', W, warrantBody())).status).toBe(403);
+    expect(
+      (
+        await h.req(PROV, 'PUT', '/tenants/acme/lemfs/x', {
+          name: 'x',
+          transport: 'ETSI_TCP',
+          address: { host: 'h', port: 1 },
+        })
+      ).status,
+    ).toBe(403);
+    expect((await h.req(PROV, 'GET', '/tenants/acme/audit')).status).toBe(403);
+    expect(
+      (await h.req('acme-admin-token-00000001', 'POST', '/tenants', { id: 'x', name: 'x', defaultCountryCode: '1' }))
+        .status,
+    ).toBe(403);
+    expect((await h.req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit')).status).toBe(200);
+    expect(h.calls).not.toContain('commit');
+  });
+
+  it("another tenant's data is 404, never visible or changeable", async () => {
+    h = await seeded();
+    await create();
+    const BETA = 'beta-provisioner-token-01';
+    expect((await h.req(BETA, 'GET', W1)).status).toBe(404);
+    expect((await h.req(BETA, 'GET', W)).status).toBe(404);
+    expect((await h.req(BETA, 'POST', `${W1}/deactivate`, {})).status).toBe(404);
+    expect((await h.req(BETA, 'PATCH', W1, { courtCaseId: 'x' })).status).toBe(404);
+    expect((await h.req(BETA, 'POST', W, warrantBody())).status).toBe(404);
+    expect((await h.req('beta-admin-token-00000001', 'GET', '/tenants/acme/lemfs/lemf-rome')).status).toBe(404);
+    expect((await h.req('beta-admin-token-00000001', 'GET', '/tenants/acme')).status).toBe(404);
+    // A tenant that does not exist looks the same as one that is not yours.
+    expect((await h.req(BETA, 'GET', '/tenants/nosuch/warrants')).json).toEqual((await h.req(BETA, 'GET', W)).json);
+    const tenants = await h.req('beta-admin-token-00000001', 'GET', '/tenants');
+    expect(tenants.json.map((t: { id: string }) => t.id)).toEqual(['beta']);
+    // Beta's own list does not contain acme's warrant.
+    expect((await h.req(BETA, 'GET', '/tenants/beta/warrants')).json).toEqual([]);
+    expect((await h.req(PROV, 'GET', W1)).json.state).toBe('ACTIVE');
+  });
+});
+
+describe('LEMF destinations and tenants', () => {
+  it('validates per transport and refuses deleting a LEMF in use', async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const bad = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/ftp1', {
+      name: 'ftp',
+      transport: 'FTP',
+      address: { host: 'h', port: 21 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe('files');
+    const badPort = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/t1', {
+      name: 'x',
+      transport: 'ETSI_TCP',
+      address: { host: 'h', port: 70000 },
+    });
+    expect(badPort.json.error.field).toBe('address.port');
+    await create();
+    const del = await h.req(ADMIN, 'DELETE', '/tenants/acme/lemfs/lemf-rome');
+    expect(del.status).toBe(409);
+    const upd = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/lemf-rome', {
+      name: 'Rome 2',
+      transport: 'HI2_TCP',
+      address: { host: '10.0.0.1', port: 12500 },
+    });
+    expect(upd.json).toMatchObject({ version: 2, transport: 'HI2_TCP', keepaliveSeconds: 30, tenant: 'acme' });
+  });
+
+  it('tenant ids must be topic-safe and unique', async () => {
+    h = await seeded();
+    const OP = 'operator-admin-token-0001';
+    const bad = await h.req(OP, 'POST', '/tenants', { id: 'Bad_Id', name: 'x', defaultCountryCode: '39' });
+    expect(bad.json.error.field).toBe('id');
+    expect(
+      (await h.req(OP, 'POST', '/tenants', { id: 'trailing-', name: 'x', defaultCountryCode: '39' })).json.error.field,
+    ).toBe('id');
+    expect((await h.req(OP, 'POST', '/tenants', { id: 'acme', name: 'x', defaultCountryCode: '39' })).status).toBe(409);
+  });
+});
+
+describe('audit chain', () => {
+  it('verifies, and detects a tampered, deleted or reordered record', async () => {
+    h = await seeded();
+    await create();
+    await h.req(PROV, 'POST', `${W1}/suspend`, {});
+    await h.req(PROV, 'POST', `${W1}/resume`, {});
+    const AUD = 'acme-auditor-token-000001';
+    const ok = await h.req(AUD, 'GET', '/tenants/acme/audit/verify');
+    expect(ok.json).toMatchObject({ ok: true, count: 5, head: { seq: 5 } });
+
+    const chain = h.mem.audit.get('acme')!;
+    const original = chain[3]!;
+    chain[3] = { ...original, after: original.after!.replace('"SUSPENDED"', '"ACTIVE"') };
+    expect((await h.req(AUD, 'GET', '/tenants/acme/audit/verify')).json).toMatchObject({
+      ok: false,
+      index: 3,
+      seq: 4,
+      reason: 'HASH_MISMATCH',
+    });
+    chain[3] = original;
+
+    chain.splice(2, 1);
+    expect((await h.req(AUD, 'GET', '/tenants/acme/audit/verify')).json).toMatchObject({
+      ok: false,
+      index: 2,
+      reason: 'SEQ_OUT_OF_ORDER',
+    });
+    chain.splice(2, 0, h.mem.audit.get('acme')![1]!); // wrong record put back
+    expect((await h.req(AUD, 'GET', '/tenants/acme/audit/verify')).json.ok).toBe(false);
+  });
+
+  it('an anchored head catches a truncated tail', async () => {
+    h = await seeded();
+    await create();
+    const AUD = 'acme-auditor-token-000001';
+    const head = (await h.req(AUD, 'GET', '/tenants/acme/audit/verify')).json.head;
+    h.mem.audit.get('acme')!.pop();
+    const plain = await h.req(AUD, 'GET', '/tenants/acme/audit/verify');
+    expect(plain.json.ok).toBe(true);
+    const anchored = await h.req(AUD, 'GET', `/tenants/acme/audit/verify?headSeq=${head.seq}&headHash=${head.hash}`);
+    expect(anchored.json).toMatchObject({ ok: false, reason: 'HEAD_MISMATCH' });
+    expect((await h.req(AUD, 'GET', '/tenants/acme/audit/verify?headSeq=1')).status).toBe(400);
+  });
+});
+
+describe('account rename and removal (seed 000)', () => {
+  it('a renamed account is followed, a removed one drops the target; both audited', async () => {
+    h = await seeded();
+    await create({
+      interceptionKind: 'EMAIL',
+      targets: [
+        { type: 'MAIL_ACCOUNT', value: 'JDoe' },
+        { type: 'EMAIL', value: 'jdoe@example.it' },
+      ],
+      selection: { login: true, newMail: true },
+    });
+    const ev = (action: string, attributes: Record<string, string>) => ({
+      eventId: `ev-${action}`,
+      tenant: 'acme',
+      category: 'ACCOUNT' as const,
+      action,
+      occurredAtMicros: T0,
+      source: 'mail',
+      protocol: 'ADMIN',
+      communicationId: 'c',
+      parties: [],
+      network: null,
+      attributes,
+      content: null,
+      contentType: null,
+    });
+    const r1 = await h.app.service.handleAccountEvent(ev('account.renamed', { old: 'jdoe', new: 'John.Doe' }));
+    expect(r1).toEqual({ ok: true, value: { changed: 1 } });
+    let w = (await h.req(PROV, 'GET', W1)).json;
+    expect(w.targets.map((t: { value: string }) => t.value)).toEqual(['john.doe', 'jdoe@example.it']);
+
+    const r2 = await h.app.service.handleAccountEvent(
+      ev('account.renamed', { old: 'jdoe@example.it', new: 'jd@example.it' }),
+    );
+    expect(r2.ok).toBe(true);
+    w = (await h.req(PROV, 'GET', W1)).json;
+    expect(w.targets[1]).toEqual({ id: 't2', type: 'EMAIL', value: 'jd@example.it' });
+
+    await h.app.service.handleAccountEvent(ev('account.removed', { account: 'John.Doe' }));
+    w = (await h.req(PROV, 'GET', W1)).json;
+    expect(w.targets).toEqual([{ id: 't2', type: 'EMAIL', value: 'jd@example.it' }]);
+    expect(w.state).toBe('ACTIVE');
+
+    await h.app.service.handleAccountEvent(ev('account.removed', { account: 'jd@example.it' }));
+    w = (await h.req(PROV, 'GET', W1)).json;
+    expect(w).toMatchObject({ targets: [], state: 'DEACTIVATED' });
+
+    const audit = h.mem.audit
+      .get('acme')!
+      .filter((a) => a.actor === 'system:account-events')
+      .map((a) => a.action);
+    expect(audit).toEqual([
+      'warrant.target.renamed',
+      'warrant.target.renamed',
+      'warrant.target.removed',
+      'warrant.target.removed',
+    ]);
+    const bad = await h.app.service.handleAccountEvent(ev('account.renamed', { old: 'x' }));
+    expect(bad.ok).toBe(false);
+    expect((await h.req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit/verify')).json.ok).toBe(true);
+  });
+});
+
+describe('billing (seed 001 Annex 3)', () => {
+  it('bills Europe/Rome calendar days between effective start and end at the daily tariff', async () => {
+    h = await seeded();
+    // Created 2026-11-20 09:00Z, starts 10:00Z; extended; ended by the schedule 2026-11-25 10:00Z.
+    await create({ validUntil: iso(T0 + 3 * DAY) });
+    h.clock.t = T0 + HOUR;
+    await h.app.service.runScheduled();
+    h.clock.t = T0 + 2 * DAY;
+    await h.req(PROV, 'POST', `${W1}/extend`, { validUntil: iso(T0 + 5 * DAY + HOUR) });
+    // A second warrant, e-mail, staged and never activated: 0 days.
+    await create({ liid: 'MAIL1', interceptionKind: 'EMAIL', activate: false });
+    h.clock.t = T0 + 6 * DAY;
+    await h.app.service.runScheduled();
+    const AUD = 'acme-auditor-token-000001';
+    const r = await h.req(AUD, 'GET', '/tenants/acme/billing?from=2026-11-01&to=2026-11-30');
+    expect(r.status).toBe(200);
+    const voice = r.json.warrants.find((l: { liid: string }) => l.liid === 'ROMA2026A1');
+    // 20, 21, 22, 23, 24, 25 November (Rome) = 6 days at 1.50 EUR.
+    expect(voice).toMatchObject({
+      firstDay: '2026-11-20',
+      lastDay: '2026-11-25',
+      days: 6,
+      dailyMinor: 150,
+      amountMinor: 900,
+    });
+    const mail = r.json.warrants.find((l: { liid: string }) => l.liid === 'MAIL1');
+    expect(mail).toMatchObject({ days: 0, amountMinor: 0, effectiveStartMicros: null });
+    expect(r.json).toMatchObject({ currency: 'EUR', timeZone: 'Europe/Rome', totalDays: 6, totalMinor: 900 });
+    expect(r.json.byKind).toEqual([
+      { interceptionKind: 'VOICE', days: 6, amountMinor: 900 },
+      { interceptionKind: 'EMAIL', days: 0, amountMinor: 0 },
+    ]);
+    const part = await h.req('acme-admin-token-00000001', 'GET', '/tenants/acme/billing?from=2026-11-22&to=2026-11-23');
+    expect(part.json.totalDays).toBe(2);
+    const bad = await h.req(AUD, 'GET', '/tenants/acme/billing?from=2026-11-30&to=2026-11-01');
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe('to');
+    const badDate = await h.req(AUD, 'GET', '/tenants/acme/billing?from=2026-02-30&to=2026-03-01');
+    expect(badDate.json.error.field).toBe('from');
+    expect((await h.req(PROV, 'GET', '/tenants/acme/billing?from=2026-11-01&to=2026-11-30')).status).toBe(403);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents every route with its schemas', async () => {
+    h = await seeded();
+    const r = await h.req(null, 'GET', '/openapi.json');
+    const paths = Object.keys(r.json.paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/tenants',
+        '/tenants/{tenantId}/lemfs/{lemfId}',
+        '/tenants/{tenantId}/warrants',
+        '/tenants/{tenantId}/warrants/{country}/{liid}',
+        '/tenants/{tenantId}/warrants/{country}/{liid}/extend',
+        '/tenants/{tenantId}/audit/verify',
+        '/tenants/{tenantId}/billing',
+      ]),
+    );
+    const create = r.json.paths['/tenants/{tenantId}/warrants'].post;
+    expect(create.requestBody.content['application/json'].schema.properties.liid.pattern).toBe('^[A-Za-z0-9]{1,25}$');
+    expect(r.json.components.securitySchemes.bearer.scheme).toBe('bearer');
+  });
+});
+
+describe('defaults', () => {
+  it('without a tariffs argument the shipped config/tariffs.json applies', async () => {
+    const { InMemoryWarrantStore } = await import('./adapters/memory-store.ts');
+    const { buildApp } = await import('./app.ts');
+    const app = await buildApp({
+      store: new InMemoryWarrantStore(),
+      clock: { nowMicros: () => T0 },
+      tokens: { 'operator-admin-token-0001': { subject: 'op', tenant: '*', role: 'admin' } },
+      log: { info() {}, warn() {}, error() {} },
+      schedule: false,
+    });
+    h = { app } as Harness;
+    await app.service.createTenant(
+      { subject: 'op', tenant: '*', role: 'admin' },
+      { id: 'acme', name: 'A', defaultCountryCode: '39' },
+    );
+    const r = await app.service.billing(
+      { subject: 'op', tenant: '*', role: 'admin' },
+      'acme',
+      '2026-11-01',
+      '2026-11-30',
+    );
+    expect(r).toMatchObject({ ok: true, value: { currency: 'EUR', timeZone: 'Europe/Rome', totalMinor: 0 } });
+  });
+});

@@ -1,0 +1,352 @@
+// buildApp wires the REST API (Fastify + TypeBox schemas + OpenAPI at /openapi.json), the
+// application service and the scheduler around the ports it is given. No I/O of its own:
+// main.ts passes the Kafka-backed store, the real clock and the token table from config.
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { warrantKey } from '@li/identifiers';
+import type { LemfDestination, Warrant } from '@li/schemas';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify from 'fastify';
+import bundledTariffs from '../config/tariffs.json' with { type: 'json' };
+import type { Logger } from './application.ts';
+import { AdmfService } from './application.ts';
+import type { TokenTable } from './auth.ts';
+import { TokenAuthenticator } from './auth.ts';
+import type { TariffTable } from './domain/billing.ts';
+import { parseTariffs } from './domain/billing.ts';
+import type { LemfInput } from './domain/lemf.ts';
+import { effectiveStatus, LIFECYCLE_ACTIONS } from './domain/lifecycle.ts';
+import type { Caller, Clock, Tenant, WarrantStore } from './domain/model.ts';
+import type { WarrantCreateInput, WarrantFields } from './domain/warrant.ts';
+import { formatTimeMicros } from './domain/warrant.ts';
+import type { AdmError, Result } from './errors.ts';
+import { ADM_ERRORS } from './errors.ts';
+import * as S from './http/schemas.ts';
+import { WarrantScheduler } from './scheduler.ts';
+
+export interface AdmfDeps {
+  store: WarrantStore;
+  clock: Clock;
+  tokens: TokenTable;
+  log: Logger;
+  /** Defaults to config/tariffs.json as shipped. */
+  tariffs?: TariffTable;
+  /** Start the scheduler (default true); tests drive service.runScheduled() themselves. */
+  schedule?: boolean;
+}
+
+export interface AdmfApp {
+  http: FastifyInstance;
+  service: AdmfService;
+  scheduler: WarrantScheduler;
+  close(): Promise<void>;
+}
+
+const errorReply = (reply: FastifyReply, e: AdmError) =>
+  reply
+    .code(ADM_ERRORS[e.code].status)
+    .send({ error: e.field === undefined ? { code: e.code, message: e.message } : e });
+
+/** Ajv's "/targets/0/value" + missing/extra property -> "targets[0].value". */
+function fieldOf(v: { instancePath?: string; params?: Record<string, unknown> }): string {
+  let path = (v.instancePath ?? '')
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p) => (/^[0-9]+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
+  const extra = v.params?.missingProperty ?? v.params?.additionalProperty;
+  if (typeof extra === 'string') path = path ? `${path}.${extra}` : extra;
+  return path || 'body';
+}
+
+const warrantView = (w: Warrant, now: number) => ({
+  key: warrantKey(w),
+  ...w,
+  validFrom: formatTimeMicros(w.validFromMicros),
+  validUntil: formatTimeMicros(w.validUntilMicros),
+  status: effectiveStatus(w, now),
+});
+
+export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
+  const auth = TokenAuthenticator.fromTable(deps.tokens);
+  if (!auth.ok) throw new Error(`admf token table: ${auth.error.message}`);
+  const authenticator = auth.value;
+  let tariffs = deps.tariffs;
+  if (!tariffs) {
+    const t = parseTariffs(bundledTariffs);
+    if (!t.ok) throw new Error(`admf bundled tariffs: ${t.error.message}`);
+    tariffs = t.value;
+  }
+  const service = new AdmfService({ ...deps, tariffs });
+  const scheduler = new WarrantScheduler(service, deps.clock, deps.log);
+  service.onWarrantsChanged = () => scheduler.kick();
+
+  const http = Fastify({
+    logger: false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const caller = (req: FastifyRequest) => callers.get(req)!;
+
+  await http.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'admf: warrants, tenants, LEMF destinations, audit, billing', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  http.setErrorHandler((err: FastifyError, _req, reply) => {
+    if (err.validation && err.validation.length > 0) {
+      // Inside anyOf (nullable objects) Ajv reports every branch; the deepest path is the real fault.
+      const v = [...err.validation].sort((a, b) => (b.instancePath ?? '').length - (a.instancePath ?? '').length)[0]!;
+      const field = fieldOf(v as { instancePath?: string; params?: Record<string, unknown> });
+      return errorReply(reply, { code: 'ADM_ERR_VALIDATION', message: `${field}: ${v.message ?? 'invalid'}`, field });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return errorReply(reply, { code: 'ADM_ERR_VALIDATION', message: err.message, field: 'body' });
+    }
+    deps.log.error({ code: 'ADM_ERR_INTERNAL', err: err.message }, 'request failed');
+    return errorReply(reply, { code: 'ADM_ERR_INTERNAL', message: 'internal error' });
+  });
+  http.setNotFoundHandler((_req, reply) =>
+    errorReply(reply, { code: 'ADM_ERR_NOT_FOUND', message: 'no such resource' }),
+  );
+
+  const open = new Set(['/openapi.json', '/healthz']);
+  http.addHook('onRequest', async (req, reply) => {
+    if (open.has(req.url.split('?')[0]!)) return;
+    const r = authenticator.authenticate(req.headers.authorization);
+    if (!r.ok) {
+      reply.header('www-authenticate', 'Bearer');
+      return errorReply(reply, r.error);
+    }
+    callers.set(req, r.value);
+  });
+
+  const E = {
+    400: S.ErrorBody,
+    401: S.ErrorBody,
+    403: S.ErrorBody,
+    404: S.ErrorBody,
+    409: S.ErrorBody,
+    503: S.ErrorBody,
+  };
+  const done = <T>(reply: FastifyReply, r: Result<T>, view: (v: T) => unknown, status = 200) =>
+    r.ok ? reply.code(status).send(view(r.value) as never) : errorReply(reply, r.error);
+  const now = () => deps.clock.nowMicros();
+  const tenantView = (t: Tenant) => t;
+  const lemfView = (l: LemfDestination) => l;
+
+  http.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
+
+  // ---- tenants
+  http.post(
+    '/tenants',
+    { schema: { tags: ['tenants'], body: S.TenantInput, response: { 201: S.TenantBody, ...E } } },
+    async (req, reply) => done(reply, await service.createTenant(caller(req), req.body), tenantView, 201),
+  );
+  http.get(
+    '/tenants',
+    { schema: { tags: ['tenants'], response: { 200: { type: 'array', items: S.TenantBody }, ...E } } },
+    async (req, reply) => done(reply, await service.listTenants(caller(req)), (l) => l),
+  );
+  http.get(
+    '/tenants/:tenantId',
+    { schema: { tags: ['tenants'], params: S.TenantParams, response: { 200: S.TenantBody, ...E } } },
+    async (req, reply) => done(reply, await service.getTenant(caller(req), req.params.tenantId), tenantView),
+  );
+
+  // ---- LEMF destinations
+  const lemfPath = '/tenants/:tenantId/lemfs/:lemfId';
+  http.put(
+    lemfPath,
+    { schema: { tags: ['lemfs'], params: S.LemfParams, body: S.LemfInput, response: { 200: S.LemfBody, ...E } } },
+    async (req, reply) =>
+      done(
+        reply,
+        await service.putLemf(caller(req), req.params.tenantId, req.params.lemfId, req.body as LemfInput),
+        lemfView,
+      ),
+  );
+  http.get(
+    lemfPath,
+    { schema: { tags: ['lemfs'], params: S.LemfParams, response: { 200: S.LemfBody, ...E } } },
+    async (req, reply) =>
+      done(reply, await service.getLemf(caller(req), req.params.tenantId, req.params.lemfId), lemfView),
+  );
+  http.delete(
+    lemfPath,
+    { schema: { tags: ['lemfs'], params: S.LemfParams, response: { 200: S.LemfBody, ...E } } },
+    async (req, reply) =>
+      done(reply, await service.deleteLemf(caller(req), req.params.tenantId, req.params.lemfId), lemfView),
+  );
+  http.get(
+    '/tenants/:tenantId/lemfs',
+    {
+      schema: {
+        tags: ['lemfs'],
+        params: S.TenantParams,
+        response: { 200: { type: 'array', items: S.LemfBody }, ...E },
+      },
+    },
+    async (req, reply) => done(reply, await service.listLemfs(caller(req), req.params.tenantId), (l) => l),
+  );
+
+  // ---- warrants
+  const wPath = '/tenants/:tenantId/warrants/:country/:liid';
+  const keyOf = (p: { country: string; liid: string }) => `${p.country}:${p.liid}`;
+  http.post(
+    '/tenants/:tenantId/warrants',
+    {
+      schema: {
+        tags: ['warrants'],
+        params: S.TenantParams,
+        body: S.WarrantCreate,
+        response: { 201: S.WarrantBody, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(
+        reply,
+        await service.createWarrant(caller(req), req.params.tenantId, req.body as WarrantCreateInput),
+        (w) => warrantView(w, now()),
+        201,
+      ),
+  );
+  http.get(
+    '/tenants/:tenantId/warrants',
+    {
+      schema: {
+        tags: ['warrants'],
+        params: S.TenantParams,
+        response: { 200: { type: 'array', items: S.WarrantBody }, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(reply, await service.listWarrants(caller(req), req.params.tenantId), (l) =>
+        l.map((w) => warrantView(w, now())),
+      ),
+  );
+  http.get(
+    wPath,
+    { schema: { tags: ['warrants'], params: S.WarrantParams, response: { 200: S.WarrantBody, ...E } } },
+    async (req, reply) =>
+      done(reply, await service.getWarrant(caller(req), req.params.tenantId, keyOf(req.params)), (w) =>
+        warrantView(w, now()),
+      ),
+  );
+  http.patch(
+    wPath,
+    {
+      schema: {
+        tags: ['warrants'],
+        params: S.WarrantParams,
+        body: S.WarrantModify,
+        response: { 200: S.WarrantBody, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(
+        reply,
+        await service.modifyWarrant(caller(req), req.params.tenantId, keyOf(req.params), req.body as WarrantFields),
+        (w) => warrantView(w, now()),
+      ),
+  );
+  for (const action of LIFECYCLE_ACTIONS) {
+    http.post(
+      `${wPath}/${action}`,
+      {
+        schema: {
+          tags: ['warrants'],
+          summary: `${action} the warrant${action === 'extend' ? ' (body.validUntil = the new end)' : ''}`,
+          params: S.WarrantParams,
+          body: S.LifecycleBody,
+          response: { 200: S.WarrantBody, ...E },
+        },
+      },
+      async (req, reply) =>
+        done(
+          reply,
+          await service.lifecycle(caller(req), req.params.tenantId, keyOf(req.params), action, req.body ?? {}),
+          (w) => warrantView(w, now()),
+        ),
+    );
+  }
+
+  // ---- audit and billing
+  http.get(
+    '/tenants/:tenantId/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        params: S.TenantParams,
+        querystring: S.AuditQuery,
+        response: { 200: { type: 'array', items: S.AuditBody }, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(
+        reply,
+        await service.listAudit(
+          caller(req),
+          req.params.tenantId,
+          Number(req.query.afterSeq ?? 0),
+          Math.min(Number(req.query.limit ?? 1000), 10_000),
+        ),
+        (l) => l,
+      ),
+  );
+  http.get(
+    '/tenants/:tenantId/audit/verify',
+    {
+      schema: {
+        tags: ['audit'],
+        params: S.TenantParams,
+        querystring: S.VerifyQuery,
+        response: { 200: S.VerifyBody, ...E },
+      },
+    },
+    async (req, reply) => {
+      const { headSeq, headHash } = req.query;
+      if ((headSeq === undefined) !== (headHash === undefined)) {
+        return errorReply(reply, {
+          code: 'ADM_ERR_VALIDATION',
+          message: 'headSeq and headHash go together',
+          field: headSeq ? 'headHash' : 'headSeq',
+        });
+      }
+      const head =
+        headSeq !== undefined && headHash !== undefined ? { seq: Number(headSeq), hash: headHash } : undefined;
+      return done(reply, await service.verifyAudit(caller(req), req.params.tenantId, head), (v) => v);
+    },
+  );
+  http.get(
+    '/tenants/:tenantId/billing',
+    {
+      schema: {
+        tags: ['billing'],
+        params: S.TenantParams,
+        querystring: S.BillingQuery,
+        response: { 200: S.BillingBody, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(reply, await service.billing(caller(req), req.params.tenantId, req.query.from, req.query.to), (b) => b),
+  );
+
+  await http.ready();
+  if (deps.schedule !== false) scheduler.start();
+  return {
+    http,
+    service,
+    scheduler,
+    async close() {
+      scheduler.stop();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,417 @@
+// Application service: checks who may do what, runs the domain rules, and commits the new
+// records together with their audit entries through the WarrantStore port. One change per
+// tenant at a time, so the audit chain and LIID uniqueness hold under concurrent requests.
+import { warrantKey } from '@li/identifiers';
+import type { LemfDestination, NormalizedEvent, Warrant } from '@li/schemas';
+import { followAccountChange, readAccountEvent } from './domain/accounts.ts';
+import type { AuditDraft, ChainVerdict } from './domain/audit.ts';
+import { chainAudit, verifyAuditChain } from './domain/audit.ts';
+import type { BillingReport, TariffTable } from './domain/billing.ts';
+import { billingReport, isDate } from './domain/billing.ts';
+import type { LemfInput } from './domain/lemf.ts';
+import { buildLemf } from './domain/lemf.ts';
+import type { LifecycleAction } from './domain/lifecycle.ts';
+import { applyLifecycle, dueTransitions, effectiveInterval, nextTransitionAt } from './domain/lifecycle.ts';
+import type { Actor, AuditRecord, Caller, Clock, Role, StoreChanges, Tenant, WarrantStore } from './domain/model.ts';
+import type { TenantInput } from './domain/tenant.ts';
+import { buildTenant } from './domain/tenant.ts';
+import type { WarrantCreateInput, WarrantFields } from './domain/warrant.ts';
+import { createWarrant, modifyWarrant, parseTimeMicros } from './domain/warrant.ts';
+import type { AdmError, Result } from './errors.ts';
+import { errResult, okResult } from './errors.ts';
+
+/** The part of @li/log's Logger admf uses (its fields pass @li/log's allow-list: tenant, code, err). */
+export interface Logger {
+  info(fields: { tenant?: string; code?: string; err?: unknown }, msg: string): void;
+  warn(fields: { tenant?: string; code?: string; err?: unknown }, msg: string): void;
+  error(fields: { tenant?: string; code?: string; err?: unknown }, msg: string): void;
+}
+
+const SCHEDULER: Actor = { subject: 'system:scheduler', role: 'system' };
+const ACCOUNT_EVENTS: Actor = { subject: 'system:account-events', role: 'system' };
+
+const notFound = <T>(what: string) => errResult<T>('ADM_ERR_NOT_FOUND', `${what} not found`);
+
+export class AdmfService {
+  private readonly store: WarrantStore;
+  private readonly clock: Clock;
+  private readonly tariffs: TariffTable;
+  private readonly log: Logger;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  /** "<tenant>/<key>@<validFrom>" of window starts already in the audit. */
+  private readonly startsRecorded = new Set<string>();
+  private readonly startsLoaded = new Set<string>();
+  /** Called after every committed warrant change (the scheduler re-arms on it). */
+  onWarrantsChanged: () => void = () => {};
+
+  constructor(deps: { store: WarrantStore; clock: Clock; tariffs: TariffTable; log: Logger }) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.tariffs = deps.tariffs;
+    this.log = deps.log;
+  }
+
+  // ---- access ----------------------------------------------------------------------------
+
+  /** Another tenant's data is reported as not found, never as forbidden: its existence is not disclosed. */
+  private async scope(caller: Caller, tenantId: string, roles: readonly Role[]): Promise<Result<Tenant>> {
+    const operatorAdmin = caller.tenant === '*' && caller.role === 'admin';
+    if (caller.tenant !== tenantId && !operatorAdmin) return notFound('tenant');
+    if (!roles.includes(caller.role)) {
+      return errResult('ADM_ERR_FORBIDDEN', `role ${caller.role} may not do this (needs ${roles.join(' or ')})`);
+    }
+    const t = await this.store.getTenant(tenantId);
+    return t ? okResult(t) : notFound('tenant');
+  }
+
+  private async locked<T>(tenant: string, fn: () => Promise<Result<T>>): Promise<Result<T>> {
+    const prev = this.locks.get(tenant) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(tenant, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(tenant) === tail) this.locks.delete(tenant);
+    }
+  }
+
+  private async commit(tenant: string, changes: StoreChanges, drafts: AuditDraft[]): Promise<Result<AuditRecord[]>> {
+    try {
+      const audit = chainAudit(tenant, await this.store.auditHead(tenant), drafts);
+      await this.store.commit({ ...changes, audit });
+      if (changes.warrants?.length) this.onWarrantsChanged();
+      return okResult(audit);
+    } catch (e) {
+      this.log.error({ tenant, err: (e as Error).message }, 'commit failed');
+      return errResult('ADM_ERR_STORE', 'the change could not be stored; nothing was written, retry later');
+    }
+  }
+
+  private draft(
+    actor: Actor,
+    action: string,
+    type: AuditDraft['objectType'],
+    id: string,
+    before: unknown,
+    after: unknown,
+    reason?: string,
+  ): AuditDraft {
+    return {
+      atMicros: this.clock.nowMicros(),
+      actor: actor.subject,
+      role: actor.role,
+      action,
+      objectType: type,
+      objectId: id,
+      before,
+      after,
+      reason: reason ?? null,
+    };
+  }
+
+  // ---- tenants ---------------------------------------------------------------------------
+
+  async createTenant(caller: Caller, input: TenantInput): Promise<Result<Tenant>> {
+    if (caller.role !== 'admin' || caller.tenant !== '*') {
+      return errResult('ADM_ERR_FORBIDDEN', 'only an operator-wide admin creates tenants');
+    }
+    const built = buildTenant(input, this.clock.nowMicros());
+    if (!built.ok) return built;
+    const t = built.value;
+    return this.locked(t.id, async () => {
+      if (await this.store.getTenant(t.id)) return errResult('ADM_ERR_CONFLICT', 'tenant already exists', 'id');
+      const c = await this.commit(t.id, { tenants: [t] }, [
+        this.draft(caller, 'tenant.create', 'TENANT', t.id, null, t),
+      ]);
+      return c.ok ? okResult(t) : c;
+    });
+  }
+
+  async listTenants(caller: Caller): Promise<Result<Tenant[]>> {
+    const all = await this.store.listTenants();
+    if (caller.tenant === '*' && caller.role === 'admin') return okResult(all);
+    return okResult(all.filter((t) => t.id === caller.tenant));
+  }
+
+  async getTenant(caller: Caller, id: string): Promise<Result<Tenant>> {
+    return this.scope(caller, id, ['admin', 'provisioner', 'auditor']);
+  }
+
+  // ---- LEMF destinations -----------------------------------------------------------------
+
+  async putLemf(caller: Caller, tenantId: string, id: string, input: LemfInput): Promise<Result<LemfDestination>> {
+    const s = await this.scope(caller, tenantId, ['admin']);
+    if (!s.ok) return s;
+    return this.locked(tenantId, async () => {
+      const before = await this.store.getLemf(tenantId, id);
+      const built = buildLemf(tenantId, id, input, before?.version ?? 0);
+      if (!built.ok) return built;
+      const action = before ? 'lemf.update' : 'lemf.create';
+      const c = await this.commit(tenantId, { lemfs: [built.value] }, [
+        this.draft(caller, action, 'LEMF', id, before ?? null, built.value),
+      ]);
+      return c.ok ? okResult(built.value) : c;
+    });
+  }
+
+  async listLemfs(caller: Caller, tenantId: string): Promise<Result<LemfDestination[]>> {
+    const s = await this.scope(caller, tenantId, ['admin', 'provisioner']);
+    return s.ok ? okResult(await this.store.listLemfs(tenantId)) : s;
+  }
+
+  async getLemf(caller: Caller, tenantId: string, id: string): Promise<Result<LemfDestination>> {
+    const s = await this.scope(caller, tenantId, ['admin', 'provisioner']);
+    if (!s.ok) return s;
+    const l = await this.store.getLemf(tenantId, id);
+    return l ? okResult(l) : notFound('LEMF destination');
+  }
+
+  async deleteLemf(caller: Caller, tenantId: string, id: string): Promise<Result<LemfDestination>> {
+    const s = await this.scope(caller, tenantId, ['admin']);
+    if (!s.ok) return s;
+    return this.locked(tenantId, async () => {
+      const before = await this.store.getLemf(tenantId, id);
+      if (!before) return notFound('LEMF destination');
+      const users = (await this.store.listWarrants(tenantId)).filter(
+        (w) => w.state !== 'DEACTIVATED' && w.lemfIds.includes(id),
+      );
+      if (users.length > 0) {
+        return errResult('ADM_ERR_CONFLICT', `LEMF destination is used by ${users.length} warrant(s)`, 'lemfId');
+      }
+      const c = await this.commit(tenantId, { lemfRemovals: [{ tenant: tenantId, id }] }, [
+        this.draft(caller, 'lemf.delete', 'LEMF', id, before, null),
+      ]);
+      return c.ok ? okResult(before) : c;
+    });
+  }
+
+  // ---- warrants --------------------------------------------------------------------------
+
+  private async context(tenant: Tenant) {
+    const lemfs = await this.store.listLemfs(tenant.id);
+    return { tenant, nowMicros: this.clock.nowMicros(), lemfIds: new Set(lemfs.map((l) => l.id)) };
+  }
+
+  async createWarrant(caller: Caller, tenantId: string, input: WarrantCreateInput): Promise<Result<Warrant>> {
+    const s = await this.scope(caller, tenantId, ['provisioner']);
+    if (!s.ok) return s;
+    return this.locked(tenantId, async () => {
+      const key =
+        typeof input.liid === 'string' && typeof input.authorisationCountry === 'string' ? warrantKey(input) : '';
+      const existing = key ? await this.store.getWarrant(tenantId, key) : undefined;
+      const r = createWarrant(input, await this.context(s.value), existing);
+      if (!r.ok) return r;
+      const c = await this.commit(tenantId, { warrants: [r.value] }, [
+        this.draft(caller, 'warrant.create', 'WARRANT', warrantKey(r.value), null, r.value),
+      ]);
+      return c.ok ? okResult(r.value) : c;
+    });
+  }
+
+  async listWarrants(caller: Caller, tenantId: string): Promise<Result<Warrant[]>> {
+    const s = await this.scope(caller, tenantId, ['provisioner']);
+    if (!s.ok) return s;
+    const list = await this.store.listWarrants(tenantId);
+    return okResult(list.sort((a, b) => (warrantKey(a) < warrantKey(b) ? -1 : 1)));
+  }
+
+  async getWarrant(caller: Caller, tenantId: string, key: string): Promise<Result<Warrant>> {
+    const s = await this.scope(caller, tenantId, ['provisioner']);
+    if (!s.ok) return s;
+    const w = await this.store.getWarrant(tenantId, key);
+    return w ? okResult(w) : notFound('warrant');
+  }
+
+  async modifyWarrant(caller: Caller, tenantId: string, key: string, fields: WarrantFields): Promise<Result<Warrant>> {
+    const s = await this.scope(caller, tenantId, ['provisioner']);
+    if (!s.ok) return s;
+    return this.locked(tenantId, async () => {
+      const current = await this.store.getWarrant(tenantId, key);
+      if (!current) return notFound('warrant');
+      const r = modifyWarrant(current, fields, await this.context(s.value));
+      if (!r.ok) return r;
+      const c = await this.commit(tenantId, { warrants: [r.value] }, [
+        this.draft(caller, 'warrant.modify', 'WARRANT', key, current, r.value),
+      ]);
+      return c.ok ? okResult(r.value) : c;
+    });
+  }
+
+  async lifecycle(
+    caller: Caller,
+    tenantId: string,
+    key: string,
+    action: LifecycleAction,
+    body: { validUntil?: string; reason?: string },
+  ): Promise<Result<Warrant>> {
+    const s = await this.scope(caller, tenantId, ['provisioner']);
+    if (!s.ok) return s;
+    let until: number | undefined;
+    if (action === 'extend') {
+      const t = parseTimeMicros(body.validUntil);
+      if (t === null)
+        return errResult('ADM_ERR_VALIDATION', 'validUntil must be an RFC 3339 date-time with offset', 'validUntil');
+      until = t;
+    }
+    return this.locked(tenantId, async () => {
+      const current = await this.store.getWarrant(tenantId, key);
+      if (!current) return notFound('warrant');
+      const r = applyLifecycle(current, action, this.clock.nowMicros(), until);
+      if (!r.ok) return r;
+      const c = await this.commit(tenantId, { warrants: [r.value] }, [
+        this.draft(caller, `warrant.${action}`, 'WARRANT', key, current, r.value, body.reason),
+      ]);
+      return c.ok ? okResult(r.value) : c;
+    });
+  }
+
+  // ---- audit -----------------------------------------------------------------------------
+
+  async listAudit(caller: Caller, tenantId: string, afterSeq = 0, limit = 1000): Promise<Result<AuditRecord[]>> {
+    const s = await this.scope(caller, tenantId, ['auditor']);
+    if (!s.ok) return s;
+    const all = await this.store.listAudit(tenantId);
+    return okResult(all.filter((r) => r.seq > afterSeq).slice(0, limit));
+  }
+
+  async verifyAudit(
+    caller: Caller,
+    tenantId: string,
+    expectedHead?: { seq: number; hash: string },
+  ): Promise<Result<ChainVerdict>> {
+    const s = await this.scope(caller, tenantId, ['auditor']);
+    if (!s.ok) return s;
+    return okResult(verifyAuditChain(tenantId, await this.store.listAudit(tenantId), expectedHead));
+  }
+
+  // ---- billing ---------------------------------------------------------------------------
+
+  async billing(caller: Caller, tenantId: string, fromDate: string, toDate: string): Promise<Result<BillingReport>> {
+    const s = await this.scope(caller, tenantId, ['admin', 'auditor']);
+    if (!s.ok) return s;
+    if (!isDate(fromDate)) return errResult('ADM_ERR_VALIDATION', 'from must be a date YYYY-MM-DD', 'from');
+    if (!isDate(toDate)) return errResult('ADM_ERR_VALIDATION', 'to must be a date YYYY-MM-DD', 'to');
+    if (toDate < fromDate) return errResult('ADM_ERR_VALIDATION', 'to must not be before from', 'to');
+    const histories = new Map<string, { atMicros: number; warrant: Warrant }[]>();
+    for (const r of await this.store.listAudit(tenantId)) {
+      if (r.objectType !== 'WARRANT' || r.after === null) continue;
+      let w: Warrant;
+      try {
+        w = JSON.parse(r.after) as Warrant;
+      } catch {
+        continue;
+      }
+      const h = histories.get(r.objectId) ?? [];
+      h.push({ atMicros: r.atMicros, warrant: w });
+      histories.set(r.objectId, h);
+    }
+    const now = this.clock.nowMicros();
+    const items = (await this.store.listWarrants(tenantId)).map((w) => ({
+      liid: w.liid,
+      authorisationCountry: w.authorisationCountry,
+      interceptionKind: w.interceptionKind,
+      interval: effectiveInterval(histories.get(warrantKey(w)) ?? [], now),
+    }));
+    return okResult(billingReport(tenantId, items, this.tariffs, { fromDate, toDate }));
+  }
+
+  // ---- events without a human actor -------------------------------------------------------
+
+  /** An ACCOUNT event from li.<t>.events (seed 000 rename/remove). */
+  async handleAccountEvent(event: NormalizedEvent): Promise<Result<{ changed: number }>> {
+    const read = readAccountEvent(event);
+    if (!read.ok) return errResult('ADM_ERR_VALIDATION', read.reason, 'event');
+    const tenant = await this.store.getTenant(event.tenant);
+    if (!tenant) return notFound('tenant');
+    return this.locked(tenant.id, async () => {
+      const now = this.clock.nowMicros();
+      const ups = followAccountChange(await this.store.listWarrants(tenant.id), read.change, now);
+      if (ups.length === 0) return okResult({ changed: 0 });
+      const drafts = ups.map((u) =>
+        this.draft(
+          ACCOUNT_EVENTS,
+          u.action,
+          'WARRANT',
+          warrantKey(u.after),
+          u.before,
+          u.after,
+          `event ${event.eventId}; targets ${u.targetIds.join(',')}`,
+        ),
+      );
+      const c = await this.commit(tenant.id, { warrants: ups.map((u) => u.after) }, drafts);
+      return c.ok ? okResult({ changed: ups.length }) : c;
+    });
+  }
+
+  private startId(w: Warrant): string {
+    return `${w.tenant}/${warrantKey(w)}@${w.validFromMicros}`;
+  }
+
+  /** Records the scheduled starts and ends due now. Returns how many were recorded. */
+  async runScheduled(): Promise<Result<number>> {
+    let count = 0;
+    let failure: AdmError | null = null;
+    for (const tenant of await this.store.listTenants()) {
+      const r = await this.locked(tenant.id, async () => {
+        if (!this.startsLoaded.has(tenant.id)) {
+          for (const a of await this.store.listAudit(tenant.id)) {
+            if (a.action === 'warrant.start' && a.after)
+              this.startsRecorded.add(this.startId(JSON.parse(a.after) as Warrant));
+          }
+          this.startsLoaded.add(tenant.id);
+        }
+        const now = this.clock.nowMicros();
+        // A write at or after the start already shows the warrant in effect.
+        const due = dueTransitions(
+          await this.store.listWarrants(tenant.id),
+          now,
+          (w) => w.updatedAtMicros >= w.validFromMicros || this.startsRecorded.has(this.startId(w)),
+        );
+        if (due.length === 0) return okResult(0);
+        const drafts = due.map((d) =>
+          d.kind === 'start'
+            ? this.draft(
+                SCHEDULER,
+                'warrant.start',
+                'WARRANT',
+                warrantKey(d.warrant),
+                d.warrant,
+                d.warrant,
+                'validity window started',
+              )
+            : this.draft(
+                SCHEDULER,
+                'warrant.expire',
+                'WARRANT',
+                warrantKey(d.after),
+                d.before,
+                d.after,
+                'validity window ended',
+              ),
+        );
+        const warrants = due.flatMap((d) => (d.kind === 'expire' ? [d.after] : []));
+        const c = await this.commit(tenant.id, { warrants }, drafts);
+        if (!c.ok) return c;
+        for (const d of due) if (d.kind === 'start') this.startsRecorded.add(this.startId(d.warrant));
+        return okResult(due.length);
+      });
+      if (r.ok) count += r.value;
+      else failure = r.error;
+    }
+    return failure ? { ok: false, error: failure } : okResult(count);
+  }
+
+  /** Earliest instant after now at which some warrant starts or ends by itself. */
+  async nextTransition(): Promise<number | null> {
+    const now = this.clock.nowMicros();
+    let next: number | null = null;
+    for (const t of await this.store.listTenants()) {
+      for (const w of await this.store.listWarrants(t.id)) {
+        const n = nextTransitionAt(w, now);
+        if (n !== null && (next === null || n < next)) next = n;
+      }
+    }
+    return next;
+  }
+}

@@ -1,0 +1,119 @@
+// LEMF destinations (the authority's monitoring centres) of a tenant; cc-delivery reads them
+// from li.<t>.lemfs. Each transport needs its own settings block.
+import type {
+  EmailSettings,
+  Endpoint,
+  FileSettings,
+  LemfDestination,
+  LemfTransport,
+  PipeSettings,
+  TlsSettings,
+} from '@li/schemas';
+import type { Result } from '../errors.ts';
+import { errResult, okResult } from '../errors.ts';
+
+export const LEMF_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const LEMF_TRANSPORTS: readonly LemfTransport[] = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE'];
+
+export interface LemfInput {
+  name: string;
+  transport: string;
+  address?: Endpoint | null;
+  ccAddress?: Endpoint | null;
+  tls?: TlsSettings | null;
+  keepaliveSeconds?: number;
+  keepaliveTimeoutSeconds?: number;
+  acknowledged?: boolean;
+  timestampFormat?: 'GENERALIZED_TIME' | 'MICROSECOND';
+  files?: FileSettings | null;
+  email?: EmailSettings | null;
+  pipe?: PipeSettings | null;
+  enabled?: boolean;
+}
+
+function endpoint(e: Endpoint | null | undefined, field: string, required: boolean): Result<Endpoint | null> {
+  if (e === null || e === undefined) {
+    return required
+      ? errResult('ADM_ERR_VALIDATION', `${field} is required for this transport`, field)
+      : okResult(null);
+  }
+  if (typeof e.host !== 'string' || e.host === '' || e.host.length > 253 || /\s/.test(e.host)) {
+    return errResult('ADM_ERR_VALIDATION', `${field}.host must be a host name or address`, `${field}.host`);
+  }
+  if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) {
+    return errResult('ADM_ERR_VALIDATION', `${field}.port must be 1-65535`, `${field}.port`);
+  }
+  return okResult({ host: e.host, port: e.port });
+}
+
+export function buildLemf(
+  tenant: string,
+  id: string,
+  input: LemfInput,
+  previousVersion: number,
+): Result<LemfDestination> {
+  if (!LEMF_ID_PATTERN.test(id))
+    return errResult('ADM_ERR_VALIDATION', 'lemfId must be 1-64 of A-Z a-z 0-9 _ -', 'lemfId');
+  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 128) {
+    return errResult('ADM_ERR_VALIDATION', 'name must be 1-128 characters', 'name');
+  }
+  if (!LEMF_TRANSPORTS.includes(input.transport as LemfTransport)) {
+    return errResult('ADM_ERR_VALIDATION', `transport must be one of ${LEMF_TRANSPORTS.join(', ')}`, 'transport');
+  }
+  const transport = input.transport as LemfTransport;
+  const needsAddress = transport !== 'EMAIL' && transport !== 'PIPE';
+  const address = endpoint(input.address, 'address', needsAddress);
+  if (!address.ok) return address;
+  const cc = endpoint(input.ccAddress, 'ccAddress', false);
+  if (!cc.ok) return cc;
+  const files = input.files ?? null;
+  if ((transport === 'FTP' || transport === 'SFTP') && !files) {
+    return errResult('ADM_ERR_VALIDATION', 'files is required for FTP and SFTP', 'files');
+  }
+  if (files) {
+    for (const k of ['maxRecords', 'maxBytes', 'maxSeconds'] as const) {
+      if (!Number.isInteger(files[k]) || files[k] < 1) {
+        return errResult('ADM_ERR_VALIDATION', `files.${k} must be a positive integer`, `files.${k}`);
+      }
+    }
+    if (typeof files.directory !== 'string' || files.directory === '') {
+      return errResult('ADM_ERR_VALIDATION', 'files.directory is required', 'files.directory');
+    }
+    if (typeof files.namePattern !== 'string' || files.namePattern === '') {
+      return errResult('ADM_ERR_VALIDATION', 'files.namePattern is required', 'files.namePattern');
+    }
+  }
+  const email = input.email ?? null;
+  if (transport === 'EMAIL' && !email) return errResult('ADM_ERR_VALIDATION', 'email is required for EMAIL', 'email');
+  if (email && (!Array.isArray(email.to) || email.to.length === 0)) {
+    return errResult('ADM_ERR_VALIDATION', 'email.to must list at least one address', 'email.to');
+  }
+  const pipe = input.pipe ?? null;
+  if (transport === 'PIPE' && !pipe) return errResult('ADM_ERR_VALIDATION', 'pipe is required for PIPE', 'pipe');
+  const keepalive = input.keepaliveSeconds ?? 30;
+  const keepaliveTimeout = input.keepaliveTimeoutSeconds ?? 10;
+  if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 3600) {
+    return errResult('ADM_ERR_VALIDATION', 'keepaliveSeconds must be 0-3600', 'keepaliveSeconds');
+  }
+  if (!Number.isInteger(keepaliveTimeout) || keepaliveTimeout < 1 || keepaliveTimeout > 3600) {
+    return errResult('ADM_ERR_VALIDATION', 'keepaliveTimeoutSeconds must be 1-3600', 'keepaliveTimeoutSeconds');
+  }
+  return okResult({
+    id,
+    tenant,
+    name: input.name.trim(),
+    transport,
+    address: address.value,
+    ccAddress: cc.value,
+    tls: input.tls ?? null,
+    keepaliveSeconds: keepalive,
+    keepaliveTimeoutSeconds: keepaliveTimeout,
+    acknowledged: input.acknowledged ?? false,
+    timestampFormat: input.timestampFormat ?? 'GENERALIZED_TIME',
+    files,
+    email,
+    pipe,
+    enabled: input.enabled ?? true,
+    version: previousVersion + 1,
+  });
+}

@@ -1,0 +1,295 @@
+// Request/response schemas (TypeBox = JSON Schema): Fastify validates with them, serialises
+// with them, and @fastify/swagger publishes them at /openapi.json. Structural checks live here;
+// the meaning of values (LIID rules, identifiers, windows) is checked in src/domain.
+import { IDENTIFIER_TYPES } from '@li/schemas';
+import { Type } from 'typebox';
+import { LEMF_TRANSPORTS } from '../domain/lemf.ts';
+import { LIFECYCLE_ACTIONS } from '../domain/lifecycle.ts';
+import { DELIVERY_SCOPES, INTERCEPTION_KINDS, MAX_LEMFS, MAX_TARGETS } from '../domain/warrant.ts';
+
+const closed = { additionalProperties: false } as const;
+const Micros = Type.Integer({ description: 'microseconds since 1970-01-01T00:00:00Z' });
+const DateTime = Type.String({
+  format: 'date-time',
+  description: 'RFC 3339 date-time with offset, e.g. 2026-12-01T00:00:00Z',
+});
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      field: Type.Optional(Type.String({ description: 'path of the faulty input field, e.g. targets[1].value' })),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+export const TenantParams = Type.Object({ tenantId: Type.String({ maxLength: 64 }) });
+export const LemfParams = Type.Object({
+  tenantId: Type.String({ maxLength: 64 }),
+  lemfId: Type.String({ maxLength: 64 }),
+});
+export const WarrantParams = Type.Object({
+  tenantId: Type.String({ maxLength: 64 }),
+  country: Type.String({ maxLength: 2, description: 'authorising country (ISO 3166-1 alpha-2)' }),
+  liid: Type.String({ maxLength: 25 }),
+});
+
+export const TenantInput = Type.Object(
+  {
+    id: Type.String({
+      pattern: '^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$',
+      description: 'becomes part of topic names li.<id>.*',
+    }),
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    defaultCountryCode: Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'for national numbers, e.g. 39' }),
+    nationalTrunkPrefix: Type.Optional(Type.Union([Type.Null(), Type.String({ pattern: '^[0-9]{1,2}$' })])),
+  },
+  closed,
+);
+export const TenantBody = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  defaultCountryCode: Type.String(),
+  nationalTrunkPrefix: Type.Union([Type.Null(), Type.String()]),
+  version: Type.Integer(),
+  createdAtMicros: Micros,
+});
+
+const Endpoint = Type.Object(
+  { host: Type.String({ minLength: 1, maxLength: 253 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
+  closed,
+);
+const NullableStr = Type.Union([Type.Null(), Type.String()]);
+const Tls = Type.Object(
+  { caRef: NullableStr, certRef: NullableStr, keyRef: NullableStr, serverName: NullableStr },
+  closed,
+);
+const Files = Type.Object(
+  {
+    directory: Type.String(),
+    namePattern: Type.String(),
+    maxRecords: Type.Integer(),
+    maxBytes: Type.Integer(),
+    maxSeconds: Type.Integer(),
+    username: NullableStr,
+    credentialRef: NullableStr,
+  },
+  closed,
+);
+const Email = Type.Object(
+  {
+    from: Type.String(),
+    to: Type.Array(Type.String()),
+    username: NullableStr,
+    credentialRef: NullableStr,
+    startTls: Type.Boolean(),
+  },
+  closed,
+);
+const Pipe = Type.Object({ command: Type.String(), args: Type.Array(Type.String()) }, closed);
+const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([Type.Null(), t]);
+
+export const LemfInput = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    transport: Type.Enum([...LEMF_TRANSPORTS]),
+    address: Type.Optional(nullable(Endpoint)),
+    ccAddress: Type.Optional(nullable(Endpoint)),
+    tls: Type.Optional(nullable(Tls)),
+    keepaliveSeconds: Type.Optional(Type.Integer()),
+    keepaliveTimeoutSeconds: Type.Optional(Type.Integer()),
+    acknowledged: Type.Optional(Type.Boolean()),
+    timestampFormat: Type.Optional(Type.Enum(['GENERALIZED_TIME', 'MICROSECOND'])),
+    files: Type.Optional(nullable(Files)),
+    email: Type.Optional(nullable(Email)),
+    pipe: Type.Optional(nullable(Pipe)),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+export const LemfBody = Type.Object({
+  id: Type.String(),
+  tenant: Type.String(),
+  name: Type.String(),
+  transport: Type.String(),
+  address: nullable(Endpoint),
+  ccAddress: nullable(Endpoint),
+  tls: nullable(Tls),
+  keepaliveSeconds: Type.Integer(),
+  keepaliveTimeoutSeconds: Type.Integer(),
+  acknowledged: Type.Boolean(),
+  timestampFormat: Type.String(),
+  files: nullable(Files),
+  email: nullable(Email),
+  pipe: nullable(Pipe),
+  enabled: Type.Boolean(),
+  version: Type.Integer(),
+});
+
+const TargetInput = Type.Object(
+  {
+    id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+    type: Type.Enum([...IDENTIFIER_TYPES]),
+    value: Type.String({ minLength: 1, maxLength: 512 }),
+  },
+  closed,
+);
+const Italian = Type.Object(
+  {
+    proceedingNumber: Type.String({ minLength: 1, maxLength: 64, description: 'numero del procedimento penale' }),
+    ritNumber: Type.String({ minLength: 1, maxLength: 64, description: 'registro intercettazioni (RIT)' }),
+    judge: Type.String({ minLength: 1, maxLength: 256 }),
+    authorisedOfficers: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 64 }),
+    operator: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  closed,
+);
+const flags = {
+  login: Type.Boolean(),
+  signals: Type.Boolean(),
+  media: Type.Boolean(),
+  newMail: Type.Boolean(),
+  sentMail: Type.Boolean(),
+  mailbox: Type.Boolean(),
+  access: Type.Boolean(),
+  partial: Type.Boolean(),
+  deletedMail: Type.Boolean(),
+};
+const SelectionInput = Type.Partial(Type.Object(flags), closed);
+
+const warrantFields = {
+  courtCaseId: Type.String({ minLength: 1, maxLength: 128 }),
+  italian: nullable(Italian),
+  interceptionKind: Type.Enum([...INTERCEPTION_KINDS]),
+  targets: Type.Array(TargetInput, { minItems: 1, maxItems: MAX_TARGETS }),
+  selection: SelectionInput,
+  deliver: Type.Enum([...DELIVERY_SCOPES]),
+  lemfIds: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: MAX_LEMFS }),
+  validFrom: DateTime,
+  validUntil: DateTime,
+};
+
+export const WarrantCreate = Type.Object(
+  {
+    liid: Type.String({ pattern: '^[A-Za-z0-9]{1,25}$', description: '1-25 letters or digits' }),
+    authorisationCountry: Type.String({ pattern: '^[A-Z]{2}$' }),
+    ...warrantFields,
+    italian: Type.Optional(nullable(Italian)),
+    activate: Type.Optional(Type.Boolean({ description: 'false stages the warrant DEACTIVATED (default true)' })),
+  },
+  closed,
+);
+export const WarrantModify = Type.Partial(Type.Object(warrantFields), closed);
+export const LifecycleBody = Type.Object(
+  {
+    validUntil: Type.Optional(DateTime),
+    reason: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  closed,
+);
+
+export const WarrantBody = Type.Object({
+  key: Type.String({ description: '<country>:<LIID>' }),
+  liid: Type.String(),
+  tenant: Type.String(),
+  authorisationCountry: Type.String(),
+  courtCaseId: Type.String(),
+  italian: nullable(
+    Type.Object({
+      proceedingNumber: Type.String(),
+      ritNumber: Type.String(),
+      judge: Type.String(),
+      authorisedOfficers: Type.Array(Type.String()),
+      operator: Type.String(),
+    }),
+  ),
+  interceptionKind: Type.String(),
+  targets: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), value: Type.String() })),
+  selection: Type.Object(flags),
+  deliver: Type.String(),
+  lemfIds: Type.Array(Type.String()),
+  validFromMicros: Micros,
+  validUntilMicros: Micros,
+  validFrom: Type.String(),
+  validUntil: Type.String(),
+  state: Type.String(),
+  status: Type.String({ description: 'SCHEDULED | IN_EFFECT | SUSPENDED | ENDED | DEACTIVATED, now' }),
+  version: Type.Integer(),
+  updatedAtMicros: Micros,
+});
+
+export const AuditBody = Type.Object({
+  tenant: Type.String(),
+  seq: Type.Integer(),
+  atMicros: Micros,
+  actor: Type.String(),
+  role: Type.String(),
+  action: Type.String(),
+  objectType: Type.String(),
+  objectId: Type.String(),
+  before: NullableStr,
+  after: NullableStr,
+  reason: NullableStr,
+  prevHash: Type.String(),
+  hash: Type.String(),
+});
+export const AuditQuery = Type.Object(
+  {
+    afterSeq: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+  },
+  closed,
+);
+export const VerifyQuery = Type.Object(
+  {
+    headSeq: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+    headHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+  },
+  closed,
+);
+export const VerifyBody = Type.Object({
+  ok: Type.Boolean(),
+  count: Type.Integer(),
+  head: Type.Optional(nullable(Type.Object({ seq: Type.Integer(), hash: Type.String() }))),
+  index: Type.Optional(Type.Integer()),
+  seq: Type.Optional(nullable(Type.Integer())),
+  reason: Type.Optional(Type.String()),
+});
+
+export const BillingQuery = Type.Object(
+  {
+    from: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'first local date (inclusive)' }),
+    to: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'last local date (inclusive)' }),
+  },
+  closed,
+);
+export const BillingBody = Type.Object({
+  tenant: Type.String(),
+  currency: Type.String(),
+  timeZone: Type.String(),
+  fromDate: Type.String(),
+  toDate: Type.String(),
+  warrants: Type.Array(
+    Type.Object({
+      liid: Type.String(),
+      authorisationCountry: Type.String(),
+      interceptionKind: Type.String(),
+      effectiveStartMicros: nullable(Micros),
+      effectiveEndMicros: nullable(Micros),
+      firstDay: NullableStr,
+      lastDay: NullableStr,
+      days: Type.Integer(),
+      dailyMinor: Type.Integer(),
+      amountMinor: Type.Integer(),
+    }),
+  ),
+  byKind: Type.Array(
+    Type.Object({ interceptionKind: Type.String(), days: Type.Integer(), amountMinor: Type.Integer() }),
+  ),
+  totalDays: Type.Integer(),
+  totalMinor: Type.Integer({ description: 'amount in the smallest currency unit (cents)' }),
+});
+
+export const LifecycleActionParam = Type.Enum([...LIFECYCLE_ACTIONS]);

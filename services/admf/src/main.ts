@@ -1,1 +1,0 @@
-import { x } from "@li/config"; console.log("ok", x, process.version);

@@ -1,0 +1,146 @@
+// Shared set-up for admf's tests (not exported from the package).
+
+import { loadTariffs } from './adapters/config-files.ts';
+import { InMemoryWarrantStore } from './adapters/memory-store.ts';
+import type { AdmfApp } from './app.ts';
+import { buildApp } from './app.ts';
+import type { WarrantStore } from './domain/model.ts';
+
+export const T0 = Date.UTC(2026, 10, 20, 9, 0, 0) * 1000; // 2026-11-20T09:00:00Z
+export const DAY = 86_400_000_000;
+export const HOUR = 3_600_000_000;
+
+export const TOKENS = {
+  'operator-admin-token-0001': { subject: 'op-admin', tenant: '*', role: 'admin' },
+  'acme-admin-token-00000001': { subject: 'acme-admin', tenant: 'acme', role: 'admin' },
+  'acme-provisioner-token-01': { subject: 'acme-prov', tenant: 'acme', role: 'provisioner' },
+  'acme-auditor-token-000001': { subject: 'acme-audit', tenant: 'acme', role: 'auditor' },
+  'beta-provisioner-token-01': { subject: 'beta-prov', tenant: 'beta', role: 'provisioner' },
+  'beta-admin-token-00000001': { subject: 'beta-admin', tenant: 'beta', role: 'admin' },
+} as const;
+export type TokenName = keyof typeof TOKENS;
+
+export class TestClock {
+  t = T0;
+  nowMicros(): number {
+    return this.t;
+  }
+}
+
+export const silentLog = { info() {}, warn() {}, error() {} };
+
+/** Counts every store call, so tests can assert that bad input wrote (or even read) nothing. */
+export function spyStore(inner: InMemoryWarrantStore) {
+  const calls: string[] = [];
+  const proxy = new Proxy(inner, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv);
+      if (typeof v === 'function') {
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return v;
+    },
+  });
+  return { store: proxy as WarrantStore, calls };
+}
+
+export interface Harness {
+  app: AdmfApp;
+  mem: InMemoryWarrantStore;
+  calls: string[];
+  clock: TestClock;
+  req(
+    token: TokenName | null,
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
+  ): Promise<{ status: number; json: any }>;
+}
+
+export async function harness(opts: { realClock?: boolean; schedule?: boolean } = {}): Promise<Harness> {
+  const mem = new InMemoryWarrantStore();
+  const { store, calls } = spyStore(mem);
+  const clock = new TestClock();
+  const tariffs = await loadTariffs();
+  if (!tariffs.ok) throw new Error(tariffs.error.message);
+  const app = await buildApp({
+    store,
+    clock: opts.realClock ? { nowMicros: () => Date.now() * 1000 } : clock,
+    tokens: TOKENS as never,
+    log: silentLog,
+    tariffs: tariffs.value,
+    schedule: opts.schedule ?? false,
+  });
+  const req: Harness['req'] = async (token, method, url, body) => {
+    const res = await app.http.inject({
+      method,
+      url,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    return { status: res.statusCode, json: res.body ? res.json() : null };
+  };
+  return { app, mem, calls, clock, req };
+}
+
+export const ITALIAN = {
+  proceedingNumber: '1234/2026 RGNR',
+  ritNumber: '567/2026',
+  judge: 'GIP Tribunale di Roma',
+  authorisedOfficers: ['Isp. Rossi'],
+  operator: 'Acme Telecom',
+};
+
+export function iso(micros: number): string {
+  return new Date(micros / 1000).toISOString();
+}
+
+export function warrantBody(over: Record<string, unknown> = {}) {
+  return {
+    liid: 'ROMA2026A1',
+    authorisationCountry: 'IT',
+    courtCaseId: 'RG-2026-42',
+    italian: ITALIAN,
+    interceptionKind: 'VOICE',
+    targets: [{ type: 'E164', value: '06 1234 5678' }],
+    selection: { signals: true, media: true },
+    deliver: 'IRI_AND_CC',
+    lemfIds: ['lemf-rome'],
+    validFrom: iso(T0 + HOUR),
+    validUntil: iso(T0 + 10 * DAY),
+    ...over,
+  };
+}
+
+/** Tenants acme (+39) and beta, each with one LEMF destination. */
+export async function seeded(opts: { realClock?: boolean; schedule?: boolean } = {}): Promise<Harness> {
+  const h = await harness(opts);
+  for (const [id, cc] of [
+    ['acme', '39'],
+    ['beta', '49'],
+  ] as const) {
+    const r = await h.req('operator-admin-token-0001', 'POST', '/tenants', {
+      id,
+      name: id.toUpperCase(),
+      defaultCountryCode: cc,
+    });
+    if (r.status !== 201) throw new Error(JSON.stringify(r.json));
+  }
+  for (const [tok, t, id] of [
+    ['acme-admin-token-00000001', 'acme', 'lemf-rome'],
+    ['beta-admin-token-00000001', 'beta', 'lemf-berlin'],
+  ] as const) {
+    const r = await h.req(tok, 'PUT', `/tenants/${t}/lemfs/${id}`, {
+      name: `${id} centre`,
+      transport: 'ETSI_TCP',
+      address: { host: '127.0.0.1', port: 16000 },
+    });
+    if (r.status !== 200) throw new Error(JSON.stringify(r.json));
+  }
+  h.calls.length = 0;
+  return h;
+}

@@ -1,0 +1,2 @@
+export * as domain from './domain/index.ts';
+export { iriEncoderService } from './service.ts';

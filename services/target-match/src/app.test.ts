@@ -1,0 +1,67 @@
+import { sampleEvent, sampleWarrant } from '@li/schemas/testing';
+import { describe, expect, it } from 'vitest';
+import { TargetMatch } from './app.ts';
+
+const clock = { nowMicros: () => 1_797_000_000_000_000 };
+
+describe('TargetMatch', () => {
+  it('applies warrant records of its own tenant only and reports readiness', () => {
+    const tm = new TargetMatch({ clock, tenantOptions: () => ({ defaultCountryCode: '39' }) });
+    expect(tm.isReady()).toBe(false);
+    expect(tm.applyWarrantRecord('acme', 'IT:LIID0001', sampleWarrant())).toEqual({
+      applied: true,
+      skippedTargets: [],
+    });
+    expect(tm.applyWarrantRecord('other', 'IT:LIID0001', sampleWarrant())).toEqual({
+      applied: false,
+      reason: 'TGM_ERR_TENANT_MISMATCH',
+    });
+    expect(tm.applyWarrantRecord('acme', 'LIID0001', sampleWarrant({ version: 2 }))).toEqual({
+      applied: false,
+      reason: 'TGM_ERR_BAD_WARRANT',
+    });
+    tm.markCaughtUp();
+    expect(tm.isReady()).toBe(true);
+    const r = tm.handleEvent(
+      'acme',
+      sampleEvent({ parties: [{ role: 'CALLEE', type: 'E164', value: '06 1234 5678' }] }),
+    );
+    expect(r.ok && r.matched.map((m) => [m.liid, m.matchedRoles, m.matchedAtMicros])).toEqual([
+      ['LIID0001', ['CALLEE'], clock.nowMicros()],
+    ]);
+    expect(tm.applyWarrantRecord('acme', 'IT:LIID0001', null)).toEqual({ removed: true });
+    const after = tm.handleEvent('acme', sampleEvent());
+    expect(after.ok && after.matched).toEqual([]);
+  });
+
+  it('turns bad events into reasons for the DLQ instead of throwing', () => {
+    const tm = new TargetMatch({ clock });
+    expect(tm.handleEvent('acme', null)).toMatchObject({ ok: false, code: 'TGM_ERR_BAD_EVENT' });
+    expect(tm.handleEvent('acme', sampleEvent({ tenant: 'other' }))).toMatchObject({
+      ok: false,
+      code: 'TGM_ERR_TENANT_MISMATCH',
+    });
+    expect(tm.handleEvent('acme', { ...sampleEvent(), category: 'NOPE' })).toMatchObject({
+      ok: false,
+      code: 'TGM_ERR_BAD_EVENT',
+    });
+    expect(tm.handleEvent('acme', { ...sampleEvent(), parties: 'x' })).toMatchObject({
+      ok: false,
+      code: 'TGM_ERR_BAD_EVENT',
+    });
+    expect(tm.handleEvent('acme', { ...sampleEvent(), occurredAtMicros: 'soon' })).toMatchObject({ ok: false });
+    // Malformed party values are skipped, not fatal.
+    const junk = [
+      { role: 'CALLER', type: 'IPV6', value: ':::' },
+      { role: 'CALLER', type: 'FAX', value: '1' },
+      { role: 'CALLER', type: 'E164', value: 42 },
+      null,
+    ];
+    const r = tm.handleEvent('acme', {
+      ...sampleEvent(),
+      parties: junk,
+      network: { transport: 'udp', srcAddress: 7, srcPort: 1, dstAddress: null, dstPort: 2 },
+    });
+    expect(r).toEqual({ ok: true, matched: [] });
+  });
+});

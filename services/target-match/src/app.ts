@@ -1,0 +1,74 @@
+// target-match without its transport: main.ts feeds it the compacted li.<t>.warrants topic
+// (applyWarrantRecord until the end offset, then markCaughtUp) and li.<t>.events (handleEvent),
+// and produces the returned MatchedEvents to li.<t>.matched in the same transaction as the
+// consumed offsets. Rejected events go to li.<t>.dlq with the reason.
+import type { NormalizeOptions } from '@li/identifiers';
+import { warrantKey } from '@li/identifiers';
+import type { MatchedEvent, Warrant } from '@li/schemas';
+import { EVENT_CATEGORIES } from '@li/schemas';
+import type { UpsertOutcome } from './domain/warrant-index.ts';
+import { WarrantIndex } from './domain/warrant-index.ts';
+
+export interface Clock {
+  nowMicros(): number;
+}
+
+export interface TargetMatchDeps {
+  clock: Clock;
+  /** National numbering defaults per tenant (e.g. country code 39), for national numbers in events. */
+  tenantOptions?: (tenant: string) => NormalizeOptions;
+}
+
+export type TGMErrorCode = 'TGM_ERR_BAD_EVENT' | 'TGM_ERR_TENANT_MISMATCH' | 'TGM_ERR_BAD_WARRANT';
+
+export type EventOutcome = { ok: true; matched: MatchedEvent[] } | { ok: false; code: TGMErrorCode; reason: string };
+export type WarrantOutcome = UpsertOutcome | { applied: false; reason: TGMErrorCode } | { removed: boolean };
+
+export class TargetMatch {
+  readonly index: WarrantIndex;
+  private readonly clock: Clock;
+  private caughtUp = false;
+
+  constructor(deps: TargetMatchDeps) {
+    this.clock = deps.clock;
+    this.index = new WarrantIndex(deps.tenantOptions);
+  }
+
+  /** One record of li.<topicTenant>.warrants; value null is a tombstone. */
+  applyWarrantRecord(topicTenant: string, key: string, value: Warrant | null): WarrantOutcome {
+    if (value === null) return { removed: this.index.remove(topicTenant, key) };
+    // A record naming another tenant, or keyed differently from its content, is not trusted.
+    if (value.tenant !== topicTenant) return { applied: false, reason: 'TGM_ERR_TENANT_MISMATCH' };
+    if (typeof value.liid !== 'string' || warrantKey(value) !== key)
+      return { applied: false, reason: 'TGM_ERR_BAD_WARRANT' };
+    return this.index.upsert(value);
+  }
+
+  /** Ready once the warrants topic was read to its end offset at start. */
+  markCaughtUp(): void {
+    this.caughtUp = true;
+  }
+
+  isReady(): boolean {
+    return this.caughtUp;
+  }
+
+  /** One record of li.<topicTenant>.events. */
+  handleEvent(topicTenant: string, event: unknown): EventOutcome {
+    const e = event as Record<string, unknown> | null;
+    if (!e || typeof e !== 'object') return { ok: false, code: 'TGM_ERR_BAD_EVENT', reason: 'event is not an object' };
+    if (e.tenant !== topicTenant)
+      return { ok: false, code: 'TGM_ERR_TENANT_MISMATCH', reason: 'event tenant differs from its topic' };
+    if (!(EVENT_CATEGORIES as readonly unknown[]).includes(e.category)) {
+      return { ok: false, code: 'TGM_ERR_BAD_EVENT', reason: 'unknown category' };
+    }
+    if (typeof e.occurredAtMicros !== 'number' || !Number.isFinite(e.occurredAtMicros)) {
+      return { ok: false, code: 'TGM_ERR_BAD_EVENT', reason: 'occurredAtMicros is not a number' };
+    }
+    if (!Array.isArray(e.parties)) return { ok: false, code: 'TGM_ERR_BAD_EVENT', reason: 'parties is not a list' };
+    return {
+      ok: true,
+      matched: this.index.match(event as Parameters<WarrantIndex['match']>[0], this.clock.nowMicros()),
+    };
+  }
+}

@@ -1,0 +1,203 @@
+// The live warrant index: built from li.<t>.warrants records, answers "which warrants does
+// this event involve?" with one Map lookup per party identifier plus one trie walk per IP
+// address - never a scan over warrants. Tenants are separate indexes, so an event can only
+// ever match warrants of its own tenant.
+import type { IpAddress, NormalizeOptions, TargetIndexEntry } from '@li/identifiers';
+import { ipKey, isWarrantActiveAt, parseIpAddress, partyKeys, targetIndexEntry, warrantKey } from '@li/identifiers';
+import type { MatchedEvent, NormalizedEvent, PartyRole, Warrant } from '@li/schemas';
+import { PARTY_ROLES, SELECTION_FLAG } from '@li/schemas';
+import { PrefixTrie } from './prefix-trie.ts';
+
+interface Entry {
+  warrant: Warrant;
+  /** Index positions this warrant occupies (empty while it is deactivated). */
+  positions: TargetIndexEntry[];
+}
+
+class TenantIndex {
+  readonly exact = new Map<string, Set<Entry>>();
+  readonly v4 = new PrefixTrie<Entry>(32);
+  readonly v6 = new PrefixTrie<Entry>(128);
+  readonly byKey = new Map<string, Entry>();
+  /** Last version seen per warrant key, also after removal, so replays stay idempotent. */
+  readonly versions = new Map<string, number>();
+
+  place(entry: Entry, p: TargetIndexEntry): void {
+    if (p.kind === 'exact') {
+      let set = this.exact.get(p.key);
+      if (!set) {
+        set = new Set();
+        this.exact.set(p.key, set);
+      }
+      set.add(entry);
+    } else {
+      (p.prefix.family === 4 ? this.v4 : this.v6).add(p.prefix.bytes, p.prefix.length, entry);
+    }
+  }
+
+  unplace(entry: Entry, p: TargetIndexEntry): void {
+    if (p.kind === 'exact') {
+      const set = this.exact.get(p.key);
+      if (!set) return;
+      set.delete(entry);
+      if (set.size === 0) this.exact.delete(p.key);
+    } else {
+      (p.prefix.family === 4 ? this.v4 : this.v6).remove(p.prefix.bytes, p.prefix.length, entry);
+    }
+  }
+}
+
+export type UpsertOutcome =
+  | { applied: true; skippedTargets: string[] }
+  | { applied: false; reason: 'STALE_VERSION' | 'BAD_RECORD' };
+
+export interface WarrantIndexStats {
+  tenants: number;
+  warrants: number;
+  exactKeys: number;
+  trieNodes: number;
+}
+
+export class WarrantIndex {
+  private readonly tenants = new Map<string, TenantIndex>();
+  private readonly optionsFor: (tenant: string) => NormalizeOptions;
+
+  /** optionsFor gives the tenant's national numbering defaults for reading event parties. */
+  constructor(optionsFor: (tenant: string) => NormalizeOptions = () => ({})) {
+    this.optionsFor = optionsFor;
+  }
+
+  private tenant(id: string): TenantIndex {
+    let t = this.tenants.get(id);
+    if (!t) {
+      t = new TenantIndex();
+      this.tenants.set(id, t);
+    }
+    return t;
+  }
+
+  /** Insert or replace a warrant; a record whose version is not newer than the indexed one is ignored. */
+  upsert(w: Warrant): UpsertOutcome {
+    if (!w || typeof w.tenant !== 'string' || typeof w.liid !== 'string' || !Array.isArray(w.targets)) {
+      return { applied: false, reason: 'BAD_RECORD' };
+    }
+    const t = this.tenant(w.tenant);
+    const key = warrantKey(w);
+    const seen = t.versions.get(key);
+    if (seen !== undefined && seen >= w.version) return { applied: false, reason: 'STALE_VERSION' };
+    this.drop(t, key);
+    t.versions.set(key, w.version);
+    const skippedTargets: string[] = [];
+    const positions: TargetIndexEntry[] = [];
+    // A deactivated warrant can never match again unless a newer version re-activates it,
+    // so it occupies no index positions.
+    if (w.state !== 'DEACTIVATED') {
+      for (const target of w.targets) {
+        const p = targetIndexEntry(target.type, target.value);
+        if (p) positions.push(p);
+        else skippedTargets.push(target.id);
+      }
+    }
+    const entry: Entry = { warrant: w, positions };
+    t.byKey.set(key, entry);
+    for (const p of positions) t.place(entry, p);
+    return { applied: true, skippedTargets };
+  }
+
+  /** A tombstone on the compacted topic: the warrant is gone. */
+  remove(tenant: string, key: string): boolean {
+    const t = this.tenants.get(tenant);
+    if (!t) return false;
+    return this.drop(t, key);
+  }
+
+  private drop(t: TenantIndex, key: string): boolean {
+    const old = t.byKey.get(key);
+    if (!old) return false;
+    for (const p of old.positions) t.unplace(old, p);
+    t.byKey.delete(key);
+    return true;
+  }
+
+  get(tenant: string, key: string): Warrant | undefined {
+    return this.tenants.get(tenant)?.byKey.get(key)?.warrant;
+  }
+
+  stats(): WarrantIndexStats {
+    let warrants = 0;
+    let exactKeys = 0;
+    let trieNodes = 0;
+    for (const t of this.tenants.values()) {
+      warrants += t.byKey.size;
+      exactKeys += t.exact.size;
+      trieNodes += t.v4.nodeCount + t.v6.nodeCount;
+    }
+    return { tenants: this.tenants.size, warrants, exactKeys, trieNodes };
+  }
+
+  /**
+   * One MatchedEvent per warrant that is active at the event's time, whose targets the event
+   * involves in any role (parties, and the network source/destination addresses), and whose
+   * report selection includes the event's category.
+   */
+  match(event: NormalizedEvent, atMicros: number): MatchedEvent[] {
+    const t = this.tenants.get(event.tenant);
+    if (!t) return [];
+    const flag = SELECTION_FLAG[event.category];
+    if (!flag) return []; // ACCOUNT events are administrative, never reported
+    const hits = new Map<Entry, Set<PartyRole>>();
+    const hit = (e: Entry, role: PartyRole) => {
+      let roles = hits.get(e);
+      if (!roles) {
+        roles = new Set();
+        hits.set(e, roles);
+      }
+      roles.add(role);
+    };
+    const lookupIp = (a: IpAddress, role: PartyRole) => {
+      const set = t.exact.get(ipKey(a));
+      if (set) for (const e of set) hit(e, role);
+      (a.family === 4 ? t.v4 : t.v6).forEachMatch(a.bytes, (e) => hit(e, role));
+    };
+    const opts = this.optionsFor(event.tenant);
+    for (const party of event.parties ?? []) {
+      if (!party || typeof party !== 'object') continue;
+      const pk = partyKeys(party.type, party.value, opts);
+      if (!pk) continue;
+      if (pk.ip) {
+        lookupIp(pk.ip, party.role);
+        continue;
+      }
+      for (const k of pk.keys) {
+        const set = t.exact.get(k);
+        if (set) for (const e of set) hit(e, party.role);
+      }
+    }
+    // The connection initiator (source) is the client side, the destination the server side.
+    if (event.network) {
+      const src = parseIpAddress(event.network.srcAddress ?? '');
+      if (src) lookupIp(src, 'CLIENT');
+      const dst = parseIpAddress(event.network.dstAddress ?? '');
+      if (dst) lookupIp(dst, 'SERVER');
+    }
+    const out: MatchedEvent[] = [];
+    for (const [entry, roles] of hits) {
+      const w = entry.warrant;
+      if (!isWarrantActiveAt(w, event.occurredAtMicros)) continue;
+      if (!w.selection[flag]) continue;
+      out.push({
+        liid: w.liid,
+        tenant: w.tenant,
+        authorisationCountry: w.authorisationCountry,
+        warrantVersion: w.version,
+        deliver: w.deliver,
+        lemfIds: [...w.lemfIds],
+        matchedRoles: PARTY_ROLES.filter((r) => roles.has(r)),
+        matchedAtMicros: atMicros,
+        event,
+      });
+    }
+    out.sort((a, b) => (a.authorisationCountry + a.liid < b.authorisationCountry + b.liid ? -1 : 1));
+    return out;
+  }
+}

@@ -1,0 +1,139 @@
+// The target-match service: follows every tenant's compacted warrants topic into the warrant index, then
+// tags each event of li.<t>.events with every LIID it belongs to, producing one MatchedEvent
+// per (event, LIID) to li.<t>.matched in the same transaction as the input offsets.
+import { createProcessor, type OutputRecord, type Rejection, tailTopics, topicName } from '@li/bus';
+import { CommonConfig, type ServiceDefinition } from '@li/runtime';
+import type { MatchedEvent, NormalizedEvent, Warrant } from '@li/schemas';
+import { Counter } from 'prom-client';
+import Type from 'typebox';
+import { TargetMatch } from './app.ts';
+
+const Config = Type.Object({
+  ...CommonConfig.properties,
+  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9463 }),
+  tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
+  defaultCountryCode: Type.String({
+    pattern: '^[0-9]{1,3}$',
+    default: '39',
+    description: 'country calling code for national numbers',
+  }),
+  nationalTrunkPrefix: Type.String({ pattern: '^[0-9]*$', default: '' }),
+});
+
+function tenantOf(topic: string): string {
+  return topic.split('.')[1] ?? '';
+}
+
+export const targetMatchService: ServiceDefinition<typeof Config> = {
+  name: 'target-match',
+  config: Config,
+  async start({ config, log, bus, metrics, readiness }) {
+    const matcher = new TargetMatch({
+      clock: { nowMicros: () => Date.now() * 1000 },
+      tenantOptions: () => ({
+        defaultCountryCode: config.defaultCountryCode,
+        ...(config.nationalTrunkPrefix ? { nationalTrunkPrefix: config.nationalTrunkPrefix } : {}),
+      }),
+    });
+    const events = new Counter({
+      name: 'li_target_match_events_total',
+      help: 'Events read, by outcome (matched, unmatched, rejected).',
+      labelNames: ['tenant', 'outcome'],
+      registers: [metrics],
+    });
+    const matchedOut = new Counter({
+      name: 'li_target_match_matched_records_total',
+      help: 'MatchedEvent records written, one per (event, LIID).',
+      labelNames: ['tenant'],
+      registers: [metrics],
+    });
+    readiness('warrant-index', () => matcher.isReady() || 'reading the warrants topics');
+
+    for (const tenant of config.tenants) await bus.ensureTopics(tenant, ['warrants', 'events', 'matched', 'dlq']);
+    const warrantCodecs = new Map(
+      await Promise.all(
+        config.tenants.map(
+          async (t) =>
+            [topicName(t, 'warrants'), await bus.codec<Warrant>(topicName(t, 'warrants'), 'Warrant')] as const,
+        ),
+      ),
+    );
+    const tail = await tailTopics({
+      kafka: bus.kafka,
+      log,
+      topics: [...warrantCodecs.keys()],
+      onRecord: async (r) => {
+        const codec = warrantCodecs.get(r.topic)!;
+        const value = r.value === null ? null : await codec.decode(r.value);
+        const outcome = matcher.applyWarrantRecord(tenantOf(r.topic), r.key ?? '', value);
+        if ('applied' in outcome && !outcome.applied) {
+          log.warn(
+            { tenant: tenantOf(r.topic), offset: r.offset, reason: outcome.reason },
+            'warrant record not applied',
+          );
+        }
+      },
+    });
+    await tail.caughtUp;
+    matcher.markCaughtUp();
+    log.info({ count: matcher.index.stats().warrants }, 'warrant index loaded');
+
+    const eventCodecs = new Map<string, Awaited<ReturnType<typeof bus.codec<NormalizedEvent>>>>();
+    const matchedCodecs = new Map<string, Awaited<ReturnType<typeof bus.codec<MatchedEvent>>>>();
+    for (const t of config.tenants) {
+      eventCodecs.set(
+        topicName(t, 'events'),
+        await bus.codec<NormalizedEvent>(topicName(t, 'events'), 'NormalizedEvent'),
+      );
+      matchedCodecs.set(t, await bus.codec<MatchedEvent>(topicName(t, 'matched'), 'MatchedEvent'));
+    }
+    const groupId = 'li.target-match';
+    const processor = createProcessor<NormalizedEvent>({
+      kafka: bus.kafka,
+      log,
+      groupId,
+      topics: [...eventCodecs.keys()],
+      transactionalIdPrefix: groupId,
+      decode: (bytes, topic) => eventCodecs.get(topic)!.decode(bytes),
+      dlqTopic: (input) => topicName(tenantOf(input), 'dlq'),
+      async process(records, ctx) {
+        const tenant = tenantOf(ctx.topic);
+        const matchedCodec = matchedCodecs.get(tenant)!;
+        const outputs: OutputRecord[] = [];
+        const rejected: Rejection<NormalizedEvent>[] = [];
+        for (const r of records) {
+          const event = r.value;
+          const outcome = matcher.handleEvent(tenant, event);
+          if (!outcome.ok) {
+            rejected.push({ record: r, code: outcome.code, reason: outcome.reason });
+            continue;
+          }
+          for (const m of outcome.matched) {
+            outputs.push({
+              topic: topicName(tenant, 'matched'),
+              key: m.liid,
+              value: await matchedCodec.encode(m),
+              headers: { 'li.event-id': event.eventId },
+            });
+          }
+        }
+        return { outputs, rejected };
+      },
+      onCommitted(result, records, ctx) {
+        const tenant = tenantOf(ctx.topic);
+        const rejected = result.rejected?.length ?? 0;
+        const matched = result.outputs.length;
+        events.inc({ tenant, outcome: 'rejected' }, rejected);
+        matchedOut.inc({ tenant }, matched);
+        events.inc({ tenant, outcome: 'handled' }, records.length - rejected);
+      },
+    });
+    await processor.start();
+    return {
+      async stop() {
+        await processor.stop();
+        await tail.stop();
+      },
+    };
+  },
+};
