@@ -91,10 +91,11 @@ start_registry() {
   if alive registry; then log "registry already running (pid $(cat "$RUN/registry.pid"))"; return; fi
   local java; java="$(registry_java)"
   mkdir -p "$RUN/registry"
-  # In-memory storage: schemas are registered again by every service at start-up.
+  # In-memory storage: schemas are registered again by every service at start-up. The
+  # management interface (health, metrics) is fixed at build time; keep it on loopback.
   nohup "$java" -Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
-    -Dquarkus.management.enabled=false \
+    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$((REGISTRY_PORT + 1))" \
     -Dquarkus.log.category.\"io.quarkus.http.access-log\".level=WARN \
     -Dapicurio.rules.global.compatibility=BACKWARD \
     -jar "$APICURIO_DIR/quarkus-run.jar" > "$RUN/registry/stdout.log" 2>&1 < /dev/null &

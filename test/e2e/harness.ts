@@ -1,0 +1,61 @@
+// Starting services in-process against the local broker, as their main.ts would.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testInfra } from '@li/testing';
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export function baseEnv(): Record<string, string> {
+  const infra = testInfra();
+  return {
+    LI_KAFKA_BROKERS: infra.brokers.join(','),
+    LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
+    LI_METRICS_PORT: '0',
+    LI_METRICS_HOST: '127.0.0.1',
+    LI_LOG_LEVEL: 'error',
+  };
+}
+
+export const TOKENS = {
+  op: 'operator-admin-token-e2e-0001',
+  admin: 'tenant-admin-token-e2e-00001',
+  prov: 'tenant-provisioner-token-e2e',
+  audit: 'tenant-auditor-token-e2e-001',
+};
+
+/** A token file for admf: the operator admin plus the tenant's admin, provisioner and auditor. */
+export function tokensFile(tenant: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'admf-tokens-'));
+  const file = join(dir, 'tokens.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      [TOKENS.op]: { subject: 'op-admin', tenant: '*', role: 'admin' },
+      [TOKENS.admin]: { subject: 'admin', tenant, role: 'admin' },
+      [TOKENS.prov]: { subject: 'prov', tenant, role: 'provisioner' },
+      [TOKENS.audit]: { subject: 'auditor', tenant, role: 'auditor' },
+    }),
+  );
+  return file;
+}
+
+export function api(port: number) {
+  return async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : null,
+    });
+    const text = await res.text();
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
+    return { status: res.status, json: (text ? JSON.parse(text) : null) as any };
+  };
+}
