@@ -1,0 +1,219 @@
+// The cc-delivery service on Kafka. LEMF destinations come from the compacted li.<t>.lemfs
+// topics and apply live. Each LEMF has its own consumer group over its tenant's li.<t>.hi2,
+// li.<t>.hi3 and li.<t>.reports, so one LEMF's outage never slows another; it takes only the
+// records whose li.lemfs header names it, and commits an offset only once the transport
+// confirmed everything before it. Records a transport can never take go to li.<t>.dlq.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tailTopics, topicName } from '@li/bus';
+import { CommonConfig, type ServiceDefinition } from '@li/runtime';
+import type { LemfDestination } from '@li/schemas';
+import type { Consumer } from 'kafkajs';
+import Type from 'typebox';
+import { createEtsiKeepaliveCodec } from './adapters/etsi-keepalive-codec.ts';
+import { systemClock } from './adapters/system-clock.ts';
+import { buildApp } from './app.ts';
+import type { DeliveryRecord, Stream } from './domain/types.ts';
+
+export const Config = Type.Object({
+  ...CommonConfig.properties,
+  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9465 }),
+  tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
+  operatorIdentifier: Type.String({ minLength: 1, maxLength: 5, description: 'in keep-alive PDU headers' }),
+  networkElementIdentifier: Type.String({ default: 'mdf1' }),
+  timestampFormat: Type.Union([Type.Literal('GENERALIZED_TIME'), Type.Literal('MICROSECOND')], {
+    default: 'GENERALIZED_TIME',
+  }),
+  /** Directory of secret files (a mounted Kubernetes secret): credentialRef / tls.*Ref name files in it. */
+  secretsDir: Type.String({ default: '/var/run/secrets/li' }),
+  maxBatchRecords: Type.Integer({ minimum: 1, default: 256 }),
+  /** Records queued for one LEMF above which its consumer waits (a slow LEMF holds only its own group). */
+  highWaterRecords: Type.Integer({ minimum: 1, default: 20_000 }),
+});
+
+const STREAM_OF: Record<string, Stream> = { hi2: 'HI2', hi3: 'HI3', reports: 'REPORT' };
+
+function tenantOf(topic: string): string {
+  return topic.split('.')[1] ?? '';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const ccDeliveryService: ServiceDefinition<typeof Config> = {
+  name: 'cc-delivery',
+  config: Config,
+  async start({ config, log, bus, metrics, readiness }) {
+    for (const t of config.tenants) await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
+    const consumers = new Map<string, Consumer>();
+    // Per LEMF and partition, the offset after the last record read: records of other LEMFs
+    // need no confirmation, so a LEMF with nothing unconfirmed may commit up to here.
+    const readUpTo = new Map<string, bigint>();
+    const key = (tenant: string, lemfId: string) => `${tenant}/${lemfId}`;
+
+    const app = buildApp(
+      { maxBatchRecords: config.maxBatchRecords },
+      {
+        clock: systemClock,
+        registry: metrics,
+        codec: createEtsiKeepaliveCodec({
+          operatorIdentifier: config.operatorIdentifier,
+          networkElementIdentifier: config.networkElementIdentifier,
+          timestampFormat: config.timestampFormat,
+        }),
+        secrets: (ref) => {
+          // A reference names a file in the secrets directory; never a path outside it.
+          if (!/^[A-Za-z0-9._-]+$/.test(ref) || ref.startsWith('.')) return null;
+          try {
+            return readFileSync(join(config.secretsDir, ref));
+          } catch {
+            return null;
+          }
+        },
+        commit: (lemfKey, points) => {
+          const consumer = consumers.get(lemfKey);
+          if (!consumer) return;
+          const drained = (app.delivery(lemfKey)?.pending() ?? 1) === 0;
+          const offsets = points.map((p) => {
+            const seen = readUpTo.get(`${lemfKey}|${p.topic}|${p.partition}`) ?? 0n;
+            const offset = drained && seen > BigInt(p.offset) ? seen : BigInt(p.offset);
+            return { topic: p.topic, partition: p.partition, offset: String(offset) };
+          });
+          consumer
+            .commitOffsets(offsets)
+            .catch((err: unknown) => log.warn({ lemf: lemfKey, err }, 'offset commit failed; records will be re-read'));
+        },
+        deadLetter: (record, error) => {
+          void bus
+            .send([
+              {
+                topic: topicName(tenantOf(record.source.topic), 'dlq'),
+                key: record.liid,
+                value: Buffer.from(record.bytes),
+                headers: {
+                  'li.dlq.code': error.code,
+                  'li.dlq.reason': error.message,
+                  'li.dlq.topic': record.source.topic,
+                  'li.dlq.partition': String(record.source.partition),
+                  'li.dlq.offset': String(record.source.offset),
+                  'li.lemf': record.lemfId,
+                },
+              },
+            ])
+            .catch((err: unknown) => log.error({ err }, 'dead letter could not be written'));
+        },
+      },
+      {
+        info: (msg, fields) => log.info({ lemf: String(fields?.lemf ?? '') }, msg),
+        warn: (msg, fields) => log.warn({ lemf: String(fields?.lemf ?? ''), code: String(fields?.code ?? '') }, msg),
+      },
+    );
+
+    async function startConsumer(dest: LemfDestination): Promise<void> {
+      const k = key(dest.tenant, dest.id);
+      if (consumers.has(k)) return;
+      const consumer = bus.kafka.consumer({
+        groupId: `li.cc-delivery.${dest.tenant}.${dest.id}`,
+        readUncommitted: false,
+        allowAutoTopicCreation: false,
+        sessionTimeout: 10_000,
+      });
+      consumers.set(k, consumer);
+      await consumer.connect();
+      await consumer.subscribe({
+        topics: ['hi2', 'hi3', 'reports'].map((s) => topicName(dest.tenant, s as 'hi2' | 'hi3' | 'reports')),
+        fromBeginning: true,
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat, isRunning }) => {
+          const stream = STREAM_OF[batch.topic.split('.')[2] ?? ''];
+          if (!stream) return;
+          const records: DeliveryRecord[] = [];
+          for (const m of batch.messages) {
+            const lemfs = (m.headers?.['li.lemfs']?.toString() ?? '').split(',');
+            if (!lemfs.includes(dest.id)) continue; // another LEMF's record
+            records.push({
+              lemfId: k,
+              liid: m.headers?.['li.liid']?.toString() ?? m.key?.toString() ?? '',
+              cin: Number(m.headers?.['li.cin']?.toString() ?? 0),
+              seq: Number(m.headers?.['li.seq']?.toString() ?? 0),
+              stream,
+              bytes: m.value ?? Buffer.alloc(0),
+              source: { topic: batch.topic, partition: batch.partition, offset: Number(m.offset) },
+            });
+          }
+          const delivery = app.delivery(k);
+          if (records.length > 0) app.offer(k, records);
+          // After the offer: a commit may pass this batch only once its records are tracked.
+          readUpTo.set(`${k}|${batch.topic}|${batch.partition}`, BigInt(batch.lastOffset()) + 1n);
+          else if (delivery && delivery.pending() === 0) {
+            // Nothing of ours in this batch and nothing unconfirmed before it: move past it.
+            await consumer.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) },
+            ]);
+          }
+          // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
+          while (isRunning() && (app.delivery(k)?.pending() ?? 0) > config.highWaterRecords) {
+            await sleep(100);
+            await heartbeat();
+          }
+        },
+      });
+    }
+
+    async function stopConsumer(k: string): Promise<void> {
+      const c = consumers.get(k);
+      consumers.delete(k);
+      await c?.disconnect();
+    }
+
+    // Destinations: applied in order, one at a time, as they arrive.
+    const codecs = new Map(
+      await Promise.all(
+        config.tenants.map(
+          async (t) =>
+            [
+              topicName(t, 'lemfs'),
+              await bus.codec<LemfDestination>(topicName(t, 'lemfs'), 'LemfDestination'),
+            ] as const,
+        ),
+      ),
+    );
+    let chain = Promise.resolve();
+    const tail = await tailTopics({
+      kafka: bus.kafka,
+      log,
+      topics: [...codecs.keys()],
+      onRecord: (r) => {
+        chain = chain.then(async () => {
+          const tenant = tenantOf(r.topic);
+          const lemfId = r.key ?? '';
+          const k = key(tenant, lemfId);
+          const dest = r.value === null ? null : await codecs.get(r.topic)!.decode(r.value);
+          // A destination naming another tenant is never trusted: tenants never see each other's records.
+          if (dest && dest.tenant !== tenant) {
+            log.error({ tenant, lemf: lemfId }, 'LEMF record names another tenant; ignored');
+            return;
+          }
+          if (!dest?.enabled) {
+            await stopConsumer(k);
+            await app.removeLemf(k);
+            return;
+          }
+          await app.applyLemf({ ...dest, id: k });
+          await startConsumer(dest);
+        });
+        return chain;
+      },
+    });
+    await tail.caughtUp;
+    readiness('lemfs', () => true);
+    return {
+      async stop() {
+        await tail.stop();
+        for (const k of [...consumers.keys()]) await stopConsumer(k);
+        await app.stop();
+      },
+    };
+  },
+};
