@@ -144,14 +144,14 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           }
           const delivery = app.delivery(k);
           if (records.length > 0) app.offer(k, records);
-          // After the offer: a commit may pass this batch only once its records are tracked.
-          readUpTo.set(`${k}|${batch.topic}|${batch.partition}`, BigInt(batch.lastOffset()) + 1n);
           else if (delivery && delivery.pending() === 0) {
             // Nothing of ours in this batch and nothing unconfirmed before it: move past it.
             await consumer.commitOffsets([
               { topic: batch.topic, partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) },
             ]);
           }
+          // After the offer: a commit may pass this batch only once its records are tracked.
+          readUpTo.set(`${k}|${batch.topic}|${batch.partition}`, BigInt(batch.lastOffset()) + 1n);
           // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
           while (isRunning() && (app.delivery(k)?.pending() ?? 0) > config.highWaterRecords) {
             await sleep(100);
