@@ -2,7 +2,6 @@
 // published to li.<t>.events, handled by mcid-store, reports stored in local ACR files —
 // beside the raw bus reference measured in the same run.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBus, topicName } from '@li/bus';
@@ -22,10 +21,6 @@ const reference = await measureBusReference({ brokers });
 
 const tenant = `bench-${Date.now().toString(36)}`;
 const dir = mkdtempSync(join(tmpdir(), 'bench-mcid-'));
-const srv = createServer();
-await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-const port = (srv.address() as { port: number }).port;
-await new Promise((r) => srv.close(r));
 const bus = await createBus(
   { brokers, registryUrl, clientId: 'bench-mcid' },
   createLogger({ service: 'bench', level: 'error' }),
@@ -37,11 +32,11 @@ const svc = await startService(mcidStoreService, {
   LI_SCHEMA_REGISTRY_URL: registryUrl,
   LI_METRICS_PORT: '0',
   LI_LOG_LEVEL: 'error',
-  LI_HTTP__PORT: String(port),
+  LI_HTTP__PORT: '0',
   LI_REPORTING_TYPE: 'LOCAL',
   LI_LOCAL_STORAGE__DIRECTORY: dir,
 });
-const api = `http://127.0.0.1:${port}/v1`;
+const api = `http://127.0.0.1:${svc.ports.http}/v1`;
 const put = (path: string, body: unknown) =>
   fetch(`${api}${path}`, {
     method: path.endsWith('subscribers') ? 'POST' : 'PUT',

@@ -39,6 +39,7 @@ const turbo = run('turbo', [
   'test',
   'lint:root',
   '--concurrency=2',
+  '--continue',
   '--output-logs=new-only',
   '--log-order=grouped',
   ...process.argv.slice(2),

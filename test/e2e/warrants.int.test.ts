@@ -10,7 +10,7 @@ import { sampleEvent } from '@li/schemas/testing';
 import { targetMatchService } from '@li/target-match/service';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, baseEnv, freePort, TOKENS, tokensFile } from './harness.ts';
+import { api, baseEnv, TOKENS, tokensFile } from './harness.ts';
 
 let bus: Bus;
 beforeAll(async () => {
@@ -36,14 +36,13 @@ const ITALIAN = {
 describe('warrant changes through admf reach target-match', () => {
   it('activation, extension and deactivation take effect within a second', async () => {
     const tenant = uniqueTenant('e2e');
-    const port = await freePort();
     const admf = await startService(admfService, {
       ...baseEnv(),
       LI_HTTP__HOST: '127.0.0.1',
-      LI_HTTP__PORT: String(port),
+      LI_HTTP__PORT: '0',
       LI_TOKENS_FILE: tokensFile(tenant),
     });
-    const call = api(port);
+    const call = api(admf.ports.http!);
     let tgm: Awaited<ReturnType<typeof startService>> | undefined;
     let probing = true;
     try {

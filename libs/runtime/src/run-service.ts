@@ -33,6 +33,8 @@ export interface ServiceContext<C> {
 
 export interface RunningService {
   stop(): Promise<void>;
+  /** Ports the service bound (port 0 in config means any free port): for tests and logs. */
+  ports?: Record<string, number>;
 }
 
 export interface ServiceDefinition<S extends Type.TObject> {
@@ -45,7 +47,7 @@ export interface ServiceDefinition<S extends Type.TObject> {
 export async function startService<S extends Type.TObject>(
   def: ServiceDefinition<S>,
   env: Record<string, string | undefined>,
-): Promise<RunningService & { metricsPort: number; log: Logger }> {
+): Promise<{ stop(): Promise<void>; metricsPort: number; ports: Record<string, number>; log: Logger }> {
   const config = loadConfig(def.config, { env });
   const c = config as unknown as Type.Static<typeof CommonConfig>;
   const log = createLogger({ service: def.name, level: c.logLevel });
@@ -78,6 +80,7 @@ export async function startService<S extends Type.TObject>(
   log.info({ port: probes.port }, 'started');
   return {
     metricsPort: probes.port,
+    ports: { ...service.ports, metrics: probes.port },
     log,
     async stop() {
       await service.stop();

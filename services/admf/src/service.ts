@@ -186,6 +186,7 @@ export const admfService: ServiceDefinition<typeof Config> = {
     }
     readiness('http', () => app.http.server.listening || 'not listening');
     return {
+      ports: { http: (app.http.server.address() as { port: number }).port },
       async stop() {
         await consumer.disconnect();
         await app.close();

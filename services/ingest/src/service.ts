@@ -86,7 +86,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     });
     liveness('publisher', () => publisher.healthy());
     const stops: (() => Promise<void>)[] = [];
-    const listening: Record<string, number | null> = {};
+    const listening: Record<string, number> = {};
 
     if (config.sip.enabled) {
       const sink = publisher.sink('sip');
@@ -97,7 +97,8 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         onEvent: sink.event,
         onProblem: sink.problem,
       });
-      listening.sipUdp = sip.udpPort;
+      if (sip.udpPort !== null) listening.sipUdp = sip.udpPort;
+      if (sip.tcpPort !== null) listening.sipTcp = sip.tcpPort;
       stops.push(() => sip.close());
     }
 
@@ -134,7 +135,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       const sink = publisher.sink('mail-events');
       const app = await buildMailEventsApp({ onEvent: sink.event, onProblem: sink.problem });
       await app.listen({ host: config.mailEvents.host, port: config.mailEvents.port });
-      listening.mailEvents = (app.server.address() as { port: number } | null)?.port ?? null;
+      listening.mailEvents = (app.server.address() as { port: number }).port;
       stops.push(() => app.close());
     }
 
@@ -170,6 +171,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     readiness('adapters', () => true);
     log.info({ reason: JSON.stringify(listening) }, 'ingest adapters listening');
     return {
+      ports: listening,
       async stop() {
         for (const stop of stops.reverse()) await stop();
         await publisher.flush();

@@ -2,7 +2,6 @@
 // arrives in li.<t>.events as Avro NormalizedEvents keyed by communication; what they cannot
 // decode arrives in li.<t>.dlq with the reason, and the adapters keep going.
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
@@ -23,19 +22,9 @@ afterAll(async () => {
   await bus?.close();
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 describe('ingest on the real broker', () => {
   it('publishes decoded SIP and mail events and sends what it cannot decode to the DLQ', async () => {
     const tenant = uniqueTenant('ing');
-    const sipPort = await freePort();
-    const mailPort = await freePort();
     const svc = await startService(ingestService, {
       LI_TENANT: tenant,
       LI_KAFKA_BROKERS: infra.brokers.join(','),
@@ -43,11 +32,13 @@ describe('ingest on the real broker', () => {
       LI_METRICS_PORT: '0',
       LI_LOG_LEVEL: 'error',
       LI_SIP__HOST: '127.0.0.1',
-      LI_SIP__UDP_PORT: String(sipPort),
-      LI_SIP__TCP_PORT: String(sipPort),
+      LI_SIP__UDP_PORT: '0',
+      LI_SIP__TCP_PORT: '0',
       LI_MAIL_EVENTS__HOST: '127.0.0.1',
-      LI_MAIL_EVENTS__PORT: String(mailPort),
+      LI_MAIL_EVENTS__PORT: '0',
     });
+    const sipPort = svc.ports.sipUdp!;
+    const mailPort = svc.ports.mailEvents!;
     try {
       const udp = createSocket('udp4');
       const send = (b: Buffer) => new Promise<void>((r) => udp.send(b, sipPort, '127.0.0.1', () => r()));

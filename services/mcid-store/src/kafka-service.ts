@@ -103,6 +103,7 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
     }, config.tickSeconds * 1000);
     readiness('state', () => true);
     return {
+      ports: { http: (app.server.address() as { port: number }).port },
       async stop() {
         clearInterval(timer);
         await consumer.disconnect();

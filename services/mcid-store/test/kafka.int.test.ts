@@ -2,7 +2,6 @@
 // API, SIP events through li.<t>.events, a permanent-mode report stored in a local ACR file,
 // and the whole state back after a restart.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, topicName } from '@li/bus';
@@ -25,19 +24,10 @@ afterAll(async () => {
   await bus?.close();
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 describe('mcid-store on Kafka', () => {
   it('reports a permanent-mode call to local storage and keeps its state across a restart', async () => {
     const tenant = uniqueTenant('mcid');
     const dir = mkdtempSync(join(tmpdir(), 'mcid-acr-'));
-    const port = await freePort();
     const env = {
       LI_TENANTS: tenant,
       LI_KAFKA_BROKERS: infra.brokers.join(','),
@@ -45,12 +35,12 @@ describe('mcid-store on Kafka', () => {
       LI_METRICS_PORT: '0',
       LI_METRICS_HOST: '127.0.0.1',
       LI_LOG_LEVEL: 'error',
-      LI_HTTP__PORT: String(port),
+      LI_HTTP__PORT: '0',
       LI_REPORTING_TYPE: 'LOCAL',
       LI_LOCAL_STORAGE__DIRECTORY: dir,
       LI_LOCAL_STORAGE__MAX_RECORDS: '1',
     };
-    const api = `http://127.0.0.1:${port}/v1`;
+    let api = '';
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${api}${path}`, {
         method,
@@ -60,6 +50,7 @@ describe('mcid-store on Kafka', () => {
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     let svc = await startService(mcidStoreService, env);
+    api = `http://127.0.0.1:${svc.ports.http}/v1`;
     try {
       expect((await call('PUT', '/admin-state', { state: 'UNLOCKED' })).status).toBe(200);
       expect((await call('PUT', `/tenants/${tenant}/admin-state`, { state: 'UNLOCKED' })).status).toBe(200);
@@ -104,6 +95,7 @@ describe('mcid-store on Kafka', () => {
 
     // A new process restores subscriber, states and reports from the compacted topics.
     svc = await startService(mcidStoreService, env);
+    api = `http://127.0.0.1:${svc.ports.http}/v1`;
     try {
       expect((await call('GET', `/tenants/${tenant}/subscribers`)).body).toMatchObject({
         subscribers: [expect.objectContaining({ mode: 'PERMANENT' })],
