@@ -1,0 +1,59 @@
+// bench/ingest: packets/s for pcap decode + IP/TCP reassembly + SIP decoding of a large
+// generated capture, beside tshark reading the same file in the same run (tshark -r with a
+// SIP display filter, which makes it reassemble and dissect as deeply as we do, and plain
+// tshark -r -q, which reads and frames the packets without building SIP trees).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { measureThroughput, syntheticSipPcap } from '@li/ingest/bench';
+import { fmt, printMachine, printRows } from './lib/report.ts';
+
+const calls = Number(process.env.BENCH_CALLS ?? 5_000);
+printMachine();
+const { pcap, packets, messages } = syntheticSipPcap({ calls });
+const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
+const file = join(dir, 'calls.pcap');
+writeFileSync(file, pcap);
+
+measureThroughput(pcap.subarray(0, Math.min(pcap.length, 4 << 20))); // warm-up
+const cpu0 = process.cpuUsage();
+const ours = measureThroughput(pcap);
+const cpu = process.cpuUsage(cpu0);
+const oursCpuSec = (cpu.user + cpu.system) / 1e6;
+
+function tshark(args: string[]): { seconds: number; cpuSeconds: number; lines: number } {
+  const t0 = performance.now();
+  const out = execFileSync('bash', ['-c', `TIMEFORMAT='%U %S'; { time tshark ${args.join(' ')} > out.txt; } 2>&1`], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const [u, s] = out.trim().split('\n').at(-1)!.split(' ').map(Number);
+  const lines = Number(execFileSync('wc', ['-l', join(dir, 'out.txt')], { encoding: 'utf8' }).split(' ')[0]);
+  return { seconds, cpuSeconds: (u ?? 0) + (s ?? 0), lines };
+}
+const plain = tshark(['-r', file, '-q']);
+const sip = tshark(['-r', file, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID']);
+rmSync(dir, { recursive: true, force: true });
+
+console.log(
+  `bench/ingest: ${fmt(packets)} packets, ${(pcap.length / 2 ** 20).toFixed(1)} MiB, ${fmt(calls)} calls, ${fmt(messages)} SIP messages`,
+);
+console.log(
+  `ours decoded ${fmt(ours.events)} SIP events (${ours.problems} problems); tshark -Y sip printed ${fmt(sip.lines)} messages`,
+);
+printRows([
+  { name: 'tshark -r -q (wall; no SIP dissection)', value: packets / plain.seconds, unit: 'packets/s' },
+  { name: 'ingest decode (wall)', value: ours.packetsPerSecond, unit: 'packets/s', reference: packets / plain.seconds },
+  { name: 'tshark -r -Y sip (wall)', value: packets / sip.seconds, unit: 'packets/s' },
+  { name: 'ingest decode (wall)', value: ours.packetsPerSecond, unit: 'packets/s', reference: packets / sip.seconds },
+  { name: 'tshark -r -Y sip (CPU)', value: packets / sip.cpuSeconds, unit: 'packets/CPU-s' },
+  {
+    name: 'ingest decode (CPU)',
+    value: packets / oursCpuSec,
+    unit: 'packets/CPU-s',
+    reference: packets / sip.cpuSeconds,
+  },
+]);
