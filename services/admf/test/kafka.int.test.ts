@@ -1,0 +1,137 @@
+// admf on the real broker: every change lands in Kafka in one transaction (warrant, audit,
+// tenant registry); a restarted admf rebuilds the same state from the topics and its audit
+// chain still verifies; a rejected request writes nothing to any topic.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Bus, createBus, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import { startService } from '@li/runtime';
+import type { Warrant } from '@li/schemas';
+import { memoryLogger, testInfra, uniqueTenant } from '@li/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admfService } from '../src/service.ts';
+
+const infra = testInfra();
+let bus: Bus;
+beforeAll(async () => {
+  bus = await createBus(
+    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'admf-test' },
+    memoryLogger().log,
+  );
+});
+afterAll(async () => {
+  await bus?.close();
+});
+
+const OP = 'operator-admin-token-kafka-01';
+const ADMIN = 'tenant-admin-token-kafka-001';
+const PROV = 'tenant-provisioner-kafka-001';
+const AUDITOR = 'tenant-auditor-token-kafka01';
+
+describe('admf on Kafka', () => {
+  it('persists changes transactionally, restores them after a restart, and writes nothing for bad input', async () => {
+    const tenant = uniqueTenant('adm');
+    const dir = mkdtempSync(join(tmpdir(), 'admf-'));
+    const tokensFile = join(dir, 'tokens.json');
+    writeFileSync(
+      tokensFile,
+      JSON.stringify({
+        [OP]: { subject: 'op', tenant: '*', role: 'admin' },
+        [ADMIN]: { subject: 'admin', tenant, role: 'admin' },
+        [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
+        [AUDITOR]: { subject: 'aud', tenant, role: 'auditor' },
+      }),
+    );
+    const env = {
+      LI_KAFKA_BROKERS: infra.brokers.join(','),
+      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
+      LI_METRICS_PORT: '0',
+      LI_LOG_LEVEL: 'error',
+      LI_HTTP__HOST: '127.0.0.1',
+      LI_HTTP__PORT: '0',
+      LI_TOKENS_FILE: tokensFile,
+    };
+    let svc = await startService(admfService, env);
+    const call = async (token: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : null,
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const warrant = {
+      liid: 'KAFKA1',
+      authorisationCountry: 'IT',
+      courtCaseId: 'RG-2026-7',
+      italian: {
+        proceedingNumber: '1/2026',
+        ritNumber: '2/2026',
+        judge: 'GIP Roma',
+        authorisedOfficers: ['A'],
+        operator: 'Op',
+      },
+      interceptionKind: 'VOICE',
+      targets: [{ type: 'E164', value: '06 1234 5678' }],
+      selection: { signals: true },
+      deliver: 'IRI_AND_CC',
+      lemfIds: ['lemf-rome'],
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+    };
+    try {
+      expect((await call(OP, 'POST', '/tenants', { id: tenant, name: 'K', defaultCountryCode: '39' })).status).toBe(
+        201,
+      );
+      const lemf = await call(ADMIN, 'PUT', `/tenants/${tenant}/lemfs/lemf-rome`, {
+        name: 'Rome',
+        transport: 'ETSI_TCP',
+        address: { host: '127.0.0.1', port: 16000 },
+      });
+      expect(lemf.status).toBe(200);
+      expect((await call(PROV, 'POST', `/tenants/${tenant}/warrants`, warrant)).status).toBe(201);
+      expect((await call(PROV, 'POST', `/tenants/${tenant}/warrants/IT/KAFKA1/suspend`, {})).status).toBe(200);
+
+      // In Kafka: the warrant under <country>:<LIID>, normalised, and the audit trail.
+      const codec = await bus.codec<Warrant>(topicName(tenant, 'warrants'), 'Warrant');
+      const records = await readTopic(bus.kafka, topicName(tenant, 'warrants'));
+      const last = await codec.decode(records.at(-1)!.value);
+      expect(records.at(-1)!.key).toBe('IT:KAFKA1');
+      expect(last).toMatchObject({
+        state: 'SUSPENDED',
+        targets: [expect.objectContaining({ type: 'E164', value: '+390612345678' })],
+      });
+      const auditBefore = (await readTopic(bus.kafka, topicName(tenant, 'audit'))).length;
+      expect(auditBefore).toBeGreaterThanOrEqual(4);
+      expect((await readTopic(bus.kafka, SYSTEM_TOPICS.tenants)).some((r) => r.key === tenant)).toBe(true);
+
+      // Bad input: a clear 4xx naming the field, and not one record more anywhere.
+      const bad = await call(PROV, 'POST', `/tenants/${tenant}/warrants`, { ...warrant, liid: 'NOT-VALID!' });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.json)).toMatch(/liid/);
+      expect(await readTopic(bus.kafka, topicName(tenant, 'audit'))).toHaveLength(auditBefore);
+      expect(await readTopic(bus.kafka, topicName(tenant, 'warrants'))).toHaveLength(records.length);
+    } finally {
+      await svc.stop();
+    }
+
+    // A new admf process: same warrant, same audit, and the chain verifies.
+    svc = await startService(admfService, env);
+    try {
+      const w = await call(PROV, 'GET', `/tenants/${tenant}/warrants/IT/KAFKA1`);
+      expect(w.status).toBe(200);
+      expect(JSON.stringify(w.json)).toContain('SUSPENDED');
+      const verify = await call(AUDITOR, 'GET', `/tenants/${tenant}/audit/verify`);
+      expect(verify.status).toBe(200);
+      expect(verify.json).toMatchObject({ ok: true, count: 4 });
+      // The chain continues after the restart.
+      expect((await call(PROV, 'POST', `/tenants/${tenant}/warrants/IT/KAFKA1/resume`, {})).status).toBe(200);
+      expect(JSON.stringify((await call(AUDITOR, 'GET', `/tenants/${tenant}/audit/verify`)).json)).toMatch(
+        /"ok":true|"valid":true/,
+      );
+    } finally {
+      await svc.stop();
+    }
+  }, 90_000);
+});
