@@ -26,6 +26,25 @@ const services = readdirSync(join(root, 'services')).filter((s) =>
 const notYet = readdirSync(join(root, 'services')).filter((s) => !services.includes(s));
 if (notYet.length > 0) console.log(`not runnable yet (no src/main.ts): ${notYet.join(', ')}`);
 
+// Local configuration: one demo tenant, everything on loopback. Development tokens only:
+// deploy/local/dev-tokens.json is not a secret and must never be used elsewhere. Any LI_*
+// variable already set in the environment wins.
+const localEnv: Record<string, string> = {
+  LI_TENANTS: 'demo',
+  LI_TENANT: 'demo',
+  LI_OPERATOR_IDENTIFIER: 'DEMO',
+  LI_METRICS_HOST: '127.0.0.1',
+  LI_HTTP__HOST: '127.0.0.1',
+  LI_SIP__HOST: '127.0.0.1',
+  LI_SIP__UDP_PORT: '15060',
+  LI_SIP__TCP_PORT: '15060',
+  LI_MAIL_EVENTS__HOST: '127.0.0.1',
+  LI_TOKENS_FILE: join(root, 'deploy/local/dev-tokens.json'),
+  LI_LOCAL_STORAGE__DIRECTORY: join(root, '.run/mcid-acr'),
+  LI_SECRETS_DIR: join(root, '.run/secrets'),
+};
+for (const [k, v] of Object.entries(process.env)) if (k.startsWith('LI_') && v !== undefined) localEnv[k] = v;
+
 const colours = [36, 33, 35, 32, 34, 31];
 function prefixLines(name: string, colour: number, stream: NodeJS.ReadableStream, out: NodeJS.WritableStream): void {
   let rest = '';
@@ -40,7 +59,7 @@ function prefixLines(name: string, colour: number, stream: NodeJS.ReadableStream
 services.forEach((name, i) => {
   const proc = spawn(process.execPath, [join(root, 'services', name, 'src/main.ts')], {
     cwd: join(root, 'services', name),
-    env: { ...process.env, LI_SERVICE_INSTANCE: `${name}-local` },
+    env: { ...process.env, ...localEnv, LI_INSTANCE_ID: `${name}-local` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const colour = colours[i % colours.length] ?? 36;

@@ -23,17 +23,30 @@ export async function createCodec<T>(
   schemaName: SchemaName,
 ): Promise<Codec<T>> {
   const { type, schema } = SCHEMAS[schemaName];
-  let id: number;
-  try {
-    ({ id } = await registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-      { subject: `${topic}-value` },
-    ));
-  } catch (err) {
-    throw new BusError('BUS_ERR_REGISTRY', `could not register ${schemaName} for ${topic}: ${(err as Error).message}`, {
-      retriable: true,
-      cause: err,
-    });
+  let id = 0;
+  // Services starting together may register the same subject at once; the loser of that race
+  // fails on the subject's compatibility rule, and finds everything in place when it tries again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      ({ id } = await registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject: `${topic}-value` },
+      ));
+      break;
+    } catch (err) {
+      if (attempt < 5) {
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+        continue;
+      }
+      throw new BusError(
+        'BUS_ERR_REGISTRY',
+        `could not register ${schemaName} for ${topic}: ${(err as Error).message}`,
+        {
+          retriable: true,
+          cause: err,
+        },
+      );
+    }
   }
   return {
     schemaName,

@@ -172,3 +172,23 @@ describe('bus on the real broker and registry', () => {
     expect(await committedOffset(groupId, input)).toBe('3');
   });
 });
+
+describe('schema registration', () => {
+  it('lets many clients register the same subject at the same moment', async () => {
+    const tenant = uniqueTenant();
+    await bus.ensureTopics(tenant, ['lemfs']);
+    const topic = topicName(tenant, 'lemfs');
+    const infra = testInfra();
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        createBus({ brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: `race-${i}` }, log),
+      ),
+    );
+    try {
+      const codecs = await Promise.all(clients.map((c) => c.codec(topic, 'LemfDestination')));
+      expect(new Set(codecs.map((c) => c.schemaId)).size).toBe(1);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+});
