@@ -1,7 +1,7 @@
 // The reference every benchmark prints its ratio against: raw kafkajs produce→consume
 // throughput of 1 KiB records on the same broker, measured in the same run.
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 
 export interface BusReference {
   records: number;
@@ -61,7 +61,10 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
     });
   });
 
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const value = randomBytes(recordBytes);
   const started = performance.now();

@@ -4,7 +4,7 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Logger } from '@li/log';
 import type { SchemaName } from '@li/schemas';
-import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Admin, type IHeaders, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { type Codec, createCodec, createRegistry } from './codec.ts';
 import { type Stream, SYSTEM_TOPICS, topicConfig, topicName } from './topics.ts';
 
@@ -20,6 +20,19 @@ export interface OutputRecord {
   value: Buffer | null;
   headers?: Record<string, string>;
 }
+
+/**
+ * Settings every idempotent or transactional producer shares: the murmur2 partitioner of the
+ * Java client (same key, same partition as other clients), and retries without limit, as
+ * exactly-once delivery requires: a send waits for Kafka to come back rather than fail.
+ */
+export const EXACTLY_ONCE_PRODUCER = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  createPartitioner: Partitioners.DefaultPartitioner,
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+} as const;
 
 export interface Bus {
   readonly kafka: Kafka;
@@ -120,7 +133,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
       if (!producer) {
         // Idempotent: a retried send never writes a record twice. One request in flight keeps
         // the order of a partition's records across retries.
-        producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        producer = kafka.producer(EXACTLY_ONCE_PRODUCER);
         await producer.connect();
       }
       await producer.sendBatch({ topicMessages: byTopic(records), acks: -1 });

@@ -1,5 +1,5 @@
 export type { Bus, BusConfig, OutputRecord } from './bus.ts';
-export { createBus } from './bus.ts';
+export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
 export type { Codec } from './codec.ts';
 export type { BusErrorCode } from './errors.ts';
 export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';

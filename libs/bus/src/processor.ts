@@ -11,7 +11,7 @@
 //   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
 import type { Logger } from '@li/log';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import { byTopic, type OutputRecord } from './bus.ts';
+import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord } from './bus.ts';
 
 export interface InputRecord<T> {
   topic: string;
@@ -126,10 +126,8 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     let p = producers.get(id);
     if (!p) {
       const producer = options.kafka.producer({
+        ...EXACTLY_ONCE_PRODUCER,
         transactionalId: id,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
         transactionTimeout: 60_000,
       });
       p = producer.connect().then(() => producer);

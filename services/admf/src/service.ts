@@ -3,7 +3,7 @@
 // li.<t>.audit) and applied in memory only after the commit. At start the state is read back
 // from those topics. admf is the single writer of warrants: run one active instance.
 import { readFileSync } from 'node:fs';
-import { type Bus, type Codec, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import { type Bus, type Codec, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { AuditRecord, LemfDestination, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import type { Producer } from 'kafkajs';
@@ -77,12 +77,7 @@ class KafkaPublisher {
       messages.push({ topic, key: r.key, value });
     }
     if (!this.producer) {
-      this.producer = this.bus.kafka.producer({
-        transactionalId: this.transactionalId,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
+      this.producer = this.bus.kafka.producer({ ...EXACTLY_ONCE_PRODUCER, transactionalId: this.transactionalId });
       await this.producer.connect();
     }
     const txn = await this.producer.transaction();
