@@ -44,6 +44,8 @@ export interface Bus {
   ensureSystemTopics(): Promise<void>;
   /** The codec for a topic, registering its schema on first use. */
   codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>>;
+  /** The codecs of one stream for several tenants, keyed by topic name. */
+  codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName): Promise<Map<string, Codec<T>>>;
   /** Sends through the shared idempotent producer; resolves once all replicas acknowledged. */
   send(records: OutputRecord[]): Promise<void>;
   admin(): Promise<Admin>;
@@ -97,6 +99,17 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
     return admin;
   }
 
+  function getCodec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>> {
+    const key = `${topic}\0${schemaName}`;
+    let c = codecs.get(key);
+    if (!c) {
+      c = createCodec<unknown>(registry, topic, schemaName);
+      codecs.set(key, c);
+      c.catch(() => codecs.delete(key));
+    }
+    return c as Promise<Codec<T>>;
+  }
+
   return {
     kafka,
     registry,
@@ -118,15 +131,12 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
         .map((topic) => ({ topic, numPartitions: 1, configEntries: topicConfig('warrants') }));
       if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: true });
     },
-    codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>> {
-      const key = `${topic}\0${schemaName}`;
-      let c = codecs.get(key);
-      if (!c) {
-        c = createCodec<unknown>(registry, topic, schemaName);
-        codecs.set(key, c);
-        c.catch(() => codecs.delete(key));
-      }
-      return c as Promise<Codec<T>>;
+    codec: getCodec,
+    async codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName) {
+      const entries = await Promise.all(
+        tenants.map(async (t) => [topicName(t, stream), await getCodec<T>(topicName(t, stream), schemaName)] as const),
+      );
+      return new Map(entries);
     },
     async send(records) {
       if (records.length === 0) return;

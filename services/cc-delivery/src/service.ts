@@ -168,17 +168,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
     }
 
     // Destinations: applied in order, one at a time, as they arrive.
-    const codecs = new Map(
-      await Promise.all(
-        config.tenants.map(
-          async (t) =>
-            [
-              topicName(t, 'lemfs'),
-              await bus.codec<LemfDestination>(topicName(t, 'lemfs'), 'LemfDestination'),
-            ] as const,
-        ),
-      ),
-    );
+    const codecs = await bus.codecsFor<LemfDestination>(config.tenants, 'lemfs', 'LemfDestination');
     let chain = Promise.resolve();
     const tail = await tailTopics({
       kafka: bus.kafka,

@@ -81,17 +81,7 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
 
     // LEMF destinations: reports go to the warrant's e-mail and PIPE LEMFs.
     const lemfs = new Map<string, LemfDestination>();
-    const lemfCodecs = new Map(
-      await Promise.all(
-        config.tenants.map(
-          async (t) =>
-            [
-              topicName(t, 'lemfs'),
-              await bus.codec<LemfDestination>(topicName(t, 'lemfs'), 'LemfDestination'),
-            ] as const,
-        ),
-      ),
-    );
+    const lemfCodecs = await bus.codecsFor<LemfDestination>(config.tenants, 'lemfs', 'LemfDestination');
     const lemfTail = await tailTopics({
       kafka: bus.kafka,
       log,
@@ -114,14 +104,7 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
       log.info({ tenant, records: changes.length }, 'encoder state reloaded');
     }
 
-    const matchedCodecs = new Map(
-      await Promise.all(
-        config.tenants.map(
-          async (t) =>
-            [topicName(t, 'matched'), await bus.codec<MatchedEvent>(topicName(t, 'matched'), 'MatchedEvent')] as const,
-        ),
-      ),
-    );
+    const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
     const groupId = 'li.iri-encoder';
     const processor = createProcessor<MatchedEvent>({
       kafka: bus.kafka,

@@ -3,7 +3,6 @@
 // runs the timer that expires registrations and retries undelivered reports, and serves the
 // REST API for subscriber data and the administrative states.
 
-import { topicName } from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
@@ -62,17 +61,7 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
     const app = buildApp({ store, clock: systemClock, log });
     await app.listen({ host: c.http.host, port: c.http.port });
 
-    const codecs = new Map(
-      await Promise.all(
-        config.tenants.map(
-          async (t) =>
-            [
-              topicName(t, 'events'),
-              await bus.codec<NormalizedEvent>(topicName(t, 'events'), 'NormalizedEvent'),
-            ] as const,
-        ),
-      ),
-    );
+    const codecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
     // Only SIP signalling concerns MCID; the consumer group keeps its place across restarts.
     const consumer = bus.kafka.consumer({
       groupId: 'li.mcid-store',

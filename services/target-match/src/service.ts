@@ -50,14 +50,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     readiness('warrant-index', () => matcher.isReady() || 'reading the warrants topics');
 
     for (const tenant of config.tenants) await bus.ensureTopics(tenant, ['warrants', 'events', 'matched', 'dlq']);
-    const warrantCodecs = new Map(
-      await Promise.all(
-        config.tenants.map(
-          async (t) =>
-            [topicName(t, 'warrants'), await bus.codec<Warrant>(topicName(t, 'warrants'), 'Warrant')] as const,
-        ),
-      ),
-    );
+    const warrantCodecs = await bus.codecsFor<Warrant>(config.tenants, 'warrants', 'Warrant');
     const tail = await tailTopics({
       kafka: bus.kafka,
       log,
@@ -78,15 +71,8 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     matcher.markCaughtUp();
     log.info({ count: matcher.index.stats().warrants }, 'warrant index loaded');
 
-    const eventCodecs = new Map<string, Awaited<ReturnType<typeof bus.codec<NormalizedEvent>>>>();
-    const matchedCodecs = new Map<string, Awaited<ReturnType<typeof bus.codec<MatchedEvent>>>>();
-    for (const t of config.tenants) {
-      eventCodecs.set(
-        topicName(t, 'events'),
-        await bus.codec<NormalizedEvent>(topicName(t, 'events'), 'NormalizedEvent'),
-      );
-      matchedCodecs.set(t, await bus.codec<MatchedEvent>(topicName(t, 'matched'), 'MatchedEvent'));
-    }
+    const eventCodecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
+    const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
     const groupId = 'li.target-match';
     const processor = createProcessor<NormalizedEvent>({
       kafka: bus.kafka,
@@ -98,7 +84,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
       dlqTopic: (input) => topicName(tenantOf(input), 'dlq'),
       async process(records, ctx) {
         const tenant = tenantOf(ctx.topic);
-        const matchedCodec = matchedCodecs.get(tenant)!;
+        const matchedCodec = matchedCodecs.get(topicName(tenant, 'matched'))!;
         const outputs: OutputRecord[] = [];
         const rejected: Rejection<NormalizedEvent>[] = [];
         for (const r of records) {

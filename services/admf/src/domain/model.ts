@@ -1,5 +1,5 @@
 // admf's own records beside the shared Warrant/LemfDestination types of @li/schemas.
-import type { LemfDestination, Warrant } from '@li/schemas';
+import type { AuditRecord, LemfDestination, Tenant, Warrant } from '@li/schemas';
 
 export const ROLES = ['admin', 'provisioner', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -18,39 +18,7 @@ export interface SystemActor {
 }
 export type Actor = Caller | SystemActor;
 
-export interface Tenant {
-  id: string;
-  name: string;
-  /** Country calling code for national numbers in targets and events, e.g. "39". */
-  defaultCountryCode: string;
-  /** Trunk prefix dropped from national numbers (null for Italy, which keeps its leading 0). */
-  nationalTrunkPrefix: string | null;
-  version: number;
-  createdAtMicros: number;
-}
-
-export type AuditObjectType = 'TENANT' | 'LEMF' | 'WARRANT';
-
-/**
- * One audit entry (li.<t>.audit). before/after are canonical JSON of the object (null when it did
- * not exist / no longer exists). prevHash/hash chain the entries of one tenant: hash is SHA-256
- * over the canonical JSON of every other field, prevHash the previous entry's hash.
- */
-export interface AuditRecord {
-  tenant: string;
-  seq: number;
-  atMicros: number;
-  actor: string;
-  role: string;
-  action: string;
-  objectType: AuditObjectType;
-  objectId: string;
-  before: string | null;
-  after: string | null;
-  reason: string | null;
-  prevHash: string;
-  hash: string;
-}
+export type { AuditObjectType, AuditRecord, Tenant } from '@li/schemas';
 
 /** Everything one API call changes; the store writes it atomically (one Kafka transaction). */
 export interface StoreChanges {
