@@ -125,7 +125,8 @@ async function capturedCall(transport: 'u1' | 't1') {
   ]);
   const r = await uac.done;
   expect(r.output).toMatch(/Successful call\s+\|\s+\d+\s+\|\s+1\b/);
-  void uas.done;
+  // The server side closes its TCP connection last: let it finish before the captures stop.
+  await Promise.race([uas.done, new Promise((res) => setTimeout(res, 5000))]);
   // On a loaded machine tcpdump may lag behind the call: wait for the live pipeline to see the
   // last message, then give the file capture a moment more before stopping both.
   await waitFor(() => live.events.length >= 6, 10_000).catch(() => {});
@@ -154,7 +155,10 @@ describe('capture of a real SIPp call on lo', () => {
       });
       fromFile.capture.end();
       expect([...linkTypes]).toEqual([LINKTYPE.LINUX_SLL2]);
-      expect(rf).toEqual({ ok: true, packets: c.liveResult.packets });
+      // Two tcpdump processes stop independently: on a loaded machine one may still miss a
+      // trailing TCP teardown packet; the SIP content must be the same (checkCall below).
+      expect(rf.ok).toBe(true);
+      expect(Math.abs(rf.packets - c.liveResult.packets)).toBeLessThanOrEqual(2);
       checkCall(fromFile.events, fromFile.problems, c.kind, c.uasPort, c.uacPort);
       // Two tcpdump processes stamp the same packets independently: equal within a millisecond.
       fromFile.events.forEach((e, i) => {
@@ -165,7 +169,8 @@ describe('capture of a real SIPp call on lo', () => {
       execFileSync('editcap', ['-F', 'pcapng', c.file, ng]);
       const fromNg = pipeline(c.uasPort);
       const rn = await replayPcapFile(ng, fromNg.capture);
-      expect(rn).toEqual({ ok: true, packets: c.liveResult.packets });
+      // The same file in pcapng: exactly the same packets.
+      expect(rn).toEqual({ ok: true, packets: rf.packets });
       checkCall(fromNg.events, fromNg.problems, c.kind, c.uasPort, c.uacPort);
       if (c.kind === 'tcp') {
         const s = fromNg.capture.stats();
