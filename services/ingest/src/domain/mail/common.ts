@@ -324,3 +324,20 @@ export function compact(attrs: Record<string, string | null | undefined>): Recor
   for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== undefined && v !== '') out[k] = v;
   return out;
 }
+
+/**
+ * Runs one decoding step. A throw is a decoder bug: it must not take the capture down, so the
+ * flow is reported (no content in the reason) and the caller stops decoding it. Returns false then.
+ */
+export function decodeGuarded(protocol: string, out: EventBuilder, step: () => void): boolean {
+  try {
+    step();
+    return true;
+  } catch (err) {
+    out.problem(
+      ERR_DECODER,
+      `${protocol}: decoding stopped after an internal error (${err instanceof Error ? err.name : 'unknown'})`,
+    );
+    return false;
+  }
+}

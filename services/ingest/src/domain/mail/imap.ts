@@ -8,7 +8,7 @@ import {
   type BoundedBody,
   compact,
   DEFAULT_LIMITS,
-  ERR_DECODER,
+  decodeGuarded,
   ERR_LINE_TOO_LONG,
   ERR_PROTOCOL,
   ERR_STREAM_GAP,
@@ -63,16 +63,7 @@ export class ImapDecoder implements StreamDecoder {
 
   data(direction: Direction, bytes: Buffer, tsMicros: number): void {
     if (this.broken) return;
-    try {
-      this.step(direction, bytes, tsMicros);
-    } catch (err) {
-      // A decoder bug must not take the capture down: stop this flow and say so (no content in the reason).
-      this.broken = true;
-      this.out.problem(
-        ERR_DECODER,
-        `imap: decoding stopped after an internal error (${err instanceof Error ? err.name : 'unknown'})`,
-      );
-    }
+    this.broken = !decodeGuarded('imap', this.out, () => this.step(direction, bytes, tsMicros));
   }
 
   private broken = false;

@@ -8,7 +8,7 @@ import {
   ByteQueue,
   compact,
   DEFAULT_LIMITS,
-  ERR_DECODER,
+  decodeGuarded,
   ERR_LINE_TOO_LONG,
   ERR_STREAM_GAP,
   EventBuilder,
@@ -68,16 +68,7 @@ export class Pop3Decoder implements StreamDecoder {
 
   data(direction: Direction, bytes: Buffer, tsMicros: number): void {
     if (this.broken) return;
-    try {
-      this.step(direction, bytes, tsMicros);
-    } catch (err) {
-      // A decoder bug must not take the capture down: stop this flow and say so (no content in the reason).
-      this.broken = true;
-      this.out.problem(
-        ERR_DECODER,
-        `pop3: decoding stopped after an internal error (${err instanceof Error ? err.name : 'unknown'})`,
-      );
-    }
+    this.broken = !decodeGuarded('pop3', this.out, () => this.step(direction, bytes, tsMicros));
   }
 
   private broken = false;
