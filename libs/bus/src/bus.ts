@@ -68,6 +68,34 @@ export function byTopic(
   return [...groups].map(([topic, messages]) => ({ topic, messages }));
 }
 
+/**
+ * Bytes of records per produce request. kafkajs puts all of a request's records for one
+ * partition in one record batch, and the broker refuses a batch above message.max.bytes (1 MiB
+ * by default) with MESSAGE_TOO_LARGE, which no retry cures: larger sends go out in several
+ * requests, in order (inside a transaction they still commit or abort together).
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Splits records, in order, into runs of at most maxBytes (a larger single record goes alone). */
+export function requestChunks(records: OutputRecord[], maxBytes = MAX_REQUEST_BYTES): OutputRecord[][] {
+  const chunks: OutputRecord[][] = [];
+  let current: OutputRecord[] = [];
+  let size = 0;
+  for (const r of records) {
+    let n = (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
+    for (const [k, v] of Object.entries(r.headers ?? {})) n += k.length + String(v).length;
+    if (current.length > 0 && size + n > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(r);
+    size += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 // kafkajs logs through its own logger; route what matters into ours, without message payloads.
 function kafkaLogCreator(log: Logger) {
   return () =>
@@ -146,7 +174,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
         producer = kafka.producer(EXACTLY_ONCE_PRODUCER);
         await producer.connect();
       }
-      await producer.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+      for (const chunk of requestChunks(records)) await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
     },
     admin: getAdmin,
     async close() {

@@ -10,4 +10,4 @@ export { readTopic } from './read-topic.ts';
 export type { Tail, TailOptions, TailRecord } from './tail-topic.ts';
 export { tailTopics } from './tail-topic.ts';
 export type { Stream, SystemTopic } from './topics.ts';
-export { STREAMS, SYSTEM_TOPICS, topicConfig, topicName, validateTenant } from './topics.ts';
+export { deploymentGroupId, STREAMS, SYSTEM_TOPICS, topicConfig, topicName, validateTenant } from './topics.ts';

@@ -11,7 +11,8 @@
 //   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
 import type { Logger } from '@li/log';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord } from './bus.ts';
+import { Counter, type Registry } from 'prom-client';
+import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord, requestChunks } from './bus.ts';
 
 export interface InputRecord<T> {
   topic: string;
@@ -65,6 +66,8 @@ export interface ProcessorOptions<T> {
   maxBackoffMs?: number;
   /** How long the group waits for a silent member before giving its partitions to others. */
   sessionTimeoutMs?: number;
+  /** The service's registry: li_bus_dlq_records_total{tenant,code} counts what went to the DLQ. */
+  metrics?: Registry;
 }
 
 export interface Processor {
@@ -114,12 +117,27 @@ function isFenced(err: unknown): boolean {
   );
 }
 
+const DLQ_METRIC = 'li_bus_dlq_records_total';
+
+/** One counter per registry, whichever processor of the service asks first. */
+function dlqCounter(registry: Registry): Counter<'tenant' | 'code'> {
+  const existing = registry.getSingleMetric(DLQ_METRIC);
+  if (existing) return existing as Counter<'tenant' | 'code'>;
+  return new Counter({
+    name: DLQ_METRIC,
+    help: 'Records a consume-transform-produce step sent to li.<tenant>.dlq, by error code.',
+    labelNames: ['tenant', 'code'],
+    registers: [registry],
+  });
+}
+
 export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
   const log = options.log.child({ component: 'processor', groupId: options.groupId });
   const producers = new Map<string, Promise<Producer>>();
   let consumer: Consumer | undefined;
   let committedBatches = 0;
   const maxBackoff = options.maxBackoffMs ?? 5000;
+  const deadLetters = options.metrics ? dlqCounter(options.metrics) : null;
 
   function producerFor(topic: string, partition: number): Promise<Producer> {
     const id = `${options.transactionalIdPrefix}.${topic}.${partition}`;
@@ -187,7 +205,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
           dlqOutputs.push(dlqRecord(dlq, { ...r.record, value: m?.value ?? null }, r.code, r.reason));
         }
         const outputs = [...result.outputs, ...dlqOutputs];
-        if (outputs.length > 0) await txn.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
+        for (const chunk of requestChunks(outputs)) await txn.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         await txn.sendOffsets({
           consumerGroupId: options.groupId,
@@ -197,7 +215,11 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         await txn.commit();
         resolveOffset(batch.lastOffset());
         committedBatches++;
-        if (dlqOutputs.length > 0) log.warn({ topic, partition, count: dlqOutputs.length }, 'records sent to the DLQ');
+        if (dlqOutputs.length > 0) {
+          log.warn({ topic, partition, count: dlqOutputs.length }, 'records sent to the DLQ');
+          const tenant = topic.split('.')[1] ?? '';
+          for (const d of dlqOutputs) deadLetters?.inc({ tenant, code: d.headers?.['li.dlq.code'] ?? '' });
+        }
         options.onCommitted?.(result, records, ctx);
         await heartbeat();
         return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBusError } from './errors.ts';
-import { type Stream, topicConfig, topicName, validateTenant } from './topics.ts';
+import { deploymentGroupId, type Stream, topicConfig, topicName, validateTenant } from './topics.ts';
 
 describe('topics', () => {
   it('names topics li.<tenant>.<stream>', () => {
@@ -30,5 +30,14 @@ describe('topics', () => {
     expect(topicConfig('warrants')).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
     expect(topicConfig('audit')).toContainEqual({ name: 'retention.ms', value: '-1' });
     expect(topicConfig('events')).toContainEqual({ name: 'cleanup.policy', value: 'delete' });
+  });
+
+  it('gives each tenant list its own consumer group, whatever the order', () => {
+    expect(deploymentGroupId('target-match', ['b', 'a'])).toBe('li.target-match.a+b');
+    expect(deploymentGroupId('target-match', ['a', 'b'])).toBe(deploymentGroupId('target-match', ['b', 'a']));
+    expect(deploymentGroupId('target-match', ['a'])).not.toBe(deploymentGroupId('target-match', ['a', 'b']));
+    const many = Array.from({ length: 40 }, (_, i) => `tenant-${i}`);
+    expect(deploymentGroupId('iri-encoder', many)).toMatch(/^li\.iri-encoder\.[0-9a-f]{32}$/);
+    expect(() => deploymentGroupId('x', ['Bad.Tenant'])).toThrow(/invalid tenant id/);
   });
 });

@@ -1,5 +1,6 @@
 // Every tenant has its own topics, li.<tenant>.<stream>, so that Kafka ACLs on the prefix
 // li.<tenant>. isolate tenants. Topic names are only ever built here.
+import { createHash } from 'node:crypto';
 import { BusError } from './errors.ts';
 
 export const STREAMS = [
@@ -11,6 +12,7 @@ export const STREAMS = [
   'hi3',
   'reports',
   'encoder-state',
+  'delivery-state',
   'mcid',
   'audit',
   'dlq',
@@ -57,6 +59,7 @@ export function topicConfig(stream: Stream): { name: string; value: string }[] {
     case 'warrants':
     case 'lemfs':
     case 'encoder-state':
+    case 'delivery-state':
     case 'mcid':
       return [
         { name: 'cleanup.policy', value: 'compact' },
@@ -71,4 +74,15 @@ export function topicConfig(stream: Stream): { name: string; value: string }[] {
     default:
       return [{ name: 'cleanup.policy', value: 'delete' }];
   }
+}
+
+/**
+ * The consumer group of one deployment of a service: deployments that serve different tenant
+ * lists must not share a group, or the group's assignor hands one deployment's partitions to
+ * members that never subscribed to them and those records wait until the next rebalance.
+ */
+export function deploymentGroupId(service: string, tenants: readonly string[]): string {
+  const list = [...tenants].map(validateTenant).sort().join('+');
+  const id = `li.${service}.${list}`;
+  return id.length <= 200 ? id : `li.${service}.${createHash('sha256').update(list).digest('hex').slice(0, 32)}`;
 }

@@ -3,6 +3,7 @@
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bus, createBus, createProcessor, isBusError, readTopic, topicName } from '../src/index.ts';
 
@@ -136,7 +137,9 @@ describe('bus on the real broker and registry', () => {
       { topic: input, key: 'k3', value: await codec.encode({ ...good, eventId: 'e3' }) },
     ]);
     const groupId = `${tenant}.test-processor`;
+    const metrics = new Registry();
     const processor = createProcessor<NormalizedEvent>({
+      metrics,
       kafka: bus.kafka,
       log,
       groupId,
@@ -170,6 +173,47 @@ describe('bus on the real broker and registry', () => {
       'li.dlq.offset': '1',
     });
     expect(await committedOffset(groupId, input)).toBe('3');
+    const counted = (await metrics.getSingleMetric('li_bus_dlq_records_total')?.get())?.values;
+    expect(counted).toEqual([{ labels: { tenant, code: 'BUS_ERR_DECODE' }, value: 1 }]);
+  });
+  it('commits a batch whose outputs exceed the broker’s 1 MiB record-batch limit', async () => {
+    const tenant = uniqueTenant();
+    await bus.ensureTopics(tenant, ['events', 'matched', 'dlq']);
+    const input = topicName(tenant, 'events');
+    // 3000 inputs of 1 KiB in a few fetches; each becomes a 2 KiB output on one partition.
+    for (let i = 0; i < 3000; i += 500) {
+      await bus.send(
+        Array.from({ length: 500 }, (_, j) => ({ topic: input, key: 'same', value: Buffer.alloc(1024, i + j) })),
+      );
+    }
+    const groupId = `${tenant}.test-processor`;
+    const processor = createProcessor<Buffer>({
+      kafka: bus.kafka,
+      log,
+      groupId,
+      topics: [input],
+      transactionalIdPrefix: groupId,
+      decode: async (b) => b ?? Buffer.alloc(0),
+      dlqTopic: () => topicName(tenant, 'dlq'),
+      process: async (records) => ({
+        outputs: records.map((r) => ({
+          topic: topicName(tenant, 'matched'),
+          key: 'same',
+          value: Buffer.concat([r.value, r.value]),
+        })),
+      }),
+    });
+    await processor.start();
+    try {
+      await waitFor(async () => (await committedOffset(groupId, input)) === '3000', {
+        what: 'every input to commit',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+    } finally {
+      await processor.stop();
+    }
+    expect(await readTopic(bus.kafka, topicName(tenant, 'matched'))).toHaveLength(3000);
   });
 });
 

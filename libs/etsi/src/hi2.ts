@@ -157,7 +157,8 @@ function checkAscii(s: string, min: number, max: number, what: string, re?: RegE
 
 const DIGITS = /^[0-9]+$/;
 
-function encodeTimeStamp(w: BerWriter, num: number, ts: Hi2TimeStamp): void {
+/** TimeStamp (HI2Operations, a CHOICE) as an explicit [num] wrapper; also used by HI1 notifications. */
+export function encodeTimeStamp(w: BerWriter, num: number, ts: Hi2TimeStamp): void {
   w.open(CONTEXT, num); // TimeStamp is a CHOICE: explicit wrapper
   if (ts.kind === 'localTime') {
     w.open(CONTEXT, 0);
@@ -176,17 +177,15 @@ function encodePartyNumber(w: BerWriter, num: number, p: PartyNumber): void {
   w.end();
 }
 
-/** IRI-Parameters as [tag] IMPLICIT SEQUENCE; fields in the module's definition order. */
-export function encodeIriParameters(w: BerWriter, tag: number, p: IriParameters): void {
-  checkAscii(p.liid, 1, 25, 'lawfulInterceptionIdentifier');
-  const ci = p.communicationIdentifier;
+function checkCommunicationIdentifier(ci: Hi2CommunicationIdentifier): void {
   if (ci.cin !== undefined) checkAscii(ci.cin, 1, 8, 'communication-Identity-Number', DIGITS);
   checkAscii(ci.operatorIdentifier, 1, 5, 'operator-Identifier');
+}
+
+/** CommunicationIdentifier (HI2Operations) as [tag] IMPLICIT SEQUENCE; also used by HI1 notifications. */
+export function encodeCommunicationIdentifier(w: BerWriter, tag: number, ci: Hi2CommunicationIdentifier): void {
+  checkCommunicationIdentifier(ci);
   w.open(CONTEXT, tag);
-  w.octets(CONTEXT, 0, oidBytes(p.domainId ?? HI2_DOMAIN_ID));
-  if (p.iriVersion !== undefined) w.int(CONTEXT, 23, p.iriVersion);
-  w.latin1(CONTEXT, 1, p.liid);
-  w.open(CONTEXT, 2);
   if (ci.cin !== undefined) w.latin1(CONTEXT, 0, ci.cin);
   w.open(CONTEXT, 1);
   w.latin1(CONTEXT, 0, ci.operatorIdentifier);
@@ -202,6 +201,17 @@ export function encodeIriParameters(w: BerWriter, tag: number, p: IriParameters)
   }
   w.end();
   w.end();
+}
+
+/** IRI-Parameters as [tag] IMPLICIT SEQUENCE; fields in the module's definition order. */
+export function encodeIriParameters(w: BerWriter, tag: number, p: IriParameters): void {
+  checkAscii(p.liid, 1, 25, 'lawfulInterceptionIdentifier');
+  checkCommunicationIdentifier(p.communicationIdentifier);
+  w.open(CONTEXT, tag);
+  w.octets(CONTEXT, 0, oidBytes(p.domainId ?? HI2_DOMAIN_ID));
+  if (p.iriVersion !== undefined) w.int(CONTEXT, 23, p.iriVersion);
+  w.latin1(CONTEXT, 1, p.liid);
+  encodeCommunicationIdentifier(w, 2, p.communicationIdentifier);
   encodeTimeStamp(w, 3, p.timeStamp);
   if (p.interceptedCallDirection !== undefined) w.int(CONTEXT, 4, p.interceptedCallDirection);
   if (p.interceptedCallState !== undefined) w.int(CONTEXT, 5, p.interceptedCallState);
@@ -287,7 +297,7 @@ export function encodeHi2IrisContent(v: Hi2IrisContent): Buffer {
   }
 }
 
-function decodeTimeStamp(buf: Uint8Array, wrapper: Tlv): Hi2TimeStamp {
+export function decodeTimeStamp(buf: Uint8Array, wrapper: Tlv): Hi2TimeStamp {
   const alt = choiceOf(buf, wrapper, 'timeStamp');
   if (alt.num === 0) {
     expectConstructed(alt, 'localTime');
@@ -351,7 +361,7 @@ function decodeParty(buf: Uint8Array, t: Tlv): PartyInformation {
   return { qualifier: readUint(buf, need(m, 0, 'party-Qualifier', t), 255), identity };
 }
 
-function decodeCommunicationIdentifier(buf: Uint8Array, t: Tlv): Hi2CommunicationIdentifier {
+export function decodeCommunicationIdentifier(buf: Uint8Array, t: Tlv): Hi2CommunicationIdentifier {
   expectConstructed(t, 'communicationIdentifier');
   const m = byTag(children(buf, t));
   const nid = need(m, 1, 'network-Identifier', t);

@@ -23,6 +23,8 @@ export {
   SENDER_VALIDITY,
   SMTP_AUTH_METHOD,
 } from './email.ts';
+export type { Hi1Notification, Hi1Operation, Hi1OperationKind } from './hi1.ts';
+export { HI1_DOMAIN_ID, HI1_OPERATION } from './hi1.ts';
 export type {
   Hi2CommunicationIdentifier,
   Hi2Iri,

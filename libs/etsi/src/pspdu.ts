@@ -25,6 +25,7 @@ import {
   UNIVERSAL,
 } from './ber.ts';
 import { decodeEmailCc, decodeEmailIri, type EmailCc, type EmailIri, encodeEmailCc, encodeEmailIri } from './email.ts';
+import { decodeHi1Operation, encodeHi1Operation, type Hi1Operation } from './hi1.ts';
 import {
   decodeHi2IrisContentAt,
   decodeIriParameters,
@@ -153,7 +154,9 @@ export type Payload =
   | { kind: 'iri'; items: IriPayload[] }
   | { kind: 'cc'; items: CcPayload[] }
   | { kind: 'tri'; tri: TriPayload }
-  /** hI1-Operation, encryptionContainer and later alternatives: raw alternative TLV (decode only). */
+  /** [3] hI1-Operation: TS 101 671 HI1 notifications (liActivated, liDeactivated, liModified). */
+  | { kind: 'hi1'; operation: Hi1Operation }
+  /** encryptionContainer and later alternatives: raw alternative TLV (decode only). */
   | { kind: 'other'; tag: number; raw: Uint8Array };
 
 export interface PsPdu {
@@ -376,6 +379,9 @@ function encodePayload(w: BerWriter, p: Payload): void {
     case 'tri':
       encodeTri(w, p.tri);
       break;
+    case 'hi1':
+      encodeHi1Operation(w, 3, p.operation);
+      break;
     case 'other':
       w.raw(p.raw);
       break;
@@ -508,6 +514,17 @@ function decodeCcContents(buf: Uint8Array, wrapper: Tlv): CcContents {
   return { kind: 'other', tag: alt.num, raw: rawOf(buf, alt) };
 }
 
+/** The time fields IRIPayload and CCPayload share: timeStamp [1], microSecondTimeStamp [3], timeStampQualifier [4]. */
+function readPayloadTime(
+  buf: Uint8Array,
+  x: Tlv,
+  out: Pick<IriPayload, 'timeStamp' | 'microSecondTimeStamp' | 'timeStampQualifier'>,
+): void {
+  if (x.num === 1) out.timeStamp = readGeneralizedTime(buf, x).micros;
+  else if (x.num === 3) out.microSecondTimeStamp = decodeMicro(buf, x);
+  else if (x.num === 4) out.timeStampQualifier = readUint(buf, x, 255);
+}
+
 function decodeIriPayload(buf: Uint8Array, t: Tlv): IriPayload {
   expectConstructed(t, 'IRIPayload');
   const list = children(buf, t);
@@ -520,13 +537,9 @@ function decodeIriPayload(buf: Uint8Array, t: Tlv): IriPayload {
         out.iriType = readUint(buf, x, 255);
         break;
       case 1:
-        out.timeStamp = readGeneralizedTime(buf, x).micros;
-        break;
       case 3:
-        out.microSecondTimeStamp = decodeMicro(buf, x);
-        break;
       case 4:
-        out.timeStampQualifier = readUint(buf, x, 255);
+        readPayloadTime(buf, x, out);
         break;
       case 5:
         out.sessionDirection = readUint(buf, x, 255);
@@ -546,20 +559,8 @@ function decodeCcPayload(buf: Uint8Array, t: Tlv): CcPayload {
   const out: CcPayload = { contents: decodeCcContents(buf, need(m, 2, 'cCContents', t)) };
   for (const x of list) {
     if (x.cls !== CONTEXT) continue;
-    switch (x.num) {
-      case 0:
-        out.payloadDirection = readUint(buf, x, 255);
-        break;
-      case 1:
-        out.timeStamp = readGeneralizedTime(buf, x).micros;
-        break;
-      case 3:
-        out.microSecondTimeStamp = decodeMicro(buf, x);
-        break;
-      case 4:
-        out.timeStampQualifier = readUint(buf, x, 255);
-        break;
-    }
+    if (x.num === 0) out.payloadDirection = readUint(buf, x, 255);
+    else readPayloadTime(buf, x, out);
   }
   return out;
 }
@@ -619,6 +620,7 @@ function decodePayload(buf: Uint8Array, wrapper: Tlv): Payload {
       return { kind: 'cc', items: children(buf, alt).map((c) => decodeCcPayload(buf, c)) };
     }
     if (alt.num === 2) return { kind: 'tri', tri: decodeTri(buf, alt) };
+    if (alt.num === 3) return { kind: 'hi1', operation: decodeHi1Operation(buf, alt) };
   }
   return { kind: 'other', tag: alt.num, raw: rawOf(buf, alt) };
 }

@@ -129,6 +129,34 @@ describe('PS-PDU decoded by asn1c (LI-PS-PDU v43 + IPAccessPDU v18)', () => {
     expect(str(ic, 'hashAlgorithm')).toBe('sHA-256');
   });
 
+  it('HI1 notification: header and outer framing only (HI1NotificationOperations is not in spec/asn1)', () => {
+    // The asn1c profile comments out Payload [3] hI1-Operation because the HI1NotificationOperations
+    // module text is not in shared/spec/asn1 (SOURCES.md §4). asn1c then skips the alternative as an
+    // unknown extension: this checks the PSHeader and that every length around the payload holds;
+    // the Notification itself is checked by the golden bytes in src/hi1.test.ts.
+    const pdu: PsPdu = {
+      header: { ...samplePdu('ipIri').header, sequenceNumber: 3 },
+      payload: {
+        kind: 'hi1',
+        operation: {
+          kind: 'liModified',
+          notification: {
+            liid: 'LIID0001',
+            communicationIdentifier: { operatorIdentifier: 'ACME' },
+            timeStamp: { kind: 'utcTime', micros: 1_795_300_000_000_000 },
+            targetInformation: Buffer.from('+390612345678'),
+          },
+        },
+      },
+    };
+    const bytes = encodePsPdu(pdu);
+    const r = dec.runBerOnly(bytes);
+    expect(r.stderr).not.toMatch(/Decode failed/);
+    const xer = r.xer.replace(/<payload>[\s\S]*$/, '');
+    expectHeader(parseXerAll(`${xer}</PS-PDU>`)[0]![1], pdu);
+    expect(dec.runBerOnly(bytes.subarray(0, bytes.length - 3)).stderr).toMatch(/Decode failed/);
+  });
+
   it('asn1c rejects a broken record (the oracle can fail)', () => {
     const good = encodePsPdu(samplePdu('ipIri'));
     expect(dec.run(good.subarray(0, good.length - 3)).status).not.toBe(0);

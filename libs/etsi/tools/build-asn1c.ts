@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 const ASN1_DIR = process.env.LI_ASN1_DIR ?? fileURLToPath(new URL('../../../../shared/spec/asn1/', import.meta.url));
 const SUBDIRS = ['asn1c-profiles', 'wireshark-4.0.17', '.'];
 
-function moduleFile(name: string): string {
+/** The path of an ASN.1 module of shared/spec/asn1 (profiles first). */
+export function moduleFile(name: string): string {
   for (const sub of SUBDIRS) {
     const p = join(ASN1_DIR, sub, name);
     if (existsSync(p)) return p;

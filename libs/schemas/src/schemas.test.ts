@@ -1,6 +1,7 @@
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { SCHEMAS } from './schemas.ts';
-import { sampleEvent, sampleLemf, sampleMatched, sampleWarrant } from './testing.ts';
+import { sampleEvent, sampleFileSettings, sampleLemf, sampleMatched, sampleWarrant } from './testing.ts';
 import { EVENT_CATEGORIES, IDENTIFIER_TYPES, PARTY_ROLES } from './types.ts';
 
 describe('schemas', () => {
@@ -41,6 +42,46 @@ describe('schemas', () => {
       expect(errors, name).toEqual([]);
       expect(type.fromBuffer(type.toBuffer(sample))).toEqual(sample);
     }
+  });
+
+  it('LemfDestination: a pinned SFTP host key round-trips; records written before the field still decode', () => {
+    const { type } = SCHEMAS.LemfDestination;
+    const pinned = sampleLemf({
+      transport: 'SFTP',
+      files: sampleFileSettings({ hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU' }),
+    });
+    expect(type.fromBuffer(type.toBuffer(pinned))).toEqual(pinned);
+    // the v1 schema as it was before hostKeySha256: its records resolve with the field null
+    const before = JSON.parse(JSON.stringify(type.schema()), (k, v) =>
+      k === 'fields' && Array.isArray(v) ? v.filter((f: { name: string }) => f.name !== 'hostKeySha256') : v,
+    );
+    const oldType = avro.Type.forSchema(before);
+    const { hostKeySha256: _, ...oldFiles } = sampleFileSettings();
+    const old = oldType.toBuffer(sampleLemf({ transport: 'SFTP', files: oldFiles }));
+    const decoded = type.fromBuffer(old, type.createResolver(oldType)) as { files: { hostKeySha256: unknown } };
+    expect(decoded.files.hostKeySha256).toBeNull();
+    // decoded with the writer's schema alone (as the registry client does), the field is absent and still valid
+    expect(type.isValid(oldType.fromBuffer(old))).toBe(true);
+  });
+
+  it('reads a MatchedEvent written before matchedParties and courtCaseId existed (defaults)', () => {
+    const { type } = SCHEMAS.MatchedEvent;
+    const old = { ...sampleMatched() };
+    delete old.matchedParties;
+    delete old.courtCaseId;
+    expect(type.isValid(old)).toBe(true);
+    const writer = avro.Type.forSchema(
+      JSON.parse(
+        JSON.stringify(SCHEMAS.MatchedEvent.schema, (k, v) =>
+          k === 'fields' && Array.isArray(v)
+            ? v.filter((f: { name: string }) => f.name !== 'matchedParties' && f.name !== 'courtCaseId')
+            : v,
+        ),
+      ),
+    );
+    const read = type.fromBuffer(writer.toBuffer(old), type.createResolver(writer));
+    expect(read.matchedParties).toEqual([]);
+    expect(read.courtCaseId).toBe('');
   });
 
   it('rejects a record with a field of the wrong type, naming the field', () => {

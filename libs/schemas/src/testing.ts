@@ -1,5 +1,5 @@
 // Sample records, valid against the schemas: a starting point for tests in every package.
-import type { LemfDestination, MatchedEvent, NormalizedEvent, Warrant } from './types.ts';
+import type { FileSettings, LemfDestination, MatchedEvent, NormalizedEvent, Warrant } from './types.ts';
 
 export function sampleEvent(overrides: Partial<NormalizedEvent> = {}): NormalizedEvent {
   return {
@@ -71,6 +71,8 @@ export function sampleMatched(overrides: Partial<MatchedEvent> = {}): MatchedEve
     matchedRoles: ['CALLEE'],
     matchedAtMicros: 1_795_300_000_000_100,
     event: sampleEvent(),
+    matchedParties: [{ role: 'CALLEE', type: 'E164', value: '+390612345678' }],
+    courtCaseId: 'RG-2026-0042',
     ...overrides,
   };
 }
@@ -93,6 +95,21 @@ export function sampleLemf(overrides: Partial<LemfDestination> = {}): LemfDestin
     pipe: null,
     enabled: true,
     version: 1,
+    ...overrides,
+  };
+}
+
+/** File settings for an FTP/SFTP LEMF; `hostKeySha256` pins the SFTP server's host key. */
+export function sampleFileSettings(overrides: Partial<FileSettings> = {}): FileSettings {
+  return {
+    directory: 'hi2',
+    namePattern: '{liid}_{seq:6}.ber',
+    maxRecords: 100,
+    maxBytes: 1_000_000,
+    maxSeconds: 5,
+    username: 'mdf',
+    credentialRef: 'lemf-rome-sftp',
+    hostKeySha256: null,
     ...overrides,
   };
 }

@@ -74,6 +74,13 @@ export interface MatchedEvent {
   matchedRoles: PartyRole[];
   matchedAtMicros: number;
   event: NormalizedEvent;
+  /**
+   * The parties that matched a target (network addresses as CLIENT/SERVER parties). Optional in
+   * TypeScript because records written before the field existed decode without it (Avro default []).
+   */
+  matchedParties?: Party[];
+  /** The warrant's courtCaseId (Avro default ""; absent on older records). */
+  courtCaseId?: string;
 }
 
 export type InterceptionKind = 'VOICE' | 'MESSAGING' | 'EMAIL' | 'DATA' | 'MULTIMEDIA';
@@ -146,6 +153,11 @@ export interface FileSettings {
   maxSeconds: number;
   username: string | null;
   credentialRef: string | null;
+  /**
+   * SFTP: the server's host key as OpenSSH prints it, `SHA256:<base64 without padding>` (prefix
+   * optional). A different key refuses the connection. Absent in records written before the field.
+   */
+  hostKeySha256?: string | null;
 }
 
 export interface EmailSettings {

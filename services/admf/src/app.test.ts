@@ -414,6 +414,41 @@ describe('LEMF destinations and tenants', () => {
     expect(upd.json).toMatchObject({ version: 2, transport: 'HI2_TCP', keepaliveSeconds: 30, tenant: 'acme' });
   });
 
+  it('SFTP host-key pin: an OpenSSH SHA256 fingerprint, with or without its prefix; anything else is a 400', async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const fp = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU';
+    const sftp = (hostKeySha256: unknown) => ({
+      name: 'sftp',
+      transport: 'SFTP',
+      address: { host: 'lemf.example', port: 22 },
+      files: {
+        directory: 'in',
+        namePattern: '{liid}_{seq}.ber',
+        maxRecords: 10,
+        maxBytes: 100000,
+        maxSeconds: 5,
+        username: 'mdf',
+        credentialRef: 'k',
+        hostKeySha256,
+      },
+    });
+    for (const bad of ['MD5:aa:bb', `SHA256:${fp}x`, fp.slice(1), `sha256:${fp}`, 'a'.repeat(64), 12]) {
+      const r = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp1', sftp(bad));
+      expect(r.status, String(bad)).toBe(400);
+      expect(r.json.error.field).toBe('files.hostKeySha256');
+      expect(r.json.error.message).toMatch(/hostKeySha256/);
+    }
+    const ok = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp1', sftp(`SHA256:${fp}`));
+    expect(ok.status).toBeLessThan(300);
+    expect(ok.json.files.hostKeySha256).toBe(`SHA256:${fp}`);
+    const bare = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp2', sftp(fp));
+    expect(bare.json.files.hostKeySha256).toBe(fp);
+    const { hostKeySha256: _, ...unpinned } = sftp(null).files;
+    const none = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp3', { ...sftp(null), files: unpinned });
+    expect(none.json.files.hostKeySha256).toBeNull();
+  });
+
   it('tenant ids must be topic-safe and unique', async () => {
     h = await seeded();
     const OP = 'operator-admin-token-0001';

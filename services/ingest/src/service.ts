@@ -15,11 +15,17 @@ import { startSipListener } from './adapters/sip-listener.ts';
 import { startTcpdump } from './adapters/tcpdump.ts';
 import { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
 import { createCapture } from './domain/capture/capture.ts';
-import { mailDecoderFactories } from './domain/mail/index.ts';
-import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
+import {
+  IMAP_DEFAULT_PORTS,
+  mailDecoderFactories,
+  POP3_DEFAULT_PORTS,
+  SMTP_DEFAULT_PORTS,
+} from './domain/mail/index.ts';
+import { MSNP_DEFAULT_PORTS, msnpDecoderFactory } from './domain/msnp/msnp.ts';
 import { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
 import { pduToEvent } from './domain/x2x3/event.ts';
 
+const PortNumber = Type.Integer({ minimum: 1, maximum: 65535 });
 const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
 const section = <P extends Type.TProperties>(props: P) => Type.Object(props, { default: {} });
 
@@ -37,6 +43,11 @@ export const Config = Type.Object({
     interface: Type.String({ default: '', description: 'live capture with tcpdump on this interface; empty: off' }),
     filter: Type.String({ default: '' }),
     pcapFile: Type.String({ default: '', description: 'a pcap/pcapng file to replay once at start; empty: none' }),
+    /** Server ports that select a flow's decoder; servers on other ports are not decoded. */
+    smtpPorts: Type.Array(PortNumber, { default: [...SMTP_DEFAULT_PORTS] }),
+    pop3Ports: Type.Array(PortNumber, { default: [...POP3_DEFAULT_PORTS] }),
+    imapPorts: Type.Array(PortNumber, { default: [...IMAP_DEFAULT_PORTS] }),
+    msnpPorts: Type.Array(PortNumber, { default: [...MSNP_DEFAULT_PORTS] }),
   }),
   mailEvents: section({
     enabled: Type.Boolean({ default: true }),
@@ -105,7 +116,15 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     if (config.capture.interface || config.capture.pcapFile) {
       const sink = publisher.sink('pcap');
       const capture = createCapture({
-        factories: [sipStreamFactory(), ...mailDecoderFactories(), msnpDecoderFactory()],
+        factories: [
+          sipStreamFactory(),
+          ...mailDecoderFactories({
+            smtp: config.capture.smtpPorts,
+            pop3: config.capture.pop3Ports,
+            imap: config.capture.imapPorts,
+          }),
+          msnpDecoderFactory({ ports: config.capture.msnpPorts }),
+        ],
         onDatagram: sipDatagramHandler(sink),
         sink,
       });

@@ -6,6 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, killAllSipp, runSipp, waitFor } from '@li/testing/sip';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readPcapFile, replayPcapFile } from '../src/adapters/pcap-file.ts';
 import { startTcpdump, type TcpdumpCapture } from '../src/adapters/tcpdump.ts';
@@ -13,7 +14,6 @@ import { createCapture } from '../src/domain/capture/capture.ts';
 import { LINKTYPE } from '../src/domain/capture/pcap.ts';
 import { sipDatagramHandler, sipStreamFactory } from '../src/domain/sip/decoder.ts';
 import type { DecodedEvent, DecodeProblem } from '../src/domain/stream.ts';
-import { freePort, killAllSipp, runSipp, waitFor } from './sip-peers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ingest-capture-'));
 const captures: TcpdumpCapture[] = [];

@@ -1,10 +1,9 @@
 // A real Dovecot (Debian dovecot-imapd/pop3d) on loopback with a throwaway passwd-file user:
 // IMAP and POP3 sessions are captured by tcpdump and decoded through the capture pipeline and our
 // decoders; Dovecot's own event exporter posts to our HTTP adapter at the same time.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { type Dovecot, startDovecot } from '@li/testing/dovecot';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMailEventsApp } from '../src/adapters/mail-events-http.ts';
@@ -12,7 +11,7 @@ import { imapDecoderFactory } from '../src/domain/mail/imap.ts';
 import { pop3DecoderFactory } from '../src/domain/mail/pop3.ts';
 import { replay } from '../src/domain/mail/test-kit.ts';
 import type { DecodedEvent } from '../src/domain/stream.ts';
-import { decodePcap, freePort, RecordingClient, startTcpdump, summary, waitForPort } from './mail-kit.ts';
+import { decodePcap, RecordingClient, startTcpdump, summary } from './mail-kit.ts';
 
 const USER = 'alice@example.org';
 const PASSWORD = 'Tr0ub4dor&3';
@@ -20,97 +19,29 @@ const MSG1 =
   'From: bob@example.net\r\nTo: alice@example.org\r\nSubject: first\r\nMessage-ID: <one@example.net>\r\n\r\nHello Alice,\r\n.a line starting with a dot\r\nBob\r\n';
 const MSG2 = 'From: carol@example.net\r\nSubject: second\r\nMessage-ID: <two@example.net>\r\n\r\nSecond body text\r\n';
 
+let dovecot: Dovecot;
 let dir: string;
-let dovecot: ChildProcess | null = null;
 let app: FastifyInstance;
 let imapPort: number;
 let pop3Port: number;
 const exported: DecodedEvent[] = [];
 const exportProblems: string[] = [];
 
-function config(httpPort: number): string {
-  return `base_dir = ${dir}/run
-state_dir = ${dir}/state
-instance_name = li-test-${process.pid}
-protocols = imap pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-log_path = ${dir}/dovecot.log
-default_login_user = dovenull
-default_internal_user = dovecot
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u ${dir}/passwd
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=${dir}/mail/%u
-}
-mail_location = maildir:~/Maildir
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = ${imapPort}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = ${pop3Port}
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-service stats {
-  inet_listener http {
-    port = 0
-  }
-}
-event_exporter li_http {
-  format = json
-  format_args = time-rfc3339
-  transport = http-post
-  transport_args = http://127.0.0.1:${httpPort}/ingest/dovecot
-  transport_timeout = 2sec
-}
-metric li_mail {
-  filter = event=auth_request_finished OR event=imap_command_finished OR event=mail_delivery_finished
-  exporter = li_http
-}
-`;
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'li-dovecot-'));
-  chmodSync(dir, 0o755);
-  mkdirSync(join(dir, 'mail'));
-  chownSync(join(dir, 'mail'), 65534, 65534);
-  writeFileSync(join(dir, 'passwd'), `${USER}:{PLAIN}${PASSWORD}::::::\n`);
   app = await buildMailEventsApp({ onEvent: (e) => exported.push(e), onProblem: (p) => exportProblems.push(p.reason) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const httpPort = (app.server.address() as { port: number }).port;
-  imapPort = await freePort();
-  pop3Port = await freePort();
-  writeFileSync(join(dir, 'dovecot.conf'), config(httpPort));
-  dovecot = spawn('dovecot', ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore' });
-  await waitForPort(imapPort);
-  await waitForPort(pop3Port);
+  dovecot = await startDovecot({
+    user: USER,
+    password: PASSWORD,
+    exporterUrl: `http://127.0.0.1:${httpPort}/ingest/dovecot`,
+  });
+  ({ dir, imapPort, pop3Port } = dovecot);
 });
 
 afterAll(async () => {
-  if (dovecot && dovecot.exitCode === null) {
-    const gone = new Promise((r) => dovecot?.once('exit', r));
-    dovecot.kill('SIGTERM');
-    await gone;
-  }
+  await dovecot?.stop();
   await app?.close();
-  if (dir && !process.env.KEEP_LI_TMP) rmSync(dir, { recursive: true, force: true });
 });
 
 async function eventually(check: () => boolean, what: string, ms = 8000): Promise<void> {

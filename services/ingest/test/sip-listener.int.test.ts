@@ -1,9 +1,10 @@
 // A real SIPp call (uac → relay → uas on 127.0.0.1) whose signalling the relay mirrors to the
 // SIP listener, over UDP and over TCP.
+
+import { freePort, killAllSipp, type Relay, runSipp, tcpRelay, udpRelay, waitFor } from '@li/testing/sip';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SipListener, startSipListener } from '../src/adapters/sip-listener.ts';
 import type { DecodedEvent, DecodeProblem } from '../src/domain/stream.ts';
-import { freePort, killAllSipp, type Relay, runSipp, tcpRelay, udpRelay, waitFor } from './sip-peers.ts';
 
 let listener: SipListener | null = null;
 let relay: Relay | null = null;

@@ -3,6 +3,7 @@
 // runs the timer that expires registrations and retries undelivered reports, and serves the
 // REST API for subscriber data and the administrative states.
 
+import { deploymentGroupId } from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
@@ -64,7 +65,7 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
     const codecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
     // Only SIP signalling concerns MCID; the consumer group keeps its place across restarts.
     const consumer = bus.kafka.consumer({
-      groupId: 'li.mcid-store',
+      groupId: deploymentGroupId('mcid-store', config.tenants),
       allowAutoTopicCreation: false,
       sessionTimeout: 10_000,
     });

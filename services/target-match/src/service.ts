@@ -1,7 +1,7 @@
 // The target-match service: follows every tenant's compacted warrants topic into the warrant index, then
 // tags each event of li.<t>.events with every LIID it belongs to, producing one MatchedEvent
 // per (event, LIID) to li.<t>.matched in the same transaction as the input offsets.
-import { createProcessor, type OutputRecord, type Rejection, tailTopics, topicName } from '@li/bus';
+import { createProcessor, deploymentGroupId, type OutputRecord, type Rejection, tailTopics, topicName } from '@li/bus';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { MatchedEvent, NormalizedEvent, Warrant } from '@li/schemas';
 import { Counter } from 'prom-client';
@@ -73,13 +73,14 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
 
     const eventCodecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
     const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
-    const groupId = 'li.target-match';
+    const groupId = deploymentGroupId('target-match', config.tenants);
     const processor = createProcessor<NormalizedEvent>({
       kafka: bus.kafka,
       log,
       groupId,
       topics: [...eventCodecs.keys()],
       transactionalIdPrefix: groupId,
+      metrics,
       decode: (bytes, topic) => eventCodecs.get(topic)!.decode(bytes),
       dlqTopic: (input) => topicName(tenantOf(input), 'dlq'),
       async process(records, ctx) {

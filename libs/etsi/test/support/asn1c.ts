@@ -30,6 +30,18 @@ export class Asn1c {
     return { status: r.status, stderr: r.stderr, xer: r.stdout };
   }
 
+  /**
+   * BER decoding only (no -c constraint checks): for PDUs with a CHOICE alternative the asn1c
+   * profile leaves out, which asn1c skips as an unknown extension; stdout holds what it decoded.
+   */
+  runBerOnly(bytes: Uint8Array): Asn1cResult {
+    const file = join(this.dir, `r${this.n++}.ber`);
+    writeFileSync(file, bytes);
+    const r = spawnSync(this.bin, ['-iber', '-oxer', file], { encoding: 'utf8' });
+    rmSync(file, { force: true });
+    return { status: r.status, stderr: r.stderr, xer: r.stdout };
+  }
+
   /** Decodes one record and returns its XER value; throws with asn1c's message on failure. */
   decode(bytes: Uint8Array): { root: string; value: XerValue } {
     const r = this.run(bytes);

@@ -13,6 +13,11 @@ import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
 
 export const LEMF_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * A pinned SFTP host key: the SHA-256 fingerprint as OpenSSH prints it, `SHA256:` (optional) and
+ * 43 base64 characters without padding (32 bytes; the last character carries 2 zero bits).
+ */
+export const HOST_KEY_SHA256_PATTERN = /^(?:SHA256:)?[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
 export const LEMF_TRANSPORTS: readonly LemfTransport[] = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE'];
 
 export interface LemfInput {
@@ -82,6 +87,14 @@ export function buildLemf(
     if (typeof files.namePattern !== 'string' || files.namePattern === '') {
       return errResult('ADM_ERR_VALIDATION', 'files.namePattern is required', 'files.namePattern');
     }
+    const pin = files.hostKeySha256 ?? null;
+    if (pin !== null && (typeof pin !== 'string' || !HOST_KEY_SHA256_PATTERN.test(pin))) {
+      return errResult(
+        'ADM_ERR_VALIDATION',
+        'files.hostKeySha256 must be an OpenSSH SHA-256 host key fingerprint: SHA256:<43 base64 characters>',
+        'files.hostKeySha256',
+      );
+    }
   }
   const email = input.email ?? null;
   if (transport === 'EMAIL' && !email) return errResult('ADM_ERR_VALIDATION', 'email is required for EMAIL', 'email');
@@ -110,7 +123,7 @@ export function buildLemf(
     keepaliveTimeoutSeconds: keepaliveTimeout,
     acknowledged: input.acknowledged ?? false,
     timestampFormat: input.timestampFormat ?? 'GENERALIZED_TIME',
-    files,
+    files: files ? { ...files, hostKeySha256: files.hostKeySha256 ?? null } : null,
     email,
     pipe,
     enabled: input.enabled ?? true,

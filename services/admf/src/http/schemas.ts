@@ -3,7 +3,7 @@
 // the meaning of values (LIID rules, identifiers, windows) is checked in src/domain.
 import { IDENTIFIER_TYPES } from '@li/schemas';
 import { Type } from 'typebox';
-import { LEMF_TRANSPORTS } from '../domain/lemf.ts';
+import { HOST_KEY_SHA256_PATTERN, LEMF_TRANSPORTS } from '../domain/lemf.ts';
 import { LIFECYCLE_ACTIONS } from '../domain/lifecycle.ts';
 import { DELIVERY_SCOPES, INTERCEPTION_KINDS, MAX_LEMFS, MAX_TARGETS } from '../domain/warrant.ts';
 
@@ -75,6 +75,16 @@ const Files = Type.Object(
     maxSeconds: Type.Integer(),
     username: NullableStr,
     credentialRef: NullableStr,
+    hostKeySha256: Type.Optional(
+      Type.Union([
+        Type.Null(),
+        Type.String({
+          pattern: HOST_KEY_SHA256_PATTERN.source,
+          description:
+            'SFTP: pin the server host key; its OpenSSH fingerprint SHA256:<43 base64 characters> (prefix optional)',
+        }),
+      ]),
+    ),
   },
   closed,
 );

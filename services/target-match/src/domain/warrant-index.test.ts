@@ -151,6 +151,25 @@ describe('WarrantIndex: roles, network addresses and many warrants', () => {
     );
     expect(out).toHaveLength(1);
     expect(out[0]!.matchedRoles).toEqual(['CALLEE', 'SERVER']);
+    // Which parties matched: the event's party as it has it, and the network address as a SERVER party.
+    expect(out[0]!.matchedParties).toEqual([
+      { role: 'CALLEE', type: 'E164', value: '+390612345678' },
+      { role: 'SERVER', type: 'IPV4', value: '198.51.100.8' },
+    ]);
+  });
+  it("carries the warrant's courtCaseId and only the parties that matched", () => {
+    const idx = new WarrantIndex(() => ({ defaultCountryCode: '39' }));
+    idx.upsert({ ...warrant('L1', [{ id: 'b', type: 'E164', value: '+390612345678' }]), courtCaseId: 'RG-7/2026' });
+    const out = idx.match(
+      event([
+        { role: 'CALLER', type: 'SIP_URI', value: 'sip:alice@example.com' },
+        { role: 'CALLEE', type: 'TEL_URI', value: 'tel:+39-06-12345678' },
+      ]),
+      1,
+    );
+    expect(out).toHaveLength(1);
+    expect(out[0]!.courtCaseId).toBe('RG-7/2026');
+    expect(out[0]!.matchedParties).toEqual([{ role: 'CALLEE', type: 'TEL_URI', value: 'tel:+39-06-12345678' }]);
   });
   it('emits one record per LIID for many warrants on one target and for nested prefixes', () => {
     const idx = new WarrantIndex();

@@ -4,7 +4,7 @@
 // ever match warrants of its own tenant.
 import type { IpAddress, NormalizeOptions, TargetIndexEntry } from '@li/identifiers';
 import { ipKey, isWarrantActiveAt, parseIpAddress, partyKeys, targetIndexEntry, warrantKey } from '@li/identifiers';
-import type { MatchedEvent, NormalizedEvent, PartyRole, Warrant } from '@li/schemas';
+import type { MatchedEvent, NormalizedEvent, Party, PartyRole, Warrant } from '@li/schemas';
 import { PARTY_ROLES, SELECTION_FLAG } from '@li/schemas';
 import { PrefixTrie } from './prefix-trie.ts';
 
@@ -145,19 +145,21 @@ export class WarrantIndex {
     if (!t) return [];
     const flag = SELECTION_FLAG[event.category];
     if (!flag) return []; // ACCOUNT events are administrative, never reported
-    const hits = new Map<Entry, Set<PartyRole>>();
-    const hit = (e: Entry, role: PartyRole) => {
-      let roles = hits.get(e);
-      if (!roles) {
-        roles = new Set();
-        hits.set(e, roles);
+    // Per warrant: the roles the targets took part in, and the parties (as the event has them) that matched.
+    const hits = new Map<Entry, { roles: Set<PartyRole>; parties: Party[] }>();
+    const hit = (e: Entry, party: Party) => {
+      let h = hits.get(e);
+      if (!h) {
+        h = { roles: new Set(), parties: [] };
+        hits.set(e, h);
       }
-      roles.add(role);
+      h.roles.add(party.role);
+      if (!h.parties.includes(party)) h.parties.push(party);
     };
-    const lookupIp = (a: IpAddress, role: PartyRole) => {
+    const lookupIp = (a: IpAddress, party: Party) => {
       const set = t.exact.get(ipKey(a));
-      if (set) for (const e of set) hit(e, role);
-      (a.family === 4 ? t.v4 : t.v6).forEachMatch(a.bytes, (e) => hit(e, role));
+      if (set) for (const e of set) hit(e, party);
+      (a.family === 4 ? t.v4 : t.v6).forEachMatch(a.bytes, (e) => hit(e, party));
     };
     const opts = this.optionsFor(event.tenant);
     for (const party of event.parties ?? []) {
@@ -165,23 +167,28 @@ export class WarrantIndex {
       const pk = partyKeys(party.type, party.value, opts);
       if (!pk) continue;
       if (pk.ip) {
-        lookupIp(pk.ip, party.role);
+        lookupIp(pk.ip, party);
         continue;
       }
       for (const k of pk.keys) {
         const set = t.exact.get(k);
-        if (set) for (const e of set) hit(e, party.role);
+        if (set) for (const e of set) hit(e, party);
       }
     }
     // The connection initiator (source) is the client side, the destination the server side.
     if (event.network) {
+      const addressParty = (role: PartyRole, a: IpAddress, value: string): Party => ({
+        role,
+        type: a.family === 4 ? 'IPV4' : 'IPV6',
+        value,
+      });
       const src = parseIpAddress(event.network.srcAddress ?? '');
-      if (src) lookupIp(src, 'CLIENT');
+      if (src) lookupIp(src, addressParty('CLIENT', src, event.network.srcAddress));
       const dst = parseIpAddress(event.network.dstAddress ?? '');
-      if (dst) lookupIp(dst, 'SERVER');
+      if (dst) lookupIp(dst, addressParty('SERVER', dst, event.network.dstAddress));
     }
     const out: MatchedEvent[] = [];
-    for (const [entry, roles] of hits) {
+    for (const [entry, { roles, parties }] of hits) {
       const w = entry.warrant;
       if (!isWarrantActiveAt(w, event.occurredAtMicros)) continue;
       if (!w.selection[flag]) continue;
@@ -195,6 +202,8 @@ export class WarrantIndex {
         matchedRoles: PARTY_ROLES.filter((r) => roles.has(r)),
         matchedAtMicros: atMicros,
         event,
+        matchedParties: parties.map((p) => ({ role: p.role, type: p.type, value: p.value })),
+        courtCaseId: w.courtCaseId,
       });
     }
     out.sort((a, b) => (a.authorisationCountry + a.liid < b.authorisationCountry + b.liid ? -1 : 1));

@@ -116,7 +116,12 @@ describe('MSNP decoder', () => {
       { role: 'RECIPIENT', type: 'EMAIL', value: 'bob@hotmail.com' },
     ]);
     expect(outgoing?.content?.toString()).toBe(text);
-    expect(outgoing?.attributes).toMatchObject({ imFormat: 'FN=Arial; EF=; CO=0; CS=0; PF=22', ackType: 'N' });
+    expect(incoming?.attributes.msnpDirection).toBe('toClient');
+    expect(outgoing?.attributes).toMatchObject({
+      imFormat: 'FN=Arial; EF=; CO=0; CS=0; PF=22',
+      ackType: 'N',
+      msnpDirection: 'toServer',
+    });
     expect(parseMsgPayload(outgoing?.content as Buffer).body.toString()).toBe('meet at 5? ünïcode');
     const file = events.find((e) => e.action === 'msnp.invite' && e.category === 'SIGNALS');
     expect(file?.attributes).toMatchObject({

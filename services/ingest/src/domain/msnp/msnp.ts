@@ -355,6 +355,8 @@ export class MsnpDecoder implements StreamDecoder {
     const common = {
       msnpRole: this.role,
       msnpVersion: this.version,
+      // Which way the MSG went on the flow: the encoder rebuilds the message's packets for IPCC.
+      msnpDirection: p.direction,
       msgContentType: ctype,
       ackType: fromClient ? p.args[1] : null,
       senderDisplayName: fromClient ? null : safeDecode(p.args[1]),
