@@ -1,16 +1,27 @@
-// The iri-encoder service: consumes li.<t>.matched and produces, in one Kafka transaction per
-// batch, the ETSI records (li.<t>.hi2 for IRI, li.<t>.hi3 for CC), the e-mail/PIPE reports of
+// The iri-encoder service: consumes li.<t>.matched and li.<t>.warrants and produces, in one Kafka
+// transaction per batch, the ETSI records (li.<t>.hi2 for IRI and for the HI1 notifications of
+// warrant changes, li.<t>.hi3 for CC), the e-mail/PIPE reports of
 // seed 000 (li.<t>.reports), the CIN and sequence counters (li.<t>.encoder-state, compacted)
 // and the input offsets. Counters are reloaded from the changelog whenever partitions are
 // assigned, after the previous owner was fenced, so sequence numbers never repeat or skip.
-import { createProcessor, type OutputRecord, type Rejection, readTopic, tailTopics, topicName } from '@li/bus';
+import {
+  createProcessor,
+  deploymentGroupId,
+  type OutputRecord,
+  type Rejection,
+  readTopic,
+  tailTopics,
+  topicName,
+} from '@li/bus';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
-import type { LemfDestination, MatchedEvent } from '@li/schemas';
+import type { LemfDestination, MatchedEvent, Warrant } from '@li/schemas';
 import { Counter } from 'prom-client';
 import Type from 'typebox';
 import {
   apply,
+  applyWarrant,
   commit,
+  type EncodedRecord,
   type EncoderOptions,
   type EncoderState,
   emptyState,
@@ -46,6 +57,23 @@ function stateRecord(topic: string, c: StateChange): OutputRecord {
   return { topic, key: c.key, value: c.value === null ? null : Buffer.from(JSON.stringify(c.value)) };
 }
 
+/** Kafka headers of an ETSI record (cc-delivery routes on li.lemfs; li.kind HI1 marks notifications). */
+function recordHeaders(rec: EncodedRecord): Record<string, string> {
+  return {
+    'li.liid': rec.liid,
+    'li.cin': String(rec.cin),
+    'li.seq': String(rec.sequenceNumber),
+    'li.lemfs': rec.lemfIds.join(','),
+    'li.format': rec.format,
+    'li.kind': rec.kind,
+    ...(rec.iriType ? { 'li.iri-type': rec.iriType } : {}),
+    'li.event-id': rec.eventId,
+  };
+}
+
+/** What the processor hands to process(): a matched event, a warrant version, or a warrant tombstone. */
+type Input = { kind: 'matched'; value: MatchedEvent } | { kind: 'warrant'; value: Warrant | null };
+
 /** A working copy that sees the committed state and this batch's writes, without copying the state. */
 function overlay(base: EncoderState): EncoderState {
   return { entries: Object.create(base.entries) as EncoderState['entries'] };
@@ -76,7 +104,7 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
       registers: [metrics],
     });
     for (const t of config.tenants) {
-      await bus.ensureTopics(t, ['matched', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);
+      await bus.ensureTopics(t, ['matched', 'warrants', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);
     }
 
     // LEMF destinations: reports go to the warrant's e-mail and PIPE LEMFs.
@@ -105,27 +133,62 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
     }
 
     const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
-    const groupId = 'li.iri-encoder';
-    const processor = createProcessor<MatchedEvent>({
+    // Warrant versions (admf's compacted li.<t>.warrants) give the HI1 notifications. The group
+    // reads them from the beginning the first time, so every warrant's last version is known.
+    const warrantCodecs = await bus.codecsFor<Warrant>(config.tenants, 'warrants', 'Warrant');
+    const groupId = deploymentGroupId('iri-encoder', config.tenants);
+    const processor = createProcessor<Input>({
       kafka: bus.kafka,
       log,
       groupId,
-      topics: [...matchedCodecs.keys()],
+      topics: [...matchedCodecs.keys(), ...warrantCodecs.keys()],
       transactionalIdPrefix: groupId,
-      decode: (bytes, topic) => matchedCodecs.get(topic)!.decode(bytes),
+      metrics,
+      async decode(bytes, topic) {
+        const warrants = warrantCodecs.get(topic);
+        if (warrants) return { kind: 'warrant', value: bytes === null ? null : await warrants.decode(bytes) };
+        return { kind: 'matched', value: await matchedCodecs.get(topic)!.decode(bytes) };
+      },
       dlqTopic: (input) => topicName(tenantOf(input), 'dlq'),
       async onAssigned(assignment) {
-        for (const topic of Object.keys(assignment)) await reloadState(tenantOf(topic));
+        for (const tenant of new Set(Object.keys(assignment).map(tenantOf))) await reloadState(tenant);
       },
       async process(batch, ctx) {
         const tenant = tenantOf(ctx.topic);
         const working = overlay(states.get(tenant) ?? emptyState());
         const stateTopic = topicName(tenant, 'encoder-state');
         const outputs: OutputRecord[] = [];
-        const rejected: Rejection<MatchedEvent>[] = [];
+        const rejected: Rejection<Input>[] = [];
         const changes = new Map<string, StateChange>();
         for (const r of batch) {
-          const m = r.value;
+          if (r.value.kind === 'warrant') {
+            // A tombstone names no warrant version: admf never deletes warrants, so nothing to notify.
+            const w = r.value.value;
+            if (w === null) continue;
+            if (w.tenant !== tenant) {
+              rejected.push({ record: r, code: 'ENC_ERR_INVALID_VALUE', reason: 'warrant of another tenant' });
+              continue;
+            }
+            const hi1 = applyWarrant(working, w, options);
+            if (!hi1.ok) {
+              rejected.push({ record: r, code: hi1.code, reason: hi1.reason });
+              continue;
+            }
+            for (const c of hi1.stateChanges) {
+              (working.entries as Record<string, unknown>)[c.key] = c.value ?? undefined;
+              changes.set(c.key, c);
+            }
+            for (const rec of hi1.records) {
+              outputs.push({
+                topic: topicName(tenant, 'hi2'),
+                key: rec.liid,
+                value: rec.bytes,
+                headers: recordHeaders(rec),
+              });
+            }
+            continue;
+          }
+          const m = r.value.value;
           const result = apply(working, m, options);
           if (!result.ok) {
             rejected.push({ record: r, code: result.code, reason: result.reason });
@@ -140,16 +203,7 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
               topic: topicName(tenant, rec.handover === 'HI2' ? 'hi2' : 'hi3'),
               key: rec.liid,
               value: rec.bytes,
-              headers: {
-                'li.liid': rec.liid,
-                'li.cin': String(rec.cin),
-                'li.seq': String(rec.sequenceNumber),
-                'li.lemfs': rec.lemfIds.join(','),
-                'li.format': rec.format,
-                'li.kind': rec.kind,
-                ...(rec.iriType ? { 'li.iri-type': rec.iriType } : {}),
-                'li.event-id': rec.eventId,
-              },
+              headers: recordHeaders(rec),
             });
           }
           if (result.skipped.length > 0) {
@@ -167,6 +221,7 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
               const report = composeReport(m, {
                 from: lemf.email?.from ?? config.reportFrom,
                 to: lemf.email?.to ?? [config.reportFrom],
+                courtCaseId: m.courtCaseId || null,
               });
               if (report.ok) {
                 outputs.push({

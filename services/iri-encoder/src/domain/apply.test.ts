@@ -20,8 +20,16 @@ function sip(action: string, attributes: Record<string, string>, over: Partial<N
   return sampleEvent({ eventId: `e${clock}`, action, attributes, occurredAtMicros: clock, ...over });
 }
 
+/** A matched event as target-match writes it: matchedParties are the event's parties in the matched roles. */
 function matched(event: NormalizedEvent, over: Partial<MatchedEvent> = {}): MatchedEvent {
-  return sampleMatched({ event, authorisationCountry: 'DE', matchedRoles: ['CALLER'], ...over });
+  const roles = over.matchedRoles ?? ['CALLER'];
+  return sampleMatched({
+    event,
+    authorisationCountry: 'DE',
+    matchedRoles: roles,
+    matchedParties: event.parties.filter((p) => roles.includes(p.role)),
+    ...over,
+  });
 }
 
 /** Applies events in order, committing after each, as the service does after its transaction. */
@@ -332,12 +340,22 @@ describe('e-mail → EmailIRI / EmailCC', () => {
     });
   });
 
-  it('a recipient target does not see the other recipients', () => {
-    const { records } = run([matched(send(null, { communicationId: 'mx-9' }), { matchedRoles: ['RECIPIENT'] })]);
+  it('a recipient target does not see the other recipients, only itself', () => {
+    const { records } = run([
+      matched(send(null, { communicationId: 'mx-9' }), {
+        matchedRoles: ['RECIPIENT'],
+        matchedParties: [{ role: 'RECIPIENT', type: 'EMAIL', value: 'carol@example.com' }],
+      }),
+      // a record written before matchedParties existed: no recipient is listed
+      matched(send(null, { communicationId: 'mx-10' }), { matchedRoles: ['RECIPIENT'], matchedParties: undefined }),
+    ]);
     const p = pdu(records[0]!);
     if (p.payload.kind !== 'iri' || p.payload.items[0]!.contents.kind !== 'emailIRI') throw new Error('kind');
     const v = p.payload.items[0]!.contents.value;
-    expect(v.recipients).toBeUndefined();
+    expect(v.recipients).toEqual(['carol@example.com']);
+    const old = pdu(records[1]!);
+    if (old.payload.kind !== 'iri' || old.payload.items[0]!.contents.kind !== 'emailIRI') throw new Error('kind');
+    expect(old.payload.items[0]!.contents.value.recipients).toBeUndefined();
     expect(v.totalRecipientCount).toBe(2);
     expect(records[0]!.iriType).toBe('REPORT'); // mail event outside a session
   });
@@ -438,6 +456,167 @@ describe('MSNP and other IP → IPIRI / IPCC', () => {
       kind: 'cc',
       items: [{ contents: { kind: 'iPCC', value: { contents: { kind: 'iPPackets', packets: packet } } } }],
     });
+  });
+});
+
+describe('MSNP messages captured on the wire → IPIRI + IPCC of the rebuilt packets', () => {
+  const MSG = Buffer.from('MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhello there');
+  const msg = (over: Partial<NormalizedEvent> = {}) => {
+    clock += 1000;
+    return sampleEvent({
+      eventId: `s${clock}`,
+      category: 'SIGNALS',
+      action: 'msnp.msg',
+      protocol: 'MSNP',
+      source: 'pcap',
+      communicationId: 'msnp-sb-1',
+      occurredAtMicros: clock,
+      parties: [
+        { role: 'SENDER', type: 'EMAIL', value: 'bob@hotmail.example' },
+        { role: 'RECIPIENT', type: 'EMAIL', value: 'alice@hotmail.example' },
+      ],
+      network: { transport: 'tcp', srcAddress: '203.0.113.5', srcPort: 40000, dstAddress: '192.0.2.1', dstPort: 1863 },
+      attributes: { msnpRole: 'switchboard', msnpDirection: 'toServer', ackType: 'N' },
+      content: MSG,
+      contentType: 'application/x-msnp-msg',
+      ...over,
+    });
+  };
+  const ccPackets = (records: EncodedRecord[]) =>
+    records
+      .filter((r) => r.kind === 'CC')
+      .map((r) => {
+        const p = pdu(r);
+        if (p.payload.kind !== 'cc' || p.payload.items[0]!.contents.kind !== 'iPCC') throw new Error('kind');
+        const c = p.payload.items[0]!.contents.value.contents;
+        if (c.kind !== 'iPPackets') throw new Error('kind');
+        return {
+          packet: Buffer.from(c.packets),
+          direction: p.payload.items[0]!.payloadDirection,
+          seq: r.sequenceNumber,
+        };
+      });
+  const ones = (b: Buffer, from: number, to: number) => {
+    let s = 0;
+    for (let i = from; i < to; i += 2) s += (b[i]! << 8) | (i + 1 < to ? b[i + 1]! : 0);
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    return s;
+  };
+
+  it('an MSG gives one IRI and an IPCC whose IPv4/TCP packet carries the captured payload, no DLQ reason', () => {
+    const r = apply(
+      emptyState(),
+      matched(msg(), { matchedRoles: ['SENDER'], matchedParties: [msg().parties[0]!] }),
+      OPTS,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.skipped).toEqual([]);
+    expect(r.records.map((x) => `${x.handover}/${x.kind}`)).toEqual(['HI2/IRI', 'HI3/CC']);
+    const [cc] = ccPackets(r.records);
+    const ip = cc!.packet;
+    expect(cc!.direction).toBe(0); // fromTarget: the target sent it
+    expect(ip[0]).toBe(0x45);
+    expect(ip.readUInt16BE(2)).toBe(ip.length);
+    expect(ip[9]).toBe(6);
+    expect([...ip.subarray(12, 16)]).toEqual([203, 0, 113, 5]); // client -> server, as it travelled
+    expect([...ip.subarray(16, 20)]).toEqual([192, 0, 2, 1]);
+    expect(ones(ip, 0, 20)).toBe(0xffff); // valid IPv4 header checksum
+    const tcp = ip.subarray(20);
+    expect(tcp.readUInt16BE(0)).toBe(40000);
+    expect(tcp.readUInt16BE(2)).toBe(1863);
+    expect(tcp[13]).toBe(0x18);
+    // TCP checksum over the pseudo-header and the segment
+    const pseudo = Buffer.concat([ip.subarray(12, 20), Buffer.from([0, 6, tcp.length >> 8, tcp.length & 0xff]), tcp]);
+    expect(ones(pseudo, 0, pseudo.length)).toBe(0xffff);
+    expect(tcp.subarray(20).equals(MSG)).toBe(true);
+  });
+
+  it('a message from the server side is rebuilt server -> client; large payloads become several packets', () => {
+    const big = Buffer.alloc(3000, 0x61);
+    const r = apply(
+      emptyState(),
+      matched(msg({ content: big, attributes: { msnpDirection: 'toClient', senderDisplayName: 'Alice' } }), {
+        matchedRoles: ['RECIPIENT'],
+      }),
+      OPTS,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.skipped).toEqual([]);
+    const ccs = ccPackets(r.records);
+    expect(ccs.map((c) => [c.seq, c.direction, c.packet.length - 40])).toEqual([
+      [0, 1, 1460],
+      [1, 1, 1460],
+      [2, 1, 80],
+    ]);
+    expect([...ccs[0]!.packet.subarray(12, 16)]).toEqual([192, 0, 2, 1]);
+    expect(ccs.map((c) => c.packet.subarray(20).readUInt32BE(4))).toEqual([0, 1460, 2920]);
+    expect(Buffer.concat(ccs.map((c) => c.packet.subarray(40))).equals(big)).toBe(true);
+  });
+
+  it('IPv6 flows give IPv6 packets; a voice invitation (MEDIA) gets IPCC too', () => {
+    const r = apply(
+      emptyState(),
+      matched(
+        msg({
+          category: 'MEDIA',
+          action: 'msnp.invite',
+          network: {
+            transport: 'tcp',
+            srcAddress: '2001:db8::5',
+            srcPort: 40000,
+            dstAddress: '2001:db8::1',
+            dstPort: 1863,
+          },
+        }),
+        { matchedRoles: ['SENDER'] },
+      ),
+      OPTS,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.skipped).toEqual([]);
+    const [cc] = ccPackets(r.records);
+    expect(cc!.packet[0]! >> 4).toBe(6);
+    expect(cc!.packet.readUInt16BE(4)).toBe(20 + MSG.length);
+    expect(cc!.packet.subarray(60).equals(MSG)).toBe(true);
+  });
+
+  it('IRI only when the warrant does not deliver content', () => {
+    const r = apply(emptyState(), matched(msg(), { matchedRoles: ['SENDER'], deliver: 'IRI_ONLY' }), OPTS);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.records.map((x) => x.kind)).toEqual(['IRI']);
+    expect(r.skipped).toEqual([]);
+  });
+});
+
+describe('matchedParties', () => {
+  it("IPIRI's targetUsername is the party that matched", () => {
+    const e = sampleEvent({
+      category: 'SIGNALS',
+      action: 'msnp.sb.call',
+      protocol: 'MSNP',
+      communicationId: 'sb-2',
+      parties: [
+        { role: 'SENDER', type: 'EMAIL', value: 'bob@hotmail.example' },
+        { role: 'RECIPIENT', type: 'EMAIL', value: 'carol@hotmail.example' },
+        { role: 'RECIPIENT', type: 'EMAIL', value: 'alice@hotmail.example' },
+      ],
+      network: { transport: 'tcp', srcAddress: '203.0.113.5', srcPort: 40000, dstAddress: '192.0.2.1', dstPort: 1863 },
+      attributes: {},
+      content: null,
+      contentType: null,
+    });
+    const r = apply(
+      emptyState(),
+      matched(e, {
+        matchedRoles: ['RECIPIENT'],
+        matchedParties: [{ role: 'RECIPIENT', type: 'EMAIL', value: 'alice@hotmail.example' }],
+      }),
+      OPTS,
+    );
+    if (!r.ok) throw new Error(r.reason);
+    const p = pdu(r.records[0]!);
+    if (p.payload.kind !== 'iri' || p.payload.items[0]!.contents.kind !== 'iPIRI') throw new Error('kind');
+    expect(p.payload.items[0]!.contents.value.contents.targetUsername).toBe('alice@hotmail.example');
   });
 });
 

@@ -21,6 +21,7 @@ import {
 import type { MatchedEvent } from '@li/schemas';
 import { type EventRole, type IriRecordType, resolve, roleOf, type ServiceKind, serviceOf } from './classify.ts';
 import { ENC_ERR, type EncErrorCode } from './errors.ts';
+import { isMsnpMessage, msnpPackets } from './packet.ts';
 import {
   type CommunicationEntry,
   cinFor,
@@ -71,10 +72,10 @@ export const DEFAULT_OPTIONS: Omit<EncoderOptions, 'operatorIdentifier'> = {
 export type RecordFormat = 'TS102232' | 'TS101671';
 
 export interface EncodedRecord {
-  /** HI2 for IRI, HI3 for CC (and the segment flag TRIs that bracket CC). */
+  /** HI2 for IRI and HI1 notifications, HI3 for CC (and the segment flag TRIs that bracket CC). */
   handover: 'HI2' | 'HI3';
   format: RecordFormat;
-  kind: 'IRI' | 'CC' | 'TRI';
+  kind: 'IRI' | 'CC' | 'TRI' | 'HI1';
   liid: string;
   cin: number;
   /** The PS-PDU sequenceNumber; a TS 101 671 record carries that of its PS-PDU twin. */
@@ -176,6 +177,21 @@ function emitIri(
   }
 }
 
+const ipccPackets = (part: Uint8Array): CcContents => ({
+  kind: 'iPCC',
+  value: { contents: { kind: 'iPPackets', packets: part } },
+});
+
+/**
+ * IPCC for an MSNP message: one CC PDU per rebuilt IP packet (packet.ts says what in them is
+ * from the wire). False when the packets cannot be rebuilt (addresses not IP).
+ */
+function emitMsnpCc(ctx: Ctx, direction: number): boolean {
+  const packets = msnpPackets(ctx.m.event);
+  for (const p of packets) emitCc(ctx, p, direction, ipccPackets);
+  return packets.length > 0;
+}
+
 /** One CC PDU, or first-segment TRI + CC PDUs + last-segment TRI for large content. */
 function emitCc(ctx: Ctx, content: Uint8Array, direction: number, wrap: (part: Uint8Array) => CcContents): void {
   const { m, o, comm } = ctx;
@@ -212,10 +228,9 @@ function handleMedia(ctx: Ctx): void {
   if (ctx.comm.service === 'sip' || isRtp(e)) {
     emitCc(ctx, e.content, dir, (part) => ({ kind: 'iPMMCC', value: ipmmCc(e, part) }));
   } else if (isIpPacket(e)) {
-    emitCc(ctx, e.content, dir, (part) => ({
-      kind: 'iPCC',
-      value: { contents: { kind: 'iPPackets', packets: part } },
-    }));
+    emitCc(ctx, e.content, dir, ipccPackets);
+  } else if (isMsnpMessage(e) && emitMsnpCc(ctx, sessionDirection(m))) {
+    // MSNP invitations to voice/video (category MEDIA) carry the MSG payload: IPCC as for chat.
   } else {
     ctx.skipped.push({ what: 'CC', reason: `no CC format for content type ${e.contentType ?? 'unknown'}` });
   }
@@ -257,13 +272,15 @@ function handleIri(ctx: Ctx, role: EventRole, service: ServiceKind): void {
     }));
   } else if (service === 'ip') {
     if (isIpPacket(e)) {
-      emitCc(ctx, e.content, sessionDirection(m), (part) => ({
-        kind: 'iPCC',
-        value: { contents: { kind: 'iPPackets', packets: part } },
-      }));
+      emitCc(ctx, e.content, sessionDirection(m), ipccPackets);
+    } else if (isMsnpMessage(e)) {
+      // Messaging captured on the wire: IPCC (TS 102 232-3) of the message's packets, rebuilt
+      // from the flow and the captured MSG payload (packet.ts).
+      if (!emitMsnpCc(ctx, sessionDirection(m))) {
+        ctx.skipped.push({ what: 'CC', reason: 'MSNP message without IP addresses to rebuild its packets' });
+      }
     } else {
-      // IPCC carries whole IP packets; application payloads (e.g. an MSNP MSG) need the
-      // messaging CC of TS 102 232-2, which is not implemented yet.
+      // IPCC carries whole IP packets; other application payloads have no CC format here.
       ctx.skipped.push({ what: 'CC', reason: `content type ${e.contentType ?? 'unknown'} is not an IP packet` });
     }
   }

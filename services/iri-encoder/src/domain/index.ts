@@ -5,11 +5,14 @@ export type { EventRole, IriRecordType, ServiceKind } from './classify.ts';
 export { roleOf, serviceOf } from './classify.ts';
 export type { EncErrorCode } from './errors.ts';
 export { ENC_ERR } from './errors.ts';
+export type { Hi1Result } from './hi1.ts';
+export { applyWarrant, hi1Key, notificationFor } from './hi1.ts';
 export type {
   CinCounter,
   CommunicationEntry,
   EncoderState,
   ExpiryPolicy,
+  Hi1Entry,
   SequenceEntry,
   StateChange,
   StateValue,

@@ -30,7 +30,19 @@ export interface SequenceEntry {
   cc: number;
 }
 
-export type StateValue = CinCounter | CommunicationEntry | SequenceEntry;
+/** The last version of a warrant the encoder sent an HI1 notification for, and its HI1 counter. */
+export interface Hi1Entry {
+  t: 'hi1';
+  version: number;
+  state: 'ACTIVE' | 'SUSPENDED' | 'DEACTIVATED';
+  lemfIds: string[];
+  /** Targets, LEMFs and validity of that version: a change while ACTIVE is a modification. */
+  fingerprint: string;
+  /** Next sequenceNumber of this warrant's HI1 PDUs (CIN 0), gap-free like the IRI/CC ones. */
+  seq: number;
+}
+
+export type StateValue = CinCounter | CommunicationEntry | SequenceEntry | Hi1Entry;
 
 /** The whole state: a plain, JSON-serialisable map from changelog key to value. */
 export interface EncoderState {

@@ -203,8 +203,13 @@ export function emailIri(m: MatchedEvent, eventType: number): IriContents {
   const count = Number(e.attributes.recipientCount ?? recipients.length);
   if (recipients.length > 0 || eventType === EMAIL_EVENT.send || eventType === EMAIL_EVENT.receive) {
     // MAIL.md §4: when the target only received the mail, the other recipients are third
-    // parties; MatchedEvent does not say which recipient matched, so none is listed then.
+    // parties: only the recipients that matched the warrant (matchedParties) are listed then.
     if (m.matchedRoles.includes('SENDER') || m.matchedRoles.includes('ACCOUNT')) v.recipients = recipients;
+    else {
+      const own = (m.matchedParties ?? []).filter((p) => p.role === 'RECIPIENT').map((p) => p.value);
+      const listed = recipients.filter((r) => own.includes(r));
+      if (listed.length > 0) v.recipients = listed;
+    }
     if (Number.isSafeInteger(count) && count >= 0) v.totalRecipientCount = count;
   }
   v.status = emailStatus(e, eventType);
@@ -255,8 +260,12 @@ export function ipIri(m: MatchedEvent, role: EventRole): IriContents {
         : role === 'close'
           ? ACCESS_EVENT_TYPE.accessEnd
           : ACCESS_EVENT_TYPE.interimUpdate;
+  // The party that matched the warrant (not an address: targetIPAddress carries those), else
+  // the first party in a role the target took, else the account.
   const targetParty =
-    e.parties.find((p) => m.matchedRoles.includes(p.role)) ?? e.parties.find((p) => p.role === 'ACCOUNT');
+    (m.matchedParties ?? []).find((p) => p.type !== 'IPV4' && p.type !== 'IPV6') ??
+    e.parties.find((p) => m.matchedRoles.includes(p.role)) ??
+    e.parties.find((p) => p.role === 'ACCOUNT');
   const c: IpIriContents = {
     accessEventType,
     targetUsername: targetParty?.value ?? '',
