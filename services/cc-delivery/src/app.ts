@@ -26,7 +26,8 @@ export interface AppPorts extends TransportDeps {
   deadLetter(record: DeliveryRecord, error: DeliveryError): void;
   /** File transports: next file number per LIID saved by `fileSeqUsed` (so names never repeat after a restart). */
   fileSeqStart?(lemfId: string): Record<string, number>;
-  fileSeqUsed?(lemfId: string, liid: string, seq: number): void;
+  /** A promise holds that file's upload until it resolves (saved before the name is used). */
+  fileSeqUsed?(lemfId: string, liid: string, seq: number): void | Promise<void>;
 }
 
 export interface App {
@@ -41,9 +42,22 @@ export interface App {
 export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
   const metrics = new DeliveryMetrics(ports.registry);
   const lemfs = new Map<string, { dest: LemfDestination; delivery: LemfDelivery }>();
+  const warnedUnpinned = new Set<string>();
+
+  // The wiring keys LEMFs as <tenant>/<id>; the metric label is the LEMF id, the tenant has its own.
+  const lemfLabel = (dest: LemfDestination) =>
+    dest.id.startsWith(`${dest.tenant}/`) ? dest.id.slice(dest.tenant.length + 1) : dest.id;
+
+  const warnIfUnpinned = (dest: LemfDestination) => {
+    if (dest.transport !== 'SFTP' || !dest.files || dest.files.hostKeySha256 || warnedUnpinned.has(dest.id)) return;
+    warnedUnpinned.add(dest.id);
+    log.warn('SFTP host key not pinned (files.hostKeySha256): any server at that address is accepted', {
+      lemf: dest.id,
+    });
+  };
 
   const create = (dest: LemfDestination): LemfDelivery => {
-    const labels = { tenant: dest.tenant, lemf: dest.id, transport: String(dest.transport) };
+    const labels = { tenant: dest.tenant, lemf: lemfLabel(dest), transport: String(dest.transport) };
     const obs = metrics.observer(labels);
     const delivery = new LemfDelivery({
       lemfId: dest.id,
@@ -65,7 +79,7 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
         error: (error) => log.warn('delivery error', { lemf: dest.id, code: error.code }),
       },
     });
-    metrics.watch(labels, () => delivery.status());
+    metrics.watch(dest.id, labels, () => delivery.status());
     delivery.start();
     return delivery;
   };
@@ -83,6 +97,7 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
       const cur = lemfs.get(dest.id);
       if (!dest.enabled) return removeLemf(dest.id);
       if (cur && cur.dest.version === dest.version) return;
+      warnIfUnpinned(dest);
       const sameShape =
         cur &&
         cur.dest.transport === dest.transport &&

@@ -3,16 +3,22 @@
 // li.<t>.hi3 and li.<t>.reports, so one LEMF's outage never slows another; it takes only the
 // records whose li.lemfs header names it, and commits an offset only once the transport
 // confirmed everything before it. Records a transport can never take go to li.<t>.dlq.
+// File numbers (FTP/SFTP names) are saved per LEMF and LIID in the compacted li.<t>.delivery-state
+// before a file is uploaded under its name, and restored at start, so a name is never reused.
+// Each group's lag is li_cc_delivery_consumer_lag_records{tenant,lemf,stream}.
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tailTopics, topicName } from '@li/bus';
+import { type OutputRecord, readTopic, tailTopics, topicName } from '@li/bus';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import type { Consumer } from 'kafkajs';
 import Type from 'typebox';
+import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
 import { createEtsiKeepaliveCodec } from './adapters/etsi-keepalive-codec.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { buildApp } from './app.ts';
+import { carriesFormat } from './domain/formats.ts';
 import type { DeliveryRecord, Stream } from './domain/types.ts';
 
 export const Config = Type.Object({
@@ -29,6 +35,8 @@ export const Config = Type.Object({
   maxBatchRecords: Type.Integer({ minimum: 1, default: 256 }),
   /** Records queued for one LEMF above which its consumer waits (a slow LEMF holds only its own group). */
   highWaterRecords: Type.Integer({ minimum: 1, default: 20_000 }),
+  /** How often each LEMF group's consumer lag is measured (li_cc_delivery_consumer_lag_records). */
+  lagIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
 });
 
 const STREAM_OF: Record<string, Stream> = { hi2: 'HI2', hi3: 'HI3', reports: 'REPORT' };
@@ -39,16 +47,75 @@ function tenantOf(topic: string): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Each LEMF has its own consumer group, so one LEMF's outage never holds another. */
+export const lemfGroupId = (tenant: string, lemfId: string) => `li.cc-delivery.${tenant}.${lemfId}`;
+
+/** li.<t>.delivery-state: the next file number of one LEMF and LIID (key: JSON [lemf, liid]). */
+interface FileSeqState {
+  lemf: string;
+  liid: string;
+  next: number;
+}
+
 export const ccDeliveryService: ServiceDefinition<typeof Config> = {
   name: 'cc-delivery',
   config: Config,
   async start({ config, log, bus, metrics, readiness }) {
-    for (const t of config.tenants) await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
+    for (const t of config.tenants)
+      await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq', 'delivery-state']);
     const consumers = new Map<string, Consumer>();
     // Per LEMF and partition, the offset after the last record read: records of other LEMFs
     // need no confirmation, so a LEMF with nothing unconfirmed may commit up to here.
     const readUpTo = new Map<string, bigint>();
     const key = (tenant: string, lemfId: string) => `${tenant}/${lemfId}`;
+    const splitKey = (k: string) => {
+      const i = k.indexOf('/');
+      return { tenant: k.slice(0, i), lemf: k.slice(i + 1) };
+    };
+
+    // File numbers: next number per LEMF (keyed <tenant>/<id>) and LIID, restored before any LEMF starts.
+    const fileSeqs = new Map<string, Record<string, number>>();
+    for (const t of config.tenants) {
+      let n = 0;
+      for (const r of await readTopic(bus.kafka, topicName(t, 'delivery-state'))) {
+        if (!r.value) continue;
+        try {
+          const s = JSON.parse(r.value.toString('utf8')) as FileSeqState;
+          if (typeof s.lemf !== 'string' || typeof s.liid !== 'string' || !Number.isSafeInteger(s.next)) continue;
+          const m = fileSeqs.get(key(t, s.lemf)) ?? {};
+          m[s.liid] = Math.max(m[s.liid] ?? 1, s.next);
+          fileSeqs.set(key(t, s.lemf), m);
+          n++;
+        } catch {
+          log.warn({ tenant: t, code: 'DLV_ERR_STATE' }, 'unreadable delivery-state record skipped');
+        }
+      }
+      log.info({ tenant: t, records: n }, 'file numbers restored');
+    }
+    // Saves are coalesced: one send carries the latest number of every key changed meanwhile.
+    const dirty = new Map<string, OutputRecord>();
+    let sending: Promise<void> = Promise.resolve();
+    let queued: Promise<void> | null = null;
+    const saveSeq = (lemfKey: string, liid: string): Promise<void> => {
+      const { tenant, lemf } = splitKey(lemfKey);
+      const next = fileSeqs.get(lemfKey)?.[liid] ?? 1;
+      const state: FileSeqState = { lemf, liid, next };
+      const topic = topicName(tenant, 'delivery-state');
+      const k = JSON.stringify([lemf, liid]);
+      dirty.set(`${topic}\0${k}`, { topic, key: k, value: Buffer.from(JSON.stringify(state)) });
+      if (!queued) {
+        queued = sending
+          .catch(() => undefined)
+          .then(() => {
+            queued = null;
+            const records = [...dirty.values()];
+            dirty.clear();
+            sending = bus.send(records);
+            return sending;
+          });
+      }
+      return queued;
+    };
 
     const app = buildApp(
       { maxBatchRecords: config.maxBatchRecords },
@@ -82,6 +149,13 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
             .commitOffsets(offsets)
             .catch((err: unknown) => log.warn({ lemf: lemfKey, err }, 'offset commit failed; records will be re-read'));
         },
+        fileSeqStart: (lemfKey) => ({ ...fileSeqs.get(lemfKey) }),
+        fileSeqUsed: (lemfKey, liid, seq) => {
+          const m = fileSeqs.get(lemfKey) ?? {};
+          m[liid] = Math.max(m[liid] ?? 1, seq + 1);
+          fileSeqs.set(lemfKey, m);
+          return saveSeq(lemfKey, liid);
+        },
         deadLetter: (record, error) => {
           void bus
             .send([
@@ -112,7 +186,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       const k = key(dest.tenant, dest.id);
       if (consumers.has(k)) return;
       const consumer = bus.kafka.consumer({
-        groupId: `li.cc-delivery.${dest.tenant}.${dest.id}`,
+        groupId: lemfGroupId(dest.tenant, dest.id),
         readUncommitted: false,
         allowAutoTopicCreation: false,
         sessionTimeout: 10_000,
@@ -132,6 +206,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           for (const m of batch.messages) {
             const lemfs = (m.headers?.['li.lemfs']?.toString() ?? '').split(',');
             if (!lemfs.includes(dest.id)) continue; // another LEMF's record
+            if (!carriesFormat(dest.transport, m.headers?.['li.format']?.toString())) continue;
             records.push({
               lemfId: k,
               liid: m.headers?.['li.liid']?.toString() ?? m.key?.toString() ?? '',
@@ -198,8 +273,23 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
     });
     await tail.caughtUp;
     readiness('lemfs', () => true);
+
+    const lag = new ConsumerLagMonitor({
+      admin: () => bus.admin(),
+      registry: metrics,
+      intervalMs: config.lagIntervalMs,
+      targets: () =>
+        [...consumers.keys()].map((k) => {
+          const { tenant, lemf } = splitKey(k);
+          return { tenant, lemf, groupId: lemfGroupId(tenant, lemf) };
+        }),
+      topicOf: (tenant, stream) => topicName(tenant, stream),
+      log,
+    });
+    lag.start();
     return {
       async stop() {
+        await lag.stop();
         await tail.stop();
         for (const k of [...consumers.keys()]) await stopConsumer(k);
         await app.stop();

@@ -1,6 +1,7 @@
 // HI2 file delivery over FTP (ftp-srv and Debian vsftpd) and SFTP (Debian OpenSSH): files per
 // LIID, temporary name then rename, decodable content equal to what was sent, retries across an
 // outage, clear errors for bad credentials and unreachable hosts.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LemfDestination } from '@li/schemas';
@@ -187,6 +188,64 @@ describe('SFTP (Debian OpenSSH)', () => {
       'auth error',
     );
     expect(commits.filter((c) => c.lemf === 'sftp-bad')).toEqual([]);
+  });
+});
+
+describe('SFTP host-key pinning (Debian OpenSSH)', () => {
+  /** The fingerprint as OpenSSH itself prints it: SHA256:<base64 without padding>. */
+  const fingerprint = (pub: string) =>
+    execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', pub], { encoding: 'utf8' }).split(' ')[1]!;
+
+  it('the right fingerprint delivers (with or without SHA256:); a wrong one refuses with DLV_ERR_HOST_KEY', async () => {
+    const ssh = await new SshdPeer().start();
+    cleanup.push(() => ssh.dispose());
+    const right = fingerprint(join(ssh.dir, 'host.pub'));
+    const wrong = fingerprint(join(ssh.dir, 'other.pub')); // a real key, just not the server's
+    expect(right).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    const warnings: string[] = [];
+    const { app, commits, registry } = testApp({ secrets: () => ssh.clientKey }, 128, {
+      info: () => undefined,
+      warn: (msg) => warnings.push(msg),
+    });
+    cleanup.push(() => app.stop());
+    const lemf = (id: string, hostKeySha256: string | null) =>
+      fileLemf(id, 'SFTP', ssh.port, { username: ssh.user, directory: ssh.files, hostKeySha256 });
+    await app.applyLemf(lemf('pinned', right));
+    await app.applyLemf(lemf('pinned-bare', right.slice('SHA256:'.length)));
+    await app.applyLemf(lemf('impostor', wrong));
+    await app.applyLemf(lemf('garbage', 'SHA256:not-a-fingerprint'));
+    const sent = makeRecords('pinned', ['LIIDP1'], 10);
+    const bare = makeRecords('pinned-bare', ['LIIDP2'], 10);
+    app.offer('pinned', sent);
+    app.offer('pinned-bare', bare);
+    app.offer('impostor', makeRecords('impostor', ['LIIDP3'], 10));
+    app.offer('garbage', makeRecords('garbage', ['LIIDP4'], 10));
+    await app.delivery('pinned')!.drained();
+    await app.delivery('pinned-bare')!.drained();
+    checkDelivered(ssh.files, [...sent, ...bare], /^LIIDP[12]_\d{6}\.ber$/);
+    const st = await waitFor(
+      () =>
+        app.status().find((s) => s.lemfId === 'impostor' && s.lastErrorCode === 'DLV_ERR_HOST_KEY' && s.retries > 0),
+      'host key refused',
+    );
+    expect(st.connected).toBe(false);
+    expect(st.pending).toBe(10); // kept: it goes out once the pin (or the server) is fixed
+    expect(st.lastErrorMessage).toContain(right); // tells the operator what the server presented
+    expect(app.status().find((s) => s.lemfId === 'garbage')?.lastErrorCode).toBe('DLV_ERR_BAD_CONFIG');
+    expect(commits.filter((c) => c.lemf === 'impostor' || c.lemf === 'garbage')).toEqual([]);
+    expect(readdirSync(ssh.files).filter((n) => n.includes('LIIDP3'))).toEqual([]);
+    expect(await registry.metrics()).toMatch(
+      /li_cc_delivery_last_error_info\{tenant="acme",lemf="impostor",transport="SFTP",code="DLV_ERR_HOST_KEY"\} 1/,
+    );
+    expect(warnings.filter((w) => /not pinned/.test(w))).toEqual([]);
+
+    // no pin: delivered, with one warning for that LEMF however often its config changes
+    await app.applyLemf(lemf('unpinned', null));
+    await app.applyLemf({ ...lemf('unpinned', null), version: 2 });
+    const open = makeRecords('unpinned', ['LIIDP5'], 10);
+    app.offer('unpinned', open);
+    await app.delivery('unpinned')!.drained();
+    expect(warnings.filter((w) => /not pinned/.test(w))).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,7 @@
 // HI2 file delivery over FTP or SFTP (seed 001 Art. 6 c. 3 a; HI2-HI3-delivery.md §7): upload each
 // closed file under a temporary name, then rename; the file counts as delivered only after the
 // rename succeeded, so the LEMF never picks up a half-written file and the offset never passes it.
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
@@ -23,11 +24,36 @@ export interface RemoteLogin {
   password?: string;
   privateKey?: Buffer;
   timeoutMs: number;
+  /** SFTP: SHA-256 of the server's host key blob (the OpenSSH `SHA256:` fingerprint); null = not pinned. */
+  hostKeySha256?: Buffer | null;
+}
+
+/** Thrown by a store whose server presented another host key than the pinned one. */
+export class HostKeyMismatch extends Error {
+  readonly code = 'HOST_KEY_MISMATCH';
+}
+
+/**
+ * Parses an OpenSSH SHA-256 fingerprint, `SHA256:<base64 without padding>` (prefix and padding
+ * optional), into its 32 bytes; null when it is not one.
+ */
+export function parseHostKeyFingerprint(text: string): Buffer | null {
+  const b64 = text.startsWith('SHA256:') ? text.slice(7) : text;
+  const bare = b64.replace(/=$/, '');
+  if (!/^[A-Za-z0-9+/]{43}$/.test(bare)) return null;
+  const bytes = Buffer.from(bare, 'base64');
+  return bytes.length === 32 && bytes.toString('base64').replace(/=$/, '') === bare ? bytes : null;
+}
+
+/** The OpenSSH fingerprint of a host key blob: SHA256:<base64 without padding>. */
+export function hostKeyFingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
 export function mapRemoteError(e: unknown, during: 'connect' | 'upload'): DeliveryError {
   const err = e as { code?: string | number; message?: string };
   const msg = String(err.message ?? e);
+  if (err.code === 'HOST_KEY_MISMATCH') return dlvError('DLV_ERR_HOST_KEY', msg.slice(0, 160));
   if (err.code === 530 || /authentication|login incorrect|\b530\b|permission denied \(/i.test(msg)) {
     return dlvError('DLV_ERR_AUTH', during);
   }
@@ -97,15 +123,33 @@ export class SftpStore implements RemoteStore {
     };
     const c: SftpClient = new SftpClient('cc-delivery', { error: down, end: down, close: down });
     this.#c = c;
-    await c.connect({
-      host: this.#l.host,
-      port: this.#l.port,
-      username: this.#l.username,
-      ...(this.#l.password !== undefined ? { password: this.#l.password } : {}),
-      ...(this.#l.privateKey ? { privateKey: this.#l.privateKey } : {}),
-      readyTimeout: this.#l.timeoutMs,
-      retries: 0,
-    });
+    const pin = this.#l.hostKeySha256 ?? null;
+    let presented: string | null = null;
+    try {
+      await c.connect({
+        host: this.#l.host,
+        port: this.#l.port,
+        username: this.#l.username,
+        ...(this.#l.password !== undefined ? { password: this.#l.password } : {}),
+        ...(this.#l.privateKey ? { privateKey: this.#l.privateKey } : {}),
+        readyTimeout: this.#l.timeoutMs,
+        retries: 0,
+        // Checked before authentication: a server with another key never sees our credentials.
+        ...(pin
+          ? {
+              hostVerifier: (key: Buffer) => {
+                const digest = createHash('sha256').update(key).digest();
+                if (digest.equals(pin)) return true;
+                presented = hostKeyFingerprint(key);
+                return false;
+              },
+            }
+          : {}),
+      });
+    } catch (e) {
+      if (presented) throw new HostKeyMismatch(`server presented ${presented}`);
+      throw e;
+    }
     this.#up = true;
     if (this.#l.directory && !(await c.exists(this.#l.directory))) await c.mkdir(this.#l.directory, true);
   }

@@ -43,6 +43,19 @@ export class DeliveryMetrics {
     gauge('li_cc_delivery_last_error_timestamp_seconds', 'time of the last delivery error', (s) =>
       s.lastErrorAt === null ? null : s.lastErrorAt / 1000,
     );
+    new Gauge({
+      name: 'li_cc_delivery_last_error_info',
+      help: 'the DLV_ERR_* code of the last delivery error (value 1), e.g. DLV_ERR_HOST_KEY, DLV_ERR_AUTH',
+      labelNames: [...labelNames, 'code'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const w of watched.values()) {
+          const code = w.status().lastErrorCode;
+          if (code !== null) this.set({ ...w.labels, code }, 1);
+        }
+      },
+    });
     gauge('li_cc_delivery_resent_records', 'records replayed after a reconnect (possible duplicates)', (s) => s.resent);
     this.#records = new Counter({
       name: 'li_cc_delivery_sent_records_total',
@@ -70,12 +83,13 @@ export class DeliveryMetrics {
     });
   }
 
-  watch(labels: LemfLabels, status: () => LemfStatus): void {
-    this.#watched.set(labels.lemf, { labels, status });
+  /** `key` identifies the LEMF across tenants (the same LEMF id may exist in two tenants). */
+  watch(key: string, labels: LemfLabels, status: () => LemfStatus): void {
+    this.#watched.set(key, { labels, status });
   }
 
-  unwatch(lemf: string): void {
-    this.#watched.delete(lemf);
+  unwatch(key: string): void {
+    this.#watched.delete(key);
   }
 
   observer(labels: LemfLabels): DeliveryObserver {

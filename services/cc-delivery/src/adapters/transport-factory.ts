@@ -8,7 +8,7 @@ import type { Framing } from '../domain/framing.ts';
 import { validatePattern } from '../domain/naming.ts';
 import type { Clock, KeepaliveCodec, LemfTransport, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
-import { FileTransport, FtpStore, SftpStore } from './file-transport.ts';
+import { FileTransport, FtpStore, parseHostKeyFingerprint, SftpStore } from './file-transport.ts';
 import type { PduConnectionOptions } from './pdu-connection.ts';
 import { PipeTransport } from './pipe-transport.ts';
 import { SmtpTransport } from './smtp-transport.ts';
@@ -128,6 +128,10 @@ export function createTransport(dest: LemfDestination, deps: TransportDeps): Lem
       if (!pattern.ok) return new ErrorTransport(dest.transport, pattern.error, deps.clock.now());
       const secret = f.credentialRef ? deps.secrets(f.credentialRef) : undefined;
       if (secret === null) return bad('DLV_ERR_BAD_CONFIG', 'credential reference not found');
+      const pinText = dest.transport === 'SFTP' ? (f.hostKeySha256 ?? null) : null;
+      const pin = pinText === null ? null : parseHostKeyFingerprint(pinText);
+      if (pinText !== null && pin === null)
+        return bad('DLV_ERR_BAD_CONFIG', 'hostKeySha256 is not an OpenSSH SHA256 fingerprint');
       const isKey = secret?.includes('PRIVATE KEY');
       const login = {
         host: dest.address.host,
@@ -137,6 +141,7 @@ export function createTransport(dest: LemfDestination, deps: TransportDeps): Lem
         timeoutMs: connectTimeoutMs,
         ...(secret !== undefined && !isKey ? { password: secret.toString('utf8') } : {}),
         ...(isKey ? { privateKey: secret } : {}),
+        hostKeySha256: pin,
       };
       const store = dest.transport === 'FTP' ? new FtpStore(login) : new SftpStore(login);
       return new FileTransport(dest.transport, store, () => deps.clock.now());

@@ -138,12 +138,54 @@ describe('LemfDelivery', () => {
       clock,
       fileSeqStart: { A: 17 },
       batching: { maxRecords: 1, maxBytes: 1000, maxMs: 2000, namePattern: '{liid}_{seq}.ber' },
-      observer: { fileSeqUsed: (liid, seq) => used.push(`${liid}:${seq}`) },
+      observer: {
+        fileSeqUsed: (liid, seq) => {
+          used.push(`${liid}:${seq}`);
+        },
+      },
     });
     d.offer([...recs(2, 'A', 0), ...recs(1, 'B', 2)]);
     await d.drained();
     expect(t.got.map((b) => b.file?.name)).toEqual(['A_17.ber', 'A_18.ber', 'B_1.ber']);
     expect(used).toEqual(['A:17', 'A:18', 'B:1']);
+  });
+
+  it('uploads a file only once its number is saved; a failed save is retried, never skipped', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    const saves: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+    const d = new LemfDelivery({
+      lemfId: 'l1',
+      transport: t,
+      clock,
+      random: () => 0,
+      backoff: { baseMs: 10, maxMs: 10, jitter: 0 },
+      batching: { maxRecords: 1, maxBytes: 1000, maxMs: 2000, namePattern: '{liid}_{seq}.ber' },
+      observer: {
+        fileSeqUsed: (_liid, seq) =>
+          new Promise<void>((resolve, reject) => {
+            saves.push({ seq, resolve, reject });
+          }),
+      },
+    });
+    d.offer(recs(2));
+    await flush();
+    expect(saves.map((x) => x.seq)).toEqual([1, 2]); // both numbers taken at close, in order
+    expect(t.got).toEqual([]); // nothing goes out before its number is durable
+    saves[0]!.reject(new Error('broker away'));
+    await flush();
+    expect(d.status().lastErrorCode).toBe('DLV_ERR_STATE');
+    expect(t.got).toEqual([]);
+    clock.advance(10); // back-off, then the same number is saved again
+    await flush();
+    expect(saves.map((x) => x.seq)).toEqual([1, 2, 1]);
+    saves[2]!.resolve();
+    await flush();
+    expect(t.got.map((b) => b.file?.name)).toEqual(['A_1.ber']);
+    saves[1]!.resolve();
+    await d.drained();
+    expect(t.got.map((b) => b.file?.name)).toEqual(['A_1.ber', 'A_2.ber']);
+    expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 2 }]);
   });
 
   it('a file is all-or-nothing', async () => {

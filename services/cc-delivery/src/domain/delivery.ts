@@ -19,8 +19,10 @@ export interface DeliveryObserver {
   /**
    * A file of `liid` took number `seq`: persist `seq + 1` (e.g. a compacted topic) and pass it back
    * as `fileSeqStart` after a restart, so a file name is never reused (HI2-HI3-delivery.md §7).
+   * A returned promise holds the file's upload until it resolves: the number is saved before the
+   * name is used, so a crash can skip a number but never reuse one. A rejection is retried.
    */
-  fileSeqUsed?(liid: string, seq: number): void;
+  fileSeqUsed?(liid: string, seq: number): void | Promise<void>;
 }
 
 export interface LemfDeliveryOptions {
@@ -56,12 +58,18 @@ export interface LemfStatus {
 
 type LaneKey = Stream | 'FILES';
 
+interface QueuedFile {
+  batch: OutboundBatch;
+  /** Resolves once the file's number is saved: null, or the error to retry on. */
+  saved: Promise<DeliveryError | null> | null;
+}
+
 interface Lane {
   key: LaneKey;
   // queue with a moving head: splice/shift at the front of a large array is O(n) per batch
   records: DeliveryRecord[];
   head: number;
-  files: OutboundBatch[];
+  files: QueuedFile[];
   pumping: Promise<void> | null;
   attempt: number;
   sleeping: boolean;
@@ -183,13 +191,29 @@ export class LemfDelivery {
     const lane = this.#lane('FILES');
     for (const out of outs) {
       if ('batch' in out) {
-        this.#o.observer?.fileSeqUsed?.(out.batch.file.liid, out.batch.file.seq);
-        lane.files.push({ records: out.batch.records, file: out.batch.file });
+        const batch = { records: out.batch.records, file: out.batch.file };
+        lane.files.push({ batch, saved: this.#saveSeq(batch) });
       } else if (!out.error.ok) {
         for (const r of out.rejected) this.#deadLetter(r, out.error.error);
       }
     }
     if (lane.files.length > 0) this.#kick(lane);
+  }
+
+  #saveSeq(batch: OutboundBatch): Promise<DeliveryError | null> | null {
+    const file = batch.file;
+    if (!file) return null;
+    let r: void | Promise<void>;
+    try {
+      r = this.#o.observer?.fileSeqUsed?.(file.liid, file.seq);
+    } catch (e) {
+      return Promise.resolve(dlvError('DLV_ERR_STATE', (e as Error).message));
+    }
+    if (!r || typeof (r as Promise<void>).then !== 'function') return null;
+    return r.then(
+      () => null,
+      (e: unknown) => dlvError('DLV_ERR_STATE', String((e as Error)?.message ?? e).slice(0, 120)),
+    );
   }
 
   #armBatchTimer(): void {
@@ -221,7 +245,7 @@ export class LemfDelivery {
   }
 
   #next(lane: Lane): OutboundBatch | null {
-    if (lane.key === 'FILES') return lane.files[0] ?? null;
+    if (lane.key === 'FILES') return lane.files[0]?.batch ?? null;
     if (lane.records.length === lane.head) return null;
     return { records: lane.records.slice(lane.head, lane.head + (this.#o.maxBatchRecords ?? 256)), file: null };
   }
@@ -233,6 +257,19 @@ export class LemfDelivery {
       if (!batch) {
         this.#notifyIdle();
         return;
+      }
+      const queued = lane.key === 'FILES' ? lane.files[0] : undefined;
+      if (queued?.saved) {
+        // the file's number must be durable before its name is used on the server
+        const unsaved = await queued.saved;
+        if (this.#stopped) return;
+        if (unsaved) {
+          queued.saved = null;
+          await this.#failed(lane, unsaved);
+          queued.saved = this.#saveSeq(queued.batch);
+          continue;
+        }
+        queued.saved = null;
       }
       let out: SendOutcome;
       try {
@@ -256,13 +293,18 @@ export class LemfDelivery {
         for (const r of bad) this.#deadLetter(r, err);
         continue;
       }
-      this.#lastError = err;
-      this.#lastErrorAt = this.#o.clock.now();
-      this.#o.observer?.error?.(err, this.#lastErrorAt);
-      this.#s.retries++;
-      this.#o.observer?.retry?.(err);
-      await this.#sleep(lane, backoffDelay(this.#o.backoff ?? DEFAULT_BACKOFF, lane.attempt++, this.#o.random));
+      await this.#failed(lane, err);
     }
+  }
+
+  /** Records a failed attempt and waits the lane's back-off. */
+  async #failed(lane: Lane, err: DeliveryError): Promise<void> {
+    this.#lastError = err;
+    this.#lastErrorAt = this.#o.clock.now();
+    this.#o.observer?.error?.(err, this.#lastErrorAt);
+    this.#s.retries++;
+    this.#o.observer?.retry?.(err);
+    await this.#sleep(lane, backoffDelay(this.#o.backoff ?? DEFAULT_BACKOFF, lane.attempt++, this.#o.random));
   }
 
   #confirm(lane: Lane, batch: OutboundBatch, n: number): void {

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import type { TransportDeps } from '../../src/adapters/transport-factory.ts';
-import { buildApp } from '../../src/app.ts';
+import { type AppLog, buildApp } from '../../src/app.ts';
 import type { DeliveryRecord, Stream } from '../../src/domain/types.ts';
 import type { DeliveryError } from '../../src/errors.ts';
 
@@ -42,7 +42,11 @@ export function record(
 }
 
 /** buildApp with real adapters, collecting commits and dead letters. */
-export function testApp(deps: Partial<TransportDeps> = {}, maxBatchRecords = 128) {
+export function testApp(
+  deps: Partial<TransportDeps> = {},
+  maxBatchRecords = 128,
+  log: AppLog = { info: () => undefined, warn: () => undefined },
+) {
   const registry = new Registry();
   const commits: { lemf: string; offset: number; topic: string }[] = [];
   const dead: { record: DeliveryRecord; error: DeliveryError }[] = [];
@@ -61,7 +65,7 @@ export function testApp(deps: Partial<TransportDeps> = {}, maxBatchRecords = 128
       deadLetter: (r, error) => dead.push({ record: r, error }),
       ...deps,
     },
-    { info: () => undefined, warn: () => undefined },
+    log,
   );
   return { app, registry, commits, dead };
 }

@@ -1,0 +1,131 @@
+// li_cc_delivery_consumer_lag_records{tenant,lemf,stream}: how many records of li.<t>.hi2/hi3/reports
+// each LEMF's consumer group has not committed yet (a LEMF that is down, slow or misconfigured
+// shows here). Refreshed every intervalMs through the kafkajs admin client, and served from that
+// cache on scrape; a failed admin call is logged by code and the last values stay.
+import type { Admin } from 'kafkajs';
+import { Gauge, type Registry } from 'prom-client';
+import { consumerLag } from '../domain/lag.ts';
+
+export const LAG_STREAMS = ['hi2', 'hi3', 'reports'] as const;
+export type LagStream = (typeof LAG_STREAMS)[number];
+
+export interface LagTarget {
+  tenant: string;
+  /** the LEMF id (label value) */
+  lemf: string;
+  groupId: string;
+}
+
+export interface LagLog {
+  warn(fields: { code: string; tenant?: string; lemf?: string; err?: unknown }, msg: string): void;
+}
+
+export interface ConsumerLagOptions {
+  admin: () => Promise<Admin>;
+  registry: Registry;
+  intervalMs: number;
+  /** The LEMF groups to measure, read at every refresh. */
+  targets: () => LagTarget[];
+  topicOf: (tenant: string, stream: LagStream) => string;
+  log: LagLog;
+}
+
+const seriesKey = (tenant: string, lemf: string, stream: string) => `${tenant}\0${lemf}\0${stream}`;
+
+export class ConsumerLagMonitor {
+  readonly #o: ConsumerLagOptions;
+  readonly #values = new Map<string, { tenant: string; lemf: string; stream: LagStream; value: number }>();
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #failing = false;
+
+  constructor(o: ConsumerLagOptions) {
+    this.#o = o;
+    const values = this.#values;
+    new Gauge({
+      name: 'li_cc_delivery_consumer_lag_records',
+      help: "offsets of li.<t>.hi2/hi3/reports not yet committed by the LEMF's consumer group (records, plus one transaction marker per encoder commit); a LEMF's lag also counts other LEMFs' records it has still to skip",
+      labelNames: ['tenant', 'lemf', 'stream'],
+      registers: [o.registry],
+      collect() {
+        this.reset();
+        for (const v of values.values()) this.set({ tenant: v.tenant, lemf: v.lemf, stream: v.stream }, v.value);
+      },
+    });
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    void this.refresh();
+    this.#timer = setInterval(() => void this.refresh(), this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /** Current value of one series (undefined until measured). */
+  value(tenant: string, lemf: string, stream: LagStream): number | undefined {
+    return this.#values.get(seriesKey(tenant, lemf, stream))?.value;
+  }
+
+  /** One refresh; never rejects. Overlapping calls share the refresh in progress. */
+  refresh(): Promise<void> {
+    if (!this.#running) {
+      this.#running = this.#refresh()
+        .catch((err: unknown) => this.#fail(err))
+        .finally(() => {
+          this.#running = null;
+        });
+    }
+    return this.#running;
+  }
+
+  async #refresh(): Promise<void> {
+    const targets = this.#o.targets();
+    // LEMFs that are gone lose their series
+    const live = new Set(targets.flatMap((t) => LAG_STREAMS.map((s) => seriesKey(t.tenant, t.lemf, s))));
+    for (const k of [...this.#values.keys()]) if (!live.has(k)) this.#values.delete(k);
+    if (targets.length === 0) return;
+    const admin = await this.#o.admin();
+    let failed = false;
+    const tenants = [...new Set(targets.map((t) => t.tenant))];
+    for (const tenant of tenants) {
+      const topics = LAG_STREAMS.map((s) => this.#o.topicOf(tenant, s));
+      let ends: Awaited<ReturnType<Admin['fetchTopicOffsets']>>[];
+      try {
+        ends = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+      } catch (err) {
+        failed = true;
+        this.#fail(err, { tenant });
+        continue;
+      }
+      for (const target of targets.filter((t) => t.tenant === tenant)) {
+        try {
+          const committed = await admin.fetchOffsets({ groupId: target.groupId, topics });
+          LAG_STREAMS.forEach((stream, i) => {
+            const partitions = committed.find((c) => c.topic === topics[i])?.partitions ?? [];
+            const value = consumerLag(ends[i] ?? [], partitions);
+            this.#values.set(seriesKey(tenant, target.lemf, stream), { tenant, lemf: target.lemf, stream, value });
+          });
+        } catch (err) {
+          failed = true;
+          this.#fail(err, { tenant, lemf: target.lemf });
+        }
+      }
+    }
+    if (!failed) this.#failing = false;
+  }
+
+  #fail(err: unknown, where: { tenant?: string; lemf?: string } = {}): void {
+    // once per failing streak: an unreachable broker would otherwise log every interval
+    if (this.#failing) return;
+    this.#failing = true;
+    const e = err as { type?: unknown; name?: unknown };
+    const code = typeof e?.type === 'string' ? e.type : typeof e?.name === 'string' ? e.name : 'UNKNOWN';
+    this.#o.log.warn({ code, ...where, err }, 'consumer lag not measured; keeping the last values');
+  }
+}

@@ -1,0 +1,101 @@
+// li_cc_delivery_consumer_lag_records{tenant,lemf,stream} on the real broker: records wait while a
+// LEMF is down (lag = records not committed by its group), and the lag returns to 0 once it caught up.
+import { type Bus, createBus, topicName } from '@li/bus';
+import { startService } from '@li/runtime';
+import type { LemfDestination } from '@li/schemas';
+import { sampleLemf } from '@li/schemas/testing';
+import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ccDeliveryService } from '../src/service.ts';
+import { LemfHarness } from '../src/testing.ts';
+import { psPdu } from './helpers/ber.ts';
+import { freePort } from './helpers/servers.ts';
+
+const infra = testInfra();
+let bus: Bus;
+beforeAll(async () => {
+  bus = await createBus(
+    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'dlv-lag-test' },
+    memoryLogger().log,
+  );
+});
+afterAll(async () => {
+  await bus?.close();
+});
+
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+function gauge(text: string, name: string, labels: string): number | null {
+  // the registry adds its own default labels (service) after ours
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels},`) || l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : null;
+}
+
+describe('consumer lag per LEMF', () => {
+  it('grows while the LEMF is down with records waiting and returns to 0 once it caught up', async () => {
+    const t = uniqueTenant('lag');
+    await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
+    const port = await freePort(); // nothing listens yet: the LEMF is down
+    const dest: LemfDestination = sampleLemf({
+      tenant: t,
+      id: 'lemf-lag',
+      address: { host: '127.0.0.1', port },
+      ccAddress: null,
+      keepaliveSeconds: 0,
+    });
+    const lemfTopic = topicName(t, 'lemfs');
+    const codec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
+    await bus.send([{ topic: lemfTopic, key: dest.id, value: await codec.encode(dest) }]);
+    const svc = await startService(ccDeliveryService, {
+      LI_TENANTS: t,
+      LI_KAFKA_BROKERS: infra.brokers.join(','),
+      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
+      LI_METRICS_PORT: '0',
+      LI_LOG_LEVEL: 'error',
+      LI_OPERATOR_IDENTIFIER: 'OP1',
+      LI_LAG_INTERVAL_MS: '200',
+    });
+    let lemf: LemfHarness | null = null;
+    try {
+      await bus.send(
+        Array.from({ length: 40 }, (_, i) => ({
+          topic: topicName(t, 'hi2'),
+          key: 'LIIDLAG',
+          value: psPdu('iri', 'LIIDLAG', 1, i),
+          headers: { 'li.liid': 'LIIDLAG', 'li.cin': '1', 'li.seq': String(i), 'li.lemfs': 'lemf-lag' },
+        })),
+      );
+      const labels = (stream: string) => `tenant="${t}",lemf="lemf-lag",stream="${stream}"`;
+      const down = await waitFor(
+        async () => {
+          const m = await scrape(svc.metricsPort);
+          return gauge(m, 'li_cc_delivery_consumer_lag_records', labels('hi2')) === 40 ? m : undefined;
+        },
+        { what: 'lag 40 on hi2 while the LEMF is down', timeoutMs: 20_000, intervalMs: 100 },
+      );
+      expect(gauge(down, 'li_cc_delivery_consumer_lag_records', labels('hi3'))).toBe(0);
+      expect(gauge(down, 'li_cc_delivery_consumer_lag_records', labels('reports'))).toBe(0);
+      // the LEMF's other gauges carry the same lemf label value, so rules can join them
+      expect(gauge(down, 'li_cc_delivery_pending_records', `tenant="${t}",lemf="lemf-lag",transport="ETSI_TCP"`)).toBe(
+        40,
+      );
+      expect(down).toMatch(
+        new RegExp(
+          `li_cc_delivery_last_error_info\\{tenant="${t}",lemf="lemf-lag",transport="ETSI_TCP",code="DLV_ERR_CONNECT"[^}]*\\} 1`,
+        ),
+      );
+
+      lemf = await new LemfHarness({ port }).start();
+      await waitFor(() => lemf!.received >= 40, { what: 'the LEMF to catch up', timeoutMs: 30_000, intervalMs: 100 });
+      await waitFor(
+        async () => gauge(await scrape(svc.metricsPort), 'li_cc_delivery_consumer_lag_records', labels('hi2')) === 0,
+        { what: 'lag back to 0', timeoutMs: 20_000, intervalMs: 100 },
+      );
+    } finally {
+      await svc.stop();
+      await lemf?.stop();
+    }
+  }, 90_000);
+});
