@@ -1,7 +1,7 @@
 // `npm start`: the local Kafka and schema registry, every service that can run, and the demo
 // when there is one. Ctrl-C stops the services, then the infra this script started.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -43,6 +43,19 @@ const localEnv: Record<string, string> = {
   LI_LOCAL_STORAGE__DIRECTORY: join(root, '.run/mcid-acr'),
   LI_SECRETS_DIR: join(root, '.run/secrets'),
 };
+// The demo's mail and MSN peers are seen by packet capture on the loopback, which needs root
+// (tcpdump); without it the demo runs SIP calls only. Ports as in test/demo/run.ts.
+const capture = process.getuid?.() === 0 && spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
+if (capture) {
+  Object.assign(localEnv, {
+    LI_CAPTURE__INTERFACE: 'lo',
+    LI_CAPTURE__FILTER: 'tcp port 2525 or tcp port 10143 or tcp port 1863',
+    LI_CAPTURE__SMTP_PORTS: '2525',
+    LI_CAPTURE__IMAP_PORTS: '10143',
+    LI_CAPTURE__MSNP_PORTS: '1863',
+    LI_DEMO_CAPTURE: '1',
+  });
+}
 for (const [k, v] of Object.entries(process.env)) if (k.startsWith('LI_') && v !== undefined) localEnv[k] = v;
 
 const colours = [36, 33, 35, 32, 34, 31];
@@ -56,6 +69,15 @@ function prefixLines(name: string, colour: number, stream: NodeJS.ReadableStream
   });
 }
 
+// With the demo's live view on the terminal, the services log to files instead.
+const demo = join(root, 'test/demo/run.ts');
+const logDir = join(root, '.run/logs');
+const toFiles = existsSync(demo);
+if (toFiles) {
+  mkdirSync(logDir, { recursive: true });
+  console.log(`service logs: ${logDir}/<service>.log`);
+}
+
 services.forEach((name, i) => {
   const proc = spawn(process.execPath, [join(root, 'services', name, 'src/main.ts')], {
     cwd: join(root, 'services', name),
@@ -63,19 +85,27 @@ services.forEach((name, i) => {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const colour = colours[i % colours.length] ?? 36;
-  prefixLines(name, colour, proc.stdout!, process.stdout);
-  prefixLines(name, colour, proc.stderr!, process.stderr);
+  if (toFiles) {
+    const file = createWriteStream(join(logDir, `${name}.log`));
+    proc.stdout!.pipe(file);
+    proc.stderr!.pipe(file);
+  } else {
+    prefixLines(name, colour, proc.stdout!, process.stdout);
+    prefixLines(name, colour, proc.stderr!, process.stderr);
+  }
   proc.on('exit', (code, signal) => {
-    if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping everything`);
+    if (!stopping) {
+      const where = toFiles ? ` (see ${join(logDir, `${name}.log`)})` : '';
+      console.error(`${name} exited (${signal ?? code})${where}; stopping everything`);
+    }
     void stop(stopping ? 0 : 1);
   });
   children.push({ name, proc });
 });
 
-const demo = join(root, 'test/demo/run.ts');
-if (existsSync(demo)) {
-  const proc = spawn(process.execPath, [demo], { cwd: root, stdio: 'inherit' });
-  proc.on('exit', () => void stop(0));
+if (toFiles) {
+  const proc = spawn(process.execPath, [demo], { cwd: root, stdio: 'inherit', env: { ...process.env, ...localEnv } });
+  proc.on('exit', (code) => void stop(code ?? 0));
   children.push({ name: 'demo', proc });
 } else {
   console.log(services.length > 0 ? `running: ${services.join(', ')} — Ctrl-C stops them` : 'no service to run yet');
