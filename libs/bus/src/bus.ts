@@ -6,6 +6,7 @@ import type { Logger } from '@li/log';
 import type { SchemaName } from '@li/schemas';
 import { type Admin, type IHeaders, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { type Codec, createCodec, createRegistry } from './codec.ts';
+import { kafkaLogCreator } from './kafka-log.ts';
 import { type Stream, SYSTEM_TOPICS, topicConfig, topicName } from './topics.ts';
 
 export interface BusConfig {
@@ -94,16 +95,6 @@ export function requestChunks(records: OutputRecord[], maxBytes = MAX_REQUEST_BY
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-// kafkajs logs through its own logger; route what matters into ours, without message payloads.
-function kafkaLogCreator(log: Logger) {
-  return () =>
-    ({ level, log: entry }: { level: number; log: { message: string } }) => {
-      const fields = { component: 'kafkajs' };
-      if (level === logLevel.ERROR) log.error(fields, entry.message);
-      else if (level === logLevel.WARN) log.warn(fields, entry.message);
-    };
 }
 
 export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {

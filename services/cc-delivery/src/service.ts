@@ -192,6 +192,20 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         sessionTimeout: 10_000,
       });
       consumers.set(k, consumer);
+      // kafkajs never hands eachBatch a batch it filtered to nothing (an aborted transaction, a lone
+      // commit marker) and, without autoCommit, never commits past it: do so here, or the group
+      // would sit behind the end for good and its lag would never read 0.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize !== 0) return;
+        const end = BigInt(payload.lastOffset) + 1n;
+        const at = `${k}|${payload.topic}|${payload.partition}`;
+        if (end <= (readUpTo.get(at) ?? 0n)) return;
+        readUpTo.set(at, end);
+        if (app.delivery(k)?.pending() !== 0) return; // the next confirmation commits up to `end`
+        consumer
+          .commitOffsets([{ topic: payload.topic, partition: payload.partition, offset: String(end) }])
+          .catch((err: unknown) => log.warn({ lemf: k, err }, 'offset commit failed; records will be re-read'));
+      });
       await consumer.connect();
       await consumer.subscribe({
         topics: ['hi2', 'hi3', 'reports'].map((s) => topicName(dest.tenant, s as 'hi2' | 'hi3' | 'reports')),

@@ -6,7 +6,7 @@ import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ccDeliveryService } from '../src/service.ts';
+import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
 import { LemfHarness } from '../src/testing.ts';
 import { psPdu } from './helpers/ber.ts';
 import { freePort } from './helpers/servers.ts';
@@ -96,6 +96,79 @@ describe('consumer lag per LEMF', () => {
     } finally {
       await svc.stop();
       await lemf?.stop();
+    }
+  }, 90_000);
+
+  it('reads 0 once delivered even when the partition ends in an aborted transaction', async () => {
+    // kafkajs filters an aborted transaction (and a lone commit marker) out of the batch entirely;
+    // the group must still commit past it, or the lag would stay above 0 on an idle pipeline.
+    const t = uniqueTenant('lagtx');
+    await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
+    const lemf = await new LemfHarness().start();
+    const dest: LemfDestination = sampleLemf({
+      tenant: t,
+      id: 'lemf-tx',
+      address: { host: '127.0.0.1', port: lemf.port },
+      ccAddress: null,
+      keepaliveSeconds: 0,
+    });
+    const lemfTopic = topicName(t, 'lemfs');
+    const codec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
+    await bus.send([{ topic: lemfTopic, key: dest.id, value: await codec.encode(dest) }]);
+    const producer = bus.kafka.producer({ transactionalId: `${t}-tx`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const records = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        key: 'LIIDTX',
+        value: psPdu('iri', 'LIIDTX', 1, from + i),
+        headers: { 'li.liid': 'LIIDTX', 'li.cin': '1', 'li.seq': String(from + i), 'li.lemfs': 'lemf-tx' },
+      }));
+    const svc = await startService(ccDeliveryService, {
+      LI_TENANTS: t,
+      LI_KAFKA_BROKERS: infra.brokers.join(','),
+      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
+      LI_METRICS_PORT: '0',
+      LI_LOG_LEVEL: 'error',
+      LI_OPERATOR_IDENTIFIER: 'OP1',
+      LI_LAG_INTERVAL_MS: '200',
+    });
+    try {
+      const committed = await producer.transaction();
+      await committed.send({ topic: topicName(t, 'hi2'), messages: records(0, 5) });
+      await committed.commit();
+      await waitFor(() => lemf.received >= 5, { what: 'the committed records delivered', timeoutMs: 30_000 });
+      const aborted = await producer.transaction();
+      await aborted.send({ topic: topicName(t, 'hi2'), messages: records(5, 3) });
+      await aborted.abort();
+      const lag = async () =>
+        gauge(
+          await scrape(svc.metricsPort),
+          'li_cc_delivery_consumer_lag_records',
+          `tenant="${t}",lemf="lemf-tx",stream="hi2"`,
+        );
+      // The group commits up to the partition's end, abort marker included ...
+      const admin = bus.kafka.admin();
+      await admin.connect();
+      try {
+        const [end] = await admin.fetchTopicOffsets(topicName(t, 'hi2'));
+        expect(end?.high).toBe('10'); // 5 records, commit marker, 3 aborted records, abort marker
+        await waitFor(
+          async () => {
+            const [g] = await admin.fetchOffsets({ groupId: lemfGroupId(t, 'lemf-tx'), topics: [topicName(t, 'hi2')] });
+            return g?.partitions[0]?.offset === '10';
+          },
+          { what: 'the LEMF group committed past the aborted transaction', timeoutMs: 20_000 },
+        );
+      } finally {
+        await admin.disconnect();
+      }
+      // ... so the gauge, refreshed every 200 ms, reads 0.
+      await waitFor(async () => (await lag()) === 0, { what: 'lag 0 past the aborted transaction', timeoutMs: 20_000 });
+      expect(lemf.received).toBe(5); // the aborted records were never delivered
+    } finally {
+      await svc.stop();
+      await producer.disconnect();
+      await lemf.stop();
     }
   }, 90_000);
 });

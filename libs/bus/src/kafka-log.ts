@@ -1,0 +1,48 @@
+// kafkajs logs through its own logger. This routes its warnings and errors into ours, without
+// payloads, and at the level an SRE should read them: a broker answer kafkajs retries (such as
+// CONCURRENT_TRANSACTIONS just after a commit) is a warning, not an error.
+
+import { createRequire } from 'node:module';
+import type { Logger } from '@li/log';
+import { logLevel } from 'kafkajs';
+
+interface KafkaLogEntry {
+  message: string;
+  error?: unknown;
+  retryCount?: unknown;
+}
+
+// kafkajs's own table of protocol errors says which ones it retries; it exports no public copy.
+function loadRetriableMessages(): ReadonlySet<string> {
+  try {
+    const table = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as {
+      errorCodes: { message: string; retriable: boolean }[];
+    };
+    return new Set(table.errorCodes.filter((e) => e.retriable).map((e) => e.message));
+  } catch {
+    return new Set();
+  }
+}
+const RETRIABLE = loadRetriableMessages();
+
+/** The level one kafkajs entry is logged at in ours, or null to drop it. */
+export function kafkaEntryLevel(level: number, entry: KafkaLogEntry): 'error' | 'warn' | null {
+  if (level === logLevel.ERROR) {
+    const retried = entry.retryCount !== undefined || (typeof entry.error === 'string' && RETRIABLE.has(entry.error));
+    return retried ? 'warn' : 'error';
+  }
+  if (level === logLevel.WARN) return 'warn';
+  return null;
+}
+
+export function kafkaLogCreator(log: Logger) {
+  return () =>
+    ({ level, log: entry }: { level: number; log: KafkaLogEntry }) => {
+      const to = kafkaEntryLevel(level, entry);
+      if (!to) return;
+      // kafkajs's error texts are protocol and socket messages; they carry no record content.
+      const fields: Record<string, unknown> = { component: 'kafkajs' };
+      if (typeof entry.error === 'string') fields.error = entry.error;
+      log[to](fields, entry.message);
+    };
+}
