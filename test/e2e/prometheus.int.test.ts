@@ -263,11 +263,15 @@ describe('Prometheus scraping every service', () => {
       // The LEMF's consumer lag is 0 once all is delivered (cc-delivery measures it every 5 s).
       const lag = (stream: string) =>
         value(`sum(li_cc_delivery_consumer_lag_records{${t},lemf="${LEMF}",stream="${stream}"})`);
-      await waitFor(async () => (await lag('hi2')) === 0 && (await lag('hi3')) === 0, {
-        what: 'consumer lag 0 after delivery',
-        timeoutMs: 15_000,
-        intervalMs: 500,
-      });
+      let lags: { hi2: number | null; hi3: number | null } = { hi2: null, hi3: null };
+      await waitFor(
+        async () => {
+          lags = { hi2: await lag('hi2'), hi3: await lag('hi3') };
+          return lags.hi2 === 0 && lags.hi3 === 0;
+        },
+        { what: 'consumer lag 0 after delivery', timeoutMs: 15_000, intervalMs: 500 },
+      ).catch(() => undefined);
+      expect(lags).toEqual({ hi2: 0, hi3: 0 }); // a failure shows what the gauge read
 
       // The rules load and evaluate without error against the real series, and none is pending
       // or firing on this healthy pipeline.
