@@ -45,7 +45,12 @@ export async function tailTopics(options: TailOptions): Promise<Tail> {
   });
   if (pending.size === 0) markCaughtUp();
 
-  const consumer = options.kafka.consumer({ groupId: `li-tail-${randomUUID()}`, readUncommitted: false });
+  // A short long-poll: stop() waits for the fetch in flight, and config topics are mostly idle.
+  const consumer = options.kafka.consumer({
+    groupId: `li-tail-${randomUUID()}`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 1000,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: options.topics, fromBeginning: true });
   await consumer.run({

@@ -36,6 +36,8 @@ export interface App {
   offer(lemfId: string, records: readonly DeliveryRecord[]): boolean;
   status(): LemfStatus[];
   delivery(lemfId: string): LemfDelivery | undefined;
+  /** Shutdown: closes open files and waits up to `ms` for every record to be confirmed; returns how many are not. */
+  drain(ms: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -124,6 +126,17 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
     },
     status: () => [...lemfs.values()].map((l) => l.delivery.status()),
     delivery: (lemfId) => lemfs.get(lemfId)?.delivery,
+    async drain(ms) {
+      const all = [...lemfs.values()].map((l) => l.delivery);
+      for (const d of all) d.flushFiles();
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((r) => {
+        timer = setTimeout(r, ms);
+      });
+      await Promise.race([Promise.all(all.map((d) => d.drained())), limit]);
+      clearTimeout(timer);
+      return all.reduce((n, d) => n + d.pending(), 0);
+    },
     async stop() {
       await Promise.all([...lemfs.keys()].map((id) => removeLemf(id)));
     },

@@ -37,6 +37,8 @@ export const Config = Type.Object({
   highWaterRecords: Type.Integer({ minimum: 1, default: 20_000 }),
   /** How often each LEMF group's consumer lag is measured (li_cc_delivery_consumer_lag_records). */
   lagIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** On stop: how long open files and unconfirmed records get to be delivered and committed. */
+  shutdownDrainMs: Type.Integer({ minimum: 0, default: 10_000 }),
 });
 
 const STREAM_OF: Record<string, Stream> = { hi2: 'HI2', hi3: 'HI3', reports: 'REPORT' };
@@ -46,6 +48,9 @@ function tenantOf(topic: string): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The topics a LEMF's consumer reads. */
+const streamsOf = (tenant: string) => (['hi2', 'hi3', 'reports'] as const).map((s) => topicName(tenant, s));
 
 /** Each LEMF has its own consumer group, so one LEMF's outage never holds another. */
 export const lemfGroupId = (tenant: string, lemfId: string) => `li.cc-delivery.${tenant}.${lemfId}`;
@@ -67,6 +72,15 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
     // Per LEMF and partition, the offset after the last record read: records of other LEMFs
     // need no confirmation, so a LEMF with nothing unconfirmed may commit up to here.
     const readUpTo = new Map<string, bigint>();
+    // Offset commits in flight, awaited on stop so a confirmed record is not read again after a restart.
+    const commits = new Set<Promise<void>>();
+    const commit = (k: string, consumer: Consumer, offsets: { topic: string; partition: number; offset: string }[]) => {
+      const p = consumer
+        .commitOffsets(offsets)
+        .catch((err: unknown) => log.warn({ lemf: k, err }, 'offset commit failed; records will be re-read'))
+        .finally(() => commits.delete(p));
+      commits.add(p);
+    };
     const key = (tenant: string, lemfId: string) => `${tenant}/${lemfId}`;
     const splitKey = (k: string) => {
       const i = k.indexOf('/');
@@ -145,9 +159,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
             const offset = drained && seen > BigInt(p.offset) ? seen : BigInt(p.offset);
             return { topic: p.topic, partition: p.partition, offset: String(offset) };
           });
-          consumer
-            .commitOffsets(offsets)
-            .catch((err: unknown) => log.warn({ lemf: lemfKey, err }, 'offset commit failed; records will be re-read'));
+          commit(lemfKey, consumer, offsets);
         },
         fileSeqStart: (lemfKey) => ({ ...fileSeqs.get(lemfKey) }),
         fileSeqUsed: (lemfKey, liid, seq) => {
@@ -190,6 +202,8 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         readUncommitted: false,
         allowAutoTopicCreation: false,
         sessionTimeout: 10_000,
+        // Records still arrive as soon as they exist; the short long-poll only keeps a stop quick.
+        maxWaitTimeInMs: 1000,
       });
       consumers.set(k, consumer);
       // kafkajs never hands eachBatch a batch it filtered to nothing (an aborted transaction, a lone
@@ -202,13 +216,11 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         if (end <= (readUpTo.get(at) ?? 0n)) return;
         readUpTo.set(at, end);
         if (app.delivery(k)?.pending() !== 0) return; // the next confirmation commits up to `end`
-        consumer
-          .commitOffsets([{ topic: payload.topic, partition: payload.partition, offset: String(end) }])
-          .catch((err: unknown) => log.warn({ lemf: k, err }, 'offset commit failed; records will be re-read'));
+        commit(k, consumer, [{ topic: payload.topic, partition: payload.partition, offset: String(end) }]);
       });
       await consumer.connect();
       await consumer.subscribe({
-        topics: ['hi2', 'hi3', 'reports'].map((s) => topicName(dest.tenant, s as 'hi2' | 'hi3' | 'reports')),
+        topics: streamsOf(dest.tenant),
         fromBeginning: true,
       });
       await consumer.run({
@@ -305,7 +317,14 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       async stop() {
         await lag.stop();
         await tail.stop();
-        for (const k of [...consumers.keys()]) await stopConsumer(k);
+        // Stop reading, close open files, and give what is unconfirmed a bounded time to be
+        // delivered and committed; the rest is re-read after the restart.
+        for (const [k, c] of consumers) c.pause(streamsOf(splitKey(k).tenant).map((topic) => ({ topic })));
+        const unconfirmed = await app.drain(config.shutdownDrainMs);
+        await Promise.all(commits);
+        if (unconfirmed > 0)
+          log.warn({ records: unconfirmed }, 'stopping with unconfirmed records; they will be re-read');
+        await Promise.all([...consumers.keys()].map(stopConsumer));
         await app.stop();
       },
     };

@@ -1,7 +1,8 @@
 // File numbers survive a restart: cc-delivery saves the next number per LEMF and LIID in the
 // compacted li.<t>.delivery-state before a file is uploaded under its name, and restores it at
-// start, so a restarted service continues the numbering and never overwrites a file.
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// start, so a restarted service continues the numbering and never overwrites a file. And a stop
+// closes the files still open, delivers and commits them, so nothing is sent twice.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, readTopic, topicConfig, topicName } from '@li/bus';
@@ -26,55 +27,66 @@ afterAll(async () => {
   await bus?.close();
 });
 
+/** One FTP LEMF, its tenant's topics, and the service's environment. */
+async function ftpLemf(prefix: string, files: { maxRecords: number; maxSeconds: number }) {
+  const t = uniqueTenant(prefix);
+  await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
+  const ftp = await new FtpSrvPeer().start();
+  const secrets = mkdtempSync(join(tmpdir(), 'li-dlv-secrets-'));
+  writeFileSync(join(secrets, 'pw'), 'secret');
+  const dest: LemfDestination = sampleLemf({
+    tenant: t,
+    id: 'lemf-files',
+    transport: 'FTP',
+    address: { host: '127.0.0.1', port: ftp.port },
+    ccAddress: null,
+    files: sampleFileSettings({ directory: 'hi2', ...files, credentialRef: 'pw' }),
+  });
+  const lemfTopic = topicName(t, 'lemfs');
+  const codec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
+  await bus.send([{ topic: lemfTopic, key: dest.id, value: await codec.encode(dest) }]);
+  const env = {
+    LI_TENANTS: t,
+    LI_KAFKA_BROKERS: infra.brokers.join(','),
+    LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
+    LI_METRICS_PORT: '0',
+    LI_LOG_LEVEL: 'error',
+    LI_OPERATOR_IDENTIFIER: 'OP1',
+    LI_SECRETS_DIR: secrets,
+  };
+  const send = (liid: string, from: number, n: number) =>
+    bus.send(
+      Array.from({ length: n }, (_, i) => ({
+        topic: topicName(t, 'hi2'),
+        key: liid,
+        value: psPdu('iri', liid, 1, from + i),
+        headers: { 'li.liid': liid, 'li.cin': '1', 'li.seq': String(from + i), 'li.lemfs': 'lemf-files' },
+      })),
+    );
+  const dir = join(ftp.root, 'hi2');
+  const names = () =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((n) => !n.startsWith('.'))
+          .sort()
+      : [];
+  const committed = async () => {
+    const admin = await bus.admin();
+    const [o] = await admin.fetchOffsets({ groupId: lemfGroupId(t, 'lemf-files'), topics: [topicName(t, 'hi2')] });
+    return Number(o?.partitions[0]?.offset);
+  };
+  const dispose = async () => {
+    await ftp.dispose();
+    rmSync(secrets, { recursive: true, force: true });
+  };
+  return { t, env, send, dir, names, committed, dispose };
+}
+
 describe('file numbers across a restart', () => {
   it('continue after the service restarts; no name is used twice', async () => {
     expect(topicConfig('delivery-state')).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
-    const t = uniqueTenant('seq');
-    await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
-    const ftp = await new FtpSrvPeer().start();
-    const secrets = mkdtempSync(join(tmpdir(), 'li-dlv-secrets-'));
-    writeFileSync(join(secrets, 'pw'), 'secret');
-    const dest: LemfDestination = sampleLemf({
-      tenant: t,
-      id: 'lemf-files',
-      transport: 'FTP',
-      address: { host: '127.0.0.1', port: ftp.port },
-      ccAddress: null,
-      files: sampleFileSettings({ directory: 'hi2', maxRecords: 5, maxSeconds: 1, credentialRef: 'pw' }),
-    });
-    const lemfTopic = topicName(t, 'lemfs');
-    const codec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
-    await bus.send([{ topic: lemfTopic, key: dest.id, value: await codec.encode(dest) }]);
-    const env = {
-      LI_TENANTS: t,
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_LOG_LEVEL: 'error',
-      LI_OPERATOR_IDENTIFIER: 'OP1',
-      LI_SECRETS_DIR: secrets,
-    };
-    const send = (liid: string, from: number, n: number) =>
-      bus.send(
-        Array.from({ length: n }, (_, i) => ({
-          topic: topicName(t, 'hi2'),
-          key: liid,
-          value: psPdu('iri', liid, 1, from + i),
-          headers: { 'li.liid': liid, 'li.cin': '1', 'li.seq': String(from + i), 'li.lemfs': 'lemf-files' },
-        })),
-      );
-    const dir = join(ftp.root, 'hi2');
-    const names = () =>
-      existsSync(dir)
-        ? readdirSync(dir)
-            .filter((n) => !n.startsWith('.'))
-            .sort()
-        : [];
-    const committedTo = async (n: number) => {
-      const admin = await bus.admin();
-      const [o] = await admin.fetchOffsets({ groupId: lemfGroupId(t, 'lemf-files'), topics: [topicName(t, 'hi2')] });
-      return Number(o?.partitions[0]?.offset) === n;
-    };
+    const { t, env, send, names, committed, dispose } = await ftpLemf('seq', { maxRecords: 5, maxSeconds: 1 });
+    const committedTo = async (n: number) => (await committed()) === n;
     try {
       let svc = await startService(ccDeliveryService, env);
       try {
@@ -115,8 +127,43 @@ describe('file numbers across a restart', () => {
       }
       expect(Object.fromEntries(state)).toEqual({ 'lemf-files/LIIDSEQ1': 5, 'lemf-files/LIIDSEQ2': 3 });
     } finally {
-      await ftp.dispose();
-      rmSync(secrets, { recursive: true, force: true });
+      await dispose();
+    }
+  }, 120_000);
+});
+
+describe('stopping with files open', () => {
+  it('closes them, delivers and commits them, so a restart sends nothing again', async () => {
+    // Files that would stay open for 10 minutes: only the stop closes them.
+    const { env, send, dir, names, committed, dispose } = await ftpLemf('shut', { maxRecords: 1000, maxSeconds: 600 });
+    try {
+      let svc = await startService(ccDeliveryService, env);
+      await send('LIIDSHUT', 0, 3);
+      const pending = (n: number) => async () =>
+        (await (await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`)).text())
+          .split('\n')
+          .find((l) => l.startsWith('li_cc_delivery_pending_records{'))
+          ?.endsWith(` ${n}`);
+      await waitFor(pending(3), { what: 'three records in the open file', timeoutMs: 30_000, intervalMs: 100 });
+      expect(names()).toEqual([]);
+      await svc.stop();
+      expect(names()).toEqual(['LIIDSHUT_000001.ber']);
+      const expected = Buffer.concat([0, 1, 2].map((i) => psPdu('iri', 'LIIDSHUT', 1, i)));
+      expect(readFileSync(join(dir, 'LIIDSHUT_000001.ber')).equals(expected)).toBe(true);
+      expect(await committed()).toBe(3);
+
+      // After a restart nothing is re-read: no second file appears while new records flow.
+      svc = await startService(ccDeliveryService, env);
+      try {
+        await send('LIIDSHUT', 3, 1);
+        await waitFor(pending(1), { what: 'the new record in an open file', timeoutMs: 30_000, intervalMs: 100 });
+      } finally {
+        await svc.stop();
+      }
+      expect(names()).toEqual(['LIIDSHUT_000001.ber', 'LIIDSHUT_000002.ber']);
+      expect(readFileSync(join(dir, 'LIIDSHUT_000002.ber')).equals(psPdu('iri', 'LIIDSHUT', 1, 3))).toBe(true);
+    } finally {
+      await dispose();
     }
   }, 120_000);
 });
