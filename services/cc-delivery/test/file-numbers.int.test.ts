@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
 import { psPdu } from './helpers/ber.ts';
 import { FtpSrvPeer } from './helpers/servers.ts';
+import { deliveryEnv, publishLemf } from './helpers/service.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -42,18 +43,8 @@ async function ftpLemf(prefix: string, files: { maxRecords: number; maxSeconds: 
     ccAddress: null,
     files: sampleFileSettings({ directory: 'hi2', ...files, credentialRef: 'pw' }),
   });
-  const lemfTopic = topicName(t, 'lemfs');
-  const codec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
-  await bus.send([{ topic: lemfTopic, key: dest.id, value: await codec.encode(dest) }]);
-  const env = {
-    LI_TENANTS: t,
-    LI_KAFKA_BROKERS: infra.brokers.join(','),
-    LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-    LI_METRICS_PORT: '0',
-    LI_LOG_LEVEL: 'error',
-    LI_OPERATOR_IDENTIFIER: 'OP1',
-    LI_SECRETS_DIR: secrets,
-  };
+  await publishLemf(bus, dest);
+  const env = deliveryEnv(t, { LI_SECRETS_DIR: secrets });
   const send = (liid: string, from: number, n: number) =>
     bus.send(
       Array.from({ length: n }, (_, i) => ({

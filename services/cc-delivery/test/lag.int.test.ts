@@ -10,6 +10,7 @@ import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
 import { LemfHarness } from '../src/testing.ts';
 import { psPdu } from './helpers/ber.ts';
 import { freePort } from './helpers/servers.ts';
+import { deliveryEnv, publishLemf } from './helpers/service.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -45,18 +46,8 @@ describe('consumer lag per LEMF', () => {
       ccAddress: null,
       keepaliveSeconds: 0,
     });
-    const lemfTopic = topicName(t, 'lemfs');
-    const codec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
-    await bus.send([{ topic: lemfTopic, key: dest.id, value: await codec.encode(dest) }]);
-    const svc = await startService(ccDeliveryService, {
-      LI_TENANTS: t,
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_LOG_LEVEL: 'error',
-      LI_OPERATOR_IDENTIFIER: 'OP1',
-      LI_LAG_INTERVAL_MS: '200',
-    });
+    await publishLemf(bus, dest);
+    const svc = await startService(ccDeliveryService, deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' }));
     let lemf: LemfHarness | null = null;
     try {
       await bus.send(
@@ -112,9 +103,7 @@ describe('consumer lag per LEMF', () => {
       ccAddress: null,
       keepaliveSeconds: 0,
     });
-    const lemfTopic = topicName(t, 'lemfs');
-    const codec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
-    await bus.send([{ topic: lemfTopic, key: dest.id, value: await codec.encode(dest) }]);
+    await publishLemf(bus, dest);
     const producer = bus.kafka.producer({ transactionalId: `${t}-tx`, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const records = (from: number, n: number) =>
@@ -123,15 +112,7 @@ describe('consumer lag per LEMF', () => {
         value: psPdu('iri', 'LIIDTX', 1, from + i),
         headers: { 'li.liid': 'LIIDTX', 'li.cin': '1', 'li.seq': String(from + i), 'li.lemfs': 'lemf-tx' },
       }));
-    const svc = await startService(ccDeliveryService, {
-      LI_TENANTS: t,
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_LOG_LEVEL: 'error',
-      LI_OPERATOR_IDENTIFIER: 'OP1',
-      LI_LAG_INTERVAL_MS: '200',
-    });
+    const svc = await startService(ccDeliveryService, deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' }));
     try {
       const committed = await producer.transaction();
       await committed.send({ topic: topicName(t, 'hi2'), messages: records(0, 5) });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService } from '../src/service.ts';
 import { psPdu } from './helpers/ber.ts';
 import { LemfHarness } from './helpers/lemf.ts';
+import { deliveryEnv, publishLemf } from './helpers/service.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -53,9 +54,7 @@ describe('cc-delivery on the real broker', () => {
         ccAddress: { host: '127.0.0.1', port: h3.port },
       });
     for (const d of [lemf(t, 'lemf-a', a2, a3), lemf(t, 'lemf-b', b2, b3), lemf(u, 'lemf-a', c2, c3)]) {
-      const topic = topicName(d.tenant, 'lemfs');
-      const codec = await bus.codec<LemfDestination>(topic, 'LemfDestination');
-      await bus.send([{ topic, key: d.id, value: await codec.encode(d) }]);
+      await publishLemf(bus, d);
     }
     const send = async (
       tenant: string,
@@ -73,14 +72,7 @@ describe('cc-delivery on the real broker', () => {
       }));
       await bus.send(records);
     };
-    const svc = await startService(ccDeliveryService, {
-      LI_TENANTS: `${t},${u}`,
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_LOG_LEVEL: 'error',
-      LI_OPERATOR_IDENTIFIER: 'OP1',
-    });
+    const svc = await startService(ccDeliveryService, deliveryEnv(`${t},${u}`));
     try {
       await send(t, 'lemf-a', 'L-A1', 0, 100, 'hi2');
       await send(t, 'lemf-a', 'L-A1', 0, 50, 'hi3');
