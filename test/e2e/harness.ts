@@ -2,18 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testInfra } from '@li/testing';
 
-export function baseEnv(): Record<string, string> {
-  const infra = testInfra();
-  return {
-    LI_KAFKA_BROKERS: infra.brokers.join(','),
-    LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-    LI_METRICS_PORT: '0',
-    LI_METRICS_HOST: '127.0.0.1',
-    LI_LOG_LEVEL: 'error',
-  };
-}
+export { serviceEnv as baseEnv } from '@li/testing';
 
 export const TOKENS = {
   op: 'operator-admin-token-e2e-0001',

@@ -17,6 +17,22 @@ export function testInfra(): TestInfra {
   };
 }
 
+/**
+ * A service's environment against the local infra: metrics on a free loopback port, errors only
+ * in the log (DEBUG_LOG_LEVEL overrides), and `extra` on top.
+ */
+export function serviceEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const infra = testInfra();
+  return {
+    LI_KAFKA_BROKERS: infra.brokers.join(','),
+    LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
+    LI_METRICS_PORT: '0',
+    LI_METRICS_HOST: '127.0.0.1',
+    LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'error',
+    ...extra,
+  };
+}
+
 /** A fresh tenant id per test, so tests never see each other's topics. */
 export function uniqueTenant(prefix = 't'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type Bus, createBus, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { Warrant } from '@li/schemas';
-import { memoryLogger, testInfra, uniqueTenant } from '@li/testing';
+import { memoryLogger, serviceEnv, testInfra, uniqueTenant } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admfService } from '../src/service.ts';
 
@@ -42,15 +42,11 @@ describe('admf on Kafka', () => {
         [AUDITOR]: { subject: 'aud', tenant, role: 'auditor' },
       }),
     );
-    const env = {
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_LOG_LEVEL: 'error',
+    const env = serviceEnv({
       LI_HTTP__HOST: '127.0.0.1',
       LI_HTTP__PORT: '0',
       LI_TOKENS_FILE: tokensFile,
-    };
+    });
     let svc = await startService(admfService, env);
     const call = async (token: string, method: string, path: string, body?: unknown) => {
       const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {

@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
-import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invite } from '../src/domain/sip/fixtures.ts';
 import { ingestService } from '../src/service.ts';
@@ -25,18 +25,17 @@ afterAll(async () => {
 describe('ingest on the real broker', () => {
   it('publishes decoded SIP and mail events and sends what it cannot decode to the DLQ', async () => {
     const tenant = uniqueTenant('ing');
-    const svc = await startService(ingestService, {
-      LI_TENANT: tenant,
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_LOG_LEVEL: 'error',
-      LI_SIP__HOST: '127.0.0.1',
-      LI_SIP__UDP_PORT: '0',
-      LI_SIP__TCP_PORT: '0',
-      LI_MAIL_EVENTS__HOST: '127.0.0.1',
-      LI_MAIL_EVENTS__PORT: '0',
-    });
+    const svc = await startService(
+      ingestService,
+      serviceEnv({
+        LI_TENANT: tenant,
+        LI_SIP__HOST: '127.0.0.1',
+        LI_SIP__UDP_PORT: '0',
+        LI_SIP__TCP_PORT: '0',
+        LI_MAIL_EVENTS__HOST: '127.0.0.1',
+        LI_MAIL_EVENTS__PORT: '0',
+      }),
+    );
     const sipPort = svc.ports.sipUdp!;
     const mailPort = svc.ports.mailEvents!;
     try {

@@ -10,7 +10,7 @@ import { type Bus, createBus, deploymentGroupId, type ReadRecord, readTopic, top
 import { decodeHi2, decodePsPdu } from '@li/etsi';
 import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
-import { memoryLogger, pinnedNode, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, pinnedNode, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply, commit, type EncodedRecord, type EncoderOptions, emptyState } from '../src/domain/index.ts';
 
@@ -217,14 +217,7 @@ const fingerprint = (topic: 'hi2' | 'hi3', r: { cin: number; seq: number; kind: 
 describe('iri-encoder across SIGKILL', () => {
   it('writes every record exactly once, with gap-free IRI and CC numbering per (LIID, CIN)', async () => {
     const tenant = uniqueTenant('enccrash');
-    const env = {
-      LI_TENANTS: tenant,
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_LOG_LEVEL: 'error',
-      LI_OPERATOR_IDENTIFIER: OPTIONS.operatorIdentifier,
-    };
+    const env = serviceEnv({ LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: OPTIONS.operatorIdentifier });
     // Several partitions of the input, keyed by LIID as target-match does.
     await bus.ensureTopics(tenant, ['matched'], 3);
     await bus.ensureTopics(tenant, ['hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);

@@ -7,7 +7,7 @@ import { decodePsPdu } from '@li/etsi';
 import { startService } from '@li/runtime';
 import type { MatchedEvent, Warrant } from '@li/schemas';
 import { sampleEvent, sampleMatched, sampleWarrant } from '@li/schemas/testing';
-import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iriEncoderService } from '../src/service.ts';
 
@@ -26,14 +26,7 @@ afterAll(async () => {
 const STREAMS = ['matched', 'warrants', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq'] as const;
 
 function envFor(tenant: string): Record<string, string> {
-  return {
-    LI_TENANTS: tenant,
-    LI_KAFKA_BROKERS: infra.brokers.join(','),
-    LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-    LI_METRICS_PORT: '0',
-    LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'error',
-    LI_OPERATOR_IDENTIFIER: 'OP1',
-  };
+  return serviceEnv({ LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
 }
 
 describe('iri-encoder: HI1 notifications and MSNP CC on the real broker', () => {

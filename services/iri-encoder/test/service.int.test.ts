@@ -6,7 +6,7 @@ import { decodePsPdu } from '@li/etsi';
 import { startService } from '@li/runtime';
 import type { MatchedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
-import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iriEncoderService } from '../src/service.ts';
 
@@ -39,14 +39,7 @@ function sip(tenant: string, callId: string, action: string, method: string, sta
 describe('iri-encoder on the real broker', () => {
   it('encodes matched events to HI2/HI3 with gap-free sequence numbers across a restart', async () => {
     const tenant = uniqueTenant('enc');
-    const env = {
-      LI_TENANTS: tenant,
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_LOG_LEVEL: 'error',
-      LI_OPERATOR_IDENTIFIER: 'OP1',
-    };
+    const env = serviceEnv({ LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
     await bus.ensureTopics(tenant, ['matched', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);
     const topic = topicName(tenant, 'matched');
     const codec = await bus.codec<MatchedEvent>(topic, 'MatchedEvent');

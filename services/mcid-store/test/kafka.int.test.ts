@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type Bus, createBus, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
-import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mcidStoreService } from '../src/kafka-service.ts';
 import { invite, response } from './sip-fixtures.ts';
@@ -28,18 +28,13 @@ describe('mcid-store on Kafka', () => {
   it('reports a permanent-mode call to local storage and keeps its state across a restart', async () => {
     const tenant = uniqueTenant('mcid');
     const dir = mkdtempSync(join(tmpdir(), 'mcid-acr-'));
-    const env = {
+    const env = serviceEnv({
       LI_TENANTS: tenant,
-      LI_KAFKA_BROKERS: infra.brokers.join(','),
-      LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-      LI_METRICS_PORT: '0',
-      LI_METRICS_HOST: '127.0.0.1',
-      LI_LOG_LEVEL: 'error',
       LI_HTTP__PORT: '0',
       LI_REPORTING_TYPE: 'LOCAL',
       LI_LOCAL_STORAGE__DIRECTORY: dir,
       LI_LOCAL_STORAGE__MAX_RECORDS: '1',
-    };
+    });
     let api = '';
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${api}${path}`, {

@@ -4,7 +4,7 @@ import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { MatchedEvent, NormalizedEvent, Warrant } from '@li/schemas';
 import { sampleEvent, sampleWarrant } from '@li/schemas/testing';
-import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { targetMatchService } from '../src/service.ts';
 
@@ -24,14 +24,7 @@ const now = Date.now() * 1000;
 const day = 86_400_000_000;
 
 function env(tenants: string[]): Record<string, string> {
-  return {
-    LI_TENANTS: tenants.join(','),
-    LI_KAFKA_BROKERS: infra.brokers.join(','),
-    LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
-    LI_METRICS_PORT: '0',
-    LI_METRICS_HOST: '127.0.0.1',
-    LI_LOG_LEVEL: 'error',
-  };
+  return serviceEnv({ LI_TENANTS: tenants.join(',') });
 }
 
 async function publishWarrant(tenant: string, w: Warrant): Promise<void> {
