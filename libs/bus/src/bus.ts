@@ -97,6 +97,25 @@ export function requestChunks(records: OutputRecord[], maxBytes = MAX_REQUEST_BY
   return chunks;
 }
 
+/**
+ * Waits until the broker serves every partition of `topics`. Services start together and create
+ * the same topics: createTopics waits only for the topics this caller created, and a topic another
+ * service has just created may not be served yet ("not the leader for that topic-partition").
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      // Listing offsets asks each partition's leader: metadata alone can name a leader too early.
+      for (const topic of topics) await admin.fetchTopicOffsets(topic);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
   const kafka = new Kafka({
     clientId: config.clientId,
@@ -141,6 +160,10 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
         .filter(({ topic }) => !existing.has(topic))
         .map(({ topic, stream }) => ({ topic, numPartitions: partitions, configEntries: topicConfig(stream) }));
       if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: true });
+      await waitForLeaders(
+        a,
+        streams.map((stream) => topicName(tenant, stream)),
+      );
     },
     async ensureSystemTopics() {
       const a = await getAdmin();
@@ -149,6 +172,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
         .filter((topic) => !existing.has(topic))
         .map((topic) => ({ topic, numPartitions: 1, configEntries: topicConfig('warrants') }));
       if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: true });
+      await waitForLeaders(a, Object.values(SYSTEM_TOPICS));
     },
     codec: getCodec,
     async codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName) {

@@ -1,6 +1,7 @@
+import { memoryLogger } from '@li/testing';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kafkaEntryLevel } from './kafka-log.ts';
+import { kafkaEntryLevel, kafkaLogCreator } from './kafka-log.ts';
 
 describe('kafkajs log levels', () => {
   it('turns a broker answer kafkajs retries into a warning', () => {
@@ -28,5 +29,20 @@ describe('kafkajs log levels', () => {
     expect(kafkaEntryLevel(logLevel.ERROR, { message: 'Crash: KafkaJSNumberOfRetriesExceeded' })).toBe('error');
     expect(kafkaEntryLevel(logLevel.WARN, { message: 'x' })).toBe('warn');
     expect(kafkaEntryLevel(logLevel.INFO, { message: 'x' })).toBeNull();
+  });
+
+  it("writes the broker's error text as the reason, and nothing else of the entry", () => {
+    const { log, lines } = memoryLogger();
+    kafkaLogCreator(log)()({
+      level: logLevel.ERROR,
+      log: {
+        message: 'Response Produce(key: 0, version: 7)',
+        error: 'The broker received a duplicate sequence number',
+      },
+    });
+    expect(lines()).toMatchObject([
+      { level: 'error', component: 'kafkajs', reason: 'The broker received a duplicate sequence number' },
+    ]);
+    expect(JSON.stringify(lines())).not.toContain('[redacted]');
   });
 });

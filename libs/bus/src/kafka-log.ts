@@ -3,7 +3,7 @@
 // CONCURRENT_TRANSACTIONS just after a commit) is a warning, not an error.
 
 import { createRequire } from 'node:module';
-import type { Logger } from '@li/log';
+import type { LogFields, Logger } from '@li/log';
 import { logLevel } from 'kafkajs';
 
 interface KafkaLogEntry {
@@ -41,8 +41,8 @@ export function kafkaLogCreator(log: Logger) {
       const to = kafkaEntryLevel(level, entry);
       if (!to) return;
       // kafkajs's error texts are protocol and socket messages; they carry no record content.
-      const fields: Record<string, unknown> = { component: 'kafkajs' };
-      if (typeof entry.error === 'string') fields.error = entry.error;
+      const fields: LogFields = { component: 'kafkajs' };
+      if (typeof entry.error === 'string') fields.reason = entry.error;
       log[to](fields, entry.message);
     };
 }

@@ -236,3 +236,31 @@ describe('schema registration', () => {
     }
   });
 });
+
+describe('topic creation', () => {
+  it('lets services that start together create the same topics and use them at once', async () => {
+    // Each service ensures its tenant's topics at start and reads them straight away; the one
+    // that finds a topic another has just created must still find it served.
+    const infra = testInfra();
+    const clients = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        createBus({ brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: `topics-${i}` }, log),
+      ),
+    );
+    try {
+      for (let round = 0; round < 5; round++) {
+        const tenant = uniqueTenant('race');
+        const streams = ['events', 'matched', 'hi2', 'hi3', 'reports', 'lemfs', 'warrants', 'dlq'] as const;
+        await Promise.all(
+          clients.map(async (c) => {
+            await c.ensureTopics(tenant, [...streams]);
+            const admin = await c.admin();
+            for (const s of streams) await admin.fetchTopicOffsets(topicName(tenant, s));
+          }),
+        );
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  }, 120_000);
+});
