@@ -99,8 +99,9 @@ export function requestChunks(records: OutputRecord[], maxBytes = MAX_REQUEST_BY
 
 /**
  * Waits until the broker serves every partition of `topics`. Services start together and create
- * the same topics: createTopics waits only for the topics this caller created, and a topic another
- * service has just created may not be served yet ("not the leader for that topic-partition").
+ * the same topics: a topic another service has just created may not be served yet ("not the
+ * leader for that topic-partition"), and kafkajs's own createTopics wait gives up on
+ * UNKNOWN_TOPIC_OR_PARTITION, so ensureTopics creates without it and waits here.
  */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -159,7 +160,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
         .map((stream) => ({ topic: topicName(tenant, stream), stream }))
         .filter(({ topic }) => !existing.has(topic))
         .map(({ topic, stream }) => ({ topic, numPartitions: partitions, configEntries: topicConfig(stream) }));
-      if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: true });
+      if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: false });
       await waitForLeaders(
         a,
         streams.map((stream) => topicName(tenant, stream)),
@@ -171,7 +172,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
       const topics = Object.values(SYSTEM_TOPICS)
         .filter((topic) => !existing.has(topic))
         .map((topic) => ({ topic, numPartitions: 1, configEntries: topicConfig('warrants') }));
-      if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: true });
+      if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: false });
       await waitForLeaders(a, Object.values(SYSTEM_TOPICS));
     },
     codec: getCodec,
