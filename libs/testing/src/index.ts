@@ -33,6 +33,19 @@ export function serviceEnv(extra: Record<string, string> = {}): Record<string, s
   };
 }
 
+/** `p`, or a rejection naming `what` once `ms` have passed: a hang then says where it is. */
+export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A fresh tenant id per test, so tests never see each other's topics. */
 export function uniqueTenant(prefix = 't'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;

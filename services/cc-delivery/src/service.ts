@@ -321,7 +321,8 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         // delivered and committed; the rest is re-read after the restart.
         for (const [k, c] of consumers) c.pause(streamsOf(splitKey(k).tenant).map((topic) => ({ topic })));
         const unconfirmed = await app.drain(config.shutdownDrainMs);
-        await Promise.all(commits);
+        // A commit that hangs must not hold the stop.
+        await Promise.race([Promise.all(commits), new Promise((r) => setTimeout(r, 5_000).unref())]);
         if (unconfirmed > 0)
           log.warn({ records: unconfirmed }, 'stopping with unconfirmed records; they will be re-read');
         await Promise.all([...consumers.keys()].map(stopConsumer));

@@ -4,7 +4,7 @@ import { type Bus, createBus, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
-import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, testInfra, uniqueTenant, waitFor, within } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
 import { LemfHarness } from '../src/testing.ts';
@@ -112,15 +112,27 @@ describe('consumer lag per LEMF', () => {
         value: psPdu('iri', 'LIIDTX', 1, from + i),
         headers: { 'li.liid': 'LIIDTX', 'li.cin': '1', 'li.seq': String(from + i), 'li.lemfs': 'lemf-tx' },
       }));
-    const svc = await startService(ccDeliveryService, deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' }));
+    const svc = await within(
+      30_000,
+      'cc-delivery start',
+      startService(ccDeliveryService, deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' })),
+    );
     try {
-      const committed = await producer.transaction();
-      await committed.send({ topic: topicName(t, 'hi2'), messages: records(0, 5) });
-      await committed.commit();
+      const committed = await within(20_000, 'begin transaction', producer.transaction());
+      await within(
+        20_000,
+        'send in transaction',
+        committed.send({ topic: topicName(t, 'hi2'), messages: records(0, 5) }),
+      );
+      await within(20_000, 'commit transaction', committed.commit());
       await waitFor(() => lemf.received >= 5, { what: 'the committed records delivered', timeoutMs: 30_000 });
-      const aborted = await producer.transaction();
-      await aborted.send({ topic: topicName(t, 'hi2'), messages: records(5, 3) });
-      await aborted.abort();
+      const aborted = await within(20_000, 'begin transaction', producer.transaction());
+      await within(
+        20_000,
+        'send in transaction',
+        aborted.send({ topic: topicName(t, 'hi2'), messages: records(5, 3) }),
+      );
+      await within(20_000, 'abort transaction', aborted.abort());
       const lag = async () =>
         gauge(
           await scrape(svc.metricsPort),
@@ -131,14 +143,17 @@ describe('consumer lag per LEMF', () => {
       const admin = bus.kafka.admin();
       await admin.connect();
       try {
-        const [end] = await admin.fetchTopicOffsets(topicName(t, 'hi2'));
+        const [end] = await within(20_000, 'partition end', admin.fetchTopicOffsets(topicName(t, 'hi2')));
         expect(end?.high).toBe('10'); // 5 records, commit marker, 3 aborted records, abort marker
-        await waitFor(
-          async () => {
-            const [g] = await admin.fetchOffsets({ groupId: lemfGroupId(t, 'lemf-tx'), topics: [topicName(t, 'hi2')] });
-            return g?.partitions[0]?.offset === '10';
-          },
-          { what: 'the LEMF group committed past the aborted transaction', timeoutMs: 20_000 },
+        const what = 'the LEMF group committed past the aborted transaction';
+        const group = { groupId: lemfGroupId(t, 'lemf-tx'), topics: [topicName(t, 'hi2')] };
+        await within(
+          30_000,
+          what,
+          waitFor(async () => (await admin.fetchOffsets(group))[0]?.partitions[0]?.offset === '10', {
+            what,
+            timeoutMs: 20_000,
+          }),
         );
       } finally {
         await admin.disconnect();
@@ -147,9 +162,9 @@ describe('consumer lag per LEMF', () => {
       await waitFor(async () => (await lag()) === 0, { what: 'lag 0 past the aborted transaction', timeoutMs: 20_000 });
       expect(lemf.received).toBe(5); // the aborted records were never delivered
     } finally {
-      await svc.stop();
+      await within(20_000, 'cc-delivery stop', svc.stop());
       await producer.disconnect();
       await lemf.stop();
     }
-  }, 90_000);
+  }, 150_000);
 });
