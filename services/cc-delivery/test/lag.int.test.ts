@@ -94,7 +94,7 @@ describe('consumer lag per LEMF', () => {
     // kafkajs filters an aborted transaction (and a lone commit marker) out of the batch entirely;
     // the group must still commit past it, or the lag would stay above 0 on an idle pipeline.
     const t = uniqueTenant('lagtx');
-    await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
+    await within(40_000, 'topics created', bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']));
     const lemf = await new LemfHarness().start();
     const dest: LemfDestination = sampleLemf({
       tenant: t,
@@ -103,9 +103,9 @@ describe('consumer lag per LEMF', () => {
       ccAddress: null,
       keepaliveSeconds: 0,
     });
-    await publishLemf(bus, dest);
+    await within(20_000, 'LEMF published', publishLemf(bus, dest));
     const producer = bus.kafka.producer({ transactionalId: `${t}-tx`, idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    await within(20_000, 'producer connected', producer.connect());
     const records = (from: number, n: number) =>
       Array.from({ length: n }, (_, i) => ({
         key: 'LIIDTX',
