@@ -10,20 +10,21 @@ import { createLogger } from '@li/log';
 import { startService } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
+import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const RECORD_BYTES = 200;
-const brokers = (process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const registryUrl = process.env.LI_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const infra = testInfra();
+const { brokers } = infra;
 const tenant = `bench-dlv-${Date.now().toString(36)}`;
 
 printMachine();
 const reference = await measureBusReference({ brokers, recordBytes: RECORD_BYTES });
 
 const log = createLogger({ service: 'bench', level: 'error' });
-const bus = await createBus({ brokers, registryUrl, clientId: 'bench-deliver' }, log);
+const bus = await createBus({ ...infra, clientId: 'bench-deliver' }, log);
 await bus.ensureTopics(tenant, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq', 'delivery-state']);
 
 /** A 200-byte BER SEQUENCE (tag, 2 length bytes, 197 content bytes) the LEMF's framing splits. */
@@ -53,14 +54,10 @@ for (let sent = 0; sent < RECORDS; sent += 1000) {
 }
 const produceSec = (performance.now() - t0) / 1000;
 
-const svc = await startService(ccDeliveryService, {
+const svc = await startService(ccDeliveryService, await serviceEnv('cc-delivery', [tenant], {
   LI_TENANTS: tenant,
-  LI_KAFKA_BROKERS: brokers.join(','),
-  LI_SCHEMA_REGISTRY_URL: registryUrl,
-  LI_METRICS_PORT: '0',
-  LI_LOG_LEVEL: 'error',
   LI_OPERATOR_IDENTIFIER: 'BENCH',
-});
+}));
 const lemfTopic = topicName(tenant, 'lemfs');
 const lemfCodec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
 

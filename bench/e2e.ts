@@ -13,14 +13,15 @@ import { addEtsiLemf, addWarrant, startPipeline } from '@li/e2e/pipeline';
 import { createLogger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
+import { testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const brokers = (process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const registryUrl = process.env.LI_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const infra = testInfra();
+const { brokers } = infra;
 const tenant = `bench-e2e-${Date.now().toString(36)}`;
 const TARGET = '+390612345678';
 
@@ -36,7 +37,7 @@ await addWarrant(pipeline, {
   target: { type: 'E164', value: TARGET },
   lemfIds: ['lemf-bench'],
 });
-const bus = await createBus({ brokers, registryUrl, clientId: 'bench-e2e' }, createLogger({ service: 'bench' }));
+const bus = await createBus({ ...infra, clientId: 'bench-e2e' }, createLogger({ service: 'bench' }));
 const eventsTopic = topicName(tenant, 'events');
 const codec = await bus.codec<NormalizedEvent>(eventsTopic, 'NormalizedEvent');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,14 +8,15 @@ import { startService } from '@li/runtime';
 import type { NormalizedEvent, Warrant } from '@li/schemas';
 import { WarrantIndex } from '@li/target-match';
 import { targetMatchService } from '@li/target-match/service';
+import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { generateEvents, generateWarrants } from './lib/match-data.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 100_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
-const brokers = (process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const registryUrl = process.env.LI_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const infra = testInfra();
+const { brokers } = infra;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const now = Date.now() * 1000;
 const tenant = `bench-${Date.now().toString(36)}`;
@@ -43,7 +44,7 @@ const indexRate = rounds / ((performance.now() - t1) / 1000);
 
 // 2. The service on the broker.
 const log = createLogger({ service: 'bench', level: 'error' });
-const bus = await createBus({ brokers, registryUrl, clientId: 'bench-match' }, log);
+const bus = await createBus({ ...infra, clientId: 'bench-match' }, log);
 await bus.ensureTopics(tenant, ['warrants', 'events', 'matched', 'dlq']);
 const wTopic = topicName(tenant, 'warrants');
 const wCodec = await bus.codec<Warrant>(wTopic, 'Warrant');
@@ -54,13 +55,9 @@ for (let i = 0; i < warrants.length; i += 1000) {
   );
 }
 const t2 = performance.now();
-const svc = await startService(targetMatchService, {
+const svc = await startService(targetMatchService, await serviceEnv('target-match', [tenant], {
   LI_TENANTS: tenant,
-  LI_KAFKA_BROKERS: brokers.join(','),
-  LI_SCHEMA_REGISTRY_URL: registryUrl,
-  LI_METRICS_PORT: '0',
-  LI_LOG_LEVEL: 'error',
-});
+}));
 const loadSec = (performance.now() - t2) / 1000;
 const eTopic = topicName(tenant, 'events');
 const eCodec = await bus.codec<NormalizedEvent>(eTopic, 'NormalizedEvent');

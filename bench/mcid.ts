@@ -10,32 +10,28 @@ import { mcidStoreService } from '@li/mcid-store/service';
 import { invite, response } from '@li/mcid-store/testing';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
+import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 2000);
-const brokers = (process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const registryUrl = process.env.LI_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const infra = testInfra();
+const { brokers } = infra;
 printMachine();
 const reference = await measureBusReference({ brokers });
 
 const tenant = `bench-${Date.now().toString(36)}`;
 const dir = mkdtempSync(join(tmpdir(), 'bench-mcid-'));
-const bus = await createBus(
-  { brokers, registryUrl, clientId: 'bench-mcid' },
+const bus = await createBus({ ...infra, clientId: 'bench-mcid' },
   createLogger({ service: 'bench', level: 'error' }),
 );
 await bus.ensureTopics(tenant, ['events', 'mcid', 'dlq']);
-const svc = await startService(mcidStoreService, {
+const svc = await startService(mcidStoreService, await serviceEnv('mcid-store', [tenant], {
   LI_TENANTS: tenant,
-  LI_KAFKA_BROKERS: brokers.join(','),
-  LI_SCHEMA_REGISTRY_URL: registryUrl,
-  LI_METRICS_PORT: '0',
-  LI_LOG_LEVEL: 'error',
   LI_HTTP__PORT: '0',
   LI_REPORTING_TYPE: 'LOCAL',
   LI_LOCAL_STORAGE__DIRECTORY: dir,
-});
+}));
 const api = `http://127.0.0.1:${svc.ports.http}/v1`;
 const put = (path: string, body: unknown) =>
   fetch(`${api}${path}`, {

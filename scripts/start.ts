@@ -3,6 +3,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVICES, type ServiceName } from '@li/bus';
+import { localPrincipal, securityEnv } from '@li/testing';
 
 const root = join(import.meta.dirname, '..');
 const infra = join(root, 'deploy/local/infra.sh');
@@ -19,6 +21,15 @@ if (startedInfra && infraCmd('up') !== 0) {
   process.exit(1);
 }
 console.log('local infra ready: Kafka 127.0.0.1:9092, schema registry http://127.0.0.1:8081/apis/ccompat/v7');
+
+// Every service connects as its own principal; onboarding the demo tenant grants each the ACLs of
+// a deployment serving it (scripts/kafka-access.ts, from the access description in @li/bus).
+const kafkaAccess = (...args: string[]) =>
+  spawnSync(process.execPath, [join(root, 'scripts/kafka-access.ts'), ...args], { cwd: root, stdio: 'inherit' }).status;
+if (kafkaAccess('tenant', 'add', 'demo') !== 0 || kafkaAccess('grant', 'admf') !== 0) {
+  console.error('could not grant the local services their Kafka ACLs');
+  process.exit(1);
+}
 
 const services = readdirSync(join(root, 'services')).filter((s) =>
   existsSync(join(root, 'services', s, 'src/main.ts')),
@@ -81,7 +92,12 @@ if (toFiles) {
 services.forEach((name, i) => {
   const proc = spawn(process.execPath, [join(root, 'services', name, 'src/main.ts')], {
     cwd: join(root, 'services', name),
-    env: { ...process.env, ...localEnv, LI_INSTANCE_ID: `${name}-local` },
+    env: {
+      ...process.env,
+      ...((SERVICES as readonly string[]).includes(name) ? securityEnv(localPrincipal(name as ServiceName)) : {}),
+      ...localEnv,
+      LI_INSTANCE_ID: `${name}-local`,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const colour = colours[i % colours.length] ?? 36;

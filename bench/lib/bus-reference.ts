@@ -1,6 +1,8 @@
 // The reference every benchmark prints its ratio against: raw kafkajs produce→consume
 // throughput of 1 KiB records on the same broker, measured in the same run.
 import { randomBytes } from 'node:crypto';
+import { kafkaSecurityOptions } from '@li/bus';
+import { testInfra } from '@li/testing';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 
 export interface BusReference {
@@ -25,7 +27,13 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   const records = options.records ?? 100_000;
   const recordBytes = options.recordBytes ?? 1024;
   const batchSize = options.batchSize ?? 1000;
-  const kafka = new Kafka({ clientId: 'bench-bus', brokers, logLevel: logLevel.ERROR });
+  // The same TLS and SCRAM as the services: the reference pays what they pay.
+  const kafka = new Kafka({
+    clientId: 'bench-bus',
+    brokers,
+    ...kafkaSecurityOptions(testInfra().security),
+    logLevel: logLevel.ERROR,
+  });
   const topic = `bench.bus.${randomBytes(4).toString('hex')}`;
   const admin = kafka.admin();
   await admin.connect();

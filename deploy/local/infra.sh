@@ -7,6 +7,12 @@
 #   infra.sh down    stop the processes this script started, and nothing else
 #   infra.sh status  what runs, and whether it answers
 #   infra.sh ready   exit 0 if both answer now
+#   infra.sh user add|remove NAME   create (or delete) a SCRAM-SHA-512 principal on the running broker
+#
+# Kafka listens with SASL_SSL only (SCRAM-SHA-512 over TLS) and authorises every request by ACL.
+# At first start the script makes a CA, the broker's certificate ($RUN/tls) and a password per
+# principal ($RUN/credentials/<name>.password): the bootstrap admin (the only super user) and one
+# principal per service of the local deployment. ACLs come from scripts/kafka-access.ts.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,10 +23,17 @@ KAFKA_VERSION=3.9.1
 APICURIO_VERSION=3.3.3
 KAFKA_PORT="${LI_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${LI_KAFKA_CONTROLLER_PORT:-9093}"
+INTERNAL_PORT="${LI_KAFKA_INTERNAL_PORT:-9094}"
 REGISTRY_PORT="${LI_REGISTRY_PORT:-8081}"
 KAFKA_LIB="$CACHE/kafka-$KAFKA_VERSION/lib"
 APICURIO_DIR="$CACHE/apicurio-$APICURIO_VERSION"
 READY_TIMEOUT_S="${LI_INFRA_READY_TIMEOUT_S:-120}"
+
+TLS="$RUN/tls"
+CREDS="$RUN/credentials"
+ADMIN_USER=admin
+# One principal per service deployment of `npm start` (and of the tests, which grant them per tenant).
+LOCAL_PRINCIPALS=(li-admf li-ingest li-target-match li-iri-encoder li-cc-delivery li-mcid-store)
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 
@@ -60,6 +73,87 @@ fetch() {
   fi
 }
 
+# The CA and the broker's certificate, made once; the broker's key is PKCS#8 PEM, as Kafka reads it.
+make_tls() {
+  [ -f "$TLS/broker-keystore.pem" ] && return
+  command -v openssl >/dev/null || { log "openssl is required to make the local CA"; return 1; }
+  local tmp; tmp="$(mktemp -d)"
+  (
+    set -e; cd "$tmp"; umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=li-local-ca" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout ca.key -out ca.pem 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=li-kafka-broker" \
+      -keyout broker.key -out broker.csr 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' > ext.cnf
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile ext.cnf \
+      -out broker.crt 2>/dev/null
+    openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.p8
+    cat broker.p8 broker.crt > broker-keystore.pem
+  ) || { rm -rf "$tmp"; log "could not make the local CA"; return 1; }
+  mkdir -p "$TLS"; chmod 700 "$TLS"
+  cp "$tmp/ca.pem" "$tmp/ca.key" "$tmp/broker-keystore.pem" "$TLS/"
+  chmod 600 "$TLS/ca.key" "$TLS/broker-keystore.pem"
+  rm -rf "$tmp"
+  log "made the local CA and broker certificate in $TLS"
+}
+
+# A random password per principal, kept across restarts (the broker's data is not).
+make_password() {
+  local f="$CREDS/$1.password"
+  [ -s "$f" ] && return
+  mkdir -p "$CREDS"; chmod 700 "$CREDS"
+  (umask 077; head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' > "$f")
+}
+
+make_credentials() {
+  local p
+  make_password "$ADMIN_USER"
+  for p in "${LOCAL_PRINCIPALS[@]}"; do make_password "$p"; done
+  # Kafka's own tools (ConfigCommand) connect as the admin with this file.
+  (umask 077; cat > "$CREDS/admin.properties" <<PROPS
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$ADMIN_USER" password="$(cat "$CREDS/$ADMIN_USER.password")";
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS/ca.pem
+PROPS
+  )
+}
+
+# SCRAM credentials of every principal with a password file, written into the new log at format.
+scram_args() {
+  local f name
+  for f in "$CREDS"/*.password; do
+    name="$(basename "$f" .password)"
+    printf '%s\0%s\0' --add-scram "SCRAM-SHA-512=[name=$name,password=$(cat "$f")]"
+  done
+}
+
+kafka_java() {
+  java -Dlog4j.configuration="file:$HERE/log4j.properties" -cp "$KAFKA_LIB/*" "$@"
+}
+
+user() {
+  local action="${1:-}" name="${2:-}"
+  [[ "$name" =~ ^[a-z0-9][a-z0-9.-]{0,62}$ ]] || { log "usage: infra.sh user add|remove NAME (lower-case letters, digits, dots, hyphens)"; return 2; }
+  [ "$name" != "$ADMIN_USER" ] || { log "the bootstrap admin is not managed here"; return 2; }
+  local common=(kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --command-config "$CREDS/admin.properties" --entity-type users --entity-name "$name")
+  case "$action" in
+    add)
+      make_password "$name"
+      kafka_java "${common[@]}" --alter --add-config "SCRAM-SHA-512=[iterations=4096,password=$(cat "$CREDS/$name.password")]" >/dev/null
+      log "principal $name: password in $CREDS/$name.password"
+      ;;
+    remove)
+      kafka_java "${common[@]}" --alter --delete-config SCRAM-SHA-512 >/dev/null
+      rm -f "$CREDS/$name.password"
+      log "principal $name removed"
+      ;;
+    *) log "usage: infra.sh user add|remove NAME"; return 2 ;;
+  esac
+}
+
 alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
 cluster_id() {
@@ -73,13 +167,18 @@ cluster_id() {
 
 start_kafka() {
   if alive kafka; then log "kafka already running (pid $(cat "$RUN/kafka.pid"))"; return; fi
+  make_tls
+  make_credentials
   rm -rf "$RUN/kafka"; mkdir -p "$RUN/kafka/data"
   sed -e "s#@DATA@#$RUN/kafka/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
+    -e "s#@INTERNAL_PORT@#$INTERNAL_PORT#g" -e "s#@TLS@#$TLS#g" -e "s#@ADMIN@#$ADMIN_USER#g" \
     "$HERE/server.properties.in" > "$RUN/kafka/server.properties"
+  chmod 600 "$RUN/kafka/server.properties"
   cp "$HERE/log4j.properties" "$RUN/kafka/log4j.properties"
   local cp="$KAFKA_LIB/*" logopt="-Dlog4j.configuration=file:$RUN/kafka/log4j.properties -Dkafka.logs.dir=$RUN/kafka"
+  local scram=(); while IFS= read -r -d '' a; do scram+=("$a"); done < <(scram_args)
   java $logopt -cp "$cp" kafka.tools.StorageTool format -t "$(cluster_id)" \
-    -c "$RUN/kafka/server.properties" > "$RUN/kafka/format.log" 2>&1 \
+    -c "$RUN/kafka/server.properties" "${scram[@]}" > "$RUN/kafka/format.log" 2>&1 \
     || { cat "$RUN/kafka/format.log" >&2; return 1; }
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true $logopt \
     -cp "$cp" kafka.Kafka "$RUN/kafka/server.properties" > "$RUN/kafka/stdout.log" 2>&1 < /dev/null &
@@ -112,7 +211,7 @@ start() {
 
 wait_ready() {
   local started=$SECONDS
-  LI_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" LI_SCHEMA_REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7" \
+  LI_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" LI_INFRA_RUN="$RUN" LI_SCHEMA_REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7" \
     "$(node_bin)" "$HERE/ready.ts" --timeout "$READY_TIMEOUT_S" \
     --pid "$(cat "$RUN/kafka.pid" 2>/dev/null || echo 0)" --pid "$(cat "$RUN/registry.pid" 2>/dev/null || echo 0)" || {
       log "not ready after $((SECONDS - started)) s; last lines of the logs:"
@@ -162,5 +261,6 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   ready) READY_TIMEOUT_S=3 wait_ready > /dev/null 2>&1 ;;
-  *) echo "usage: $0 fetch|start|wait|up|down|status|ready" >&2; exit 2 ;;
+  user) shift; user "$@" ;;
+  *) echo "usage: $0 fetch|start|wait|up|down|status|ready|user" >&2; exit 2 ;;
 esac

@@ -1,7 +1,9 @@
 // Readiness of the local infra by protocol round trips: a Kafka Metadata request
 // (describeCluster) and a schema-registry API call. An open port is not enough:
 // Kafka accepts connections before it serves requests.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { kafkaSecurityOptions } from '@li/bus';
 import { Kafka, logLevel } from 'kafkajs';
 
 const { values } = parseArgs({
@@ -11,6 +13,12 @@ const brokers = (process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const registryUrl = process.env.LI_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 const deadline = Date.now() + Number(values.timeout) * 1000;
 const pids = (values.pid ?? []).map(Number).filter((p) => p > 0);
+// As the bootstrap admin, over the SASL_SSL listener: the only one clients have.
+const run = process.env.LI_INFRA_RUN ?? join(import.meta.dirname, '../../.run/infra');
+const adminSecurity = {
+  tls: { caFile: join(run, 'tls/ca.pem') },
+  sasl: { mechanism: 'scram-sha-512', username: 'admin', passwordFile: join(run, 'credentials/admin.password') },
+} as const;
 
 function processesAlive(): boolean {
   return pids.every((pid) => {
@@ -27,6 +35,7 @@ async function kafkaReady(): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'li-infra-ready',
     brokers,
+    ...kafkaSecurityOptions(adminSecurity),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     retry: { retries: 0 },

@@ -38,7 +38,7 @@ const tmp = (prefix: string) => {
 beforeAll(async () => {
   const infra = testInfra();
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'e2e-prometheus' },
+    { ...infra, clientId: 'e2e-prometheus' },
     memoryLogger().log,
   );
 });

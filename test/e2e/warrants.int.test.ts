@@ -16,7 +16,7 @@ let bus: Bus;
 beforeAll(async () => {
   const infra = testInfra();
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'e2e-warrants' },
+    { ...infra, clientId: 'e2e-warrants' },
     memoryLogger().log,
   );
 });
@@ -36,12 +36,10 @@ const ITALIAN = {
 describe('warrant changes through admf reach target-match', () => {
   it('activation, extension and deactivation take effect within a second', async () => {
     const tenant = uniqueTenant('e2e');
-    const admf = await startService(admfService, {
-      ...baseEnv(),
-      LI_HTTP__HOST: '127.0.0.1',
-      LI_HTTP__PORT: '0',
-      LI_TOKENS_FILE: tokensFile(tenant),
-    });
+    const admf = await startService(
+      admfService,
+      await baseEnv('admf', [], { LI_HTTP__HOST: '127.0.0.1', LI_HTTP__PORT: '0', LI_TOKENS_FILE: tokensFile(tenant) }),
+    );
     const call = api(admf.ports.http!);
     let tgm: Awaited<ReturnType<typeof startService>> | undefined;
     let probing = true;
@@ -55,7 +53,7 @@ describe('warrant changes through admf reach target-match', () => {
         address: { host: '127.0.0.1', port: 16000 },
       });
       expect(lemf.status).toBe(200);
-      tgm = await startService(targetMatchService, { ...baseEnv(), LI_TENANTS: tenant });
+      tgm = await startService(targetMatchService, await baseEnv('target-match', [tenant], { LI_TENANTS: tenant }));
 
       // Probes: one event every 25 ms for each of two targets, each remembering when it was sent.
       const eventsTopic = topicName(tenant, 'events');

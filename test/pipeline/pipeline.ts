@@ -9,9 +9,11 @@ import { ccDeliveryService } from '@li/cc-delivery/service';
 import { ingestService } from '@li/ingest/service';
 import { iriEncoderService } from '@li/iri-encoder/service';
 import { mcidStoreService } from '@li/mcid-store/service';
+import type { ServiceName } from '@li/bus';
 import { startService } from '@li/runtime';
+import { serviceEnv } from '@li/testing';
 import { targetMatchService } from '@li/target-match/service';
-import { api, baseEnv, TOKENS, tokensFile } from '../e2e/harness.ts';
+import { api, TOKENS, tokensFile } from '../e2e/harness.ts';
 import type { LemfReceiver } from './lemf.ts';
 
 type Started = Awaited<ReturnType<typeof startService>>;
@@ -54,10 +56,11 @@ export const OPERATOR_ID = 'E2E';
 /** Starts the five data-path services (and mcid-store if asked) and creates the tenant through admf. */
 export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const { tenant } = o;
-  const env = { ...baseEnv(), ...o.env };
   const started: { name: string; s: Started }[] = [];
-  const start = async (name: string, def: Parameters<typeof startService>[0], extra: Record<string, string>) => {
-    started.push({ name, s: await startService(def, { ...env, ...extra }) });
+  // Each service connects as its own principal, with the ACLs of a deployment for this tenant.
+  const start = async (name: ServiceName, def: Parameters<typeof startService>[0], extra: Record<string, string>) => {
+    const env = await serviceEnv(name, name === 'admf' ? [] : [tenant], { ...o.env, ...extra });
+    started.push({ name, s: await startService(def, env) });
     return started[started.length - 1]!.s;
   };
   const stopAll = async () => {

@@ -7,12 +7,15 @@ import type { SchemaName } from '@li/schemas';
 import { type Admin, type IHeaders, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { type Codec, createCodec, createRegistry } from './codec.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
-import { type Stream, SYSTEM_TOPICS, topicConfig, topicName } from './topics.ts';
+import { type KafkaSecurity, kafkaSecurityOptions } from './security.ts';
+import { type Stream, SYSTEM_TOPICS, type SystemTopic, topicConfig, topicName } from './topics.ts';
 
 export interface BusConfig {
   brokers: string[];
   registryUrl: string;
   clientId: string;
+  /** TLS and SASL; absent: plaintext, unauthenticated (only for a broker that allows it). */
+  security?: KafkaSecurity;
 }
 
 export interface OutputRecord {
@@ -41,8 +44,11 @@ export interface Bus {
   readonly log: Logger;
   /** Creates the tenant's topics for these streams if they do not exist, with their settings. */
   ensureTopics(tenant: string, streams: readonly Stream[], partitions?: number): Promise<void>;
-  /** Creates the compacted system topics (tenant registry, global states) if missing. */
-  ensureSystemTopics(): Promise<void>;
+  /**
+   * Creates the compacted system topics (tenant registry, global states) if missing: all of them,
+   * or only those named (a service may create only the topics its ACLs allow).
+   */
+  ensureSystemTopics(only?: readonly SystemTopic[]): Promise<void>;
   /** The codec for a topic, registering its schema on first use. */
   codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>>;
   /** The codecs of one stream for several tenants, keyed by topic name. */
@@ -121,6 +127,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
   const kafka = new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
+    ...kafkaSecurityOptions(config.security),
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(log.child({ component: 'bus' })),
     retry: { initialRetryTime: 200, retries: 8 },
@@ -166,14 +173,14 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
         streams.map((stream) => topicName(tenant, stream)),
       );
     },
-    async ensureSystemTopics() {
+    async ensureSystemTopics(only = Object.values(SYSTEM_TOPICS)) {
       const a = await getAdmin();
       const existing = new Set(await a.listTopics());
-      const topics = Object.values(SYSTEM_TOPICS)
+      const topics = only
         .filter((topic) => !existing.has(topic))
         .map((topic) => ({ topic, numPartitions: 1, configEntries: topicConfig('warrants') }));
       if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: false });
-      await waitForLeaders(a, Object.values(SYSTEM_TOPICS));
+      await waitForLeaders(a, [...only]);
     },
     codec: getCodec,
     async codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName) {

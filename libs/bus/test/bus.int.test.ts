@@ -12,7 +12,7 @@ let bus: Bus;
 
 beforeAll(async () => {
   const infra = testInfra();
-  bus = await createBus({ brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'bus-test' }, log);
+  bus = await createBus({ ...infra, clientId: 'bus-test' }, log);
 });
 afterAll(async () => {
   await bus?.close();
@@ -225,7 +225,7 @@ describe('schema registration', () => {
     const infra = testInfra();
     const clients = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
-        createBus({ brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: `race-${i}` }, log),
+        createBus({ ...infra, clientId: `race-${i}` }, log),
       ),
     );
     try {
@@ -244,7 +244,7 @@ describe('topic creation', () => {
     const infra = testInfra();
     const clients = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
-        createBus({ brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: `topics-${i}` }, log),
+        createBus({ ...infra, clientId: `topics-${i}` }, log),
       ),
     );
     try {

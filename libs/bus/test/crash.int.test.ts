@@ -11,7 +11,7 @@ let bus: Bus;
 beforeAll(async () => {
   const infra = testInfra();
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'crash-test' },
+    { ...infra, clientId: 'crash-test' },
     memoryLogger().log,
   );
 });

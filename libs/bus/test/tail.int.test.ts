@@ -6,7 +6,7 @@ const { log } = memoryLogger();
 let bus: Bus;
 beforeAll(async () => {
   const infra = testInfra();
-  bus = await createBus({ brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'tail-test' }, log);
+  bus = await createBus({ ...infra, clientId: 'tail-test' }, log);
 });
 afterAll(async () => {
   await bus?.close();

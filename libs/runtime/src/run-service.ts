@@ -1,7 +1,7 @@
 // What every service's main.ts shares: load and validate configuration, make the logger,
 // the bus and the probe server, start the service, and stop it cleanly on SIGTERM/SIGINT
 // (finish the work in hand, leave consumer groups, close connections).
-import { type Bus, createBus } from '@li/bus';
+import { type Bus, createBus, type KafkaSecurity } from '@li/bus';
 import { ConfigError, loadConfig } from '@li/config';
 import { createLogger, type Logger } from '@li/log';
 import { type Check, createRegistry, startProbeServer } from '@li/metrics';
@@ -11,6 +11,29 @@ import Type from 'typebox';
 /** Keys every service has; a service's schema extends this. */
 export const CommonConfig = Type.Object({
   kafkaBrokers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['127.0.0.1:9092'] }),
+  kafkaTls: Type.Object(
+    {
+      enabled: Type.Boolean({ default: false }),
+      /** PEM CA bundle to trust; empty: the system's CAs. */
+      caFile: Type.String({ default: '' }),
+      /** Client certificate and key (PEM) for brokers that authenticate by certificate. */
+      certFile: Type.String({ default: '' }),
+      keyFile: Type.String({ default: '' }),
+    },
+    { default: {} },
+  ),
+  kafkaSasl: Type.Object(
+    {
+      mechanism: Type.Union(
+        [Type.Literal('none'), Type.Literal('scram-sha-512'), Type.Literal('scram-sha-256'), Type.Literal('plain')],
+        { default: 'none' },
+      ),
+      username: Type.String({ default: '' }),
+      /** File holding the password (a mounted secret); never the password itself. */
+      passwordFile: Type.String({ default: '' }),
+    },
+    { default: {} },
+  ),
   schemaRegistryUrl: Type.String({ minLength: 1, default: 'http://127.0.0.1:8081/apis/ccompat/v7' }),
   metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9464 }),
   metricsHost: Type.String({ default: '0.0.0.0' }),
@@ -43,6 +66,28 @@ export interface ServiceDefinition<S extends Type.TObject> {
   start(ctx: ServiceContext<Type.Static<S>>): Promise<RunningService>;
 }
 
+/** The bus's TLS and SASL settings from the common keys; a half-configured SASL is a config error. */
+export function kafkaSecurityOf(c: Type.Static<typeof CommonConfig>): KafkaSecurity {
+  const { kafkaTls: tls, kafkaSasl: sasl } = c;
+  const security: KafkaSecurity = {};
+  if (tls.enabled) {
+    security.tls = {
+      ...(tls.caFile ? { caFile: tls.caFile } : {}),
+      ...(tls.certFile ? { certFile: tls.certFile } : {}),
+      ...(tls.keyFile ? { keyFile: tls.keyFile } : {}),
+    };
+  }
+  if (sasl.mechanism !== 'none') {
+    const problems = [];
+    if (!sasl.username) problems.push({ key: 'kafkaSasl.username', env: 'LI_KAFKA_SASL__USERNAME', expected: 'a username when a SASL mechanism is set' });
+    if (!sasl.passwordFile)
+      problems.push({ key: 'kafkaSasl.passwordFile', env: 'LI_KAFKA_SASL__PASSWORD_FILE', expected: 'a password file when a SASL mechanism is set' });
+    if (problems.length > 0) throw new ConfigError(problems);
+    security.sasl = { mechanism: sasl.mechanism, username: sasl.username, passwordFile: sasl.passwordFile };
+  }
+  return security;
+}
+
 /** Starts a service with the given environment; returns a handle that stops it. */
 export async function startService<S extends Type.TObject>(
   def: ServiceDefinition<S>,
@@ -52,7 +97,12 @@ export async function startService<S extends Type.TObject>(
   const c = config as unknown as Type.Static<typeof CommonConfig>;
   const log = createLogger({ service: def.name, level: c.logLevel });
   const bus = await createBus(
-    { brokers: [...c.kafkaBrokers], registryUrl: c.schemaRegistryUrl, clientId: `${def.name}-${c.instanceId}` },
+    {
+      brokers: [...c.kafkaBrokers],
+      registryUrl: c.schemaRegistryUrl,
+      clientId: `${def.name}-${c.instanceId}`,
+      security: kafkaSecurityOf(c),
+    },
     log,
   );
   const metrics = createRegistry(def.name);

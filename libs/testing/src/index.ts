@@ -3,29 +3,106 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import {
+  applyGrants,
+  deploymentGrants,
+  type KafkaSecurity,
+  kafkaSecurityOptions,
+  operatorGrants,
+  type ServiceName,
+} from '@li/bus';
 import { createLogger, type Logger } from '@li/log';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 
 export interface TestInfra {
   brokers: string[];
   registryUrl: string;
+  /** The bootstrap admin's TLS and SASL settings: for a test's own set-up and inspection. */
+  security: KafkaSecurity;
+}
+
+const REPO_ROOT = join(import.meta.dirname, '../../..');
+
+/** Where deploy/local/infra.sh keeps its state: the CA, the principals' password files. */
+export function infraRunDir(): string {
+  return process.env.LI_INFRA_RUN ?? join(REPO_ROOT, '.run/infra');
+}
+
+/** TLS and SCRAM settings of a principal of the local infra (its password file made by infra.sh). */
+export function localSecurity(principal: string): KafkaSecurity {
+  const run = infraRunDir();
+  return {
+    tls: { caFile: join(run, 'tls/ca.pem') },
+    sasl: { mechanism: 'scram-sha-512', username: principal, passwordFile: join(run, `credentials/${principal}.password`) },
+  };
 }
 
 export function testInfra(): TestInfra {
   return {
     brokers: (process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
     registryUrl: process.env.LI_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+    security: localSecurity('admin'),
   };
 }
 
+/** The LI_KAFKA_* variables that make a service connect as `principal`. */
+export function securityEnv(principal: string): Record<string, string> {
+  const { tls, sasl } = localSecurity(principal);
+  return {
+    LI_KAFKA_TLS__ENABLED: 'true',
+    LI_KAFKA_TLS__CA_FILE: tls!.caFile!,
+    LI_KAFKA_SASL__MECHANISM: sasl!.mechanism,
+    LI_KAFKA_SASL__USERNAME: sasl!.username,
+    LI_KAFKA_SASL__PASSWORD_FILE: sasl!.passwordFile,
+  };
+}
+
+/** A kafkajs admin client connected as the bootstrap admin; the caller disconnects it. */
+export async function adminClient(clientId = 'li-test-admin'): Promise<Admin> {
+  const infra = testInfra();
+  const admin = new Kafka({
+    clientId,
+    brokers: infra.brokers,
+    ...kafkaSecurityOptions(infra.security),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  return admin;
+}
+
+/** The local principal of a service's deployments (infra.sh makes its password). */
+export const localPrincipal = (service: ServiceName) => `li-${service}`;
+
 /**
- * A service's environment against the local infra: metrics on a free loopback port, errors only
- * in the log (DEBUG_LOG_LEVEL overrides), and `extra` on top.
+ * Grants a service's local principal the ACLs of a deployment serving `tenants` (from the one
+ * access description in @li/bus), as onboarding does for a real deployment.
  */
-export function serviceEnv(extra: Record<string, string> = {}): Record<string, string> {
+export async function grantDeployment(service: ServiceName, tenants: readonly string[]): Promise<void> {
+  const admin = await adminClient();
+  try {
+    const grants = service === 'admf' ? operatorGrants() : deploymentGrants(service, tenants);
+    await applyGrants(admin, localPrincipal(service), grants);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A service's environment against the local infra, as one deployment of `service` for `tenants`:
+ * its own credentials with exactly that deployment's ACLs, metrics on a free loopback port,
+ * errors only in the log (DEBUG_LOG_LEVEL overrides), and `extra` on top.
+ */
+export async function serviceEnv(
+  service: ServiceName,
+  tenants: readonly string[],
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  await grantDeployment(service, tenants);
   const infra = testInfra();
   return {
     LI_KAFKA_BROKERS: infra.brokers.join(','),
     LI_SCHEMA_REGISTRY_URL: infra.registryUrl,
+    ...securityEnv(localPrincipal(service)),
     LI_METRICS_PORT: '0',
     LI_METRICS_HOST: '127.0.0.1',
     LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'error',

@@ -15,7 +15,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'admf-test' },
+    { ...infra, clientId: 'admf-test' },
     memoryLogger().log,
   );
 });
@@ -42,7 +42,7 @@ describe('admf on Kafka', () => {
         [AUDITOR]: { subject: 'aud', tenant, role: 'auditor' },
       }),
     );
-    const env = serviceEnv({
+    const env = await serviceEnv('admf', [], {
       LI_HTTP__HOST: '127.0.0.1',
       LI_HTTP__PORT: '0',
       LI_TOKENS_FILE: tokensFile,

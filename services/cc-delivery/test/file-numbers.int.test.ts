@@ -20,7 +20,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'dlv-seq-test' },
+    { ...infra, clientId: 'dlv-seq-test' },
     memoryLogger().log,
   );
 });
@@ -44,7 +44,7 @@ async function ftpLemf(prefix: string, files: { maxRecords: number; maxSeconds: 
     files: sampleFileSettings({ directory: 'hi2', ...files, credentialRef: 'pw' }),
   });
   await publishLemf(bus, dest);
-  const env = deliveryEnv(t, { LI_SECRETS_DIR: secrets });
+  const env = await deliveryEnv(t, { LI_SECRETS_DIR: secrets });
   const send = (liid: string, from: number, n: number) =>
     bus.send(
       Array.from({ length: n }, (_, i) => ({

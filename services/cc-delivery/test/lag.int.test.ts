@@ -16,7 +16,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'dlv-lag-test' },
+    { ...infra, clientId: 'dlv-lag-test' },
     memoryLogger().log,
   );
 });
@@ -47,7 +47,7 @@ describe('consumer lag per LEMF', () => {
       keepaliveSeconds: 0,
     });
     await publishLemf(bus, dest);
-    const svc = await startService(ccDeliveryService, deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' }));
+    const svc = await startService(ccDeliveryService, await deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' }));
     let lemf: LemfHarness | null = null;
     try {
       await bus.send(
@@ -115,7 +115,7 @@ describe('consumer lag per LEMF', () => {
     const svc = await within(
       30_000,
       'cc-delivery start',
-      startService(ccDeliveryService, deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' })),
+      startService(ccDeliveryService, await deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' })),
     );
     try {
       const committed = await within(20_000, 'begin transaction', producer.transaction());

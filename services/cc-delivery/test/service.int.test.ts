@@ -18,7 +18,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'dlv-test' },
+    { ...infra, clientId: 'dlv-test' },
     memoryLogger().log,
   );
 });
@@ -72,7 +72,7 @@ describe('cc-delivery on the real broker', () => {
       }));
       await bus.send(records);
     };
-    const svc = await startService(ccDeliveryService, deliveryEnv(`${t},${u}`));
+    const svc = await startService(ccDeliveryService, await deliveryEnv(`${t},${u}`));
     try {
       await send(t, 'lemf-a', 'L-A1', 0, 100, 'hi2');
       await send(t, 'lemf-a', 'L-A1', 0, 50, 'hi3');

@@ -14,7 +14,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'ingest-test' },
+    { ...infra, clientId: 'ingest-test' },
     memoryLogger().log,
   );
 });
@@ -27,7 +27,7 @@ describe('ingest on the real broker', () => {
     const tenant = uniqueTenant('ing');
     const svc = await startService(
       ingestService,
-      serviceEnv({
+      await serviceEnv('ingest', [tenant], {
         LI_TENANT: tenant,
         LI_SIP__HOST: '127.0.0.1',
         LI_SIP__UDP_PORT: '0',

@@ -18,7 +18,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'enc-crash-test' },
+    { ...infra, clientId: 'enc-crash-test' },
     memoryLogger().log,
   );
 });
@@ -217,7 +217,7 @@ const fingerprint = (topic: 'hi2' | 'hi3', r: { cin: number; seq: number; kind: 
 describe('iri-encoder across SIGKILL', () => {
   it('writes every record exactly once, with gap-free IRI and CC numbering per (LIID, CIN)', async () => {
     const tenant = uniqueTenant('enccrash');
-    const env = serviceEnv({ LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: OPTIONS.operatorIdentifier });
+    const env = await serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: OPTIONS.operatorIdentifier });
     // Several partitions of the input, keyed by LIID as target-match does.
     await bus.ensureTopics(tenant, ['matched'], 3);
     await bus.ensureTopics(tenant, ['hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);

@@ -15,7 +15,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'enc-hi1-test' },
+    { ...infra, clientId: 'enc-hi1-test' },
     memoryLogger().log,
   );
 });
@@ -25,8 +25,8 @@ afterAll(async () => {
 
 const STREAMS = ['matched', 'warrants', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq'] as const;
 
-function envFor(tenant: string): Record<string, string> {
-  return serviceEnv({ LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
+function envFor(tenant: string): Promise<Record<string, string>> {
+  return serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
 }
 
 describe('iri-encoder: HI1 notifications and MSNP CC on the real broker', () => {
@@ -54,7 +54,7 @@ describe('iri-encoder: HI1 notifications and MSNP CC on the real broker', () => 
       targets: [...sampleWarrant().targets, { id: 't2', type: 'EMAIL' as const, value: 'x@example.com' }],
     };
 
-    let svc = await startService(iriEncoderService, envFor(tenant));
+    let svc = await startService(iriEncoderService, await envFor(tenant));
     try {
       await publish([version(1), version(2, modified)]);
       await waitFor(async () => (await hi1()).length >= 2, {
@@ -65,7 +65,7 @@ describe('iri-encoder: HI1 notifications and MSNP CC on the real broker', () => 
     } finally {
       await svc.stop();
     }
-    svc = await startService(iriEncoderService, envFor(tenant));
+    svc = await startService(iriEncoderService, await envFor(tenant));
     try {
       // A replay of version 2 gives nothing; version 3 moves the warrant to another LEMF and ends it.
       await publish([version(2, modified), version(3, { ...modified, state: 'DEACTIVATED', lemfIds: ['lemf-milan'] })]);
@@ -137,7 +137,7 @@ describe('iri-encoder: HI1 notifications and MSNP CC on the real broker', () => 
     const bytes = await codec.encode(m);
     expect(await codec.decode(bytes)).toMatchObject({ matchedParties: [sender], courtCaseId: 'RG-9/2026' });
 
-    const svc = await startService(iriEncoderService, envFor(tenant));
+    const svc = await startService(iriEncoderService, await envFor(tenant));
     try {
       await bus.send([{ topic, key: m.liid, value: bytes }]);
       await waitFor(async () => (await readTopic(bus.kafka, topicName(tenant, 'hi3'))).length >= 1, {

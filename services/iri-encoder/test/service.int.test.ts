@@ -14,7 +14,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'enc-test' },
+    { ...infra, clientId: 'enc-test' },
     memoryLogger().log,
   );
 });
@@ -39,7 +39,7 @@ function sip(tenant: string, callId: string, action: string, method: string, sta
 describe('iri-encoder on the real broker', () => {
   it('encodes matched events to HI2/HI3 with gap-free sequence numbers across a restart', async () => {
     const tenant = uniqueTenant('enc');
-    const env = serviceEnv({ LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
+    const env = await serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
     await bus.ensureTopics(tenant, ['matched', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);
     const topic = topicName(tenant, 'matched');
     const codec = await bus.codec<MatchedEvent>(topic, 'MatchedEvent');

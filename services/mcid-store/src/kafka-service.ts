@@ -3,7 +3,7 @@
 // runs the timer that expires registrations and retries undelivered reports, and serves the
 // REST API for subscriber data and the administrative states.
 
-import { deploymentGroupId } from '@li/bus';
+import { deploymentGroupId, SYSTEM_TOPICS } from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
@@ -44,7 +44,7 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
       ]);
     }
     const c = parsed.config;
-    await bus.ensureSystemTopics();
+    await bus.ensureSystemTopics([SYSTEM_TOPICS.mcid]);
     for (const t of config.tenants) await bus.ensureTopics(t, ['events', 'mcid', 'dlq']);
     const store = new KafkaStateStore(bus, config.tenants);
     const restored = await store.restore();

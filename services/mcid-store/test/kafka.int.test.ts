@@ -16,7 +16,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'mcid-test' },
+    { ...infra, clientId: 'mcid-test' },
     memoryLogger().log,
   );
 });
@@ -28,7 +28,7 @@ describe('mcid-store on Kafka', () => {
   it('reports a permanent-mode call to local storage and keeps its state across a restart', async () => {
     const tenant = uniqueTenant('mcid');
     const dir = mkdtempSync(join(tmpdir(), 'mcid-acr-'));
-    const env = serviceEnv({
+    const env = await serviceEnv('mcid-store', [tenant], {
       LI_TENANTS: tenant,
       LI_HTTP__PORT: '0',
       LI_REPORTING_TYPE: 'LOCAL',

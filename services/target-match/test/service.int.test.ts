@@ -12,7 +12,7 @@ const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
   bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'tgm-test' },
+    { ...infra, clientId: 'tgm-test' },
     memoryLogger().log,
   );
 });
@@ -23,8 +23,8 @@ afterAll(async () => {
 const now = Date.now() * 1000;
 const day = 86_400_000_000;
 
-function env(tenants: string[]): Record<string, string> {
-  return serviceEnv({ LI_TENANTS: tenants.join(',') });
+function env(tenants: string[]): Promise<Record<string, string>> {
+  return serviceEnv('target-match', tenants, { LI_TENANTS: tenants.join(',') });
 }
 
 async function publishWarrant(tenant: string, w: Warrant): Promise<void> {
@@ -55,7 +55,7 @@ describe('target-match on the real broker', () => {
     // The same target under tenant b: b's warrant must never tag a's events.
     await publishWarrant(b, sampleWarrant({ tenant: b, liid: 'LIIDB1', ...window }));
 
-    const svc = await startService(targetMatchService, env([a, b]));
+    const svc = await startService(targetMatchService, await env([a, b]));
     try {
       const callee = { role: 'CALLEE' as const, type: 'E164' as const, value: '0612345678' }; // national form
       await publishEvents(a, [
@@ -99,7 +99,7 @@ describe('target-match on the real broker', () => {
   it('applies a warrant change within a second while running', async () => {
     const t = uniqueTenant();
     await bus.ensureTopics(t, ['warrants', 'events', 'matched', 'dlq']);
-    const svc = await startService(targetMatchService, env([t]));
+    const svc = await startService(targetMatchService, await env([t]));
     try {
       const callee = { role: 'CALLEE' as const, type: 'E164' as const, value: '+390612345678' };
       const t0 = Date.now();

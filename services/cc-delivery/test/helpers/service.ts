@@ -4,8 +4,8 @@ import { type Bus, topicName } from '@li/bus';
 import type { LemfDestination } from '@li/schemas';
 import { serviceEnv } from '@li/testing';
 
-export function deliveryEnv(tenants: string, extra: Record<string, string> = {}): Record<string, string> {
-  return serviceEnv({ LI_TENANTS: tenants, LI_OPERATOR_IDENTIFIER: 'OP1', ...extra });
+export function deliveryEnv(tenants: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  return serviceEnv('cc-delivery', tenants.split(','), { LI_TENANTS: tenants, LI_OPERATOR_IDENTIFIER: 'OP1', ...extra });
 }
 
 export async function publishLemf(bus: Bus, dest: LemfDestination): Promise<void> {
