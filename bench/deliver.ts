@@ -54,10 +54,13 @@ for (let sent = 0; sent < RECORDS; sent += 1000) {
 }
 const produceSec = (performance.now() - t0) / 1000;
 
-const svc = await startService(ccDeliveryService, await serviceEnv('cc-delivery', [tenant], {
-  LI_TENANTS: tenant,
-  LI_OPERATOR_IDENTIFIER: 'BENCH',
-}));
+const svc = await startService(
+  ccDeliveryService,
+  await serviceEnv('cc-delivery', [tenant], {
+    LI_TENANTS: tenant,
+    LI_OPERATOR_IDENTIFIER: 'BENCH',
+  }),
+);
 const lemfTopic = topicName(tenant, 'lemfs');
 const lemfCodec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
 

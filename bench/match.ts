@@ -55,9 +55,12 @@ for (let i = 0; i < warrants.length; i += 1000) {
   );
 }
 const t2 = performance.now();
-const svc = await startService(targetMatchService, await serviceEnv('target-match', [tenant], {
-  LI_TENANTS: tenant,
-}));
+const svc = await startService(
+  targetMatchService,
+  await serviceEnv('target-match', [tenant], {
+    LI_TENANTS: tenant,
+  }),
+);
 const loadSec = (performance.now() - t2) / 1000;
 const eTopic = topicName(tenant, 'events');
 const eCodec = await bus.codec<NormalizedEvent>(eTopic, 'NormalizedEvent');

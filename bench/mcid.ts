@@ -22,16 +22,17 @@ const reference = await measureBusReference({ brokers });
 
 const tenant = `bench-${Date.now().toString(36)}`;
 const dir = mkdtempSync(join(tmpdir(), 'bench-mcid-'));
-const bus = await createBus({ ...infra, clientId: 'bench-mcid' },
-  createLogger({ service: 'bench', level: 'error' }),
-);
+const bus = await createBus({ ...infra, clientId: 'bench-mcid' }, createLogger({ service: 'bench', level: 'error' }));
 await bus.ensureTopics(tenant, ['events', 'mcid', 'dlq']);
-const svc = await startService(mcidStoreService, await serviceEnv('mcid-store', [tenant], {
-  LI_TENANTS: tenant,
-  LI_HTTP__PORT: '0',
-  LI_REPORTING_TYPE: 'LOCAL',
-  LI_LOCAL_STORAGE__DIRECTORY: dir,
-}));
+const svc = await startService(
+  mcidStoreService,
+  await serviceEnv('mcid-store', [tenant], {
+    LI_TENANTS: tenant,
+    LI_HTTP__PORT: '0',
+    LI_REPORTING_TYPE: 'LOCAL',
+    LI_LOCAL_STORAGE__DIRECTORY: dir,
+  }),
+);
 const api = `http://127.0.0.1:${svc.ports.http}/v1`;
 const put = (path: string, body: unknown) =>
   fetch(`${api}${path}`, {

@@ -49,7 +49,8 @@ function adminSecurity(): KafkaSecurity {
     sasl: {
       mechanism: (env.LI_KAFKA_SASL__MECHANISM ?? 'scram-sha-512') as 'scram-sha-512',
       username: env.LI_KAFKA_SASL__USERNAME,
-      passwordFile: env.LI_KAFKA_SASL__PASSWORD_FILE ?? fail('LI_KAFKA_SASL__PASSWORD_FILE is required with a username'),
+      passwordFile:
+        env.LI_KAFKA_SASL__PASSWORD_FILE ?? fail('LI_KAFKA_SASL__PASSWORD_FILE is required with a username'),
     },
   };
 }
@@ -118,7 +119,11 @@ switch (command) {
         }
         return count;
       });
-      console.log(`tenant ${tenant}: ${n} ACLs for the local deployments (${SERVICES.filter((s) => s !== 'admf').map(localPrincipal).join(', ')})`);
+      console.log(
+        `tenant ${tenant}: ${n} ACLs for the local deployments (${SERVICES.filter((s) => s !== 'admf')
+          .map(localPrincipal)
+          .join(', ')})`,
+      );
     } else if (action === 'remove') {
       const n = await withAdmin((admin) => revokeTenant(admin, tenant));
       console.log(`tenant ${tenant}: ${n} ACLs revoked`);
@@ -152,5 +157,7 @@ switch (command) {
     break;
   }
   default:
-    fail('usage: tenant add|remove <t> | grant|show <service> <tenants> | revoke-principal NAME | user add|remove NAME');
+    fail(
+      'usage: tenant add|remove <t> | grant|show <service> <tenants> | revoke-principal NAME | user add|remove NAME',
+    );
 }

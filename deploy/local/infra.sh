@@ -142,11 +142,16 @@ user() {
   case "$action" in
     add)
       make_password "$name"
-      kafka_java "${common[@]}" --alter --add-config "SCRAM-SHA-512=[iterations=4096,password=$(cat "$CREDS/$name.password")]" >/dev/null
+      # Kafka's tool takes the password as an argument (its --add-config-file refuses SCRAM keys):
+      # acceptable for this loopback development broker only; its output, which would quote the
+      # argument on failure, is not shown. Kubernetes: Strimzi's User Operator makes credentials.
+      kafka_java "${common[@]}" --alter --add-config "SCRAM-SHA-512=[iterations=4096,password=$(cat "$CREDS/$name.password")]" \
+        >/dev/null 2>&1 || { log "could not create principal $name (is the broker up on 127.0.0.1:$KAFKA_PORT?)"; return 1; }
       log "principal $name: password in $CREDS/$name.password"
       ;;
     remove)
-      kafka_java "${common[@]}" --alter --delete-config SCRAM-SHA-512 >/dev/null
+      kafka_java "${common[@]}" --alter --delete-config SCRAM-SHA-512 >/dev/null 2>&1 \
+        || { log "could not remove principal $name"; return 1; }
       rm -f "$CREDS/$name.password"
       log "principal $name removed"
       ;;

@@ -37,10 +37,7 @@ const tmp = (prefix: string) => {
 
 beforeAll(async () => {
   const infra = testInfra();
-  bus = await createBus(
-    { ...infra, clientId: 'e2e-prometheus' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'e2e-prometheus' }, memoryLogger().log);
 });
 afterAll(async () => {
   if (prometheus && prometheus.exitCode === null) {

@@ -15,10 +15,7 @@ import { api, baseEnv, TOKENS, tokensFile } from './harness.ts';
 let bus: Bus;
 beforeAll(async () => {
   const infra = testInfra();
-  bus = await createBus(
-    { ...infra, clientId: 'e2e-warrants' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'e2e-warrants' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();

@@ -5,14 +5,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { admfService } from '@li/admf/service';
+import type { ServiceName } from '@li/bus';
 import { ccDeliveryService } from '@li/cc-delivery/service';
 import { ingestService } from '@li/ingest/service';
 import { iriEncoderService } from '@li/iri-encoder/service';
 import { mcidStoreService } from '@li/mcid-store/service';
-import type { ServiceName } from '@li/bus';
 import { startService } from '@li/runtime';
-import { serviceEnv } from '@li/testing';
 import { targetMatchService } from '@li/target-match/service';
+import { serviceEnv } from '@li/testing';
 import { api, TOKENS, tokensFile } from '../e2e/harness.ts';
 import type { LemfReceiver } from './lemf.ts';
 

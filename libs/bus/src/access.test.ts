@@ -29,7 +29,9 @@ describe('access description', () => {
     expect(g).toContain('TOPIC LITERAL li.acme.hi2 CREATE,READ');
     expect(g).toContain('TOPIC LITERAL li.acme.delivery-state CREATE,READ,WRITE');
     for (const s of ['target-match', 'iri-encoder', 'cc-delivery', 'mcid-store'] as const) {
-      expect(deploymentGrants(s, ['acme']).filter((x) => x.resource === 'TOPIC' && x.pattern === 'PREFIXED')).toEqual([]);
+      expect(deploymentGrants(s, ['acme']).filter((x) => x.resource === 'TOPIC' && x.pattern === 'PREFIXED')).toEqual(
+        [],
+      );
     }
   });
 

@@ -50,7 +50,12 @@ export const ACCESS: Record<Exclude<ServiceName, 'admf'>, ServiceAccess> = {
     system: [],
     groups: 'per-tenant',
   },
-  'mcid-store': { reads: ['events', 'mcid'], writes: ['mcid', 'dlq'], system: ['li._system.mcid'], groups: 'deployment' },
+  'mcid-store': {
+    reads: ['events', 'mcid'],
+    writes: ['mcid', 'dlq'],
+    system: ['li._system.mcid'],
+    groups: 'deployment',
+  },
 };
 
 /**

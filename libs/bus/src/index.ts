@@ -1,18 +1,25 @@
 export type { AclOperation, AclPattern, AclResource, Grant, ServiceName } from './access.ts';
-export { ACCESS, deploymentGrants, EPHEMERAL_GROUP_PREFIXES, grantMentionsTenant, operatorGrants, SERVICES } from './access.ts';
+export {
+  ACCESS,
+  deploymentGrants,
+  EPHEMERAL_GROUP_PREFIXES,
+  grantMentionsTenant,
+  operatorGrants,
+  SERVICES,
+} from './access.ts';
 export type { Bus, BusConfig, OutputRecord } from './bus.ts';
 export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
 export type { Codec } from './codec.ts';
 export type { BusErrorCode } from './errors.ts';
 export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
+export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
 export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessResult, Rejection } from './processor.ts';
 export { createProcessor, dlqRecord } from './processor.ts';
-export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
 export { readTopic } from './read-topic.ts';
+export type { KafkaSecurity, SaslMechanism } from './security.ts';
+export { kafkaSecurityOptions, SASL_MECHANISMS } from './security.ts';
 export type { Tail, TailOptions, TailRecord } from './tail-topic.ts';
 export { tailTopics } from './tail-topic.ts';
 export type { Stream, SystemTopic } from './topics.ts';
 export { deploymentGroupId, STREAMS, SYSTEM_TOPICS, topicConfig, topicName, validateTenant } from './topics.ts';
-export type { KafkaSecurity, SaslMechanism } from './security.ts';
-export { kafkaSecurityOptions, SASL_MECHANISMS } from './security.ts';

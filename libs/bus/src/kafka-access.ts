@@ -54,7 +54,12 @@ export async function revokeTenant(admin: Admin, tenant: string): Promise<number
       const resource = types[r.resourceType];
       return resource !== undefined && grantMentionsTenant({ resource, name: r.resourceName }, tenant);
     })
-    .map((r) => ({ ...ANY_FILTER, resourceType: r.resourceType, resourceName: r.resourceName, resourcePatternType: r.resourcePatternType }));
+    .map((r) => ({
+      ...ANY_FILTER,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+      resourcePatternType: r.resourcePatternType,
+    }));
   if (filters.length === 0) return 0;
   const res = await admin.deleteAcls({ filters });
   return res.filterResponses.reduce((n, f) => n + f.matchingAcls.length, 0);

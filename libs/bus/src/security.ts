@@ -35,7 +35,10 @@ export function kafkaSecurityOptions(security: KafkaSecurity | undefined): Pick<
       rejectUnauthorized: true,
       ...(tls.caFile ? { ca: [readSecret(tls.caFile, 'the Kafka CA file')] } : {}),
       ...(tls.certFile && tls.keyFile
-        ? { cert: readSecret(tls.certFile, 'the Kafka client certificate'), key: readSecret(tls.keyFile, 'the Kafka client key') }
+        ? {
+            cert: readSecret(tls.certFile, 'the Kafka client certificate'),
+            key: readSecret(tls.keyFile, 'the Kafka client key'),
+          }
         : {}),
     };
   }

@@ -126,7 +126,13 @@ describe('Kafka enforces tenant isolation', () => {
       connectionTimeout: 3000,
     }).admin();
     // TLS without SASL: the broker expects a SASL handshake and drops the connection.
-    await expect(within(20_000, 'anonymous connect', anonymous.connect().then(() => anonymous.listTopics()))).rejects.toThrow();
+    await expect(
+      within(
+        20_000,
+        'anonymous connect',
+        anonymous.connect().then(() => anonymous.listTopics()),
+      ),
+    ).rejects.toThrow();
     await anonymous.disconnect().catch(() => {});
     const wrong = new Kafka({
       clientId: 'wrong',

@@ -224,9 +224,7 @@ describe('schema registration', () => {
     const topic = topicName(tenant, 'lemfs');
     const infra = testInfra();
     const clients = await Promise.all(
-      Array.from({ length: 4 }, (_, i) =>
-        createBus({ ...infra, clientId: `race-${i}` }, log),
-      ),
+      Array.from({ length: 4 }, (_, i) => createBus({ ...infra, clientId: `race-${i}` }, log)),
     );
     try {
       const codecs = await Promise.all(clients.map((c) => c.codec(topic, 'LemfDestination')));
@@ -243,9 +241,7 @@ describe('topic creation', () => {
     // that finds a topic another has just created must still find it served.
     const infra = testInfra();
     const clients = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        createBus({ ...infra, clientId: `topics-${i}` }, log),
-      ),
+      Array.from({ length: 5 }, (_, i) => createBus({ ...infra, clientId: `topics-${i}` }, log)),
     );
     try {
       for (let round = 0; round < 5; round++) {

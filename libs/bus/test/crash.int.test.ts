@@ -10,10 +10,7 @@ import { type Bus, createBus, readTopic, topicName } from '../src/index.ts';
 let bus: Bus;
 beforeAll(async () => {
   const infra = testInfra();
-  bus = await createBus(
-    { ...infra, clientId: 'crash-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'crash-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();

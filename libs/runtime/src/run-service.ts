@@ -79,9 +79,18 @@ export function kafkaSecurityOf(c: Type.Static<typeof CommonConfig>): KafkaSecur
   }
   if (sasl.mechanism !== 'none') {
     const problems = [];
-    if (!sasl.username) problems.push({ key: 'kafkaSasl.username', env: 'LI_KAFKA_SASL__USERNAME', expected: 'a username when a SASL mechanism is set' });
+    if (!sasl.username)
+      problems.push({
+        key: 'kafkaSasl.username',
+        env: 'LI_KAFKA_SASL__USERNAME',
+        expected: 'a username when a SASL mechanism is set',
+      });
     if (!sasl.passwordFile)
-      problems.push({ key: 'kafkaSasl.passwordFile', env: 'LI_KAFKA_SASL__PASSWORD_FILE', expected: 'a password file when a SASL mechanism is set' });
+      problems.push({
+        key: 'kafkaSasl.passwordFile',
+        env: 'LI_KAFKA_SASL__PASSWORD_FILE',
+        expected: 'a password file when a SASL mechanism is set',
+      });
     if (problems.length > 0) throw new ConfigError(problems);
     security.sasl = { mechanism: sasl.mechanism, username: sasl.username, passwordFile: sasl.passwordFile };
   }

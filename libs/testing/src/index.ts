@@ -33,7 +33,11 @@ export function localSecurity(principal: string): KafkaSecurity {
   const run = infraRunDir();
   return {
     tls: { caFile: join(run, 'tls/ca.pem') },
-    sasl: { mechanism: 'scram-sha-512', username: principal, passwordFile: join(run, `credentials/${principal}.password`) },
+    sasl: {
+      mechanism: 'scram-sha-512',
+      username: principal,
+      passwordFile: join(run, `credentials/${principal}.password`),
+    },
   };
 }
 
