@@ -14,10 +14,7 @@ import { admfService } from '../src/service.ts';
 const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
-  bus = await createBus(
-    { ...infra, clientId: 'admf-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'admf-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();

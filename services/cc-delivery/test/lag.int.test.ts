@@ -15,10 +15,7 @@ import { deliveryEnv, publishLemf } from './helpers/service.ts';
 const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
-  bus = await createBus(
-    { ...infra, clientId: 'dlv-lag-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'dlv-lag-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();

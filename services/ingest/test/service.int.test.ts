@@ -13,10 +13,7 @@ import { ingestService } from '../src/service.ts';
 const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
-  bus = await createBus(
-    { ...infra, clientId: 'ingest-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'ingest-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();

@@ -17,10 +17,7 @@ import { apply, commit, type EncodedRecord, type EncoderOptions, emptyState } fr
 const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
-  bus = await createBus(
-    { ...infra, clientId: 'enc-crash-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'enc-crash-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();
@@ -217,7 +214,10 @@ const fingerprint = (topic: 'hi2' | 'hi3', r: { cin: number; seq: number; kind: 
 describe('iri-encoder across SIGKILL', () => {
   it('writes every record exactly once, with gap-free IRI and CC numbering per (LIID, CIN)', async () => {
     const tenant = uniqueTenant('enccrash');
-    const env = await serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: OPTIONS.operatorIdentifier });
+    const env = await serviceEnv('iri-encoder', [tenant], {
+      LI_TENANTS: tenant,
+      LI_OPERATOR_IDENTIFIER: OPTIONS.operatorIdentifier,
+    });
     // Several partitions of the input, keyed by LIID as target-match does.
     await bus.ensureTopics(tenant, ['matched'], 3);
     await bus.ensureTopics(tenant, ['hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);

@@ -13,10 +13,7 @@ import { iriEncoderService } from '../src/service.ts';
 const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
-  bus = await createBus(
-    { ...infra, clientId: 'enc-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'enc-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();

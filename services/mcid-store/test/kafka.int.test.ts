@@ -15,10 +15,7 @@ import { invite, response } from './sip-fixtures.ts';
 const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
-  bus = await createBus(
-    { ...infra, clientId: 'mcid-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'mcid-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();

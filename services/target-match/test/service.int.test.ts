@@ -11,10 +11,7 @@ import { targetMatchService } from '../src/service.ts';
 const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
-  bus = await createBus(
-    { ...infra, clientId: 'tgm-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'tgm-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();

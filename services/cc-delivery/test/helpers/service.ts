@@ -5,7 +5,11 @@ import type { LemfDestination } from '@li/schemas';
 import { serviceEnv } from '@li/testing';
 
 export function deliveryEnv(tenants: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
-  return serviceEnv('cc-delivery', tenants.split(','), { LI_TENANTS: tenants, LI_OPERATOR_IDENTIFIER: 'OP1', ...extra });
+  return serviceEnv('cc-delivery', tenants.split(','), {
+    LI_TENANTS: tenants,
+    LI_OPERATOR_IDENTIFIER: 'OP1',
+    ...extra,
+  });
 }
 
 export async function publishLemf(bus: Bus, dest: LemfDestination): Promise<void> {
