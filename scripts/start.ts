@@ -20,7 +20,9 @@ if (startedInfra && infraCmd('up') !== 0) {
   console.error('the local infra did not start; see .run/infra/*/stdout.log');
   process.exit(1);
 }
-console.log('local infra ready: Kafka 127.0.0.1:9092, schema registry http://127.0.0.1:8081/apis/ccompat/v7');
+console.log(
+  `local infra ready: Kafka ${process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092'} (SASL_SSL), schema registry ${process.env.LI_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7'}`,
+);
 
 // Every service connects as its own principal; onboarding the demo tenant grants each the ACLs of
 // a deployment serving it (scripts/kafka-access.ts, from the access description in @li/bus).
