@@ -287,6 +287,9 @@ export function createSipStreamDecoder(flow: FlowEndpoints, sink: DecoderSink): 
       framers.toServer.end();
       framers.toClient.end();
     },
+    bufferedBytes() {
+      return framers.toServer.bufferedBytes + framers.toClient.bufferedBytes;
+    },
   };
 }
 
