@@ -503,7 +503,7 @@ describe('X2/X3 receiver: a hostile peer hurts only itself', () => {
     const b = await connected(port);
     await new Promise((r) => setTimeout(r, 50)); // both accepted by the server
     const extra = await Promise.all([connected(port), connected(port)]);
-    await Promise.all(extra.map(closedOf));
+    await Promise.all(extra.map((e) => closedOf(e)));
     expect(refused).toEqual(['127.0.0.1', '127.0.0.1']);
     a.write(x2(1));
     b.write(x2(2));
