@@ -115,7 +115,10 @@ describe('ingest against hostile peers', () => {
   it('capture: a flow over the per-flow cap and a datagram over the fragment cap are dropped and counted', async () => {
     const packets: { tsMicros: number; data: Buffer }[] = [];
     let ts = 1_700_000_000_000_000;
-    const add = (ip: Buffer) => packets.push({ tsMicros: (ts += 100), data: ethernet(ip) });
+    const add = (ip: Buffer) => {
+      ts += 100;
+      packets.push({ tsMicros: ts, data: ethernet(ip) });
+    };
     // IMAP APPEND with literal after literal: 1 MiB held by the decoder, over a 256 KiB cap.
     const [c, s, cp, sp] = ['192.0.2.10', '198.51.100.5', 40100, 143];
     let cs = 1000;
