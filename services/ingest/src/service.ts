@@ -13,8 +13,14 @@ import { buildMailEventsApp } from './adapters/mail-events-http.ts';
 import { replayPcapFile } from './adapters/pcap-file.ts';
 import { startSipListener } from './adapters/sip-listener.ts';
 import { startTcpdump } from './adapters/tcpdump.ts';
-import { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
-import { createCapture } from './domain/capture/capture.ts';
+import {
+  createX2X3Receiver,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_UNREAD_REPLY_BYTES,
+} from './adapters/x2x3-receiver.ts';
+import { type CaptureCounters, createCapture } from './domain/capture/capture.ts';
+import { DEFAULT_DEFRAG_LIMITS } from './domain/capture/defrag.ts';
+import { DEFAULT_TCP_LIMITS } from './domain/capture/tcp.ts';
 import {
   IMAP_DEFAULT_PORTS,
   mailDecoderFactories,
@@ -24,10 +30,13 @@ import {
 import { MSNP_DEFAULT_PORTS, msnpDecoderFactory } from './domain/msnp/msnp.ts';
 import { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
 import { pduToEvent } from './domain/x2x3/event.ts';
+import { DEFAULT_MAX_PDU_BYTES } from './domain/x2x3/framer.ts';
+import { FIXED_HEADER_LENGTH } from './domain/x2x3/pdu.ts';
 
 const PortNumber = Type.Integer({ minimum: 1, maximum: 65535 });
 const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
 const section = <P extends Type.TProperties>(props: P) => Type.Object(props, { default: {} });
+const Octets = (def: number, description: string, minimum = 1) => Type.Integer({ minimum, default: def, description });
 
 export const Config = Type.Object({
   ...CommonConfig.properties,
@@ -48,6 +57,20 @@ export const Config = Type.Object({
     pop3Ports: Type.Array(PortNumber, { default: [...POP3_DEFAULT_PORTS] }),
     imapPorts: Type.Array(PortNumber, { default: [...IMAP_DEFAULT_PORTS] }),
     msnpPorts: Type.Array(PortNumber, { default: [...MSNP_DEFAULT_PORTS] }),
+    maxFlowBytes: Octets(
+      DEFAULT_TCP_LIMITS.maxFlowBytes,
+      'octets one TCP flow may hold (out-of-order segments and decoder buffers); beyond, the flow is dropped',
+    ),
+    maxTotalBytes: Octets(
+      DEFAULT_TCP_LIMITS.maxTotalBytes,
+      'octets all TCP flows together may hold; beyond, the flows holding most are dropped',
+    ),
+    defragMaxDatagrams: Octets(DEFAULT_DEFRAG_LIMITS.maxDatagrams, 'IP datagrams reassembled at once'),
+    defragMaxBytes: Octets(DEFAULT_DEFRAG_LIMITS.maxBytes, 'octets of IP fragments held across all datagrams'),
+    defragMaxFragments: Octets(
+      DEFAULT_DEFRAG_LIMITS.maxFragmentsPerDatagram,
+      'fragments one IP datagram may take (duplicates included); beyond, it is dropped',
+    ),
   }),
   mailEvents: section({
     enabled: Type.Boolean({ default: true }),
@@ -62,7 +85,26 @@ export const Config = Type.Object({
     tasks: Type.Array(Type.String(), { default: [] }),
     tlsKeyFile: Type.String({ default: '' }),
     tlsCertFile: Type.String({ default: '' }),
-    tlsCaFile: Type.String({ default: '' }),
+    tlsCaFile: Type.String({ default: '', description: 'CA of the client certificates; required with TLS' }),
+    tlsAllowNoClientCert: Type.Boolean({
+      default: false,
+      description: 'TLS without tlsCaFile: accept clients without a certificate (insecure; refused otherwise)',
+    }),
+    maxConnections: Type.Integer({ minimum: 1, default: DEFAULT_MAX_CONNECTIONS }),
+    idleTimeoutMs: Type.Integer({
+      minimum: 0,
+      default: 180_000,
+      description: 'close a connection without PDU or keepalive for this long (3 × TIME_P1); 0: never',
+    }),
+    maxPduBytes: Octets(
+      DEFAULT_MAX_PDU_BYTES,
+      'largest PDU accepted; a larger one closes the connection',
+      FIXED_HEADER_LENGTH,
+    ),
+    maxUnreadReplyBytes: Octets(
+      DEFAULT_MAX_UNREAD_REPLY_BYTES,
+      'octets of keepalive answers a peer may leave unread before the connection is closed',
+    ),
   }),
 });
 
@@ -96,6 +138,17 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       },
     });
     liveness('publisher', () => publisher.healthy());
+    const collectors: (() => void)[] = [];
+    // Input shed to protect the service (not decoded, no DLQ record each): by reason, never by peer.
+    const dropped = new Counter({
+      name: 'li_ingest_dropped_total',
+      help: 'Input dropped by a resource cap (connections, fragments, flow memory), by reason.',
+      labelNames: ['tenant', 'reason'],
+      registers: [metrics],
+      collect() {
+        for (const c of collectors) c();
+      },
+    });
     const stops: (() => Promise<void>)[] = [];
     const listening: Record<string, number> = {};
 
@@ -127,7 +180,16 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         ],
         onDatagram: sipDatagramHandler(sink),
         sink,
+        limits: {
+          tcp: { maxFlowBytes: config.capture.maxFlowBytes, maxTotalBytes: config.capture.maxTotalBytes },
+          defrag: {
+            maxDatagrams: config.capture.defragMaxDatagrams,
+            maxBytes: config.capture.defragMaxBytes,
+            maxFragmentsPerDatagram: config.capture.defragMaxFragments,
+          },
+        },
       });
+      collectors.push(captureDrops(capture.stats, (reason, n) => dropped.inc({ tenant, reason }, n)));
       if (config.capture.pcapFile) {
         const r = await replayPcapFile(config.capture.pcapFile, capture);
         capture.end();
@@ -167,7 +229,8 @@ export const ingestService: ServiceDefinition<typeof Config> = {
               tls: {
                 key: readFileSync(config.x2x3.tlsKeyFile),
                 cert: readFileSync(config.x2x3.tlsCertFile),
-                ...(config.x2x3.tlsCaFile ? { ca: readFileSync(config.x2x3.tlsCaFile), requestCert: true } : {}),
+                allowNoClientCert: config.x2x3.tlsAllowNoClientCert,
+                ...(config.x2x3.tlsCaFile ? { ca: readFileSync(config.x2x3.tlsCaFile) } : {}),
               },
             }
           : {}),
@@ -182,6 +245,11 @@ export const ingestService: ServiceDefinition<typeof Config> = {
           else sink.problem({ code: r.code, reason: r.reason });
         },
         onProblem: (p) => sink.problem({ code: p.code, reason: p.reason }),
+        maxConnections: config.x2x3.maxConnections,
+        idleTimeoutMs: config.x2x3.idleTimeoutMs,
+        maxPduBytes: config.x2x3.maxPduBytes,
+        maxUnreadReplyBytes: config.x2x3.maxUnreadReplyBytes,
+        onConnectionRefused: () => dropped.inc({ tenant, reason: 'x2x3_connection_limit' }),
       });
       listening.x2x3 = await receiver.listen(config.x2x3.port, config.x2x3.host);
       stops.push(() => receiver.close());
@@ -198,3 +266,27 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     };
   },
 };
+
+/** Capture counters that mean input was shed, as li_ingest_dropped_total reasons. */
+const CAPTURE_DROPS: Record<string, (s: CaptureCounters) => number> = {
+  tcp_flow_memory: (s) => s.tcp.flowsDroppedFlowMemory,
+  tcp_total_memory: (s) => s.tcp.flowsDroppedTotalMemory,
+  tcp_flow_table_full: (s) => s.tcp.flowsEvictedForRoom,
+  defrag_too_many_fragments: (s) => s.defrag.tooManyFragments,
+  defrag_evicted: (s) => s.defrag.evicted,
+  defrag_timeout: (s) => s.defrag.timedOut,
+  defrag_too_large: (s) => s.defrag.tooLarge,
+};
+
+/** At each scrape, adds what the capture dropped since the last one. */
+function captureDrops(stats: () => CaptureCounters, add: (reason: string, n: number) => void): () => void {
+  const seen: Record<string, number> = {};
+  return () => {
+    const s = stats();
+    for (const [reason, get] of Object.entries(CAPTURE_DROPS)) {
+      const n = get(s) - (seen[reason] ?? 0);
+      seen[reason] = get(s);
+      if (n > 0) add(reason, n);
+    }
+  };
+}

@@ -222,12 +222,30 @@ interface Got {
   problems: Array<{ code: string; fatal: boolean }>;
 }
 
-function receiverFor(got: Got, tlsOpts?: Parameters<typeof createX2X3Receiver>[0]['tls']) {
+type ReceiverOptions = Parameters<typeof createX2X3Receiver>[0];
+
+function receiverFor(got: Got, tlsOpts?: ReceiverOptions['tls'], more: Partial<ReceiverOptions> = {}) {
   return createX2X3Receiver({
     tls: tlsOpts,
     onPdu: (pdu, attrs) => got.pdus.push({ pdu, attrs }),
     onProblem: (p) => got.problems.push({ code: p.code, fatal: p.fatal }),
+    ...more,
   });
+}
+
+function connected(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Resolves when the socket closes; never rejects (a reset is a close too). Reads (and drops) unless told not to. */
+function closedOf(s: net.Socket, read = true): Promise<void> {
+  s.on('error', () => {});
+  if (read) s.resume();
+  return new Promise((r) => (s.destroyed ? r() : s.once('close', () => r())));
 }
 
 /** Reads keepalive acks the receiver writes back. */
@@ -247,6 +265,70 @@ async function until(check: () => boolean, what: string): Promise<void> {
     if (Date.now() > end) throw new Error(`timed out: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, made once per run. */
+let certsMade = false;
+function certs(): (name: string) => Buffer {
+  if (!certsMade) {
+    const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    ssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-subj',
+      '/CN=li-test-ca',
+      '-days',
+      '1',
+    ]);
+    for (const who of ['server', 'client']) {
+      ssl([
+        'req',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        `${who}.key`,
+        '-out',
+        `${who}.csr`,
+        '-subj',
+        `/CN=${who}`,
+      ]);
+      writeFileSync(
+        join(dir, `${who}.ext`),
+        who === 'server' ? 'subjectAltName=IP:127.0.0.1\n' : 'extendedKeyUsage=clientAuth\n',
+      );
+      ssl([
+        'x509',
+        '-req',
+        '-in',
+        `${who}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${who}.crt`,
+        '-days',
+        '1',
+        '-extfile',
+        `${who}.ext`,
+      ]);
+    }
+    certsMade = true;
+  }
+  return (n: string) => readFileSync(join(dir, n));
 }
 
 describe('X2/X3 receiver', () => {
@@ -352,62 +434,7 @@ describe('X2/X3 receiver', () => {
   });
 
   it('over mutual TLS: accepts a client with a certificate from our CA, refuses one without', async () => {
-    const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-    ssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-subj',
-      '/CN=li-test-ca',
-      '-days',
-      '1',
-    ]);
-    for (const who of ['server', 'client']) {
-      ssl([
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        `${who}.key`,
-        '-out',
-        `${who}.csr`,
-        '-subj',
-        `/CN=${who}`,
-      ]);
-      writeFileSync(
-        join(dir, `${who}.ext`),
-        who === 'server' ? 'subjectAltName=IP:127.0.0.1\n' : 'extendedKeyUsage=clientAuth\n',
-      );
-      ssl([
-        'x509',
-        '-req',
-        '-in',
-        `${who}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        `${who}.crt`,
-        '-days',
-        '1',
-        '-extfile',
-        `${who}.ext`,
-      ]);
-    }
-    const file = (n: string) => readFileSync(join(dir, n));
+    const file = certs();
     const got: Got = { pdus: [], problems: [] };
     const rx = receiverFor(got, { key: file('server.key'), cert: file('server.crt'), ca: file('ca.crt') });
     const port = await rx.listen(0, '127.0.0.1');
@@ -441,4 +468,121 @@ describe('X2/X3 receiver', () => {
     expect(got.pdus).toHaveLength(1); // nothing accepted from the client without a certificate
     await rx.close();
   });
+});
+
+describe('X2/X3 receiver: a hostile peer hurts only itself', () => {
+  it('refuses to start with TLS but no client CA, unless told to accept clients without a certificate', async () => {
+    const file = certs();
+    const got: Got = { pdus: [], problems: [] };
+    expect(() => receiverFor(got, { key: file('server.key'), cert: file('server.crt') })).toThrow(
+      /ING_ERR_X2X3_TLS_NO_CLIENT_CA/,
+    );
+    // Marked insecure on purpose: a client without a certificate is served.
+    const rx = receiverFor(got, { key: file('server.key'), cert: file('server.crt'), allowNoClientCert: true });
+    const port = await rx.listen(0, '127.0.0.1');
+    const anonymous = tls.connect({ port, host: '127.0.0.1', ca: file('ca.crt') });
+    await new Promise((r, j) => {
+      anonymous.once('secureConnect', r);
+      anonymous.once('error', j);
+    });
+    anonymous.write(x2(21));
+    await until(() => got.pdus.length === 1, 'PDU from a client without a certificate');
+    anonymous.destroy();
+    await rx.close();
+  });
+
+  it('closes connections beyond the cap at accept and reports each; the open ones keep working', async () => {
+    const got: Got = { pdus: [], problems: [] };
+    const refused: string[] = [];
+    const rx = receiverFor(got, undefined, {
+      maxConnections: 2,
+      onConnectionRefused: (peer) => refused.push(peer.address),
+    });
+    const port = await rx.listen(0, '127.0.0.1');
+    const a = await connected(port);
+    const b = await connected(port);
+    await new Promise((r) => setTimeout(r, 50)); // both accepted by the server
+    const extra = await Promise.all([connected(port), connected(port)]);
+    await Promise.all(extra.map((e) => closedOf(e)));
+    expect(refused).toEqual(['127.0.0.1', '127.0.0.1']);
+    a.write(x2(1));
+    b.write(x2(2));
+    await until(() => got.pdus.length === 2, 'PDUs on the connections within the cap');
+    // A closed connection frees its place.
+    const aClosed = closedOf(a);
+    a.destroy();
+    await aClosed;
+    await new Promise((r) => setTimeout(r, 50));
+    const c = await connected(port);
+    c.write(x2(3));
+    await until(() => got.pdus.length === 3, 'PDU on a connection after one closed');
+    b.destroy();
+    c.destroy();
+    await rx.close();
+  });
+
+  it('closes a connection silent past the idle timeout', async () => {
+    const got: Got = { pdus: [], problems: [] };
+    const rx = receiverFor(got, undefined, { idleTimeoutMs: 200 });
+    const port = await rx.listen(0, '127.0.0.1');
+    const s = await connected(port);
+    s.write(keepalive(1));
+    await closedOf(s);
+    expect(got.problems).toEqual([{ code: 'ING_ERR_X2X3_IDLE', fatal: true }]);
+    await rx.close();
+  });
+
+  it('closes a connection whose PDU header announces more than the maximum, without reading it', async () => {
+    const got: Got = { pdus: [], problems: [] };
+    const rx = receiverFor(got, undefined, { maxPduBytes: 4096 });
+    const port = await rx.listen(0, '127.0.0.1');
+    const s = await connected(port);
+    const head = x3(1).subarray(0, 12);
+    head.writeUInt32BE(1 << 30, 8); // payload length: 1 GiB
+    s.write(head);
+    await closedOf(s);
+    expect(got.problems).toEqual([{ code: 'ING_ERR_X2X3_TOO_LARGE', fatal: true }]);
+    await rx.close();
+  });
+
+  it('closes a peer that sends keepalives but never reads the answers, before they pile up', async () => {
+    const got: Got = { pdus: [], problems: [] };
+    let answered = 0;
+    const bound = 64 * 1024;
+    let rx: ReturnType<typeof receiverFor> | null = null;
+    let maxQueued = 0;
+    rx = receiverFor(got, undefined, {
+      maxUnreadReplyBytes: bound,
+      onKeepalive: () => {
+        answered++;
+      },
+    });
+    rx.server.on('connection', (sock: net.Socket) => {
+      const t = setInterval(() => {
+        maxQueued = Math.max(maxQueued, sock.writableLength);
+      }, 5);
+      sock.once('close', () => clearInterval(t));
+    });
+    const port = await rx.listen(0, '127.0.0.1');
+    const s = await connected(port);
+    s.pause(); // never reads: the answers fill the kernel buffers, then our queue
+    const closed = closedOf(s, false).then(() => true);
+    let isClosed = false;
+    void closed.then(() => {
+      isClosed = true;
+    });
+    const batch = Buffer.concat(Array.from({ length: 1000 }, (_, i) => keepalive(i)));
+    let sent = 0;
+    // Without a bound this goes on until 64 MiB of answers are queued in the receiver.
+    while (!isClosed && sent < 64 * 1024 * 1024) {
+      if (!s.write(batch)) await Promise.race([new Promise((r) => s.once('drain', r)), closed]);
+      sent += batch.length;
+    }
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    expect(isClosed).toBe(true);
+    expect(got.problems).toEqual([{ code: 'ING_ERR_X2X3_SLOW_READER', fatal: true }]);
+    expect(answered).toBeGreaterThan(0);
+    expect(maxQueued).toBeLessThanOrEqual(bound + 1000 * 48);
+    await rx.close();
+  }, 90_000);
 });

@@ -1,7 +1,10 @@
-// X2/X3 receiver (TS 103 221-2 clause 6): the POI connects to us over TCP or TLS (mutual auth
-// when a CA is configured). Each connection gets its own framer; keepalives are answered at once
-// and never forwarded; malformed PDUs are reported and skipped while framing holds, otherwise
-// the connection is closed with the reason.
+// X2/X3 receiver (TS 103 221-2 clause 6): the POI connects to us over TCP or TLS. TLS means
+// mutual TLS: without a client CA the receiver refuses to start unless told the deployment
+// accepts any client. Each connection gets its own framer; keepalives are answered at once and
+// never forwarded; malformed PDUs are reported and skipped while framing holds, otherwise the
+// connection is closed with the reason. A hostile peer costs a bounded share: connections are
+// capped, silent ones time out, PDUs have a size bound, and a peer that does not read our
+// keepalive answers is closed before they pile up.
 import net from 'node:net';
 import tls from 'node:tls';
 import { X2X3Framer } from '../domain/x2x3/framer.ts';
@@ -13,16 +16,37 @@ export interface X2X3Peer {
 }
 
 export interface X2X3ReceiverOptions {
-  /** Present: TLS with these credentials; requestCert + ca give mutual authentication. */
-  tls?: { key: Buffer | string; cert: Buffer | string; ca?: Buffer | string; requestCert?: boolean };
+  /**
+   * Present: TLS with these credentials. Clients must present a certificate from `ca`; without
+   * `ca` the receiver throws unless `allowNoClientCert` says any client may connect.
+   */
+  tls?: { key: Buffer | string; cert: Buffer | string; ca?: Buffer | string; allowNoClientCert?: boolean };
   maxPduBytes?: number;
   /** Close a connection silent for this long (POIs send keepalives every TIME_P1 = 60 s); 0 = never. */
   idleTimeoutMs?: number;
+  /** Connections open at once; further ones are closed at accept and reported to onConnectionRefused. */
+  maxConnections?: number;
+  /** Octets of our answers a peer may leave unread before we close the connection. */
+  maxUnreadReplyBytes?: number;
   onPdu(pdu: X2X3Pdu, attrs: X2X3Attributes, peer: X2X3Peer): void;
   onProblem(problem: { code: string; reason: string; fatal: boolean }, peer: X2X3Peer): void;
   /** Called with the number of keepalives answered, for liveness metrics. */
   onKeepalive?(peer: X2X3Peer): void;
+  /** A connection was closed at accept because maxConnections were open. */
+  onConnectionRefused?(peer: X2X3Peer): void;
 }
+
+export const DEFAULT_MAX_CONNECTIONS = 64;
+/** 5000 keepalive answers (48 octets each): far more than a live peer ever leaves unread. */
+export const DEFAULT_MAX_UNREAD_REPLY_BYTES = 256 * 1024;
+
+/** Problem codes of the receiver itself (the framer's are in pdu.ts ERR). */
+export const RECEIVER_ERR = {
+  IDLE: 'ING_ERR_X2X3_IDLE',
+  SOCKET: 'ING_ERR_X2X3_SOCKET',
+  SLOW_READER: 'ING_ERR_X2X3_SLOW_READER',
+  NO_CLIENT_CA: 'ING_ERR_X2X3_TLS_NO_CLIENT_CA',
+} as const;
 
 export interface X2X3Receiver {
   server: net.Server;
@@ -31,6 +55,13 @@ export interface X2X3Receiver {
 }
 
 export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
+  if (options.tls && options.tls.ca === undefined && !options.tls.allowNoClientCert) {
+    throw new Error(
+      `${RECEIVER_ERR.NO_CLIENT_CA}: X2/X3 TLS without a client CA would accept any client; ` +
+        'configure x2x3.tlsCaFile, or set x2x3.tlsAllowNoClientCert to accept clients without a certificate',
+    );
+  }
+  const maxUnread = options.maxUnreadReplyBytes ?? DEFAULT_MAX_UNREAD_REPLY_BYTES;
   const sockets = new Set<net.Socket>();
   const handle = (socket: net.Socket): void => {
     sockets.add(socket);
@@ -39,7 +70,7 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
     if (options.idleTimeoutMs) {
       socket.setTimeout(options.idleTimeoutMs, () => {
         options.onProblem(
-          { code: 'ING_ERR_X2X3_IDLE', reason: 'no PDU or keepalive within the idle timeout', fatal: true },
+          { code: RECEIVER_ERR.IDLE, reason: 'no PDU or keepalive within the idle timeout', fatal: true },
           peer,
         );
         socket.destroy();
@@ -53,6 +84,19 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
           continue;
         }
         if (ev.pdu.pduType === PDU_TYPE.KEEPALIVE) {
+          // A peer that sends keepalives but never reads would make us queue answers forever.
+          if (socket.writableLength > maxUnread) {
+            options.onProblem(
+              {
+                code: RECEIVER_ERR.SLOW_READER,
+                reason: `peer left ${socket.writableLength} octets of keepalive answers unread`,
+                fatal: true,
+              },
+              peer,
+            );
+            socket.destroy();
+            return;
+          }
           socket.write(keepaliveAck(ev.pdu));
           options.onKeepalive?.(peer);
           continue;
@@ -62,7 +106,7 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
       }
     });
     socket.on('error', (err) =>
-      options.onProblem({ code: 'ING_ERR_X2X3_SOCKET', reason: err.message, fatal: true }, peer),
+      options.onProblem({ code: RECEIVER_ERR.SOCKET, reason: err.message, fatal: true }, peer),
     );
     socket.on('close', () => sockets.delete(socket));
   };
@@ -72,12 +116,16 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
           key: options.tls.key,
           cert: options.tls.cert,
           ca: options.tls.ca,
-          requestCert: options.tls.requestCert ?? options.tls.ca !== undefined,
-          rejectUnauthorized: options.tls.requestCert ?? options.tls.ca !== undefined,
+          requestCert: options.tls.ca !== undefined,
+          rejectUnauthorized: options.tls.ca !== undefined,
         },
         handle,
       )
     : net.createServer(handle);
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.on('drop', (d) =>
+    options.onConnectionRefused?.({ address: d?.remoteAddress ?? '', port: d?.remotePort ?? 0 }),
+  );
   return {
     server,
     listen(port, host) {

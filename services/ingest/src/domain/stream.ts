@@ -30,6 +30,8 @@ export interface StreamDecoder {
   gap(direction: Direction, length: number, tsMicros: number): void;
   /** The flow ended (FIN/RST both ways, or idle timeout). */
   end(tsMicros: number): void;
+  /** Octets the decoder holds for this flow (partial lines, message bodies): the capture caps them. */
+  bufferedBytes?(): number;
 }
 
 export interface DecoderSink {

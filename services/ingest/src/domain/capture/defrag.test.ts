@@ -31,7 +31,8 @@ describe('IP defragmentation', () => {
             [seq[i], seq[j]] = [seq[j] as IpPacket, seq[i] as IpPacket];
           }
           for (const d of dups) seq.splice(d % (seq.length + 1), 0, frags[d % frags.length] as IpPacket);
-          const defrag = new Defragmenter();
+          // Up to 375 eight-octet fragments plus duplicates: above the default per-datagram cap.
+          const defrag = new Defragmenter({ maxFragmentsPerDatagram: 1000 });
           let whole: IpPacket | null = null;
           for (const f of seq) {
             const r = defrag.add(f, 1);
@@ -79,5 +80,48 @@ describe('IP defragmentation', () => {
     const done = d.add(f1, 0);
     expect(done?.payload.subarray(16, 24).every((x) => x === 0x42)).toBe(true);
     expect(d.counters.overlapBytes).toBeGreaterThan(0);
+  });
+
+  it('reassembles 8000 eight-octet fragments in hostile orders with n log n work', () => {
+    const data = Buffer.alloc(64_000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    const frags = fragments('10.0.0.1', '10.0.0.2', data, 8, 5);
+    const n = frags.length;
+    expect(n).toBeGreaterThan(8000);
+    const reversed = [...frags].reverse();
+    // Every other fragment first, then the ones between: each fills a hole among thousands.
+    const interleaved = [...frags.filter((_, i) => i % 2 === 0), ...frags.filter((_, i) => i % 2 === 1)];
+    // A large fragment overlapping everything, then all the small ones again (all duplicates).
+    const cover: IpPacket = { ...(frags[0] as IpPacket), payload: Buffer.alloc(8 * 4000, 0x55) };
+    const covered = [cover, ...frags];
+    for (const order of [reversed, interleaved, covered]) {
+      const d = new Defragmenter({ maxFragmentsPerDatagram: 10_000 });
+      let whole: IpPacket | null = null;
+      for (const f of order) whole = d.add(f, 0) ?? whole;
+      expect(whole).not.toBeNull();
+      if (order !== covered) expect(whole?.payload.subarray(8).equals(data)).toBe(true);
+      expect(d.bytesHeld).toBe(0);
+      // A pass over every held piece per fragment would take n²/2 ≈ 32 million steps.
+      expect(d.steps).toBeLessThanOrEqual(20 * n);
+    }
+  });
+
+  it('drops a datagram with more fragments than the cap, duplicates included, and counts it', () => {
+    const d = new Defragmenter({ maxFragmentsPerDatagram: 16 });
+    const frags = fragments('10.0.0.1', '10.0.0.2', Buffer.alloc(400, 3), 16, 6);
+    expect(frags.length).toBeGreaterThan(16);
+    let whole: IpPacket | null = null;
+    for (const f of frags.slice(0, 16)) whole = d.add(f, 0) ?? whole;
+    expect(d.counters.tooManyFragments).toBe(0);
+    // A peer repeating one fragment cannot keep a datagram alive past the cap.
+    for (let i = 0; i < 100; i++) whole = d.add(frags[1] as IpPacket, 0) ?? whole;
+    expect(d.counters.tooManyFragments).toBeGreaterThanOrEqual(1);
+    for (const f of frags.slice(16)) whole = d.add(f, 0) ?? whole;
+    expect(whole).toBeNull();
+    // Within the cap the same datagram reassembles.
+    const ok = new Defragmenter({ maxFragmentsPerDatagram: frags.length });
+    let done: IpPacket | null = null;
+    for (const f of frags) done = ok.add(f, 0) ?? done;
+    expect(done?.payload.length).toBe(408);
   });
 });

@@ -1,6 +1,8 @@
 // IPv4 / IPv6 fragment reassembly (RFC 791 §3.2, RFC 8200 §4.5) with timeouts and memory
 // caps. Overlapping fragments: the bytes that arrived first win (RFC 5722 would drop the
 // whole datagram for IPv6; a passive probe prefers to keep what it saw and counts it).
+// A datagram's pieces stay sorted and disjoint, and the bytes they cover are counted, so a
+// fragment costs a binary search plus the pieces it overlaps, never a pass over all of them.
 import type { IpPacket } from './packet.ts';
 
 export interface DefragLimits {
@@ -8,6 +10,8 @@ export interface DefragLimits {
   maxDatagrams: number;
   /** Bytes held in fragments across all datagrams. */
   maxBytes: number;
+  /** Fragments (duplicates included) one datagram may take; beyond, it is dropped. */
+  maxFragmentsPerDatagram: number;
   /** A datagram not complete after this long is dropped (RFC 791 suggests 15 s; Linux uses 30 s). */
   timeoutMicros: number;
 }
@@ -15,6 +19,8 @@ export interface DefragLimits {
 export const DEFAULT_DEFRAG_LIMITS: DefragLimits = {
   maxDatagrams: 4096,
   maxBytes: 32 * 1024 * 1024,
+  // A 64 KiB datagram over a 576-octet MTU takes 119 fragments.
+  maxFragmentsPerDatagram: 256,
   timeoutMicros: 30_000_000,
 };
 
@@ -28,10 +34,15 @@ interface Piece {
 interface Pending {
   first: IpPacket | null;
   protocol: number;
+  /** Sorted by start, disjoint. */
   pieces: Piece[];
   bytes: number;
+  /** Fragments taken, duplicates included. */
+  count: number;
   /** Total payload length, known once the last fragment (MF=0) arrived. */
   total: number;
+  /** Bytes of [0, total) the pieces cover (0 while total is unknown). */
+  covered: number;
   startedMicros: number;
 }
 
@@ -42,6 +53,7 @@ export interface DefragCounters {
   evicted: number;
   overlapBytes: number;
   tooLarge: number;
+  tooManyFragments: number;
 }
 
 export class Defragmenter {
@@ -55,7 +67,9 @@ export class Defragmenter {
     evicted: 0,
     overlapBytes: 0,
     tooLarge: 0,
+    tooManyFragments: 0,
   };
+  #steps = 0;
 
   constructor(limits: Partial<DefragLimits> = {}) {
     this.#limits = { ...DEFAULT_DEFRAG_LIMITS, ...limits };
@@ -67,6 +81,11 @@ export class Defragmenter {
 
   get datagramsHeld(): number {
     return this.#pending.size;
+  }
+
+  /** Pieces visited and search steps taken so far: a work counter for tests. */
+  get steps(): number {
+    return this.#steps;
   }
 
   /** Adds a fragment; returns the whole packet (fragment null) once complete, else null. */
@@ -84,22 +103,38 @@ export class Defragmenter {
     }
     if (!d) {
       while (this.#pending.size >= this.#limits.maxDatagrams) this.#evictOldest();
-      d = { first: null, protocol: p.protocol, pieces: [], bytes: 0, total: -1, startedMicros: tsMicros };
+      d = {
+        first: null,
+        protocol: p.protocol,
+        pieces: [],
+        bytes: 0,
+        count: 0,
+        total: -1,
+        covered: 0,
+        startedMicros: tsMicros,
+      };
       this.#pending.set(key, d);
     }
+    if (++d.count > this.#limits.maxFragmentsPerDatagram) {
+      this.counters.tooManyFragments++;
+      this.#drop(key, d);
+      return null;
+    }
     if (f.offset === 0) d.first = p;
-    if (!f.more) d.total = f.offset + p.payload.length;
+    if (!f.more) {
+      const total = f.offset + p.payload.length;
+      if (total !== d.total) {
+        d.total = total;
+        d.covered = 0;
+        for (const pc of d.pieces) d.covered += clip(pc, total);
+        this.#steps += d.pieces.length;
+      }
+    }
     this.#insert(d, f.offset, p.payload);
     while (this.#bytes > this.#limits.maxBytes && this.#pending.size > 0) this.#evictOldest();
     if (!this.#pending.has(key)) return null;
-    if (d.total < 0 || !d.first) return null;
-    // Complete when pieces cover [0, total) without holes.
-    let at = 0;
-    for (const pc of d.pieces) {
-      if (pc.start > at) return null;
-      at = Math.max(at, pc.start + pc.data.length);
-    }
-    if (at < d.total) return null;
+    // Disjoint pieces covering total bytes of [0, total) leave no hole.
+    if (d.total < 0 || !d.first || d.covered < d.total) return null;
     const payload = Buffer.alloc(d.total);
     for (const pc of d.pieces) {
       if (pc.start < d.total) pc.data.copy(payload, pc.start, 0, Math.min(pc.data.length, d.total - pc.start));
@@ -119,31 +154,43 @@ export class Defragmenter {
   }
 
   #insert(d: Pending, start: number, data: Buffer): void {
-    // Keep only bytes no earlier fragment covered (first wins).
-    let pieces: Piece[] = [{ start, data }];
-    for (const ex of d.pieces) {
+    const pieces = d.pieces;
+    const end = start + data.length;
+    // First piece ending after start.
+    let lo = 0;
+    let hi = pieces.length;
+    while (lo < hi) {
+      this.#steps++;
+      const mid = (lo + hi) >>> 1;
+      const m = pieces[mid] as Piece;
+      if (m.start + m.data.length <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    // Keep only bytes no earlier fragment covered (first wins): the holes between the
+    // existing pieces this fragment overlaps, merged in order with those pieces.
+    const merged: Piece[] = [];
+    let at = start;
+    let i = lo;
+    for (; i < pieces.length && at < end; i++) {
+      this.#steps++;
+      const ex = pieces[i] as Piece;
+      if (ex.start >= end) break;
       const exEnd = ex.start + ex.data.length;
-      const next: Piece[] = [];
-      for (const pc of pieces) {
-        const pcEnd = pc.start + pc.data.length;
-        if (pcEnd <= ex.start || pc.start >= exEnd) {
-          next.push(pc);
-          continue;
-        }
-        this.counters.overlapBytes += Math.min(pcEnd, exEnd) - Math.max(pc.start, ex.start);
-        if (pc.start < ex.start) next.push({ start: pc.start, data: pc.data.subarray(0, ex.start - pc.start) });
-        if (pcEnd > exEnd) next.push({ start: exEnd, data: pc.data.subarray(exEnd - pc.start) });
-      }
-      pieces = next;
-      if (pieces.length === 0) return;
+      if (ex.start > at) merged.push(this.#piece(d, at, data.subarray(at - start, ex.start - start)));
+      this.counters.overlapBytes += Math.min(end, exEnd) - Math.max(at, ex.start);
+      merged.push(ex);
+      at = Math.max(at, exEnd);
     }
-    for (const pc of pieces) {
-      const copy = Buffer.from(pc.data); // do not pin the capture chunk
-      d.pieces.push({ start: pc.start, data: copy });
-      d.bytes += copy.length;
-      this.#bytes += copy.length;
-    }
-    d.pieces.sort((a, b) => a.start - b.start);
+    if (at < end) merged.push(this.#piece(d, at, data.subarray(at - start)));
+    pieces.splice(lo, i - lo, ...merged);
+  }
+
+  #piece(d: Pending, start: number, data: Buffer): Piece {
+    const pc = { start, data: Buffer.from(data) }; // do not pin the capture chunk
+    d.bytes += pc.data.length;
+    this.#bytes += pc.data.length;
+    if (d.total >= 0) d.covered += clip(pc, d.total);
+    return pc;
   }
 
   #evictOldest(): void {
@@ -157,4 +204,9 @@ export class Defragmenter {
     this.#bytes -= d.bytes;
     this.#pending.delete(key);
   }
+}
+
+/** Bytes of a piece inside [0, total). */
+function clip(pc: Piece, total: number): number {
+  return Math.max(0, Math.min(pc.start + pc.data.length, total) - pc.start);
 }

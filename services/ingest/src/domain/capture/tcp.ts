@@ -19,6 +19,10 @@ export interface TcpLimits {
   idleTimeoutMicros: number;
   /** After FIN/RST, late segments of the flow are dropped for this long (TIME-WAIT, RFC 9293 §3.3.2). */
   closedLingerMicros: number;
+  /** Octets one flow may hold (out-of-order segments plus its decoder's buffers); beyond, the flow is dropped. */
+  maxFlowBytes: number;
+  /** The same across all flows; beyond, the flows holding most are dropped until under it. */
+  maxTotalBytes: number;
 }
 
 export const DEFAULT_TCP_LIMITS: TcpLimits = {
@@ -29,7 +33,15 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   gapTimeoutMicros: 10_000_000,
   idleTimeoutMicros: 300_000_000,
   closedLingerMicros: 60_000_000,
+  // Above the mail decoders' 32 MiB message cap, so a large but ordinary mail is still decoded.
+  maxFlowBytes: 48 * 1024 * 1024,
+  maxTotalBytes: 256 * 1024 * 1024,
 };
+
+/** A flow went over maxFlowBytes and was dropped. */
+export const ERR_FLOW_MEMORY = 'ING_ERR_FLOW_MEMORY';
+/** All flows together went over maxTotalBytes; the flow holding most was dropped. */
+export const ERR_CAPTURE_MEMORY = 'ING_ERR_CAPTURE_MEMORY';
 
 /** Ports whose owner is taken as the server when the handshake was not seen. */
 export const WELL_KNOWN_SERVER_PORTS: ReadonlySet<number> = new Set([
@@ -54,6 +66,9 @@ export interface TcpCounters {
   segmentsWithoutFlow: number;
   segmentsAfterClose: number;
   decoderErrors: number;
+  flowsDroppedFlowMemory: number;
+  flowsDroppedTotalMemory: number;
+  segmentsOfDroppedFlows: number;
 }
 
 interface Seg {
@@ -86,6 +101,8 @@ interface Flow {
   toClient: Half;
   lastMicros: number;
   touchedMicros: number;
+  /** What the decoder reported holding after its last call. */
+  decoderBytes: number;
 }
 
 const newHalf = (): Half => ({
@@ -115,6 +132,8 @@ export class TcpReassembler {
   /** Insertion order approximates least-recently-active first (flows are re-inserted on activity). */
   readonly #flows = new Map<string, Flow>();
   #buffered = 0;
+  /** Sum of the flows' decoderBytes. */
+  #decoderBytes = 0;
   readonly counters: TcpCounters = {
     segments: 0,
     flowsCreated: 0,
@@ -133,7 +152,12 @@ export class TcpReassembler {
     segmentsWithoutFlow: 0,
     segmentsAfterClose: 0,
     decoderErrors: 0,
+    flowsDroppedFlowMemory: 0,
+    flowsDroppedTotalMemory: 0,
+    segmentsOfDroppedFlows: 0,
   };
+  /** Flows dropped for memory → last segment time: their later segments are ignored, not picked up again. */
+  readonly #dropped = new Map<string, number>();
   /** Flows closed by FIN/RST → close time; bounded like the flow table. */
   readonly #closed = new Map<string, number>();
 
@@ -152,12 +176,29 @@ export class TcpReassembler {
     return this.#buffered;
   }
 
+  /** Octets held for all flows: out-of-order segments plus decoder buffers. */
+  get heldBytes(): number {
+    return this.#buffered + this.#decoderBytes;
+  }
+
   segment(src: string, dst: string, tcp: TcpHeader, tsMicros: number): void {
     this.counters.segments++;
     const a = `${src}|${tcp.srcPort}`;
     const b = `${dst}|${tcp.dstPort}`;
     const key = a < b ? `${a}|${b}` : `${b}|${a}`;
     let flow = this.#flows.get(key);
+    if (!flow && this.#dropped.size > 0) {
+      const droppedAt = this.#dropped.get(key);
+      if (droppedAt !== undefined) {
+        this.#dropped.delete(key);
+        if ((tcp.flags & TCP_SYN) === 0) {
+          // Still talking: keep ignoring it (re-inserted, so the map stays in time order).
+          if ((tcp.flags & (TCP_FIN | TCP_RST)) === 0) this.#dropped.set(key, tsMicros);
+          this.counters.segmentsOfDroppedFlows++;
+          return;
+        }
+      }
+    }
     if (!flow && this.#closed.size > 0) {
       const closedAt = this.#closed.get(key);
       if (closedAt !== undefined) {
@@ -233,8 +274,9 @@ export class TcpReassembler {
       if (tcp.flags & TCP_FIN && h.finAbs < 0) h.finAbs = abs + len;
       this.#drain(flow, h, dir, tsMicros);
       this.#enforce(flow, h, dir, tsMicros);
+      this.#account(flow, tsMicros);
     }
-    if (flow.toServer.finished && flow.toClient.finished) {
+    if (flow.toServer.finished && flow.toClient.finished && this.#flows.get(key) === flow) {
       this.#end(flow, tsMicros);
       this.#remember(key, tsMicros);
     }
@@ -264,7 +306,12 @@ export class TcpReassembler {
       if (nowMicros - at <= L.closedLingerMicros) break; // insertion order = close order
       this.#closed.delete(key);
     }
+    for (const [key, at] of this.#dropped) {
+      if (nowMicros - at <= L.idleTimeoutMicros) break;
+      this.#dropped.delete(key);
+    }
     for (const flow of [...this.#flows.values()]) {
+      if (this.#flows.get(flow.key) !== flow) continue; // dropped for memory meanwhile
       if (nowMicros - flow.lastMicros > L.idleTimeoutMicros) {
         this.counters.flowsIdleTimedOut++;
         this.#end(flow, nowMicros);
@@ -274,7 +321,8 @@ export class TcpReassembler {
         const h = flow[dir];
         if (h.pending.length > 0) this.#enforce(flow, h, dir, nowMicros);
       }
-      if (flow.toServer.finished && flow.toClient.finished) {
+      this.#account(flow, nowMicros);
+      if (flow.toServer.finished && flow.toClient.finished && this.#flows.get(flow.key) === flow) {
         this.#end(flow, nowMicros);
         this.#remember(flow.key, nowMicros);
       }
@@ -326,6 +374,7 @@ export class TcpReassembler {
       toClient: newHalf(),
       lastMicros: tsMicros,
       touchedMicros: tsMicros,
+      decoderBytes: 0,
     };
     this.#flows.set(key, flow);
     this.counters.flowsCreated++;
@@ -458,6 +507,68 @@ export class TcpReassembler {
       flow.decoder?.end(ts);
     } catch (err) {
       this.#decoderError(err);
+    }
+    this.#decoderBytes -= flow.decoderBytes;
+    flow.decoderBytes = 0;
+  }
+
+  /** Takes the decoder's new size and enforces the per-flow and total memory caps. */
+  #account(flow: Flow, ts: number): void {
+    const L = this.#limits;
+    if (flow.decoder?.bufferedBytes) {
+      let now = 0;
+      try {
+        now = flow.decoder.bufferedBytes();
+      } catch (err) {
+        this.#decoderError(err);
+      }
+      this.#decoderBytes += now - flow.decoderBytes;
+      flow.decoderBytes = now;
+    }
+    const held = this.#held(flow);
+    if (held > L.maxFlowBytes) {
+      this.counters.flowsDroppedFlowMemory++;
+      this.#drop(flow, ts);
+      this.#sink.problem({
+        code: ERR_FLOW_MEMORY,
+        reason: `a TCP flow held ${held} octets, over the per-flow cap of ${L.maxFlowBytes}; flow dropped`,
+      });
+    }
+    while (this.heldBytes > L.maxTotalBytes) {
+      let largest: Flow | null = null;
+      for (const f of this.#flows.values()) if (!largest || this.#held(f) > this.#held(largest)) largest = f;
+      if (!largest || this.#held(largest) === 0) break;
+      const total = this.heldBytes;
+      this.counters.flowsDroppedTotalMemory++;
+      this.#drop(largest, ts);
+      this.#sink.problem({
+        code: ERR_CAPTURE_MEMORY,
+        reason: `TCP flows held ${total} octets, over the total cap of ${L.maxTotalBytes}; the largest flow dropped`,
+      });
+    }
+  }
+
+  #held(flow: Flow): number {
+    return flow.decoderBytes + flow.toServer.bytes + flow.toClient.bytes;
+  }
+
+  /** Forgets a flow and everything held for it; its decoder is not ended (that could parse what it held). */
+  #drop(flow: Flow, ts: number): void {
+    this.#flows.delete(flow.key);
+    for (const h of [flow.toServer, flow.toClient]) {
+      this.#buffered -= h.bytes;
+      h.bytes = 0;
+      h.pending = [];
+      h.finished = true;
+    }
+    this.#decoderBytes -= flow.decoderBytes;
+    flow.decoderBytes = 0;
+    flow.decoder = null;
+    this.#dropped.set(flow.key, ts);
+    while (this.#dropped.size > this.#limits.maxFlows) {
+      const oldest = this.#dropped.keys().next();
+      if (oldest.done) break;
+      this.#dropped.delete(oldest.value);
     }
   }
 

@@ -161,6 +161,11 @@ export class BoundedBody {
     return this.total > this.kept;
   }
 
+  /** Octets held. */
+  get size(): number {
+    return this.kept;
+  }
+
   bytes(): Buffer {
     return Buffer.concat(this.parts, this.kept);
   }

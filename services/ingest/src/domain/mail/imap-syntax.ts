@@ -32,6 +32,8 @@ export class ImapAssembler {
   private text = '';
   private literals: BoundedBody[] = [];
   private remaining = 0;
+  /** Octets held in this unit's literals. */
+  private literalBytes = 0;
   /** The literal being read is synchronising ({n}) and none of its octets has arrived yet. */
   private syncPending = false;
 
@@ -42,6 +44,11 @@ export class ImapAssembler {
 
   push(bytes: Buffer): void {
     this.queue.push(bytes);
+  }
+
+  /** Octets held: unread input, the text and the literals of the unit being assembled. */
+  get bufferedBytes(): number {
+    return this.queue.length + this.text.length + this.literalBytes;
   }
 
   /** Forget partial state after a capture gap; a literal in flight just shrinks. */
@@ -56,6 +63,7 @@ export class ImapAssembler {
     this.queue.clear();
     this.text = '';
     this.literals = [];
+    this.literalBytes = 0;
     this.remaining = 0;
   }
 
@@ -72,6 +80,7 @@ export class ImapAssembler {
   abandon(): void {
     this.text = '';
     this.literals = [];
+    this.literalBytes = 0;
     this.remaining = 0;
     this.syncPending = false;
   }
@@ -83,7 +92,12 @@ export class ImapAssembler {
         if (chunk.length === 0) return null;
         this.syncPending = false;
         this.remaining -= chunk.length;
-        this.literals[this.literals.length - 1]?.append(chunk);
+        const lit = this.literals[this.literals.length - 1];
+        if (lit) {
+          const before = lit.size;
+          lit.append(chunk);
+          this.literalBytes += lit.size - before;
+        }
         if (this.remaining > 0) return null;
       }
       const line = this.queue.nextLine();
@@ -91,6 +105,7 @@ export class ImapAssembler {
       if (line.kind === 'overlong') {
         this.text = '';
         this.literals = [];
+        this.literalBytes = 0;
         return line;
       }
       const clean = line.text.replaceAll(LIT_OPEN, '?').replaceAll(LIT_CLOSE, '?');
@@ -106,6 +121,7 @@ export class ImapAssembler {
       const unit: Assembled = { text: this.text + clean, literals: this.literals };
       this.text = '';
       this.literals = [];
+      this.literalBytes = 0;
       return { kind: 'unit', unit };
     }
   }

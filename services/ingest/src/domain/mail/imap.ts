@@ -96,6 +96,10 @@ export class ImapDecoder implements StreamDecoder {
     this.pending.clear();
   }
 
+  bufferedBytes(): number {
+    return this.client.bufferedBytes + this.server.bufferedBytes;
+  }
+
   private account(): Party[] {
     return this.user ? [{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: this.user }] : [];
   }

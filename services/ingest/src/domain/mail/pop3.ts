@@ -100,6 +100,10 @@ export class Pop3Decoder implements StreamDecoder {
     this.server.clear();
   }
 
+  bufferedBytes(): number {
+    return this.client.length + this.server.length + (this.multi?.body.size ?? 0);
+  }
+
   private account(): Party[] {
     return this.user ? [{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: this.user }] : [];
   }

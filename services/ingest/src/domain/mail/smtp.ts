@@ -44,6 +44,8 @@ export class SmtpDecoder implements StreamDecoder {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private body: BoundedBody | null = null;
+  /** Octets of finished message bodies waiting in `pending` for the server's reply. */
+  private pendingBodyBytes = 0;
   private bdatRemaining = 0;
   private bdatLast = false;
   private sasl: SaslUser | null = null;
@@ -97,6 +99,10 @@ export class SmtpDecoder implements StreamDecoder {
     this.server.clear();
   }
 
+  bufferedBytes(): number {
+    return this.client.length + this.server.length + this.heldBytes + (this.body?.size ?? 0) + this.pendingBodyBytes;
+  }
+
   private drainClient(): void {
     for (;;) {
       if (this.mode === 'opaque') return;
@@ -140,7 +146,9 @@ export class SmtpDecoder implements StreamDecoder {
 
   private dataLine(raw: Buffer, text: string): void {
     if (text === '.') {
-      this.pending.push({ verb: 'DATA_END', body: this.body ?? new BoundedBody(0) });
+      const body = this.body ?? new BoundedBody(0);
+      this.pending.push({ verb: 'DATA_END', body });
+      this.pendingBodyBytes += body.size;
       this.body = null;
       this.mode = 'command';
       return;
@@ -249,6 +257,7 @@ export class SmtpDecoder implements StreamDecoder {
     if (!head) return; // greeting or unsolicited (e.g. 421 before close)
     if (head.verb === 'AUTH' && code === 334) return; // challenge: exchange continues
     this.pending.shift();
+    if (head.verb === 'DATA_END') this.pendingBodyBytes -= head.body.size;
     const ok = code >= 200 && code < 300;
     switch (head.verb) {
       case 'AUTH': {
@@ -304,6 +313,7 @@ export class SmtpDecoder implements StreamDecoder {
     this.client.clear();
     this.server.clear();
     this.pending = [];
+    this.pendingBodyBytes = 0;
     this.out.emit({
       category: 'SIGNALS',
       action: 'smtp.starttls',

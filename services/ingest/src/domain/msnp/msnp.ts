@@ -78,6 +78,8 @@ interface PendingPayload {
   args: string[];
   remaining: number;
   parts: Buffer[];
+  /** Octets in parts. */
+  held: number;
 }
 
 export class MsnpDecoder implements StreamDecoder {
@@ -114,6 +116,7 @@ export class MsnpDecoder implements StreamDecoder {
           const chunk = q.take(pending.remaining);
           if (chunk.length === 0) return;
           pending.parts.push(chunk);
+          pending.held += chunk.length;
           pending.remaining -= chunk.length;
           if (pending.remaining > 0) return;
         }
@@ -136,7 +139,7 @@ export class MsnpDecoder implements StreamDecoder {
           this.out.problem(ERR_PROTOCOL, `msnp: ${verb} with an invalid payload length`);
           continue;
         }
-        this.payloads[direction] = { direction, verb, args, remaining: n, parts: [] };
+        this.payloads[direction] = { direction, verb, args, remaining: n, parts: [], held: 0 };
         continue;
       }
       this.command(direction, verb, args, tsMicros);
@@ -149,6 +152,7 @@ export class MsnpDecoder implements StreamDecoder {
     if (p && length < p.remaining) {
       p.remaining -= length;
       p.parts.push(Buffer.alloc(length));
+      p.held += length;
       return;
     }
     this.payloads[direction] = null;
@@ -158,6 +162,13 @@ export class MsnpDecoder implements StreamDecoder {
   end(_tsMicros: number): void {
     this.queues.toServer.clear();
     this.queues.toClient.clear();
+  }
+
+  bufferedBytes(): number {
+    const q = this.queues;
+    return (
+      q.toServer.length + q.toClient.length + (this.payloads.toServer?.held ?? 0) + (this.payloads.toClient?.held ?? 0)
+    );
   }
 
   private signal(action: string, ts: number, parties: Party[], attributes: Record<string, string | null | undefined>) {

@@ -159,6 +159,49 @@ describe('SIP stream framing', () => {
     expect(problems).toContain('ING_ERR_SIP_START_LINE');
   });
 
+  it('frames a 64 KB header sent one octet per segment with linear work', () => {
+    const raws: Buffer[] = [];
+    const problems: string[] = [];
+    const f = new SipFramer(
+      (raw) => raws.push(raw),
+      (code) => problems.push(code),
+    );
+    const pad = `X-Pad: ${'a'.repeat(70)}\r\n`;
+    const head = 'MESSAGE sip:b@example.com SIP/2.0\r\nCall-ID: big@x\r\n';
+    const msg = Buffer.from(
+      `${head}${pad.repeat(Math.floor((MAX_HEADER_BYTES - 200) / pad.length))}Content-Length: 2\r\n\r\nhi`,
+    );
+    expect(msg.length).toBeGreaterThan(60 * 1024);
+    for (let i = 0; i < msg.length; i++) f.push(msg.subarray(i, i + 1), 0);
+    expect(problems).toEqual([]);
+    expect(raws).toHaveLength(1);
+    expect(raws[0]?.equals(msg)).toBe(true);
+    // Rescanning the buffer on every segment would examine ~msg.length²/2 octets.
+    expect(f.scannedBytes).toBeLessThanOrEqual(3 * msg.length);
+  });
+
+  it('caps a header section that never ends, fed 1 MB one octet at a time, with linear work', () => {
+    const raws: Buffer[] = [];
+    const problems: string[] = [];
+    const f = new SipFramer(
+      (raw) => raws.push(raw),
+      (code) => problems.push(code),
+    );
+    const line = `X-Pad: ${'a'.repeat(70)}\r\n`;
+    const junk = Buffer.from(`INVITE sip:b@example.com SIP/2.0\r\n${line.repeat(Math.ceil((1 << 20) / line.length))}`);
+    let maxBuffered = 0;
+    for (let i = 0; i < junk.length; i++) {
+      f.push(junk.subarray(i, i + 1), 0);
+      maxBuffered = Math.max(maxBuffered, f.bufferedBytes);
+    }
+    expect(problems).toEqual(['ING_ERR_SIP_TOO_LARGE']);
+    expect(maxBuffered).toBeLessThanOrEqual(MAX_HEADER_BYTES + 1);
+    expect(f.scannedBytes).toBeLessThanOrEqual(3 * junk.length);
+    // The framer found its feet again: the next message is framed.
+    f.push(request('BYE'), 0);
+    expect(raws.map((r) => r.toString())).toEqual([request('BYE').toString()]);
+  });
+
   it('skips oversized bodies without buffering them', () => {
     const raws: string[] = [];
     const problems: string[] = [];

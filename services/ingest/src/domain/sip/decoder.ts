@@ -26,7 +26,16 @@ const START_LINE_SCAN = /(?:^|\n)(SIP\/\d\.\d [1-6]\d\d|[A-Z][A-Z-]{1,31} [^\s]+
 
 type Emit = (raw: Buffer, tsMicros: number) => void;
 
-/** Frames one direction of a TCP stream into whole SIP messages. */
+/** A start line longer than this is not looked for while resynchronising. */
+const MAX_RESYNC_LINE = 256;
+/** Octets of a line that decide whether it is a status line ("SIP/2.0 200"). */
+const STATUS_PREFIX = 11;
+
+/**
+ * Frames one direction of a TCP stream into whole SIP messages. Work is linear in the input:
+ * while a header section is incomplete only the new octets are searched for its end, and while
+ * resynchronising only the current line is kept and searched once it is complete.
+ */
 export class SipFramer {
   #chunks: Buffer[] = [];
   #len = 0;
@@ -34,6 +43,12 @@ export class SipFramer {
   #need = -1;
   #skip = 0;
   #resync = false;
+  /** Resynchronising inside a line too long to be a start line: drop bytes up to the next LF. */
+  #dropLine = false;
+  /** The last two buffered octets (-1: none), to find a header end split across segments. */
+  #tail1 = -1;
+  #tail2 = -1;
+  #scanned = 0;
   readonly #emit: Emit;
   readonly #problem: (code: string, reason: string) => void;
 
@@ -46,17 +61,47 @@ export class SipFramer {
     return this.#len;
   }
 
+  /** Octets examined so far (searches for line and header ends, start-line scans): a work counter. */
+  get scannedBytes(): number {
+    return this.#scanned;
+  }
+
   push(bytes: Buffer, ts: number): void {
     let b = bytes;
+    if (b.length === 0) return;
     if (this.#skip > 0) {
       const n = Math.min(this.#skip, b.length);
       this.#skip -= n;
       b = b.subarray(n);
       if (b.length === 0) return;
     }
-    this.#chunks.push(b);
-    this.#len += b.length;
+    if (this.#dropLine) {
+      const lf = b.indexOf(10);
+      this.#scanned += lf < 0 ? b.length : lf + 1;
+      if (lf < 0) return;
+      this.#dropLine = false;
+      b = b.subarray(lf + 1);
+      if (b.length === 0) return;
+    }
+    if (this.#resync && this.#len >= STATUS_PREFIX) {
+      // The kept partial line was already found not to be a status line; only its LF can
+      // complete a request line.
+      const lf = b.indexOf(10);
+      this.#scanned += lf < 0 ? b.length : lf + 1;
+      if (lf < 0) {
+        this.#append(b);
+        if (this.#len > MAX_RESYNC_LINE) {
+          this.#reset();
+          this.#dropLine = true;
+        }
+        return;
+      }
+    }
+    const searching = this.#need < 0 && !this.#resync;
+    const complete = searching && this.#headerEndIn(b);
+    this.#append(b);
     if (this.#need >= 0 && this.#len < this.#need) return; // still collecting a known-size body
+    if (searching && !complete && this.#len <= MAX_HEADER_BYTES) return;
     this.#run(ts);
   }
 
@@ -70,6 +115,7 @@ export class SipFramer {
     if (this.#len > 0) this.#problem('ING_ERR_SIP_GAP', 'bytes missing from a SIP stream; partial message dropped');
     this.#reset();
     this.#resync = true;
+    this.#dropLine = false;
   }
 
   end(): void {
@@ -83,10 +129,33 @@ export class SipFramer {
     this.#reset();
   }
 
+  #append(b: Buffer): void {
+    this.#chunks.push(b);
+    this.#len += b.length;
+    if (b.length >= 2) {
+      this.#tail1 = b[b.length - 2] as number;
+      this.#tail2 = b[b.length - 1] as number;
+    } else {
+      this.#tail1 = this.#tail2;
+      this.#tail2 = b[0] as number;
+    }
+  }
+
+  /** Whether the buffered octets plus b hold a header end, given that the buffered ones alone do not. */
+  #headerEndIn(b: Buffer): boolean {
+    this.#scanned += b.length;
+    // An end that starts in the last buffered octets: LF|LF, LF|CR LF, LF CR|LF.
+    if (this.#tail2 === 10 && (b[0] === 10 || (b[0] === 13 && b[1] === 10))) return true;
+    if (this.#tail1 === 10 && this.#tail2 === 13 && b[0] === 10) return true;
+    return findHeaderEnd(b) >= 0;
+  }
+
   #reset(): void {
     this.#chunks = [];
     this.#len = 0;
     this.#need = -1;
+    this.#tail1 = -1;
+    this.#tail2 = -1;
   }
 
   #take(): Buffer {
@@ -98,18 +167,25 @@ export class SipFramer {
   #keep(b: Buffer): void {
     this.#chunks = b.length === 0 ? [] : [b];
     this.#len = b.length;
+    this.#tail1 = b.length >= 2 ? (b[b.length - 2] as number) : -1;
+    this.#tail2 = b.length >= 1 ? (b[b.length - 1] as number) : -1;
   }
 
   #run(ts: number): void {
     let buf = this.#take();
     for (;;) {
       if (this.#resync) {
+        this.#scanned += buf.length;
         const text = buf.toString('latin1');
         START_LINE_SCAN.lastIndex = 0;
         const m = START_LINE_SCAN.exec(text);
         if (!m) {
-          // Keep a tail that may hold the start of a start line split across segments.
-          buf = buf.subarray(Math.max(0, buf.length - 256));
+          // Keep the current line: it may be a start line split across segments.
+          const line = buf.subarray(buf.lastIndexOf(10) + 1);
+          if (line.length > MAX_RESYNC_LINE) {
+            buf = buf.subarray(buf.length);
+            this.#dropLine = true;
+          } else buf = line;
           break;
         }
         buf = buf.subarray(m.index + (text[m.index] === '\n' ? 1 : 0));
@@ -120,11 +196,14 @@ export class SipFramer {
       buf = buf.subarray(s);
       if (buf.length === 0) break;
       const end = findHeaderEnd(buf);
+      this.#scanned += end < 0 ? buf.length : end;
       if (end < 0) {
         if (buf.length > MAX_HEADER_BYTES) {
           this.#problem('ING_ERR_SIP_TOO_LARGE', 'SIP header section exceeds limit');
           buf = buf.subarray(buf.length);
           this.#resync = true;
+          // The cut fell inside a line: a start line can only begin after its end.
+          this.#dropLine = true;
         }
         break;
       }
@@ -207,6 +286,9 @@ export function createSipStreamDecoder(flow: FlowEndpoints, sink: DecoderSink): 
     end() {
       framers.toServer.end();
       framers.toClient.end();
+    },
+    bufferedBytes() {
+      return framers.toServer.bufferedBytes + framers.toClient.bufferedBytes;
     },
   };
 }
