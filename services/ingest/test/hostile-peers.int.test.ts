@@ -20,10 +20,7 @@ let bus: Bus;
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'li-ingest-hostile-'));
-  bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'ingest-hostile-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'ingest-hostile-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();
@@ -71,7 +68,7 @@ describe('ingest against hostile peers', () => {
     const tenant = uniqueTenant('ingx');
     const svc = await startService(
       ingestService,
-      serviceEnv({
+      await serviceEnv('ingest', [tenant], {
         ...quiet,
         LI_TENANT: tenant,
         LI_X2X3__ENABLED: 'true',
@@ -148,7 +145,7 @@ describe('ingest against hostile peers', () => {
     const tenant = uniqueTenant('ingc');
     const svc = await startService(
       ingestService,
-      serviceEnv({
+      await serviceEnv('ingest', [tenant], {
         ...quiet,
         LI_TENANT: tenant,
         LI_CAPTURE__PCAP_FILE: file,
