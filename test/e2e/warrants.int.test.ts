@@ -53,6 +53,7 @@ describe('warrant changes through admf reach target-match', () => {
         name: 'Rome',
         transport: 'ETSI_TCP',
         address: { host: '127.0.0.1', port: 16000 },
+        allowInsecure: true,
       });
       expect(lemf.status).toBe(200);
       tgm = await startService(targetMatchService, { ...baseEnv(), LI_TENANTS: tenant });

@@ -19,10 +19,11 @@ describe('bad LEMF config', () => {
     cleanup.push(() => app.stop());
     const closed = await freePort();
     const bad: LemfDestination[] = [
-      sampleLemf({ id: 'unknown', transport: 'CARRIER_PIGEON' as LemfDestination['transport'] }),
-      sampleLemf({ id: 'noaddr', address: null }),
-      sampleLemf({ id: 'nofiles', transport: 'SFTP', files: null }),
+      sampleLemf({ allowInsecure: true, id: 'unknown', transport: 'CARRIER_PIGEON' as LemfDestination['transport'] }),
+      sampleLemf({ allowInsecure: true, id: 'noaddr', address: null }),
+      sampleLemf({ allowInsecure: true, id: 'nofiles', transport: 'SFTP', files: null }),
       sampleLemf({
+        allowInsecure: true,
         id: 'badname',
         transport: 'FTP',
         files: {
@@ -35,8 +36,20 @@ describe('bad LEMF config', () => {
           credentialRef: null,
         },
       }),
-      sampleLemf({ id: 'refused', address: { host: '127.0.0.1', port: closed }, ccAddress: null, keepaliveSeconds: 0 }),
-      sampleLemf({ id: 'nxdomain', address: { host: 'lemf.invalid', port: 1 }, ccAddress: null, keepaliveSeconds: 0 }),
+      sampleLemf({
+        allowInsecure: true,
+        id: 'refused',
+        address: { host: '127.0.0.1', port: closed },
+        ccAddress: null,
+        keepaliveSeconds: 0,
+      }),
+      sampleLemf({
+        allowInsecure: true,
+        id: 'nxdomain',
+        address: { host: 'lemf.invalid', port: 1 },
+        ccAddress: null,
+        keepaliveSeconds: 0,
+      }),
     ];
     for (const d of bad) await app.applyLemf(d);
     for (const d of bad) app.offer(d.id, [record(d.id, 'LIIDC', 0, 'HI2', psPdu('iri', 'LIIDC', 1, 0))]);
@@ -78,6 +91,7 @@ describe('bad LEMF config', () => {
     cleanup.push(() => app.stop());
     const closed = await freePort();
     const base = sampleLemf({
+      allowInsecure: true,
       id: 'fixme',
       address: { host: '127.0.0.1', port: closed },
       ccAddress: null,
