@@ -109,4 +109,40 @@ describe('bad LEMF config', () => {
     expect(app.status()).toEqual([]);
     expect(app.offer('fixme', sent)).toBe(false);
   });
+
+  it('plaintext only with allowInsecure: refused without it (nothing sent), logged per connection and shown with it', async () => {
+    const h = await new LemfHarness().start();
+    cleanup.push(() => h.stop());
+    const warnings: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
+    const { app, registry } = testApp({}, 128, {
+      info: () => undefined,
+      warn: (msg, fields) => warnings.push({ msg, fields }),
+    });
+    cleanup.push(() => app.stop());
+    const dest = sampleLemf({
+      id: 'plain',
+      address: { host: '127.0.0.1', port: h.port },
+      ccAddress: { host: '127.0.0.1', port: h.port },
+      keepaliveSeconds: 0,
+    });
+    await app.applyLemf(dest); // allowInsecure: false, the schema's default
+    const sent = [record('plain', 'LIIDI', 0, 'HI2', psPdu('iri', 'LIIDI', 1, 0))];
+    app.offer('plain', sent);
+    await waitFor(() => (app.status()[0]?.retries ?? 0) > 0, 'a refused attempt');
+    expect(app.status()[0]).toMatchObject({ lastErrorCode: 'DLV_ERR_INSECURE', pending: 1, connected: false });
+    expect(app.status()[0]!.lastErrorMessage).toMatch(/ETSI_TCP without tls is plaintext; set tls or allowInsecure/);
+    expect(h.connections).toBe(0);
+    const insecure = /li_cc_delivery_lemf_insecure\{tenant="acme",lemf="plain",transport="ETSI_TCP"\} (\d)/;
+    expect((await registry.metrics()).match(insecure)?.[1]).toBe('0');
+
+    await app.applyLemf({ ...dest, allowInsecure: true, version: 2 });
+    await app.delivery('plain')!.drained();
+    await waitFor(() => h.frames.length === 1, 'the record once allowed');
+    expect((await registry.metrics()).match(insecure)?.[1]).toBe('1');
+    // one warning per connection: HI2 and HI3 each have their own
+    const logged = warnings.filter((w) => /^insecure connection/.test(w.msg));
+    expect(logged).toHaveLength(h.connections);
+    expect(logged[0]!.fields).toEqual({ lemf: 'plain', transport: 'ETSI_TCP' });
+    expect(h.connections).toBe(2);
+  });
 });

@@ -170,7 +170,8 @@ describe('SFTP (Debian OpenSSH)', () => {
   it('uploads with key authentication, renames, byte-equal; a wrong key is DLV_ERR_AUTH', async () => {
     const ssh = await new SshdPeer().start();
     cleanup.push(() => ssh.dispose());
-    const secrets = (ref: string) => (ref === 'good' ? ssh.clientKey : ref === 'bad' ? ssh.otherKey : null);
+    const secrets = (_tenant: string, ref: string) =>
+      ref === 'good' ? ssh.clientKey : ref === 'bad' ? ssh.otherKey : null;
     const { app, commits } = testApp({ secrets });
     cleanup.push(() => app.stop());
     await app.applyLemf(
