@@ -68,6 +68,7 @@ const lemfCodec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination')
 async function deliver(id: string, acknowledged: boolean) {
   const lemf = await new LemfHarness({ countOnly: true, ackEach: acknowledged }).start();
   const dest = sampleLemf({
+    allowInsecure: true,
     tenant,
     id,
     address: { host: '127.0.0.1', port: lemf.port },

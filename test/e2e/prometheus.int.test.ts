@@ -141,6 +141,7 @@ describe('Prometheus scraping every service', () => {
         ccAddress: { host: '127.0.0.1', port: hi3.port },
         keepaliveSeconds: 1,
         keepaliveTimeoutSeconds: 5,
+        allowInsecure: true, // the test LEMF has no TLS
       });
       expect(lemf.status, JSON.stringify(lemf.json)).toBe(200);
       // DE: PS-PDUs only (no TS 101 671 twin), so one HI2 record per INVITE.

@@ -48,6 +48,7 @@ describe('warrant changes through admf reach target-match', () => {
         name: 'Rome',
         transport: 'ETSI_TCP',
         address: { host: '127.0.0.1', port: 16000 },
+        allowInsecure: true,
       });
       expect(lemf.status).toBe(200);
       tgm = await startService(targetMatchService, await baseEnv('target-match', [tenant], { LI_TENANTS: tenant }));

@@ -133,6 +133,7 @@ export async function addEtsiLemf(p: Provisioning, id: string, lemf: LemfReceive
     ccAddress: { host: '127.0.0.1', port: lemf.hi3Port },
     keepaliveSeconds: 5,
     timestampFormat: 'MICROSECOND',
+    allowInsecure: true, // the local LEMF receiver has no TLS
   });
   if (r.status !== 200 && r.status !== 201) throw new Error(`LEMF ${id} not stored: ${JSON.stringify(r.json)}`);
 }
@@ -143,6 +144,7 @@ export async function addHi2Lemf(p: Provisioning, id: string, lemf: LemfReceiver
     name: lemf.name,
     transport: 'HI2_TCP',
     address: { host: '127.0.0.1', port: lemf.hi2Port },
+    allowInsecure: true,
   });
   if (r.status !== 200 && r.status !== 201) throw new Error(`LEMF ${id} not stored: ${JSON.stringify(r.json)}`);
 }

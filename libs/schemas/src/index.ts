@@ -1,3 +1,4 @@
+export { isSecretRef, plaintextSetting, SECRET_REF_PATTERN, secretRefsOf } from './lemf-policy.ts';
 export type { SchemaName } from './schemas.ts';
 export { SCHEMAS } from './schemas.ts';
 export type {

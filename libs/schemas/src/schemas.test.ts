@@ -64,6 +64,28 @@ describe('schemas', () => {
     expect(type.isValid(oldType.fromBuffer(old))).toBe(true);
   });
 
+  it('LemfDestination: a record of the schema before pipe entries and allowInsecure decodes, insecure and without entry', () => {
+    const { type } = SCHEMAS.LemfDestination;
+    // the v1 schema as it was: pipe {command, args}, no allowInsecure
+    const before = JSON.parse(JSON.stringify(type.schema()), (k, v) => {
+      if (k !== 'fields' || !Array.isArray(v)) return v;
+      if (v.some((f: { name: string }) => f.name === 'entry'))
+        return [
+          { name: 'command', type: 'string' },
+          { name: 'args', type: { type: 'array', items: 'string' }, default: [] },
+        ];
+      return v.filter((f: { name: string }) => f.name !== 'allowInsecure');
+    });
+    const oldType = avro.Type.forSchema(before);
+    const { allowInsecure: _, ...old } = sampleLemf({ transport: 'PIPE' });
+    const bytes = oldType.toBuffer({ ...old, pipe: { command: '/bin/sh', args: ['-c', 'x'] } });
+    const read = type.fromBuffer(bytes, type.createResolver(oldType)) as { allowInsecure: boolean; pipe: unknown };
+    expect(read.allowInsecure).toBe(false);
+    expect(read.pipe).toEqual({ entry: '' });
+    // as the registry client decodes it (writer's schema alone): still a valid LemfDestination
+    expect(type.isValid(oldType.fromBuffer(bytes))).toBe(true);
+  });
+
   it('reads a MatchedEvent written before matchedParties and courtCaseId existed (defaults)', () => {
     const { type } = SCHEMAS.MatchedEvent;
     const old = { ...sampleMatched() };

@@ -93,6 +93,7 @@ export function sampleLemf(overrides: Partial<LemfDestination> = {}): LemfDestin
     files: null,
     email: null,
     pipe: null,
+    allowInsecure: false,
     enabled: true,
     version: 1,
     ...overrides,

@@ -168,9 +168,9 @@ export interface EmailSettings {
   startTls: boolean;
 }
 
+/** PIPE: the LEMF names an entry of cc-delivery's operator allow-list (`pipeCommands`), never a command. */
 export interface PipeSettings {
-  command: string;
-  args: string[];
+  entry: string;
 }
 
 export interface LemfDestination {
@@ -188,6 +188,11 @@ export interface LemfDestination {
   files: FileSettings | null;
   email: EmailSettings | null;
   pipe: PipeSettings | null;
+  /**
+   * Accept a plaintext transport (see `plaintextSetting`); false or absent refuses it. Absent in
+   * records written before the field.
+   */
+  allowInsecure?: boolean;
   enabled: boolean;
   version: number;
 }

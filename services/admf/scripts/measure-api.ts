@@ -27,6 +27,7 @@ await app.service.putLemf({ subject: 'op', tenant: '*', role: 'admin' }, 'acme',
   name: 'Rome',
   transport: 'ETSI_TCP',
   address: { host: '127.0.0.1', port: 1 },
+  allowInsecure: true,
 });
 const P = 'acme-provisioner-token-01';
 await call(P, 'POST', '/tenants/acme/warrants', {

@@ -410,6 +410,7 @@ describe('LEMF destinations and tenants', () => {
       name: 'Rome 2',
       transport: 'HI2_TCP',
       address: { host: '10.0.0.1', port: 12500 },
+      allowInsecure: true,
     });
     expect(upd.json).toMatchObject({ version: 2, transport: 'HI2_TCP', keepaliveSeconds: 30, tenant: 'acme' });
   });
@@ -445,8 +446,124 @@ describe('LEMF destinations and tenants', () => {
     const bare = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp2', sftp(fp));
     expect(bare.json.files.hostKeySha256).toBe(fp);
     const { hostKeySha256: _, ...unpinned } = sftp(null).files;
-    const none = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp3', { ...sftp(null), files: unpinned });
+    const none = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp3', {
+      ...sftp(null),
+      files: unpinned,
+      allowInsecure: true,
+    });
     expect(none.json.files.hostKeySha256).toBeNull();
+  });
+
+  it('PIPE: a LEMF names an entry of the operator allow-list, never a command', async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const put = (pipe: unknown) =>
+      h!.req(ADMIN, 'PUT', '/tenants/acme/lemfs/pipe1', { name: 'p', transport: 'PIPE', pipe });
+    const unknown = await put({ entry: 'rm-rf' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error.field).toBe('pipe.entry');
+    expect(unknown.json.error.message).toMatch(/allow-list \(allowed: to-lea, archive\)/);
+    const command = await put({ command: '/bin/sh', args: ['-c', 'id'] });
+    expect(command.status).toBe(400);
+    expect(command.json.error.field).toMatch(/^pipe/);
+    const ok = await put({ entry: 'to-lea' });
+    expect(ok.status).toBe(200);
+    expect(ok.json.pipe).toEqual({ entry: 'to-lea' });
+    expect(ok.json.allowInsecure).toBe(false); // PIPE is local: no network to be plaintext on
+    expect(h.calls.filter((c) => c === 'commit')).toHaveLength(1);
+  });
+
+  it("secret references are plain names in the tenant's own namespace: another tenant's is a 400", async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const files = (credentialRef: string) => ({
+      name: 'sftp',
+      transport: 'SFTP',
+      address: { host: 'lemf.example', port: 22 },
+      files: {
+        directory: 'in',
+        namePattern: '{liid}_{seq}.ber',
+        maxRecords: 10,
+        maxBytes: 100000,
+        maxSeconds: 5,
+        username: 'mdf',
+        credentialRef,
+        hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU',
+      },
+    });
+    for (const ref of ['../beta/sftp-key', 'beta/sftp-key', '/var/run/secrets/li/beta/sftp-key', '..', '.hidden']) {
+      const r = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/s1', files(ref));
+      expect(r.status, ref).toBe(400);
+      expect(r.json.error.field).toBe('files.credentialRef');
+      expect(r.json.error.message).toMatch(/plain name of a secret of this tenant/);
+    }
+    const tls = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/t1', {
+      name: 't',
+      transport: 'ETSI_TCP',
+      address: { host: 'lemf.example', port: 6000 },
+      tls: { caRef: 'ca.pem', certRef: '../beta/client.pem', keyRef: 'client.key', serverName: null },
+    });
+    expect(tls.status).toBe(400);
+    expect(tls.json.error.field).toBe('tls.certRef');
+    const mail = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/m1', {
+      name: 'm',
+      transport: 'EMAIL',
+      address: { host: 'smtp.example', port: 587 },
+      email: { from: 'a@x', to: ['b@x'], username: 'u', credentialRef: 'beta/smtp', startTls: true },
+    });
+    expect(mail.json.error.field).toBe('email.credentialRef');
+    expect(h.calls).not.toContain('commit');
+    expect((await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/s1', files('sftp-key'))).status).toBe(200);
+  });
+
+  it('plaintext transports need allowInsecure: true; the reason names the setting; the flag is shown', async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const tcp = { name: 't', transport: 'ETSI_TCP', address: { host: 'lemf.example', port: 6000 } };
+    const files = {
+      directory: 'in',
+      namePattern: '{liid}_{seq}.ber',
+      maxRecords: 1,
+      maxBytes: 1,
+      maxSeconds: 1,
+      username: null,
+      credentialRef: null,
+    };
+    const email = { from: 'a@x', to: ['b@x'], username: null, credentialRef: null, startTls: false };
+    const cases: [string, Record<string, unknown>, string, RegExp][] = [
+      ['etsi', tcp, 'tls', /ETSI_TCP without tls is plaintext: set tls, or allowInsecure: true/],
+      ['hi2', { ...tcp, transport: 'HI2_TCP' }, 'tls', /HI2_TCP without tls/],
+      ['ftp', { ...tcp, transport: 'FTP', files }, 'allowInsecure', /FTP is plaintext/],
+      [
+        'sftp',
+        { ...tcp, transport: 'SFTP', files },
+        'files.hostKeySha256',
+        /set files.hostKeySha256, or allowInsecure/,
+      ],
+      ['mail', { ...tcp, transport: 'EMAIL', email }, 'email.startTls', /set email.startTls, or allowInsecure/],
+    ];
+    for (const [id, body, field, message] of cases) {
+      const refused = await h.req(ADMIN, 'PUT', `/tenants/acme/lemfs/${id}`, body);
+      expect(refused.status, id).toBe(400);
+      expect(refused.json.error).toMatchObject({ code: 'ADM_ERR_VALIDATION', field });
+      expect(refused.json.error.message).toMatch(message);
+      const allowed = await h.req(ADMIN, 'PUT', `/tenants/acme/lemfs/${id}`, { ...body, allowInsecure: true });
+      expect(allowed.status, id).toBe(200);
+      expect(allowed.json.allowInsecure).toBe(true);
+    }
+    const secure = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/etsi-tls', {
+      ...tcp,
+      tls: { caRef: 'ca.pem', certRef: null, keyRef: null, serverName: null },
+    });
+    expect(secure.status).toBe(200);
+    expect(secure.json.allowInsecure).toBe(false);
+    const listed = await h.req(ADMIN, 'GET', '/tenants/acme/lemfs');
+    expect(
+      Object.fromEntries(listed.json.map((l: { id: string; allowInsecure: boolean }) => [l.id, l.allowInsecure])),
+    ).toMatchObject({
+      etsi: true,
+      'etsi-tls': false,
+    });
   });
 
   it('tenant ids must be topic-safe and unique', async () => {

@@ -33,6 +33,8 @@ export interface AdmfDeps {
   tariffs?: TariffTable;
   /** Start the scheduler (default true); tests drive service.runScheduled() themselves. */
   schedule?: boolean;
+  /** Entry names of cc-delivery's PIPE allow-list (config pipeCommands); default none. */
+  pipeCommands?: readonly string[];
 }
 
 export interface AdmfApp {
@@ -78,7 +80,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     if (!t.ok) throw new Error(`admf bundled tariffs: ${t.error.message}`);
     tariffs = t.value;
   }
-  const service = new AdmfService({ ...deps, tariffs });
+  const service = new AdmfService({ ...deps, tariffs, lemfPolicy: { pipeCommands: deps.pipeCommands ?? [] } });
   const scheduler = new WarrantScheduler(service, deps.clock, deps.log);
   service.onWarrantsChanged = () => scheduler.kick();
 
@@ -138,7 +140,12 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     r.ok ? reply.code(status).send(view(r.value) as never) : errorReply(reply, r.error);
   const now = () => deps.clock.nowMicros();
   const tenantView = (t: Tenant) => t;
-  const lemfView = (l: LemfDestination) => l;
+  // Records written before allowInsecure and pipe entries existed: shown as what cc-delivery makes of them.
+  const lemfView = (l: LemfDestination) => ({
+    ...l,
+    allowInsecure: l.allowInsecure ?? false,
+    pipe: l.pipe ? { entry: l.pipe.entry ?? '' } : null,
+  });
 
   http.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
@@ -193,7 +200,8 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
         response: { 200: { type: 'array', items: S.LemfBody }, ...E },
       },
     },
-    async (req, reply) => done(reply, await service.listLemfs(caller(req), req.params.tenantId), (l) => l),
+    async (req, reply) =>
+      done(reply, await service.listLemfs(caller(req), req.params.tenantId), (l) => l.map(lemfView)),
   );
 
   // ---- warrants

@@ -8,7 +8,7 @@ import type { AuditDraft, ChainVerdict } from './domain/audit.ts';
 import { chainAudit, verifyAuditChain } from './domain/audit.ts';
 import type { BillingReport, TariffTable } from './domain/billing.ts';
 import { billingReport, isDate } from './domain/billing.ts';
-import type { LemfInput } from './domain/lemf.ts';
+import type { LemfInput, LemfPolicy } from './domain/lemf.ts';
 import { buildLemf } from './domain/lemf.ts';
 import type { LifecycleAction } from './domain/lifecycle.ts';
 import { applyLifecycle, dueTransitions, effectiveInterval, nextTransitionAt } from './domain/lifecycle.ts';
@@ -37,6 +37,7 @@ export class AdmfService {
   private readonly clock: Clock;
   private readonly tariffs: TariffTable;
   private readonly log: Logger;
+  private readonly lemfPolicy: LemfPolicy;
   private readonly locks = new Map<string, Promise<unknown>>();
   /** "<tenant>/<key>@<validFrom>" of window starts already in the audit. */
   private readonly startsRecorded = new Set<string>();
@@ -44,11 +45,18 @@ export class AdmfService {
   /** Called after every committed warrant change (the scheduler re-arms on it). */
   onWarrantsChanged: () => void = () => {};
 
-  constructor(deps: { store: WarrantStore; clock: Clock; tariffs: TariffTable; log: Logger }) {
+  constructor(deps: {
+    store: WarrantStore;
+    clock: Clock;
+    tariffs: TariffTable;
+    log: Logger;
+    lemfPolicy?: LemfPolicy;
+  }) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.tariffs = deps.tariffs;
     this.log = deps.log;
+    this.lemfPolicy = deps.lemfPolicy ?? { pipeCommands: [] };
   }
 
   // ---- access ----------------------------------------------------------------------------
@@ -145,7 +153,7 @@ export class AdmfService {
     if (!s.ok) return s;
     return this.locked(tenantId, async () => {
       const before = await this.store.getLemf(tenantId, id);
-      const built = buildLemf(tenantId, id, input, before?.version ?? 0);
+      const built = buildLemf(tenantId, id, input, before?.version ?? 0, this.lemfPolicy);
       if (!built.ok) return built;
       const action = before ? 'lemf.update' : 'lemf.create';
       const c = await this.commit(tenantId, { lemfs: [built.value] }, [

@@ -29,6 +29,11 @@ export const Config = Type.Object({
     description: 'YAML/JSON file: token → {subject, tenant, role} (a mounted secret)',
   }),
   tariffsFile: Type.String({ default: '', description: 'price list; empty: the shipped config/tariffs.json' }),
+  /** The entry names of cc-delivery's pipeCommands allow-list: a PIPE LEMF must name one. */
+  pipeCommands: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: "entry names of cc-delivery's PIPE allow-list (comma-separated); none: PIPE LEMFs are refused",
+  }),
 });
 
 const TENANT_STREAMS = ['warrants', 'lemfs', 'audit', 'events', 'dlq'] as const;
@@ -152,6 +157,7 @@ export const admfService: ServiceDefinition<typeof Config> = {
       clock: { nowMicros: () => Date.now() * 1000 },
       tokens,
       log,
+      pipeCommands: config.pipeCommands,
       ...(tariffs?.ok ? { tariffs: tariffs.value } : {}),
     });
     await app.http.listen({ host: config.http.host, port: config.http.port });

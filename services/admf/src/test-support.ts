@@ -74,6 +74,7 @@ export async function harness(opts: { realClock?: boolean; schedule?: boolean } 
     log: silentLog,
     tariffs: tariffs.value,
     schedule: opts.schedule ?? false,
+    pipeCommands: ['to-lea', 'archive'],
   });
   const req: Harness['req'] = async (token, method, url, body) => {
     const res = await app.http.inject({
@@ -138,6 +139,7 @@ export async function seeded(opts: { realClock?: boolean; schedule?: boolean } =
       name: `${id} centre`,
       transport: 'ETSI_TCP',
       address: { host: '127.0.0.1', port: 16000 },
+      allowInsecure: true,
     });
     if (r.status !== 200) throw new Error(JSON.stringify(r.json));
   }

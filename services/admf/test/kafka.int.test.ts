@@ -81,6 +81,7 @@ describe('admf on Kafka', () => {
         name: 'Rome',
         transport: 'ETSI_TCP',
         address: { host: '127.0.0.1', port: 16000 },
+        allowInsecure: true,
       });
       expect(lemf.status).toBe(200);
       expect((await call(PROV, 'POST', `/tenants/${tenant}/warrants`, warrant)).status).toBe(201);

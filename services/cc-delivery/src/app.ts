@@ -2,10 +2,15 @@
 // runs one consumer group per LEMF, calls offer() with that LEMF's records, commits what
 // `commit` reports, sends `deadLetter` records to li.<t>.dlq, and calls applyLemf() for every
 // record of the compacted li.<t>.lemfs topic so config changes apply live.
-import type { LemfDestination } from '@li/schemas';
+import { type LemfDestination, plaintextSetting } from '@li/schemas';
 import type { Registry } from 'prom-client';
 import { DeliveryMetrics } from './adapters/metrics.ts';
-import { batchPolicyFor, createTransport, type TransportDeps } from './adapters/transport-factory.ts';
+import {
+  batchPolicyFor,
+  createTransport,
+  type TransportDeps,
+  type TransportEvents,
+} from './adapters/transport-factory.ts';
 import { LemfDelivery, type LemfStatus } from './domain/delivery.ts';
 import type { CommitPoint } from './domain/offsets.ts';
 import type { DeliveryRecord } from './domain/types.ts';
@@ -44,26 +49,41 @@ export interface App {
 export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
   const metrics = new DeliveryMetrics(ports.registry);
   const lemfs = new Map<string, { dest: LemfDestination; delivery: LemfDelivery }>();
-  const warnedUnpinned = new Set<string>();
 
   // The wiring keys LEMFs as <tenant>/<id>; the metric label is the LEMF id, the tenant has its own.
   const lemfLabel = (dest: LemfDestination) =>
     dest.id.startsWith(`${dest.tenant}/`) ? dest.id.slice(dest.tenant.length + 1) : dest.id;
+  const labelsOf = (dest: LemfDestination) => ({
+    tenant: dest.tenant,
+    lemf: lemfLabel(dest),
+    transport: String(dest.transport),
+  });
+  /** Allowed plaintext (allowInsecure): shown on li_cc_delivery_lemf_insecure and logged per connection. */
+  const insecure = (dest: LemfDestination) => dest.allowInsecure === true && plaintextSetting(dest) !== null;
 
-  const warnIfUnpinned = (dest: LemfDestination) => {
-    if (dest.transport !== 'SFTP' || !dest.files || dest.files.hostKeySha256 || warnedUnpinned.has(dest.id)) return;
-    warnedUnpinned.add(dest.id);
-    log.warn('SFTP host key not pinned (files.hostKeySha256): any server at that address is accepted', {
-      lemf: dest.id,
-    });
+  const transportFor = (dest: LemfDestination) => {
+    const labels = labelsOf(dest);
+    const plain = plaintextSetting(dest);
+    const events: TransportEvents = {
+      insecureConnection: () =>
+        log.warn(`insecure connection (allowInsecure): ${plain?.reason ?? 'plaintext'}`, {
+          lemf: dest.id,
+          transport: dest.transport,
+        }),
+      violation: (code) => {
+        metrics.violation(labels, code);
+        log.warn('LEMF connection closed: it broke the read limits or the protocol', { lemf: dest.id, code });
+      },
+    };
+    return createTransport(dest, ports, events);
   };
 
   const create = (dest: LemfDestination): LemfDelivery => {
-    const labels = { tenant: dest.tenant, lemf: lemfLabel(dest), transport: String(dest.transport) };
+    const labels = labelsOf(dest);
     const obs = metrics.observer(labels);
     const delivery = new LemfDelivery({
       lemfId: dest.id,
-      transport: createTransport(dest, ports),
+      transport: transportFor(dest),
       clock: ports.clock,
       ...(ports.random ? { random: ports.random } : {}),
       ...(ports.backoff ? { backoff: ports.backoff } : {}),
@@ -81,7 +101,7 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
         error: (error) => log.warn('delivery error', { lemf: dest.id, code: error.code }),
       },
     });
-    metrics.watch(dest.id, labels, () => delivery.status());
+    metrics.watch(dest.id, labels, () => delivery.status(), insecure(dest));
     delivery.start();
     return delivery;
   };
@@ -99,7 +119,6 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
       const cur = lemfs.get(dest.id);
       if (!dest.enabled) return removeLemf(dest.id);
       if (cur && cur.dest.version === dest.version) return;
-      warnIfUnpinned(dest);
       const sameShape =
         cur &&
         cur.dest.transport === dest.transport &&
@@ -107,7 +126,9 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
       if (cur && sameShape) {
         // addresses, credentials, timers: swap the transport, keep the queue
         cur.dest = dest;
-        await cur.delivery.replaceTransport(createTransport(dest, ports));
+        const delivery = cur.delivery;
+        metrics.watch(dest.id, labelsOf(dest), () => delivery.status(), insecure(dest));
+        await cur.delivery.replaceTransport(transportFor(dest));
         log.info('lemf config updated', { lemf: dest.id, version: dest.version });
         return;
       }

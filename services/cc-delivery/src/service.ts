@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type OutputRecord, readTopic, tailTopics, topicName } from '@li/bus';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
-import type { LemfDestination } from '@li/schemas';
+import { isSecretRef, type LemfDestination } from '@li/schemas';
 import type { Consumer } from 'kafkajs';
 import Type from 'typebox';
 import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
@@ -19,6 +19,7 @@ import { createEtsiKeepaliveCodec } from './adapters/etsi-keepalive-codec.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { buildApp } from './app.ts';
 import { carriesFormat } from './domain/formats.ts';
+import { DEFAULT_INBOUND_LIMITS } from './domain/inbound-budget.ts';
 import type { DeliveryRecord, Stream } from './domain/types.ts';
 
 export const Config = Type.Object({
@@ -30,8 +31,35 @@ export const Config = Type.Object({
   timestampFormat: Type.Union([Type.Literal('GENERALIZED_TIME'), Type.Literal('MICROSECOND')], {
     default: 'GENERALIZED_TIME',
   }),
-  /** Directory of secret files (a mounted Kubernetes secret): credentialRef / tls.*Ref name files in it. */
+  /**
+   * Directory of secret files (mounted Kubernetes secrets), one sub-directory per tenant: a LEMF's
+   * credentialRef / tls.*Ref names a file in <secretsDir>/<its tenant>/, never anywhere else.
+   */
   secretsDir: Type.String({ default: '/var/run/secrets/li' }),
+  /**
+   * The operator's PIPE allow-list: entry name → program. A PIPE LEMF names an entry; the program
+   * runs with an empty environment and, if set, as uid/gid. Set in the YAML config file
+   * (LI_CONFIG_FILE); default none, so no PIPE LEMF runs anything.
+   */
+  pipeCommands: Type.Record(
+    Type.String(),
+    Type.Object(
+      {
+        command: Type.String({ pattern: '^/', description: 'absolute path of the program' }),
+        args: Type.Optional(Type.Array(Type.String())),
+        uid: Type.Optional(Type.Integer({ minimum: 0 })),
+        gid: Type.Optional(Type.Integer({ minimum: 0 })),
+      },
+      { additionalProperties: false },
+    ),
+    { default: {}, description: 'entry name → {command (absolute path), args, uid, gid}; YAML config file only' },
+  ),
+  /** Largest PDU a LEMF may send back (keep-alive, acknowledgement); a longer one closes the connection. */
+  lemfReadMaxPduBytes: Type.Integer({ minimum: 64, default: 64 * 1024 }),
+  /** Bytes a LEMF may send back on one connection at once, before lemfReadBytesPerSecond applies. */
+  lemfReadBurstBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  /** Sustained bytes per second a LEMF may send back on one connection (plus 1 KiB per record sent, for acks). */
+  lemfReadBytesPerSecond: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
   maxBatchRecords: Type.Integer({ minimum: 1, default: 256 }),
   /** Records queued for one LEMF above which its consumer waits (a slow LEMF holds only its own group). */
   highWaterRecords: Type.Integer({ minimum: 1, default: 20_000 }),
@@ -141,14 +169,21 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           networkElementIdentifier: config.networkElementIdentifier,
           timestampFormat: config.timestampFormat,
         }),
-        secrets: (ref) => {
-          // A reference names a file in the secrets directory; never a path outside it.
-          if (!/^[A-Za-z0-9._-]+$/.test(ref) || ref.startsWith('.')) return null;
+        secrets: (tenant, ref) => {
+          // Only in the LEMF's own tenant's directory, by a plain name: never a path out of it.
+          if (!config.tenants.includes(tenant) || !isSecretRef(ref)) return null;
           try {
-            return readFileSync(join(config.secretsDir, ref));
+            return readFileSync(join(config.secretsDir, tenant, ref));
           } catch {
             return null;
           }
+        },
+        pipeCommands: config.pipeCommands,
+        inbound: {
+          ...DEFAULT_INBOUND_LIMITS,
+          maxPduBytes: config.lemfReadMaxPduBytes,
+          burstBytes: config.lemfReadBurstBytes,
+          bytesPerSecond: config.lemfReadBytesPerSecond,
         },
         commit: (lemfKey, points) => {
           const consumer = consumers.get(lemfKey);
@@ -190,7 +225,15 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       },
       {
         info: (msg, fields) => log.info({ lemf: String(fields?.lemf ?? '') }, msg),
-        warn: (msg, fields) => log.warn({ lemf: String(fields?.lemf ?? ''), code: String(fields?.code ?? '') }, msg),
+        warn: (msg, fields) =>
+          log.warn(
+            {
+              lemf: String(fields?.lemf ?? ''),
+              code: String(fields?.code ?? ''),
+              ...(fields?.transport ? { transport: String(fields.transport) } : {}),
+            },
+            msg,
+          ),
       },
     );
 

@@ -19,10 +19,11 @@ describe('bad LEMF config', () => {
     cleanup.push(() => app.stop());
     const closed = await freePort();
     const bad: LemfDestination[] = [
-      sampleLemf({ id: 'unknown', transport: 'CARRIER_PIGEON' as LemfDestination['transport'] }),
-      sampleLemf({ id: 'noaddr', address: null }),
-      sampleLemf({ id: 'nofiles', transport: 'SFTP', files: null }),
+      sampleLemf({ allowInsecure: true, id: 'unknown', transport: 'CARRIER_PIGEON' as LemfDestination['transport'] }),
+      sampleLemf({ allowInsecure: true, id: 'noaddr', address: null }),
+      sampleLemf({ allowInsecure: true, id: 'nofiles', transport: 'SFTP', files: null }),
       sampleLemf({
+        allowInsecure: true,
         id: 'badname',
         transport: 'FTP',
         files: {
@@ -35,8 +36,20 @@ describe('bad LEMF config', () => {
           credentialRef: null,
         },
       }),
-      sampleLemf({ id: 'refused', address: { host: '127.0.0.1', port: closed }, ccAddress: null, keepaliveSeconds: 0 }),
-      sampleLemf({ id: 'nxdomain', address: { host: 'lemf.invalid', port: 1 }, ccAddress: null, keepaliveSeconds: 0 }),
+      sampleLemf({
+        allowInsecure: true,
+        id: 'refused',
+        address: { host: '127.0.0.1', port: closed },
+        ccAddress: null,
+        keepaliveSeconds: 0,
+      }),
+      sampleLemf({
+        allowInsecure: true,
+        id: 'nxdomain',
+        address: { host: 'lemf.invalid', port: 1 },
+        ccAddress: null,
+        keepaliveSeconds: 0,
+      }),
     ];
     for (const d of bad) await app.applyLemf(d);
     for (const d of bad) app.offer(d.id, [record(d.id, 'LIIDC', 0, 'HI2', psPdu('iri', 'LIIDC', 1, 0))]);
@@ -78,6 +91,7 @@ describe('bad LEMF config', () => {
     cleanup.push(() => app.stop());
     const closed = await freePort();
     const base = sampleLemf({
+      allowInsecure: true,
       id: 'fixme',
       address: { host: '127.0.0.1', port: closed },
       ccAddress: null,
@@ -94,5 +108,41 @@ describe('bad LEMF config', () => {
     await app.applyLemf({ ...base, version: 3, address: { host: '127.0.0.1', port: h.port }, enabled: false });
     expect(app.status()).toEqual([]);
     expect(app.offer('fixme', sent)).toBe(false);
+  });
+
+  it('plaintext only with allowInsecure: refused without it (nothing sent), logged per connection and shown with it', async () => {
+    const h = await new LemfHarness().start();
+    cleanup.push(() => h.stop());
+    const warnings: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
+    const { app, registry } = testApp({}, 128, {
+      info: () => undefined,
+      warn: (msg, fields) => warnings.push({ msg, fields }),
+    });
+    cleanup.push(() => app.stop());
+    const dest = sampleLemf({
+      id: 'plain',
+      address: { host: '127.0.0.1', port: h.port },
+      ccAddress: { host: '127.0.0.1', port: h.port },
+      keepaliveSeconds: 0,
+    });
+    await app.applyLemf(dest); // allowInsecure: false, the schema's default
+    const sent = [record('plain', 'LIIDI', 0, 'HI2', psPdu('iri', 'LIIDI', 1, 0))];
+    app.offer('plain', sent);
+    await waitFor(() => (app.status()[0]?.retries ?? 0) > 0, 'a refused attempt');
+    expect(app.status()[0]).toMatchObject({ lastErrorCode: 'DLV_ERR_INSECURE', pending: 1, connected: false });
+    expect(app.status()[0]!.lastErrorMessage).toMatch(/ETSI_TCP without tls is plaintext; set tls or allowInsecure/);
+    expect(h.connections).toBe(0);
+    const insecure = /li_cc_delivery_lemf_insecure\{tenant="acme",lemf="plain",transport="ETSI_TCP"\} (\d)/;
+    expect((await registry.metrics()).match(insecure)?.[1]).toBe('0');
+
+    await app.applyLemf({ ...dest, allowInsecure: true, version: 2 });
+    await app.delivery('plain')!.drained();
+    await waitFor(() => h.frames.length === 1, 'the record once allowed');
+    expect((await registry.metrics()).match(insecure)?.[1]).toBe('1');
+    // one warning per connection: HI2 and HI3 each have their own
+    const logged = warnings.filter((w) => /^insecure connection/.test(w.msg));
+    expect(logged).toHaveLength(h.connections);
+    expect(logged[0]!.fields).toEqual({ lemf: 'plain', transport: 'ETSI_TCP' });
+    expect(h.connections).toBe(2);
   });
 });

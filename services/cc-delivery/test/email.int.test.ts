@@ -131,6 +131,7 @@ const events = [
 
 function emailLemf(id: string, port: number, extra: Partial<LemfDestination['email'] & object> = {}) {
   return sampleLemf({
+    allowInsecure: true,
     id,
     transport: 'EMAIL',
     address: { host: '127.0.0.1', port },
@@ -174,7 +175,7 @@ describe('e-mail reports over SMTP', () => {
   it('authenticates; wrong credentials are a clear status error and nothing is committed', async () => {
     const server = await smtp({ auth: true });
     cleanup.push(server.close);
-    const secrets = (ref: string) =>
+    const secrets = (_tenant: string, ref: string) =>
       ref === 'good' ? Buffer.from('right') : ref === 'bad' ? Buffer.from('wrong') : null;
     const { app, commits } = testApp({ secrets });
     cleanup.push(() => app.stop());

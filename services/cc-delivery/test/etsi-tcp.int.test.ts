@@ -37,6 +37,7 @@ describe('ETSI TCP delivery', () => {
     stops.push(() => app.stop());
     await app.applyLemf(
       sampleLemf({
+        allowInsecure: true,
         id: 'l1',
         address: { host: '127.0.0.1', port: hi2.port },
         ccAddress: { host: '127.0.0.1', port: hi3.port },
@@ -86,6 +87,7 @@ describe('ETSI TCP delivery', () => {
     stops.push(() => app.stop());
     await app.applyLemf(
       sampleLemf({
+        allowInsecure: true,
         id: 'l2',
         address: { host: '127.0.0.1', port: silent.port },
         ccAddress: { host: '127.0.0.1', port: silent.port },
@@ -104,6 +106,7 @@ describe('ETSI TCP delivery', () => {
     stops.push(() => app.stop());
     await app.applyLemf(
       sampleLemf({
+        allowInsecure: true,
         id: 'ka',
         address: { host: '127.0.0.1', port: slow.port },
         ccAddress: { host: '127.0.0.1', port: slow.port },
@@ -134,6 +137,7 @@ describe('ETSI TCP delivery', () => {
     stops.push(() => app.stop());
     await app.applyLemf(
       sampleLemf({
+        allowInsecure: true,
         id: 'l3',
         acknowledged: true,
         address: { host: '127.0.0.1', port: acking.port },
@@ -161,6 +165,7 @@ describe('ETSI TCP delivery', () => {
       ] as const) {
         await app.applyLemf(
           sampleLemf({
+            allowInsecure: true,
             id,
             address: { host: '127.0.0.1', port: h.port },
             ccAddress: { host: '127.0.0.1', port: h.port },
@@ -293,7 +298,7 @@ describe('ETSI TCP over TLS with client certificates', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const secrets = (ref: string) => {
+  const secrets = (_tenant: string, ref: string) => {
     try {
       return pem(ref);
     } catch {

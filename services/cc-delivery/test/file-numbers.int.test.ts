@@ -2,7 +2,7 @@
 // compacted li.<t>.delivery-state before a file is uploaded under its name, and restores it at
 // start, so a restarted service continues the numbering and never overwrites a file. And a stop
 // closes the files still open, delivers and commits them, so nothing is sent twice.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, readTopic, topicConfig, topicName } from '@li/bus';
@@ -31,8 +31,11 @@ async function ftpLemf(prefix: string, files: { maxRecords: number; maxSeconds: 
   await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
   const ftp = await new FtpSrvPeer().start();
   const secrets = mkdtempSync(join(tmpdir(), 'li-dlv-secrets-'));
-  writeFileSync(join(secrets, 'pw'), 'secret');
+  // per-tenant layout: <secretsDir>/<tenant>/<ref>
+  mkdirSync(join(secrets, t));
+  writeFileSync(join(secrets, t, 'pw'), 'secret');
   const dest: LemfDestination = sampleLemf({
+    allowInsecure: true,
     tenant: t,
     id: 'lemf-files',
     transport: 'FTP',

@@ -28,6 +28,8 @@ function fileLemf(
   files: Partial<NonNullable<LemfDestination['files']>> = {},
 ): LemfDestination {
   return sampleLemf({
+    // plain FTP and unpinned SFTP are plaintext / unauthenticated: these tests accept that
+    allowInsecure: transport === 'FTP' || !files.hostKeySha256,
     id,
     transport,
     address: { host: '127.0.0.1', port },
@@ -76,7 +78,7 @@ describe('FTP (ftp-srv)', () => {
   it('batches per LIID by count and age, renames after upload, byte-equal and decodable', async () => {
     const ftp = await new FtpSrvPeer().start();
     cleanup.push(() => ftp.dispose());
-    const { app, commits } = testApp({ secrets: (r) => (r === 'pw' ? Buffer.from('secret') : null) });
+    const { app, commits } = testApp({ secrets: (_t, r) => (r === 'pw' ? Buffer.from('secret') : null) });
     cleanup.push(() => app.stop());
     await app.applyLemf(fileLemf('ftp', 'FTP', ftp.port));
     const sent = makeRecords('ftp', ['LIIDF1', 'LIIDF2'], 25); // 2 full files + 5 left per LIID
@@ -168,7 +170,8 @@ describe('SFTP (Debian OpenSSH)', () => {
   it('uploads with key authentication, renames, byte-equal; a wrong key is DLV_ERR_AUTH', async () => {
     const ssh = await new SshdPeer().start();
     cleanup.push(() => ssh.dispose());
-    const secrets = (ref: string) => (ref === 'good' ? ssh.clientKey : ref === 'bad' ? ssh.otherKey : null);
+    const secrets = (_tenant: string, ref: string) =>
+      ref === 'good' ? ssh.clientKey : ref === 'bad' ? ssh.otherKey : null;
     const { app, commits } = testApp({ secrets });
     cleanup.push(() => app.stop());
     await app.applyLemf(
@@ -237,15 +240,28 @@ describe('SFTP host-key pinning (Debian OpenSSH)', () => {
     expect(await registry.metrics()).toMatch(
       /li_cc_delivery_last_error_info\{tenant="acme",lemf="impostor",transport="SFTP",code="DLV_ERR_HOST_KEY"\} 1/,
     );
-    expect(warnings.filter((w) => /not pinned/.test(w))).toEqual([]);
+    expect(warnings.filter((w) => /insecure/.test(w))).toEqual([]);
+    const insecure = (id: string) =>
+      new RegExp(`li_cc_delivery_lemf_insecure\\{tenant="acme",lemf="${id}",transport="SFTP"\\} (\\d)`);
+    expect((await registry.metrics()).match(insecure('pinned'))?.[1]).toBe('0');
 
-    // no pin: delivered, with one warning for that LEMF however often its config changes
-    await app.applyLemf(lemf('unpinned', null));
-    await app.applyLemf({ ...lemf('unpinned', null), version: 2 });
-    const open = makeRecords('unpinned', ['LIIDP5'], 10);
-    app.offer('unpinned', open);
+    // no pin and no allowInsecure: refused, nothing uploaded
+    await app.applyLemf({ ...lemf('unpinned', null), allowInsecure: false });
+    app.offer('unpinned', makeRecords('unpinned', ['LIIDP5'], 10));
+    await waitFor(
+      () =>
+        app.status().find((s) => s.lemfId === 'unpinned' && s.lastErrorCode === 'DLV_ERR_INSECURE' && s.retries > 0),
+      'unpinned refused',
+    );
+    expect(readdirSync(ssh.files).filter((n) => n.includes('LIIDP5'))).toEqual([]);
+    // allowInsecure: delivered, shown on the metric, and each new SSH session is logged as insecure
+    await app.applyLemf({ ...lemf('unpinned', null), allowInsecure: true, version: 2 });
     await app.delivery('unpinned')!.drained();
-    expect(warnings.filter((w) => /not pinned/.test(w))).toHaveLength(1);
+    expect(readdirSync(ssh.files).filter((n) => n.includes('LIIDP5')).length).toBeGreaterThan(0);
+    expect(
+      warnings.filter((w) => /insecure connection.*SFTP without a pinned host key/.test(w)).length,
+    ).toBeGreaterThan(0);
+    expect((await registry.metrics()).match(insecure('unpinned'))?.[1]).toBe('1');
   });
 });
 

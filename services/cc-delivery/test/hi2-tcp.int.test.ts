@@ -20,7 +20,13 @@ describe('HI2 over TCP streaming', () => {
       const { app, dead } = testApp({ hi2Framing: framing });
       cleanup.push(() => app.stop());
       await app.applyLemf(
-        sampleLemf({ id: 'hi2', transport: 'HI2_TCP', address: { host: '127.0.0.1', port: h.port }, ccAddress: null }),
+        sampleLemf({
+          allowInsecure: true,
+          id: 'hi2',
+          transport: 'HI2_TCP',
+          address: { host: '127.0.0.1', port: h.port },
+          ccAddress: null,
+        }),
       );
       const liids = ['LIIDX1', 'LIIDX2'];
       const sent = Array.from({ length: 40 }, (_, i) =>

@@ -37,6 +37,7 @@ describe('consumer lag per LEMF', () => {
     await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
     const port = await freePort(); // nothing listens yet: the LEMF is down
     const dest: LemfDestination = sampleLemf({
+      allowInsecure: true,
       tenant: t,
       id: 'lemf-lag',
       address: { host: '127.0.0.1', port },
@@ -94,6 +95,7 @@ describe('consumer lag per LEMF', () => {
     await within(40_000, 'topics created', bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']));
     const lemf = await new LemfHarness().start();
     const dest: LemfDestination = sampleLemf({
+      allowInsecure: true,
       tenant: t,
       id: 'lemf-tx',
       address: { host: '127.0.0.1', port: lemf.port },

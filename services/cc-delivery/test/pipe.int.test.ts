@@ -1,6 +1,7 @@
 // PIPE (seed 000): reports to an external program's stdin. Real child processes: a slow reader
 // (back-pressure), a program that dies (restart with back-off), a command that does not exist.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The command comes only from the operator's allow-list (pipeCommands); a LEMF names an entry.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleLemf } from '@li/schemas/testing';
@@ -32,8 +33,8 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const pipeLemf = (id: string, args: string[], command = process.execPath) =>
-  sampleLemf({ id, transport: 'PIPE', address: null, ccAddress: null, pipe: { command, args } });
+const pipeLemf = (id: string, entry: string) =>
+  sampleLemf({ id, transport: 'PIPE', address: null, ccAddress: null, pipe: { entry } });
 
 describe('PIPE delivery', () => {
   it('writes with back-pressure to a slow reader; the output equals what was sent', async () => {
@@ -59,9 +60,11 @@ describe('PIPE delivery', () => {
 
   it('restarts a program that died and goes on delivering', async () => {
     const out = join(dir, 'die.out');
-    const { app, commits } = testApp();
+    const { app, commits } = testApp({
+      pipeCommands: { sink: { command: process.execPath, args: [join(dir, 'sink.mjs'), out] } },
+    });
     cleanup.push(() => app.stop());
-    await app.applyLemf(pipeLemf('pipe', [join(dir, 'sink.mjs'), out]));
+    await app.applyLemf(pipeLemf('pipe', 'sink'));
     const first = [
       record('pipe', 'L', 0, 'REPORT', Buffer.from('one\n')),
       record('pipe', 'L', 1, 'REPORT', Buffer.from('DIE\n')),
@@ -81,9 +84,9 @@ describe('PIPE delivery', () => {
   });
 
   it('a command that does not exist is a clear status error, never a crash', async () => {
-    const { app, commits } = testApp();
+    const { app, commits } = testApp({ pipeCommands: { nope: { command: join(dir, 'no-such-program') } } });
     cleanup.push(() => app.stop());
-    await app.applyLemf(pipeLemf('nope', [], join(dir, 'no-such-program')));
+    await app.applyLemf(pipeLemf('nope', 'nope'));
     app.offer('nope', [record('nope', 'L', 0, 'REPORT', Buffer.from('x'))]);
     await waitFor(() => {
       const s = app.status()[0];
@@ -91,5 +94,51 @@ describe('PIPE delivery', () => {
     }, 'ENOENT on status');
     expect(app.status()[0]!.lastErrorMessage).toContain('ENOENT');
     expect(commits).toEqual([]);
+  });
+
+  it('an entry outside the allow-list runs nothing: status DLV_ERR_PIPE_ENTRY, metric, nothing committed', async () => {
+    const marker = join(dir, 'ran.out');
+    const { app, commits, registry } = testApp({
+      pipeCommands: { sink: { command: process.execPath, args: [join(dir, 'sink.mjs'), marker] } },
+    });
+    cleanup.push(() => app.stop());
+    await app.applyLemf(pipeLemf('rogue', 'not-allowed'));
+    app.offer('rogue', [record('rogue', 'L', 0, 'REPORT', Buffer.from('x'))]);
+    await waitFor(() => (app.status()[0]?.retries ?? 0) > 0, 'a refused attempt');
+    expect(app.status()[0]).toMatchObject({ lastErrorCode: 'DLV_ERR_PIPE_ENTRY', connected: false, pending: 1 });
+    expect(await registry.metrics()).toMatch(
+      /li_cc_delivery_last_error_info\{tenant="acme",lemf="rogue",transport="PIPE",code="DLV_ERR_PIPE_ENTRY"\} 1/,
+    );
+    expect(existsSync(marker)).toBe(false);
+    expect(commits).toEqual([]);
+  });
+
+  it('runs the program with an empty environment and as the configured uid/gid', async () => {
+    // as root, the entry drops to nobody; otherwise it names our own ids (no switch possible)
+    const root = process.getuid?.() === 0;
+    const uid = root ? 65534 : process.getuid!();
+    const gid = root ? 65534 : process.getgid!();
+    chmodSync(dir, 0o777); // the unprivileged program writes its report here
+    const out = join(dir, 'whoami.json');
+    writeFileSync(
+      join(dir, 'whoami.mjs'),
+      `import { writeFileSync } from 'node:fs';
+process.stdin.once('data', () => {
+  writeFileSync(process.argv[2], JSON.stringify({ env: process.env, uid: process.getuid(), gid: process.getgid() }));
+});
+`,
+    );
+    process.env.LI_SECRET_PROBE = 'must-not-leak';
+    cleanup.push(async () => {
+      delete process.env.LI_SECRET_PROBE;
+    });
+    const { app } = testApp({
+      pipeCommands: { who: { command: process.execPath, args: [join(dir, 'whoami.mjs'), out], uid, gid } },
+    });
+    cleanup.push(() => app.stop());
+    await app.applyLemf(pipeLemf('who', 'who'));
+    app.offer('who', [record('who', 'L', 0, 'REPORT', Buffer.from('go\n'))]);
+    const seen = await waitFor(() => existsSync(out) && readFileSync(out, 'utf8'), 'program report');
+    expect(JSON.parse(seen)).toEqual({ env: {}, uid, gid });
   });
 });

@@ -45,6 +45,7 @@ describe('cc-delivery on the real broker', () => {
     const c3 = await new LemfHarness().start();
     const lemf = (tenant: string, id: string, h2: LemfHarness, h3: LemfHarness): LemfDestination =>
       sampleLemf({
+        allowInsecure: true,
         tenant,
         id,
         address: { host: '127.0.0.1', port: h2.port },

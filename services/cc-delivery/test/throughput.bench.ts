@@ -11,7 +11,13 @@ const batch = Number(process.argv[3] ?? 256);
 const h = await new LemfHarness().start();
 const { app } = testApp({}, batch);
 await app.applyLemf(
-  sampleLemf({ id: 'bench', address: { host: '127.0.0.1', port: h.port }, ccAddress: null, keepaliveSeconds: 0 }),
+  sampleLemf({
+    allowInsecure: true,
+    id: 'bench',
+    address: { host: '127.0.0.1', port: h.port },
+    ccAddress: null,
+    keepaliveSeconds: 0,
+  }),
 );
 const pdus = Array.from({ length: 1000 }, (_, i) => psPdu('iri', 'LIIDBENCH', 1, i));
 const records = Array.from({ length: total }, (_, i) => record('bench', 'LIIDBENCH', i, 'HI2', pdus[i % 1000]!));

@@ -1,13 +1,16 @@
 // LEMF destinations (the authority's monitoring centres) of a tenant; cc-delivery reads them
 // from li.<t>.lemfs. Each transport needs its own settings block.
-import type {
-  EmailSettings,
-  Endpoint,
-  FileSettings,
-  LemfDestination,
-  LemfTransport,
-  PipeSettings,
-  TlsSettings,
+import {
+  type EmailSettings,
+  type Endpoint,
+  type FileSettings,
+  isSecretRef,
+  type LemfDestination,
+  type LemfTransport,
+  type PipeSettings,
+  plaintextSetting,
+  secretRefsOf,
+  type TlsSettings,
 } from '@li/schemas';
 import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
@@ -33,7 +36,14 @@ export interface LemfInput {
   files?: FileSettings | null;
   email?: EmailSettings | null;
   pipe?: PipeSettings | null;
+  allowInsecure?: boolean;
   enabled?: boolean;
+}
+
+/** Operator settings a LEMF is checked against. */
+export interface LemfPolicy {
+  /** Names of the entries of cc-delivery's PIPE allow-list; a PIPE LEMF must name one. */
+  pipeCommands: readonly string[];
 }
 
 function endpoint(e: Endpoint | null | undefined, field: string, required: boolean): Result<Endpoint | null> {
@@ -56,6 +66,7 @@ export function buildLemf(
   id: string,
   input: LemfInput,
   previousVersion: number,
+  policy: LemfPolicy,
 ): Result<LemfDestination> {
   if (!LEMF_ID_PATTERN.test(id))
     return errResult('ADM_ERR_VALIDATION', 'lemfId must be 1-64 of A-Z a-z 0-9 _ -', 'lemfId');
@@ -103,6 +114,35 @@ export function buildLemf(
   }
   const pipe = input.pipe ?? null;
   if (transport === 'PIPE' && !pipe) return errResult('ADM_ERR_VALIDATION', 'pipe is required for PIPE', 'pipe');
+  // A tenant names a command the operator allowed; it never supplies one.
+  if (pipe && !policy.pipeCommands.includes(pipe.entry)) {
+    const allowed = policy.pipeCommands.length ? policy.pipeCommands.join(', ') : 'none configured';
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      `pipe.entry must name an entry of the operator's PIPE allow-list (allowed: ${allowed})`,
+      'pipe.entry',
+    );
+  }
+  const tls = input.tls ?? null;
+  // Secrets resolve inside this tenant's own namespace only: a path could reach another tenant's.
+  for (const { field, ref } of secretRefsOf({ tls, files, email })) {
+    if (typeof ref !== 'string' || !isSecretRef(ref)) {
+      return errResult(
+        'ADM_ERR_VALIDATION',
+        `${field} must be the plain name of a secret of this tenant (1-128 of A-Z a-z 0-9 . _ -, not starting with a dot, no "..", no "/")`,
+        field,
+      );
+    }
+  }
+  const allowInsecure = input.allowInsecure ?? false;
+  const plain = plaintextSetting({ transport, tls, files, email });
+  if (plain && !allowInsecure) {
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      `${plain.reason}: set ${plain.field === 'transport' ? 'another transport' : plain.field}, or allowInsecure: true to accept a plaintext connection`,
+      plain.field === 'transport' ? 'allowInsecure' : plain.field,
+    );
+  }
   const keepalive = input.keepaliveSeconds ?? 30;
   const keepaliveTimeout = input.keepaliveTimeoutSeconds ?? 10;
   if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 3600) {
@@ -118,14 +158,15 @@ export function buildLemf(
     transport,
     address: address.value,
     ccAddress: cc.value,
-    tls: input.tls ?? null,
+    tls,
     keepaliveSeconds: keepalive,
     keepaliveTimeoutSeconds: keepaliveTimeout,
     acknowledged: input.acknowledged ?? false,
     timestampFormat: input.timestampFormat ?? 'GENERALIZED_TIME',
     files: files ? { ...files, hostKeySha256: files.hostKeySha256 ?? null } : null,
     email,
-    pipe,
+    pipe: pipe ? { entry: pipe.entry } : null,
+    allowInsecure,
     enabled: input.enabled ?? true,
     version: previousVersion + 1,
   });

@@ -98,7 +98,21 @@ const Email = Type.Object(
   },
   closed,
 );
-const Pipe = Type.Object({ command: Type.String(), args: Type.Array(Type.String()) }, closed);
+const Pipe = Type.Object(
+  {
+    entry: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description:
+        "name of an entry of the operator's PIPE allow-list (admf pipeCommands); the command is the operator's",
+    }),
+  },
+  closed,
+);
+const AllowInsecure = Type.Boolean({
+  description:
+    'accept a plaintext transport: FTP, ETSI_TCP/HI2_TCP without tls, EMAIL without startTls, SFTP without files.hostKeySha256 (default false: refused)',
+});
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([Type.Null(), t]);
 
 export const LemfInput = Type.Object(
@@ -115,6 +129,7 @@ export const LemfInput = Type.Object(
     files: Type.Optional(nullable(Files)),
     email: Type.Optional(nullable(Email)),
     pipe: Type.Optional(nullable(Pipe)),
+    allowInsecure: Type.Optional(AllowInsecure),
     enabled: Type.Optional(Type.Boolean()),
   },
   closed,
@@ -134,6 +149,7 @@ export const LemfBody = Type.Object({
   files: nullable(Files),
   email: nullable(Email),
   pipe: nullable(Pipe),
+  allowInsecure: AllowInsecure,
   enabled: Type.Boolean(),
   version: Type.Integer(),
 });

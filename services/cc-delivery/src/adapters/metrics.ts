@@ -9,7 +9,7 @@ export interface LemfLabels {
   transport: string;
 }
 
-type Watched = { labels: LemfLabels; status: () => LemfStatus };
+type Watched = { labels: LemfLabels; status: () => LemfStatus; insecure: boolean };
 
 export class DeliveryMetrics {
   readonly #watched = new Map<string, Watched>();
@@ -17,6 +17,7 @@ export class DeliveryMetrics {
   readonly #bytes: Counter<'tenant' | 'lemf' | 'transport' | 'stream'>;
   readonly #retries: Counter<'tenant' | 'lemf' | 'transport'>;
   readonly #dead: Counter<'tenant' | 'lemf' | 'transport'>;
+  readonly #violations: Counter<'tenant' | 'lemf' | 'transport' | 'code'>;
 
   constructor(registry: Registry) {
     const labelNames = ['tenant', 'lemf', 'transport'] as const;
@@ -56,6 +57,16 @@ export class DeliveryMetrics {
         }
       },
     });
+    new Gauge({
+      name: 'li_cc_delivery_lemf_insecure',
+      help: 'LEMF on a plaintext transport it allows with allowInsecure (1), or not (0)',
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const w of watched.values()) this.set(w.labels, w.insecure ? 1 : 0);
+      },
+    });
     gauge('li_cc_delivery_resent_records', 'records replayed after a reconnect (possible duplicates)', (s) => s.resent);
     this.#records = new Counter({
       name: 'li_cc_delivery_sent_records_total',
@@ -81,11 +92,21 @@ export class DeliveryMetrics {
       labelNames,
       registers: [registry],
     });
+    this.#violations = new Counter({
+      name: 'li_cc_delivery_lemf_violations_total',
+      help: 'connections closed because the LEMF sent more than its read limit (DLV_ERR_LEMF_FLOOD) or bytes that are not the protocol (DLV_ERR_LEMF_PROTOCOL)',
+      labelNames: [...labelNames, 'code'],
+      registers: [registry],
+    });
   }
 
   /** `key` identifies the LEMF across tenants (the same LEMF id may exist in two tenants). */
-  watch(key: string, labels: LemfLabels, status: () => LemfStatus): void {
-    this.#watched.set(key, { labels, status });
+  watch(key: string, labels: LemfLabels, status: () => LemfStatus, insecure = false): void {
+    this.#watched.set(key, { labels, status, insecure });
+  }
+
+  violation(labels: LemfLabels, code: string): void {
+    this.#violations.inc({ ...labels, code });
   }
 
   unwatch(key: string): void {

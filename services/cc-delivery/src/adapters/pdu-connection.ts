@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { type BackoffPolicy, backoffDelay } from '../domain/backoff.ts';
 import { FrameReader, type Framing, tpktWrap } from '../domain/framing.ts';
+import { InboundBudget, type InboundLimits } from '../domain/inbound-budget.ts';
 import { KeepaliveTimer } from '../domain/keepalive.ts';
 import type { Clock, DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
@@ -28,6 +29,12 @@ export interface PduConnectionOptions {
    * above our socket send buffer plus the LEMF's receive buffer: that is what a drop can swallow.
    */
   resendWindowBytes: number;
+  /** What the LEMF may send back on this connection; over it, the connection is closed. */
+  inbound: InboundLimits;
+  /** Each time a connection is up (app.ts logs plaintext ones). */
+  onConnected?: () => void;
+  /** A connection closed because the LEMF flooded it or broke the framing. */
+  onViolation?: (code: 'DLV_ERR_LEMF_FLOOD' | 'DLV_ERR_LEMF_PROTOCOL') => void;
   random?: () => number;
 }
 
@@ -62,6 +69,7 @@ export class PduConnection {
   #attempt = 0;
   #cancelRetry: (() => void) | null = null;
   #reader: FrameReader;
+  #budget: InboundBudget;
   #inflight: InFlight | null = null;
   #window: DeliveryRecord[] = [];
   #windowBytes = 0;
@@ -76,7 +84,8 @@ export class PduConnection {
 
   constructor(o: PduConnectionOptions) {
     this.#o = o;
-    this.#reader = new FrameReader(o.framing);
+    this.#reader = new FrameReader(o.framing, o.inbound.maxPduBytes);
+    this.#budget = new InboundBudget(o.inbound, o.clock.now());
   }
 
   start(): void {
@@ -130,6 +139,7 @@ export class PduConnection {
         },
       };
       this.#inflight = flight;
+      this.#budget.credit(records.length);
       if (ack) {
         cancelAckTimer = this.#o.clock.setTimeout(() => {
           flight.finish(dlvError('DLV_ERR_TIMEOUT', 'PDU acknowledgement'));
@@ -241,7 +251,9 @@ export class PduConnection {
     this.#up = true;
     this.#upAt = this.#o.clock.now();
     this.#errorsAtUp = this.#errors;
-    this.#reader = new FrameReader(this.#o.framing);
+    this.#reader = new FrameReader(this.#o.framing, this.#o.inbound.maxPduBytes);
+    this.#budget = new InboundBudget(this.#o.inbound, this.#o.clock.now());
+    this.#o.onConnected?.();
     // cl. 6.3.3: buffered PDUs go out again before any new data
     const replay = this.#replay;
     this.#replay = [];
@@ -301,10 +313,27 @@ export class PduConnection {
     this.#cancelRetry = this.#o.clock.setTimeout(() => this.#connect(), delay);
   }
 
+  /** Closes a connection whose LEMF broke the limits: it hurts only itself (reconnect with back-off). */
+  #violation(sock: net.Socket, code: 'DLV_ERR_LEMF_FLOOD' | 'DLV_ERR_LEMF_PROTOCOL', why: string): void {
+    if (sock.destroyed || this.#sock !== sock) return;
+    this.#noteError(dlvError(code, why));
+    this.#o.onViolation?.(code);
+    sock.destroy();
+  }
+
   #onData(sock: net.Socket, chunk: Buffer): void {
+    if (this.#sock !== sock || sock.destroyed) return; // bytes still buffered after we closed it
+    if (!this.#budget.take(chunk.length, this.#o.clock.now())) {
+      this.#violation(sock, 'DLV_ERR_LEMF_FLOOD', 'read limit exceeded');
+      return;
+    }
     const codec = this.#o.codec;
     if (!codec) return; // nothing is expected back on a plain streaming connection
-    const { frames, error } = this.#reader.push(chunk);
+    const { frames, error, tooLarge } = this.#reader.push(chunk);
+    if (tooLarge) {
+      this.#violation(sock, 'DLV_ERR_LEMF_PROTOCOL', `PDU over ${this.#o.inbound.maxPduBytes} bytes`);
+      return;
+    }
     for (const f of frames) {
       const pdu = codec.classify(f);
       if (pdu.kind === 'keepalive-response') this.#keepalive?.onResponse(pdu.seq);
@@ -315,6 +344,6 @@ export class PduConnection {
         if (f2.confirmed === f2.total) f2.finish(null);
       }
     }
-    if (error) this.#noteError(dlvError('DLV_ERR_CONNECTION_LOST', 'unparseable bytes from LEMF'));
+    if (error) this.#violation(sock, 'DLV_ERR_LEMF_PROTOCOL', 'unparseable bytes');
   }
 }

@@ -9,6 +9,9 @@ import { type DeliveryError, dlvError } from '../errors.ts';
 export interface PipeOptions {
   command: string;
   args: string[];
+  /** Run as this user / group (the operator's allow-list entry); default cc-delivery's own. */
+  uid?: number;
+  gid?: number;
   /** raw: bytes back-to-back; length32: 4-byte big-endian length before each record. */
   framing: 'raw' | 'length32';
   clock: Clock;
@@ -46,7 +49,13 @@ export class PipeTransport implements LemfTransport {
     if (this.#closed) return;
     let child: ChildProcess;
     try {
-      child = spawn(this.#o.command, this.#o.args, { stdio: ['pipe', 'ignore', 'ignore'] });
+      // An empty environment: cc-delivery's variables (broker, registry, secrets paths) are not the program's.
+      child = spawn(this.#o.command, this.#o.args, {
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: {},
+        ...(this.#o.uid !== undefined ? { uid: this.#o.uid } : {}),
+        ...(this.#o.gid !== undefined ? { gid: this.#o.gid } : {}),
+      });
     } catch (e) {
       this.#note(dlvError('DLV_ERR_PIPE', (e as Error).message));
       this.#scheduleRestart();

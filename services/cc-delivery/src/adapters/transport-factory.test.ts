@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../domain/manual-clock.ts';
 import { batchPolicyFor, createTransport, ErrorTransport } from './transport-factory.ts';
 
-const deps = { clock: new ManualClock(5), secrets: () => null, codec: null };
+const deps = {
+  clock: new ManualClock(5),
+  secrets: () => null,
+  codec: null,
+  pipeCommands: { 'to-lea': { command: '/bin/cat' } },
+};
+/** sampleLemf is plaintext ETSI TCP: these tests are about other settings. */
+const plain = (o: Parameters<typeof sampleLemf>[0] = {}) => sampleLemf({ allowInsecure: true, ...o });
 const files = {
   directory: 'in',
   namePattern: '{liid}_{seq}.ber',
@@ -23,26 +30,66 @@ describe('createTransport', () => {
       confirmed: 0,
       error: { code: 'DLV_ERR_UNKNOWN_TRANSPORT' },
     });
-    expect(createTransport(sampleLemf({ acknowledged: true }), deps).status().lastError?.code).toBe(
-      'DLV_ERR_BAD_CONFIG',
-    );
+    expect(createTransport(plain({ acknowledged: true }), deps).status().lastError?.code).toBe('DLV_ERR_BAD_CONFIG');
     expect(createTransport(sampleLemf({ transport: 'EMAIL', email: null }), deps).status().lastError?.code).toBe(
       'DLV_ERR_BAD_CONFIG',
     );
     expect(createTransport(sampleLemf({ transport: 'PIPE', pipe: null }), deps).status().lastError?.code).toBe(
       'DLV_ERR_BAD_CONFIG',
     );
-    const tls = sampleLemf({ tls: { caRef: 'nope', certRef: null, keyRef: null, serverName: null } });
+    const tls = plain({ tls: { caRef: 'nope', certRef: null, keyRef: null, serverName: null } });
     expect(createTransport(tls, deps).status().lastError?.code).toBe('DLV_ERR_BAD_CONFIG');
   });
 
   it('builds the named transports', () => {
-    expect(createTransport(sampleLemf(), deps).kind).toBe('ETSI_TCP');
-    expect(createTransport(sampleLemf({ transport: 'HI2_TCP' }), deps).kind).toBe('HI2_TCP');
-    expect(createTransport(sampleLemf({ transport: 'SFTP', files }), deps).kind).toBe('SFTP');
-    expect(createTransport(sampleLemf({ transport: 'PIPE', pipe: { command: 'cat', args: [] } }), deps).kind).toBe(
-      'PIPE',
-    );
+    expect(createTransport(plain(), deps).kind).toBe('ETSI_TCP');
+    expect(createTransport(plain({ transport: 'HI2_TCP' }), deps).kind).toBe('HI2_TCP');
+    expect(createTransport(plain({ transport: 'SFTP', files }), deps).kind).toBe('SFTP');
+    const pipe = createTransport(sampleLemf({ transport: 'PIPE', pipe: { entry: 'to-lea' } }), deps);
+    expect(pipe.kind).toBe('PIPE');
+    expect(pipe).not.toBeInstanceOf(ErrorTransport);
+  });
+
+  it('refuses a plaintext transport unless the LEMF sets allowInsecure', () => {
+    const refused = (d: ReturnType<typeof sampleLemf>) => createTransport(d, deps).status().lastError;
+    expect(refused(sampleLemf())).toMatchObject({ code: 'DLV_ERR_INSECURE' });
+    expect(refused(sampleLemf())?.message).toMatch(/ETSI_TCP without tls is plaintext; set tls or allowInsecure/);
+    expect(refused(sampleLemf({ transport: 'HI2_TCP' }))?.code).toBe('DLV_ERR_INSECURE');
+    expect(refused(sampleLemf({ transport: 'FTP', files }))?.code).toBe('DLV_ERR_INSECURE');
+    expect(refused(sampleLemf({ transport: 'SFTP', files }))?.message).toMatch(/files.hostKeySha256/);
+    const email = { from: 'a@x', to: ['b@x'], username: null, credentialRef: null, startTls: false };
+    expect(refused(sampleLemf({ transport: 'EMAIL', email }))?.code).toBe('DLV_ERR_INSECURE');
+    // a record written before the field existed has none: refused too
+    const { allowInsecure: _, ...old } = plain();
+    expect(refused(old as ReturnType<typeof sampleLemf>)?.code).toBe('DLV_ERR_INSECURE');
+  });
+
+  it("looks secrets up by plain name in the LEMF's own tenant; a path is refused before any lookup", () => {
+    const asked: [string, string][] = [];
+    const secrets = (tenant: string, ref: string) => {
+      asked.push([tenant, ref]);
+      return Buffer.from('pw');
+    };
+    const ftp = (credentialRef: string) =>
+      plain({ tenant: 'acme', transport: 'FTP', files: { ...files, credentialRef } });
+    for (const ref of ['../beta/pw', 'beta/pw', '/etc/shadow', '..', '.pw']) {
+      const t = createTransport(ftp(ref), { ...deps, secrets });
+      expect(t.status().lastError, ref).toMatchObject({ code: 'DLV_ERR_SECRET_REF' });
+    }
+    const tls = plain({ tls: { caRef: 'ca', certRef: '../beta/cert', keyRef: 'key', serverName: null } });
+    expect(createTransport(tls, { ...deps, secrets }).status().lastError?.message).toMatch(/tls.certRef/);
+    expect(asked).toEqual([]);
+    expect(createTransport(ftp('pw'), { ...deps, secrets }).kind).toBe('FTP');
+    expect(asked).toEqual([['acme', 'pw']]);
+  });
+
+  it('PIPE: an entry outside the operator allow-list runs nothing', async () => {
+    for (const pipe of [{ entry: 'rm-rf' }, { entry: '' }, { entry: 'constructor' }, { command: '/bin/sh' }]) {
+      const t = createTransport(sampleLemf({ transport: 'PIPE', pipe: pipe as { entry: string } }), deps);
+      expect(t, JSON.stringify(pipe)).toBeInstanceOf(ErrorTransport);
+      expect(t.status().lastError?.code).toBe('DLV_ERR_PIPE_ENTRY');
+      expect(await t.send({ records: [], file: null })).toMatchObject({ confirmed: 0 });
+    }
   });
 
   it('derives file batching from the file settings, none for streaming or a bad pattern', () => {

@@ -1,25 +1,49 @@
 // Builds the transport a LemfDestination names. Never throws: bad config becomes a transport whose
 // every send fails with a clear DLV_ERR_* code, visible on the LEMF's status and metrics.
 import type { ConnectionOptions } from 'node:tls';
-import type { LemfDestination } from '@li/schemas';
+import { isSecretRef, type LemfDestination, plaintextSetting, secretRefsOf } from '@li/schemas';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from '../domain/backoff.ts';
 import type { BatchPolicy } from '../domain/batcher.ts';
 import type { Framing } from '../domain/framing.ts';
+import { DEFAULT_INBOUND_LIMITS, type InboundLimits } from '../domain/inbound-budget.ts';
 import { validatePattern } from '../domain/naming.ts';
 import type { Clock, KeepaliveCodec, LemfTransport, SendOutcome, TransportStatus } from '../domain/types.ts';
-import { type DeliveryError, dlvError } from '../errors.ts';
-import { FileTransport, FtpStore, parseHostKeyFingerprint, SftpStore } from './file-transport.ts';
+import { type DeliveryError, type DlvErrorCode, dlvError } from '../errors.ts';
+import { FileTransport, FtpStore, parseHostKeyFingerprint, type RemoteStore, SftpStore } from './file-transport.ts';
 import type { PduConnectionOptions } from './pdu-connection.ts';
 import { PipeTransport } from './pipe-transport.ts';
 import { SmtpTransport } from './smtp-transport.ts';
 import { EtsiTcpTransport, Hi2TcpTransport } from './tcp-transports.ts';
 
-/** Resolves a credential/certificate reference from config to its secret bytes (null: unknown ref). */
-export type SecretResolver = (ref: string) => Buffer | null;
+/**
+ * Resolves a credential/certificate reference of a LEMF of `tenant` to its secret bytes, looking
+ * only in that tenant's own secrets (null: unknown ref). Refs reach it already checked as plain names.
+ */
+export type SecretResolver = (tenant: string, ref: string) => Buffer | null;
+
+/** An operator allow-list entry (config pipeCommands): what a PIPE LEMF's `pipe.entry` runs. */
+export interface PipeCommand {
+  /** Absolute path of the program. */
+  command: string;
+  args?: readonly string[];
+  /** Run the program as this user / group instead of cc-delivery's own. */
+  uid?: number;
+  gid?: number;
+}
+
+/** What a transport reports about its connections, per LEMF (logs and metrics in app.ts). */
+export interface TransportEvents {
+  /** A plaintext connection (allowed by allowInsecure) was opened. */
+  insecureConnection?(): void;
+  /** A connection was closed because the LEMF broke the read limits or the protocol. */
+  violation?(code: DlvErrorCode): void;
+}
 
 export interface TransportDeps {
   clock: Clock;
   secrets: SecretResolver;
+  /** The operator's PIPE allow-list by entry name; a LEMF naming another entry delivers nothing. */
+  pipeCommands?: Readonly<Record<string, PipeCommand>>;
   /** TS 102 232-1 TRI codec (libs/etsi); null disables keep-alives and PDU acknowledgement. */
   codec: KeepaliveCodec | null;
   backoff?: BackoffPolicy;
@@ -27,6 +51,8 @@ export interface TransportDeps {
   ackTimeoutMs?: number;
   /** Bytes replayed after a reconnect on unacknowledged TCP (default 8 MiB). */
   resendWindowBytes?: number;
+  /** What a LEMF may send back on a TCP connection (default DEFAULT_INBOUND_LIMITS). */
+  inbound?: InboundLimits;
   hi2Framing?: Framing;
   pipeFraming?: 'raw' | 'length32';
   random?: () => number;
@@ -71,11 +97,65 @@ export function batchPolicyFor(dest: LemfDestination): BatchPolicy | null {
   };
 }
 
-export function createTransport(dest: LemfDestination, deps: TransportDeps): LemfTransport {
-  const bad = (code: 'DLV_ERR_BAD_CONFIG' | 'DLV_ERR_UNKNOWN_TRANSPORT', why: string) =>
+/** Calls `notice` once per start (SMTP: nodemailer's pooled connection has no connect event of its own). */
+class NoticeOnStart implements LemfTransport {
+  readonly kind: string;
+  readonly #t: LemfTransport;
+  readonly #notice: () => void;
+  constructor(t: LemfTransport, notice: () => void) {
+    this.kind = t.kind;
+    this.#t = t;
+    this.#notice = notice;
+  }
+  start(): void {
+    this.#t.start();
+    this.#notice();
+  }
+  send(batch: Parameters<LemfTransport['send']>[0]): Promise<SendOutcome> {
+    return this.#t.send(batch);
+  }
+  status(): TransportStatus {
+    return this.#t.status();
+  }
+  close(): Promise<void> {
+    return this.#t.close();
+  }
+}
+
+/** A store that reports each new (plaintext) session. */
+function noticeOnConnect(store: RemoteStore, notice: () => void): RemoteStore {
+  return {
+    get connected() {
+      return store.connected;
+    },
+    async connect() {
+      await store.connect();
+      notice();
+    },
+    upload: (tmp, final, bytes) => store.upload(tmp, final, bytes),
+    end: () => store.end(),
+  };
+}
+
+export function createTransport(
+  dest: LemfDestination,
+  deps: TransportDeps,
+  events: TransportEvents = {},
+): LemfTransport {
+  const bad = (code: DlvErrorCode, why: string) =>
     new ErrorTransport(String(dest.transport), dlvError(code, why), deps.clock.now());
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;
   const connectTimeoutMs = deps.connectTimeoutMs ?? 10_000;
+  // Secure by default: a plaintext transport only where the LEMF says so (admf checks it too).
+  const plain = plaintextSetting(dest);
+  if (plain && dest.allowInsecure !== true)
+    return bad('DLV_ERR_INSECURE', `${plain.reason}; set ${plain.field} or allowInsecure`);
+  const insecure = plain ? () => events.insecureConnection?.() : null;
+  // A reference is a plain name looked up in this tenant's own secrets, never a path.
+  for (const { field, ref } of secretRefsOf(dest)) {
+    if (typeof ref !== 'string' || !isSecretRef(ref)) return bad('DLV_ERR_SECRET_REF', field);
+  }
+  const secret = (ref: string) => deps.secrets(dest.tenant, ref);
   switch (dest.transport) {
     case 'ETSI_TCP':
     case 'HI2_TCP': {
@@ -84,7 +164,7 @@ export function createTransport(dest: LemfDestination, deps: TransportDeps): Lem
       let tlsOptions: ConnectionOptions | null = null;
       if (dest.tls) {
         const t = dest.tls;
-        const load = (ref: string | null) => (ref ? deps.secrets(ref) : undefined);
+        const load = (ref: string | null) => (ref ? secret(ref) : undefined);
         const ca = load(t.caRef);
         const cert = load(t.certRef);
         const key = load(t.keyRef);
@@ -110,6 +190,9 @@ export function createTransport(dest: LemfDestination, deps: TransportDeps): Lem
         acknowledged: dest.acknowledged,
         ackTimeoutMs: deps.ackTimeoutMs ?? 30_000,
         resendWindowBytes: dest.acknowledged ? 0 : (deps.resendWindowBytes ?? 8 * 1024 * 1024),
+        inbound: deps.inbound ?? DEFAULT_INBOUND_LIMITS,
+        ...(insecure ? { onConnected: insecure } : {}),
+        ...(events.violation ? { onViolation: events.violation } : {}),
         ...(deps.random ? { random: deps.random } : {}),
       });
       if (dest.transport === 'HI2_TCP') {
@@ -126,53 +209,63 @@ export function createTransport(dest: LemfDestination, deps: TransportDeps): Lem
       if (!dest.address || !f) return bad('DLV_ERR_BAD_CONFIG', 'address or file settings missing');
       const pattern = validatePattern(f.namePattern);
       if (!pattern.ok) return new ErrorTransport(dest.transport, pattern.error, deps.clock.now());
-      const secret = f.credentialRef ? deps.secrets(f.credentialRef) : undefined;
-      if (secret === null) return bad('DLV_ERR_BAD_CONFIG', 'credential reference not found');
+      const credential = f.credentialRef ? secret(f.credentialRef) : undefined;
+      if (credential === null) return bad('DLV_ERR_BAD_CONFIG', 'credential reference not found');
       const pinText = dest.transport === 'SFTP' ? (f.hostKeySha256 ?? null) : null;
       const pin = pinText === null ? null : parseHostKeyFingerprint(pinText);
       if (pinText !== null && pin === null)
         return bad('DLV_ERR_BAD_CONFIG', 'hostKeySha256 is not an OpenSSH SHA256 fingerprint');
-      const isKey = secret?.includes('PRIVATE KEY');
+      const isKey = credential?.includes('PRIVATE KEY');
       const login = {
         host: dest.address.host,
         port: dest.address.port,
         directory: f.directory,
         username: f.username ?? 'anonymous',
         timeoutMs: connectTimeoutMs,
-        ...(secret !== undefined && !isKey ? { password: secret.toString('utf8') } : {}),
-        ...(isKey ? { privateKey: secret } : {}),
+        ...(credential !== undefined && !isKey ? { password: credential.toString('utf8') } : {}),
+        ...(isKey ? { privateKey: credential } : {}),
         hostKeySha256: pin,
       };
       const store = dest.transport === 'FTP' ? new FtpStore(login) : new SftpStore(login);
-      return new FileTransport(dest.transport, store, () => deps.clock.now());
+      return new FileTransport(dest.transport, insecure ? noticeOnConnect(store, insecure) : store, () =>
+        deps.clock.now(),
+      );
     }
     case 'EMAIL': {
       const e = dest.email;
       if (!dest.address || !e || e.to.length === 0)
         return bad('DLV_ERR_BAD_CONFIG', 'SMTP address or recipients missing');
-      const secret = e.credentialRef ? deps.secrets(e.credentialRef) : undefined;
-      if (secret === null) return bad('DLV_ERR_BAD_CONFIG', 'credential reference not found');
-      const ca = dest.tls?.caRef ? deps.secrets(dest.tls.caRef) : null;
-      return new SmtpTransport(
+      const password = e.credentialRef ? secret(e.credentialRef) : undefined;
+      if (password === null) return bad('DLV_ERR_BAD_CONFIG', 'credential reference not found');
+      const ca = dest.tls?.caRef ? secret(dest.tls.caRef) : null;
+      const smtp = new SmtpTransport(
         {
           host: dest.address.host,
           port: dest.address.port,
           from: e.from,
           to: e.to,
           username: e.username,
-          password: secret ? secret.toString('utf8') : null,
+          password: password ? password.toString('utf8') : null,
           startTls: e.startTls,
           ca,
           timeoutMs: connectTimeoutMs,
         },
         () => deps.clock.now(),
       );
+      return insecure ? new NoticeOnStart(smtp, insecure) : smtp;
     }
     case 'PIPE': {
-      if (!dest.pipe?.command) return bad('DLV_ERR_BAD_CONFIG', 'PIPE command missing');
+      if (!dest.pipe) return bad('DLV_ERR_BAD_CONFIG', 'pipe settings missing');
+      // The command is the operator's: a LEMF only picks an entry (records before entries existed have none).
+      const entry = typeof dest.pipe.entry === 'string' ? dest.pipe.entry : '';
+      const allowed = deps.pipeCommands ?? {};
+      const cmd = entry !== '' && Object.hasOwn(allowed, entry) ? allowed[entry] : undefined;
+      if (!cmd) return bad('DLV_ERR_PIPE_ENTRY', 'pipe.entry');
       return new PipeTransport({
-        command: dest.pipe.command,
-        args: dest.pipe.args,
+        command: cmd.command,
+        args: [...(cmd.args ?? [])],
+        ...(cmd.uid !== undefined ? { uid: cmd.uid } : {}),
+        ...(cmd.gid !== undefined ? { gid: cmd.gid } : {}),
         framing: deps.pipeFraming ?? 'raw',
         clock: deps.clock,
         backoff,

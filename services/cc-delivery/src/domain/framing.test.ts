@@ -31,4 +31,13 @@ describe('framing', () => {
     expect(Buffer.from(out.frames[0]!)).toEqual(keepalive);
     expect(r.push(Uint8Array.from([9, 9, 9, 9])).error).toBe(true);
   });
+
+  it('refuses a frame announced longer than the limit before buffering it', () => {
+    const r = new FrameReader('ber', 64 * 1024);
+    expect(r.push(keepalive).frames).toHaveLength(1);
+    // 0x30 0x84 + a 4-byte length of 2 GiB: refused from its header alone
+    const out = r.push(Uint8Array.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 1, 2, 3]));
+    expect(out).toEqual({ frames: [], error: true, tooLarge: true });
+    expect(r.push(keepalive).frames).toHaveLength(1); // the buffer was dropped, not kept
+  });
 });

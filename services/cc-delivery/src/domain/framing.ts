@@ -39,19 +39,28 @@ export function tpktWrap(payload: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Accumulates chunks and yields whole frames; a framing error is reported once and the buffer dropped. */
+/**
+ * Accumulates chunks and yields whole frames; a framing error is reported once and the buffer
+ * dropped. With `maxFrameBytes`, a frame announced longer than that is an error at once (`tooLarge`),
+ * so a peer cannot make the buffer grow without bound.
+ */
 export class FrameReader {
   readonly #framing: Framing;
+  readonly #max: number;
   #buf: Uint8Array = new Uint8Array(0);
 
-  constructor(framing: Framing) {
+  constructor(framing: Framing, maxFrameBytes = Number.POSITIVE_INFINITY) {
     this.#framing = framing;
+    this.#max = maxFrameBytes;
   }
 
-  push(chunk: Uint8Array): { frames: Uint8Array[]; error: boolean } {
-    const joined = new Uint8Array(this.#buf.length + chunk.length);
-    joined.set(this.#buf, 0);
-    joined.set(chunk, this.#buf.length);
+  push(chunk: Uint8Array): { frames: Uint8Array[]; error: boolean; tooLarge?: boolean } {
+    let joined = chunk;
+    if (this.#buf.length > 0) {
+      joined = new Uint8Array(this.#buf.length + chunk.length);
+      joined.set(this.#buf, 0);
+      joined.set(chunk, this.#buf.length);
+    }
     const frames: Uint8Array[] = [];
     let at = 0;
     for (;;) {
@@ -60,6 +69,10 @@ export class FrameReader {
       if (len === -1 || (len !== null && len < 2)) {
         this.#buf = new Uint8Array(0);
         return { frames, error: true };
+      }
+      if (len !== null && len > this.#max) {
+        this.#buf = new Uint8Array(0);
+        return { frames, error: true, tooLarge: true };
       }
       if (len === null || rest.length < len) break;
       frames.push(this.#framing === 'ber' ? rest.subarray(0, len) : rest.subarray(4, len));

@@ -1,7 +1,18 @@
 // Real file-transfer peers on 127.0.0.1 for tests: ftp-srv (in-process), Debian vsftpd and
 // Debian OpenSSH sshd (internal-sftp), each with a temporary config on a free high port.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  type Dirent,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +49,16 @@ const quiet = { child: () => quiet, trace() {}, debug() {}, info() {}, warn() {}
 export class FtpSrvPeer {
   readonly root = mkdtempSync(join(tmpdir(), 'li-dlv-ftpsrv-'));
   port = 0;
+  /** Every login attempt as user:password (test credentials only). */
+  readonly logins: string[] = [];
   #srv: FtpSrv | null = null;
+
+  /** Files under the root, as paths relative to it. */
+  uploads(): string[] {
+    return (readdirSync(this.root, { recursive: true, withFileTypes: true }) as Dirent[])
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name).slice(this.root.length + 1));
+  }
 
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
@@ -51,6 +71,7 @@ export class FtpSrvPeer {
       log: quiet,
     });
     srv.on('login', ({ username, password }, resolve, reject) => {
+      this.logins.push(`${username}:${password}`);
       if (username === 'mdf' && password === 'secret') resolve({ root: this.root });
       else reject(new Error('bad login'));
     });

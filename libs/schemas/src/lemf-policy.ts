@@ -1,0 +1,55 @@
+// Rules on a LemfDestination that admf (refuses with 400) and cc-delivery (refuses to deliver)
+// must apply alike: one definition, so the two can never disagree on what is plaintext or on
+// what a secret reference may name.
+import type { LemfDestination } from './types.ts';
+
+/**
+ * A secret reference is a plain file name inside the tenant's own secret directory
+ * (`<secretsDir>/<tenant>/<ref>`): no `/`, no `..`, no leading dot, so it can never reach
+ * another tenant's secrets.
+ */
+export const SECRET_REF_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+export function isSecretRef(ref: string): boolean {
+  return SECRET_REF_PATTERN.test(ref) && !ref.includes('..');
+}
+
+/** The secret references a LEMF names, with the field each sits in. */
+export function secretRefsOf(dest: Pick<LemfDestination, 'tls' | 'files' | 'email'>): { field: string; ref: string }[] {
+  const out: { field: string; ref: string }[] = [];
+  const add = (field: string, ref: string | null | undefined) => {
+    if (ref !== null && ref !== undefined) out.push({ field, ref });
+  };
+  add('tls.caRef', dest.tls?.caRef);
+  add('tls.certRef', dest.tls?.certRef);
+  add('tls.keyRef', dest.tls?.keyRef);
+  add('files.credentialRef', dest.files?.credentialRef);
+  add('email.credentialRef', dest.email?.credentialRef);
+  return out;
+}
+
+/**
+ * Why a LEMF's transport is plaintext, as the setting that would make it secure, or null when it
+ * is not: such a LEMF needs `allowInsecure: true`. PIPE is local and never plaintext on a network.
+ */
+export function plaintextSetting(
+  dest: Pick<LemfDestination, 'transport' | 'tls' | 'files' | 'email'>,
+): { field: string; reason: string } | null {
+  switch (dest.transport) {
+    case 'ETSI_TCP':
+    case 'HI2_TCP':
+      return dest.tls ? null : { field: 'tls', reason: `${dest.transport} without tls is plaintext` };
+    case 'FTP':
+      return { field: 'transport', reason: 'FTP is plaintext (use SFTP with files.hostKeySha256)' };
+    case 'SFTP':
+      return dest.files?.hostKeySha256
+        ? null
+        : { field: 'files.hostKeySha256', reason: 'SFTP without a pinned host key accepts any server' };
+    case 'EMAIL':
+      return dest.email && !dest.email.startTls
+        ? { field: 'email.startTls', reason: 'EMAIL without STARTTLS is plaintext' }
+        : null;
+    default:
+      return null;
+  }
+}
