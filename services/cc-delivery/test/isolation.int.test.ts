@@ -19,10 +19,7 @@ import { deliveryEnv, publishLemf } from './helpers/service.ts';
 const infra = testInfra();
 let bus: Bus;
 beforeAll(async () => {
-  bus = await createBus(
-    { brokers: infra.brokers, registryUrl: infra.registryUrl, clientId: 'dlv-isolation-test' },
-    memoryLogger().log,
-  );
+  bus = await createBus({ ...infra, clientId: 'dlv-isolation-test' }, memoryLogger().log);
 });
 afterAll(async () => {
   await bus?.close();
@@ -107,7 +104,7 @@ describe('a hostile LEMF hurts only itself', () => {
         ccAddress: { host: '127.0.0.1', port },
         allowInsecure: true, // the test LEMFs have no TLS
       });
-    const svc = await startService(ccDeliveryService, deliveryEnv(t));
+    const svc = await startService(ccDeliveryService, await deliveryEnv(t));
     try {
       let seq = 0;
       /** One IRI for the good LEMF; resolves with the time until it arrived. */
@@ -203,7 +200,7 @@ describe("secrets stay in their tenant's namespace", () => {
       'by-name': ftpLemf('by-name', 'ftp-pw'), // b's secret's name: not in a's directory
       own: ftpLemf('own', 'own-pw'), // a's own secret: read (and wrong for this server)
     };
-    const svc = await startService(ccDeliveryService, deliveryEnv(`${a},${b}`, { LI_SECRETS_DIR: secrets }));
+    const svc = await startService(ccDeliveryService, await deliveryEnv(`${a},${b}`, { LI_SECRETS_DIR: secrets }));
     try {
       for (const d of Object.values(lemfs)) await publishLemf(bus, d);
       await bus.send(
