@@ -3,7 +3,7 @@
 // runs the timer that expires registrations and retries undelivered reports, and serves the
 // REST API for subscriber data and the administrative states.
 
-import { deploymentGroupId } from '@li/bus';
+import { deploymentGroupId, dlqRecord, type OutputRecord, topicName } from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
@@ -12,6 +12,7 @@ import { KafkaStateStore } from './adapters/kafka-state.ts';
 import { domainConfigOf, sinkFromConfig } from './adapters/reporters.ts';
 import { buildApp } from './app.ts';
 import { ConfigSchema, parseConfig } from './config.ts';
+import { checkEventTenant } from './domain/tenant.ts';
 import { systemClock } from './ports.ts';
 import { McidService } from './service.ts';
 
@@ -32,6 +33,10 @@ export const Config = Type.Object({
   tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
   tickSeconds: Type.Number({ exclusiveMinimum: 0, default: 2 }),
 });
+
+function tenantOf(topic: string): string {
+  return topic.split('.')[1] ?? '';
+}
 
 export const mcidStoreService: ServiceDefinition<typeof Config> = {
   name: 'mcid-store',
@@ -76,14 +81,39 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
       // The offsets of a batch are committed after it was handled: at least once, and the
       // engine ignores an event it has already applied.
       eachBatch: async ({ batch }) => {
+        const tenant = tenantOf(batch.topic);
         const events: NormalizedEvent[] = [];
+        const deadLetters: OutputRecord[] = [];
         for (const m of batch.messages) {
+          let event: NormalizedEvent;
           try {
-            const event = await codecs.get(batch.topic)!.decode(m.value);
-            if (event.protocol === 'SIP') events.push(event);
+            event = await codecs.get(batch.topic)!.decode(m.value);
           } catch {
             // target-match and the other consumers of li.<t>.events report undecodable records
+            continue;
           }
+          if (event.protocol !== 'SIP') continue;
+          const owner = checkEventTenant(tenant, event);
+          if (!owner.ok) {
+            const source = {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key === null ? null : m.key.toString('utf8'),
+              value: m.value,
+            };
+            deadLetters.push(dlqRecord(topicName(tenant, 'dlq'), source, owner.code, owner.reason));
+            continue;
+          }
+          events.push(event);
+        }
+        // Written before the batch's offsets are committed: at least once, like the events.
+        if (deadLetters.length > 0) {
+          await bus.send(deadLetters);
+          log.warn(
+            { tenant, code: 'MCD_ERR_TENANT_MISMATCH', count: deadLetters.length },
+            'events of another tenant dead-lettered',
+          );
         }
         if (events.length > 0) await service.handleBatch(events);
       },
