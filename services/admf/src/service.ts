@@ -3,7 +3,7 @@
 // li.<t>.audit) and applied in memory only after the commit. At start the state is read back
 // from those topics. admf is the single writer of warrants: run one active instance.
 import { readFileSync } from 'node:fs';
-import { type Bus, type Codec, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import { type Bus, type Codec, dlqRecord, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { AuditRecord, LemfDestination, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import type { Producer } from 'kafkajs';
@@ -30,6 +30,9 @@ export const Config = Type.Object({
   }),
   tariffsFile: Type.String({ default: '', description: 'price list; empty: the shipped config/tariffs.json' }),
 });
+
+// Account events that can never be applied: they go to li.<t>.dlq with their code.
+const DEAD_LETTERED: ReadonlySet<string> = new Set(['ADM_ERR_TENANT_MISMATCH', 'ADM_ERR_VALIDATION']);
 
 const TENANT_STREAMS = ['warrants', 'lemfs', 'audit', 'events', 'dlq'] as const;
 
@@ -168,14 +171,27 @@ export const admfService: ServiceDefinition<typeof Config> = {
       await consumer.connect();
       await consumer.subscribe({ topics: eventTopics, fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ topic, message }) => {
+        eachMessage: async ({ topic, partition, message }) => {
           let event: NormalizedEvent;
           try {
             event = await codecs.get(topic)!.decode(message.value);
           } catch {
             return; // reported to the DLQ by target-match
           }
-          if (event.category === 'ACCOUNT') await app.service.handleAccountEvent(event);
+          if (event.category !== 'ACCOUNT') return;
+          const tenant = topic.split('.')[1] ?? '';
+          const r = await app.service.handleAccountEvent(event, tenant);
+          if (r.ok || !DEAD_LETTERED.has(r.error.code)) return;
+          const source = {
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key === null ? null : message.key.toString('utf8'),
+            value: message.value,
+          };
+          // Sent before kafkajs commits the message's offset: at least once.
+          await bus.send([dlqRecord(topicName(tenant, 'dlq'), source, r.error.code, r.error.message)]);
+          log.warn({ tenant, code: r.error.code, offset: message.offset }, 'account event dead-lettered');
         },
       });
     }
