@@ -7,6 +7,7 @@ import { type Bus, type Codec, dlqRecord, EXACTLY_ONCE_PRODUCER, readTopic, SYST
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { AuditRecord, LemfDestination, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import type { Producer } from 'kafkajs';
+import { Counter } from 'prom-client';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import { loadTariffs } from './adapters/config-files.ts';
@@ -125,7 +126,7 @@ function lastPerKey<T>(records: { key: string | null; value: T | null }[]): T[] 
 export const admfService: ServiceDefinition<typeof Config> = {
   name: 'admf',
   config: Config,
-  async start({ config, log, bus, readiness }) {
+  async start({ config, log, bus, metrics, readiness }) {
     const tokens = parseYaml(readFileSync(config.tokensFile, 'utf8')) as TokenTable;
     const tariffs = config.tariffsFile ? await loadTariffs(config.tariffsFile) : undefined;
     if (tariffs && !tariffs.ok) throw new Error(`tariffs file: ${tariffs.error.message}`);
@@ -162,6 +163,15 @@ export const admfService: ServiceDefinition<typeof Config> = {
     // Mail-account renames and removals (seed 000) arrive as ACCOUNT events from ingest.
     const consumer = bus.kafka.consumer({ groupId: 'li.admf', allowAutoTopicCreation: false, sessionTimeout: 10_000 });
     const eventTopics = tenants.map((t) => topicName(t.id, 'events'));
+    // The name the bus's processors use, so the dead-letter alert sees these records too.
+    const deadLettered =
+      (metrics.getSingleMetric('li_bus_dlq_records_total') as Counter<'tenant' | 'code'> | undefined) ??
+      new Counter({
+        name: 'li_bus_dlq_records_total',
+        help: 'Records sent to li.<tenant>.dlq, by error code.',
+        labelNames: ['tenant', 'code'],
+        registers: [metrics],
+      });
     if (eventTopics.length > 0) {
       const codecs = new Map(
         await Promise.all(
@@ -191,6 +201,7 @@ export const admfService: ServiceDefinition<typeof Config> = {
           };
           // Sent before kafkajs commits the message's offset: at least once.
           await bus.send([dlqRecord(topicName(tenant, 'dlq'), source, r.error.code, r.error.message)]);
+          deadLettered.inc({ tenant, code: r.error.code });
           log.warn({ tenant, code: r.error.code, offset: message.offset }, 'account event dead-lettered');
         },
       });

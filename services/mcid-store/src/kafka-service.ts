@@ -7,6 +7,7 @@ import { deploymentGroupId, dlqRecord, type OutputRecord, topicName } from '@li/
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
+import { Counter } from 'prom-client';
 import Type from 'typebox';
 import { KafkaStateStore } from './adapters/kafka-state.ts';
 import { domainConfigOf, sinkFromConfig } from './adapters/reporters.ts';
@@ -68,6 +69,15 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
     await app.listen({ host: c.http.host, port: c.http.port });
 
     const codecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
+    // The name the bus's processors use, so the dead-letter alert sees these records too.
+    const deadLettered =
+      (metrics.getSingleMetric('li_bus_dlq_records_total') as Counter<'tenant' | 'code'> | undefined) ??
+      new Counter({
+        name: 'li_bus_dlq_records_total',
+        help: 'Records sent to li.<tenant>.dlq, by error code.',
+        labelNames: ['tenant', 'code'],
+        registers: [metrics],
+      });
     // Only SIP signalling concerns MCID; the consumer group keeps its place across restarts.
     const consumer = bus.kafka.consumer({
       groupId: deploymentGroupId('mcid-store', config.tenants),
@@ -110,6 +120,7 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
         // Written before the batch's offsets are committed: at least once, like the events.
         if (deadLetters.length > 0) {
           await bus.send(deadLetters);
+          deadLettered.inc({ tenant, code: 'MCD_ERR_TENANT_MISMATCH' }, deadLetters.length);
           log.warn(
             { tenant, code: 'MCD_ERR_TENANT_MISMATCH', count: deadLetters.length },
             'events of another tenant dead-lettered',
