@@ -74,3 +74,82 @@ describe('createLogger', () => {
     });
   });
 });
+
+describe('createLogger: identifiers in every position', () => {
+  const SIP = 'sip:alice.target@example.com';
+  const PHONE = '+390612345678';
+  // Untyped on purpose: plain JavaScript and casts call the logger in these shapes too.
+  type AnyLog = Record<'info' | 'warn' | 'error' | 'child', (...a: unknown[]) => AnyLog>;
+  type Call = (log: AnyLog) => void;
+  const cases: [string, Call[]][] = [
+    [
+      'fields nested in errors (cause, custom properties)',
+      [
+        (l) => l.error({ err: new Error('outer', { cause: new Error(`bad ${SIP} ${PHONE}`) }) }, 'x'),
+        (l) => l.error({ err: new Error('outer', { cause: Object.assign(new Error('in'), { code: SIP }) }) }, 'x'),
+        (l) => l.error({ err: Object.assign(new Error('x'), { code: `${SIP} ${PHONE}`, msisdn: PHONE }) }, 'x'),
+        (l) => l.error({ err: Object.assign(new Error('x'), { name: `${SIP} ${PHONE}` }) }, 'x'),
+        (l) => l.child({ err: new Error('x', { cause: new Error(SIP) }) }).info({}, 'y'),
+      ],
+    ],
+    [
+      'arrays',
+      [
+        (l) => l.info({ records: [SIP, PHONE], err: [SIP, PHONE] }, 'x'),
+        (l) => l.info({}, [SIP, PHONE]),
+        (l) => l.info([SIP, PHONE]),
+      ],
+    ],
+    [
+      'objects passed as messages',
+      [
+        (l) => l.info({ party: { uri: SIP }, msisdn: PHONE }),
+        (l) => l.info('matched', { party: SIP, msisdn: PHONE }),
+        (l) => l.info({}, { party: SIP, msisdn: PHONE }),
+      ],
+    ],
+    [
+      'error messages',
+      [
+        (l) => l.error({ err: new TypeError(`bad input\n${SIP} ${PHONE}`) }, 'x'),
+        (l) => l.error({ err: Object.assign(new Error(`no route for ${SIP} ${PHONE}`), { code: 'ENC_ERR_X' }) }, 'x'),
+        (l) => l.error(Object.assign(new Error(`${SIP} ${PHONE}`), { msisdn: PHONE })),
+        (l) => l.error({ err: new Error(`${SIP} ${PHONE}`) }),
+      ],
+    ],
+    [
+      'free text: messages and reasons',
+      [
+        (l) => l.warn(`no warrant for ${SIP} ${PHONE}`),
+        (l) => l.warn({ code: 'TGM_ERR_X' }, `no warrant for ${SIP}, ${PHONE}`),
+        (l) => l.warn({ reason: `refused ${SIP} ${PHONE}` }, 'x'),
+      ],
+    ],
+  ];
+
+  it.each(cases)('keeps them out of the line: %s', (_name, calls) => {
+    const { stream, lines } = capture();
+    const log = createLogger({ service: 'test', destination: stream }) as unknown as AnyLog;
+    for (const call of calls) call(log);
+    expect(lines()).toHaveLength(calls.length);
+    const text = JSON.stringify(lines());
+    expect(text).not.toContain('alice.target');
+    expect(text).not.toContain('12345678');
+    expect(text).not.toContain('example.com');
+  });
+
+  it('keeps what operators need: class, codes, cause chain, loopback addresses', () => {
+    const { stream, lines } = capture();
+    const log = createLogger({ service: 'test', destination: stream });
+    const cause = Object.assign(new Error('socket'), { code: 'ECONNREFUSED' });
+    log.error({ err: Object.assign(new Error('LEMF rome refused', { cause }), { code: 'DLV_ERR_CONNECT' }) }, 'down');
+    log.info({ reason: 'listening on 127.0.0.1:5060 and [::1]:5061' }, 'up 3.9.1');
+    const [a, b] = lines();
+    expect(a?.err).toMatchObject({
+      code: 'DLV_ERR_CONNECT',
+      message: 'LEMF rome refused',
+      cause: { type: 'Error', code: 'ECONNREFUSED' },
+    });
+    expect(b).toMatchObject({ reason: 'listening on 127.0.0.1:5060 and [::1]:5061', msg: 'up 3.9.1' });
+  });
+});

@@ -649,24 +649,25 @@ describe('account rename and removal (seed 000)', () => {
       content: null,
       contentType: null,
     });
-    const r1 = await h.app.service.handleAccountEvent(ev('account.renamed', { old: 'jdoe', new: 'John.Doe' }));
+    const r1 = await h.app.service.handleAccountEvent(ev('account.renamed', { old: 'jdoe', new: 'John.Doe' }), 'acme');
     expect(r1).toEqual({ ok: true, value: { changed: 1 } });
     let w = (await h.req(PROV, 'GET', W1)).json;
     expect(w.targets.map((t: { value: string }) => t.value)).toEqual(['john.doe', 'jdoe@example.it']);
 
     const r2 = await h.app.service.handleAccountEvent(
       ev('account.renamed', { old: 'jdoe@example.it', new: 'jd@example.it' }),
+      'acme',
     );
     expect(r2.ok).toBe(true);
     w = (await h.req(PROV, 'GET', W1)).json;
     expect(w.targets[1]).toEqual({ id: 't2', type: 'EMAIL', value: 'jd@example.it' });
 
-    await h.app.service.handleAccountEvent(ev('account.removed', { account: 'John.Doe' }));
+    await h.app.service.handleAccountEvent(ev('account.removed', { account: 'John.Doe' }), 'acme');
     w = (await h.req(PROV, 'GET', W1)).json;
     expect(w.targets).toEqual([{ id: 't2', type: 'EMAIL', value: 'jd@example.it' }]);
     expect(w.state).toBe('ACTIVE');
 
-    await h.app.service.handleAccountEvent(ev('account.removed', { account: 'jd@example.it' }));
+    await h.app.service.handleAccountEvent(ev('account.removed', { account: 'jd@example.it' }), 'acme');
     w = (await h.req(PROV, 'GET', W1)).json;
     expect(w).toMatchObject({ targets: [], state: 'DEACTIVATED' });
 
@@ -680,7 +681,10 @@ describe('account rename and removal (seed 000)', () => {
       'warrant.target.removed',
       'warrant.target.removed',
     ]);
-    const bad = await h.app.service.handleAccountEvent(ev('account.renamed', { old: 'x' }));
+    const bad = await h.app.service.handleAccountEvent(ev('account.renamed', { old: 'x' }), 'acme');
+    // An event of acme read from another tenant's topic changes nothing of acme's.
+    const foreign = await h.app.service.handleAccountEvent(ev('account.removed', { account: 'jd@example.it' }), 'beta');
+    expect(foreign).toMatchObject({ ok: false, error: { code: 'ADM_ERR_TENANT_MISMATCH' } });
     expect(bad.ok).toBe(false);
     expect((await h.req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit/verify')).json.ok).toBe(true);
   });

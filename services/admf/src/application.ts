@@ -3,7 +3,7 @@
 // tenant at a time, so the audit chain and LIID uniqueness hold under concurrent requests.
 import { warrantKey } from '@li/identifiers';
 import type { LemfDestination, NormalizedEvent, Warrant } from '@li/schemas';
-import { followAccountChange, readAccountEvent } from './domain/accounts.ts';
+import { checkEventTenant, followAccountChange, readAccountEvent } from './domain/accounts.ts';
 import type { AuditDraft, ChainVerdict } from './domain/audit.ts';
 import { chainAudit, verifyAuditChain } from './domain/audit.ts';
 import type { BillingReport, TariffTable } from './domain/billing.ts';
@@ -326,8 +326,10 @@ export class AdmfService {
 
   // ---- events without a human actor -------------------------------------------------------
 
-  /** An ACCOUNT event from li.<t>.events (seed 000 rename/remove). */
-  async handleAccountEvent(event: NormalizedEvent): Promise<Result<{ changed: number }>> {
+  /** An ACCOUNT event from li.<topicTenant>.events (seed 000 rename/remove). */
+  async handleAccountEvent(event: NormalizedEvent, topicTenant: string): Promise<Result<{ changed: number }>> {
+    const owner = checkEventTenant(topicTenant, event);
+    if (!owner.ok) return errResult('ADM_ERR_TENANT_MISMATCH', owner.reason, 'tenant');
     const read = readAccountEvent(event);
     if (!read.ok) return errResult('ADM_ERR_VALIDATION', read.reason, 'event');
     const tenant = await this.store.getTenant(event.tenant);

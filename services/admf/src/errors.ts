@@ -6,6 +6,7 @@ export const ADM_ERRORS = {
   ADM_ERR_FORBIDDEN: { status: 403, retriable: false },
   ADM_ERR_NOT_FOUND: { status: 404, retriable: false },
   ADM_ERR_CONFLICT: { status: 409, retriable: false },
+  ADM_ERR_TENANT_MISMATCH: { status: 400, retriable: false },
   ADM_ERR_STORE: { status: 503, retriable: true },
   ADM_ERR_INTERNAL: { status: 500, retriable: false },
 } as const;

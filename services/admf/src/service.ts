@@ -3,10 +3,11 @@
 // li.<t>.audit) and applied in memory only after the commit. At start the state is read back
 // from those topics. admf is the single writer of warrants: run one active instance.
 import { readFileSync } from 'node:fs';
-import { type Bus, type Codec, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import { type Bus, type Codec, dlqRecord, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { AuditRecord, LemfDestination, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import type { Producer } from 'kafkajs';
+import { Counter } from 'prom-client';
 import Type from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import { loadTariffs } from './adapters/config-files.ts';
@@ -35,6 +36,9 @@ export const Config = Type.Object({
     description: "entry names of cc-delivery's PIPE allow-list (comma-separated); none: PIPE LEMFs are refused",
   }),
 });
+
+// Account events that can never be applied: they go to li.<t>.dlq with their code.
+const DEAD_LETTERED: ReadonlySet<string> = new Set(['ADM_ERR_TENANT_MISMATCH', 'ADM_ERR_VALIDATION']);
 
 const TENANT_STREAMS = ['warrants', 'lemfs', 'audit', 'events', 'dlq'] as const;
 
@@ -127,7 +131,7 @@ function lastPerKey<T>(records: { key: string | null; value: T | null }[]): T[] 
 export const admfService: ServiceDefinition<typeof Config> = {
   name: 'admf',
   config: Config,
-  async start({ config, log, bus, readiness }) {
+  async start({ config, log, bus, metrics, readiness }) {
     const tokens = parseYaml(readFileSync(config.tokensFile, 'utf8')) as TokenTable;
     const tariffs = config.tariffsFile ? await loadTariffs(config.tariffsFile) : undefined;
     if (tariffs && !tariffs.ok) throw new Error(`tariffs file: ${tariffs.error.message}`);
@@ -165,6 +169,15 @@ export const admfService: ServiceDefinition<typeof Config> = {
     // Mail-account renames and removals (seed 000) arrive as ACCOUNT events from ingest.
     const consumer = bus.kafka.consumer({ groupId: 'li.admf', allowAutoTopicCreation: false, sessionTimeout: 10_000 });
     const eventTopics = tenants.map((t) => topicName(t.id, 'events'));
+    // The name the bus's processors use, so the dead-letter alert sees these records too.
+    const deadLettered =
+      (metrics.getSingleMetric('li_bus_dlq_records_total') as Counter<'tenant' | 'code'> | undefined) ??
+      new Counter({
+        name: 'li_bus_dlq_records_total',
+        help: 'Records sent to li.<tenant>.dlq, by error code.',
+        labelNames: ['tenant', 'code'],
+        registers: [metrics],
+      });
     if (eventTopics.length > 0) {
       const codecs = new Map(
         await Promise.all(
@@ -174,14 +187,28 @@ export const admfService: ServiceDefinition<typeof Config> = {
       await consumer.connect();
       await consumer.subscribe({ topics: eventTopics, fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ topic, message }) => {
+        eachMessage: async ({ topic, partition, message }) => {
           let event: NormalizedEvent;
           try {
             event = await codecs.get(topic)!.decode(message.value);
           } catch {
             return; // reported to the DLQ by target-match
           }
-          if (event.category === 'ACCOUNT') await app.service.handleAccountEvent(event);
+          if (event.category !== 'ACCOUNT') return;
+          const tenant = topic.split('.')[1] ?? '';
+          const r = await app.service.handleAccountEvent(event, tenant);
+          if (r.ok || !DEAD_LETTERED.has(r.error.code)) return;
+          const source = {
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key === null ? null : message.key.toString('utf8'),
+            value: message.value,
+          };
+          // Sent before kafkajs commits the message's offset: at least once.
+          await bus.send([dlqRecord(topicName(tenant, 'dlq'), source, r.error.code, r.error.message)]);
+          deadLettered.inc({ tenant, code: r.error.code });
+          log.warn({ tenant, code: r.error.code, offset: message.offset }, 'account event dead-lettered');
         },
       });
     }

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
-import type { Warrant } from '@li/schemas';
-import { memoryLogger, serviceEnv, testInfra, uniqueTenant } from '@li/testing';
+import type { NormalizedEvent, Warrant } from '@li/schemas';
+import { sampleEvent } from '@li/schemas/testing';
+import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admfService } from '../src/service.ts';
 
@@ -128,4 +129,103 @@ describe('admf on Kafka', () => {
       await svc.stop();
     }
   }, 90_000);
+
+  it('dead-letters an account event of another tenant and applies the next one', async () => {
+    const a = uniqueTenant('adma');
+    const b = uniqueTenant('admb');
+    const dir = mkdtempSync(join(tmpdir(), 'admf-'));
+    const tokensFile = join(dir, 'tokens.json');
+    const [PA, PB] = ['provisioner-a-kafka-token-01', 'provisioner-b-kafka-token-01'];
+    writeFileSync(
+      tokensFile,
+      JSON.stringify({
+        [OP]: { subject: 'op', tenant: '*', role: 'admin' },
+        [PA]: { subject: 'pa', tenant: a, role: 'provisioner' },
+        [PB]: { subject: 'pb', tenant: b, role: 'provisioner' },
+      }),
+    );
+    const env = await serviceEnv('admf', [], {
+      LI_HTTP__HOST: '127.0.0.1',
+      LI_HTTP__PORT: '0',
+      LI_TOKENS_FILE: tokensFile,
+    });
+    let svc = await startService(admfService, env);
+    const call = async (token: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : null,
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const warrant = {
+      liid: 'MAIL1',
+      authorisationCountry: 'DE',
+      courtCaseId: 'AZ-2026-1',
+      interceptionKind: 'EMAIL',
+      targets: [{ type: 'MAIL_ACCOUNT', value: 'jdoe' }],
+      selection: { login: true, newMail: true },
+      deliver: 'IRI_AND_CC',
+      lemfIds: ['lemf-1'],
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+    };
+    const targetsOf = async (token: string, tenant: string) => {
+      const w = await call(token, 'GET', `/tenants/${tenant}/warrants/DE/MAIL1`);
+      return { targets: w.json.targets.map((t: { value: string }) => t.value), state: w.json.state };
+    };
+    try {
+      for (const [t, token] of [
+        [a, PA],
+        [b, PB],
+      ] as const) {
+        expect((await call(OP, 'POST', '/tenants', { id: t, name: t, defaultCountryCode: '49' })).status).toBe(201);
+        const lemf = { name: 'L', transport: 'ETSI_TCP', address: { host: '127.0.0.1', port: 16000 } };
+        expect((await call(OP, 'PUT', `/tenants/${t}/lemfs/lemf-1`, lemf)).status).toBe(200);
+        expect((await call(token, 'POST', `/tenants/${t}/warrants`, warrant)).status).toBe(201);
+      }
+    } finally {
+      await svc.stop();
+    }
+    // admf follows the events topics of the tenants it knows at start.
+    svc = await startService(admfService, env);
+    try {
+      const topic = topicName(a, 'events');
+      const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
+      const account = (tenant: string, action: string, attributes: Record<string, string>) =>
+        sampleEvent({
+          tenant,
+          eventId: `${tenant}-${action}`,
+          category: 'ACCOUNT',
+          action,
+          source: 'mail',
+          protocol: 'ADMIN',
+          parties: [],
+          network: null,
+          attributes,
+          content: null,
+          contentType: null,
+        });
+      // On a's topic: b's account removed (would drop b's target and deactivate b's warrant), then a rename of a's own.
+      const events = [
+        account(b, 'account.removed', { account: 'jdoe' }),
+        account(a, 'account.renamed', { old: 'jdoe', new: 'john' }),
+      ];
+      await bus.send(
+        await Promise.all(events.map(async (e) => ({ topic, key: 'acct', value: await codec.encode(e) }))),
+      );
+      await waitFor(async () => (await targetsOf(PA, a)).targets[0] === 'john', {
+        what: "a's rename applied",
+        timeoutMs: 30_000,
+        intervalMs: 300,
+      });
+      const dlq = await readTopic(bus.kafka, topicName(a, 'dlq'));
+      expect(dlq.map((r) => r.headers['li.dlq.code'])).toEqual(['ADM_ERR_TENANT_MISMATCH']);
+      expect(dlq[0]!.headers['li.dlq.reason']).toBe('event tenant differs from its topic');
+      expect(await targetsOf(PB, b)).toEqual({ targets: ['jdoe'], state: 'ACTIVE' });
+    } finally {
+      await svc.stop();
+    }
+  }, 120_000);
 });

@@ -20,6 +20,8 @@ import Type from 'typebox';
 import {
   apply,
   applyWarrant,
+  checkMatchedTenant,
+  checkWarrantTenant,
   commit,
   type EncodedRecord,
   type EncoderOptions,
@@ -165,8 +167,9 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
             // A tombstone names no warrant version: admf never deletes warrants, so nothing to notify.
             const w = r.value.value;
             if (w === null) continue;
-            if (w.tenant !== tenant) {
-              rejected.push({ record: r, code: 'ENC_ERR_INVALID_VALUE', reason: 'warrant of another tenant' });
+            const owner = checkWarrantTenant(tenant, w);
+            if (!owner.ok) {
+              rejected.push({ record: r, code: owner.code, reason: owner.reason });
               continue;
             }
             const hi1 = applyWarrant(working, w, options);
@@ -189,6 +192,11 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
             continue;
           }
           const m = r.value.value;
+          const owner = checkMatchedTenant(tenant, m);
+          if (!owner.ok) {
+            rejected.push({ record: r, code: owner.code, reason: owner.reason });
+            continue;
+          }
           const result = apply(working, m, options);
           if (!result.ok) {
             rejected.push({ record: r, code: result.code, reason: result.reason });

@@ -86,4 +86,51 @@ describe('iri-encoder on the real broker', () => {
     expect(decoded.map((d) => d.headers['li.iri-type'])).toEqual(['BEGIN', 'CONTINUE', 'CONTINUE', 'CONTINUE', 'END']);
     expect((await readTopic(bus.kafka, topicName(tenant, 'encoder-state'))).length).toBeGreaterThan(0);
   }, 90_000);
+
+  it('dead-letters a MatchedEvent of another tenant and encodes the rest of the batch', async () => {
+    const tenant = uniqueTenant('enc');
+    const other = uniqueTenant('oth');
+    const env = await serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
+    await bus.ensureTopics(tenant, ['matched', 'warrants', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);
+    const topic = topicName(tenant, 'matched');
+    const codec = await bus.codec<MatchedEvent>(topic, 'MatchedEvent');
+    const foreign = sip(other, 'call-x', 'sip.invite', 'INVITE');
+    const inner = {
+      ...sip(tenant, 'call-y', 'sip.invite', 'INVITE'),
+      event: sip(other, 'call-y', 'sip.invite', 'INVITE').event,
+    };
+    const batch = [
+      sip(tenant, 'call-1', 'sip.invite', 'INVITE'),
+      foreign,
+      inner,
+      sip(tenant, 'call-2', 'sip.invite', 'INVITE'),
+    ];
+    await bus.send(await Promise.all(batch.map(async (m) => ({ topic, key: m.liid, value: await codec.encode(m) }))));
+
+    const svc = await startService(iriEncoderService, env);
+    try {
+      const dlq = await waitFor(
+        async () => {
+          const recs = await readTopic(bus.kafka, topicName(tenant, 'dlq'));
+          return recs.length >= 2 ? recs : undefined;
+        },
+        { what: 'two dead letters', timeoutMs: 20_000, intervalMs: 200 },
+      );
+      expect(dlq.map((r) => r.headers['li.dlq.code'])).toEqual(['ENC_ERR_TENANT_MISMATCH', 'ENC_ERR_TENANT_MISMATCH']);
+      expect(dlq.map((r) => r.headers['li.dlq.reason'])).toEqual([
+        'MatchedEvent tenant differs from its topic',
+        'event tenant differs from its topic',
+      ]);
+      const hi2 = await waitFor(
+        async () => {
+          const recs = await readTopic(bus.kafka, topicName(tenant, 'hi2'));
+          return recs.length >= 2 ? recs : undefined;
+        },
+        { what: 'IRIs of the two good events', timeoutMs: 20_000, intervalMs: 200 },
+      );
+      expect(hi2.map((r) => r.headers['li.event-id'])).toEqual(['call-1-sip.invite-', 'call-2-sip.invite-']);
+    } finally {
+      await svc.stop();
+    }
+  }, 60_000);
 });

@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object({
     privateVendorId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
     watchdogSeconds: Type.Integer({ minimum: 6, default: 30 }),
     answerTimeoutMs: Type.Integer({ minimum: 100, default: 6000 }),
+    /** Longest message taken from the CDS; a longer one closes the connection (MCD_ERR_DIAMETER_DECODE). */
+    maxMessageBytes: Type.Integer({ minimum: 4096, maximum: 16_777_215, default: 65_536 }),
   }),
   localStorage: Type.Object({
     directory: Type.String({ minLength: 1, default: '/var/lib/li/mcid/PL-1' }),

@@ -15,6 +15,8 @@ export const ERRORS = {
   MCD_ERR_DIAMETER_CLOSED: { retriable: true, http: 502 },
   MCD_ERR_DIAMETER_DECODE: { retriable: true, http: 502 },
   MCD_ERR_DIAMETER_RESULT: { retriable: true, http: 502 },
+  // An event on li.<t>.events that names another tenant: dead-lettered, never applied.
+  MCD_ERR_TENANT_MISMATCH: { retriable: false, http: 400 },
 } as const;
 
 export type McdErrorCode = keyof typeof ERRORS;

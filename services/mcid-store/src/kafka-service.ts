@@ -3,15 +3,17 @@
 // runs the timer that expires registrations and retries undelivered reports, and serves the
 // REST API for subscriber data and the administrative states.
 
-import { deploymentGroupId, SYSTEM_TOPICS } from '@li/bus';
+import { deploymentGroupId, dlqRecord, type OutputRecord, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
+import { Counter } from 'prom-client';
 import Type from 'typebox';
 import { KafkaStateStore } from './adapters/kafka-state.ts';
 import { domainConfigOf, sinkFromConfig } from './adapters/reporters.ts';
 import { buildApp } from './app.ts';
 import { ConfigSchema, parseConfig } from './config.ts';
+import { checkEventTenant } from './domain/tenant.ts';
 import { systemClock } from './ports.ts';
 import { McidService } from './service.ts';
 
@@ -32,6 +34,10 @@ export const Config = Type.Object({
   tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
   tickSeconds: Type.Number({ exclusiveMinimum: 0, default: 2 }),
 });
+
+function tenantOf(topic: string): string {
+  return topic.split('.')[1] ?? '';
+}
 
 export const mcidStoreService: ServiceDefinition<typeof Config> = {
   name: 'mcid-store',
@@ -63,6 +69,15 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
     await app.listen({ host: c.http.host, port: c.http.port });
 
     const codecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
+    // The name the bus's processors use, so the dead-letter alert sees these records too.
+    const deadLettered =
+      (metrics.getSingleMetric('li_bus_dlq_records_total') as Counter<'tenant' | 'code'> | undefined) ??
+      new Counter({
+        name: 'li_bus_dlq_records_total',
+        help: 'Records sent to li.<tenant>.dlq, by error code.',
+        labelNames: ['tenant', 'code'],
+        registers: [metrics],
+      });
     // Only SIP signalling concerns MCID; the consumer group keeps its place across restarts.
     const consumer = bus.kafka.consumer({
       groupId: deploymentGroupId('mcid-store', config.tenants),
@@ -76,14 +91,40 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
       // The offsets of a batch are committed after it was handled: at least once, and the
       // engine ignores an event it has already applied.
       eachBatch: async ({ batch }) => {
+        const tenant = tenantOf(batch.topic);
         const events: NormalizedEvent[] = [];
+        const deadLetters: OutputRecord[] = [];
         for (const m of batch.messages) {
+          let event: NormalizedEvent;
           try {
-            const event = await codecs.get(batch.topic)!.decode(m.value);
-            if (event.protocol === 'SIP') events.push(event);
+            event = await codecs.get(batch.topic)!.decode(m.value);
           } catch {
             // target-match and the other consumers of li.<t>.events report undecodable records
+            continue;
           }
+          if (event.protocol !== 'SIP') continue;
+          const owner = checkEventTenant(tenant, event);
+          if (!owner.ok) {
+            const source = {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key === null ? null : m.key.toString('utf8'),
+              value: m.value,
+            };
+            deadLetters.push(dlqRecord(topicName(tenant, 'dlq'), source, owner.code, owner.reason));
+            continue;
+          }
+          events.push(event);
+        }
+        // Written before the batch's offsets are committed: at least once, like the events.
+        if (deadLetters.length > 0) {
+          await bus.send(deadLetters);
+          deadLettered.inc({ tenant, code: 'MCD_ERR_TENANT_MISMATCH' }, deadLetters.length);
+          log.warn(
+            { tenant, code: 'MCD_ERR_TENANT_MISMATCH', count: deadLetters.length },
+            'events of another tenant dead-lettered',
+          );
         }
         if (events.length > 0) await service.handleBatch(events);
       },

@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bus, createBus, topicName } from '@li/bus';
+import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
@@ -94,6 +94,73 @@ describe('mcid-store on Kafka', () => {
       });
       expect((await call('GET', '/admin-state')).body).toMatchObject({ state: 'UNLOCKED' });
       expect((await call('GET', `/tenants/${tenant}/reports`)).body.total).toBe(1);
+    } finally {
+      await svc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('dead-letters SIP events of another tenant, never applies them, and handles the rest of the batch', async () => {
+    const a = uniqueTenant('mcida');
+    const b = uniqueTenant('mcidb');
+    const env = await serviceEnv('mcid-store', [a, b], {
+      LI_TENANTS: `${a},${b}`,
+      LI_HTTP__PORT: '0',
+      LI_REPORTING_TYPE: 'LOCAL',
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'mcid-acr-'));
+    const svc = await startService(mcidStoreService, { ...env, LI_LOCAL_STORAGE__DIRECTORY: dir });
+    const api = `http://127.0.0.1:${svc.ports.http}/v1`;
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${api}${path}`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : null,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    try {
+      expect((await call('PUT', '/admin-state', { state: 'UNLOCKED' })).status).toBe(200);
+      for (const t of [a, b]) {
+        expect((await call('PUT', `/tenants/${t}/admin-state`, { state: 'UNLOCKED' })).status).toBe(200);
+        const created = await call('POST', `/tenants/${t}/subscribers`, {
+          identities: ['tel:+390612345678'],
+          mode: 'PERMANENT',
+        });
+        expect(created.status).toBe(201);
+      }
+      const at = Date.now() * 1000;
+      const callOf = (tenant: string, callId: string) =>
+        [
+          invite({ callId, at, requestUri: 'sip:+390612345678@ims.example.net;user=phone' }),
+          response({ callId, at: at + 1_000_000, status: 180, toTag: 'b1' }),
+          response({ callId, at: at + 3_000_000, status: 200, toTag: 'b1' }),
+        ].map((e) => ({ ...e, tenant }));
+      // On a's topic: a whole call claiming tenant b, then a call of a itself.
+      const topic = topicName(a, 'events');
+      const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
+      const events = [...callOf(b, `x-${b}@ims.example.net`), ...callOf(a, `ok-${a}@ims.example.net`)];
+      await bus.send(
+        await Promise.all(events.map(async (e) => ({ topic, key: e.communicationId, value: await codec.encode(e) }))),
+      );
+
+      const dlq = await waitFor(
+        async () => {
+          const recs = await readTopic(bus.kafka, topicName(a, 'dlq'));
+          return recs.length >= 3 ? recs : undefined;
+        },
+        { what: 'three dead letters', timeoutMs: 20_000, intervalMs: 200 },
+      );
+      expect(dlq.map((r) => r.headers['li.dlq.code'])).toEqual(Array(3).fill('MCD_ERR_TENANT_MISMATCH'));
+      expect(dlq[0]!.headers['li.dlq.reason']).toBe('event tenant differs from its topic');
+      expect(dlq[0]!.headers['li.dlq.topic']).toBe(topic);
+      await waitFor(async () => (await call('GET', `/tenants/${a}/reports`)).body.total === 1, {
+        what: "the report of a's own call",
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
+      // b never saw a call: the events that claimed it came from a's topic.
+      expect((await call('GET', `/tenants/${b}/reports`)).body.total).toBe(0);
     } finally {
       await svc.stop();
       rmSync(dir, { recursive: true, force: true });

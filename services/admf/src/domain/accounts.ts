@@ -10,6 +10,17 @@ export type AccountChange = { kind: 'renamed'; oldName: string; newName: string 
 
 export type AccountEventReading = { ok: true; change: AccountChange } | { ok: false; reason: string };
 
+/**
+ * An account event is trusted only for the tenant whose topic it came from: one naming another
+ * tenant would rename or remove targets of that tenant's warrants.
+ */
+export function checkEventTenant(
+  topicTenant: string,
+  e: Pick<NormalizedEvent, 'tenant'>,
+): { ok: true } | { ok: false; reason: string } {
+  return e.tenant === topicTenant ? { ok: true } : { ok: false, reason: 'event tenant differs from its topic' };
+}
+
 /** account.renamed {old, new} or account.removed {account} (or the ACCOUNT party). */
 export function readAccountEvent(e: NormalizedEvent): AccountEventReading {
   if (e.category !== 'ACCOUNT') return { ok: false, reason: 'not an ACCOUNT event' };

@@ -18,3 +18,5 @@ export type {
   StateValue,
 } from './state.ts';
 export { cinKey, commit, commKey, emptyState, expire, MAX_CIN, restore, seqKey } from './state.ts';
+export type { TenantCheck } from './tenant.ts';
+export { checkMatchedTenant, checkWarrantTenant } from './tenant.ts';

@@ -84,6 +84,7 @@ export class CdsSink implements ReportSink {
     if (this.peer?.state === 'open') return this.peer;
     if (!this.opening) {
       const p = new DiameterPeer(this.peerConfig);
+      p.onProblem = (code, reason) => this.log.warn({ code, reason }, 'unreadable Diameter message from the CDS');
       this.opening = p
         .open()
         .then(() => {
@@ -166,6 +167,7 @@ export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: L
     watchdogMs: c.diameter.watchdogSeconds * 1000,
     answerTimeoutMs: c.diameter.answerTimeoutMs,
     connectTimeoutMs: c.diameter.answerTimeoutMs,
+    maxMessageBytes: c.diameter.maxMessageBytes,
   };
   return new CdsSink(peer, identity, {
     log: deps.log,

@@ -13,6 +13,7 @@ import {
   encodeMessage,
   findAll,
   findAvp,
+  MAX_AVP_DEPTH,
   MessageFramer,
   VENDOR_3GPP,
 } from './codec.ts';
@@ -123,5 +124,38 @@ describe('Diameter codec', () => {
         expect(got.map((b) => b.toString('hex'))).toEqual([m1.toString('hex'), m2.toString('hex')]);
       }),
     );
+  });
+});
+
+describe('codec bounds', () => {
+  const nested = (depth: number) => {
+    let a = avp.u32(BASE.RESULT_CODE, 2001);
+    for (let i = 0; i < depth; i++) a = avp.grouped(BASE.VENDOR_SPECIFIC_APPLICATION_ID, [a]);
+    return encodeMessage({ flags: 0, commandCode: 271, applicationId: 3, hopByHop: 1, endToEnd: 1, avps: [a] });
+  };
+
+  it('decodes grouped AVPs up to MAX_AVP_DEPTH and refuses deeper ones with 5012, without recursing further', () => {
+    expect(decodeMessage(nested(MAX_AVP_DEPTH), groupedPredicate(null)).ok).toBe(true);
+    expect(decodeMessage(nested(MAX_AVP_DEPTH + 1), groupedPredicate(null))).toMatchObject({
+      ok: false,
+      resultCode: 5012,
+    });
+    // 5000 levels in 40 KB, built byte by byte (our encoder recurses: it only encodes our own ACRs).
+    const inner = Buffer.alloc(5000 * 8);
+    for (let i = 0; i < 5000; i++) {
+      inner.writeUInt32BE(BASE.VENDOR_SPECIFIC_APPLICATION_ID, i * 8);
+      inner.writeUInt32BE(inner.length - i * 8, i * 8 + 4);
+    }
+    const deep = Buffer.concat([nested(0).subarray(0, 20), inner]);
+    deep.writeUInt32BE(deep.length, 0);
+    deep[0] = 1;
+    expect(decodeMessage(deep, groupedPredicate(null))).toMatchObject({ ok: false, resultCode: 5012 });
+  });
+
+  it('refuses a message announced longer than the bound before buffering it', () => {
+    const head = Buffer.alloc(20);
+    head.writeUInt32BE(70_000, 0);
+    head[0] = 1;
+    expect(() => new MessageFramer().push(head)).toThrow(/70000 over 65536/);
   });
 });

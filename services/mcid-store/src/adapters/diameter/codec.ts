@@ -29,7 +29,25 @@ export interface DiameterMessage {
   avps: Avp[];
 }
 
-export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+/** On failure, `resultCode` is the RFC 6733 §7.1 code to answer a request with. */
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string; resultCode: number };
+
+/** RFC 6733 §7.1.3-7.1.5 result codes for messages that cannot be read. */
+export const DECODE_RESULT = {
+  UNABLE_TO_COMPLY: 5012,
+  INVALID_AVP_LENGTH: 5014,
+  INVALID_MESSAGE_LENGTH: 5015,
+  UNSUPPORTED_VERSION: 5011,
+} as const;
+
+/**
+ * Grouped AVPs nested deeper than this are refused. The deepest AVP of an Rf ACR/ACA is four
+ * levels down (Service-Information > IMS-Information > ...); without a bound a peer's nesting
+ * sets the decoder's recursion depth, and a 40 KB message of nested headers overflowed the stack.
+ */
+export const MAX_AVP_DEPTH = 16;
+/** Default bound on an incoming message: Rf answers are a few hundred bytes. */
+export const MAX_MESSAGE_BYTES = 65_536;
 
 // --- data formats --------------------------------------------------------------------------
 
@@ -123,23 +141,35 @@ export function encodeMessage(m: DiameterMessage): Buffer {
 /** Tells the decoder which AVPs are Grouped (their data is decoded into children). */
 export type GroupedPredicate = (code: number, vendorId: number) => boolean;
 
-export function decodeAvps(buf: Buffer, isGrouped: GroupedPredicate): DecodeResult<Avp[]> {
+export function decodeAvps(buf: Buffer, isGrouped: GroupedPredicate, depth = 0): DecodeResult<Avp[]> {
+  if (depth > MAX_AVP_DEPTH)
+    return {
+      ok: false,
+      reason: `AVPs nested deeper than ${MAX_AVP_DEPTH}`,
+      resultCode: DECODE_RESULT.UNABLE_TO_COMPLY,
+    };
   const out: Avp[] = [];
   let off = 0;
   while (off < buf.length) {
-    if (buf.length - off < 8) return { ok: false, reason: `truncated AVP header at ${off}` };
+    if (buf.length - off < 8)
+      return { ok: false, reason: `truncated AVP header at ${off}`, resultCode: DECODE_RESULT.INVALID_AVP_LENGTH };
     const code = buf.readUInt32BE(off);
     const flags = buf[off + 4]!;
     const len = buf.readUInt32BE(off + 4) & 0xffffff;
     const hasVendor = (flags & AVP_V) !== 0;
     const headerLen = hasVendor ? 12 : 8;
-    if (len < headerLen || off + len > buf.length) return { ok: false, reason: `bad AVP length ${len} (code ${code})` };
+    if (len < headerLen || off + len > buf.length)
+      return {
+        ok: false,
+        reason: `bad AVP length ${len} (code ${code})`,
+        resultCode: DECODE_RESULT.INVALID_AVP_LENGTH,
+      };
     const vendorId = hasVendor ? buf.readUInt32BE(off + 8) : 0;
     const data = buf.subarray(off + headerLen, off + len);
     const a: Avp = { code, mandatory: (flags & AVP_M) !== 0, data };
     if (hasVendor) a.vendorId = vendorId;
     if (isGrouped(code, vendorId)) {
-      const inner = decodeAvps(data, isGrouped);
+      const inner = decodeAvps(data, isGrouped, depth + 1);
       if (!inner.ok) return inner;
       a.data = inner.value;
     }
@@ -149,36 +179,69 @@ export function decodeAvps(buf: Buffer, isGrouped: GroupedPredicate): DecodeResu
   return { ok: true, value: out };
 }
 
-export function decodeMessage(buf: Buffer, isGrouped: GroupedPredicate): DecodeResult<DiameterMessage> {
-  if (buf.length < 20) return { ok: false, reason: 'shorter than a Diameter header' };
-  if (buf[0] !== 1) return { ok: false, reason: `unsupported version ${buf[0]}` };
-  const len = buf.readUInt32BE(0) & 0xffffff;
-  if (len !== buf.length || len % 4 !== 0) return { ok: false, reason: `message length ${len} vs ${buf.length}` };
-  const avps = decodeAvps(buf.subarray(20, len), isGrouped);
-  if (!avps.ok) return avps;
+export interface DiameterHeader {
+  flags: number;
+  commandCode: number;
+  applicationId: number;
+  hopByHop: number;
+  endToEnd: number;
+}
+
+/** The fixed header alone (RFC 6733 §3), so that a message whose AVPs cannot be read can still be answered. */
+export function decodeHeader(buf: Buffer): DiameterHeader | undefined {
+  if (buf.length < 20) return undefined;
   return {
-    ok: true,
-    value: {
-      flags: buf[4]!,
-      commandCode: buf.readUInt32BE(4) & 0xffffff,
-      applicationId: buf.readUInt32BE(8),
-      hopByHop: buf.readUInt32BE(12),
-      endToEnd: buf.readUInt32BE(16),
-      avps: avps.value,
-    },
+    flags: buf[4]!,
+    commandCode: buf.readUInt32BE(4) & 0xffffff,
+    applicationId: buf.readUInt32BE(8),
+    hopByHop: buf.readUInt32BE(12),
+    endToEnd: buf.readUInt32BE(16),
   };
 }
 
-/** Cuts a TCP byte stream into whole Diameter messages. */
+export function decodeMessage(buf: Buffer, isGrouped: GroupedPredicate): DecodeResult<DiameterMessage> {
+  const header = decodeHeader(buf);
+  if (!header)
+    return { ok: false, reason: 'shorter than a Diameter header', resultCode: DECODE_RESULT.INVALID_MESSAGE_LENGTH };
+  if (buf[0] !== 1)
+    return { ok: false, reason: `unsupported version ${buf[0]}`, resultCode: DECODE_RESULT.UNSUPPORTED_VERSION };
+  const len = buf.readUInt32BE(0) & 0xffffff;
+  if (len !== buf.length || len % 4 !== 0)
+    return {
+      ok: false,
+      reason: `message length ${len} vs ${buf.length}`,
+      resultCode: DECODE_RESULT.INVALID_MESSAGE_LENGTH,
+    };
+  const avps = decodeAvps(buf.subarray(20, len), isGrouped);
+  if (!avps.ok) return avps;
+  return { ok: true, value: { ...header, avps: avps.value } };
+}
+
+/** A stream that cannot be cut into messages any more: the connection must be closed. */
+export class FramingError extends Error {
+  readonly code = 'MCD_ERR_DIAMETER_DECODE';
+}
+
+/**
+ * Cuts a TCP byte stream into whole Diameter messages. A message announced longer than
+ * `maxBytes` is refused before any of it is buffered: the 24-bit length lets a peer ask for
+ * 16 MiB per message.
+ */
 export class MessageFramer {
   private buf: Buffer = Buffer.alloc(0);
+  private readonly maxBytes: number;
+
+  constructor(maxBytes = MAX_MESSAGE_BYTES) {
+    this.maxBytes = maxBytes;
+  }
 
   push(chunk: Buffer): Buffer[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     const out: Buffer[] = [];
     while (this.buf.length >= 4) {
       const len = this.buf.readUInt32BE(0) & 0xffffff;
-      if (len < 20) throw new RangeError(`invalid Diameter message length ${len}`);
+      if (len < 20) throw new FramingError(`invalid Diameter message length ${len}`);
+      if (len > this.maxBytes) throw new FramingError(`Diameter message length ${len} over ${this.maxBytes}`);
       if (this.buf.length < len) break;
       out.push(this.buf.subarray(0, len));
       this.buf = this.buf.subarray(len);

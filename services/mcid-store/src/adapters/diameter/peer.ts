@@ -2,14 +2,16 @@
 // DPR/DPA, and request/answer matching by Hop-by-Hop id, for ACR/ACA to a CDF or CDS.
 import { randomInt } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import type { Avp, DiameterMessage } from './codec.ts';
+import type { Avp, DiameterHeader, DiameterMessage } from './codec.ts';
 import {
   asU32,
   avp,
+  decodeHeader,
   decodeMessage,
   encodeMessage,
   FLAG_E,
   FLAG_R,
+  FramingError,
   findAvp,
   MessageFramer,
   VENDOR_3GPP,
@@ -32,6 +34,8 @@ export interface PeerConfig {
   /** Tx: how long to wait for an answer. */
   answerTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Longest message accepted from the peer; a longer one closes the connection. Default 64 KiB. */
+  maxMessageBytes?: number;
 }
 
 export type PeerErrorCode =
@@ -63,7 +67,7 @@ export interface AnswerSummary {
 export class DiameterPeer {
   readonly config: PeerConfig;
   private socket: Socket | null = null;
-  private readonly framer = new MessageFramer();
+  private readonly framer: MessageFramer;
   private readonly pending = new Map<number, Pending>();
   private readonly isGrouped;
   private hopByHop = randomInt(0, 2 ** 31);
@@ -81,10 +85,13 @@ export class DiameterPeer {
   disconnectsAnswered = 0;
   onClose: ((reason: string) => void) | null = null;
   onWatchdog: ((rttMs: number) => void) | null = null;
+  /** A message from the peer that could not be read (answered, failed or the link closed). */
+  onProblem: ((code: PeerErrorCode, reason: string) => void) | null = null;
 
   constructor(config: PeerConfig) {
     this.config = config;
     this.isGrouped = groupedPredicate(config.privateVendorId);
+    this.framer = new MessageFramer(config.maxMessageBytes);
     // End-to-End: high 12 bits from the clock, low 20 random (RFC 6733 §3).
     this.endToEnd = ((Math.floor(Date.now() / 1000) & 0xfff) << 20) | randomInt(0, 2 ** 20);
   }
@@ -112,7 +119,13 @@ export class DiameterPeer {
     sock.on('data', (chunk) => this.onData(chunk));
     sock.on('error', () => {});
     sock.on('close', () => this.closed('connection closed'));
-    const cea = await this.request(CMD.CAPABILITIES_EXCHANGE, 0, this.cerAvps());
+    let cea: DiameterMessage;
+    try {
+      cea = await this.request(CMD.CAPABILITIES_EXCHANGE, 0, this.cerAvps());
+    } catch (e) {
+      sock.destroy();
+      throw e;
+    }
     const rc = asU32(findAvp(cea.avps, BASE.RESULT_CODE));
     if (rc !== RESULT.SUCCESS) {
       sock.destroy();
@@ -203,47 +216,44 @@ export class DiameterPeer {
   }
 
   private onData(chunk: Buffer): void {
-    let frames: Buffer[];
     try {
-      frames = this.framer.push(chunk);
-    } catch {
-      this.socket?.destroy();
-      return;
-    }
-    this.armWatchdog();
-    for (const f of frames) {
-      const m = decodeMessage(f, this.isGrouped);
-      if (!m.ok) continue; // counted as a decode problem by the caller's metrics; the link stays up
-      const msg = m.value;
-      if (msg.flags & FLAG_R) this.answerRequest(msg);
-      else {
-        const p = this.pending.get(msg.hopByHop);
-        if (!p) continue;
-        this.pending.delete(msg.hopByHop);
-        clearTimeout(p.timer);
-        p.resolve(msg);
-      }
+      const frames = this.framer.push(chunk);
+      this.armWatchdog();
+      for (const f of frames) this.onFrame(f);
+    } catch (e) {
+      // The stream cannot be resynchronised (or a bug): drop this connection, never the process.
+      const reason = e instanceof FramingError ? e.message : 'unexpected failure reading a message';
+      this.onProblem?.('MCD_ERR_DIAMETER_DECODE', reason);
+      this.closed(reason);
     }
   }
 
-  /** Answers the peer's DWR and DPR (RFC 6733 §5.5, §5.4); other requests get 3001 UNABLE_TO_SUPPORT. */
-  private answerRequest(req: DiameterMessage): void {
-    const base = [
-      avp.u32(BASE.RESULT_CODE, RESULT.SUCCESS),
-      avp.utf8(BASE.ORIGIN_HOST, this.config.originHost),
-      avp.utf8(BASE.ORIGIN_REALM, this.config.originRealm),
-    ];
-    let flags = 0;
-    let avps = base;
-    if (req.commandCode === CMD.DEVICE_WATCHDOG) {
-      avps = [...base, avp.u32(BASE.ORIGIN_STATE_ID, this.originStateId)];
-      this.watchdogsAnswered += 1;
-    } else if (req.commandCode !== CMD.DISCONNECT_PEER) {
-      flags = FLAG_E;
-      avps = [avp.u32(BASE.RESULT_CODE, 3001), ...base.slice(1)];
+  private onFrame(f: Buffer): void {
+    const m = decodeMessage(f, this.isGrouped);
+    if (!m.ok) {
+      this.onProblem?.('MCD_ERR_DIAMETER_DECODE', m.reason);
+      const header = decodeHeader(f)!; // the framer passes only messages of 20 bytes or more
+      // A request is answered with the RFC 6733 §7.1 code; an answer fails the request it answers.
+      if (header.flags & FLAG_R) this.writeAnswer(header, m.resultCode, []);
+      else this.settle(header.hopByHop, new PeerError('MCD_ERR_DIAMETER_DECODE', m.reason));
+      return;
     }
-    const sessionId = findAvp(req.avps, BASE.SESSION_ID);
-    if (sessionId) avps = [sessionId, ...avps];
+    const msg = m.value;
+    if (msg.flags & FLAG_R) this.answerRequest(msg);
+    else this.settle(msg.hopByHop, msg);
+  }
+
+  private settle(hopByHop: number, outcome: DiameterMessage | PeerError): void {
+    const p = this.pending.get(hopByHop);
+    if (!p) return;
+    this.pending.delete(hopByHop);
+    clearTimeout(p.timer);
+    if (outcome instanceof PeerError) p.reject(outcome);
+    else p.resolve(outcome);
+  }
+
+  /** Session-Id, when the request had one, goes first (RFC 6733 §8.8). */
+  private writeAnswer(req: DiameterHeader, resultCode: number, extra: Avp[], flags = 0, sessionId?: Avp): void {
     this.socket?.write(
       encodeMessage({
         flags: flags | (req.flags & 0x40),
@@ -251,13 +261,30 @@ export class DiameterPeer {
         applicationId: req.applicationId,
         hopByHop: req.hopByHop,
         endToEnd: req.endToEnd,
-        avps,
+        avps: [
+          ...(sessionId ? [sessionId] : []),
+          avp.u32(BASE.RESULT_CODE, resultCode),
+          avp.utf8(BASE.ORIGIN_HOST, this.config.originHost),
+          avp.utf8(BASE.ORIGIN_REALM, this.config.originRealm),
+          ...extra,
+        ],
       }),
     );
-    if (req.commandCode === CMD.DISCONNECT_PEER) {
+  }
+
+  /** Answers the peer's DWR and DPR (RFC 6733 §5.5, §5.4); other requests get 3001 UNABLE_TO_SUPPORT. */
+  private answerRequest(req: DiameterMessage): void {
+    const sessionId = findAvp(req.avps, BASE.SESSION_ID);
+    if (req.commandCode === CMD.DEVICE_WATCHDOG) {
+      this.writeAnswer(req, RESULT.SUCCESS, [avp.u32(BASE.ORIGIN_STATE_ID, this.originStateId)], 0, sessionId);
+      this.watchdogsAnswered += 1;
+    } else if (req.commandCode === CMD.DISCONNECT_PEER) {
+      this.writeAnswer(req, RESULT.SUCCESS, [], 0, sessionId);
       this.disconnectsAnswered += 1;
       this.state = 'closing';
       setTimeout(() => this.socket?.end(), 50).unref();
+    } else {
+      this.writeAnswer(req, 3001, [], FLAG_E, sessionId);
     }
   }
 
