@@ -181,7 +181,12 @@ describe('admf on Kafka', () => {
         [b, PB],
       ] as const) {
         expect((await call(OP, 'POST', '/tenants', { id: t, name: t, defaultCountryCode: '49' })).status).toBe(201);
-        const lemf = { name: 'L', transport: 'ETSI_TCP', address: { host: '127.0.0.1', port: 16000 } };
+        const lemf = {
+          name: 'L',
+          transport: 'ETSI_TCP',
+          address: { host: '127.0.0.1', port: 16000 },
+          allowInsecure: true,
+        };
         expect((await call(OP, 'PUT', `/tenants/${t}/lemfs/lemf-1`, lemf)).status).toBe(200);
         expect((await call(token, 'POST', `/tenants/${t}/warrants`, warrant)).status).toBe(201);
       }
