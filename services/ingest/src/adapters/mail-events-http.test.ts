@@ -201,7 +201,6 @@ describe('mail events HTTP adapter > credential and limits, on a real listener',
       onRefused: (code) => refused.push(code),
       tenant: 'acme',
       authenticator,
-      bodyLimit: 8 * 1024,
       maxDepth: 8,
       requestTimeoutMs: 400,
     });
@@ -258,9 +257,10 @@ describe('mail events HTTP adapter > credential and limits, on a real listener',
     expect(events).toHaveLength(2);
   });
 
-  it('answers 413 to a body over the limit', async () => {
+  it('answers 413 to a body over the limit (1 MiB by default)', async () => {
     reset();
-    const big = { ...removal, type: 'message.stored', mailbox: 'INBOX', message: 'A'.repeat(16 * 1024) };
+    const message = 'A'.repeat(1024 * 1024);
+    const big = { ...removal, type: 'message.stored', mailbox: 'INBOX', message };
     const res = await post(big, bearer(MAIL));
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ code: 'ING_ERR_BAD_MAIL_EVENT' });
