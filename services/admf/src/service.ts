@@ -122,7 +122,7 @@ function lastPerKey<T>(records: { key: string | null; value: T | null }[]): T[] 
 }
 
 /** Both files or neither: one without the other is a configuration error, not plain HTTP. */
-function tlsOf(http: { tlsCertFile: string; tlsKeyFile: string }): { key: Buffer; cert: Buffer } | undefined {
+export function tlsOf(http: { tlsCertFile: string; tlsKeyFile: string }): { key: Buffer; cert: Buffer } | undefined {
   if (!http.tlsCertFile && !http.tlsKeyFile) return undefined;
   if (!http.tlsCertFile || !http.tlsKeyFile) {
     throw new ConfigError([

@@ -1,5 +1,6 @@
 // admf's own listener over HTTPS (LI_HTTP__TLS_CERT_FILE / LI_HTTP__TLS_KEY_FILE), with a
-// certificate made by openssl for 127.0.0.1: the service started as main.ts starts it.
+// certificate made by openssl for 127.0.0.1. The listener is buildApp's on an in-memory store:
+// the service's start reads every tenant of the shared broker, which other runs also write.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -8,7 +9,9 @@ import { join } from 'node:path';
 import { startService } from '@li/runtime';
 import { serviceEnv } from '@li/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { admfService } from '../src/service.ts';
+import { InMemoryWarrantStore } from '../src/adapters/memory-store.ts';
+import { buildApp } from '../src/app.ts';
+import { admfService, tlsOf } from '../src/service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'admf-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,28 +53,31 @@ function get(port: number, path: string, token?: string): Promise<{ status: numb
 
 describe('admf > HTTPS listener', () => {
   it('serves its API over TLS when a certificate and key are configured, and no plain HTTP', async () => {
-    const svc = await startService(
-      admfService,
-      serviceEnv({
-        LI_HTTP__HOST: '127.0.0.1',
-        LI_HTTP__PORT: '0',
-        LI_TOKENS_FILE: tokensFile,
-        LI_HTTP__TLS_CERT_FILE: cert,
-        LI_HTTP__TLS_KEY_FILE: key,
-      }),
-    );
+    const tls = { key: readFileSync(key), cert: readFileSync(cert) };
+    const app = await buildApp({
+      store: new InMemoryWarrantStore(),
+      clock: { nowMicros: () => Date.now() * 1000 },
+      tokens: { [TOKEN]: { subject: 'op', tenant: '*', role: 'admin' } },
+      log: { info() {}, warn() {}, error() {} },
+      schedule: false,
+      tls,
+    });
+    await app.http.listen({ host: '127.0.0.1', port: 0 });
     try {
-      const port = svc.ports.http!;
+      const port = (app.http.server.address() as { port: number }).port;
       expect(await get(port, '/healthz')).toEqual({ status: 200, body: '{"ok":true}' });
-      const tenants = await get(port, '/tenants', TOKEN);
-      expect(tenants.status).toBe(200);
-      expect(Array.isArray(JSON.parse(tenants.body))).toBe(true);
+      expect(await get(port, '/tenants', TOKEN)).toEqual({ status: 200, body: '[]' });
       expect((await get(port, '/tenants')).status).toBe(401);
       // The same port does not answer plain HTTP.
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     } finally {
-      await svc.stop();
+      await app.close();
     }
+  });
+
+  it('reads the configured files, and serves plain HTTP without them', () => {
+    expect(tlsOf({ tlsCertFile: cert, tlsKeyFile: key })).toEqual({ key: readFileSync(key), cert: readFileSync(cert) });
+    expect(tlsOf({ tlsCertFile: '', tlsKeyFile: '' })).toBeUndefined();
   });
 
   it('refuses a certificate without its key at start', async () => {
