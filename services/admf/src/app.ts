@@ -19,13 +19,15 @@ import type { TariffTable } from './domain/billing.ts';
 import { parseTariffs } from './domain/billing.ts';
 import type { LemfInput } from './domain/lemf.ts';
 import { effectiveStatus, LIFECYCLE_ACTIONS } from './domain/lifecycle.ts';
-import type { Caller, Clock, Tenant, WarrantStore } from './domain/model.ts';
+import type { Caller, Clock, Role, Tenant, WarrantStore } from './domain/model.ts';
 import type { WarrantCreateInput, WarrantFields } from './domain/warrant.ts';
 import { formatTimeMicros } from './domain/warrant.ts';
 import type { AdmError, Result } from './errors.ts';
 import { ADM_ERRORS } from './errors.ts';
 import * as S from './http/schemas.ts';
 import { WarrantScheduler } from './scheduler.ts';
+
+const ADMF_ROLES: readonly Role[] = ['admin', 'provisioner', 'auditor'];
 
 export interface AdmfDeps {
   store: WarrantStore;
@@ -138,6 +140,10 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     if (!r.ok) {
       reply.header('www-authenticate', 'Bearer');
       return errorReply(reply, r.error);
+    }
+    // The shared table also holds roles of other APIs (mailserver: ingest's); they act on nothing here.
+    if (!ADMF_ROLES.includes(r.value.role)) {
+      return errorReply(reply, { code: 'ADM_ERR_FORBIDDEN', message: `role ${r.value.role} has no access to admf` });
     }
     callers.set(req, r.value);
   });
