@@ -1,7 +1,7 @@
 // bench/mcid: MCID calls/s end to end on the real broker — SIP events of permanent-mode calls
 // published to li.<t>.events, handled by mcid-store, reports stored in local ACR files —
 // beside the raw bus reference measured in the same run.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBus, topicName } from '@li/bus';
@@ -24,10 +24,16 @@ const tenant = `bench-${Date.now().toString(36)}`;
 const dir = mkdtempSync(join(tmpdir(), 'bench-mcid-'));
 const bus = await createBus({ ...infra, clientId: 'bench-mcid' }, createLogger({ service: 'bench', level: 'error' }));
 await bus.ensureTopics(tenant, ['events', 'mcid', 'dlq']);
+// The REST API needs a token; the operator-wide admin may set both administrative states.
+const OPERATOR = 'bench-operator-admin-token';
+const tokensDir = mkdtempSync(join(tmpdir(), 'bench-mcid-tokens-'));
+const tokensFile = join(tokensDir, 'tokens.json');
+writeFileSync(tokensFile, JSON.stringify({ [OPERATOR]: { subject: 'bench', tenant: '*', role: 'admin' } }));
 const svc = await startService(
   mcidStoreService,
   await serviceEnv('mcid-store', [tenant], {
     LI_TENANTS: tenant,
+    LI_TOKENS_FILE: tokensFile,
     LI_HTTP__PORT: '0',
     LI_REPORTING_TYPE: 'LOCAL',
     LI_LOCAL_STORAGE__DIRECTORY: dir,
@@ -37,7 +43,7 @@ const api = `http://127.0.0.1:${svc.ports.http}/v1`;
 const put = (path: string, body: unknown) =>
   fetch(`${api}${path}`, {
     method: path.endsWith('subscribers') ? 'POST' : 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR}` },
     body: JSON.stringify(body),
   });
 await put('/admin-state', { state: 'UNLOCKED' });
@@ -68,13 +74,16 @@ for (let i = 0; i < records.length; i += 500) await bus.send(records.slice(i, i 
 let total = 0;
 while (total < calls) {
   await new Promise((r) => setTimeout(r, 100));
-  const res = await fetch(`${api}/tenants/${tenant}/reports?limit=1`);
+  const res = await fetch(`${api}/tenants/${tenant}/reports?limit=1`, {
+    headers: { authorization: `Bearer ${OPERATOR}` },
+  });
   total = ((await res.json()) as { total: number }).total;
 }
 const seconds = (performance.now() - started) / 1000;
 await svc.stop();
 await bus.close();
 rmSync(dir, { recursive: true, force: true });
+rmSync(tokensDir, { recursive: true, force: true });
 
 console.log(
   `bench/mcid: ${fmt(calls)} permanent-mode calls (${fmt(records.length)} SIP events), ${subscribers} subscribers, local ACR storage`,

@@ -10,9 +10,13 @@ export const TOKENS = {
   admin: 'tenant-admin-token-e2e-00001',
   prov: 'tenant-provisioner-token-e2e',
   audit: 'tenant-auditor-token-e2e-001',
+  mail: 'tenant-mailserver-token-e2e',
 };
 
-/** A token file for admf: the operator admin plus the tenant's admin, provisioner and auditor. */
+/**
+ * A token file for admf, mcid-store and ingest: the operator admin plus the tenant's admin,
+ * provisioner, auditor and mail server.
+ */
 export function tokensFile(tenant: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'admf-tokens-'));
   const file = join(dir, 'tokens.json');
@@ -23,6 +27,7 @@ export function tokensFile(tenant: string): string {
       [TOKENS.admin]: { subject: 'admin', tenant, role: 'admin' },
       [TOKENS.prov]: { subject: 'prov', tenant, role: 'provisioner' },
       [TOKENS.audit]: { subject: 'auditor', tenant, role: 'auditor' },
+      [TOKENS.mail]: { subject: 'mailserver', tenant, role: 'mailserver' },
     }),
   );
   return file;

@@ -66,11 +66,13 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const stopAll = async () => {
     for (const { s } of started.reverse()) await s.stop().catch(() => undefined);
   };
+  // One token table for the three APIs (admf, mcid-store, ingest's mail events).
+  const tokenFile = tokensFile(tenant);
   try {
     const admf = await start('admf', admfService, {
       LI_HTTP__HOST: '127.0.0.1',
       LI_HTTP__PORT: '0',
-      LI_TOKENS_FILE: tokensFile(tenant),
+      LI_TOKENS_FILE: tokenFile,
     });
     const call = api(admf.ports.http!);
     const created = await call(TOKENS.op, 'POST', '/tenants', { id: tenant, name: 'E2E', defaultCountryCode: '39' });
@@ -85,6 +87,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     if (o.mcid) {
       await start('mcid-store', mcidStoreService, {
         LI_TENANTS: tenant,
+        LI_TOKENS_FILE: tokenFile,
         LI_HTTP__PORT: '0',
         LI_REPORTING_TYPE: 'LOCAL',
         LI_LOCAL_STORAGE__DIRECTORY: mkdtempSync(join(tmpdir(), 'li-mcid-acr-')),
@@ -93,6 +96,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     const c = o.capture;
     const ingest = await start('ingest', ingestService, {
       LI_TENANT: tenant,
+      LI_TOKENS_FILE: tokenFile,
       LI_SIP__HOST: '127.0.0.1',
       LI_SIP__UDP_PORT: '0',
       LI_SIP__TCP_PORT: '0',

@@ -365,6 +365,22 @@ describe('authentication, roles and tenant isolation', () => {
     expect(h.calls).not.toContain('commit');
   });
 
+  it("a mail server's token (ingest's role) may do nothing here, not even list its tenant", async () => {
+    h = await seeded();
+    const MX = 'acme-mailserver-token-001';
+    for (const [method, url] of [
+      ['GET', '/tenants'],
+      ['GET', '/tenants/acme'],
+      ['GET', W],
+      ['GET', '/tenants/acme/lemfs'],
+      ['GET', '/tenants/acme/audit'],
+    ] as const) {
+      const r = await h.req(MX, method, url);
+      expect(r.status, url).toBe(403);
+      expect(r.json.error.code).toBe('ADM_ERR_FORBIDDEN');
+    }
+  });
+
   it("another tenant's data is 404, never visible or changeable", async () => {
     h = await seeded();
     await create();

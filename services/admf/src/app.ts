@@ -1,11 +1,14 @@
 // buildApp wires the REST API (Fastify + TypeBox schemas + OpenAPI at /openapi.json), the
 // application service and the scheduler around the ports it is given. No I/O of its own:
 // main.ts passes the Kafka-backed store, the real clock and the token table from config.
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TokenAuthenticator as SharedAuthenticator } from '@li/auth';
 import { warrantKey } from '@li/identifiers';
 import type { LemfDestination, Warrant } from '@li/schemas';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify from 'fastify';
 import bundledTariffs from '../config/tariffs.json' with { type: 'json' };
 import type { Logger } from './application.ts';
@@ -16,7 +19,7 @@ import type { TariffTable } from './domain/billing.ts';
 import { parseTariffs } from './domain/billing.ts';
 import type { LemfInput } from './domain/lemf.ts';
 import { effectiveStatus, LIFECYCLE_ACTIONS } from './domain/lifecycle.ts';
-import type { Caller, Clock, Tenant, WarrantStore } from './domain/model.ts';
+import type { Caller, Clock, Role, Tenant, WarrantStore } from './domain/model.ts';
 import type { WarrantCreateInput, WarrantFields } from './domain/warrant.ts';
 import { formatTimeMicros } from './domain/warrant.ts';
 import type { AdmError, Result } from './errors.ts';
@@ -24,11 +27,17 @@ import { ADM_ERRORS } from './errors.ts';
 import * as S from './http/schemas.ts';
 import { WarrantScheduler } from './scheduler.ts';
 
+const ADMF_ROLES: readonly Role[] = ['admin', 'provisioner', 'auditor'];
+
 export interface AdmfDeps {
   store: WarrantStore;
   clock: Clock;
-  tokens: TokenTable;
+  /** The token table; or `authenticator`, one already loaded from the token file. */
+  tokens?: TokenTable;
+  authenticator?: SharedAuthenticator;
   log: Logger;
+  /** Serve HTTPS with this key and certificate chain (PEM); plain HTTP without. */
+  tls?: { key: Buffer; cert: Buffer };
   /** Defaults to config/tariffs.json as shipped. */
   tariffs?: TariffTable;
   /** Start the scheduler (default true); tests drive service.runScheduled() themselves. */
@@ -71,9 +80,14 @@ const warrantView = (w: Warrant, now: number) => ({
 });
 
 export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
-  const auth = TokenAuthenticator.fromTable(deps.tokens);
-  if (!auth.ok) throw new Error(`admf token table: ${auth.error.message}`);
-  const authenticator = auth.value;
+  let authenticator: TokenAuthenticator;
+  if (deps.authenticator) {
+    authenticator = TokenAuthenticator.fromShared(deps.authenticator);
+  } else {
+    const auth = TokenAuthenticator.fromTable(deps.tokens ?? {});
+    if (!auth.ok) throw new Error(`admf token table: ${auth.error.message}`);
+    authenticator = auth.value;
+  }
   let tariffs = deps.tariffs;
   if (!tariffs) {
     const t = parseTariffs(bundledTariffs);
@@ -84,10 +98,14 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
   const scheduler = new WarrantScheduler(service, deps.clock, deps.log);
   service.onWarrantsChanged = () => scheduler.kick();
 
-  const http = Fastify({
+  const tls = deps.tls;
+  const options: FastifyHttpOptions<Server> = {
     logger: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  };
+  // The https server is typed as http's: Fastify treats both alike once they exist.
+  if (tls) options.serverFactory = (handler) => createHttpsServer(tls, handler) as unknown as Server;
+  const http = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
   const callers = new WeakMap<FastifyRequest, Caller>();
   const caller = (req: FastifyRequest) => callers.get(req)!;
 
@@ -124,6 +142,10 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     if (!r.ok) {
       reply.header('www-authenticate', 'Bearer');
       return errorReply(reply, r.error);
+    }
+    // The shared table also holds roles of other APIs (mailserver: ingest's); they act on nothing here.
+    if (!ADMF_ROLES.includes(r.value.role)) {
+      return errorReply(reply, { code: 'ADM_ERR_FORBIDDEN', message: `role ${r.value.role} has no access to admf` });
     }
     callers.set(req, r.value);
   });

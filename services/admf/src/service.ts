@@ -3,17 +3,17 @@
 // li.<t>.audit) and applied in memory only after the commit. At start the state is read back
 // from those topics. admf is the single writer of warrants: run one active instance.
 import { readFileSync } from 'node:fs';
+import { loadTokenFile } from '@li/auth';
 import { type Bus, type Codec, dlqRecord, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { AuditRecord, LemfDestination, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import type { Producer } from 'kafkajs';
 import { Counter } from 'prom-client';
 import Type from 'typebox';
-import { parse as parseYaml } from 'yaml';
 import { loadTariffs } from './adapters/config-files.ts';
 import { PublishingWarrantStore, type StoreRecord } from './adapters/publishing-store.ts';
 import { buildApp } from './app.ts';
-import type { TokenTable } from './auth.ts';
 
 export const Config = Type.Object({
   ...CommonConfig.properties,
@@ -22,6 +22,8 @@ export const Config = Type.Object({
     {
       host: Type.String({ default: '0.0.0.0' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+      tlsCertFile: Type.String({ default: '', description: 'PEM certificate chain; with tlsKeyFile, serve HTTPS' }),
+      tlsKeyFile: Type.String({ default: '', description: 'PEM private key (a mounted secret); empty: plain HTTP' }),
     },
     { default: {} },
   ),
@@ -128,11 +130,27 @@ function lastPerKey<T>(records: { key: string | null; value: T | null }[]): T[] 
   return [...m.values()].filter((v): v is T => v !== null);
 }
 
+/** Both files or neither: one without the other is a configuration error, not plain HTTP. */
+export function tlsOf(http: { tlsCertFile: string; tlsKeyFile: string }): { key: Buffer; cert: Buffer } | undefined {
+  if (!http.tlsCertFile && !http.tlsKeyFile) return undefined;
+  if (!http.tlsCertFile || !http.tlsKeyFile) {
+    throw new ConfigError([
+      {
+        key: http.tlsCertFile ? 'http.tlsKeyFile' : 'http.tlsCertFile',
+        env: http.tlsCertFile ? 'LI_HTTP__TLS_KEY_FILE' : 'LI_HTTP__TLS_CERT_FILE',
+        expected: 'set together with the other of http.tlsCertFile and http.tlsKeyFile',
+      },
+    ]);
+  }
+  return { key: readFileSync(http.tlsKeyFile), cert: readFileSync(http.tlsCertFile) };
+}
+
 export const admfService: ServiceDefinition<typeof Config> = {
   name: 'admf',
   config: Config,
   async start({ config, log, bus, metrics, readiness }) {
-    const tokens = parseYaml(readFileSync(config.tokensFile, 'utf8')) as TokenTable;
+    const authenticator = loadTokenFile(config.tokensFile);
+    const tls = tlsOf(config.http);
     const tariffs = config.tariffsFile ? await loadTariffs(config.tariffsFile) : undefined;
     if (tariffs && !tariffs.ok) throw new Error(`tariffs file: ${tariffs.error.message}`);
 
@@ -159,9 +177,10 @@ export const admfService: ServiceDefinition<typeof Config> = {
     const app = await buildApp({
       store,
       clock: { nowMicros: () => Date.now() * 1000 },
-      tokens,
+      authenticator,
       log,
       pipeCommands: config.pipeCommands,
+      ...(tls ? { tls } : {}),
       ...(tariffs?.ok ? { tariffs: tariffs.value } : {}),
     });
     await app.http.listen({ host: config.http.host, port: config.http.port });

@@ -17,6 +17,7 @@ export const TOKENS = {
   'acme-auditor-token-000001': { subject: 'acme-audit', tenant: 'acme', role: 'auditor' },
   'beta-provisioner-token-01': { subject: 'beta-prov', tenant: 'beta', role: 'provisioner' },
   'beta-admin-token-00000001': { subject: 'beta-admin', tenant: 'beta', role: 'admin' },
+  'acme-mailserver-token-001': { subject: 'acme-mx', tenant: 'acme', role: 'mailserver' },
 } as const;
 export type TokenName = keyof typeof TOKENS;
 

@@ -3,13 +3,15 @@
 // One ingest deployment serves one tenant: each virtual provider's mirror, capture interface
 // or mail server points at its own ingest.
 import { readFileSync } from 'node:fs';
+import { loadTokenFile } from '@li/auth';
 import { topicName } from '@li/bus';
+import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
 import { Counter } from 'prom-client';
 import Type from 'typebox';
 import { EventPublisher } from './adapters/event-publisher.ts';
-import { buildMailEventsApp } from './adapters/mail-events-http.ts';
+import { buildMailEventsApp, MAIL_EVENTS_DEFAULTS } from './adapters/mail-events-http.ts';
 import { replayPcapFile } from './adapters/pcap-file.ts';
 import { startSipListener } from './adapters/sip-listener.ts';
 import { startTcpdump } from './adapters/tcpdump.ts';
@@ -72,10 +74,16 @@ export const Config = Type.Object({
       'fragments one IP datagram may take (duplicates included); beyond, it is dropped',
     ),
   }),
+  /** Token table (@li/auth format): mail servers post events with a `mailserver` token of `tenant`. */
+  tokensFile: Type.String({ default: '', description: 'YAML/JSON token file; required while mailEvents is enabled' }),
   mailEvents: section({
     enabled: Type.Boolean({ default: true }),
-    host: Type.String({ default: '0.0.0.0' }),
+    /** Loopback unless the mail servers are elsewhere: events can move and deactivate warrants. */
+    host: Type.String({ default: '127.0.0.1' }),
     port: Port(8090),
+    bodyLimitBytes: Type.Integer({ minimum: 1024, default: MAIL_EVENTS_DEFAULTS.bodyLimit }),
+    maxDepth: Type.Integer({ minimum: 3, maximum: 1000, default: MAIL_EVENTS_DEFAULTS.maxDepth }),
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: MAIL_EVENTS_DEFAULTS.requestTimeoutMs }),
   }),
   x2x3: section({
     enabled: Type.Boolean({ default: false }),
@@ -213,8 +221,33 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     }
 
     if (config.mailEvents.enabled) {
+      if (!config.tokensFile) {
+        throw new ConfigError([
+          {
+            key: 'tokensFile',
+            env: 'LI_TOKENS_FILE',
+            expected:
+              'a token file with mailserver tokens while mailEvents is enabled (or LI_MAIL_EVENTS__ENABLED=false)',
+          },
+        ]);
+      }
       const sink = publisher.sink('mail-events');
-      const app = await buildMailEventsApp({ onEvent: sink.event, onProblem: sink.problem });
+      const refused = new Counter({
+        name: 'li_ingest_mail_events_refused_total',
+        help: 'Mail-event requests refused before their body was read (no or a wrong credential), by error code.',
+        labelNames: ['tenant', 'code'],
+        registers: [metrics],
+      });
+      const app = await buildMailEventsApp({
+        onEvent: sink.event,
+        onProblem: sink.problem,
+        onRefused: (code) => refused.inc({ tenant, code }),
+        tenant,
+        authenticator: loadTokenFile(config.tokensFile),
+        bodyLimit: config.mailEvents.bodyLimitBytes,
+        maxDepth: config.mailEvents.maxDepth,
+        requestTimeoutMs: config.mailEvents.requestTimeoutMs,
+      });
       await app.listen({ host: config.mailEvents.host, port: config.mailEvents.port });
       listening.mailEvents = (app.server.address() as { port: number }).port;
       stops.push(() => app.close());

@@ -3,6 +3,7 @@
 // decoders; Dovecot's own event exporter posts to our HTTP adapter at the same time.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { TokenAuthenticator } from '@li/auth';
 import { type Dovecot, startDovecot } from '@li/testing/dovecot';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import type { DecodedEvent } from '../src/domain/stream.ts';
 import { decodePcap, RecordingClient, startTcpdump, summary } from './mail-kit.ts';
 
 const USER = 'alice@example.org';
+const MAIL_TOKEN = 'dovecot-exporter-token-0001';
 const PASSWORD = 'Tr0ub4dor&3';
 const MSG1 =
   'From: bob@example.net\r\nTo: alice@example.org\r\nSubject: first\r\nMessage-ID: <one@example.net>\r\n\r\nHello Alice,\r\n.a line starting with a dot\r\nBob\r\n';
@@ -28,13 +30,23 @@ const exported: DecodedEvent[] = [];
 const exportProblems: string[] = [];
 
 beforeAll(async () => {
-  app = await buildMailEventsApp({ onEvent: (e) => exported.push(e), onProblem: (p) => exportProblems.push(p.reason) });
+  const table = TokenAuthenticator.fromTable({
+    [MAIL_TOKEN]: { subject: 'dovecot', tenant: 'acme', role: 'mailserver' },
+  });
+  if (!table.ok) throw new Error(table.error.message);
+  app = await buildMailEventsApp({
+    onEvent: (e) => exported.push(e),
+    onProblem: (p) => exportProblems.push(p.reason),
+    tenant: 'acme',
+    authenticator: table.value,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const httpPort = (app.server.address() as { port: number }).port;
   dovecot = await startDovecot({
     user: USER,
     password: PASSWORD,
-    exporterUrl: `http://127.0.0.1:${httpPort}/ingest/dovecot`,
+    // The exporter sends no headers of its own: the token travels as the URL's password (Basic).
+    exporterUrl: `http://dovecot:${MAIL_TOKEN}@127.0.0.1:${httpPort}/ingest/dovecot`,
   });
   ({ dir, imapPort, pop3Port } = dovecot);
 });

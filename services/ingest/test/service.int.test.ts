@@ -2,6 +2,9 @@
 // arrives in li.<t>.events as Avro NormalizedEvents keyed by communication; what they cannot
 // decode arrives in li.<t>.dlq with the reason, and the adapters keep going.
 import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
@@ -19,17 +22,22 @@ afterAll(async () => {
   await bus?.close();
 });
 
+const MAIL_TOKEN = 'ingest-mailserver-token-int';
+
 describe('ingest on the real broker', () => {
   it('publishes decoded SIP and mail events and sends what it cannot decode to the DLQ', async () => {
     const tenant = uniqueTenant('ing');
+    const tokensFile = join(mkdtempSync(join(tmpdir(), 'ingest-tokens-')), 'tokens.json');
+    writeFileSync(tokensFile, JSON.stringify({ [MAIL_TOKEN]: { subject: 'mx', tenant, role: 'mailserver' } }));
     const svc = await startService(
       ingestService,
       await serviceEnv('ingest', [tenant], {
         LI_TENANT: tenant,
+        LI_TOKENS_FILE: tokensFile,
         LI_SIP__HOST: '127.0.0.1',
         LI_SIP__UDP_PORT: '0',
         LI_SIP__TCP_PORT: '0',
-        LI_MAIL_EVENTS__HOST: '127.0.0.1',
+        // No LI_MAIL_EVENTS__HOST: the endpoint binds to loopback by default.
         LI_MAIL_EVENTS__PORT: '0',
       }),
     );
@@ -41,12 +49,20 @@ describe('ingest on the real broker', () => {
       await send(invite());
       await send(Buffer.from('INVITE this is not\r\nSIP at all'));
       udp.close();
-      const post = (body: unknown) =>
-        fetch(`http://127.0.0.1:${mailPort}/ingest/mail-events`, {
+      const post = (body: unknown, host = '127.0.0.1') =>
+        fetch(`http://${host}:${mailPort}/ingest/mail-events`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${MAIL_TOKEN}` },
           body: JSON.stringify(body),
         });
+      // Not reachable on the machine's other addresses (where it has any).
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .filter((a) => a && !a.internal && a.family === 'IPv4')
+        .map((a) => a!.address);
+      for (const host of external) {
+        await expect(post({}, host), host).rejects.toThrow();
+      }
       const ok = await post({
         account: 'bob@example.net',
         time: '2026-01-02T03:04:05.5Z',
@@ -90,4 +106,14 @@ describe('ingest on the real broker', () => {
       await svc.stop();
     }
   }, 60_000);
+
+  it('refuses to start the mail-event endpoint without a token file', async () => {
+    const tenant = uniqueTenant('ing');
+    const env = await serviceEnv('ingest', [tenant], {
+      LI_TENANT: tenant,
+      LI_SIP__ENABLED: 'false',
+      LI_MAIL_EVENTS__PORT: '0',
+    });
+    await expect(startService(ingestService, env)).rejects.toThrow(/tokensFile \(env LI_TOKENS_FILE\)/);
+  });
 });

@@ -1,8 +1,11 @@
 // REST API of the MCID service: subscriber MCID data per tenant (seed 003 §3.8.1), the
 // global and per-provider administrative states (§3.1, §3.10), and the report listing.
 // No I/O of its own: state goes through the StateStore port.
+// Every route but /healthz and /metrics needs a bearer token (@li/auth, the same table and roles
+// as admf). Another tenant's data answers 404, as if it did not exist; a wrong role 403.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { type Caller, isOperatorAdmin, type Role, type TokenAuthenticator } from '@li/auth';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import Type, { type Static } from 'typebox';
 import {
@@ -23,6 +26,10 @@ import { silentLog } from './ports.ts';
 export interface AppDeps {
   store: StateStore;
   clock: Clock;
+  /** Bearer tokens (@li/auth loadTokenFile). */
+  authenticator: TokenAuthenticator;
+  /** The tenants this deployment serves: any other answers 404. Default: any tenant. */
+  tenants?: readonly string[];
   log?: Log;
   /** When given, GET /metrics serves it. */
   registry?: Registry;
@@ -57,10 +64,79 @@ function fail(code: McdErrorCode, message: string, field?: string) {
   return { statusCode: ERRORS[code].http, body: { code, message, ...(field ? { field } : {}) } };
 }
 
+/**
+ * Who may call a route. `operator`: only the operator-wide admin (tenant "*"), for the global
+ * state that every tenant shares. Tenant routes mirror admf: reads for admin, provisioner and
+ * auditor; subscriber data written by admin or provisioner; the provider's state by its admin.
+ */
+interface Access {
+  roles: readonly Role[];
+  operator?: boolean;
+}
+const READ: Access = { roles: ['admin', 'provisioner', 'auditor'] };
+const WRITE_SUBSCRIBERS: Access = { roles: ['admin', 'provisioner'] };
+const WRITE_TENANT_STATE: Access = { roles: ['admin'] };
+const WRITE_GLOBAL_STATE: Access = { roles: ['admin'], operator: true };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+const OPEN_ROUTES = new Set(['/healthz', '/metrics']);
+
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const { store, clock } = deps;
+  const { store, clock, authenticator } = deps;
   const log = deps.log ?? silentLog;
+  const served = deps.tenants ? new Set(deps.tenants) : undefined;
   const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const refuse = (reply: FastifyReply, code: McdErrorCode, message: string) => {
+    const f = fail(code, message);
+    return reply.code(f.statusCode).send(f.body);
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (OPEN_ROUTES.has(req.url.split('?')[0]!)) return;
+    const r = authenticator.authenticate(req.headers.authorization);
+    if (!r.ok) {
+      reply.header('www-authenticate', 'Bearer');
+      return refuse(reply, 'MCD_ERR_UNAUTHENTICATED', r.error.message);
+    }
+    callers.set(req, r.value);
+  });
+
+  // Before validation, so another tenant's URL answers 404 whatever the body.
+  app.addHook('preValidation', async (req, reply) => {
+    if (req.is404 || OPEN_ROUTES.has(req.routeOptions.url ?? '')) return;
+    const caller = callers.get(req);
+    const access = req.routeOptions.config.access;
+    if (!caller || !access) return refuse(reply, 'MCD_ERR_FORBIDDEN', 'no access rule for this route');
+    const tenant = (req.params as { tenant?: string }).tenant;
+    if (tenant !== undefined) {
+      const own = caller.tenant === tenant || isOperatorAdmin(caller);
+      if (!own) return refuse(reply, 'MCD_ERR_NOT_FOUND', 'no such tenant');
+    }
+    if (access.operator && !isOperatorAdmin(caller)) {
+      return refuse(reply, 'MCD_ERR_FORBIDDEN', 'only an operator-wide admin (tenant "*") may do this');
+    }
+    if (!access.roles.includes(caller.role)) {
+      return refuse(
+        reply,
+        'MCD_ERR_FORBIDDEN',
+        `role ${caller.role} may not do this (needs ${access.roles.join(' or ')})`,
+      );
+    }
+  });
+
+  // A tenant this deployment does not serve does not exist here (after validation: a malformed
+  // tenant id still answers 400 naming the field).
+  app.addHook('preHandler', async (req, reply) => {
+    const tenant = (req.params as { tenant?: string }).tenant;
+    if (served && tenant !== undefined && !served.has(tenant))
+      return refuse(reply, 'MCD_ERR_NOT_FOUND', 'no such tenant');
+  });
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err.validation) {
@@ -86,25 +162,33 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   }
 
-  app.get('/v1/admin-state', async () => {
+  app.get('/v1/admin-state', { config: { access: READ } }, async () => {
     const v = store.get(keys.globalAdmin());
     return { state: v?.type === 'admin' ? v.state : 'LOCKED' };
   });
 
-  app.put('/v1/admin-state', { schema: { body: AdminStateBody } }, async (req) => {
-    await store.commit(setGlobalAdminState(req.body.state, clock.nowMicros()));
-    log.info({ state: req.body.state }, 'MCID global administrative state set');
-    return { state: req.body.state };
-  });
+  app.put(
+    '/v1/admin-state',
+    { config: { access: WRITE_GLOBAL_STATE }, schema: { body: AdminStateBody } },
+    async (req) => {
+      await store.commit(setGlobalAdminState(req.body.state, clock.nowMicros()));
+      log.info({ state: req.body.state }, 'MCID global administrative state set');
+      return { state: req.body.state };
+    },
+  );
 
-  app.get('/v1/tenants/:tenant/admin-state', { schema: { params: TenantParams } }, async (req) => {
-    const s = adminStateOf(store, req.params.tenant);
-    return { global: s.global, tenant: s.tenant, active: serviceActive(store, req.params.tenant) };
-  });
+  app.get(
+    '/v1/tenants/:tenant/admin-state',
+    { config: { access: READ }, schema: { params: TenantParams } },
+    async (req) => {
+      const s = adminStateOf(store, req.params.tenant);
+      return { global: s.global, tenant: s.tenant, active: serviceActive(store, req.params.tenant) };
+    },
+  );
 
   app.put(
     '/v1/tenants/:tenant/admin-state',
-    { schema: { params: TenantParams, body: AdminStateBody } },
+    { config: { access: WRITE_TENANT_STATE }, schema: { params: TenantParams, body: AdminStateBody } },
     async (req) => {
       await store.commit(setTenantAdminState(req.params.tenant, req.body.state, clock.nowMicros()));
       log.info({ tenant: req.params.tenant, state: req.body.state }, 'MCID provider administrative state set');
@@ -113,15 +197,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   );
 
-  app.get('/v1/tenants/:tenant/subscribers', { schema: { params: TenantParams } }, async (req) => {
-    const out: Subscriber[] = [];
-    for (const k of store.keys(keys.subscriberPrefix(req.params.tenant))) {
-      const v = store.get(k);
-      if (v?.type === 'subscriber') out.push(v.subscriber);
-    }
-    out.sort((a, b) => a.id.localeCompare(b.id));
-    return { subscribers: out };
-  });
+  app.get(
+    '/v1/tenants/:tenant/subscribers',
+    { config: { access: READ }, schema: { params: TenantParams } },
+    async (req) => {
+      const out: Subscriber[] = [];
+      for (const k of store.keys(keys.subscriberPrefix(req.params.tenant))) {
+        const v = store.get(k);
+        if (v?.type === 'subscriber') out.push(v.subscriber);
+      }
+      out.sort((a, b) => a.id.localeCompare(b.id));
+      return { subscribers: out };
+    },
+  );
 
   const save = async (
     tenant: string,
@@ -145,7 +233,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.post(
     '/v1/tenants/:tenant/subscribers',
-    { schema: { params: TenantParams, body: SubscriberBody } },
+    { config: { access: WRITE_SUBSCRIBERS }, schema: { params: TenantParams, body: SubscriberBody } },
     async (req, reply) => {
       const r = await save(req.params.tenant, req.body, null, true);
       return reply.code(r.statusCode).send(r.body);
@@ -154,36 +242,44 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.put(
     '/v1/tenants/:tenant/subscribers/:id',
-    { schema: { params: SubscriberParams, body: SubscriberBody } },
+    { config: { access: WRITE_SUBSCRIBERS }, schema: { params: SubscriberParams, body: SubscriberBody } },
     async (req, reply) => {
       const r = await save(req.params.tenant, req.body, req.params.id, false);
       return reply.code(r.statusCode).send(r.body);
     },
   );
 
-  app.get('/v1/tenants/:tenant/subscribers/:id', { schema: { params: SubscriberParams } }, async (req, reply) => {
-    const v = store.get(keys.subscriber(req.params.tenant, req.params.id));
-    if (v?.type !== 'subscriber') {
-      const f = fail('MCD_ERR_NOT_FOUND', 'no such subscriber', 'params/id');
-      return reply.code(f.statusCode).send(f.body);
-    }
-    return { subscriber: v.subscriber };
-  });
+  app.get(
+    '/v1/tenants/:tenant/subscribers/:id',
+    { config: { access: READ }, schema: { params: SubscriberParams } },
+    async (req, reply) => {
+      const v = store.get(keys.subscriber(req.params.tenant, req.params.id));
+      if (v?.type !== 'subscriber') {
+        const f = fail('MCD_ERR_NOT_FOUND', 'no such subscriber', 'params/id');
+        return reply.code(f.statusCode).send(f.body);
+      }
+      return { subscriber: v.subscriber };
+    },
+  );
 
-  app.delete('/v1/tenants/:tenant/subscribers/:id', { schema: { params: SubscriberParams } }, async (req, reply) => {
-    const changes = deleteSubscriber(store, req.params.tenant, req.params.id);
-    if (changes.length === 0) {
-      const f = fail('MCD_ERR_NOT_FOUND', 'no such subscriber', 'params/id');
-      return reply.code(f.statusCode).send(f.body);
-    }
-    await store.commit(changes);
-    log.info({ tenant: req.params.tenant }, 'MCID subscriber data deleted');
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/v1/tenants/:tenant/subscribers/:id',
+    { config: { access: WRITE_SUBSCRIBERS }, schema: { params: SubscriberParams } },
+    async (req, reply) => {
+      const changes = deleteSubscriber(store, req.params.tenant, req.params.id);
+      if (changes.length === 0) {
+        const f = fail('MCD_ERR_NOT_FOUND', 'no such subscriber', 'params/id');
+        return reply.code(f.statusCode).send(f.body);
+      }
+      await store.commit(changes);
+      log.info({ tenant: req.params.tenant }, 'MCID subscriber data deleted');
+      return reply.code(204).send();
+    },
+  );
 
   app.get(
     '/v1/tenants/:tenant/reports',
-    { schema: { params: TenantParams, querystring: ReportQuery } },
+    { config: { access: READ }, schema: { params: TenantParams, querystring: ReportQuery } },
     async (req) => {
       const { subscriber, undelivered, limit } = req.query;
       const rows = [];

@@ -4,6 +4,8 @@ export const ERRORS = {
   MCD_ERR_IDENTITY: { retriable: false, http: 400 },
   MCD_ERR_IDENTITY_TAKEN: { retriable: false, http: 409 },
   MCD_ERR_MODE: { retriable: false, http: 400 },
+  MCD_ERR_UNAUTHENTICATED: { retriable: false, http: 401 },
+  MCD_ERR_FORBIDDEN: { retriable: false, http: 403 },
   MCD_ERR_NOT_FOUND: { retriable: false, http: 404 },
   MCD_ERR_STATE_WRITE: { retriable: true, http: 503 },
   MCD_ERR_DISK_FULL: { retriable: true, http: 507 },

@@ -3,6 +3,7 @@
 // runs the timer that expires registrations and retries undelivered reports, and serves the
 // REST API for subscriber data and the administrative states.
 
+import { loadTokenFile } from '@li/auth';
 import { deploymentGroupId, dlqRecord, type OutputRecord, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
@@ -33,6 +34,10 @@ export const Config = Type.Object({
   metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9466 }),
   tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
   tickSeconds: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+  tokensFile: Type.String({
+    minLength: 1,
+    description: 'YAML/JSON file: token → {subject, tenant, role} (a mounted secret; the same format as admf)',
+  }),
 });
 
 function tenantOf(topic: string): string {
@@ -50,6 +55,7 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
       ]);
     }
     const c = parsed.config;
+    const authenticator = loadTokenFile(config.tokensFile);
     await bus.ensureSystemTopics([SYSTEM_TOPICS.mcid]);
     for (const t of config.tenants) await bus.ensureTopics(t, ['events', 'mcid', 'dlq']);
     const store = new KafkaStateStore(bus, config.tenants);
@@ -65,7 +71,7 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
       registry: metrics,
       domain: domainConfigOf(c),
     });
-    const app = buildApp({ store, clock: systemClock, log });
+    const app = buildApp({ store, clock: systemClock, authenticator, tenants: config.tenants, log });
     await app.listen({ host: c.http.host, port: c.http.port });
 
     const codecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TokenAuthenticator } from '@li/auth';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { invite, response, TENANT } from '../test/sip-fixtures.ts';
@@ -32,13 +33,24 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const OPERATOR = 'operator-admin-token-svc-001';
+
 async function provision(store: MemoryStateStore, mode: 'PERMANENT' | 'TEMPORARY') {
-  const app = buildApp({ store, clock });
-  await app.inject({ method: 'PUT', url: '/v1/admin-state', payload: { state: 'UNLOCKED' } });
-  await app.inject({ method: 'PUT', url: `/v1/tenants/${TENANT}/admin-state`, payload: { state: 'UNLOCKED' } });
+  const auth = TokenAuthenticator.fromTable({ [OPERATOR]: { subject: 'op', tenant: '*', role: 'admin' } });
+  if (!auth.ok) throw new Error(auth.error.message);
+  const app = buildApp({ store, clock, authenticator: auth.value });
+  const headers = { authorization: `Bearer ${OPERATOR}` };
+  await app.inject({ method: 'PUT', url: '/v1/admin-state', headers, payload: { state: 'UNLOCKED' } });
+  await app.inject({
+    method: 'PUT',
+    url: `/v1/tenants/${TENANT}/admin-state`,
+    headers,
+    payload: { state: 'UNLOCKED' },
+  });
   const r = await app.inject({
     method: 'POST',
     url: `/v1/tenants/${TENANT}/subscribers`,
+    headers,
     payload: { identities: [S], mode },
   });
   expect(r.statusCode).toBe(201);
@@ -73,7 +85,13 @@ describe('McidService', () => {
     await svc.handle(response({ callId: 'c1', at: T0 + 1_000_000, status: 180 }));
     await sink.close();
     expect(readdirSync(dir).filter((f) => f.endsWith('.acr'))).toHaveLength(1);
-    const list = (await app.inject({ method: 'GET', url: `/v1/tenants/${TENANT}/reports` })).json();
+    const list = (
+      await app.inject({
+        method: 'GET',
+        url: `/v1/tenants/${TENANT}/reports`,
+        headers: { authorization: `Bearer ${OPERATOR}` },
+      })
+    ).json();
     expect(list.total).toBe(1);
     expect(list.reports[0].delivery.via).toBe('LOCAL');
     const metrics = await registry.metrics();

@@ -1,7 +1,7 @@
 // mcid-store on the real broker: administrative states and subscriber data through the REST
 // API, SIP events through li.<t>.events, a permanent-mode report stored in a local ACR file,
 // and the whole state back after a restart.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
@@ -21,22 +21,41 @@ afterAll(async () => {
   await bus?.close();
 });
 
+const OP = 'operator-admin-token-mcid-kafka';
+const PROV = 'provisioner-token-mcid-kafka';
+const AUDITOR = 'auditor-token-mcid-kafka-01';
+const OTHER = 'other-tenant-admin-token-mcid';
+
 describe('mcid-store on Kafka', () => {
   it('reports a permanent-mode call to local storage and keeps its state across a restart', async () => {
     const tenant = uniqueTenant('mcid');
     const dir = mkdtempSync(join(tmpdir(), 'mcid-acr-'));
+    const tokensFile = join(mkdtempSync(join(tmpdir(), 'mcid-tokens-')), 'tokens.json');
+    writeFileSync(
+      tokensFile,
+      JSON.stringify({
+        [OP]: { subject: 'op', tenant: '*', role: 'admin' },
+        [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
+        [AUDITOR]: { subject: 'aud', tenant, role: 'auditor' },
+        [OTHER]: { subject: 'other', tenant: 'other-tenant', role: 'admin' },
+      }),
+    );
     const env = await serviceEnv('mcid-store', [tenant], {
       LI_TENANTS: tenant,
+      LI_TOKENS_FILE: tokensFile,
       LI_HTTP__PORT: '0',
       LI_REPORTING_TYPE: 'LOCAL',
       LI_LOCAL_STORAGE__DIRECTORY: dir,
       LI_LOCAL_STORAGE__MAX_RECORDS: '1',
     });
     let api = '';
-    const call = async (method: string, path: string, body?: unknown) => {
+    const call = async (method: string, path: string, body?: unknown, token: string | null = OP) => {
       const res = await fetch(`${api}${path}`, {
         method,
-        headers: body ? { 'content-type': 'application/json' } : {},
+        headers: {
+          ...(body ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: body ? JSON.stringify(body) : null,
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -51,6 +70,14 @@ describe('mcid-store on Kafka', () => {
         mode: 'PERMANENT',
       });
       expect(created.status).toBe(201);
+      // The listener itself checks the caller: no token, another tenant's token, a read-only role.
+      const subs = `/tenants/${tenant}/subscribers`;
+      expect((await call('GET', subs, undefined, null)).status).toBe(401);
+      expect((await call('GET', subs, undefined, OTHER)).status).toBe(404);
+      expect((await call('POST', subs, { identities: ['tel:+390611111111'], mode: 'PERMANENT' }, AUDITOR)).status).toBe(
+        403,
+      );
+      expect((await call('GET', subs, undefined, AUDITOR)).body.subscribers).toHaveLength(1);
 
       const at = Date.now() * 1000;
       const callId = `mcid-${tenant}@ims.example.net`;

@@ -1,15 +1,10 @@
 // admf's own records beside the shared Warrant/LemfDestination types of @li/schemas.
+import type { Caller } from '@li/auth';
 import type { AuditRecord, LemfDestination, Tenant, Warrant } from '@li/schemas';
 
-export const ROLES = ['admin', 'provisioner', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Who is acting. tenant "*" is an operator-wide admin (the only one who may create tenants). */
-export interface Caller {
-  subject: string;
-  tenant: string;
-  role: Role;
-}
+// Callers and roles are shared with the other APIs (@li/auth). A caller with tenant "*" is an
+// operator-wide admin (the only one who may create tenants); mailserver tokens may do nothing here.
+export type { Caller, Role } from '@li/auth';
 
 /** Actions nobody performs by hand (schedule, account events) are recorded under this actor. */
 export interface SystemActor {

@@ -1,7 +1,27 @@
+import { connect } from 'node:net';
+import { TokenAuthenticator } from '@li/auth';
 import fc from 'fast-check';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecodedEvent, DecodeProblem } from '../domain/stream.ts';
-import { buildMailEventsApp } from './mail-events-http.ts';
+import { buildMailEventsApp, jsonDepthExceeds } from './mail-events-http.ts';
+
+const MAIL = 'acme-mailserver-token-0001';
+const T = {
+  mail: MAIL,
+  otherTenantMail: 'beta-mailserver-token-0001',
+  admin: 'acme-admin-token-ingest-01',
+  operator: 'operator-admin-token-ingest',
+};
+const tokens = TokenAuthenticator.fromTable({
+  [T.mail]: { subject: 'mx1', tenant: 'acme', role: 'mailserver' },
+  [T.otherTenantMail]: { subject: 'mx-beta', tenant: 'beta', role: 'mailserver' },
+  [T.admin]: { subject: 'admin', tenant: 'acme', role: 'admin' },
+  [T.operator]: { subject: 'op', tenant: '*', role: 'admin' },
+});
+if (!tokens.ok) throw new Error(tokens.error.message);
+const authenticator = tokens.value;
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 // A Dovecot 2.3.19 imap_command_finished body as its http-post exporter sends it.
 const dovecotRename = {
@@ -32,13 +52,20 @@ describe('mail events HTTP adapter', () => {
   const problems: DecodeProblem[] = [];
   let app: Awaited<ReturnType<typeof buildMailEventsApp>>;
   beforeAll(async () => {
-    app = await buildMailEventsApp({ onEvent: (e) => events.push(e), onProblem: (p) => problems.push(p) });
+    app = await buildMailEventsApp({
+      onEvent: (e) => events.push(e),
+      onProblem: (p) => problems.push(p),
+      tenant: 'acme',
+      authenticator,
+    });
   });
   afterAll(() => app.close());
+  /** inject() with the mail server's token. */
+  const inject = (o: InjectOptions) => app.inject({ ...o, headers: { ...o.headers, ...bearer(MAIL) } });
 
   it('maps a Dovecot event', async () => {
     events.length = 0;
-    const res = await app.inject({ method: 'POST', url: '/ingest/dovecot', payload: dovecotRename });
+    const res = await inject({ method: 'POST', url: '/ingest/dovecot', payload: dovecotRename });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ accepted: 1 });
     expect(events[0]).toMatchObject({
@@ -81,7 +108,7 @@ describe('mail events HTTP adapter', () => {
       { type: 'account.removed' },
     ];
     for (const b of bodies) {
-      const res = await app.inject({ method: 'POST', url: '/ingest/mail-events', payload: { ...base, ...b } });
+      const res = await inject({ method: 'POST', url: '/ingest/mail-events', payload: { ...base, ...b } });
       expect(res.statusCode, res.body).toBe(200);
     }
     expect(events.map((e) => `${e.category}:${e.action}`)).toEqual([
@@ -116,12 +143,12 @@ describe('mail events HTTP adapter', () => {
     ];
     for (const [url, payload, field] of cases) {
       problems.length = 0;
-      const res = await app.inject({ method: 'POST', url, payload: payload as object });
+      const res = await inject({ method: 'POST', url, payload: payload as object });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.json().reason).toMatch(field);
       expect(problems[0]?.code).toBe('ING_ERR_BAD_MAIL_EVENT');
     }
-    const broken = await app.inject({
+    const broken = await inject({
       method: 'POST',
       url: '/ingest/dovecot',
       payload: '{"event":',
@@ -139,7 +166,7 @@ describe('mail events HTTP adapter', () => {
         ),
         async (body) => {
           for (const url of ['/ingest/dovecot', '/ingest/mail-events']) {
-            const res = await app.inject({
+            const res = await inject({
               method: 'POST',
               url,
               payload: JSON.stringify(body),
@@ -154,8 +181,123 @@ describe('mail events HTTP adapter', () => {
   });
 
   it('publishes an OpenAPI document', async () => {
-    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const res = await inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     expect(Object.keys(res.json().paths)).toEqual(expect.arrayContaining(['/ingest/dovecot', '/ingest/mail-events']));
+  });
+});
+
+describe('mail events HTTP adapter > credential and limits, on a real listener', () => {
+  const events: DecodedEvent[] = [];
+  const problems: DecodeProblem[] = [];
+  const refused: string[] = [];
+  let app: Awaited<ReturnType<typeof buildMailEventsApp>>;
+  let base = '';
+  let port = 0;
+  beforeAll(async () => {
+    app = await buildMailEventsApp({
+      onEvent: (e) => events.push(e),
+      onProblem: (p) => problems.push(p),
+      onRefused: (code) => refused.push(code),
+      tenant: 'acme',
+      authenticator,
+      maxDepth: 8,
+      requestTimeoutMs: 400,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as { port: number }).port;
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(() => app.close());
+
+  const removal = { type: 'account.removed', account: 'carol@example.org', time: '2026-01-02T03:04:05Z' };
+  const post = (body: unknown, headers: Record<string, string>, path = '/ingest/mail-events') =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const reset = () => {
+    events.length = 0;
+    problems.length = 0;
+    refused.length = 0;
+  };
+
+  it('answers 401 without a known credential, before reading the body, and passes nothing on', async () => {
+    reset();
+    for (const headers of [{}, bearer('not-a-token-in-the-table'), { authorization: 'Basic Zm9vOmJhcg==' }]) {
+      const res = await post(removal, headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await res.json()).toMatchObject({ code: 'ING_ERR_UNAUTHENTICATED' });
+    }
+    expect((await post(removal, {}, '/ingest/dovecot')).status).toBe(401);
+    expect(events).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(refused).toEqual(Array(4).fill('ING_ERR_UNAUTHENTICATED'));
+  });
+
+  it('answers 403 to a token of another role or another tenant, and takes the tenant from the credential', async () => {
+    reset();
+    for (const token of [T.admin, T.operator, T.otherTenantMail]) {
+      const res = await post(removal, bearer(token));
+      expect(res.status, token).toBe(403);
+      expect(await res.json()).toMatchObject({ code: 'ING_ERR_FORBIDDEN' });
+    }
+    // A body that names another tenant is refused; one naming the credential's tenant is taken.
+    const other = await post({ ...removal, tenant: 'beta' }, bearer(MAIL));
+    expect(other.status).toBe(403);
+    expect((await post({ ...dovecotRename, tenant: 'beta' }, bearer(MAIL), '/ingest/dovecot')).status).toBe(403);
+    expect(events).toEqual([]);
+    expect((await post({ ...removal, tenant: 'acme' }, bearer(MAIL))).status).toBe(200);
+    expect(events.map((e) => e.action)).toEqual(['account.removed']);
+    // Dovecot's exporter can only carry a credential in its URL: Basic, the token as password.
+    const basic = { authorization: `Basic ${Buffer.from(`mx1:${MAIL}`).toString('base64')}` };
+    expect((await post(dovecotRename, basic, '/ingest/dovecot')).status).toBe(200);
+    expect(events).toHaveLength(2);
+  });
+
+  it('answers 413 to a body over the limit (1 MiB by default)', async () => {
+    reset();
+    const message = 'A'.repeat(1024 * 1024);
+    const big = { ...removal, type: 'message.stored', mailbox: 'INBOX', message };
+    const res = await post(big, bearer(MAIL));
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'ING_ERR_BAD_MAIL_EVENT' });
+    expect(events).toEqual([]);
+  });
+
+  it('answers 400 to JSON nested deeper than the limit, however deep', async () => {
+    reset();
+    const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const deep = `{"event":"x","fields":{"a":${nested(7)}}}`;
+    for (const body of [deep, `{"event":"x","fields":{"a":${nested(4000)}}}`]) {
+      const res = await post(body, bearer(MAIL), '/ingest/dovecot');
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { reason: string }).reason).toMatch(/nests deeper than 8 levels/);
+    }
+    // Brackets inside strings do not count.
+    expect(jsonDepthExceeds(`{"a":"${'['.repeat(50)}\\"["}`, 8)).toBe(false);
+    expect(jsonDepthExceeds(nested(8), 8)).toBe(false);
+    expect(jsonDepthExceeds(nested(9), 8)).toBe(true);
+    expect(events).toEqual([]);
+  });
+
+  it('answers 408 and closes a connection whose request does not arrive in time', async () => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      answer += d;
+    });
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(
+      `POST /ingest/mail-events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${MAIL}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"type":',
+    );
+    const started = Date.now();
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 });

@@ -2,8 +2,12 @@
 // json: one POST per event) and the generic JSON format (GENERIC_MAIL_EVENT_DOC). Answers at
 // once (MAIL.md §7: the exporter blocks the stats process) and hands events to onEvent.
 // Bad input is a 400 with a reason naming the field, reported through onProblem; never a crash.
+// A rename or removal here moves or deactivates warrants, so every POST needs a credential: a
+// `mailserver` token (@li/auth) of the tenant this ingest serves. The tenant is the credential's,
+// never the body's. Bodies are bounded in size, nesting and time.
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Caller, TokenAuthenticator } from '@li/auth';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   type DovecotEvent,
@@ -17,6 +21,13 @@ import {
 import type { DecodedEvent, DecodeProblem } from '../domain/stream.ts';
 
 export const ERR_BAD_MAIL_EVENT = 'ING_ERR_BAD_MAIL_EVENT';
+/** No credential, or one not in the token table: 401. */
+export const ERR_UNAUTHENTICATED = 'ING_ERR_UNAUTHENTICATED';
+/** A credential that is not a mailserver token of this ingest's tenant, or a body naming another tenant: 403. */
+export const ERR_FORBIDDEN = 'ING_ERR_FORBIDDEN';
+
+/** The role a mail server's token carries. */
+export const MAIL_SERVER_ROLE = 'mailserver';
 
 const Time = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
 
@@ -56,6 +67,9 @@ export const GenericMailEventSchema = Type.Object(
     recipients: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 10_000 })),
     newAccount: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     message: Type.Optional(Type.String()),
+    tenant: Type.Optional(
+      Type.String({ maxLength: 64, description: "optional; must be the credential's tenant (403 otherwise)" }),
+    ),
   },
   { additionalProperties: false, description: GENERIC_MAIL_EVENT_DOC },
 );
@@ -66,21 +80,99 @@ const Rejected = Type.Object({ code: Type.String(), reason: Type.String() });
 export interface MailEventsAppOptions {
   onEvent(event: DecodedEvent): void;
   onProblem(problem: DecodeProblem): void;
-  /** Largest request body (base64 messages in the generic format); default 64 MiB. */
+  /** A request refused before its body was read (401, 403): counted, never sent to the DLQ. */
+  onRefused?(code: typeof ERR_UNAUTHENTICATED | typeof ERR_FORBIDDEN): void;
+  /** The tenant this ingest serves: only its mailserver tokens may post. */
+  tenant: string;
+  authenticator: TokenAuthenticator;
+  /** Largest request body in bytes (413 above); default 1 MiB. */
   bodyLimit?: number;
+  /** Deepest JSON nesting accepted (400 above); default 16. Both formats need 3. */
+  maxDepth?: number;
+  /** Time to receive a whole request (408 and close after); default 10 s. */
+  requestTimeoutMs?: number;
+}
+
+export const MAIL_EVENTS_DEFAULTS = { bodyLimit: 1024 * 1024, maxDepth: 16, requestTimeoutMs: 10_000 } as const;
+
+/** Whether a JSON text nests arrays/objects deeper than max, scanned before parsing it. */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 export async function buildMailEventsApp(options: MailEventsAppOptions): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? MAIL_EVENTS_DEFAULTS.bodyLimit;
+  const maxDepth = options.maxDepth ?? MAIL_EVENTS_DEFAULTS.maxDepth;
+  const requestTimeout = options.requestTimeoutMs ?? MAIL_EVENTS_DEFAULTS.requestTimeoutMs;
   const app = Fastify({
     logger: false,
-    bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
+    bodyLimit,
+    // Node answers 408 and closes a connection whose request is not complete in time; it checks
+    // every connectionsCheckingInterval, so that interval bounds the overshoot.
+    requestTimeout,
+    http: {
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))),
+    },
     // Strict validation: no type coercion or silent removal of unknown fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   await app.register(swagger, {
     openapi: {
       info: { title: 'ingest mail-server events', version: '1.0.0', description: GENERIC_MAIL_EVENT_DOC },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
     },
+  });
+
+  // The depth is checked on the text: JSON.parse would recurse through it first.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (jsonDepthExceeds(body as string, maxDepth)) {
+      const err = Object.assign(new Error(`body nests deeper than ${maxDepth} levels`), { statusCode: 400 });
+      done(err, undefined);
+      return;
+    }
+    parseJson(req, body as string, done);
+  });
+
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const refuse = (reply: FastifyReply, code: typeof ERR_UNAUTHENTICATED | typeof ERR_FORBIDDEN, reason: string) => {
+    options.onRefused?.(code);
+    if (code === ERR_UNAUTHENTICATED) reply.header('www-authenticate', 'Bearer');
+    return reply.code(code === ERR_UNAUTHENTICATED ? 401 : 403).send({ code, reason });
+  };
+  // Before the body is read: an unauthenticated client cannot make ingest parse anything.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method === 'GET' && req.url.split('?')[0] === '/openapi.json') return;
+    const r = options.authenticator.authenticate(req.headers.authorization, { basic: true });
+    if (!r.ok) return refuse(reply, ERR_UNAUTHENTICATED, r.error.message);
+    if (r.value.role !== MAIL_SERVER_ROLE) {
+      return refuse(reply, ERR_FORBIDDEN, `role ${r.value.role} may not post mail events (needs ${MAIL_SERVER_ROLE})`);
+    }
+    if (r.value.tenant !== options.tenant) return refuse(reply, ERR_FORBIDDEN, 'the token is for another tenant');
+    callers.set(req, r.value);
+  });
+  // A body may name its tenant, but only the credential's.
+  app.addHook('preHandler', async (req, reply) => {
+    const named = (req.body as { tenant?: unknown } | undefined)?.tenant;
+    if (named !== undefined && named !== callers.get(req)?.tenant) {
+      return refuse(reply, ERR_FORBIDDEN, "body tenant is not the credential's tenant");
+    }
   });
 
   app.setErrorHandler((error: FastifyError, _req, reply) => {
@@ -108,7 +200,7 @@ export async function buildMailEventsApp(options: MailEventsAppOptions): Promise
       schema: {
         summary: 'One Dovecot event (event_exporter transport=http-post, format=json)',
         body: DovecotEventSchema,
-        response: { 200: Accepted, 400: Rejected },
+        response: { 200: Accepted, 400: Rejected, 401: Rejected, 403: Rejected, 413: Rejected },
       },
     },
     (req, reply) => deliver(mapDovecotEvent(req.body as DovecotEvent), reply),
@@ -120,7 +212,7 @@ export async function buildMailEventsApp(options: MailEventsAppOptions): Promise
       schema: {
         summary: 'One mail-server event in the generic format',
         body: GenericMailEventSchema,
-        response: { 200: Accepted, 400: Rejected },
+        response: { 200: Accepted, 400: Rejected, 401: Rejected, 403: Rejected, 413: Rejected },
       },
     },
     (req, reply) => deliver(mapGenericEvent(req.body as GenericMailEvent), reply),

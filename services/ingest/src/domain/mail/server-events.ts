@@ -59,7 +59,9 @@ account (the mailbox owner's login name) and time (RFC 3339 string or Unix secon
 mailbox.*, message.stored/read/partial/deleted need mailbox; mailbox.renamed needs newMailbox;
 account.renamed needs newAccount; message.partial should carry section (e.g. "HEADER", "1.2", "<0.1024>").
 protocol (imap, pop3, smtp, webmail, ...), clientAddress/clientPort and serverAddress/serverPort describe
-the session; message carries the RFC 5322 message in base64 when available.`;
+the session; message carries the RFC 5322 message in base64 when available.
+Every POST carries Authorization: Bearer <token> (or Basic with the token as password), a mailserver
+token of this ingest's tenant; the tenant is the token's, and a body tenant, if any, must equal it.`;
 
 export type MapOutcome = { ok: true; events: DecodedEvent[] } | { ok: false; field: string; reason: string };
 
