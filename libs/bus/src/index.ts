@@ -14,7 +14,7 @@ export type { BusErrorCode } from './errors.ts';
 export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
 export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessResult, Rejection } from './processor.ts';
-export { createProcessor, dlqRecord } from './processor.ts';
+export { createProcessor, dlqCounter, dlqRecord } from './processor.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
 export { readTopic } from './read-topic.ts';
 export type { KafkaSecurity, SaslMechanism } from './security.ts';

@@ -120,12 +120,12 @@ function isFenced(err: unknown): boolean {
 const DLQ_METRIC = 'li_bus_dlq_records_total';
 
 /** One counter per registry, whichever processor of the service asks first. */
-function dlqCounter(registry: Registry): Counter<'tenant' | 'code'> {
+export function dlqCounter(registry: Registry): Counter<'tenant' | 'code'> {
   const existing = registry.getSingleMetric(DLQ_METRIC);
   if (existing) return existing as Counter<'tenant' | 'code'>;
   return new Counter({
     name: DLQ_METRIC,
-    help: 'Records a consume-transform-produce step sent to li.<tenant>.dlq, by error code.',
+    help: 'Records sent to li.<tenant>.dlq, by error code.',
     labelNames: ['tenant', 'code'],
     registers: [registry],
   });

@@ -4,12 +4,20 @@
 // from those topics. admf is the single writer of warrants: run one active instance.
 import { readFileSync } from 'node:fs';
 import { loadTokenFile } from '@li/auth';
-import { type Bus, type Codec, dlqRecord, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import {
+  type Bus,
+  type Codec,
+  dlqCounter,
+  dlqRecord,
+  EXACTLY_ONCE_PRODUCER,
+  readTopic,
+  SYSTEM_TOPICS,
+  topicName,
+} from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { AuditRecord, LemfDestination, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import type { Producer } from 'kafkajs';
-import { Counter } from 'prom-client';
 import Type from 'typebox';
 import { loadTariffs } from './adapters/config-files.ts';
 import { PublishingWarrantStore, type StoreRecord } from './adapters/publishing-store.ts';
@@ -188,15 +196,8 @@ export const admfService: ServiceDefinition<typeof Config> = {
     // Mail-account renames and removals (seed 000) arrive as ACCOUNT events from ingest.
     const consumer = bus.kafka.consumer({ groupId: 'li.admf', allowAutoTopicCreation: false, sessionTimeout: 10_000 });
     const eventTopics = tenants.map((t) => topicName(t.id, 'events'));
-    // The name the bus's processors use, so the dead-letter alert sees these records too.
-    const deadLettered =
-      (metrics.getSingleMetric('li_bus_dlq_records_total') as Counter<'tenant' | 'code'> | undefined) ??
-      new Counter({
-        name: 'li_bus_dlq_records_total',
-        help: 'Records sent to li.<tenant>.dlq, by error code.',
-        labelNames: ['tenant', 'code'],
-        registers: [metrics],
-      });
+    // The bus's own counter, so the dead-letter alert sees these records too.
+    const deadLettered = dlqCounter(metrics);
     if (eventTopics.length > 0) {
       const codecs = new Map(
         await Promise.all(

@@ -4,11 +4,10 @@
 // REST API for subscriber data and the administrative states.
 
 import { loadTokenFile } from '@li/auth';
-import { deploymentGroupId, dlqRecord, type OutputRecord, SYSTEM_TOPICS, topicName } from '@li/bus';
+import { deploymentGroupId, dlqCounter, dlqRecord, type OutputRecord, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
-import { Counter } from 'prom-client';
 import Type from 'typebox';
 import { KafkaStateStore } from './adapters/kafka-state.ts';
 import { domainConfigOf, sinkFromConfig } from './adapters/reporters.ts';
@@ -75,15 +74,8 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
     await app.listen({ host: c.http.host, port: c.http.port });
 
     const codecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
-    // The name the bus's processors use, so the dead-letter alert sees these records too.
-    const deadLettered =
-      (metrics.getSingleMetric('li_bus_dlq_records_total') as Counter<'tenant' | 'code'> | undefined) ??
-      new Counter({
-        name: 'li_bus_dlq_records_total',
-        help: 'Records sent to li.<tenant>.dlq, by error code.',
-        labelNames: ['tenant', 'code'],
-        registers: [metrics],
-      });
+    // The bus's own counter, so the dead-letter alert sees these records too.
+    const deadLettered = dlqCounter(metrics);
     // Only SIP signalling concerns MCID; the consumer group keeps its place across restarts.
     const consumer = bus.kafka.consumer({
       groupId: deploymentGroupId('mcid-store', config.tenants),
