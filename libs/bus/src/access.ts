@@ -104,6 +104,7 @@ export function operatorGrants(): Grant[] {
   return [
     { resource: 'TOPIC', pattern: 'PREFIXED', name: 'li.', operations: ['CREATE', 'READ', 'WRITE'] },
     { resource: 'GROUP', pattern: 'LITERAL', name: 'li.admf', operations: ['READ'] },
+    { resource: 'GROUP', pattern: 'PREFIXED', name: 'li.admf.', operations: ['READ'] },
     { resource: 'TRANSACTIONAL_ID', pattern: 'PREFIXED', name: 'li.admf.', operations: ['WRITE'] },
     ...ephemeralGroups(),
   ];

@@ -110,6 +110,9 @@ export async function serviceEnv(
     LI_METRICS_PORT: '0',
     LI_METRICS_HOST: '127.0.0.1',
     LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'error',
+    // Each test's admf is a deployment of its own: admfs of tests that run at the same time must
+    // not share the account-event group (each would be handed partitions it does not read).
+    ...(service === 'admf' ? { LI_EVENTS_GROUP_ID: `li.admf.${randomBytes(5).toString('hex')}` } : {}),
     ...extra,
   };
 }

@@ -45,6 +45,11 @@ export const Config = Type.Object({
     default: [],
     description: "entry names of cc-delivery's PIPE allow-list (comma-separated); none: PIPE LEMFs are refused",
   }),
+  /**
+   * Consumer group of the account-event follower: one per admf deployment. Two deployments in one
+   * group would be handed each other's partitions, which they never read (li.admf.<name> for more).
+   */
+  eventsGroupId: Type.String({ pattern: '^li\\.admf(\\.[a-z0-9.+-]+)?$', default: 'li.admf' }),
 });
 
 // Account events that can never be applied: they go to li.<t>.dlq with their code.
@@ -194,7 +199,11 @@ export const admfService: ServiceDefinition<typeof Config> = {
     await app.http.listen({ host: config.http.host, port: config.http.port });
 
     // Mail-account renames and removals (seed 000) arrive as ACCOUNT events from ingest.
-    const consumer = bus.kafka.consumer({ groupId: 'li.admf', allowAutoTopicCreation: false, sessionTimeout: 10_000 });
+    const consumer = bus.kafka.consumer({
+      groupId: config.eventsGroupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 10_000,
+    });
     const eventTopics = tenants.map((t) => topicName(t.id, 'events'));
     // The bus's own counter, so the dead-letter alert sees these records too.
     const deadLettered = dlqCounter(metrics);

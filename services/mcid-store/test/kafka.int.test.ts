@@ -130,10 +130,13 @@ describe('mcid-store on Kafka', () => {
   it('dead-letters SIP events of another tenant, never applies them, and handles the rest of the batch', async () => {
     const a = uniqueTenant('mcida');
     const b = uniqueTenant('mcidb');
+    const tokensFile = join(mkdtempSync(join(tmpdir(), 'mcid-tokens-')), 'tokens.json');
+    writeFileSync(tokensFile, JSON.stringify({ [OP]: { subject: 'op', tenant: '*', role: 'admin' } }));
     const env = await serviceEnv('mcid-store', [a, b], {
       LI_TENANTS: `${a},${b}`,
       LI_HTTP__PORT: '0',
       LI_REPORTING_TYPE: 'LOCAL',
+      LI_TOKENS_FILE: tokensFile,
     });
     const dir = mkdtempSync(join(tmpdir(), 'mcid-acr-'));
     const svc = await startService(mcidStoreService, { ...env, LI_LOCAL_STORAGE__DIRECTORY: dir });
@@ -141,7 +144,7 @@ describe('mcid-store on Kafka', () => {
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${api}${path}`, {
         method,
-        headers: body ? { 'content-type': 'application/json' } : {},
+        headers: { authorization: `Bearer ${OP}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : null,
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
