@@ -1,9 +1,11 @@
 // bench/bus: raw kafkajs produce→consume throughput of 1 KiB records on the local broker.
 // The reference for every other benchmark. Run: npm run bench:bus (infra must be up).
 import { measureBusReference } from './lib/bus-reference.ts';
+import { benchDeadline } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const records = Number(process.env.BENCH_RECORDS ?? 100_000);
+benchDeadline('bench/bus', 600);
 printMachine();
 // A warm-up round lets the JIT and the broker settle; the second round is the figure.
 await measureBusReference({ records: Math.min(records, 20_000) });

@@ -12,6 +12,7 @@ import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
 import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
+import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -20,6 +21,7 @@ const infra = testInfra();
 const { brokers } = infra;
 const tenant = `bench-dlv-${Date.now().toString(36)}`;
 
+benchDeadline('bench/deliver', 1500);
 printMachine();
 const reference = await measureBusReference({ brokers, recordBytes: RECORD_BYTES });
 
@@ -54,12 +56,13 @@ for (let sent = 0; sent < RECORDS; sent += 1000) {
 }
 const produceSec = (performance.now() - t0) / 1000;
 
-const svc = await startService(
-  ccDeliveryService,
-  await serviceEnv('cc-delivery', [tenant], {
-    LI_TENANTS: tenant,
-    LI_OPERATOR_IDENTIFIER: 'BENCH',
-  }),
+const svc = await within(
+  'the cc-delivery service to start',
+  120_000,
+  startService(
+    ccDeliveryService,
+    await serviceEnv('cc-delivery', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'BENCH' }),
+  ),
 );
 const lemfTopic = topicName(tenant, 'lemfs');
 const lemfCodec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
@@ -78,11 +81,11 @@ async function deliver(id: string, acknowledged: boolean) {
   });
   const started = performance.now();
   await bus.send([{ topic: lemfTopic, key: id, value: await lemfCodec.encode(dest) }]);
-  const deadline = started + 600_000;
-  while (lemf.received < RECORDS) {
-    if (performance.now() > deadline) throw new Error(`${id}: ${lemf.received} of ${RECORDS} records after 600 s`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitUntil(
+    `LEMF ${id} to receive ${RECORDS} records`,
+    () => lemf.received >= RECORDS || `${lemf.received} records received`,
+    { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 600) * 1000, intervalMs: 20 },
+  );
   await lemf.stop();
   return {
     // steady state: first to last PDU at the LEMF

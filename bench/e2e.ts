@@ -15,6 +15,7 @@ import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
 import { testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
+import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -25,11 +26,16 @@ const { brokers } = infra;
 const tenant = `bench-e2e-${Date.now().toString(36)}`;
 const TARGET = '+390612345678';
 
+benchDeadline('bench/e2e', 900);
 printMachine();
 const reference = await measureBusReference({ brokers, recordBytes: 512 });
 
 const lemf = await new LemfReceiver({ name: 'bench LEMF' }).start();
-const pipeline = await startPipeline({ tenant, env: { LI_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' } });
+const pipeline = await within(
+  'the pipeline to start',
+  180_000,
+  startPipeline({ tenant, env: { LI_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' } }),
+);
 await addEtsiLemf(pipeline, 'lemf-bench', lemf);
 await addWarrant(pipeline, {
   liid: 'BENCH1',
@@ -58,19 +64,24 @@ async function event(): Promise<OutputRecord> {
 }
 
 // Warm-up: the warrant reaches target-match, the LEMF connects, topics and schemas exist.
-const warmup = async () => {
+// One event every 5 s until a record arrives (early ones may precede the warrant).
+{
   const before = lemf.records.length;
-  await bus.send([await event()]);
-  while (lemf.records.length === before) await sleep(50);
-};
-const deadline = Date.now() + 60_000;
-for (;;) {
-  try {
-    await Promise.race([warmup(), sleep(5000).then(() => Promise.reject(new Error('warm-up')))]);
-    break;
-  } catch (err) {
-    if (Date.now() > deadline) throw err;
-  }
+  let sentAt = 0;
+  let sent = 0;
+  await waitUntil(
+    'a warm-up event to reach the LEMF',
+    async () => {
+      if (lemf.records.length > before) return true;
+      if (performance.now() - sentAt > 5000) {
+        await bus.send([await event()]);
+        sentAt = performance.now();
+        sent++;
+      }
+      return `${sent} warm-up events sent, none at the LEMF`;
+    },
+    { timeoutMs: 60_000, intervalMs: 50 },
+  );
 }
 
 // 1. Throughput.
@@ -82,17 +93,23 @@ for (let sent = 0; sent < EVENTS; sent += 500) {
   await bus.send(batch);
 }
 const produced = performance.now();
-while (lemf.records.length - start < EVENTS) {
-  if (performance.now() - t0 > 120_000) {
-    const counts = await Promise.all(
+/** Records per stage's topic, for the message of a wait that timed out. */
+const topicCounts = async () =>
+  (
+    await Promise.all(
       (['events', 'matched', 'hi2', 'dlq'] as const).map(
         async (s) => `${s} ${(await readTopic(bus.kafka, topicName(tenant, s))).length}`,
       ),
-    );
-    throw new Error(`only ${lemf.records.length - start} of ${EVENTS} arrived; topics: ${counts.join(', ')}`);
-  }
-  await sleep(20);
-}
+    )
+  ).join(', ');
+const waitS = Number(process.env.BENCH_WAIT_S ?? 120);
+const arrived = (from: number, expected: number) => () =>
+  lemf.records.length - from >= expected || `${lemf.records.length - from} of ${expected} records at the LEMF`;
+await waitUntil(`${EVENTS} records at the LEMF`, arrived(start, EVENTS), {
+  timeoutMs: waitS * 1000,
+  intervalMs: 20,
+  onTimeout: async () => `topics: ${await topicCounts()}`,
+});
 const throughputSec = (performance.now() - t0) / 1000;
 
 // 2. Latency at a steady rate.
@@ -110,7 +127,11 @@ for (let sent = 0; sent < total; ) {
   if (batch.length > 0) await bus.send(batch);
   await sleep(tick);
 }
-while (lemf.records.length - latStart < total) await sleep(20);
+await waitUntil(`${total} records of the latency run at the LEMF`, arrived(latStart, total), {
+  timeoutMs: waitS * 1000,
+  intervalMs: 20,
+  onTimeout: async () => `topics: ${await topicCounts()}`,
+});
 const latencies = lemf.records
   .slice(latStart)
   .filter((r) => r.timeMicros !== null)

@@ -23,6 +23,7 @@ import {
 } from '@li/etsi';
 import { SAMPLE_SIP, sampleHeader, sampleHi2Iri, samplePdu } from '@li/etsi/testing';
 import { type EncoderName, encoderPath } from './lib/asn1c-encoder.ts';
+import { benchDeadline } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
@@ -135,7 +136,10 @@ interface CResult {
 function runC(name: EncoderName, record: Uint8Array, dir: string): CResult {
   const file = join(dir, 'record.ber');
   writeFileSync(file, record);
-  const out = execFileSync(encoderPath(name), [String(SECONDS), file], { encoding: 'utf8' });
+  const out = execFileSync(encoderPath(name), [String(SECONDS), file], {
+    encoding: 'utf8',
+    timeout: (SECONDS * 10 + 60) * 1000, // a stuck C driver fails the benchmark instead of hanging it
+  });
   return JSON.parse(out) as CResult;
 }
 
@@ -144,6 +148,7 @@ function oursDecodes(c: EncoderName, bytes: Buffer): boolean {
   return c === 'hi2' ? decodeHi2(bytes).ok : decodePsPdu(bytes).ok;
 }
 
+benchDeadline('bench/encode', 900);
 printMachine();
 console.log(`bench/encode: ${SECONDS} s per case; C = asn1c 0.9.28 der_encode_to_buffer, gcc -O2`);
 // Build (or find) the C encoders before timing anything.

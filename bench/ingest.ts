@@ -7,9 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureThroughput, syntheticSipPcap } from '@li/ingest/bench';
+import { benchDeadline } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 5_000);
+benchDeadline('bench/ingest', 900);
 printMachine();
 const { pcap, packets, messages } = syntheticSipPcap({ calls });
 const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
@@ -28,6 +30,7 @@ function tshark(args: string[]): { seconds: number; cpuSeconds: number; lines: n
     cwd: dir,
     encoding: 'utf8',
     maxBuffer: 1 << 26,
+    timeout: 600_000, // a stuck tshark fails the benchmark (ETIMEDOUT) instead of hanging it
   });
   const seconds = (performance.now() - t0) / 1000;
   const [u, s] = out.trim().split('\n').at(-1)!.split(' ').map(Number);

@@ -2,7 +2,7 @@
 // reference of the same run. Two figures: the warrant index alone (events/s, heap), and the
 // target-match service on the real broker (index loaded from the compacted topic, then events
 // consumed from li.<t>.events and MatchedEvents produced in transactions).
-import { createBus, topicName } from '@li/bus';
+import { createBus, deploymentGroupId, topicName } from '@li/bus';
 import { createLogger } from '@li/log';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent, Warrant } from '@li/schemas';
@@ -10,6 +10,7 @@ import { WarrantIndex } from '@li/target-match';
 import { targetMatchService } from '@li/target-match/service';
 import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
+import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { generateEvents, generateWarrants } from './lib/match-data.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
@@ -21,6 +22,7 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const now = Date.now() * 1000;
 const tenant = `bench-${Date.now().toString(36)}`;
 
+benchDeadline('bench/match', 900);
 printMachine();
 const reference = await measureBusReference({ brokers });
 
@@ -55,11 +57,10 @@ for (let i = 0; i < warrants.length; i += 1000) {
   );
 }
 const t2 = performance.now();
-const svc = await startService(
-  targetMatchService,
-  await serviceEnv('target-match', [tenant], {
-    LI_TENANTS: tenant,
-  }),
+const svc = await within(
+  'the target-match service to start (index loaded from the warrants topic)',
+  300_000,
+  startService(targetMatchService, await serviceEnv('target-match', [tenant], { LI_TENANTS: tenant })),
 );
 const loadSec = (performance.now() - t2) / 1000;
 const eTopic = topicName(tenant, 'events');
@@ -72,11 +73,17 @@ for (let i = 0; i < EVENTS; i++) {
 const admin = await bus.admin();
 const t3 = performance.now();
 for (let i = 0; i < records.length; i += 1000) await bus.send(records.slice(i, i + 1000));
-for (;;) {
-  const [offsets] = await admin.fetchOffsets({ groupId: 'li.target-match', topics: [eTopic] });
-  if (Number(offsets?.partitions[0]?.offset ?? -1) >= EVENTS) break;
-  await new Promise((r) => setTimeout(r, 100));
-}
+// The service commits its input offsets under its deployment's group, not a fixed name.
+const groupId = deploymentGroupId('target-match', [tenant]);
+await waitUntil(
+  `${groupId} to commit offset ${EVENTS} on ${eTopic}`,
+  async () => {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [eTopic] });
+    const offset = Number(offsets?.partitions[0]?.offset ?? -1);
+    return offset >= EVENTS || `committed offset ${offset}`;
+  },
+  { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000 },
+);
 const serviceRate = EVENTS / ((performance.now() - t3) / 1000);
 const rssMiB = process.memoryUsage().rss / 2 ** 20;
 await svc.stop();

@@ -12,11 +12,13 @@ import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
 import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
+import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 2000);
 const infra = testInfra();
 const { brokers } = infra;
+benchDeadline('bench/mcid', 900);
 printMachine();
 const reference = await measureBusReference({ brokers });
 
@@ -29,15 +31,19 @@ const OPERATOR = 'bench-operator-admin-token';
 const tokensDir = mkdtempSync(join(tmpdir(), 'bench-mcid-tokens-'));
 const tokensFile = join(tokensDir, 'tokens.json');
 writeFileSync(tokensFile, JSON.stringify({ [OPERATOR]: { subject: 'bench', tenant: '*', role: 'admin' } }));
-const svc = await startService(
-  mcidStoreService,
-  await serviceEnv('mcid-store', [tenant], {
-    LI_TENANTS: tenant,
-    LI_TOKENS_FILE: tokensFile,
-    LI_HTTP__PORT: '0',
-    LI_REPORTING_TYPE: 'LOCAL',
-    LI_LOCAL_STORAGE__DIRECTORY: dir,
-  }),
+const svc = await within(
+  'the mcid-store service to start',
+  120_000,
+  startService(
+    mcidStoreService,
+    await serviceEnv('mcid-store', [tenant], {
+      LI_TENANTS: tenant,
+      LI_TOKENS_FILE: tokensFile,
+      LI_HTTP__PORT: '0',
+      LI_REPORTING_TYPE: 'LOCAL',
+      LI_LOCAL_STORAGE__DIRECTORY: dir,
+    }),
+  ),
 );
 const api = `http://127.0.0.1:${svc.ports.http}/v1`;
 const put = (path: string, body: unknown) =>
@@ -45,6 +51,7 @@ const put = (path: string, body: unknown) =>
     method: path.endsWith('subscribers') ? 'POST' : 'PUT',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR}` },
     body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
   });
 await put('/admin-state', { state: 'UNLOCKED' });
 await put(`/tenants/${tenant}/admin-state`, { state: 'UNLOCKED' });
@@ -71,14 +78,18 @@ for (let c = 0; c < calls; c++) {
 }
 const started = performance.now();
 for (let i = 0; i < records.length; i += 500) await bus.send(records.slice(i, i + 500));
-let total = 0;
-while (total < calls) {
-  await new Promise((r) => setTimeout(r, 100));
-  const res = await fetch(`${api}/tenants/${tenant}/reports?limit=1`, {
-    headers: { authorization: `Bearer ${OPERATOR}` },
-  });
-  total = ((await res.json()) as { total: number }).total;
-}
+await waitUntil(
+  `mcid-store to report ${calls} calls`,
+  async () => {
+    const res = await fetch(`${api}/tenants/${tenant}/reports?limit=1`, {
+      headers: { authorization: `Bearer ${OPERATOR}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    const total = ((await res.json()) as { total: number }).total;
+    return total >= calls || `${total} reports`;
+  },
+  { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000 },
+);
 const seconds = (performance.now() - started) / 1000;
 await svc.stop();
 await bus.close();

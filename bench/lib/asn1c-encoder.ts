@@ -21,7 +21,11 @@ export type EncoderName = DecoderName;
 
 function version(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0] ?? '';
+    return (
+      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).split(
+        '\n',
+      )[0] ?? ''
+    );
   } catch (e) {
     throw new Error(`${cmd} is not installed (apt-get install asn1c gcc): ${(e as Error).message}`);
   }
@@ -29,7 +33,13 @@ function version(cmd: string, args: string[]): string {
 
 function run(cwd: string, cmd: string, args: string[]): void {
   try {
-    execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    // Synchronous, so the benchmark's deadline timer cannot fire meanwhile: bounded here.
+    execFileSync(cmd, args, {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 600_000,
+    });
   } catch (e) {
     const err = e as { stderr?: Buffer };
     throw new Error(`${cmd} failed: ${err.stderr?.toString().slice(-2000) ?? String(e)}`);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { kafkaSecurityOptions } from '@li/bus';
 import { testInfra } from '@li/testing';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { waitUntil, within } from './deadline.ts';
 
 export interface BusReference {
   records: number;
@@ -20,6 +21,8 @@ export interface BusReferenceOptions {
   records?: number;
   recordBytes?: number;
   batchSize?: number;
+  /** Deadline of each wait (group join, consuming every record); default 120 s. */
+  timeoutMs?: number;
 }
 
 export async function measureBusReference(options: BusReferenceOptions = {}): Promise<BusReference> {
@@ -27,6 +30,7 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   const records = options.records ?? 100_000;
   const recordBytes = options.recordBytes ?? 1024;
   const batchSize = options.batchSize ?? 1000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
   // The same TLS and SCRAM as the services: the reference pays what they pay.
   const kafka = new Kafka({
     clientId: 'bench-bus',
@@ -49,25 +53,21 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   let consumed = 0;
   let firstConsumedAt = 0;
   let lastConsumedAt = 0;
-  const allConsumed = new Promise<void>((resolve) => {
-    consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        if (consumed === 0) firstConsumedAt = performance.now();
-        consumed += batch.messages.length;
-        if (consumed >= records) {
-          lastConsumedAt = performance.now();
-          resolve();
-        }
-      },
-    });
-  });
-  await new Promise<void>((r) => {
+  const joined = new Promise<void>((r) => {
     const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
       remove();
       r();
     });
   });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      if (consumed === 0) firstConsumedAt = performance.now();
+      consumed += batch.messages.length;
+      if (consumed >= records && lastConsumedAt === 0) lastConsumedAt = performance.now();
+    },
+  });
+  await within(`the reference consumer to join group ${topic}.g`, timeoutMs, joined);
 
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
@@ -85,7 +85,14 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
     });
   }
   const produced = performance.now();
-  await allConsumed;
+  await waitUntil(
+    `the reference consumer to read ${records} records of ${topic}`,
+    () => lastConsumedAt > 0 || `${consumed} consumed`,
+    {
+      timeoutMs,
+      intervalMs: 5,
+    },
+  );
 
   await producer.disconnect();
   await consumer.disconnect();
