@@ -1,0 +1,240 @@
+// bench/encode-service: the iri-encoder service alone on the broker, beside the raw bus
+// reference of the same run. BENCH_EVENTS (default 20 000) MatchedEvents are produced to
+// li.<t>.matched before the service starts: SIP calls (IPMMIRI with the SIP message, RTP frames
+// as IPMMCC) and SMTP sessions (EmailIRI, EmailCC of 1.4 KB mails), half of them under Italian
+// warrants (a TS 101 671 HI2 record beside each PS-PDU IRI). Figure: ETSI records/s out on
+// li.<t>.hi2 + li.<t>.hi3, read committed, from the service's start until the last record.
+// The expected record count comes from the encoder's domain code run over the same events.
+import { createBus, type OutputRecord, topicName } from '@li/bus';
+import { domain, iriEncoderService } from '@li/iri-encoder';
+import { createLogger } from '@li/log';
+import { startService } from '@li/runtime';
+import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
+import { sampleEvent, sampleMatched } from '@li/schemas/testing';
+import { serviceEnv, testInfra } from '@li/testing';
+import { measureBusReference } from './lib/bus-reference.ts';
+import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
+import { fmt, printMachine, printRows } from './lib/report.ts';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+const REFERENCE_BYTES = 512;
+const infra = testInfra();
+const { brokers } = infra;
+const tenant = `bench-enc-${Date.now().toString(36)}`;
+
+benchDeadline('bench/encode-service', 900);
+printMachine();
+const reference = await measureBusReference({ brokers, recordBytes: REFERENCE_BYTES });
+
+// The service's options for the env below: its config defaults plus LI_OPERATOR_IDENTIFIER.
+const OPTIONS: domain.EncoderOptions = {
+  operatorIdentifier: 'OP1',
+  networkElementIdentifier: 'mdf1',
+  deliveryCountryCode: 'IT',
+  timestampFormat: 'BOTH',
+  ts101671Countries: ['IT'],
+  maxSegment: 64_000,
+};
+const INVITE = Buffer.concat([
+  Buffer.from('INVITE sip:+390612345678@ims.example.net SIP/2.0\r\nContent-Type: application/sdp\r\n\r\n'),
+  Buffer.alloc(400, 0x61),
+]); // a SIP INVITE with its SDP body: about 480 octets
+const RTP = Buffer.alloc(160, 0x80); // a G.711 20 ms frame
+const MAIL = Buffer.concat([Buffer.from('Subject: report\r\n\r\n'), Buffer.alloc(1400 - 19, 0x61)]);
+const RTP_PER_CALL = 10;
+
+/** The events of one block: a SIP call of 16 events and an SMTP session of 4, under one LIID. */
+function block(b: number, startMicros: number): MatchedEvent[] {
+  const liid = `LIIDBENCH${b % 16}`;
+  const country = b % 2 === 0 ? 'IT' : 'DE';
+  let n = 0;
+  const m = (event: Partial<NormalizedEvent>, role: 'CALLER' | 'SENDER' | 'ACCOUNT') => {
+    const e = sampleEvent({ tenant, ...event, eventId: `b${b}-${n}`, occurredAtMicros: startMicros + n++ * 1000 });
+    return sampleMatched({
+      liid,
+      tenant,
+      authorisationCountry: country,
+      matchedRoles: [role],
+      matchedParties: e.parties.filter((p) => p.role === role),
+      event: e,
+    });
+  };
+  const call = `call-${b}@ims.example.net`;
+  const sip = (action: string, attributes: Record<string, string>, content?: Buffer) =>
+    m({ communicationId: call, action, attributes, ...(content ? { content } : {}) }, 'CALLER');
+  const rtp = (i: number) =>
+    m(
+      {
+        communicationId: call,
+        category: 'MEDIA',
+        action: 'x3.rtp',
+        protocol: 'x3',
+        attributes: { payloadFormat: '8', payloadDirection: i % 2 ? '3' : '2' },
+        content: RTP,
+        contentType: 'application/rtp',
+      },
+      'CALLER',
+    );
+  const session = `smtp-${b}@mail.example.org`;
+  const mail = (category: NormalizedEvent['category'], action: string, over: Partial<NormalizedEvent> = {}) => ({
+    communicationId: session,
+    category,
+    action,
+    protocol: 'SMTP',
+    source: 'pcap' as const,
+    parties: [{ role: 'ACCOUNT' as const, type: 'EMAIL' as const, value: 'alice@example.org' }],
+    network: { transport: 'tcp', srcAddress: '198.51.100.7', srcPort: 52344, dstAddress: '192.0.2.25', dstPort: 587 },
+    attributes: {},
+    content: null,
+    contentType: null,
+    ...over,
+  });
+  const send = (i: number) =>
+    m(
+      mail('SENT_MAIL', 'smtp.send', {
+        parties: [
+          { role: 'SENDER', type: 'EMAIL', value: 'alice@example.org' },
+          { role: 'RECIPIENT', type: 'EMAIL', value: 'bob@example.net' },
+        ],
+        attributes: { messageId: `<${b}.${i}@example.org>`, size: String(MAIL.length) },
+        content: MAIL,
+        contentType: 'message/rfc822',
+      }),
+      'SENDER',
+    );
+  return [
+    sip('sip.invite', { method: 'INVITE' }, INVITE),
+    sip('sip.response', { method: 'INVITE', status: '180' }),
+    sip('sip.response', { method: 'INVITE', status: '200' }),
+    sip('sip.ack', { method: 'ACK' }),
+    ...Array.from({ length: RTP_PER_CALL }, (_, i) => rtp(i)),
+    sip('sip.bye', { method: 'BYE' }),
+    sip('sip.response', { method: 'BYE', status: '200' }),
+    m(mail('LOGIN', 'smtp.login'), 'ACCOUNT'),
+    send(0),
+    send(1),
+    m(mail('SIGNALS', 'smtp.quit'), 'ACCOUNT'),
+  ];
+}
+
+const events: MatchedEvent[] = [];
+const t0Micros = Date.now() * 1000;
+for (let b = 0; events.length < EVENTS; b++) events.push(...block(b, t0Micros + b * 100_000));
+events.length = EVENTS;
+
+// What the service must write for these events, from its own domain code.
+const state = domain.emptyState();
+let expected = 0;
+let expectedBytes = 0;
+const kinds = new Map<string, number>();
+for (const ev of events) {
+  const r = domain.apply(state, ev, OPTIONS);
+  if (!r.ok) throw new Error(`benchmark event rejected by the encoder: ${r.code}`);
+  domain.commit(state, r.stateChanges);
+  for (const rec of r.records) {
+    expected++;
+    expectedBytes += rec.bytes.length;
+    const k = `${rec.handover} ${rec.format} ${rec.kind}`;
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+}
+
+const log = createLogger({ service: 'bench', level: 'error' });
+const bus = await createBus({ ...infra, clientId: 'bench-encode-service' }, log);
+const streams = ['matched', 'warrants', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq'] as const;
+await bus.ensureTopics(tenant, streams);
+const matchedTopic = topicName(tenant, 'matched');
+const codec = await bus.codec<MatchedEvent>(matchedTopic, 'MatchedEvent');
+const tp = performance.now();
+for (let sent = 0; sent < events.length; sent += 1000) {
+  const batch: OutputRecord[] = [];
+  for (const ev of events.slice(sent, sent + 1000)) {
+    batch.push({ topic: matchedTopic, key: ev.liid, value: await codec.encode(ev) });
+  }
+  await bus.send(batch);
+}
+const produceSec = (performance.now() - tp) / 1000;
+
+// The output, read committed (kafkajs's default), by a consumer that joins before the service starts.
+const consumer = bus.kafka.consumer({
+  groupId: `bench.enc.${tenant}.out`,
+  maxBytesPerPartition: 8 * 1024 * 1024,
+  maxBytes: 32 * 1024 * 1024,
+});
+await consumer.connect();
+await consumer.subscribe({ topics: [topicName(tenant, 'hi2'), topicName(tenant, 'hi3')], fromBeginning: true });
+let received = 0;
+let firstAt = 0;
+let lastAt = 0;
+const joined = new Promise<void>((r) => {
+  const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+    remove();
+    r();
+  });
+});
+await consumer.run({
+  autoCommit: false,
+  eachBatch: async ({ batch }) => {
+    if (batch.messages.length === 0) return;
+    if (received === 0) firstAt = performance.now();
+    received += batch.messages.length;
+    if (received >= expected && lastAt === 0) lastAt = performance.now();
+  },
+});
+await within('the output consumer to join its group', 60_000, joined);
+
+const started = performance.now();
+const svc = await within(
+  'the iri-encoder service to start',
+  120_000,
+  startService(
+    iriEncoderService,
+    await serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' }),
+  ),
+);
+const startMs = performance.now() - started;
+await waitUntil(
+  `${fmt(expected)} records on ${tenant} hi2+hi3`,
+  () => lastAt > 0 || `${received} records read committed`,
+  { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000, intervalMs: 20 },
+);
+// Anything beyond the expected count would be a duplicate: give it a moment to show.
+await new Promise((r) => setTimeout(r, 1000));
+const seconds = (lastAt - started) / 1000;
+await consumer.disconnect();
+await svc.stop();
+const admin = await bus.admin();
+await admin.deleteTopics({ topics: streams.map((s) => topicName(tenant, s)) }).catch(() => undefined);
+await bus.close();
+
+console.log(
+  `bench/encode-service: ${fmt(EVENTS)} MatchedEvents pre-produced to ${tenant} matched ` +
+    `(${fmt(EVENTS / produceSec)} events/s produced): SIP calls with ${RTP_PER_CALL} RTP frames and SMTP ` +
+    `sessions with 2 mails, half under IT warrants; ${fmt(expected)} ETSI records out, ` +
+    `${fmt(expectedBytes / expected)} B on average; bus reference with ${REFERENCE_BYTES}-byte records`,
+);
+console.log(
+  `records out: ${[...kinds]
+    .sort()
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ')}`,
+);
+printRows([
+  { name: 'bus reference produce→consume', value: reference.pipelineRecordsPerSec, unit: 'records/s' },
+  {
+    name: 'iri-encoder: records out, service start → last',
+    value: expected / seconds,
+    unit: 'records/s',
+    reference: reference.pipelineRecordsPerSec,
+  },
+  { name: 'iri-encoder: events in, service start → last', value: EVENTS / seconds, unit: 'events/s' },
+  {
+    name: 'iri-encoder: records out, first → last record',
+    value: (expected - 1) / Math.max(1e-6, (lastAt - firstAt) / 1000),
+    unit: 'records/s',
+  },
+  { name: 'service start (startService returned)', value: startMs, unit: 'ms' },
+  { name: 'service start to first record', value: firstAt - started, unit: 'ms' },
+]);
+if (received !== expected) console.log(`records read: ${received}, expected ${expected} (duplicates)`);
+process.exit(0);
