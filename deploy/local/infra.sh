@@ -175,6 +175,8 @@ start_kafka() {
   make_tls
   make_credentials
   rm -rf "$RUN/kafka"; mkdir -p "$RUN/kafka/data"
+  # New Kafka data: the schemas of the old data go with it (unless a registry still runs on them).
+  alive registry || rm -rf "$RUN/registry/db"
   sed -e "s#@DATA@#$RUN/kafka/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" \
     -e "s#@INTERNAL_PORT@#$INTERNAL_PORT#g" -e "s#@TLS@#$TLS#g" -e "s#@ADMIN@#$ADMIN_USER#g" \
     "$HERE/server.properties.in" > "$RUN/kafka/server.properties"
@@ -195,9 +197,13 @@ start_registry() {
   if alive registry; then log "registry already running (pid $(cat "$RUN/registry.pid"))"; return; fi
   local java; java="$(registry_java)"
   mkdir -p "$RUN/registry"
-  # In-memory storage: schemas are registered again by every service at start-up. The
-  # management interface (health, metrics) is fixed at build time; keep it on loopback.
+  # Schemas in an H2 file beside Kafka's data: a registry restart keeps every schema id, so
+  # records already in Kafka still decode. It lives as long as Kafka's data (start_kafka wipes
+  # both). The management interface (health, metrics) is fixed at build time; keep it on loopback.
   nohup "$java" -Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
+    "-Dapicurio.datasource.url=jdbc:h2:file:$RUN/registry/db/registry;DB_CLOSE_ON_EXIT=FALSE" \
+    -Dapicurio.datasource.username=sa -Dapicurio.datasource.password=sa \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$((REGISTRY_PORT + 1))" \
     -Dquarkus.log.category.\"io.quarkus.http.access-log\".level=WARN \
