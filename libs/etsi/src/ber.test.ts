@@ -7,6 +7,7 @@ import {
   formatUtcTime,
   oidContent,
   parseGeneralizedTime,
+  parseLenientTime,
   parseUtcTime,
   readInteger,
   readOctets,
@@ -129,6 +130,18 @@ describe('time', () => {
     expect(parseGeneralizedTime('2024010112Z')).toEqual({ micros: 1_704_110_400_000_000 });
     expect(parseGeneralizedTime('20241301120000Z')).toBeUndefined();
     expect(parseGeneralizedTime('garbage')).toBeUndefined();
+  });
+
+  it('reads a received time with a two-digit year, and a four-digit one as before', () => {
+    expect(parseLenientTime('240101120000Z')).toEqual({ micros: 1_704_110_400_000_000 });
+    expect(parseLenientTime('240101120000.123Z')).toEqual({ micros: 1_704_110_400_123_000 });
+    expect(parseLenientTime('240101130000+0100')).toEqual({ micros: 1_704_110_400_000_000, offsetMinutes: 60 });
+    expect(parseLenientTime('2401011200Z')).toEqual({ micros: 1_704_110_400_000_000 });
+    expect(parseLenientTime('990101000000Z')).toEqual({ micros: Date.UTC(1999, 0, 1) * 1000 });
+    expect(parseLenientTime('20240101120000.123Z')).toEqual({ micros: 1_704_110_400_123_000 });
+    expect(parseLenientTime('2024010112Z')).toEqual({ micros: 1_704_110_400_000_000 });
+    expect(parseLenientTime('241301129900Z')).toBeUndefined();
+    expect(parseLenientTime('garbage')).toBeUndefined();
   });
 
   it('formats and parses UTCTime', () => {

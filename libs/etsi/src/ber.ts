@@ -416,6 +416,42 @@ export function parseGeneralizedTime(text: string): ParsedTime | undefined {
   return out;
 }
 
+// A GeneralizedTime written with a two-digit year, UTCTime style (YYMMDDhhmm[ss][.f][Z|±hhmm]).
+const YY_RE = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:[.,](\d{1,9}))?(Z|[+-]\d{4})?$/;
+
+/**
+ * Reads a time a peer sent where GeneralizedTime is due, also when it wrote a two-digit year (some
+ * LEA implementations do; years 50..99 are 19xx, 00..49 20xx as for UTCTime, X.680 cl. 47). Text
+ * that is valid either way (10 or 12 digits) is read with the two-digit year only when the four-digit
+ * reading lands after 2199, which no peer means.
+ */
+export function parseLenientTime(text: string): ParsedTime | undefined {
+  const gt = parseGeneralizedTime(text);
+  if (gt && new Date(gt.micros / 1000).getUTCFullYear() <= 2199) return gt;
+  const m = YY_RE.exec(text);
+  if (!m) return gt;
+  const yy = Number(m[1]);
+  const zone = m[8] ?? '';
+  const base = civilMicros(
+    yy < 50 ? 2000 + yy : 1900 + yy,
+    Number(m[2]),
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6] ?? 0),
+    zone,
+  );
+  if (Number.isNaN(base)) return gt;
+  const fracDigits = m[7] ?? '';
+  const out: ParsedTime = {
+    micros: base + (fracDigits === '' ? 0 : Math.floor(Number((fracDigits + '000000').slice(0, 6)))),
+  };
+  if (zone !== '' && zone !== 'Z') {
+    out.offsetMinutes = (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
+  }
+  return out;
+}
+
 export function parseUtcTime(text: string): number | undefined {
   const m = UT_RE.exec(text);
   if (!m) return undefined;
@@ -610,6 +646,13 @@ export function readOid(buf: Uint8Array, t: Tlv): number[] {
 export function readGeneralizedTime(buf: Uint8Array, t: Tlv): ParsedTime {
   const s = readLatin1(buf, t);
   const v = parseGeneralizedTime(s);
+  if (!v) throw new BerError('ETSI_ERR_BAD_VALUE', 'bad GeneralizedTime', t.offset);
+  return v;
+}
+
+/** A received header time: GeneralizedTime, or the same with a two-digit year (parseLenientTime). */
+export function readLenientTime(buf: Uint8Array, t: Tlv): ParsedTime {
+  const v = parseLenientTime(readLatin1(buf, t));
   if (!v) throw new BerError('ETSI_ERR_BAD_VALUE', 'bad GeneralizedTime', t.offset);
   return v;
 }

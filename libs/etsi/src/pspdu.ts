@@ -15,6 +15,7 @@ import {
   oidContent,
   readGeneralizedTime,
   readLatin1,
+  readLenientTime,
   readNull,
   readOctets,
   readOid,
@@ -457,7 +458,8 @@ function decodeHeader(buf: Uint8Array, t: Tlv): PsHeader {
         h.authorizationCountryCode = readLatin1(buf, x);
         break;
       case 5:
-        h.timeStamp = readGeneralizedTime(buf, x).micros;
+        // what LEMFs send back is read leniently: a two-digit year must not reset the link
+        h.timeStamp = readLenientTime(buf, x).micros;
         break;
       case 6:
         h.interceptionPointId = readLatin1(buf, x);

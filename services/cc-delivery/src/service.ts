@@ -18,7 +18,7 @@ import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
 import { createEtsiKeepaliveCodec } from './adapters/etsi-keepalive-codec.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { buildApp } from './app.ts';
-import { carriesFormat } from './domain/formats.ts';
+import { carries } from './domain/formats.ts';
 import { DEFAULT_INBOUND_LIMITS } from './domain/inbound-budget.ts';
 import type { DeliveryRecord, Stream } from './domain/types.ts';
 
@@ -275,7 +275,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           for (const m of batch.messages) {
             const lemfs = (m.headers?.['li.lemfs']?.toString() ?? '').split(',');
             if (!lemfs.includes(dest.id)) continue; // another LEMF's record
-            if (!carriesFormat(dest.transport, m.headers?.['li.format']?.toString())) continue;
+            if (!carries(dest.transport, stream, m.headers?.['li.format']?.toString())) continue;
             records.push({
               lemfId: k,
               liid: m.headers?.['li.liid']?.toString() ?? m.key?.toString() ?? '',

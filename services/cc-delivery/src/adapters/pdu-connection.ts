@@ -159,6 +159,7 @@ export class PduConnection {
         const chunk = records.slice(from, to);
         const buf =
           chunk.length === 1 ? this.#frame(chunk[0]!.bytes) : Buffer.concat(chunk.map((r) => this.#frame(r.bytes)));
+        this.#keepalive?.onSent();
         sock.write(buf, (err) => {
           if (err) return flight.finish(mapSocketError(err));
           this.#keepalive?.onProgress();
@@ -337,8 +338,10 @@ export class PduConnection {
     for (const f of frames) {
       const pdu = codec.classify(f);
       if (pdu.kind === 'keepalive-response') this.#keepalive?.onResponse(pdu.seq);
-      else if (pdu.kind === 'keepalive') sock.write(this.#frame(pdu.reply));
-      else if (pdu.kind === 'ack' && this.#inflight && this.#o.acknowledged) {
+      else if (pdu.kind === 'keepalive') {
+        this.#keepalive?.onSent();
+        sock.write(this.#frame(pdu.reply));
+      } else if (pdu.kind === 'ack' && this.#inflight && this.#o.acknowledged) {
         const f2 = this.#inflight;
         f2.confirmed = Math.min(f2.total, f2.confirmed + pdu.count);
         if (f2.confirmed === f2.total) f2.finish(null);

@@ -62,4 +62,33 @@ describe('KeepaliveTimer', () => {
     clock.advance(1);
     expect(timeouts).toEqual([0]);
   });
+
+  it('sends no keep-alive while PDUs flow, and one a whole period after the last PDU', () => {
+    const { clock, sent, k } = setup();
+    k.start();
+    for (let i = 0; i < 30; i++) {
+      clock.advance(1000);
+      k.onSent(); // a data PDU every second
+    }
+    expect(sent).toEqual([]);
+    clock.advance(9999);
+    expect(sent).toEqual([]);
+    clock.advance(1);
+    expect(sent).toEqual([0]);
+    clock.advance(10_000);
+    expect(sent).toEqual([0, 1]);
+  });
+
+  it('restarts the period on a PDU sent just before the keep-alive was due', () => {
+    const { clock, sent, k } = setup();
+    k.start();
+    clock.advance(9000);
+    k.onSent();
+    clock.advance(1000); // the original deadline
+    expect(sent).toEqual([]);
+    clock.advance(8999);
+    expect(sent).toEqual([]);
+    clock.advance(1);
+    expect(sent).toEqual([0]);
+  });
 });

@@ -1,5 +1,6 @@
-// TS 102 232-1 cl. 6.3.4 keep-alive, on an injected clock. Keep-alives go out on their own
-// schedule, never queued behind data, and each response is matched by its own sequence number.
+// TS 102 232-1 cl. 6.3.4 keep-alive, on an injected clock. A keep-alive goes out only when no
+// PDU was sent for a whole period (onSent restarts the period), is never queued behind data,
+// and each response is matched by its own sequence number.
 // A response can still sit behind bytes already in the kernel's socket buffers; while the LEMF
 // visibly drains those (onProgress), the wait restarts instead of tearing down a working link.
 import type { Clock } from './types.ts';
@@ -21,6 +22,7 @@ export class KeepaliveTimer {
   #seq = 0;
   #outstanding = new Map<number, { sentAt: number; cancel: () => void }>();
   #lastProgressArm = Number.NEGATIVE_INFINITY;
+  #lastSentAt = Number.NEGATIVE_INFINITY;
   #cancelTick: (() => void) | null = null;
   #running = false;
 
@@ -59,6 +61,14 @@ export class KeepaliveTimer {
     return rtt;
   }
 
+  /**
+   * A PDU went out on the connection: the link is evidently in use, so the keep-alive period
+   * starts again (cl. 6.3.4). Only a time is noted: the hot path never touches the timers.
+   */
+  onSent(): void {
+    this.#lastSentAt = this.#o.clock.now();
+  }
+
   /** The LEMF consumed data we wrote before (or around) the keep-alive: restart the response wait. */
   onProgress(): void {
     const now = this.#o.clock.now();
@@ -78,12 +88,18 @@ export class KeepaliveTimer {
     }, this.#o.timeoutMs);
   }
 
-  #schedule(): void {
-    this.#cancelTick = this.#o.clock.setTimeout(() => this.#fire(), this.#o.intervalMs);
+  #schedule(ms = this.#o.intervalMs): void {
+    this.#cancelTick = this.#o.clock.setTimeout(() => this.#fire(), ms);
   }
 
   #fire(): void {
     if (!this.#running) return;
+    const idle = this.#o.clock.now() - this.#lastSentAt;
+    if (idle < this.#o.intervalMs) {
+      this.#schedule(this.#o.intervalMs - idle);
+      return;
+    }
+    this.#lastSentAt = this.#o.clock.now();
     const seq = this.#seq;
     this.#seq = (this.#seq + 1) % SEQ_MOD;
     this.#outstanding.set(seq, { sentAt: this.#o.clock.now(), cancel: this.#arm(seq) });

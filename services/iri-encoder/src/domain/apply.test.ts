@@ -340,6 +340,39 @@ describe('e-mail → EmailIRI / EmailCC', () => {
     });
   });
 
+  it('Mailbox and Deleted activity has no EmailIRI event: no record, nothing skipped (no DLQ), the session goes on', () => {
+    const imap = { communicationId: 'imap-mbx' };
+    const message = Buffer.from('Subject: gone\r\n\r\nthe whole deleted message\r\n');
+    const ev = [
+      matched(mail('LOGIN', 'imap.login', imap), { matchedRoles: ['ACCOUNT'] }),
+      matched(mail('MAILBOX', 'imap.mailbox.created', { ...imap, attributes: { mailbox: 'Archive' } })),
+      matched(mail('MAILBOX', 'imap.mailbox.renamed', { ...imap, attributes: { mailbox: 'A', newMailbox: 'B' } })),
+      matched(mail('NEW_MAIL', 'imap.copy', { ...imap, attributes: { mailbox: 'B' } })),
+      matched(
+        mail('DELETED_MAIL', 'imap.expunge', {
+          ...imap,
+          content: message,
+          contentType: 'message/rfc822',
+          attributes: { mailbox: 'INBOX', expunged: '3' },
+        }),
+        { deliver: 'IRI_AND_CC' },
+      ),
+      matched(mail('DELETED_MAIL', 'pop3.dele', { communicationId: 'pop-mbx', attributes: { msgNumber: '1' } })),
+      matched(mail('SIGNALS', 'imap.logout', imap), { matchedRoles: ['ACCOUNT'] }),
+    ];
+    const state = emptyState();
+    const results = ev.map((m) => {
+      const r = apply(state, m, OPTS);
+      if (!r.ok) throw new Error(`${r.code}: ${r.reason}`);
+      commit(state, r.stateChanges);
+      return r;
+    });
+    expect(results.map((r) => r.skipped)).toEqual(ev.map(() => []));
+    expect(results.slice(1, 6).map((r) => r.records.length)).toEqual([0, 0, 0, 0, 0]);
+    const records = results.flatMap((r) => r.records);
+    expect(records.map((r) => `${r.kind}:${r.iriType}:${r.sequenceNumber}`)).toEqual(['IRI:BEGIN:0', 'IRI:END:1']);
+  });
+
   it('a recipient target does not see the other recipients, only itself', () => {
     const { records } = run([
       matched(send(null, { communicationId: 'mx-9' }), {

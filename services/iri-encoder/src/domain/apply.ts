@@ -294,14 +294,9 @@ export function apply(state: EncoderState, m: MatchedEvent, options: EncoderOpti
     const role = roleOf(e, service);
     if (role === 'ccOnly' && m.deliver !== 'IRI_AND_CC')
       return { ok: true, records: [], stateChanges: [], skipped: [] };
-    if (role === 'ignore') {
-      return {
-        ok: true,
-        records: [],
-        stateChanges: [],
-        skipped: [{ what: 'IRI', reason: `no IRI for ${e.category} ${e.action}` }],
-      };
-    }
+    // Activity without an IRI event is normal operation, not a failure: nothing is skipped, so
+    // the service writes no DLQ record (reports for e-mail/PIPE LEMFs are composed apart).
+    if (role === 'ignore' || role === 'reportOnly') return { ok: true, records: [], stateChanges: [], skipped: [] };
     const view = new StateView(state);
     // Events without a communication id stand alone: their own id keys the CIN.
     const comm = cinFor(view, m.liid, e.communicationId || e.eventId, e.occurredAtMicros);

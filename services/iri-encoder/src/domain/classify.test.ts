@@ -35,12 +35,15 @@ describe('roleOf', () => {
     ['SENT_MAIL', 'smtp.send', 'insideOrReport'],
     ['NEW_MAIL', 'mail.delivered', 'insideOrReport'],
     ['NEW_MAIL', 'imap.append', 'report'],
-    ['NEW_MAIL', 'imap.copy', 'ignore'],
+    ['NEW_MAIL', 'imap.copy', 'reportOnly'],
     ['ACCESS', 'pop3.retr', 'report'],
     ['PARTIAL', 'imap.fetch.partial', 'report'],
     ['SIGNALS', 'imap.logout', 'close'],
-    ['MAILBOX', 'imap.mailbox.created', 'ignore'],
-    ['DELETED_MAIL', 'pop3.dele', 'ignore'],
+    ['MAILBOX', 'imap.mailbox.created', 'reportOnly'],
+    ['MAILBOX', 'mailbox.renamed', 'reportOnly'],
+    ['DELETED_MAIL', 'pop3.dele', 'reportOnly'],
+    ['DELETED_MAIL', 'imap.expunge', 'reportOnly'],
+    ['SIGNALS', 'imap.starttls', 'ignore'],
   ] as const)('mail %s %s → %s', (category, action, role) => {
     const e = sampleEvent({ category, action, protocol: action.split('.')[0]!.toUpperCase(), attributes: {} });
     expect(serviceOf(e)).toBe('email');

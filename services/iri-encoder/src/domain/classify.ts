@@ -7,7 +7,9 @@ import type { CommunicationEntry } from './state.ts';
  * open: starts a communication (INVITE, login).  inside: part of one (begins it when first
  * seen).  insideOrReport: part of an open one, else stand-alone.  answer: a 2xx to INVITE.
  * inviteFailure: a final failure to INVITE: ends an unanswered call, else a failed re-INVITE.
- * close: ends it.  report: always stand-alone.  ccOnly: media, no IRI.  ignore: nothing to send.
+ * close: ends it.  report: always stand-alone.  ccOnly: media, no IRI.  reportOnly: activity the
+ * standard has no IRI for, which goes out as a seed 000 report only.  ignore: nothing to send.
+ * Neither reportOnly nor ignore is an error: such events never reach the DLQ.
  */
 export type EventRole =
   | 'open'
@@ -18,6 +20,7 @@ export type EventRole =
   | 'close'
   | 'report'
   | 'ccOnly'
+  | 'reportOnly'
   | 'ignore';
 
 export type ServiceKind = 'sip' | 'email' | 'ip';
@@ -77,13 +80,19 @@ function mailRole(e: NormalizedEvent): EventRole {
       return 'insideOrReport';
     case 'NEW_MAIL':
       if (a.endsWith('.append')) return 'report'; // upload
-      if (a.endsWith('.copy') || a.endsWith('.move')) return 'ignore'; // no EmailIRI event type
+      if (a.endsWith('.copy') || a.endsWith('.move')) return 'reportOnly'; // no EmailIRI event type
       return 'insideOrReport'; // delivery to the mailbox: receive
     case 'ACCESS':
     case 'PARTIAL':
       return 'report';
+    case 'MAILBOX':
+    case 'DELETED_MAIL':
+      // TS 102 232-2 eMailEvent has send, receive, download, logon(-attempt/-failure), logoff,
+      // partial-download and upload: nothing for creating, renaming or removing a mailbox, or for
+      // deleting or expunging messages (MAIL.md §6). A logout among them is a logoff (above).
+      return 'reportOnly';
     default:
-      return 'ignore'; // MAILBOX, DELETED_MAIL, SIGNALS (STARTTLS): no EmailIRI event type
+      return 'ignore'; // SIGNALS (STARTTLS, COMPRESS): no EmailIRI event type, no report either
   }
 }
 

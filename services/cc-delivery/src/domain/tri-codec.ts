@@ -1,0 +1,43 @@
+// The TS 102 232-1 TRI codec for delivery, on libs/etsi: keep-alive PDUs we send (clause
+// 6.3.4) and the classification of what the LEMF sends back — keep-alive responses, its own
+// keep-alives (answered), and PDU acknowledgements (clause 6.3.6). The header time of what a
+// LEMF sends is read leniently (libs/etsi): a two-digit year must not cost the connection.
+import { decodePsPdu, encodeKeepalive, encodeKeepaliveResponse, type TimestampFormat } from '@li/etsi';
+import type { IncomingPdu, KeepaliveCodec } from './types.ts';
+
+export interface TriCodecOptions {
+  operatorIdentifier: string;
+  networkElementIdentifier?: string;
+  timestampFormat: TimestampFormat;
+  /** Time for the header of the PDUs we write. */
+  nowMicros: () => number;
+}
+
+export function createTriCodec(o: TriCodecOptions): KeepaliveCodec {
+  const base = {
+    operatorIdentifier: o.operatorIdentifier,
+    ...(o.networkElementIdentifier ? { networkElementIdentifier: o.networkElementIdentifier } : {}),
+    timestampFormat: o.timestampFormat,
+  };
+  return {
+    keepalive: (seq) => encodeKeepalive({ ...base, sequenceNumber: seq, timeMicros: o.nowMicros() }),
+    classify(pdu): IncomingPdu {
+      const r = decodePsPdu(pdu);
+      if (!r.ok || r.value.payload.kind !== 'tri') return { kind: 'other' };
+      const seq = r.value.header.sequenceNumber;
+      switch (r.value.payload.tri.kind) {
+        case 'keepAliveResponse':
+          return { kind: 'keepalive-response', seq };
+        case 'keepAlive':
+          return {
+            kind: 'keepalive',
+            reply: encodeKeepaliveResponse({ ...base, sequenceNumber: seq, timeMicros: o.nowMicros() }),
+          };
+        case 'pDUAcknowledgementResponse':
+          return { kind: 'ack', count: 1 };
+        default:
+          return { kind: 'other' };
+      }
+    },
+  };
+}
