@@ -42,7 +42,8 @@ export default class CountReporter implements Reporter {
         const result = test.result();
         if (result.state === 'passed') {
           counts.passed += 1;
-          for (const a of test.annotations()) if (a.type === 'not-run') notRun(a.message, 'partial');
+          const notes = new Set(test.annotations().flatMap((a) => (a.type === 'not-run' ? [a.message] : [])));
+          for (const note of notes) notRun(note, 'partial');
         } else if (result.state === 'failed') counts.failed += 1;
         else if (!(result.state === 'skipped' && result.note && notRun(result.note, 'tests'))) counts.skipped += 1;
       }
