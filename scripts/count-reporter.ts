@@ -37,7 +37,7 @@ export default class CountReporter implements Reporter {
       return true;
     };
     for (const mod of modules) {
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) counts.failed += 1;
+      const failedBefore = counts.failed;
       for (const test of mod.children.allTests()) {
         const result = test.result();
         if (result.state === 'passed') {
@@ -47,6 +47,8 @@ export default class CountReporter implements Reporter {
         } else if (result.state === 'failed') counts.failed += 1;
         else if (!(result.state === 'skipped' && result.note && notRun(result.note, 'tests'))) counts.skipped += 1;
       }
+      // A file that failed outside its tests (import, beforeAll) fails the run, though its tests read skipped.
+      if (mod.state() === 'failed' && counts.failed === failedBefore) counts.failed += 1;
     }
     const dir = join(root, '.run', 'test-counts');
     mkdirSync(dir, { recursive: true });
