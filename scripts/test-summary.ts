@@ -28,7 +28,8 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
 }
 for (const [reason, checks] of Object.entries(notRun)) {
   const list = Object.entries(checks).map(([check, n]) => {
-    const parts = [n.tests > 0 ? `${n.tests} tests` : '', n.partial > 0 ? `part of ${n.partial} passed tests` : ''];
+    const tests = (k: number) => `${k} test${k === 1 ? '' : 's'}`;
+    const parts = [n.tests > 0 ? tests(n.tests) : '', n.partial > 0 ? `part of ${tests(n.partial)} that passed` : ''];
     return `${check} (${parts.filter(Boolean).join(', ')})`;
   });
   console.log(`NOT RUN (${reason}): ${list.join(', ')}`);
