@@ -1,8 +1,8 @@
 // Segmentation of large content (TS 102 232-1 TRIPayload firstSegmentFlag / lastSegmentFlag).
 // A message too large for one PDU is sent as consecutive CC PDUs with consecutive sequence
-// numbers; a TRI firstSegmentFlag PDU precedes them and a lastSegmentFlag PDU follows. Like
-// OpenLI, the flag PDUs reuse the sequence number of the CC PDU they sit next to, so the CC
-// numbering stays gap-free.
+// numbers; a TRI firstSegmentFlag PDU precedes them and a lastSegmentFlag PDU follows. The flag
+// PDUs are PDUs of the same (LIID, CIN) stream and take numbers of their own (unlike OpenLI,
+// which reuses the CC PDU's number), so every PDU a LEMF receives has a distinct number.
 
 /** Default maximum content octets per PDU (OpenLI uses 64,000 for e-mail CC). */
 export const DEFAULT_MAX_SEGMENT = 64_000;

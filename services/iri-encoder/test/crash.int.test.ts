@@ -35,6 +35,8 @@ const OPTIONS: EncoderOptions = {
 
 const RTP = Buffer.alloc(160, 0x80); // a G.711 20 ms frame
 const MAIL = Buffer.concat([Buffer.from('Subject: report\r\n\r\n'), Buffer.alloc(1400 - 19, 0x61)]);
+// Over maxSegment: three CC PDUs between first/last-segment TRIs, each PDU numbered on its own.
+const BIG_MAIL = Buffer.concat([Buffer.from('Subject: scan\r\n\r\n'), Buffer.alloc(150_000, 0x62)]);
 const IP_PACKET = Buffer.concat([Buffer.from('4500', 'hex'), Buffer.alloc(158, 0x11)]);
 
 /** One communication's events, in the order they happen. */
@@ -100,15 +102,15 @@ function communications(tenant: string, liid: string, country: string): Comm[] {
       contentType: null,
       ...over,
     });
-    const send = (i: number) =>
+    const send = (i: number, content = MAIL) =>
       m(
         mail('SENT_MAIL', 'smtp.send', {
           parties: [
             { role: 'SENDER', type: 'EMAIL', value: 'alice@example.org' },
             { role: 'RECIPIENT', type: 'EMAIL', value: 'bob@example.net' },
           ],
-          attributes: { messageId: `<${i}.${c}@example.org>`, size: String(MAIL.length) },
-          content: MAIL,
+          attributes: { messageId: `<${i}.${c}@example.org>`, size: String(content.length) },
+          content,
           contentType: 'message/rfc822',
         }),
         ['SENDER'],
@@ -117,7 +119,7 @@ function communications(tenant: string, liid: string, country: string): Comm[] {
       liid,
       events: [
         m(mail('LOGIN', 'smtp.login'), ['ACCOUNT']),
-        ...Array.from({ length: 4 }, (_, i) => send(i)),
+        ...Array.from({ length: 4 }, (_, i) => send(i, i === 1 ? BIG_MAIL : MAIL)),
         m(mail('SIGNALS', 'smtp.quit'), ['ACCOUNT']),
       ],
     });
@@ -344,9 +346,10 @@ describe('iri-encoder across SIGKILL', () => {
 
     // Every event's records exactly once, as the domain encodes them (same bytes, in order).
     const got = new Map<string, string[]>();
-    // Per (LIID, CIN): the sequence numbers of IRIs and of CCs, in log order.
+    // Per (LIID, CIN): the sequence numbers of IRIs and of HI3 PDUs (CC and segment-flag TRIs), in log order.
     const iriSeqs = new Map<string, number[]>();
     const ccSeqs = new Map<string, number[]>();
+    let flags = 0;
     const twins = new Map<string, number[]>(); // TS 101 671 records: the seq of their PS-PDU twin
     const check = (name: 'hi2' | 'hi3', r: ReadRecord) => {
       const h = r.headers;
@@ -360,7 +363,8 @@ describe('iri-encoder across SIGKILL', () => {
         expect(d.value.header.communicationIdentifier.cin).toBe(Number(h['li.cin']));
         expect(d.value.header.sequenceNumber).toBe(seq);
         if (h['li.kind'] === 'IRI') iriSeqs.set(key, [...(iriSeqs.get(key) ?? []), seq]);
-        if (h['li.kind'] === 'CC') ccSeqs.set(key, [...(ccSeqs.get(key) ?? []), seq]);
+        if (h['li.kind'] === 'CC' || h['li.kind'] === 'TRI') ccSeqs.set(key, [...(ccSeqs.get(key) ?? []), seq]);
+        if (h['li.kind'] === 'TRI') flags += 1;
       } else {
         const d = decodeHi2(r.value!);
         if (!d.ok || d.value.kind !== 'iRIContent') throw new Error(`${name} ${r.offset}: not a TS 101 671 IRI`);
@@ -385,7 +389,9 @@ describe('iri-encoder across SIGKILL', () => {
     }
     expect(got.size).toBe([...expected.values()].filter((v) => v.length > 0).length);
 
-    // IRI and CC are numbered separately per (LIID, CIN) (state.ts SequenceEntry): each 0..n.
+    // IRI and HI3 are numbered separately per (LIID, CIN) (state.ts SequenceEntry): each 0..n,
+    // the segment-flag TRIs included (issue 17: they used to repeat the next CC PDU's number).
+    expect(flags).toBe(liids.length * 4 * 2); // one segmented mail per SMTP session
     const gapFree = (seqs: number[]) => seqs.every((s, i) => s === i);
     for (const [key, seqs] of iriSeqs) expect(gapFree(seqs), `IRI ${key}: ${seqs.join(',')}`).toBe(true);
     for (const [key, seqs] of ccSeqs) expect(gapFree(seqs), `CC ${key}: ${seqs.join(',')}`).toBe(true);

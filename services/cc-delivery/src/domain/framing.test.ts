@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { berTlvLength, FrameReader, tpktWrap } from './framing.ts';
 
-const keepalive = readFileSync(new URL('../../../../../shared/spec/examples/pspdu_keepalive.ber', import.meta.url));
+const keepalive = readFileSync(new URL('../../test/fixtures/pspdu_keepalive.ber', import.meta.url));
 
 describe('framing', () => {
   it('measures short, long and multi-byte BER lengths', () => {

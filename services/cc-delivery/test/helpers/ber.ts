@@ -1,8 +1,8 @@
-// Test fixtures: real PS-PDUs and HI2 IRIs made from the golden files in shared/spec/examples
+// Test fixtures: real PS-PDUs and HI2 IRIs made from the golden files in ../fixtures
 // with LIID, CIN and sequence number rewritten (a tiny TLV walker; production BER lives in libs/etsi).
 import { readFileSync } from 'node:fs';
 
-export const EXAMPLES = new URL('../../../../../shared/spec/examples/', import.meta.url);
+export const EXAMPLES = new URL('../fixtures/', import.meta.url);
 export const golden = (name: string): Buffer => readFileSync(new URL(name, EXAMPLES));
 
 interface Tlv {

@@ -399,10 +399,10 @@ describe('e-mail → EmailIRI / EmailCC', () => {
     expect(records.map((r) => `${r.kind}:${r.sequenceNumber}`)).toEqual([
       'IRI:0',
       'TRI:0',
-      'CC:0',
       'CC:1',
       'CC:2',
-      'TRI:2',
+      'CC:3',
+      'TRI:4',
     ]);
     const parts = records
       .filter((r) => r.kind === 'CC')
@@ -417,6 +417,23 @@ describe('e-mail → EmailIRI / EmailCC', () => {
       { kind: 'tri', tri: { kind: 'firstSegmentFlag' } },
       { kind: 'tri', tri: { kind: 'lastSegmentFlag' } },
     ]);
+  });
+
+  it('issue 17: every HI3 PDU of a (LIID, CIN) has its own number across segmented and small messages', () => {
+    const big = Buffer.alloc(150_000, 0x41);
+    const { records } = run([
+      matched(send(big, { communicationId: 'seg-1' }), { matchedRoles: ['SENDER'] }),
+      matched(send(Buffer.from('Subject: hi\r\n\r\nsmall'), { communicationId: 'seg-1' }), {
+        matchedRoles: ['SENDER'],
+      }),
+      matched(send(big, { communicationId: 'seg-1' }), { matchedRoles: ['SENDER'] }),
+    ]);
+    const hi3 = records.filter((r) => r.handover === 'HI3');
+    expect(hi3.map((r) => r.kind).join(' ')).toBe('TRI CC CC CC TRI CC TRI CC CC CC TRI');
+    expect(new Set(hi3.map((r) => r.cin)).size).toBe(1);
+    // The number in the record and in the PS-PDU header: 0..n, each once.
+    expect(hi3.map((r) => r.sequenceNumber)).toEqual(hi3.map((_, i) => i));
+    expect(hi3.map((r) => pdu(r).header.sequenceNumber)).toEqual(hi3.map((_, i) => i));
   });
 });
 

@@ -196,8 +196,10 @@ function emitMsnpCc(ctx: Ctx, direction: number): boolean {
 function emitCc(ctx: Ctx, content: Uint8Array, direction: number, wrap: (part: Uint8Array) => CcContents): void {
   const { m, o, comm } = ctx;
   const parts = splitContent(content, o.maxSegment);
-  const seqs = parts.map(() => nextSeq(ctx.view, m.liid, comm.cin, 'cc'));
-  const tri = (seq: number, kind: 'firstSegmentFlag' | 'lastSegmentFlag') =>
+  // Every PDU of the HI3 stream, the flag TRIs included, takes its own number from the CC
+  // counter (TS 102 232-1 5.2.7: a PDU's sequenceNumber is unique within its LIID and CIN).
+  const tri = (kind: 'firstSegmentFlag' | 'lastSegmentFlag') => {
+    const seq = nextSeq(ctx.view, m.liid, comm.cin, 'cc');
     push(ctx, {
       handover: 'HI3',
       format: 'TS102232',
@@ -205,15 +207,15 @@ function emitCc(ctx: Ctx, content: Uint8Array, direction: number, wrap: (part: U
       sequenceNumber: seq,
       bytes: encodePsPdu({ header: header(m, o, comm.cin, seq), payload: { kind: 'tri', tri: { kind } } }),
     });
-  // The flag PDUs reuse the sequence number of the CC PDU next to them (as OpenLI does), so
-  // the CC numbering stays gap-free.
-  if (parts.length > 1) tri(seqs[0]!, 'firstSegmentFlag');
-  parts.forEach((part, i) => {
+  };
+  if (parts.length > 1) tri('firstSegmentFlag');
+  for (const part of parts) {
+    const seq = nextSeq(ctx.view, m.liid, comm.cin, 'cc');
     const item: CcPayload = { payloadDirection: direction, contents: wrap(part) };
-    const bytes = encodePsPdu({ header: header(m, o, comm.cin, seqs[i]!), payload: { kind: 'cc', items: [item] } });
-    push(ctx, { handover: 'HI3', format: 'TS102232', kind: 'CC', sequenceNumber: seqs[i]!, bytes });
-  });
-  if (parts.length > 1) tri(seqs[seqs.length - 1]!, 'lastSegmentFlag');
+    const bytes = encodePsPdu({ header: header(m, o, comm.cin, seq), payload: { kind: 'cc', items: [item] } });
+    push(ctx, { handover: 'HI3', format: 'TS102232', kind: 'CC', sequenceNumber: seq, bytes });
+  }
+  if (parts.length > 1) tri('lastSegmentFlag');
 }
 
 function handleMedia(ctx: Ctx): void {
