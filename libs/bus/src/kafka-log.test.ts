@@ -18,6 +18,18 @@ describe('kafkajs log levels', () => {
     );
   });
 
+  it('turns group-membership answers the consumer recovers from by rejoining into warnings', () => {
+    for (const error of [
+      'The coordinator is not aware of this member',
+      'The group is rebalancing, so a rejoin is needed',
+      'Specified group generation id is not valid',
+    ]) {
+      expect(kafkaEntryLevel(logLevel.ERROR, { message: 'Response Heartbeat(key: 12, version: 3)', error })).toBe(
+        'warn',
+      );
+    }
+  });
+
   it('keeps errors that are not retried, and drops info and debug', () => {
     expect(
       kafkaEntryLevel(logLevel.ERROR, {

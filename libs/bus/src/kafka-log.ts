@@ -25,10 +25,26 @@ function loadRetriableMessages(): ReadonlySet<string> {
 }
 const RETRIABLE = loadRetriableMessages();
 
+// Group-membership answers that kafkajs's table marks not retriable, yet its consumer recovers
+// from by rejoining the group (a rebalance, or a member the coordinator expired): warnings.
+const REJOINED = new Set(
+  ['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION'].flatMap((type) => {
+    try {
+      const table = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as {
+        errorCodes: { type: string; message: string }[];
+      };
+      return table.errorCodes.filter((e) => e.type === type).map((e) => e.message);
+    } catch {
+      return [];
+    }
+  }),
+);
+
 /** The level one kafkajs entry is logged at in ours, or null to drop it. */
 export function kafkaEntryLevel(level: number, entry: KafkaLogEntry): 'error' | 'warn' | null {
   if (level === logLevel.ERROR) {
-    const retried = entry.retryCount !== undefined || (typeof entry.error === 'string' && RETRIABLE.has(entry.error));
+    const known = typeof entry.error === 'string' ? entry.error : '';
+    const retried = entry.retryCount !== undefined || RETRIABLE.has(known) || REJOINED.has(known);
     return retried ? 'warn' : 'error';
   }
   if (level === logLevel.WARN) return 'warn';
