@@ -159,6 +159,20 @@ describe('SIP stream framing', () => {
     expect(problems).toContain('ING_ERR_SIP_START_LINE');
   });
 
+  it('reports a gap that falls between whole messages: a message there was never seen', () => {
+    const raws: string[] = [];
+    const problems: string[] = [];
+    const f = new SipFramer(
+      (raw) => raws.push(raw.toString()),
+      (code) => problems.push(code),
+    );
+    f.push(response(180, 'Ringing'), 0);
+    f.gap(response(200, 'OK').length);
+    f.push(request('BYE'), 0);
+    expect(raws).toEqual([response(180, 'Ringing').toString(), request('BYE').toString()]);
+    expect(problems).toEqual(['ING_ERR_SIP_GAP']);
+  });
+
   it('frames a 64 KB header sent one octet per segment with linear work', () => {
     const raws: Buffer[] = [];
     const problems: string[] = [];

@@ -112,7 +112,13 @@ export class SipFramer {
       this.#skip -= n;
       if (n === length) return;
     }
-    if (this.#len > 0) this.#problem('ING_ERR_SIP_GAP', 'bytes missing from a SIP stream; partial message dropped');
+    // Reported even between whole messages: a hole there can be a whole message never seen.
+    this.#problem(
+      'ING_ERR_SIP_GAP',
+      this.#len > 0
+        ? 'bytes missing from a SIP stream; partial message dropped'
+        : 'bytes missing from a SIP stream between messages; any message in them was not seen',
+    );
     this.#reset();
     this.#resync = true;
     this.#dropLine = false;
