@@ -218,11 +218,18 @@ describe("secrets stay in their tenant's namespace", () => {
       const m = await waitFor(
         async () => {
           const text = await scrape(svc.metricsPort);
-          return code(text, 'by-path') && code(text, 'by-name') && code(text, 'own') === 'DLV_ERR_AUTH'
+          // The status is set when the transport is made; the record is pending once fetched.
+          const pending = (lemf: string) =>
+            value(text, 'li_cc_delivery_pending_records', `tenant="${a}",lemf="${lemf}",transport="FTP"`);
+          return code(text, 'by-path') &&
+            code(text, 'by-name') &&
+            code(text, 'own') === 'DLV_ERR_AUTH' &&
+            pending('by-path') === 1 &&
+            pending('by-name') === 1
             ? text
             : undefined;
         },
-        { what: 'status of each LEMF', timeoutMs: 30_000, intervalMs: 100 },
+        { what: 'status of each LEMF and its record pending', timeoutMs: 30_000, intervalMs: 100 },
       );
       expect(code(m, 'by-path')).toBe('DLV_ERR_SECRET_REF');
       expect(code(m, 'by-name')).toBe('DLV_ERR_BAD_CONFIG'); // "credential reference not found"
