@@ -23,7 +23,8 @@ import {
 } from '../src/domain/x2x3/pdu.ts';
 import { startTcpdump } from './mail-kit.ts';
 
-// shared/spec/examples (built by tools/example-generators/mk_x2x3.py for VALIDATING.md).
+// Our own example PDUs, kept here so the test needs nothing beside the clone (the same bytes as
+// the steering repo's spec/examples, made by its mk_x2x3.py generator for VALIDATING.md).
 const EXAMPLES: Record<string, string> = {
   x2_sip:
     'AAUAAQAAAHYAAADmAAkAAystOkxeb0objJ0OHyo7TF0AAAAAAAAAAQAIAAQAAAAqAAkACGWSqUAHVNTAAAoABMAAAgoACwAExjNkBwAOAAITxAAPAAITxAAQAAERABEAFXNpcDphbGljZUBleGFtcGxlLmNvbUlOVklURSBzaXA6Ym9iQGV4YW1wbGUuY29tIFNJUC8yLjANClZpYTogU0lQLzIuMC9VRFAgMTkyLjAuMi4xMDo1MDYwO2JyYW5jaD16OWhHNGJLMQ0KRnJvbTogPHNpcDphbGljZUBleGFtcGxlLmNvbT47dGFnPTENClRvOiA8c2lwOmJvYkBleGFtcGxlLmNvbT4NCkNhbGwtSUQ6IGFiY0AxOTIuMC4yLjEwDQpDU2VxOiAxIElOVklURQ0KTWF4LUZvcndhcmRzOiA3MA0KQ29udGVudC1MZW5ndGg6IDANCg0K',
