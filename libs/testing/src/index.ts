@@ -91,6 +91,8 @@ export async function grantDeployment(service: ServiceName, tenants: readonly st
   }
 }
 
+const admfDeployment = (name: string) => ({ LI_EVENTS_GROUP_ID: `li.admf.${name}`, LI_INSTANCE_ID: `test-${name}` });
+
 /**
  * A service's environment against the local infra, as one deployment of `service` for `tenants`:
  * its own credentials with exactly that deployment's ACLs, metrics on a free loopback port,
@@ -111,8 +113,9 @@ export async function serviceEnv(
     LI_METRICS_HOST: '127.0.0.1',
     LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'error',
     // Each test's admf is a deployment of its own: admfs of tests that run at the same time must
-    // not share the account-event group (each would be handed partitions it does not read).
-    ...(service === 'admf' ? { LI_EVENTS_GROUP_ID: `li.admf.${randomBytes(5).toString('hex')}` } : {}),
+    // not share the account-event group (each would be handed partitions it does not read) nor
+    // the transactional id li.admf.<instance> (each would fence the other's transactions).
+    ...(service === 'admf' ? admfDeployment(randomBytes(5).toString('hex')) : {}),
     ...extra,
   };
 }
