@@ -22,4 +22,12 @@ export { kafkaSecurityOptions, SASL_MECHANISMS } from './security.ts';
 export type { Tail, TailOptions, TailRecord } from './tail-topic.ts';
 export { tailTopics } from './tail-topic.ts';
 export type { Stream, SystemTopic } from './topics.ts';
-export { deploymentGroupId, STREAMS, SYSTEM_TOPICS, topicConfig, topicName, validateTenant } from './topics.ts';
+export {
+  deploymentGroupId,
+  STREAMS,
+  SYSTEM_TOPICS,
+  tenantOfTopic,
+  topicConfig,
+  topicName,
+  validateTenant,
+} from './topics.ts';

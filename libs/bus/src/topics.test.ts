@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBusError } from './errors.ts';
-import { deploymentGroupId, type Stream, topicConfig, topicName, validateTenant } from './topics.ts';
+import { deploymentGroupId, type Stream, tenantOfTopic, topicConfig, topicName, validateTenant } from './topics.ts';
 
 describe('topics', () => {
   it('names topics li.<tenant>.<stream>', () => {
@@ -39,5 +39,15 @@ describe('topics', () => {
     const many = Array.from({ length: 40 }, (_, i) => `tenant-${i}`);
     expect(deploymentGroupId('iri-encoder', many)).toMatch(/^li\.iri-encoder\.[0-9a-f]{32}$/);
     expect(() => deploymentGroupId('x', ['Bad.Tenant'])).toThrow(/invalid tenant id/);
+  });
+});
+
+describe('tenantOfTopic', () => {
+  it('reads the tenant back from every stream topic', () => {
+    expect(tenantOfTopic(topicName('acme-1', 'events'))).toBe('acme-1');
+  });
+
+  it.each(['li.acme', 'li.acme.events.x', 'xx.acme.events', 'li.ACME.events', 'li_admf_events'])('refuses %s', (t) => {
+    expect(() => tenantOfTopic(t)).toThrow(/tenant/);
   });
 });

@@ -41,6 +41,15 @@ export function topicName(tenant: string, stream: Stream): string {
   return `li.${tenant}.${stream}`;
 }
 
+/** The tenant of a li.<tenant>.<stream> topic; throws BUS_ERR_TENANT for a name of any other shape. */
+export function tenantOfTopic(topic: string): string {
+  const parts = topic.split('.');
+  if (parts.length !== 3 || parts[0] !== 'li') {
+    throw new BusError('BUS_ERR_TENANT', 'not a tenant topic: expected li.<tenant>.<stream>');
+  }
+  return validateTenant(parts[1] as string);
+}
+
 /**
  * Topics that belong to no tenant. Their names contain an underscore, which no tenant id can,
  * so they can never collide with a tenant's li.<tenant>. prefix.
