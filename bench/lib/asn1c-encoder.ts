@@ -15,8 +15,7 @@ const CACHE_ROOT = process.env.LI_CACHE_DIR ?? fileURLToPath(new URL('../../.cac
 const DRIVER = fileURLToPath(new URL('../c/encode-bench.c', import.meta.url));
 const CFLAGS = ['-O2', '-w'];
 
-// The same module sets as the asn1c decoders of libs/etsi, compiled here for their encoders.
-export const ENCODERS = RECIPES;
+// The same module sets as the asn1c decoders of libs/etsi (RECIPES), compiled here for their encoders.
 export type EncoderName = DecoderName;
 
 function version(cmd: string, args: string[]): string {
@@ -48,7 +47,7 @@ function run(cwd: string, cmd: string, args: string[]): void {
 
 /** Path of the encoder benchmark binary, generating and compiling it first when not cached. */
 export function encoderPath(name: EncoderName): string {
-  const recipe = ENCODERS[name];
+  const recipe = RECIPES[name];
   const h = createHash('sha256');
   h.update(JSON.stringify({ recipe, CFLAGS }));
   h.update(version('asn1c', ['-v']));

@@ -2,7 +2,7 @@
 // with a non-zero exit and say what it waited for and what it saw last, never hang.
 
 /** Stops the benchmark: the message on stderr, exit code 1. */
-export function fail(message: string): never {
+function fail(message: string): never {
   console.error(`bench: ${message}`);
   process.exit(1);
 }

@@ -81,7 +81,7 @@ export function byTopic(
  * by default) with MESSAGE_TOO_LARGE, which no retry cures: larger sends go out in several
  * requests, in order (inside a transaction they still commit or abort together).
  */
-export const MAX_REQUEST_BYTES = 512 * 1024;
+const MAX_REQUEST_BYTES = 512 * 1024;
 
 /** Splits records, in order, into runs of at most maxBytes (a larger single record goes alone). */
 export function requestChunks(records: OutputRecord[], maxBytes = MAX_REQUEST_BYTES): OutputRecord[][] {

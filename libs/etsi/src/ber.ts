@@ -7,9 +7,7 @@
 // catch BerError and turn it into a typed result).
 
 export const UNIVERSAL = 0x00;
-export const APPLICATION = 0x40;
 export const CONTEXT = 0x80;
-export const PRIVATE = 0xc0;
 export const CONSTRUCTED = 0x20;
 
 /** Universal tag numbers used here. */
@@ -550,7 +548,7 @@ export function children(buf: Uint8Array, parent: Tlv, depth = 1): Tlv[] {
   return out;
 }
 
-export function expectPrimitive(t: Tlv): void {
+function expectPrimitive(t: Tlv): void {
   if (t.constructed) throw new BerError('ETSI_ERR_BAD_TAG', `[${t.num}] must be primitive`, t.offset);
 }
 

@@ -282,7 +282,7 @@ export function encodeHi2IrisContentTo(w: BerWriter, tag: number | undefined, v:
 
 const writer = new BerWriter(8 * 1024);
 
-/** One IRI record as IRIsContent (A0 wrapper), ready for a file or a ROSE argument. */
+/** One IRI record as IRIsContent (A0 wrapper), ready for a file. */
 export function encodeHi2Iri(iri: Hi2Iri): Buffer {
   return encodeHi2IrisContent({ kind: 'iRIContent', iri });
 }

@@ -83,6 +83,4 @@ export {
   TIMESTAMP_QUALIFIER,
   writePsPdu,
 } from './pspdu.ts';
-export type { RosePdu } from './rose.ts';
-export { decodeRosePdu, encodeReturnResult, encodeSendingOfIri, HI2_ROSE_ERROR, SENDING_OF_IRI_OID } from './rose.ts';
 export { DEFAULT_MAX_SEGMENT, splitContent } from './segment.ts';

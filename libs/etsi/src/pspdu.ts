@@ -628,7 +628,7 @@ function decodePayload(buf: Uint8Array, wrapper: Tlv): Payload {
 }
 
 /** Decodes the PS-PDU whose TLV is t. Throws BerError (internal). */
-export function decodePsPduAt(buf: Uint8Array, t: Tlv): PsPdu {
+function decodePsPduAt(buf: Uint8Array, t: Tlv): PsPdu {
   if (t.cls !== UNIVERSAL || t.num !== U.SEQUENCE || !t.constructed) {
     throw new BerError('ETSI_ERR_UNEXPECTED_TAG', 'PS-PDU must be a SEQUENCE', t.offset);
   }

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatGeneralizedTime, formatUtcTime } from '../src/ber.ts';
 import { encodeHi2Iri, encodeHi2IrisContent, type Hi2Iri } from '../src/hi2.ts';
 import { encodePsPdu, type PsPdu } from '../src/pspdu.ts';
-import { decodeRosePdu, encodeSendingOfIri } from '../src/rose.ts';
 import { SAMPLE_PACKET, sampleHi2Iri, samplePdu } from '../src/testing.ts';
 import { asn1cNotRun } from '../tools/build-asn1c.ts';
 import { arbIpPdu } from './support/arbitraries.ts';
@@ -282,13 +281,6 @@ describe('HI2 IRI decoded by asn1c (TS 101 671 HI2Operations version11)', () => 
     const seq = at(value, 'iRISequence') as Record<string, XerValue>;
     expectHi2(at(seq, 'iRI-Begin-record'), a);
     expectHi2(at(seq, 'iRI-Continue-record'), b);
-  });
-
-  it('the argument of a ROSE sending-of-IRI invoke is a valid IRIsContent', () => {
-    const iri = sampleHi2Iri(3);
-    const r = decodeRosePdu(encodeSendingOfIri(1, { kind: 'iRIContent', iri }));
-    if (!r.ok || r.value.kind !== 'invoke' || !r.value.argument) throw new Error('no argument');
-    expectHi2(at(dec.decode(r.value.argument).value, 'iRIContent', 'iRI-Continue-record'), iri);
   });
 
   it('rejects the untagged form (no iRIContent wrapper)', () => {

@@ -67,7 +67,7 @@ export interface ServiceDefinition<S extends Type.TObject> {
 }
 
 /** The bus's TLS and SASL settings from the common keys; a half-configured SASL is a config error. */
-export function kafkaSecurityOf(c: Type.Static<typeof CommonConfig>): KafkaSecurity {
+function kafkaSecurityOf(c: Type.Static<typeof CommonConfig>): KafkaSecurity {
   const { kafkaTls: tls, kafkaSasl: sasl } = c;
   const security: KafkaSecurity = {};
   if (tls.enabled) {

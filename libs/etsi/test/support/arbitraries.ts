@@ -17,7 +17,7 @@ const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const micros = fc.integer({ min: 0, max: 4_102_444_800_000_000 });
 const country = strOf('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 2, 2);
 
-export const arbIpAddress: fc.Arbitrary<IpAddress> = fc
+const arbIpAddress: fc.Arbitrary<IpAddress> = fc
   .record(
     {
       type: fc.constantFrom(0, 1),
@@ -32,7 +32,7 @@ export const arbIpAddress: fc.Arbitrary<IpAddress> = fc
     return a;
   });
 
-export const arbHeader: fc.Arbitrary<PsHeader> = fc
+const arbHeader: fc.Arbitrary<PsHeader> = fc
   .record(
     {
       liid: strOf(`${ALNUM}-_.`, 1, 25),
@@ -70,7 +70,7 @@ export const arbHeader: fc.Arbitrary<PsHeader> = fc
     return h;
   });
 
-export const arbIpIriContents: fc.Arbitrary<IpIriContents> = fc.record(
+const arbIpIriContents: fc.Arbitrary<IpIriContents> = fc.record(
   {
     accessEventType: fc.integer({ min: 0, max: 10 }),
     targetUsername: ascii(0, 40),
@@ -94,7 +94,7 @@ export const arbIpIriContents: fc.Arbitrary<IpIriContents> = fc.record(
 const iriType = fc.integer({ min: 1, max: 4 });
 const direction = fc.integer({ min: 0, max: 4 });
 
-export const arbEmailIri: fc.Arbitrary<EmailIri> = fc
+const arbEmailIri: fc.Arbitrary<EmailIri> = fc
   .record(
     {
       eventType: fc.integer({ min: 1, max: 9 }),
@@ -128,14 +128,14 @@ export const arbEmailIri: fc.Arbitrary<EmailIri> = fc
   )
   .map((r) => ({ objId: [5, 2, 15, 1], ...r }) as EmailIri);
 
-export const arbIpmmIri: fc.Arbitrary<IpmmIri> = fc
+const arbIpmmIri: fc.Arbitrary<IpmmIri> = fc
   .record({ src: arbIpAddress, dst: arbIpAddress, sip: bytes(300) })
   .map(({ src, dst, sip }) => ({
     objId: [5, 5, 6, 1],
     contents: { kind: 'sIPMessage', message: { ipSourceAddress: src, ipDestinationAddress: dst, sipContent: sip } },
   }));
 
-export const arbIriPayload: fc.Arbitrary<IriPayload> = fc
+const arbIriPayload: fc.Arbitrary<IriPayload> = fc
   .record(
     {
       iriType,
@@ -167,7 +167,7 @@ const arbIpmmCc: fc.Arbitrary<IpmmCc> = fc
   )
   .map((r) => ({ objId: [5, 5, 6, 2], ...r }) as IpmmCc);
 
-export const arbCcPayload: fc.Arbitrary<CcPayload> = fc
+const arbCcPayload: fc.Arbitrary<CcPayload> = fc
   .record(
     {
       payloadDirection: direction,
@@ -184,7 +184,7 @@ export const arbCcPayload: fc.Arbitrary<CcPayload> = fc
   )
   .map((r) => r as CcPayload);
 
-export const arbTri: fc.Arbitrary<TriPayload> = fc.oneof(
+const arbTri: fc.Arbitrary<TriPayload> = fc.oneof(
   fc.constantFrom(
     ...(
       [
@@ -206,7 +206,7 @@ export const arbTri: fc.Arbitrary<TriPayload> = fc.oneof(
     .map((r) => ({ kind: 'operatorLeaMessage' as const, ...r })),
 );
 
-export const arbPayload: fc.Arbitrary<Payload> = fc.oneof(
+const arbPayload: fc.Arbitrary<Payload> = fc.oneof(
   fc.array(arbIriPayload, { minLength: 1, maxLength: 3 }).map((items) => ({ kind: 'iri' as const, items })),
   fc.array(arbCcPayload, { minLength: 1, maxLength: 3 }).map((items) => ({ kind: 'cc' as const, items })),
   arbTri.map((tri) => ({ kind: 'tri' as const, tri })),
