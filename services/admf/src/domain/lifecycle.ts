@@ -57,6 +57,8 @@ export function applyLifecycle(
       if (newUntilMicros <= nowMicros)
         return errResult('ADM_ERR_VALIDATION', 'validUntil is in the past', 'validUntil');
       return okResult(bump(w, nowMicros, { validUntilMicros: newUntilMicros }));
+    default:
+      return action satisfies never;
   }
 }
 

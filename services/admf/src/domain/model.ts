@@ -37,7 +37,3 @@ export interface WarrantStore {
   auditHead(tenant: string): Promise<{ seq: number; hash: string } | null>;
   commit(changes: StoreChanges): Promise<void>;
 }
-
-export interface Clock {
-  nowMicros(): number;
-}
