@@ -18,7 +18,7 @@ import { parseTariffs, type TariffTable } from './domain/billing.ts';
 import type { WarrantStore } from './domain/model.ts';
 import { UseCases } from './domain/use-cases.ts';
 
-export interface AdmfDeps {
+interface AdmfDeps {
   store: WarrantStore;
   clock: Clock;
   /** The token table; or `authenticator`, one already loaded from the token file. */

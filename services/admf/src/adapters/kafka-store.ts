@@ -17,7 +17,7 @@ const SCHEMA_OF: Record<StoreRecord['stream'], SchemaName> = {
   audit: 'AuditRecord',
 };
 
-export const TENANT_STREAMS = ['warrants', 'lemfs', 'audit', 'events', 'dlq'] as const;
+const TENANT_STREAMS = ['warrants', 'lemfs', 'audit', 'events', 'dlq'] as const;
 
 /** Writes each change set in one transaction, under admf's transactional id. */
 export class KafkaPublisher {

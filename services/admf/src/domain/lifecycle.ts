@@ -3,12 +3,9 @@
 // isWarrantActiveAt(), so a scheduled start or end needs no write to take effect; the
 // scheduler still records them (start: audit only; end: state DEACTIVATED) so the record and
 // the audit show what happened and when.
-import { isWarrantActiveAt } from '@li/identifiers';
 import type { Warrant } from '@li/schemas';
 import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
-
-export { isWarrantActiveAt };
 
 export const LIFECYCLE_ACTIONS = ['activate', 'deactivate', 'suspend', 'resume', 'extend'] as const;
 export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
@@ -63,7 +60,7 @@ export function applyLifecycle(
 }
 
 /** Status as people read it, derived from state + window at time t. */
-export type EffectiveStatus = 'SCHEDULED' | 'IN_EFFECT' | 'SUSPENDED' | 'ENDED' | 'DEACTIVATED';
+type EffectiveStatus = 'SCHEDULED' | 'IN_EFFECT' | 'SUSPENDED' | 'ENDED' | 'DEACTIVATED';
 
 export function effectiveStatus(w: Warrant, t: number): EffectiveStatus {
   if (w.state === 'DEACTIVATED') return 'DEACTIVATED';
@@ -80,7 +77,7 @@ export function nextTransitionAt(w: Warrant, after: number): number | null {
   return null;
 }
 
-export type ScheduledChange = { kind: 'start'; warrant: Warrant } | { kind: 'expire'; before: Warrant; after: Warrant };
+type ScheduledChange = { kind: 'start'; warrant: Warrant } | { kind: 'expire'; before: Warrant; after: Warrant };
 
 /**
  * Transitions due at `now` that have not been recorded. startRecorded(w) tells whether the

@@ -11,7 +11,7 @@ export const T0 = Date.UTC(2026, 10, 20, 9, 0, 0) * 1000; // 2026-11-20T09:00:00
 export const DAY = 86_400_000_000;
 export const HOUR = 3_600_000_000;
 
-export const TOKENS = {
+const TOKENS = {
   'operator-admin-token-0001': { subject: 'op-admin', tenant: '*', role: 'admin' },
   'acme-admin-token-00000001': { subject: 'acme-admin', tenant: 'acme', role: 'admin' },
   'acme-provisioner-token-01': { subject: 'acme-prov', tenant: 'acme', role: 'provisioner' },
@@ -20,7 +20,7 @@ export const TOKENS = {
   'beta-admin-token-00000001': { subject: 'beta-admin', tenant: 'beta', role: 'admin' },
   'acme-mailserver-token-001': { subject: 'acme-mx', tenant: 'acme', role: 'mailserver' },
 } as const;
-export type TokenName = keyof typeof TOKENS;
+type TokenName = keyof typeof TOKENS;
 
 /** A logger whose lines go nowhere. */
 export const silentLog = createLogger({
@@ -29,7 +29,7 @@ export const silentLog = createLogger({
 });
 
 /** Counts every store call, so tests can assert that bad input wrote (or even read) nothing. */
-export function spyStore(inner: InMemoryWarrantStore) {
+function spyStore(inner: InMemoryWarrantStore) {
   const calls: string[] = [];
   const proxy = new Proxy(inner, {
     get(target, prop, recv) {
@@ -88,7 +88,7 @@ export async function harness(opts: { realClock?: boolean; schedule?: boolean } 
   return { admf, mem, calls, clock, req };
 }
 
-export const ITALIAN = {
+const ITALIAN = {
   proceedingNumber: '1234/2026 RGNR',
   ritNumber: '567/2026',
   judge: 'GIP Tribunale di Roma',

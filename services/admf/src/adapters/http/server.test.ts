@@ -14,6 +14,24 @@ afterEach(async () => {
   h = undefined;
 });
 
+/** An SFTP LEMF body; `files` adds the credential and host-key fields under test. */
+function sftpLemf<F extends Record<string, unknown>>(files: F) {
+  return {
+    name: 'sftp',
+    transport: 'SFTP',
+    address: { host: 'lemf.example', port: 22 },
+    files: {
+      directory: 'in',
+      namePattern: '{liid}_{seq}.ber',
+      maxRecords: 10,
+      maxBytes: 100000,
+      maxSeconds: 5,
+      username: 'mdf',
+      ...files,
+    },
+  };
+}
+
 async function create(over: Record<string, unknown> = {}) {
   return h!.req(PROV, 'POST', W, warrantBody(over));
 }
@@ -436,21 +454,7 @@ describe('LEMF destinations and tenants', () => {
     h = await seeded();
     const ADMIN = 'acme-admin-token-00000001';
     const fp = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU';
-    const sftp = (hostKeySha256: unknown) => ({
-      name: 'sftp',
-      transport: 'SFTP',
-      address: { host: 'lemf.example', port: 22 },
-      files: {
-        directory: 'in',
-        namePattern: '{liid}_{seq}.ber',
-        maxRecords: 10,
-        maxBytes: 100000,
-        maxSeconds: 5,
-        username: 'mdf',
-        credentialRef: 'k',
-        hostKeySha256,
-      },
-    });
+    const sftp = (hostKeySha256: unknown) => sftpLemf({ credentialRef: 'k', hostKeySha256 });
     for (const bad of ['MD5:aa:bb', `SHA256:${fp}x`, fp.slice(1), `sha256:${fp}`, 'a'.repeat(64), 12]) {
       const r = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp1', sftp(bad));
       expect(r.status, String(bad)).toBe(400);
@@ -493,21 +497,8 @@ describe('LEMF destinations and tenants', () => {
   it("secret references are plain names in the tenant's own namespace: another tenant's is a 400", async () => {
     h = await seeded();
     const ADMIN = 'acme-admin-token-00000001';
-    const files = (credentialRef: string) => ({
-      name: 'sftp',
-      transport: 'SFTP',
-      address: { host: 'lemf.example', port: 22 },
-      files: {
-        directory: 'in',
-        namePattern: '{liid}_{seq}.ber',
-        maxRecords: 10,
-        maxBytes: 100000,
-        maxSeconds: 5,
-        username: 'mdf',
-        credentialRef,
-        hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU',
-      },
-    });
+    const files = (credentialRef: string) =>
+      sftpLemf({ credentialRef, hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU' });
     for (const ref of ['../beta/sftp-key', 'beta/sftp-key', '/var/run/secrets/li/beta/sftp-key', '..', '.hidden']) {
       const r = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/s1', files(ref));
       expect(r.status, ref).toBe(400);
