@@ -2,8 +2,8 @@
 // another to the port given; prints each result as a JSON line. Its exit code tells whether an
 // unreadable message from the CDS took the process down.
 import { CdsSink } from '../src/adapters/reporters.ts';
-import { silentLog } from '../src/ports.ts';
-import { sampleReports } from './reports.ts';
+import { silentLog } from '../src/testing/logger.ts';
+import { sampleReports } from '../src/testing/reports.ts';
 
 const port = Number(process.argv[2]);
 const count = Number(process.argv[3]);

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Logger } from '@li/log';
 import { pinnedNode } from '@li/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -19,8 +20,7 @@ import {
 } from '../src/adapters/diameter/codec.ts';
 import { BASE, CMD, groupedPredicate } from '../src/adapters/diameter/dictionary.ts';
 import { CdsSink } from '../src/adapters/reporters.ts';
-import type { Log } from '../src/ports.ts';
-import { sampleReports } from './reports.ts';
+import { sampleReports } from '../src/testing/reports.ts';
 
 const identity = {
   originHost: 'mcid-as.test.local',
@@ -138,7 +138,15 @@ describe('Diameter peer against a CDS sending malformed messages', () => {
     cds.server.listen(0, '127.0.0.1');
     await once(cds.server, 'listening');
     const logged: Record<string, unknown>[] = [];
-    const log: Log = { info: () => {}, warn: (o) => logged.push(o), error: (o) => logged.push(o) };
+    // Fields as the sink passes them, before @li/log masks digit runs in `reason`.
+    const log: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (o) => logged.push(o),
+      error: (o) => logged.push(o),
+      fatal: () => {},
+      child: () => log,
+    };
     sink = new CdsSink(
       {
         host: '127.0.0.1',

@@ -11,9 +11,9 @@ import { asU32, findAvp } from '../src/adapters/diameter/codec.ts';
 import { BASE } from '../src/adapters/diameter/dictionary.ts';
 import { DiameterPeer } from '../src/adapters/diameter/peer.ts';
 import { CdsSink, LocalStorageSink } from '../src/adapters/reporters.ts';
-import { silentLog } from '../src/ports.ts';
+import { silentLog } from '../src/testing/logger.ts';
+import { sampleReports } from '../src/testing/reports.ts';
 import { type FreeDiameter, freePort, startFreeDiameter } from './freediameter.ts';
-import { sampleReports } from './reports.ts';
 
 let fd: FreeDiameter;
 beforeAll(async () => {

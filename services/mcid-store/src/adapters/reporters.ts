@@ -1,10 +1,10 @@
 // Report sinks: Diameter Rf to a CDS (with local storage as the spool when the CDS fails,
 // MCID.md §5) and local ACR file storage (seed 003 §2.3.4).
+import type { Logger } from '@li/log';
 import { Gauge, type Registry } from 'prom-client';
 import type { McidConfig } from '../config.ts';
-import type { DomainConfig } from '../domain/engine.ts';
 import type { McidReport } from '../domain/model.ts';
-import type { DeliveryResult, Log, ReportSink } from '../ports.ts';
+import type { DeliveryResult, ReportSink } from '../domain/ports.ts';
 import { AcrFileStore } from './acr-files.ts';
 import type { AcrIdentity } from './diameter/acr.ts';
 import { acrMessage, buildAcrAvps } from './diameter/acr.ts';
@@ -40,7 +40,7 @@ export class CdsSink implements ReportSink {
   private readonly peerConfig: PeerConfig;
   private readonly identity: AcrIdentity;
   private readonly spool: LocalStorageSink | null;
-  private readonly log: Log;
+  private readonly log: Logger;
   private peer: DiameterPeer | null = null;
   private opening: Promise<DiameterPeer> | null = null;
   private readonly connectedGauge: Gauge<'peer'> | null;
@@ -49,7 +49,7 @@ export class CdsSink implements ReportSink {
   constructor(
     peerConfig: PeerConfig,
     identity: AcrIdentity,
-    opts: { spool?: LocalStorageSink; log: Log; registry?: Registry },
+    opts: { spool?: LocalStorageSink; log: Logger; registry?: Registry },
   ) {
     this.peerConfig = peerConfig;
     this.identity = identity;
@@ -127,7 +127,7 @@ export class CdsSink implements ReportSink {
 }
 
 /** The sink seed 003 §3.2 selects (mtasComDetailsReportingType), built from the service config. */
-export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: Log }): ReportSink {
+export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: Logger }): ReportSink {
   const identity: AcrIdentity = {
     originHost: c.diameter.originHost,
     originRealm: c.diameter.originRealm,
@@ -174,14 +174,4 @@ export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: L
     registry: deps.registry,
     ...(c.spoolToLocal ? { spool: local() } : {}),
   });
-}
-
-/** The domain part of the service config. */
-export function domainConfigOf(c: McidConfig): DomainConfig {
-  return {
-    ssc: c.ssc,
-    barredStatuses: c.barredStatuses,
-    reportBarredAttempts: c.reportBarredAttempts,
-    pendingCallTtlSeconds: c.pendingCallTtlSeconds,
-  };
 }

@@ -1,5 +1,6 @@
 // The MCID state as explicit key → value records, so the whole service state can live in a
 // compacted topic (one record per key, null = tombstone) and a restart loses nothing.
+import type { Clock } from '@li/core';
 import type { DiversionService } from './sip.ts';
 
 export const ADMIN_STATES = ['LOCKED', 'UNLOCKED'] as const;
@@ -150,3 +151,8 @@ export const keys = {
   report: (tenant: string, reportId: string) => `report/${tenant}/${reportId}`,
   reportPrefix: (tenant: string) => `report/${tenant}/`,
 };
+
+/** State times are microseconds since the epoch; the Clock counts milliseconds. */
+export function nowMicros(clock: Clock): number {
+  return clock.now() * 1000;
+}
