@@ -5,7 +5,7 @@ import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import type { DomainConfig } from './domain/engine.ts';
 
-export const ConfigSchema = Type.Object({
+const ConfigSchema = Type.Object({
   http: Type.Object({
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8087 }),
@@ -50,7 +50,7 @@ export const ConfigSchema = Type.Object({
 
 export type McidConfig = Static<typeof ConfigSchema>;
 
-export type ConfigResult = { ok: true; config: McidConfig } | { ok: false; field: string; reason: string };
+type ConfigResult = { ok: true; config: McidConfig } | { ok: false; field: string; reason: string };
 
 /** Fills defaults and validates; the first error names its field (e.g. `/localStorage/maxRecords`). */
 export function parseConfig(input: unknown): ConfigResult {

@@ -15,7 +15,7 @@ import type { NormalizedEvent } from '@li/schemas';
 import type { Registry } from 'prom-client';
 import { admitEvent } from '../domain/admission.ts';
 
-export interface EventsConsumerDeps {
+interface EventsConsumerDeps {
   bus: Bus;
   tenants: readonly string[];
   log: Logger;

@@ -23,7 +23,7 @@ import type { StateStore } from '../domain/ports.ts';
 import { identityKey } from '../domain/sip.ts';
 import { MCD, type McdErrorCode } from '../errors.ts';
 
-export interface AppDeps {
+interface AppDeps {
   store: StateStore;
   clock: Clock;
   /** Bearer tokens (@li/auth loadTokenFile). */

@@ -10,7 +10,7 @@ import type { StateStore } from '../domain/ports.ts';
 import { MCD } from '../errors.ts';
 
 /** Which topic a state key lives in: 'admin/global' is global, every other key names its tenant. */
-export function topicOfKey(key: string, served: ReadonlySet<string>): string {
+function topicOfKey(key: string, served: ReadonlySet<string>): string {
   if (key === 'admin/global') return SYSTEM_TOPICS.mcid;
   const parts = key.split('/');
   const tenant = parts[0] === 'admin' ? parts[2] : parts[1];

@@ -13,7 +13,7 @@ import { RESULT } from './diameter/dictionary.ts';
 import { DiameterPeer, type PeerConfig, PeerError } from './diameter/peer.ts';
 
 /** The ACR bytes as stored in local files: the same message the CDS would get (Hop-by-Hop 0). */
-export function encodeAcr(report: McidReport, identity: AcrIdentity): Buffer {
+function encodeAcr(report: McidReport, identity: AcrIdentity): Buffer {
   return encodeMessage(acrMessage(buildAcrAvps(report, identity), 0, 0));
 }
 
@@ -154,7 +154,22 @@ export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: L
       ),
       identity,
     );
-  if (c.reportingType === 'LOCAL') return local();
+  switch (c.reportingType) {
+    case 'LOCAL':
+      return local();
+    case 'CDS':
+      return cdsSink(c, identity, deps, c.spoolToLocal ? local() : undefined);
+    default:
+      return c.reportingType satisfies never;
+  }
+}
+
+function cdsSink(
+  c: McidConfig,
+  identity: AcrIdentity,
+  deps: { registry: Registry; log: Logger },
+  spool: LocalStorageSink | undefined,
+): CdsSink {
   const peer: PeerConfig = {
     host: c.diameter.host,
     port: c.diameter.port,
@@ -172,6 +187,6 @@ export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: L
   return new CdsSink(peer, identity, {
     log: deps.log,
     registry: deps.registry,
-    ...(c.spoolToLocal ? { spool: local() } : {}),
+    ...(spool ? { spool } : {}),
   });
 }

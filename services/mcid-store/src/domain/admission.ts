@@ -3,7 +3,7 @@
 // tenant would change that tenant's MCID state and send it reports it never had.
 import type { NormalizedEvent } from '@li/schemas';
 
-export type Admission =
+type Admission =
   | { kind: 'apply' }
   | { kind: 'skip' }
   | { kind: 'dead-letter'; code: 'MCD_ERR_TENANT_MISMATCH'; reason: string };

@@ -9,7 +9,7 @@ import type { Change, McidReport } from './model.ts';
 import { keys, nowMicros } from './model.ts';
 import type { McidObserver, ReportSink, StateStore } from './ports.ts';
 
-export interface McidServiceDeps {
+interface McidServiceDeps {
   store: StateStore;
   sink: ReportSink;
   clock: Clock;

@@ -4,7 +4,7 @@ import { MemoryState } from '../domain/memory-state.ts';
 import type { McidReport } from '../domain/model.ts';
 import { invite, response, TENANT } from './sip-fixtures.ts';
 
-export const SERVED = 'sip:+15552220000@ims.example.net;user=phone';
+const SERVED = 'sip:+15552220000@ims.example.net;user=phone';
 
 /** A permanent-mode report of a CFU-diverted call (carries MCID and CDIV supplementary services). */
 export function sampleReports(count = 1, startMicros = 1_790_000_000_000_000): McidReport[] {
