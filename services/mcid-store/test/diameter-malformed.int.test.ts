@@ -21,14 +21,7 @@ import {
 import { BASE, CMD, groupedPredicate } from '../src/adapters/diameter/dictionary.ts';
 import { CdsSink } from '../src/adapters/reporters.ts';
 import { sampleReports } from '../src/testing/reports.ts';
-
-const identity = {
-  originHost: 'mcid-as.test.local',
-  originRealm: 'test.local',
-  destinationRealm: 'test.local',
-  serviceContextId: '32275@3gpp.org',
-  privateVendorId: 32473,
-};
+import { identity, peerConfig } from './rf-peer.ts';
 
 /** Vendor-Specific-Application-Id (Grouped) inside itself, `depth` times: 8 bytes a level. */
 function nestedAvp(depth: number): Buffer {
@@ -147,23 +140,7 @@ describe('Diameter peer against a CDS sending malformed messages', () => {
       fatal: () => {},
       child: () => log,
     };
-    sink = new CdsSink(
-      {
-        host: '127.0.0.1',
-        port: cds.port,
-        originHost: identity.originHost,
-        originRealm: identity.originRealm,
-        hostIp: '127.0.0.1',
-        productName: 'li-mcid-store',
-        vendorId: 0,
-        privateVendorId: identity.privateVendorId,
-        watchdogMs: 30_000,
-        answerTimeoutMs: 3_000,
-        connectTimeoutMs: 3_000,
-      },
-      identity,
-      { log },
-    );
+    sink = new CdsSink(peerConfig(cds.port, { answerTimeoutMs: 3_000, connectTimeoutMs: 3_000 }), identity, { log });
     const reports = sampleReports(4);
     cds.script = ['nested', 'ok', 'huge', 'ok'];
 
