@@ -142,14 +142,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const missing = (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
       const named = missing ? `${field}/${missing}` : field;
       return reply
-        .code(400)
+        .code(MCD.status('MCD_ERR_VALIDATION'))
         .send({ code: 'MCD_ERR_VALIDATION', field: named, message: `${named} ${v?.message ?? 'invalid'}` });
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ code: 'MCD_ERR_VALIDATION', message: err.message });
     }
     log.error({ code: 'MCD_ERR_STATE_WRITE' }, 'request failed');
-    return reply.code(503).send({ code: 'MCD_ERR_STATE_WRITE', message: 'state store unavailable' });
+    const f = fail('MCD_ERR_STATE_WRITE', MCD.table.MCD_ERR_STATE_WRITE.message);
+    return reply.code(f.statusCode).send(f.body);
   });
 
   app.get('/healthz', async () => ({ ok: true }));

@@ -1,5 +1,6 @@
 // What the domain needs from the adapters: where state is kept, where reports go, and who
 // counts what happened. service.ts plugs in the Kafka, Diameter/file and prom-client ones.
+import type { McdErrorCode } from '../errors.ts';
 import type { Change, McidReport, StateView } from './model.ts';
 
 /** Materialised state plus a durable commit of changes (one record per key, null = delete). */
@@ -10,7 +11,7 @@ export interface StateStore extends StateView {
 
 export type DeliveryResult =
   | { ok: true; via: 'CDS' | 'LOCAL'; detail: string }
-  | { ok: false; code: string; reason: string };
+  | { ok: false; code: McdErrorCode; reason: string };
 
 /** Where MCID reports go (seed 003 §3.2 mtasComDetailsReportingType: 0 CDS, 1 local storage). */
 export interface ReportSink {
