@@ -1,29 +1,30 @@
 // Local measurement: time from an API call (suspend/resume/extend) to the store commit that
 // the Kafka store turns into the warrants record, over the in-memory store.
 // Run: node scripts/measure-api.ts [rounds]
+import { systemClock } from '@li/core';
+import { createLogger } from '@li/log';
 import { InMemoryWarrantStore } from '../src/adapters/memory-store.ts';
-import { buildApp } from '../src/app.ts';
+import { buildAdmf } from '../src/service.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 300);
 const store = new InMemoryWarrantStore();
-const now = () => Date.now() * 1000;
 const tokens = {
   'operator-admin-token-0001': { subject: 'op', tenant: '*', role: 'admin' },
   'acme-provisioner-token-01': { subject: 'p', tenant: 'acme', role: 'provisioner' },
 } as const;
-const app = await buildApp({
+const admf = await buildAdmf({
   store,
-  clock: { nowMicros: now },
+  clock: systemClock,
   tokens: tokens as never,
-  log: console,
+  log: createLogger({ service: 'admf-measure' }),
   schedule: false,
 });
 const call = async (token: string, method: 'POST' | 'PUT', url: string, payload: object) => {
-  const r = await app.http.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
+  const r = await admf.http.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
   if (r.statusCode >= 300) throw new Error(`${url}: ${r.body}`);
 };
 await call('operator-admin-token-0001', 'POST', '/tenants', { id: 'acme', name: 'Acme', defaultCountryCode: '39' });
-await app.service.putLemf({ subject: 'op', tenant: '*', role: 'admin' }, 'acme', 'lemf-rome', {
+await admf.useCases.putLemf({ subject: 'op', tenant: '*', role: 'admin' }, 'acme', 'lemf-rome', {
   name: 'Rome',
   transport: 'ETSI_TCP',
   address: { host: '127.0.0.1', port: 1 },
@@ -67,4 +68,4 @@ console.log(
     auditRecords: store.audit.get('acme')!.length,
   }),
 );
-await app.close();
+await admf.close();

@@ -1,17 +1,20 @@
-// ADM_ERR_* codes. HTTP status and whether a retry can help travel with the code, so the REST
-// layer and a later Kafka consumer map failures the same way.
-export const ADM_ERRORS = {
-  ADM_ERR_VALIDATION: { status: 400, retriable: false },
-  ADM_ERR_UNAUTHENTICATED: { status: 401, retriable: false },
-  ADM_ERR_FORBIDDEN: { status: 403, retriable: false },
-  ADM_ERR_NOT_FOUND: { status: 404, retriable: false },
-  ADM_ERR_CONFLICT: { status: 409, retriable: false },
-  ADM_ERR_TENANT_MISMATCH: { status: 400, retriable: false },
-  ADM_ERR_STORE: { status: 503, retriable: true },
-  ADM_ERR_INTERNAL: { status: 500, retriable: false },
-} as const;
-export type AdmErrorCode = keyof typeof ADM_ERRORS;
+// Every ADM_ERR_* code of admf. The REST layer answers with the table's status and the DLQ
+// writer records the code, so a failure maps the same way wherever it surfaces.
+import { defineErrors } from '@li/core';
 
+export const ADM = defineErrors('ADM', {
+  ADM_ERR_VALIDATION: { message: 'the input is not valid', retriable: false, status: 400 },
+  ADM_ERR_UNAUTHENTICATED: { message: 'no valid bearer token', retriable: false, status: 401 },
+  ADM_ERR_FORBIDDEN: { message: 'the caller may not do this', retriable: false, status: 403 },
+  ADM_ERR_NOT_FOUND: { message: 'no such resource', retriable: false, status: 404 },
+  ADM_ERR_CONFLICT: { message: 'the change conflicts with the current state', retriable: false, status: 409 },
+  ADM_ERR_TENANT_MISMATCH: { message: 'the record belongs to another tenant', retriable: false, status: 400 },
+  ADM_ERR_STORE: { message: 'the change could not be stored', retriable: true, status: 503 },
+  ADM_ERR_INTERNAL: { message: 'internal error', retriable: false, status: 500 },
+});
+export type AdmErrorCode = (typeof ADM.codes)[number];
+
+/** A refusal the API returns as its body; `message` says what exactly was wrong with the request. */
 export interface AdmError {
   code: AdmErrorCode;
   message: string;

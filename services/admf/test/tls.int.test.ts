@@ -1,17 +1,19 @@
 // admf's own listener over HTTPS (LI_HTTP__TLS_CERT_FILE / LI_HTTP__TLS_KEY_FILE), with a
-// certificate made by openssl for 127.0.0.1. The listener is buildApp's on an in-memory store:
+// certificate made by openssl for 127.0.0.1. The listener is buildAdmf's on an in-memory store:
 // the service's start reads every tenant of the shared broker, which other runs also write.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { systemClock } from '@li/core';
 import { startService } from '@li/runtime';
 import { serviceEnv } from '@li/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InMemoryWarrantStore } from '../src/adapters/memory-store.ts';
-import { buildApp } from '../src/app.ts';
-import { admfService, tlsOf } from '../src/service.ts';
+import { tlsOf } from '../src/config.ts';
+import { admfService, buildAdmf } from '../src/service.ts';
+import { silentLog } from '../src/testing/harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'admf-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,24 +56,24 @@ function get(port: number, path: string, token?: string): Promise<{ status: numb
 describe('admf > HTTPS listener', () => {
   it('serves its API over TLS when a certificate and key are configured, and no plain HTTP', async () => {
     const tls = { key: readFileSync(key), cert: readFileSync(cert) };
-    const app = await buildApp({
+    const admf = await buildAdmf({
       store: new InMemoryWarrantStore(),
-      clock: { nowMicros: () => Date.now() * 1000 },
+      clock: systemClock,
       tokens: { [TOKEN]: { subject: 'op', tenant: '*', role: 'admin' } },
-      log: { info() {}, warn() {}, error() {} },
+      log: silentLog,
       schedule: false,
       tls,
     });
-    await app.http.listen({ host: '127.0.0.1', port: 0 });
+    await admf.http.listen({ host: '127.0.0.1', port: 0 });
     try {
-      const port = (app.http.server.address() as { port: number }).port;
+      const port = (admf.http.server.address() as { port: number }).port;
       expect(await get(port, '/healthz')).toEqual({ status: 200, body: '{"ok":true}' });
       expect(await get(port, '/tenants', TOKEN)).toEqual({ status: 200, body: '[]' });
       expect((await get(port, '/tenants')).status).toBe(401);
       // The same port does not answer plain HTTP.
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     } finally {
-      await app.close();
+      await admf.close();
     }
   });
 

@@ -1,8 +1,11 @@
 // The service configuration (TypeBox schema: the same JSON Schema validates env/YAML input).
+import { ConfigError } from '@li/config';
+import { CommonConfig } from '@li/runtime';
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import type { DomainConfig } from './domain/engine.ts';
 
-export const ConfigSchema = Type.Object({
+const ConfigSchema = Type.Object({
   http: Type.Object({
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8087 }),
@@ -47,7 +50,7 @@ export const ConfigSchema = Type.Object({
 
 export type McidConfig = Static<typeof ConfigSchema>;
 
-export type ConfigResult = { ok: true; config: McidConfig } | { ok: false; field: string; reason: string };
+type ConfigResult = { ok: true; config: McidConfig } | { ok: false; field: string; reason: string };
 
 /** Fills defaults and validates; the first error names its field (e.g. `/localStorage/maxRecords`). */
 export function parseConfig(input: unknown): ConfigResult {
@@ -61,4 +64,48 @@ export function parseConfig(input: unknown): ConfigResult {
     return { ok: false, field: '/localStorage/notFullDiskPercent', reason: 'must be below fullDiskPercent' };
   }
   return { ok: true, config: c };
+}
+
+/** The domain part of the service config. */
+export function domainConfigOf(c: McidConfig): DomainConfig {
+  return {
+    ssc: c.ssc,
+    barredStatuses: c.barredStatuses,
+    reportBarredAttempts: c.reportBarredAttempts,
+    pendingCallTtlSeconds: c.pendingCallTtlSeconds,
+  };
+}
+
+// The domain's sections (http, ssc, diameter, localStorage, …) each default to {} so that
+// their own defaults apply; env names follow them: LI_DIAMETER__PORT, LI_LOCAL_STORAGE__DIRECTORY.
+const sections = Object.fromEntries(
+  Object.entries(ConfigSchema.properties).map(([k, v]) => {
+    const props = (v as { properties?: Type.TProperties }).properties;
+    // Rebuilt, not spread: a spread copy of a TypeBox schema is no longer one.
+    return [k, props ? Type.Object(props, { default: {} }) : v];
+  }),
+) as typeof ConfigSchema.properties;
+
+/** The process configuration read by runService: CommonConfig plus the sections above. */
+export const Config = Type.Object({
+  ...CommonConfig.properties,
+  ...sections,
+  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9466 }),
+  tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
+  tickSeconds: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+  tokensFile: Type.String({
+    minLength: 1,
+    description: 'YAML/JSON file: token → {subject, tenant, role} (a mounted secret; the same format as admf)',
+  }),
+});
+
+/** The service settings of a process config; a bad one throws ConfigError naming its key. */
+export function mcidConfigOf(config: Static<typeof Config>): McidConfig {
+  const parsed = parseConfig(config);
+  if (!parsed.ok) {
+    throw new ConfigError([
+      { key: parsed.field.replace(/^\//, '').replaceAll('/', '.'), env: '', expected: parsed.reason },
+    ]);
+  }
+  return parsed.config;
 }

@@ -1,5 +1,4 @@
-// mcid-store: wiring only; the service is in kafka-service.ts.
 import { runService } from '@li/runtime';
-import { mcidStoreService } from './kafka-service.ts';
+import { mcidStoreService } from './service.ts';
 
 await runService(mcidStoreService);

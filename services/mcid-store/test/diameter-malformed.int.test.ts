@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Logger } from '@li/log';
 import { pinnedNode } from '@li/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -19,16 +20,8 @@ import {
 } from '../src/adapters/diameter/codec.ts';
 import { BASE, CMD, groupedPredicate } from '../src/adapters/diameter/dictionary.ts';
 import { CdsSink } from '../src/adapters/reporters.ts';
-import type { Log } from '../src/ports.ts';
-import { sampleReports } from './reports.ts';
-
-const identity = {
-  originHost: 'mcid-as.test.local',
-  originRealm: 'test.local',
-  destinationRealm: 'test.local',
-  serviceContextId: '32275@3gpp.org',
-  privateVendorId: 32473,
-};
+import { sampleReports } from '../src/testing/reports.ts';
+import { identity, peerConfig } from './rf-peer.ts';
 
 /** Vendor-Specific-Application-Id (Grouped) inside itself, `depth` times: 8 bytes a level. */
 function nestedAvp(depth: number): Buffer {
@@ -138,24 +131,16 @@ describe('Diameter peer against a CDS sending malformed messages', () => {
     cds.server.listen(0, '127.0.0.1');
     await once(cds.server, 'listening');
     const logged: Record<string, unknown>[] = [];
-    const log: Log = { info: () => {}, warn: (o) => logged.push(o), error: (o) => logged.push(o) };
-    sink = new CdsSink(
-      {
-        host: '127.0.0.1',
-        port: cds.port,
-        originHost: identity.originHost,
-        originRealm: identity.originRealm,
-        hostIp: '127.0.0.1',
-        productName: 'li-mcid-store',
-        vendorId: 0,
-        privateVendorId: identity.privateVendorId,
-        watchdogMs: 30_000,
-        answerTimeoutMs: 3_000,
-        connectTimeoutMs: 3_000,
-      },
-      identity,
-      { log },
-    );
+    // Fields as the sink passes them, before @li/log masks digit runs in `reason`.
+    const log: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (o) => logged.push(o),
+      error: (o) => logged.push(o),
+      fatal: () => {},
+      child: () => log,
+    };
+    sink = new CdsSink(peerConfig(cds.port, { answerTimeoutMs: 3_000, connectTimeoutMs: 3_000 }), identity, { log });
     const reports = sampleReports(4);
     cds.script = ['nested', 'ok', 'huge', 'ok'];
 

@@ -11,9 +11,10 @@ import { asU32, findAvp } from '../src/adapters/diameter/codec.ts';
 import { BASE } from '../src/adapters/diameter/dictionary.ts';
 import { DiameterPeer } from '../src/adapters/diameter/peer.ts';
 import { CdsSink, LocalStorageSink } from '../src/adapters/reporters.ts';
-import { silentLog } from '../src/ports.ts';
+import { silentLog } from '../src/testing/logger.ts';
+import { sampleReports } from '../src/testing/reports.ts';
 import { type FreeDiameter, freePort, startFreeDiameter } from './freediameter.ts';
-import { sampleReports } from './reports.ts';
+import { identity, peerConfig } from './rf-peer.ts';
 
 let fd: FreeDiameter;
 beforeAll(async () => {
@@ -23,28 +24,8 @@ afterAll(async () => {
   await fd?.stop();
 });
 
-const identity = {
-  originHost: 'mcid-as.test.local',
-  originRealm: 'test.local',
-  destinationRealm: 'test.local',
-  serviceContextId: '32275@3gpp.org',
-  privateVendorId: 32473, // RFC 5612 documentation enterprise number
-};
-
 function peer(): DiameterPeer {
-  return new DiameterPeer({
-    host: '127.0.0.1',
-    port: fd.port,
-    originHost: identity.originHost,
-    originRealm: identity.originRealm,
-    hostIp: '127.0.0.1',
-    productName: 'li-mcid-store',
-    vendorId: 0,
-    privateVendorId: identity.privateVendorId,
-    watchdogMs: 30_000,
-    answerTimeoutMs: 5_000,
-    connectTimeoutMs: 3_000,
-  });
+  return new DiameterPeer(peerConfig(fd.port, { answerTimeoutMs: 5_000, connectTimeoutMs: 3_000 }));
 }
 
 describe('Diameter Rf against freeDiameter', () => {

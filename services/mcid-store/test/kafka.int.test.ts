@@ -9,8 +9,8 @@ import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mcidStoreService } from '../src/kafka-service.ts';
-import { invite, response } from './sip-fixtures.ts';
+import { mcidStoreService } from '../src/service.ts';
+import { invite, response } from '../src/testing/sip-fixtures.ts';
 
 const infra = testInfra();
 let bus: Bus;

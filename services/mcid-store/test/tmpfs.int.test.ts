@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcrFileStore, statfsDiskUsage } from '../src/adapters/acr-files.ts';
 import { acrMessage, buildAcrAvps } from '../src/adapters/diameter/acr.ts';
 import { encodeMessage } from '../src/adapters/diameter/codec.ts';
-import { sampleReports } from './reports.ts';
+import { sampleReports } from '../src/testing/reports.ts';
 
 const mnt = mkdtempSync(join(tmpdir(), 'mcid-tmpfs-'));
 beforeAll(() => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acrMessage, buildAcrAvps } from '../src/adapters/diameter/acr.ts';
 import { encodeMessage } from '../src/adapters/diameter/codec.ts';
-import { sampleReports } from './reports.ts';
+import { sampleReports } from '../src/testing/reports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcid-tshark-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

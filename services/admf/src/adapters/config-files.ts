@@ -1,11 +1,11 @@
-// Reads admf's data files (tariffs, token table) for main.ts; the parsing rules are in the domain.
+// Reads admf's tariffs file for service.ts; the parsing rules are in the domain.
 import { readFile } from 'node:fs/promises';
 import type { TariffTable } from '../domain/billing.ts';
 import { parseTariffs } from '../domain/billing.ts';
 import type { Result } from '../errors.ts';
 import { errResult } from '../errors.ts';
 
-export const DEFAULT_TARIFFS_PATH = new URL('../../config/tariffs.json', import.meta.url);
+const DEFAULT_TARIFFS_PATH = new URL('../../config/tariffs.json', import.meta.url);
 
 export async function loadTariffs(path: string | URL = DEFAULT_TARIFFS_PATH): Promise<Result<TariffTable>> {
   let raw: unknown;

@@ -1,5 +1,5 @@
-// In-memory WarrantStore for tests and local runs. The production store (lead's libs/bus)
-// writes the same changes in one Kafka transaction and serves reads from the compacted topics.
+// In-memory WarrantStore for tests and local runs. The production store (PublishingWarrantStore)
+// writes the same changes in one Kafka transaction first and serves reads from the state it loaded.
 import { warrantKey } from '@li/identifiers';
 import type { LemfDestination, Warrant } from '@li/schemas';
 import type { AuditRecord, StoreChanges, Tenant, WarrantStore } from '../domain/model.ts';

@@ -1,6 +1,6 @@
 // The shape of the production store without Kafka in it: state is materialised in memory from
 // the topics (load() while tailing them at start), and commit() first publishes the changes
-// (main.ts passes a function that writes recordsOf(changes) in ONE Kafka transaction) and only
+// (service.ts passes a function that writes recordsOf(changes) in ONE Kafka transaction) and only
 // then applies them locally, so a failed transaction leaves both Kafka and memory unchanged.
 import { warrantKey } from '@li/identifiers';
 import type { LemfDestination, Warrant } from '@li/schemas';

@@ -6,9 +6,9 @@ import type { NormalizeOptions } from '@li/identifiers';
 import { normalizeEmail, normalizeMailAccount } from '@li/identifiers';
 import type { NormalizedEvent, Target, Warrant } from '@li/schemas';
 
-export type AccountChange = { kind: 'renamed'; oldName: string; newName: string } | { kind: 'removed'; name: string };
+type AccountChange = { kind: 'renamed'; oldName: string; newName: string } | { kind: 'removed'; name: string };
 
-export type AccountEventReading = { ok: true; change: AccountChange } | { ok: false; reason: string };
+type AccountEventReading = { ok: true; change: AccountChange } | { ok: false; reason: string };
 
 /**
  * An account event is trusted only for the tenant whose topic it came from: one naming another
@@ -44,7 +44,7 @@ export function readAccountEvent(e: NormalizedEvent): AccountEventReading {
 const followsAccount = (t: Target, name: string) =>
   (t.type === 'MAIL_ACCOUNT' || t.type === 'EMAIL') && t.value === name;
 
-export interface AccountFollowUp {
+interface AccountFollowUp {
   before: Warrant;
   after: Warrant;
   action: 'warrant.target.renamed' | 'warrant.target.removed';

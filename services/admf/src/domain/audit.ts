@@ -20,7 +20,7 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
-export function auditHash(r: Omit<AuditRecord, 'hash'>): string {
+function auditHash(r: Omit<AuditRecord, 'hash'>): string {
   const { hash: _ignored, ...rest } = r as AuditRecord;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }

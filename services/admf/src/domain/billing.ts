@@ -10,7 +10,7 @@ import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
 import { INTERCEPTION_KINDS } from './warrant.ts';
 
-export interface Tariff {
+interface Tariff {
   /** Daily price in the smallest currency unit (cents), to keep sums exact. */
   dailyMinor: number;
   label: string;
@@ -89,7 +89,7 @@ export function billableDays(
   return { days: dayNumber(last) - dayNumber(first) + 1, firstDay: first, lastDay: last };
 }
 
-export interface BillingLine {
+interface BillingLine {
   liid: string;
   authorisationCountry: string;
   interceptionKind: InterceptionKind;

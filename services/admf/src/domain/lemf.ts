@@ -15,7 +15,7 @@ import {
 import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
 
-export const LEMF_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const LEMF_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /**
  * A pinned SFTP host key: the SHA-256 fingerprint as OpenSSH prints it, `SHA256:` (optional) and
  * 43 base64 characters without padding (32 bytes; the last character carries 2 zero bits).

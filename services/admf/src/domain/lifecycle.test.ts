@@ -1,13 +1,7 @@
+import { isWarrantActiveAt } from '@li/identifiers';
 import { sampleWarrant } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
-import {
-  applyLifecycle,
-  dueTransitions,
-  effectiveInterval,
-  effectiveStatus,
-  isWarrantActiveAt,
-  nextTransitionAt,
-} from './lifecycle.ts';
+import { applyLifecycle, dueTransitions, effectiveInterval, effectiveStatus, nextTransitionAt } from './lifecycle.ts';
 
 const w = sampleWarrant({ validFromMicros: 1000, validUntilMicros: 2000, version: 3 });
 

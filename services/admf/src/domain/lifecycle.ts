@@ -3,12 +3,9 @@
 // isWarrantActiveAt(), so a scheduled start or end needs no write to take effect; the
 // scheduler still records them (start: audit only; end: state DEACTIVATED) so the record and
 // the audit show what happened and when.
-import { isWarrantActiveAt } from '@li/identifiers';
 import type { Warrant } from '@li/schemas';
 import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
-
-export { isWarrantActiveAt };
 
 export const LIFECYCLE_ACTIONS = ['activate', 'deactivate', 'suspend', 'resume', 'extend'] as const;
 export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
@@ -57,11 +54,13 @@ export function applyLifecycle(
       if (newUntilMicros <= nowMicros)
         return errResult('ADM_ERR_VALIDATION', 'validUntil is in the past', 'validUntil');
       return okResult(bump(w, nowMicros, { validUntilMicros: newUntilMicros }));
+    default:
+      return action satisfies never;
   }
 }
 
 /** Status as people read it, derived from state + window at time t. */
-export type EffectiveStatus = 'SCHEDULED' | 'IN_EFFECT' | 'SUSPENDED' | 'ENDED' | 'DEACTIVATED';
+type EffectiveStatus = 'SCHEDULED' | 'IN_EFFECT' | 'SUSPENDED' | 'ENDED' | 'DEACTIVATED';
 
 export function effectiveStatus(w: Warrant, t: number): EffectiveStatus {
   if (w.state === 'DEACTIVATED') return 'DEACTIVATED';
@@ -78,7 +77,7 @@ export function nextTransitionAt(w: Warrant, after: number): number | null {
   return null;
 }
 
-export type ScheduledChange = { kind: 'start'; warrant: Warrant } | { kind: 'expire'; before: Warrant; after: Warrant };
+type ScheduledChange = { kind: 'start'; warrant: Warrant } | { kind: 'expire'; before: Warrant; after: Warrant };
 
 /**
  * Transitions due at `now` that have not been recorded. startRecorded(w) tells whether the

@@ -7,7 +7,7 @@ import type { AuditRecord, LemfDestination, Tenant, Warrant } from '@li/schemas'
 export type { Caller, Role } from '@li/auth';
 
 /** Actions nobody performs by hand (schedule, account events) are recorded under this actor. */
-export interface SystemActor {
+interface SystemActor {
   subject: string;
   role: 'system';
 }
@@ -36,8 +36,4 @@ export interface WarrantStore {
   listAudit(tenant: string): Promise<AuditRecord[]>;
   auditHead(tenant: string): Promise<{ seq: number; hash: string } | null>;
   commit(changes: StoreChanges): Promise<void>;
-}
-
-export interface Clock {
-  nowMicros(): number;
 }

@@ -3,7 +3,7 @@ import { errResult, okResult } from '../errors.ts';
 import type { Tenant } from './model.ts';
 
 /** Tenant ids become topic names li.<tenant>.*: the same rule as validateTenant() in @li/bus. */
-export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
 export interface TenantInput {
   id: string;

@@ -1,7 +1,7 @@
 // Warrant intake rules: everything a provisioner sends is checked here, field by field, before
 // anything is written. The first fault found is reported with the path of its field.
 import type { NormalizeOptions } from '@li/identifiers';
-import { normalizeTarget, warrantKey } from '@li/identifiers';
+import { normalizeTarget } from '@li/identifiers';
 import type {
   DeliveryScope,
   IdentifierType,
@@ -20,7 +20,7 @@ import type { Tenant } from './model.ts';
 export const LIID_PATTERN = /^[A-Za-z0-9]{1,25}$/;
 export const INTERCEPTION_KINDS: readonly InterceptionKind[] = ['VOICE', 'MESSAGING', 'EMAIL', 'DATA', 'MULTIMEDIA'];
 export const DELIVERY_SCOPES: readonly DeliveryScope[] = ['IRI_ONLY', 'IRI_AND_CC'];
-export const SELECTION_KEYS: readonly (keyof ReportSelection)[] = [
+const SELECTION_KEYS: readonly (keyof ReportSelection)[] = [
   'login',
   'signals',
   'media',
@@ -60,7 +60,7 @@ export interface WarrantCreateInput extends WarrantFields {
   activate?: boolean;
 }
 
-export interface WarrantContext {
+interface WarrantContext {
   tenant: Tenant;
   nowMicros: number;
   /** LEMF destinations of the tenant. */
@@ -109,14 +109,14 @@ function text(v: unknown, field: string, max: number): Result<string> {
   return okResult(v.trim());
 }
 
-export function normalizeOptionsOf(t: Tenant): NormalizeOptions {
+function normalizeOptionsOf(t: Tenant): NormalizeOptions {
   return t.nationalTrunkPrefix
     ? { defaultCountryCode: t.defaultCountryCode, nationalTrunkPrefix: t.nationalTrunkPrefix }
     : { defaultCountryCode: t.defaultCountryCode };
 }
 
 /** previous: the targets being replaced; an unchanged target without an id keeps its old id. */
-export function normalizeTargets(input: unknown, tenant: Tenant, previous: readonly Target[] = []): Result<Target[]> {
+function normalizeTargets(input: unknown, tenant: Tenant, previous: readonly Target[] = []): Result<Target[]> {
   if (!Array.isArray(input) || input.length === 0) {
     return errResult('ADM_ERR_VALIDATION', 'targets must list at least one target', 'targets');
   }
@@ -389,5 +389,3 @@ export function modifyWarrant(current: Warrant, f: WarrantFields, ctx: WarrantCo
   if (!r.ok) return r;
   return okResult({ ...current, ...r.value, version: current.version + 1, updatedAtMicros: ctx.nowMicros });
 }
-
-export { warrantKey };

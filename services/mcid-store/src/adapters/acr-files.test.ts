@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sampleReports } from '../../test/reports.ts';
+import { sampleReports } from '../testing/reports.ts';
 import type { AcrFileConfig, DiskUsagePort } from './acr-files.ts';
 import { AcrFileStore, fileName } from './acr-files.ts';
 import { acrMessage, buildAcrAvps } from './diameter/acr.ts';

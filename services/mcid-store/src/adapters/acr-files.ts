@@ -35,20 +35,20 @@ export interface AcrFileConfig {
   notFullDiskPercent: number;
 }
 
-export type CloseReason = 'time' | 'records' | 'size' | 'shutdown';
+type CloseReason = 'time' | 'records' | 'size' | 'shutdown';
 
-export type StoreResult =
+type StoreResult =
   | { ok: true; file: string }
   | { ok: false; code: 'MCD_ERR_DISK_FULL' | 'MCD_ERR_STORAGE_IO' | 'MCD_ERR_CONFIG'; reason: string };
 
-export interface AcrFileMetrics {
+interface AcrFileMetrics {
   requests: Counter<'filesystem' | 'result'>;
   diskFull: Gauge<'filesystem'>;
   closed: Counter<'filesystem' | 'reason'>;
 }
 
 /** The counters of seed 003 §2.3.4, registered once per registry. */
-export function acrFileMetrics(registry: Registry): AcrFileMetrics {
+function acrFileMetrics(registry: Registry): AcrFileMetrics {
   const existing = registry.getSingleMetric('mcid_acr_storage_requests_total');
   if (existing) {
     return {

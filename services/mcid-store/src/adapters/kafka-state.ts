@@ -6,22 +6,15 @@
 import { type Bus, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { MemoryState } from '../domain/memory-state.ts';
 import type { Change, StateValue } from '../domain/model.ts';
-import type { StateStore } from '../ports.ts';
-
-export class UnservedTenantError extends Error {
-  readonly code = 'MCD_ERR_TENANT_NOT_SERVED';
-  readonly retriable = false;
-  constructor() {
-    super('this deployment does not serve that tenant');
-  }
-}
+import type { StateStore } from '../domain/ports.ts';
+import { MCD } from '../errors.ts';
 
 /** Which topic a state key lives in: 'admin/global' is global, every other key names its tenant. */
-export function topicOfKey(key: string, served: ReadonlySet<string>): string {
+function topicOfKey(key: string, served: ReadonlySet<string>): string {
   if (key === 'admin/global') return SYSTEM_TOPICS.mcid;
   const parts = key.split('/');
   const tenant = parts[0] === 'admin' ? parts[2] : parts[1];
-  if (!tenant || !served.has(tenant)) throw new UnservedTenantError();
+  if (!tenant || !served.has(tenant)) throw MCD.error('MCD_ERR_TENANT_NOT_SERVED');
   return topicName(tenant, 'mcid');
 }
 

@@ -1,10 +1,10 @@
 // Report sinks: Diameter Rf to a CDS (with local storage as the spool when the CDS fails,
 // MCID.md §5) and local ACR file storage (seed 003 §2.3.4).
+import type { Logger } from '@li/log';
 import { Gauge, type Registry } from 'prom-client';
 import type { McidConfig } from '../config.ts';
-import type { DomainConfig } from '../domain/engine.ts';
 import type { McidReport } from '../domain/model.ts';
-import type { DeliveryResult, Log, ReportSink } from '../ports.ts';
+import type { DeliveryResult, ReportSink } from '../domain/ports.ts';
 import { AcrFileStore } from './acr-files.ts';
 import type { AcrIdentity } from './diameter/acr.ts';
 import { acrMessage, buildAcrAvps } from './diameter/acr.ts';
@@ -13,7 +13,7 @@ import { RESULT } from './diameter/dictionary.ts';
 import { DiameterPeer, type PeerConfig, PeerError } from './diameter/peer.ts';
 
 /** The ACR bytes as stored in local files: the same message the CDS would get (Hop-by-Hop 0). */
-export function encodeAcr(report: McidReport, identity: AcrIdentity): Buffer {
+function encodeAcr(report: McidReport, identity: AcrIdentity): Buffer {
   return encodeMessage(acrMessage(buildAcrAvps(report, identity), 0, 0));
 }
 
@@ -40,7 +40,7 @@ export class CdsSink implements ReportSink {
   private readonly peerConfig: PeerConfig;
   private readonly identity: AcrIdentity;
   private readonly spool: LocalStorageSink | null;
-  private readonly log: Log;
+  private readonly log: Logger;
   private peer: DiameterPeer | null = null;
   private opening: Promise<DiameterPeer> | null = null;
   private readonly connectedGauge: Gauge<'peer'> | null;
@@ -49,7 +49,7 @@ export class CdsSink implements ReportSink {
   constructor(
     peerConfig: PeerConfig,
     identity: AcrIdentity,
-    opts: { spool?: LocalStorageSink; log: Log; registry?: Registry },
+    opts: { spool?: LocalStorageSink; log: Logger; registry?: Registry },
   ) {
     this.peerConfig = peerConfig;
     this.identity = identity;
@@ -127,7 +127,7 @@ export class CdsSink implements ReportSink {
 }
 
 /** The sink seed 003 §3.2 selects (mtasComDetailsReportingType), built from the service config. */
-export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: Log }): ReportSink {
+export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: Logger }): ReportSink {
   const identity: AcrIdentity = {
     originHost: c.diameter.originHost,
     originRealm: c.diameter.originRealm,
@@ -154,7 +154,22 @@ export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: L
       ),
       identity,
     );
-  if (c.reportingType === 'LOCAL') return local();
+  switch (c.reportingType) {
+    case 'LOCAL':
+      return local();
+    case 'CDS':
+      return cdsSink(c, identity, deps, c.spoolToLocal ? local() : undefined);
+    default:
+      return c.reportingType satisfies never;
+  }
+}
+
+function cdsSink(
+  c: McidConfig,
+  identity: AcrIdentity,
+  deps: { registry: Registry; log: Logger },
+  spool: LocalStorageSink | undefined,
+): CdsSink {
   const peer: PeerConfig = {
     host: c.diameter.host,
     port: c.diameter.port,
@@ -172,16 +187,6 @@ export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: L
   return new CdsSink(peer, identity, {
     log: deps.log,
     registry: deps.registry,
-    ...(c.spoolToLocal ? { spool: local() } : {}),
+    ...(spool ? { spool } : {}),
   });
-}
-
-/** The domain part of the service config. */
-export function domainConfigOf(c: McidConfig): DomainConfig {
-  return {
-    ssc: c.ssc,
-    barredStatuses: c.barredStatuses,
-    reportBarredAttempts: c.reportBarredAttempts,
-    pendingCallTtlSeconds: c.pendingCallTtlSeconds,
-  };
 }

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from '@li/schemas';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { invite, register, request, response, TENANT } from '../../test/sip-fixtures.ts';
+import { invite, register, request, response, TENANT } from '../testing/sip-fixtures.ts';
 import type { DomainConfig, Note } from './engine.ts';
 import {
   apply,

@@ -129,9 +129,9 @@ export function setTenantAdminState(tenant: string, state: AdminState, nowMicros
   return [{ key: keys.tenantAdmin(tenant), value: { type: 'admin', state, updatedAtMicros: nowMicros } }];
 }
 
-export type SubscriberInput = Omit<Subscriber, 'id' | 'updatedAtMicros'>;
+type SubscriberInput = Omit<Subscriber, 'id' | 'updatedAtMicros'>;
 
-export type SubscriberResult =
+type SubscriberResult =
   | { ok: true; subscriber: Subscriber; changes: Change[] }
   | { ok: false; code: 'MCD_ERR_IDENTITY' | 'MCD_ERR_IDENTITY_TAKEN' | 'MCD_ERR_MODE'; field: string; reason: string };
 
@@ -185,7 +185,7 @@ export function deleteSubscriber(view: StateView, tenant: string, id: string): C
   return changes;
 }
 
-export function findSubscriber(view: Reader, tenant: string, identity: string): Subscriber | null {
+function findSubscriber(view: Reader, tenant: string, identity: string): Subscriber | null {
   const k = identityKey(identity);
   if (!k) return null;
   const alias = view.get(keys.alias(tenant, k));

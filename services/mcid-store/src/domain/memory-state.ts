@@ -1,4 +1,4 @@
-// A Map-backed state: what the compacted topic materialises to, and the store for tests.
+// A Map-backed state: what the compacted topic materialises to (KafkaStateStore builds on it).
 import type { Change, StateValue, StateView } from './model.ts';
 
 export class MemoryState implements StateView {

@@ -1,11 +1,12 @@
 // The MCID state as explicit key → value records, so the whole service state can live in a
 // compacted topic (one record per key, null = tombstone) and a restart loses nothing.
+import type { Clock } from '@li/core';
 import type { DiversionService } from './sip.ts';
 
-export const ADMIN_STATES = ['LOCKED', 'UNLOCKED'] as const;
+const ADMIN_STATES = ['LOCKED', 'UNLOCKED'] as const;
 export type AdminState = (typeof ADMIN_STATES)[number];
 
-export const MCID_MODES = ['PERMANENT', 'TEMPORARY'] as const;
+const MCID_MODES = ['PERMANENT', 'TEMPORARY'] as const;
 export type McidMode = (typeof MCID_MODES)[number];
 
 /** Operator-provisioned MCID data of one subscriber (seed 003 §3.8.1). */
@@ -50,7 +51,7 @@ export interface TemporaryStore {
   previous: StoredCommunication | null;
 }
 
-export type LegRole = 'TERMINATING' | 'ORIGINATING';
+type LegRole = 'TERMINATING' | 'ORIGINATING';
 
 /** A communication in progress towards (or from) a served user. */
 export interface Leg {
@@ -69,7 +70,7 @@ export interface PendingCall {
   updatedAtMicros: number;
 }
 
-export interface Registration {
+interface Registration {
   expiresAtMicros: number;
 }
 
@@ -117,7 +118,7 @@ export type StateValue =
   | { type: 'report'; report: McidReport; delivery: Delivery | null };
 
 /** Where a report went; null until a sink confirmed it, so undelivered reports can be retried. */
-export interface Delivery {
+interface Delivery {
   via: 'CDS' | 'LOCAL';
   atMicros: number;
 }
@@ -150,3 +151,8 @@ export const keys = {
   report: (tenant: string, reportId: string) => `report/${tenant}/${reportId}`,
   reportPrefix: (tenant: string) => `report/${tenant}/`,
 };
+
+/** State times are microseconds since the epoch; the Clock counts milliseconds. */
+export function nowMicros(clock: Clock): number {
+  return clock.now() * 1000;
+}

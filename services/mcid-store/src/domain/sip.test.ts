@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invite } from '../../test/sip-fixtures.ts';
+import { invite } from '../testing/sip-fixtures.ts';
 import {
   dialString,
   diversionOfCause,

@@ -19,7 +19,7 @@ const ATTRIBUTE_OF: Record<string, string> = {
   'p-asserted-identity': 'pai',
 };
 
-export interface SipView {
+interface SipView {
   kind: 'request' | 'response';
   method: string;
   status: number;
@@ -181,7 +181,7 @@ export function uriParams(uri: string): Map<string, string> {
 }
 
 /** URI headers (`?Reason=SIP%3Bcause%3D302`) decoded. */
-export function uriHeaders(uri: string): Map<string, string> {
+function uriHeaders(uri: string): Map<string, string> {
   const out = new Map<string, string>();
   const q = uri.indexOf('?');
   if (q < 0) return out;
@@ -259,7 +259,7 @@ export function identityKey(value: string): string {
   return user ? `sip:${user}@${host}` : `sip:${host}`;
 }
 
-export interface HistoryEntry {
+interface HistoryEntry {
   uri: string;
   index: string;
   /** RFC 4458 `cause` URI parameter: why the request was retargeted to this entry. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { invite, response } from '../../../test/sip-fixtures.ts';
 import { apply, setGlobalAdminState, setTenantAdminState, upsertSubscriber } from '../../domain/engine.ts';
 import { MemoryState } from '../../domain/memory-state.ts';
+import { invite, response } from '../../testing/sip-fixtures.ts';
 import { buildAcrAvps } from './acr.ts';
 import { asTime, asU32, asUtf8, children, findAll, findAvp, VENDOR_3GPP } from './codec.ts';
 import { BASE, PRIVATE, TGPP } from './dictionary.ts';

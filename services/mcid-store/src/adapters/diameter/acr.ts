@@ -33,7 +33,7 @@ const t = (code: number, ms: number) => avp.time(code, ms, { v: VENDOR_3GPP });
 const ms = (micros: number) => Math.floor(micros / 1000);
 
 /** Session-Id per RFC 6733 §8.8 (`<DiameterIdentity>;<high>;<low>[;<optional>]`), stable per report. */
-export function sessionIdFor(report: McidReport, originHost: string): string {
+function sessionIdFor(report: McidReport, originHost: string): string {
   const high = Math.floor(report.createdAtMicros / 1e6) >>> 0;
   const low = Number.parseInt(report.reportId.slice(0, 8), 16) >>> 0;
   return `${originHost};${high};${low};mcid-${report.reportId}`;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sampleReports } from '../../../test/reports.ts';
+import { sampleReports } from '../../testing/reports.ts';
 import { acrMessage, buildAcrAvps } from './acr.ts';
 import {
   asTime,

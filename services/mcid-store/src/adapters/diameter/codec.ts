@@ -4,13 +4,12 @@ import { isIPv4, isIPv6 } from 'node:net';
 export const FLAG_R = 0x80;
 export const FLAG_P = 0x40;
 export const FLAG_E = 0x20;
-export const FLAG_T = 0x10;
 const AVP_V = 0x80;
 const AVP_M = 0x40;
 
 export const VENDOR_3GPP = 10415;
 /** Seconds between the NTP epoch (1900-01-01, Diameter Time, RFC 6733 §4.3.1) and the Unix epoch. */
-export const NTP_UNIX_OFFSET = 2_208_988_800;
+const NTP_UNIX_OFFSET = 2_208_988_800;
 
 export interface Avp {
   code: number;
@@ -30,10 +29,10 @@ export interface DiameterMessage {
 }
 
 /** On failure, `resultCode` is the RFC 6733 §7.1 code to answer a request with. */
-export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string; resultCode: number };
+type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string; resultCode: number };
 
 /** RFC 6733 §7.1.3-7.1.5 result codes for messages that cannot be read. */
-export const DECODE_RESULT = {
+const DECODE_RESULT = {
   UNABLE_TO_COMPLY: 5012,
   INVALID_AVP_LENGTH: 5014,
   INVALID_MESSAGE_LENGTH: 5015,
@@ -47,7 +46,7 @@ export const DECODE_RESULT = {
  */
 export const MAX_AVP_DEPTH = 16;
 /** Default bound on an incoming message: Rf answers are a few hundred bytes. */
-export const MAX_MESSAGE_BYTES = 65_536;
+const MAX_MESSAGE_BYTES = 65_536;
 
 // --- data formats --------------------------------------------------------------------------
 
@@ -139,9 +138,9 @@ export function encodeMessage(m: DiameterMessage): Buffer {
 // --- decoding ------------------------------------------------------------------------------
 
 /** Tells the decoder which AVPs are Grouped (their data is decoded into children). */
-export type GroupedPredicate = (code: number, vendorId: number) => boolean;
+type GroupedPredicate = (code: number, vendorId: number) => boolean;
 
-export function decodeAvps(buf: Buffer, isGrouped: GroupedPredicate, depth = 0): DecodeResult<Avp[]> {
+function decodeAvps(buf: Buffer, isGrouped: GroupedPredicate, depth = 0): DecodeResult<Avp[]> {
   if (depth > MAX_AVP_DEPTH)
     return {
       ok: false,

@@ -38,7 +38,7 @@ export interface PeerConfig {
   maxMessageBytes?: number;
 }
 
-export type PeerErrorCode =
+type PeerErrorCode =
   | 'MCD_ERR_DIAMETER_CONNECT'
   | 'MCD_ERR_DIAMETER_CEA'
   | 'MCD_ERR_DIAMETER_TIMEOUT'
@@ -59,7 +59,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-export interface AnswerSummary {
+interface AnswerSummary {
   resultCode: number | undefined;
   answer: DiameterMessage;
 }

@@ -3,9 +3,8 @@
 // the meaning of values (LIID rules, identifiers, windows) is checked in src/domain.
 import { IDENTIFIER_TYPES } from '@li/schemas';
 import { Type } from 'typebox';
-import { HOST_KEY_SHA256_PATTERN, LEMF_TRANSPORTS } from '../domain/lemf.ts';
-import { LIFECYCLE_ACTIONS } from '../domain/lifecycle.ts';
-import { DELIVERY_SCOPES, INTERCEPTION_KINDS, MAX_LEMFS, MAX_TARGETS } from '../domain/warrant.ts';
+import { HOST_KEY_SHA256_PATTERN, LEMF_TRANSPORTS } from '../../domain/lemf.ts';
+import { DELIVERY_SCOPES, INTERCEPTION_KINDS, MAX_LEMFS, MAX_TARGETS } from '../../domain/warrant.ts';
 
 const closed = { additionalProperties: false } as const;
 const Micros = Type.Integer({ description: 'microseconds since 1970-01-01T00:00:00Z' });
@@ -317,5 +316,3 @@ export const BillingBody = Type.Object({
   totalDays: Type.Integer(),
   totalMinor: Type.Integer({ description: 'amount in the smallest currency unit (cents)' }),
 });
-
-export const LifecycleActionParam = Type.Enum([...LIFECYCLE_ACTIONS]);

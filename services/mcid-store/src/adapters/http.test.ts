@@ -1,10 +1,12 @@
 import { TokenAuthenticator } from '@li/auth';
+import { ManualClock } from '@li/core';
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
-import { MemoryStateStore } from './ports.ts';
+import { silentLog } from '../testing/logger.ts';
+import { MemoryStateStore } from '../testing/memory-store.ts';
+import { buildApp } from './http.ts';
 
-const clock = { nowMicros: () => 1_790_000_000_000_000 };
+const clock = new ManualClock(1_790_000_000_000);
 const S = 'sip:+15552220000@ims.example.net;user=phone';
 
 const T = {
@@ -30,7 +32,7 @@ const authenticator = table.value;
 
 function setup() {
   const store = new MemoryStateStore();
-  const app = buildApp({ store, clock, authenticator, tenants: ['vtp1', 'vtp2'] });
+  const app = buildApp({ store, clock, authenticator, tenants: ['vtp1', 'vtp2'], log: silentLog });
   /** inject() as the caller holding `token` (the operator-wide admin by default). */
   const as = (o: InjectOptions & { token?: string | null }) => {
     const { token = T.op, ...rest } = o;

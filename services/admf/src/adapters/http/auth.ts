@@ -1,10 +1,8 @@
 // admf's view of @li/auth: the shared bearer-token table with admf's error codes.
 import { TokenAuthenticator as SharedAuthenticator, type TokenTable } from '@li/auth';
-import type { Caller } from './domain/model.ts';
-import type { Result } from './errors.ts';
-import { errResult, okResult } from './errors.ts';
-
-export type { TokenTable } from '@li/auth';
+import type { Caller } from '../../domain/model.ts';
+import type { Result } from '../../errors.ts';
+import { errResult, okResult } from '../../errors.ts';
 
 export class TokenAuthenticator {
   private readonly shared: SharedAuthenticator;

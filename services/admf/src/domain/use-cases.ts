@@ -1,42 +1,36 @@
-// Application service: checks who may do what, runs the domain rules, and commits the new
+// admf's use cases: checks who may do what, runs the domain rules, and commits the new
 // records together with their audit entries through the WarrantStore port. One change per
 // tenant at a time, so the audit chain and LIID uniqueness hold under concurrent requests.
+import type { Clock } from '@li/core';
 import { warrantKey } from '@li/identifiers';
 import type { LemfDestination, NormalizedEvent, Warrant } from '@li/schemas';
-import { checkEventTenant, followAccountChange, readAccountEvent } from './domain/accounts.ts';
-import type { AuditDraft, ChainVerdict } from './domain/audit.ts';
-import { chainAudit, verifyAuditChain } from './domain/audit.ts';
-import type { BillingReport, TariffTable } from './domain/billing.ts';
-import { billingReport, isDate } from './domain/billing.ts';
-import type { LemfInput, LemfPolicy } from './domain/lemf.ts';
-import { buildLemf } from './domain/lemf.ts';
-import type { LifecycleAction } from './domain/lifecycle.ts';
-import { applyLifecycle, dueTransitions, effectiveInterval, nextTransitionAt } from './domain/lifecycle.ts';
-import type { Actor, AuditRecord, Caller, Clock, Role, StoreChanges, Tenant, WarrantStore } from './domain/model.ts';
-import type { TenantInput } from './domain/tenant.ts';
-import { buildTenant } from './domain/tenant.ts';
-import type { WarrantCreateInput, WarrantFields } from './domain/warrant.ts';
-import { createWarrant, modifyWarrant, parseTimeMicros } from './domain/warrant.ts';
-import type { AdmError, Result } from './errors.ts';
-import { errResult, okResult } from './errors.ts';
-
-/** The part of @li/log's Logger admf uses (its fields pass @li/log's allow-list: tenant, code, err). */
-export interface Logger {
-  info(fields: { tenant?: string; code?: string; err?: unknown }, msg: string): void;
-  warn(fields: { tenant?: string; code?: string; err?: unknown }, msg: string): void;
-  error(fields: { tenant?: string; code?: string; err?: unknown }, msg: string): void;
-}
+import type { AdmError, Result } from '../errors.ts';
+import { errResult, okResult } from '../errors.ts';
+import { checkEventTenant, followAccountChange, readAccountEvent } from './accounts.ts';
+import type { AuditDraft, ChainVerdict } from './audit.ts';
+import { chainAudit, verifyAuditChain } from './audit.ts';
+import type { BillingReport, TariffTable } from './billing.ts';
+import { billingReport, isDate } from './billing.ts';
+import type { LemfInput, LemfPolicy } from './lemf.ts';
+import { buildLemf } from './lemf.ts';
+import type { LifecycleAction } from './lifecycle.ts';
+import { applyLifecycle, dueTransitions, effectiveInterval, nextTransitionAt } from './lifecycle.ts';
+import type { Actor, AuditRecord, Caller, Role, StoreChanges, Tenant, WarrantStore } from './model.ts';
+import type { TenantInput } from './tenant.ts';
+import { buildTenant } from './tenant.ts';
+import type { WarrantCreateInput, WarrantFields } from './warrant.ts';
+import { createWarrant, modifyWarrant, parseTimeMicros } from './warrant.ts';
 
 const SCHEDULER: Actor = { subject: 'system:scheduler', role: 'system' };
 const ACCOUNT_EVENTS: Actor = { subject: 'system:account-events', role: 'system' };
 
 const notFound = <T>(what: string) => errResult<T>('ADM_ERR_NOT_FOUND', `${what} not found`);
 
-export class AdmfService {
+export class UseCases {
   private readonly store: WarrantStore;
   private readonly clock: Clock;
   private readonly tariffs: TariffTable;
-  private readonly log: Logger;
+  private readonly onCommitFailed: (tenant: string, err: Error) => void;
   private readonly lemfPolicy: LemfPolicy;
   private readonly locks = new Map<string, Promise<unknown>>();
   /** "<tenant>/<key>@<validFrom>" of window starts already in the audit. */
@@ -49,14 +43,19 @@ export class AdmfService {
     store: WarrantStore;
     clock: Clock;
     tariffs: TariffTable;
-    log: Logger;
+    /** Told why a commit failed (the caller only sees ADM_ERR_STORE); the wiring logs it. */
+    onCommitFailed: (tenant: string, err: Error) => void;
     lemfPolicy?: LemfPolicy;
   }) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.tariffs = deps.tariffs;
-    this.log = deps.log;
+    this.onCommitFailed = deps.onCommitFailed;
     this.lemfPolicy = deps.lemfPolicy ?? { pipeCommands: [] };
+  }
+
+  private nowMicros(): number {
+    return this.clock.now() * 1000;
   }
 
   // ---- access ----------------------------------------------------------------------------
@@ -91,7 +90,7 @@ export class AdmfService {
       if (changes.warrants?.length) this.onWarrantsChanged();
       return okResult(audit);
     } catch (e) {
-      this.log.error({ tenant, err: (e as Error).message }, 'commit failed');
+      this.onCommitFailed(tenant, e as Error);
       return errResult('ADM_ERR_STORE', 'the change could not be stored; nothing was written, retry later');
     }
   }
@@ -106,7 +105,7 @@ export class AdmfService {
     reason?: string,
   ): AuditDraft {
     return {
-      atMicros: this.clock.nowMicros(),
+      atMicros: this.nowMicros(),
       actor: actor.subject,
       role: actor.role,
       action,
@@ -124,7 +123,7 @@ export class AdmfService {
     if (caller.role !== 'admin' || caller.tenant !== '*') {
       return errResult('ADM_ERR_FORBIDDEN', 'only an operator-wide admin creates tenants');
     }
-    const built = buildTenant(input, this.clock.nowMicros());
+    const built = buildTenant(input, this.nowMicros());
     if (!built.ok) return built;
     const t = built.value;
     return this.locked(t.id, async () => {
@@ -198,7 +197,7 @@ export class AdmfService {
 
   private async context(tenant: Tenant) {
     const lemfs = await this.store.listLemfs(tenant.id);
-    return { tenant, nowMicros: this.clock.nowMicros(), lemfIds: new Set(lemfs.map((l) => l.id)) };
+    return { tenant, nowMicros: this.nowMicros(), lemfIds: new Set(lemfs.map((l) => l.id)) };
   }
 
   async createWarrant(caller: Caller, tenantId: string, input: WarrantCreateInput): Promise<Result<Warrant>> {
@@ -265,7 +264,7 @@ export class AdmfService {
     return this.locked(tenantId, async () => {
       const current = await this.store.getWarrant(tenantId, key);
       if (!current) return notFound('warrant');
-      const r = applyLifecycle(current, action, this.clock.nowMicros(), until);
+      const r = applyLifecycle(current, action, this.nowMicros(), until);
       if (!r.ok) return r;
       const c = await this.commit(tenantId, { warrants: [r.value] }, [
         this.draft(caller, `warrant.${action}`, 'WARRANT', key, current, r.value, body.reason),
@@ -314,7 +313,7 @@ export class AdmfService {
       h.push({ atMicros: r.atMicros, warrant: w });
       histories.set(r.objectId, h);
     }
-    const now = this.clock.nowMicros();
+    const now = this.nowMicros();
     const items = (await this.store.listWarrants(tenantId)).map((w) => ({
       liid: w.liid,
       authorisationCountry: w.authorisationCountry,
@@ -335,7 +334,7 @@ export class AdmfService {
     const tenant = await this.store.getTenant(event.tenant);
     if (!tenant) return notFound('tenant');
     return this.locked(tenant.id, async () => {
-      const now = this.clock.nowMicros();
+      const now = this.nowMicros();
       const ups = followAccountChange(await this.store.listWarrants(tenant.id), read.change, now);
       if (ups.length === 0) return okResult({ changed: 0 });
       const drafts = ups.map((u) =>
@@ -371,7 +370,7 @@ export class AdmfService {
           }
           this.startsLoaded.add(tenant.id);
         }
-        const now = this.clock.nowMicros();
+        const now = this.nowMicros();
         // A write at or after the start already shows the warrant in effect.
         const due = dueTransitions(
           await this.store.listWarrants(tenant.id),
@@ -414,7 +413,7 @@ export class AdmfService {
 
   /** Earliest instant after now at which some warrant starts or ends by itself. */
   async nextTransition(): Promise<number | null> {
-    const now = this.clock.nowMicros();
+    const now = this.nowMicros();
     let next: number | null = null;
     for (const t of await this.store.listTenants()) {
       for (const w of await this.store.listWarrants(t.id)) {

@@ -44,7 +44,7 @@ function event(
   };
 }
 
-export interface InviteOptions {
+interface InviteOptions {
   callId: string;
   at: number;
   requestUri: string;

@@ -1,17 +1,36 @@
+import { ManualClock } from '@li/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Harness } from './test-support.ts';
-import { DAY, HOUR, iso, seeded, T0, warrantBody } from './test-support.ts';
+import type { Harness } from '../../testing/harness.ts';
+import { DAY, HOUR, iso, seeded, silentLog, T0, warrantBody } from '../../testing/harness.ts';
 
 const PROV = 'acme-provisioner-token-01';
 const W = '/tenants/acme/warrants';
 const W1 = `${W}/IT/ROMA2026A1`;
 
 let h: Harness | undefined;
-let sharedApp: unknown = null;
+let sharedAdmf: unknown = null;
 afterEach(async () => {
-  if (h && h.app !== sharedApp) await h.app.close();
+  if (h && h.admf !== sharedAdmf) await h.admf.close();
   h = undefined;
 });
+
+/** An SFTP LEMF body; `files` adds the credential and host-key fields under test. */
+function sftpLemf<F extends Record<string, unknown>>(files: F) {
+  return {
+    name: 'sftp',
+    transport: 'SFTP',
+    address: { host: 'lemf.example', port: 22 },
+    files: {
+      directory: 'in',
+      namePattern: '{liid}_{seq}.ber',
+      maxRecords: 10,
+      maxBytes: 100000,
+      maxSeconds: 5,
+      username: 'mdf',
+      ...files,
+    },
+  };
+}
 
 async function create(over: Record<string, unknown> = {}) {
   return h!.req(PROV, 'POST', W, warrantBody(over));
@@ -139,14 +158,14 @@ describe('bad input: a clear 4xx naming the field, nothing written', () => {
     ['missing court case', { courtCaseId: undefined }, 400, 'courtCaseId'],
     ['unknown top-level field', { state: 'ACTIVE' }, 400, 'state'],
   ];
-  // Nothing is written on bad input, so one seeded app serves every case (and proves it).
+  // Nothing is written on bad input, so one seeded admf serves every case (and proves it).
   let shared: Harness;
   beforeAll(async () => {
     shared = await seeded();
-    sharedApp = shared.app;
+    sharedAdmf = shared.admf;
   });
   afterAll(async () => {
-    await shared.app.close();
+    await shared.admf.close();
   });
   for (const [name, over, status, field] of cases) {
     it(name, async () => {
@@ -206,7 +225,7 @@ describe('bad input: a clear 4xx naming the field, nothing written', () => {
 
   it('malformed JSON is a 400, not a crash', async () => {
     h = await seeded();
-    const res = await h.app.http.inject({
+    const res = await h.admf.http.inject({
       method: 'POST',
       url: W,
       headers: { authorization: `Bearer ${PROV}`, 'content-type': 'application/json' },
@@ -294,24 +313,24 @@ describe('scheduled start and end take effect with nobody acting', () => {
   it('the scheduler records the start and ends the warrant at validUntil', async () => {
     h = await seeded();
     await create({ validFrom: iso(T0 + HOUR), validUntil: iso(T0 + 2 * HOUR) });
-    expect(await h.app.service.nextTransition()).toBe(T0 + HOUR);
-    expect((await h.app.service.runScheduled()).ok).toBe(true);
+    expect(await h.admf.useCases.nextTransition()).toBe(T0 + HOUR);
+    expect((await h.admf.useCases.runScheduled()).ok).toBe(true);
     expect(h.mem.audit.get('acme')!.at(-1)!.action).toBe('warrant.create');
 
-    h.clock.t = T0 + HOUR;
-    await h.app.service.runScheduled();
+    h.clock.set((T0 + HOUR) / 1000);
+    await h.admf.useCases.runScheduled();
     expect(h.mem.audit.get('acme')!.at(-1)).toMatchObject({ action: 'warrant.start', actor: 'system:scheduler' });
     expect((await h.req(PROV, 'GET', W1)).json.status).toBe('IN_EFFECT');
-    await h.app.service.runScheduled(); // idempotent
+    await h.admf.useCases.runScheduled(); // idempotent
     expect(h.mem.audit.get('acme')!.filter((a) => a.action === 'warrant.start')).toHaveLength(1);
-    expect(await h.app.service.nextTransition()).toBe(T0 + 2 * HOUR);
+    expect(await h.admf.useCases.nextTransition()).toBe(T0 + 2 * HOUR);
 
-    h.clock.t = T0 + 2 * HOUR;
-    await h.app.service.runScheduled();
+    h.clock.set((T0 + 2 * HOUR) / 1000);
+    await h.admf.useCases.runScheduled();
     const w = (await h.req(PROV, 'GET', W1)).json;
     expect(w).toMatchObject({ state: 'DEACTIVATED', version: 2 });
     expect(h.mem.audit.get('acme')!.at(-1)).toMatchObject({ action: 'warrant.expire', role: 'system' });
-    expect(await h.app.service.nextTransition()).toBeNull();
+    expect(await h.admf.useCases.nextTransition()).toBeNull();
   });
 
   it('with real timers: a warrant ending in 300 ms is DEACTIVATED without any request', async () => {
@@ -333,7 +352,7 @@ describe('authentication, roles and tenant isolation', () => {
   it('needs a known bearer token', async () => {
     h = await seeded();
     expect((await h.req(null, 'GET', W)).status).toBe(401);
-    const res = await h.app.http.inject({
+    const res = await h.admf.http.inject({
       method: 'GET',
       url: W,
       headers: { authorization: 'Bearer not-a-token-at-all' },
@@ -435,21 +454,7 @@ describe('LEMF destinations and tenants', () => {
     h = await seeded();
     const ADMIN = 'acme-admin-token-00000001';
     const fp = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU';
-    const sftp = (hostKeySha256: unknown) => ({
-      name: 'sftp',
-      transport: 'SFTP',
-      address: { host: 'lemf.example', port: 22 },
-      files: {
-        directory: 'in',
-        namePattern: '{liid}_{seq}.ber',
-        maxRecords: 10,
-        maxBytes: 100000,
-        maxSeconds: 5,
-        username: 'mdf',
-        credentialRef: 'k',
-        hostKeySha256,
-      },
-    });
+    const sftp = (hostKeySha256: unknown) => sftpLemf({ credentialRef: 'k', hostKeySha256 });
     for (const bad of ['MD5:aa:bb', `SHA256:${fp}x`, fp.slice(1), `sha256:${fp}`, 'a'.repeat(64), 12]) {
       const r = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/sftp1', sftp(bad));
       expect(r.status, String(bad)).toBe(400);
@@ -492,21 +497,8 @@ describe('LEMF destinations and tenants', () => {
   it("secret references are plain names in the tenant's own namespace: another tenant's is a 400", async () => {
     h = await seeded();
     const ADMIN = 'acme-admin-token-00000001';
-    const files = (credentialRef: string) => ({
-      name: 'sftp',
-      transport: 'SFTP',
-      address: { host: 'lemf.example', port: 22 },
-      files: {
-        directory: 'in',
-        namePattern: '{liid}_{seq}.ber',
-        maxRecords: 10,
-        maxBytes: 100000,
-        maxSeconds: 5,
-        username: 'mdf',
-        credentialRef,
-        hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU',
-      },
-    });
+    const files = (credentialRef: string) =>
+      sftpLemf({ credentialRef, hostKeySha256: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU' });
     for (const ref of ['../beta/sftp-key', 'beta/sftp-key', '/var/run/secrets/li/beta/sftp-key', '..', '.hidden']) {
       const r = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/s1', files(ref));
       expect(r.status, ref).toBe(400);
@@ -665,12 +657,15 @@ describe('account rename and removal (seed 000)', () => {
       content: null,
       contentType: null,
     });
-    const r1 = await h.app.service.handleAccountEvent(ev('account.renamed', { old: 'jdoe', new: 'John.Doe' }), 'acme');
+    const r1 = await h.admf.useCases.handleAccountEvent(
+      ev('account.renamed', { old: 'jdoe', new: 'John.Doe' }),
+      'acme',
+    );
     expect(r1).toEqual({ ok: true, value: { changed: 1 } });
     let w = (await h.req(PROV, 'GET', W1)).json;
     expect(w.targets.map((t: { value: string }) => t.value)).toEqual(['john.doe', 'jdoe@example.it']);
 
-    const r2 = await h.app.service.handleAccountEvent(
+    const r2 = await h.admf.useCases.handleAccountEvent(
       ev('account.renamed', { old: 'jdoe@example.it', new: 'jd@example.it' }),
       'acme',
     );
@@ -678,12 +673,12 @@ describe('account rename and removal (seed 000)', () => {
     w = (await h.req(PROV, 'GET', W1)).json;
     expect(w.targets[1]).toEqual({ id: 't2', type: 'EMAIL', value: 'jd@example.it' });
 
-    await h.app.service.handleAccountEvent(ev('account.removed', { account: 'John.Doe' }), 'acme');
+    await h.admf.useCases.handleAccountEvent(ev('account.removed', { account: 'John.Doe' }), 'acme');
     w = (await h.req(PROV, 'GET', W1)).json;
     expect(w.targets).toEqual([{ id: 't2', type: 'EMAIL', value: 'jd@example.it' }]);
     expect(w.state).toBe('ACTIVE');
 
-    await h.app.service.handleAccountEvent(ev('account.removed', { account: 'jd@example.it' }), 'acme');
+    await h.admf.useCases.handleAccountEvent(ev('account.removed', { account: 'jd@example.it' }), 'acme');
     w = (await h.req(PROV, 'GET', W1)).json;
     expect(w).toMatchObject({ targets: [], state: 'DEACTIVATED' });
 
@@ -697,9 +692,12 @@ describe('account rename and removal (seed 000)', () => {
       'warrant.target.removed',
       'warrant.target.removed',
     ]);
-    const bad = await h.app.service.handleAccountEvent(ev('account.renamed', { old: 'x' }), 'acme');
+    const bad = await h.admf.useCases.handleAccountEvent(ev('account.renamed', { old: 'x' }), 'acme');
     // An event of acme read from another tenant's topic changes nothing of acme's.
-    const foreign = await h.app.service.handleAccountEvent(ev('account.removed', { account: 'jd@example.it' }), 'beta');
+    const foreign = await h.admf.useCases.handleAccountEvent(
+      ev('account.removed', { account: 'jd@example.it' }),
+      'beta',
+    );
     expect(foreign).toMatchObject({ ok: false, error: { code: 'ADM_ERR_TENANT_MISMATCH' } });
     expect(bad.ok).toBe(false);
     expect((await h.req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit/verify')).json.ok).toBe(true);
@@ -711,14 +709,14 @@ describe('billing (seed 001 Annex 3)', () => {
     h = await seeded();
     // Created 2026-11-20 09:00Z, starts 10:00Z; extended; ended by the schedule 2026-11-25 10:00Z.
     await create({ validUntil: iso(T0 + 3 * DAY) });
-    h.clock.t = T0 + HOUR;
-    await h.app.service.runScheduled();
-    h.clock.t = T0 + 2 * DAY;
+    h.clock.set((T0 + HOUR) / 1000);
+    await h.admf.useCases.runScheduled();
+    h.clock.set((T0 + 2 * DAY) / 1000);
     await h.req(PROV, 'POST', `${W1}/extend`, { validUntil: iso(T0 + 5 * DAY + HOUR) });
     // A second warrant, e-mail, staged and never activated: 0 days.
     await create({ liid: 'MAIL1', interceptionKind: 'EMAIL', activate: false });
-    h.clock.t = T0 + 6 * DAY;
-    await h.app.service.runScheduled();
+    h.clock.set((T0 + 6 * DAY) / 1000);
+    await h.admf.useCases.runScheduled();
     const AUD = 'acme-auditor-token-000001';
     const r = await h.req(AUD, 'GET', '/tenants/acme/billing?from=2026-11-01&to=2026-11-30');
     expect(r.status).toBe(200);
@@ -773,21 +771,21 @@ describe('OpenAPI', () => {
 
 describe('defaults', () => {
   it('without a tariffs argument the shipped config/tariffs.json applies', async () => {
-    const { InMemoryWarrantStore } = await import('./adapters/memory-store.ts');
-    const { buildApp } = await import('./app.ts');
-    const app = await buildApp({
+    const { InMemoryWarrantStore } = await import('../memory-store.ts');
+    const { buildAdmf } = await import('../../service.ts');
+    const admf = await buildAdmf({
       store: new InMemoryWarrantStore(),
-      clock: { nowMicros: () => T0 },
+      clock: new ManualClock(T0 / 1000),
       tokens: { 'operator-admin-token-0001': { subject: 'op', tenant: '*', role: 'admin' } },
-      log: { info() {}, warn() {}, error() {} },
+      log: silentLog,
       schedule: false,
     });
-    h = { app } as Harness;
-    await app.service.createTenant(
+    h = { admf } as Harness;
+    await admf.useCases.createTenant(
       { subject: 'op', tenant: '*', role: 'admin' },
       { id: 'acme', name: 'A', defaultCountryCode: '39' },
     );
-    const r = await app.service.billing(
+    const r = await admf.useCases.billing(
       { subject: 'op', tenant: '*', role: 'admin' },
       'acme',
       '2026-11-01',

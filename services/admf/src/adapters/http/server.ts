@@ -1,62 +1,30 @@
-// buildApp wires the REST API (Fastify + TypeBox schemas + OpenAPI at /openapi.json), the
-// application service and the scheduler around the ports it is given. No I/O of its own:
-// main.ts passes the Kafka-backed store, the real clock and the token table from config.
+// admf's REST API: Fastify + TypeBox schemas, OpenAPI at /openapi.json, bearer tokens checked
+// in an onRequest hook. Routes only translate: every decision is a use case's.
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { TokenAuthenticator as SharedAuthenticator } from '@li/auth';
+import type { Clock } from '@li/core';
 import { warrantKey } from '@li/identifiers';
+import type { Logger } from '@li/log';
 import type { LemfDestination, Warrant } from '@li/schemas';
 import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify from 'fastify';
-import bundledTariffs from '../config/tariffs.json' with { type: 'json' };
-import type { Logger } from './application.ts';
-import { AdmfService } from './application.ts';
-import type { TokenTable } from './auth.ts';
-import { TokenAuthenticator } from './auth.ts';
-import type { TariffTable } from './domain/billing.ts';
-import { parseTariffs } from './domain/billing.ts';
-import type { LemfInput } from './domain/lemf.ts';
-import { effectiveStatus, LIFECYCLE_ACTIONS } from './domain/lifecycle.ts';
-import type { Caller, Clock, Role, Tenant, WarrantStore } from './domain/model.ts';
-import type { WarrantCreateInput, WarrantFields } from './domain/warrant.ts';
-import { formatTimeMicros } from './domain/warrant.ts';
-import type { AdmError, Result } from './errors.ts';
-import { ADM_ERRORS } from './errors.ts';
-import * as S from './http/schemas.ts';
-import { WarrantScheduler } from './scheduler.ts';
+import type { LemfInput } from '../../domain/lemf.ts';
+import { effectiveStatus, LIFECYCLE_ACTIONS } from '../../domain/lifecycle.ts';
+import type { Caller, Role, Tenant } from '../../domain/model.ts';
+import type { UseCases } from '../../domain/use-cases.ts';
+import type { WarrantCreateInput, WarrantFields } from '../../domain/warrant.ts';
+import { formatTimeMicros } from '../../domain/warrant.ts';
+import type { AdmError, Result } from '../../errors.ts';
+import { ADM } from '../../errors.ts';
+import type { TokenAuthenticator } from './auth.ts';
+import * as S from './schemas.ts';
 
 const ADMF_ROLES: readonly Role[] = ['admin', 'provisioner', 'auditor'];
 
-export interface AdmfDeps {
-  store: WarrantStore;
-  clock: Clock;
-  /** The token table; or `authenticator`, one already loaded from the token file. */
-  tokens?: TokenTable;
-  authenticator?: SharedAuthenticator;
-  log: Logger;
-  /** Serve HTTPS with this key and certificate chain (PEM); plain HTTP without. */
-  tls?: { key: Buffer; cert: Buffer };
-  /** Defaults to config/tariffs.json as shipped. */
-  tariffs?: TariffTable;
-  /** Start the scheduler (default true); tests drive service.runScheduled() themselves. */
-  schedule?: boolean;
-  /** Entry names of cc-delivery's PIPE allow-list (config pipeCommands); default none. */
-  pipeCommands?: readonly string[];
-}
-
-export interface AdmfApp {
-  http: FastifyInstance;
-  service: AdmfService;
-  scheduler: WarrantScheduler;
-  close(): Promise<void>;
-}
-
 const errorReply = (reply: FastifyReply, e: AdmError) =>
-  reply
-    .code(ADM_ERRORS[e.code].status)
-    .send({ error: e.field === undefined ? { code: e.code, message: e.message } : e });
+  reply.code(ADM.status(e.code)).send({ error: e.field === undefined ? { code: e.code, message: e.message } : e });
 
 /** Ajv's "/targets/0/value" + missing/extra property -> "targets[0].value". */
 function fieldOf(v: { instancePath?: string; params?: Record<string, unknown> }): string {
@@ -79,25 +47,15 @@ const warrantView = (w: Warrant, now: number) => ({
   status: effectiveStatus(w, now),
 });
 
-export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
-  let authenticator: TokenAuthenticator;
-  if (deps.authenticator) {
-    authenticator = TokenAuthenticator.fromShared(deps.authenticator);
-  } else {
-    const auth = TokenAuthenticator.fromTable(deps.tokens ?? {});
-    if (!auth.ok) throw new Error(`admf token table: ${auth.error.message}`);
-    authenticator = auth.value;
-  }
-  let tariffs = deps.tariffs;
-  if (!tariffs) {
-    const t = parseTariffs(bundledTariffs);
-    if (!t.ok) throw new Error(`admf bundled tariffs: ${t.error.message}`);
-    tariffs = t.value;
-  }
-  const service = new AdmfService({ ...deps, tariffs, lemfPolicy: { pipeCommands: deps.pipeCommands ?? [] } });
-  const scheduler = new WarrantScheduler(service, deps.clock, deps.log);
-  service.onWarrantsChanged = () => scheduler.kick();
-
+export async function createHttpServer(deps: {
+  useCases: UseCases;
+  authenticator: TokenAuthenticator;
+  clock: Clock;
+  log: Logger;
+  /** Serve HTTPS with this key and certificate chain (PEM); plain HTTP without. */
+  tls?: { key: Buffer; cert: Buffer } | undefined;
+}): Promise<FastifyInstance> {
+  const { useCases, authenticator } = deps;
   const tls = deps.tls;
   const options: FastifyHttpOptions<Server> = {
     logger: false,
@@ -160,7 +118,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
   };
   const done = <T>(reply: FastifyReply, r: Result<T>, view: (v: T) => unknown, status = 200) =>
     r.ok ? reply.code(status).send(view(r.value) as never) : errorReply(reply, r.error);
-  const now = () => deps.clock.nowMicros();
+  const now = () => deps.clock.now() * 1000;
   const tenantView = (t: Tenant) => t;
   // Records written before allowInsecure and pipe entries existed: shown as what cc-delivery makes of them.
   const lemfView = (l: LemfDestination) => ({
@@ -176,17 +134,17 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
   http.post(
     '/tenants',
     { schema: { tags: ['tenants'], body: S.TenantInput, response: { 201: S.TenantBody, ...E } } },
-    async (req, reply) => done(reply, await service.createTenant(caller(req), req.body), tenantView, 201),
+    async (req, reply) => done(reply, await useCases.createTenant(caller(req), req.body), tenantView, 201),
   );
   http.get(
     '/tenants',
     { schema: { tags: ['tenants'], response: { 200: { type: 'array', items: S.TenantBody }, ...E } } },
-    async (req, reply) => done(reply, await service.listTenants(caller(req)), (l) => l),
+    async (req, reply) => done(reply, await useCases.listTenants(caller(req)), (l) => l),
   );
   http.get(
     '/tenants/:tenantId',
     { schema: { tags: ['tenants'], params: S.TenantParams, response: { 200: S.TenantBody, ...E } } },
-    async (req, reply) => done(reply, await service.getTenant(caller(req), req.params.tenantId), tenantView),
+    async (req, reply) => done(reply, await useCases.getTenant(caller(req), req.params.tenantId), tenantView),
   );
 
   // ---- LEMF destinations
@@ -197,7 +155,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     async (req, reply) =>
       done(
         reply,
-        await service.putLemf(caller(req), req.params.tenantId, req.params.lemfId, req.body as LemfInput),
+        await useCases.putLemf(caller(req), req.params.tenantId, req.params.lemfId, req.body as LemfInput),
         lemfView,
       ),
   );
@@ -205,13 +163,13 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     lemfPath,
     { schema: { tags: ['lemfs'], params: S.LemfParams, response: { 200: S.LemfBody, ...E } } },
     async (req, reply) =>
-      done(reply, await service.getLemf(caller(req), req.params.tenantId, req.params.lemfId), lemfView),
+      done(reply, await useCases.getLemf(caller(req), req.params.tenantId, req.params.lemfId), lemfView),
   );
   http.delete(
     lemfPath,
     { schema: { tags: ['lemfs'], params: S.LemfParams, response: { 200: S.LemfBody, ...E } } },
     async (req, reply) =>
-      done(reply, await service.deleteLemf(caller(req), req.params.tenantId, req.params.lemfId), lemfView),
+      done(reply, await useCases.deleteLemf(caller(req), req.params.tenantId, req.params.lemfId), lemfView),
   );
   http.get(
     '/tenants/:tenantId/lemfs',
@@ -223,7 +181,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
       },
     },
     async (req, reply) =>
-      done(reply, await service.listLemfs(caller(req), req.params.tenantId), (l) => l.map(lemfView)),
+      done(reply, await useCases.listLemfs(caller(req), req.params.tenantId), (l) => l.map(lemfView)),
   );
 
   // ---- warrants
@@ -242,7 +200,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     async (req, reply) =>
       done(
         reply,
-        await service.createWarrant(caller(req), req.params.tenantId, req.body as WarrantCreateInput),
+        await useCases.createWarrant(caller(req), req.params.tenantId, req.body as WarrantCreateInput),
         (w) => warrantView(w, now()),
         201,
       ),
@@ -257,7 +215,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
       },
     },
     async (req, reply) =>
-      done(reply, await service.listWarrants(caller(req), req.params.tenantId), (l) =>
+      done(reply, await useCases.listWarrants(caller(req), req.params.tenantId), (l) =>
         l.map((w) => warrantView(w, now())),
       ),
   );
@@ -265,7 +223,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     wPath,
     { schema: { tags: ['warrants'], params: S.WarrantParams, response: { 200: S.WarrantBody, ...E } } },
     async (req, reply) =>
-      done(reply, await service.getWarrant(caller(req), req.params.tenantId, keyOf(req.params)), (w) =>
+      done(reply, await useCases.getWarrant(caller(req), req.params.tenantId, keyOf(req.params)), (w) =>
         warrantView(w, now()),
       ),
   );
@@ -282,7 +240,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     async (req, reply) =>
       done(
         reply,
-        await service.modifyWarrant(caller(req), req.params.tenantId, keyOf(req.params), req.body as WarrantFields),
+        await useCases.modifyWarrant(caller(req), req.params.tenantId, keyOf(req.params), req.body as WarrantFields),
         (w) => warrantView(w, now()),
       ),
   );
@@ -301,7 +259,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
       async (req, reply) =>
         done(
           reply,
-          await service.lifecycle(caller(req), req.params.tenantId, keyOf(req.params), action, req.body ?? {}),
+          await useCases.lifecycle(caller(req), req.params.tenantId, keyOf(req.params), action, req.body ?? {}),
           (w) => warrantView(w, now()),
         ),
     );
@@ -321,7 +279,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
     async (req, reply) =>
       done(
         reply,
-        await service.listAudit(
+        await useCases.listAudit(
           caller(req),
           req.params.tenantId,
           Number(req.query.afterSeq ?? 0),
@@ -351,7 +309,7 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
       }
       const head =
         headSeq !== undefined && headHash !== undefined ? { seq: Number(headSeq), hash: headHash } : undefined;
-      return done(reply, await service.verifyAudit(caller(req), req.params.tenantId, head), (v) => v);
+      return done(reply, await useCases.verifyAudit(caller(req), req.params.tenantId, head), (v) => v);
     },
   );
   http.get(
@@ -365,18 +323,9 @@ export async function buildApp(deps: AdmfDeps): Promise<AdmfApp> {
       },
     },
     async (req, reply) =>
-      done(reply, await service.billing(caller(req), req.params.tenantId, req.query.from, req.query.to), (b) => b),
+      done(reply, await useCases.billing(caller(req), req.params.tenantId, req.query.from, req.query.to), (b) => b),
   );
 
   await http.ready();
-  if (deps.schedule !== false) scheduler.start();
-  return {
-    http,
-    service,
-    scheduler,
-    async close() {
-      scheduler.stop();
-      await http.close();
-    },
-  };
+  return http;
 }

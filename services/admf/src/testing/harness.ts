@@ -1,16 +1,17 @@
-// Shared set-up for admf's tests (not exported from the package).
-
-import { loadTariffs } from './adapters/config-files.ts';
-import { InMemoryWarrantStore } from './adapters/memory-store.ts';
-import type { AdmfApp } from './app.ts';
-import { buildApp } from './app.ts';
-import type { WarrantStore } from './domain/model.ts';
+// Shared set-up for admf's own tests (not exported from the package).
+import { Writable } from 'node:stream';
+import { ManualClock, systemClock } from '@li/core';
+import { createLogger } from '@li/log';
+import { loadTariffs } from '../adapters/config-files.ts';
+import { InMemoryWarrantStore } from '../adapters/memory-store.ts';
+import type { WarrantStore } from '../domain/model.ts';
+import { type Admf, buildAdmf } from '../service.ts';
 
 export const T0 = Date.UTC(2026, 10, 20, 9, 0, 0) * 1000; // 2026-11-20T09:00:00Z
 export const DAY = 86_400_000_000;
 export const HOUR = 3_600_000_000;
 
-export const TOKENS = {
+const TOKENS = {
   'operator-admin-token-0001': { subject: 'op-admin', tenant: '*', role: 'admin' },
   'acme-admin-token-00000001': { subject: 'acme-admin', tenant: 'acme', role: 'admin' },
   'acme-provisioner-token-01': { subject: 'acme-prov', tenant: 'acme', role: 'provisioner' },
@@ -19,19 +20,16 @@ export const TOKENS = {
   'beta-admin-token-00000001': { subject: 'beta-admin', tenant: 'beta', role: 'admin' },
   'acme-mailserver-token-001': { subject: 'acme-mx', tenant: 'acme', role: 'mailserver' },
 } as const;
-export type TokenName = keyof typeof TOKENS;
+type TokenName = keyof typeof TOKENS;
 
-export class TestClock {
-  t = T0;
-  nowMicros(): number {
-    return this.t;
-  }
-}
-
-export const silentLog = { info() {}, warn() {}, error() {} };
+/** A logger whose lines go nowhere. */
+export const silentLog = createLogger({
+  service: 'admf-test',
+  destination: new Writable({ write: (_chunk, _enc, cb) => cb() }),
+});
 
 /** Counts every store call, so tests can assert that bad input wrote (or even read) nothing. */
-export function spyStore(inner: InMemoryWarrantStore) {
+function spyStore(inner: InMemoryWarrantStore) {
   const calls: string[] = [];
   const proxy = new Proxy(inner, {
     get(target, prop, recv) {
@@ -49,10 +47,11 @@ export function spyStore(inner: InMemoryWarrantStore) {
 }
 
 export interface Harness {
-  app: AdmfApp;
+  admf: Admf;
   mem: InMemoryWarrantStore;
   calls: string[];
-  clock: TestClock;
+  /** Starts at T0; set(ms) moves it. */
+  clock: ManualClock;
   req(
     token: TokenName | null,
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
@@ -65,12 +64,12 @@ export interface Harness {
 export async function harness(opts: { realClock?: boolean; schedule?: boolean } = {}): Promise<Harness> {
   const mem = new InMemoryWarrantStore();
   const { store, calls } = spyStore(mem);
-  const clock = new TestClock();
+  const clock = new ManualClock(T0 / 1000);
   const tariffs = await loadTariffs();
   if (!tariffs.ok) throw new Error(tariffs.error.message);
-  const app = await buildApp({
+  const admf = await buildAdmf({
     store,
-    clock: opts.realClock ? { nowMicros: () => Date.now() * 1000 } : clock,
+    clock: opts.realClock ? systemClock : clock,
     tokens: TOKENS as never,
     log: silentLog,
     tariffs: tariffs.value,
@@ -78,7 +77,7 @@ export async function harness(opts: { realClock?: boolean; schedule?: boolean } 
     pipeCommands: ['to-lea', 'archive'],
   });
   const req: Harness['req'] = async (token, method, url, body) => {
-    const res = await app.http.inject({
+    const res = await admf.http.inject({
       method,
       url,
       headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -86,10 +85,10 @@ export async function harness(opts: { realClock?: boolean; schedule?: boolean } 
     });
     return { status: res.statusCode, json: res.body ? res.json() : null };
   };
-  return { app, mem, calls, clock, req };
+  return { admf, mem, calls, clock, req };
 }
 
-export const ITALIAN = {
+const ITALIAN = {
   proceedingNumber: '1234/2026 RGNR',
   ritNumber: '567/2026',
   judge: 'GIP Tribunale di Roma',

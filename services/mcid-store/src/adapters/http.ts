@@ -1,12 +1,13 @@
 // REST API of the MCID service: subscriber MCID data per tenant (seed 003 §3.8.1), the
 // global and per-provider administrative states (§3.1, §3.10), and the report listing.
 // No I/O of its own: state goes through the StateStore port.
-// Every route but /healthz and /metrics needs a bearer token (@li/auth, the same table and roles
+// Every route but /healthz needs a bearer token (@li/auth, the same table and roles
 // as admf). Another tenant's data answers 404, as if it did not exist; a wrong role 403.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type Caller, isOperatorAdmin, type Role, type TokenAuthenticator } from '@li/auth';
+import type { Clock } from '@li/core';
+import type { Logger } from '@li/log';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Registry } from 'prom-client';
 import Type, { type Static } from 'typebox';
 import {
   adminStateOf,
@@ -15,24 +16,21 @@ import {
   setGlobalAdminState,
   setTenantAdminState,
   upsertSubscriber,
-} from './domain/engine.ts';
-import type { Subscriber } from './domain/model.ts';
-import { keys } from './domain/model.ts';
-import { identityKey } from './domain/sip.ts';
-import { ERRORS, type McdErrorCode } from './errors.ts';
-import type { Clock, Log, StateStore } from './ports.ts';
-import { silentLog } from './ports.ts';
+} from '../domain/engine.ts';
+import type { Subscriber } from '../domain/model.ts';
+import { keys, nowMicros } from '../domain/model.ts';
+import type { StateStore } from '../domain/ports.ts';
+import { identityKey } from '../domain/sip.ts';
+import { MCD, type McdErrorCode } from '../errors.ts';
 
-export interface AppDeps {
+interface AppDeps {
   store: StateStore;
   clock: Clock;
   /** Bearer tokens (@li/auth loadTokenFile). */
   authenticator: TokenAuthenticator;
   /** The tenants this deployment serves: any other answers 404. Default: any tenant. */
   tenants?: readonly string[];
-  log?: Log;
-  /** When given, GET /metrics serves it. */
-  registry?: Registry;
+  log: Logger;
 }
 
 const Tenant = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,47}$' });
@@ -61,7 +59,7 @@ const ReportQuery = Type.Object(
 );
 
 function fail(code: McdErrorCode, message: string, field?: string) {
-  return { statusCode: ERRORS[code].http, body: { code, message, ...(field ? { field } : {}) } };
+  return { statusCode: MCD.status(code), body: { code, message, ...(field ? { field } : {}) } };
 }
 
 /**
@@ -84,11 +82,10 @@ declare module 'fastify' {
   }
 }
 
-const OPEN_ROUTES = new Set(['/healthz', '/metrics']);
+const OPEN_ROUTES = new Set(['/healthz']);
 
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const { store, clock, authenticator } = deps;
-  const log = deps.log ?? silentLog;
+  const { store, clock, authenticator, log } = deps;
   const served = deps.tenants ? new Set(deps.tenants) : undefined;
   const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
   const callers = new WeakMap<FastifyRequest, Caller>();
@@ -145,22 +142,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const missing = (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
       const named = missing ? `${field}/${missing}` : field;
       return reply
-        .code(400)
+        .code(MCD.status('MCD_ERR_VALIDATION'))
         .send({ code: 'MCD_ERR_VALIDATION', field: named, message: `${named} ${v?.message ?? 'invalid'}` });
     }
     if (err.statusCode && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ code: 'MCD_ERR_VALIDATION', message: err.message });
     }
     log.error({ code: 'MCD_ERR_STATE_WRITE' }, 'request failed');
-    return reply.code(503).send({ code: 'MCD_ERR_STATE_WRITE', message: 'state store unavailable' });
+    const f = fail('MCD_ERR_STATE_WRITE', MCD.table.MCD_ERR_STATE_WRITE.message);
+    return reply.code(f.statusCode).send(f.body);
   });
 
   app.get('/healthz', async () => ({ ok: true }));
-
-  if (deps.registry) {
-    const registry = deps.registry;
-    app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  }
 
   app.get('/v1/admin-state', { config: { access: READ } }, async () => {
     const v = store.get(keys.globalAdmin());
@@ -171,7 +164,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     '/v1/admin-state',
     { config: { access: WRITE_GLOBAL_STATE }, schema: { body: AdminStateBody } },
     async (req) => {
-      await store.commit(setGlobalAdminState(req.body.state, clock.nowMicros()));
+      await store.commit(setGlobalAdminState(req.body.state, nowMicros(clock)));
       log.info({ state: req.body.state }, 'MCID global administrative state set');
       return { state: req.body.state };
     },
@@ -190,7 +183,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     '/v1/tenants/:tenant/admin-state',
     { config: { access: WRITE_TENANT_STATE }, schema: { params: TenantParams, body: AdminStateBody } },
     async (req) => {
-      await store.commit(setTenantAdminState(req.params.tenant, req.body.state, clock.nowMicros()));
+      await store.commit(setTenantAdminState(req.params.tenant, req.body.state, nowMicros(clock)));
       log.info({ tenant: req.params.tenant, state: req.body.state }, 'MCID provider administrative state set');
       const s = adminStateOf(store, req.params.tenant);
       return { global: s.global, tenant: s.tenant, active: serviceActive(store, req.params.tenant) };
@@ -224,10 +217,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const existing = store.get(keys.subscriber(tenant, identityKey(body.identities[0] ?? '')));
       if (existing) return fail('MCD_ERR_IDENTITY_TAKEN', 'subscriber exists; use PUT to replace', 'body/identities/0');
     }
-    const r = upsertSubscriber(store, { tenant, ...body }, clock.nowMicros());
+    const r = upsertSubscriber(store, { tenant, ...body }, nowMicros(clock));
     if (!r.ok) return fail(r.code, r.reason, `body/${r.field}`);
     await store.commit(r.changes);
-    log.info({ tenant, mode: body.mode }, 'MCID subscriber data saved');
+    log.info({ tenant }, 'MCID subscriber data saved');
     return { statusCode: create ? 201 : 200, body: { subscriber: r.subscriber } };
   };
 

@@ -2,22 +2,24 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenAuthenticator } from '@li/auth';
+import { ManualClock } from '@li/core';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { invite, response, TENANT } from '../test/sip-fixtures.ts';
-import { AcrFileStore } from './adapters/acr-files.ts';
-import { LocalStorageSink, sinkFromConfig } from './adapters/reporters.ts';
-import { buildApp } from './app.ts';
-import { parseConfig } from './config.ts';
-import type { McidReport, StateValue } from './domain/model.ts';
+import { AcrFileStore } from '../adapters/acr-files.ts';
+import { buildApp } from '../adapters/http.ts';
+import { mcidObserver } from '../adapters/metrics.ts';
+import { LocalStorageSink, sinkFromConfig } from '../adapters/reporters.ts';
+import { parseConfig } from '../config.ts';
+import { silentLog } from '../testing/logger.ts';
+import { MemoryStateStore } from '../testing/memory-store.ts';
+import { invite, response, TENANT } from '../testing/sip-fixtures.ts';
+import { McidService } from './mcid-service.ts';
+import type { McidReport, StateValue } from './model.ts';
 import type { DeliveryResult, ReportSink } from './ports.ts';
-import { MemoryStateStore } from './ports.ts';
-import { McidService } from './service.ts';
 
 const S = 'sip:+15552220000@ims.example.net;user=phone';
 const T0 = 1_790_000_000_000_000;
-let now = T0;
-const clock = { nowMicros: () => now };
+let clock = new ManualClock(T0 / 1000);
 const identity = {
   originHost: 'as1.test',
   originRealm: 'test',
@@ -29,7 +31,7 @@ const identity = {
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'mcid-svc-'));
-  now = T0;
+  clock = new ManualClock(T0 / 1000);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -38,7 +40,7 @@ const OPERATOR = 'operator-admin-token-svc-001';
 async function provision(store: MemoryStateStore, mode: 'PERMANENT' | 'TEMPORARY') {
   const auth = TokenAuthenticator.fromTable({ [OPERATOR]: { subject: 'op', tenant: '*', role: 'admin' } });
   if (!auth.ok) throw new Error(auth.error.message);
-  const app = buildApp({ store, clock, authenticator: auth.value });
+  const app = buildApp({ store, clock, authenticator: auth.value, log: silentLog });
   const headers = { authorization: `Bearer ${OPERATOR}` };
   await app.inject({ method: 'PUT', url: '/v1/admin-state', headers, payload: { state: 'UNLOCKED' } });
   await app.inject({
@@ -80,7 +82,7 @@ describe('McidService', () => {
     const registry = new Registry();
     const app = await provision(store, 'PERMANENT');
     const sink = localSink(registry);
-    const svc = new McidService({ store, sink, clock, log: { info() {}, warn() {}, error() {} }, registry });
+    const svc = new McidService({ store, sink, clock, observer: mcidObserver(registry, silentLog) });
     await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
     await svc.handle(response({ callId: 'c1', at: T0 + 1_000_000, status: 180 }));
     await sink.close();
@@ -116,8 +118,7 @@ describe('McidService', () => {
       store,
       sink,
       clock,
-      log: { info() {}, warn() {}, error() {} },
-      registry: new Registry(),
+      observer: mcidObserver(new Registry(), silentLog),
     });
     await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
     await svc.handle(response({ callId: 'c1', at: T0 + 1, status: 486 }));
@@ -136,8 +137,7 @@ describe('McidService', () => {
       store,
       sink: localSink(registry),
       clock,
-      log: { info() {}, warn() {}, error() {} },
-      registry,
+      observer: mcidObserver(registry, silentLog),
     });
     await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
     await svc.handle(response({ callId: 'c1', at: T0 + 1_000_000, status: 180 }));
@@ -150,8 +150,7 @@ describe('McidService', () => {
       store: restarted,
       sink: localSink(registry),
       clock,
-      log: { info() {}, warn() {}, error() {} },
-      registry,
+      observer: mcidObserver(registry, silentLog),
     });
     const r = await svc2.handle(
       invite({
@@ -170,10 +169,10 @@ describe('McidService', () => {
     const c = parseConfig({ reportingType: 'LOCAL', localStorage: { directory: dir, maxRecords: 1 } });
     if (!c.ok) throw new Error(c.reason);
     const registry = new Registry();
-    const sink = sinkFromConfig(c.config, { registry, log: { info() {}, warn() {}, error() {} } });
+    const sink = sinkFromConfig(c.config, { registry, log: silentLog });
     const store = new MemoryStateStore();
     await provision(store, 'PERMANENT');
-    const svc = new McidService({ store, sink, clock, log: { info() {}, warn() {}, error() {} }, registry });
+    const svc = new McidService({ store, sink, clock, observer: mcidObserver(registry, silentLog) });
     await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
     await svc.handle(response({ callId: 'c1', at: T0 + 1, status: 200 }));
     expect(readdirSync(dir).filter((f) => /^mcid1_-_00000001\.\d{8}_-_\d{6}\+0000\.acr$/.test(f))).toHaveLength(1);

@@ -1,10 +1,10 @@
 // Real MCID reports produced by the domain from SIP fixtures, for the reporting tests.
-import { apply, setGlobalAdminState, setTenantAdminState, upsertSubscriber } from '../src/domain/engine.ts';
-import { MemoryState } from '../src/domain/memory-state.ts';
-import type { McidReport } from '../src/domain/model.ts';
+import { apply, setGlobalAdminState, setTenantAdminState, upsertSubscriber } from '../domain/engine.ts';
+import { MemoryState } from '../domain/memory-state.ts';
+import type { McidReport } from '../domain/model.ts';
 import { invite, response, TENANT } from './sip-fixtures.ts';
 
-export const SERVED = 'sip:+15552220000@ims.example.net;user=phone';
+const SERVED = 'sip:+15552220000@ims.example.net;user=phone';
 
 /** A permanent-mode report of a CFU-diverted call (carries MCID and CDIV supplementary services). */
 export function sampleReports(count = 1, startMicros = 1_790_000_000_000_000): McidReport[] {

@@ -1,0 +1,121 @@
+// admf's state on Kafka. Every change — tenant, LEMF, warrant and its audit record — is written
+// in ONE Kafka transaction (li._system.tenants, li.<t>.lemfs, li.<t>.warrants, li.<t>.audit);
+// the PublishingWarrantStore applies it in memory only after the commit. At start the state is
+// read back from those topics. admf is the single writer of warrants: run one active instance.
+import { type Bus, type Codec, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import type { AuditRecord, LemfDestination, Tenant, Warrant } from '@li/schemas';
+import type { Producer } from 'kafkajs';
+import type { StoreChanges } from '../domain/model.ts';
+import type { StoreRecord } from './publishing-store.ts';
+
+type SchemaName = 'Tenant' | 'LemfDestination' | 'Warrant' | 'AuditRecord';
+
+const SCHEMA_OF: Record<StoreRecord['stream'], SchemaName> = {
+  tenants: 'Tenant',
+  lemfs: 'LemfDestination',
+  warrants: 'Warrant',
+  audit: 'AuditRecord',
+};
+
+const TENANT_STREAMS = ['warrants', 'lemfs', 'audit', 'events', 'dlq'] as const;
+
+/** Writes each change set in one transaction, under admf's transactional id. */
+export class KafkaPublisher {
+  private producer: Producer | undefined;
+  private readonly codecs = new Map<string, Promise<Codec<unknown>>>();
+  private readonly knownTenants = new Set<string>();
+
+  private readonly bus: Bus;
+  private readonly transactionalId: string;
+
+  constructor(bus: Bus, transactionalId: string) {
+    this.bus = bus;
+    this.transactionalId = transactionalId;
+  }
+
+  private codec(topic: string, name: SchemaName): Promise<Codec<unknown>> {
+    let c = this.codecs.get(topic);
+    if (!c) {
+      c = this.bus.codec(topic, name);
+      this.codecs.set(topic, c);
+    }
+    return c;
+  }
+
+  async publish(records: StoreRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // A new tenant's topics exist before the transaction that writes into them.
+    for (const r of records) {
+      if (!this.knownTenants.has(r.tenant)) {
+        await this.bus.ensureTopics(r.tenant, TENANT_STREAMS);
+        this.knownTenants.add(r.tenant);
+      }
+    }
+    const messages = [];
+    for (const r of records) {
+      const topic = r.stream === 'tenants' ? SYSTEM_TOPICS.tenants : topicName(r.tenant, r.stream);
+      const value = r.value === null ? null : await (await this.codec(topic, SCHEMA_OF[r.stream])).encode(r.value);
+      messages.push({ topic, key: r.key, value });
+    }
+    if (!this.producer) {
+      this.producer = this.bus.kafka.producer({ ...EXACTLY_ONCE_PRODUCER, transactionalId: this.transactionalId });
+      await this.producer.connect();
+    }
+    const txn = await this.producer.transaction();
+    try {
+      const byTopic = new Map<string, { key: string; value: Buffer | null }[]>();
+      for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { key: m.key, value: m.value }]);
+      await txn.sendBatch({
+        topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+        acks: -1,
+      });
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => {});
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+
+  markKnown(tenant: string): void {
+    this.knownTenants.add(tenant);
+  }
+}
+
+async function readAll<T>(bus: Bus, topic: string, name: SchemaName) {
+  const codec = await bus.codec<T>(topic, name);
+  const out: { key: string | null; value: T | null }[] = [];
+  for (const r of await readTopic(bus.kafka, topic, { timeoutMs: 60_000 })) {
+    out.push({ key: r.key, value: r.value === null ? null : await codec.decode(r.value) });
+  }
+  return out;
+}
+
+function lastPerKey<T>(records: { key: string | null; value: T | null }[]): T[] {
+  const m = new Map<string, T | null>();
+  for (const r of records) if (r.key !== null) m.set(r.key, r.value);
+  return [...m.values()].filter((v): v is T => v !== null);
+}
+
+/** The state from the topics: the tenant registry, then each tenant's LEMFs, warrants and audit. */
+export async function readState(
+  bus: Bus,
+  publisher: KafkaPublisher,
+): Promise<Required<Pick<StoreChanges, 'tenants' | 'lemfs' | 'warrants' | 'audit'>>> {
+  const tenants = lastPerKey(await readAll<Tenant>(bus, SYSTEM_TOPICS.tenants, 'Tenant'));
+  const lemfs: LemfDestination[] = [];
+  const warrants: Warrant[] = [];
+  const audit: AuditRecord[] = [];
+  for (const t of tenants) {
+    await bus.ensureTopics(t.id, TENANT_STREAMS);
+    publisher.markKnown(t.id);
+    lemfs.push(...lastPerKey(await readAll<LemfDestination>(bus, topicName(t.id, 'lemfs'), 'LemfDestination')));
+    warrants.push(...lastPerKey(await readAll<Warrant>(bus, topicName(t.id, 'warrants'), 'Warrant')));
+    const trail = await readAll<AuditRecord>(bus, topicName(t.id, 'audit'), 'AuditRecord');
+    audit.push(...trail.flatMap((r) => (r.value ? [r.value] : [])).sort((a, b) => a.seq - b.seq));
+  }
+  return { tenants, lemfs, warrants, audit };
+}

@@ -1,0 +1,88 @@
+// The consumer of li.<t>.events: decodes each batch, dead-letters events of another tenant to
+// li.<t>.dlq and hands the admitted SIP events to the handler. Offsets are committed after the
+// handler settles: at least once, and the engine ignores an event it has already applied.
+import {
+  type Bus,
+  deploymentGroupId,
+  dlqCounter,
+  dlqRecord,
+  type OutputRecord,
+  tenantOfTopic,
+  topicName,
+} from '@li/bus';
+import type { Logger } from '@li/log';
+import type { NormalizedEvent } from '@li/schemas';
+import type { Registry } from 'prom-client';
+import { admitEvent } from '../domain/admission.ts';
+
+interface EventsConsumerDeps {
+  bus: Bus;
+  tenants: readonly string[];
+  log: Logger;
+  metrics: Registry;
+  handle(events: readonly NormalizedEvent[]): Promise<void>;
+}
+
+export async function startEventsConsumer(deps: EventsConsumerDeps): Promise<{ stop(): Promise<void> }> {
+  const { bus, log } = deps;
+  const codecs = await bus.codecsFor<NormalizedEvent>(deps.tenants, 'events', 'NormalizedEvent');
+  // The bus's own counter, so the dead-letter alert sees these records too.
+  const deadLettered = dlqCounter(deps.metrics);
+  // The consumer group keeps its place across restarts.
+  const consumer = bus.kafka.consumer({
+    groupId: deploymentGroupId('mcid-store', deps.tenants),
+    allowAutoTopicCreation: false,
+    sessionTimeout: 10_000,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...codecs.keys()], fromBeginning: true });
+  await consumer.run({
+    autoCommit: true,
+    eachBatch: async ({ batch }) => {
+      const tenant = tenantOfTopic(batch.topic);
+      const events: NormalizedEvent[] = [];
+      const deadLetters: OutputRecord[] = [];
+      for (const m of batch.messages) {
+        let event: NormalizedEvent;
+        try {
+          event = await codecs.get(batch.topic)!.decode(m.value);
+        } catch {
+          // target-match and the other consumers of li.<t>.events report undecodable records
+          continue;
+        }
+        const admission = admitEvent(tenant, event);
+        switch (admission.kind) {
+          case 'skip':
+            break;
+          case 'apply':
+            events.push(event);
+            break;
+          case 'dead-letter': {
+            const source = {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key === null ? null : m.key.toString('utf8'),
+              value: m.value,
+            };
+            deadLetters.push(dlqRecord(topicName(tenant, 'dlq'), source, admission.code, admission.reason));
+            break;
+          }
+          default:
+            return admission satisfies never;
+        }
+      }
+      // Written before the batch's offsets are committed: at least once, like the events.
+      if (deadLetters.length > 0) {
+        await bus.send(deadLetters);
+        deadLettered.inc({ tenant, code: 'MCD_ERR_TENANT_MISMATCH' }, deadLetters.length);
+        log.warn(
+          { tenant, code: 'MCD_ERR_TENANT_MISMATCH', count: deadLetters.length },
+          'events of another tenant dead-lettered',
+        );
+      }
+      if (events.length > 0) await deps.handle(events);
+    },
+  });
+  return { stop: () => consumer.disconnect() };
+}

@@ -1,0 +1,93 @@
+// Runs the engine over the ports: apply → commit the changes → deliver the reports → record
+// the delivery. service.ts calls handleBatch() per consumed batch and tick() on a timer.
+import type { Clock } from '@li/core';
+import type { NormalizedEvent } from '@li/schemas';
+import type { ApplyResult, DomainConfig } from './engine.ts';
+import { apply, DEFAULT_DOMAIN_CONFIG, tick } from './engine.ts';
+import { OverlayView } from './memory-state.ts';
+import type { Change, McidReport } from './model.ts';
+import { keys, nowMicros } from './model.ts';
+import type { McidObserver, ReportSink, StateStore } from './ports.ts';
+
+interface McidServiceDeps {
+  store: StateStore;
+  sink: ReportSink;
+  clock: Clock;
+  observer: McidObserver;
+  domain?: DomainConfig;
+}
+
+export class McidService {
+  private readonly deps: McidServiceDeps;
+
+  constructor(deps: McidServiceDeps) {
+    this.deps = deps;
+  }
+
+  /** Applies one event; the returned promise settles after the state commit and delivery attempts. */
+  async handle(event: NormalizedEvent): Promise<ApplyResult> {
+    const r = apply(this.deps.store, event, this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
+    await this.deps.store.commit(r.changes);
+    this.observeApplied(event, r);
+    await this.deliverAll(r.reports);
+    return r;
+  }
+
+  /**
+   * Applies several events in order with one state commit, then delivers their reports: for a
+   * consumer batch. Each event sees the writes of the ones before it.
+   */
+  async handleBatch(events: readonly NormalizedEvent[]): Promise<void> {
+    const overlay = new OverlayView(this.deps.store);
+    const reports: McidReport[] = [];
+    for (const event of events) {
+      const r = apply(overlay, event, this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
+      overlay.stage(r.changes);
+      reports.push(...r.reports);
+      this.observeApplied(event, r);
+    }
+    await this.deps.store.commit(overlay.changes());
+    await this.deliverAll(reports);
+  }
+
+  async tick(): Promise<ApplyResult> {
+    const r = tick(this.deps.store, nowMicros(this.deps.clock), this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
+    await this.deps.store.commit(r.changes);
+    await this.deliverAll(r.reports);
+    await this.redeliver();
+    return r;
+  }
+
+  /** Retries every report no sink has confirmed yet (e.g. CDS and local storage both failed). */
+  async redeliver(): Promise<number> {
+    const pending: McidReport[] = [];
+    for (const k of this.deps.store.keys('report/')) {
+      const v = this.deps.store.get(k);
+      if (v?.type === 'report' && v.delivery === null) pending.push(v.report);
+    }
+    pending.sort((a, b) => a.createdAtMicros - b.createdAtMicros);
+    await this.deliverAll(pending, false);
+    return pending.length;
+  }
+
+  private observeApplied(event: NormalizedEvent, r: ApplyResult): void {
+    this.deps.observer.eventApplied(event.tenant, r.notes.some((n) => n.kind === 'ignored') ? 'ignored' : 'applied');
+  }
+
+  private async deliverAll(reports: McidReport[], fresh = true): Promise<void> {
+    // Deliveries are recorded in one commit after the batch: a crash before it re-delivers,
+    // which the sinks' report ids make recognisable.
+    const delivered: Change[] = [];
+    for (const report of reports) {
+      if (fresh) this.deps.observer.reportMade(report);
+      const d = await this.deps.sink.deliver(report);
+      this.deps.observer.deliveryTried(report, d);
+      if (!d.ok) continue;
+      delivered.push({
+        key: keys.report(report.tenant, report.reportId),
+        value: { type: 'report', report, delivery: { via: d.via, atMicros: nowMicros(this.deps.clock) } },
+      });
+    }
+    await this.deps.store.commit(delivered);
+  }
+}

@@ -1,0 +1,27 @@
+// What the domain needs from the adapters: where state is kept, where reports go, and who
+// counts what happened. service.ts plugs in the Kafka, Diameter/file and prom-client ones.
+import type { McdErrorCode } from '../errors.ts';
+import type { Change, McidReport, StateView } from './model.ts';
+
+/** Materialised state plus a durable commit of changes (one record per key, null = delete). */
+export interface StateStore extends StateView {
+  /** Resolves once the changes are durable and visible to get()/keys(). */
+  commit(changes: readonly Change[]): Promise<void>;
+}
+
+export type DeliveryResult =
+  | { ok: true; via: 'CDS' | 'LOCAL'; detail: string }
+  | { ok: false; code: McdErrorCode; reason: string };
+
+/** Where MCID reports go (seed 003 §3.2 mtasComDetailsReportingType: 0 CDS, 1 local storage). */
+export interface ReportSink {
+  deliver(report: McidReport): Promise<DeliveryResult>;
+  close(): Promise<void>;
+}
+
+/** What McidService reports about its work, for metrics and logs. */
+export interface McidObserver {
+  eventApplied(tenant: string, result: 'applied' | 'ignored'): void;
+  reportMade(report: McidReport): void;
+  deliveryTried(report: McidReport, result: DeliveryResult): void;
+}
