@@ -1,9 +1,10 @@
 // Link layer, IPv4/IPv6 and UDP/TCP header parsing. Pure functions over Buffers that return
 // a result with a reason instead of throwing: captured traffic is hostile by nature.
+import type { IngestErrorCode } from '../../errors.ts';
 import { LINKTYPE } from './pcap.ts';
 
-export type Fail = { ok: false; code: string; reason: string };
-const fail = (code: string, reason: string): Fail => ({ ok: false, code, reason });
+export type Fail = { ok: false; code: IngestErrorCode; reason: string };
+const fail = (code: IngestErrorCode, reason: string): Fail => ({ ok: false, code, reason });
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;

@@ -1,6 +1,7 @@
 // Streaming reader for classic pcap and pcapng, and a classic pcap writer. The reader is
 // push-based so it can consume tcpdump's stdout pipe chunk by chunk; it never throws on
 // bad input, it reports a typed error and stops (a broken capture file cannot be resynced).
+import type { IngestErrorCode } from '../../errors.ts';
 
 /** Link-layer header types (tcpdump.org/linktypes.html). */
 export const LINKTYPE = {
@@ -22,7 +23,7 @@ export interface CapturedPacket {
 }
 
 export interface CaptureFormatError {
-  code: 'ING_ERR_PCAP_FORMAT' | 'ING_ERR_PCAP_TRUNCATED' | 'ING_ERR_PCAP_TOO_LARGE';
+  code: Extract<IngestErrorCode, 'ING_ERR_PCAP_FORMAT' | 'ING_ERR_PCAP_TRUNCATED' | 'ING_ERR_PCAP_TOO_LARGE'>;
   reason: string;
 }
 

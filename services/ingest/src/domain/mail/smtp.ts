@@ -9,8 +9,6 @@ import {
   compact,
   DEFAULT_LIMITS,
   decodeGuarded,
-  ERR_LINE_TOO_LONG,
-  ERR_STREAM_GAP,
   EventBuilder,
   headerValue,
   pathAddress,
@@ -83,7 +81,7 @@ export class SmtpDecoder implements StreamDecoder {
 
   gap(direction: Direction, length: number, _tsMicros: number): void {
     if (this.mode === 'opaque') return;
-    this.out.problem(ERR_STREAM_GAP, `smtp: ${length} octets missing (${direction})`);
+    this.out.problem('ING_ERR_STREAM_GAP', `smtp: ${length} octets missing (${direction})`);
     if (direction === 'toServer') {
       this.client.clear();
       if (this.body) this.body.total += length;
@@ -121,7 +119,7 @@ export class SmtpDecoder implements StreamDecoder {
       const line = this.client.nextLine();
       if (line === null) return;
       if (line.kind === 'overlong') {
-        this.out.problem(ERR_LINE_TOO_LONG, `smtp: client line of ${line.length} octets skipped`);
+        this.out.problem('ING_ERR_LINE_TOO_LONG', `smtp: client line of ${line.length} octets skipped`);
         if (this.body) this.body.total += line.length;
         continue;
       }
@@ -239,7 +237,7 @@ export class SmtpDecoder implements StreamDecoder {
       const line = this.server.nextLine();
       if (line === null) return;
       if (line.kind === 'overlong') {
-        this.out.problem(ERR_LINE_TOO_LONG, `smtp: server line of ${line.length} octets skipped`);
+        this.out.problem('ING_ERR_LINE_TOO_LONG', `smtp: server line of ${line.length} octets skipped`);
         continue;
       }
       const m = /^(\d{3})([ -]?)(.*)$/.exec(line.text);

@@ -1,6 +1,7 @@
 // Tolerant SIP message parser (RFC 3261 §7). A passive probe must not drop odd but usable
 // traffic, so only what is needed to frame and identify a message is required: a start line
 // and a header section. Header names are canonicalised (compact forms expanded, §7.3.3).
+import type { IngestErrorCode } from '../../errors.ts';
 
 export interface SipHeader {
   /** Lowercase full name (compact forms expanded). */
@@ -20,7 +21,7 @@ export interface SipMessage {
   raw: Buffer;
 }
 
-export type SipParseResult = { ok: true; message: SipMessage } | { ok: false; code: string; reason: string };
+export type SipParseResult = { ok: true; message: SipMessage } | { ok: false; code: IngestErrorCode; reason: string };
 
 /** RFC 3261 §7.3.3 and later RFCs' compact forms (IANA SIP parameters registry). */
 export const COMPACT_FORMS: Readonly<Record<string, string>> = {

@@ -2,8 +2,9 @@
 // provides (the MDF's task table), Correlation ID → communication, Matched/Other Target
 // Identifier attributes (X1 TargetIdentifier XML fragments) → parties.
 import type { IdentifierType, Party } from '@li/schemas';
+import type { IngestErrorCode } from '../../errors.ts';
 import type { DecodedEvent } from '../stream.ts';
-import { ERR, PAYLOAD_FORMATS, PDU_TYPE, type X2X3Attributes, type X2X3Pdu } from './pdu.ts';
+import { PAYLOAD_FORMATS, PDU_TYPE, type X2X3Attributes, type X2X3Pdu } from './pdu.ts';
 
 export interface X2X3Task {
   taskId: string;
@@ -11,7 +12,9 @@ export interface X2X3Task {
 
 export type TaskLookup = (xid: string) => X2X3Task | null;
 
-export type MapResult = { ok: true; event: DecodedEvent; task: X2X3Task } | { ok: false; code: string; reason: string };
+export type MapResult =
+  | { ok: true; event: DecodedEvent; task: X2X3Task }
+  | { ok: false; code: IngestErrorCode; reason: string };
 
 /** X1 TargetIdentifier element names (TS 103 221-1) → our identifier types. */
 const TARGET_TYPES: Record<string, IdentifierType> = {
@@ -71,7 +74,7 @@ export function pduToEvent(
     return { ok: false, code: 'ING_ERR_X2X3_NOT_PRODUCT', reason: 'keepalive PDUs carry no event' };
   }
   const task = lookup(pdu.xid);
-  if (!task) return { ok: false, code: ERR.UNKNOWN_XID, reason: 'XID does not name an active task' };
+  if (!task) return { ok: false, code: 'ING_ERR_X2X3_UNKNOWN_XID', reason: 'XID does not name an active task' };
   const x2 = pdu.pduType === PDU_TYPE.X2;
   const format = PAYLOAD_FORMATS[pdu.payloadFormat]?.[0] ?? `format-${pdu.payloadFormat}`;
   const parties: Party[] = [];
