@@ -2,7 +2,7 @@
 // hostile flow that makes its decoder hold more and more is dropped and counted, and flows
 // beside it are still decoded.
 import { describe, expect, it } from 'vitest';
-import { mailDecoderFactories } from '../mail/index.ts';
+import { mailDecoderFactories } from '../mail/factories.ts';
 import { msnpDecoderFactory } from '../msnp/msnp.ts';
 import type { DecodedEvent, DecodeProblem } from '../stream.ts';
 import { TCP_ACK, TCP_SYN } from './packet.ts';

@@ -12,6 +12,12 @@ export interface X2X3Task {
 
 export type TaskLookup = (xid: string) => X2X3Task | null;
 
+/** The lookup for a fixed list of task XIDs (UUIDs: compared without regard to case). */
+export function taskTable(xids: readonly string[]): TaskLookup {
+  const tasks = new Set(xids.map((x) => x.toLowerCase()));
+  return (xid) => (tasks.has(xid.toLowerCase()) ? { taskId: xid } : null);
+}
+
 export type MapResult =
   | { ok: true; event: DecodedEvent; task: X2X3Task }
   | { ok: false; code: IngestErrorCode; reason: string };
