@@ -26,11 +26,11 @@ import { ING, type IngestErrorCode } from '../errors.ts';
 type Refusal = Extract<IngestErrorCode, 'ING_ERR_UNAUTHENTICATED' | 'ING_ERR_FORBIDDEN'>;
 
 /** The role a mail server's token carries. */
-export const MAIL_SERVER_ROLE = 'mailserver';
+const MAIL_SERVER_ROLE = 'mailserver';
 
 const Time = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
 
-export const DovecotEventSchema = Type.Object(
+const DovecotEventSchema = Type.Object(
   {
     event: Type.String({ minLength: 1 }),
     hostname: Type.Optional(Type.String()),
@@ -44,7 +44,7 @@ export const DovecotEventSchema = Type.Object(
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
-export const GenericMailEventSchema = Type.Object(
+const GenericMailEventSchema = Type.Object(
   {
     type: Type.Union(GENERIC_EVENT_TYPES.map((t) => Type.Literal(t))),
     account: Type.String({ minLength: 1, maxLength: 1024 }),

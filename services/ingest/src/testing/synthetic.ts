@@ -16,7 +16,7 @@ export interface SyntheticOptions {
 }
 
 /** Messages of one call, in order, with their direction (true = caller → callee). */
-export function callMessages(callId: string): [boolean, Buffer][] {
+function callMessages(callId: string): [boolean, Buffer][] {
   return [
     [true, invite({ callId })],
     [false, response(100, 'Trying', callId)],

@@ -83,7 +83,7 @@ export interface IpPacket {
 
 export type IpResult = { ok: true; packet: IpPacket } | Fail;
 
-export function formatIpv4(b: Buffer, o: number): string {
+function formatIpv4(b: Buffer, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
@@ -121,7 +121,7 @@ const V6_MOBILITY = 135;
 const V6_HIP = 139;
 const V6_SHIM6 = 140;
 
-export function isV6Extension(nh: number): boolean {
+function isV6Extension(nh: number): boolean {
   return (
     nh === V6_HOP ||
     nh === V6_ROUTING ||

@@ -39,7 +39,7 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
 };
 
 /** Ports whose owner is taken as the server when the handshake was not seen. */
-export const WELL_KNOWN_SERVER_PORTS: ReadonlySet<number> = new Set([
+const WELL_KNOWN_SERVER_PORTS: ReadonlySet<number> = new Set([
   21, 22, 23, 25, 80, 110, 143, 443, 465, 587, 993, 995, 1863, 2427, 5060, 5061, 5222, 5269, 5280, 8080,
 ]);
 

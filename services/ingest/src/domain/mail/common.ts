@@ -3,7 +3,7 @@
 // DecodedEvent constructor. No I/O here: the capture layer feeds bytes through StreamDecoder.
 import type { Party } from '@li/schemas';
 import type { IngestErrorCode } from '../../errors.ts';
-import type { DecodedEvent, DecoderSink, Direction, FlowEndpoints } from '../stream.ts';
+import type { DecodedEvent, DecoderSink, FlowEndpoints } from '../stream.ts';
 
 /** Limits that keep one hostile flow from exhausting memory. */
 export interface TextDecoderLimits {
@@ -313,10 +313,6 @@ export class EventBuilder {
   problem(code: IngestErrorCode, reason: string): void {
     this.sink.problem({ code, reason });
   }
-}
-
-export function isClient(direction: Direction): boolean {
-  return direction === 'toServer';
 }
 
 /** Drop attributes whose value is empty so events stay compact. */

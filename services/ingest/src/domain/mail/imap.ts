@@ -41,7 +41,7 @@ interface Command {
 /** Commands whose untagged EXPUNGE/VANISHED responses remove messages on the user's behalf. */
 const EXPUNGERS = new Set(['EXPUNGE', 'MOVE']);
 
-export class ImapDecoder implements StreamDecoder {
+class ImapDecoder implements StreamDecoder {
   private readonly out: EventBuilder;
   private readonly client: ImapAssembler;
   private readonly server: ImapAssembler;

@@ -42,7 +42,7 @@ function isMultiLine(p: Pending): boolean {
   }
 }
 
-export class Pop3Decoder implements StreamDecoder {
+class Pop3Decoder implements StreamDecoder {
   private readonly out: EventBuilder;
   private readonly limits: TextDecoderLimits;
   private readonly client: ByteQueue;

@@ -32,7 +32,7 @@ type Pending =
 /** Client lines held between DATA and the server's 354/5xx before we know what they are. */
 const MAX_HELD_BYTES = 64 * 1024;
 
-export class SmtpDecoder implements StreamDecoder {
+class SmtpDecoder implements StreamDecoder {
   private readonly out: EventBuilder;
   private readonly limits: TextDecoderLimits;
   private readonly client: ByteQueue;
@@ -136,8 +136,11 @@ export class SmtpDecoder implements StreamDecoder {
         case 'auth':
           if (this.sasl) this.sasl.response(line.text);
           break;
-        default:
+        case 'command':
           this.command(line.text);
+          break;
+        default:
+          this.mode satisfies never;
       }
     }
   }
@@ -303,6 +306,8 @@ export class SmtpDecoder implements StreamDecoder {
       case 'OTHER':
         if (head.name === 'STARTTLS' && code === 220) this.startTls(ts);
         break;
+      default:
+        head satisfies never;
     }
   }
 

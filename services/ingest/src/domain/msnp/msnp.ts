@@ -19,7 +19,7 @@ import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecode
 export const MSNP_DEFAULT_PORTS: readonly number[] = [1863];
 
 /** Content type of msnp.msg events: the MSG payload as sent, MIME headers then body. */
-export const MSNP_MESSAGE_CONTENT_TYPE = 'application/x-msnp-msg';
+const MSNP_MESSAGE_CONTENT_TYPE = 'application/x-msnp-msg';
 
 /** Commands whose last argument is a payload length (MSNP8..18). */
 const PAYLOAD_COMMANDS = new Set(['MSG', 'UUX', 'UBX', 'NOT', 'GCF', 'ADL', 'RML', 'FQY', 'QRY', 'UUM', 'UBM', 'IPG']);
@@ -79,7 +79,7 @@ interface PendingPayload {
   held: number;
 }
 
-export class MsnpDecoder implements StreamDecoder {
+class MsnpDecoder implements StreamDecoder {
   private readonly out: EventBuilder;
   private readonly queues: Record<Direction, ByteQueue>;
   private readonly payloads: Record<Direction, PendingPayload | null> = { toServer: null, toClient: null };

@@ -20,7 +20,7 @@ export interface PortSet {
   has(port: number): boolean;
 }
 
-export const DEFAULT_SIP_PORTS: PortSet = new Set([5060, 5080]);
+const DEFAULT_SIP_PORTS: PortSet = new Set([5060, 5080]);
 
 /** Start of a line that could begin a SIP message: used to resynchronise after junk or a gap. */
 const START_LINE_SCAN = /(?:^|\n)(SIP\/\d\.\d [1-6]\d\d|[A-Z][A-Z-]{1,31} [^\s]+ SIP\/\d\.\d\r?\n)/g;

@@ -24,7 +24,7 @@ export interface SipMessage {
 export type SipParseResult = { ok: true; message: SipMessage } | { ok: false; code: IngestErrorCode; reason: string };
 
 /** RFC 3261 §7.3.3 and later RFCs' compact forms (IANA SIP parameters registry). */
-export const COMPACT_FORMS: Readonly<Record<string, string>> = {
+const COMPACT_FORMS: Readonly<Record<string, string>> = {
   a: 'accept-contact',
   b: 'referred-by',
   c: 'content-type',
@@ -56,7 +56,7 @@ const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const STATUS_LINE = /^SIP\/(\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/i;
 const REQUEST_LINE = /^([A-Za-z0-9\-.!%*_+`'~]+)[ \t]+(\S+)[ \t]+SIP\/(\d+\.\d+)$/i;
 
-export function canonicalName(name: string): string {
+function canonicalName(name: string): string {
   const n = name.toLowerCase();
   return COMPACT_FORMS[n] ?? n;
 }
@@ -82,7 +82,7 @@ export function findHeaderEnd(b: Buffer, from = 0): number {
 }
 
 /** Parses the header section text (start line excluded); unfolds continuation lines (§7.3.1). */
-export function parseHeaders(text: string): SipHeader[] | null {
+function parseHeaders(text: string): SipHeader[] | null {
   const lines = text.split(/\r?\n/);
   const out: SipHeader[] = [];
   for (const line of lines) {

@@ -35,7 +35,7 @@ const TARGET_TYPES: Record<string, IdentifierType> = {
 };
 
 /** `<e164Number>393331234567</e164Number>` → { type: 'E164', value }. Unknown tags → null. */
-export function parseTargetIdentifier(xml: string): { type: IdentifierType; value: string } | null {
+function parseTargetIdentifier(xml: string): { type: IdentifierType; value: string } | null {
   const m = /^\s*<([A-Za-z0-9:]+)(?:\s[^>]*)?>([^<]*)<\/\1>\s*$/.exec(xml);
   if (!m) return plainIdentifier(xml.trim());
   const local = (m[1] ?? '').split(':').pop()?.toLowerCase() ?? '';

@@ -4,11 +4,10 @@
 import type { IngestErrorCode } from '../../errors.ts';
 
 export const PDU_TYPE = { X2: 1, X3: 2, KEEPALIVE: 3, KEEPALIVE_ACK: 4 } as const;
-export type PduType = (typeof PDU_TYPE)[keyof typeof PDU_TYPE];
 
 export const FIXED_HEADER_LENGTH = 40;
 /** Version 0.5 (V1.6.1..V1.9.1); decoders accept any minor of major 0. */
-export const DEFAULT_VERSION = 0x0005;
+const DEFAULT_VERSION = 0x0005;
 
 /** Table 3 payload formats: [name, allowed on X2, allowed on X3]. */
 export const PAYLOAD_FORMATS: Record<number, readonly [string, boolean, boolean]> = {
@@ -105,18 +104,18 @@ export type DecodeResult =
   | { ok: true; pdu: X2X3Pdu; attrs: X2X3Attributes }
   | { ok: false; code: IngestErrorCode; reason: string };
 
-export function uuidFromBytes(b: Buffer): string {
+function uuidFromBytes(b: Buffer): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-export function uuidToBytes(uuid: string): Buffer {
+function uuidToBytes(uuid: string): Buffer {
   const hex = uuid.replace(/-/g, '');
   if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError('XID must be a UUID');
   return Buffer.from(hex, 'hex');
 }
 
-export const ZERO_XID = '00000000-0000-0000-0000-000000000000';
+const ZERO_XID = '00000000-0000-0000-0000-000000000000';
 
 function ipv4(b: Buffer): string {
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
@@ -146,7 +145,7 @@ export function peekLengths(
   return { ok: true, headerLength, payloadLength: buf.readUInt32BE(8) };
 }
 
-export function decodeAttributes(tlvs: Tlv[]): X2X3Attributes {
+function decodeAttributes(tlvs: Tlv[]): X2X3Attributes {
   const a: X2X3Attributes = {
     matchedTargets: [],
     otherTargets: [],
