@@ -1,4 +1,5 @@
 // The ingest config schema: every setting and its LI_* variable (CommonConfig's rules).
+import { ConfigError } from '@li/config';
 import { CommonConfig } from '@li/runtime';
 import Type from 'typebox';
 import { MAIL_EVENTS_DEFAULTS } from './adapters/mail-events-http.ts';
@@ -92,3 +93,16 @@ export const Config = Type.Object({
     ),
   }),
 });
+
+/** What the schema cannot say: settings that depend on each other. Checked before anything starts. */
+export function checkConfig(config: Type.Static<typeof Config>): void {
+  if (config.mailEvents.enabled && !config.tokensFile) {
+    throw new ConfigError([
+      {
+        key: 'tokensFile',
+        env: 'LI_TOKENS_FILE',
+        expected: 'a token file with mailserver tokens while mailEvents is enabled (or LI_MAIL_EVENTS__ENABLED=false)',
+      },
+    ]);
+  }
+}

@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { loadTokenFile } from '@li/auth';
 import { topicName } from '@li/bus';
-import { ConfigError } from '@li/config';
 import { systemClock } from '@li/core';
 import type { ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
@@ -16,7 +15,7 @@ import { replayPcapFile } from './adapters/pcap-file.ts';
 import { startSipListener } from './adapters/sip-listener.ts';
 import { startTcpdump } from './adapters/tcpdump.ts';
 import { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
-import { Config } from './config.ts';
+import { Config, checkConfig } from './config.ts';
 import { createCapture } from './domain/capture/capture.ts';
 import { mailDecoderFactories } from './domain/mail/factories.ts';
 import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
@@ -27,6 +26,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
   name: 'ingest',
   config: Config,
   async start({ config, log, bus, metrics, readiness, liveness }) {
+    checkConfig(config);
     const tenant = config.tenant;
     await bus.ensureTopics(tenant, ['events', 'dlq']);
     const eventsTopic = topicName(tenant, 'events');
@@ -105,16 +105,6 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     }
 
     if (config.mailEvents.enabled) {
-      if (!config.tokensFile) {
-        throw new ConfigError([
-          {
-            key: 'tokensFile',
-            env: 'LI_TOKENS_FILE',
-            expected:
-              'a token file with mailserver tokens while mailEvents is enabled (or LI_MAIL_EVENTS__ENABLED=false)',
-          },
-        ]);
-      }
       const sink = publisher.sink('mail-events');
       const refused = m.mailEventsRefused();
       const app = await buildMailEventsApp({
