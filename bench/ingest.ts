@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { measureThroughput, syntheticSipPcap } from '@li/ingest/bench';
+import { measureThroughput, syntheticSipPcap } from '@li/ingest/testing';
 import { benchDeadline } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 

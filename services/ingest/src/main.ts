@@ -1,4 +1,4 @@
-// ingest: wiring only; the service is in service.ts.
+// ingest process entry; the service (wiring) is in service.ts.
 import { runService } from '@li/runtime';
 import { ingestService } from './service.ts';
 

@@ -5,124 +5,32 @@
 import { readFileSync } from 'node:fs';
 import { loadTokenFile } from '@li/auth';
 import { topicName } from '@li/bus';
-import { ConfigError } from '@li/config';
-import { CommonConfig, type ServiceDefinition } from '@li/runtime';
+import { systemClock } from '@li/core';
+import type { ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
-import { Counter } from 'prom-client';
-import Type from 'typebox';
 import { EventPublisher } from './adapters/event-publisher.ts';
-import { buildMailEventsApp, MAIL_EVENTS_DEFAULTS } from './adapters/mail-events-http.ts';
+import { buildMailEventsApp } from './adapters/mail-events-http.ts';
+import { createIngestMetrics } from './adapters/metrics.ts';
 import { replayPcapFile } from './adapters/pcap-file.ts';
 import { startSipListener } from './adapters/sip-listener.ts';
 import { startTcpdump } from './adapters/tcpdump.ts';
-import {
-  createX2X3Receiver,
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_UNREAD_REPLY_BYTES,
-} from './adapters/x2x3-receiver.ts';
-import { type CaptureCounters, createCapture } from './domain/capture/capture.ts';
-import { DEFAULT_DEFRAG_LIMITS } from './domain/capture/defrag.ts';
-import { DEFAULT_TCP_LIMITS } from './domain/capture/tcp.ts';
-import {
-  IMAP_DEFAULT_PORTS,
-  mailDecoderFactories,
-  POP3_DEFAULT_PORTS,
-  SMTP_DEFAULT_PORTS,
-} from './domain/mail/index.ts';
-import { MSNP_DEFAULT_PORTS, msnpDecoderFactory } from './domain/msnp/msnp.ts';
+import { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
+import { Config, checkConfig } from './config.ts';
+import { createCapture } from './domain/capture/capture.ts';
+import { mailDecoderFactories } from './domain/mail/factories.ts';
+import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
 import { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
-import { pduToEvent } from './domain/x2x3/event.ts';
-import { DEFAULT_MAX_PDU_BYTES } from './domain/x2x3/framer.ts';
-import { FIXED_HEADER_LENGTH } from './domain/x2x3/pdu.ts';
-
-const PortNumber = Type.Integer({ minimum: 1, maximum: 65535 });
-const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
-const section = <P extends Type.TProperties>(props: P) => Type.Object(props, { default: {} });
-const Octets = (def: number, description: string, minimum = 1) => Type.Integer({ minimum, default: def, description });
-
-export const Config = Type.Object({
-  ...CommonConfig.properties,
-  metricsPort: Port(9461),
-  tenant: Type.String({ minLength: 1, description: 'the tenant whose traffic this deployment sees' }),
-  sip: section({
-    enabled: Type.Boolean({ default: true }),
-    host: Type.String({ default: '0.0.0.0' }),
-    udpPort: Port(5060),
-    tcpPort: Port(5060),
-  }),
-  capture: section({
-    interface: Type.String({ default: '', description: 'live capture with tcpdump on this interface; empty: off' }),
-    filter: Type.String({ default: '' }),
-    pcapFile: Type.String({ default: '', description: 'a pcap/pcapng file to replay once at start; empty: none' }),
-    /** Server ports that select a flow's decoder; servers on other ports are not decoded. */
-    smtpPorts: Type.Array(PortNumber, { default: [...SMTP_DEFAULT_PORTS] }),
-    pop3Ports: Type.Array(PortNumber, { default: [...POP3_DEFAULT_PORTS] }),
-    imapPorts: Type.Array(PortNumber, { default: [...IMAP_DEFAULT_PORTS] }),
-    msnpPorts: Type.Array(PortNumber, { default: [...MSNP_DEFAULT_PORTS] }),
-    maxFlowBytes: Octets(
-      DEFAULT_TCP_LIMITS.maxFlowBytes,
-      'octets one TCP flow may hold (out-of-order segments and decoder buffers); beyond, the flow is dropped',
-    ),
-    maxTotalBytes: Octets(
-      DEFAULT_TCP_LIMITS.maxTotalBytes,
-      'octets all TCP flows together may hold; beyond, the flows holding most are dropped',
-    ),
-    defragMaxDatagrams: Octets(DEFAULT_DEFRAG_LIMITS.maxDatagrams, 'IP datagrams reassembled at once'),
-    defragMaxBytes: Octets(DEFAULT_DEFRAG_LIMITS.maxBytes, 'octets of IP fragments held across all datagrams'),
-    defragMaxFragments: Octets(
-      DEFAULT_DEFRAG_LIMITS.maxFragmentsPerDatagram,
-      'fragments one IP datagram may take (duplicates included); beyond, it is dropped',
-    ),
-  }),
-  /** Token table (@li/auth format): mail servers post events with a `mailserver` token of `tenant`. */
-  tokensFile: Type.String({ default: '', description: 'YAML/JSON token file; required while mailEvents is enabled' }),
-  mailEvents: section({
-    enabled: Type.Boolean({ default: true }),
-    /** Loopback unless the mail servers are elsewhere: events can move and deactivate warrants. */
-    host: Type.String({ default: '127.0.0.1' }),
-    port: Port(8090),
-    bodyLimitBytes: Type.Integer({ minimum: 1024, default: MAIL_EVENTS_DEFAULTS.bodyLimit }),
-    maxDepth: Type.Integer({ minimum: 3, maximum: 1000, default: MAIL_EVENTS_DEFAULTS.maxDepth }),
-    requestTimeoutMs: Type.Integer({ minimum: 100, default: MAIL_EVENTS_DEFAULTS.requestTimeoutMs }),
-  }),
-  x2x3: section({
-    enabled: Type.Boolean({ default: false }),
-    host: Type.String({ default: '0.0.0.0' }),
-    port: Port(30000),
-    /** XIDs of the X1 tasks this MDF accepts; a PDU with another XID goes to the DLQ. */
-    tasks: Type.Array(Type.String(), { default: [] }),
-    tlsKeyFile: Type.String({ default: '' }),
-    tlsCertFile: Type.String({ default: '' }),
-    tlsCaFile: Type.String({ default: '', description: 'CA of the client certificates; required with TLS' }),
-    tlsAllowNoClientCert: Type.Boolean({
-      default: false,
-      description: 'TLS without tlsCaFile: accept clients without a certificate (insecure; refused otherwise)',
-    }),
-    maxConnections: Type.Integer({ minimum: 1, default: DEFAULT_MAX_CONNECTIONS }),
-    idleTimeoutMs: Type.Integer({
-      minimum: 0,
-      default: 180_000,
-      description: 'close a connection without PDU or keepalive for this long (3 × TIME_P1); 0: never',
-    }),
-    maxPduBytes: Octets(
-      DEFAULT_MAX_PDU_BYTES,
-      'largest PDU accepted; a larger one closes the connection',
-      FIXED_HEADER_LENGTH,
-    ),
-    maxUnreadReplyBytes: Octets(
-      DEFAULT_MAX_UNREAD_REPLY_BYTES,
-      'octets of keepalive answers a peer may leave unread before the connection is closed',
-    ),
-  }),
-});
+import { pduToEvent, taskTable } from './domain/x2x3/event.ts';
 
 export const ingestService: ServiceDefinition<typeof Config> = {
   name: 'ingest',
   config: Config,
   async start({ config, log, bus, metrics, readiness, liveness }) {
+    checkConfig(config);
     const tenant = config.tenant;
     await bus.ensureTopics(tenant, ['events', 'dlq']);
     const eventsTopic = topicName(tenant, 'events');
+    const m = createIngestMetrics(metrics);
     const publisher = new EventPublisher({
       bus,
       log,
@@ -130,33 +38,9 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       eventsTopic,
       dlqTopic: topicName(tenant, 'dlq'),
       codec: await bus.codec<NormalizedEvent>(eventsTopic, 'NormalizedEvent'),
-      counters: {
-        events: new Counter({
-          name: 'li_ingest_events_total',
-          help: 'Events decoded and published, by adapter.',
-          labelNames: ['tenant', 'source'],
-          registers: [metrics],
-        }),
-        problems: new Counter({
-          name: 'li_ingest_problems_total',
-          help: 'Input that could not be decoded (sent to the DLQ), by adapter and error code.',
-          labelNames: ['tenant', 'source', 'code'],
-          registers: [metrics],
-        }),
-      },
+      counters: { events: m.events, problems: m.problems },
     });
     liveness('publisher', () => publisher.healthy());
-    const collectors: (() => void)[] = [];
-    // Input shed to protect the service (not decoded, no DLQ record each): by reason, never by peer.
-    const dropped = new Counter({
-      name: 'li_ingest_dropped_total',
-      help: 'Input dropped by a resource cap (connections, fragments, flow memory), by reason.',
-      labelNames: ['tenant', 'reason'],
-      registers: [metrics],
-      collect() {
-        for (const c of collectors) c();
-      },
-    });
     const stops: (() => Promise<void>)[] = [];
     const listening: Record<string, number> = {};
 
@@ -197,7 +81,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
           },
         },
       });
-      collectors.push(captureDrops(capture.stats, (reason, n) => dropped.inc({ tenant, reason }, n)));
+      m.watchCapture(capture.stats, tenant);
       if (config.capture.pcapFile) {
         const r = await replayPcapFile(config.capture.pcapFile, capture);
         capture.end();
@@ -209,7 +93,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
           ...(config.capture.filter ? { filter: config.capture.filter } : {}),
           onPacket: (p) => capture.packet(p),
         });
-        const quiet = setInterval(() => capture.tick(Date.now() * 1000), 1000);
+        const quiet = setInterval(() => capture.tick(systemClock.now() * 1000), 1000);
         await live.ready;
         stops.push(async () => {
           clearInterval(quiet);
@@ -221,23 +105,8 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     }
 
     if (config.mailEvents.enabled) {
-      if (!config.tokensFile) {
-        throw new ConfigError([
-          {
-            key: 'tokensFile',
-            env: 'LI_TOKENS_FILE',
-            expected:
-              'a token file with mailserver tokens while mailEvents is enabled (or LI_MAIL_EVENTS__ENABLED=false)',
-          },
-        ]);
-      }
       const sink = publisher.sink('mail-events');
-      const refused = new Counter({
-        name: 'li_ingest_mail_events_refused_total',
-        help: 'Mail-event requests refused before their body was read (no or a wrong credential), by error code.',
-        labelNames: ['tenant', 'code'],
-        registers: [metrics],
-      });
+      const refused = m.mailEventsRefused();
       const app = await buildMailEventsApp({
         onEvent: sink.event,
         onProblem: sink.problem,
@@ -255,7 +124,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
 
     if (config.x2x3.enabled) {
       const sink = publisher.sink('x2x3');
-      const tasks = new Set(config.x2x3.tasks.map((x) => x.toLowerCase()));
+      const lookup = taskTable(config.x2x3.tasks);
       const receiver = createX2X3Receiver({
         ...(config.x2x3.tlsKeyFile
           ? {
@@ -268,12 +137,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
             }
           : {}),
         onPdu: (pdu, attrs) => {
-          const r = pduToEvent(
-            pdu,
-            attrs,
-            (xid) => (tasks.has(xid.toLowerCase()) ? { taskId: xid } : null),
-            Date.now() * 1000,
-          );
+          const r = pduToEvent(pdu, attrs, lookup, systemClock.now() * 1000);
           if (r.ok) sink.event(r.event);
           else sink.problem({ code: r.code, reason: r.reason });
         },
@@ -282,7 +146,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         idleTimeoutMs: config.x2x3.idleTimeoutMs,
         maxPduBytes: config.x2x3.maxPduBytes,
         maxUnreadReplyBytes: config.x2x3.maxUnreadReplyBytes,
-        onConnectionRefused: () => dropped.inc({ tenant, reason: 'x2x3_connection_limit' }),
+        onConnectionRefused: () => m.dropped.inc({ tenant, reason: 'x2x3_connection_limit' }),
       });
       listening.x2x3 = await receiver.listen(config.x2x3.port, config.x2x3.host);
       stops.push(() => receiver.close());
@@ -299,27 +163,3 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     };
   },
 };
-
-/** Capture counters that mean input was shed, as li_ingest_dropped_total reasons. */
-const CAPTURE_DROPS: Record<string, (s: CaptureCounters) => number> = {
-  tcp_flow_memory: (s) => s.tcp.flowsDroppedFlowMemory,
-  tcp_total_memory: (s) => s.tcp.flowsDroppedTotalMemory,
-  tcp_flow_table_full: (s) => s.tcp.flowsEvictedForRoom,
-  defrag_too_many_fragments: (s) => s.defrag.tooManyFragments,
-  defrag_evicted: (s) => s.defrag.evicted,
-  defrag_timeout: (s) => s.defrag.timedOut,
-  defrag_too_large: (s) => s.defrag.tooLarge,
-};
-
-/** At each scrape, adds what the capture dropped since the last one. */
-function captureDrops(stats: () => CaptureCounters, add: (reason: string, n: number) => void): () => void {
-  const seen: Record<string, number> = {};
-  return () => {
-    const s = stats();
-    for (const [reason, get] of Object.entries(CAPTURE_DROPS)) {
-      const n = get(s) - (seen[reason] ?? 0);
-      seen[reason] = get(s);
-      if (n > 0) add(reason, n);
-    }
-  };
-}

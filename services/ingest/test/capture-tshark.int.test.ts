@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPcapFile, replayPcapFile } from '../src/adapters/pcap-file.ts';
-import { ethernet, fragmentIp, ipPacket, udpDatagram } from '../src/domain/capture/build.ts';
 import { createCapture } from '../src/domain/capture/capture.ts';
-import { type CapturedPacket, LINKTYPE, pcapRecord } from '../src/domain/capture/pcap.ts';
-import { syntheticSipPcap } from '../src/domain/capture/synthetic.ts';
+import { type CapturedPacket, LINKTYPE } from '../src/domain/capture/pcap.ts';
 import { sipDatagramHandler, sipStreamFactory } from '../src/domain/sip/decoder.ts';
-import { invite, response } from '../src/domain/sip/fixtures.ts';
 import type { DecodedEvent, DecodeProblem } from '../src/domain/stream.ts';
+import { ethernet, fragmentIp, ipPacket, udpDatagram } from '../src/testing/packets.ts';
+import { pcapRecord } from '../src/testing/pcap-writer.ts';
+import { invite, response } from '../src/testing/sip-messages.ts';
+import { syntheticSipPcap } from '../src/testing/synthetic.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ingest-tshark-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,11 +9,12 @@ import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ethernet, fragmentIp, ipPacket, tcpSegment, udpDatagram } from '../src/domain/capture/build.ts';
 import { TCP_ACK, TCP_SYN } from '../src/domain/capture/packet.ts';
-import { LINKTYPE, writePcap } from '../src/domain/capture/pcap.ts';
+import { LINKTYPE } from '../src/domain/capture/pcap.ts';
 import { keepalive } from '../src/domain/x2x3/pdu.ts';
 import { ingestService } from '../src/service.ts';
+import { ethernet, fragmentIp, ipPacket, tcpSegment, udpDatagram } from '../src/testing/packets.ts';
+import { writePcap } from '../src/testing/pcap-writer.ts';
 
 const infra = testInfra();
 let bus: Bus;

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMailEventsApp } from '../src/adapters/mail-events-http.ts';
 import { imapDecoderFactory } from '../src/domain/mail/imap.ts';
 import { pop3DecoderFactory } from '../src/domain/mail/pop3.ts';
-import { replay } from '../src/domain/mail/test-kit.ts';
 import type { DecodedEvent } from '../src/domain/stream.ts';
+import { replay } from '../src/testing/decoder-kit.ts';
 import { decodePcap, RecordingClient, startTcpdump, summary } from './mail-kit.ts';
 
 const USER = 'alice@example.org';

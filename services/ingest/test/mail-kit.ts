@@ -4,9 +4,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { createCapture } from '../src/domain/capture/capture.ts';
 import { readCapture } from '../src/domain/capture/pcap.ts';
-import type { Collected } from '../src/domain/mail/test-kit.ts';
-import { collector } from '../src/domain/mail/test-kit.ts';
 import type { StreamDecoderFactory } from '../src/domain/stream.ts';
+import type { Collected } from '../src/testing/decoder-kit.ts';
+import { collector } from '../src/testing/decoder-kit.ts';
 
 export { freePort, RecordingClient, waitForPort } from '@li/testing/peers';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smtpDecoderFactory } from '../src/domain/mail/smtp.ts';
-import { replay } from '../src/domain/mail/test-kit.ts';
+import { replay } from '../src/testing/decoder-kit.ts';
 import { decodePcap, RecordingClient, startTcpdump, summary } from './mail-kit.ts';
 
 interface Received {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALICE, BOB, len, msnConversation, REPLY, scriptedServer, TEXT } from '@li/testing/msnp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replay } from '../src/domain/mail/test-kit.ts';
 import { msnpDecoderFactory } from '../src/domain/msnp/msnp.ts';
+import { replay } from '../src/testing/decoder-kit.ts';
 import { decodePcap, startTcpdump, summary } from './mail-kit.ts';
 
 let server: net.Server;

@@ -10,8 +10,8 @@ import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invite } from '../src/domain/sip/fixtures.ts';
 import { ingestService } from '../src/service.ts';
+import { invite } from '../src/testing/sip-messages.ts';
 
 const infra = testInfra();
 let bus: Bus;

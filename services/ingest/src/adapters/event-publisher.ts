@@ -4,6 +4,7 @@
 // (same key, same partition, one request in flight).
 import { randomUUID } from 'node:crypto';
 import type { Bus, Codec, OutputRecord } from '@li/bus';
+import { type Clock, systemClock } from '@li/core';
 import type { Logger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import type { Counter } from 'prom-client';
@@ -18,18 +19,23 @@ export interface PublisherOptions {
   codec: Codec<NormalizedEvent>;
   lingerMs?: number;
   maxBatch?: number;
+  /** Linger and retry timers; default the system clock. */
+  clock?: Clock;
   counters: { events: Counter<'tenant' | 'source'>; problems: Counter<'tenant' | 'source' | 'code'> };
 }
 
 export class EventPublisher {
   private readonly o: PublisherOptions;
   private pending: Promise<OutputRecord>[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the pending linger timer. */
+  private cancelLinger: (() => void) | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private failures = 0;
 
+  private readonly clock: Clock;
   constructor(options: PublisherOptions) {
     this.o = options;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** The sink for one adapter. */
@@ -69,13 +75,13 @@ export class EventPublisher {
   private enqueue(r: Promise<OutputRecord>): void {
     this.pending.push(r);
     if (this.pending.length >= (this.o.maxBatch ?? 500)) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.o.lingerMs ?? 5);
+    else this.cancelLinger ??= this.clock.setTimeout(() => void this.flush(), this.o.lingerMs ?? 5);
   }
 
   /** Sends what is pending; resolves when everything enqueued before the call is in Kafka. */
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelLinger?.();
+    this.cancelLinger = undefined;
     const batch = this.pending;
     this.pending = [];
     this.flushing = this.flushing.then(async () => {
@@ -94,7 +100,7 @@ export class EventPublisher {
             { err, count: records.length, attempt: this.failures },
             'publishing events failed; retrying',
           );
-          await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** this.failures)));
+          await new Promise<void>((r) => this.clock.setTimeout(r, Math.min(5000, 100 * 2 ** this.failures)));
         }
       }
     });

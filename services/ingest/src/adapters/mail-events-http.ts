@@ -19,19 +19,18 @@ import {
   mapGenericEvent,
 } from '../domain/mail/server-events.ts';
 import type { DecodedEvent, DecodeProblem } from '../domain/stream.ts';
+import { ING, type IngestErrorCode } from '../errors.ts';
 
-export const ERR_BAD_MAIL_EVENT = 'ING_ERR_BAD_MAIL_EVENT';
-/** No credential, or one not in the token table: 401. */
-export const ERR_UNAUTHENTICATED = 'ING_ERR_UNAUTHENTICATED';
-/** A credential that is not a mailserver token of this ingest's tenant, or a body naming another tenant: 403. */
-export const ERR_FORBIDDEN = 'ING_ERR_FORBIDDEN';
+/** Refused before the body is read, so counted and never sent to the DLQ: no credential, or one not
+ * in the token table (401); not a mailserver token of this tenant, or a body naming another tenant (403). */
+type Refusal = Extract<IngestErrorCode, 'ING_ERR_UNAUTHENTICATED' | 'ING_ERR_FORBIDDEN'>;
 
 /** The role a mail server's token carries. */
-export const MAIL_SERVER_ROLE = 'mailserver';
+const MAIL_SERVER_ROLE = 'mailserver';
 
 const Time = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
 
-export const DovecotEventSchema = Type.Object(
+const DovecotEventSchema = Type.Object(
   {
     event: Type.String({ minLength: 1 }),
     hostname: Type.Optional(Type.String()),
@@ -45,7 +44,7 @@ export const DovecotEventSchema = Type.Object(
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
-export const GenericMailEventSchema = Type.Object(
+const GenericMailEventSchema = Type.Object(
   {
     type: Type.Union(GENERIC_EVENT_TYPES.map((t) => Type.Literal(t))),
     account: Type.String({ minLength: 1, maxLength: 1024 }),
@@ -81,7 +80,7 @@ export interface MailEventsAppOptions {
   onEvent(event: DecodedEvent): void;
   onProblem(problem: DecodeProblem): void;
   /** A request refused before its body was read (401, 403): counted, never sent to the DLQ. */
-  onRefused?(code: typeof ERR_UNAUTHENTICATED | typeof ERR_FORBIDDEN): void;
+  onRefused?(code: Refusal): void;
   /** The tenant this ingest serves: only its mailserver tokens may post. */
   tenant: string;
   authenticator: TokenAuthenticator;
@@ -151,44 +150,51 @@ export async function buildMailEventsApp(options: MailEventsAppOptions): Promise
   });
 
   const callers = new WeakMap<FastifyRequest, Caller>();
-  const refuse = (reply: FastifyReply, code: typeof ERR_UNAUTHENTICATED | typeof ERR_FORBIDDEN, reason: string) => {
+  const refuse = (reply: FastifyReply, code: Refusal, reason: string) => {
     options.onRefused?.(code);
-    if (code === ERR_UNAUTHENTICATED) reply.header('www-authenticate', 'Bearer');
-    return reply.code(code === ERR_UNAUTHENTICATED ? 401 : 403).send({ code, reason });
+    if (code === 'ING_ERR_UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer');
+    return reply.code(ING.status(code)).send({ code, reason });
   };
   // Before the body is read: an unauthenticated client cannot make ingest parse anything.
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' && req.url.split('?')[0] === '/openapi.json') return;
     const r = options.authenticator.authenticate(req.headers.authorization, { basic: true });
-    if (!r.ok) return refuse(reply, ERR_UNAUTHENTICATED, r.error.message);
+    if (!r.ok) return refuse(reply, 'ING_ERR_UNAUTHENTICATED', r.error.message);
     if (r.value.role !== MAIL_SERVER_ROLE) {
-      return refuse(reply, ERR_FORBIDDEN, `role ${r.value.role} may not post mail events (needs ${MAIL_SERVER_ROLE})`);
+      return refuse(
+        reply,
+        'ING_ERR_FORBIDDEN',
+        `role ${r.value.role} may not post mail events (needs ${MAIL_SERVER_ROLE})`,
+      );
     }
-    if (r.value.tenant !== options.tenant) return refuse(reply, ERR_FORBIDDEN, 'the token is for another tenant');
+    if (r.value.tenant !== options.tenant) return refuse(reply, 'ING_ERR_FORBIDDEN', 'the token is for another tenant');
     callers.set(req, r.value);
   });
   // A body may name its tenant, but only the credential's.
   app.addHook('preHandler', async (req, reply) => {
     const named = (req.body as { tenant?: unknown } | undefined)?.tenant;
     if (named !== undefined && named !== callers.get(req)?.tenant) {
-      return refuse(reply, ERR_FORBIDDEN, "body tenant is not the credential's tenant");
+      return refuse(reply, 'ING_ERR_FORBIDDEN', "body tenant is not the credential's tenant");
     }
   });
 
   app.setErrorHandler((error: FastifyError, _req, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : ING.status('ING_ERR_BAD_MAIL_EVENT');
     const reason = error.validation
       ? `${error.validationContext ?? 'body'}${error.validation[0]?.instancePath ?? ''} ${error.validation[0]?.message ?? 'invalid'}`
       : error.message;
-    options.onProblem({ code: ERR_BAD_MAIL_EVENT, reason });
-    void reply.code(status).send({ code: ERR_BAD_MAIL_EVENT, reason });
+    options.onProblem({ code: 'ING_ERR_BAD_MAIL_EVENT', reason });
+    void reply.code(status).send({ code: 'ING_ERR_BAD_MAIL_EVENT', reason });
   });
 
   const deliver = (outcome: MapOutcome, reply: { code(n: number): { send(b: unknown): unknown } }) => {
     if (!outcome.ok) {
       const reason = `body/${outcome.field}: ${outcome.reason}`;
-      options.onProblem({ code: ERR_BAD_MAIL_EVENT, reason });
-      return reply.code(400).send({ code: ERR_BAD_MAIL_EVENT, reason });
+      options.onProblem({ code: 'ING_ERR_BAD_MAIL_EVENT', reason });
+      return reply.code(ING.status('ING_ERR_BAD_MAIL_EVENT')).send({ code: 'ING_ERR_BAD_MAIL_EVENT', reason });
     }
     for (const ev of outcome.events) options.onEvent(ev);
     return reply.code(200).send({ accepted: outcome.events.length });

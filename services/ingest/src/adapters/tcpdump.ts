@@ -2,6 +2,7 @@
 // stdout, which streams into the pure-TS reader. No native addon; tcpdump needs CAP_NET_RAW.
 import { spawn } from 'node:child_process';
 import { type CapturedPacket, type CaptureFormatError, CaptureReader } from '../domain/capture/pcap.ts';
+import type { IngestErrorCode } from '../errors.ts';
 
 export interface TcpdumpOptions {
   interface: string;
@@ -17,7 +18,7 @@ export interface TcpdumpResult {
   packets: number;
   exitCode: number | null;
   /** A broken pcap stream or a failure to start. */
-  error: CaptureFormatError | { code: 'ING_ERR_TCPDUMP'; reason: string } | null;
+  error: CaptureFormatError | { code: Extract<IngestErrorCode, 'ING_ERR_TCPDUMP'>; reason: string } | null;
 }
 
 export interface TcpdumpCapture {

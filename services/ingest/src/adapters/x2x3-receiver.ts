@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { X2X3Framer } from '../domain/x2x3/framer.ts';
 import { keepaliveAck, PDU_TYPE, type X2X3Attributes, type X2X3Pdu } from '../domain/x2x3/pdu.ts';
+import { ING, type IngestErrorCode } from '../errors.ts';
 
 export interface X2X3Peer {
   address: string;
@@ -29,7 +30,7 @@ export interface X2X3ReceiverOptions {
   /** Octets of our answers a peer may leave unread before we close the connection. */
   maxUnreadReplyBytes?: number;
   onPdu(pdu: X2X3Pdu, attrs: X2X3Attributes, peer: X2X3Peer): void;
-  onProblem(problem: { code: string; reason: string; fatal: boolean }, peer: X2X3Peer): void;
+  onProblem(problem: { code: IngestErrorCode; reason: string; fatal: boolean }, peer: X2X3Peer): void;
   /** Called with the number of keepalives answered, for liveness metrics. */
   onKeepalive?(peer: X2X3Peer): void;
   /** A connection was closed at accept because maxConnections were open. */
@@ -40,14 +41,6 @@ export const DEFAULT_MAX_CONNECTIONS = 64;
 /** 5000 keepalive answers (48 octets each): far more than a live peer ever leaves unread. */
 export const DEFAULT_MAX_UNREAD_REPLY_BYTES = 256 * 1024;
 
-/** Problem codes of the receiver itself (the framer's are in pdu.ts ERR). */
-export const RECEIVER_ERR = {
-  IDLE: 'ING_ERR_X2X3_IDLE',
-  SOCKET: 'ING_ERR_X2X3_SOCKET',
-  SLOW_READER: 'ING_ERR_X2X3_SLOW_READER',
-  NO_CLIENT_CA: 'ING_ERR_X2X3_TLS_NO_CLIENT_CA',
-} as const;
-
 export interface X2X3Receiver {
   server: net.Server;
   listen(port: number, host: string): Promise<number>;
@@ -56,8 +49,10 @@ export interface X2X3Receiver {
 
 export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
   if (options.tls && options.tls.ca === undefined && !options.tls.allowNoClientCert) {
+    const code = 'ING_ERR_X2X3_TLS_NO_CLIENT_CA';
+    // The code leads the message: runService prints only the message when start fails.
     throw new Error(
-      `${RECEIVER_ERR.NO_CLIENT_CA}: X2/X3 TLS without a client CA would accept any client; ` +
+      `${code}: ${ING.table[code].message}; ` +
         'configure x2x3.tlsCaFile, or set x2x3.tlsAllowNoClientCert to accept clients without a certificate',
     );
   }
@@ -70,7 +65,7 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
     if (options.idleTimeoutMs) {
       socket.setTimeout(options.idleTimeoutMs, () => {
         options.onProblem(
-          { code: RECEIVER_ERR.IDLE, reason: 'no PDU or keepalive within the idle timeout', fatal: true },
+          { code: 'ING_ERR_X2X3_IDLE', reason: 'no PDU or keepalive within the idle timeout', fatal: true },
           peer,
         );
         socket.destroy();
@@ -88,7 +83,7 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
           if (socket.writableLength > maxUnread) {
             options.onProblem(
               {
-                code: RECEIVER_ERR.SLOW_READER,
+                code: 'ING_ERR_X2X3_SLOW_READER',
                 reason: `peer left ${socket.writableLength} octets of keepalive answers unread`,
                 fatal: true,
               },
@@ -106,7 +101,7 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
       }
     });
     socket.on('error', (err) =>
-      options.onProblem({ code: RECEIVER_ERR.SOCKET, reason: err.message, fatal: true }, peer),
+      options.onProblem({ code: 'ING_ERR_X2X3_SOCKET', reason: err.message, fatal: true }, peer),
     );
     socket.on('close', () => sockets.delete(socket));
   };

@@ -2,6 +2,7 @@
 // protocol decoders (SIP, SMTP, POP3, IMAP, MSNP). The capture layer owns flows and calls
 // a decoder's methods in byte order per direction; decoders never see packets.
 import type { NormalizedEvent } from '@li/schemas';
+import type { IngestErrorCode } from '../errors.ts';
 
 /** Which way bytes travel; the client is the side that opened the TCP connection. */
 export type Direction = 'toServer' | 'toClient';
@@ -19,7 +20,7 @@ export type DecodedEvent = Omit<NormalizedEvent, 'eventId' | 'tenant' | 'source'
 
 /** Where a decoder reports what it could not decode: counted and written to the DLQ, never thrown. */
 export interface DecodeProblem {
-  code: string;
+  code: IngestErrorCode;
   reason: string;
 }
 

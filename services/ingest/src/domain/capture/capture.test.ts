@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ethernet, fragmentIp, ipPacket, linuxSll, udpDatagram } from '../../testing/packets.ts';
+import { invite, response } from '../../testing/sip-messages.ts';
+import { syntheticSipPcap } from '../../testing/synthetic.ts';
 import { sipDatagramHandler, sipStreamFactory } from '../sip/decoder.ts';
-import { invite, response } from '../sip/fixtures.ts';
 import type { DecodedEvent, DecodeProblem } from '../stream.ts';
-import { ethernet, fragmentIp, ipPacket, linuxSll, udpDatagram } from './build.ts';
 import { createCapture } from './capture.ts';
 import { type CapturedPacket, CaptureReader, LINKTYPE } from './pcap.ts';
-import { syntheticSipPcap } from './synthetic.ts';
 
 function pipeline() {
   const events: DecodedEvent[] = [];

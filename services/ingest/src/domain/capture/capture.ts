@@ -2,6 +2,7 @@
 // reassembly) → UDP datagrams to onDatagram, TCP segments to the reassembler and its decoders.
 // Packet time drives every timeout, so a replayed file behaves as the live capture did.
 import type { NetworkInfo } from '@li/schemas';
+import type { IngestErrorCode } from '../../errors.ts';
 import type { DecoderSink, StreamDecoderFactory } from '../stream.ts';
 import { type DefragCounters, type DefragLimits, Defragmenter } from './defrag.ts';
 import { decodeLink, type IpPacket, parseIp, parseTcp, parseUdp, skipV6Extensions } from './packet.ts';
@@ -80,7 +81,7 @@ export function createCapture(opts: CaptureOptions): Capture {
   let now = 0;
   let lastHousekeeping = -1;
 
-  const malformed = (code: string, reason: string) => {
+  const malformed = (code: IngestErrorCode, reason: string) => {
     c.malformed++;
     c.malformedByCode[code] = (c.malformedByCode[code] ?? 0) + 1;
     sink.problem({ code, reason });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fragmentIp, udpDatagram } from './build.ts';
+import { fragmentIp, udpDatagram } from '../../testing/packets.ts';
 import { Defragmenter } from './defrag.ts';
 import { type IpPacket, parseIp } from './packet.ts';
 

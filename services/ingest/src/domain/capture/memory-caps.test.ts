@@ -2,11 +2,11 @@
 // hostile flow that makes its decoder hold more and more is dropped and counted, and flows
 // beside it are still decoded.
 import { describe, expect, it } from 'vitest';
-import { mailDecoderFactories } from '../mail/index.ts';
+import { mailDecoderFactories } from '../mail/factories.ts';
 import { msnpDecoderFactory } from '../msnp/msnp.ts';
 import type { DecodedEvent, DecodeProblem } from '../stream.ts';
 import { TCP_ACK, TCP_SYN } from './packet.ts';
-import { ERR_CAPTURE_MEMORY, ERR_FLOW_MEMORY, type TcpLimits, TcpReassembler } from './tcp.ts';
+import { type TcpLimits, TcpReassembler } from './tcp.ts';
 
 const MiB = 1024 * 1024;
 
@@ -109,7 +109,7 @@ describe('TCP flow memory caps', () => {
       conn.client(Buffer.alloc(MiB, 0x61)).client(' {1048576+}\r\n');
       maxHeld = Math.max(maxHeld, r.heldBytes);
     }
-    expect(problems.filter((p) => p.code === ERR_FLOW_MEMORY)).toHaveLength(1);
+    expect(problems.filter((p) => p.code === 'ING_ERR_FLOW_MEMORY')).toHaveLength(1);
     expect(r.counters.flowsDroppedFlowMemory).toBe(1);
     // Over the cap by at most what one segment added.
     expect(maxHeld).toBeLessThanOrEqual(4 * MiB + 64 * 1024);
@@ -126,7 +126,7 @@ describe('TCP flow memory caps', () => {
     smtpInData(r, 40003, 3 * MiB)
       .client('.\r\n')
       .server('250 queued\r\n');
-    expect(problems.filter((p) => p.code === ERR_FLOW_MEMORY)).toEqual([]);
+    expect(problems.filter((p) => p.code === 'ING_ERR_FLOW_MEMORY')).toEqual([]);
     expect(events.filter((e) => e.action === 'smtp.send')).toHaveLength(1);
     expect(r.heldBytes).toBe(0);
   });
@@ -139,8 +139,8 @@ describe('TCP flow memory caps', () => {
       smtpInData(r, 41000 + i, 3 * MiB);
       maxHeld = Math.max(maxHeld, r.heldBytes);
     }
-    expect(problems.filter((p) => p.code === ERR_FLOW_MEMORY)).toEqual([]);
-    expect(problems.filter((p) => p.code === ERR_CAPTURE_MEMORY).length).toBeGreaterThanOrEqual(1);
+    expect(problems.filter((p) => p.code === 'ING_ERR_FLOW_MEMORY')).toEqual([]);
+    expect(problems.filter((p) => p.code === 'ING_ERR_CAPTURE_MEMORY').length).toBeGreaterThanOrEqual(1);
     expect(r.counters.flowsDroppedTotalMemory).toBeGreaterThanOrEqual(1);
     expect(r.heldBytes).toBeLessThanOrEqual(10 * MiB);
     expect(maxHeld).toBeLessThanOrEqual(10 * MiB + 64 * 1024);
@@ -156,7 +156,7 @@ describe('TCP flow memory caps', () => {
     pop.client('PASS p\r\n').server('+OK\r\n').client('RETR 1\r\n').server('+OK 9999999 octets\r\n');
     const line = `${'y'.repeat(998)}\r\n`;
     for (let i = 0; i < 3 * 1024; i++) pop.server(line);
-    expect(problems.filter((p) => p.code === ERR_FLOW_MEMORY)).toHaveLength(1);
+    expect(problems.filter((p) => p.code === 'ING_ERR_FLOW_MEMORY')).toHaveLength(1);
     // MSNP payloads are capped at 1 MiB each, but a payload in flight is held.
     const msnp = new Conn(r, 43001, 1863).client('VER 1 MSNP8 CVR0\r\n').client('MSG 2 N 1048576\r\n');
     msnp.client(Buffer.alloc(900 * 1024, 0x61));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ethernet, ipPacket, linuxSll, linuxSll2, tcpSegment, udpDatagram } from './build.ts';
+import { ethernet, ipPacket, linuxSll, linuxSll2, tcpSegment, udpDatagram } from '../../testing/packets.ts';
 import { decodeLink, formatIpv6, parseIp, parseTcp, parseUdp, TCP_ACK } from './packet.ts';
 import { LINKTYPE } from './pcap.ts';
 

@@ -1,9 +1,10 @@
 // Link layer, IPv4/IPv6 and UDP/TCP header parsing. Pure functions over Buffers that return
 // a result with a reason instead of throwing: captured traffic is hostile by nature.
+import type { IngestErrorCode } from '../../errors.ts';
 import { LINKTYPE } from './pcap.ts';
 
-export type Fail = { ok: false; code: string; reason: string };
-const fail = (code: string, reason: string): Fail => ({ ok: false, code, reason });
+export type Fail = { ok: false; code: IngestErrorCode; reason: string };
+const fail = (code: IngestErrorCode, reason: string): Fail => ({ ok: false, code, reason });
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -82,7 +83,7 @@ export interface IpPacket {
 
 export type IpResult = { ok: true; packet: IpPacket } | Fail;
 
-export function formatIpv4(b: Buffer, o: number): string {
+function formatIpv4(b: Buffer, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
@@ -120,7 +121,7 @@ const V6_MOBILITY = 135;
 const V6_HIP = 139;
 const V6_SHIM6 = 140;
 
-export function isV6Extension(nh: number): boolean {
+function isV6Extension(nh: number): boolean {
   return (
     nh === V6_HOP ||
     nh === V6_ROUTING ||

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CapturedPacket, CaptureReader, LINKTYPE, readCapture, writePcap } from './pcap.ts';
+import { writePcap } from '../../testing/pcap-writer.ts';
+import { type CapturedPacket, CaptureReader, LINKTYPE, readCapture } from './pcap.ts';
 
 function chunked(b: Buffer, cuts: number[]): Buffer[] {
   const points = [...new Set(cuts.map((c) => c % (b.length + 1)))].sort((x, y) => x - y);

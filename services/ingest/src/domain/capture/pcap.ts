@@ -1,6 +1,7 @@
-// Streaming reader for classic pcap and pcapng, and a classic pcap writer. The reader is
+// Streaming reader for classic pcap and pcapng. The reader is
 // push-based so it can consume tcpdump's stdout pipe chunk by chunk; it never throws on
 // bad input, it reports a typed error and stops (a broken capture file cannot be resynced).
+import type { IngestErrorCode } from '../../errors.ts';
 
 /** Link-layer header types (tcpdump.org/linktypes.html). */
 export const LINKTYPE = {
@@ -22,7 +23,7 @@ export interface CapturedPacket {
 }
 
 export interface CaptureFormatError {
-  code: 'ING_ERR_PCAP_FORMAT' | 'ING_ERR_PCAP_TRUNCATED' | 'ING_ERR_PCAP_TOO_LARGE';
+  code: Extract<IngestErrorCode, 'ING_ERR_PCAP_FORMAT' | 'ING_ERR_PCAP_TRUNCATED' | 'ING_ERR_PCAP_TOO_LARGE'>;
   reason: string;
 }
 
@@ -258,30 +259,4 @@ export async function readCapture(
   }
   const err = r.end();
   return err ? { ok: false, packets: r.packets, error: err } : { ok: true, packets: r.packets };
-}
-
-/** Classic pcap writer (little-endian, microseconds), for fixtures and tests. */
-export function pcapHeader(linkType: number, snaplen = 262144): Buffer {
-  const h = Buffer.alloc(24);
-  h.writeUInt32LE(PCAP_MAGIC_US, 0);
-  h.writeUInt16LE(2, 4);
-  h.writeUInt16LE(4, 6);
-  h.writeUInt32LE(snaplen, 16);
-  h.writeUInt32LE(linkType, 20);
-  return h;
-}
-
-export function pcapRecord(tsMicros: number, data: Buffer, originalLength = data.length): Buffer {
-  const r = Buffer.alloc(16 + data.length);
-  const sec = Math.floor(tsMicros / 1_000_000);
-  r.writeUInt32LE(sec, 0);
-  r.writeUInt32LE(tsMicros - sec * 1_000_000, 4);
-  r.writeUInt32LE(data.length, 8);
-  r.writeUInt32LE(originalLength, 12);
-  data.copy(r, 16);
-  return r;
-}
-
-export function writePcap(linkType: number, packets: readonly { tsMicros: number; data: Buffer }[]): Buffer {
-  return Buffer.concat([pcapHeader(linkType), ...packets.map((p) => pcapRecord(p.tsMicros, p.data))]);
 }

@@ -38,13 +38,8 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   maxTotalBytes: 256 * 1024 * 1024,
 };
 
-/** A flow went over maxFlowBytes and was dropped. */
-export const ERR_FLOW_MEMORY = 'ING_ERR_FLOW_MEMORY';
-/** All flows together went over maxTotalBytes; the flow holding most was dropped. */
-export const ERR_CAPTURE_MEMORY = 'ING_ERR_CAPTURE_MEMORY';
-
 /** Ports whose owner is taken as the server when the handshake was not seen. */
-export const WELL_KNOWN_SERVER_PORTS: ReadonlySet<number> = new Set([
+const WELL_KNOWN_SERVER_PORTS: ReadonlySet<number> = new Set([
   21, 22, 23, 25, 80, 110, 143, 443, 465, 587, 993, 995, 1863, 2427, 5060, 5061, 5222, 5269, 5280, 8080,
 ]);
 
@@ -530,7 +525,7 @@ export class TcpReassembler {
       this.counters.flowsDroppedFlowMemory++;
       this.#drop(flow, ts);
       this.#sink.problem({
-        code: ERR_FLOW_MEMORY,
+        code: 'ING_ERR_FLOW_MEMORY',
         reason: `a TCP flow held ${held} octets, over the per-flow cap of ${L.maxFlowBytes}; flow dropped`,
       });
     }
@@ -542,7 +537,7 @@ export class TcpReassembler {
       this.counters.flowsDroppedTotalMemory++;
       this.#drop(largest, ts);
       this.#sink.problem({
-        code: ERR_CAPTURE_MEMORY,
+        code: 'ING_ERR_CAPTURE_MEMORY',
         reason: `TCP flows held ${total} octets, over the total cap of ${L.maxTotalBytes}; the largest flow dropped`,
       });
     }

@@ -2,7 +2,8 @@
 // that yields CRLF lines or counted octets, dot-unstuffing, SASL username extraction and the
 // DecodedEvent constructor. No I/O here: the capture layer feeds bytes through StreamDecoder.
 import type { Party } from '@li/schemas';
-import type { DecodedEvent, DecoderSink, Direction, FlowEndpoints } from '../stream.ts';
+import type { IngestErrorCode } from '../../errors.ts';
+import type { DecodedEvent, DecoderSink, FlowEndpoints } from '../stream.ts';
 
 /** Limits that keep one hostile flow from exhausting memory. */
 export interface TextDecoderLimits {
@@ -13,11 +14,6 @@ export interface TextDecoderLimits {
 }
 
 export const DEFAULT_LIMITS: TextDecoderLimits = { maxLineBytes: 64 * 1024, maxMessageBytes: 32 * 1024 * 1024 };
-
-export const ERR_LINE_TOO_LONG = 'ING_ERR_LINE_TOO_LONG';
-export const ERR_STREAM_GAP = 'ING_ERR_STREAM_GAP';
-export const ERR_PROTOCOL = 'ING_ERR_PROTOCOL';
-export const ERR_DECODER = 'ING_ERR_DECODER';
 
 export type LineResult = { kind: 'line'; text: string; raw: Buffer } | { kind: 'overlong'; length: number };
 
@@ -314,13 +310,9 @@ export class EventBuilder {
     });
   }
 
-  problem(code: string, reason: string): void {
+  problem(code: IngestErrorCode, reason: string): void {
     this.sink.problem({ code, reason });
   }
-}
-
-export function isClient(direction: Direction): boolean {
-  return direction === 'toServer';
 }
 
 /** Drop attributes whose value is empty so events stay compact. */
@@ -340,7 +332,7 @@ export function decodeGuarded(protocol: string, out: EventBuilder, step: () => v
     return true;
   } catch (err) {
     out.problem(
-      ERR_DECODER,
+      'ING_ERR_DECODER',
       `${protocol}: decoding stopped after an internal error (${err instanceof Error ? err.name : 'unknown'})`,
     );
     return false;

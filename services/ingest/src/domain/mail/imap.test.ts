@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { collector, flow, replay, type Step } from '../../testing/decoder-kit.ts';
 import { fetchKind, imapDecoderFactory } from './imap.ts';
 import { tokenize } from './imap-syntax.ts';
-import { collector, flow, replay, type Step } from './test-kit.ts';
 
 const msg = 'Message-ID: <a1@example.org>\r\nSubject: hi\r\n\r\nhello world\r\n';
 const appended = 'From: alice@example.org\r\nMessage-ID: <draft7@example.org>\r\n\r\ndraft body\r\n';

@@ -9,9 +9,6 @@ import {
   compact,
   DEFAULT_LIMITS,
   decodeGuarded,
-  ERR_LINE_TOO_LONG,
-  ERR_PROTOCOL,
-  ERR_STREAM_GAP,
   EventBuilder,
   headerValue,
   SaslUser,
@@ -44,7 +41,7 @@ interface Command {
 /** Commands whose untagged EXPUNGE/VANISHED responses remove messages on the user's behalf. */
 const EXPUNGERS = new Set(['EXPUNGE', 'MOVE']);
 
-export class ImapDecoder implements StreamDecoder {
+class ImapDecoder implements StreamDecoder {
   private readonly out: EventBuilder;
   private readonly client: ImapAssembler;
   private readonly server: ImapAssembler;
@@ -78,7 +75,7 @@ export class ImapDecoder implements StreamDecoder {
       const ev = side.next();
       if (ev === null) return;
       if (ev.kind === 'overlong') {
-        this.out.problem(ERR_LINE_TOO_LONG, `imap: ${direction} line of ${ev.length} octets skipped`);
+        this.out.problem('ING_ERR_LINE_TOO_LONG', `imap: ${direction} line of ${ev.length} octets skipped`);
         continue;
       }
       if (direction === 'toServer') this.command(ev.unit);
@@ -88,7 +85,7 @@ export class ImapDecoder implements StreamDecoder {
 
   gap(direction: Direction, length: number, _tsMicros: number): void {
     if (this.opaque) return;
-    this.out.problem(ERR_STREAM_GAP, `imap: ${length} octets missing (${direction})`);
+    this.out.problem('ING_ERR_STREAM_GAP', `imap: ${length} octets missing (${direction})`);
     (direction === 'toServer' ? this.client : this.server).gap(length);
   }
 
@@ -149,7 +146,7 @@ export class ImapDecoder implements StreamDecoder {
     if (typeof first !== 'string') return;
     if (this.client.waitingTag() === first) {
       this.client.abandon();
-      this.out.problem(ERR_PROTOCOL, 'imap: command refused before its literal was sent');
+      this.out.problem('ING_ERR_PROTOCOL', 'imap: command refused before its literal was sent');
     }
     const cmd = this.pending.get(first);
     if (!cmd) return;

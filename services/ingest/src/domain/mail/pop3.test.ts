@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { replay, type Step } from '../../testing/decoder-kit.ts';
 import { pop3DecoderFactory } from './pop3.ts';
-import { replay, type Step } from './test-kit.ts';
 
 const msg1 = 'Message-ID: <m1@example.org>\r\nSubject: one\r\n\r\nfirst\r\n..dot line\r\n';
 const stuffed = (m: string) => m.replace(/^\./gm, '..');

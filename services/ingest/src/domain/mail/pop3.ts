@@ -9,8 +9,6 @@ import {
   compact,
   DEFAULT_LIMITS,
   decodeGuarded,
-  ERR_LINE_TOO_LONG,
-  ERR_STREAM_GAP,
   EventBuilder,
   headerValue,
   SaslUser,
@@ -44,7 +42,7 @@ function isMultiLine(p: Pending): boolean {
   }
 }
 
-export class Pop3Decoder implements StreamDecoder {
+class Pop3Decoder implements StreamDecoder {
   private readonly out: EventBuilder;
   private readonly limits: TextDecoderLimits;
   private readonly client: ByteQueue;
@@ -87,7 +85,7 @@ export class Pop3Decoder implements StreamDecoder {
 
   gap(direction: Direction, length: number, _tsMicros: number): void {
     if (this.opaque) return;
-    this.out.problem(ERR_STREAM_GAP, `pop3: ${length} octets missing (${direction})`);
+    this.out.problem('ING_ERR_STREAM_GAP', `pop3: ${length} octets missing (${direction})`);
     if (direction === 'toServer') this.client.clear();
     else {
       this.server.clear();
@@ -113,7 +111,7 @@ export class Pop3Decoder implements StreamDecoder {
       const line = this.client.nextLine();
       if (line === null) return;
       if (line.kind === 'overlong') {
-        this.out.problem(ERR_LINE_TOO_LONG, `pop3: client line of ${line.length} octets skipped`);
+        this.out.problem('ING_ERR_LINE_TOO_LONG', `pop3: client line of ${line.length} octets skipped`);
         continue;
       }
       if (this.sasl) {
@@ -142,7 +140,7 @@ export class Pop3Decoder implements StreamDecoder {
       const line = this.server.nextLine();
       if (line === null) return;
       if (line.kind === 'overlong') {
-        this.out.problem(ERR_LINE_TOO_LONG, `pop3: server line of ${line.length} octets skipped`);
+        this.out.problem('ING_ERR_LINE_TOO_LONG', `pop3: server line of ${line.length} octets skipped`);
         if (this.multi) this.multi.body.total += line.length;
         continue;
       }

@@ -66,7 +66,7 @@ token of this ingest's tenant; the tenant is the token's, and a body tenant, if 
 export type MapOutcome = { ok: true; events: DecodedEvent[] } | { ok: false; field: string; reason: string };
 
 /** RFC 3339 text (fraction kept to the microsecond) or Unix seconds as a number. */
-export function timeToMicros(t: string | number | undefined): number | null {
+function timeToMicros(t: string | number | undefined): number | null {
   if (t === undefined) return null;
   if (typeof t === 'number') return Number.isFinite(t) && t >= 0 ? Math.round(t * 1_000_000) : null;
   if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1_000_000);
@@ -107,7 +107,7 @@ function account(user: string | null): Party[] {
 }
 
 /** Full vs partial fetch from an IMAP FETCH argument list (RFC 3501 6.4.5). */
-export function fetchScope(args: string): 'full' | 'partial' | null {
+function fetchScope(args: string): 'full' | 'partial' | null {
   const items = args.toUpperCase();
   if (/(^|[\s(])(RFC822|BODY(\.PEEK)?\[\]|BINARY(\.PEEK)?\[\])(?![.<\w])/.test(items)) return 'full';
   if (/(BODY(\.PEEK)?\[|BINARY(\.PEEK)?\[|RFC822\.(HEADER|TEXT))/.test(items)) return 'partial';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { replay, type Step } from '../../testing/decoder-kit.ts';
 import { smtpDecoderFactory } from './smtp.ts';
-import { replay, type Step } from './test-kit.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

@@ -9,8 +9,6 @@ import {
   compact,
   DEFAULT_LIMITS,
   decodeGuarded,
-  ERR_LINE_TOO_LONG,
-  ERR_STREAM_GAP,
   EventBuilder,
   headerValue,
   pathAddress,
@@ -34,7 +32,7 @@ type Pending =
 /** Client lines held between DATA and the server's 354/5xx before we know what they are. */
 const MAX_HELD_BYTES = 64 * 1024;
 
-export class SmtpDecoder implements StreamDecoder {
+class SmtpDecoder implements StreamDecoder {
   private readonly out: EventBuilder;
   private readonly limits: TextDecoderLimits;
   private readonly client: ByteQueue;
@@ -83,7 +81,7 @@ export class SmtpDecoder implements StreamDecoder {
 
   gap(direction: Direction, length: number, _tsMicros: number): void {
     if (this.mode === 'opaque') return;
-    this.out.problem(ERR_STREAM_GAP, `smtp: ${length} octets missing (${direction})`);
+    this.out.problem('ING_ERR_STREAM_GAP', `smtp: ${length} octets missing (${direction})`);
     if (direction === 'toServer') {
       this.client.clear();
       if (this.body) this.body.total += length;
@@ -121,7 +119,7 @@ export class SmtpDecoder implements StreamDecoder {
       const line = this.client.nextLine();
       if (line === null) return;
       if (line.kind === 'overlong') {
-        this.out.problem(ERR_LINE_TOO_LONG, `smtp: client line of ${line.length} octets skipped`);
+        this.out.problem('ING_ERR_LINE_TOO_LONG', `smtp: client line of ${line.length} octets skipped`);
         if (this.body) this.body.total += line.length;
         continue;
       }
@@ -138,8 +136,11 @@ export class SmtpDecoder implements StreamDecoder {
         case 'auth':
           if (this.sasl) this.sasl.response(line.text);
           break;
-        default:
+        case 'command':
           this.command(line.text);
+          break;
+        default:
+          this.mode satisfies never;
       }
     }
   }
@@ -239,7 +240,7 @@ export class SmtpDecoder implements StreamDecoder {
       const line = this.server.nextLine();
       if (line === null) return;
       if (line.kind === 'overlong') {
-        this.out.problem(ERR_LINE_TOO_LONG, `smtp: server line of ${line.length} octets skipped`);
+        this.out.problem('ING_ERR_LINE_TOO_LONG', `smtp: server line of ${line.length} octets skipped`);
         continue;
       }
       const m = /^(\d{3})([ -]?)(.*)$/.exec(line.text);
@@ -305,6 +306,8 @@ export class SmtpDecoder implements StreamDecoder {
       case 'OTHER':
         if (head.name === 'STARTTLS' && code === 220) this.startTls(ts);
         break;
+      default:
+        head satisfies never;
     }
   }
 

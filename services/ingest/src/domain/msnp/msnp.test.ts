@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { replay, type Step } from '../mail/test-kit.ts';
+import { replay, type Step } from '../../testing/decoder-kit.ts';
 import { msnpDecoderFactory, parseMsgPayload } from './msnp.ts';
 
 const msg = (headers: string, body: string) => `MIME-Version: 1.0\r\n${headers}\r\n\r\n${body}`;

@@ -10,9 +10,6 @@ import {
   compact,
   DEFAULT_LIMITS,
   decodeGuarded,
-  ERR_LINE_TOO_LONG,
-  ERR_PROTOCOL,
-  ERR_STREAM_GAP,
   EventBuilder,
   type TextDecoderLimits,
 } from '../mail/common.ts';
@@ -22,7 +19,7 @@ import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecode
 export const MSNP_DEFAULT_PORTS: readonly number[] = [1863];
 
 /** Content type of msnp.msg events: the MSG payload as sent, MIME headers then body. */
-export const MSNP_MESSAGE_CONTENT_TYPE = 'application/x-msnp-msg';
+const MSNP_MESSAGE_CONTENT_TYPE = 'application/x-msnp-msg';
 
 /** Commands whose last argument is a payload length (MSNP8..18). */
 const PAYLOAD_COMMANDS = new Set(['MSG', 'UUX', 'UBX', 'NOT', 'GCF', 'ADL', 'RML', 'FQY', 'QRY', 'UUM', 'UBM', 'IPG']);
@@ -82,7 +79,7 @@ interface PendingPayload {
   held: number;
 }
 
-export class MsnpDecoder implements StreamDecoder {
+class MsnpDecoder implements StreamDecoder {
   private readonly out: EventBuilder;
   private readonly queues: Record<Direction, ByteQueue>;
   private readonly payloads: Record<Direction, PendingPayload | null> = { toServer: null, toClient: null };
@@ -127,7 +124,7 @@ export class MsnpDecoder implements StreamDecoder {
       const line = q.nextLine();
       if (line === null) return;
       if (line.kind === 'overlong') {
-        this.out.problem(ERR_LINE_TOO_LONG, `msnp: ${direction} line of ${line.length} octets skipped`);
+        this.out.problem('ING_ERR_LINE_TOO_LONG', `msnp: ${direction} line of ${line.length} octets skipped`);
         continue;
       }
       const words = line.text.split(' ').filter((w) => w !== '');
@@ -136,7 +133,7 @@ export class MsnpDecoder implements StreamDecoder {
       if (PAYLOAD_COMMANDS.has(verb)) {
         const n = Number(args[args.length - 1]);
         if (!Number.isSafeInteger(n) || n < 0 || n > MAX_PAYLOAD) {
-          this.out.problem(ERR_PROTOCOL, `msnp: ${verb} with an invalid payload length`);
+          this.out.problem('ING_ERR_PROTOCOL', `msnp: ${verb} with an invalid payload length`);
           continue;
         }
         this.payloads[direction] = { direction, verb, args, remaining: n, parts: [], held: 0 };
@@ -147,7 +144,7 @@ export class MsnpDecoder implements StreamDecoder {
   }
 
   gap(direction: Direction, length: number, _tsMicros: number): void {
-    this.out.problem(ERR_STREAM_GAP, `msnp: ${length} octets missing (${direction})`);
+    this.out.problem('ING_ERR_STREAM_GAP', `msnp: ${length} octets missing (${direction})`);
     const p = this.payloads[direction];
     if (p && length < p.remaining) {
       p.remaining -= length;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { invite, request, response } from '../../testing/sip-messages.ts';
 import type { DecodedEvent, DecodeProblem } from '../stream.ts';
 import { createSipStreamDecoder, SipFramer, sipDatagramHandler } from './decoder.ts';
-import { invite, request, response } from './fixtures.ts';
 import { MAX_BODY_BYTES, MAX_HEADER_BYTES } from './message.ts';
 
 const flow = {

@@ -2,6 +2,7 @@
 // (one message per datagram). Unparseable input is reported as a problem and skipped: the
 // framer resynchronises on the next start line instead of giving up on the connection.
 import type { NetworkInfo } from '@li/schemas';
+import type { IngestErrorCode } from '../../errors.ts';
 import type { Datagram } from '../capture/capture.ts';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
 import { sipEvent } from './events.ts';
@@ -19,7 +20,7 @@ export interface PortSet {
   has(port: number): boolean;
 }
 
-export const DEFAULT_SIP_PORTS: PortSet = new Set([5060, 5080]);
+const DEFAULT_SIP_PORTS: PortSet = new Set([5060, 5080]);
 
 /** Start of a line that could begin a SIP message: used to resynchronise after junk or a gap. */
 const START_LINE_SCAN = /(?:^|\n)(SIP\/\d\.\d [1-6]\d\d|[A-Z][A-Z-]{1,31} [^\s]+ SIP\/\d\.\d\r?\n)/g;
@@ -50,9 +51,9 @@ export class SipFramer {
   #tail2 = -1;
   #scanned = 0;
   readonly #emit: Emit;
-  readonly #problem: (code: string, reason: string) => void;
+  readonly #problem: (code: IngestErrorCode, reason: string) => void;
 
-  constructor(emit: Emit, problem: (code: string, reason: string) => void) {
+  constructor(emit: Emit, problem: (code: IngestErrorCode, reason: string) => void) {
     this.#emit = emit;
     this.#problem = problem;
   }
@@ -277,7 +278,7 @@ export function createSipStreamDecoder(flow: FlowEndpoints, sink: DecoderSink): 
     dstAddress: flow.clientAddress,
     dstPort: flow.clientPort,
   };
-  const problem = (code: string, reason: string) => sink.problem({ code, reason });
+  const problem = (code: IngestErrorCode, reason: string) => sink.problem({ code, reason });
   const framers: Record<Direction, SipFramer> = {
     toServer: new SipFramer(emitter(sink, up), problem),
     toClient: new SipFramer(emitter(sink, down), problem),

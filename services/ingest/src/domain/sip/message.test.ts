@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { invite, request, response } from './fixtures.ts';
+import { invite, request, response } from '../../testing/sip-messages.ts';
 import {
   contentLength,
   findHeaderEnd,

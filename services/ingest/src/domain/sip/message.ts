@@ -1,6 +1,7 @@
 // Tolerant SIP message parser (RFC 3261 §7). A passive probe must not drop odd but usable
 // traffic, so only what is needed to frame and identify a message is required: a start line
 // and a header section. Header names are canonicalised (compact forms expanded, §7.3.3).
+import type { IngestErrorCode } from '../../errors.ts';
 
 export interface SipHeader {
   /** Lowercase full name (compact forms expanded). */
@@ -20,10 +21,10 @@ export interface SipMessage {
   raw: Buffer;
 }
 
-export type SipParseResult = { ok: true; message: SipMessage } | { ok: false; code: string; reason: string };
+export type SipParseResult = { ok: true; message: SipMessage } | { ok: false; code: IngestErrorCode; reason: string };
 
 /** RFC 3261 §7.3.3 and later RFCs' compact forms (IANA SIP parameters registry). */
-export const COMPACT_FORMS: Readonly<Record<string, string>> = {
+const COMPACT_FORMS: Readonly<Record<string, string>> = {
   a: 'accept-contact',
   b: 'referred-by',
   c: 'content-type',
@@ -55,7 +56,7 @@ const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const STATUS_LINE = /^SIP\/(\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/i;
 const REQUEST_LINE = /^([A-Za-z0-9\-.!%*_+`'~]+)[ \t]+(\S+)[ \t]+SIP\/(\d+\.\d+)$/i;
 
-export function canonicalName(name: string): string {
+function canonicalName(name: string): string {
   const n = name.toLowerCase();
   return COMPACT_FORMS[n] ?? n;
 }
@@ -81,7 +82,7 @@ export function findHeaderEnd(b: Buffer, from = 0): number {
 }
 
 /** Parses the header section text (start line excluded); unfolds continuation lines (§7.3.1). */
-export function parseHeaders(text: string): SipHeader[] | null {
+function parseHeaders(text: string): SipHeader[] | null {
   const lines = text.split(/\r?\n/);
   const out: SipHeader[] = [];
   for (const line of lines) {

@@ -68,7 +68,7 @@ function percentDecode(s: string): string {
 }
 
 /** Strips visual separators (RFC 3966 §5.1.1); returns +digits for a global number, else null. */
-export function globalNumber(s: string): string | null {
+function globalNumber(s: string): string | null {
   const n = s.replace(/[-.()\s]/g, '');
   return /^\+\d{3,20}$/.test(n) ? n : null;
 }

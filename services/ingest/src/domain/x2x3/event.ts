@@ -2,8 +2,9 @@
 // provides (the MDF's task table), Correlation ID → communication, Matched/Other Target
 // Identifier attributes (X1 TargetIdentifier XML fragments) → parties.
 import type { IdentifierType, Party } from '@li/schemas';
+import type { IngestErrorCode } from '../../errors.ts';
 import type { DecodedEvent } from '../stream.ts';
-import { ERR, PAYLOAD_FORMATS, PDU_TYPE, type X2X3Attributes, type X2X3Pdu } from './pdu.ts';
+import { PAYLOAD_FORMATS, PDU_TYPE, type X2X3Attributes, type X2X3Pdu } from './pdu.ts';
 
 export interface X2X3Task {
   taskId: string;
@@ -11,7 +12,15 @@ export interface X2X3Task {
 
 export type TaskLookup = (xid: string) => X2X3Task | null;
 
-export type MapResult = { ok: true; event: DecodedEvent; task: X2X3Task } | { ok: false; code: string; reason: string };
+/** The lookup for a fixed list of task XIDs (UUIDs: compared without regard to case). */
+export function taskTable(xids: readonly string[]): TaskLookup {
+  const tasks = new Set(xids.map((x) => x.toLowerCase()));
+  return (xid) => (tasks.has(xid.toLowerCase()) ? { taskId: xid } : null);
+}
+
+export type MapResult =
+  | { ok: true; event: DecodedEvent; task: X2X3Task }
+  | { ok: false; code: IngestErrorCode; reason: string };
 
 /** X1 TargetIdentifier element names (TS 103 221-1) → our identifier types. */
 const TARGET_TYPES: Record<string, IdentifierType> = {
@@ -26,7 +35,7 @@ const TARGET_TYPES: Record<string, IdentifierType> = {
 };
 
 /** `<e164Number>393331234567</e164Number>` → { type: 'E164', value }. Unknown tags → null. */
-export function parseTargetIdentifier(xml: string): { type: IdentifierType; value: string } | null {
+function parseTargetIdentifier(xml: string): { type: IdentifierType; value: string } | null {
   const m = /^\s*<([A-Za-z0-9:]+)(?:\s[^>]*)?>([^<]*)<\/\1>\s*$/.exec(xml);
   if (!m) return plainIdentifier(xml.trim());
   const local = (m[1] ?? '').split(':').pop()?.toLowerCase() ?? '';
@@ -71,7 +80,7 @@ export function pduToEvent(
     return { ok: false, code: 'ING_ERR_X2X3_NOT_PRODUCT', reason: 'keepalive PDUs carry no event' };
   }
   const task = lookup(pdu.xid);
-  if (!task) return { ok: false, code: ERR.UNKNOWN_XID, reason: 'XID does not name an active task' };
+  if (!task) return { ok: false, code: 'ING_ERR_X2X3_UNKNOWN_XID', reason: 'XID does not name an active task' };
   const x2 = pdu.pduType === PDU_TYPE.X2;
   const format = PAYLOAD_FORMATS[pdu.payloadFormat]?.[0] ?? `format-${pdu.payloadFormat}`;
   const parties: Party[] = [];

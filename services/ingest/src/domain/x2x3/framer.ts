@@ -2,11 +2,12 @@
 // Length and Payload Length, wait for the whole PDU. A PDU whose lengths are usable but whose
 // content is malformed is skipped and reported (the stream stays in step); unusable lengths
 // (bad major version, header shorter than 40, beyond the size bound) end the connection.
-import { decodePdu, ERR, peekLengths, type X2X3Attributes, type X2X3Pdu } from './pdu.ts';
+import type { IngestErrorCode } from '../../errors.ts';
+import { decodePdu, peekLengths, type X2X3Attributes, type X2X3Pdu } from './pdu.ts';
 
 export type FrameEvent =
   | { kind: 'pdu'; pdu: X2X3Pdu; attrs: X2X3Attributes; octets: number }
-  | { kind: 'problem'; code: string; reason: string; fatal: boolean };
+  | { kind: 'problem'; code: IngestErrorCode; reason: string; fatal: boolean };
 
 export const DEFAULT_MAX_PDU_BYTES = 16 * 1024 * 1024;
 
@@ -46,7 +47,7 @@ export class X2X3Framer {
       }
       const total = lengths.headerLength + lengths.payloadLength;
       if (total > this.maxPdu) {
-        events.push({ kind: 'problem', code: ERR.TOO_LARGE, reason: `PDU of ${total} octets`, fatal: true });
+        events.push({ kind: 'problem', code: 'ING_ERR_X2X3_TOO_LARGE', reason: `PDU of ${total} octets`, fatal: true });
         this.fail();
         return events;
       }

@@ -1,13 +1,13 @@
 // ETSI TS 103 221-2 X2/X3 PDU codec (clause 5): 40-octet fixed header, conditional attributes
 // as TLVs (clause 5.3), then the payload. Big-endian throughout. Decoding never throws: every
 // failure is a typed result with an ING_ERR_X2X3_* code.
+import type { IngestErrorCode } from '../../errors.ts';
 
 export const PDU_TYPE = { X2: 1, X3: 2, KEEPALIVE: 3, KEEPALIVE_ACK: 4 } as const;
-export type PduType = (typeof PDU_TYPE)[keyof typeof PDU_TYPE];
 
 export const FIXED_HEADER_LENGTH = 40;
 /** Version 0.5 (V1.6.1..V1.9.1); decoders accept any minor of major 0. */
-export const DEFAULT_VERSION = 0x0005;
+const DEFAULT_VERSION = 0x0005;
 
 /** Table 3 payload formats: [name, allowed on X2, allowed on X3]. */
 export const PAYLOAD_FORMATS: Record<number, readonly [string, boolean, boolean]> = {
@@ -102,33 +102,20 @@ export interface X2X3Attributes {
 
 export type DecodeResult =
   | { ok: true; pdu: X2X3Pdu; attrs: X2X3Attributes }
-  | { ok: false; code: string; reason: string };
+  | { ok: false; code: IngestErrorCode; reason: string };
 
-export const ERR = {
-  SHORT: 'ING_ERR_X2X3_SHORT',
-  VERSION: 'ING_ERR_X2X3_VERSION',
-  HEADER_LENGTH: 'ING_ERR_X2X3_HEADER_LENGTH',
-  PDU_TYPE: 'ING_ERR_X2X3_PDU_TYPE',
-  FORMAT: 'ING_ERR_X2X3_PAYLOAD_FORMAT',
-  DIRECTION: 'ING_ERR_X2X3_PAYLOAD_DIRECTION',
-  TLV: 'ING_ERR_X2X3_ATTRIBUTE',
-  KEEPALIVE: 'ING_ERR_X2X3_KEEPALIVE',
-  TOO_LARGE: 'ING_ERR_X2X3_TOO_LARGE',
-  UNKNOWN_XID: 'ING_ERR_X2X3_UNKNOWN_XID',
-} as const;
-
-export function uuidFromBytes(b: Buffer): string {
+function uuidFromBytes(b: Buffer): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-export function uuidToBytes(uuid: string): Buffer {
+function uuidToBytes(uuid: string): Buffer {
   const hex = uuid.replace(/-/g, '');
   if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError('XID must be a UUID');
   return Buffer.from(hex, 'hex');
 }
 
-export const ZERO_XID = '00000000-0000-0000-0000-000000000000';
+const ZERO_XID = '00000000-0000-0000-0000-000000000000';
 
 function ipv4(b: Buffer): string {
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
@@ -143,18 +130,22 @@ function ipv6(b: Buffer): string {
 /** Reads and checks the fixed header fields that framing depends on (clause 5.1, 5.2). */
 export function peekLengths(
   buf: Buffer,
-): { ok: true; headerLength: number; payloadLength: number } | { ok: false; code: string; reason: string } | null {
+):
+  | { ok: true; headerLength: number; payloadLength: number }
+  | { ok: false; code: IngestErrorCode; reason: string }
+  | null {
   if (buf.length < 12) return null;
   const version = buf.readUInt16BE(0);
-  if (version >> 8 !== 0) return { ok: false, code: ERR.VERSION, reason: `unsupported major version ${version >> 8}` };
+  if (version >> 8 !== 0)
+    return { ok: false, code: 'ING_ERR_X2X3_VERSION', reason: `unsupported major version ${version >> 8}` };
   const headerLength = buf.readUInt32BE(4);
   if (headerLength < FIXED_HEADER_LENGTH) {
-    return { ok: false, code: ERR.HEADER_LENGTH, reason: `header length ${headerLength} below 40` };
+    return { ok: false, code: 'ING_ERR_X2X3_HEADER_LENGTH', reason: `header length ${headerLength} below 40` };
   }
   return { ok: true, headerLength, payloadLength: buf.readUInt32BE(8) };
 }
 
-export function decodeAttributes(tlvs: Tlv[]): X2X3Attributes {
+function decodeAttributes(tlvs: Tlv[]): X2X3Attributes {
   const a: X2X3Attributes = {
     matchedTargets: [],
     otherTargets: [],
@@ -243,45 +234,56 @@ export function decodeAttributes(tlvs: Tlv[]): X2X3Attributes {
 
 /** Decodes exactly one PDU occupying all of `buf`. */
 export function decodePdu(buf: Buffer): DecodeResult {
-  if (buf.length < FIXED_HEADER_LENGTH) return { ok: false, code: ERR.SHORT, reason: `${buf.length} octets, need 40` };
+  if (buf.length < FIXED_HEADER_LENGTH)
+    return { ok: false, code: 'ING_ERR_X2X3_SHORT', reason: `${buf.length} octets, need 40` };
   const lengths = peekLengths(buf);
-  if (lengths === null) return { ok: false, code: ERR.SHORT, reason: 'truncated header' };
+  if (lengths === null) return { ok: false, code: 'ING_ERR_X2X3_SHORT', reason: 'truncated header' };
   if (!lengths.ok) return lengths;
   const { headerLength, payloadLength } = lengths;
   if (headerLength + payloadLength !== buf.length) {
     return {
       ok: false,
-      code: ERR.SHORT,
+      code: 'ING_ERR_X2X3_SHORT',
       reason: `lengths say ${headerLength}+${payloadLength} octets, have ${buf.length}`,
     };
   }
   const pduType = buf.readUInt16BE(2);
   const payloadFormat = buf.readUInt16BE(12);
   const payloadDirection = buf.readUInt16BE(14);
-  if (pduType < 1 || pduType > 4) return { ok: false, code: ERR.PDU_TYPE, reason: `PDU type ${pduType}` };
+  if (pduType < 1 || pduType > 4) return { ok: false, code: 'ING_ERR_X2X3_PDU_TYPE', reason: `PDU type ${pduType}` };
   const keepalive = pduType === PDU_TYPE.KEEPALIVE || pduType === PDU_TYPE.KEEPALIVE_ACK;
   if (keepalive) {
-    if (payloadLength !== 0) return { ok: false, code: ERR.KEEPALIVE, reason: 'keepalive with a payload' };
+    if (payloadLength !== 0) return { ok: false, code: 'ING_ERR_X2X3_KEEPALIVE', reason: 'keepalive with a payload' };
   } else {
     const fmt = PAYLOAD_FORMATS[payloadFormat];
-    if (!fmt) return { ok: false, code: ERR.FORMAT, reason: `payload format ${payloadFormat}` };
+    if (!fmt) return { ok: false, code: 'ING_ERR_X2X3_PAYLOAD_FORMAT', reason: `payload format ${payloadFormat}` };
     if (!(pduType === PDU_TYPE.X2 ? fmt[1] : fmt[2])) {
-      return { ok: false, code: ERR.FORMAT, reason: `payload format ${payloadFormat} not allowed on X${pduType + 1}` };
+      return {
+        ok: false,
+        code: 'ING_ERR_X2X3_PAYLOAD_FORMAT',
+        reason: `payload format ${payloadFormat} not allowed on X${pduType + 1}`,
+      };
     }
     if (payloadDirection < 1 || payloadDirection > 5) {
-      return { ok: false, code: ERR.DIRECTION, reason: `payload direction ${payloadDirection}` };
+      return { ok: false, code: 'ING_ERR_X2X3_PAYLOAD_DIRECTION', reason: `payload direction ${payloadDirection}` };
     }
   }
   const attributes: Tlv[] = [];
   let off = FIXED_HEADER_LENGTH;
   while (off < headerLength) {
-    if (off + 4 > headerLength) return { ok: false, code: ERR.TLV, reason: `attribute header overruns at ${off}` };
+    if (off + 4 > headerLength)
+      return { ok: false, code: 'ING_ERR_X2X3_ATTRIBUTE', reason: `attribute header overruns at ${off}` };
     const type = buf.readUInt16BE(off);
     const len = buf.readUInt16BE(off + 2);
-    if (off + 4 + len > headerLength) return { ok: false, code: ERR.TLV, reason: `attribute ${type} overruns header` };
+    if (off + 4 + len > headerLength)
+      return { ok: false, code: 'ING_ERR_X2X3_ATTRIBUTE', reason: `attribute ${type} overruns header` };
     const size = FIXED_ATTR_SIZE[type];
     if (size !== undefined && len !== size) {
-      return { ok: false, code: ERR.TLV, reason: `attribute ${type} has length ${len}, expected ${size}` };
+      return {
+        ok: false,
+        code: 'ING_ERR_X2X3_ATTRIBUTE',
+        reason: `attribute ${type} has length ${len}, expected ${size}`,
+      };
     }
     attributes.push({ type, value: Buffer.from(buf.subarray(off + 4, off + 4 + len)) });
     off += 4 + len;

@@ -1,8 +1,9 @@
 // Throughput of the whole decode path (pcap reader → link/IP → TCP reassembly → SIP decoder)
 // on an in-memory capture. Pure: the caller supplies the capture and reports the figure.
-import { sipDatagramHandler, sipStreamFactory } from '../sip/decoder.ts';
-import { createCapture } from './capture.ts';
-import { CaptureReader } from './pcap.ts';
+
+import { createCapture } from '../domain/capture/capture.ts';
+import { CaptureReader } from '../domain/capture/pcap.ts';
+import { sipDatagramHandler, sipStreamFactory } from '../domain/sip/decoder.ts';
 
 export interface Throughput {
   packets: number;

@@ -1,15 +1,9 @@
-// Mail decoders (SMTP, POP3, IMAP) for the capture pipeline and the mail-server event mapping.
+// The mail decoders (SMTP, POP3, IMAP) for the capture pipeline, each choosing flows by server port.
 import type { StreamDecoderFactory } from '../stream.ts';
 import type { TextDecoderLimits } from './common.ts';
 import { IMAP_DEFAULT_PORTS, imapDecoderFactory } from './imap.ts';
 import { POP3_DEFAULT_PORTS, pop3DecoderFactory } from './pop3.ts';
 import { SMTP_DEFAULT_PORTS, smtpDecoderFactory } from './smtp.ts';
-
-export { DEFAULT_LIMITS, type TextDecoderLimits } from './common.ts';
-export { IMAP_DEFAULT_PORTS, ImapDecoder, imapDecoderFactory } from './imap.ts';
-export { POP3_DEFAULT_PORTS, Pop3Decoder, pop3DecoderFactory } from './pop3.ts';
-export * from './server-events.ts';
-export { type PortOptions, SMTP_DEFAULT_PORTS, SmtpDecoder, smtpDecoderFactory } from './smtp.ts';
 
 export interface MailPorts {
   smtp?: readonly number[];

@@ -1,8 +1,10 @@
 // Generated SIP traffic as a pcap: fixtures for the pipeline tests and the throughput figure.
-import { invite, request, response } from '../sip/fixtures.ts';
-import { ethernet, ipPacket, tcpSegment, udpDatagram } from './build.ts';
-import { TCP_ACK, TCP_FIN, TCP_SYN } from './packet.ts';
-import { LINKTYPE, pcapHeader, pcapRecord } from './pcap.ts';
+
+import { TCP_ACK, TCP_FIN, TCP_SYN } from '../domain/capture/packet.ts';
+import { LINKTYPE } from '../domain/capture/pcap.ts';
+import { ethernet, ipPacket, tcpSegment, udpDatagram } from './packets.ts';
+import { pcapHeader, pcapRecord } from './pcap-writer.ts';
+import { invite, request, response } from './sip-messages.ts';
 
 export interface SyntheticOptions {
   calls: number;
@@ -14,7 +16,7 @@ export interface SyntheticOptions {
 }
 
 /** Messages of one call, in order, with their direction (true = caller → callee). */
-export function callMessages(callId: string): [boolean, Buffer][] {
+function callMessages(callId: string): [boolean, Buffer][] {
   return [
     [true, invite({ callId })],
     [false, response(100, 'Trying', callId)],

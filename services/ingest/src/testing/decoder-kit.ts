@@ -7,7 +7,7 @@ import type {
   FlowEndpoints,
   StreamDecoder,
   StreamDecoderFactory,
-} from '../stream.ts';
+} from '../domain/stream.ts';
 
 export interface Collected extends DecoderSink {
   events: DecodedEvent[];

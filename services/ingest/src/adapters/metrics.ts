@@ -1,0 +1,80 @@
+// ingest's Prometheus series. Labels are tenant, adapter, error code and drop reason: never a
+// peer or anything seen in the traffic.
+import { Counter, type Registry } from 'prom-client';
+import type { CaptureCounters } from '../domain/capture/capture.ts';
+
+export interface IngestMetrics {
+  events: Counter<'tenant' | 'source'>;
+  problems: Counter<'tenant' | 'source' | 'code'>;
+  /** Input shed to protect the service (not decoded, no DLQ record each): by reason, never by peer. */
+  dropped: Counter<'tenant' | 'reason'>;
+  /** Adds what a capture shed to li_ingest_dropped_total at each scrape. */
+  watchCapture(stats: () => CaptureCounters, tenant: string): void;
+  /** Registered only when the mail-events API runs. */
+  mailEventsRefused(): Counter<'tenant' | 'code'>;
+}
+
+export function createIngestMetrics(registry: Registry): IngestMetrics {
+  // Registered in this order, as /metrics lists them.
+  const events = new Counter({
+    name: 'li_ingest_events_total',
+    help: 'Events decoded and published, by adapter.',
+    labelNames: ['tenant', 'source'],
+    registers: [registry],
+  });
+  const problems = new Counter({
+    name: 'li_ingest_problems_total',
+    help: 'Input that could not be decoded (sent to the DLQ), by adapter and error code.',
+    labelNames: ['tenant', 'source', 'code'],
+    registers: [registry],
+  });
+  const collectors: (() => void)[] = [];
+  const dropped = new Counter({
+    name: 'li_ingest_dropped_total',
+    help: 'Input dropped by a resource cap (connections, fragments, flow memory), by reason.',
+    labelNames: ['tenant', 'reason'],
+    registers: [registry],
+    collect() {
+      for (const c of collectors) c();
+    },
+  });
+  return {
+    events,
+    problems,
+    dropped,
+    watchCapture(stats, tenant) {
+      collectors.push(captureDrops(stats, (reason, n) => dropped.inc({ tenant, reason }, n)));
+    },
+    mailEventsRefused: () =>
+      new Counter({
+        name: 'li_ingest_mail_events_refused_total',
+        help: 'Mail-event requests refused before their body was read (no or a wrong credential), by error code.',
+        labelNames: ['tenant', 'code'],
+        registers: [registry],
+      }),
+  };
+}
+
+/** Capture counters that mean input was shed, as li_ingest_dropped_total reasons. */
+const CAPTURE_DROPS: Record<string, (s: CaptureCounters) => number> = {
+  tcp_flow_memory: (s) => s.tcp.flowsDroppedFlowMemory,
+  tcp_total_memory: (s) => s.tcp.flowsDroppedTotalMemory,
+  tcp_flow_table_full: (s) => s.tcp.flowsEvictedForRoom,
+  defrag_too_many_fragments: (s) => s.defrag.tooManyFragments,
+  defrag_evicted: (s) => s.defrag.evicted,
+  defrag_timeout: (s) => s.defrag.timedOut,
+  defrag_too_large: (s) => s.defrag.tooLarge,
+};
+
+/** At each scrape, adds what the capture dropped since the last one. */
+function captureDrops(stats: () => CaptureCounters, add: (reason: string, n: number) => void): () => void {
+  const seen: Record<string, number> = {};
+  return () => {
+    const s = stats();
+    for (const [reason, get] of Object.entries(CAPTURE_DROPS)) {
+      const n = get(s) - (seen[reason] ?? 0);
+      seen[reason] = get(s);
+      if (n > 0) add(reason, n);
+    }
+  };
+}
