@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteQueue, headerValue, pathAddress, SaslUser } from './common.ts';
+import type { DecodeProblem, Direction } from '../stream.ts';
+import { ByteQueue, GuardedDecoder, headerValue, pathAddress, SaslUser } from './common.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -65,5 +66,38 @@ describe('header helpers', () => {
     ).toBe('<x@y>');
     expect(pathAddress('<a@b.org> SIZE=10')).toBe('a@b.org');
     expect(pathAddress('<>')).toBe('');
+  });
+});
+
+describe('GuardedDecoder', () => {
+  class Throwing extends GuardedDecoder {
+    steps = 0;
+    protected step(_d: Direction, bytes: Buffer): void {
+      this.steps++;
+      if (bytes.toString() === 'boom') throw new TypeError('bug');
+    }
+    gap(): void {}
+    end(): void {}
+    bufferedBytes(): number {
+      return 0;
+    }
+  }
+
+  it('stops decoding a flow after its decoder throws, and says so once', () => {
+    const problems: DecodeProblem[] = [];
+    const flow = {
+      transport: 'tcp',
+      clientAddress: '192.0.2.1',
+      clientPort: 1,
+      serverAddress: '192.0.2.2',
+      serverPort: 2,
+    } as const;
+    const d = new Throwing('test', flow, { event: () => {}, problem: (p) => problems.push(p) });
+    d.data('toServer', Buffer.from('ok'), 1);
+    d.data('toServer', Buffer.from('boom'), 2);
+    d.data('toServer', Buffer.from('ok'), 3);
+    expect(d.steps).toBe(2);
+    expect(problems.map((p) => p.code)).toEqual(['ING_ERR_DECODER']);
+    expect(problems[0]?.reason).toContain('TypeError');
   });
 });

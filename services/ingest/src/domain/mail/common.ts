@@ -3,7 +3,7 @@
 // DecodedEvent constructor. No I/O here: the capture layer feeds bytes through StreamDecoder.
 import type { Party } from '@li/schemas';
 import type { IngestErrorCode } from '../../errors.ts';
-import type { DecodedEvent, DecoderSink, FlowEndpoints } from '../stream.ts';
+import type { DecodedEvent, DecoderSink, Direction, FlowEndpoints, StreamDecoder } from '../stream.ts';
 
 /** Limits that keep one hostile flow from exhausting memory. */
 export interface TextDecoderLimits {
@@ -326,15 +326,72 @@ export function compact(attrs: Record<string, string | null | undefined>): Recor
  * Runs one decoding step. A throw is a decoder bug: it must not take the capture down, so the
  * flow is reported (no content in the reason) and the caller stops decoding it. Returns false then.
  */
-export function decodeGuarded(protocol: string, out: EventBuilder, step: () => void): boolean {
-  try {
-    step();
-    return true;
-  } catch (err) {
-    out.problem(
-      'ING_ERR_DECODER',
-      `${protocol}: decoding stopped after an internal error (${err instanceof Error ? err.name : 'unknown'})`,
-    );
-    return false;
+/**
+ * What every text-protocol decoder shares: its event builder, and the guard that stops decoding a
+ * flow (reported once, as ING_ERR_DECODER) when the decoder itself throws, so that one bad flow
+ * never stops the capture. Subclasses decode in `step`.
+ */
+export abstract class GuardedDecoder implements StreamDecoder {
+  protected readonly out: EventBuilder;
+  readonly #protocol: string;
+  #broken = false;
+
+  constructor(protocol: string, flow: FlowEndpoints, sink: DecoderSink) {
+    this.out = new EventBuilder(protocol, flow, sink);
+    this.#protocol = protocol;
   }
+
+  data(direction: Direction, bytes: Buffer, tsMicros: number): void {
+    if (this.#broken) return;
+    try {
+      this.out.start(tsMicros);
+      this.step(direction, bytes, tsMicros);
+    } catch (err) {
+      this.#broken = true;
+      this.out.problem(
+        'ING_ERR_DECODER',
+        `${this.#protocol}: decoding stopped after an internal error (${err instanceof Error ? err.name : 'unknown'})`,
+      );
+    }
+  }
+
+  protected abstract step(direction: Direction, bytes: Buffer, tsMicros: number): void;
+  abstract gap(direction: Direction, length: number, tsMicros: number): void;
+  abstract end(tsMicros: number): void;
+  abstract bufferedBytes(): number;
+}
+
+/** SMTP and POP3: one line queue per direction, drained by the subclass until it turns opaque (TLS). */
+export abstract class LineDecoder extends GuardedDecoder {
+  protected readonly limits: TextDecoderLimits;
+  protected readonly client: ByteQueue;
+  protected readonly server: ByteQueue;
+
+  constructor(protocol: string, flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits) {
+    super(protocol, flow, sink);
+    this.limits = limits;
+    this.client = new ByteQueue(limits.maxLineBytes);
+    this.server = new ByteQueue(limits.maxLineBytes);
+  }
+
+  protected step(direction: Direction, bytes: Buffer, tsMicros: number): void {
+    if (this.isOpaque()) return;
+    if (direction === 'toServer') {
+      this.client.push(bytes);
+      this.drainClient();
+    } else {
+      this.server.push(bytes);
+      this.drainServer(tsMicros);
+    }
+  }
+
+  end(_tsMicros: number): void {
+    this.client.clear();
+    this.server.clear();
+  }
+
+  /** True once the session switched to bytes the decoder cannot read (STARTTLS/STLS). */
+  protected abstract isOpaque(): boolean;
+  protected abstract drainClient(): void;
+  protected abstract drainServer(tsMicros: number): void;
 }

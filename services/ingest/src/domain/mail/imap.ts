@@ -3,13 +3,12 @@
 // ACCESS (whole message fetched), PARTIAL (a section or byte range fetched), DELETED_MAIL
 // (expunge of \Deleted messages), NEW_MAIL (APPEND, COPY/MOVE into a mailbox).
 import type { Party } from '@li/schemas';
-import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
+import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
 import {
   type BoundedBody,
   compact,
   DEFAULT_LIMITS,
-  decodeGuarded,
-  EventBuilder,
+  GuardedDecoder,
   headerValue,
   SaslUser,
   type TextDecoderLimits,
@@ -41,8 +40,7 @@ interface Command {
 /** Commands whose untagged EXPUNGE/VANISHED responses remove messages on the user's behalf. */
 const EXPUNGERS = new Set(['EXPUNGE', 'MOVE']);
 
-class ImapDecoder implements StreamDecoder {
-  private readonly out: EventBuilder;
+class ImapDecoder extends GuardedDecoder {
   private readonly client: ImapAssembler;
   private readonly server: ImapAssembler;
   private pending = new Map<string, Command>();
@@ -53,20 +51,12 @@ class ImapDecoder implements StreamDecoder {
   private deletedMarks: string[] = [];
 
   constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
-    this.out = new EventBuilder('imap', flow, sink);
+    super('imap', flow, sink);
     this.client = new ImapAssembler(limits.maxLineBytes, limits.maxMessageBytes);
     this.server = new ImapAssembler(limits.maxLineBytes, limits.maxMessageBytes);
   }
 
-  data(direction: Direction, bytes: Buffer, tsMicros: number): void {
-    if (this.broken) return;
-    this.broken = !decodeGuarded('imap', this.out, () => this.step(direction, bytes, tsMicros));
-  }
-
-  private broken = false;
-
-  private step(direction: Direction, bytes: Buffer, tsMicros: number): void {
-    this.out.start(tsMicros);
+  protected step(direction: Direction, bytes: Buffer, tsMicros: number): void {
     if (this.opaque) return;
     const side = direction === 'toServer' ? this.client : this.server;
     side.push(bytes);

@@ -2,15 +2,13 @@
 // USER/PASS, APOP and AUTH results (username only), ACCESS per RETR, PARTIAL per TOP and
 // DELETED_MAIL for messages marked with DELE once QUIT commits them (RFC 1939 6: UPDATE state).
 import type { Party } from '@li/schemas';
-import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
+import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
 import {
   BoundedBody,
-  ByteQueue,
   compact,
   DEFAULT_LIMITS,
-  decodeGuarded,
-  EventBuilder,
   headerValue,
+  LineDecoder,
   SaslUser,
   type TextDecoderLimits,
   unstuff,
@@ -42,11 +40,7 @@ function isMultiLine(p: Pending): boolean {
   }
 }
 
-class Pop3Decoder implements StreamDecoder {
-  private readonly out: EventBuilder;
-  private readonly limits: TextDecoderLimits;
-  private readonly client: ByteQueue;
-  private readonly server: ByteQueue;
+class Pop3Decoder extends LineDecoder {
   private pending: Pending[] = [];
   private opaque = false;
   private user: string | null = null;
@@ -58,29 +52,11 @@ class Pop3Decoder implements StreamDecoder {
   private uids = new Map<string, string>();
 
   constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
-    this.out = new EventBuilder('pop3', flow, sink);
-    this.limits = limits;
-    this.client = new ByteQueue(limits.maxLineBytes);
-    this.server = new ByteQueue(limits.maxLineBytes);
+    super('pop3', flow, sink, limits);
   }
 
-  data(direction: Direction, bytes: Buffer, tsMicros: number): void {
-    if (this.broken) return;
-    this.broken = !decodeGuarded('pop3', this.out, () => this.step(direction, bytes, tsMicros));
-  }
-
-  private broken = false;
-
-  private step(direction: Direction, bytes: Buffer, tsMicros: number): void {
-    this.out.start(tsMicros);
-    if (this.opaque) return;
-    if (direction === 'toServer') {
-      this.client.push(bytes);
-      this.drainClient();
-    } else {
-      this.server.push(bytes);
-      this.drainServer(tsMicros);
-    }
+  protected isOpaque(): boolean {
+    return this.opaque;
   }
 
   gap(direction: Direction, length: number, _tsMicros: number): void {
@@ -93,11 +69,6 @@ class Pop3Decoder implements StreamDecoder {
     }
   }
 
-  end(_tsMicros: number): void {
-    this.client.clear();
-    this.server.clear();
-  }
-
   bufferedBytes(): number {
     return this.client.length + this.server.length + (this.multi?.body.size ?? 0);
   }
@@ -106,7 +77,7 @@ class Pop3Decoder implements StreamDecoder {
     return this.user ? [{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: this.user }] : [];
   }
 
-  private drainClient(): void {
+  protected drainClient(): void {
     for (;;) {
       const line = this.client.nextLine();
       if (line === null) return;
@@ -134,7 +105,7 @@ class Pop3Decoder implements StreamDecoder {
     }
   }
 
-  private drainServer(ts: number): void {
+  protected drainServer(ts: number): void {
     for (;;) {
       if (this.opaque) return;
       const line = this.server.nextLine();

@@ -2,15 +2,13 @@
 // STARTTLS RFC 3207). Emits SENT_MAIL per accepted message and LOGIN per AUTH result. Never keeps
 // passwords: SASL responses are reduced to the authentication identity as they arrive.
 import type { Party } from '@li/schemas';
-import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
+import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
 import {
   BoundedBody,
-  ByteQueue,
   compact,
   DEFAULT_LIMITS,
-  decodeGuarded,
-  EventBuilder,
   headerValue,
+  LineDecoder,
   pathAddress,
   SaslUser,
   type TextDecoderLimits,
@@ -32,11 +30,7 @@ type Pending =
 /** Client lines held between DATA and the server's 354/5xx before we know what they are. */
 const MAX_HELD_BYTES = 64 * 1024;
 
-class SmtpDecoder implements StreamDecoder {
-  private readonly out: EventBuilder;
-  private readonly limits: TextDecoderLimits;
-  private readonly client: ByteQueue;
-  private readonly server: ByteQueue;
+class SmtpDecoder extends LineDecoder {
   private pending: Pending[] = [];
   private mode: 'command' | 'held' | 'data' | 'bdat' | 'auth' | 'opaque' = 'command';
   private held: Buffer[] = [];
@@ -54,29 +48,11 @@ class SmtpDecoder implements StreamDecoder {
   private replyLines: string[] = [];
 
   constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
-    this.out = new EventBuilder('smtp', flow, sink);
-    this.limits = limits;
-    this.client = new ByteQueue(limits.maxLineBytes);
-    this.server = new ByteQueue(limits.maxLineBytes);
+    super('smtp', flow, sink, limits);
   }
 
-  data(direction: Direction, bytes: Buffer, tsMicros: number): void {
-    if (this.broken) return;
-    this.broken = !decodeGuarded('smtp', this.out, () => this.step(direction, bytes, tsMicros));
-  }
-
-  private broken = false;
-
-  private step(direction: Direction, bytes: Buffer, tsMicros: number): void {
-    this.out.start(tsMicros);
-    if (this.mode === 'opaque') return;
-    if (direction === 'toServer') {
-      this.client.push(bytes);
-      this.drainClient();
-    } else {
-      this.server.push(bytes);
-      this.drainServer(tsMicros);
-    }
+  protected isOpaque(): boolean {
+    return this.mode === 'opaque';
   }
 
   gap(direction: Direction, length: number, _tsMicros: number): void {
@@ -92,16 +68,11 @@ class SmtpDecoder implements StreamDecoder {
     }
   }
 
-  end(_tsMicros: number): void {
-    this.client.clear();
-    this.server.clear();
-  }
-
   bufferedBytes(): number {
     return this.client.length + this.server.length + this.heldBytes + (this.body?.size ?? 0) + this.pendingBodyBytes;
   }
 
-  private drainClient(): void {
+  protected drainClient(): void {
     for (;;) {
       if (this.mode === 'opaque') return;
       if (this.mode === 'bdat') {
@@ -234,7 +205,7 @@ class SmtpDecoder implements StreamDecoder {
     }
   }
 
-  private drainServer(ts: number): void {
+  protected drainServer(ts: number): void {
     for (;;) {
       if (this.mode === 'opaque') return;
       const line = this.server.nextLine();

@@ -5,16 +5,9 @@
 // Commands are "CMD TrID args CRLF"; payload commands end with a byte count and that many
 // octets follow the CRLF (MSG carries MIME headers then a body).
 import type { Party } from '@li/schemas';
-import {
-  ByteQueue,
-  compact,
-  DEFAULT_LIMITS,
-  decodeGuarded,
-  EventBuilder,
-  type TextDecoderLimits,
-} from '../mail/common.ts';
+import { ByteQueue, compact, DEFAULT_LIMITS, GuardedDecoder, type TextDecoderLimits } from '../mail/common.ts';
 import type { PortOptions } from '../mail/smtp.ts';
-import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
+import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
 
 export const MSNP_DEFAULT_PORTS: readonly number[] = [1863];
 
@@ -79,8 +72,7 @@ interface PendingPayload {
   held: number;
 }
 
-class MsnpDecoder implements StreamDecoder {
-  private readonly out: EventBuilder;
+class MsnpDecoder extends GuardedDecoder {
   private readonly queues: Record<Direction, ByteQueue>;
   private readonly payloads: Record<Direction, PendingPayload | null> = { toServer: null, toClient: null };
   private account: string | null = null;
@@ -91,19 +83,11 @@ class MsnpDecoder implements StreamDecoder {
   private calls = new Map<string, string>();
 
   constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
-    this.out = new EventBuilder('msnp', flow, sink);
+    super('msnp', flow, sink);
     this.queues = { toServer: new ByteQueue(limits.maxLineBytes), toClient: new ByteQueue(limits.maxLineBytes) };
   }
 
-  data(direction: Direction, bytes: Buffer, tsMicros: number): void {
-    if (this.broken) return;
-    this.broken = !decodeGuarded('msnp', this.out, () => this.step(direction, bytes, tsMicros));
-  }
-
-  private broken = false;
-
-  private step(direction: Direction, bytes: Buffer, tsMicros: number): void {
-    this.out.start(tsMicros);
+  protected step(direction: Direction, bytes: Buffer, tsMicros: number): void {
     const q = this.queues[direction];
     q.push(bytes);
     for (;;) {
