@@ -17,20 +17,13 @@ import { CommonConfig, type ServiceDefinition } from '@li/runtime';
 import type { LemfDestination, MatchedEvent, Warrant } from '@li/schemas';
 import { Counter } from 'prom-client';
 import Type from 'typebox';
-import {
-  apply,
-  applyWarrant,
-  checkMatchedTenant,
-  checkWarrantTenant,
-  commit,
-  type EncodedRecord,
-  type EncoderOptions,
-  type EncoderState,
-  emptyState,
-  restore,
-  type StateChange,
-} from './domain/index.ts';
-import { composeReport, reportTypeOf } from './reports/index.ts';
+import { apply } from './domain/apply.ts';
+import type { EncodedRecord } from './domain/encode.ts';
+import { applyWarrant } from './domain/hi1.ts';
+import type { EncoderOptions } from './domain/options.ts';
+import { composeReport, reportTypeOf } from './domain/report.ts';
+import { commit, type EncoderState, emptyState, restore, type StateChange } from './domain/state.ts';
+import { checkMatchedTenant, checkWarrantTenant } from './domain/tenant.ts';
 
 export const Config = Type.Object({
   ...CommonConfig.properties,
