@@ -17,7 +17,7 @@ import type { LemfDirectory } from './lemfs.ts';
 /** What the processor hands over: a matched event, a warrant version, or a warrant tombstone. */
 export type Input = { kind: 'matched'; value: MatchedEvent } | { kind: 'warrant'; value: Warrant | null };
 
-export interface BatchDeps {
+interface BatchDeps {
   options: EncoderOptions;
   lemfs: LemfDirectory;
   /** Sender and fallback recipient of e-mail reports. */

@@ -5,7 +5,7 @@ import { type Bus, type OutputRecord, readTopic, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 import { commit, type EncoderState, emptyState, restore, type StateChange } from '../domain/state.ts';
 
-export interface StateStore {
+interface StateStore {
   reload(tenant: string): Promise<void>;
   /** A working copy for one batch: sees the committed state and the batch's writes, without copying it. */
   working(tenant: string): EncoderState;

@@ -2,7 +2,7 @@
 import type { OutputRecord } from '@li/bus';
 import { Counter, type Registry } from 'prom-client';
 
-export interface EncoderMetrics {
+interface EncoderMetrics {
   /** Counts the ETSI records and reports of a committed batch (changelog records are not counted). */
   written(tenant: string, outputs: readonly OutputRecord[]): void;
 }

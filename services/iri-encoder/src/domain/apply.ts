@@ -12,7 +12,7 @@ import type { EncoderOptions } from './options.ts';
 import { allocate, type EncoderState, type StateChange, StateView } from './state.ts';
 import { buildValues, type Skipped } from './values.ts';
 
-export type ApplyResult =
+type ApplyResult =
   | { ok: true; records: EncodedRecord[]; stateChanges: StateChange[]; skipped: Skipped[] }
   | { ok: false; code: EncErrorCode; reason: string };
 

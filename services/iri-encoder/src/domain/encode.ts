@@ -18,7 +18,7 @@ import type { EncoderOptions } from './options.ts';
 import type { Allocation } from './state.ts';
 import type { CcValue, Values } from './values.ts';
 
-export type RecordFormat = 'TS102232' | 'TS101671';
+type RecordFormat = 'TS102232' | 'TS101671';
 
 export interface EncodedRecord {
   /** HI2 for IRI and HI1 notifications, HI3 for CC (and the segment flag TRIs that bracket CC). */
@@ -42,7 +42,7 @@ const TYPE_NUMBER: Record<IriRecordType, number> = {
   REPORT: IRI_TYPE.report,
 };
 
-export interface HeaderFields {
+interface HeaderFields {
   liid: string;
   cin: number;
   seq: number;

@@ -20,7 +20,7 @@ import { type EncoderState, type Hi1Entry, MAX_SEQ, type StateChange, StateView 
 /** Keys start with the LIID, like the other state keys; the country keeps two warrants apart. */
 export const hi1Key = (w: Pick<Warrant, 'liid' | 'authorisationCountry'>) => `${w.liid}/hi1/${w.authorisationCountry}`;
 
-export type Hi1Result =
+type Hi1Result =
   | { ok: true; records: EncodedRecord[]; stateChanges: StateChange[]; notification?: Hi1OperationKind }
   | { ok: false; code: EncErrorCode; reason: string };
 

@@ -34,7 +34,7 @@ const TYPE_OF: Record<EventCategory, ReportType | null> = {
 
 type ReportErrorCode = Extract<EncErrorCode, 'ENC_ERR_NO_REPORT_FORMAT' | 'ENC_ERR_REPORT_ADDRESS'>;
 
-export interface ReportOptions {
+interface ReportOptions {
   /** Sender of the report messages (the mediation's reporting mailbox). */
   from: string;
   /** The LEMF's report addresses ("Send Reports to" on the Intercept page). */
@@ -45,7 +45,7 @@ export interface ReportOptions {
   messageIdDomain?: string;
 }
 
-export type ReportResult =
+type ReportResult =
   | { ok: true; type: ReportType; bytes: Buffer }
   | { ok: false; code: ReportErrorCode; reason: string };
 

@@ -1,13 +1,13 @@
 // Step 2 of apply(): CIN allocation, the communication's phase and gap-free sequence numbers,
-// kept as explicit key -> value entries. The service writes every StateChange to the compacted changelog topic in the same
-// Kafka transaction as the records it produced, and rebuilds EncoderState from that topic on
-// start, so counters survive crashes without gaps or reuse.
+// kept as explicit key -> value entries. The service writes every StateChange to the compacted
+// changelog topic in the same Kafka transaction as the records it produced, and rebuilds
+// EncoderState from that topic on start, so counters survive crashes without gaps or reuse.
 import { createHash } from 'node:crypto';
 import type { MatchedEvent } from '@li/schemas';
 import type { Classification, EventRole, IriRecordType, IriRole, ServiceKind } from './classify.ts';
 
 /** Next CIN to hand out for a LIID. */
-export interface CinCounter {
+interface CinCounter {
   t: 'cin';
   next: number;
 }
@@ -44,7 +44,7 @@ export interface Hi1Entry {
   seq: number;
 }
 
-export type StateValue = CinCounter | CommunicationEntry | SequenceEntry | Hi1Entry;
+type StateValue = CinCounter | CommunicationEntry | SequenceEntry | Hi1Entry;
 
 /** The whole state: a plain, JSON-serialisable map from changelog key to value. */
 export interface EncoderState {
@@ -64,7 +64,7 @@ export function emptyState(): EncoderState {
 // Keys start with the LIID so the service can partition the changelog like the records.
 export const cinKey = (liid: string) => `${liid}/cin`;
 /** The communication id is hashed: the changelog then holds no Call-ID or account names. */
-export function commKey(liid: string, communicationId: string): string {
+function commKey(liid: string, communicationId: string): string {
   return `${liid}/comm/${commHash(communicationId)}`;
 }
 
@@ -79,7 +79,7 @@ function commHash(communicationId: string): string {
   }
   return h;
 }
-export const seqKey = (liid: string, cin: number) => `${liid}/seq/${cin}`;
+const seqKey = (liid: string, cin: number) => `${liid}/seq/${cin}`;
 
 /** CINs stay below 10^8 so TS 101 671 (8 ASCII digits) and TS 102 232-1 carry the same number. */
 export const MAX_CIN = 99_999_999;
@@ -153,7 +153,7 @@ export function nextSeq(view: StateView, liid: string, cin: number, stream: 'iri
 }
 
 /** The IRI type a role gives in the communication's current phase, and the phase after it. */
-export interface Transition {
+interface Transition {
   type: IriRecordType;
   phase: CommunicationEntry['phase'];
 }
@@ -226,7 +226,7 @@ export function allocate(view: StateView, m: MatchedEvent, c: Classification): A
   return { cin: comm.cin, iriType: r.type, service: c.service, nextSeq: nextSeqOf };
 }
 
-export interface ExpiryPolicy {
+interface ExpiryPolicy {
   /** Keep ended communications this long, so late messages of the call still get its CIN. */
   endedRetentionMicros: number;
   /** Forget communications with no event for this long (mail idle timeouts are 5-30 min). */

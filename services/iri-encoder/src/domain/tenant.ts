@@ -4,7 +4,7 @@
 import type { MatchedEvent, Warrant } from '@li/schemas';
 import type { EncErrorCode } from '../errors.ts';
 
-export type TenantCheck = { ok: true } | { ok: false; code: EncErrorCode; reason: string };
+type TenantCheck = { ok: true } | { ok: false; code: EncErrorCode; reason: string };
 
 export function checkMatchedTenant(topicTenant: string, m: Pick<MatchedEvent, 'tenant' | 'event'>): TenantCheck {
   if (m.tenant !== topicTenant)

@@ -52,7 +52,7 @@ export interface CcValue {
   wrap: (part: Uint8Array) => CcContents;
 }
 
-export interface IriValue {
+interface IriValue {
   type: IriRecordType;
   contents: IriContents;
   /** Set for IPMMIRI and IPIRI; EmailIRI carries no session direction. */
