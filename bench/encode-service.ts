@@ -6,7 +6,8 @@
 // li.<t>.hi2 + li.<t>.hi3, read committed, from the service's start until the last record.
 // The expected record count comes from the encoder's domain code run over the same events.
 import { createBus, type OutputRecord, topicName } from '@li/bus';
-import { domain, iriEncoderService } from '@li/iri-encoder';
+import { iriEncoderService } from '@li/iri-encoder/service';
+import { type EncoderOptions, expectedRecords } from '@li/iri-encoder/testing';
 import { createLogger } from '@li/log';
 import { startService } from '@li/runtime';
 import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
@@ -27,7 +28,7 @@ printMachine();
 const reference = await measureBusReference({ brokers, recordBytes: REFERENCE_BYTES });
 
 // The service's options for the env below: its config defaults plus LI_OPERATOR_IDENTIFIER.
-const OPTIONS: domain.EncoderOptions = {
+const OPTIONS: EncoderOptions = {
   operatorIdentifier: 'OP1',
   networkElementIdentifier: 'mdf1',
   deliveryCountryCode: 'IT',
@@ -123,20 +124,14 @@ for (let b = 0; events.length < EVENTS; b++) events.push(...block(b, t0Micros + 
 events.length = EVENTS;
 
 // What the service must write for these events, from its own domain code.
-const state = domain.emptyState();
 let expected = 0;
 let expectedBytes = 0;
 const kinds = new Map<string, number>();
-for (const ev of events) {
-  const r = domain.apply(state, ev, OPTIONS);
-  if (!r.ok) throw new Error(`benchmark event rejected by the encoder: ${r.code}`);
-  domain.commit(state, r.stateChanges);
-  for (const rec of r.records) {
-    expected++;
-    expectedBytes += rec.bytes.length;
-    const k = `${rec.handover} ${rec.format} ${rec.kind}`;
-    kinds.set(k, (kinds.get(k) ?? 0) + 1);
-  }
+for (const rec of expectedRecords(events, OPTIONS)) {
+  expected++;
+  expectedBytes += rec.bytes.length;
+  const k = `${rec.handover} ${rec.format} ${rec.kind}`;
+  kinds.set(k, (kinds.get(k) ?? 0) + 1);
 }
 
 const log = createLogger({ service: 'bench', level: 'error' });

@@ -12,7 +12,10 @@ import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
 import { memoryLogger, pinnedNode, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply, commit, type EncodedRecord, type EncoderOptions, emptyState } from '../src/domain/index.ts';
+import { apply } from '../src/domain/apply.ts';
+import type { EncodedRecord } from '../src/domain/encode.ts';
+import type { EncoderOptions } from '../src/domain/options.ts';
+import { commit, emptyState } from '../src/domain/state.ts';
 
 const infra = testInfra();
 let bus: Bus;

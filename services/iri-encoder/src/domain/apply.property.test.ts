@@ -6,7 +6,8 @@ import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { apply, DEFAULT_OPTIONS } from './apply.ts';
+import { apply } from './apply.ts';
+import { DEFAULT_OPTIONS } from './options.ts';
 import { commit, emptyState, restore, type StateChange } from './state.ts';
 
 const SIP: [string, Record<string, string>][] = [

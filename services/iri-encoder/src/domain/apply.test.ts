@@ -2,7 +2,9 @@ import { decodeHi2, decodePsPdu, type PsPdu } from '@li/etsi';
 import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
-import { apply, DEFAULT_OPTIONS, type EncodedRecord, type EncoderOptions } from './apply.ts';
+import { apply } from './apply.ts';
+import type { EncodedRecord } from './encode.ts';
+import { DEFAULT_OPTIONS, type EncoderOptions } from './options.ts';
 import { commit, type EncoderState, emptyState, expire, restore, type StateChange } from './state.ts';
 
 const OPTS: EncoderOptions = {

@@ -1,15 +1,6 @@
 import { sampleEvent } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
-import { type EventRole, resolve, roleOf, serviceOf } from './classify.ts';
-import type { CommunicationEntry } from './state.ts';
-
-const comm = (phase: CommunicationEntry['phase'], answered = false): CommunicationEntry => ({
-  t: 'comm',
-  cin: 1,
-  phase,
-  answered,
-  lastEventMicros: 0,
-});
+import { roleOf, serviceOf } from './classify.ts';
 
 describe('roleOf', () => {
   it.each([
@@ -56,27 +47,5 @@ describe('roleOf', () => {
     expect(roleOf(msnp, 'ip')).toBe('report');
     const media = sampleEvent({ protocol: 'x3', category: 'MEDIA', action: 'x3.rtp', attributes: {} });
     expect(roleOf(media, serviceOf(media))).toBe('ccOnly');
-  });
-});
-
-describe('resolve', () => {
-  const table: [EventRole, CommunicationEntry, string | undefined][] = [
-    ['open', comm('none'), 'BEGIN/open'],
-    ['open', comm('open'), 'CONTINUE/open'],
-    ['open', comm('ended'), 'BEGIN/open'],
-    ['inside', comm('none'), 'BEGIN/open'],
-    ['inside', comm('ended'), 'REPORT/ended'],
-    ['insideOrReport', comm('none'), 'REPORT/none'],
-    ['insideOrReport', comm('open'), 'CONTINUE/open'],
-    ['inviteFailure', comm('open'), 'END/ended'],
-    ['inviteFailure', comm('open', true), 'CONTINUE/open'],
-    ['close', comm('open'), 'END/ended'],
-    ['close', comm('ended'), 'REPORT/ended'],
-    ['report', comm('open'), 'REPORT/open'],
-    ['ccOnly', comm('open'), undefined],
-  ];
-  it.each(table)('%s in %j', (role, c, want) => {
-    const r = resolve(role, c);
-    expect(r ? `${r.type}/${r.phase}` : undefined).toBe(want);
   });
 });

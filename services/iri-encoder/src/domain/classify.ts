@@ -1,7 +1,7 @@
-// Which IRI record an event gives, from its protocol and action (HI2-HI3-delivery.md §4,
-// MAIL.md §4): the event's role, resolved against the communication's phase.
-import type { NormalizedEvent } from '@li/schemas';
-import type { CommunicationEntry } from './state.ts';
+// Step 1 of apply(): what an event is, from its protocol and action (HI2-HI3-delivery.md §4,
+// MAIL.md §4): its service and its role in a communication. The role is resolved against the
+// communication's phase when the CIN is allocated (state.ts).
+import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 
 /**
  * open: starts a communication (INVITE, login).  inside: part of one (begins it when first
@@ -23,6 +23,11 @@ export type EventRole =
   | 'reportOnly'
   | 'ignore';
 
+/** The roles that give records (reportOnly and ignore give none). */
+export type EncodedRole = Exclude<EventRole, 'reportOnly' | 'ignore'>;
+/** The roles that give an IRI. */
+export type IriRole = Exclude<EncodedRole, 'ccOnly'>;
+
 export type ServiceKind = 'sip' | 'email' | 'ip';
 
 export type IriRecordType = 'BEGIN' | 'CONTINUE' | 'END' | 'REPORT';
@@ -31,6 +36,24 @@ const SIP_STANDALONE = new Set(['REGISTER', 'OPTIONS', 'MESSAGE', 'PUBLISH', 'SU
 const MAIL_PROTOCOLS = new Set(['SMTP', 'POP3', 'IMAP', 'LMTP', 'SUBMISSION', 'WEBMAIL', 'MAIL']);
 const MAIL_CATEGORIES = new Set(['LOGIN', 'NEW_MAIL', 'SENT_MAIL', 'ACCESS', 'PARTIAL', 'MAILBOX', 'DELETED_MAIL']);
 const LOGOUT = /\.(logout|logoff|quit|signout|disconnect|closed|session\.end)$/;
+
+export interface Classification {
+  service: ServiceKind;
+  role: EncodedRole;
+}
+
+/**
+ * The event's service and role; undefined when it gives no record. Activity without an IRI
+ * event is normal operation, not a failure: nothing is skipped, so the service writes no DLQ
+ * record (reports for e-mail/PIPE LEMFs are composed apart).
+ */
+export function classify(m: MatchedEvent): Classification | undefined {
+  const service = serviceOf(m.event);
+  const role = roleOf(m.event, service);
+  if (role === 'reportOnly' || role === 'ignore') return undefined;
+  if (role === 'ccOnly' && m.deliver !== 'IRI_AND_CC') return undefined;
+  return { service, role };
+}
 
 export function serviceOf(e: NormalizedEvent): ServiceKind {
   const p = e.protocol.toUpperCase();
@@ -91,36 +114,11 @@ function mailRole(e: NormalizedEvent): EventRole {
       // partial-download and upload: nothing for creating, renaming or removing a mailbox, or for
       // deleting or expunging messages (MAIL.md §6). A logout among them is a logoff (above).
       return 'reportOnly';
+    case 'SIGNALS': // STARTTLS, COMPRESS: no EmailIRI event type, no report either
+    case 'MEDIA':
+    case 'ACCOUNT':
+      return 'ignore';
     default:
-      return 'ignore'; // SIGNALS (STARTTLS, COMPRESS): no EmailIRI event type, no report either
-  }
-}
-
-/**
- * The IRI type for a role in the communication's current phase, and the phase after it.
- */
-export function resolve(
-  role: EventRole,
-  comm: CommunicationEntry,
-): { type: IriRecordType; phase: CommunicationEntry['phase'] } | undefined {
-  const open = comm.phase === 'open';
-  switch (role) {
-    case 'open':
-      return open ? { type: 'CONTINUE', phase: 'open' } : { type: 'BEGIN', phase: 'open' };
-    case 'inside':
-    case 'answer':
-      if (open) return { type: 'CONTINUE', phase: 'open' };
-      return comm.phase === 'ended' ? { type: 'REPORT', phase: 'ended' } : { type: 'BEGIN', phase: 'open' };
-    case 'insideOrReport':
-      return open ? { type: 'CONTINUE', phase: 'open' } : { type: 'REPORT', phase: comm.phase };
-    case 'inviteFailure':
-      if (comm.answered) return resolve('inside', comm);
-      return open ? { type: 'END', phase: 'ended' } : { type: 'REPORT', phase: comm.phase };
-    case 'close':
-      return open ? { type: 'END', phase: 'ended' } : { type: 'REPORT', phase: comm.phase };
-    case 'report':
-      return { type: 'REPORT', phase: comm.phase };
-    default:
-      return undefined;
+      return e.category satisfies never;
   }
 }

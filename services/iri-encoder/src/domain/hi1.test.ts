@@ -2,8 +2,9 @@ import { decodePsPdu, HI1_DOMAIN_ID } from '@li/etsi';
 import type { Warrant } from '@li/schemas';
 import { sampleWarrant } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS, type EncodedRecord, type EncoderOptions } from './apply.ts';
+import type { EncodedRecord } from './encode.ts';
 import { applyWarrant, hi1Key } from './hi1.ts';
+import { DEFAULT_OPTIONS, type EncoderOptions } from './options.ts';
 import { commit, type EncoderState, emptyState, restore, type StateChange } from './state.ts';
 
 const OPTS: EncoderOptions = { ...DEFAULT_OPTIONS, operatorIdentifier: 'ACME', deliveryCountryCode: 'IT' };

@@ -10,26 +10,19 @@
 //
 // Header as OpenLI sends it (notes/openli.md §4.6): CIN 0, no network element id, and the
 // sequence number from a gap-free per-warrant HI1 counter (separate from IRI/CC counters).
-import {
-  encodePsPdu,
-  HI1_OPERATION,
-  type Hi1Notification,
-  type Hi1OperationKind,
-  headerTime,
-  microSecondTimeStamp,
-  type PsHeader,
-  TIMESTAMP_QUALIFIER,
-} from '@li/etsi';
+import { encodePsPdu, HI1_OPERATION, type Hi1Notification, type Hi1OperationKind, TIMESTAMP_QUALIFIER } from '@li/etsi';
 import type { Warrant } from '@li/schemas';
-import type { EncodedRecord, EncoderOptions } from './apply.ts';
+import type { EncErrorCode } from '../errors.ts';
+import { type EncodedRecord, psHeader } from './encode.ts';
+import type { EncoderOptions } from './options.ts';
 import { type EncoderState, type Hi1Entry, MAX_SEQ, type StateChange, StateView } from './state.ts';
 
 /** Keys start with the LIID, like the other state keys; the country keeps two warrants apart. */
 export const hi1Key = (w: Pick<Warrant, 'liid' | 'authorisationCountry'>) => `${w.liid}/hi1/${w.authorisationCountry}`;
 
-export type Hi1Result =
+type Hi1Result =
   | { ok: true; records: EncodedRecord[]; stateChanges: StateChange[]; notification?: Hi1OperationKind }
-  | { ok: false; code: string; reason: string };
+  | { ok: false; code: EncErrorCode; reason: string };
 
 function fingerprint(w: Warrant): string {
   const targets = w.targets.map((t) => `${t.type}:${t.value}`).sort();
@@ -37,7 +30,7 @@ function fingerprint(w: Warrant): string {
 }
 
 /** Which notification a new warrant version gives after the stored one (undefined: none). */
-export function notificationFor(prev: Hi1Entry | undefined, w: Warrant): Hi1OperationKind | undefined {
+function notificationFor(prev: Hi1Entry | undefined, w: Warrant): Hi1OperationKind | undefined {
   const wasActive = prev?.state === 'ACTIVE';
   const isActive = w.state === 'ACTIVE';
   if (!wasActive && isActive) return 'liActivated';
@@ -55,25 +48,6 @@ function targetInformation(w: Warrant): Buffer | undefined {
     text = next;
   }
   return text ? Buffer.from(text, 'utf8') : undefined;
-}
-
-function header(w: Warrant, o: EncoderOptions, seq: number): PsHeader {
-  const micros = w.updatedAtMicros;
-  const h: PsHeader = {
-    liid: w.liid,
-    communicationIdentifier: { operatorIdentifier: o.operatorIdentifier, cin: 0 },
-    sequenceNumber: seq,
-    ...(o.timestampFormat === 'BOTH'
-      ? {
-          timeStamp: micros,
-          microSecondTimeStamp: microSecondTimeStamp(micros),
-          timeStampQualifier: TIMESTAMP_QUALIFIER.timeOfMediation,
-        }
-      : headerTime(micros, o.timestampFormat)),
-  };
-  if (/^[A-Z]{2}$/.test(w.authorisationCountry)) h.authorizationCountryCode = w.authorisationCountry;
-  if (o.deliveryCountryCode) h.communicationIdentifier.deliveryCountryCode = o.deliveryCountryCode;
-  return h;
 }
 
 /**
@@ -110,7 +84,17 @@ export function applyWarrant(state: EncoderState, w: Warrant, o: EncoderOptions)
     if (info) notification.targetInformation = info;
     try {
       const bytes = encodePsPdu({
-        header: header(w, o, seq),
+        header: psHeader(
+          {
+            liid: w.liid,
+            cin: 0,
+            seq,
+            micros: w.updatedAtMicros,
+            qualifier: TIMESTAMP_QUALIFIER.timeOfMediation,
+            authorisationCountry: w.authorisationCountry,
+          },
+          o,
+        ),
         payload: { kind: 'hi1', operation: { kind, notification } },
       });
       records.push({

@@ -18,10 +18,10 @@ import { ipAddressFromString } from '@li/etsi';
 import type { NormalizedEvent } from '@li/schemas';
 
 /** Content type ingest gives MSNP message payloads (services/ingest/src/domain/msnp/msnp.ts). */
-export const MSNP_MESSAGE_CONTENT_TYPE = 'application/x-msnp-msg';
+const MSNP_MESSAGE_CONTENT_TYPE = 'application/x-msnp-msg';
 
 /** Largest TCP payload per rebuilt packet (a 1500-octet Ethernet MTU minus IPv4 and TCP headers). */
-export const REBUILT_MSS = 1460;
+const REBUILT_MSS = 1460;
 
 const TTL = 64;
 const TCP = 6;
@@ -42,7 +42,7 @@ export function isMsnpMessage(e: NormalizedEvent): boolean {
  * events from before that attribute tell by their MSG arguments: a client's MSG has an
  * acknowledgement type (ackType), a server's names the sender (senderDisplayName).
  */
-export function msnpDirection(e: NormalizedEvent): 'toServer' | 'toClient' {
+function msnpDirection(e: NormalizedEvent): 'toServer' | 'toClient' {
   const d = e.attributes.msnpDirection;
   if (d === 'toServer' || d === 'toClient') return d;
   if (e.attributes.ackType !== undefined) return 'toServer';
@@ -79,7 +79,7 @@ function tcpSegment(srcPort: number, dstPort: number, seq: number, payload: Uint
  * Rebuilds the IP packets of one message (see the file comment for which fields are not from
  * the wire). Returns [] when an address is not an IP address or a port is out of range.
  */
-export function rebuildTcpPackets(
+function rebuildTcpPackets(
   src: { address: string; port: number },
   dst: { address: string; port: number },
   payload: Uint8Array,

@@ -1,5 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { cinFor, cinKey, commit, emptyState, MAX_CIN, nextSeq, restore, StateView } from './state.ts';
+import type { EventRole } from './classify.ts';
+import {
+  type CommunicationEntry,
+  cinFor,
+  cinKey,
+  commit,
+  emptyState,
+  MAX_CIN,
+  nextSeq,
+  resolve,
+  restore,
+  StateView,
+} from './state.ts';
+
+const comm = (phase: CommunicationEntry['phase'], answered = false): CommunicationEntry => ({
+  t: 'comm',
+  cin: 1,
+  phase,
+  answered,
+  lastEventMicros: 0,
+});
 
 describe('StateView', () => {
   it('reads through, records writes, and leaves the state alone until commit', () => {
@@ -31,5 +51,27 @@ describe('StateView', () => {
       { key: 'k', value: null },
     ]);
     expect(s.entries).toEqual({});
+  });
+});
+
+describe('resolve', () => {
+  const table: [EventRole, CommunicationEntry, string | undefined][] = [
+    ['open', comm('none'), 'BEGIN/open'],
+    ['open', comm('open'), 'CONTINUE/open'],
+    ['open', comm('ended'), 'BEGIN/open'],
+    ['inside', comm('none'), 'BEGIN/open'],
+    ['inside', comm('ended'), 'REPORT/ended'],
+    ['insideOrReport', comm('none'), 'REPORT/none'],
+    ['insideOrReport', comm('open'), 'CONTINUE/open'],
+    ['inviteFailure', comm('open'), 'END/ended'],
+    ['inviteFailure', comm('open', true), 'CONTINUE/open'],
+    ['close', comm('open'), 'END/ended'],
+    ['close', comm('ended'), 'REPORT/ended'],
+    ['report', comm('open'), 'REPORT/open'],
+    ['ccOnly', comm('open'), undefined],
+  ];
+  it.each(table)('%s in %j', (role, c, want) => {
+    const r = resolve(role, c);
+    expect(r ? `${r.type}/${r.phase}` : undefined).toBe(want);
   });
 });

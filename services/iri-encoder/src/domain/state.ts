@@ -1,11 +1,13 @@
-// Encoder state: CIN allocation and gap-free sequence numbers, as explicit key -> value
-// entries. The service writes every StateChange to the compacted changelog topic in the same
-// Kafka transaction as the records it produced, and rebuilds EncoderState from that topic on
-// start, so counters survive crashes without gaps or reuse.
+// Step 2 of apply(): CIN allocation, the communication's phase and gap-free sequence numbers,
+// kept as explicit key -> value entries. The service writes every StateChange to the compacted
+// changelog topic in the same Kafka transaction as the records it produced, and rebuilds
+// EncoderState from that topic on start, so counters survive crashes without gaps or reuse.
 import { createHash } from 'node:crypto';
+import type { MatchedEvent } from '@li/schemas';
+import type { Classification, EventRole, IriRecordType, IriRole, ServiceKind } from './classify.ts';
 
 /** Next CIN to hand out for a LIID. */
-export interface CinCounter {
+interface CinCounter {
   t: 'cin';
   next: number;
 }
@@ -20,7 +22,7 @@ export interface CommunicationEntry {
   answered: boolean;
   lastEventMicros: number;
   /** The service of the communication's IRIs (routes its media to IPMMCC or IPCC). */
-  service?: 'sip' | 'email' | 'ip';
+  service?: ServiceKind;
 }
 
 /** Next sequence numbers of a (LIID, CIN), separately for IRI and CC (TS 102 232-1 5.2.7). */
@@ -42,7 +44,7 @@ export interface Hi1Entry {
   seq: number;
 }
 
-export type StateValue = CinCounter | CommunicationEntry | SequenceEntry | Hi1Entry;
+type StateValue = CinCounter | CommunicationEntry | SequenceEntry | Hi1Entry;
 
 /** The whole state: a plain, JSON-serialisable map from changelog key to value. */
 export interface EncoderState {
@@ -62,7 +64,7 @@ export function emptyState(): EncoderState {
 // Keys start with the LIID so the service can partition the changelog like the records.
 export const cinKey = (liid: string) => `${liid}/cin`;
 /** The communication id is hashed: the changelog then holds no Call-ID or account names. */
-export function commKey(liid: string, communicationId: string): string {
+function commKey(liid: string, communicationId: string): string {
   return `${liid}/comm/${commHash(communicationId)}`;
 }
 
@@ -77,7 +79,7 @@ function commHash(communicationId: string): string {
   }
   return h;
 }
-export const seqKey = (liid: string, cin: number) => `${liid}/seq/${cin}`;
+const seqKey = (liid: string, cin: number) => `${liid}/seq/${cin}`;
 
 /** CINs stay below 10^8 so TS 101 671 (8 ASCII digits) and TS 102 232-1 carry the same number. */
 export const MAX_CIN = 99_999_999;
@@ -150,7 +152,81 @@ export function nextSeq(view: StateView, liid: string, cin: number, stream: 'iri
   return n;
 }
 
-export interface ExpiryPolicy {
+/** The IRI type a role gives in the communication's current phase, and the phase after it. */
+interface Transition {
+  type: IriRecordType;
+  phase: CommunicationEntry['phase'];
+}
+
+export function resolve(role: IriRole, comm: CommunicationEntry): Transition;
+export function resolve(role: EventRole, comm: CommunicationEntry): Transition | undefined;
+export function resolve(role: EventRole, comm: CommunicationEntry): Transition | undefined {
+  const open = comm.phase === 'open';
+  switch (role) {
+    case 'open':
+      return open ? { type: 'CONTINUE', phase: 'open' } : { type: 'BEGIN', phase: 'open' };
+    case 'inside':
+    case 'answer':
+      if (open) return { type: 'CONTINUE', phase: 'open' };
+      return comm.phase === 'ended' ? { type: 'REPORT', phase: 'ended' } : { type: 'BEGIN', phase: 'open' };
+    case 'insideOrReport':
+      return open ? { type: 'CONTINUE', phase: 'open' } : { type: 'REPORT', phase: comm.phase };
+    case 'inviteFailure':
+      if (comm.answered) return resolve('inside', comm);
+      return open ? { type: 'END', phase: 'ended' } : { type: 'REPORT', phase: comm.phase };
+    case 'close':
+      return open ? { type: 'END', phase: 'ended' } : { type: 'REPORT', phase: comm.phase };
+    case 'report':
+      return { type: 'REPORT', phase: comm.phase };
+    case 'ccOnly':
+    case 'reportOnly':
+    case 'ignore':
+      return undefined;
+    default:
+      return role satisfies never;
+  }
+}
+
+/** What the event's records are numbered and routed by. */
+export interface Allocation {
+  cin: number;
+  /** The IRI record the event gives; absent for media (CC only). */
+  iriType?: IriRecordType;
+  /** Whose values the event takes: its own service, or for media its communication's. */
+  service: ServiceKind;
+  /** Takes the next IRI or CC sequence number of (LIID, CIN). */
+  nextSeq(stream: 'iri' | 'cc'): number;
+}
+
+/**
+ * The event's CIN, its IRI type, and the communication after it. Sequence numbers are taken
+ * when the PDUs are encoded, so only the PDUs that exist get one.
+ */
+export function allocate(view: StateView, m: MatchedEvent, c: Classification): Allocation {
+  const e = m.event;
+  // Events without a communication id stand alone: their own id keys the CIN.
+  const communicationId = e.communicationId || e.eventId;
+  const comm = cinFor(view, m.liid, communicationId, e.occurredAtMicros);
+  const nextSeqOf = (stream: 'iri' | 'cc') => nextSeq(view, m.liid, comm.cin, stream);
+  if (c.role === 'ccOnly') {
+    if (e.occurredAtMicros > comm.lastEventMicros) {
+      view.set(commKey(m.liid, communicationId), { ...comm, lastEventMicros: e.occurredAtMicros });
+    }
+    // Media after SIP signalling is IPMMCC; a communication without IRIs yet routes like IP.
+    return { cin: comm.cin, service: comm.service ?? 'ip', nextSeq: nextSeqOf };
+  }
+  const r = resolve(c.role, comm);
+  view.set(commKey(m.liid, communicationId), {
+    ...comm,
+    phase: r.phase,
+    answered: comm.answered || c.role === 'answer',
+    lastEventMicros: Math.max(comm.lastEventMicros, e.occurredAtMicros),
+    service: comm.service ?? c.service,
+  });
+  return { cin: comm.cin, iriType: r.type, service: c.service, nextSeq: nextSeqOf };
+}
+
+interface ExpiryPolicy {
   /** Keep ended communications this long, so late messages of the call still get its CIN. */
   endedRetentionMicros: number;
   /** Forget communications with no event for this long (mail idle timeouts are 5-30 min). */

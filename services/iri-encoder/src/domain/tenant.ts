@@ -2,20 +2,20 @@
 // inside it) naming another tenant was written by mistake or by a misconfigured producer, and
 // encoding it would hand one tenant's traffic to another's LEMFs.
 import type { MatchedEvent, Warrant } from '@li/schemas';
-import { ENC_ERR, type EncErrorCode } from './errors.ts';
+import type { EncErrorCode } from '../errors.ts';
 
-export type TenantCheck = { ok: true } | { ok: false; code: EncErrorCode; reason: string };
+type TenantCheck = { ok: true } | { ok: false; code: EncErrorCode; reason: string };
 
 export function checkMatchedTenant(topicTenant: string, m: Pick<MatchedEvent, 'tenant' | 'event'>): TenantCheck {
   if (m.tenant !== topicTenant)
-    return { ok: false, code: ENC_ERR.TENANT_MISMATCH, reason: 'MatchedEvent tenant differs from its topic' };
+    return { ok: false, code: 'ENC_ERR_TENANT_MISMATCH', reason: 'MatchedEvent tenant differs from its topic' };
   if (m.event?.tenant !== topicTenant)
-    return { ok: false, code: ENC_ERR.TENANT_MISMATCH, reason: 'event tenant differs from its topic' };
+    return { ok: false, code: 'ENC_ERR_TENANT_MISMATCH', reason: 'event tenant differs from its topic' };
   return { ok: true };
 }
 
 export function checkWarrantTenant(topicTenant: string, w: Pick<Warrant, 'tenant'>): TenantCheck {
   if (w.tenant !== topicTenant)
-    return { ok: false, code: ENC_ERR.TENANT_MISMATCH, reason: 'warrant tenant differs from its topic' };
+    return { ok: false, code: 'ENC_ERR_TENANT_MISMATCH', reason: 'warrant tenant differs from its topic' };
   return { ok: true };
 }

@@ -1,10 +1,16 @@
-// MatchedEvent -> record values of @li/etsi (no encoding, no state): one function per service.
+// Step 3 of apply(): the record values of @li/etsi for one event (no encoding, no state), from
+// a table keyed by the service and the role: which IRI (and which eMailEvent or accessEventType
+// in it) and which CC content.
+
+import { CodedError } from '@li/core';
 import {
   AAA_RESULT,
   type AaaInformation,
   ACCESS_EVENT_TYPE,
   CALL_DIRECTION,
+  type CcContents,
   EMAIL_EVENT,
+  EMAIL_FORMAT,
   EMAIL_PROTOCOL,
   EMAIL_STATUS,
   type EmailIri,
@@ -27,22 +33,201 @@ import {
   WINTER_SUMMER,
 } from '@li/etsi';
 import type { MatchedEvent, NormalizedEvent, Party, PartyRole } from '@li/schemas';
-import type { EventRole, IriRecordType, ServiceKind } from './classify.ts';
+import { type EncErrorCode, encErrors } from '../errors.ts';
+import type { EncodedRole, IriRecordType, ServiceKind } from './classify.ts';
+import type { EncoderOptions } from './options.ts';
+import { isMsnpMessage, msnpPackets } from './packet.ts';
+import type { Allocation } from './state.ts';
 
-/** Thrown by the builders; apply() turns it into a failed result with the code. */
-export class ValueError extends Error {
-  readonly code: string;
-  constructor(code: string, reason: string) {
-    super(reason);
-    this.code = code;
-  }
+/** An IRI or CC the event should give but has no record format for (the DLQ says which). */
+export interface Skipped {
+  what: 'IRI' | 'CC';
+  reason: string;
 }
+
+/** One CC content; encode.ts splits it into segments, each wrapped into a CC PDU. */
+export interface CcValue {
+  content: Uint8Array;
+  direction: number;
+  wrap: (part: Uint8Array) => CcContents;
+}
+
+interface IriValue {
+  type: IriRecordType;
+  contents: IriContents;
+  /** Set for IPMMIRI and IPIRI; EmailIRI carries no session direction. */
+  sessionDirection?: number;
+  /** The TS 101 671 twin, for authorisation countries that want one. */
+  hi2?: Hi2Iri;
+}
+
+export interface Values {
+  iri?: IriValue;
+  cc: CcValue[];
+  skipped: Skipped[];
+}
+
+/** What a table entry gives; the IRI's type and TS 101 671 twin come from the allocation. */
+interface Built {
+  iri?: { contents: IriContents; sessionDirection?: number };
+  cc: CcValue[];
+  skipped: Skipped[];
+}
+
+type Builder = (m: MatchedEvent) => Built;
+
+// The choices per record type. Media (ccOnly) is keyed by its communication's service.
+const VALUES: { readonly [S in ServiceKind]: { readonly [R in EncodedRole]: Builder } } = {
+  sip: {
+    open: sipValues,
+    inside: sipValues,
+    insideOrReport: sipValues,
+    answer: sipValues,
+    inviteFailure: sipValues,
+    close: sipValues,
+    report: sipValues,
+    ccOnly: sipMedia,
+  },
+  // mailRole gives mail events only open, insideOrReport, report and close.
+  email: {
+    open: emailValues((e) => mailEvent(e, false)),
+    inside: emailValues((e) => mailEvent(e, false)),
+    insideOrReport: emailValues((e) => mailEvent(e, false)),
+    answer: emailValues((e) => mailEvent(e, false)),
+    inviteFailure: emailValues((e) => mailEvent(e, false)),
+    close: emailValues(() => EMAIL_EVENT.logoff),
+    report: emailValues((e) => mailEvent(e, true)),
+    ccOnly: otherMedia,
+  },
+  ip: {
+    open: ipValues(ACCESS_EVENT_TYPE.accessAccept),
+    inside: ipValues(ACCESS_EVENT_TYPE.interimUpdate),
+    insideOrReport: ipValues(ACCESS_EVENT_TYPE.interimUpdate),
+    answer: ipValues(ACCESS_EVENT_TYPE.interimUpdate),
+    inviteFailure: ipValues(ACCESS_EVENT_TYPE.interimUpdate),
+    close: ipValues(ACCESS_EVENT_TYPE.accessEnd),
+    report: ipValues(ACCESS_EVENT_TYPE.accessReject),
+    ccOnly: otherMedia,
+  },
+};
+
+/** The values of one event's records. Throws a CodedError when the event lacks what they need. */
+export function buildValues(m: MatchedEvent, role: EncodedRole, a: Allocation, o: EncoderOptions): Values {
+  const built = VALUES[a.service][role](m);
+  if (!built.iri || a.iriType === undefined) return { cc: built.cc, skipped: built.skipped };
+  const iri: IriValue = { type: a.iriType, ...built.iri };
+  if (o.ts101671Countries.includes(m.authorisationCountry)) {
+    iri.hi2 = hi2Iri(m, a.iriType, a.cin, a.service, {
+      operatorIdentifier: o.operatorIdentifier,
+      countryCode: m.authorisationCountry,
+      ...(o.hi2NetworkElement ? { networkElement: o.hi2NetworkElement } : {}),
+    });
+  }
+  return { iri, cc: built.cc, skipped: built.skipped };
+}
+
+/** The DLQ reason is the sentence given here, so the table's message is not prefixed to it. */
+function invalid(code: EncErrorCode, reason: string): never {
+  throw new CodedError(code, { ...encErrors.table[code], message: reason });
+}
+
+const skip = (what: Skipped['what'], reason: string): Built => ({ cc: [], skipped: [{ what, reason }] });
+
+/** The event's content goes out as CC: the warrant asks for it and there is some. */
+function hasCc(m: MatchedEvent): m is MatchedEvent & { event: { content: Uint8Array } } {
+  return m.deliver === 'IRI_AND_CC' && !!m.event.content && m.event.content.length > 0;
+}
+
+const ipccPackets = (part: Uint8Array): CcContents => ({
+  kind: 'iPCC',
+  value: { contents: { kind: 'iPPackets', packets: part } },
+});
+
+/** IPCC for an MSNP message: one CC content per rebuilt IP packet (packet.ts). */
+function msnpCc(m: MatchedEvent, packets: Buffer[]): CcValue[] {
+  const direction = sessionDirection(m);
+  return packets.map((content) => ({ content, direction, wrap: ipccPackets }));
+}
+
+function sipValues(m: MatchedEvent): Built {
+  return { iri: { contents: sipIri(m.event), sessionDirection: sessionDirection(m) }, cc: [], skipped: [] };
+}
+
+function emailValues(eventTypeOf: (e: NormalizedEvent) => number | undefined): Builder {
+  return (m) => {
+    const e = m.event;
+    const eventType = eventTypeOf(e);
+    if (eventType === undefined) return skip('IRI', `no e-mail event type for ${e.category}`);
+    const contents = emailIri(m, eventType);
+    if (!hasCc(m) || !CC_EMAIL_EVENTS.has(eventType)) return { iri: { contents }, cc: [], skipped: [] };
+    const cc: CcValue = {
+      content: m.event.content,
+      direction: emailCcDirection(m, eventType),
+      wrap: (part) => ({ kind: 'emailCC', value: { format: EMAIL_FORMAT.application, content: part } }),
+    };
+    return { iri: { contents }, cc: [cc], skipped: [] };
+  };
+}
+
+function ipValues(accessEventType: number): Builder {
+  return (m) => {
+    const iri = { contents: ipIri(m, accessEventType), sessionDirection: sessionDirection(m) };
+    if (!hasCc(m)) return { iri, cc: [], skipped: [] };
+    const e = m.event;
+    if (isIpPacket(e)) {
+      return { iri, cc: [{ content: e.content, direction: sessionDirection(m), wrap: ipccPackets }], skipped: [] };
+    }
+    if (isMsnpMessage(e)) {
+      // Messaging captured on the wire: IPCC (TS 102 232-3) of the message's packets, rebuilt
+      // from the flow and the captured MSG payload (packet.ts).
+      const packets = msnpPackets(e);
+      if (packets.length > 0) return { iri, cc: msnpCc(m, packets), skipped: [] };
+      return { iri, ...skip('CC', 'MSNP message without IP addresses to rebuild its packets') };
+    }
+    // IPCC carries whole IP packets; other application payloads have no CC format here.
+    return { iri, ...skip('CC', `content type ${e.contentType ?? 'unknown'} is not an IP packet`) };
+  };
+}
+
+/** Media of a SIP communication: IPMMCC (TS 102 232-5). */
+function sipMedia(m: MatchedEvent): Built {
+  return media(m, () => true);
+}
+
+/** Media of other communications: RTP as IPMMCC, IP packets and MSNP messages as IPCC. */
+function otherMedia(m: MatchedEvent): Built {
+  return media(m, isRtp);
+}
+
+function media(m: MatchedEvent, asIpmm: (e: NormalizedEvent) => boolean): Built {
+  const e = m.event;
+  if (!e.content || e.content.length === 0) return skip('CC', 'media event without content');
+  const direction = mediaDirection(m);
+  if (asIpmm(e)) {
+    const wrap = (part: Uint8Array): CcContents => ({ kind: 'iPMMCC', value: ipmmCc(e, part) });
+    return { cc: [{ content: e.content, direction, wrap }], skipped: [] };
+  }
+  if (isIpPacket(e)) return { cc: [{ content: e.content, direction, wrap: ipccPackets }], skipped: [] };
+  // MSNP invitations to voice/video (category MEDIA) carry the MSG payload: IPCC as for chat.
+  const packets = msnpPackets(e);
+  if (packets.length > 0) return { cc: msnpCc(m, packets), skipped: [] };
+  return skip('CC', `no CC format for content type ${e.contentType ?? 'unknown'}`);
+}
+
+// E-mail events that move a message, and so have content for EmailCC.
+const CC_EMAIL_EVENTS: ReadonlySet<number> = new Set([
+  EMAIL_EVENT.send,
+  EMAIL_EVENT.receive,
+  EMAIL_EVENT.download,
+  EMAIL_EVENT.partialDownload,
+  EMAIL_EVENT.upload,
+]);
 
 const ORIGINATING: ReadonlySet<PartyRole> = new Set(['CALLER', 'SENDER', 'CLIENT']);
 const TERMINATING: ReadonlySet<PartyRole> = new Set(['CALLEE', 'RECIPIENT']);
 
 /** Which side of the communication the target is on, from the roles it matched in. */
-export function targetSide(m: MatchedEvent): 'originating' | 'terminating' | 'both' | 'unknown' {
+function targetSide(m: MatchedEvent): 'originating' | 'terminating' | 'both' | 'unknown' {
   const o = m.matchedRoles.some((r) => ORIGINATING.has(r));
   const t = m.matchedRoles.some((r) => TERMINATING.has(r));
   if (o && t) return 'both';
@@ -52,28 +237,31 @@ export function targetSide(m: MatchedEvent): 'originating' | 'terminating' | 'bo
 }
 
 /** Session direction relative to the target (TS 102 232-1 PayloadDirection). */
-export function sessionDirection(m: MatchedEvent): number {
-  switch (targetSide(m)) {
+function sessionDirection(m: MatchedEvent): number {
+  const side = targetSide(m);
+  switch (side) {
     case 'originating':
       return PAYLOAD_DIRECTION.fromTarget;
     case 'terminating':
       return PAYLOAD_DIRECTION.toTarget;
     case 'both':
       return PAYLOAD_DIRECTION.combined;
-    default:
+    case 'unknown':
       return PAYLOAD_DIRECTION.indeterminate;
+    default:
+      return side satisfies never;
   }
 }
 
 // Ports on which the server side listens: the other end is the (target's) client.
 const SERVER_PORTS = new Set([25, 465, 587, 2525, 24, 110, 995, 143, 993, 80, 443, 1863, 5060, 5061]);
 
-export interface Endpoints {
+interface Endpoints {
   client: { address: string; port: number };
   server: { address: string; port: number };
 }
 
-export function endpoints(e: NormalizedEvent): Endpoints | undefined {
+function endpoints(e: NormalizedEvent): Endpoints | undefined {
   const n = e.network;
   if (!n) return undefined;
   const src = { address: n.srcAddress, port: n.srcPort };
@@ -95,7 +283,7 @@ function ip(address: string): IpAddress | undefined {
 
 function needIp(address: string, what: string): IpAddress {
   const a = ip(address);
-  if (!a) throw new ValueError('ENC_ERR_MISSING_NETWORK', `${what} is not an IP address`);
+  if (!a) invalid('ENC_ERR_MISSING_NETWORK', `${what} is not an IP address`);
   return a;
 }
 
@@ -117,10 +305,9 @@ function sizeAttr(e: NormalizedEvent): number | undefined {
 // SIP -> IPMMIRI (TS 102 232-5)
 // ------------------------------------------------------------------------------------------
 
-export function sipIri(e: NormalizedEvent): IriContents {
-  if (!e.content || e.content.length === 0)
-    throw new ValueError('ENC_ERR_MISSING_CONTENT', 'SIP event without the message');
-  if (!e.network) throw new ValueError('ENC_ERR_MISSING_NETWORK', 'SIP event without addresses');
+function sipIri(e: NormalizedEvent): IriContents {
+  if (!e.content || e.content.length === 0) invalid('ENC_ERR_MISSING_CONTENT', 'SIP event without the message');
+  if (!e.network) invalid('ENC_ERR_MISSING_NETWORK', 'SIP event without addresses');
   return {
     kind: 'iPMMIRI',
     value: {
@@ -140,22 +327,27 @@ export function sipIri(e: NormalizedEvent): IriContents {
 // Mail -> EmailIRI (TS 102 232-2)
 // ------------------------------------------------------------------------------------------
 
-export function emailEventType(e: NormalizedEvent, role: EventRole): number | undefined {
-  const a = e.action.toLowerCase();
-  if (role === 'close') return EMAIL_EVENT.logoff;
+/** eMailEvent of a mail event: the category says which, failedLogin whether a LOGIN failed. */
+function mailEvent(e: NormalizedEvent, failedLogin: boolean): number | undefined {
   switch (e.category) {
     case 'LOGIN':
-      return role === 'report' ? EMAIL_EVENT.logonFailure : EMAIL_EVENT.logon;
+      return failedLogin ? EMAIL_EVENT.logonFailure : EMAIL_EVENT.logon;
     case 'SENT_MAIL':
       return EMAIL_EVENT.send;
     case 'NEW_MAIL':
-      return a.endsWith('.append') ? EMAIL_EVENT.upload : EMAIL_EVENT.receive;
+      return e.action.toLowerCase().endsWith('.append') ? EMAIL_EVENT.upload : EMAIL_EVENT.receive;
     case 'ACCESS':
       return EMAIL_EVENT.download;
     case 'PARTIAL':
       return EMAIL_EVENT.partialDownload;
-    default:
+    case 'SIGNALS':
+    case 'MAILBOX':
+    case 'DELETED_MAIL':
+    case 'MEDIA':
+    case 'ACCOUNT':
       return undefined;
+    default:
+      return e.category satisfies never;
   }
 }
 
@@ -178,7 +370,7 @@ function emailStatus(e: NormalizedEvent, eventType: number): number {
   return EMAIL_STATUS.unknown;
 }
 
-export function emailIri(m: MatchedEvent, eventType: number): IriContents {
+function emailIri(m: MatchedEvent, eventType: number): IriContents {
   const e = m.event;
   const v: EmailIri = { eventType };
   const ends = endpoints(e);
@@ -237,7 +429,7 @@ function aaaInformation(e: NormalizedEvent, status: number): AaaInformation | un
 }
 
 /** Direction of mail content: what the target sends or uploads is fromTarget. */
-export function emailCcDirection(m: MatchedEvent, eventType: number): number {
+function emailCcDirection(m: MatchedEvent, eventType: number): number {
   if (eventType === EMAIL_EVENT.upload) return PAYLOAD_DIRECTION.fromTarget;
   if (eventType === EMAIL_EVENT.download || eventType === EMAIL_EVENT.partialDownload)
     return PAYLOAD_DIRECTION.toTarget;
@@ -250,16 +442,8 @@ export function emailCcDirection(m: MatchedEvent, eventType: number): number {
 // Other IP services (MSNP, ...) -> IPIRI (TS 102 232-3)
 // ------------------------------------------------------------------------------------------
 
-export function ipIri(m: MatchedEvent, role: EventRole): IriContents {
+function ipIri(m: MatchedEvent, accessEventType: number): IriContents {
   const e = m.event;
-  const accessEventType =
-    role === 'open'
-      ? ACCESS_EVENT_TYPE.accessAccept
-      : role === 'report'
-        ? ACCESS_EVENT_TYPE.accessReject
-        : role === 'close'
-          ? ACCESS_EVENT_TYPE.accessEnd
-          : ACCESS_EVENT_TYPE.interimUpdate;
   // The party that matched the warrant (not an address: targetIPAddress carries those), else
   // the first party in a role the target took, else the account.
   const targetParty =
@@ -288,17 +472,17 @@ export function ipIri(m: MatchedEvent, role: EventRole): IriContents {
 // ------------------------------------------------------------------------------------------
 
 /** X3 payload formats (TS 103 221-2): 5 IPv4 packet, 6 IPv6 packet, 8 RTP packet. */
-export function isIpPacket(e: NormalizedEvent): boolean {
+function isIpPacket(e: NormalizedEvent): boolean {
   const f = e.attributes.payloadFormat;
   return f === '5' || f === '6' || /ip-?packet|ipv[46]/i.test(e.contentType ?? '');
 }
 
-export function isRtp(e: NormalizedEvent): boolean {
+function isRtp(e: NormalizedEvent): boolean {
   return e.attributes.payloadFormat === '8' || /rtp/i.test(e.contentType ?? '');
 }
 
 /** Direction of a media packet: X3 PayloadDirection (2 to target, 3 from target, 4 combined). */
-export function mediaDirection(m: MatchedEvent): number {
+function mediaDirection(m: MatchedEvent): number {
   switch (m.event.attributes.payloadDirection) {
     case '2':
       return PAYLOAD_DIRECTION.toTarget;
@@ -313,7 +497,7 @@ export function mediaDirection(m: MatchedEvent): number {
   }
 }
 
-export function ipmmCc(e: NormalizedEvent, content: Uint8Array): IpmmCc {
+function ipmmCc(e: NormalizedEvent, content: Uint8Array): IpmmCc {
   return {
     mmccContents: content,
     frameType: isIpPacket(e) ? FRAME_TYPE.ipFrame : FRAME_TYPE.rtpFrame,
@@ -328,7 +512,7 @@ export function ipmmCc(e: NormalizedEvent, content: Uint8Array): IpmmCc {
 const HI2_RECORD_TYPE: Record<IriRecordType, number> = { BEGIN: 1, END: 2, CONTINUE: 3, REPORT: 4 };
 
 /** TBCD digits (3GPP TS 29.002): two digits per octet, low nibble first, F filler. */
-export function tbcd(digits: string): Uint8Array {
+function tbcd(digits: string): Uint8Array {
   const d = digits.replace(/\D/g, '');
   const out = new Uint8Array(Math.ceil(d.length / 2));
   for (let i = 0; i < d.length; i += 2) {
@@ -357,8 +541,14 @@ function hi2Party(p: Party, qualifier: number): PartyInformation | undefined {
       const b = tbcd(p.value);
       return b.length === 8 ? { qualifier, identity: { imei: b } } : undefined;
     }
-    default:
+    case 'EMAIL':
+    case 'MAIL_ACCOUNT':
+    case 'IPV4':
+    case 'IPV6':
+    case 'PROVIDER_ACCOUNT':
       return undefined;
+    default:
+      return p.type satisfies never;
   }
 }
 
@@ -369,19 +559,13 @@ const PARTY_QUALIFIER_OF: Partial<Record<PartyRole, number>> = {
   RECIPIENT: PARTY_QUALIFIER.terminating,
 };
 
-export interface Hi2Context {
+interface Hi2Context {
   operatorIdentifier: string;
   networkElement?: NetworkElementIdentifier;
   countryCode: string;
 }
 
-export function hi2Iri(
-  m: MatchedEvent,
-  type: IriRecordType,
-  cin: number,
-  service: ServiceKind,
-  ctx: Hi2Context,
-): Hi2Iri {
+function hi2Iri(m: MatchedEvent, type: IriRecordType, cin: number, service: ServiceKind, ctx: Hi2Context): Hi2Iri {
   const e = m.event;
   const side = targetSide(m);
   const parties: PartyInformation[] = [];

@@ -5,6 +5,7 @@
 // RFC 5322 bytes out, the same bytes for the same input (boundaries derive from the event).
 import { createHash } from 'node:crypto';
 import type { EventCategory, MatchedEvent, NormalizedEvent } from '@li/schemas';
+import type { EncErrorCode } from '../errors.ts';
 
 export const REPORT_TYPES = [
   'Login',
@@ -31,13 +32,9 @@ const TYPE_OF: Record<EventCategory, ReportType | null> = {
   ACCOUNT: null,
 };
 
-export const REPORT_ERRORS = {
-  ENC_ERR_NO_REPORT_FORMAT: 'seed 000 defines no e-mail report for this event category',
-  ENC_ERR_REPORT_ADDRESS: 'report From/To address missing or unsafe',
-} as const;
-export type ReportErrorCode = keyof typeof REPORT_ERRORS;
+type ReportErrorCode = Extract<EncErrorCode, 'ENC_ERR_NO_REPORT_FORMAT' | 'ENC_ERR_REPORT_ADDRESS'>;
 
-export interface ReportOptions {
+interface ReportOptions {
   /** Sender of the report messages (the mediation's reporting mailbox). */
   from: string;
   /** The LEMF's report addresses ("Send Reports to" on the Intercept page). */
@@ -48,7 +45,7 @@ export interface ReportOptions {
   messageIdDomain?: string;
 }
 
-export type ReportResult =
+type ReportResult =
   | { ok: true; type: ReportType; bytes: Buffer }
   | { ok: false; code: ReportErrorCode; reason: string };
 
@@ -86,8 +83,15 @@ export function composeReport(m: MatchedEvent, opts: ReportOptions): ReportResul
     case 'Sent Message':
       body = multipart(seedHash, [text, envelopePart(e), ...(content ? [messagePart(content)] : [])]);
       break;
-    default:
+    case 'Login':
+    case 'Signal':
+    case 'Mailbox':
+    case 'Access':
+    case 'Partial Access':
       body = text;
+      break;
+    default:
+      return type satisfies never;
   }
   const head = [...headers, ...body.headers].join('\r\n');
   return { ok: true, type, bytes: Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'utf8'), body.body]) };
@@ -153,6 +157,8 @@ function infoLines(type: ReportType, m: MatchedEvent, opts: ReportOptions): stri
       push('UID', uidsOf(a));
       push('Time Stamp', a.messageTime ?? isoTime(e.occurredAtMicros));
       break;
+    default:
+      return type satisfies never;
   }
   if (type !== 'New Message' && type !== 'Deleted Message') push('Time Stamp', isoTime(e.occurredAtMicros));
   push('Court Case ID', opts.courtCaseId);

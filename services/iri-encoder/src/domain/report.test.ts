@@ -2,7 +2,7 @@ import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { composeReport, REPORT_TYPES, type ReportType } from './compose.ts';
+import { composeReport, REPORT_TYPES, type ReportType } from './report.ts';
 
 const opts = { from: 'li-reports@mdf.example', to: ['lemf@procura.example'], courtCaseId: 'RG-2026-0042' };
 const original = Buffer.from(

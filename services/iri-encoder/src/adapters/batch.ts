@@ -1,0 +1,132 @@
+// One batch of li.<t>.matched and li.<t>.warrants records -> the Kafka records of one
+// transaction: ETSI records (li.<t>.hi2 for IRI and HI1 notifications, li.<t>.hi3 for CC), the
+// e-mail/PIPE reports of seed 000 (li.<t>.reports), the changelog (li.<t>.encoder-state), and
+// the rejections the processor sends to the DLQ.
+import { type InputRecord, type OutputRecord, type ProcessResult, type Rejection, topicName } from '@li/bus';
+import type { MatchedEvent, Warrant } from '@li/schemas';
+import { apply } from '../domain/apply.ts';
+import type { EncodedRecord } from '../domain/encode.ts';
+import { applyWarrant } from '../domain/hi1.ts';
+import type { EncoderOptions } from '../domain/options.ts';
+import { composeReport, reportTypeOf } from '../domain/report.ts';
+import type { EncoderState, StateChange } from '../domain/state.ts';
+import { checkMatchedTenant, checkWarrantTenant } from '../domain/tenant.ts';
+import { stateRecord } from './encoder-state.ts';
+import type { LemfDirectory } from './lemfs.ts';
+
+/** What the processor hands over: a matched event, a warrant version, or a warrant tombstone. */
+export type Input = { kind: 'matched'; value: MatchedEvent } | { kind: 'warrant'; value: Warrant | null };
+
+interface BatchDeps {
+  options: EncoderOptions;
+  lemfs: LemfDirectory;
+  /** Sender and fallback recipient of e-mail reports. */
+  reportFrom: string;
+}
+
+/** Kafka headers of an ETSI record (cc-delivery routes on li.lemfs; li.kind HI1 marks notifications). */
+function recordHeaders(rec: EncodedRecord): Record<string, string> {
+  return {
+    'li.liid': rec.liid,
+    'li.cin': String(rec.cin),
+    'li.seq': String(rec.sequenceNumber),
+    'li.lemfs': rec.lemfIds.join(','),
+    'li.format': rec.format,
+    'li.kind': rec.kind,
+    ...(rec.iriType ? { 'li.iri-type': rec.iriType } : {}),
+    'li.event-id': rec.eventId,
+  };
+}
+
+/** Encodes a batch against `working` (a per-batch copy of the tenant's state, updated as it goes). */
+export function encodeBatch(
+  tenant: string,
+  working: EncoderState,
+  batch: readonly InputRecord<Input>[],
+  deps: BatchDeps,
+): ProcessResult<Input> {
+  const outputs: OutputRecord[] = [];
+  const rejected: Rejection<Input>[] = [];
+  const changes = new Map<string, StateChange>();
+  const record = (rec: EncodedRecord): OutputRecord => ({
+    topic: topicName(tenant, rec.handover === 'HI2' ? 'hi2' : 'hi3'),
+    key: rec.liid,
+    value: rec.bytes,
+    headers: recordHeaders(rec),
+  });
+  const change = (c: StateChange) => {
+    (working.entries as Record<string, unknown>)[c.key] = c.value ?? undefined;
+    changes.set(c.key, c);
+  };
+  for (const r of batch) {
+    if (r.value.kind === 'warrant') {
+      // A tombstone names no warrant version: admf never deletes warrants, so nothing to notify.
+      const w = r.value.value;
+      if (w === null) continue;
+      const owner = checkWarrantTenant(tenant, w);
+      if (!owner.ok) {
+        rejected.push({ record: r, code: owner.code, reason: owner.reason });
+        continue;
+      }
+      const hi1 = applyWarrant(working, w, deps.options);
+      if (!hi1.ok) {
+        rejected.push({ record: r, code: hi1.code, reason: hi1.reason });
+        continue;
+      }
+      for (const c of hi1.stateChanges) change(c);
+      for (const rec of hi1.records) outputs.push(record(rec));
+      continue;
+    }
+    const m = r.value.value;
+    const owner = checkMatchedTenant(tenant, m);
+    if (!owner.ok) {
+      rejected.push({ record: r, code: owner.code, reason: owner.reason });
+      continue;
+    }
+    const result = apply(working, m, deps.options);
+    if (!result.ok) {
+      rejected.push({ record: r, code: result.code, reason: result.reason });
+      continue;
+    }
+    for (const c of result.stateChanges) change(c);
+    for (const rec of result.records) outputs.push(record(rec));
+    if (result.skipped.length > 0) {
+      rejected.push({
+        record: r,
+        code: 'ENC_ERR_PARTLY_ENCODED',
+        reason: result.skipped.map((s) => `${s.what}: ${s.reason}`).join('; '),
+      });
+    }
+    outputs.push(...reports(tenant, m, deps));
+  }
+  for (const c of changes.values()) outputs.push(stateRecord(tenant, c));
+  return { outputs, rejected };
+}
+
+/** Seed 000 reports of an event for the warrant's e-mail and PIPE LEMFs. */
+function reports(tenant: string, m: MatchedEvent, deps: BatchDeps): OutputRecord[] {
+  if (!reportTypeOf(m.event.category)) return [];
+  const out: OutputRecord[] = [];
+  for (const lemfId of m.lemfIds) {
+    const lemf = deps.lemfs.get(tenant, lemfId);
+    if (!lemf || (lemf.transport !== 'EMAIL' && lemf.transport !== 'PIPE')) continue;
+    const report = composeReport(m, {
+      from: lemf.email?.from ?? deps.reportFrom,
+      to: lemf.email?.to ?? [deps.reportFrom],
+      courtCaseId: m.courtCaseId || null,
+    });
+    if (!report.ok) continue;
+    out.push({
+      topic: topicName(tenant, 'reports'),
+      key: m.liid,
+      value: report.bytes,
+      headers: {
+        'li.liid': m.liid,
+        'li.lemfs': lemfId,
+        'li.report-type': report.type,
+        'li.event-id': m.event.eventId,
+      },
+    });
+  }
+  return out;
+}

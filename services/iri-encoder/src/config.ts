@@ -1,0 +1,22 @@
+// The iri-encoder's settings (LI_* variables, see CommonConfig for the shared ones).
+import { CommonConfig } from '@li/runtime';
+import Type from 'typebox';
+
+export const Config = Type.Object({
+  ...CommonConfig.properties,
+  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9462 }),
+  tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
+  operatorIdentifier: Type.String({ minLength: 1, maxLength: 5, description: 'networkIdentifier.operatorIdentifier' }),
+  networkElementIdentifier: Type.String({ minLength: 1, maxLength: 16, default: 'mdf1' }),
+  deliveryCountryCode: Type.String({ pattern: '^[A-Z]{2}$', default: 'IT' }),
+  timestampFormat: Type.Union([Type.Literal('GENERALIZED_TIME'), Type.Literal('MICROSECOND'), Type.Literal('BOTH')], {
+    default: 'BOTH',
+  }),
+  ts101671Countries: Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { default: ['IT'] }),
+  maxSegment: Type.Integer({ minimum: 256, default: 64_000 }),
+  reportFrom: Type.String({
+    minLength: 3,
+    default: 'li-reports@mediation.invalid',
+    description: 'sender of e-mail reports',
+  }),
+});

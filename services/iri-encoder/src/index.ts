@@ -1,2 +1,0 @@
-export * as domain from './domain/index.ts';
-export { iriEncoderService } from './service.ts';
