@@ -287,6 +287,21 @@ export function mapDovecotEvent(e: DovecotEvent): MapOutcome {
   }
 }
 
+/** The report category of each generic event type (CommuniGate's report selection). */
+const GENERIC_CATEGORY = {
+  login: 'LOGIN',
+  'mailbox.created': 'MAILBOX',
+  'mailbox.removed': 'MAILBOX',
+  'mailbox.renamed': 'MAILBOX',
+  'message.stored': 'NEW_MAIL',
+  'message.read': 'ACCESS',
+  'message.partial': 'PARTIAL',
+  'message.deleted': 'DELETED_MAIL',
+  'message.sent': 'SENT_MAIL',
+  'account.renamed': 'ACCOUNT',
+  'account.removed': 'ACCOUNT',
+} as const satisfies Record<GenericEventType, DecodedEvent['category']>;
+
 const NEEDS_MAILBOX = new Set<GenericEventType>([
   'mailbox.created',
   'mailbox.renamed',
@@ -334,57 +349,41 @@ export function mapGenericEvent(e: GenericMailEvent): MapOutcome {
     messageId: e.messageId,
     result: e.result,
   };
-  let category: DecodedEvent['category'];
-  let action: string;
+  const category = GENERIC_CATEGORY[e.type];
+  let action: string = e.type;
   switch (e.type) {
     case 'login':
-      category = 'LOGIN';
       action = e.result === 'failure' ? `${protocol}.login.failed` : `${protocol}.login`;
       break;
     case 'mailbox.created':
     case 'mailbox.removed':
     case 'mailbox.renamed':
-      category = 'MAILBOX';
-      action = e.type;
       attributes.newMailbox = e.newMailbox;
       break;
     case 'message.stored':
-      category = 'NEW_MAIL';
-      action = e.type;
       attributes.source = e.source;
       break;
-    case 'message.read':
-      category = 'ACCESS';
-      action = e.type;
-      break;
     case 'message.partial':
-      category = 'PARTIAL';
-      action = e.type;
       attributes.section = e.section;
       break;
-    case 'message.deleted':
-      category = 'DELETED_MAIL';
-      action = e.type;
-      break;
     case 'message.sent':
-      category = 'SENT_MAIL';
-      action = e.type;
       if (e.sender) parties.push({ role: 'SENDER', type: 'EMAIL', value: e.sender });
       for (const r of e.recipients ?? []) parties.push({ role: 'RECIPIENT', type: 'EMAIL', value: r });
       attributes.recipientCount = e.recipients ? `${e.recipients.length}` : null;
       break;
     case 'account.renamed':
-      category = 'ACCOUNT';
-      action = 'account.renamed';
       attributes.old = e.account;
       attributes.new = e.newAccount;
       parties.push({ role: 'OTHER', type: 'MAIL_ACCOUNT', value: e.newAccount ?? '' });
       break;
     case 'account.removed':
-      category = 'ACCOUNT';
-      action = 'account.removed';
       attributes.account = e.account;
       break;
+    case 'message.read':
+    case 'message.deleted':
+      break;
+    default:
+      e.type satisfies never;
   }
   return {
     ok: true,
