@@ -9,71 +9,20 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type OutputRecord, readTopic, tailTopics, topicName } from '@li/bus';
-import { CommonConfig, type ServiceDefinition } from '@li/runtime';
+import { type OutputRecord, readTopic, tailTopics, tenantOfTopic, topicName } from '@li/bus';
+import { systemClock } from '@li/core';
+import type { ServiceDefinition } from '@li/runtime';
 import { isSecretRef, type LemfDestination } from '@li/schemas';
 import type { Consumer } from 'kafkajs';
-import Type from 'typebox';
 import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
 import { createEtsiKeepaliveCodec } from './adapters/etsi-keepalive-codec.ts';
-import { systemClock } from './adapters/system-clock.ts';
-import { buildApp } from './app.ts';
+import { createLemfDeliveries } from './adapters/lemf-deliveries.ts';
+import { Config } from './config.ts';
 import { carries } from './domain/formats.ts';
 import { DEFAULT_INBOUND_LIMITS } from './domain/inbound-budget.ts';
 import type { DeliveryRecord, Stream } from './domain/types.ts';
 
-export const Config = Type.Object({
-  ...CommonConfig.properties,
-  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9465 }),
-  tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
-  operatorIdentifier: Type.String({ minLength: 1, maxLength: 5, description: 'in keep-alive PDU headers' }),
-  networkElementIdentifier: Type.String({ default: 'mdf1' }),
-  timestampFormat: Type.Union([Type.Literal('GENERALIZED_TIME'), Type.Literal('MICROSECOND')], {
-    default: 'GENERALIZED_TIME',
-  }),
-  /**
-   * Directory of secret files (mounted Kubernetes secrets), one sub-directory per tenant: a LEMF's
-   * credentialRef / tls.*Ref names a file in <secretsDir>/<its tenant>/, never anywhere else.
-   */
-  secretsDir: Type.String({ default: '/var/run/secrets/li' }),
-  /**
-   * The operator's PIPE allow-list: entry name → program. A PIPE LEMF names an entry; the program
-   * runs with an empty environment and, if set, as uid/gid. Set in the YAML config file
-   * (LI_CONFIG_FILE); default none, so no PIPE LEMF runs anything.
-   */
-  pipeCommands: Type.Record(
-    Type.String(),
-    Type.Object(
-      {
-        command: Type.String({ pattern: '^/', description: 'absolute path of the program' }),
-        args: Type.Optional(Type.Array(Type.String())),
-        uid: Type.Optional(Type.Integer({ minimum: 0 })),
-        gid: Type.Optional(Type.Integer({ minimum: 0 })),
-      },
-      { additionalProperties: false },
-    ),
-    { default: {}, description: 'entry name → {command (absolute path), args, uid, gid}; YAML config file only' },
-  ),
-  /** Largest PDU a LEMF may send back (keep-alive, acknowledgement); a longer one closes the connection. */
-  lemfReadMaxPduBytes: Type.Integer({ minimum: 64, default: 64 * 1024 }),
-  /** Bytes a LEMF may send back on one connection at once, before lemfReadBytesPerSecond applies. */
-  lemfReadBurstBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
-  /** Sustained bytes per second a LEMF may send back on one connection (plus 1 KiB per record sent, for acks). */
-  lemfReadBytesPerSecond: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
-  maxBatchRecords: Type.Integer({ minimum: 1, default: 256 }),
-  /** Records queued for one LEMF above which its consumer waits (a slow LEMF holds only its own group). */
-  highWaterRecords: Type.Integer({ minimum: 1, default: 20_000 }),
-  /** How often each LEMF group's consumer lag is measured (li_cc_delivery_consumer_lag_records). */
-  lagIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
-  /** On stop: how long open files and unconfirmed records get to be delivered and committed. */
-  shutdownDrainMs: Type.Integer({ minimum: 0, default: 10_000 }),
-});
-
 const STREAM_OF: Record<string, Stream> = { hi2: 'HI2', hi3: 'HI3', reports: 'REPORT' };
-
-function tenantOf(topic: string): string {
-  return topic.split('.')[1] ?? '';
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -159,83 +108,70 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       return queued;
     };
 
-    const app = buildApp(
-      { maxBatchRecords: config.maxBatchRecords },
-      {
-        clock: systemClock,
-        registry: metrics,
-        codec: createEtsiKeepaliveCodec({
-          operatorIdentifier: config.operatorIdentifier,
-          networkElementIdentifier: config.networkElementIdentifier,
-          timestampFormat: config.timestampFormat,
-        }),
-        secrets: (tenant, ref) => {
-          // Only in the LEMF's own tenant's directory, by a plain name: never a path out of it.
-          if (!config.tenants.includes(tenant) || !isSecretRef(ref)) return null;
-          try {
-            return readFileSync(join(config.secretsDir, tenant, ref));
-          } catch {
-            return null;
-          }
-        },
-        pipeCommands: config.pipeCommands,
-        inbound: {
-          ...DEFAULT_INBOUND_LIMITS,
-          maxPduBytes: config.lemfReadMaxPduBytes,
-          burstBytes: config.lemfReadBurstBytes,
-          bytesPerSecond: config.lemfReadBytesPerSecond,
-        },
-        commit: (lemfKey, points) => {
-          const consumer = consumers.get(lemfKey);
-          if (!consumer) return;
-          const drained = (app.delivery(lemfKey)?.pending() ?? 1) === 0;
-          const offsets = points.map((p) => {
-            const seen = readUpTo.get(`${lemfKey}|${p.topic}|${p.partition}`) ?? 0n;
-            const offset = drained && seen > BigInt(p.offset) ? seen : BigInt(p.offset);
-            return { topic: p.topic, partition: p.partition, offset: String(offset) };
-          });
-          commit(lemfKey, consumer, offsets);
-        },
-        fileSeqStart: (lemfKey) => ({ ...fileSeqs.get(lemfKey) }),
-        fileSeqUsed: (lemfKey, liid, seq) => {
-          const m = fileSeqs.get(lemfKey) ?? {};
-          m[liid] = Math.max(m[liid] ?? 1, seq + 1);
-          fileSeqs.set(lemfKey, m);
-          return saveSeq(lemfKey, liid);
-        },
-        deadLetter: (record, error) => {
-          void bus
-            .send([
-              {
-                topic: topicName(tenantOf(record.source.topic), 'dlq'),
-                key: record.liid,
-                value: Buffer.from(record.bytes),
-                headers: {
-                  'li.dlq.code': error.code,
-                  'li.dlq.reason': error.message,
-                  'li.dlq.topic': record.source.topic,
-                  'li.dlq.partition': String(record.source.partition),
-                  'li.dlq.offset': String(record.source.offset),
-                  'li.lemf': record.lemfId,
-                },
-              },
-            ])
-            .catch((err: unknown) => log.error({ err }, 'dead letter could not be written'));
-        },
+    const deliveries = createLemfDeliveries({
+      maxBatchRecords: config.maxBatchRecords,
+      log,
+      clock: systemClock,
+      registry: metrics,
+      codec: createEtsiKeepaliveCodec({
+        operatorIdentifier: config.operatorIdentifier,
+        networkElementIdentifier: config.networkElementIdentifier,
+        timestampFormat: config.timestampFormat,
+      }),
+      secrets: (tenant, ref) => {
+        // Only in the LEMF's own tenant's directory, by a plain name: never a path out of it.
+        if (!config.tenants.includes(tenant) || !isSecretRef(ref)) return null;
+        try {
+          return readFileSync(join(config.secretsDir, tenant, ref));
+        } catch {
+          return null;
+        }
       },
-      {
-        info: (msg, fields) => log.info({ lemf: String(fields?.lemf ?? '') }, msg),
-        warn: (msg, fields) =>
-          log.warn(
+      pipeCommands: config.pipeCommands,
+      inbound: {
+        ...DEFAULT_INBOUND_LIMITS,
+        maxPduBytes: config.lemfReadMaxPduBytes,
+        burstBytes: config.lemfReadBurstBytes,
+        bytesPerSecond: config.lemfReadBytesPerSecond,
+      },
+      commit: (lemfKey, points) => {
+        const consumer = consumers.get(lemfKey);
+        if (!consumer) return;
+        const drained = (deliveries.delivery(lemfKey)?.pending() ?? 1) === 0;
+        const offsets = points.map((p) => {
+          const seen = readUpTo.get(`${lemfKey}|${p.topic}|${p.partition}`) ?? 0n;
+          const offset = drained && seen > BigInt(p.offset) ? seen : BigInt(p.offset);
+          return { topic: p.topic, partition: p.partition, offset: String(offset) };
+        });
+        commit(lemfKey, consumer, offsets);
+      },
+      fileSeqStart: (lemfKey) => ({ ...fileSeqs.get(lemfKey) }),
+      fileSeqUsed: (lemfKey, liid, seq) => {
+        const m = fileSeqs.get(lemfKey) ?? {};
+        m[liid] = Math.max(m[liid] ?? 1, seq + 1);
+        fileSeqs.set(lemfKey, m);
+        return saveSeq(lemfKey, liid);
+      },
+      deadLetter: (record, error) => {
+        void bus
+          .send([
             {
-              lemf: String(fields?.lemf ?? ''),
-              code: String(fields?.code ?? ''),
-              ...(fields?.transport ? { transport: String(fields.transport) } : {}),
+              topic: topicName(tenantOfTopic(record.source.topic), 'dlq'),
+              key: record.liid,
+              value: Buffer.from(record.bytes),
+              headers: {
+                'li.dlq.code': error.code,
+                'li.dlq.reason': error.message,
+                'li.dlq.topic': record.source.topic,
+                'li.dlq.partition': String(record.source.partition),
+                'li.dlq.offset': String(record.source.offset),
+                'li.lemf': record.lemfId,
+              },
             },
-            msg,
-          ),
+          ])
+          .catch((err: unknown) => log.error({ err }, 'dead letter could not be written'));
       },
-    );
+    });
 
     async function startConsumer(dest: LemfDestination): Promise<void> {
       const k = key(dest.tenant, dest.id);
@@ -258,7 +194,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         const at = `${k}|${payload.topic}|${payload.partition}`;
         if (end <= (readUpTo.get(at) ?? 0n)) return;
         readUpTo.set(at, end);
-        if (app.delivery(k)?.pending() !== 0) return; // the next confirmation commits up to `end`
+        if (deliveries.delivery(k)?.pending() !== 0) return; // the next confirmation commits up to `end`
         commit(k, consumer, [{ topic: payload.topic, partition: payload.partition, offset: String(end) }]);
       });
       await consumer.connect();
@@ -286,8 +222,8 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
               source: { topic: batch.topic, partition: batch.partition, offset: Number(m.offset) },
             });
           }
-          const delivery = app.delivery(k);
-          if (records.length > 0) app.offer(k, records);
+          const delivery = deliveries.delivery(k);
+          if (records.length > 0) deliveries.offer(k, records);
           else if (delivery && delivery.pending() === 0) {
             // Nothing of ours in this batch and nothing unconfirmed before it: move past it.
             await consumer.commitOffsets([
@@ -297,7 +233,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           // After the offer: a commit may pass this batch only once its records are tracked.
           readUpTo.set(`${k}|${batch.topic}|${batch.partition}`, BigInt(batch.lastOffset()) + 1n);
           // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
-          while (isRunning() && (app.delivery(k)?.pending() ?? 0) > config.highWaterRecords) {
+          while (isRunning() && (deliveries.delivery(k)?.pending() ?? 0) > config.highWaterRecords) {
             await sleep(100);
             await heartbeat();
           }
@@ -320,7 +256,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       topics: [...codecs.keys()],
       onRecord: (r) => {
         chain = chain.then(async () => {
-          const tenant = tenantOf(r.topic);
+          const tenant = tenantOfTopic(r.topic);
           const lemfId = r.key ?? '';
           const k = key(tenant, lemfId);
           const dest = r.value === null ? null : await codecs.get(r.topic)!.decode(r.value);
@@ -331,10 +267,10 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           }
           if (!dest?.enabled) {
             await stopConsumer(k);
-            await app.removeLemf(k);
+            await deliveries.removeLemf(k);
             return;
           }
-          await app.applyLemf({ ...dest, id: k });
+          await deliveries.applyLemf({ ...dest, id: k });
           await startConsumer(dest);
         });
         return chain;
@@ -363,13 +299,13 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         // Stop reading, close open files, and give what is unconfirmed a bounded time to be
         // delivered and committed; the rest is re-read after the restart.
         for (const [k, c] of consumers) c.pause(streamsOf(splitKey(k).tenant).map((topic) => ({ topic })));
-        const unconfirmed = await app.drain(config.shutdownDrainMs);
+        const unconfirmed = await deliveries.drain(config.shutdownDrainMs);
         // A commit that hangs must not hold the stop.
         await Promise.race([Promise.all(commits), new Promise((r) => setTimeout(r, 5_000).unref())]);
         if (unconfirmed > 0)
           log.warn({ records: unconfirmed }, 'stopping with unconfirmed records; they will be re-read');
         await Promise.all([...consumers.keys()].map(stopConsumer));
-        await app.stop();
+        await deliveries.stop();
       },
     };
   },

@@ -2,8 +2,9 @@
 // to what the local LEA needs. Back-pressure: wait for 'drain'; confirmed when the write callback
 // fired (bytes handed to the pipe). A program that dies is restarted with back-off.
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Clock } from '@li/core';
 import { type BackoffPolicy, backoffDelay } from '../domain/backoff.ts';
-import type { Clock, LemfTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { LemfTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface PipeOptions {

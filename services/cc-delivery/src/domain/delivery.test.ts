@@ -1,7 +1,7 @@
+import { ManualClock } from '@li/core';
 import { describe, expect, it } from 'vitest';
 import { dlvError } from '../errors.ts';
 import { LemfDelivery } from './delivery.ts';
-import { ManualClock } from './manual-clock.ts';
 import type { CommitPoint } from './offsets.ts';
 import {
   type DeliveryRecord,

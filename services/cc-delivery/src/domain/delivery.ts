@@ -3,11 +3,13 @@
 // connection does not hold back HI2. A lane sends in arrival order (so per-LIID order holds),
 // retries from its first unconfirmed record with back-off, and offsets advance only over confirmed
 // records.
+
+import type { Clock } from '@li/core';
 import { type DeliveryError, dlvError } from '../errors.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { type BatchOutput, type BatchPolicy, FileBatcher } from './batcher.ts';
 import { type CommitPoint, OffsetTracker } from './offsets.ts';
-import type { Clock, DeliveryRecord, LemfTransport, OutboundBatch, SendOutcome, Stream } from './types.ts';
+import type { DeliveryRecord, LemfTransport, OutboundBatch, SendOutcome, Stream } from './types.ts';
 
 export interface DeliveryObserver {
   sent?(stream: Stream, records: number, bytes: number): void;

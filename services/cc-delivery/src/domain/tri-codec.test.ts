@@ -1,7 +1,7 @@
+import { ManualClock } from '@li/core';
 import { encodeKeepaliveResponse } from '@li/etsi';
 import { describe, expect, it } from 'vitest';
 import { KeepaliveTimer } from './keepalive.ts';
-import { ManualClock } from './manual-clock.ts';
 import { createTriCodec } from './tri-codec.ts';
 
 const codec = createTriCodec({ operatorIdentifier: 'OP', timestampFormat: 'GENERALIZED_TIME', nowMicros: () => 0 });

@@ -62,11 +62,6 @@ export interface LemfTransport {
   close(): Promise<void>;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): () => void;
-}
-
 export function initialTransportStatus(): TransportStatus {
   return { connected: false, lastError: null, lastErrorAt: null, keepaliveRttMs: null, resent: 0 };
 }
