@@ -15,11 +15,11 @@ import type { ServiceDefinition } from '@li/runtime';
 import { isSecretRef, type LemfDestination } from '@li/schemas';
 import type { Consumer } from 'kafkajs';
 import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
-import { createEtsiKeepaliveCodec } from './adapters/etsi-keepalive-codec.ts';
 import { createLemfDeliveries } from './adapters/lemf-deliveries.ts';
 import { Config } from './config.ts';
 import { carries } from './domain/formats.ts';
 import { DEFAULT_INBOUND_LIMITS } from './domain/inbound-budget.ts';
+import { createTriCodec } from './domain/tri-codec.ts';
 import type { DeliveryRecord, Stream } from './domain/types.ts';
 
 const STREAM_OF: Record<string, Stream> = { hi2: 'HI2', hi3: 'HI3', reports: 'REPORT' };
@@ -113,10 +113,11 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       log,
       clock: systemClock,
       registry: metrics,
-      codec: createEtsiKeepaliveCodec({
+      codec: createTriCodec({
         operatorIdentifier: config.operatorIdentifier,
         networkElementIdentifier: config.networkElementIdentifier,
         timestampFormat: config.timestampFormat,
+        clock: systemClock,
       }),
       secrets: (tenant, ref) => {
         // Only in the LEMF's own tenant's directory, by a plain name: never a path out of it.
