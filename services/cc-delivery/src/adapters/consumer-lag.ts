@@ -7,7 +7,7 @@ import type { Admin } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
 import { consumerLag } from '../domain/lag.ts';
 
-export const LAG_STREAMS = ['hi2', 'hi3', 'reports'] as const;
+const LAG_STREAMS = ['hi2', 'hi3', 'reports'] as const;
 export type LagStream = (typeof LAG_STREAMS)[number];
 
 export interface LagTarget {
@@ -62,11 +62,6 @@ export class ConsumerLagMonitor {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     await this.#running;
-  }
-
-  /** Current value of one series (undefined until measured). */
-  value(tenant: string, lemf: string, stream: LagStream): number | undefined {
-    return this.#values.get(seriesKey(tenant, lemf, stream))?.value;
   }
 
   /** One refresh; never rejects. Overlapping calls share the refresh in progress. */

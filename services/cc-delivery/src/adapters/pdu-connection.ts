@@ -48,7 +48,7 @@ interface InFlight {
   finish: (error: DeliveryError | null) => void;
 }
 
-export function mapSocketError(e: NodeJS.ErrnoException): DeliveryError {
+function mapSocketError(e: NodeJS.ErrnoException): DeliveryError {
   const code = e.code ?? '';
   if (
     /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code) ||

@@ -58,7 +58,7 @@ export interface TransportDeps {
   random?: () => number;
 }
 
-export const DEFAULT_HI2_PORT = 12500; // seed 001 Art. 6 c. 3 b
+const DEFAULT_HI2_PORT = 12500; // seed 001 Art. 6 c. 3 b
 
 export class ErrorTransport implements LemfTransport {
   readonly kind: string;
