@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
-import type { LemfTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { DeliveryTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface RemoteStore {
@@ -175,7 +175,7 @@ export class SftpStore implements RemoteStore {
   }
 }
 
-export class FileTransport implements LemfTransport {
+export class FileTransport implements DeliveryTransport {
   readonly kind: string;
   readonly #store: RemoteStore;
   readonly #now: () => number;

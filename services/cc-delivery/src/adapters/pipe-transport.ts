@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Clock } from '@li/core';
 import { type BackoffPolicy, backoffDelay } from '../domain/backoff.ts';
-import type { LemfTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { DeliveryTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface PipeOptions {
@@ -20,7 +20,7 @@ export interface PipeOptions {
   random?: () => number;
 }
 
-export class PipeTransport implements LemfTransport {
+export class PipeTransport implements DeliveryTransport {
   readonly kind = 'PIPE';
   readonly #o: PipeOptions;
   #child: ChildProcess | null = null;

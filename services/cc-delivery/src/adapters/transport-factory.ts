@@ -7,7 +7,7 @@ import { type BackoffPolicy, DEFAULT_BACKOFF } from '../domain/backoff.ts';
 import type { Framing } from '../domain/framing.ts';
 import { DEFAULT_INBOUND_LIMITS, type InboundLimits } from '../domain/inbound-budget.ts';
 import { validatePattern } from '../domain/naming.ts';
-import type { KeepaliveCodec, LemfTransport, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { DeliveryTransport, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, type DlvErrorCode, dlvError } from '../errors.ts';
 import { FileTransport, FtpStore, parseHostKeyFingerprint, type RemoteStore, SftpStore } from './file-transport.ts';
 import type { PduConnectionOptions } from './pdu-connection.ts';
@@ -60,7 +60,7 @@ export interface TransportDeps {
 
 const DEFAULT_HI2_PORT = 12500; // seed 001 Art. 6 c. 3 b
 
-export class ErrorTransport implements LemfTransport {
+export class ErrorTransport implements DeliveryTransport {
   readonly kind: string;
   readonly #error: DeliveryError;
   readonly #at: number;
@@ -85,11 +85,11 @@ export class ErrorTransport implements LemfTransport {
 }
 
 /** Calls `notice` once per start (SMTP: nodemailer's pooled connection has no connect event of its own). */
-class NoticeOnStart implements LemfTransport {
+class NoticeOnStart implements DeliveryTransport {
   readonly kind: string;
-  readonly #t: LemfTransport;
+  readonly #t: DeliveryTransport;
   readonly #notice: () => void;
-  constructor(t: LemfTransport, notice: () => void) {
+  constructor(t: DeliveryTransport, notice: () => void) {
     this.kind = t.kind;
     this.#t = t;
     this.#notice = notice;
@@ -98,7 +98,7 @@ class NoticeOnStart implements LemfTransport {
     this.#t.start();
     this.#notice();
   }
-  send(batch: Parameters<LemfTransport['send']>[0]): Promise<SendOutcome> {
+  send(batch: Parameters<DeliveryTransport['send']>[0]): Promise<SendOutcome> {
     return this.#t.send(batch);
   }
   status(): TransportStatus {
@@ -128,7 +128,7 @@ export function createTransport(
   dest: LemfDestination,
   deps: TransportDeps,
   events: TransportEvents = {},
-): LemfTransport {
+): DeliveryTransport {
   const bad = (code: DlvErrorCode, why: string) =>
     new ErrorTransport(String(dest.transport), dlvError(code, why), deps.clock.now());
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;

@@ -5,14 +5,14 @@ import { LemfDelivery } from './delivery.ts';
 import type { CommitPoint } from './offsets.ts';
 import {
   type DeliveryRecord,
+  type DeliveryTransport,
   initialTransportStatus,
-  type LemfTransport,
   type OutboundBatch,
   type SendOutcome,
 } from './types.ts';
 
 /** In-memory LEMF: confirms up to `budget` records per call, then fails until given more budget. */
-class ScriptedTransport implements LemfTransport {
+class ScriptedTransport implements DeliveryTransport {
   readonly kind = 'scripted';
   budget = Number.POSITIVE_INFINITY;
   rejectLiid: string | null = null;

@@ -54,7 +54,7 @@ export interface TransportStatus {
 }
 
 /** The port every LEMF transport implements. `send` never rejects; failures come back in the outcome. */
-export interface LemfTransport {
+export interface DeliveryTransport {
   readonly kind: string;
   start(): void;
   send(batch: OutboundBatch): Promise<SendOutcome>;
