@@ -6,7 +6,7 @@ import { createBus, deploymentGroupId, topicName } from '@li/bus';
 import { createLogger } from '@li/log';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent, Warrant } from '@li/schemas';
-import { WarrantIndex } from '@li/target-match';
+import { WarrantIndex } from '@li/target-match/testing';
 import { targetMatchService } from '@li/target-match/service';
 import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';

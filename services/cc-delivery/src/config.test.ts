@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@li/config';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Config } from './service.ts';
+import { Config } from './config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'li-dlv-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

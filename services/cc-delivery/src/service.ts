@@ -7,73 +7,21 @@
 // before a file is uploaded under its name, and restored at start, so a name is never reused.
 // Each group's lag is li_cc_delivery_consumer_lag_records{tenant,lemf,stream}.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type OutputRecord, readTopic, tailTopics, topicName } from '@li/bus';
-import { CommonConfig, type ServiceDefinition } from '@li/runtime';
-import { isSecretRef, type LemfDestination } from '@li/schemas';
+import { dlqRecord, tailTopics, tenantOfTopic, topicName } from '@li/bus';
+import { systemClock } from '@li/core';
+import type { ServiceDefinition } from '@li/runtime';
+import type { LemfDestination } from '@li/schemas';
 import type { Consumer } from 'kafkajs';
-import Type from 'typebox';
 import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
-import { createEtsiKeepaliveCodec } from './adapters/etsi-keepalive-codec.ts';
-import { systemClock } from './adapters/system-clock.ts';
-import { buildApp } from './app.ts';
-import { carries } from './domain/formats.ts';
+import { FileSeqStore } from './adapters/file-seq-store.ts';
+import { createLemfDeliveries } from './adapters/lemf-deliveries.ts';
+import { secretFiles } from './adapters/secrets.ts';
+import { Config } from './config.ts';
 import { DEFAULT_INBOUND_LIMITS } from './domain/inbound-budget.ts';
-import type { DeliveryRecord, Stream } from './domain/types.ts';
-
-export const Config = Type.Object({
-  ...CommonConfig.properties,
-  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9465 }),
-  tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
-  operatorIdentifier: Type.String({ minLength: 1, maxLength: 5, description: 'in keep-alive PDU headers' }),
-  networkElementIdentifier: Type.String({ default: 'mdf1' }),
-  timestampFormat: Type.Union([Type.Literal('GENERALIZED_TIME'), Type.Literal('MICROSECOND')], {
-    default: 'GENERALIZED_TIME',
-  }),
-  /**
-   * Directory of secret files (mounted Kubernetes secrets), one sub-directory per tenant: a LEMF's
-   * credentialRef / tls.*Ref names a file in <secretsDir>/<its tenant>/, never anywhere else.
-   */
-  secretsDir: Type.String({ default: '/var/run/secrets/li' }),
-  /**
-   * The operator's PIPE allow-list: entry name → program. A PIPE LEMF names an entry; the program
-   * runs with an empty environment and, if set, as uid/gid. Set in the YAML config file
-   * (LI_CONFIG_FILE); default none, so no PIPE LEMF runs anything.
-   */
-  pipeCommands: Type.Record(
-    Type.String(),
-    Type.Object(
-      {
-        command: Type.String({ pattern: '^/', description: 'absolute path of the program' }),
-        args: Type.Optional(Type.Array(Type.String())),
-        uid: Type.Optional(Type.Integer({ minimum: 0 })),
-        gid: Type.Optional(Type.Integer({ minimum: 0 })),
-      },
-      { additionalProperties: false },
-    ),
-    { default: {}, description: 'entry name → {command (absolute path), args, uid, gid}; YAML config file only' },
-  ),
-  /** Largest PDU a LEMF may send back (keep-alive, acknowledgement); a longer one closes the connection. */
-  lemfReadMaxPduBytes: Type.Integer({ minimum: 64, default: 64 * 1024 }),
-  /** Bytes a LEMF may send back on one connection at once, before lemfReadBytesPerSecond applies. */
-  lemfReadBurstBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
-  /** Sustained bytes per second a LEMF may send back on one connection (plus 1 KiB per record sent, for acks). */
-  lemfReadBytesPerSecond: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
-  maxBatchRecords: Type.Integer({ minimum: 1, default: 256 }),
-  /** Records queued for one LEMF above which its consumer waits (a slow LEMF holds only its own group). */
-  highWaterRecords: Type.Integer({ minimum: 1, default: 20_000 }),
-  /** How often each LEMF group's consumer lag is measured (li_cc_delivery_consumer_lag_records). */
-  lagIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
-  /** On stop: how long open files and unconfirmed records get to be delivered and committed. */
-  shutdownDrainMs: Type.Integer({ minimum: 0, default: 10_000 }),
-});
-
-const STREAM_OF: Record<string, Stream> = { hi2: 'HI2', hi3: 'HI3', reports: 'REPORT' };
-
-function tenantOf(topic: string): string {
-  return topic.split('.')[1] ?? '';
-}
+import { lemfKey, splitLemfKey } from './domain/lemf-key.ts';
+import { lemfRecords, streamOfTopic } from './domain/lemf-records.ts';
+import { commitOffset } from './domain/offsets.ts';
+import { createTriCodec } from './domain/tri-codec.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,13 +30,6 @@ const streamsOf = (tenant: string) => (['hi2', 'hi3', 'reports'] as const).map((
 
 /** Each LEMF has its own consumer group, so one LEMF's outage never holds another. */
 export const lemfGroupId = (tenant: string, lemfId: string) => `li.cc-delivery.${tenant}.${lemfId}`;
-
-/** li.<t>.delivery-state: the next file number of one LEMF and LIID (key: JSON [lemf, liid]). */
-interface FileSeqState {
-  lemf: string;
-  liid: string;
-  next: number;
-}
 
 export const ccDeliveryService: ServiceDefinition<typeof Config> = {
   name: 'cc-delivery',
@@ -109,136 +50,55 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         .finally(() => commits.delete(p));
       commits.add(p);
     };
-    const key = (tenant: string, lemfId: string) => `${tenant}/${lemfId}`;
-    const splitKey = (k: string) => {
-      const i = k.indexOf('/');
-      return { tenant: k.slice(0, i), lemf: k.slice(i + 1) };
-    };
+    const fileSeqs = await FileSeqStore.restore(bus, config.tenants, log);
 
-    // File numbers: next number per LEMF (keyed <tenant>/<id>) and LIID, restored before any LEMF starts.
-    const fileSeqs = new Map<string, Record<string, number>>();
-    for (const t of config.tenants) {
-      let n = 0;
-      for (const r of await readTopic(bus.kafka, topicName(t, 'delivery-state'))) {
-        if (!r.value) continue;
-        try {
-          const s = JSON.parse(r.value.toString('utf8')) as FileSeqState;
-          if (typeof s.lemf !== 'string' || typeof s.liid !== 'string' || !Number.isSafeInteger(s.next)) continue;
-          const m = fileSeqs.get(key(t, s.lemf)) ?? {};
-          m[s.liid] = Math.max(m[s.liid] ?? 1, s.next);
-          fileSeqs.set(key(t, s.lemf), m);
-          n++;
-        } catch {
-          log.warn({ tenant: t, code: 'DLV_ERR_STATE' }, 'unreadable delivery-state record skipped');
-        }
-      }
-      log.info({ tenant: t, records: n }, 'file numbers restored');
-    }
-    // Saves are coalesced: one send carries the latest number of every key changed meanwhile.
-    const dirty = new Map<string, OutputRecord>();
-    let sending: Promise<void> = Promise.resolve();
-    let queued: Promise<void> | null = null;
-    const saveSeq = (lemfKey: string, liid: string): Promise<void> => {
-      const { tenant, lemf } = splitKey(lemfKey);
-      const next = fileSeqs.get(lemfKey)?.[liid] ?? 1;
-      const state: FileSeqState = { lemf, liid, next };
-      const topic = topicName(tenant, 'delivery-state');
-      const k = JSON.stringify([lemf, liid]);
-      dirty.set(`${topic}\0${k}`, { topic, key: k, value: Buffer.from(JSON.stringify(state)) });
-      if (!queued) {
-        queued = sending
-          .catch(() => undefined)
-          .then(() => {
-            queued = null;
-            const records = [...dirty.values()];
-            dirty.clear();
-            sending = bus.send(records);
-            return sending;
-          });
-      }
-      return queued;
-    };
-
-    const app = buildApp(
-      { maxBatchRecords: config.maxBatchRecords },
-      {
+    const deliveries = createLemfDeliveries({
+      maxBatchRecords: config.maxBatchRecords,
+      log,
+      clock: systemClock,
+      registry: metrics,
+      codec: createTriCodec({
+        operatorIdentifier: config.operatorIdentifier,
+        networkElementIdentifier: config.networkElementIdentifier,
+        timestampFormat: config.timestampFormat,
         clock: systemClock,
-        registry: metrics,
-        codec: createEtsiKeepaliveCodec({
-          operatorIdentifier: config.operatorIdentifier,
-          networkElementIdentifier: config.networkElementIdentifier,
-          timestampFormat: config.timestampFormat,
-        }),
-        secrets: (tenant, ref) => {
-          // Only in the LEMF's own tenant's directory, by a plain name: never a path out of it.
-          if (!config.tenants.includes(tenant) || !isSecretRef(ref)) return null;
-          try {
-            return readFileSync(join(config.secretsDir, tenant, ref));
-          } catch {
-            return null;
-          }
-        },
-        pipeCommands: config.pipeCommands,
-        inbound: {
-          ...DEFAULT_INBOUND_LIMITS,
-          maxPduBytes: config.lemfReadMaxPduBytes,
-          burstBytes: config.lemfReadBurstBytes,
-          bytesPerSecond: config.lemfReadBytesPerSecond,
-        },
-        commit: (lemfKey, points) => {
-          const consumer = consumers.get(lemfKey);
-          if (!consumer) return;
-          const drained = (app.delivery(lemfKey)?.pending() ?? 1) === 0;
-          const offsets = points.map((p) => {
-            const seen = readUpTo.get(`${lemfKey}|${p.topic}|${p.partition}`) ?? 0n;
-            const offset = drained && seen > BigInt(p.offset) ? seen : BigInt(p.offset);
-            return { topic: p.topic, partition: p.partition, offset: String(offset) };
-          });
-          commit(lemfKey, consumer, offsets);
-        },
-        fileSeqStart: (lemfKey) => ({ ...fileSeqs.get(lemfKey) }),
-        fileSeqUsed: (lemfKey, liid, seq) => {
-          const m = fileSeqs.get(lemfKey) ?? {};
-          m[liid] = Math.max(m[liid] ?? 1, seq + 1);
-          fileSeqs.set(lemfKey, m);
-          return saveSeq(lemfKey, liid);
-        },
-        deadLetter: (record, error) => {
-          void bus
-            .send([
-              {
-                topic: topicName(tenantOf(record.source.topic), 'dlq'),
-                key: record.liid,
-                value: Buffer.from(record.bytes),
-                headers: {
-                  'li.dlq.code': error.code,
-                  'li.dlq.reason': error.message,
-                  'li.dlq.topic': record.source.topic,
-                  'li.dlq.partition': String(record.source.partition),
-                  'li.dlq.offset': String(record.source.offset),
-                  'li.lemf': record.lemfId,
-                },
-              },
-            ])
-            .catch((err: unknown) => log.error({ err }, 'dead letter could not be written'));
-        },
+      }),
+      secrets: secretFiles(config.secretsDir, config.tenants),
+      pipeCommands: config.pipeCommands,
+      inbound: {
+        ...DEFAULT_INBOUND_LIMITS,
+        maxPduBytes: config.lemfReadMaxPduBytes,
+        burstBytes: config.lemfReadBurstBytes,
+        bytesPerSecond: config.lemfReadBytesPerSecond,
       },
-      {
-        info: (msg, fields) => log.info({ lemf: String(fields?.lemf ?? '') }, msg),
-        warn: (msg, fields) =>
-          log.warn(
-            {
-              lemf: String(fields?.lemf ?? ''),
-              code: String(fields?.code ?? ''),
-              ...(fields?.transport ? { transport: String(fields.transport) } : {}),
-            },
-            msg,
-          ),
+      commit: (lemfKey, points) => {
+        const consumer = consumers.get(lemfKey);
+        if (!consumer) return;
+        const drained = (deliveries.delivery(lemfKey)?.pending() ?? 1) === 0;
+        const offsets = points.map((p) => {
+          const seen = readUpTo.get(`${lemfKey}|${p.topic}|${p.partition}`) ?? 0n;
+          return { topic: p.topic, partition: p.partition, offset: String(commitOffset(p.offset, seen, drained)) };
+        });
+        commit(lemfKey, consumer, offsets);
       },
-    );
+      fileSeqStart: (k) => fileSeqs.start(k),
+      fileSeqUsed: (k, liid, seq) => fileSeqs.used(k, liid, seq),
+      deadLetter: (record, error) => {
+        const source = {
+          ...record.source,
+          offset: String(record.source.offset),
+          key: record.liid,
+          value: Buffer.from(record.bytes),
+        };
+        const dlq = dlqRecord(topicName(tenantOfTopic(record.source.topic), 'dlq'), source, error.code, error.message);
+        void bus
+          .send([{ ...dlq, headers: { ...dlq.headers, 'li.lemf': record.lemfId } }])
+          .catch((err: unknown) => log.error({ err }, 'dead letter could not be written'));
+      },
+    });
 
     async function startConsumer(dest: LemfDestination): Promise<void> {
-      const k = key(dest.tenant, dest.id);
+      const k = lemfKey(dest.tenant, dest.id);
       if (consumers.has(k)) return;
       const consumer = bus.kafka.consumer({
         groupId: lemfGroupId(dest.tenant, dest.id),
@@ -258,7 +118,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         const at = `${k}|${payload.topic}|${payload.partition}`;
         if (end <= (readUpTo.get(at) ?? 0n)) return;
         readUpTo.set(at, end);
-        if (app.delivery(k)?.pending() !== 0) return; // the next confirmation commits up to `end`
+        if (deliveries.delivery(k)?.pending() !== 0) return; // the next confirmation commits up to `end`
         commit(k, consumer, [{ topic: payload.topic, partition: payload.partition, offset: String(end) }]);
       });
       await consumer.connect();
@@ -269,25 +129,12 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat, isRunning }) => {
-          const stream = STREAM_OF[batch.topic.split('.')[2] ?? ''];
+          const stream = streamOfTopic(batch.topic);
           if (!stream) return;
-          const records: DeliveryRecord[] = [];
-          for (const m of batch.messages) {
-            const lemfs = (m.headers?.['li.lemfs']?.toString() ?? '').split(',');
-            if (!lemfs.includes(dest.id)) continue; // another LEMF's record
-            if (!carries(dest.transport, stream, m.headers?.['li.format']?.toString())) continue;
-            records.push({
-              lemfId: k,
-              liid: m.headers?.['li.liid']?.toString() ?? m.key?.toString() ?? '',
-              cin: Number(m.headers?.['li.cin']?.toString() ?? 0),
-              seq: Number(m.headers?.['li.seq']?.toString() ?? 0),
-              stream,
-              bytes: m.value ?? Buffer.alloc(0),
-              source: { topic: batch.topic, partition: batch.partition, offset: Number(m.offset) },
-            });
-          }
-          const delivery = app.delivery(k);
-          if (records.length > 0) app.offer(k, records);
+          const source = { topic: batch.topic, partition: batch.partition, stream };
+          const records = lemfRecords(dest, k, source, batch.messages);
+          const delivery = deliveries.delivery(k);
+          if (records.length > 0) deliveries.offer(k, records);
           else if (delivery && delivery.pending() === 0) {
             // Nothing of ours in this batch and nothing unconfirmed before it: move past it.
             await consumer.commitOffsets([
@@ -297,7 +144,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           // After the offer: a commit may pass this batch only once its records are tracked.
           readUpTo.set(`${k}|${batch.topic}|${batch.partition}`, BigInt(batch.lastOffset()) + 1n);
           // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
-          while (isRunning() && (app.delivery(k)?.pending() ?? 0) > config.highWaterRecords) {
+          while (isRunning() && (deliveries.delivery(k)?.pending() ?? 0) > config.highWaterRecords) {
             await sleep(100);
             await heartbeat();
           }
@@ -320,9 +167,9 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       topics: [...codecs.keys()],
       onRecord: (r) => {
         chain = chain.then(async () => {
-          const tenant = tenantOf(r.topic);
+          const tenant = tenantOfTopic(r.topic);
           const lemfId = r.key ?? '';
-          const k = key(tenant, lemfId);
+          const k = lemfKey(tenant, lemfId);
           const dest = r.value === null ? null : await codecs.get(r.topic)!.decode(r.value);
           // A destination naming another tenant is never trusted: tenants never see each other's records.
           if (dest && dest.tenant !== tenant) {
@@ -331,10 +178,10 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           }
           if (!dest?.enabled) {
             await stopConsumer(k);
-            await app.removeLemf(k);
+            await deliveries.removeLemf(k);
             return;
           }
-          await app.applyLemf({ ...dest, id: k });
+          await deliveries.applyLemf({ ...dest, id: k });
           await startConsumer(dest);
         });
         return chain;
@@ -349,7 +196,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       intervalMs: config.lagIntervalMs,
       targets: () =>
         [...consumers.keys()].map((k) => {
-          const { tenant, lemf } = splitKey(k);
+          const { tenant, lemf } = splitLemfKey(k);
           return { tenant, lemf, groupId: lemfGroupId(tenant, lemf) };
         }),
       topicOf: (tenant, stream) => topicName(tenant, stream),
@@ -362,14 +209,14 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         await tail.stop();
         // Stop reading, close open files, and give what is unconfirmed a bounded time to be
         // delivered and committed; the rest is re-read after the restart.
-        for (const [k, c] of consumers) c.pause(streamsOf(splitKey(k).tenant).map((topic) => ({ topic })));
-        const unconfirmed = await app.drain(config.shutdownDrainMs);
+        for (const [k, c] of consumers) c.pause(streamsOf(splitLemfKey(k).tenant).map((topic) => ({ topic })));
+        const unconfirmed = await deliveries.drain(config.shutdownDrainMs);
         // A commit that hangs must not hold the stop.
         await Promise.race([Promise.all(commits), new Promise((r) => setTimeout(r, 5_000).unref())]);
         if (unconfirmed > 0)
           log.warn({ records: unconfirmed }, 'stopping with unconfirmed records; they will be re-read');
         await Promise.all([...consumers.keys()].map(stopConsumer));
-        await app.stop();
+        await deliveries.stop();
       },
     };
   },

@@ -3,10 +3,10 @@
 import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
-import { LemfHarness } from './helpers/lemf.ts';
 import { freePort } from './helpers/servers.ts';
-import { record, testApp, waitFor } from './helpers/util.ts';
+import { record, recordingLogger, testDeliveries, waitFor } from './helpers/util.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -15,8 +15,8 @@ afterEach(async () => {
 
 describe('bad LEMF config', () => {
   it('unknown transport, missing settings, unreachable and unresolvable hosts: status + metrics, no crash', async () => {
-    const { app, registry, commits } = testApp();
-    cleanup.push(() => app.stop());
+    const { deliveries, registry, commits } = testDeliveries();
+    cleanup.push(() => deliveries.stop());
     const closed = await freePort();
     const bad: LemfDestination[] = [
       sampleLemf({ allowInsecure: true, id: 'unknown', transport: 'CARRIER_PIGEON' as LemfDestination['transport'] }),
@@ -51,8 +51,8 @@ describe('bad LEMF config', () => {
         keepaliveSeconds: 0,
       }),
     ];
-    for (const d of bad) await app.applyLemf(d);
-    for (const d of bad) app.offer(d.id, [record(d.id, 'LIIDC', 0, 'HI2', psPdu('iri', 'LIIDC', 1, 0))]);
+    for (const d of bad) await deliveries.applyLemf(d);
+    for (const d of bad) deliveries.offer(d.id, [record(d.id, 'LIIDC', 0, 'HI2', psPdu('iri', 'LIIDC', 1, 0))]);
     const want: Record<string, string> = {
       unknown: 'DLV_ERR_UNKNOWN_TRANSPORT',
       noaddr: 'DLV_ERR_BAD_CONFIG',
@@ -62,10 +62,10 @@ describe('bad LEMF config', () => {
       nxdomain: 'DLV_ERR_CONNECT',
     };
     await waitFor(
-      () => app.status().every((s) => s.lastErrorCode === want[s.lemfId] && s.retries > 0),
+      () => deliveries.status().every((s) => s.lastErrorCode === want[s.lemfId] && s.retries > 0),
       'every error on status',
     );
-    for (const s of app.status()) {
+    for (const s of deliveries.status()) {
       expect(s.connected).toBe(false);
       expect(s.pending).toBe(1); // kept, not dropped: it goes out once the config is fixed
       expect(s.lastErrorMessage).toBeTruthy();
@@ -87,8 +87,8 @@ describe('bad LEMF config', () => {
   it('a config fix applies live and the queued records go out; disabling stops the LEMF', async () => {
     const h = await new LemfHarness().start();
     cleanup.push(() => h.stop());
-    const { app } = testApp();
-    cleanup.push(() => app.stop());
+    const { deliveries } = testDeliveries();
+    cleanup.push(() => deliveries.stop());
     const closed = await freePort();
     const base = sampleLemf({
       allowInsecure: true,
@@ -97,50 +97,49 @@ describe('bad LEMF config', () => {
       ccAddress: null,
       keepaliveSeconds: 0,
     });
-    await app.applyLemf(base);
+    await deliveries.applyLemf(base);
     const sent = Array.from({ length: 30 }, (_, i) => record('fixme', 'LIIDL', i, 'HI2', psPdu('iri', 'LIIDL', 2, i)));
-    app.offer('fixme', sent);
-    await waitFor(() => app.status()[0]?.lastErrorCode === 'DLV_ERR_CONNECT', 'connect error');
-    await app.applyLemf({ ...base, version: 2, address: { host: '127.0.0.1', port: h.port } });
-    await app.delivery('fixme')!.drained();
+    deliveries.offer('fixme', sent);
+    await waitFor(() => deliveries.status()[0]?.lastErrorCode === 'DLV_ERR_CONNECT', 'connect error');
+    await deliveries.applyLemf({ ...base, version: 2, address: { host: '127.0.0.1', port: h.port } });
+    await deliveries.delivery('fixme')!.drained();
     await waitFor(() => h.frames.length === 30, 'queued records after the fix');
     expect(Buffer.concat(h.frames)).toEqual(Buffer.concat(sent.map((r) => r.bytes)));
-    await app.applyLemf({ ...base, version: 3, address: { host: '127.0.0.1', port: h.port }, enabled: false });
-    expect(app.status()).toEqual([]);
-    expect(app.offer('fixme', sent)).toBe(false);
+    await deliveries.applyLemf({ ...base, version: 3, address: { host: '127.0.0.1', port: h.port }, enabled: false });
+    expect(deliveries.status()).toEqual([]);
+    expect(deliveries.offer('fixme', sent)).toBe(false);
   });
 
   it('plaintext only with allowInsecure: refused without it (nothing sent), logged per connection and shown with it', async () => {
     const h = await new LemfHarness().start();
     cleanup.push(() => h.stop());
-    const warnings: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
-    const { app, registry } = testApp({}, 128, {
-      info: () => undefined,
-      warn: (msg, fields) => warnings.push({ msg, fields }),
-    });
-    cleanup.push(() => app.stop());
+    const { log, lines } = recordingLogger();
+    const { deliveries, registry } = testDeliveries({}, 128, log);
+    cleanup.push(() => deliveries.stop());
     const dest = sampleLemf({
       id: 'plain',
       address: { host: '127.0.0.1', port: h.port },
       ccAddress: { host: '127.0.0.1', port: h.port },
       keepaliveSeconds: 0,
     });
-    await app.applyLemf(dest); // allowInsecure: false, the schema's default
+    await deliveries.applyLemf(dest); // allowInsecure: false, the schema's default
     const sent = [record('plain', 'LIIDI', 0, 'HI2', psPdu('iri', 'LIIDI', 1, 0))];
-    app.offer('plain', sent);
-    await waitFor(() => (app.status()[0]?.retries ?? 0) > 0, 'a refused attempt');
-    expect(app.status()[0]).toMatchObject({ lastErrorCode: 'DLV_ERR_INSECURE', pending: 1, connected: false });
-    expect(app.status()[0]!.lastErrorMessage).toMatch(/ETSI_TCP without tls is plaintext; set tls or allowInsecure/);
+    deliveries.offer('plain', sent);
+    await waitFor(() => (deliveries.status()[0]?.retries ?? 0) > 0, 'a refused attempt');
+    expect(deliveries.status()[0]).toMatchObject({ lastErrorCode: 'DLV_ERR_INSECURE', pending: 1, connected: false });
+    expect(deliveries.status()[0]!.lastErrorMessage).toMatch(
+      /ETSI_TCP without tls is plaintext; set tls or allowInsecure/,
+    );
     expect(h.connections).toBe(0);
     const insecure = /li_cc_delivery_lemf_insecure\{tenant="acme",lemf="plain",transport="ETSI_TCP"\} (\d)/;
     expect((await registry.metrics()).match(insecure)?.[1]).toBe('0');
 
-    await app.applyLemf({ ...dest, allowInsecure: true, version: 2 });
-    await app.delivery('plain')!.drained();
+    await deliveries.applyLemf({ ...dest, allowInsecure: true, version: 2 });
+    await deliveries.delivery('plain')!.drained();
     await waitFor(() => h.frames.length === 1, 'the record once allowed');
     expect((await registry.metrics()).match(insecure)?.[1]).toBe('1');
     // one warning per connection: HI2 and HI3 each have their own
-    const logged = warnings.filter((w) => /^insecure connection/.test(w.msg));
+    const logged = lines.filter((w) => w.level === 'warn' && /^insecure connection/.test(w.msg));
     expect(logged).toHaveLength(h.connections);
     expect(logged[0]!.fields).toEqual({ lemf: 'plain', transport: 'ETSI_TCP' });
     expect(h.connections).toBe(2);

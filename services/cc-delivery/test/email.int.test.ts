@@ -7,7 +7,7 @@ import { sampleEvent, sampleLemf, sampleMatched } from '@li/schemas/testing';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { record, testApp, waitFor } from './helpers/util.ts';
+import { record, testDeliveries, waitFor } from './helpers/util.ts';
 
 interface Received {
   from: string;
@@ -144,19 +144,19 @@ describe('e-mail reports over SMTP', () => {
   it('delivers every report type byte-equal; each parses and carries its fields', async () => {
     const server = await smtp();
     cleanup.push(server.close);
-    const { app, commits } = testApp();
-    cleanup.push(() => app.stop());
-    await app.applyLemf(emailLemf('mail', server.port));
+    const { deliveries, commits } = testDeliveries();
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(emailLemf('mail', server.port));
     const reports = events.map((m, i) => {
       const r = composeReport(m, reportOpts);
       if (!r.ok) throw new Error(r.code);
       return { type: r.type, rec: record('mail', m.liid, i, 'REPORT', r.bytes) };
     });
-    app.offer(
+    deliveries.offer(
       'mail',
       reports.map((r) => r.rec),
     );
-    await app.delivery('mail')!.drained();
+    await deliveries.delivery('mail')!.drained();
     expect(server.got).toHaveLength(8);
     for (const [i, got] of server.got.entries()) {
       expect(got.data.equals(Buffer.from(reports[i]!.rec.bytes))).toBe(true);
@@ -177,33 +177,39 @@ describe('e-mail reports over SMTP', () => {
     cleanup.push(server.close);
     const secrets = (_tenant: string, ref: string) =>
       ref === 'good' ? Buffer.from('right') : ref === 'bad' ? Buffer.from('wrong') : null;
-    const { app, commits } = testApp({ secrets });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(emailLemf('good', server.port, { username: 'mdf', credentialRef: 'good' }));
-    await app.applyLemf(emailLemf('bad', server.port, { username: 'mdf', credentialRef: 'bad' }));
+    const { deliveries, commits } = testDeliveries({ secrets });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(emailLemf('good', server.port, { username: 'mdf', credentialRef: 'good' }));
+    await deliveries.applyLemf(emailLemf('bad', server.port, { username: 'mdf', credentialRef: 'bad' }));
     const r = composeReport(events[0]!, reportOpts);
     if (!r.ok) throw new Error(r.code);
-    app.offer('good', [record('good', 'LIID0001', 0, 'REPORT', r.bytes)]);
-    app.offer('bad', [record('bad', 'LIID0001', 0, 'REPORT', r.bytes)]);
-    await app.delivery('good')!.drained();
-    await waitFor(() => app.status().find((s) => s.lemfId === 'bad')?.lastErrorCode === 'DLV_ERR_AUTH', 'auth error');
+    deliveries.offer('good', [record('good', 'LIID0001', 0, 'REPORT', r.bytes)]);
+    deliveries.offer('bad', [record('bad', 'LIID0001', 0, 'REPORT', r.bytes)]);
+    await deliveries.delivery('good')!.drained();
+    await waitFor(
+      () => deliveries.status().find((s) => s.lemfId === 'bad')?.lastErrorCode === 'DLV_ERR_AUTH',
+      'auth error',
+    );
     expect(server.got).toHaveLength(1);
     expect(commits.filter((c) => c.lemf === 'bad')).toEqual([]);
-    expect(app.delivery('bad')!.pending()).toBe(1);
+    expect(deliveries.delivery('bad')!.pending()).toBe(1);
   });
 
   it('a report the server refuses for good (552) is dead-lettered, the next one goes through', async () => {
     const server = await smtp({ rejectAbove: 2000 });
     cleanup.push(server.close);
-    const { app, dead } = testApp();
-    cleanup.push(() => app.stop());
-    await app.applyLemf(emailLemf('m552', server.port));
+    const { deliveries, dead } = testDeliveries();
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(emailLemf('m552', server.port));
     const big = composeReport(events[2]!, reportOpts);
     const small = composeReport(events[0]!, reportOpts);
     if (!big.ok || !small.ok) throw new Error('compose');
     const bigBytes = Buffer.concat([big.bytes, Buffer.from(`${'x'.repeat(70)}\r\n`.repeat(40))]);
-    app.offer('m552', [record('m552', 'L', 0, 'REPORT', bigBytes), record('m552', 'L', 1, 'REPORT', small.bytes)]);
-    await app.delivery('m552')!.drained();
+    deliveries.offer('m552', [
+      record('m552', 'L', 0, 'REPORT', bigBytes),
+      record('m552', 'L', 1, 'REPORT', small.bytes),
+    ]);
+    await deliveries.delivery('m552')!.drained();
     expect(dead.map((d) => d.error.code)).toEqual(['DLV_ERR_SMTP']);
     expect(server.got).toHaveLength(1);
   });

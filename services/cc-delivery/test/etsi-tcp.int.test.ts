@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleLemf } from '@li/schemas/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
 import { goldenCodec } from './helpers/codec.ts';
 import { decodePsPdus, psPduDecoder } from './helpers/decoders.ts';
-import { LemfHarness } from './helpers/lemf.ts';
-import { record, sleep, testApp, waitFor } from './helpers/util.ts';
+import { record, sleep, testDeliveries, waitFor } from './helpers/util.ts';
 
 const harnesses: LemfHarness[] = [];
 const stops: (() => Promise<void>)[] = [];
@@ -33,9 +33,9 @@ describe('ETSI TCP delivery', () => {
   it('sends HI2 and HI3 on separate connections, byte-equal, decodable, with keep-alives', async () => {
     const hi2 = await lemf();
     const hi3 = await lemf();
-    const { app, registry, commits } = testApp({ codec: goldenCodec });
-    stops.push(() => app.stop());
-    await app.applyLemf(
+    const { deliveries, registry, commits } = testDeliveries({ codec: goldenCodec });
+    stops.push(() => deliveries.stop());
+    await deliveries.applyLemf(
       sampleLemf({
         allowInsecure: true,
         id: 'l1',
@@ -50,8 +50,8 @@ describe('ETSI TCP delivery', () => {
       const iri = i % 2 === 0;
       sent.push(record('l1', 'LIIDA', i >> 1, iri ? 'HI2' : 'HI3', psPdu(iri ? 'iri' : 'cc', 'LIIDA', 7, i >> 1)));
     }
-    app.offer('l1', sent);
-    await app.delivery('l1')!.drained();
+    deliveries.offer('l1', sent);
+    await deliveries.delivery('l1')!.drained();
     await waitFor(() => hi2.frames.length === 100 && hi3.frames.length === 100, 'all PDUs');
     expect(Buffer.concat(hi2.frames)).toEqual(
       Buffer.concat(sent.filter((r) => r.stream === 'HI2').map((r) => r.bytes)),
@@ -66,10 +66,10 @@ describe('ETSI TCP delivery', () => {
     expect(commits.at(-1)?.offset).toBe(sent.at(-1)!.source.offset + 1);
     // keep-alive round trip measured on both connections
     await waitFor(
-      () => hi2.keepalives > 0 && hi3.keepalives > 0 && app.status()[0]?.keepaliveRttMs !== null,
+      () => hi2.keepalives > 0 && hi3.keepalives > 0 && deliveries.status()[0]?.keepaliveRttMs !== null,
       'keep-alive',
     );
-    const st = app.status()[0]!;
+    const st = deliveries.status()[0]!;
     expect(st.connected).toBe(true);
     expect(st.recordsSent).toBe(200);
     const text = await registry.metrics();
@@ -83,9 +83,9 @@ describe('ETSI TCP delivery', () => {
 
   it('reconnects when keep-alive responses stop coming', async () => {
     const silent = await lemf({ answerKeepalives: false });
-    const { app } = testApp({ codec: goldenCodec });
-    stops.push(() => app.stop());
-    await app.applyLemf(
+    const { deliveries } = testDeliveries({ codec: goldenCodec });
+    stops.push(() => deliveries.stop());
+    await deliveries.applyLemf(
       sampleLemf({
         allowInsecure: true,
         id: 'l2',
@@ -95,16 +95,20 @@ describe('ETSI TCP delivery', () => {
         keepaliveTimeoutSeconds: 1,
       }),
     );
-    await waitFor(() => app.status()[0]?.lastErrorCode === 'DLV_ERR_KEEPALIVE_TIMEOUT', 'keep-alive timeout', 10_000);
+    await waitFor(
+      () => deliveries.status()[0]?.lastErrorCode === 'DLV_ERR_KEEPALIVE_TIMEOUT',
+      'keep-alive timeout',
+      10_000,
+    );
     await waitFor(() => silent.connections >= 3, 'reconnect after timeout', 10_000);
   });
 
   it('keep-alives go out on their own schedule while a backlog drains, and are answered in time', async () => {
     // a LEMF reading ~4 MB/s; the backlog takes longer than the keep-alive interval to drain
     const slow = await lemf({ pauseMsPerChunk: 15 });
-    const { app } = testApp({ codec: goldenCodec });
-    stops.push(() => app.stop());
-    await app.applyLemf(
+    const { deliveries } = testDeliveries({ codec: goldenCodec });
+    stops.push(() => deliveries.stop());
+    await deliveries.applyLemf(
       sampleLemf({
         allowInsecure: true,
         id: 'ka',
@@ -116,14 +120,14 @@ describe('ETSI TCP delivery', () => {
     );
     const total = 40_000;
     const pdu = psPdu('iri', 'LIIDK', 1, 0);
-    app.offer(
+    deliveries.offer(
       'ka',
       Array.from({ length: total }, (_, i) => record('ka', 'LIIDK', i, 'HI2', pdu)),
     );
-    await app.delivery('ka')!.drained();
+    await deliveries.delivery('ka')!.drained();
     await waitFor(() => slow.frames.length >= total, 'backlog delivered', 25_000);
     const during = slow.keepaliveAt.filter((n) => n > 0 && n < total);
-    const st = app.status()[0]!;
+    const st = deliveries.status()[0]!;
     console.log(`backlog ${total}: ${during.length} keep-alives interleaved, last RTT ${st.keepaliveRttMs} ms`);
     expect(during.length).toBeGreaterThan(0);
     expect(st.lastErrorCode).toBeNull();
@@ -133,9 +137,9 @@ describe('ETSI TCP delivery', () => {
 
   it('confirms on PDU acknowledgement when the LEMF supports it', async () => {
     const acking = await lemf({ ackEach: true });
-    const { app, commits } = testApp({ codec: goldenCodec });
-    stops.push(() => app.stop());
-    await app.applyLemf(
+    const { deliveries, commits } = testDeliveries({ codec: goldenCodec });
+    stops.push(() => deliveries.stop());
+    await deliveries.applyLemf(
       sampleLemf({
         allowInsecure: true,
         id: 'l3',
@@ -146,24 +150,24 @@ describe('ETSI TCP delivery', () => {
       }),
     );
     const sent = Array.from({ length: 50 }, (_, i) => record('l3', 'LIIDB', i, 'HI2', psPdu('iri', 'LIIDB', 1, i)));
-    app.offer('l3', sent);
-    await app.delivery('l3')!.drained();
+    deliveries.offer('l3', sent);
+    await deliveries.delivery('l3')!.drained();
     expect(acking.frames).toHaveLength(50);
     expect(commits.at(-1)?.offset).toBe(sent.at(-1)!.source.offset + 1);
-    expect(app.status()[0]!.resent).toBe(0);
+    expect(deliveries.status()[0]!.resent).toBe(0);
   });
 
   for (const acknowledged of [false, true]) {
     it(`outage (${acknowledged ? 'PDU acknowledgement' : 'socket drain + resend window'}): every record arrives in order per LIID, no gap; another LEMF is unaffected`, async () => {
       const down = await lemf({ ackEach: acknowledged });
       const other = await lemf({ ackEach: acknowledged });
-      const { app } = testApp({ codec: goldenCodec, resendWindowBytes: 64 * 1024 });
-      stops.push(() => app.stop());
+      const { deliveries } = testDeliveries({ codec: goldenCodec, resendWindowBytes: 64 * 1024 });
+      stops.push(() => deliveries.stop());
       for (const [id, h] of [
         ['lemfA', down],
         ['lemfB', other],
       ] as const) {
-        await app.applyLemf(
+        await deliveries.applyLemf(
           sampleLemf({
             allowInsecure: true,
             id,
@@ -182,7 +186,7 @@ describe('ETSI TCP delivery', () => {
           const seq = seqs.get(liid)!;
           seqs.set(liid, seq + 1);
           for (const id of ['lemfA', 'lemfB'])
-            app.offer(id, [record(id, liid, seq, 'HI2', psPdu('iri', liid, 3, seq))]);
+            deliveries.offer(id, [record(id, liid, seq, 'HI2', psPdu('iri', liid, 3, seq))]);
         }
       };
       produce(300);
@@ -194,12 +198,12 @@ describe('ETSI TCP delivery', () => {
         await sleep(80);
       }
       await waitFor(() => other.frames.length === bBefore + 600, 'other LEMF kept receiving during the outage');
-      expect(app.status().find((s) => s.lemfId === 'lemfA')!.connected).toBe(false);
-      expect(app.delivery('lemfA')!.pending()).toBeGreaterThan(0);
+      expect(deliveries.status().find((s) => s.lemfId === 'lemfA')!.connected).toBe(false);
+      expect(deliveries.delivery('lemfA')!.pending()).toBeGreaterThan(0);
       await down.start(); // same port
       produce(300);
-      await app.delivery('lemfA')!.drained();
-      await app.delivery('lemfB')!.drained();
+      await deliveries.delivery('lemfA')!.drained();
+      await deliveries.delivery('lemfB')!.drained();
       const total = 300 + 600 + 300;
       await waitFor(
         () => new Set(down.frames.map((f) => f.toString('hex'))).size === total,
@@ -221,7 +225,7 @@ describe('ETSI TCP delivery', () => {
         lastSeq.set(d.liid, d.seq);
       }
       for (const l of liids) expect(lastSeq.get(l)).toBe(seqs.get(l)! - 1);
-      const st = app.status().find((s) => s.lemfId === 'lemfA')!;
+      const st = deliveries.status().find((s) => s.lemfId === 'lemfA')!;
       expect(duplicates).toBe(got.length - total);
       if (acknowledged) {
         // nothing replayed blindly: a duplicate needs a PDU received whose ack was lost in the drop
@@ -316,28 +320,28 @@ describe('ETSI TCP over TLS with client certificates', () => {
       minVersion: 'TLSv1.2' as const,
     };
     const h = await lemf({ tls: tlsOpts });
-    const { app } = testApp({ codec: goldenCodec, secrets });
-    stops.push(() => app.stop());
+    const { deliveries } = testDeliveries({ codec: goldenCodec, secrets });
+    stops.push(() => deliveries.stop());
     const base = {
       address: { host: '127.0.0.1', port: h.port },
       ccAddress: { host: '127.0.0.1', port: h.port },
       keepaliveSeconds: 0,
     };
-    await app.applyLemf(
+    await deliveries.applyLemf(
       sampleLemf({
         id: 'tls-ok',
         ...base,
         tls: { caRef: 'ca.pem', certRef: 'client.pem', keyRef: 'client.key', serverName: 'lemf.test' },
       }),
     );
-    await app.applyLemf(
+    await deliveries.applyLemf(
       sampleLemf({
         id: 'tls-nocert',
         ...base,
         tls: { caRef: 'ca.pem', certRef: null, keyRef: null, serverName: 'lemf.test' },
       }),
     );
-    await app.applyLemf(
+    await deliveries.applyLemf(
       sampleLemf({
         id: 'tls-badref',
         ...base,
@@ -345,18 +349,18 @@ describe('ETSI TCP over TLS with client certificates', () => {
       }),
     );
     const sent = Array.from({ length: 20 }, (_, i) => record('tls-ok', 'LIIDT', i, 'HI2', psPdu('iri', 'LIIDT', 9, i)));
-    app.offer('tls-ok', sent);
-    app.offer('tls-nocert', [record('tls-nocert', 'LIIDT', 0, 'HI2', psPdu('iri', 'LIIDT', 9, 0))]);
-    await app.delivery('tls-ok')!.drained();
+    deliveries.offer('tls-ok', sent);
+    deliveries.offer('tls-nocert', [record('tls-nocert', 'LIIDT', 0, 'HI2', psPdu('iri', 'LIIDT', 9, 0))]);
+    await deliveries.delivery('tls-ok')!.drained();
     await waitFor(() => h.frames.length === 20, 'TLS frames');
     expect(Buffer.concat(h.frames)).toEqual(Buffer.concat(sent.map((r) => r.bytes)));
     await waitFor(() => {
-      const s = app.status().find((x) => x.lemfId === 'tls-nocert');
+      const s = deliveries.status().find((x) => x.lemfId === 'tls-nocert');
       return s && s.lastErrorCode !== null ? s : null;
     }, 'TLS failure on status');
-    const nocert = app.status().find((x) => x.lemfId === 'tls-nocert')!;
+    const nocert = deliveries.status().find((x) => x.lemfId === 'tls-nocert')!;
     expect(nocert.lastErrorCode).toBe('DLV_ERR_TLS');
     expect(h.frames.length).toBe(20); // nothing from the unauthenticated client reached the LEMF
-    expect(app.status().find((x) => x.lemfId === 'tls-badref')!.lastErrorCode).toBe('DLV_ERR_BAD_CONFIG');
+    expect(deliveries.status().find((x) => x.lemfId === 'tls-badref')!.lastErrorCode).toBe('DLV_ERR_BAD_CONFIG');
   });
 });

@@ -11,7 +11,7 @@ import type { DeliveryRecord } from '../src/domain/types.ts';
 import { psPdu } from './helpers/ber.ts';
 import { decodePsPdus, psPduDecoder } from './helpers/decoders.ts';
 import { FtpSrvPeer, freePort, SshdPeer, VsftpdPeer } from './helpers/servers.ts';
-import { record, sleep, testApp, waitFor } from './helpers/util.ts';
+import { record, recordingLogger, sleep, testDeliveries, waitFor } from './helpers/util.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 beforeAll(() => {
@@ -78,12 +78,12 @@ describe('FTP (ftp-srv)', () => {
   it('batches per LIID by count and age, renames after upload, byte-equal and decodable', async () => {
     const ftp = await new FtpSrvPeer().start();
     cleanup.push(() => ftp.dispose());
-    const { app, commits } = testApp({ secrets: (_t, r) => (r === 'pw' ? Buffer.from('secret') : null) });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(fileLemf('ftp', 'FTP', ftp.port));
+    const { deliveries, commits } = testDeliveries({ secrets: (_t, r) => (r === 'pw' ? Buffer.from('secret') : null) });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(fileLemf('ftp', 'FTP', ftp.port));
     const sent = makeRecords('ftp', ['LIIDF1', 'LIIDF2'], 25); // 2 full files + 5 left per LIID
-    app.offer('ftp', sent);
-    await app.delivery('ftp')!.drained(); // the last two files close by age (1 s)
+    deliveries.offer('ftp', sent);
+    await deliveries.delivery('ftp')!.drained(); // the last two files close by age (1 s)
     const names = checkDelivered(join(ftp.root, 'hi2'), sent, /^LIIDF\d_\d{6}\.ber$/);
     expect(names).toEqual([
       'LIIDF1_000001.ber',
@@ -99,19 +99,19 @@ describe('FTP (ftp-srv)', () => {
   it('outage: uploads retry until the server is back; no file lost, none named twice', async () => {
     const ftp = await new FtpSrvPeer().start();
     cleanup.push(() => ftp.dispose());
-    const { app } = testApp({ secrets: () => Buffer.from('secret') });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(fileLemf('ftp2', 'FTP', ftp.port, { maxRecords: 5 }));
+    const { deliveries } = testDeliveries({ secrets: () => Buffer.from('secret') });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(fileLemf('ftp2', 'FTP', ftp.port, { maxRecords: 5 }));
     const first = makeRecords('ftp2', ['LIIDO'], 10);
-    app.offer('ftp2', first);
-    await app.delivery('ftp2')!.drained();
+    deliveries.offer('ftp2', first);
+    await deliveries.delivery('ftp2')!.drained();
     await ftp.stop();
     const second = makeRecords('ftp2', ['LIIDO'], 20).slice(10);
-    app.offer('ftp2', second);
-    await waitFor(() => app.status()[0]!.retries >= 2, 'retries during the outage');
-    expect(['DLV_ERR_CONNECT', 'DLV_ERR_UPLOAD']).toContain(app.status()[0]!.lastErrorCode);
+    deliveries.offer('ftp2', second);
+    await waitFor(() => deliveries.status()[0]!.retries >= 2, 'retries during the outage');
+    expect(['DLV_ERR_CONNECT', 'DLV_ERR_UPLOAD']).toContain(deliveries.status()[0]!.lastErrorCode);
     await ftp.start();
-    await app.delivery('ftp2')!.drained();
+    await deliveries.delivery('ftp2')!.drained();
     const names = checkDelivered(join(ftp.root, 'hi2'), [...first, ...second], /^LIIDO_\d{6}\.ber$/);
     expect(names).toEqual(['LIIDO_000001.ber', 'LIIDO_000002.ber', 'LIIDO_000003.ber', 'LIIDO_000004.ber']);
   });
@@ -120,16 +120,19 @@ describe('FTP (ftp-srv)', () => {
     const ftp = await new FtpSrvPeer().start();
     cleanup.push(() => ftp.dispose());
     const closed = await freePort();
-    const { app, commits } = testApp({ secrets: () => Buffer.from('wrong') });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(fileLemf('badpw', 'FTP', ftp.port));
-    await app.applyLemf(fileLemf('nohost', 'FTP', closed));
-    await waitFor(() => app.status().find((s) => s.lemfId === 'badpw')?.lastErrorCode === 'DLV_ERR_AUTH', 'auth error');
+    const { deliveries, commits } = testDeliveries({ secrets: () => Buffer.from('wrong') });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(fileLemf('badpw', 'FTP', ftp.port));
+    await deliveries.applyLemf(fileLemf('nohost', 'FTP', closed));
     await waitFor(
-      () => app.status().find((s) => s.lemfId === 'nohost')?.lastErrorCode === 'DLV_ERR_CONNECT',
+      () => deliveries.status().find((s) => s.lemfId === 'badpw')?.lastErrorCode === 'DLV_ERR_AUTH',
+      'auth error',
+    );
+    await waitFor(
+      () => deliveries.status().find((s) => s.lemfId === 'nohost')?.lastErrorCode === 'DLV_ERR_CONNECT',
       'connect error',
     );
-    app.offer('badpw', makeRecords('badpw', ['L'], 10));
+    deliveries.offer('badpw', makeRecords('badpw', ['L'], 10));
     await sleep(300);
     expect(commits).toEqual([]);
     expect(readdirSync(ftp.root)).toEqual([]);
@@ -140,9 +143,9 @@ describe('FTP (Debian vsftpd)', () => {
   it('uploads under a temporary name and renames; content byte-equal', async () => {
     const vs = await new VsftpdPeer().start();
     cleanup.push(() => vs.dispose());
-    const { app } = testApp({ secrets: () => Buffer.from('mdf@') });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(
+    const { deliveries } = testDeliveries({ secrets: () => Buffer.from('mdf@') });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(
       fileLemf('vs', 'FTP', vs.port, {
         username: 'anonymous',
         directory: 'upload',
@@ -150,8 +153,8 @@ describe('FTP (Debian vsftpd)', () => {
       }),
     );
     const sent = makeRecords('vs', ['LIIDV1', 'LIIDV2'], 10);
-    app.offer('vs', sent);
-    await app.delivery('vs')!.drained();
+    deliveries.offer('vs', sent);
+    await deliveries.delivery('vs')!.drained();
     const names = checkDelivered(vs.upload, sent, /^LIIDV\d_vs_1\.ber$/);
     expect(names).toEqual(['LIIDV1_vs_1.ber', 'LIIDV2_vs_1.ber']);
     const log = vs.log();
@@ -172,22 +175,22 @@ describe('SFTP (Debian OpenSSH)', () => {
     cleanup.push(() => ssh.dispose());
     const secrets = (_tenant: string, ref: string) =>
       ref === 'good' ? ssh.clientKey : ref === 'bad' ? ssh.otherKey : null;
-    const { app, commits } = testApp({ secrets });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(
+    const { deliveries, commits } = testDeliveries({ secrets });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(
       fileLemf('sftp', 'SFTP', ssh.port, { username: ssh.user, credentialRef: 'good', directory: ssh.files }),
     );
-    await app.applyLemf(
+    await deliveries.applyLemf(
       fileLemf('sftp-bad', 'SFTP', ssh.port, { username: ssh.user, credentialRef: 'bad', directory: ssh.files }),
     );
     const sent = makeRecords('sftp', ['LIIDS1', 'LIIDS2'], 15);
-    app.offer('sftp', sent);
-    app.offer('sftp-bad', makeRecords('sftp-bad', ['LIIDZZ'], 10));
-    await app.delivery('sftp')!.drained();
+    deliveries.offer('sftp', sent);
+    deliveries.offer('sftp-bad', makeRecords('sftp-bad', ['LIIDZZ'], 10));
+    await deliveries.delivery('sftp')!.drained();
     checkDelivered(ssh.files, sent, /^LIIDS\d_\d{6}\.ber$/);
     expect(commits.filter((c) => c.lemf === 'sftp').at(-1)?.offset).toBe(sent.at(-1)!.source.offset + 1);
     await waitFor(
-      () => app.status().find((s) => s.lemfId === 'sftp-bad')?.lastErrorCode === 'DLV_ERR_AUTH',
+      () => deliveries.status().find((s) => s.lemfId === 'sftp-bad')?.lastErrorCode === 'DLV_ERR_AUTH',
       'auth error',
     );
     expect(commits.filter((c) => c.lemf === 'sftp-bad')).toEqual([]);
@@ -205,61 +208,63 @@ describe('SFTP host-key pinning (Debian OpenSSH)', () => {
     const right = fingerprint(join(ssh.dir, 'host.pub'));
     const wrong = fingerprint(join(ssh.dir, 'other.pub')); // a real key, just not the server's
     expect(right).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
-    const warnings: string[] = [];
-    const { app, commits, registry } = testApp({ secrets: () => ssh.clientKey }, 128, {
-      info: () => undefined,
-      warn: (msg) => warnings.push(msg),
-    });
-    cleanup.push(() => app.stop());
+    const { log, lines } = recordingLogger();
+    const warnings = () => lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+    const { deliveries, commits, registry } = testDeliveries({ secrets: () => ssh.clientKey }, 128, log);
+    cleanup.push(() => deliveries.stop());
     const lemf = (id: string, hostKeySha256: string | null) =>
       fileLemf(id, 'SFTP', ssh.port, { username: ssh.user, directory: ssh.files, hostKeySha256 });
-    await app.applyLemf(lemf('pinned', right));
-    await app.applyLemf(lemf('pinned-bare', right.slice('SHA256:'.length)));
-    await app.applyLemf(lemf('impostor', wrong));
-    await app.applyLemf(lemf('garbage', 'SHA256:not-a-fingerprint'));
+    await deliveries.applyLemf(lemf('pinned', right));
+    await deliveries.applyLemf(lemf('pinned-bare', right.slice('SHA256:'.length)));
+    await deliveries.applyLemf(lemf('impostor', wrong));
+    await deliveries.applyLemf(lemf('garbage', 'SHA256:not-a-fingerprint'));
     const sent = makeRecords('pinned', ['LIIDP1'], 10);
     const bare = makeRecords('pinned-bare', ['LIIDP2'], 10);
-    app.offer('pinned', sent);
-    app.offer('pinned-bare', bare);
-    app.offer('impostor', makeRecords('impostor', ['LIIDP3'], 10));
-    app.offer('garbage', makeRecords('garbage', ['LIIDP4'], 10));
-    await app.delivery('pinned')!.drained();
-    await app.delivery('pinned-bare')!.drained();
+    deliveries.offer('pinned', sent);
+    deliveries.offer('pinned-bare', bare);
+    deliveries.offer('impostor', makeRecords('impostor', ['LIIDP3'], 10));
+    deliveries.offer('garbage', makeRecords('garbage', ['LIIDP4'], 10));
+    await deliveries.delivery('pinned')!.drained();
+    await deliveries.delivery('pinned-bare')!.drained();
     checkDelivered(ssh.files, [...sent, ...bare], /^LIIDP[12]_\d{6}\.ber$/);
     const st = await waitFor(
       () =>
-        app.status().find((s) => s.lemfId === 'impostor' && s.lastErrorCode === 'DLV_ERR_HOST_KEY' && s.retries > 0),
+        deliveries
+          .status()
+          .find((s) => s.lemfId === 'impostor' && s.lastErrorCode === 'DLV_ERR_HOST_KEY' && s.retries > 0),
       'host key refused',
     );
     expect(st.connected).toBe(false);
     expect(st.pending).toBe(10); // kept: it goes out once the pin (or the server) is fixed
     expect(st.lastErrorMessage).toContain(right); // tells the operator what the server presented
-    expect(app.status().find((s) => s.lemfId === 'garbage')?.lastErrorCode).toBe('DLV_ERR_BAD_CONFIG');
+    expect(deliveries.status().find((s) => s.lemfId === 'garbage')?.lastErrorCode).toBe('DLV_ERR_BAD_CONFIG');
     expect(commits.filter((c) => c.lemf === 'impostor' || c.lemf === 'garbage')).toEqual([]);
     expect(readdirSync(ssh.files).filter((n) => n.includes('LIIDP3'))).toEqual([]);
     expect(await registry.metrics()).toMatch(
       /li_cc_delivery_last_error_info\{tenant="acme",lemf="impostor",transport="SFTP",code="DLV_ERR_HOST_KEY"\} 1/,
     );
-    expect(warnings.filter((w) => /insecure/.test(w))).toEqual([]);
+    expect(warnings().filter((w) => /insecure/.test(w))).toEqual([]);
     const insecure = (id: string) =>
       new RegExp(`li_cc_delivery_lemf_insecure\\{tenant="acme",lemf="${id}",transport="SFTP"\\} (\\d)`);
     expect((await registry.metrics()).match(insecure('pinned'))?.[1]).toBe('0');
 
     // no pin and no allowInsecure: refused, nothing uploaded
-    await app.applyLemf({ ...lemf('unpinned', null), allowInsecure: false });
-    app.offer('unpinned', makeRecords('unpinned', ['LIIDP5'], 10));
+    await deliveries.applyLemf({ ...lemf('unpinned', null), allowInsecure: false });
+    deliveries.offer('unpinned', makeRecords('unpinned', ['LIIDP5'], 10));
     await waitFor(
       () =>
-        app.status().find((s) => s.lemfId === 'unpinned' && s.lastErrorCode === 'DLV_ERR_INSECURE' && s.retries > 0),
+        deliveries
+          .status()
+          .find((s) => s.lemfId === 'unpinned' && s.lastErrorCode === 'DLV_ERR_INSECURE' && s.retries > 0),
       'unpinned refused',
     );
     expect(readdirSync(ssh.files).filter((n) => n.includes('LIIDP5'))).toEqual([]);
     // allowInsecure: delivered, shown on the metric, and each new SSH session is logged as insecure
-    await app.applyLemf({ ...lemf('unpinned', null), allowInsecure: true, version: 2 });
-    await app.delivery('unpinned')!.drained();
+    await deliveries.applyLemf({ ...lemf('unpinned', null), allowInsecure: true, version: 2 });
+    await deliveries.delivery('unpinned')!.drained();
     expect(readdirSync(ssh.files).filter((n) => n.includes('LIIDP5')).length).toBeGreaterThan(0);
     expect(
-      warnings.filter((w) => /insecure connection.*SFTP without a pinned host key/.test(w)).length,
+      warnings().filter((w) => /insecure connection.*SFTP without a pinned host key/.test(w)).length,
     ).toBeGreaterThan(0);
     expect((await registry.metrics()).match(insecure('unpinned'))?.[1]).toBe('1');
   });
@@ -269,21 +274,21 @@ describe('SFTP outage', () => {
   it('the SSH server goes away mid-stream and comes back: every file arrives, no crash', async () => {
     const ssh = await new SshdPeer().start();
     cleanup.push(() => ssh.dispose());
-    const { app } = testApp({ secrets: () => ssh.clientKey });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(
+    const { deliveries } = testDeliveries({ secrets: () => ssh.clientKey });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(
       fileLemf('sftp-o', 'SFTP', ssh.port, { username: ssh.user, directory: ssh.files, maxRecords: 5 }),
     );
     const all = makeRecords('sftp-o', ['LIIDQ'], 30);
-    app.offer('sftp-o', all.slice(0, 10));
-    await app.delivery('sftp-o')!.drained();
+    deliveries.offer('sftp-o', all.slice(0, 10));
+    await deliveries.delivery('sftp-o')!.drained();
     await ssh.stop();
-    app.offer('sftp-o', all.slice(10));
-    await waitFor(() => app.status()[0]!.retries >= 2, 'retries while SSH is down');
-    expect(app.status()[0]!.connected).toBe(false);
-    expect(['DLV_ERR_CONNECT', 'DLV_ERR_UPLOAD']).toContain(app.status()[0]!.lastErrorCode);
+    deliveries.offer('sftp-o', all.slice(10));
+    await waitFor(() => deliveries.status()[0]!.retries >= 2, 'retries while SSH is down');
+    expect(deliveries.status()[0]!.connected).toBe(false);
+    expect(['DLV_ERR_CONNECT', 'DLV_ERR_UPLOAD']).toContain(deliveries.status()[0]!.lastErrorCode);
     await ssh.start();
-    await app.delivery('sftp-o')!.drained();
+    await deliveries.delivery('sftp-o')!.drained();
     const names = checkDelivered(ssh.files, all, /^LIIDQ_\d{6}\.ber$/);
     expect(names).toHaveLength(6);
   });

@@ -2,10 +2,10 @@
 // with tshark's HI2Operations dissector.
 import { sampleLemf } from '@li/schemas/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LemfHarness } from '../src/testing/index.ts';
 import { hi2Iri, psPdu } from './helpers/ber.ts';
 import { decodeHi2WithTshark } from './helpers/decoders.ts';
-import { LemfHarness } from './helpers/lemf.ts';
-import { record, testApp, waitFor } from './helpers/util.ts';
+import { record, testDeliveries, waitFor } from './helpers/util.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -17,9 +17,9 @@ describe('HI2 over TCP streaming', () => {
     it(`streams IRI records byte-equal and decodable (${framing} framing)`, async () => {
       const h = await new LemfHarness({ framing }).start();
       cleanup.push(() => h.stop());
-      const { app, dead } = testApp({ hi2Framing: framing });
-      cleanup.push(() => app.stop());
-      await app.applyLemf(
+      const { deliveries, dead } = testDeliveries({ hi2Framing: framing });
+      cleanup.push(() => deliveries.stop());
+      await deliveries.applyLemf(
         sampleLemf({
           allowInsecure: true,
           id: 'hi2',
@@ -34,8 +34,8 @@ describe('HI2 over TCP streaming', () => {
       );
       // a CC record has no place on an HI2-only connection: dead-lettered, the rest goes on
       const cc = record('hi2', 'LIIDX1', 0, 'HI3', psPdu('cc', 'LIIDX1', 1, 0));
-      app.offer('hi2', [...sent.slice(0, 20), cc, ...sent.slice(20)]);
-      await app.delivery('hi2')!.drained();
+      deliveries.offer('hi2', [...sent.slice(0, 20), cc, ...sent.slice(20)]);
+      await deliveries.delivery('hi2')!.drained();
       await waitFor(() => h.frames.length === 40, 'HI2 records');
       expect(h.frames).toEqual(sent.map((r) => Buffer.from(r.bytes)));
       expect(decodeHi2WithTshark(h.frames)).toEqual(sent.map((r) => r.liid));

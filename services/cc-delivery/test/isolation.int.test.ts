@@ -11,8 +11,8 @@ import { sampleFileSettings, sampleLemf } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService } from '../src/service.ts';
+import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
-import { LemfHarness } from './helpers/lemf.ts';
 import { FtpSrvPeer } from './helpers/servers.ts';
 import { deliveryEnv, publishLemf } from './helpers/service.ts';
 

@@ -7,7 +7,7 @@ import { sampleLemf } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor, within } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
-import { LemfHarness } from '../src/testing.ts';
+import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
 import { freePort } from './helpers/servers.ts';
 import { deliveryEnv, publishLemf } from './helpers/service.ts';

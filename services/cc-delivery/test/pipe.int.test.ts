@@ -4,11 +4,11 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { systemClock } from '@li/core';
 import { sampleLemf } from '@li/schemas/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PipeTransport } from '../src/adapters/pipe-transport.ts';
-import { systemClock } from '../src/adapters/system-clock.ts';
-import { record, testApp, waitFor } from './helpers/util.ts';
+import { record, testDeliveries, waitFor } from './helpers/util.ts';
 
 let dir = '';
 const cleanup: (() => Promise<void>)[] = [];
@@ -60,52 +60,54 @@ describe('PIPE delivery', () => {
 
   it('restarts a program that died and goes on delivering', async () => {
     const out = join(dir, 'die.out');
-    const { app, commits } = testApp({
+    const { deliveries, commits } = testDeliveries({
       pipeCommands: { sink: { command: process.execPath, args: [join(dir, 'sink.mjs'), out] } },
     });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(pipeLemf('pipe', 'sink'));
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(pipeLemf('pipe', 'sink'));
     const first = [
       record('pipe', 'L', 0, 'REPORT', Buffer.from('one\n')),
       record('pipe', 'L', 1, 'REPORT', Buffer.from('DIE\n')),
     ];
-    app.offer('pipe', first);
-    await app.delivery('pipe')!.drained();
-    await waitFor(() => app.status()[0]?.lastErrorCode === 'DLV_ERR_PIPE', 'program death on status');
+    deliveries.offer('pipe', first);
+    await deliveries.delivery('pipe')!.drained();
+    await waitFor(() => deliveries.status()[0]?.lastErrorCode === 'DLV_ERR_PIPE', 'program death on status');
     const later = [
       record('pipe', 'L', 2, 'REPORT', Buffer.from('two\n')),
       record('pipe', 'L', 3, 'REPORT', Buffer.from('three\n')),
     ];
-    app.offer('pipe', later);
-    await app.delivery('pipe')!.drained();
+    deliveries.offer('pipe', later);
+    await deliveries.delivery('pipe')!.drained();
     await waitFor(() => readFileSync(out, 'utf8') === 'one\nDIE\ntwo\nthree\n', 'output after restart');
-    expect(app.status()[0]!.connected).toBe(true);
+    expect(deliveries.status()[0]!.connected).toBe(true);
     expect(commits.at(-1)?.offset).toBe(later[1]!.source.offset + 1);
   });
 
   it('a command that does not exist is a clear status error, never a crash', async () => {
-    const { app, commits } = testApp({ pipeCommands: { nope: { command: join(dir, 'no-such-program') } } });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(pipeLemf('nope', 'nope'));
-    app.offer('nope', [record('nope', 'L', 0, 'REPORT', Buffer.from('x'))]);
+    const { deliveries, commits } = testDeliveries({
+      pipeCommands: { nope: { command: join(dir, 'no-such-program') } },
+    });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(pipeLemf('nope', 'nope'));
+    deliveries.offer('nope', [record('nope', 'L', 0, 'REPORT', Buffer.from('x'))]);
     await waitFor(() => {
-      const s = app.status()[0];
+      const s = deliveries.status()[0];
       return s?.lastErrorCode === 'DLV_ERR_PIPE' && s.retries > 0;
     }, 'ENOENT on status');
-    expect(app.status()[0]!.lastErrorMessage).toContain('ENOENT');
+    expect(deliveries.status()[0]!.lastErrorMessage).toContain('ENOENT');
     expect(commits).toEqual([]);
   });
 
   it('an entry outside the allow-list runs nothing: status DLV_ERR_PIPE_ENTRY, metric, nothing committed', async () => {
     const marker = join(dir, 'ran.out');
-    const { app, commits, registry } = testApp({
+    const { deliveries, commits, registry } = testDeliveries({
       pipeCommands: { sink: { command: process.execPath, args: [join(dir, 'sink.mjs'), marker] } },
     });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(pipeLemf('rogue', 'not-allowed'));
-    app.offer('rogue', [record('rogue', 'L', 0, 'REPORT', Buffer.from('x'))]);
-    await waitFor(() => (app.status()[0]?.retries ?? 0) > 0, 'a refused attempt');
-    expect(app.status()[0]).toMatchObject({ lastErrorCode: 'DLV_ERR_PIPE_ENTRY', connected: false, pending: 1 });
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(pipeLemf('rogue', 'not-allowed'));
+    deliveries.offer('rogue', [record('rogue', 'L', 0, 'REPORT', Buffer.from('x'))]);
+    await waitFor(() => (deliveries.status()[0]?.retries ?? 0) > 0, 'a refused attempt');
+    expect(deliveries.status()[0]).toMatchObject({ lastErrorCode: 'DLV_ERR_PIPE_ENTRY', connected: false, pending: 1 });
     expect(await registry.metrics()).toMatch(
       /li_cc_delivery_last_error_info\{tenant="acme",lemf="rogue",transport="PIPE",code="DLV_ERR_PIPE_ENTRY"\} 1/,
     );
@@ -132,12 +134,12 @@ process.stdin.once('data', () => {
     cleanup.push(async () => {
       delete process.env.LI_SECRET_PROBE;
     });
-    const { app } = testApp({
+    const { deliveries } = testDeliveries({
       pipeCommands: { who: { command: process.execPath, args: [join(dir, 'whoami.mjs'), out], uid, gid } },
     });
-    cleanup.push(() => app.stop());
-    await app.applyLemf(pipeLemf('who', 'who'));
-    app.offer('who', [record('who', 'L', 0, 'REPORT', Buffer.from('go\n'))]);
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(pipeLemf('who', 'who'));
+    deliveries.offer('who', [record('who', 'L', 0, 'REPORT', Buffer.from('go\n'))]);
     const seen = await waitFor(() => existsSync(out) && readFileSync(out, 'utf8'), 'program report');
     expect(JSON.parse(seen)).toEqual({ env: {}, uid, gid });
   });

@@ -10,8 +10,8 @@ import { sampleLemf } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService } from '../src/service.ts';
+import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
-import { LemfHarness } from './helpers/lemf.ts';
 import { deliveryEnv, publishLemf } from './helpers/service.ts';
 
 const infra = testInfra();

@@ -1,52 +1,34 @@
 // The target-match service: follows every tenant's compacted warrants topic into the warrant index, then
 // tags each event of li.<t>.events with every LIID it belongs to, producing one MatchedEvent
 // per (event, LIID) to li.<t>.matched in the same transaction as the input offsets.
-import { createProcessor, deploymentGroupId, type OutputRecord, type Rejection, tailTopics, topicName } from '@li/bus';
-import { CommonConfig, type ServiceDefinition } from '@li/runtime';
+import {
+  createProcessor,
+  deploymentGroupId,
+  type OutputRecord,
+  type Rejection,
+  tailTopics,
+  tenantOfTopic,
+  topicName,
+} from '@li/bus';
+import { systemClock } from '@li/core';
+import type { ServiceDefinition } from '@li/runtime';
 import type { MatchedEvent, NormalizedEvent, Warrant } from '@li/schemas';
-import { Counter } from 'prom-client';
-import Type from 'typebox';
-import { TargetMatch } from './app.ts';
-
-const Config = Type.Object({
-  ...CommonConfig.properties,
-  metricsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9463 }),
-  tenants: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'tenant ids this deployment serves' }),
-  defaultCountryCode: Type.String({
-    pattern: '^[0-9]{1,3}$',
-    default: '39',
-    description: 'country calling code for national numbers',
-  }),
-  nationalTrunkPrefix: Type.String({ pattern: '^[0-9]*$', default: '' }),
-});
-
-function tenantOf(topic: string): string {
-  return topic.split('.')[1] ?? '';
-}
+import { createMatchMetrics } from './adapters/metrics.ts';
+import { Config } from './config.ts';
+import { TargetMatch } from './domain/target-match.ts';
 
 export const targetMatchService: ServiceDefinition<typeof Config> = {
   name: 'target-match',
   config: Config,
   async start({ config, log, bus, metrics, readiness }) {
     const matcher = new TargetMatch({
-      clock: { nowMicros: () => Date.now() * 1000 },
+      clock: systemClock,
       tenantOptions: () => ({
         defaultCountryCode: config.defaultCountryCode,
         ...(config.nationalTrunkPrefix ? { nationalTrunkPrefix: config.nationalTrunkPrefix } : {}),
       }),
     });
-    const events = new Counter({
-      name: 'li_target_match_events_total',
-      help: 'Events read, by outcome (matched, unmatched, rejected).',
-      labelNames: ['tenant', 'outcome'],
-      registers: [metrics],
-    });
-    const matchedOut = new Counter({
-      name: 'li_target_match_matched_records_total',
-      help: 'MatchedEvent records written, one per (event, LIID).',
-      labelNames: ['tenant'],
-      registers: [metrics],
-    });
+    const matchMetrics = createMatchMetrics(metrics);
     readiness('warrant-index', () => matcher.isReady() || 'reading the warrants topics');
 
     for (const tenant of config.tenants) await bus.ensureTopics(tenant, ['warrants', 'events', 'matched', 'dlq']);
@@ -58,10 +40,10 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
       onRecord: async (r) => {
         const codec = warrantCodecs.get(r.topic)!;
         const value = r.value === null ? null : await codec.decode(r.value);
-        const outcome = matcher.applyWarrantRecord(tenantOf(r.topic), r.key ?? '', value);
+        const outcome = matcher.applyWarrantRecord(tenantOfTopic(r.topic), r.key ?? '', value);
         if ('applied' in outcome && !outcome.applied) {
           log.warn(
-            { tenant: tenantOf(r.topic), offset: r.offset, reason: outcome.reason },
+            { tenant: tenantOfTopic(r.topic), offset: r.offset, reason: outcome.reason },
             'warrant record not applied',
           );
         }
@@ -82,9 +64,9 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
       transactionalIdPrefix: groupId,
       metrics,
       decode: (bytes, topic) => eventCodecs.get(topic)!.decode(bytes),
-      dlqTopic: (input) => topicName(tenantOf(input), 'dlq'),
+      dlqTopic: (input) => topicName(tenantOfTopic(input), 'dlq'),
       async process(records, ctx) {
-        const tenant = tenantOf(ctx.topic);
+        const tenant = tenantOfTopic(ctx.topic);
         const matchedCodec = matchedCodecs.get(topicName(tenant, 'matched'))!;
         const outputs: OutputRecord[] = [];
         const rejected: Rejection<NormalizedEvent>[] = [];
@@ -107,12 +89,12 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
         return { outputs, rejected };
       },
       onCommitted(result, records, ctx) {
-        const tenant = tenantOf(ctx.topic);
-        const rejected = result.rejected?.length ?? 0;
-        const matched = result.outputs.length;
-        events.inc({ tenant, outcome: 'rejected' }, rejected);
-        matchedOut.inc({ tenant }, matched);
-        events.inc({ tenant, outcome: 'handled' }, records.length - rejected);
+        matchMetrics.committed(
+          tenantOfTopic(ctx.topic),
+          records.length,
+          result.rejected?.length ?? 0,
+          result.outputs.length,
+        );
       },
     });
     await processor.start();

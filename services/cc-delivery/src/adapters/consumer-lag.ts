@@ -2,11 +2,12 @@
 // each LEMF's consumer group has not committed yet (a LEMF that is down, slow or misconfigured
 // shows here). Refreshed every intervalMs through the kafkajs admin client, and served from that
 // cache on scrape; a failed admin call is logged by code and the last values stay.
+import type { Logger } from '@li/log';
 import type { Admin } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
 import { consumerLag } from '../domain/lag.ts';
 
-export const LAG_STREAMS = ['hi2', 'hi3', 'reports'] as const;
+const LAG_STREAMS = ['hi2', 'hi3', 'reports'] as const;
 export type LagStream = (typeof LAG_STREAMS)[number];
 
 export interface LagTarget {
@@ -16,10 +17,6 @@ export interface LagTarget {
   groupId: string;
 }
 
-export interface LagLog {
-  warn(fields: { code: string; tenant?: string; lemf?: string; err?: unknown }, msg: string): void;
-}
-
 export interface ConsumerLagOptions {
   admin: () => Promise<Admin>;
   registry: Registry;
@@ -27,7 +24,7 @@ export interface ConsumerLagOptions {
   /** The LEMF groups to measure, read at every refresh. */
   targets: () => LagTarget[];
   topicOf: (tenant: string, stream: LagStream) => string;
-  log: LagLog;
+  log: Logger;
 }
 
 const seriesKey = (tenant: string, lemf: string, stream: string) => `${tenant}\0${lemf}\0${stream}`;
@@ -65,11 +62,6 @@ export class ConsumerLagMonitor {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     await this.#running;
-  }
-
-  /** Current value of one series (undefined until measured). */
-  value(tenant: string, lemf: string, stream: LagStream): number | undefined {
-    return this.#values.get(seriesKey(tenant, lemf, stream))?.value;
   }
 
   /** One refresh; never rejects. Overlapping calls share the refresh in progress. */

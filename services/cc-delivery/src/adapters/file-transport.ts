@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
-import type { LemfTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { DeliveryTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface RemoteStore {
@@ -29,7 +29,7 @@ export interface RemoteLogin {
 }
 
 /** Thrown by a store whose server presented another host key than the pinned one. */
-export class HostKeyMismatch extends Error {
+class HostKeyMismatch extends Error {
   readonly code = 'HOST_KEY_MISMATCH';
 }
 
@@ -46,11 +46,11 @@ export function parseHostKeyFingerprint(text: string): Buffer | null {
 }
 
 /** The OpenSSH fingerprint of a host key blob: SHA256:<base64 without padding>. */
-export function hostKeyFingerprint(key: Buffer): string {
+function hostKeyFingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
-export function mapRemoteError(e: unknown, during: 'connect' | 'upload'): DeliveryError {
+function mapRemoteError(e: unknown, during: 'connect' | 'upload'): DeliveryError {
   const err = e as { code?: string | number; message?: string };
   const msg = String(err.message ?? e);
   if (err.code === 'HOST_KEY_MISMATCH') return dlvError('DLV_ERR_HOST_KEY', msg.slice(0, 160));
@@ -175,7 +175,7 @@ export class SftpStore implements RemoteStore {
   }
 }
 
-export class FileTransport implements LemfTransport {
+export class FileTransport implements DeliveryTransport {
   readonly kind: string;
   readonly #store: RemoteStore;
   readonly #now: () => number;

@@ -5,11 +5,12 @@
 // (cl. 6.3.3) — those replays are the only duplicates, identifiable by (LIID, CIN, seq).
 import net from 'node:net';
 import tls from 'node:tls';
+import type { Clock } from '@li/core';
 import { type BackoffPolicy, backoffDelay } from '../domain/backoff.ts';
 import { FrameReader, type Framing, tpktWrap } from '../domain/framing.ts';
 import { InboundBudget, type InboundLimits } from '../domain/inbound-budget.ts';
 import { KeepaliveTimer } from '../domain/keepalive.ts';
-import type { Clock, DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface PduConnectionOptions {
@@ -31,7 +32,7 @@ export interface PduConnectionOptions {
   resendWindowBytes: number;
   /** What the LEMF may send back on this connection; over it, the connection is closed. */
   inbound: InboundLimits;
-  /** Each time a connection is up (app.ts logs plaintext ones). */
+  /** Each time a connection is up (lemf-deliveries.ts logs plaintext ones). */
   onConnected?: () => void;
   /** A connection closed because the LEMF flooded it or broke the framing. */
   onViolation?: (code: 'DLV_ERR_LEMF_FLOOD' | 'DLV_ERR_LEMF_PROTOCOL') => void;
@@ -47,7 +48,7 @@ interface InFlight {
   finish: (error: DeliveryError | null) => void;
 }
 
-export function mapSocketError(e: NodeJS.ErrnoException): DeliveryError {
+function mapSocketError(e: NodeJS.ErrnoException): DeliveryError {
   const code = e.code ?? '';
   if (
     /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code) ||

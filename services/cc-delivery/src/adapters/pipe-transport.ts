@@ -2,8 +2,9 @@
 // to what the local LEA needs. Back-pressure: wait for 'drain'; confirmed when the write callback
 // fired (bytes handed to the pipe). A program that dies is restarted with back-off.
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Clock } from '@li/core';
 import { type BackoffPolicy, backoffDelay } from '../domain/backoff.ts';
-import type { Clock, LemfTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { DeliveryTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface PipeOptions {
@@ -19,7 +20,7 @@ export interface PipeOptions {
   random?: () => number;
 }
 
-export class PipeTransport implements LemfTransport {
+export class PipeTransport implements DeliveryTransport {
   readonly kind = 'PIPE';
   readonly #o: PipeOptions;
   #child: ChildProcess | null = null;

@@ -1,7 +1,7 @@
 // E-mail reports (seed 000): each REPORT record is a complete RFC 5322 message composed by the
 // iri-encoder; we relay it unchanged. Confirmed only on a 250 to the end of DATA.
 import nodemailer from 'nodemailer';
-import type { LemfTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { DeliveryTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface SmtpOptions {
@@ -29,7 +29,7 @@ function mapSmtpError(e: unknown): { error: DeliveryError; permanent: boolean } 
   return { error: dlvError('DLV_ERR_SMTP', `${err.code ?? ''} ${err.responseCode ?? ''}`.trim()), permanent };
 }
 
-export class SmtpTransport implements LemfTransport {
+export class SmtpTransport implements DeliveryTransport {
   readonly kind = 'EMAIL';
   readonly #o: SmtpOptions;
   readonly #now: () => number;

@@ -2,7 +2,7 @@
 // on a dedicated port (seed 001 Art. 6 c. 3 b: e.g. 12500).
 import type {
   DeliveryRecord,
-  LemfTransport,
+  DeliveryTransport,
   OutboundBatch,
   SendOutcome,
   Stream,
@@ -34,7 +34,7 @@ function carriable(
   return i < 0 ? { ok: [...records], blocked: false } : { ok: records.slice(0, i), blocked: true };
 }
 
-export class EtsiTcpTransport implements LemfTransport {
+export class EtsiTcpTransport implements DeliveryTransport {
   readonly kind = 'ETSI_TCP';
   readonly #conns: Record<'HI2' | 'HI3', PduConnection>;
 
@@ -76,7 +76,7 @@ export class EtsiTcpTransport implements LemfTransport {
   }
 }
 
-export class Hi2TcpTransport implements LemfTransport {
+export class Hi2TcpTransport implements DeliveryTransport {
   readonly kind = 'HI2_TCP';
   readonly #conn: PduConnection;
 

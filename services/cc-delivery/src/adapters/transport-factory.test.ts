@@ -1,7 +1,7 @@
+import { ManualClock } from '@li/core';
 import { sampleLemf } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../domain/manual-clock.ts';
-import { batchPolicyFor, createTransport, ErrorTransport } from './transport-factory.ts';
+import { createTransport, ErrorTransport } from './transport-factory.ts';
 
 const deps = {
   clock: new ManualClock(5),
@@ -90,16 +90,5 @@ describe('createTransport', () => {
       expect(t.status().lastError?.code).toBe('DLV_ERR_PIPE_ENTRY');
       expect(await t.send({ records: [], file: null })).toMatchObject({ confirmed: 0 });
     }
-  });
-
-  it('derives file batching from the file settings, none for streaming or a bad pattern', () => {
-    expect(batchPolicyFor(sampleLemf({ transport: 'FTP', files }))).toEqual({
-      maxRecords: 10,
-      maxBytes: 1000,
-      maxMs: 2000,
-      namePattern: '{liid}_{seq}.ber',
-    });
-    expect(batchPolicyFor(sampleLemf({ files }))).toBeNull();
-    expect(batchPolicyFor(sampleLemf({ transport: 'FTP', files: { ...files, namePattern: '{liid}' } }))).toBeNull();
   });
 });

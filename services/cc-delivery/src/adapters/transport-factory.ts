@@ -1,13 +1,13 @@
 // Builds the transport a LemfDestination names. Never throws: bad config becomes a transport whose
 // every send fails with a clear DLV_ERR_* code, visible on the LEMF's status and metrics.
 import type { ConnectionOptions } from 'node:tls';
+import type { Clock } from '@li/core';
 import { isSecretRef, type LemfDestination, plaintextSetting, secretRefsOf } from '@li/schemas';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from '../domain/backoff.ts';
-import type { BatchPolicy } from '../domain/batcher.ts';
 import type { Framing } from '../domain/framing.ts';
 import { DEFAULT_INBOUND_LIMITS, type InboundLimits } from '../domain/inbound-budget.ts';
 import { validatePattern } from '../domain/naming.ts';
-import type { Clock, KeepaliveCodec, LemfTransport, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { DeliveryTransport, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, type DlvErrorCode, dlvError } from '../errors.ts';
 import { FileTransport, FtpStore, parseHostKeyFingerprint, type RemoteStore, SftpStore } from './file-transport.ts';
 import type { PduConnectionOptions } from './pdu-connection.ts';
@@ -31,7 +31,7 @@ export interface PipeCommand {
   gid?: number;
 }
 
-/** What a transport reports about its connections, per LEMF (logs and metrics in app.ts). */
+/** What a transport reports about its connections, per LEMF (logs and metrics in lemf-deliveries.ts). */
 export interface TransportEvents {
   /** A plaintext connection (allowed by allowInsecure) was opened. */
   insecureConnection?(): void;
@@ -58,9 +58,9 @@ export interface TransportDeps {
   random?: () => number;
 }
 
-export const DEFAULT_HI2_PORT = 12500; // seed 001 Art. 6 c. 3 b
+const DEFAULT_HI2_PORT = 12500; // seed 001 Art. 6 c. 3 b
 
-export class ErrorTransport implements LemfTransport {
+export class ErrorTransport implements DeliveryTransport {
   readonly kind: string;
   readonly #error: DeliveryError;
   readonly #at: number;
@@ -84,25 +84,12 @@ export class ErrorTransport implements LemfTransport {
   async close(): Promise<void> {}
 }
 
-export function batchPolicyFor(dest: LemfDestination): BatchPolicy | null {
-  if (dest.transport !== 'FTP' && dest.transport !== 'SFTP') return null;
-  const f = dest.files;
-  // an invalid pattern is a config error shown by the transport; records then wait unbatched
-  if (!f || !validatePattern(f.namePattern).ok) return null;
-  return {
-    maxRecords: Math.max(1, f.maxRecords),
-    maxBytes: Math.max(1, f.maxBytes),
-    maxMs: Math.max(0, f.maxSeconds) * 1000,
-    namePattern: f.namePattern,
-  };
-}
-
 /** Calls `notice` once per start (SMTP: nodemailer's pooled connection has no connect event of its own). */
-class NoticeOnStart implements LemfTransport {
+class NoticeOnStart implements DeliveryTransport {
   readonly kind: string;
-  readonly #t: LemfTransport;
+  readonly #t: DeliveryTransport;
   readonly #notice: () => void;
-  constructor(t: LemfTransport, notice: () => void) {
+  constructor(t: DeliveryTransport, notice: () => void) {
     this.kind = t.kind;
     this.#t = t;
     this.#notice = notice;
@@ -111,7 +98,7 @@ class NoticeOnStart implements LemfTransport {
     this.#t.start();
     this.#notice();
   }
-  send(batch: Parameters<LemfTransport['send']>[0]): Promise<SendOutcome> {
+  send(batch: Parameters<DeliveryTransport['send']>[0]): Promise<SendOutcome> {
     return this.#t.send(batch);
   }
   status(): TransportStatus {
@@ -141,7 +128,7 @@ export function createTransport(
   dest: LemfDestination,
   deps: TransportDeps,
   events: TransportEvents = {},
-): LemfTransport {
+): DeliveryTransport {
   const bad = (code: DlvErrorCode, why: string) =>
     new ErrorTransport(String(dest.transport), dlvError(code, why), deps.clock.now());
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;
@@ -273,6 +260,8 @@ export function createTransport(
       });
     }
     default:
+      // A new LemfTransport member fails to compile here; an unknown value from a topic still gets an error transport.
+      dest.transport satisfies never;
       return bad('DLV_ERR_UNKNOWN_TRANSPORT', String(dest.transport).slice(0, 32));
   }
 }

@@ -1,5 +1,6 @@
+import { sampleFileSettings, sampleLemf } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
-import { FileBatcher } from './batcher.ts';
+import { batchPolicyFor, FileBatcher } from './batcher.ts';
 import type { DeliveryRecord } from './types.ts';
 
 let off = 0;
@@ -46,5 +47,24 @@ describe('FileBatcher', () => {
     const b = new FileBatcher({ ...policy, maxRecords: 1 }, 'l1');
     const out = b.add(rec('../x', 1), 0);
     expect('rejected' in out[0]!).toBe(true);
+  });
+});
+
+describe('batchPolicyFor', () => {
+  it('derives file batching from the file settings, none for streaming or a bad pattern', () => {
+    const files = sampleFileSettings({
+      namePattern: '{liid}_{seq}.ber',
+      maxRecords: 10,
+      maxBytes: 1000,
+      maxSeconds: 2,
+    });
+    expect(batchPolicyFor(sampleLemf({ transport: 'FTP', files }))).toEqual({
+      maxRecords: 10,
+      maxBytes: 1000,
+      maxMs: 2000,
+      namePattern: '{liid}_{seq}.ber',
+    });
+    expect(batchPolicyFor(sampleLemf({ files }))).toBeNull();
+    expect(batchPolicyFor(sampleLemf({ transport: 'FTP', files: { ...files, namePattern: '{liid}' } }))).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 // Groups records of one LIID into files closed by record count, size or age (HI2-HI3-delivery.md
 // §7: one LIID per file, keep the age limit short because IRI must stay near-real-time).
+import type { LemfDestination } from '@li/schemas';
 import type { Result } from '../errors.ts';
-import { formatFileName } from './naming.ts';
+import { formatFileName, validatePattern } from './naming.ts';
 import type { DeliveryRecord, FileMeta } from './types.ts';
 
 export interface BatchPolicy {
@@ -21,6 +22,35 @@ interface Open {
   records: DeliveryRecord[];
   bytes: number;
   openedAt: number;
+}
+
+/** The file batching of a LEMF, or null where records stream one by one. */
+export function batchPolicyFor(dest: LemfDestination): BatchPolicy | null {
+  const f = filesOf(dest);
+  // an invalid pattern is a config error shown by the transport; records then wait unbatched
+  if (!f || !validatePattern(f.namePattern).ok) return null;
+  return {
+    maxRecords: Math.max(1, f.maxRecords),
+    maxBytes: Math.max(1, f.maxBytes),
+    maxMs: Math.max(0, f.maxSeconds) * 1000,
+    namePattern: f.namePattern,
+  };
+}
+
+function filesOf(dest: LemfDestination): LemfDestination['files'] | null {
+  switch (dest.transport) {
+    case 'FTP':
+    case 'SFTP':
+      return dest.files;
+    case 'ETSI_TCP':
+    case 'HI2_TCP':
+    case 'EMAIL':
+    case 'PIPE':
+      return null;
+    default:
+      dest.transport satisfies never;
+      return null;
+  }
 }
 
 export type BatchOutput = { batch: FileBatch } | { rejected: DeliveryRecord[]; error: Result<never> };

@@ -1,18 +1,18 @@
+import { ManualClock } from '@li/core';
 import { describe, expect, it } from 'vitest';
 import { dlvError } from '../errors.ts';
 import { LemfDelivery } from './delivery.ts';
-import { ManualClock } from './manual-clock.ts';
 import type { CommitPoint } from './offsets.ts';
 import {
   type DeliveryRecord,
+  type DeliveryTransport,
   initialTransportStatus,
-  type LemfTransport,
   type OutboundBatch,
   type SendOutcome,
 } from './types.ts';
 
 /** In-memory LEMF: confirms up to `budget` records per call, then fails until given more budget. */
-class ScriptedTransport implements LemfTransport {
+class ScriptedTransport implements DeliveryTransport {
   readonly kind = 'scripted';
   budget = Number.POSITIVE_INFINITY;
   rejectLiid: string | null = null;

@@ -3,11 +3,13 @@
 // connection does not hold back HI2. A lane sends in arrival order (so per-LIID order holds),
 // retries from its first unconfirmed record with back-off, and offsets advance only over confirmed
 // records.
+
+import type { Clock } from '@li/core';
 import { type DeliveryError, dlvError } from '../errors.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { type BatchOutput, type BatchPolicy, FileBatcher } from './batcher.ts';
 import { type CommitPoint, OffsetTracker } from './offsets.ts';
-import type { Clock, DeliveryRecord, LemfTransport, OutboundBatch, SendOutcome, Stream } from './types.ts';
+import type { DeliveryRecord, DeliveryTransport, OutboundBatch, SendOutcome, Stream } from './types.ts';
 
 export interface DeliveryObserver {
   sent?(stream: Stream, records: number, bytes: number): void;
@@ -27,7 +29,7 @@ export interface DeliveryObserver {
 
 export interface LemfDeliveryOptions {
   lemfId: string;
-  transport: LemfTransport;
+  transport: DeliveryTransport;
   clock: Clock;
   random?: () => number;
   backoff?: BackoffPolicy;
@@ -78,7 +80,7 @@ interface Lane {
 
 export class LemfDelivery {
   readonly #o: LemfDeliveryOptions;
-  #transport: LemfTransport;
+  #transport: DeliveryTransport;
   readonly #offsets = new OffsetTracker();
   readonly #lanes = new Map<LaneKey, Lane>();
   readonly #batcher: FileBatcher | null;
@@ -101,7 +103,7 @@ export class LemfDelivery {
   }
 
   /** Live config change: swap the transport; queued records stay and go out on the new one. */
-  async replaceTransport(next: LemfTransport): Promise<void> {
+  async replaceTransport(next: DeliveryTransport): Promise<void> {
     const old = this.#transport;
     this.#transport = next;
     next.start();

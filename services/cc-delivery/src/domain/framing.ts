@@ -24,7 +24,7 @@ export function berTlvLength(buf: Uint8Array): number | null {
   return i + n + len;
 }
 
-export function tpktLength(buf: Uint8Array): number | null {
+function tpktLength(buf: Uint8Array): number | null {
   if (buf.length < 4) return null;
   if (buf[0] !== 3) return -1;
   return (buf[2]! << 8) | buf[3]!;

@@ -1,6 +1,6 @@
+import { ManualClock } from '@li/core';
 import { describe, expect, it } from 'vitest';
 import { KeepaliveTimer } from './keepalive.ts';
-import { ManualClock } from './manual-clock.ts';
 
 function setup() {
   const clock = new ManualClock(1000);

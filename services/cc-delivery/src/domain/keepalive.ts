@@ -3,7 +3,7 @@
 // and each response is matched by its own sequence number.
 // A response can still sit behind bytes already in the kernel's socket buffers; while the LEMF
 // visibly drains those (onProgress), the wait restarts instead of tearing down a working link.
-import type { Clock } from './types.ts';
+import type { Clock } from '@li/core';
 
 export interface KeepaliveOptions {
   intervalMs: number;

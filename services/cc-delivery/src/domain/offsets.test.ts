@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OffsetTracker } from './offsets.ts';
+import { commitOffset, OffsetTracker } from './offsets.ts';
 
 const p = (offset: number, partition = 0) => ({ topic: 'li.acme.hi2', partition, offset });
 
@@ -24,5 +24,13 @@ describe('OffsetTracker', () => {
     expect(t.committed()).toEqual([{ topic: 'li.acme.hi2', partition: 1, offset: 1 }]);
     t.track(p(0, 1)); // redelivered after commit: not tracked again
     expect(t.pendingCount()).toBe(1);
+  });
+});
+
+describe('commitOffset', () => {
+  it("moves past other LEMFs' records only when nothing of this LEMF is unconfirmed", () => {
+    expect(commitOffset(10, 25n, true)).toBe(25n);
+    expect(commitOffset(10, 25n, false)).toBe(10n);
+    expect(commitOffset(30, 25n, true)).toBe(30n);
   });
 });

@@ -85,3 +85,11 @@ function search(a: number[], from: number, x: number): number {
   }
   return -1;
 }
+
+/**
+ * The offset to commit for a confirmed point. Records of other LEMFs read after it need no
+ * confirmation: with nothing of this LEMF unconfirmed, the commit moves up to `readUpTo`.
+ */
+export function commitOffset(confirmed: number, readUpTo: bigint, drained: boolean): bigint {
+  return drained && readUpTo > BigInt(confirmed) ? readUpTo : BigInt(confirmed);
+}

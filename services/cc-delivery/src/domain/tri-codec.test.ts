@@ -1,10 +1,14 @@
+import { ManualClock } from '@li/core';
 import { encodeKeepaliveResponse } from '@li/etsi';
 import { describe, expect, it } from 'vitest';
 import { KeepaliveTimer } from './keepalive.ts';
-import { ManualClock } from './manual-clock.ts';
 import { createTriCodec } from './tri-codec.ts';
 
-const codec = createTriCodec({ operatorIdentifier: 'OP', timestampFormat: 'GENERALIZED_TIME', nowMicros: () => 0 });
+const codec = createTriCodec({
+  operatorIdentifier: 'OP',
+  timestampFormat: 'GENERALIZED_TIME',
+  clock: new ManualClock(0),
+});
 
 /** A keep-alive response as an LEA writes it, with the header time text it chose. */
 function responseWithTime(seq: number, text: string): Buffer {

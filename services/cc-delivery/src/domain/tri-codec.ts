@@ -2,6 +2,7 @@
 // 6.3.4) and the classification of what the LEMF sends back — keep-alive responses, its own
 // keep-alives (answered), and PDU acknowledgements (clause 6.3.6). The header time of what a
 // LEMF sends is read leniently (libs/etsi): a two-digit year must not cost the connection.
+import type { Clock } from '@li/core';
 import { decodePsPdu, encodeKeepalive, encodeKeepaliveResponse, type TimestampFormat } from '@li/etsi';
 import type { IncomingPdu, KeepaliveCodec } from './types.ts';
 
@@ -10,7 +11,7 @@ export interface TriCodecOptions {
   networkElementIdentifier?: string;
   timestampFormat: TimestampFormat;
   /** Time for the header of the PDUs we write. */
-  nowMicros: () => number;
+  clock: Clock;
 }
 
 export function createTriCodec(o: TriCodecOptions): KeepaliveCodec {
@@ -19,23 +20,37 @@ export function createTriCodec(o: TriCodecOptions): KeepaliveCodec {
     ...(o.networkElementIdentifier ? { networkElementIdentifier: o.networkElementIdentifier } : {}),
     timestampFormat: o.timestampFormat,
   };
+  const nowMicros = () => o.clock.now() * 1000;
   return {
-    keepalive: (seq) => encodeKeepalive({ ...base, sequenceNumber: seq, timeMicros: o.nowMicros() }),
+    keepalive: (seq) => encodeKeepalive({ ...base, sequenceNumber: seq, timeMicros: nowMicros() }),
     classify(pdu): IncomingPdu {
       const r = decodePsPdu(pdu);
       if (!r.ok || r.value.payload.kind !== 'tri') return { kind: 'other' };
       const seq = r.value.header.sequenceNumber;
-      switch (r.value.payload.tri.kind) {
+      const tri = r.value.payload.tri;
+      switch (tri.kind) {
         case 'keepAliveResponse':
           return { kind: 'keepalive-response', seq };
         case 'keepAlive':
           return {
             kind: 'keepalive',
-            reply: encodeKeepaliveResponse({ ...base, sequenceNumber: seq, timeMicros: o.nowMicros() }),
+            reply: encodeKeepaliveResponse({ ...base, sequenceNumber: seq, timeMicros: nowMicros() }),
           };
         case 'pDUAcknowledgementResponse':
           return { kind: 'ack', count: 1 };
+        case 'integrityCheck':
+        case 'testPDU':
+        case 'paddingPDU':
+        case 'firstSegmentFlag':
+        case 'lastSegmentFlag':
+        case 'cINReset':
+        case 'operatorLeaMessage':
+        case 'optionComplete':
+        case 'pDUAcknowledgementRequest':
+        case 'other':
+          return { kind: 'other' };
         default:
+          tri satisfies never;
           return { kind: 'other' };
       }
     },

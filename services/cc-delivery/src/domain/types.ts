@@ -54,17 +54,12 @@ export interface TransportStatus {
 }
 
 /** The port every LEMF transport implements. `send` never rejects; failures come back in the outcome. */
-export interface LemfTransport {
+export interface DeliveryTransport {
   readonly kind: string;
   start(): void;
   send(batch: OutboundBatch): Promise<SendOutcome>;
   status(): TransportStatus;
   close(): Promise<void>;
-}
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): () => void;
 }
 
 export function initialTransportStatus(): TransportStatus {

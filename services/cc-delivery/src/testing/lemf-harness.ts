@@ -8,7 +8,7 @@ import { encodeKeepalive, encodeKeepaliveResponse } from '@li/etsi';
 import { FrameReader, type Framing } from '../domain/framing.ts';
 
 /** Tail of a PS-PDU whose payload is a TRI keepAlive: payload [2] { tRIPayload [2] { keepAlive [3] NULL } }. */
-export const KA_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x83, 0x00]);
+const KA_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x83, 0x00]);
 const ACK_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x8d, 0x00]);
 const header = {
   operatorIdentifier: 'LEMF',
@@ -17,9 +17,9 @@ const header = {
   timestampFormat: 'GENERALIZED_TIME' as const,
 };
 /** The keep-aliveResponse the harness answers with. */
-export const KEEPALIVE_RESPONSE = encodeKeepaliveResponse(header);
+const KEEPALIVE_RESPONSE = encodeKeepaliveResponse(header);
 /** A TRI pDUAcknowledgementResponse PS-PDU (tRIPayload [13]), one per data PDU when `ackEach`. */
-export const ACK = (() => {
+const ACK = (() => {
   const ka = encodeKeepalive(header);
   return Buffer.concat([ka.subarray(0, ka.length - KA_TAIL.length), ACK_TAIL]);
 })();

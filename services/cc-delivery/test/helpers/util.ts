@@ -1,7 +1,8 @@
+import { systemClock } from '@li/core';
+import type { LogFields, Logger } from '@li/log';
 import { Registry } from 'prom-client';
-import { systemClock } from '../../src/adapters/system-clock.ts';
+import { createLemfDeliveries } from '../../src/adapters/lemf-deliveries.ts';
 import type { TransportDeps } from '../../src/adapters/transport-factory.ts';
-import { type AppLog, buildApp } from '../../src/app.ts';
 import type { DeliveryRecord, Stream } from '../../src/domain/types.ts';
 import type { DeliveryError } from '../../src/errors.ts';
 
@@ -41,31 +42,52 @@ export function record(
   };
 }
 
-/** buildApp with real adapters, collecting commits and dead letters. */
-export function testApp(
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  fields: LogFields;
+  msg: string;
+}
+
+/** A Logger that keeps its lines, to assert on what was logged. */
+export function recordingLogger(): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: LogLine['level']) => (fields: LogFields, msg: string) => {
+    lines.push({ level, fields, msg });
+  };
+  const log: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: () => log,
+  };
+  return { log, lines };
+}
+
+/** createLemfDeliveries with real adapters, collecting commits and dead letters. */
+export function testDeliveries(
   deps: Partial<TransportDeps> = {},
   maxBatchRecords = 128,
-  log: AppLog = { info: () => undefined, warn: () => undefined },
+  log: Logger = recordingLogger().log,
 ) {
   const registry = new Registry();
   const commits: { lemf: string; offset: number; topic: string }[] = [];
   const dead: { record: DeliveryRecord; error: DeliveryError }[] = [];
-  const app = buildApp(
-    { maxBatchRecords },
-    {
-      clock: systemClock,
-      secrets: () => null,
-      codec: null,
-      backoff: { baseMs: 50, maxMs: 500, jitter: 0.5 },
-      connectTimeoutMs: 2000,
-      registry,
-      commit: (lemf, points) => {
-        for (const p of points) commits.push({ lemf, offset: p.offset, topic: p.topic });
-      },
-      deadLetter: (r, error) => dead.push({ record: r, error }),
-      ...deps,
-    },
+  const deliveries = createLemfDeliveries({
+    maxBatchRecords,
     log,
-  );
-  return { app, registry, commits, dead };
+    clock: systemClock,
+    secrets: () => null,
+    codec: null,
+    backoff: { baseMs: 50, maxMs: 500, jitter: 0.5 },
+    connectTimeoutMs: 2000,
+    registry,
+    commit: (lemf, points) => {
+      for (const p of points) commits.push({ lemf, offset: p.offset, topic: p.topic });
+    },
+    deadLetter: (r, error) => dead.push({ record: r, error }),
+    ...deps,
+  });
+  return { deliveries, registry, commits, dead };
 }

@@ -1,32 +1,23 @@
-// buildApp: one LemfDelivery per LEMF destination, no I/O of its own. The Kafka wiring (main.ts)
-// runs one consumer group per LEMF, calls offer() with that LEMF's records, commits what
-// `commit` reports, sends `deadLetter` records to li.<t>.dlq, and calls applyLemf() for every
-// record of the compacted li.<t>.lemfs topic so config changes apply live.
+// The running LEMFs: one LemfDelivery per LEMF destination, with its transport, metrics and logs.
+// service.ts feeds it from Kafka: offer() with each LEMF's records, applyLemf()/removeLemf() for
+// every record of the compacted li.<t>.lemfs topic (config changes apply live), and it reports
+// what to commit (`commit`) and what to send to li.<t>.dlq (`deadLetter`).
+import type { Logger } from '@li/log';
 import { type LemfDestination, plaintextSetting } from '@li/schemas';
 import type { Registry } from 'prom-client';
-import { DeliveryMetrics } from './adapters/metrics.ts';
-import {
-  batchPolicyFor,
-  createTransport,
-  type TransportDeps,
-  type TransportEvents,
-} from './adapters/transport-factory.ts';
-import { LemfDelivery, type LemfStatus } from './domain/delivery.ts';
-import type { CommitPoint } from './domain/offsets.ts';
-import type { DeliveryRecord } from './domain/types.ts';
-import type { DeliveryError } from './errors.ts';
+import { batchPolicyFor } from '../domain/batcher.ts';
+import { LemfDelivery, type LemfStatus } from '../domain/delivery.ts';
+import { lemfUpdate } from '../domain/lemf-update.ts';
+import type { CommitPoint } from '../domain/offsets.ts';
+import type { DeliveryRecord } from '../domain/types.ts';
+import type { DeliveryError } from '../errors.ts';
+import { DeliveryMetrics } from './metrics.ts';
+import { createTransport, type TransportDeps, type TransportEvents } from './transport-factory.ts';
 
-export interface AppConfig {
+export interface LemfDeliveriesOptions extends TransportDeps {
   maxBatchRecords: number;
-}
-
-export interface AppLog {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-}
-
-export interface AppPorts extends TransportDeps {
   registry: Registry;
+  log: Logger;
   commit(lemfId: string, points: CommitPoint[]): void;
   deadLetter(record: DeliveryRecord, error: DeliveryError): void;
   /** File transports: next file number per LIID saved by `fileSeqUsed` (so names never repeat after a restart). */
@@ -35,7 +26,7 @@ export interface AppPorts extends TransportDeps {
   fileSeqUsed?(lemfId: string, liid: string, seq: number): void | Promise<void>;
 }
 
-export interface App {
+export interface LemfDeliveries {
   applyLemf(dest: LemfDestination): Promise<void>;
   removeLemf(lemfId: string): Promise<void>;
   offer(lemfId: string, records: readonly DeliveryRecord[]): boolean;
@@ -46,8 +37,9 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
-  const metrics = new DeliveryMetrics(ports.registry);
+export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
+  const { log } = o;
+  const metrics = new DeliveryMetrics(o.registry);
   const lemfs = new Map<string, { dest: LemfDestination; delivery: LemfDelivery }>();
 
   // The wiring keys LEMFs as <tenant>/<id>; the metric label is the LEMF id, the tenant has its own.
@@ -66,16 +58,16 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
     const plain = plaintextSetting(dest);
     const events: TransportEvents = {
       insecureConnection: () =>
-        log.warn(`insecure connection (allowInsecure): ${plain?.reason ?? 'plaintext'}`, {
-          lemf: dest.id,
-          transport: dest.transport,
-        }),
+        log.warn(
+          { lemf: dest.id, transport: dest.transport },
+          `insecure connection (allowInsecure): ${plain?.reason ?? 'plaintext'}`,
+        ),
       violation: (code) => {
         metrics.violation(labels, code);
-        log.warn('LEMF connection closed: it broke the read limits or the protocol', { lemf: dest.id, code });
+        log.warn({ lemf: dest.id, code }, 'LEMF connection closed: it broke the read limits or the protocol');
       },
     };
-    return createTransport(dest, ports, events);
+    return createTransport(dest, o, events);
   };
 
   const create = (dest: LemfDestination): LemfDelivery => {
@@ -84,21 +76,21 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
     const delivery = new LemfDelivery({
       lemfId: dest.id,
       transport: transportFor(dest),
-      clock: ports.clock,
-      ...(ports.random ? { random: ports.random } : {}),
-      ...(ports.backoff ? { backoff: ports.backoff } : {}),
-      maxBatchRecords: config.maxBatchRecords,
+      clock: o.clock,
+      ...(o.random ? { random: o.random } : {}),
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      maxBatchRecords: o.maxBatchRecords,
       batching: batchPolicyFor(dest),
-      ...(ports.fileSeqStart ? { fileSeqStart: ports.fileSeqStart(dest.id) } : {}),
+      ...(o.fileSeqStart ? { fileSeqStart: o.fileSeqStart(dest.id) } : {}),
       observer: {
-        fileSeqUsed: (liid, seq) => ports.fileSeqUsed?.(dest.id, liid, seq),
+        fileSeqUsed: (liid, seq) => o.fileSeqUsed?.(dest.id, liid, seq),
         ...obs,
-        committable: (points) => ports.commit(dest.id, points),
+        committable: (points) => o.commit(dest.id, points),
         deadLetter: (record, error) => {
           obs.deadLetter?.(record, error);
-          ports.deadLetter(record, error);
+          o.deadLetter(record, error);
         },
-        error: (error) => log.warn('delivery error', { lemf: dest.id, code: error.code }),
+        error: (error) => log.warn({ lemf: dest.id, code: error.code }, 'delivery error'),
       },
     });
     metrics.watch(dest.id, labels, () => delivery.status(), insecure(dest));
@@ -117,26 +109,29 @@ export function buildApp(config: AppConfig, ports: AppPorts, log: AppLog): App {
   return {
     async applyLemf(dest) {
       const cur = lemfs.get(dest.id);
-      if (!dest.enabled) return removeLemf(dest.id);
-      if (cur && cur.dest.version === dest.version) return;
-      const sameShape =
-        cur &&
-        cur.dest.transport === dest.transport &&
-        JSON.stringify(batchPolicyFor(cur.dest)) === JSON.stringify(batchPolicyFor(dest));
-      if (cur && sameShape) {
-        // addresses, credentials, timers: swap the transport, keep the queue
-        cur.dest = dest;
-        const delivery = cur.delivery;
-        metrics.watch(dest.id, labelsOf(dest), () => delivery.status(), insecure(dest));
-        await cur.delivery.replaceTransport(transportFor(dest));
-        log.info('lemf config updated', { lemf: dest.id, version: dest.version });
-        return;
+      const update = lemfUpdate(cur?.dest, dest);
+      switch (update) {
+        case 'remove':
+          return removeLemf(dest.id);
+        case 'unchanged':
+          return;
+        case 'replace-transport': {
+          if (!cur) return; // lemfUpdate replaces only a running LEMF
+          cur.dest = dest;
+          const delivery = cur.delivery;
+          metrics.watch(dest.id, labelsOf(dest), () => delivery.status(), insecure(dest));
+          await delivery.replaceTransport(transportFor(dest));
+          log.info({ lemf: dest.id, version: dest.version }, 'lemf config updated');
+          return;
+        }
+        case 'restart':
+          if (cur) await removeLemf(dest.id);
+          lemfs.set(dest.id, { dest, delivery: create(dest) });
+          log.info({ lemf: dest.id, transport: dest.transport }, 'lemf started');
+          return;
+        default:
+          return update satisfies never;
       }
-      // transport kind or batching changed: start afresh; unconfirmed records were never committed,
-      // so the wiring re-reads them from the last commit point.
-      if (cur) await removeLemf(dest.id);
-      lemfs.set(dest.id, { dest, delivery: create(dest) });
-      log.info('lemf started', { lemf: dest.id, transport: dest.transport });
     },
     removeLemf,
     offer(lemfId, records) {

@@ -1,8 +1,9 @@
+import { ManualClock } from '@li/core';
 import { sampleEvent, sampleWarrant } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
-import { TargetMatch } from './app.ts';
+import { TargetMatch } from './target-match.ts';
 
-const clock = { nowMicros: () => 1_797_000_000_000_000 };
+const clock = new ManualClock(1_797_000_000_000);
 
 describe('TargetMatch', () => {
   it('applies warrant records of its own tenant only and reports readiness', () => {
@@ -27,7 +28,7 @@ describe('TargetMatch', () => {
       sampleEvent({ parties: [{ role: 'CALLEE', type: 'E164', value: '06 1234 5678' }] }),
     );
     expect(r.ok && r.matched.map((m) => [m.liid, m.matchedRoles, m.matchedAtMicros])).toEqual([
-      ['LIID0001', ['CALLEE'], clock.nowMicros()],
+      ['LIID0001', ['CALLEE'], clock.now() * 1000],
     ]);
     expect(tm.applyWarrantRecord('acme', 'IT:LIID0001', null)).toEqual({ removed: true });
     const after = tm.handleEvent('acme', sampleEvent());

@@ -1,17 +1,15 @@
-// target-match without its transport: main.ts feeds it the compacted li.<t>.warrants topic
+// target-match without its transport: service.ts feeds it the compacted li.<t>.warrants topic
 // (applyWarrantRecord until the end offset, then markCaughtUp) and li.<t>.events (handleEvent),
 // and produces the returned MatchedEvents to li.<t>.matched in the same transaction as the
 // consumed offsets. Rejected events go to li.<t>.dlq with the reason.
+import type { Clock } from '@li/core';
 import type { NormalizeOptions } from '@li/identifiers';
 import { warrantKey } from '@li/identifiers';
 import type { MatchedEvent, Warrant } from '@li/schemas';
 import { EVENT_CATEGORIES } from '@li/schemas';
-import type { UpsertOutcome } from './domain/warrant-index.ts';
-import { WarrantIndex } from './domain/warrant-index.ts';
-
-export interface Clock {
-  nowMicros(): number;
-}
+import { TGM_ERRORS, type TgmErrorCode } from '../errors.ts';
+import type { UpsertOutcome } from './warrant-index.ts';
+import { WarrantIndex } from './warrant-index.ts';
 
 export interface TargetMatchDeps {
   clock: Clock;
@@ -19,10 +17,13 @@ export interface TargetMatchDeps {
   tenantOptions?: (tenant: string) => NormalizeOptions;
 }
 
-export type TGMErrorCode = 'TGM_ERR_BAD_EVENT' | 'TGM_ERR_TENANT_MISMATCH' | 'TGM_ERR_BAD_WARRANT';
+export type EventOutcome = { ok: true; matched: MatchedEvent[] } | { ok: false; code: TgmErrorCode; reason: string };
+export type WarrantOutcome = UpsertOutcome | { applied: false; reason: TgmErrorCode } | { removed: boolean };
 
-export type EventOutcome = { ok: true; matched: MatchedEvent[] } | { ok: false; code: TGMErrorCode; reason: string };
-export type WarrantOutcome = UpsertOutcome | { applied: false; reason: TGMErrorCode } | { removed: boolean };
+/** A rejected event: its code, and the table's message with what was wrong (the DLQ reason). */
+function rejected(code: TgmErrorCode, detail: string): EventOutcome {
+  return { ok: false, code, reason: TGM_ERRORS.error(code, detail).message };
+}
 
 export class TargetMatch {
   readonly index: WarrantIndex;
@@ -56,19 +57,18 @@ export class TargetMatch {
   /** One record of li.<topicTenant>.events. */
   handleEvent(topicTenant: string, event: unknown): EventOutcome {
     const e = event as Record<string, unknown> | null;
-    if (!e || typeof e !== 'object') return { ok: false, code: 'TGM_ERR_BAD_EVENT', reason: 'event is not an object' };
-    if (e.tenant !== topicTenant)
-      return { ok: false, code: 'TGM_ERR_TENANT_MISMATCH', reason: 'event tenant differs from its topic' };
+    if (!e || typeof e !== 'object') return rejected('TGM_ERR_BAD_EVENT', 'event is not an object');
+    if (e.tenant !== topicTenant) return rejected('TGM_ERR_TENANT_MISMATCH', 'event tenant differs from its topic');
     if (!(EVENT_CATEGORIES as readonly unknown[]).includes(e.category)) {
-      return { ok: false, code: 'TGM_ERR_BAD_EVENT', reason: 'unknown category' };
+      return rejected('TGM_ERR_BAD_EVENT', 'unknown category');
     }
     if (typeof e.occurredAtMicros !== 'number' || !Number.isFinite(e.occurredAtMicros)) {
-      return { ok: false, code: 'TGM_ERR_BAD_EVENT', reason: 'occurredAtMicros is not a number' };
+      return rejected('TGM_ERR_BAD_EVENT', 'occurredAtMicros is not a number');
     }
-    if (!Array.isArray(e.parties)) return { ok: false, code: 'TGM_ERR_BAD_EVENT', reason: 'parties is not a list' };
+    if (!Array.isArray(e.parties)) return rejected('TGM_ERR_BAD_EVENT', 'parties is not a list');
     return {
       ok: true,
-      matched: this.index.match(event as Parameters<WarrantIndex['match']>[0], this.clock.nowMicros()),
+      matched: this.index.match(event as Parameters<WarrantIndex['match']>[0], this.clock.now() * 1000),
     };
   }
 }

@@ -1,0 +1,84 @@
+// File numbers (FTP/SFTP names) per LEMF and LIID in the compacted li.<t>.delivery-state: restored
+// before any LEMF starts, and saved before a file is uploaded under its number, so a name is never
+// reused after a restart. LEMFs are keyed <tenant>/<id> (domain/lemf-key.ts).
+import { type Bus, type OutputRecord, readTopic, topicName } from '@li/bus';
+import type { Logger } from '@li/log';
+import { lemfKey, splitLemfKey } from '../domain/lemf-key.ts';
+
+/** One record of li.<t>.delivery-state: the next file number of one LEMF and LIID (key: JSON [lemf, liid]). */
+interface FileSeqState {
+  lemf: string;
+  liid: string;
+  next: number;
+}
+
+export class FileSeqStore {
+  readonly #bus: Bus;
+  readonly #next = new Map<string, Record<string, number>>();
+  // Saves are coalesced: one send carries the latest number of every key changed meanwhile.
+  readonly #dirty = new Map<string, OutputRecord>();
+  #sending: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | null = null;
+
+  private constructor(bus: Bus) {
+    this.#bus = bus;
+  }
+
+  /** Reads every tenant's delivery-state topic; unreadable records are skipped and logged. */
+  static async restore(bus: Bus, tenants: readonly string[], log: Logger): Promise<FileSeqStore> {
+    const store = new FileSeqStore(bus);
+    for (const t of tenants) {
+      let n = 0;
+      for (const r of await readTopic(bus.kafka, topicName(t, 'delivery-state'))) {
+        if (!r.value) continue;
+        try {
+          const s = JSON.parse(r.value.toString('utf8')) as FileSeqState;
+          if (typeof s.lemf !== 'string' || typeof s.liid !== 'string' || !Number.isSafeInteger(s.next)) continue;
+          store.#raise(lemfKey(t, s.lemf), s.liid, s.next);
+          n++;
+        } catch {
+          log.warn({ tenant: t, code: 'DLV_ERR_STATE' }, 'unreadable delivery-state record skipped');
+        }
+      }
+      log.info({ tenant: t, records: n }, 'file numbers restored');
+    }
+    return store;
+  }
+
+  /** The next file number per LIID of one LEMF (a copy). */
+  start(key: string): Record<string, number> {
+    return { ...this.#next.get(key) };
+  }
+
+  /** A file of `liid` took number `seq`: saves `seq + 1`; resolves once it is on the broker. */
+  used(key: string, liid: string, seq: number): Promise<void> {
+    this.#raise(key, liid, seq + 1);
+    return this.#save(key, liid);
+  }
+
+  #raise(key: string, liid: string, next: number): void {
+    const m = this.#next.get(key) ?? {};
+    m[liid] = Math.max(m[liid] ?? 1, next);
+    this.#next.set(key, m);
+  }
+
+  #save(key: string, liid: string): Promise<void> {
+    const { tenant, lemf } = splitLemfKey(key);
+    const state: FileSeqState = { lemf, liid, next: this.#next.get(key)?.[liid] ?? 1 };
+    const topic = topicName(tenant, 'delivery-state');
+    const k = JSON.stringify([lemf, liid]);
+    this.#dirty.set(`${topic}\0${k}`, { topic, key: k, value: Buffer.from(JSON.stringify(state)) });
+    if (!this.#queued) {
+      this.#queued = this.#sending
+        .catch(() => undefined)
+        .then(() => {
+          this.#queued = null;
+          const records = [...this.#dirty.values()];
+          this.#dirty.clear();
+          this.#sending = this.#bus.send(records);
+          return this.#sending;
+        });
+    }
+    return this.#queued;
+  }
+}

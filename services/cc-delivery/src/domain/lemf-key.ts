@@ -1,0 +1,7 @@
+// The wiring keys a LEMF as <tenant>/<id>: the same LEMF id may exist in two tenants.
+export const lemfKey = (tenant: string, lemfId: string): string => `${tenant}/${lemfId}`;
+
+export function splitLemfKey(key: string): { tenant: string; lemf: string } {
+  const i = key.indexOf('/');
+  return { tenant: key.slice(0, i), lemf: key.slice(i + 1) };
+}

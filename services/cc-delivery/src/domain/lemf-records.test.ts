@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { lemfRecords, streamOfTopic } from './lemf-records.ts';
+
+const msg = (offset: number, headers: Record<string, string>) => ({
+  key: Buffer.from('KEYLIID'),
+  value: Buffer.from([offset]),
+  offset: String(offset),
+  headers,
+});
+
+describe('lemfRecords', () => {
+  const source = { topic: 'li.acme.hi2', partition: 3, stream: 'HI2' as const };
+
+  it("takes the records naming the LEMF in a format its transport carries, keyed to the wiring's key", () => {
+    const out = lemfRecords({ id: 'rome', transport: 'ETSI_TCP' }, 'acme/rome', source, [
+      msg(1, { 'li.lemfs': 'milan,rome', 'li.liid': 'LIID1', 'li.cin': '7', 'li.seq': '2', 'li.format': 'TS102232' }),
+      msg(2, { 'li.lemfs': 'milan', 'li.liid': 'LIID1' }),
+      msg(3, { 'li.lemfs': 'rome', 'li.liid': 'LIID1', 'li.format': 'TS101671' }),
+      msg(4, { 'li.lemfs': 'rome' }),
+    ]);
+    expect(out).toEqual([
+      {
+        lemfId: 'acme/rome',
+        liid: 'LIID1',
+        cin: 7,
+        seq: 2,
+        stream: 'HI2',
+        bytes: Buffer.from([1]),
+        source: { topic: 'li.acme.hi2', partition: 3, offset: 1 },
+      },
+      {
+        lemfId: 'acme/rome',
+        liid: 'KEYLIID',
+        cin: 0,
+        seq: 0,
+        stream: 'HI2',
+        bytes: Buffer.from([4]),
+        source: { topic: 'li.acme.hi2', partition: 3, offset: 4 },
+      },
+    ]);
+  });
+
+  it('gives an e-mail LEMF no HI2 record', () => {
+    expect(
+      lemfRecords({ id: 'rome', transport: 'EMAIL' }, 'acme/rome', source, [msg(1, { 'li.lemfs': 'rome' })]),
+    ).toEqual([]);
+  });
+});
+
+describe('streamOfTopic', () => {
+  it('reads the stream of the delivery topics only', () => {
+    expect(['li.acme.hi2', 'li.acme.hi3', 'li.acme.reports', 'li.acme.lemfs'].map(streamOfTopic)).toEqual([
+      'HI2',
+      'HI3',
+      'REPORT',
+      undefined,
+    ]);
+  });
+});

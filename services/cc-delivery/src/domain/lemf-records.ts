@@ -1,0 +1,45 @@
+// Which records of li.<t>.hi2/hi3/reports a LEMF's consumer takes: only those whose li.lemfs
+// header names the LEMF, in a format and stream its transport carries (formats.ts).
+import type { LemfDestination } from '@li/schemas';
+import { carries } from './formats.ts';
+import type { DeliveryRecord, Stream } from './types.ts';
+
+/** A record as the broker hands it (kafkajs KafkaMessage, reduced to what is read here). */
+export interface SourceMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+const STREAM_OF: Record<string, Stream> = { hi2: 'HI2', hi3: 'HI3', reports: 'REPORT' };
+
+/** The stream of li.<t>.hi2 / hi3 / reports; undefined for any other topic. */
+export function streamOfTopic(topic: string): Stream | undefined {
+  return STREAM_OF[topic.split('.')[2] ?? ''];
+}
+
+/** The LEMF's records of one batch of `topic`/`partition`, keyed to the wiring's `lemfKey`. */
+export function lemfRecords(
+  dest: Pick<LemfDestination, 'id' | 'transport'>,
+  lemfKey: string,
+  source: { topic: string; partition: number; stream: Stream },
+  messages: readonly SourceMessage[],
+): DeliveryRecord[] {
+  const records: DeliveryRecord[] = [];
+  for (const m of messages) {
+    const lemfs = (m.headers?.['li.lemfs']?.toString() ?? '').split(',');
+    if (!lemfs.includes(dest.id)) continue; // another LEMF's record
+    if (!carries(dest.transport, source.stream, m.headers?.['li.format']?.toString())) continue;
+    records.push({
+      lemfId: lemfKey,
+      liid: m.headers?.['li.liid']?.toString() ?? m.key?.toString() ?? '',
+      cin: Number(m.headers?.['li.cin']?.toString() ?? 0),
+      seq: Number(m.headers?.['li.seq']?.toString() ?? 0),
+      stream: source.stream,
+      bytes: m.value ?? Buffer.alloc(0),
+      source: { topic: source.topic, partition: source.partition, offset: Number(m.offset) },
+    });
+  }
+  return records;
+}

@@ -1,0 +1,18 @@
+// What a new record of li.<t>.lemfs does to a running LEMF. Swapping only the transport keeps the
+// LEMF's queue; a new transport kind or file batching starts afresh, and the unconfirmed records
+// (never committed) are read again from the last commit point.
+import type { LemfDestination } from '@li/schemas';
+import { batchPolicyFor } from './batcher.ts';
+
+export type LemfUpdate = 'remove' | 'unchanged' | 'replace-transport' | 'restart';
+
+export function lemfUpdate(current: LemfDestination | undefined, next: LemfDestination): LemfUpdate {
+  if (!next.enabled) return 'remove';
+  if (!current) return 'restart';
+  if (current.version === next.version) return 'unchanged';
+  const sameShape =
+    current.transport === next.transport &&
+    JSON.stringify(batchPolicyFor(current)) === JSON.stringify(batchPolicyFor(next));
+  // addresses, credentials, timers: a new transport, the same queue
+  return sameShape ? 'replace-transport' : 'restart';
+}
