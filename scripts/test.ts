@@ -15,8 +15,8 @@ function run(cmd: string, args: string[], opts: { quiet?: boolean } = {}): numbe
 }
 
 const major = Number(process.versions.node.split('.')[0]);
-if (major !== 24) {
-  console.error(`expected Node 24 (the pinned "node" devDependency), got ${process.version}: run through npm scripts`);
+if (major !== 26) {
+  console.error(`expected Node 26 (the pinned "node" devDependency), got ${process.version}: run through npm scripts`);
   process.exit(1);
 }
 console.log(`node ${process.version} (${process.execPath})`);

@@ -38,7 +38,7 @@ LOCAL_PRINCIPALS=(li-admf li-ingest li-target-match li-iri-encoder li-cc-deliver
 log() { printf '[infra] %s\n' "$*" >&2; }
 
 node_bin() {
-  # Prefer the pinned Node 24 from node_modules; the probe needs kafkajs from there anyway.
+  # Prefer the pinned Node 26 from node_modules; the probe needs kafkajs from there anyway.
   if [ -x "$ROOT/node_modules/.bin/node" ]; then echo "$ROOT/node_modules/.bin/node"; else echo node; fi
 }
 

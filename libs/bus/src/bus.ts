@@ -1,6 +1,10 @@
 // The bus: one Kafka client, an idempotent producer, topic administration and codecs.
 // Services depend on this small surface, not on kafkajs, so the client can be replaced.
 
+// Before any client connects: kafkajs's request queue without its negative-timeout loop. Every
+// package entry (index.ts) loads this module, so every kafkajs client of the process has it.
+import './kafkajs-request-queue.ts';
+
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Logger } from '@li/log';
 import type { SchemaName } from '@li/schemas';

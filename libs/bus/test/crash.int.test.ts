@@ -20,7 +20,6 @@ function startSequencer(tenant: string) {
   const child = fork(join(import.meta.dirname, 'fixtures/sequencer.ts'), [tenant], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execPath: pinnedNode(),
-    execArgv: ['--disable-warning=TimeoutNegativeWarning'],
   });
   const started = new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());

@@ -172,7 +172,7 @@ export async function waitFor<T>(
   }
 }
 
-/** The pinned Node 24 (the `node` devDependency), for tests that start TypeScript child processes. */
+/** The pinned Node 26 (the `node` devDependency), for tests that start TypeScript child processes. */
 export function pinnedNode(): string {
   const candidate = join(import.meta.dirname, '../../../node_modules/node/bin/node');
   return existsSync(candidate) ? candidate : process.execPath;

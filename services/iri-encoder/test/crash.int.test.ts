@@ -197,7 +197,6 @@ function startEncoder(env: Record<string, string>): { child: ChildProcess; start
   const child = fork(join(import.meta.dirname, 'crash-child.ts'), [], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execPath: pinnedNode(),
-    execArgv: ['--disable-warning=TimeoutNegativeWarning'],
     env: { ...process.env, ...env },
   });
   const started = new Promise<void>((resolve, reject) => {

@@ -62,7 +62,7 @@ class RawCds {
     this.sockets.push(s);
     const framer = new MessageFramer(1 << 20);
     s.on('error', () => {});
-    s.on('data', (chunk) => {
+    s.on('data', (chunk: Buffer) => {
       for (const f of framer.push(chunk)) {
         const m = decodeMessage(f, groupedPredicate(identity.privateVendorId));
         if (!m.ok) throw new Error(`test CDS could not read our message: ${m.reason}`);

@@ -1,6 +1,6 @@
 // E-mail reports (seed 000): each REPORT record is a complete RFC 5322 message composed by the
 // iri-encoder; we relay it unchanged. Confirmed only on a 250 to the end of DATA.
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { DeliveryTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
@@ -33,7 +33,7 @@ export class SmtpTransport implements DeliveryTransport {
   readonly kind = 'EMAIL';
   readonly #o: SmtpOptions;
   readonly #now: () => number;
-  readonly #t: nodemailer.Transporter;
+  readonly #t: Transporter;
   #st: TransportStatus = { connected: false, lastError: null, lastErrorAt: null, keepaliveRttMs: null, resent: 0 };
 
   constructor(o: SmtpOptions, now: () => number) {

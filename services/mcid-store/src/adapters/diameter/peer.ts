@@ -116,7 +116,7 @@ export class DiameterPeer {
     });
     sock.setNoDelay(true);
     this.socket = sock;
-    sock.on('data', (chunk) => this.onData(chunk));
+    sock.on('data', (chunk: Buffer) => this.onData(chunk));
     sock.on('error', () => {});
     sock.on('close', () => this.closed('connection closed'));
     let cea: DiameterMessage;
