@@ -23,8 +23,20 @@ export type {
   ReportSelection,
   Target,
   Tenant,
+  TimestampFormat,
   TlsSettings,
   Warrant,
   WarrantState,
 } from './types.ts';
-export { EVENT_CATEGORIES, IDENTIFIER_TYPES, PARTY_ROLES, SELECTION_FLAG } from './types.ts';
+export {
+  AUDIT_OBJECT_TYPES,
+  DELIVERY_SCOPES,
+  EVENT_CATEGORIES,
+  IDENTIFIER_TYPES,
+  INTERCEPTION_KINDS,
+  LEMF_TRANSPORTS,
+  PARTY_ROLES,
+  SELECTION_FLAG,
+  TIMESTAMP_FORMATS,
+  WARRANT_STATES,
+} from './types.ts';
