@@ -119,7 +119,7 @@ export function render(): string {
     const quoted = t.symbols.map((s) => `'${s}'`);
     const oneLine = `export const ${constName} = [${quoted.join(', ')}] as const;`;
     const doc = t.default
-      ? `${t.doc ? `${t.doc} ` : ''}A symbol this reader does not know reads as ${t.default}.`
+      ? `${t.doc ? `${t.doc} ` : ''}Avro enum default: a symbol of a newer writer unknown here resolves to ${t.default}.`
       : t.doc;
     enums.push(
       ...docComment(doc, ''),

@@ -36,6 +36,7 @@ export const IDENTIFIER_TYPES = [
 ] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
+/** Avro enum default: a symbol of a newer writer unknown here resolves to OTHER. */
 export const PARTY_ROLES = ['CALLER', 'CALLEE', 'ACCOUNT', 'SENDER', 'RECIPIENT', 'CLIENT', 'SERVER', 'OTHER'] as const;
 export type PartyRole = (typeof PARTY_ROLES)[number];
 
@@ -46,6 +47,7 @@ export type DeliveryScope = (typeof DELIVERY_SCOPES)[number];
 export const LEMF_TRANSPORTS = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE'] as const;
 export type LemfTransport = (typeof LEMF_TRANSPORTS)[number];
 
+/** Avro enum default: a symbol of a newer writer unknown here resolves to GENERALIZED_TIME. */
 export const TIMESTAMP_FORMATS = ['GENERALIZED_TIME', 'MICROSECOND'] as const;
 export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
 
