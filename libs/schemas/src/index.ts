@@ -2,6 +2,17 @@ export { isSecretRef, plaintextSetting, SECRET_REF_PATTERN, secretRefsOf } from 
 export type { SchemaName } from './schemas.ts';
 export { SCHEMAS } from './schemas.ts';
 export type {
+  DeliveryStream,
+  IdentifierTraits,
+  MatchSpace,
+  RecordFormat,
+  SecretRefField,
+  SettingsBlock,
+  TargetMatch,
+  TransportTraits,
+} from './traits.ts';
+export { EVENT_ACTIONS, IDENTIFIER_TRAITS, isKnownAction, TRANSPORT_TRAITS, transportCarries } from './traits.ts';
+export type {
   AuditObjectType,
   AuditRecord,
   DeliveryScope,
