@@ -153,7 +153,7 @@ export function render(): string {
   }
   const header = [
     '// Generated from ../avro/*.avsc by scripts/generate-types.ts: do not edit; change the schema and run',
-    '// `node scripts/generate-types.ts` in libs/schemas.',
+    '// `npm run generate` in libs/schemas.',
     '',
   ];
   return `${[...header, ...enums, ...records].join('\n').trimEnd()}\n`;

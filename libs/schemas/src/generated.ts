@@ -1,5 +1,5 @@
 // Generated from ../avro/*.avsc by scripts/generate-types.ts: do not edit; change the schema and run
-// `node scripts/generate-types.ts` in libs/schemas.
+// `npm run generate` in libs/schemas.
 
 export const AUDIT_OBJECT_TYPES = ['TENANT', 'LEMF', 'WARRANT'] as const;
 export type AuditObjectType = (typeof AUDIT_OBJECT_TYPES)[number];
