@@ -74,7 +74,9 @@ export interface AuditRecord {
   before: string | null;
   after: string | null;
   reason: string | null;
+  /** hash of the previous entry; 64 zeros for seq 1 */
   prevHash: string;
+  /** SHA-256 hex over the canonical JSON (keys sorted) of every other field */
   hash: string;
 }
 
@@ -244,6 +246,7 @@ export interface Target {
   value: string;
 }
 
+/** Report selection as on CommuniGate's Intercept page (seed 000) */
 export interface ReportSelection {
   login: boolean;
   signals: boolean;
