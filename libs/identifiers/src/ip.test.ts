@@ -55,6 +55,13 @@ describe('IPv6 (RFC 5952)', () => {
     expect(m?.family).toBe(4);
     expect([...(m?.bytes ?? [])]).toEqual([198, 51, 100, 9]);
   });
+  it('stays strict where a lenient parser (ipaddr.js 2.5) would differ', () => {
+    // IPv4-compatible (RFC 4291 2.5.5.1, deprecated) is not IPv4-mapped: it must not match an IPv4 target
+    expect(parseIpAddress('::1.2.3.4')?.family).toBe(6);
+    for (const bad of ['::ffff:010.0.0.1', '::ffff:01.2.3.4', '::ffff:0x1.2.3.4', '0000::00001.2.3.4']) {
+      expect(parseIpAddress(bad), bad).toBeNull();
+    }
+  });
   it('masks v6 prefixes', () => {
     expect(formatIpPrefix(parseIpPrefix('2001:db8:abcd:12ff::1/52', 6)!)).toBe('2001:db8:abcd:1000::/52');
     expect(formatIpPrefix(parseIpPrefix('2001:db8::1/128', 6)!)).toBe('2001:db8::1');

@@ -21,6 +21,16 @@ describe('E.164', () => {
       '+49301234567',
     );
   });
+  it("reads national numbers with the country's own trunk and international prefixes", () => {
+    const cc = (defaultCountryCode: string) => ({ defaultCountryCode });
+    expect(val(normalizeE164('030 1234567', cc('49')))).toBe('+49301234567'); // DE trunk 0, no setting needed
+    expect(val(normalizeE164('020 7946 0000', cc('44')))).toBe('+442079460000');
+    expect(val(normalizeE164('8 916 123-45-67', cc('7')))).toBe('+79161234567'); // RU trunk 8
+    expect(val(normalizeE164('1 (212) 555-0100', cc('1')))).toBe('+12125550100'); // NANP trunk 1
+    expect(val(normalizeE164('011 44 20 7946 0000', cc('1')))).toBe('+442079460000'); // NANP international prefix
+    expect(val(normalizeE164('0612345678', cc('39')))).toBe('+390612345678'); // Italy keeps its 0
+    expect(val(normalizeE164('0612345678', cc('999')))).toBe('IDN_ERR_NO_COUNTRY_CODE');
+  });
   it('refuses bad numbers with a reason', () => {
     expect(val(normalizeE164('0612345678'))).toBe('IDN_ERR_NO_COUNTRY_CODE');
     expect(val(normalizeE164('+39 06 ABC'))).toBe('IDN_ERR_E164');

@@ -1,8 +1,9 @@
 // Target identifier normalisation, shared by admf (warrant targets) and target-match (event
 // parties) so that a target matches however the network writes it. Decisions:
 // - E.164: canonical "+<cc><nsn>", separators ( -.()/ ) dropped, "00" read as the international
-//   prefix; a national number needs the tenant's default country code. The national trunk
-//   prefix is stripped only when configured (Italy keeps its leading 0 in international form).
+//   prefix; a national number needs the tenant's default country code and is read with that
+//   country's numbering plan (libphonenumber-js: its trunk and international prefixes; Italy
+//   keeps its leading 0). A configured national trunk prefix is stripped first.
 // - IMSI: 14-15 digits. IMEI: 14 digits (TAC+SNR); a 15th Luhn check digit is verified and
 //   dropped, IMEISV's 2 SV digits are dropped (TS 123 003 6.2).
 // - SIP/SIPS: "sip:user@host" - scheme folded to sip, host lower case, port, password, URI
@@ -17,13 +18,18 @@
 // - Provider account IDs are opaque: trimmed, case kept.
 import { domainToASCII } from 'node:url';
 import type { IdentifierType } from '@li/schemas';
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+import phoneMetadata from 'libphonenumber-js/min/metadata';
 import type { IpAddress, IpPrefix } from './ip.ts';
 import { formatIpPrefix, formatIpv4, formatIpv6, parseIpAddress, parseIpPrefix } from './ip.ts';
 
 export interface NormalizeOptions {
   /** Country calling code (digits, e.g. "39") used for national numbers. */
   defaultCountryCode?: string;
-  /** National trunk prefix to drop from national numbers (e.g. "0" for Germany); none for Italy. */
+  /**
+   * National trunk prefix to drop from national numbers before the numbering plan reads them;
+   * the plan already knows each country's own (0 in Germany), so this is for a tenant's own dial plan.
+   */
   nationalTrunkPrefix?: string;
 }
 
@@ -52,6 +58,31 @@ const ok = (value: string): NormalizeResult => ({ ok: true, value });
 const SEPARATORS = /[\s\-.()/]/g;
 const MAX_INPUT = 512;
 
+// National numbers are read with libphonenumber-js's per-country trunk and international prefixes.
+// Its "min" metadata (~80 kB) holds those prefixes and the national number patterns that parsing
+// uses; "max" adds per-type patterns for isValid()/getType(), which nothing here calls.
+/** Country calling code -> its main country ("1" -> US, "7" -> RU, "44" -> GB). */
+const MAIN_COUNTRY = new Map<string, CountryCode>(
+  Object.entries(phoneMetadata.country_calling_codes).flatMap(([cc, countries]) =>
+    countries[0] ? [[cc, countries[0]] as const] : [],
+  ),
+);
+
+// Reading a national number costs microseconds (libphonenumber-js) where the rest of matching
+// costs nanoseconds, and the same subscribers recur on every event: remember recent answers.
+const nationalCache = new Map<string, string | null>();
+
+/** International digits (no "+") of a national number of `country`, or null. */
+function readNational(national: string, country: CountryCode): string | null {
+  const key = `${country}|${national}`;
+  const hit = nationalCache.get(key);
+  if (hit !== undefined) return hit;
+  const digits = parsePhoneNumberFromString(national, country, phoneMetadata)?.number.slice(1) ?? null;
+  if (nationalCache.size >= 4096) nationalCache.clear();
+  nationalCache.set(key, digits);
+  return digits;
+}
+
 export function normalizeE164(raw: string, opts: NormalizeOptions = {}): NormalizeResult {
   const t = raw.trim().replace(SEPARATORS, '');
   if (t === '') return fail('IDN_ERR_EMPTY', 'empty number');
@@ -64,9 +95,17 @@ export function normalizeE164(raw: string, opts: NormalizeOptions = {}): Normali
     if (!cc || !/^[1-9][0-9]{0,2}$/.test(cc)) {
       return fail('IDN_ERR_NO_COUNTRY_CODE', 'national number needs a default country code');
     }
+    const country = MAIN_COUNTRY.get(cc);
+    if (!country)
+      return fail('IDN_ERR_NO_COUNTRY_CODE', 'default country code is not an assigned country calling code');
+    // A configured trunk prefix is the tenant's word and goes first; the country's own
+    // trunk (0 in Germany, 1 in the US, 8 in Russia) and international prefix (011 in the US)
+    // come from the numbering plan. Italy has none: its leading 0 stays.
     const trunk = opts.nationalTrunkPrefix;
     const national = trunk && t.startsWith(trunk) ? t.slice(trunk.length) : t;
-    digits = cc + national;
+    const international = readNational(national, country);
+    if (international === null) return fail('IDN_ERR_E164', 'not a telephone number of the default country');
+    digits = international;
   }
   if (!/^[1-9][0-9]{2,14}$/.test(digits)) {
     return fail('IDN_ERR_E164', 'E.164 number must have 3 to 15 digits and no leading 0 after the country code');
@@ -286,8 +325,11 @@ export function normalizeTarget(type: IdentifierType, raw: string, opts: Normali
       return normalizeIpTarget(raw, 6);
     case 'PROVIDER_ACCOUNT':
       return normalizeProviderAccount(raw);
-    default:
+    default: {
+      // exhaustive for the compiler; a type read from outside may still be unknown at run time
+      const _exhaustive: never = type;
       return fail('IDN_ERR_EMPTY', 'unknown identifier type');
+    }
   }
 }
 
@@ -323,8 +365,10 @@ export function targetIndexEntry(type: IdentifierType, normalized: string): Targ
       const width = p.family === 4 ? 32 : 128;
       return p.length === width ? { kind: 'exact', key: ipKey(p) } : { kind: 'prefix', prefix: p };
     }
-    default:
+    default: {
+      const _exhaustive: never = type;
       return null;
+    }
   }
 }
 

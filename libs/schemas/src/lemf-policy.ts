@@ -49,7 +49,9 @@ export function plaintextSetting(
       return dest.email && !dest.email.startTls
         ? { field: 'email.startTls', reason: 'EMAIL without STARTTLS is plaintext' }
         : null;
-    default:
+    case 'PIPE':
       return null;
+    default:
+      return dest.transport satisfies never;
   }
 }

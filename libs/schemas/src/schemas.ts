@@ -23,10 +23,28 @@ const FILES = [
 const registry: Record<string, avro.Type> = {};
 for (const file of FILES) avro.Type.forSchema(load(file) as avro.Schema, { registry });
 
+// avsc reads an enum's default (Avro 1.9: what an unknown symbol reads as) but does not export
+// it: put it back, or the registry and every reader would never see it.
+const enumDefaults = new Map<string, string>();
+for (const [name, t] of Object.entries(registry)) {
+  const d = (t as { default?: unknown }).default;
+  if (t.typeName === 'enum' && typeof d === 'string') enumDefaults.set(name, d);
+}
+
+function withEnumDefaults(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withEnumDefaults);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = withEnumDefaults(v);
+  const d = out.type === 'enum' && typeof out.name === 'string' ? enumDefaults.get(out.name) : undefined;
+  if (d !== undefined) out.default = d;
+  return out;
+}
+
 function build(name: string): { type: avro.Type; schema: avro.Schema } {
   const type = registry[`li.v1.${name}`];
   if (!type) throw new Error(`no Avro type li.v1.${name} in ${dir}`);
-  return { type, schema: type.schema({ exportAttrs: true }) as avro.Schema };
+  return { type, schema: withEnumDefaults(type.schema({ exportAttrs: true })) as avro.Schema };
 }
 
 /** The record schemas services exchange, by name. Versions are in the file names. */
