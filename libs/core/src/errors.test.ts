@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CodedError, defineErrors } from './errors.ts';
+import { CodedError, defineErrors, unreachable } from './errors.ts';
 
 const ERR = defineErrors('TST', {
   TST_ERR_BAD_INPUT: { message: 'input is not usable', retriable: false, status: 400 },
@@ -46,5 +46,22 @@ describe('defineErrors', () => {
   ])('refuses a table with %s', (_name, table, expected) => {
     // biome-ignore lint/suspicious/noExplicitAny: the point is a table the types would refuse
     expect(() => defineErrors('TST', table as any)).toThrow(expected);
+  });
+});
+
+describe('unreachable', () => {
+  it('throws naming the unexpected value', () => {
+    const kind = 'X400' as 'A' | 'B' | 'X400';
+    const f = (k: typeof kind): number => {
+      switch (k) {
+        case 'A':
+        case 'B':
+          return 1;
+        default:
+          // A value the union does not have, as a newer peer would send.
+          return unreachable(k as never, 'transport');
+      }
+    };
+    expect(() => f(kind)).toThrow('unexpected transport: X400');
   });
 });

@@ -71,3 +71,11 @@ export function defineErrors<const P extends string, const T extends ErrorTable<
     status: (code) => spec(code).status ?? 500,
   };
 }
+
+/**
+ * The end of an exhaustive switch: the compiler refuses the call while a member of the union is
+ * unhandled; at run time (a value from a newer peer) it throws, naming what was unexpected.
+ */
+export function unreachable(value: never, what: string): never {
+  throw new TypeError(`unexpected ${what}: ${typeof value === 'string' ? value : typeof value}`);
+}

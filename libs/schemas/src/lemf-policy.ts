@@ -52,6 +52,8 @@ export function plaintextSetting(
     case 'PIPE':
       return null;
     default:
-      return dest.transport satisfies never;
+      // An unknown transport is refused where it is built (DLV_ERR_UNKNOWN_TRANSPORT), not here.
+      dest.transport satisfies never;
+      return null;
   }
 }

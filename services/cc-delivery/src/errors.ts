@@ -2,7 +2,7 @@
 // (a LEMF outage) or whether the input itself is unusable (dead-letter it, keep going).
 import { defineErrors } from '@li/core';
 
-export const DLV_ERRORS = defineErrors('DLV', {
+const DLV_ERRORS = defineErrors('DLV', {
   DLV_ERR_UNKNOWN_TRANSPORT: { retriable: true, message: 'unknown transport in LEMF config' },
   DLV_ERR_BAD_CONFIG: { retriable: true, message: 'LEMF config incomplete or invalid' },
   DLV_ERR_CONNECT: { retriable: true, message: 'cannot connect to LEMF' },

@@ -8,7 +8,7 @@ import type { StreamDecoderFactory } from '../src/domain/stream.ts';
 import type { Collected } from '../src/testing/decoder-kit.ts';
 import { collector } from '../src/testing/decoder-kit.ts';
 
-export { freePort, RecordingClient, waitForPort } from '@li/testing/peers';
+export { RecordingClient } from '@li/testing/peers';
 
 /** tcpdump on lo writing a pcap; stop() ends it with SIGINT and waits until the file is complete. */
 export async function startTcpdump(file: string, filter: string): Promise<{ stop(): Promise<void> }> {

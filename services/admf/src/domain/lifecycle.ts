@@ -3,6 +3,7 @@
 // isWarrantActiveAt(), so a scheduled start or end needs no write to take effect; the
 // scheduler still records them (start: audit only; end: state DEACTIVATED) so the record and
 // the audit show what happened and when.
+import { unreachable } from '@li/core';
 import type { Warrant } from '@li/schemas';
 import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
@@ -55,7 +56,7 @@ export function applyLifecycle(
         return errResult('ADM_ERR_VALIDATION', 'validUntil is in the past', 'validUntil');
       return okResult(bump(w, nowMicros, { validUntilMicros: newUntilMicros }));
     default:
-      return action satisfies never;
+      return unreachable(action, 'lifecycle action');
   }
 }
 

@@ -34,7 +34,7 @@ const SELECTION_KEYS: readonly (keyof ReportSelection)[] = [
 export const MAX_TARGETS = 1000;
 export const MAX_LEMFS = 16;
 
-export interface TargetInput {
+interface TargetInput {
   id?: string;
   type: string;
   value: string;

@@ -61,7 +61,7 @@ export interface Harness {
   ): Promise<{ status: number; json: any }>;
 }
 
-export async function harness(opts: { realClock?: boolean; schedule?: boolean } = {}): Promise<Harness> {
+async function harness(opts: { realClock?: boolean; schedule?: boolean } = {}): Promise<Harness> {
   const mem = new InMemoryWarrantStore();
   const { store, calls } = spyStore(mem);
   const clock = new ManualClock(T0 / 1000);

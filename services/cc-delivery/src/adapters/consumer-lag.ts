@@ -10,7 +10,7 @@ import { consumerLag } from '../domain/lag.ts';
 const LAG_STREAMS = ['hi2', 'hi3', 'reports'] as const;
 export type LagStream = (typeof LAG_STREAMS)[number];
 
-export interface LagTarget {
+interface LagTarget {
   tenant: string;
   /** the LEMF id (label value) */
   lemf: string;

@@ -2,6 +2,7 @@
 // service.ts feeds it from Kafka: offer() with each LEMF's records, applyLemf()/removeLemf() for
 // every record of the compacted li.<t>.lemfs topic (config changes apply live), and it reports
 // what to commit (`commit`) and what to send to li.<t>.dlq (`deadLetter`).
+import { unreachable } from '@li/core';
 import type { Logger } from '@li/log';
 import { type LemfDestination, plaintextSetting } from '@li/schemas';
 import type { Registry } from 'prom-client';
@@ -130,7 +131,7 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
           log.info({ lemf: dest.id, transport: dest.transport }, 'lemf started');
           return;
         default:
-          return update satisfies never;
+          return unreachable(update, 'LEMF update');
       }
     },
     removeLemf,

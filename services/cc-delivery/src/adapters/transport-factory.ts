@@ -22,7 +22,7 @@ import { EtsiTcpTransport, Hi2TcpTransport } from './tcp-transports.ts';
 export type SecretResolver = (tenant: string, ref: string) => Buffer | null;
 
 /** An operator allow-list entry (config pipeCommands): what a PIPE LEMF's `pipe.entry` runs. */
-export interface PipeCommand {
+interface PipeCommand {
   /** Absolute path of the program. */
   command: string;
   args?: readonly string[];

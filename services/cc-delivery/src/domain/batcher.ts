@@ -12,7 +12,7 @@ export interface BatchPolicy {
   namePattern: string;
 }
 
-export interface FileBatch {
+interface FileBatch {
   file: FileMeta;
   records: DeliveryRecord[];
   bytes: number;

@@ -9,7 +9,7 @@
 import type { LemfTransport } from '@li/schemas';
 import type { Stream } from './types.ts';
 
-export type RecordFormat = 'TS102232' | 'TS101671';
+type RecordFormat = 'TS102232' | 'TS101671';
 
 const FORMATS: Record<LemfTransport, readonly RecordFormat[] | 'all'> = {
   ETSI_TCP: ['TS102232'],

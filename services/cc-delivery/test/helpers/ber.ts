@@ -2,7 +2,7 @@
 // with LIID, CIN and sequence number rewritten (a tiny TLV walker; production BER lives in libs/etsi).
 import { readFileSync } from 'node:fs';
 
-export const EXAMPLES = new URL('../fixtures/', import.meta.url);
+const EXAMPLES = new URL('../fixtures/', import.meta.url);
 export const golden = (name: string): Buffer => readFileSync(new URL(name, EXAMPLES));
 
 interface Tlv {
@@ -82,16 +82,4 @@ export function hi2Iri(liid: string, cin: number): Buffer {
   const commId = find(params.children, 0xa2)!;
   find(commId.children, 0x80)!.value = Buffer.from(String(cin).slice(-8), 'ascii');
   return encode(root);
-}
-
-/** Splits a byte stream into top-level TLVs. */
-export function splitTlvs(buf: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let i = 0;
-  for (const t of parse(buf)) {
-    const len = t.tag.length + lenBytes(t.value.length).length + t.value.length;
-    out.push(buf.subarray(i, i + len));
-    i += len;
-  }
-  return out;
 }

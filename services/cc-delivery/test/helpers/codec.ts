@@ -4,18 +4,15 @@
 import type { IncomingPdu, KeepaliveCodec } from '../../src/domain/types.ts';
 import { golden } from './ber.ts';
 
-export const KEEPALIVE = golden('pspdu_keepalive.ber');
+const KEEPALIVE = golden('pspdu_keepalive.ber');
 const tail = (b: Uint8Array, n: number) => Buffer.from(b.subarray(b.length - n));
-export const KA_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x83, 0x00]);
-export const KA_RESPONSE_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x84, 0x00]);
-export const ACK_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x8d, 0x00]);
+const KA_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x83, 0x00]);
+const KA_RESPONSE_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x84, 0x00]);
+const ACK_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x8d, 0x00]);
 
-export function withTail(pdu: Buffer, newTail: Buffer): Buffer {
+function withTail(pdu: Buffer, newTail: Buffer): Buffer {
   return Buffer.concat([pdu.subarray(0, pdu.length - newTail.length), newTail]);
 }
-
-export const KEEPALIVE_RESPONSE = withTail(KEEPALIVE, KA_RESPONSE_TAIL);
-export const ACK = withTail(KEEPALIVE, ACK_TAIL);
 
 export const goldenCodec: KeepaliveCodec = {
   keepalive: () => KEEPALIVE,

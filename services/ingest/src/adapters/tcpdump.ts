@@ -14,7 +14,7 @@ export interface TcpdumpOptions {
   onPacket: (p: CapturedPacket) => void;
 }
 
-export interface TcpdumpResult {
+interface TcpdumpResult {
   packets: number;
   exitCode: number | null;
   /** A broken pcap stream or a failure to start. */

@@ -11,7 +11,7 @@ import { X2X3Framer } from '../domain/x2x3/framer.ts';
 import { keepaliveAck, PDU_TYPE, type X2X3Attributes, type X2X3Pdu } from '../domain/x2x3/pdu.ts';
 import { ING, type IngestErrorCode } from '../errors.ts';
 
-export interface X2X3Peer {
+interface X2X3Peer {
   address: string;
   port: number;
 }

@@ -1,6 +1,7 @@
 // Step 1 of apply(): what an event is, from its protocol and action (HI2-HI3-delivery.md §4,
 // MAIL.md §4): its service and its role in a communication. The role is resolved against the
 // communication's phase when the CIN is allocated (state.ts).
+import { unreachable } from '@li/core';
 import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 
 /**
@@ -119,6 +120,6 @@ function mailRole(e: NormalizedEvent): EventRole {
     case 'ACCOUNT':
       return 'ignore';
     default:
-      return e.category satisfies never;
+      return unreachable(e.category, 'event category');
   }
 }

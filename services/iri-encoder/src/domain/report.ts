@@ -3,7 +3,9 @@
 // Deleted Message are multipart/mixed (text/plain + message/rfc822); Sent Message is
 // multipart/mixed (text/plain + application/x-envelope + message/rfc822). Pure: MatchedEvent in,
 // RFC 5322 bytes out, the same bytes for the same input (boundaries derive from the event).
+
 import { createHash } from 'node:crypto';
+import { unreachable } from '@li/core';
 import type { EventCategory, MatchedEvent, NormalizedEvent } from '@li/schemas';
 import type { EncErrorCode } from '../errors.ts';
 
@@ -91,7 +93,7 @@ export function composeReport(m: MatchedEvent, opts: ReportOptions): ReportResul
       body = text;
       break;
     default:
-      return type satisfies never;
+      return unreachable(type, 'report type');
   }
   const head = [...headers, ...body.headers].join('\r\n');
   return { ok: true, type, bytes: Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'utf8'), body.body]) };
@@ -158,7 +160,7 @@ function infoLines(type: ReportType, m: MatchedEvent, opts: ReportOptions): stri
       push('Time Stamp', a.messageTime ?? isoTime(e.occurredAtMicros));
       break;
     default:
-      return type satisfies never;
+      return unreachable(type, 'report type');
   }
   if (type !== 'New Message' && type !== 'Deleted Message') push('Time Stamp', isoTime(e.occurredAtMicros));
   push('Court Case ID', opts.courtCaseId);

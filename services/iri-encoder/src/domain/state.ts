@@ -2,7 +2,9 @@
 // kept as explicit key -> value entries. The service writes every StateChange to the compacted
 // changelog topic in the same Kafka transaction as the records it produced, and rebuilds
 // EncoderState from that topic on start, so counters survive crashes without gaps or reuse.
+
 import { createHash } from 'node:crypto';
+import { unreachable } from '@li/core';
 import type { MatchedEvent } from '@li/schemas';
 import type { Classification, EventRole, IriRecordType, IriRole, ServiceKind } from './classify.ts';
 
@@ -26,7 +28,7 @@ export interface CommunicationEntry {
 }
 
 /** Next sequence numbers of a (LIID, CIN), separately for IRI and CC (TS 102 232-1 5.2.7). */
-export interface SequenceEntry {
+interface SequenceEntry {
   t: 'seq';
   iri: number;
   cc: number;
@@ -183,7 +185,7 @@ export function resolve(role: EventRole, comm: CommunicationEntry): Transition |
     case 'ignore':
       return undefined;
     default:
-      return role satisfies never;
+      return unreachable(role, 'role');
   }
 }
 

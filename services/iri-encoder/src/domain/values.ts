@@ -2,7 +2,7 @@
 // a table keyed by the service and the role: which IRI (and which eMailEvent or accessEventType
 // in it) and which CC content.
 
-import { CodedError } from '@li/core';
+import { CodedError, unreachable } from '@li/core';
 import {
   AAA_RESULT,
   type AaaInformation,
@@ -249,7 +249,7 @@ function sessionDirection(m: MatchedEvent): number {
     case 'unknown':
       return PAYLOAD_DIRECTION.indeterminate;
     default:
-      return side satisfies never;
+      return unreachable(side, 'target side');
   }
 }
 
@@ -347,7 +347,7 @@ function mailEvent(e: NormalizedEvent, failedLogin: boolean): number | undefined
     case 'ACCOUNT':
       return undefined;
     default:
-      return e.category satisfies never;
+      return unreachable(e.category, 'event category');
   }
 }
 
@@ -548,7 +548,7 @@ function hi2Party(p: Party, qualifier: number): PartyInformation | undefined {
     case 'PROVIDER_ACCOUNT':
       return undefined;
     default:
-      return p.type satisfies never;
+      return unreachable(p.type, 'identifier type');
   }
 }
 

@@ -19,3 +19,4 @@ export function expectedRecords(events: Iterable<MatchedEvent>, options: Encoder
   }
   return records;
 }
+export { composeReport } from '../domain/report.ts';

@@ -1,6 +1,7 @@
 // The consumer of li.<t>.events: decodes each batch, dead-letters events of another tenant to
 // li.<t>.dlq and hands the admitted SIP events to the handler. Offsets are committed after the
 // handler settles: at least once, and the engine ignores an event it has already applied.
+
 import {
   type Bus,
   deploymentGroupId,
@@ -10,6 +11,7 @@ import {
   tenantOfTopic,
   topicName,
 } from '@li/bus';
+import { unreachable } from '@li/core';
 import type { Logger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import type { Registry } from 'prom-client';
@@ -69,7 +71,7 @@ export async function startEventsConsumer(deps: EventsConsumerDeps): Promise<{ s
             break;
           }
           default:
-            return admission satisfies never;
+            return unreachable(admission, 'admission outcome');
         }
       }
       // Written before the batch's offsets are committed: at least once, like the events.

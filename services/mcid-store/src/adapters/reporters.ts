@@ -1,5 +1,6 @@
 // Report sinks: Diameter Rf to a CDS (with local storage as the spool when the CDS fails,
 // MCID.md §5) and local ACR file storage (seed 003 §2.3.4).
+import { unreachable } from '@li/core';
 import type { Logger } from '@li/log';
 import { Gauge, type Registry } from 'prom-client';
 import type { McidConfig } from '../config.ts';
@@ -160,7 +161,7 @@ export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: L
     case 'CDS':
       return cdsSink(c, identity, deps, c.spoolToLocal ? local() : undefined);
     default:
-      return c.reportingType satisfies never;
+      return unreachable(c.reportingType, 'reporting type');
   }
 }
 

@@ -18,7 +18,7 @@ export interface Datagram {
   payload: Buffer;
 }
 
-export interface CaptureLimits {
+interface CaptureLimits {
   tcp: Partial<TcpLimits>;
   defrag: Partial<DefragLimits>;
   /** How often (packet time) timeouts are checked. */

@@ -64,7 +64,7 @@ export function decodeLink(linkType: number, d: Buffer): LinkResult {
   return { ok: true, ip: null, skipped: 'non-IP frame' };
 }
 
-export interface IpFragmentInfo {
+interface IpFragmentInfo {
   id: number;
   /** Byte offset of this fragment's data in the original payload. */
   offset: number;

@@ -7,7 +7,7 @@ import { BoundedBody, ByteQueue } from './common.ts';
 export interface LiteralRef {
   lit: number;
 }
-export interface Quoted {
+interface Quoted {
   q: string;
 }
 export type Token = string | Quoted | LiteralRef | Token[];

@@ -27,7 +27,7 @@ export const GENERIC_EVENT_TYPES = [
   'account.renamed',
   'account.removed',
 ] as const;
-export type GenericEventType = (typeof GENERIC_EVENT_TYPES)[number];
+type GenericEventType = (typeof GENERIC_EVENT_TYPES)[number];
 
 export interface GenericMailEvent {
   type: GenericEventType;

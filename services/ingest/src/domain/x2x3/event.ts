@@ -6,7 +6,7 @@ import type { IngestErrorCode } from '../../errors.ts';
 import type { DecodedEvent } from '../stream.ts';
 import { PAYLOAD_FORMATS, PDU_TYPE, type X2X3Attributes, type X2X3Pdu } from './pdu.ts';
 
-export interface X2X3Task {
+interface X2X3Task {
   taskId: string;
 }
 

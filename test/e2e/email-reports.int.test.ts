@@ -1,13 +1,14 @@
 // E-mail reports over SMTP to a real smtp-server on 127.0.0.1: every report type of seed 000,
-// composed by the iri-encoder's composer, arrives byte-equal and parses with mailparser.
+// composed by the iri-encoder's composer, delivered by cc-delivery's SMTP transport, arrives
+// byte-equal and parses with mailparser.
 import type { AddressInfo } from 'node:net';
-import { composeReport } from '@li/iri-encoder/reports';
+import { record, testDeliveries, waitFor } from '@li/cc-delivery/testing';
+import { composeReport } from '@li/iri-encoder/testing';
 import type { LemfDestination } from '@li/schemas';
 import { sampleEvent, sampleLemf, sampleMatched } from '@li/schemas/testing';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { record, testDeliveries, waitFor } from './helpers/util.ts';
 
 interface Received {
   from: string;
