@@ -253,7 +253,8 @@ export const TRANSPORT_TRAITS = {
 
 /** True when a LEMF on this transport takes a record of this stream and format (no format: any). */
 export function transportCarries(transport: LemfTransport, stream: DeliveryStream, format?: string): boolean {
-  const t: TransportTraits = TRANSPORT_TRAITS[transport];
+  const t: TransportTraits | undefined = TRANSPORT_TRAITS[transport];
+  if (!t) return false; // a transport from a newer peer: carry nothing rather than guess
   return t.streams.includes(stream) && (!format || (t.formats as readonly string[]).includes(format));
 }
 

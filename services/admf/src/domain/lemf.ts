@@ -1,16 +1,20 @@
 // LEMF destinations (the authority's monitoring centres) of a tenant; cc-delivery reads them
-// from li.<t>.lemfs. Each transport needs its own settings block.
+// from li.<t>.lemfs. Each transport needs its own settings blocks: TRANSPORT_TRAITS says which,
+// the same table cc-delivery delivers by, so admf never accepts a LEMF cc-delivery cannot use.
 import {
   type EmailSettings,
   type Endpoint,
   type FileSettings,
   isSecretRef,
+  LEMF_TRANSPORTS,
   type LemfDestination,
   type LemfTransport,
   type PipeSettings,
   plaintextSetting,
+  type SettingsBlock,
   secretRefsOf,
   type TlsSettings,
+  TRANSPORT_TRAITS,
 } from '@li/schemas';
 import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
@@ -21,7 +25,6 @@ const LEMF_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * 43 base64 characters without padding (32 bytes; the last character carries 2 zero bits).
  */
 export const HOST_KEY_SHA256_PATTERN = /^(?:SHA256:)?[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
-export const LEMF_TRANSPORTS: readonly LemfTransport[] = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE'];
 
 export interface LemfInput {
   name: string;
@@ -46,12 +49,8 @@ export interface LemfPolicy {
   pipeCommands: readonly string[];
 }
 
-function endpoint(e: Endpoint | null | undefined, field: string, required: boolean): Result<Endpoint | null> {
-  if (e === null || e === undefined) {
-    return required
-      ? errResult('ADM_ERR_VALIDATION', `${field} is required for this transport`, field)
-      : okResult(null);
-  }
+function endpoint(e: Endpoint | null | undefined, field: string): Result<Endpoint | null> {
+  if (e === null || e === undefined) return okResult(null);
   if (typeof e.host !== 'string' || e.host === '' || e.host.length > 253 || /\s/.test(e.host)) {
     return errResult('ADM_ERR_VALIDATION', `${field}.host must be a host name or address`, `${field}.host`);
   }
@@ -77,15 +76,16 @@ export function buildLemf(
     return errResult('ADM_ERR_VALIDATION', `transport must be one of ${LEMF_TRANSPORTS.join(', ')}`, 'transport');
   }
   const transport = input.transport as LemfTransport;
-  const needsAddress = transport !== 'EMAIL' && transport !== 'PIPE';
-  const address = endpoint(input.address, 'address', needsAddress);
+  const requires: readonly SettingsBlock[] = TRANSPORT_TRAITS[transport].requires;
+  const missing = (block: SettingsBlock) =>
+    errResult('ADM_ERR_VALIDATION', `${block} is required for ${transport}`, block);
+  if (requires.includes('address') && !input.address) return missing('address');
+  const address = endpoint(input.address, 'address');
   if (!address.ok) return address;
-  const cc = endpoint(input.ccAddress, 'ccAddress', false);
+  const cc = endpoint(input.ccAddress, 'ccAddress');
   if (!cc.ok) return cc;
   const files = input.files ?? null;
-  if ((transport === 'FTP' || transport === 'SFTP') && !files) {
-    return errResult('ADM_ERR_VALIDATION', 'files is required for FTP and SFTP', 'files');
-  }
+  if (requires.includes('files') && !files) return missing('files');
   if (files) {
     for (const k of ['maxRecords', 'maxBytes', 'maxSeconds'] as const) {
       if (!Number.isInteger(files[k]) || files[k] < 1) {
@@ -108,12 +108,12 @@ export function buildLemf(
     }
   }
   const email = input.email ?? null;
-  if (transport === 'EMAIL' && !email) return errResult('ADM_ERR_VALIDATION', 'email is required for EMAIL', 'email');
+  if (requires.includes('email') && !email) return missing('email');
   if (email && (!Array.isArray(email.to) || email.to.length === 0)) {
     return errResult('ADM_ERR_VALIDATION', 'email.to must list at least one address', 'email.to');
   }
   const pipe = input.pipe ?? null;
-  if (transport === 'PIPE' && !pipe) return errResult('ADM_ERR_VALIDATION', 'pipe is required for PIPE', 'pipe');
+  if (requires.includes('pipe') && !pipe) return missing('pipe');
   // A tenant names a command the operator allowed; it never supplies one.
   if (pipe && !policy.pipeCommands.includes(pipe.entry)) {
     const allowed = policy.pipeCommands.length ? policy.pipeCommands.join(', ') : 'none configured';

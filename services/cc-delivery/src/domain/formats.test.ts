@@ -1,20 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { carries, carriesFormat } from './formats.ts';
+import { carries } from './formats.ts';
 
-describe('carriesFormat', () => {
+describe('formats', () => {
   it('gives ETSI TCP LEMFs PS-PDUs only and HI2 TCP LEMFs TS 101 671 records only', () => {
-    expect(carriesFormat('ETSI_TCP', 'TS102232')).toBe(true);
-    expect(carriesFormat('ETSI_TCP', 'TS101671')).toBe(false);
-    expect(carriesFormat('HI2_TCP', 'TS101671')).toBe(true);
-    expect(carriesFormat('HI2_TCP', 'TS102232')).toBe(false);
+    expect(carries('ETSI_TCP', 'HI2', 'TS102232')).toBe(true);
+    expect(carries('ETSI_TCP', 'HI2', 'TS101671')).toBe(false);
+    expect(carries('HI2_TCP', 'HI2', 'TS101671')).toBe(true);
+    expect(carries('HI2_TCP', 'HI2', 'TS102232')).toBe(false);
   });
 
-  it('lets files, e-mail and PIPE take every format, and unlabelled records go everywhere', () => {
-    for (const t of ['FTP', 'SFTP', 'EMAIL', 'PIPE'] as const) {
-      expect(carriesFormat(t, 'TS101671')).toBe(true);
-      expect(carriesFormat(t, 'TS102232')).toBe(true);
+  it('lets files take every format, and unlabelled records go to every LEMF of their stream', () => {
+    for (const t of ['FTP', 'SFTP'] as const) {
+      expect(carries(t, 'HI2', 'TS101671')).toBe(true);
+      expect(carries(t, 'HI2', 'TS102232')).toBe(true);
     }
-    expect(carriesFormat('ETSI_TCP', undefined)).toBe(true);
+    expect(carries('ETSI_TCP', 'HI2', undefined)).toBe(true);
+    expect(carries('EMAIL', 'REPORT', 'TS101671')).toBe(true);
+  });
+
+  it('carries nothing for a transport it does not know (a newer admf)', () => {
+    expect(carries('X400' as never, 'HI2', undefined)).toBe(false);
   });
 });
 

@@ -32,7 +32,7 @@ import {
   type PartyInformation,
   WINTER_SUMMER,
 } from '@li/etsi';
-import type { MatchedEvent, NormalizedEvent, Party, PartyRole } from '@li/schemas';
+import { IDENTIFIER_TRAITS, type MatchedEvent, type NormalizedEvent, type Party, type PartyRole } from '@li/schemas';
 import { type EncErrorCode, encErrors } from '../errors.ts';
 import type { EncodedRole, IriRecordType, ServiceKind } from './classify.ts';
 import type { EncoderOptions } from './options.ts';
@@ -523,32 +523,29 @@ function tbcd(digits: string): Uint8Array {
   return out;
 }
 
+/** The party's identity in the alternative its type's traits name (IDENTIFIER_TRAITS.hi2PartyIdentity). */
 function hi2Party(p: Party, qualifier: number): PartyInformation | undefined {
-  switch (p.type) {
-    case 'SIP_URI':
+  const alternative = IDENTIFIER_TRAITS[p.type]?.hi2PartyIdentity ?? null;
+  switch (alternative) {
+    case 'sip-uri':
       return { qualifier, identity: { sipUri: p.value } };
-    case 'TEL_URI':
-      return { qualifier, identity: { telUrl: p.value } };
-    case 'E164': {
+    case 'tel-url': {
+      if (p.value.startsWith('tel:')) return { qualifier, identity: { telUrl: p.value } };
       const digits = p.value.replace(/[^\d]/g, '');
       return digits ? { qualifier, identity: { telUrl: `tel:+${digits}` } } : undefined;
     }
-    case 'IMSI': {
+    case 'imsi': {
       const b = tbcd(p.value);
       return b.length >= 3 && b.length <= 8 ? { qualifier, identity: { imsi: b } } : undefined;
     }
-    case 'IMEI': {
+    case 'imei': {
       const b = tbcd(p.value);
       return b.length === 8 ? { qualifier, identity: { imei: b } } : undefined;
     }
-    case 'EMAIL':
-    case 'MAIL_ACCOUNT':
-    case 'IPV4':
-    case 'IPV6':
-    case 'PROVIDER_ACCOUNT':
+    case null: // no HI2 alternative carries it (e-mail, accounts, addresses): the party is left out
       return undefined;
     default:
-      return unreachable(p.type, 'identifier type');
+      return unreachable(alternative, 'HI2 party identity');
   }
 }
 

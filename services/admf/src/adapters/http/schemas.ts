@@ -1,9 +1,9 @@
 // Request/response schemas (TypeBox = JSON Schema): Fastify validates with them, serialises
 // with them, and @fastify/swagger publishes them at /openapi.json. Structural checks live here;
 // the meaning of values (LIID rules, identifiers, windows) is checked in src/domain.
-import { IDENTIFIER_TYPES } from '@li/schemas';
+import { IDENTIFIER_TYPES, LEMF_TRANSPORTS } from '@li/schemas';
 import { Type } from 'typebox';
-import { HOST_KEY_SHA256_PATTERN, LEMF_TRANSPORTS } from '../../domain/lemf.ts';
+import { HOST_KEY_SHA256_PATTERN } from '../../domain/lemf.ts';
 import { DELIVERY_SCOPES, INTERCEPTION_KINDS, MAX_LEMFS, MAX_TARGETS } from '../../domain/warrant.ts';
 
 const closed = { additionalProperties: false } as const;

@@ -495,6 +495,29 @@ describe('LEMF destinations and tenants', () => {
     expect(h.calls.filter((c) => c === 'commit')).toHaveLength(1);
   });
 
+  it('a LEMF lacks none of the settings its transport needs to deliver (TRANSPORT_TRAITS.requires)', async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const email = { from: 'a@x', to: ['b@x'], username: null, credentialRef: null, startTls: true };
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['EMAIL without the SMTP server', { transport: 'EMAIL', email }, 'address'],
+      [
+        'EMAIL without its mail settings',
+        { transport: 'EMAIL', address: { host: 'smtp.example', port: 587 } },
+        'email',
+      ],
+      ['SFTP without file settings', { transport: 'SFTP', address: { host: 'sftp.example', port: 22 } }, 'files'],
+      ['PIPE without an entry', { transport: 'PIPE' }, 'pipe'],
+    ];
+    for (const [what, body, field] of cases) {
+      const r = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/l1', { name: 'l', ...body });
+      expect(r.status, what).toBe(400);
+      expect(r.json.error.field, what).toBe(field);
+      expect(r.json.error.message, what).toBe(`${field} is required for ${body.transport}`);
+    }
+    expect(h.calls).not.toContain('commit');
+  });
+
   it("secret references are plain names in the tenant's own namespace: another tenant's is a 400", async () => {
     h = await seeded();
     const ADMIN = 'acme-admin-token-00000001';
