@@ -114,6 +114,21 @@ describe('IP targets and provider accounts', () => {
     expect(val(normalizeTarget('PROVIDER_ACCOUNT', 'a\u0001b'))).toBe('IDN_ERR_PROVIDER_ACCOUNT');
     expect(val(normalizeTarget('PROVIDER_ACCOUNT', '   '))).toBe('IDN_ERR_EMPTY');
   });
+
+  it('SIP instance IDs: the URN of RFC 5626 +sip.instance, case folded where the RFCs say case does not matter', () => {
+    const uuid = 'urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6';
+    expect(val(normalizeTarget('SIP_INSTANCE', '"<URN:UUID:F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6>"'))).toBe(uuid);
+    expect(val(normalizeTarget('SIP_INSTANCE', uuid))).toBe(uuid);
+    expect(val(normalizeTarget('SIP_INSTANCE', '<urn:GSMA:imei:35209900-176148-1>'))).toBe(
+      'urn:gsma:imei:35209900-176148-1',
+    );
+    expect(val(normalizeTarget('SIP_INSTANCE', 'urn:uuid:not-a-uuid'))).toBe('IDN_ERR_SIP_INSTANCE');
+    expect(val(normalizeTarget('SIP_INSTANCE', 'sip:alice@example.com'))).toBe('IDN_ERR_SIP_INSTANCE');
+    expect(val(normalizeTarget('SIP_INSTANCE', 'urn:uuid:<x>'))).toBe('IDN_ERR_SIP_INSTANCE');
+    const keys = partyKeys('SIP_INSTANCE', '"<urn:uuid:F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6>"');
+    expect(keys?.keys).toEqual([`sipinst|${uuid}`]);
+    expect(targetIndexEntry('SIP_INSTANCE', uuid)).toEqual({ kind: 'exact', key: `sipinst|${uuid}` });
+  });
 });
 
 describe('party keys', () => {

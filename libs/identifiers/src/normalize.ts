@@ -47,6 +47,7 @@ export const IDENTIFIER_ERRORS = [
   'IDN_ERR_IPV4',
   'IDN_ERR_IPV6',
   'IDN_ERR_PROVIDER_ACCOUNT',
+  'IDN_ERR_SIP_INSTANCE',
 ] as const;
 export type IdentifierErrorCode = (typeof IDENTIFIER_ERRORS)[number];
 
@@ -285,6 +286,30 @@ export function normalizeProviderAccount(raw: string): NormalizeResult {
   return ok(t);
 }
 
+const URN = /^urn:([a-z0-9][a-z0-9-]{0,31}):([^\s"<>]+)$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A SIP instance ID (RFC 5626 §4.1, the Contact parameter +sip.instance): a URN naming one
+ * device, such as urn:uuid:<UUID> or urn:gsma:imei:<IMEI>. The parameter's quotes and angle
+ * brackets are dropped. "urn", the namespace ID (RFC 8141) and a UUID (RFC 4122) are
+ * case-insensitive, so they are lower-cased; any other namespace-specific string keeps its case.
+ */
+function normalizeSipInstance(raw: string): NormalizeResult {
+  let t = raw.trim();
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.slice(1, -1).trim();
+  if (t.length >= 2 && t.startsWith('<') && t.endsWith('>')) t = t.slice(1, -1).trim();
+  const m = URN.exec(t);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
+  if (!m || t.length > 256 || /[\u0000-\u001f\u007f]/.test(t)) {
+    return fail('IDN_ERR_SIP_INSTANCE', 'SIP instance ID must be a URN, such as urn:uuid:<UUID> (RFC 5626)');
+  }
+  const nid = (m[1] as string).toLowerCase();
+  const nss = nid === 'uuid' ? (m[2] as string).toLowerCase() : (m[2] as string);
+  if (nid === 'uuid' && !UUID.test(nss)) return fail('IDN_ERR_SIP_INSTANCE', 'urn:uuid: must be followed by a UUID');
+  return ok(`urn:${nid}:${nss}`);
+}
+
 function normalizeIpTarget(raw: string, family: 4 | 6): NormalizeResult {
   const code = family === 4 ? 'IDN_ERR_IPV4' : 'IDN_ERR_IPV6';
   const p = parseIpPrefix(raw, family);
@@ -325,6 +350,8 @@ export function normalizeTarget(type: IdentifierType, raw: string, opts: Normali
       return normalizeIpTarget(raw, 6);
     case 'PROVIDER_ACCOUNT':
       return normalizeProviderAccount(raw);
+    case 'SIP_INSTANCE':
+      return normalizeSipInstance(raw);
     default: {
       // exhaustive for the compiler; a type read from outside may still be unknown at run time
       const _exhaustive: never = type;
@@ -358,6 +385,8 @@ export function targetIndexEntry(type: IdentifierType, normalized: string): Targ
       return { kind: 'exact', key: normalized.includes('@') ? `mail|${normalized}` : `acct|${normalized}` };
     case 'PROVIDER_ACCOUNT':
       return { kind: 'exact', key: `pacct|${normalized}` };
+    case 'SIP_INSTANCE':
+      return { kind: 'exact', key: `sipinst|${normalized}` };
     case 'IPV4':
     case 'IPV6': {
       const p = parseIpPrefix(normalized, type === 'IPV4' ? 4 : 6);

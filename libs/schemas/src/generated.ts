@@ -33,6 +33,7 @@ export const IDENTIFIER_TYPES = [
   'IPV4',
   'IPV6',
   'PROVIDER_ACCOUNT',
+  'SIP_INSTANCE',
 ] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 

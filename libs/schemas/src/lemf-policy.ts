@@ -1,6 +1,8 @@
 // Rules on a LemfDestination that admf (refuses with 400) and cc-delivery (refuses to deliver)
 // must apply alike: one definition, so the two can never disagree on what is plaintext or on
 // what a secret reference may name.
+import { unreachable } from '@li/core';
+import { TRANSPORT_TRAITS, type TransportTraits } from './traits.ts';
 import type { LemfDestination } from './types.ts';
 
 /**
@@ -35,25 +37,26 @@ export function secretRefsOf(dest: Pick<LemfDestination, 'tls' | 'files' | 'emai
 export function plaintextSetting(
   dest: Pick<LemfDestination, 'transport' | 'tls' | 'files' | 'email'>,
 ): { field: string; reason: string } | null {
-  switch (dest.transport) {
-    case 'ETSI_TCP':
-    case 'HI2_TCP':
+  // The transport's traits say what secures it; an unknown transport is refused where it is
+  // built (DLV_ERR_UNKNOWN_TRANSPORT), not here.
+  const secureWith: TransportTraits['secureWith'] | undefined = TRANSPORT_TRAITS[dest.transport]?.secureWith;
+  switch (secureWith) {
+    case 'tls':
       return dest.tls ? null : { field: 'tls', reason: `${dest.transport} without tls is plaintext` };
-    case 'FTP':
-      return { field: 'transport', reason: 'FTP is plaintext (use SFTP with files.hostKeySha256)' };
-    case 'SFTP':
+    case 'files.hostKeySha256':
       return dest.files?.hostKeySha256
         ? null
-        : { field: 'files.hostKeySha256', reason: 'SFTP without a pinned host key accepts any server' };
-    case 'EMAIL':
+        : { field: 'files.hostKeySha256', reason: `${dest.transport} without a pinned host key accepts any server` };
+    case 'email.startTls':
       return dest.email && !dest.email.startTls
-        ? { field: 'email.startTls', reason: 'EMAIL without STARTTLS is plaintext' }
+        ? { field: 'email.startTls', reason: `${dest.transport} without STARTTLS is plaintext` }
         : null;
-    case 'PIPE':
+    case null:
+      return { field: 'transport', reason: `${dest.transport} is plaintext (use SFTP with files.hostKeySha256)` };
+    case 'local':
+    case undefined:
       return null;
     default:
-      // An unknown transport is refused where it is built (DLV_ERR_UNKNOWN_TRANSPORT), not here.
-      dest.transport satisfies never;
-      return null;
+      return unreachable(secureWith, 'transport security');
   }
 }

@@ -13,11 +13,11 @@ export type TargetMatch = 'exact' | 'address-range';
  * The match-key space (@li/identifiers): types sharing a space find each other (E164 and TEL_URI;
  * EMAIL and a MAIL_ACCOUNT written as an address).
  */
-export type MatchSpace = 'e164' | 'imsi' | 'imei' | 'sip' | 'mail' | 'acct' | 'pacct' | 'ip';
+export type MatchSpace = 'e164' | 'imsi' | 'imei' | 'sip' | 'sipinst' | 'mail' | 'acct' | 'pacct' | 'ip';
 
 export interface IdentifierTraits {
   /** What the value is. */
-  value: 'phone-number' | 'imsi' | 'imei' | 'uri' | 'mail-address' | 'account-name' | 'ip-address' | 'opaque';
+  value: 'phone-number' | 'imsi' | 'imei' | 'uri' | 'urn' | 'mail-address' | 'account-name' | 'ip-address' | 'opaque';
   /** The canonical form @li/identifiers normalises to. */
   canonical: string;
   match: TargetMatch;
@@ -149,6 +149,18 @@ export const IDENTIFIER_TRAITS = {
     x1Element: null,
     hi2PartyIdentity: null,
     etsiFields: ['TS 102 232-3 IPIRIContents.targetUsername'],
+  },
+  // One device rather than a subscriber: the URN a SIP user agent puts in its Contact's
+  // +sip.instance (RFC 5626), e.g. urn:uuid:<UUID>, or urn:gsma:imei:<IMEI> in IMS (3GPP TS 24.229).
+  SIP_INSTANCE: {
+    value: 'urn',
+    canonical: 'urn:<nid>:<nss>, "urn", the NID and a UUID lower-cased',
+    match: 'exact',
+    space: 'sipinst',
+    tenantNumbering: false,
+    x1Element: null,
+    hi2PartyIdentity: null,
+    etsiFields: ['TS 102 232-5 SIPMessage (the Contact header of the intercepted SIP message carries it)'],
   },
 } as const satisfies Record<IdentifierType, IdentifierTraits>;
 

@@ -1,6 +1,6 @@
 // Groups records of one LIID into files closed by record count, size or age (HI2-HI3-delivery.md
 // §7: one LIID per file, keep the age limit short because IRI must stay near-real-time).
-import type { LemfDestination } from '@li/schemas';
+import { type LemfDestination, TRANSPORT_TRAITS } from '@li/schemas';
 import type { Result } from '../errors.ts';
 import { formatFileName, validatePattern } from './naming.ts';
 import type { DeliveryRecord, FileMeta } from './types.ts';
@@ -37,20 +37,9 @@ export function batchPolicyFor(dest: LemfDestination): BatchPolicy | null {
   };
 }
 
+/** File transports batch by their file settings (TRANSPORT_TRAITS unit 'file'); others send records one by one. */
 function filesOf(dest: LemfDestination): LemfDestination['files'] | null {
-  switch (dest.transport) {
-    case 'FTP':
-    case 'SFTP':
-      return dest.files;
-    case 'ETSI_TCP':
-    case 'HI2_TCP':
-    case 'EMAIL':
-    case 'PIPE':
-      return null;
-    default:
-      dest.transport satisfies never;
-      return null;
-  }
+  return TRANSPORT_TRAITS[dest.transport]?.unit === 'file' ? dest.files : null;
 }
 
 export type BatchOutput = { batch: FileBatch } | { rejected: DeliveryRecord[]; error: Result<never> };

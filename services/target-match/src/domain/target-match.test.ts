@@ -35,6 +35,20 @@ describe('TargetMatch', () => {
     expect(after.ok && after.matched).toEqual([]);
   });
 
+  it("a SIP_INSTANCE target finds the device's SIP messages, whatever case and quoting the Contact used", () => {
+    const tm = new TargetMatch({ clock, tenantOptions: () => ({ defaultCountryCode: '39' }) });
+    const device = 'urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6';
+    const warrant = sampleWarrant({ targets: [{ id: 't1', type: 'SIP_INSTANCE', value: device }] });
+    expect(tm.applyWarrantRecord('acme', 'IT:LIID0001', warrant)).toEqual({ applied: true, skippedTargets: [] });
+    tm.markCaughtUp();
+    const seen = (value: string) => {
+      const r = tm.handleEvent('acme', sampleEvent({ parties: [{ role: 'CALLER', type: 'SIP_INSTANCE', value }] }));
+      return r.ok ? r.matched.map((m) => m.liid) : r.code;
+    };
+    expect(seen('"<URN:UUID:F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6>"')).toEqual(['LIID0001']);
+    expect(seen('"<urn:uuid:00000000-7dec-11d0-a765-00a0c91e6bf6>"')).toEqual([]);
+  });
+
   it('turns bad events into reasons for the DLQ instead of throwing', () => {
     const tm = new TargetMatch({ clock });
     expect(tm.handleEvent('acme', null)).toMatchObject({ ok: false, code: 'TGM_ERR_BAD_EVENT' });

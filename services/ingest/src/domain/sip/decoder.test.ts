@@ -104,6 +104,29 @@ describe('SIP events', () => {
   });
 });
 
+describe('SIP instance IDs', () => {
+  it('takes each Contact +sip.instance (RFC 5626) as a SIP_INSTANCE party of the device that sent it', () => {
+    const { events, sink } = collect();
+    const d = createSipStreamDecoder(flow, sink);
+    const phone = '"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>"';
+    const ims = '"<urn:gsma:imei:35209900-176148-1>"';
+    const contacts = `Contact: <sip:alice@192.0.2.10>;+sip.instance=${phone};reg-id=1, <sip:alice@198.51.100.7>;+sip.instance=${ims}\r\n`;
+    d.data('toServer', request('REGISTER', contacts), 1);
+    d.data('toServer', request('INVITE', `Contact: <sip:alice@192.0.2.10>;+sip.instance=${phone}\r\n`), 2);
+    const answer = response(200, 'OK', 'c3', 'INVITE')
+      .toString()
+      .replace('CSeq:', `Contact: <sip:bob@203.0.113.5>;+sip.instance=${ims}\r\nCSeq:`);
+    d.data('toClient', Buffer.from(answer), 3);
+    const instances = (e: DecodedEvent | undefined) => e?.parties.filter((p) => p.type === 'SIP_INSTANCE');
+    expect(instances(events[0])).toEqual([
+      { role: 'CALLER', type: 'SIP_INSTANCE', value: phone },
+      { role: 'CALLER', type: 'SIP_INSTANCE', value: ims },
+    ]);
+    expect(instances(events[1])).toEqual([{ role: 'CALLER', type: 'SIP_INSTANCE', value: phone }]);
+    expect(instances(events[2])).toEqual([{ role: 'CALLEE', type: 'SIP_INSTANCE', value: ims }]);
+  });
+});
+
 describe('SIP stream framing', () => {
   const stream = Buffer.concat([
     invite(),

@@ -77,6 +77,14 @@ export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number):
     addParties(parties, 'CALLER', addressUri(v));
   addParties(parties, 'CALLEE', addressUri(to));
   if (m.start.kind === 'request') addParties(parties, 'CALLEE', m.start.uri);
+  // The device's instance ID (RFC 5626 +sip.instance) in a Contact: the sender's in a request and
+  // in a REGISTER's answer (the registrar lists the registering device's contacts), else the answerer's.
+  const deviceRole: PartyRole = m.start.kind === 'request' || cseqMethod === 'REGISTER' ? 'CALLER' : 'CALLEE';
+  for (const c of headerAll(m, 'contact').flatMap(splitValues)) {
+    const instance = paramValue(parseNameAddr(c)?.params ?? '', '+sip.instance');
+    if (instance && !parties.some((p) => p.type === 'SIP_INSTANCE' && p.value === instance))
+      parties.push({ role: deviceRole, type: 'SIP_INSTANCE', value: instance });
+  }
 
   return {
     category: 'SIGNALS',
