@@ -428,17 +428,8 @@ export function parseLenientTime(text: string): ParsedTime | undefined {
   if (gt && new Date(gt.micros / 1000).getUTCFullYear() <= 2199) return gt;
   const m = YY_RE.exec(text);
   if (!m) return gt;
-  const yy = Number(m[1]);
   const zone = m[8] ?? '';
-  const base = civilMicros(
-    yy < 50 ? 2000 + yy : 1900 + yy,
-    Number(m[2]),
-    Number(m[3]),
-    Number(m[4]),
-    Number(m[5]),
-    Number(m[6] ?? 0),
-    zone,
-  );
+  const base = twoDigitYearMicros(m, zone);
   if (Number.isNaN(base)) return gt;
   const fracDigits = m[7] ?? '';
   const out: ParsedTime = {
@@ -450,19 +441,17 @@ export function parseLenientTime(text: string): ParsedTime | undefined {
   return out;
 }
 
+/** Year, month, day, hour, minute and second from a match whose year has two digits (50-99 are 19xx, as in UTCTime). */
+function twoDigitYearMicros(m: RegExpExecArray, zone: string): number {
+  const yy = Number(m[1]);
+  const year = yy < 50 ? 2000 + yy : 1900 + yy;
+  return civilMicros(year, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), zone);
+}
+
 export function parseUtcTime(text: string): number | undefined {
   const m = UT_RE.exec(text);
   if (!m) return undefined;
-  const yy = Number(m[1]);
-  const v = civilMicros(
-    yy < 50 ? 2000 + yy : 1900 + yy,
-    Number(m[2]),
-    Number(m[3]),
-    Number(m[4]),
-    Number(m[5]),
-    Number(m[6] ?? 0),
-    m[7] ?? 'Z',
-  );
+  const v = twoDigitYearMicros(m, m[7] ?? 'Z');
   return Number.isNaN(v) ? undefined : v;
 }
 

@@ -1,7 +1,7 @@
 // Tamper-evident audit: each record carries the SHA-256 of the previous one (per tenant), so a
 // changed, deleted, inserted or reordered record breaks the chain at that point.
 import { createHash } from 'node:crypto';
-import type { AuditObjectType, AuditRecord } from './model.ts';
+import type { AuditRecord } from './model.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -25,13 +25,9 @@ function auditHash(r: Omit<AuditRecord, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 
-export interface AuditDraft {
-  atMicros: number;
-  actor: string;
-  role: string;
-  action: string;
-  objectType: AuditObjectType;
-  objectId: string;
+/** An audit entry before chaining: the object itself before and after, not yet its canonical JSON. */
+export interface AuditDraft
+  extends Pick<AuditRecord, 'atMicros' | 'actor' | 'role' | 'action' | 'objectType' | 'objectId'> {
   before: unknown;
   after: unknown;
   reason?: string | null;

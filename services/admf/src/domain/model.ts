@@ -13,7 +13,7 @@ interface SystemActor {
 }
 export type Actor = Caller | SystemActor;
 
-export type { AuditObjectType, AuditRecord, Tenant } from '@li/schemas';
+export type { AuditRecord, Tenant } from '@li/schemas';
 
 /** Everything one API call changes; the store writes it atomically (one Kafka transaction). */
 export interface StoreChanges {
