@@ -19,6 +19,9 @@ describe('access description', () => {
     expect(g).toContain('TOPIC LITERAL li.beta.matched CREATE,WRITE');
     expect(g).toContain('GROUP LITERAL li.target-match.acme+beta READ');
     expect(g).toContain('TRANSACTIONAL_ID PREFIXED li.target-match.acme+beta. WRITE');
+    // The tenant registry (numbering plans) is read, never written.
+    expect(g).toContain('TOPIC LITERAL li._system.tenants CREATE,READ');
+    expect(g.filter((x) => x.includes('li._system.') && x.includes('WRITE'))).toEqual([]);
     expect(g.filter((x) => x.includes('li.acme.hi2') || x.includes('li.acme.lemfs'))).toEqual([]);
     expect(g.some((x) => x.startsWith('TOPIC PREFIXED'))).toBe(false);
   });

@@ -27,6 +27,8 @@ interface ServiceAccess {
   writes: readonly Stream[];
   /** System topics it reads and writes (and creates). */
   system: readonly SystemTopic[];
+  /** System topics it only reads (and creates if missing, so it can start before admf wrote any). */
+  systemReads?: readonly SystemTopic[];
   /**
    * `deployment`: one consumer group per deployment (`deploymentGroupId`) plus ids under it for
    * transactions; `per-tenant`: groups under `li.<service>.<tenant>.` (cc-delivery: one per LEMF).
@@ -37,7 +39,14 @@ interface ServiceAccess {
 /** The description. admf is the operator's service and is not tenant-scoped (see operatorGrants). */
 export const ACCESS: Record<Exclude<ServiceName, 'admf'>, ServiceAccess> = {
   ingest: { reads: [], writes: ['events', 'dlq'], system: [], groups: 'none' },
-  'target-match': { reads: ['events', 'warrants'], writes: ['matched', 'dlq'], system: [], groups: 'deployment' },
+  'target-match': {
+    reads: ['events', 'warrants'],
+    writes: ['matched', 'dlq'],
+    system: [],
+    // The tenant registry: each tenant's numbering plan for reading national numbers.
+    systemReads: ['li._system.tenants'],
+    groups: 'deployment',
+  },
   'iri-encoder': {
     reads: ['matched', 'warrants', 'lemfs', 'encoder-state'],
     writes: ['hi2', 'hi3', 'reports', 'encoder-state', 'dlq'],
@@ -89,13 +98,16 @@ export function deploymentGrants(service: Exclude<ServiceName, 'admf'>, tenants:
   for (const topic of access.system) {
     grants.push({ resource: 'TOPIC', pattern: 'LITERAL', name: topic, operations: ['CREATE', 'READ', 'WRITE'] });
   }
+  for (const topic of access.systemReads ?? []) {
+    grants.push({ resource: 'TOPIC', pattern: 'LITERAL', name: topic, operations: ['CREATE', 'READ'] });
+  }
   if (access.groups === 'deployment') {
     const group = deploymentGroupId(service, tenants);
     grants.push({ resource: 'GROUP', pattern: 'LITERAL', name: group, operations: ['READ'] });
     // Tenant ids have no dots, so `<group>.` is a prefix of this deployment's ids only.
     grants.push({ resource: 'TRANSACTIONAL_ID', pattern: 'PREFIXED', name: `${group}.`, operations: ['WRITE'] });
   }
-  if (access.reads.length > 0) grants.push(...ephemeralGroups());
+  if (access.reads.length > 0 || (access.systemReads ?? []).length > 0) grants.push(...ephemeralGroups());
   return grants;
 }
 

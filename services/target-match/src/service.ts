@@ -1,4 +1,5 @@
-// The target-match service: follows every tenant's compacted warrants topic into the warrant index, then
+// The target-match service: follows every tenant's compacted warrants topic into the warrant index,
+// and the tenant registry li._system.tenants for each tenant's numbering plan (national numbers), then
 // tags each event of li.<t>.events with every LIID it belongs to, producing one MatchedEvent
 // per (event, LIID) to li.<t>.matched in the same transaction as the input offsets.
 import {
@@ -6,13 +7,14 @@ import {
   deploymentGroupId,
   type OutputRecord,
   type Rejection,
+  SYSTEM_TOPICS,
   tailTopics,
   tenantOfTopic,
   topicName,
 } from '@li/bus';
 import { systemClock } from '@li/core';
 import type { ServiceDefinition } from '@li/runtime';
-import type { MatchedEvent, NormalizedEvent, Warrant } from '@li/schemas';
+import type { MatchedEvent, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import { createMatchMetrics } from './adapters/metrics.ts';
 import { Config } from './config.ts';
 import { TargetMatch } from './domain/target-match.ts';
@@ -23,21 +25,34 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
   async start({ config, log, bus, metrics, readiness }) {
     const matcher = new TargetMatch({
       clock: systemClock,
+      // Only for a tenant without a record on li._system.tenants.
       tenantOptions: () => ({
         defaultCountryCode: config.defaultCountryCode,
         ...(config.nationalTrunkPrefix ? { nationalTrunkPrefix: config.nationalTrunkPrefix } : {}),
       }),
     });
     const matchMetrics = createMatchMetrics(metrics);
-    readiness('warrant-index', () => matcher.isReady() || 'reading the warrants topics');
+    readiness('warrant-index', () => matcher.isReady() || 'reading the warrants topics and the tenant registry');
 
     for (const tenant of config.tenants) await bus.ensureTopics(tenant, ['warrants', 'events', 'matched', 'dlq']);
+    await bus.ensureSystemTopics([SYSTEM_TOPICS.tenants]);
     const warrantCodecs = await bus.codecsFor<Warrant>(config.tenants, 'warrants', 'Warrant');
+    const tenantCodec = await bus.codec<Tenant>(SYSTEM_TOPICS.tenants, 'Tenant');
+    const served = new Set(config.tenants);
     const tail = await tailTopics({
       kafka: bus.kafka,
       log,
-      topics: [...warrantCodecs.keys()],
+      topics: [...warrantCodecs.keys(), SYSTEM_TOPICS.tenants],
       onRecord: async (r) => {
+        if (r.topic === SYSTEM_TOPICS.tenants) {
+          // The registry lists every tenant; keep the numbering plans of the served ones only.
+          if (r.key === null || !served.has(r.key)) return;
+          const outcome = matcher.applyTenantRecord(r.key, r.value === null ? null : await tenantCodec.decode(r.value));
+          if ('applied' in outcome && !outcome.applied) {
+            log.warn({ tenant: r.key, offset: r.offset, reason: outcome.reason }, 'tenant record not applied');
+          }
+          return;
+        }
         const codec = warrantCodecs.get(r.topic)!;
         const value = r.value === null ? null : await codec.decode(r.value);
         const outcome = matcher.applyWarrantRecord(tenantOfTopic(r.topic), r.key ?? '', value);

@@ -1,8 +1,8 @@
 // target-match wired to the real broker and registry: warrants from the compacted topic,
 // events in, one MatchedEvent per (event, LIID) out, bad events to the DLQ.
-import { type Bus, createBus, readTopic, topicName } from '@li/bus';
+import { type Bus, createBus, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
-import type { MatchedEvent, NormalizedEvent, Warrant } from '@li/schemas';
+import type { MatchedEvent, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import { sampleEvent, sampleWarrant } from '@li/schemas/testing';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,11 @@ async function publishWarrant(tenant: string, w: Warrant): Promise<void> {
   const topic = topicName(tenant, 'warrants');
   const codec = await bus.codec<Warrant>(topic, 'Warrant');
   await bus.send([{ topic, key: `${w.authorisationCountry}:${w.liid}`, value: await codec.encode(w) }]);
+}
+
+async function publishTenant(t: Tenant): Promise<void> {
+  const codec = await bus.codec<Tenant>(SYSTEM_TOPICS.tenants, 'Tenant');
+  await bus.send([{ topic: SYSTEM_TOPICS.tenants, key: t.id, value: await codec.encode(t) }]);
 }
 
 async function publishEvents(tenant: string, events: (NormalizedEvent | Buffer)[]): Promise<void> {
@@ -119,6 +124,55 @@ describe('target-match on the real broker', () => {
       const elapsed = Date.now() - t0;
       // Generous bound for a loaded CI machine; the benchmark reports the real figure.
       expect(elapsed).toBeLessThan(5000);
+    } finally {
+      await svc.stop();
+    }
+  }, 60_000);
+
+  it("reads national numbers with the tenant's own country code from li._system.tenants, and follows its updates", async () => {
+    const t = uniqueTenant('de');
+    await bus.ensureTopics(t, ['warrants', 'events', 'matched', 'dlq']);
+    await bus.ensureSystemTopics([SYSTEM_TOPICS.tenants]);
+    const tenant = { id: t, name: 'Berlin', nationalTrunkPrefix: null, createdAtMicros: now };
+    // The deployment default stays 39: only the tenant record makes this a +49 tenant.
+    await publishTenant({ ...tenant, defaultCountryCode: '49', version: 1 });
+    const window = { validFromMicros: now - day, validUntilMicros: now + day };
+    const target = (value: string) => [{ id: 't1', type: 'E164' as const, value }];
+    await publishWarrant(t, sampleWarrant({ tenant: t, liid: 'DE1', ...window, targets: target('+49612345678') }));
+    await publishWarrant(t, sampleWarrant({ tenant: t, liid: 'IT1', ...window, targets: target('+390612345678') }));
+
+    const svc = await startService(targetMatchService, await env([t]));
+    const matchedTopic = topicName(t, 'matched');
+    const codec = await bus.codec<MatchedEvent>(matchedTopic, 'MatchedEvent');
+    const callee = { role: 'CALLEE' as const, type: 'E164' as const, value: '0612345678' }; // national form
+    const matchedLiids = async () =>
+      Promise.all((await readTopic(bus.kafka, matchedTopic)).map(async (r) => (await codec.decode(r.value)).liid));
+    try {
+      await publishEvents(t, [sampleEvent({ tenant: t, eventId: 'as-49', occurredAtMicros: now, parties: [callee] })]);
+      expect(
+        await waitFor(async () => ((await matchedLiids()).length > 0 ? matchedLiids() : undefined), {
+          what: 'the +49 reading to match',
+          timeoutMs: 20_000,
+          intervalMs: 300,
+        }),
+      ).toEqual(['DE1']);
+
+      // admf changes the tenant's numbering: the same national number is now an Italian one.
+      await publishTenant({ ...tenant, defaultCountryCode: '39', version: 2 });
+      let n = 0;
+      const after = await waitFor(
+        async () => {
+          await publishEvents(t, [
+            sampleEvent({ tenant: t, eventId: `as-39-${n++}`, occurredAtMicros: now, parties: [callee] }),
+          ]);
+          const liids = await matchedLiids();
+          return liids.includes('IT1') ? liids : undefined;
+        },
+        { what: 'the updated tenant record to take effect', timeoutMs: 20_000, intervalMs: 500 },
+      );
+      // One partition, in order: once the new plan applies, no event is read as +49 again.
+      expect(after[0]).toBe('DE1');
+      expect(after.slice(after.indexOf('IT1')).every((l) => l === 'IT1')).toBe(true);
     } finally {
       await svc.stop();
     }

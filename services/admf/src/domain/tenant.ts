@@ -12,6 +12,24 @@ export interface TenantInput {
   nationalTrunkPrefix?: string | null;
 }
 
+/** The settings an update may change; the id (part of topic names) never changes. */
+export type TenantPatch = Partial<Pick<TenantInput, 'name' | 'defaultCountryCode' | 'nationalTrunkPrefix'>>;
+
+/**
+ * The tenant after `patch`, validated as on creation, one version on; null when nothing changes.
+ * Warrants keep their targets: admf stored them in international form when they were entered.
+ */
+export function updateTenant(before: Tenant, patch: TenantPatch): Result<Tenant | null> {
+  const built = buildTenant({ ...before, ...patch, id: before.id }, before.createdAtMicros);
+  if (!built.ok) return built;
+  const after: Tenant = { ...built.value, version: before.version + 1 };
+  const same =
+    after.name === before.name &&
+    after.defaultCountryCode === before.defaultCountryCode &&
+    after.nationalTrunkPrefix === before.nationalTrunkPrefix;
+  return okResult(same ? null : after);
+}
+
 export function buildTenant(input: TenantInput, nowMicros: number): Result<Tenant> {
   if (typeof input.id !== 'string' || !TENANT_ID_PATTERN.test(input.id)) {
     return errResult('ADM_ERR_VALIDATION', 'id must be 1-32 lower-case letters, digits or inner hyphens', 'id');

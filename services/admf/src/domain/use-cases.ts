@@ -16,8 +16,8 @@ import { buildLemf } from './lemf.ts';
 import type { LifecycleAction } from './lifecycle.ts';
 import { applyLifecycle, dueTransitions, effectiveInterval, nextTransitionAt } from './lifecycle.ts';
 import type { Actor, AuditRecord, Caller, Role, StoreChanges, Tenant, WarrantStore } from './model.ts';
-import type { TenantInput } from './tenant.ts';
-import { buildTenant } from './tenant.ts';
+import type { TenantInput, TenantPatch } from './tenant.ts';
+import { buildTenant, updateTenant } from './tenant.ts';
 import type { WarrantCreateInput, WarrantFields } from './warrant.ts';
 import { createWarrant, modifyWarrant, parseTimeMicros } from './warrant.ts';
 
@@ -132,6 +132,30 @@ export class UseCases {
         this.draft(caller, 'tenant.create', 'TENANT', t.id, null, t),
       ]);
       return c.ok ? okResult(t) : c;
+    });
+  }
+
+  /**
+   * Changes a tenant's name or numbering plan (services read national numbers with it). Like
+   * creation, for operator-wide admins only; another tenant's admin sees 404 as everywhere.
+   */
+  async updateTenant(caller: Caller, id: string, patch: TenantPatch): Promise<Result<Tenant>> {
+    const s = await this.scope(caller, id, ['admin']);
+    if (!s.ok) return s;
+    if (caller.tenant !== '*') {
+      return errResult('ADM_ERR_FORBIDDEN', "only an operator-wide admin changes a tenant's settings");
+    }
+    return this.locked(id, async () => {
+      const before = await this.store.getTenant(id);
+      if (!before) return notFound('tenant');
+      const updated = updateTenant(before, patch);
+      if (!updated.ok) return updated;
+      const after = updated.value;
+      if (after === null) return okResult(before); // nothing changes: no new version, no audit entry
+      const c = await this.commit(id, { tenants: [after] }, [
+        this.draft(caller, 'tenant.update', 'TENANT', id, before, after),
+      ]);
+      return c.ok ? okResult(after) : c;
     });
   }
 

@@ -1,4 +1,5 @@
 import { ManualClock } from '@li/core';
+import type { Tenant } from '@li/schemas';
 import { sampleEvent, sampleWarrant } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
 import { TargetMatch } from './target-match.ts';
@@ -47,6 +48,57 @@ describe('TargetMatch', () => {
     };
     expect(seen('"<URN:UUID:F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6>"')).toEqual(['LIID0001']);
     expect(seen('"<urn:uuid:00000000-7dec-11d0-a765-00a0c91e6bf6>"')).toEqual([]);
+  });
+
+  it("reads a national number with its own tenant's country code: +39 and +49 tenants match their own warrants", () => {
+    // The deployment default (39) applies only to tenants without a record on li._system.tenants.
+    const tm = new TargetMatch({ clock, tenantOptions: () => ({ defaultCountryCode: '39' }) });
+    const tenant = (id: string, defaultCountryCode: string, version = 1): Tenant => ({
+      id,
+      name: id,
+      defaultCountryCode,
+      nationalTrunkPrefix: null,
+      version,
+      createdAtMicros: 0,
+    });
+    expect(tm.applyTenantRecord('acme', tenant('acme', '39'))).toEqual({ applied: true });
+    expect(tm.applyTenantRecord('beta', tenant('beta', '49'))).toEqual({ applied: true });
+    const it39 = sampleWarrant({
+      tenant: 'acme',
+      liid: 'ROME1',
+      targets: [{ id: 't', type: 'E164', value: '+390612345678' }],
+    });
+    const de49 = sampleWarrant({
+      tenant: 'beta',
+      liid: 'BERLIN1',
+      targets: [{ id: 't', type: 'E164', value: '+49612345678' }],
+    });
+    tm.applyWarrantRecord('acme', 'IT:ROME1', it39);
+    tm.applyWarrantRecord('beta', 'IT:BERLIN1', de49);
+    tm.markCaughtUp();
+    const national = [{ role: 'CALLEE' as const, type: 'E164' as const, value: '06 1234 5678' }];
+    const liids = (t: string) => {
+      const r = tm.handleEvent(t, sampleEvent({ tenant: t, parties: national }));
+      return r.ok ? r.matched.map((m) => m.liid) : r.code;
+    };
+    expect(liids('acme')).toEqual(['ROME1']);
+    expect(liids('beta')).toEqual(['BERLIN1']);
+
+    // An update of beta's numbering applies to its next event; a stale or malformed record does not.
+    expect(tm.applyTenantRecord('beta', tenant('beta', '39', 2))).toEqual({ applied: true });
+    expect(liids('beta')).toEqual([]);
+    expect(tm.applyTenantRecord('beta', tenant('beta', '49', 1))).toEqual({ applied: false, reason: 'STALE_VERSION' });
+    expect(tm.applyTenantRecord('beta', tenant('acme', '49', 3))).toEqual({
+      applied: false,
+      reason: 'TGM_ERR_BAD_TENANT',
+    });
+    expect(tm.applyTenantRecord('beta', tenant('beta', '+49', 3))).toMatchObject({ applied: false });
+    expect(liids('beta')).toEqual([]);
+    expect(tm.applyTenantRecord('beta', tenant('beta', '49', 3))).toEqual({ applied: true });
+    expect(liids('beta')).toEqual(['BERLIN1']);
+    // A tombstone: beta falls back to the deployment default (+39) again.
+    expect(tm.applyTenantRecord('beta', null)).toEqual({ removed: true });
+    expect(liids('beta')).toEqual([]);
   });
 
   it('turns bad events into reasons for the DLQ instead of throwing', () => {

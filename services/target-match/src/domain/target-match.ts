@@ -1,11 +1,12 @@
-// target-match without its transport: service.ts feeds it the compacted li.<t>.warrants topic
-// (applyWarrantRecord until the end offset, then markCaughtUp) and li.<t>.events (handleEvent),
+// target-match without its transport: service.ts feeds it the compacted li.<t>.warrants topics and
+// the tenant registry li._system.tenants (applyWarrantRecord / applyTenantRecord until the end
+// offsets, then markCaughtUp) and li.<t>.events (handleEvent),
 // and produces the returned MatchedEvents to li.<t>.matched in the same transaction as the
 // consumed offsets. Rejected events go to li.<t>.dlq with the reason.
 import type { Clock } from '@li/core';
 import type { NormalizeOptions } from '@li/identifiers';
 import { warrantKey } from '@li/identifiers';
-import type { MatchedEvent, Warrant } from '@li/schemas';
+import type { MatchedEvent, Tenant, Warrant } from '@li/schemas';
 import { EVENT_CATEGORIES } from '@li/schemas';
 import { TGM_ERRORS, type TgmErrorCode } from '../errors.ts';
 import type { UpsertOutcome } from './warrant-index.ts';
@@ -13,12 +14,19 @@ import { WarrantIndex } from './warrant-index.ts';
 
 export interface TargetMatchDeps {
   clock: Clock;
-  /** National numbering defaults per tenant (e.g. country code 39), for national numbers in events. */
+  /**
+   * The deployment's numbering defaults, for a tenant that has no record on li._system.tenants:
+   * a tenant's own record (its defaultCountryCode, nationalTrunkPrefix) always wins.
+   */
   tenantOptions?: (tenant: string) => NormalizeOptions;
 }
 
 export type EventOutcome = { ok: true; matched: MatchedEvent[] } | { ok: false; code: TgmErrorCode; reason: string };
 export type WarrantOutcome = UpsertOutcome | { applied: false; reason: TgmErrorCode } | { removed: boolean };
+export type TenantOutcome = { applied: boolean; reason?: TgmErrorCode | 'STALE_VERSION' } | { removed: boolean };
+
+const COUNTRY_CODE = /^[1-9][0-9]{0,2}$/;
+const TRUNK_PREFIX = /^[0-9]{1,2}$/;
 
 /** A rejected event: its code, and the table's message with what was wrong (the DLQ reason). */
 function rejected(code: TgmErrorCode, detail: string): EventOutcome {
@@ -29,10 +37,34 @@ export class TargetMatch {
   readonly index: WarrantIndex;
   private readonly clock: Clock;
   private caughtUp = false;
+  /** Numbering plan and record version per tenant, from li._system.tenants. */
+  private readonly numbering = new Map<string, { options: NormalizeOptions; version: number }>();
 
   constructor(deps: TargetMatchDeps) {
     this.clock = deps.clock;
-    this.index = new WarrantIndex(deps.tenantOptions);
+    const fallback = deps.tenantOptions ?? (() => ({}));
+    // Read per event, so a tenant record applies to the next event without rebuilding anything:
+    // warrant targets are indexed in international form already (admf normalises them on entry).
+    this.index = new WarrantIndex((tenant) => this.numbering.get(tenant)?.options ?? fallback(tenant));
+  }
+
+  /** One record of li._system.tenants, keyed by tenant id; value null is a tombstone. */
+  applyTenantRecord(key: string, value: Tenant | null): TenantOutcome {
+    if (value === null) return { removed: this.numbering.delete(key) };
+    if (
+      value.id !== key ||
+      typeof value.defaultCountryCode !== 'string' ||
+      !COUNTRY_CODE.test(value.defaultCountryCode) ||
+      (value.nationalTrunkPrefix != null && !TRUNK_PREFIX.test(value.nationalTrunkPrefix))
+    ) {
+      return { applied: false, reason: 'TGM_ERR_BAD_TENANT' };
+    }
+    const seen = this.numbering.get(key);
+    if (seen && seen.version > value.version) return { applied: false, reason: 'STALE_VERSION' };
+    const options: NormalizeOptions = { defaultCountryCode: value.defaultCountryCode };
+    if (value.nationalTrunkPrefix) options.nationalTrunkPrefix = value.nationalTrunkPrefix;
+    this.numbering.set(key, { options, version: value.version });
+    return { applied: true };
   }
 
   /** One record of li.<topicTenant>.warrants; value null is a tombstone. */
@@ -45,7 +77,7 @@ export class TargetMatch {
     return this.index.upsert(value);
   }
 
-  /** Ready once the warrants topic was read to its end offset at start. */
+  /** Ready once the warrants topics and the tenant registry were read to their end offsets at start. */
   markCaughtUp(): void {
     this.caughtUp = true;
   }

@@ -47,6 +47,15 @@ export const TenantInput = Type.Object(
   },
   closed,
 );
+/** PATCH /tenants/{id}: the settings to change; the id is fixed (it names the tenant's topics). */
+export const TenantPatch = Type.Object(
+  {
+    name: Type.Optional(TenantInput.properties.name),
+    defaultCountryCode: Type.Optional(TenantInput.properties.defaultCountryCode),
+    nationalTrunkPrefix: TenantInput.properties.nationalTrunkPrefix,
+  },
+  { ...closed, minProperties: 1 },
+);
 export const TenantBody = Type.Object({
   id: Type.String(),
   name: Type.String(),

@@ -146,6 +146,19 @@ export async function createHttpServer(deps: {
     { schema: { tags: ['tenants'], params: S.TenantParams, response: { 200: S.TenantBody, ...E } } },
     async (req, reply) => done(reply, await useCases.getTenant(caller(req), req.params.tenantId), tenantView),
   );
+  http.patch(
+    '/tenants/:tenantId',
+    {
+      schema: {
+        tags: ['tenants'],
+        params: S.TenantParams,
+        body: S.TenantPatch,
+        response: { 200: S.TenantBody, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(reply, await useCases.updateTenant(caller(req), req.params.tenantId, req.body), tenantView),
+  );
 
   // ---- LEMF destinations
   const lemfPath = '/tenants/:tenantId/lemfs/:lemfId';
