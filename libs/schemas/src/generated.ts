@@ -52,6 +52,13 @@ export type LemfTransport = (typeof LEMF_TRANSPORTS)[number];
 export const TIMESTAMP_FORMATS = ['GENERALIZED_TIME', 'MICROSECOND'] as const;
 export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
 
+export const FILE_STREAMS = ['HI2', 'HI3'] as const;
+export type FileStream = (typeof FILE_STREAMS)[number];
+
+/** Avro enum default: a symbol of a newer writer unknown here resolves to TS102232. */
+export const FILE_FORMATS = ['TS102232', 'TS101671'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
 export const INTERCEPTION_KINDS = ['VOICE', 'MESSAGING', 'EMAIL', 'DATA', 'MULTIMEDIA'] as const;
 export type InterceptionKind = (typeof INTERCEPTION_KINDS)[number];
 
@@ -107,6 +114,16 @@ export interface FileSettings {
    * not pinned. Absent in records written before the field existed.
    */
   hostKeySha256?: string | null;
+  /**
+   * which records the LEMF's files hold: HI2 (IRI), HI3 (CC) or both; default both. Absent in records written before
+   * the field existed.
+   */
+  streams?: FileStream[];
+  /**
+   * the one encoding the LEMF's files hold: TS102232 PS-PDUs (every IRI and CC) or TS101671 HI2 records (IRI of
+   * warrants that write them; no CC); never both. Absent in records written before the field existed.
+   */
+  format?: FileFormat;
 }
 
 export interface EmailSettings {

@@ -1,4 +1,4 @@
-export { isSecretRef, plaintextSetting, SECRET_REF_PATTERN, secretRefsOf } from './lemf-policy.ts';
+export { fileSelection, isSecretRef, plaintextSetting, SECRET_REF_PATTERN, secretRefsOf } from './lemf-policy.ts';
 export type { SchemaName } from './schemas.ts';
 export { SCHEMAS } from './schemas.ts';
 export type {
@@ -19,7 +19,9 @@ export type {
   EmailSettings,
   Endpoint,
   EventCategory,
+  FileFormat,
   FileSettings,
+  FileStream,
   IdentifierType,
   InterceptionKind,
   ItalianAuthorisation,
@@ -43,6 +45,8 @@ export {
   AUDIT_OBJECT_TYPES,
   DELIVERY_SCOPES,
   EVENT_CATEGORIES,
+  FILE_FORMATS,
+  FILE_STREAMS,
   IDENTIFIER_TYPES,
   INTERCEPTION_KINDS,
   LEMF_TRANSPORTS,

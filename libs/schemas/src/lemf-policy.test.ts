@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretRef, plaintextSetting, secretRefsOf } from './lemf-policy.ts';
+import { fileSelection, isSecretRef, plaintextSetting, secretRefsOf } from './lemf-policy.ts';
 import { sampleFileSettings, sampleLemf } from './testing.ts';
 
 describe('lemf-policy', () => {
+  it('a file LEMF written before streams/format existed gets IRI and CC as TS 102 232 only', () => {
+    expect(fileSelection(sampleFileSettings())).toEqual({ streams: ['HI2', 'HI3'], format: 'TS102232' });
+    expect(fileSelection(sampleFileSettings({ streams: ['HI2'], format: 'TS101671' }))).toEqual({
+      streams: ['HI2'],
+      format: 'TS101671',
+    });
+  });
+
   it('a secret reference is a plain name: no path, no parent, no hidden file', () => {
     for (const ok of ['pw', 'lemf-rome.key', 'ca_2026.pem', 'a.b']) expect(isSecretRef(ok), ok).toBe(true);
     for (const bad of ['', '..', '../beta/pw', 'beta/pw', '/etc/shadow', '.hidden', 'a..b', 'a\\b', 'x'.repeat(129)])

@@ -3,7 +3,7 @@
 // what a secret reference may name.
 import { unreachable } from '@li/core';
 import { TRANSPORT_TRAITS, type TransportTraits } from './traits.ts';
-import type { LemfDestination } from './types.ts';
+import type { FileFormat, FileSettings, FileStream, LemfDestination } from './types.ts';
 
 /**
  * A secret reference is a plain file name inside the tenant's own secret directory
@@ -59,4 +59,16 @@ export function plaintextSetting(
     default:
       return unreachable(secureWith, 'transport security');
   }
+}
+
+/**
+ * What a file LEMF's files hold, with the defaults of records written before `streams`/`format`
+ * existed: IRI and CC, as TS 102 232 PS-PDUs (the one encoding every IRI and CC has). One format
+ * per LEMF: a file never mixes encodings.
+ */
+export function fileSelection(files: Pick<FileSettings, 'streams' | 'format'>): {
+  streams: readonly FileStream[];
+  format: FileFormat;
+} {
+  return { streams: files.streams ?? ['HI2', 'HI3'], format: files.format ?? 'TS102232' };
 }

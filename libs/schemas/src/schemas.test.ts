@@ -2,7 +2,7 @@ import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { SCHEMAS } from './schemas.ts';
 import { sampleEvent, sampleFileSettings, sampleLemf, sampleMatched, sampleWarrant } from './testing.ts';
-import type { MatchedEvent, PartyRole } from './types.ts';
+import type { FileSettings, MatchedEvent, PartyRole } from './types.ts';
 
 describe('schemas', () => {
   it('accepts a sample of every record type and round-trips it', () => {
@@ -44,7 +44,7 @@ describe('schemas', () => {
     }
   });
 
-  it('LemfDestination: a pinned SFTP host key round-trips; records written before the field still decode', () => {
+  it('LemfDestination: a pinned SFTP host key and file selection round-trip; records written before the fields still decode', () => {
     const { type } = SCHEMAS.LemfDestination;
     const pinned = sampleLemf({
       transport: 'SFTP',
@@ -53,13 +53,17 @@ describe('schemas', () => {
     expect(type.fromBuffer(type.toBuffer(pinned))).toEqual(pinned);
     // the v1 schema as it was before hostKeySha256: its records resolve with the field null
     const before = JSON.parse(JSON.stringify(type.schema()), (k, v) =>
-      k === 'fields' && Array.isArray(v) ? v.filter((f: { name: string }) => f.name !== 'hostKeySha256') : v,
+      k === 'fields' && Array.isArray(v)
+        ? v.filter((f: { name: string }) => !['hostKeySha256', 'streams', 'format'].includes(f.name))
+        : v,
     );
     const oldType = avro.Type.forSchema(before);
-    const { hostKeySha256: _, ...oldFiles } = sampleFileSettings();
+    const { hostKeySha256: _, streams: _s, format: _f, ...oldFiles } = sampleFileSettings();
     const old = oldType.toBuffer(sampleLemf({ transport: 'SFTP', files: oldFiles }));
-    const decoded = type.fromBuffer(old, type.createResolver(oldType)) as { files: { hostKeySha256: unknown } };
+    const decoded = type.fromBuffer(old, type.createResolver(oldType)) as { files: FileSettings };
     expect(decoded.files.hostKeySha256).toBeNull();
+    // ... and with today's file selection: IRI and CC, as TS 102 232
+    expect([decoded.files.streams, decoded.files.format]).toEqual([['HI2', 'HI3'], 'TS102232']);
     // decoded with the writer's schema alone (as the registry client does), the field is absent and still valid
     expect(type.isValid(oldType.fromBuffer(old))).toBe(true);
   });

@@ -111,6 +111,8 @@ export function sampleFileSettings(overrides: Partial<FileSettings> = {}): FileS
     username: 'mdf',
     credentialRef: 'lemf-rome-sftp',
     hostKeySha256: null,
+    streams: ['HI2', 'HI3'],
+    format: 'TS102232',
     ...overrides,
   };
 }

@@ -219,7 +219,8 @@ export const TRANSPORT_TRAITS = {
     secureWith: 'tls',
     keepalive: false,
   },
-  // Files take both encodings of what the LEMF's warrants produce (seed 001 HI2 files).
+  // Files: the transport carries both encodings; each LEMF's files.format picks the one its files
+  // hold (fileSelection; cc-delivery formats.ts), so a file never mixes them.
   FTP: {
     formats: BOTH_FORMATS,
     streams: ['HI2', 'HI3'],

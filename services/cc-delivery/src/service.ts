@@ -38,6 +38,8 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
     for (const t of config.tenants)
       await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq', 'delivery-state']);
     const consumers = new Map<string, Consumer>();
+    // The latest settings of each LEMF: a running consumer selects records by them (files.streams, format).
+    const current = new Map<string, LemfDestination>();
     // Per LEMF and partition, the offset after the last record read: records of other LEMFs
     // need no confirmation, so a LEMF with nothing unconfirmed may commit up to here.
     const readUpTo = new Map<string, bigint>();
@@ -132,7 +134,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           const stream = streamOfTopic(batch.topic);
           if (!stream) return;
           const source = { topic: batch.topic, partition: batch.partition, stream };
-          const records = lemfRecords(dest, k, source, batch.messages);
+          const records = lemfRecords(current.get(k) ?? dest, k, source, batch.messages);
           const delivery = deliveries.delivery(k);
           if (records.length > 0) deliveries.offer(k, records);
           else if (delivery && delivery.pending() === 0) {
@@ -177,10 +179,12 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
             return;
           }
           if (!dest?.enabled) {
+            current.delete(k);
             await stopConsumer(k);
             await deliveries.removeLemf(k);
             return;
           }
+          current.set(k, dest);
           await deliveries.applyLemf({ ...dest, id: k });
           await startConsumer(dest);
         });

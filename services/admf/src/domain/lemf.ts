@@ -4,7 +4,12 @@
 import {
   type EmailSettings,
   type Endpoint,
+  FILE_FORMATS,
+  FILE_STREAMS,
+  type FileFormat,
   type FileSettings,
+  type FileStream,
+  fileSelection,
   isSecretRef,
   LEMF_TRANSPORTS,
   type LemfDestination,
@@ -106,6 +111,8 @@ export function buildLemf(
         'files.hostKeySha256',
       );
     }
+    const selection = checkFileSelection(files);
+    if (!selection.ok) return selection;
   }
   const email = input.email ?? null;
   if (requires.includes('email') && !email) return missing('email');
@@ -163,11 +170,50 @@ export function buildLemf(
     keepaliveTimeoutSeconds: keepaliveTimeout,
     acknowledged: input.acknowledged ?? false,
     timestampFormat: input.timestampFormat ?? 'GENERALIZED_TIME',
-    files: files ? { ...files, hostKeySha256: files.hostKeySha256 ?? null } : null,
+    files: files ? { ...files, hostKeySha256: files.hostKeySha256 ?? null, ...fileSelectionOf(files) } : null,
     email,
     pipe: pipe ? { entry: pipe.entry } : null,
     allowInsecure,
     enabled: input.enabled ?? true,
     version: previousVersion + 1,
   });
+}
+
+/** files.streams and files.format as stored: given, or the defaults (IRI and CC, TS 102 232). */
+function fileSelectionOf(files: FileSettings): { streams: FileStream[]; format: FileFormat } {
+  const { streams, format } = fileSelection(files);
+  return { streams: [...streams], format };
+}
+
+/**
+ * files.streams: HI2 (IRI) and/or HI3 (CC), each once; files.format: the ONE encoding of the
+ * LEMF's files. CC is only ever TS 102 232, so a TS 101 671 LEMF asks for IRI only.
+ */
+function checkFileSelection(files: FileSettings): Result<void> {
+  const streams: unknown = files.streams;
+  if (
+    streams !== undefined &&
+    (!Array.isArray(streams) ||
+      streams.length === 0 ||
+      new Set(streams).size !== streams.length ||
+      !streams.every((s) => FILE_STREAMS.includes(s)))
+  ) {
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      `files.streams must list ${FILE_STREAMS.join(' and/or ')}, each at most once`,
+      'files.streams',
+    );
+  }
+  if (files.format !== undefined && !FILE_FORMATS.includes(files.format)) {
+    return errResult('ADM_ERR_VALIDATION', `files.format must be one of ${FILE_FORMATS.join(', ')}`, 'files.format');
+  }
+  const { streams: chosen, format } = fileSelection(files);
+  if (format === 'TS101671' && chosen.includes('HI3')) {
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      'files.streams must be ["HI2"] with files.format TS101671: CC (HI3) has no TS 101 671 encoding',
+      'files.streams',
+    );
+  }
+  return okResult(undefined);
 }

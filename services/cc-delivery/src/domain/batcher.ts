@@ -50,7 +50,10 @@ export class FileBatcher {
   readonly #open = new Map<string, Open>();
   readonly #nextSeq = new Map<string, number>();
 
-  /** `startSeq` restores per-LIID file counters so a restart never reuses a file name. */
+  /**
+   * `lemf` is the LEMF's own id, for {lemf} (not the wiring's <tenant>/<id> key); `startSeq` restores
+   * per-LIID file counters so a restart never reuses a file name.
+   */
   constructor(policy: BatchPolicy, lemf: string, startSeq: Record<string, number> = {}) {
     this.#policy = policy;
     this.#lemf = lemf;

@@ -128,6 +128,23 @@ describe('LemfDelivery', () => {
     expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 4 }]);
   });
 
+  it("names files with the LEMF's own id for {lemf}, not the wiring's <tenant>/<id> key", async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    const dead: DeliveryRecord[] = [];
+    const d = new LemfDelivery({
+      lemfId: 'acme/rome',
+      transport: t,
+      clock,
+      batching: { maxRecords: 1, maxBytes: 1000, maxMs: 2000, namePattern: '{lemf}_{liid}_{seq}.ber' },
+      observer: { deadLetter: (r) => dead.push(r) },
+    });
+    d.offer(recs(1, 'A').map((r) => ({ ...r, lemfId: 'acme/rome' })));
+    await d.drained();
+    expect(dead).toEqual([]);
+    expect(t.got.map((b) => b.file?.name)).toEqual(['rome_A_1.ber']);
+  });
+
   it('reports each file number used and resumes numbering from the persisted start', async () => {
     const clock = new ManualClock();
     const t = new ScriptedTransport();

@@ -8,6 +8,7 @@ import type { Clock } from '@li/core';
 import { type DeliveryError, dlvError } from '../errors.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { type BatchOutput, type BatchPolicy, FileBatcher } from './batcher.ts';
+import { splitLemfKey } from './lemf-key.ts';
 import { type CommitPoint, OffsetTracker } from './offsets.ts';
 import type { DeliveryRecord, DeliveryTransport, OutboundBatch, SendOutcome, Stream } from './types.ts';
 
@@ -28,6 +29,7 @@ export interface DeliveryObserver {
 }
 
 export interface LemfDeliveryOptions {
+  /** The wiring's key, <tenant>/<LEMF id> (lemf-key.ts). */
   lemfId: string;
   transport: DeliveryTransport;
   clock: Clock;
@@ -95,7 +97,8 @@ export class LemfDelivery {
   constructor(o: LemfDeliveryOptions) {
     this.#o = o;
     this.#transport = o.transport;
-    this.#batcher = o.batching ? new FileBatcher(o.batching, o.lemfId, o.fileSeqStart) : null;
+    // {lemf} in a file name is the LEMF's own id: the key's `<tenant>/` would make every name unsafe
+    this.#batcher = o.batching ? new FileBatcher(o.batching, splitLemfKey(o.lemfId).lemf, o.fileSeqStart) : null;
   }
 
   start(): void {

@@ -1,3 +1,4 @@
+import { sampleFileSettings } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
 import { lemfRecords, streamOfTopic } from './lemf-records.ts';
 
@@ -12,7 +13,7 @@ describe('lemfRecords', () => {
   const source = { topic: 'li.acme.hi2', partition: 3, stream: 'HI2' as const };
 
   it("takes the records naming the LEMF in a format its transport carries, keyed to the wiring's key", () => {
-    const out = lemfRecords({ id: 'rome', transport: 'ETSI_TCP' }, 'acme/rome', source, [
+    const out = lemfRecords({ id: 'rome', transport: 'ETSI_TCP', files: null }, 'acme/rome', source, [
       msg(1, { 'li.lemfs': 'milan,rome', 'li.liid': 'LIID1', 'li.cin': '7', 'li.seq': '2', 'li.format': 'TS102232' }),
       msg(2, { 'li.lemfs': 'milan', 'li.liid': 'LIID1' }),
       msg(3, { 'li.lemfs': 'rome', 'li.liid': 'LIID1', 'li.format': 'TS101671' }),
@@ -40,9 +41,28 @@ describe('lemfRecords', () => {
     ]);
   });
 
+  it('gives a file LEMF only the streams and the one format its files hold', () => {
+    const hi3 = { ...source, topic: 'li.acme.hi3', stream: 'HI3' as const };
+    const iri = (format: string) => msg(1, { 'li.lemfs': 'rome', 'li.liid': 'L', 'li.format': format });
+    const take = (files: Parameters<typeof sampleFileSettings>[0], src: typeof source | typeof hi3, format: string) =>
+      lemfRecords({ id: 'rome', transport: 'SFTP', files: sampleFileSettings(files) }, 'acme/rome', src, [iri(format)])
+        .length;
+    // an Italian-profile IRI arrives in both encodings: a TS 101 671 file LEMF takes one of them
+    expect(take({ format: 'TS101671' }, source, 'TS101671')).toBe(1);
+    expect(take({ format: 'TS101671' }, source, 'TS102232')).toBe(0);
+    expect(take({ format: 'TS102232' }, source, 'TS101671')).toBe(0);
+    // IRI only: no CC; CC only: no IRI
+    expect(take({ streams: ['HI2'] }, hi3, 'TS102232')).toBe(0);
+    expect(take({ streams: ['HI2'] }, source, 'TS102232')).toBe(1);
+    expect(take({ streams: ['HI3'] }, source, 'TS102232')).toBe(0);
+    expect(take({ streams: ['HI3'] }, hi3, 'TS102232')).toBe(1);
+  });
+
   it('gives an e-mail LEMF no HI2 record', () => {
     expect(
-      lemfRecords({ id: 'rome', transport: 'EMAIL' }, 'acme/rome', source, [msg(1, { 'li.lemfs': 'rome' })]),
+      lemfRecords({ id: 'rome', transport: 'EMAIL', files: null }, 'acme/rome', source, [
+        msg(1, { 'li.lemfs': 'rome' }),
+      ]),
     ).toEqual([]);
   });
 });

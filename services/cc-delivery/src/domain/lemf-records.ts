@@ -1,5 +1,6 @@
 // Which records of li.<t>.hi2/hi3/reports a LEMF's consumer takes: only those whose li.lemfs
-// header names the LEMF, in a format and stream its transport carries (formats.ts).
+// header names the LEMF, in a format and stream it takes (formats.ts: its transport, and for a
+// file LEMF its files.streams and files.format).
 import type { LemfDestination } from '@li/schemas';
 import { carries } from './formats.ts';
 import type { DeliveryRecord, Stream } from './types.ts';
@@ -21,7 +22,7 @@ export function streamOfTopic(topic: string): Stream | undefined {
 
 /** The LEMF's records of one batch of `topic`/`partition`, keyed to the wiring's `lemfKey`. */
 export function lemfRecords(
-  dest: Pick<LemfDestination, 'id' | 'transport'>,
+  dest: Pick<LemfDestination, 'id' | 'transport' | 'files'>,
   lemfKey: string,
   source: { topic: string; partition: number; stream: Stream },
   messages: readonly SourceMessage[],
@@ -30,7 +31,7 @@ export function lemfRecords(
   for (const m of messages) {
     const lemfs = (m.headers?.['li.lemfs']?.toString() ?? '').split(',');
     if (!lemfs.includes(dest.id)) continue; // another LEMF's record
-    if (!carries(dest.transport, source.stream, m.headers?.['li.format']?.toString())) continue;
+    if (!carries(dest, source.stream, m.headers?.['li.format']?.toString())) continue;
     records.push({
       lemfId: lemfKey,
       liid: m.headers?.['li.liid']?.toString() ?? m.key?.toString() ?? '',

@@ -18,5 +18,8 @@ describe('lemfUpdate', () => {
     expect(lemfUpdate(tcp, { ...tcp, version: 2, transport: 'HI2_TCP' })).toBe('restart');
     expect(lemfUpdate(ftp, { ...ftp, version: 2, files: { ...ftp.files!, maxRecords: 7 } })).toBe('restart');
     expect(lemfUpdate(ftp, { ...ftp, version: 2, files: { ...ftp.files!, username: 'x' } })).toBe('replace-transport');
+    // an open file must never take records of the new format or stream
+    expect(lemfUpdate(ftp, { ...ftp, version: 2, files: { ...ftp.files!, format: 'TS101671' } })).toBe('restart');
+    expect(lemfUpdate(ftp, { ...ftp, version: 2, files: { ...ftp.files!, streams: ['HI2'] } })).toBe('restart');
   });
 });

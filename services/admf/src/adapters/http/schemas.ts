@@ -1,7 +1,7 @@
 // Request/response schemas (TypeBox = JSON Schema): Fastify validates with them, serialises
 // with them, and @fastify/swagger publishes them at /openapi.json. Structural checks live here;
 // the meaning of values (LIID rules, identifiers, windows) is checked in src/domain.
-import { IDENTIFIER_TYPES, LEMF_TRANSPORTS } from '@li/schemas';
+import { FILE_FORMATS, FILE_STREAMS, IDENTIFIER_TYPES, LEMF_TRANSPORTS } from '@li/schemas';
 import { Type } from 'typebox';
 import { HOST_KEY_SHA256_PATTERN } from '../../domain/lemf.ts';
 import { DELIVERY_SCOPES, INTERCEPTION_KINDS, MAX_LEMFS, MAX_TARGETS } from '../../domain/warrant.ts';
@@ -92,6 +92,20 @@ const Files = Type.Object(
             'SFTP: pin the server host key; its OpenSSH fingerprint SHA256:<43 base64 characters> (prefix optional)',
         }),
       ]),
+    ),
+    streams: Type.Optional(
+      Type.Array(Type.Enum([...FILE_STREAMS]), {
+        minItems: 1,
+        maxItems: FILE_STREAMS.length,
+        uniqueItems: true,
+        description: 'what the files hold: ["HI2"] IRI only, ["HI3"] CC only, or both (default)',
+      }),
+    ),
+    format: Type.Optional(
+      Type.Enum([...FILE_FORMATS], {
+        description:
+          'the one encoding of the files (default TS102232: every IRI and CC); TS101671: IRI only, needs streams ["HI2"]',
+      }),
     ),
   },
   closed,

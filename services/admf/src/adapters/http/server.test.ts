@@ -476,6 +476,43 @@ describe('LEMF destinations and tenants', () => {
     expect(none.json.files.hostKeySha256).toBeNull();
   });
 
+  it('file LEMF: streams and one format; defaults IRI and CC as TS102232; bad values are a 400 naming the field', async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const put = (id: string, files: Record<string, unknown>) =>
+      h!.req(ADMIN, 'PUT', `/tenants/acme/lemfs/${id}`, {
+        ...sftpLemf({ credentialRef: 'k', ...files }),
+        allowInsecure: true,
+      });
+    const bad: [Record<string, unknown>, string][] = [
+      [{ streams: [] }, 'files.streams'],
+      [{ streams: ['HI2', 'HI2'] }, 'files.streams'],
+      [{ streams: ['REPORT'] }, 'files.streams'],
+      [{ streams: 'HI2' }, 'files.streams'],
+      [{ format: 'BOTH' }, 'files.format'],
+      [{ format: 'TS101671' }, 'files.streams'], // default streams include CC, which has no TS 101 671 form
+      [{ format: 'TS101671', streams: ['HI3'] }, 'files.streams'],
+    ];
+    for (const [files, field] of bad) {
+      const r = await put('f1', files);
+      expect(r.status, JSON.stringify(files)).toBe(400);
+      // the schema names the item (files.streams[0]), the domain the setting
+      expect(r.json.error.field, JSON.stringify(files)).toMatch(
+        new RegExp(`^${field.replace('.', '\\.')}(\\[\\d+\\])?$`),
+      );
+    }
+    const dflt = await put('f1', {});
+    expect(dflt.status).toBe(200);
+    expect(dflt.json.files).toMatchObject({ streams: ['HI2', 'HI3'], format: 'TS102232' });
+    const iri = await put('f2', { streams: ['HI2'], format: 'TS101671' });
+    expect(iri.status).toBe(200);
+    expect(iri.json.files).toMatchObject({ streams: ['HI2'], format: 'TS101671' });
+    const cc = await put('f3', { streams: ['HI3'] });
+    expect(cc.json.files).toMatchObject({ streams: ['HI3'], format: 'TS102232' });
+    const read = await h.req(ADMIN, 'GET', '/tenants/acme/lemfs/f2');
+    expect(read.json.files).toMatchObject({ streams: ['HI2'], format: 'TS101671' });
+  });
+
   it('PIPE: a LEMF names an entry of the operator allow-list, never a command', async () => {
     h = await seeded();
     const ADMIN = 'acme-admin-token-00000001';
