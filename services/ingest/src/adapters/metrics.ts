@@ -8,7 +8,7 @@ export interface IngestMetrics {
   problems: Counter<'tenant' | 'source' | 'code'>;
   /** Input shed to protect the service (not decoded, no DLQ record each): by reason, never by peer. */
   dropped: Counter<'tenant' | 'reason'>;
-  /** Adds what a capture shed to li_ingest_dropped_total at each scrape. */
+  /** Adds what a capture read to li_ingest_captured_packets_total and what it shed to li_ingest_dropped_total at each scrape. */
   watchCapture(stats: () => CaptureCounters, tenant: string): void;
   /** Registered only when the mail-events API runs. */
   mailEventsRefused(): Counter<'tenant' | 'code'>;
@@ -38,12 +38,29 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       for (const c of collectors) c();
     },
   });
+  // ingest's input, so the stalled-stage alert can tell "nothing arrives" from "nothing comes out".
+  const packetCollectors: (() => void)[] = [];
+  const captured = new Counter({
+    name: 'li_ingest_captured_packets_total',
+    help: 'Frames read from the capture (interface or pcap file), whether decoded or not.',
+    labelNames: ['tenant'],
+    registers: [registry],
+    collect() {
+      for (const c of packetCollectors) c();
+    },
+  });
   return {
     events,
     problems,
     dropped,
     watchCapture(stats, tenant) {
       collectors.push(captureDrops(stats, (reason, n) => dropped.inc({ tenant, reason }, n)));
+      let seen = 0;
+      packetCollectors.push(() => {
+        const packets = stats().packets;
+        if (packets > seen) captured.inc({ tenant }, packets - seen);
+        seen = packets;
+      });
     },
     mailEventsRefused: () =>
       new Counter({

@@ -1,0 +1,26 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createCapture } from '../domain/capture/capture.ts';
+import { createIngestMetrics } from './metrics.ts';
+
+async function value(registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const m = await registry.getSingleMetric(name)?.get();
+  return m?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+}
+
+describe('li_ingest_captured_packets_total', () => {
+  it('counts the frames a capture read since the last scrape, per tenant, without counting them twice', async () => {
+    const registry = new Registry();
+    const m = createIngestMetrics(registry);
+    const base = createCapture({ factories: [], sink: { event() {}, problem() {} } }).stats();
+    let packets = 0;
+    m.watchCapture(() => ({ ...base, packets }), 'acme');
+    expect(await value(registry, 'li_ingest_captured_packets_total', { tenant: 'acme' })).toBeUndefined();
+    packets = 3;
+    expect(await value(registry, 'li_ingest_captured_packets_total', { tenant: 'acme' })).toBe(3);
+    // A scrape of the other capture-fed counter does not add the same frames again.
+    await registry.metrics();
+    packets = 5;
+    expect(await value(registry, 'li_ingest_captured_packets_total', { tenant: 'acme' })).toBe(5);
+  });
+});
