@@ -754,6 +754,19 @@ describe('bad input', () => {
     expect(r).toMatchObject({ ok: false, code: 'ENC_ERR_INVALID_VALUE' });
   });
 
+  it('a value outside its ASN.1 range is an ENC_ERR_INVALID_VALUE result naming the field, not bytes', () => {
+    const network = {
+      transport: 'tcp',
+      srcAddress: '198.51.100.7',
+      srcPort: 70000,
+      dstAddress: '192.0.2.25',
+      dstPort: 587,
+    };
+    const r = apply(emptyState(), matched(mail('SENT_MAIL', 'smtp.send', { network })), OPTS);
+    expect(r).toMatchObject({ ok: false, code: 'ENC_ERR_INVALID_VALUE' });
+    expect(!r.ok && r.reason).toContain('client-Port');
+  });
+
   it('account administration events give no records', () => {
     const r = apply(emptyState(), matched(mail('ACCOUNT', 'account.renamed')), OPTS);
     expect(r).toMatchObject({ ok: true, records: [], stateChanges: [] });
