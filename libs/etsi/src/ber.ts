@@ -59,6 +59,18 @@ export class EtsiEncodeError extends Error {
   }
 }
 
+/** A country code (PrintableString (SIZE (2)), ISO 3166-1 alpha-2 by the modules' comments). */
+export function checkCountryCode(s: string, what: string): void {
+  if (!/^[A-Z]{2}$/.test(s))
+    throw new EtsiEncodeError(`${what} must be an ISO 3166-1 alpha-2 code (two capital letters)`);
+}
+
+/** An INTEGER (min..max) of the module. */
+export function checkRange(v: number, min: number, max: number, what: string): void {
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new EtsiEncodeError(`${what} must be an integer ${min}..${max}`);
+}
+
 export interface DecodeFailure {
   ok: false;
   code: DecodeErrorCode;

@@ -6,6 +6,7 @@ import {
   type BerWriter,
   byTag,
   CONTEXT,
+  checkRange,
   children,
   choiceOf,
   expectConstructed,
@@ -89,8 +90,14 @@ export function encodeEmailIri(w: BerWriter, tag: number, v: EmailIri): void {
   w.int(CONTEXT, 1, v.eventType);
   if (v.clientAddress) encodeIpAddress(w, 2, v.clientAddress);
   if (v.serverAddress) encodeIpAddress(w, 3, v.serverAddress);
-  if (v.clientPort !== undefined) w.int(CONTEXT, 4, v.clientPort);
-  if (v.serverPort !== undefined) w.int(CONTEXT, 5, v.serverPort);
+  if (v.clientPort !== undefined) {
+    checkRange(v.clientPort, 0, 65535, 'client-Port');
+    w.int(CONTEXT, 4, v.clientPort);
+  }
+  if (v.serverPort !== undefined) {
+    checkRange(v.serverPort, 0, 65535, 'server-Port');
+    w.int(CONTEXT, 5, v.serverPort);
+  }
   if (v.serverOctetsSent !== undefined) w.int(CONTEXT, 6, v.serverOctetsSent);
   if (v.clientOctetsSent !== undefined) w.int(CONTEXT, 7, v.clientOctetsSent);
   if (v.protocolId !== undefined) w.int(CONTEXT, 8, v.protocolId);

@@ -7,6 +7,7 @@ import {
   BerWriter,
   byTag,
   CONTEXT,
+  checkCountryCode,
   children,
   choiceOf,
   type DecodeResult,
@@ -253,7 +254,7 @@ export function encodeIriParameters(w: BerWriter, tag: number, p: IriParameters)
   }
   if (p.sipMessage !== undefined) w.octets(CONTEXT, 30, p.sipMessage);
   if (p.nationalHI2Asn1Parameters) {
-    checkAscii(p.nationalHI2Asn1Parameters.countryCode, 2, 2, 'countryCode');
+    checkCountryCode(p.nationalHI2Asn1Parameters.countryCode, 'national-HI2-ASN1parameters countryCode');
     w.open(CONTEXT, 255);
     w.latin1(CONTEXT, 1, p.nationalHI2Asn1Parameters.countryCode);
     w.end();

@@ -4,6 +4,7 @@ import {
   type BerWriter,
   byTag,
   CONTEXT,
+  checkRange,
   children,
   choiceOf,
   EtsiEncodeError,
@@ -127,7 +128,10 @@ export function encodeIpIri(w: BerWriter, tag: number, v: IpIri): void {
   if (c.targetNetworkID !== undefined) utf8Sized(w, 5, c.targetNetworkID, 20, 'targetNetworkID');
   if (c.targetCPEID !== undefined) utf8Sized(w, 6, c.targetCPEID, 128, 'targetCPEID');
   if (c.targetLocation !== undefined) utf8Sized(w, 7, c.targetLocation, 64, 'targetLocation');
-  if (c.pOPPortNumber !== undefined) w.int(CONTEXT, 8, c.pOPPortNumber);
+  if (c.pOPPortNumber !== undefined) {
+    checkRange(c.pOPPortNumber, 0, 0xffff_ffff, 'pOPPortNumber');
+    w.int(CONTEXT, 8, c.pOPPortNumber);
+  }
   if (c.callBackNumber !== undefined) utf8Sized(w, 9, c.callBackNumber, 20, 'callBackNumber');
   if (c.startTime !== undefined) w.latin1(CONTEXT, 10, formatGeneralizedTime(c.startTime));
   if (c.endTime !== undefined) w.latin1(CONTEXT, 11, formatGeneralizedTime(c.endTime));

@@ -5,6 +5,7 @@ import {
   type BerWriter,
   byTag,
   CONTEXT,
+  checkRange,
   children,
   choiceOf,
   EtsiEncodeError,
@@ -81,6 +82,16 @@ function ipv6Bytes(text: string): Uint8Array {
   return out;
 }
 
+/** iPTextAddress (IA5String): one address, or an address with its /prefix (the module's examples). */
+function isIpText(t: string): boolean {
+  const slash = t.indexOf('/');
+  const address = slash < 0 ? t : t.slice(0, slash);
+  const v = /^[\x21-\x7e]+$/.test(address) ? isIP(address) : 0;
+  if (v === 0 || slash < 0) return v !== 0;
+  const prefix = t.slice(slash + 1);
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (v === 4 ? 32 : 128);
+}
+
 export function encodeIpAddress(w: BerWriter, num: number, a: IpAddress): void {
   w.open(CONTEXT, num);
   w.int(CONTEXT, 1, a.type);
@@ -90,14 +101,22 @@ export function encodeIpAddress(w: BerWriter, num: number, a: IpAddress): void {
     if (n < 4 || n > 16) throw new EtsiEncodeError('iPBinaryAddress must be 4..16 octets');
     w.octets(CONTEXT, 1, a.value.bytes);
   } else {
-    const n = a.value.text.length;
-    if (n < 7 || n > 45) throw new EtsiEncodeError('iPTextAddress must be 7..45 chars');
+    const t = a.value.text;
+    if (t.length < 7 || t.length > 45 || !isIpText(t)) {
+      throw new EtsiEncodeError('iPTextAddress must be an IP address or address/prefix text of 7..45 characters');
+    }
     w.latin1(CONTEXT, 2, a.value.text);
   }
   w.end();
   if (a.assignment !== undefined) w.int(CONTEXT, 3, a.assignment);
-  if (a.iPv6PrefixLength !== undefined) w.int(CONTEXT, 4, a.iPv6PrefixLength);
-  if (a.iPv4SubnetMask !== undefined) w.octets(CONTEXT, 5, a.iPv4SubnetMask);
+  if (a.iPv6PrefixLength !== undefined) {
+    checkRange(a.iPv6PrefixLength, 1, 128, 'iPv6PrefixLength');
+    w.int(CONTEXT, 4, a.iPv6PrefixLength);
+  }
+  if (a.iPv4SubnetMask !== undefined) {
+    if (a.iPv4SubnetMask.length !== 4) throw new EtsiEncodeError('iPv4SubnetMask must be 4 octets');
+    w.octets(CONTEXT, 5, a.iPv4SubnetMask);
+  }
   if (a.natTranslated !== undefined) w.bool(CONTEXT, 6, a.natTranslated);
   w.end();
 }

@@ -4,6 +4,8 @@ import {
   BerWriter,
   byTag,
   CONTEXT,
+  checkCountryCode,
+  checkRange,
   children,
   choiceOf,
   type DecodeResult,
@@ -201,10 +203,6 @@ function checkLen(s: string, min: number, max: number, what: string): void {
   }
 }
 
-function checkCountry(s: string, what: string): void {
-  if (s.length !== 2 || !PRINTABLE.test(s)) throw new EtsiEncodeError(`${what} must be 2 PrintableString chars`);
-}
-
 function checkU32(v: number, what: string): void {
   if (!Number.isInteger(v) || v < 0 || v > MAX_U32) throw new EtsiEncodeError(`${what} must be 0..4294967295`);
 }
@@ -232,7 +230,7 @@ function encodeHeader(w: BerWriter, h: PsHeader): void {
   w.octets(CONTEXT, 0, domainBytes(h.domainId ?? LI_PS_DOMAIN_ID));
   w.latin1(CONTEXT, 1, h.liid);
   if (h.authorizationCountryCode !== undefined) {
-    checkCountry(h.authorizationCountryCode, 'authorizationCountryCode');
+    checkCountryCode(h.authorizationCountryCode, 'authorizationCountryCode');
     w.latin1(CONTEXT, 2, h.authorizationCountryCode);
   }
   w.open(CONTEXT, 3);
@@ -248,14 +246,17 @@ function encodeHeader(w: BerWriter, h: PsHeader): void {
     w.int(CONTEXT, 1, ci.cin);
   }
   if (ci.deliveryCountryCode !== undefined) {
-    checkCountry(ci.deliveryCountryCode, 'deliveryCountryCode');
+    checkCountryCode(ci.deliveryCountryCode, 'deliveryCountryCode');
     w.latin1(CONTEXT, 2, ci.deliveryCountryCode);
   }
   w.end();
   w.int(CONTEXT, 4, h.sequenceNumber);
   if (h.timeStamp !== undefined) w.latin1(CONTEXT, 5, formatGeneralizedTime(h.timeStamp));
   if (h.interceptionPointId !== undefined) {
-    checkLen(h.interceptionPointId, 1, 8, 'interceptionPointID');
+    const id = h.interceptionPointId;
+    if (id.length < 1 || id.length > 8 || !PRINTABLE.test(id)) {
+      throw new EtsiEncodeError('interceptionPointID must be 1..8 PrintableString characters');
+    }
     w.latin1(CONTEXT, 6, h.interceptionPointId);
   }
   if (h.microSecondTimeStamp) encodeMicro(w, 7, h.microSecondTimeStamp);
@@ -353,7 +354,10 @@ function encodePayload(w: BerWriter, p: Payload): void {
       w.open(CONTEXT, 0);
       for (const it of p.items) {
         w.seq();
-        if (it.iriType !== undefined) w.int(CONTEXT, 0, it.iriType);
+        if (it.iriType !== undefined) {
+          checkRange(it.iriType, 1, 4, 'iRIType');
+          w.int(CONTEXT, 0, it.iriType);
+        }
         if (it.timeStamp !== undefined) w.latin1(CONTEXT, 1, formatGeneralizedTime(it.timeStamp));
         encodeIriContents(w, it.contents);
         if (it.microSecondTimeStamp) encodeMicro(w, 3, it.microSecondTimeStamp);

@@ -167,6 +167,77 @@ describe('SIP call → IPMMIRI with BEGIN/CONTINUE/END', () => {
   });
 });
 
+describe('SIP over X2 → IPMMIRI like mirrored SIP', () => {
+  const XID = '29f28e1c-f230-486a-a860-f5a784ab9172';
+  /** An X2 PDU with a SIP payload (format 9) as ingest maps it: method/status and Call-ID parsed. */
+  function x2(text: string, attributes: Record<string, string>): NormalizedEvent {
+    return sip(
+      'x2.sip',
+      { xid: XID, payloadFormat: '9', payloadDirection: '3', 'call-id': 'c7@pbx', ...attributes },
+      {
+        protocol: 'x2',
+        source: 'x2x3',
+        communicationId: `x2x3:${XID}:66`,
+        content: Buffer.from(`${text}\r\nCall-ID: c7@pbx\r\n\r\n`),
+        contentType: 'message/sip',
+      },
+    );
+  }
+
+  it('INVITE, 200, BYE, 200 give BEGIN, CONTINUE, CONTINUE, END with one CIN; IRI+CC skips nothing', () => {
+    const events = [
+      x2('INVITE sip:bob@example.com SIP/2.0', { method: 'INVITE' }),
+      x2('SIP/2.0 200 OK', { method: 'INVITE', status: '200' }),
+      x2('BYE sip:bob@example.com SIP/2.0', { method: 'BYE' }),
+      x2('SIP/2.0 200 OK', { method: 'BYE', status: '200' }),
+    ].map((e) => matched(e, { deliver: 'IRI_AND_CC' }));
+    const state = emptyState();
+    const records: EncodedRecord[] = [];
+    for (const m of events) {
+      const r = apply(state, m, OPTS);
+      if (!r.ok) throw new Error(`${r.code}: ${r.reason}`);
+      expect(r.skipped).toEqual([]);
+      records.push(...r.records);
+      commit(state, r.stateChanges);
+    }
+    const out = iris(records);
+    expect(out.map((r) => r.iriType)).toEqual(['BEGIN', 'CONTINUE', 'CONTINUE', 'END']);
+    expect(new Set(records.map((r) => r.cin)).size).toBe(1);
+    expect(records.every((r) => r.kind === 'IRI')).toBe(true); // the SIP message is IRI, not CC
+    const p = pdu(out[0]!);
+    if (p.payload.kind !== 'iri') throw new Error('kind');
+    const c = p.payload.items[0]!.contents;
+    if (c.kind !== 'iPMMIRI' || c.value.contents.kind !== 'sIPMessage') throw new Error('not IPMMIRI');
+    expect(Buffer.from(c.value.contents.message.sipContent).toString()).toContain('INVITE sip:bob@example.com');
+    // The call's X3 media (same correlation ID) is IPMMCC under the call's CIN.
+    const media = matched(
+      sip(
+        'x3.rtp',
+        { payloadFormat: '8', payloadDirection: '2' },
+        {
+          category: 'MEDIA',
+          protocol: 'x3',
+          communicationId: `x2x3:${XID}:66`,
+          content: Buffer.from('rtp'),
+        },
+      ),
+      { deliver: 'IRI_AND_CC' },
+    );
+    const cc = apply(state, media, OPTS);
+    if (!cc.ok) throw new Error(cc.reason);
+    expect(cc.records.map((r) => [r.kind, r.cin])).toEqual([['CC', records[0]!.cin]]);
+    const ccPdu = pdu(cc.records[0]!);
+    expect(ccPdu.payload.kind === 'cc' && ccPdu.payload.items[0]!.contents.kind).toBe('iPMMCC');
+  });
+
+  it('an X2 payload that is not SIP stays IP access', () => {
+    const e = sip('x2.dhcp', { payloadFormat: '10' }, { protocol: 'x2', communicationId: 'x2x3:d:1' });
+    const r = run([matched(e)]);
+    const p = pdu(iris(r.records)[0]!);
+    expect(p.payload.kind === 'iri' && p.payload.items[0]!.contents.kind).toBe('iPIRI');
+  });
+});
+
 describe('CIN allocation and sequence state', () => {
   it('same communication keeps its CIN per LIID; new ones increase; LIIDs are independent', () => {
     const { records } = run([
@@ -681,6 +752,19 @@ describe('bad input', () => {
   it('a LIID the PS-PDU cannot carry is an error result', () => {
     const r = apply(emptyState(), matched(sip('sip.invite', { method: 'INVITE' }), { liid: 'X'.repeat(30) }), OPTS);
     expect(r).toMatchObject({ ok: false, code: 'ENC_ERR_INVALID_VALUE' });
+  });
+
+  it('a value outside its ASN.1 range is an ENC_ERR_INVALID_VALUE result naming the field, not bytes', () => {
+    const network = {
+      transport: 'tcp',
+      srcAddress: '198.51.100.7',
+      srcPort: 70000,
+      dstAddress: '192.0.2.25',
+      dstPort: 587,
+    };
+    const r = apply(emptyState(), matched(mail('SENT_MAIL', 'smtp.send', { network })), OPTS);
+    expect(r).toMatchObject({ ok: false, code: 'ENC_ERR_INVALID_VALUE' });
+    expect(!r.ok && r.reason).toContain('client-Port');
   });
 
   it('account administration events give no records', () => {

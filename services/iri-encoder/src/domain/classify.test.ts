@@ -41,6 +41,18 @@ describe('roleOf', () => {
     expect(roleOf(e, 'email')).toBe(role);
   });
 
+  it.each([
+    [{ method: 'INVITE' }, 'open'],
+    [{ method: 'BYE' }, 'inside'],
+    [{ method: 'INVITE', status: '200' }, 'answer'],
+    [{ method: 'BYE', status: '200' }, 'close'],
+    [{ method: 'REGISTER' }, 'insideOrReport'],
+  ] as const)('SIP over X2 %j → %s', (attributes, role) => {
+    const e = sampleEvent({ protocol: 'x2', action: 'x2.sip', attributes: { payloadFormat: '9', ...attributes } });
+    expect(serviceOf(e)).toBe('sip');
+    expect(roleOf(e, 'sip')).toBe(role);
+  });
+
   it('MSNP and X3 media', () => {
     const msnp = sampleEvent({ protocol: 'MSNP', action: 'msnp.signin.failed', attributes: {} });
     expect(serviceOf(msnp)).toBe('ip');

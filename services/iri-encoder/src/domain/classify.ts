@@ -58,7 +58,7 @@ export function classify(m: MatchedEvent): Classification | undefined {
 
 export function serviceOf(e: NormalizedEvent): ServiceKind {
   const p = e.protocol.toUpperCase();
-  if (p === 'SIP' || e.action.startsWith('sip.')) return 'sip';
+  if (p === 'SIP' || e.action.startsWith('sip.') || isX2Sip(e)) return 'sip';
   if (p === 'MSNP') return 'ip';
   if (MAIL_PROTOCOLS.has(p) || (MAIL_CATEGORIES.has(e.category) && p !== 'X2' && p !== 'X3')) return 'email';
   return 'ip';
@@ -76,9 +76,17 @@ export function roleOf(e: NormalizedEvent, service: ServiceKind): EventRole {
   return 'inside';
 }
 
+/** A SIP message a POI sent over X2 (TS 103 221-2 payload format 9): IP multimedia like mirrored SIP. */
+function isX2Sip(e: NormalizedEvent): boolean {
+  return e.protocol.toUpperCase() === 'X2' && e.attributes.payloadFormat === '9';
+}
+
 function sipRole(e: NormalizedEvent): EventRole {
-  const method = (e.attributes.method ?? e.action.slice(4)).toUpperCase();
-  if (e.action !== 'sip.response') {
+  // Mirrored SIP names the method in its action; X2 SIP only in the attributes ingest parsed.
+  const x2 = isX2Sip(e);
+  const method = (e.attributes.method ?? (x2 ? '' : e.action.slice(4))).toUpperCase();
+  const response = x2 ? e.attributes.status !== undefined : e.action === 'sip.response';
+  if (!response) {
     if (method === 'INVITE') return 'open';
     if (SIP_STANDALONE.has(method)) return 'insideOrReport';
     return 'inside';

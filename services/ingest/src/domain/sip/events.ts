@@ -26,7 +26,8 @@ function joined(m: SipMessage, name: string): string | undefined {
   return all.length === 0 ? undefined : all.join(', ');
 }
 
-export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number): DecodedEvent {
+/** The attributes of a SIP message: method or status, Call-ID, CSeq and the headers MCID reports. */
+export function sipAttributes(m: SipMessage): { action: string; attributes: Record<string, string> } {
   const attributes: Record<string, string> = {};
   const set = (k: string, v: string | undefined) => {
     if (v !== undefined) attributes[k] = v;
@@ -67,10 +68,16 @@ export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number):
   set('history-info', joined(m, 'history-info'));
   set('referred-by', joined(m, 'referred-by'));
   set('privacy', joined(m, 'privacy'));
-  const callId = header(m, 'call-id');
-  set('call-id', callId);
+  set('call-id', header(m, 'call-id'));
   set('cseq', cseq);
+  return { action, attributes };
+}
 
+export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number): DecodedEvent {
+  const { action, attributes } = sipAttributes(m);
+  const from = header(m, 'from');
+  const to = header(m, 'to');
+  const cseqMethod = header(m, 'cseq')?.trim().split(/\s+/)[1]?.toUpperCase();
   const parties: Party[] = [];
   addParties(parties, 'CALLER', addressUri(from));
   for (const v of headerAll(m, 'p-asserted-identity').flatMap(splitValues))
@@ -91,7 +98,7 @@ export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number):
     action,
     occurredAtMicros: tsMicros,
     protocol: 'SIP',
-    communicationId: callId ?? '',
+    communicationId: attributes['call-id'] ?? '',
     parties,
     network,
     attributes,

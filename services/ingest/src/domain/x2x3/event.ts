@@ -3,6 +3,8 @@
 // Identifier attributes (X1 TargetIdentifier XML fragments) → parties.
 import type { IdentifierType, Party } from '@li/schemas';
 import type { IngestErrorCode } from '../../errors.ts';
+import { sipAttributes } from '../sip/events.ts';
+import { parseMessage } from '../sip/message.ts';
 import type { DecodedEvent } from '../stream.ts';
 import { PAYLOAD_FORMATS, PDU_TYPE, type X2X3Attributes, type X2X3Pdu } from './pdu.ts';
 
@@ -59,6 +61,8 @@ function plainIdentifier(v: string): { type: IdentifierType; value: string } | n
   if (/^\+?\d{6,15}$/.test(v)) return { type: 'E164', value: v.replace(/^\+/, '') };
   return null;
 }
+
+const SIP_PAYLOAD_FORMAT = 9;
 
 const CONTENT_TYPES: Record<number, string> = {
   5: 'application/x-ipv4-packet',
@@ -120,6 +124,19 @@ export function pduToEvent(
   if (attrs.domainId !== undefined) attributes.domainId = attrs.domainId.toString('hex');
   if (attrs.mimeTransferEncoding !== undefined) attributes.mimeTransferEncoding = attrs.mimeTransferEncoding;
   if (attrs.sdp !== undefined) attributes.sdp = attrs.sdp;
+  // A SIP payload (format 9) carries the method or status and Call-ID mirrored SIP has, so the
+  // IRI encoder can tell where the call begins and ends. Without a POI correlation ID the
+  // Call-ID is what ties one call's PDUs together.
+  let communicationId = `x2x3:${pdu.xid}:${pdu.correlationId}`;
+  if (x2 && pdu.payloadFormat === SIP_PAYLOAD_FORMAT) {
+    const sip = parseMessage(pdu.payload);
+    if (sip.ok) {
+      const { attributes: sipAttrs } = sipAttributes(sip.message);
+      for (const [k, v] of Object.entries(sipAttrs)) attributes[k] ??= v;
+      const callId = sipAttrs['call-id'];
+      if (pdu.correlationId === 0n && callId) communicationId = `x2x3:${pdu.xid}:sip:${callId}`;
+    }
+  }
   const contentType =
     pdu.payloadFormat === 15 && attrs.mimeContentType
       ? attrs.mimeContentType
@@ -132,7 +149,7 @@ export function pduToEvent(
       action: `${x2 ? 'x2' : 'x3'}.${format}`,
       occurredAtMicros: ts,
       protocol: x2 ? 'x2' : 'x3',
-      communicationId: `x2x3:${pdu.xid}:${pdu.correlationId}`,
+      communicationId,
       parties,
       network,
       attributes,

@@ -147,6 +147,33 @@ describe('X2/X3 PDU codec', () => {
     expect(pduToEvent(d.pdu, d.attrs, () => null, 1)).toMatchObject({ ok: false, code: 'ING_ERR_X2X3_UNKNOWN_XID' });
   });
 
+  it('an X2 SIP payload gives the method or status and Call-ID; without correlation the Call-ID keys the call', () => {
+    const invite = Buffer.from(
+      'INVITE sip:bob@example.com SIP/2.0\r\nCall-ID: call-7@pbx\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n',
+    );
+    const ok = Buffer.from('SIP/2.0 200 OK\r\nCall-ID: call-7@pbx\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n');
+    const lookup = () => ({ taskId: 'task-9' });
+    const event = (payload: Buffer, correlationId: bigint) => {
+      const d = decodePdu(
+        encodePdu({ pduType: PDU_TYPE.X2, payloadFormat: 9, payloadDirection: 3, xid: XID, correlationId, payload }),
+      );
+      if (!d.ok) throw new Error('decode');
+      const r = pduToEvent(d.pdu, d.attrs, lookup, 1);
+      if (!r.ok) throw new Error(r.reason);
+      return r.event;
+    };
+    expect(event(invite, 0x42n)).toMatchObject({
+      action: 'x2.sip',
+      communicationId: `x2x3:${XID}:66`,
+      attributes: { method: 'INVITE', 'call-id': 'call-7@pbx', 'request-uri': 'sip:bob@example.com', xid: XID },
+    });
+    const answer = event(ok, 0n);
+    expect(answer.communicationId).toBe(`x2x3:${XID}:sip:call-7@pbx`);
+    expect(answer.attributes).toMatchObject({ status: '200', method: 'BYE', 'call-id': 'call-7@pbx' });
+    // Not SIP: the X2 attributes only.
+    expect(event(Buffer.from('garbage'), 0n).attributes.method).toBeUndefined();
+  });
+
   it('frames a stream cut anywhere, skipping a malformed PDU and keeping the rest', () => {
     const bad = encodePdu({ pduType: 1, payloadFormat: 8, payloadDirection: 1, payload: Buffer.from('rtp') });
     const stream = Buffer.concat([worked(), keepalive(1), bad, worked(Buffer.from('second'))]);
