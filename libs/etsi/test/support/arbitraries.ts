@@ -305,7 +305,10 @@ const arbFullIpAddress: fc.Arbitrary<IpAddress> = fc
       type: fc.constantFrom(0, 1),
       value: fc.oneof(
         fc.oneof(bytes(4, 4), bytes(16, 16)).map((b) => ({ kind: 'binary' as const, bytes: b })),
-        strOf('0123456789abcdef.:', 7, 45).map((text) => ({ kind: 'text' as const, text })),
+        fc
+          .oneof(fc.ipV4(), fc.ipV6())
+          .filter((t) => t.length >= 7 && t.length <= 45) // iPTextAddress is an address as text, 7..45
+          .map((text) => ({ kind: 'text' as const, text })),
       ),
       assignment: fc.constantFrom(1, 2, 3),
       iPv6PrefixLength: fc.integer({ min: 1, max: 128 }),
