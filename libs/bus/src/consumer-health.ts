@@ -1,0 +1,50 @@
+// The consumers of a Kafka client and whether they work, so the service runtime can answer
+// /healthz and /readyz for all of them without each service wiring its own checks.
+import type { Kafka } from 'kafkajs';
+import { Counter, type Registry } from 'prom-client';
+
+export interface ConsumerHealth {
+  /** false: it gave up; only a new process helps. */
+  live: boolean;
+  /** true: it is in its group and consuming. */
+  ready: boolean;
+  reason?: string;
+}
+
+export interface HealthSource {
+  /** Names the consumer in probe answers (group id or role; no target data). */
+  name: string;
+  health(): ConsumerHealth;
+}
+
+const sources = new WeakMap<Kafka, Set<HealthSource>>();
+
+/** Adds a consumer of this client; returns the function that removes it (on stop). */
+export function registerConsumer(kafka: Kafka, source: HealthSource): () => void {
+  let set = sources.get(kafka);
+  if (!set) {
+    set = new Set();
+    sources.set(kafka, set);
+  }
+  set.add(source);
+  return () => set.delete(source);
+}
+
+/** The running consumers of this client. */
+export function consumersOf(kafka: Kafka): HealthSource[] {
+  return [...(sources.get(kafka) ?? [])];
+}
+
+const RESTART_METRIC = 'li_bus_consumer_restarts_total';
+
+/** One counter per registry. The label is the kind of consumer, never a group id (it names tenants). */
+export function restartCounter(registry: Registry): Counter<'consumer'> {
+  const existing = registry.getSingleMetric(RESTART_METRIC);
+  if (existing) return existing as Counter<'consumer'>;
+  return new Counter({
+    name: RESTART_METRIC,
+    help: 'Consumers made anew after a crash kafkajs would not recover from.',
+    labelNames: ['consumer'],
+    registers: [registry],
+  });
+}
