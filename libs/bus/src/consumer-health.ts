@@ -1,6 +1,6 @@
 // The consumers of a Kafka client and whether they work, so the service runtime can answer
 // /healthz and /readyz for all of them without each service wiring its own checks.
-import type { Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 
 export interface ConsumerHealth {
@@ -33,6 +33,28 @@ export function registerConsumer(kafka: Kafka, source: HealthSource): () => void
 /** The running consumers of this client. */
 export function consumersOf(kafka: Kafka): HealthSource[] {
   return [...(sources.get(kafka) ?? [])];
+}
+
+/** A joined consumer that has neither fetched nor heartbeated this long is not moving. */
+const STALL_MS = 30_000;
+
+/**
+ * Watches a consumer's fetches and heartbeats. A consumer cut off from its broker may take a
+ * while to crash (or not crash at all); until then it looks joined but does nothing.
+ * Returns why it is stalled, or undefined while it moves.
+ */
+export function watchActivity(consumer: Consumer, now: () => number = Date.now): () => string | undefined {
+  let last = now();
+  const seen = () => {
+    last = now();
+  };
+  consumer.on(consumer.events.FETCH_START, seen);
+  consumer.on(consumer.events.HEARTBEAT, seen);
+  consumer.on(consumer.events.GROUP_JOIN, seen);
+  return () => {
+    const idle = now() - last;
+    return idle < STALL_MS ? undefined : `no fetch or heartbeat for ${Math.round(idle / 1000)} s`;
+  };
 }
 
 const RESTART_METRIC = 'li_bus_consumer_restarts_total';

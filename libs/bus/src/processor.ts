@@ -13,7 +13,7 @@ import type { Logger } from '@li/log';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord, requestChunks } from './bus.ts';
-import { type ConsumerHealth, registerConsumer, restartCounter } from './consumer-health.ts';
+import { type ConsumerHealth, registerConsumer, restartCounter, watchActivity } from './consumer-health.ts';
 import { DEFAULT_RESTART_POLICY, decideRestart, type RestartPolicy } from './restart-policy.ts';
 
 export interface InputRecord<T> {
@@ -256,6 +256,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
   let reason: string | undefined = 'joining the consumer group';
   const restartTimes: number[] = [];
   let cancelRestart: (() => void) | undefined;
+  let stalled: () => string | undefined = () => undefined;
   let unregister: (() => void) | undefined;
   let firstJoin!: () => void;
   let failStart!: (err: Error) => void;
@@ -276,6 +277,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
       retry: { retries: 5, restartOnFailure: async () => false },
     });
     consumer = c;
+    stalled = watchActivity(c);
     c.on(c.events.GROUP_JOIN, (event) => {
       if (consumer !== c) return;
       const assignment = (event.payload.memberAssignment ?? {}) as Record<string, number[]>;
@@ -335,11 +337,11 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     cancelRestart = () => clearTimeout(timer);
   }
 
-  const health = (): ConsumerHealth => ({
-    live: state !== 'dead',
-    ready: state === 'running',
-    ...(reason ? { reason } : {}),
-  });
+  const health = (): ConsumerHealth => {
+    const stall = state === 'running' ? stalled() : undefined;
+    if (stall) return { live: true, ready: false, reason: stall };
+    return { live: state !== 'dead', ready: state === 'running', ...(reason ? { reason } : {}) };
+  };
 
   return {
     get committedBatches() {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@li/log';
 import type { Kafka } from 'kafkajs';
-import { type ConsumerHealth, registerConsumer } from './consumer-health.ts';
+import { type ConsumerHealth, registerConsumer, watchActivity } from './consumer-health.ts';
 
 export interface TailRecord {
   topic: string;
@@ -64,7 +64,14 @@ export async function tailTopics(options: TailOptions): Promise<Tail> {
       ? { live: true, ready: false, reason: `restarting after ${why}` }
       : { live: false, ready: false, reason: `crashed, not restarted: ${why}` };
   });
-  const unregister = registerConsumer(options.kafka, { name: 'tail', health: () => health });
+  const stalled = watchActivity(consumer);
+  const unregister = registerConsumer(options.kafka, {
+    name: 'tail',
+    health: () => {
+      const stall = health.ready ? stalled() : undefined;
+      return stall ? { live: true, ready: false, reason: stall } : health;
+    },
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: options.topics, fromBeginning: true });
   await consumer.run({
