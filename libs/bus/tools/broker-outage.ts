@@ -64,8 +64,10 @@ const sample = setInterval(() => {
   const h = processor.health();
   const t = tailHealth();
   const s = `processor live=${h.live} ready=${h.ready}${h.reason ? ` (${h.reason})` : ''} | tail live=${t.live} ready=${t.ready}${t.reason ? ` (${t.reason})` : ''}`;
-  if (s !== last) timeline.push(`+${((Date.now() - started) / 1000).toFixed(1)}s ${s}`);
-  last = s;
+  // The stall reason counts seconds: a new line only when the reason's words change.
+  const key = s.replace(/\d+/g, '#');
+  if (key !== last) timeline.push(`+${((Date.now() - started) / 1000).toFixed(1)}s ${s}`);
+  last = key;
 }, 250);
 await send(0, 10);
 await waitFor(() => outputs(10), { timeoutMs: 60_000, intervalMs: 500, what: 'outputs before the outage' });
