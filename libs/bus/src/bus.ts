@@ -10,6 +10,7 @@ import type { Logger } from '@li/log';
 import type { SchemaName } from '@li/schemas';
 import { type Admin, type IHeaders, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { type Codec, createCodec, createRegistry } from './codec.ts';
+import { consumersOf, type HealthSource } from './consumer-health.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { type KafkaSecurity, kafkaSecurityOptions } from './security.ts';
 import { type Stream, SYSTEM_TOPICS, type SystemTopic, topicConfig, topicName } from './topics.ts';
@@ -60,6 +61,8 @@ export interface Bus {
   /** Sends through the shared idempotent producer; resolves once all replicas acknowledged. */
   send(records: OutputRecord[]): Promise<void>;
   admin(): Promise<Admin>;
+  /** The processors and tails running on this bus's client, for the service's probes. */
+  consumers(): HealthSource[];
   close(): Promise<void>;
 }
 
@@ -204,6 +207,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
       for (const chunk of requestChunks(records)) await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
     },
     admin: getAdmin,
+    consumers: () => consumersOf(kafka),
     async close() {
       await producer?.disconnect();
       await admin?.disconnect();

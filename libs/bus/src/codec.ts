@@ -1,6 +1,8 @@
 // Avro values framed for the schema registry (Confluent wire format), one codec per topic.
 // Values are checked against the schema before encoding, so a bad record fails with the
-// paths of its bad fields instead of an opaque serializer error.
+// paths of its bad fields instead of an opaque serializer error. Records are read with our
+// schema as the reader's: a writer's newer enum symbol reads as the enum's default, and a
+// field it lacks as the field's default (Avro schema resolution).
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { SCHEMAS, type SchemaName } from '@li/schemas';
 import { BusError } from './errors.ts';
@@ -11,6 +13,9 @@ export interface Codec<T> {
   encode(value: T): Promise<Buffer>;
   decode(bytes: Buffer | null): Promise<T>;
 }
+
+type AvroType = (typeof SCHEMAS)[SchemaName]['type'];
+type Resolver = ReturnType<AvroType['createResolver']>;
 
 export function createRegistry(url: string): SchemaRegistry {
   return new SchemaRegistry({ host: url, retry: { retries: 3 } });
@@ -48,6 +53,19 @@ export async function createCodec<T>(
       );
     }
   }
+  // One resolver per writer schema id, made on the first record of that writer: resolving
+  // schemas on every record would cost more than the decoding itself.
+  const resolvers = new Map<number, Promise<Resolver>>();
+  function resolverFor(writerId: number): Promise<Resolver> {
+    let r = resolvers.get(writerId);
+    if (!r) {
+      r = registry.getSchema(writerId).then((writer) => type.createResolver(writer as AvroType));
+      resolvers.set(writerId, r);
+      r.catch(() => resolvers.delete(writerId));
+    }
+    return r;
+  }
+
   return {
     schemaName,
     schemaId: id,
@@ -64,8 +82,9 @@ export async function createCodec<T>(
       }
       const writerId = bytes.readUInt32BE(1);
       try {
-        // The writer's schema may be an older compatible version: the registry client resolves it.
-        const value = await registry.decode(bytes);
+        const payload = bytes.subarray(5);
+        const value =
+          writerId === id ? type.fromBuffer(payload) : type.fromBuffer(payload, await resolverFor(writerId));
         if (!type.isValid(value)) throw new Error(`decoded value (schema id ${writerId}) is not a ${schemaName}`);
         return value as T;
       } catch (err) {

@@ -10,6 +10,7 @@ export {
 export type { Bus, BusConfig, OutputRecord } from './bus.ts';
 export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
 export type { Codec } from './codec.ts';
+export type { ConsumerHealth, HealthSource } from './consumer-health.ts';
 export type { BusErrorCode } from './errors.ts';
 export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
@@ -17,6 +18,7 @@ export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessRes
 export { createProcessor, dlqCounter, dlqRecord } from './processor.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
 export { readTopic } from './read-topic.ts';
+export type { RestartPolicy } from './restart-policy.ts';
 export type { KafkaSecurity, SaslMechanism } from './security.ts';
 export { kafkaSecurityOptions, SASL_MECHANISMS } from './security.ts';
 export type { Tail, TailOptions, TailRecord } from './tail-topic.ts';

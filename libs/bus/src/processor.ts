@@ -13,6 +13,8 @@ import type { Logger } from '@li/log';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord, requestChunks } from './bus.ts';
+import { type ConsumerHealth, registerConsumer, restartCounter, watchActivity } from './consumer-health.ts';
+import { DEFAULT_RESTART_POLICY, decideRestart, type RestartPolicy } from './restart-policy.ts';
 
 export interface InputRecord<T> {
   topic: string;
@@ -66,8 +68,13 @@ export interface ProcessorOptions<T> {
   maxBackoffMs?: number;
   /** How long the group waits for a silent member before giving its partitions to others. */
   sessionTimeoutMs?: number;
-  /** The service's registry: li_bus_dlq_records_total{tenant,code} counts what went to the DLQ. */
+  /**
+   * The service's registry: li_bus_dlq_records_total{tenant,code} counts what went to the DLQ,
+   * li_bus_consumer_restarts_total{consumer} the consumers made anew after a crash.
+   */
   metrics?: Registry;
+  /** How often a crashed consumer is made anew before the processor reports itself dead. */
+  restartPolicy?: Partial<RestartPolicy>;
 }
 
 export interface Processor {
@@ -76,6 +83,8 @@ export interface Processor {
   /** Finishes the batch in hand (commit or abort) and leaves the group. */
   stop(): Promise<void>;
   readonly committedBatches: number;
+  /** live: false once it gave up restarting its consumer; ready: its consumer is in its group. */
+  health(): ConsumerHealth;
 }
 
 function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
@@ -138,6 +147,8 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
   let committedBatches = 0;
   const maxBackoff = options.maxBackoffMs ?? 5000;
   const deadLetters = options.metrics ? dlqCounter(options.metrics) : null;
+  const restarts = options.metrics ? restartCounter(options.metrics) : null;
+  const policy = { ...DEFAULT_RESTART_POLICY, ...options.restartPolicy };
 
   function producerFor(topic: string, partition: number): Promise<Producer> {
     const id = `${options.transactionalIdPrefix}.${topic}.${partition}`;
@@ -239,36 +250,114 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     }
   }
 
+  // running: joined with its partitions prepared; restarting: a crashed consumer is being
+  // replaced; dead: it gave up (liveness fails, the orchestrator restarts the process).
+  let state: 'starting' | 'running' | 'restarting' | 'dead' | 'stopped' = 'starting';
+  let reason: string | undefined = 'joining the consumer group';
+  const restartTimes: number[] = [];
+  let cancelRestart: (() => void) | undefined;
+  let stalled: () => string | undefined = () => undefined;
+  let unregister: (() => void) | undefined;
+  let firstJoin!: () => void;
+  let failStart!: (err: Error) => void;
+  const joined = new Promise<void>((resolve, reject) => {
+    firstJoin = resolve;
+    failStart = reject;
+  });
+  joined.catch(() => {});
+
+  async function runConsumer(): Promise<void> {
+    const c = options.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10)),
+      // kafkajs's own restart is not relied on: a crash is handled below, the same way each time.
+      retry: { retries: 5, restartOnFailure: async () => false },
+    });
+    consumer = c;
+    stalled = watchActivity(c);
+    c.on(c.events.GROUP_JOIN, (event) => {
+      if (consumer !== c) return;
+      const assignment = (event.payload.memberAssignment ?? {}) as Record<string, number[]>;
+      state = state === 'stopped' ? state : 'starting';
+      reason = 'preparing the assignment';
+      assigned = prepareAssignment(assignment).catch((err: unknown) => {
+        log.error({ err }, 'preparing the assignment failed; batches wait for the next rebalance');
+        throw err;
+      });
+      assigned.then(
+        () => {
+          if (consumer !== c || state !== 'starting') return;
+          state = 'running';
+          reason = undefined;
+          firstJoin();
+        },
+        () => {},
+      );
+    });
+    c.on(c.events.CRASH, (event) => {
+      if (consumer === c) onCrash(event.payload.error);
+    });
+    await c.connect();
+    await c.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+    await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
+    if (state === 'stopped') await c.disconnect();
+  }
+
+  function onCrash(err: Error): void {
+    if (state === 'stopped' || state === 'dead' || state === 'restarting') return;
+    const now = Date.now();
+    const decision = decideRestart(restartTimes, now, policy);
+    if (!decision.restart) {
+      state = 'dead';
+      reason = `${decision.reason}; last: ${err.name}: ${err.message}`;
+      log.error({ err, reason }, 'consumer crashed and is not restarted; liveness fails');
+      failStart(new Error(reason));
+      return;
+    }
+    state = 'restarting';
+    reason = `consumer crashed (${err.name}: ${err.message}); restarting in ${decision.delayMs} ms`;
+    restartTimes.push(now);
+    log.warn({ err, delayMs: decision.delayMs }, 'consumer crashed; making a new one');
+    const old = consumer;
+    const timer = setTimeout(() => {
+      cancelRestart = undefined;
+      void (async () => {
+        await old?.disconnect().catch(() => {});
+        if (state !== 'restarting') return;
+        restarts?.inc({ consumer: 'processor' });
+        state = 'starting';
+        reason = 'rejoining the consumer group';
+        // A new consumer that cannot even connect counts as one more crash.
+        await runConsumer().catch((e: unknown) => onCrash(e as Error));
+      })();
+    }, decision.delayMs);
+    cancelRestart = () => clearTimeout(timer);
+  }
+
+  const health = (): ConsumerHealth => {
+    const stall = state === 'running' ? stalled() : undefined;
+    if (stall) return { live: true, ready: false, reason: stall };
+    return { live: state !== 'dead', ready: state === 'running', ...(reason ? { reason } : {}) };
+  };
+
   return {
     get committedBatches() {
       return committedBatches;
     },
+    health,
     async start() {
-      consumer = options.kafka.consumer({
-        groupId: options.groupId,
-        readUncommitted: false,
-        allowAutoTopicCreation: false,
-        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-        heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10)),
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
-      let firstJoin!: () => void;
-      const joined = new Promise<void>((resolve) => {
-        firstJoin = resolve;
-      });
-      consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const assignment = (event.payload.memberAssignment ?? {}) as Record<string, number[]>;
-        assigned = prepareAssignment(assignment).catch((err: unknown) => {
-          log.error({ err }, 'preparing the assignment failed; batches wait for the next rebalance');
-          throw err;
-        });
-        assigned.then(firstJoin, () => {});
-      });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: handleBatch });
+      unregister = registerConsumer(options.kafka, { name: `processor ${options.groupId}`, health });
+      await runConsumer();
       await joined;
     },
     async stop() {
+      state = 'stopped';
+      reason = 'stopped';
+      cancelRestart?.();
+      unregister?.();
       await consumer?.disconnect();
       await Promise.all([...producers.values()].map((p) => p.then((pr) => pr.disconnect()).catch(() => {})));
       producers.clear();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@li/log';
 import type { Kafka } from 'kafkajs';
+import { type ConsumerHealth, registerConsumer, watchActivity } from './consumer-health.ts';
 
 export interface TailRecord {
   topic: string;
@@ -51,6 +52,26 @@ export async function tailTopics(options: TailOptions): Promise<Tail> {
     readUncommitted: false,
     maxWaitTimeInMs: 1000,
   });
+  // kafkajs restarts a crashed tail by itself (reading from the beginning again, as at start);
+  // one it will not restart is dead, and the process must go.
+  let health: ConsumerHealth = { live: true, ready: false, reason: 'joining' };
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (health.live) health = { live: true, ready: true };
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    const why = `${payload.error.name}: ${payload.error.message}`;
+    health = payload.restart
+      ? { live: true, ready: false, reason: `restarting after ${why}` }
+      : { live: false, ready: false, reason: `crashed, not restarted: ${why}` };
+  });
+  const stalled = watchActivity(consumer);
+  const unregister = registerConsumer(options.kafka, {
+    name: 'tail',
+    health: () => {
+      const stall = health.ready ? stalled() : undefined;
+      return stall ? { live: true, ready: false, reason: stall } : health;
+    },
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: options.topics, fromBeginning: true });
   await consumer.run({
@@ -80,6 +101,9 @@ export async function tailTopics(options: TailOptions): Promise<Tail> {
   });
   return {
     caughtUp,
-    stop: () => consumer.disconnect(),
+    stop: () => {
+      unregister();
+      return consumer.disconnect();
+    },
   };
 }

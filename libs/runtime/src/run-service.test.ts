@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { CommonConfig, startService } from './run-service.ts';
+import { CommonConfig, consumersFailing, startService } from './run-service.ts';
 
 const Config = Type.Object({ ...CommonConfig.properties, tenants: Type.Array(Type.String(), { minItems: 1 }) });
 
@@ -38,5 +38,28 @@ describe('startService', () => {
     expect((await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`)).status).toBe(200);
     await svc.stop();
     expect(stopped).toBe(true);
+  });
+});
+
+describe('consumersFailing', () => {
+  const bus = (healths: { name: string; live: boolean; ready: boolean; reason?: string }[]) => ({
+    consumers: () => healths.map(({ name, ...h }) => ({ name, health: () => h })),
+  });
+
+  it('passes when every consumer is live and ready', () => {
+    const b = bus([{ name: 'processor g', live: true, ready: true }]);
+    expect(consumersFailing(b, 'live')).toBe(true);
+    expect(consumersFailing(b, 'ready')).toBe(true);
+  });
+
+  it('names the consumers that are not, with their reasons', () => {
+    const b = bus([
+      { name: 'processor g1', live: false, ready: false, reason: 'consumer crashed after 8 restarts within 600 s' },
+      { name: 'tail', live: true, ready: false, reason: 'restarting' },
+    ]);
+    expect(consumersFailing(b, 'live')).toBe('processor g1: consumer crashed after 8 restarts within 600 s');
+    expect(consumersFailing(b, 'ready')).toBe(
+      'processor g1: consumer crashed after 8 restarts within 600 s; tail: restarting',
+    );
   });
 });

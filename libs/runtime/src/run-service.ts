@@ -97,6 +97,15 @@ function kafkaSecurityOf(c: Type.Static<typeof CommonConfig>): KafkaSecurity {
   return security;
 }
 
+/** true when every consumer of the bus is live (or ready), else which are not and why. */
+export function consumersFailing(bus: Pick<Bus, 'consumers'>, aspect: 'live' | 'ready'): true | string {
+  const failing = bus
+    .consumers()
+    .map((c) => ({ name: c.name, h: c.health() }))
+    .filter(({ h }) => !h[aspect]);
+  return failing.length === 0 || failing.map(({ name, h }) => `${name}: ${h.reason ?? 'failing'}`).join('; ');
+}
+
 /** Starts a service with the given environment; returns a handle that stops it. */
 export async function startService<S extends Type.TObject>(
   def: ServiceDefinition<S>,
@@ -129,6 +138,10 @@ export async function startService<S extends Type.TObject>(
       liveness[name] = check;
     },
   });
+  // Every processor and tail the service made on its bus: dead fails /healthz (the orchestrator
+  // restarts the process), not consuming fails /readyz; the answer names each and why.
+  liveness.consumers ??= () => consumersFailing(bus, 'live');
+  readiness.consumers ??= () => consumersFailing(bus, 'ready');
   const probes = await startProbeServer({
     registry: metrics,
     port: c.metricsPort,

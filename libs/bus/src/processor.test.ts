@@ -1,0 +1,100 @@
+import { EventEmitter } from 'node:events';
+import { memoryLogger } from '@li/testing';
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { describe, expect, it, vi } from 'vitest';
+import { consumersOf } from './consumer-health.ts';
+import { createProcessor } from './processor.ts';
+
+const EVENTS = {
+  GROUP_JOIN: 'consumer.group_join',
+  CRASH: 'consumer.crash',
+  FETCH_START: 'consumer.fetch_start',
+  HEARTBEAT: 'consumer.heartbeat',
+} as const;
+
+/** A kafkajs client whose consumers join at once (no partitions) and crash when told. */
+function fakeKafka() {
+  const consumers: EventEmitter[] = [];
+  const kafka = {
+    consumer: () => {
+      const c = Object.assign(new EventEmitter(), {
+        events: EVENTS,
+        connect: async () => {},
+        subscribe: async () => {},
+        run: async () => {
+          setImmediate(() => c.emit(EVENTS.GROUP_JOIN, { payload: { memberAssignment: {} } }));
+        },
+        disconnect: async () => {},
+      });
+      consumers.push(c);
+      return c;
+    },
+  } as unknown as Kafka;
+  const crash = (error = new Error('No broker available')) =>
+    consumers.at(-1)!.emit(EVENTS.CRASH, { payload: { error, restart: false } });
+  return { kafka, consumers, crash };
+}
+
+function processorOn(kafka: Kafka, metrics = new Registry()) {
+  return createProcessor<Buffer | null>({
+    kafka,
+    log: memoryLogger().log,
+    groupId: 'li.test.acme',
+    topics: ['li.acme.events'],
+    transactionalIdPrefix: 'li.test.acme',
+    decode: async (b) => b,
+    dlqTopic: () => 'li.acme.dlq',
+    process: async () => ({ outputs: [] }),
+    metrics,
+    restartPolicy: { maxRestarts: 2, windowMs: 60_000, initialDelayMs: 1, maxDelayMs: 1 },
+  });
+}
+
+describe('processor consumer crashes', () => {
+  it('makes a new consumer after a crash: not ready meanwhile, ready once it joined, counted', async () => {
+    const { kafka, consumers, crash } = fakeKafka();
+    const metrics = new Registry();
+    const p = processorOn(kafka, metrics);
+    await p.start();
+    expect(p.health()).toEqual({ live: true, ready: true });
+    expect(consumersOf(kafka).map((c) => c.name)).toEqual(['processor li.test.acme']);
+    crash();
+    expect(p.health()).toMatchObject({ live: true, ready: false, reason: expect.stringContaining('No broker') });
+    await vi.waitFor(() => expect(p.health()).toEqual({ live: true, ready: true }));
+    expect(consumers).toHaveLength(2);
+    expect(await metrics.getSingleMetricAsString('li_bus_consumer_restarts_total')).toContain(
+      'li_bus_consumer_restarts_total{consumer="processor"} 1',
+    );
+    await p.stop();
+    expect(consumersOf(kafka)).toEqual([]);
+  });
+
+  it('gives up after the restarts the policy allows: liveness fails with the reason', async () => {
+    const { kafka, consumers, crash } = fakeKafka();
+    const p = processorOn(kafka);
+    await p.start();
+    for (let i = 1; i <= 2; i++) {
+      crash();
+      await vi.waitFor(() => expect(p.health().ready).toBe(true));
+    }
+    crash(new Error('coordinator gone'));
+    const h = p.health();
+    expect(h.live).toBe(false);
+    expect(h.ready).toBe(false);
+    expect(h.reason).toBe('consumer crashed after 2 restarts within 60 s; last: Error: coordinator gone');
+    expect(consumers).toHaveLength(3);
+    await p.stop();
+  });
+
+  it('ignores crashes after stop', async () => {
+    const { kafka, consumers, crash } = fakeKafka();
+    const p = processorOn(kafka);
+    await p.start();
+    await p.stop();
+    crash();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(consumers).toHaveLength(1);
+    expect(p.health().ready).toBe(false);
+  });
+});

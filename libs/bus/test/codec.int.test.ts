@@ -1,0 +1,53 @@
+// Records written with a newer schema than ours decode by Avro resolution: a symbol our enum
+// lacks reads as the enum's default, a field the writer lacks reads as our field's default.
+import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SCHEMAS } from '@li/schemas';
+import { sampleLemf } from '@li/schemas/testing';
+import { testInfra, uniqueTenant } from '@li/testing';
+import { describe, expect, it } from 'vitest';
+import { createCodec, createRegistry } from '../src/codec.ts';
+
+/** Our LemfDestination schema with a TimestampFormat symbol we do not know and without keepaliveTimeoutSeconds. */
+function newerWriterSchema(): unknown {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+    if (out.type === 'enum' && String(out.name).endsWith('TimestampFormat'))
+      out.symbols = [...(out.symbols as string[]), 'NANOSECOND'];
+    if (out.type === 'record' && String(out.name).endsWith('LemfDestination')) {
+      out.fields = (out.fields as { name: string }[]).filter((f) => f.name !== 'keepaliveTimeoutSeconds');
+    }
+    return out;
+  };
+  return walk(SCHEMAS.LemfDestination.schema);
+}
+
+describe('codec decode with our schema as the reader schema', () => {
+  it('reads an unknown enum symbol as the enum default and a missing field as its default', async () => {
+    const registry = createRegistry(testInfra().registryUrl);
+    const topic = `li.${uniqueTenant('codec')}.lemfs`;
+    const codec = await createCodec<ReturnType<typeof sampleLemf>>(registry, topic, 'LemfDestination');
+    const schema = newerWriterSchema();
+    expect(JSON.stringify(schema)).toContain('NANOSECOND');
+    const { id: writerId } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject: `${topic}-newer-value` },
+    );
+    expect(writerId).not.toBe(codec.schemaId);
+    const { keepaliveTimeoutSeconds: _dropped, ...written } = sampleLemf({ timestampFormat: 'MICROSECOND' });
+    const newer = await registry.encode(writerId, { ...written, timestampFormat: 'NANOSECOND' });
+    const older = await registry.encode(writerId, written);
+
+    const fromNewer = await codec.decode(newer);
+    expect(fromNewer.timestampFormat).toBe('GENERALIZED_TIME');
+    expect(fromNewer.keepaliveTimeoutSeconds).toBe(10);
+    expect(fromNewer.id).toBe('lemf-rome');
+    // A symbol both schemas know is kept, through the same (cached) resolver.
+    expect((await codec.decode(older)).timestampFormat).toBe('MICROSECOND');
+    // Our own records still decode as written.
+    const own = sampleLemf({ keepaliveTimeoutSeconds: 7 });
+    expect(await codec.decode(await codec.encode(own))).toEqual(own);
+  });
+});
