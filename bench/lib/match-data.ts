@@ -33,6 +33,8 @@ function value(type: IdentifierType, i: number): string {
       return i % 2 === 0 ? `2001:db8:${(i & 0xffff).toString(16)}::/48` : `2001:db8:1::${i.toString(16)}`;
     case 'PROVIDER_ACCOUNT':
       return `CUST${i}`;
+    case 'SIP_INSTANCE':
+      return `urn:uuid:00000000-0000-4000-8000-${pad(i, 12)}`;
   }
 }
 const MIX: [IdentifierType, number][] = [
