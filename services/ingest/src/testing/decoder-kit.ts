@@ -1,5 +1,8 @@
 // Test support for the stream decoders (imported by *.test.ts only): a collecting sink and a
-// feeder that replays a transcript in order, optionally cut into arbitrary chunks.
+// feeder that replays a transcript in order, optionally cut into arbitrary chunks. The sink
+// refuses an event whose action is not in the shared vocabulary (EVENT_ACTIONS), so every decoder
+// test also checks that what ingest writes is what the encoder and mcid-store expect to read.
+import { isKnownAction } from '@li/schemas';
 import type {
   DecodedEvent,
   DecodeProblem,
@@ -17,7 +20,17 @@ export interface Collected extends DecoderSink {
 export function collector(): Collected {
   const events: DecodedEvent[] = [];
   const problems: DecodeProblem[] = [];
-  return { events, problems, event: (e) => events.push(e), problem: (p) => problems.push(p) };
+  return {
+    events,
+    problems,
+    event: (e) => {
+      if (!isKnownAction(e.category, e.action)) {
+        throw new Error(`action ${e.action} is not in EVENT_ACTIONS.${e.category} (libs/schemas/src/traits.ts)`);
+      }
+      events.push(e);
+    },
+    problem: (p) => problems.push(p),
+  };
 }
 
 export function flow(serverPort: number): FlowEndpoints {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { collector } from '../../testing/decoder-kit.ts';
 import { invite, request, response } from '../../testing/sip-messages.ts';
-import type { DecodedEvent, DecodeProblem } from '../stream.ts';
+import type { DecodedEvent } from '../stream.ts';
 import { createSipStreamDecoder, SipFramer, sipDatagramHandler } from './decoder.ts';
 import { MAX_BODY_BYTES, MAX_HEADER_BYTES } from './message.ts';
 
@@ -14,13 +15,8 @@ const flow = {
 };
 
 function collect() {
-  const events: DecodedEvent[] = [];
-  const problems: DecodeProblem[] = [];
-  return {
-    events,
-    problems,
-    sink: { event: (e: DecodedEvent) => events.push(e), problem: (p: DecodeProblem) => problems.push(p) },
-  };
+  const sink = collector();
+  return { events: sink.events, problems: sink.problems, sink };
 }
 
 function splitAt(b: Buffer, cuts: number[]): Buffer[] {
