@@ -54,7 +54,10 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
       },
       dlqTopic: (input) => topicName(tenantOfTopic(input), 'dlq'),
       async onAssigned(assignment) {
-        for (const tenant of new Set(Object.keys(assignment).map(tenantOfTopic))) await states.reload(tenant);
+        for (const tenant of new Set(Object.keys(assignment).map(tenantOfTopic))) {
+          await states.reload(tenant);
+          expiry.reassigned(tenant);
+        }
       },
       async process(batch, ctx) {
         const tenant = tenantOfTopic(ctx.topic);

@@ -30,22 +30,37 @@ const SWEEP_INTERVAL_MICROS = 10_000_000;
 /** Tombstones per transaction at most; a sweep that hits it goes on with the next batch. */
 const MAX_TOMBSTONES = 10_000;
 
-/** The expired communications' tombstones, when a sweep of the tenant is due at the batch's time. */
-type ExpirySweep = (tenant: string, working: EncoderState, batchMicros: number) => StateChange[];
+interface ExpirySweep {
+  /** The tombstones of the batch, when a sweep of the tenant is due at the batch's time. */
+  due(tenant: string, working: EncoderState, batchMicros: number, liids: Iterable<string>): StateChange[];
+  /** The tenant's partitions were (re)assigned: forget which LIIDs are ours. */
+  reassigned(tenant: string): void;
+}
 
 /**
  * Sweeps on the batch path, so tombstones share the batch's transaction. The batch's time is its
  * latest event time (a backlog replayed after downtime does not look idle), capped by the wall
- * clock (a network element's clock running ahead does not expire live communications).
+ * clock (a network element's clock running ahead does not expire live communications). Only
+ * LIIDs this instance encoded since its assignment are swept: li.<t>.matched is keyed by LIID,
+ * so another instance, owning other partitions, never writes a tombstone over our counters.
  */
 export function expirySweep(policy: ExpiryPolicy, wallMicros: () => number): ExpirySweep {
   const last = new Map<string, number>();
-  return (tenant, working, batchMicros) => {
-    const now = Math.min(batchMicros, wallMicros());
-    if (now - (last.get(tenant) ?? Number.NEGATIVE_INFINITY) < SWEEP_INTERVAL_MICROS) return [];
-    const changes = expire(working, now, policy, MAX_TOMBSTONES);
-    if (changes.length < MAX_TOMBSTONES) last.set(tenant, now);
-    return changes;
+  const owned = new Map<string, Set<string>>();
+  return {
+    due(tenant, working, batchMicros, liids) {
+      let ours = owned.get(tenant);
+      if (!ours) owned.set(tenant, (ours = new Set()));
+      for (const l of liids) ours.add(l);
+      const now = Math.min(batchMicros, wallMicros());
+      if (now - (last.get(tenant) ?? Number.NEGATIVE_INFINITY) < SWEEP_INTERVAL_MICROS) return [];
+      const changes = expire(working, now, policy, { limit: MAX_TOMBSTONES, liids: ours });
+      if (changes.length < MAX_TOMBSTONES) last.set(tenant, now);
+      return changes;
+    },
+    reassigned(tenant) {
+      owned.delete(tenant);
+    },
   };
 }
 
@@ -84,6 +99,7 @@ export function encodeBatch(
     changes.set(c.key, c);
   };
   let batchMicros = Number.NEGATIVE_INFINITY;
+  const liids = new Set<string>();
   for (const r of batch) {
     if (r.value.kind === 'warrant') {
       // A tombstone names no warrant version: admf never deletes warrants, so nothing to notify.
@@ -110,6 +126,7 @@ export function encodeBatch(
       continue;
     }
     batchMicros = Math.max(batchMicros, m.event.occurredAtMicros);
+    liids.add(m.liid);
     const result = apply(working, m, deps.options);
     if (!result.ok) {
       rejected.push({ record: r, code: result.code, reason: result.reason });
@@ -126,7 +143,7 @@ export function encodeBatch(
     }
     outputs.push(...reports(tenant, m, deps));
   }
-  if (batchMicros > Number.NEGATIVE_INFINITY) for (const c of deps.expiry(tenant, working, batchMicros)) change(c);
+  if (liids.size > 0) for (const c of deps.expiry.due(tenant, working, batchMicros, liids)) change(c);
   for (const c of changes.values()) outputs.push(stateRecord(tenant, c));
   return { outputs, rejected };
 }

@@ -153,6 +153,16 @@ describe('expire', () => {
     (working.entries as Record<string, unknown>)[bKey!] = undefined; // tombstoned earlier in the batch
     const gone = expire(working, T0 + 61 * S, POLICY);
     expect(gone.filter((c) => c.key.includes('/seq/')).map((c) => c.key)).toEqual(['LIID0001/seq/1', 'LIID0001/seq/3']);
-    expect(expire(working, T0 + 61 * S, POLICY, 2)).toHaveLength(2);
+    expect(expire(working, T0 + 61 * S, POLICY, { limit: 2 })).toHaveLength(2);
+  });
+
+  it('a sweep scoped to some LIIDs leaves the others (another instance owns them)', () => {
+    const state = emptyState();
+    run(state, [...call('a', T0), { ...call('b', T0)[0]!, liid: 'LIID0002' }]);
+    const keys = (liids: string[]) =>
+      expire(state, T0 + 3600 * S, POLICY, { liids: new Set(liids) }).map((c) => c.key.split('/')[0]);
+    expect(keys(['LIID0002'])).toEqual(['LIID0002', 'LIID0002']);
+    expect(keys(['LIID0001'])).toEqual(['LIID0001', 'LIID0001']);
+    expect(keys([])).toEqual([]);
   });
 });

@@ -236,14 +236,25 @@ export interface ExpiryPolicy {
   idleMicros: number;
 }
 
+/** Which communications a sweep may expire: at most `limit` changes, of these LIIDs only. */
+interface ExpiryScope {
+  limit?: number;
+  liids?: ReadonlySet<string>;
+}
+
 /**
  * Tombstones for the communications past their retention as of nowMicros, and for their sequence
- * counters, at most `limit` changes (the rest go in a later sweep). The per-LIID CIN counter is
- * kept: an id seen again gets a new CIN whose counters start at 0, so no (LIID, CIN) repeats a
- * sequence number before the counter wraps at MAX_CIN. Reads inherited entries too, so it works
- * on the service's per-batch working copy (a batch's own tombstones shadow them as undefined).
+ * counters (the rest beyond `limit` go in a later sweep). The per-LIID CIN counter is kept: an id
+ * seen again gets a new CIN whose counters start at 0, so no (LIID, CIN) repeats a sequence
+ * number before the counter wraps at MAX_CIN. Reads inherited entries too, so it works on the
+ * service's per-batch working copy (a batch's own tombstones shadow them as undefined).
  */
-export function expire(state: EncoderState, nowMicros: number, policy: ExpiryPolicy, limit = Infinity): StateChange[] {
+export function expire(
+  state: EncoderState,
+  nowMicros: number,
+  policy: ExpiryPolicy,
+  { limit = Number.POSITIVE_INFINITY, liids }: ExpiryScope = {},
+): StateChange[] {
   const out: StateChange[] = [];
   // for-in, not Object.entries: the working copy's committed entries are on its prototype.
   for (const key in state.entries) {
@@ -252,8 +263,10 @@ export function expire(state: EncoderState, nowMicros: number, policy: ExpiryPol
     if (v?.t !== 'comm') continue;
     const limitMicros = v.phase === 'ended' ? policy.endedRetentionMicros : policy.idleMicros;
     if (nowMicros - v.lastEventMicros < limitMicros) continue;
+    const liid = key.slice(0, key.indexOf('/comm/'));
+    if (liids && !liids.has(liid)) continue;
     out.push({ key, value: null });
-    const sk = seqKey(key.slice(0, key.indexOf('/comm/')), v.cin);
+    const sk = seqKey(liid, v.cin);
     if (state.entries[sk]) out.push({ key: sk, value: null });
   }
   return out;
