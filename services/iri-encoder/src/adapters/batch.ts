@@ -49,8 +49,8 @@ export function expirySweep(policy: ExpiryPolicy, wallMicros: () => number): Exp
   const owned = new Map<string, Set<string>>();
   return {
     due(tenant, working, batchMicros, liids) {
-      let ours = owned.get(tenant);
-      if (!ours) owned.set(tenant, (ours = new Set()));
+      const ours = owned.get(tenant) ?? new Set<string>();
+      owned.set(tenant, ours);
       for (const l of liids) ours.add(l);
       const now = Math.min(batchMicros, wallMicros());
       if (now - (last.get(tenant) ?? Number.NEGATIVE_INFINITY) < SWEEP_INTERVAL_MICROS) return [];
