@@ -14,9 +14,9 @@ const sip = (id: string, at: number, action: string, attributes: Record<string, 
     authorisationCountry: 'DE',
     event: sampleEvent({ eventId: `${id}-${at}`, communicationId: id, action, attributes, occurredAtMicros: at }),
   });
-const call = (id: string, at: number) => [
-  sip(id, at, 'sip.invite', { method: 'INVITE' }),
-  sip(id, at + 1, 'sip.response', { method: 'BYE', status: '200' }),
+const call = (id: string, at: number, liid = 'LIID0001') => [
+  { ...sip(id, at, 'sip.invite', { method: 'INVITE' }), liid },
+  { ...sip(id, at + 1, 'sip.response', { method: 'BYE', status: '200' }), liid },
 ];
 
 const tombstones = (outputs: OutputRecord[]) =>
@@ -40,6 +40,17 @@ describe('encodeBatch expiry', () => {
     enc.encode(call('a', T0));
     expect(tombstones(enc.encode(call('b', T0 + 7200e6)).outputs)).toEqual([]);
     expect(enc.liveEntries()).toBe(5);
+  });
+
+  it('after a reassignment, sweeps only the LIIDs encoded since (the others may be another instance’s)', () => {
+    const enc = batchEncoder('acme', OPTS, POLICY);
+    enc.encode(call('a', T0));
+    enc.reassigned();
+    expect(tombstones(enc.encode(call('b', T0 + 61e6, 'LIID0002')).outputs)).toEqual([]);
+    expect(tombstones(enc.encode(call('c', T0 + 72e6)).outputs)).toEqual([
+      expect.stringMatching(/^LIID0001\/comm\//),
+      'LIID0001/seq/1',
+    ]);
   });
 
   it('sweeps at most once per 10 s of batch time', () => {

@@ -56,6 +56,8 @@ export function batchEncoder(
       states.committed(tenant, result.outputs);
       return result;
     },
+    /** As after a rebalance: the LIIDs swept are again only those encoded from now on. */
+    reassigned: () => expiry.reassigned(tenant),
     /** Keys in the committed state: CIN counters, live communications and their counters. */
     liveEntries: () => Object.keys(states.current(tenant).entries).length,
   };
