@@ -25,16 +25,16 @@ function sip(
   action: string,
   method: string,
   status?: string,
-  occurredAtMicros = 1_795_300_000_000_000,
+  occurredAtMicros?: number,
 ): MatchedEvent {
   return sampleMatched({
     tenant,
     authorisationCountry: 'DE', // not an Italian warrant: PS-PDUs only
     event: sampleEvent({
       tenant,
-      eventId: `${callId}-${action}-${status ?? ''}-${occurredAtMicros}`,
+      eventId: `${callId}-${action}-${status ?? ''}${occurredAtMicros === undefined ? '' : `-${occurredAtMicros}`}`,
       communicationId: callId,
-      occurredAtMicros,
+      ...(occurredAtMicros === undefined ? {} : { occurredAtMicros }),
       action,
       attributes: { method, ...(status ? { status } : {}) },
     }),
