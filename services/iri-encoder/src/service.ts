@@ -1,6 +1,5 @@
 // The iri-encoder service: consumes li.<t>.matched and li.<t>.warrants and produces, in one Kafka
 // transaction per batch, the records of adapters/batch.ts and the input offsets.
-
 import { createProcessor, deploymentGroupId, tenantOfTopic, topicName } from '@li/bus';
 import { systemClock } from '@li/core';
 import type { ServiceDefinition } from '@li/runtime';

@@ -8,7 +8,7 @@ import type { EncodedRecord } from '../domain/encode.ts';
 import type { EncoderOptions } from '../domain/options.ts';
 import { commit, type ExpiryPolicy, emptyState } from '../domain/state.ts';
 
-export type { EncodedRecord, EncoderOptions, ExpiryPolicy };
+export type { EncodedRecord, EncoderOptions };
 
 /** The ETSI records the service writes on hi2/hi3 for these events, starting from an empty state. */
 export function expectedRecords(events: Iterable<MatchedEvent>, options: EncoderOptions): EncodedRecord[] {
