@@ -19,4 +19,16 @@ export const Config = Type.Object({
     default: 'li-reports@mediation.invalid',
     description: 'sender of e-mail reports',
   }),
+  // State kept per communication (CIN, phase, sequence counters) is deleted by tombstones on
+  // li.<t>.encoder-state once the communication is over, so memory and the topic stay bounded.
+  stateIdleSeconds: Type.Integer({
+    minimum: 1,
+    default: 3600,
+    description: 'forget a communication with no event for this long (LI_STATE_IDLE_SECONDS)',
+  }),
+  stateEndedRetentionSeconds: Type.Integer({
+    minimum: 0,
+    default: 60,
+    description: 'forget a communication this long after its IRI-END; later messages get a new CIN',
+  }),
 });

@@ -1,9 +1,10 @@
 // The iri-encoder service: consumes li.<t>.matched and li.<t>.warrants and produces, in one Kafka
 // transaction per batch, the records of adapters/batch.ts and the input offsets.
 import { createProcessor, deploymentGroupId, tenantOfTopic, topicName } from '@li/bus';
+import { systemClock } from '@li/core';
 import type { ServiceDefinition } from '@li/runtime';
 import type { MatchedEvent, Warrant } from '@li/schemas';
-import { encodeBatch, type Input } from './adapters/batch.ts';
+import { encodeBatch, expirySweep, type Input } from './adapters/batch.ts';
 import { stateStore } from './adapters/encoder-state.ts';
 import { openLemfDirectory } from './adapters/lemfs.ts';
 import { encoderMetrics } from './adapters/metrics.ts';
@@ -28,6 +29,10 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
     }
     const lemfs = await openLemfDirectory(bus, config.tenants, log);
     const states = stateStore(bus, config.tenants, log);
+    const expiry = expirySweep(
+      { idleMicros: config.stateIdleSeconds * 1e6, endedRetentionMicros: config.stateEndedRetentionSeconds * 1e6 },
+      () => systemClock.now() * 1000,
+    );
 
     const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
     // Warrant versions (admf's compacted li.<t>.warrants) give the HI1 notifications. The group
@@ -48,7 +53,10 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
       },
       dlqTopic: (input) => topicName(tenantOfTopic(input), 'dlq'),
       async onAssigned(assignment) {
-        for (const tenant of new Set(Object.keys(assignment).map(tenantOfTopic))) await states.reload(tenant);
+        for (const tenant of new Set(Object.keys(assignment).map(tenantOfTopic))) {
+          await states.reload(tenant);
+          expiry.reassigned(tenant);
+        }
       },
       async process(batch, ctx) {
         const tenant = tenantOfTopic(ctx.topic);
@@ -56,6 +64,7 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
           options,
           lemfs,
           reportFrom: config.reportFrom,
+          expiry,
         });
       },
       onCommitted(result, _records, ctx) {

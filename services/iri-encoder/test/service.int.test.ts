@@ -19,14 +19,22 @@ afterAll(async () => {
   await bus?.close();
 });
 
-function sip(tenant: string, callId: string, action: string, method: string, status?: string): MatchedEvent {
+function sip(
+  tenant: string,
+  callId: string,
+  action: string,
+  method: string,
+  status?: string,
+  occurredAtMicros?: number,
+): MatchedEvent {
   return sampleMatched({
     tenant,
     authorisationCountry: 'DE', // not an Italian warrant: PS-PDUs only
     event: sampleEvent({
       tenant,
-      eventId: `${callId}-${action}-${status ?? ''}`,
+      eventId: `${callId}-${action}-${status ?? ''}${occurredAtMicros === undefined ? '' : `-${occurredAtMicros}`}`,
       communicationId: callId,
+      ...(occurredAtMicros === undefined ? {} : { occurredAtMicros }),
       action,
       attributes: { method, ...(status ? { status } : {}) },
     }),
@@ -85,6 +93,50 @@ describe('iri-encoder on the real broker', () => {
     // The call ends with the 200 OK to BYE: IRI-END when the session is released.
     expect(decoded.map((d) => d.headers['li.iri-type'])).toEqual(['BEGIN', 'CONTINUE', 'CONTINUE', 'CONTINUE', 'END']);
     expect((await readTopic(bus.kafka, topicName(tenant, 'encoder-state'))).length).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('tombstones an ended communication after its retention; a restart does not restore it; its id gets a new CIN', async () => {
+    const tenant = uniqueTenant('enc');
+    const env = await serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
+    await bus.ensureTopics(tenant, ['matched', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);
+    const topic = topicName(tenant, 'matched');
+    const codec = await bus.codec<MatchedEvent>(topic, 'MatchedEvent');
+    const publish = async (events: MatchedEvent[]) =>
+      bus.send(await Promise.all(events.map(async (m) => ({ topic, key: m.liid, value: await codec.encode(m) }))));
+    const hi2 = async () => readTopic(bus.kafka, topicName(tenant, 'hi2'));
+    const t0 = 1_795_300_000_000_000;
+
+    let svc = await startService(iriEncoderService, env);
+    try {
+      await publish([
+        sip(tenant, 'call-1', 'sip.invite', 'INVITE', undefined, t0),
+        sip(tenant, 'call-1', 'sip.response', 'BYE', '200', t0 + 1),
+        // 120 s later (default retention 60 s): the batch of this event sweeps call-1 away.
+        sip(tenant, 'call-2', 'sip.invite', 'INVITE', undefined, t0 + 120e6),
+      ]);
+      await waitFor(async () => (await hi2()).length >= 3, { what: 'three IRIs', timeoutMs: 20_000, intervalMs: 200 });
+    } finally {
+      await svc.stop();
+    }
+    const changelog = await readTopic(bus.kafka, topicName(tenant, 'encoder-state'));
+    const deleted = changelog.filter((r) => r.value === null).map((r) => r.key);
+    expect(deleted).toEqual(expect.arrayContaining([expect.stringMatching(/^LIID0001\/comm\//), 'LIID0001/seq/1']));
+
+    svc = await startService(iriEncoderService, env);
+    try {
+      await publish([sip(tenant, 'call-1', 'sip.invite', 'INVITE', undefined, t0 + 130e6)]);
+      await waitFor(async () => (await hi2()).length >= 4, { what: 'four IRIs', timeoutMs: 20_000, intervalMs: 200 });
+    } finally {
+      await svc.stop();
+    }
+    const got = (await hi2()).map((r) => [r.headers['li.cin'], r.headers['li.seq'], r.headers['li.iri-type']]);
+    // call-1 again after expiry: CIN 3 from the kept counter, numbered from 0, not CIN 1 seq 2.
+    expect(got).toEqual([
+      ['1', '0', 'BEGIN'],
+      ['1', '1', 'END'],
+      ['2', '0', 'BEGIN'],
+      ['3', '0', 'BEGIN'],
+    ]);
   }, 90_000);
 
   it('dead-letters a MatchedEvent of another tenant and encodes the rest of the batch', async () => {

@@ -9,7 +9,7 @@ import type { EncodedRecord } from '../domain/encode.ts';
 import { applyWarrant } from '../domain/hi1.ts';
 import type { EncoderOptions } from '../domain/options.ts';
 import { composeReport, reportTypeOf } from '../domain/report.ts';
-import type { EncoderState, StateChange } from '../domain/state.ts';
+import { type EncoderState, type ExpiryPolicy, expire, type StateChange } from '../domain/state.ts';
 import { checkMatchedTenant, checkWarrantTenant } from '../domain/tenant.ts';
 import { stateRecord } from './encoder-state.ts';
 import type { LemfDirectory } from './lemfs.ts';
@@ -19,9 +19,49 @@ export type Input = { kind: 'matched'; value: MatchedEvent } | { kind: 'warrant'
 
 interface BatchDeps {
   options: EncoderOptions;
-  lemfs: LemfDirectory;
+  lemfs: Pick<LemfDirectory, 'get'>;
   /** Sender and fallback recipient of e-mail reports. */
   reportFrom: string;
+  expiry: ExpirySweep;
+}
+
+/** Batch time between two expiry sweeps of a tenant: a sweep reads every entry. */
+const SWEEP_INTERVAL_MICROS = 10_000_000;
+/** Tombstones per transaction at most; a sweep that hits it goes on with the next batch. */
+const MAX_TOMBSTONES = 10_000;
+
+interface ExpirySweep {
+  /** The tombstones of the batch, when a sweep of the tenant is due at the batch's time. */
+  due(tenant: string, working: EncoderState, batchMicros: number, liids: Iterable<string>): StateChange[];
+  /** The tenant's partitions were (re)assigned: forget which LIIDs are ours. */
+  reassigned(tenant: string): void;
+}
+
+/**
+ * Sweeps on the batch path, so tombstones share the batch's transaction. The batch's time is its
+ * latest event time (a backlog replayed after downtime does not look idle), capped by the wall
+ * clock (a network element's clock running ahead does not expire live communications). Only
+ * LIIDs this instance encoded since its assignment are swept: li.<t>.matched is keyed by LIID,
+ * so another instance, owning other partitions, never writes a tombstone over our counters.
+ */
+export function expirySweep(policy: ExpiryPolicy, wallMicros: () => number): ExpirySweep {
+  const last = new Map<string, number>();
+  const owned = new Map<string, Set<string>>();
+  return {
+    due(tenant, working, batchMicros, liids) {
+      const ours = owned.get(tenant) ?? new Set<string>();
+      owned.set(tenant, ours);
+      for (const l of liids) ours.add(l);
+      const now = Math.min(batchMicros, wallMicros());
+      if (now - (last.get(tenant) ?? Number.NEGATIVE_INFINITY) < SWEEP_INTERVAL_MICROS) return [];
+      const changes = expire(working, now, policy, { limit: MAX_TOMBSTONES, liids: ours });
+      if (changes.length < MAX_TOMBSTONES) last.set(tenant, now);
+      return changes;
+    },
+    reassigned(tenant) {
+      owned.delete(tenant);
+    },
+  };
 }
 
 /** Kafka headers of an ETSI record (cc-delivery routes on li.lemfs; li.kind HI1 marks notifications). */
@@ -58,6 +98,8 @@ export function encodeBatch(
     (working.entries as Record<string, unknown>)[c.key] = c.value ?? undefined;
     changes.set(c.key, c);
   };
+  let batchMicros = Number.NEGATIVE_INFINITY;
+  const liids = new Set<string>();
   for (const r of batch) {
     if (r.value.kind === 'warrant') {
       // A tombstone names no warrant version: admf never deletes warrants, so nothing to notify.
@@ -83,6 +125,8 @@ export function encodeBatch(
       rejected.push({ record: r, code: owner.code, reason: owner.reason });
       continue;
     }
+    batchMicros = Math.max(batchMicros, m.event.occurredAtMicros);
+    liids.add(m.liid);
     const result = apply(working, m, deps.options);
     if (!result.ok) {
       rejected.push({ record: r, code: result.code, reason: result.reason });
@@ -99,6 +143,7 @@ export function encodeBatch(
     }
     outputs.push(...reports(tenant, m, deps));
   }
+  if (liids.size > 0) for (const c of deps.expiry.due(tenant, working, batchMicros, liids)) change(c);
   for (const c of changes.values()) outputs.push(stateRecord(tenant, c));
   return { outputs, rejected };
 }

@@ -228,29 +228,46 @@ export function allocate(view: StateView, m: MatchedEvent, c: Classification): A
   return { cin: comm.cin, iriType: r.type, service: c.service, nextSeq: nextSeqOf };
 }
 
-interface ExpiryPolicy {
-  /** Keep ended communications this long, so late messages of the call still get its CIN. */
+/** How long the encoder keeps communications (config stateEndedRetentionSeconds, stateIdleSeconds). */
+export interface ExpiryPolicy {
+  /** Keep ended communications this long, so late messages of the call (ACK, 200 to BYE) still get its CIN. */
   endedRetentionMicros: number;
   /** Forget communications with no event for this long (mail idle timeouts are 5-30 min). */
   idleMicros: number;
 }
 
+/** Which communications a sweep may expire: at most `limit` changes, of these LIIDs only. */
+interface ExpiryScope {
+  limit?: number;
+  liids?: ReadonlySet<string>;
+}
+
 /**
- * Tombstones for communications past their retention, and for their sequence counters (a CIN
- * is never handed out again before the per-LIID counter wraps, so dropping them is safe).
+ * Tombstones for the communications past their retention as of nowMicros, and for their sequence
+ * counters (the rest beyond `limit` go in a later sweep). The per-LIID CIN counter is kept: an id
+ * seen again gets a new CIN whose counters start at 0, so no (LIID, CIN) repeats a sequence
+ * number before the counter wraps at MAX_CIN. Reads inherited entries too, so it works on the
+ * service's per-batch working copy (a batch's own tombstones shadow them as undefined).
  */
-export function expire(state: EncoderState, nowMicros: number, policy: ExpiryPolicy): StateChange[] {
+export function expire(
+  state: EncoderState,
+  nowMicros: number,
+  policy: ExpiryPolicy,
+  { limit = Number.POSITIVE_INFINITY, liids }: ExpiryScope = {},
+): StateChange[] {
   const out: StateChange[] = [];
-  for (const [key, v] of Object.entries(state.entries)) {
-    if (v.t !== 'comm') continue;
-    const age = nowMicros - v.lastEventMicros;
-    const limit = v.phase === 'ended' ? policy.endedRetentionMicros : policy.idleMicros;
-    if (age > limit) {
-      out.push({ key, value: null });
-      const liid = key.slice(0, key.indexOf('/comm/'));
-      const sk = seqKey(liid, v.cin);
-      if (state.entries[sk]) out.push({ key: sk, value: null });
-    }
+  // for-in, not Object.entries: the working copy's committed entries are on its prototype.
+  for (const key in state.entries) {
+    if (out.length >= limit) break;
+    const v = state.entries[key];
+    if (v?.t !== 'comm') continue;
+    const limitMicros = v.phase === 'ended' ? policy.endedRetentionMicros : policy.idleMicros;
+    if (nowMicros - v.lastEventMicros < limitMicros) continue;
+    const liid = key.slice(0, key.indexOf('/comm/'));
+    if (liids && !liids.has(liid)) continue;
+    out.push({ key, value: null });
+    const sk = seqKey(liid, v.cin);
+    if (state.entries[sk]) out.push({ key: sk, value: null });
   }
   return out;
 }

@@ -1,9 +1,12 @@
 // For other packages' tests and benchmarks: what the iri-encoder writes for a list of events.
+import { type InputRecord, type ProcessResult, topicName } from '@li/bus';
 import type { MatchedEvent } from '@li/schemas';
+import { encodeBatch, expirySweep, type Input } from '../adapters/batch.ts';
+import { memoryStates } from '../adapters/encoder-state.ts';
 import { apply } from '../domain/apply.ts';
 import type { EncodedRecord } from '../domain/encode.ts';
 import type { EncoderOptions } from '../domain/options.ts';
-import { commit, emptyState } from '../domain/state.ts';
+import { commit, type ExpiryPolicy, emptyState } from '../domain/state.ts';
 
 export type { EncodedRecord, EncoderOptions };
 
@@ -20,3 +23,42 @@ export function expectedRecords(events: Iterable<MatchedEvent>, options: Encoder
   return records;
 }
 export { composeReport } from '../domain/report.ts';
+
+/**
+ * The service's batch path without Kafka: each encode() is one batch whose transaction
+ * committed (state records, tombstones included, applied as the service applies them).
+ * The wall clock defaults to never capping the events' times.
+ */
+export function batchEncoder(
+  tenant: string,
+  options: EncoderOptions,
+  policy: ExpiryPolicy,
+  wallMicros: () => number = () => Number.POSITIVE_INFINITY,
+) {
+  const states = memoryStates([tenant]);
+  const expiry = expirySweep(policy, wallMicros);
+  const deps = { options, lemfs: { get: () => undefined }, reportFrom: 'li-reports@mediation.invalid', expiry };
+  let offset = 0;
+  return {
+    encode(events: readonly MatchedEvent[]): ProcessResult<Input> {
+      const batch = events.map(
+        (m): InputRecord<Input> => ({
+          topic: topicName(tenant, 'matched'),
+          partition: 0,
+          offset: String(offset++),
+          key: m.liid,
+          value: { kind: 'matched', value: m },
+          headers: {},
+          timestamp: String(Math.floor(m.event.occurredAtMicros / 1000)),
+        }),
+      );
+      const result = encodeBatch(tenant, states.working(tenant), batch, deps);
+      states.committed(tenant, result.outputs);
+      return result;
+    },
+    /** As after a rebalance: the LIIDs swept are again only those encoded from now on. */
+    reassigned: () => expiry.reassigned(tenant),
+    /** Keys in the committed state: CIN counters, live communications and their counters. */
+    liveEntries: () => Object.keys(states.current(tenant).entries).length,
+  };
+}
