@@ -30,6 +30,8 @@ describe('topics', () => {
     expect(topicConfig('warrants')).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
     expect(topicConfig('audit')).toContainEqual({ name: 'retention.ms', value: '-1' });
     expect(topicConfig('events')).toContainEqual({ name: 'cleanup.policy', value: 'delete' });
+    // compaction cleans closed segments only: state topics roll hourly so expired state goes
+    expect(topicConfig('encoder-state')).toContainEqual({ name: 'segment.ms', value: '3600000' });
   });
 
   it('gives each tenant list its own consumer group, whatever the order', () => {

@@ -70,9 +70,12 @@ export function topicConfig(stream: Stream): { name: string; value: string }[] {
     case 'encoder-state':
     case 'delivery-state':
     case 'mcid':
+      // Hourly segments: compaction only cleans closed segments, so tombstones of expired state
+      // (the encoder's ended communications) free the topic within hours, not Kafka's default week.
       return [
         { name: 'cleanup.policy', value: 'compact' },
         { name: 'min.compaction.lag.ms', value: '60000' },
+        { name: 'segment.ms', value: '3600000' },
       ];
     case 'audit':
       return [
