@@ -19,7 +19,13 @@ class FakeBus {
     if (this.mode === 'failing') throw new Error('KafkaJSNumberOfRetriesExceeded');
     const deliver = () => this.delivered.push(...records.map((r) => r.value?.toString() ?? ''));
     if (this.mode === 'up') deliver();
-    else await new Promise<void>((r) => this.held.push(() => (deliver(), r())));
+    else
+      await new Promise<void>((r) =>
+        this.held.push(() => {
+          deliver();
+          r();
+        }),
+      );
   }
   comeBack(): void {
     this.mode = 'up';
@@ -65,7 +71,15 @@ function setup(o: { directory?: string; maxBytes?: number } = {}) {
     await settle();
   };
   const numbered = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `e${from + i}`);
-  return { bus, clock, spool, publisher, publish, numbered, dropped: async () => (await dropped.get()).values[0]?.value ?? 0 };
+  return {
+    bus,
+    clock,
+    spool,
+    publisher,
+    publish,
+    numbered,
+    dropped: async () => (await dropped.get()).values[0]?.value ?? 0,
+  };
 }
 
 describe('EventPublisher with a spool', () => {

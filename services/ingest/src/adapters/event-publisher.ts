@@ -219,7 +219,10 @@ export class EventPublisher {
     const moved = this.memory.splice(0);
     const refused = this.toSpool(moved);
     this.inFlightSpooled = Math.max(0, Math.min(this.inFlight, moved.length - refused));
-    this.o.log.warn({ count: moved.length, records: this.spooled() }, `Kafka unavailable (${why}); spooling records to disk`);
+    this.o.log.warn(
+      { count: moved.length, records: this.spooled() },
+      `Kafka unavailable (${why}); spooling records to disk`,
+    );
     this.wake();
   }
 
