@@ -7,6 +7,8 @@
 #   infra.sh down    stop the processes this script started, and nothing else
 #   infra.sh status  what runs, and whether it answers
 #   infra.sh ready   exit 0 if both answer now
+#   infra.sh kafka-kill    SIGKILL Kafka alone, keeping its data (outage tests)
+#   infra.sh kafka-resume  start Kafka again on that data
 #   infra.sh user add|remove NAME   create (or delete) a SCRAM-SHA-512 principal on the running broker
 #
 # Kafka listens with SASL_SSL only (SCRAM-SHA-512 over TLS) and authorises every request by ACL.
@@ -187,10 +189,31 @@ start_kafka() {
   java $logopt -cp "$cp" kafka.tools.StorageTool format -t "$(cluster_id)" \
     -c "$RUN/kafka/server.properties" "${scram[@]}" > "$RUN/kafka/format.log" 2>&1 \
     || { cat "$RUN/kafka/format.log" >&2; return 1; }
+  launch_kafka
+}
+
+launch_kafka() {
+  local cp="$KAFKA_LIB/*" logopt="-Dlog4j.configuration=file:$RUN/kafka/log4j.properties -Dkafka.logs.dir=$RUN/kafka"
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true $logopt \
-    -cp "$cp" kafka.Kafka "$RUN/kafka/server.properties" > "$RUN/kafka/stdout.log" 2>&1 < /dev/null &
+    -cp "$cp" kafka.Kafka "$RUN/kafka/server.properties" >> "$RUN/kafka/stdout.log" 2>&1 < /dev/null &
   echo $! > "$RUN/kafka.pid"
   log "kafka starting (pid $!) on 127.0.0.1:$KAFKA_PORT"
+}
+
+# Starts Kafka again on the data it had (after kafka-kill): an outage, not a new cluster.
+resume_kafka() {
+  if alive kafka; then log "kafka already running (pid $(cat "$RUN/kafka.pid"))"; return; fi
+  [ -f "$RUN/kafka/server.properties" ] || { log "no Kafka data in $RUN to resume"; return 1; }
+  launch_kafka
+}
+
+# Kills Kafka at once (SIGKILL, no clean shutdown), keeping its data: a broker crash for outage tests.
+kill_kafka() {
+  alive kafka || { log "kafka is not running"; return 0; }
+  local pid; pid="$(cat "$RUN/kafka.pid")"
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  log "kafka killed (pid $pid); its data is kept for kafka-resume"
 }
 
 start_registry() {
@@ -273,5 +296,7 @@ case "${1:-}" in
   status) status ;;
   ready) READY_TIMEOUT_S=3 wait_ready > /dev/null 2>&1 ;;
   user) shift; user "$@" ;;
-  *) echo "usage: $0 fetch|start|wait|up|down|status|ready|user" >&2; exit 2 ;;
+  kafka-kill) kill_kafka ;;
+  kafka-resume) resume_kafka ;;
+  *) echo "usage: $0 fetch|start|wait|up|down|status|ready|user|kafka-kill|kafka-resume" >&2; exit 2 ;;
 esac

@@ -201,10 +201,21 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
       if (!producer) {
         // Idempotent: a retried send never writes a record twice. One request in flight keeps
         // the order of a partition's records across retries.
-        producer = kafka.producer(EXACTLY_ONCE_PRODUCER);
-        await producer.connect();
+        const p = kafka.producer(EXACTLY_ONCE_PRODUCER);
+        await p.connect();
+        producer = p;
       }
-      for (const chunk of requestChunks(records)) await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+      try {
+        for (const chunk of requestChunks(records))
+          await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+      } catch (err) {
+        // A send that fails for good (e.g. SASL refused while a broker restarts) leaves kafkajs's
+        // producer disconnected, and it never reconnects by itself: the next send starts a new one.
+        const failed = producer;
+        producer = undefined;
+        await failed.disconnect().catch(() => {});
+        throw err;
+      }
     },
     admin: getAdmin,
     consumers: () => consumersOf(kafka),

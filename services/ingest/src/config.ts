@@ -1,4 +1,5 @@
 // The ingest config schema: every setting and its LI_* variable (CommonConfig's rules).
+import { join } from 'node:path';
 import { ConfigError } from '@li/config';
 import { CommonConfig } from '@li/runtime';
 import Type from 'typebox';
@@ -92,7 +93,33 @@ export const Config = Type.Object({
       'octets of keepalive answers a peer may leave unread before the connection is closed',
     ),
   }),
+  /** Where records wait while Kafka is away (README: spool). */
+  spool: section({
+    enabled: Type.Boolean({
+      default: true,
+      description: 'false: records wait in memory (unbounded) while Kafka is away',
+    }),
+    directory: Type.String({
+      default: '',
+      description: 'spool directory, one per ingest; empty: .run/ingest-spool/<tenant> under the working directory',
+    }),
+    maxBytes: Octets(
+      256 * 1024 * 1024,
+      'octets of spool files on disk; beyond, records are dropped (counted)',
+      64 * 1024,
+    ),
+    afterMs: Type.Integer({
+      minimum: 100,
+      default: 5000,
+      description: 'a Kafka send not acknowledged for this long starts spooling',
+    }),
+  }),
 });
+
+/** The spool directory a config names, or the default one of its tenant. */
+export function spoolDirectory(config: Type.Static<typeof Config>): string {
+  return config.spool.directory || join('.run', 'ingest-spool', config.tenant);
+}
 
 /** What the schema cannot say: settings that depend on each other. Checked before anything starts. */
 export function checkConfig(config: Type.Static<typeof Config>): void {

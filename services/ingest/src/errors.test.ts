@@ -6,8 +6,14 @@ describe('ING error table', () => {
     expect(ING.status('ING_ERR_BAD_MAIL_EVENT')).toBe(400);
     expect(ING.status('ING_ERR_UNAUTHENTICATED')).toBe(401);
     expect(ING.status('ING_ERR_FORBIDDEN')).toBe(403);
+    expect(ING.status('ING_ERR_SPOOL_FULL')).toBe(503);
     const withStatus = ING.codes.filter((c) => ING.status(c) !== 500);
-    expect(withStatus.sort()).toEqual(['ING_ERR_BAD_MAIL_EVENT', 'ING_ERR_FORBIDDEN', 'ING_ERR_UNAUTHENTICATED']);
+    expect(withStatus.sort()).toEqual([
+      'ING_ERR_BAD_MAIL_EVENT',
+      'ING_ERR_FORBIDDEN',
+      'ING_ERR_SPOOL_FULL',
+      'ING_ERR_UNAUTHENTICATED',
+    ]);
   });
 
   it('says undecodable input is not worth retrying', () => {

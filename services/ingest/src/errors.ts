@@ -72,6 +72,13 @@ export const ING = defineErrors('ING', {
     status: 403,
   },
   ING_ERR_SCHEMA: { message: 'decoded event refused by its schema (a bug)', retriable: false },
+  // The disk spool that holds records while Kafka is away.
+  ING_ERR_SPOOL_FULL: {
+    message: 'Kafka is unavailable and the spool is nearly full; retry later',
+    retriable: true,
+    status: 503,
+  },
+  ING_ERR_SPOOL_CORRUPT: { message: 'a damaged spool record was skipped (torn write or corruption)', retriable: false },
 });
 
 export type IngestErrorCode = (typeof ING.codes)[number];

@@ -13,9 +13,10 @@ import { buildMailEventsApp } from './adapters/mail-events-http.ts';
 import { createIngestMetrics } from './adapters/metrics.ts';
 import { replayPcapFile } from './adapters/pcap-file.ts';
 import { startSipListener } from './adapters/sip-listener.ts';
+import { DiskSpool } from './adapters/spool.ts';
 import { startTcpdump } from './adapters/tcpdump.ts';
 import { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
-import { Config, checkConfig } from './config.ts';
+import { Config, checkConfig, spoolDirectory } from './config.ts';
 import { createCapture } from './domain/capture/capture.ts';
 import { mailDecoderFactories } from './domain/mail/factories.ts';
 import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
@@ -31,6 +32,17 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     await bus.ensureTopics(tenant, ['events', 'dlq']);
     const eventsTopic = topicName(tenant, 'events');
     const m = createIngestMetrics(metrics);
+    const spool = config.spool.enabled
+      ? new DiskSpool({
+          directory: spoolDirectory(config),
+          maxBytes: config.spool.maxBytes,
+          onCorrupt: (reason) => {
+            m.problems.inc({ tenant, source: 'spool', code: 'ING_ERR_SPOOL_CORRUPT' });
+            log.error({ code: 'ING_ERR_SPOOL_CORRUPT', reason }, 'damaged spool record skipped');
+          },
+        })
+      : undefined;
+    if (spool) m.watchSpool(() => spool, tenant);
     const publisher = new EventPublisher({
       bus,
       log,
@@ -38,7 +50,8 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       eventsTopic,
       dlqTopic: topicName(tenant, 'dlq'),
       codec: await bus.codec<NormalizedEvent>(eventsTopic, 'NormalizedEvent'),
-      counters: { events: m.events, problems: m.problems },
+      counters: { events: m.events, problems: m.problems, spoolDropped: m.spoolDropped },
+      ...(spool ? { spool, spoolAfterMs: config.spool.afterMs } : {}),
     });
     liveness('publisher', () => publisher.healthy());
     const stops: (() => Promise<void>)[] = [];
@@ -116,6 +129,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         bodyLimit: config.mailEvents.bodyLimitBytes,
         maxDepth: config.mailEvents.maxDepth,
         requestTimeoutMs: config.mailEvents.requestTimeoutMs,
+        accepting: () => publisher.accepting(),
       });
       await app.listen({ host: config.mailEvents.host, port: config.mailEvents.port });
       listening.mailEvents = (app.server.address() as { port: number }).port;
@@ -147,6 +161,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         maxPduBytes: config.x2x3.maxPduBytes,
         maxUnreadReplyBytes: config.x2x3.maxUnreadReplyBytes,
         onConnectionRefused: () => m.dropped.inc({ tenant, reason: 'x2x3_connection_limit' }),
+        accepting: () => publisher.accepting(),
       });
       listening.x2x3 = await receiver.listen(config.x2x3.port, config.x2x3.host);
       stops.push(() => receiver.close());
@@ -158,7 +173,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       ports: listening,
       async stop() {
         for (const stop of stops.reverse()) await stop();
-        await publisher.flush();
+        await publisher.close();
       },
     };
   },

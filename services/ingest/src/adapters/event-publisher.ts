@@ -2,27 +2,47 @@
 // could not decode to li.<t>.dlq with the reason. Records are batched for a few milliseconds:
 // one produce request carries many, and the order of one communication's events is kept
 // (same key, same partition, one request in flight).
+// When Kafka does not acknowledge a send within spoolAfterMs (the bus producer retries without
+// end, so an outage shows as a send that does not finish), or a send fails, what follows goes
+// to the disk spool instead of memory; the pump sends the spool's records, oldest first, once
+// Kafka is back, and new records queue behind them until it is empty (domain/spool-policy.ts).
+// A full spool drops records: counted and logged, never silent.
 import { randomUUID } from 'node:crypto';
 import type { Bus, Codec, OutputRecord } from '@li/bus';
 import { type Clock, systemClock } from '@li/core';
 import type { Logger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import type { Counter } from 'prom-client';
+import { nextSource, routeOf, spoolNearlyFull } from '../domain/spool-policy.ts';
 import type { DecodedEvent, DecodeProblem } from '../domain/stream.ts';
+import type { DiskSpool } from './spool.ts';
 
 export interface PublisherOptions {
-  bus: Bus;
+  /** Only send() is used: a test may pass a fake. */
+  bus: Pick<Bus, 'send'>;
   log: Logger;
   tenant: string;
   eventsTopic: string;
   dlqTopic: string;
-  codec: Codec<NormalizedEvent>;
+  codec: Pick<Codec<NormalizedEvent>, 'encode'>;
   lingerMs?: number;
   maxBatch?: number;
   /** Linger and retry timers; default the system clock. */
   clock?: Clock;
-  counters: { events: Counter<'tenant' | 'source'>; problems: Counter<'tenant' | 'source' | 'code'> };
+  counters: {
+    events: Counter<'tenant' | 'source'>;
+    problems: Counter<'tenant' | 'source' | 'code'>;
+    /** Records a full spool refused. */
+    spoolDropped?: Counter<'tenant'>;
+  };
+  /** Absent: records wait in memory while Kafka is away (unbounded). */
+  spool?: DiskSpool;
+  /** A send not acknowledged for this long means Kafka is away: spool what follows. Default 5 s. */
+  spoolAfterMs?: number;
 }
+
+/** At most one log line per this many ms about records a full spool dropped. */
+const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class EventPublisher {
   private readonly o: PublisherOptions;
@@ -31,11 +51,28 @@ export class EventPublisher {
   private cancelLinger: (() => void) | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private failures = 0;
+  /** Records to send directly, oldest first; the head may be in flight. Older than the spool's. */
+  private memory: OutputRecord[] = [];
+  private inFlight = 0;
+  /** Records of the batch in flight that an outage also wrote to the spool's head. */
+  private inFlightSpooled = 0;
+  private closed = false;
+  private brokerDown = false;
+  private pumping = false;
+  /** Woken each time records leave memory (acknowledged or spooled). */
+  private waiters: (() => void)[] = [];
+  private droppedSinceLog = 0;
+  private lastDropLog = Number.NEGATIVE_INFINITY;
 
   private readonly clock: Clock;
   constructor(options: PublisherOptions) {
     this.o = options;
     this.clock = options.clock ?? systemClock;
+    // A spool left by an earlier run goes out before anything new.
+    if (this.spooled() > 0) {
+      this.o.log.warn({ count: this.spooled() }, 'spool holds records from an earlier run; sending them first');
+      void this.pump();
+    }
   }
 
   /** The sink for one adapter. */
@@ -63,6 +100,15 @@ export class EventPublisher {
     this.enqueue(Promise.resolve(this.dlq(source, p)));
   }
 
+  /**
+   * False while the spool is nearly full: senders that can retry (mail-event HTTP, X2/X3) are
+   * held off rather than have their records dropped.
+   */
+  accepting(): boolean {
+    const s = this.o.spool;
+    return !s || routeOf(this.routeState()) === 'memory' || !spoolNearlyFull(s.bytes, s.maxBytes);
+  }
+
   private dlq(source: string, p: DecodeProblem): OutputRecord {
     return {
       topic: this.o.dlqTopic,
@@ -78,7 +124,10 @@ export class EventPublisher {
     else this.cancelLinger ??= this.clock.setTimeout(() => void this.flush(), this.o.lingerMs ?? 5);
   }
 
-  /** Sends what is pending; resolves when everything enqueued before the call is in Kafka. */
+  /**
+   * Sends what is pending; resolves when everything enqueued before the call is in Kafka or,
+   * while Kafka is away, in the spool.
+   */
   flush(): Promise<void> {
     this.cancelLinger?.();
     this.cancelLinger = undefined;
@@ -87,27 +136,147 @@ export class EventPublisher {
     this.flushing = this.flushing.then(async () => {
       if (batch.length === 0) return;
       const records = await Promise.all(batch);
-      // The bus producer retries forever (idempotent); a failure here means Kafka is gone for
-      // long: keep the records and try again rather than drop what the network showed us.
-      for (;;) {
-        try {
-          await this.o.bus.send(records);
-          this.failures = 0;
-          return;
-        } catch (err) {
-          this.failures++;
-          this.o.log.error(
-            { err, count: records.length, attempt: this.failures },
-            'publishing events failed; retrying',
-          );
-          await new Promise<void>((r) => this.clock.setTimeout(r, Math.min(5000, 100 * 2 ** this.failures)));
-        }
+      const last = records.at(-1) as OutputRecord;
+      if (routeOf(this.routeState()) === 'spool') {
+        this.toSpool(records);
+        void this.pump();
+        return;
       }
+      this.memory.push(...records);
+      void this.pump();
+      // Resolved once the last of these records has left memory (acknowledged or spooled).
+      while (this.memory.includes(last)) await new Promise<void>((r) => this.waiters.push(r));
     });
     return this.flushing;
   }
 
+  /** Resolves when nothing is left in memory or in the spool (tests; a drain check). */
+  async drained(): Promise<void> {
+    await this.flush();
+    while (this.memory.length > 0 || this.spooled() > 0) await new Promise<void>((r) => this.waiters.push(r));
+  }
+
+  /**
+   * Stops the publisher: what is pending goes to Kafka or, while Kafka is away, to the spool
+   * (which is then closed). Without a spool it waits for Kafka, as long as that takes.
+   */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.o.spool?.close();
+    this.wake();
+  }
+
   healthy(): boolean | string {
+    // While a spool takes the records, a Kafka outage is not a reason to restart ingest (a
+    // restart would lose what is in memory); without one, it is reported.
+    if (this.o.spool) return true;
     return this.failures === 0 || `Kafka publish failing (${this.failures} attempts)`;
+  }
+
+  private spooled(): number {
+    return this.o.spool?.records ?? 0;
+  }
+
+  private routeState() {
+    return { brokerDown: this.brokerDown, spooledRecords: this.spooled() };
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
+
+  /** Appends to the spool; returns how many records a full spool refused (counted and logged). */
+  private toSpool(records: OutputRecord[]): number {
+    const spool = this.o.spool as DiskSpool;
+    const dropped = spool.append(records);
+    if (dropped === 0) return 0;
+    this.o.counters.spoolDropped?.inc({ tenant: this.o.tenant }, dropped);
+    this.droppedSinceLog += dropped;
+    const now = this.clock.now();
+    if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
+      this.o.log.error(
+        { count: this.droppedSinceLog, bytes: spool.bytes, reason: `spool limit ${spool.maxBytes} octets` },
+        'spool full while Kafka is away: records dropped',
+      );
+      this.droppedSinceLog = 0;
+      this.lastDropLog = now;
+    }
+    return dropped;
+  }
+
+  /**
+   * Kafka is away: everything in memory moves to the (then empty) spool, the batch in flight
+   * included, so a stop or crash during the outage loses nothing. If that batch is acknowledged
+   * after all, its records are taken off the spool's head; if ingest stops first, they are sent
+   * again at the next start (at least once: same eventIds).
+   */
+  private outage(why: string): void {
+    if (this.brokerDown || !this.o.spool) return;
+    this.brokerDown = true;
+    const moved = this.memory.splice(0);
+    const refused = this.toSpool(moved);
+    this.inFlightSpooled = Math.max(0, Math.min(this.inFlight, moved.length - refused));
+    this.o.log.warn(
+      { count: moved.length, records: this.spooled() },
+      `Kafka unavailable (${why}); spooling records to disk`,
+    );
+    this.wake();
+  }
+
+  /** One loop sends memory first, then the spool, one batch in flight at a time. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    const max = this.o.maxBatch ?? 500;
+    try {
+      while (!this.closed) {
+        const source = nextSource(this.memory.length, this.spooled());
+        if (source === 'idle') break;
+        const spool = this.o.spool as DiskSpool;
+        const batch = source === 'memory' ? this.memory.slice(0, max) : spool.peek(max);
+        if (batch.length === 0) break;
+        this.inFlight = source === 'memory' ? batch.length : 0;
+        this.inFlightSpooled = 0;
+        const cancelWatch = this.clock.setTimeout(
+          () => this.outage('send not acknowledged in time'),
+          this.o.spoolAfterMs ?? 5000,
+        );
+        try {
+          await this.o.bus.send(batch);
+        } catch (err) {
+          // The bus producer retries forever; a failure means Kafka is gone for long: keep the
+          // records (in memory, or in the spool after an outage) and try again.
+          this.failures++;
+          this.o.log.error({ err, count: batch.length, attempt: this.failures }, 'publishing events failed; retrying');
+          this.outage('send failed');
+          await new Promise<void>((r) => this.clock.setTimeout(r, Math.min(5000, 100 * 2 ** this.failures)));
+          continue;
+        } finally {
+          cancelWatch();
+          this.inFlight = 0;
+        }
+        // After close the spool is another run's: what was acknowledged is sent again (at least once).
+        if (this.closed) break;
+        this.failures = 0;
+        if (source === 'spool') spool.commit(batch.length);
+        else if (this.inFlightSpooled > 0) {
+          // An outage had also spooled this batch: it sits at the spool's head.
+          spool.peek(this.inFlightSpooled);
+          spool.commit(this.inFlightSpooled);
+        } else this.memory.splice(0, batch.length);
+        this.inFlightSpooled = 0;
+        if (this.brokerDown) {
+          this.brokerDown = false;
+          this.o.log.info({ count: this.spooled() }, 'Kafka acknowledges again; sending spooled records');
+        }
+        this.wake();
+      }
+    } finally {
+      this.pumping = false;
+      this.wake();
+    }
   }
 }

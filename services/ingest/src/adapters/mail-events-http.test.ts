@@ -301,3 +301,34 @@ describe('mail events HTTP adapter > credential and limits, on a real listener',
     expect(Date.now() - started).toBeLessThan(3000);
   });
 });
+
+describe('mail events HTTP adapter while the spool is nearly full', () => {
+  it('answers 503 with Retry-After and takes no event, then accepts again', async () => {
+    const events: DecodedEvent[] = [];
+    const refused: string[] = [];
+    let accepting = false;
+    const app = await buildMailEventsApp({
+      onEvent: (e) => events.push(e),
+      onProblem: () => {},
+      onRefused: (code) => refused.push(code),
+      tenant: 'acme',
+      authenticator,
+      accepting: () => accepting,
+    });
+    try {
+      const post = () =>
+        app.inject({ method: 'POST', url: '/ingest/dovecot', payload: dovecotRename, headers: bearer(MAIL) });
+      const res = await post();
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json()).toMatchObject({ code: 'ING_ERR_SPOOL_FULL' });
+      expect(events).toEqual([]);
+      expect(refused).toEqual(['ING_ERR_SPOOL_FULL']);
+      accepting = true;
+      expect((await post()).statusCode).toBe(200);
+      expect(events).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -22,8 +22,12 @@ import type { DecodedEvent, DecodeProblem } from '../domain/stream.ts';
 import { ING, type IngestErrorCode } from '../errors.ts';
 
 /** Refused before the body is read, so counted and never sent to the DLQ: no credential, or one not
- * in the token table (401); not a mailserver token of this tenant, or a body naming another tenant (403). */
-type Refusal = Extract<IngestErrorCode, 'ING_ERR_UNAUTHENTICATED' | 'ING_ERR_FORBIDDEN'>;
+ * in the token table (401); not a mailserver token of this tenant, or a body naming another tenant (403);
+ * Kafka away and the spool nearly full (503 with Retry-After: the sender keeps the event and retries). */
+type Refusal = Extract<IngestErrorCode, 'ING_ERR_UNAUTHENTICATED' | 'ING_ERR_FORBIDDEN' | 'ING_ERR_SPOOL_FULL'>;
+
+/** Seconds a sender refused with 503 is asked to wait. */
+const RETRY_AFTER_S = 5;
 
 /** The role a mail server's token carries. */
 const MAIL_SERVER_ROLE = 'mailserver';
@@ -90,6 +94,8 @@ export interface MailEventsAppOptions {
   maxDepth?: number;
   /** Time to receive a whole request (408 and close after); default 10 s. */
   requestTimeoutMs?: number;
+  /** False: events would be dropped (spool nearly full), so requests get 503 and Retry-After. */
+  accepting?(): boolean;
 }
 
 export const MAIL_EVENTS_DEFAULTS = { bodyLimit: 1024 * 1024, maxDepth: 16, requestTimeoutMs: 10_000 } as const;
@@ -153,6 +159,7 @@ export async function buildMailEventsApp(options: MailEventsAppOptions): Promise
   const refuse = (reply: FastifyReply, code: Refusal, reason: string) => {
     options.onRefused?.(code);
     if (code === 'ING_ERR_UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer');
+    if (code === 'ING_ERR_SPOOL_FULL') reply.header('retry-after', String(RETRY_AFTER_S));
     return reply.code(ING.status(code)).send({ code, reason });
   };
   // Before the body is read: an unauthenticated client cannot make ingest parse anything.
@@ -168,6 +175,8 @@ export async function buildMailEventsApp(options: MailEventsAppOptions): Promise
       );
     }
     if (r.value.tenant !== options.tenant) return refuse(reply, 'ING_ERR_FORBIDDEN', 'the token is for another tenant');
+    if (options.accepting && !options.accepting())
+      return refuse(reply, 'ING_ERR_SPOOL_FULL', ING.table.ING_ERR_SPOOL_FULL.message);
     callers.set(req, r.value);
   });
   // A body may name its tenant, but only the credential's.
@@ -206,7 +215,7 @@ export async function buildMailEventsApp(options: MailEventsAppOptions): Promise
       schema: {
         summary: 'One Dovecot event (event_exporter transport=http-post, format=json)',
         body: DovecotEventSchema,
-        response: { 200: Accepted, 400: Rejected, 401: Rejected, 403: Rejected, 413: Rejected },
+        response: { 200: Accepted, 400: Rejected, 401: Rejected, 403: Rejected, 413: Rejected, 503: Rejected },
       },
     },
     (req, reply) => deliver(mapDovecotEvent(req.body as DovecotEvent), reply),
@@ -218,7 +227,7 @@ export async function buildMailEventsApp(options: MailEventsAppOptions): Promise
       schema: {
         summary: 'One mail-server event in the generic format',
         body: GenericMailEventSchema,
-        response: { 200: Accepted, 400: Rejected, 401: Rejected, 403: Rejected, 413: Rejected },
+        response: { 200: Accepted, 400: Rejected, 401: Rejected, 403: Rejected, 413: Rejected, 503: Rejected },
       },
     },
     (req, reply) => deliver(mapGenericEvent(req.body as GenericMailEvent), reply),

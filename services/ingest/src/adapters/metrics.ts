@@ -1,6 +1,6 @@
 // ingest's Prometheus series. Labels are tenant, adapter, error code and drop reason: never a
 // peer or anything seen in the traffic.
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CaptureCounters } from '../domain/capture/capture.ts';
 
 export interface IngestMetrics {
@@ -10,6 +10,10 @@ export interface IngestMetrics {
   dropped: Counter<'tenant' | 'reason'>;
   /** Adds what a capture read to li_ingest_captured_packets_total and what it shed to li_ingest_dropped_total at each scrape. */
   watchCapture(stats: () => CaptureCounters, tenant: string): void;
+  /** Records a full spool refused while Kafka was away. */
+  spoolDropped: Counter<'tenant'>;
+  /** li_ingest_spool_bytes and li_ingest_spool_events, read from the spool at each scrape. */
+  watchSpool(stats: () => { bytes: number; records: number; maxBytes: number }, tenant: string): void;
   /** Registered only when the mail-events API runs. */
   mailEventsRefused(): Counter<'tenant' | 'code'>;
 }
@@ -49,10 +53,32 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       for (const c of packetCollectors) c();
     },
   });
+  const spoolDropped = new Counter({
+    name: 'li_ingest_spool_dropped_events_total',
+    help: 'Records (events and DLQ records) dropped because the spool was full while Kafka was away.',
+    labelNames: ['tenant'],
+    registers: [registry],
+  });
   return {
     events,
     problems,
     dropped,
+    spoolDropped,
+    watchSpool(stats, tenant) {
+      const gauge = (name: string, help: string, read: (s: ReturnType<typeof stats>) => number) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['tenant'],
+          registers: [registry],
+          collect() {
+            this.set({ tenant }, read(stats()));
+          },
+        });
+      gauge('li_ingest_spool_bytes', 'Octets of spool files on disk (records waiting for Kafka).', (s) => s.bytes);
+      gauge('li_ingest_spool_max_bytes', 'The configured spool size (spool.maxBytes).', (s) => s.maxBytes);
+      gauge('li_ingest_spool_events', 'Records in the spool waiting for Kafka.', (s) => s.records);
+    },
     watchCapture(stats, tenant) {
       collectors.push(captureDrops(stats, (reason, n) => dropped.inc({ tenant, reason }, n)));
       let seen = 0;

@@ -35,6 +35,13 @@ export interface X2X3ReceiverOptions {
   onKeepalive?(peer: X2X3Peer): void;
   /** A connection was closed at accept because maxConnections were open. */
   onConnectionRefused?(peer: X2X3Peer): void;
+  /**
+   * False: PDUs would be dropped (Kafka away, spool nearly full). Connections stop being read
+   * (TCP back-pressure: the POI keeps its PDUs) until it is true again, checked every resumeCheckMs.
+   */
+  accepting?(): boolean;
+  /** Default 500 ms. */
+  resumeCheckMs?: number;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 64;
@@ -58,6 +65,27 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
   }
   const maxUnread = options.maxUnreadReplyBytes ?? DEFAULT_MAX_UNREAD_REPLY_BYTES;
   const sockets = new Set<net.Socket>();
+  // Back-pressure: sockets not read while the publisher cannot take more, and the timer that resumes them.
+  const paused = new Set<net.Socket>();
+  let resumeTimer: NodeJS.Timeout | undefined;
+  const resumeWhenAccepting = () => {
+    if (!options.accepting?.()) return;
+    for (const s of paused) {
+      s.resume();
+      if (options.idleTimeoutMs) s.setTimeout(options.idleTimeoutMs);
+    }
+    paused.clear();
+    clearInterval(resumeTimer);
+    resumeTimer = undefined;
+  };
+  const holdOff = (socket: net.Socket) => {
+    if (paused.has(socket)) return;
+    paused.add(socket);
+    socket.pause();
+    // Silence is ours while paused, not the peer's.
+    socket.setTimeout(0);
+    resumeTimer ??= setInterval(resumeWhenAccepting, options.resumeCheckMs ?? 500).unref();
+  };
   const handle = (socket: net.Socket): void => {
     sockets.add(socket);
     const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
@@ -99,11 +127,15 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
         if (ev.pdu.pduType === PDU_TYPE.KEEPALIVE_ACK) continue;
         options.onPdu(ev.pdu, ev.attrs, peer);
       }
+      if (options.accepting && !options.accepting()) holdOff(socket);
     });
     socket.on('error', (err) =>
       options.onProblem({ code: 'ING_ERR_X2X3_SOCKET', reason: err.message, fatal: true }, peer),
     );
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      paused.delete(socket);
+    });
   };
   const server = options.tls
     ? tls.createServer(
@@ -134,6 +166,7 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
       });
     },
     close() {
+      clearInterval(resumeTimer);
       for (const s of sockets) s.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
     },

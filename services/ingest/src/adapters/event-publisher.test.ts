@@ -1,0 +1,155 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OutputRecord } from '@li/bus';
+import { ManualClock } from '@li/core';
+import { createLogger } from '@li/log';
+import { Counter, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { DecodedEvent } from '../domain/stream.ts';
+import { EventPublisher } from './event-publisher.ts';
+import { DiskSpool } from './spool.ts';
+
+/** A broker that acknowledges, fails, or holds sends until it comes back (as kafkajs's retries do). */
+class FakeBus {
+  delivered: string[] = [];
+  mode: 'up' | 'down' | 'failing' = 'up';
+  private held: (() => void)[] = [];
+  async send(records: OutputRecord[]): Promise<void> {
+    if (this.mode === 'failing') throw new Error('KafkaJSNumberOfRetriesExceeded');
+    const deliver = () => this.delivered.push(...records.map((r) => r.value?.toString() ?? ''));
+    if (this.mode === 'up') deliver();
+    else
+      await new Promise<void>((r) =>
+        this.held.push(() => {
+          deliver();
+          r();
+        }),
+      );
+  }
+  comeBack(): void {
+    this.mode = 'up';
+    for (const h of this.held.splice(0)) h();
+  }
+}
+
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
+
+function setup(o: { directory?: string; maxBytes?: number } = {}) {
+  const registry = new Registry();
+  const bus = new FakeBus();
+  const clock = new ManualClock(0);
+  const dropped = new Counter({ name: 'dropped', help: 'h', labelNames: ['tenant'], registers: [registry] });
+  const spool = new DiskSpool({
+    directory: o.directory ?? mkdtempSync(join(tmpdir(), 'ingest-pub-')),
+    maxBytes: o.maxBytes ?? 1 << 20,
+  });
+  const publisher = new EventPublisher({
+    bus,
+    log: createLogger({ service: 'test', destination: { write: () => {} } }),
+    tenant: 't',
+    eventsTopic: 'li.t.events',
+    dlqTopic: 'li.t.dlq',
+    codec: { encode: async (e) => Buffer.from(e.communicationId) },
+    clock,
+    maxBatch: 4,
+    spoolAfterMs: 1000,
+    spool,
+    counters: {
+      events: new Counter({ name: 'ev', help: 'h', labelNames: ['tenant', 'source'], registers: [registry] }),
+      problems: new Counter({ name: 'pr', help: 'h', labelNames: ['tenant', 'source', 'code'], registers: [registry] }),
+      spoolDropped: dropped,
+    },
+  });
+  let n = 0;
+  /** Publishes `count` events numbered in order, and flushes them. */
+  const publish = async (count: number) => {
+    for (let i = 0; i < count; i++) publisher.event('x', { communicationId: `e${n++}` } as DecodedEvent);
+    void publisher.flush();
+    await settle();
+  };
+  const numbered = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `e${from + i}`);
+  return {
+    bus,
+    clock,
+    spool,
+    publisher,
+    publish,
+    numbered,
+    dropped: async () => (await dropped.get()).values[0]?.value ?? 0,
+  };
+}
+
+describe('EventPublisher with a spool', () => {
+  it('spools while Kafka does not acknowledge, and sends everything in order once it is back', async () => {
+    const { bus, clock, spool, publisher, publish, numbered } = setup();
+    await publish(3);
+    expect(bus.delivered).toEqual(numbered(0, 3));
+    bus.mode = 'down';
+    await publish(6); // one batch of 4 in flight, 2 waiting in memory
+    expect(spool.records).toBe(0);
+    clock.advance(1000); // no acknowledgement in time: Kafka is away
+    await settle();
+    expect(spool.records).toBe(6);
+    await publish(10); // during the outage: straight to disk
+    expect(spool.records).toBe(16);
+    expect(bus.delivered).toEqual(numbered(0, 3));
+    bus.comeBack();
+    await publisher.drained();
+    // The held batch is acknowledged and taken off the spool's head, not sent twice.
+    expect(bus.delivered).toEqual(numbered(0, 19));
+    expect(spool.records).toBe(0);
+    expect(spool.bytes).toBe(0);
+    await publish(2); // back to direct sends
+    expect(bus.delivered).toEqual(numbered(0, 21));
+  });
+
+  it('spools when sends fail, and retries from the spool once the producer recovers', async () => {
+    const { bus, clock, spool, publisher, publish, numbered } = setup();
+    bus.mode = 'failing';
+    await publish(5);
+    expect(spool.records).toBe(5);
+    await publish(3);
+    expect(spool.records).toBe(8);
+    bus.mode = 'up';
+    clock.advance(10_000); // the retry back-off
+    await publisher.drained();
+    expect(bus.delivered).toEqual(numbered(0, 8));
+  });
+
+  it('counts and refuses what a full spool cannot take, and holds off retrying senders', async () => {
+    const { bus, clock, publisher, publish, dropped } = setup({ maxBytes: 600 });
+    expect(publisher.accepting()).toBe(true);
+    bus.mode = 'down';
+    await publish(4);
+    clock.advance(1000);
+    await publish(40);
+    expect(await dropped()).toBeGreaterThan(0);
+    expect(publisher.accepting()).toBe(false);
+    bus.comeBack();
+    await publisher.drained();
+    expect(bus.delivered.length + (await dropped())).toBe(44);
+    expect(publisher.accepting()).toBe(true);
+  });
+
+  it('sends what an earlier run spooled before anything new', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ingest-pub-'));
+    const first = setup({ directory });
+    first.bus.mode = 'down';
+    await first.publish(6);
+    first.clock.advance(1000);
+    await settle();
+    await first.publisher.close();
+    expect(first.bus.delivered).toEqual([]);
+
+    const second = setup({ directory });
+    second.bus.mode = 'down';
+    await settle();
+    second.bus.comeBack();
+    await second.publish(2); // numbered e0, e1 again by this run: they must follow the six spooled
+    await second.publisher.drained();
+    expect(second.bus.delivered).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e0', 'e1']);
+  });
+});
