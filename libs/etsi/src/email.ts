@@ -22,7 +22,11 @@ import {
 import { relOidBytes } from './ipaccess.ts';
 import { decodeIpAddress, encodeIpAddress, type IpAddress } from './ipaddress.ts';
 
-/** {li-ps(5) email(2) version15(15) iRI(1)}, as OpenLI sends it; per-LEA override via objId. */
+/**
+ * {li-ps(5) email(2) version15(15) iRI(1)}: we write OpenLI's EmailIRI/EmailCC layout and OpenLI
+ * names it version15. No EmailPDU text to check against (not version20, which LI-PS-PDU v43
+ * imports). Per-LEA override: objId.
+ */
 export const EMAIL_IRI_OBJ_ID: readonly number[] = [5, 2, 15, 1];
 export const EMAIL_CC_OBJ_ID: readonly number[] = [5, 2, 15, 2];
 

@@ -17,7 +17,7 @@ describe('TS 101 671 HI2 IRI', () => {
     expect(r.bytesRead).toBe(bytes.length);
     expect(r.value).toEqual({
       kind: 'iRIContent',
-      iri: { ...iri, params: { domainId: [0, 4, 0, 2, 2, 1, 18], ...iri.params } },
+      iri: { ...iri, params: { domainId: [0, 4, 0, 2, 2, 1, 11], ...iri.params } },
     });
   });
 

@@ -35,8 +35,12 @@ import { decodeIpAddress, encodeIpAddress, type IpAddress } from './ipaddress.ts
 export const HI2_RECORD = { begin: 1, end: 2, continue: 3, report: 4 } as const;
 export type Hi2RecordType = (typeof HI2_RECORD)[keyof typeof HI2_RECORD];
 
-/** hi2OperationId {0.4.0.2.2.1 version18} — the version LI-PS-PDU v43 imports; per-LEA override. */
-export const HI2_DOMAIN_ID: readonly number[] = [0, 4, 0, 2, 2, 1, 18];
+/**
+ * hi2OperationId {0.4.0.2.2.1 version11}: the records have the version11 structure (the module
+ * tshark 4.0 and our asn1c decoder read), whose domainID is constrained to that value. Not the
+ * version18 that LI-PS-PDU v43 imports: we do not have that text. Per-LEA override: domainId.
+ */
+export const HI2_DOMAIN_ID: readonly number[] = [0, 4, 0, 2, 2, 1, 11];
 /** iRIversion: TS 101 671 recommends always sending lastVersion(8). */
 export const IRI_VERSION_LAST = 8;
 

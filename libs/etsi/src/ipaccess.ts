@@ -22,7 +22,10 @@ import {
 } from './ber.ts';
 import { decodeIpAddress, encodeIpAddress, type IpAddress } from './ipaddress.ts';
 
-/** {li-ps(5) iPAccess(3) version18(18) iRI(1)} — relative to {0.4.0.2.2}. */
+/**
+ * {li-ps(5) iPAccess(3) version18(18) iRI(1)}, relative to {0.4.0.2.2}: the IPAccessPDU module we
+ * write and validate against (not version20, which LI-PS-PDU v43 imports). Per-LEA override: objId.
+ */
 export const IPIRI_OBJ_ID: readonly number[] = [5, 3, 18, 1];
 export const IPCC_OBJ_ID: readonly number[] = [5, 3, 18, 2];
 

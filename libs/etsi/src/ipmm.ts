@@ -16,7 +16,11 @@ import {
 import { relOidBytes } from './ipaccess.ts';
 import { decodeIpAddress, encodeIpAddress, type IpAddress } from './ipaddress.ts';
 
-/** {li-ps(5) iPMultimedia(5) version6(6) iRI(1)}, as OpenLI sends it; per-LEA override via objId. */
+/**
+ * {li-ps(5) iPMultimedia(5) version6(6) iRI(1)}: we write OpenLI's IPMMIRI/IPMMCC layout and OpenLI
+ * names it version6. No IPMultimediaPDU text to check against (not version17, which LI-PS-PDU v43
+ * imports). Per-LEA override: objId.
+ */
 export const IPMM_IRI_OBJ_ID: readonly number[] = [5, 5, 6, 1];
 export const IPMM_CC_OBJ_ID: readonly number[] = [5, 5, 6, 2];
 

@@ -45,7 +45,7 @@ describe('PS-PDU round trip', () => {
             value: {
               kind: 'iRIParameters',
               params: {
-                domainId: [0, 4, 0, 2, 2, 1, 18],
+                domainId: [0, 4, 0, 2, 2, 1, 11],
                 liid: 'LIID0001',
                 communicationIdentifier: { cin: '42', operatorIdentifier: 'ACME' },
                 timeStamp: { kind: 'utcTime', micros: 1_795_300_000_000_000 },

@@ -40,7 +40,7 @@ import {
 import { decodeIpCc, decodeIpIri, encodeIpCc, encodeIpIri, type IpCc, type IpIri } from './ipaccess.ts';
 import { decodeIpmmCc, decodeIpmmIri, encodeIpmmCc, encodeIpmmIri, type IpmmCc, type IpmmIri } from './ipmm.ts';
 
-/** li-psDomainId {0.4.0.2.2.5.1 version43}. */
+/** li-psDomainId {0.4.0.2.2.5.1 version43}: the LI-PS-PDU module we write and validate against. */
 export const LI_PS_DOMAIN_ID: readonly number[] = [0, 4, 0, 2, 2, 5, 1, 43];
 
 export const IRI_TYPE = { begin: 1, end: 2, continue: 3, report: 4 } as const;

@@ -214,7 +214,7 @@ const RECORD_NAME = ['', 'iRI-Begin-record', 'iRI-End-record', 'iRI-Continue-rec
 
 function expectHi2(rec: XerValue, iri: Hi2Iri): void {
   const p = iri.params;
-  expect(str(rec, 'domainID')).toBe('0.4.0.2.2.1.18');
+  expect(str(rec, 'domainID')).toBe('0.4.0.2.2.1.11');
   expect(str(rec, 'iRIversion')).toBe('lastVersion');
   expect(hexOf(str(rec, 'lawfulInterceptionIdentifier'))).toBe(hex(p.liid));
   expect(hexOf(str(rec, 'communicationIdentifier', 'communication-Identity-Number'))).toBe(

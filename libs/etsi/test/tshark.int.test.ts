@@ -52,7 +52,7 @@ describe('HI2 IRI in tshark 4.0 HI2Operations', () => {
       expect(r[2]).toBe(hex(p.communicationIdentifier.cin!));
       expect(r[3]).toBe(hex(p.communicationIdentifier.operatorIdentifier));
       expect(tsharkTime(r[4]!)).toBe(p.timeStamp.micros);
-      expect(r[5]).toBe('0.4.0.2.2.1.18');
+      expect(r[5]).toBe('0.4.0.2.2.1.11');
       expect(r[6]).toBe('1');
       expect(r[7]).toBe(hex('sip:alice@example.com'));
       expect(r[8]).toBe(hex(p.sipMessage!));

@@ -278,7 +278,7 @@ export const arbHi2Iri: fc.Arbitrary<Hi2Iri> = fc
   )
   .map((r) => {
     const params: IriParameters = {
-      domainId: [0, 4, 0, 2, 2, 1, 18],
+      domainId: [0, 4, 0, 2, 2, 1, 11],
       liid: r.liid,
       communicationIdentifier: { operatorIdentifier: r.op },
       timeStamp: r.local
@@ -421,7 +421,7 @@ const arbFullIriParameters: fc.Arbitrary<IriParameters> = fc
     },
     { requiredKeys: ['liid', 'communicationIdentifier', 'timeStamp'] },
   )
-  .map((p) => ({ domainId: [0, 4, 0, 2, 2, 1, 18], ...p }) as IriParameters);
+  .map((p) => ({ domainId: [0, 4, 0, 2, 2, 1, 11], ...p }) as IriParameters);
 
 const arbFullHi2Iri: fc.Arbitrary<Hi2Iri> = fc.record({
   recordType: fc.integer({ min: 1, max: 4 }),
