@@ -107,6 +107,13 @@ describe('admf on Kafka', () => {
       expect(JSON.stringify(bad.json)).toMatch(/liid/);
       expect(await readTopic(bus.kafka, topicName(tenant, 'audit'))).toHaveLength(auditBefore);
       expect(await readTopic(bus.kafka, topicName(tenant, 'warrants'))).toHaveLength(records.length);
+
+      // A billing order is one more audit record (the invoice reads it back after the restart).
+      const order = await call(PROV, 'POST', `/tenants/${tenant}/warrants/IT/KAFKA1/billing-orders`, {
+        service: 'MULTI_POTS',
+        lines: 2,
+      });
+      expect([order.status, order.json.seq]).toEqual([200, auditBefore + 1]);
     } finally {
       await svc.stop();
     }
@@ -119,7 +126,14 @@ describe('admf on Kafka', () => {
       expect(JSON.stringify(w.json)).toContain('SUSPENDED');
       const verify = await call(AUDITOR, 'GET', `/tenants/${tenant}/audit/verify`);
       expect(verify.status).toBe(200);
-      expect(verify.json).toMatchObject({ ok: true, count: 4 });
+      expect(verify.json).toMatchObject({ ok: true, count: 5 });
+      // The invoice from the rebuilt trail: multi-line POTS, 0,60 + 2 x 0,90 = 2,40 EUR a day.
+      const day = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
+      const inv = await call(AUDITOR, 'GET', `/tenants/${tenant}/billing?from=${day(-2)}&to=${day(2)}`);
+      expect(inv.status).toBe(200);
+      expect(inv.json.items[0]).toMatchObject({ liid: 'KAFKA1', service: 'MULTI_POTS', lines: 2, unitMinor: 240 });
+      // Seq 1 and 2 are the tenant and the LEMF; 3, 4 the warrant's create and suspend; 5 the order.
+      expect(inv.json.inputs).toEqual({ auditSeqs: [3, 4, 5], auditHeadSeq: 5 });
       // The chain continues after the restart.
       expect((await call(PROV, 'POST', `/tenants/${tenant}/warrants/IT/KAFKA1/resume`, {})).status).toBe(200);
       expect(JSON.stringify((await call(AUDITOR, 'GET', `/tenants/${tenant}/audit/verify`)).json)).toMatch(

@@ -9,12 +9,12 @@ import { errResult, okResult } from '../errors.ts';
 import { checkEventTenant, followAccountChange, readAccountEvent } from './accounts.ts';
 import type { AuditDraft, ChainVerdict } from './audit.ts';
 import { chainAudit, verifyAuditChain } from './audit.ts';
-import type { BillingReport, TariffTable } from './billing.ts';
-import { billingReport, isDate } from './billing.ts';
+import type { Invoice, TariffTable } from './billing.ts';
+import { BILLING_ORDER_ACTION, invoice, isDate, parseBillingOrder } from './billing.ts';
 import type { LemfInput, LemfPolicy } from './lemf.ts';
 import { buildLemf } from './lemf.ts';
 import type { LifecycleAction } from './lifecycle.ts';
-import { applyLifecycle, dueTransitions, effectiveInterval, nextTransitionAt } from './lifecycle.ts';
+import { applyLifecycle, dueTransitions, nextTransitionAt } from './lifecycle.ts';
 import type { Actor, AuditRecord, Caller, Role, StoreChanges, Tenant, WarrantStore } from './model.ts';
 import type { TenantInput, TenantPatch } from './tenant.ts';
 import { buildTenant, updateTenant } from './tenant.ts';
@@ -322,33 +322,29 @@ export class UseCases {
 
   // ---- billing ---------------------------------------------------------------------------
 
-  async billing(caller: Caller, tenantId: string, fromDate: string, toDate: string): Promise<Result<BillingReport>> {
+  async billing(caller: Caller, tenantId: string, fromDate: string, toDate: string): Promise<Result<Invoice>> {
     const s = await this.scope(caller, tenantId, ['admin', 'auditor']);
     if (!s.ok) return s;
     if (!isDate(fromDate)) return errResult('ADM_ERR_VALIDATION', 'from must be a date YYYY-MM-DD', 'from');
     if (!isDate(toDate)) return errResult('ADM_ERR_VALIDATION', 'to must be a date YYYY-MM-DD', 'to');
     if (toDate < fromDate) return errResult('ADM_ERR_VALIDATION', 'to must not be before from', 'to');
-    const histories = new Map<string, { atMicros: number; warrant: Warrant }[]>();
-    for (const r of await this.store.listAudit(tenantId)) {
-      if (r.objectType !== 'WARRANT' || r.after === null) continue;
-      let w: Warrant;
-      try {
-        w = JSON.parse(r.after) as Warrant;
-      } catch {
-        continue;
-      }
-      const h = histories.get(r.objectId) ?? [];
-      h.push({ atMicros: r.atMicros, warrant: w });
-      histories.set(r.objectId, h);
-    }
-    const now = this.nowMicros();
-    const items = (await this.store.listWarrants(tenantId)).map((w) => ({
-      liid: w.liid,
-      authorisationCountry: w.authorisationCountry,
-      interceptionKind: w.interceptionKind,
-      interval: effectiveInterval(histories.get(warrantKey(w)) ?? [], now),
-    }));
-    return okResult(billingReport(tenantId, items, this.tariffs, { fromDate, toDate }));
+    const audit = await this.store.listAudit(tenantId);
+    return okResult(invoice(tenantId, audit, this.tariffs, { fromDate, toDate }, this.nowMicros()));
+  }
+
+  /** Records a priced service requested on a warrant (line type, traffic documentation, CLI, location). */
+  async orderBilling(caller: Caller, tenantId: string, key: string, input: unknown): Promise<Result<AuditRecord>> {
+    const s = await this.scope(caller, tenantId, ['admin', 'provisioner']);
+    if (!s.ok) return s;
+    const order = parseBillingOrder(input, this.tariffs);
+    if (!order.ok) return order;
+    return this.locked(tenantId, async () => {
+      if (!(await this.store.getWarrant(tenantId, key))) return notFound('warrant');
+      const c = await this.commit(tenantId, {}, [
+        this.draft(caller, BILLING_ORDER_ACTION, 'WARRANT', key, null, order.value),
+      ]);
+      return c.ok ? okResult(c.value[0]!) : c;
+    });
   }
 
   // ---- events without a human actor -------------------------------------------------------

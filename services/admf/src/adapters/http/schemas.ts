@@ -313,29 +313,56 @@ export const BillingQuery = Type.Object(
   },
   closed,
 );
+const Cents = Type.Integer({ description: 'amount in the smallest currency unit (cents)' });
+const AuditSeqs = Type.Array(Type.Integer(), { description: 'audit seq numbers this is computed from' });
 export const BillingBody = Type.Object({
   tenant: Type.String(),
   currency: Type.String(),
   timeZone: Type.String(),
   fromDate: Type.String(),
   toDate: Type.String(),
-  warrants: Type.Array(
+  asOfMicros: Type.Integer({ description: 'open warrants are billed up to this instant (microseconds)' }),
+  priceListSource: Type.String(),
+  items: Type.Array(
     Type.Object({
       liid: Type.String(),
       authorisationCountry: Type.String(),
-      interceptionKind: Type.String(),
-      effectiveStartMicros: nullable(Micros),
-      effectiveEndMicros: nullable(Micros),
+      service: Type.String({ description: 'price list row code' }),
+      label: Type.String(),
+      section: Type.String({ description: 'where the price is in seed 001 Allegato 3' }),
+      basis: Type.Union([
+        Type.Literal('days'),
+        Type.Literal('units'),
+        Type.Literal('request'),
+        Type.Literal('out-of-hours'),
+      ]),
+      quantity: Type.Integer(),
+      lines: Type.Integer(),
+      unitMinor: Cents,
+      amountMinor: Cents,
       firstDay: NullableStr,
       lastDay: NullableStr,
-      days: Type.Integer(),
-      dailyMinor: Type.Integer(),
-      amountMinor: Type.Integer(),
+      auditSeqs: AuditSeqs,
     }),
   ),
-  byKind: Type.Array(
-    Type.Object({ interceptionKind: Type.String(), days: Type.Integer(), amountMinor: Type.Integer() }),
+  unpriced: Type.Array(
+    Type.Object({
+      liid: Type.String(),
+      authorisationCountry: Type.String(),
+      service: NullableStr,
+      reason: Type.String(),
+      auditSeqs: AuditSeqs,
+    }),
   ),
-  totalDays: Type.Integer(),
-  totalMinor: Type.Integer({ description: 'amount in the smallest currency unit (cents)' }),
+  byService: Type.Array(Type.Object({ service: Type.String(), amountMinor: Cents })),
+  totalMinor: Cents,
+  inputs: Type.Object({ auditSeqs: AuditSeqs, auditHeadSeq: Type.Integer() }),
 });
+export const BillingOrderInput = Type.Object(
+  {
+    service: Type.String({ maxLength: 64, description: 'price list row code, e.g. MULTI_ISDN, LOCATION_HLR' }),
+    lines: Type.Optional(Type.Integer({ minimum: 1, description: 'lines of a multi-line or GNR target' })),
+    units: Type.Optional(Type.Integer({ minimum: 1, description: "'tab./numero' of traffic documentation" })),
+  },
+  closed,
+);

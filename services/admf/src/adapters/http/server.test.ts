@@ -781,24 +781,47 @@ describe('billing (seed 001 Annex 3)', () => {
     const AUD = 'acme-auditor-token-000001';
     const r = await h.req(AUD, 'GET', '/tenants/acme/billing?from=2026-11-01&to=2026-11-30');
     expect(r.status).toBe(200);
-    const voice = r.json.warrants.find((l: { liid: string }) => l.liid === 'ROMA2026A1');
-    // 20, 21, 22, 23, 24, 25 November (Rome) = 6 days at 1.50 EUR.
-    expect(voice).toMatchObject({
-      firstDay: '2026-11-20',
-      lastDay: '2026-11-25',
-      days: 6,
-      dailyMinor: 150,
-      amountMinor: 900,
-    });
-    const mail = r.json.warrants.find((l: { liid: string }) => l.liid === 'MAIL1');
-    expect(mail).toMatchObject({ days: 0, amountMinor: 0, effectiveStartMicros: null });
-    expect(r.json).toMatchObject({ currency: 'EUR', timeZone: 'Europe/Rome', totalDays: 6, totalMinor: 900 });
-    expect(r.json.byKind).toEqual([
-      { interceptionKind: 'VOICE', days: 6, amountMinor: 900 },
-      { interceptionKind: 'EMAIL', days: 0, amountMinor: 0 },
+    // VOICE with no line ordered: single-line POTS/mobile; 20..25 November (Rome) = 6 days at 1,50 EUR.
+    expect(r.json.items).toEqual([
+      expect.objectContaining({
+        liid: 'ROMA2026A1',
+        service: 'MONO_POTS_MOBILE',
+        basis: 'days',
+        firstDay: '2026-11-20',
+        lastDay: '2026-11-25',
+        quantity: 6,
+        unitMinor: 150,
+        amountMinor: 900,
+      }),
     ]);
-    const part = await h.req('acme-admin-token-00000001', 'GET', '/tenants/acme/billing?from=2026-11-22&to=2026-11-23');
-    expect(part.json.totalDays).toBe(2);
+    // MAIL1 never took effect: nothing to bill. The shipped list has no office hours (the seed
+    // defines none), so the activation's out-of-hours surcharge is reported as unpriced.
+    expect(r.json.unpriced).toMatchObject([{ liid: 'ROMA2026A1', service: 'MONO_POTS_MOBILE' }]);
+    expect(r.json).toMatchObject({ currency: 'EUR', timeZone: 'Europe/Rome', totalMinor: 900 });
+    const audit = await h.req(AUD, 'GET', '/tenants/acme/audit');
+    const voiceSeqs = audit.json
+      .filter((a: { objectId: string }) => a.objectId === 'IT:ROMA2026A1')
+      .map((a: { seq: number }) => a.seq);
+    expect(r.json.items[0].auditSeqs).toEqual(voiceSeqs);
+    expect(r.json.inputs.auditHeadSeq).toBe(audit.json.at(-1).seq);
+
+    // A multi-line POTS order with 3 lines reprices the interception: 0,60 + 3 x 0,90 = 3,30 EUR a day.
+    const ADMIN = 'acme-admin-token-00000001';
+    const order = await h.req(ADMIN, 'POST', `${W1}/billing-orders`, { service: 'MULTI_POTS', lines: 3 });
+    expect(order.status).toBe(200);
+    expect(order.json).toMatchObject({ action: 'billing.order', objectType: 'WARRANT', objectId: 'IT:ROMA2026A1' });
+    const multi = await h.req(AUD, 'GET', '/tenants/acme/billing?from=2026-11-01&to=2026-11-30');
+    expect(multi.json.items[0]).toMatchObject({ service: 'MULTI_POTS', lines: 3, unitMinor: 330, amountMinor: 1980 });
+    expect(multi.json.inputs.auditSeqs).toContain(order.json.seq);
+    const noLines = await h.req(ADMIN, 'POST', `${W1}/billing-orders`, { service: 'MULTI_POTS' });
+    expect([noLines.status, noLines.json.error.field]).toEqual([400, 'lines']);
+    expect(
+      (await h.req(ADMIN, 'POST', `${W}/IT/NOPE1`.concat('/billing-orders'), { service: 'GNR', lines: 2 })).status,
+    ).toBe(404);
+    expect((await h.req(AUD, 'POST', `${W1}/billing-orders`, { service: 'LOCATION_HLR' })).status).toBe(403);
+
+    const part = await h.req(ADMIN, 'GET', '/tenants/acme/billing?from=2026-11-22&to=2026-11-23');
+    expect(part.json.items[0].quantity).toBe(2);
     const bad = await h.req(AUD, 'GET', '/tenants/acme/billing?from=2026-11-30&to=2026-11-01');
     expect(bad.status).toBe(400);
     expect(bad.json.error.field).toBe('to');
@@ -822,6 +845,7 @@ describe('OpenAPI', () => {
         '/tenants/{tenantId}/warrants/{country}/{liid}/extend',
         '/tenants/{tenantId}/audit/verify',
         '/tenants/{tenantId}/billing',
+        '/tenants/{tenantId}/warrants/{country}/{liid}/billing-orders',
       ]),
     );
     const create = r.json.paths['/tenants/{tenantId}/warrants'].post;

@@ -339,6 +339,21 @@ export async function createHttpServer(deps: {
       done(reply, await useCases.billing(caller(req), req.params.tenantId, req.query.from, req.query.to), (b) => b),
   );
 
+  http.post(
+    '/tenants/:tenantId/warrants/:country/:liid/billing-orders',
+    {
+      schema: {
+        tags: ['billing'],
+        summary: 'record a priced service requested on the warrant (an audit record the invoice reads)',
+        params: S.WarrantParams,
+        body: S.BillingOrderInput,
+        response: { 200: S.AuditBody, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(reply, await useCases.orderBilling(caller(req), req.params.tenantId, keyOf(req.params), req.body), (a) => a),
+  );
+
   await http.ready();
   return http;
 }
