@@ -56,7 +56,15 @@ export { IP_ASSIGNMENT, IP_TYPE, ipAddressFromString } from './ipaddress.ts';
 export type { IpmmCc, IpmmIri, IpmmIriContents, SipMessage } from './ipmm.ts';
 export { FRAME_TYPE, IPMM_CC_OBJ_ID, IPMM_IRI_OBJ_ID, MMCC_PROTOCOL } from './ipmm.ts';
 export type { KeepaliveOptions, TimestampFormat } from './keepalive.ts';
-export { encodeKeepalive, encodeKeepaliveResponse, headerTime, isKeepalive, isKeepaliveResponse } from './keepalive.ts';
+export {
+  encodeKeepalive,
+  encodeKeepaliveResponse,
+  encodePduAckRequest,
+  encodePduAckResponse,
+  headerTime,
+  isKeepalive,
+  isKeepaliveResponse,
+} from './keepalive.ts';
 export type {
   CcContents,
   CcPayload,

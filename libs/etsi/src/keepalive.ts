@@ -1,4 +1,5 @@
-// TRI keep-alive handling (TS 102 232-1 clause 6.3.4) and header timestamp helpers.
+// TRI keep-alive handling (TS 102 232-1 clause 6.3.4), PDU acknowledgement PDUs (clause 6.3.6)
+// and header timestamp helpers.
 import {
   type CommunicationIdentifier,
   decodePsPdu,
@@ -31,12 +32,14 @@ export interface KeepaliveOptions {
   deliveryCountryCode?: string;
   /** The per-connection keep-alive counter (not an IRI/CC sequence number). */
   sequenceNumber: number;
+  /** communicationIdentityNumber; 0 unless the PDU names a data PDU (acknowledgements). */
+  cin?: number;
   timeMicros: number;
   timestampFormat: TimestampFormat;
 }
 
 function triPdu(o: KeepaliveOptions, tri: TriPayload): Buffer {
-  const ci: CommunicationIdentifier = { operatorIdentifier: o.operatorIdentifier, cin: 0 };
+  const ci: CommunicationIdentifier = { operatorIdentifier: o.operatorIdentifier, cin: o.cin ?? 0 };
   if (o.networkElementIdentifier !== undefined) ci.networkElementIdentifier = o.networkElementIdentifier;
   if (o.deliveryCountryCode !== undefined) ci.deliveryCountryCode = o.deliveryCountryCode;
   const header: PsHeader = {
@@ -57,6 +60,19 @@ export function encodeKeepalive(o: KeepaliveOptions): Buffer {
 /** A TRI keep-aliveResponse PS-PDU (what a LEMF answers; used by test peers). */
 export function encodeKeepaliveResponse(o: KeepaliveOptions): Buffer {
   return triPdu(o, { kind: 'keepAliveResponse' });
+}
+
+/**
+ * A TRI pDUAcknowledgementRequest PS-PDU. Its TRI payload is NULL, so the PDU it asks about is
+ * named by its header: give the LIID, CIN and sequence number of that data PDU.
+ */
+export function encodePduAckRequest(o: KeepaliveOptions): Buffer {
+  return triPdu(o, { kind: 'pDUAcknowledgementRequest' });
+}
+
+/** A TRI pDUAcknowledgementResponse PS-PDU, naming (LIID, CIN, seq) the acknowledged PDU (used by test peers). */
+export function encodePduAckResponse(o: KeepaliveOptions): Buffer {
+  return triPdu(o, { kind: 'pDUAcknowledgementResponse' });
 }
 
 /**

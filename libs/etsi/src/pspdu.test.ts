@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readTlv } from './ber.ts';
 import { ipAddressFromString } from './ipaddress.ts';
-import { encodeKeepalive, encodeKeepaliveResponse, headerTime, isKeepalive, isKeepaliveResponse } from './keepalive.ts';
+import {
+  encodeKeepalive,
+  encodeKeepaliveResponse,
+  encodePduAckRequest,
+  encodePduAckResponse,
+  headerTime,
+  isKeepalive,
+  isKeepaliveResponse,
+} from './keepalive.ts';
 import { decodePsPdu, encodePsPdu, type Payload, type PsPdu, pduLength } from './pspdu.ts';
 import { splitContent } from './segment.ts';
 import { SAMPLE_PAYLOADS, type SamplePayloadName, sampleHeader, samplePdu } from './testing.ts';
@@ -244,6 +252,23 @@ describe('keep-alive helpers', () => {
     expect(isKeepaliveResponse(resp, 41)).toBe(true);
     expect(isKeepaliveResponse(resp, 42)).toBe(false);
     expect(isKeepaliveResponse(Buffer.from('garbage'))).toBe(false);
+  });
+
+  it('PDU acknowledgement request and response name the data PDU by LIID, CIN and sequence number', () => {
+    const named = { ...opts, liid: 'LIID-7', cin: 9, sequenceNumber: 1234, timestampFormat: 'MICROSECOND' } as const;
+    for (const [pdu, kind] of [
+      [encodePduAckRequest(named), 'pDUAcknowledgementRequest'],
+      [encodePduAckResponse(named), 'pDUAcknowledgementResponse'],
+    ] as const) {
+      const r = decodePsPdu(pdu);
+      expect(r.ok && r.value.payload).toEqual({ kind: 'tri', tri: { kind } });
+      expect(r.ok && r.value.header).toMatchObject({
+        liid: 'LIID-7',
+        communicationIdentifier: { cin: 9 },
+        sequenceNumber: 1234,
+      });
+    }
+    expect(encodePduAckRequest(named).subarray(-6).toString('hex')).toBe('a204a2028c00');
   });
 
   it('headerTime follows the LEA timestamp format', () => {

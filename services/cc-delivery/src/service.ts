@@ -20,7 +20,7 @@ import { Config } from './config.ts';
 import { DEFAULT_INBOUND_LIMITS } from './domain/inbound-budget.ts';
 import { lemfKey, splitLemfKey } from './domain/lemf-key.ts';
 import { lemfRecords, streamOfTopic } from './domain/lemf-records.ts';
-import { commitOffset } from './domain/offsets.ts';
+import { commitPlan, OffsetTracker, type PartitionOffset } from './domain/offsets.ts';
 import { createTriCodec } from './domain/tri-codec.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,13 +42,26 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
     const current = new Map<string, LemfDestination>();
     // Per LEMF and partition, the offset after the last record read: records of other LEMFs
     // need no confirmation, so a LEMF with nothing unconfirmed may commit up to here.
-    const readUpTo = new Map<string, bigint>();
+    const readUpTo = new Map<string, Map<string, PartitionOffset>>();
+    const readOf = (k: string) => readUpTo.get(k) ?? readUpTo.set(k, new Map()).get(k)!;
+    const read = (k: string, topic: string, partition: number, offset: bigint) =>
+      readOf(k).set(OffsetTracker.key({ topic, partition }), { topic, partition, offset });
+    // Per LEMF and partition, the last offset handed to commitOffsets.
+    const committed = new Map<string, Map<string, bigint>>();
+    const committedOf = (k: string) => committed.get(k) ?? committed.set(k, new Map()).get(k)!;
     // Offset commits in flight, awaited on stop so a confirmed record is not read again after a restart.
     const commits = new Set<Promise<void>>();
-    const commit = (k: string, consumer: Consumer, offsets: { topic: string; partition: number; offset: string }[]) => {
+    const commit = (k: string, consumer: Consumer, offsets: PartitionOffset[]) => {
+      if (offsets.length === 0) return;
+      const done = committedOf(k);
+      for (const o of offsets) done.set(OffsetTracker.key(o), o.offset);
       const p = consumer
-        .commitOffsets(offsets)
-        .catch((err: unknown) => log.warn({ lemf: k, err }, 'offset commit failed; records will be re-read'))
+        .commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })))
+        .catch((err: unknown) => {
+          // not committed after all: a later plan must not leave these out
+          for (const o of offsets) if (done.get(OffsetTracker.key(o)) === o.offset) done.delete(OffsetTracker.key(o));
+          log.warn({ lemf: k, err }, 'offset commit failed; records will be re-read');
+        })
         .finally(() => commits.delete(p));
       commits.add(p);
     };
@@ -77,11 +90,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         const consumer = consumers.get(lemfKey);
         if (!consumer) return;
         const drained = (deliveries.delivery(lemfKey)?.pending() ?? 1) === 0;
-        const offsets = points.map((p) => {
-          const seen = readUpTo.get(`${lemfKey}|${p.topic}|${p.partition}`) ?? 0n;
-          return { topic: p.topic, partition: p.partition, offset: String(commitOffset(p.offset, seen, drained)) };
-        });
-        commit(lemfKey, consumer, offsets);
+        commit(lemfKey, consumer, commitPlan(points, readOf(lemfKey), drained, committedOf(lemfKey)));
       },
       fileSeqStart: (k) => fileSeqs.start(k),
       fileSeqUsed: (k, liid, seq) => fileSeqs.used(k, liid, seq),
@@ -117,11 +126,12 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.batchSize !== 0) return;
         const end = BigInt(payload.lastOffset) + 1n;
-        const at = `${k}|${payload.topic}|${payload.partition}`;
-        if (end <= (readUpTo.get(at) ?? 0n)) return;
-        readUpTo.set(at, end);
-        if (deliveries.delivery(k)?.pending() !== 0) return; // the next confirmation commits up to `end`
-        commit(k, consumer, [{ topic: payload.topic, partition: payload.partition, offset: String(end) }]);
+        const at = readOf(k).get(OffsetTracker.key(payload));
+        if (at && end <= at.offset) return;
+        read(k, payload.topic, payload.partition, end);
+        // the confirmation that drains this LEMF commits up to `end` (commitPlan)
+        if (deliveries.delivery(k)?.pending() !== 0) return;
+        commit(k, consumer, commitPlan([], readOf(k), true, committedOf(k)));
       });
       await consumer.connect();
       await consumer.subscribe({
@@ -139,12 +149,12 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           if (records.length > 0) deliveries.offer(k, records);
           else if (delivery && delivery.pending() === 0) {
             // Nothing of ours in this batch and nothing unconfirmed before it: move past it.
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) },
-            ]);
+            const end = BigInt(batch.lastOffset()) + 1n;
+            committedOf(k).set(OffsetTracker.key(batch), end);
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(end) }]);
           }
           // After the offer: a commit may pass this batch only once its records are tracked.
-          readUpTo.set(`${k}|${batch.topic}|${batch.partition}`, BigInt(batch.lastOffset()) + 1n);
+          read(k, batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
           // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
           while (isRunning() && (deliveries.delivery(k)?.pending() ?? 0) > config.highWaterRecords) {
             await sleep(100);
@@ -158,6 +168,8 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       const c = consumers.get(k);
       consumers.delete(k);
       await c?.disconnect();
+      readUpTo.delete(k);
+      committed.delete(k);
     }
 
     // Destinations: applied in order, one at a time, as they arrive.

@@ -1,6 +1,7 @@
 // One TCP (optionally TLS) connection from us (the DF, TCP client) to a LEMF port, carrying BER
 // PDUs back-to-back (TS 102 232-1 cl. 6.3) or TPKT-framed IRI (TS 101 671 profiles).
-// Confirmation: PDU acknowledgement when the LEMF supports it (cl. 6.3.6), else the socket write
+// Confirmation: PDU acknowledgement when the LEMF supports it (cl. 6.3.6: each PDU followed by a
+// request naming it, confirmed by the response naming it, domain/pdu-ack.ts), else the socket write
 // callback (cl. 6.4.3 weakest definition) plus a resend window replayed first after a reconnect
 // (cl. 6.3.3) — those replays are the only duplicates, identifiable by (LIID, CIN, seq).
 import net from 'node:net';
@@ -10,6 +11,7 @@ import { type BackoffPolicy, backoffDelay } from '../domain/backoff.ts';
 import { FrameReader, type Framing, tpktWrap } from '../domain/framing.ts';
 import { InboundBudget, type InboundLimits } from '../domain/inbound-budget.ts';
 import { KeepaliveTimer } from '../domain/keepalive.ts';
+import { PduAcks } from '../domain/pdu-ack.ts';
 import type { DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
@@ -45,7 +47,22 @@ const CHUNK_BYTES = 64 * 1024;
 interface InFlight {
   total: number;
   confirmed: number;
+  /** Acknowledged connections: the PDUs of this send awaiting their acks. */
+  acks: PduAcks | null;
   finish: (error: DeliveryError | null) => void;
+}
+
+/** The ack request of each record, up to the first one whose header cannot be encoded. */
+function ackRequests(codec: KeepaliveCodec, records: readonly DeliveryRecord[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const r of records) {
+    try {
+      out.push(codec.ackRequest(r));
+    } catch {
+      break;
+    }
+  }
+  return out;
 }
 
 function mapSocketError(e: NodeJS.ErrnoException): DeliveryError {
@@ -125,12 +142,28 @@ export class PduConnection {
     if (!this.#up || !sock || this.#inflight) {
       return { confirmed: 0, error: this.#st.lastError ?? dlvError('DLV_ERR_NOT_CONNECTED') };
     }
+    const codec = this.#o.acknowledged ? this.#o.codec : null;
+    let requests: Uint8Array[] = [];
+    if (codec) {
+      const named = ackRequests(codec, records);
+      if (named.length === 0) {
+        return {
+          confirmed: 0,
+          rejected: true,
+          error: dlvError('DLV_ERR_BAD_RECORD', 'PDU not nameable in an ack request'),
+        };
+      }
+      // up to the first record no request can name: that one is rejected on the next send
+      records = records.slice(0, named.length);
+      requests = named;
+    }
     return new Promise<SendOutcome>((resolve) => {
-      const ack = this.#o.acknowledged && this.#o.codec !== null;
+      const ack = codec !== null;
       let cancelAckTimer: (() => void) | null = null;
       const flight: InFlight = {
         total: records.length,
         confirmed: 0,
+        acks: codec ? new PduAcks(records) : null,
         finish: (error) => {
           if (this.#inflight !== flight) return;
           this.#inflight = null;
@@ -158,8 +191,10 @@ export class PduConnection {
           to++;
         }
         const chunk = records.slice(from, to);
-        const buf =
-          chunk.length === 1 ? this.#frame(chunk[0]!.bytes) : Buffer.concat(chunk.map((r) => this.#frame(r.bytes)));
+        const parts = chunk.flatMap((r, i) =>
+          ack ? [this.#frame(r.bytes), this.#frame(requests[from + i]!)] : [this.#frame(r.bytes)],
+        );
+        const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         this.#keepalive?.onSent();
         sock.write(buf, (err) => {
           if (err) return flight.finish(mapSocketError(err));
@@ -342,9 +377,14 @@ export class PduConnection {
       else if (pdu.kind === 'keepalive') {
         this.#keepalive?.onSent();
         sock.write(this.#frame(pdu.reply));
-      } else if (pdu.kind === 'ack' && this.#inflight && this.#o.acknowledged) {
+      } else if (pdu.kind === 'ack' && this.#o.acknowledged) {
         const f2 = this.#inflight;
-        f2.confirmed = Math.min(f2.total, f2.confirmed + pdu.count);
+        if (!f2?.acks?.ack(pdu.pdu)) {
+          // out of step with what we sent: what it confirms cannot be trusted, start over
+          this.#violation(sock, 'DLV_ERR_LEMF_PROTOCOL', 'acknowledgement for no PDU awaiting one');
+          return;
+        }
+        f2.confirmed = f2.acks.confirmed();
         if (f2.confirmed === f2.total) f2.finish(null);
       }
     }

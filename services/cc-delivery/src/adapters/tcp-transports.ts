@@ -54,10 +54,15 @@ export class EtsiTcpTransport implements DeliveryTransport {
     const [a, b] = await Promise.all([this.#conns.HI2.send(hi2), this.#conns.HI3.send(hi3)]);
     // confirmed prefix of the original order: stop at the first record its connection did not confirm
     const left = { HI2: a.confirmed, HI3: b.confirmed };
+    const outcome = { HI2: a, HI3: b };
     let confirmed = 0;
     for (const r of ok) {
       const s = r.stream as 'HI2' | 'HI3';
-      if (left[s] <= 0) break;
+      if (left[s] <= 0) {
+        // the first record its connection can never carry (e.g. no ack request can name it)
+        if (outcome[s].rejected) return { confirmed, rejected: true, error: outcome[s].error };
+        break;
+      }
       left[s]--;
       confirmed++;
     }

@@ -70,4 +70,13 @@ describe('createTriCodec', () => {
     expect(codec.classify(codec.keepalive(3)).kind).toBe('keepalive');
     expect(codec.classify(Buffer.from([0x30, 0x00]))).toEqual({ kind: 'other' });
   });
+
+  it('names the PDU in an ack request and reads the PDU an ack response names', () => {
+    const pdu = { liid: 'LIID-9', cin: 12, seq: 4_000_000_000 };
+    const request = codec.ackRequest(pdu);
+    const response = Buffer.from(request);
+    response[response.length - 2] = 0x8d; // tRIPayload [12] request -> [13] response, same header
+    expect(codec.classify(request)).toEqual({ kind: 'other' });
+    expect(codec.classify(response)).toEqual({ kind: 'ack', pdu });
+  });
 });

@@ -3,7 +3,13 @@
 // keep-alives (answered), and PDU acknowledgements (clause 6.3.6). The header time of what a
 // LEMF sends is read leniently (libs/etsi): a two-digit year must not cost the connection.
 import type { Clock } from '@li/core';
-import { decodePsPdu, encodeKeepalive, encodeKeepaliveResponse, type TimestampFormat } from '@li/etsi';
+import {
+  decodePsPdu,
+  encodeKeepalive,
+  encodeKeepaliveResponse,
+  encodePduAckRequest,
+  type TimestampFormat,
+} from '@li/etsi';
 import type { IncomingPdu, KeepaliveCodec } from './types.ts';
 
 export interface TriCodecOptions {
@@ -23,6 +29,9 @@ export function createTriCodec(o: TriCodecOptions): KeepaliveCodec {
   const nowMicros = () => o.clock.now() * 1000;
   return {
     keepalive: (seq) => encodeKeepalive({ ...base, sequenceNumber: seq, timeMicros: nowMicros() }),
+    // the request's TRI payload is NULL: its header (LIID, CIN, seq) names the PDU, and so does the response's
+    ackRequest: (p) =>
+      encodePduAckRequest({ ...base, liid: p.liid, cin: p.cin, sequenceNumber: p.seq, timeMicros: nowMicros() }),
     classify(pdu): IncomingPdu {
       const r = decodePsPdu(pdu);
       if (!r.ok || r.value.payload.kind !== 'tri') return { kind: 'other' };
@@ -36,8 +45,10 @@ export function createTriCodec(o: TriCodecOptions): KeepaliveCodec {
             kind: 'keepalive',
             reply: encodeKeepaliveResponse({ ...base, sequenceNumber: seq, timeMicros: nowMicros() }),
           };
-        case 'pDUAcknowledgementResponse':
-          return { kind: 'ack', count: 1 };
+        case 'pDUAcknowledgementResponse': {
+          const h = r.value.header;
+          return { kind: 'ack', pdu: { liid: h.liid, cin: h.communicationIdentifier.cin ?? 0, seq } };
+        }
         case 'integrityCheck':
         case 'testPDU':
         case 'paddingPDU':

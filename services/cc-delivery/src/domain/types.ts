@@ -66,11 +66,19 @@ export function initialTransportStatus(): TransportStatus {
   return { connected: false, lastError: null, lastErrorAt: null, keepaliveRttMs: null, resent: 0 };
 }
 
+/** Names one data PDU on a connection: TS 102 232-1 sequence numbers run per (LIID, CIN). */
+export interface PduRef {
+  liid: string;
+  cin: number;
+  seq: number;
+}
+
 /** What the LEMF sent us on a TS 102 232-1 connection, as the injected codec reads it. */
 export type IncomingPdu =
   | { kind: 'keepalive-response'; seq?: number }
   | { kind: 'keepalive'; reply: Uint8Array }
-  | { kind: 'ack'; count: number }
+  /** pDUAcknowledgementResponse: acknowledges the one PDU its header names. */
+  | { kind: 'ack'; pdu: PduRef }
   | { kind: 'other' };
 
 /**
@@ -79,5 +87,7 @@ export type IncomingPdu =
  */
 export interface KeepaliveCodec {
   keepalive(seq: number): Uint8Array;
+  /** The pDUAcknowledgementRequest sent right after a data PDU, naming it in its header. */
+  ackRequest(pdu: PduRef): Uint8Array;
   classify(pdu: Uint8Array): IncomingPdu;
 }

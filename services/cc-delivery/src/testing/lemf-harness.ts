@@ -1,15 +1,17 @@
 // A LEMF receiver for tests and benchmarks (@li/cc-delivery/testing): a TCP or TLS listener on
 // 127.0.0.1 that splits BER PDUs, records them, answers TS 102 232-1 keep-alives, optionally
-// acknowledges each data PDU (cl. 6.3.6), and can be stopped and restarted on the same port to
-// simulate an outage.
+// answers each PDU acknowledgement request (cl. 6.3.6) with the response naming the same PDU, and
+// can be stopped and restarted on the same port to simulate an outage.
 import net from 'node:net';
 import tls from 'node:tls';
-import { encodeKeepalive, encodeKeepaliveResponse } from '@li/etsi';
+import { encodeKeepaliveResponse } from '@li/etsi';
 import { FrameReader, type Framing } from '../domain/framing.ts';
 
 /** Tail of a PS-PDU whose payload is a TRI keepAlive: payload [2] { tRIPayload [2] { keepAlive [3] NULL } }. */
 const KA_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x83, 0x00]);
-const ACK_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x8d, 0x00]);
+/** Tail of a TRI pDUAcknowledgementRequest ([12]); the response ([13]) differs in its last tag only. */
+const ACK_REQUEST_TAIL = Buffer.from([0xa2, 0x04, 0xa2, 0x02, 0x8c, 0x00]);
+const ACK_RESPONSE_TAG = 0x8d;
 const header = {
   operatorIdentifier: 'LEMF',
   sequenceNumber: 0,
@@ -18,14 +20,10 @@ const header = {
 };
 /** The keep-aliveResponse the harness answers with. */
 const KEEPALIVE_RESPONSE = encodeKeepaliveResponse(header);
-/** A TRI pDUAcknowledgementResponse PS-PDU (tRIPayload [13]), one per data PDU when `ackEach`. */
-const ACK = (() => {
-  const ka = encodeKeepalive(header);
-  return Buffer.concat([ka.subarray(0, ka.length - KA_TAIL.length), ACK_TAIL]);
-})();
 
 export interface LemfOptions {
   answerKeepalives?: boolean;
+  /** Answer each pDUAcknowledgementRequest: the same header (LIID, CIN, seq), so it names the same PDU. */
   ackEach?: boolean;
   framing?: Framing;
   tls?: tls.TlsOptions;
@@ -45,6 +43,8 @@ export class LemfHarness {
   firstAt = 0;
   lastAt = 0;
   keepalives = 0;
+  /** PDU acknowledgement requests received (answered when ackEach). */
+  ackRequests = 0;
   /** frames.length when each keep-alive arrived: shows keep-alives interleaved with a backlog. */
   readonly keepaliveAt: number[] = [];
   connections = 0;
@@ -78,12 +78,20 @@ export class LemfHarness {
             if (this.#o.answerKeepalives !== false) s.write(KEEPALIVE_RESPONSE);
             continue;
           }
+          if (f.length >= 6 && Buffer.from(f.subarray(f.length - 6)).equals(ACK_REQUEST_TAIL)) {
+            this.ackRequests++;
+            if (this.#o.ackEach) {
+              const response = Buffer.from(f);
+              response[response.length - 2] = ACK_RESPONSE_TAG;
+              acks.push(response);
+            }
+            continue;
+          }
           this.received++;
           this.bytes += f.length;
           this.lastAt = performance.now();
           if (this.received === 1) this.firstAt = this.lastAt;
           if (!this.#o.countOnly) this.frames.push(Buffer.from(f));
-          if (this.#o.ackEach) acks.push(ACK);
         }
         if (acks.length > 0) s.write(acks.length === 1 ? acks[0]! : Buffer.concat(acks));
         const pause = this.#o.pauseMsPerChunk ?? 0;
