@@ -1,0 +1,154 @@
+// The demo's end report, pure: whether the pipeline has drained, and per (LIID, CIN, handover)
+// whether the sequence numbers a LEMF received are 0..n without gap or repeat (TS 102 232-1
+// numbers IRI (HI2, with HI1 notifications on CIN 0) and CC (HI3) separately per CIN).
+
+/** What the report needs of a received record (test/pipeline/lemf.ts ReceivedRecord). */
+export interface SequencedRecord {
+  handover: 'HI2' | 'HI3';
+  liid: string;
+  cin: number;
+  /** -1 when the record carries none (TS 101 671, undecodable). */
+  seq: number;
+}
+
+export interface StreamCheck {
+  liid: string;
+  cin: number;
+  handover: 'HI2' | 'HI3';
+  records: number;
+  /** The highest sequence number received. */
+  last: number;
+  /** Missing ranges, inclusive. */
+  gaps: [number, number][];
+  /** Sequence numbers received more than once, with how often. */
+  repeats: [number, number][];
+}
+
+export const isComplete = (c: StreamCheck): boolean => c.gaps.length === 0 && c.repeats.length === 0;
+
+/** One check per (LIID, CIN, handover) of the records that carry a sequence number, sorted. */
+export function checkSequences(records: readonly SequencedRecord[]): StreamCheck[] {
+  const byKey = new Map<string, { r: SequencedRecord; seqs: Map<number, number> }>();
+  for (const r of records) {
+    if (r.seq < 0) continue;
+    const k = `${r.liid}\u0000${r.cin}\u0000${r.handover}`;
+    const e = byKey.get(k) ?? { r, seqs: new Map<number, number>() };
+    e.seqs.set(r.seq, (e.seqs.get(r.seq) ?? 0) + 1);
+    byKey.set(k, e);
+  }
+  const checks = [...byKey.values()].map(({ r, seqs }) => {
+    const sorted = [...seqs.keys()].sort((a, b) => a - b);
+    const gaps: [number, number][] = [];
+    let expect = 0;
+    for (const s of sorted) {
+      if (s > expect) gaps.push([expect, s - 1]);
+      expect = s + 1;
+    }
+    const repeats = sorted.flatMap((s): [number, number][] => {
+      const n = seqs.get(s) ?? 0;
+      return n > 1 ? [[s, n]] : [];
+    });
+    let count = 0;
+    for (const n of seqs.values()) count += n;
+    return {
+      liid: r.liid,
+      cin: r.cin,
+      handover: r.handover,
+      records: count,
+      last: sorted.at(-1) ?? -1,
+      gaps,
+      repeats,
+    };
+  });
+  return checks.sort((a, b) => a.liid.localeCompare(b.liid) || a.cin - b.cin || a.handover.localeCompare(b.handover));
+}
+
+const LIST_AT_MOST = 5;
+const listed = (items: string[]): string =>
+  items.length <= LIST_AT_MOST
+    ? items.join(', ')
+    : `${items.slice(0, LIST_AT_MOST).join(', ')}, … (${items.length} in all)`;
+
+/** "0..12 complete" or "0..12: missing 3-5, 9; repeated 2 (x2)". */
+export function describeCheck(c: StreamCheck): string {
+  if (isComplete(c)) return `0..${c.last} complete`;
+  const parts: string[] = [];
+  if (c.gaps.length > 0) parts.push(`missing ${listed(c.gaps.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)))}`);
+  if (c.repeats.length > 0) parts.push(`repeated ${listed(c.repeats.map(([s, n]) => `${s} (x${n})`))}`);
+  return `0..${c.last}: ${parts.join('; ')}`;
+}
+
+export interface Verdict {
+  complete: boolean;
+  line: string;
+}
+
+export interface VerdictInput {
+  /** The run's LIIDs: each must have received something. */
+  liids: readonly string[];
+  checks: readonly StreamCheck[];
+  /** Records without LIID or sequence number (undecodable). */
+  undecodable: number;
+  /** Records still in the pipeline when the report was made (0 when drained). */
+  backlog: number;
+  /** Dead-lettered records per tenant. */
+  dlq: Readonly<Record<string, number>>;
+}
+
+/** The verdict line: complete only when nothing is missing, repeated, left behind or dead-lettered. */
+export function verdict(v: VerdictInput): Verdict {
+  const problems: string[] = [];
+  const received = new Set(v.checks.map((c) => c.liid));
+  const silent = v.liids.filter((l) => !received.has(l));
+  if (silent.length > 0) problems.push(`no records for LIID ${silent.join(', ')}`);
+  const broken = v.checks.filter((c) => v.liids.includes(c.liid) && !isComplete(c));
+  if (broken.length > 0) {
+    problems.push(`${broken.length} (LIID, CIN, handover) with gaps or repeats`);
+  }
+  if (v.undecodable > 0) problems.push(`${v.undecodable} undecodable records`);
+  if (v.backlog > 0) problems.push(`${v.backlog} records still in the pipeline`);
+  const dlq = Object.entries(v.dlq).filter(([, n]) => n > 0);
+  if (dlq.length > 0) problems.push(`dead-lettered: ${dlq.map(([t, n]) => `${n} of tenant ${t}`).join(', ')}`);
+  return problems.length === 0
+    ? { complete: true, line: 'complete: every (LIID, CIN) has sequence numbers 0..n' }
+    : { complete: false, line: `INCOMPLETE: ${problems.join('; ')}` };
+}
+
+export interface DrainSample {
+  atMs: number;
+  /** Records the LEMFs have received so far. */
+  received: number;
+  /** Records the consumer groups have not committed yet. */
+  backlog: number;
+}
+
+/**
+ * Drained: the backlog is 0 and the LEMFs' count has not grown for `quietMs`. Fed one sample at a
+ * time; the caller bounds the wait.
+ */
+export class DrainTracker {
+  readonly #quietMs: number;
+  #last: DrainSample | null = null;
+  #stableSince = 0;
+
+  constructor(quietMs: number) {
+    this.#quietMs = quietMs;
+  }
+
+  observe(s: DrainSample): boolean {
+    if (this.#last === null || s.received !== this.#last.received || s.backlog > 0) this.#stableSince = s.atMs;
+    this.#last = s;
+    return s.backlog === 0 && s.atMs - this.#stableSince >= this.#quietMs;
+  }
+}
+
+/** (end − committed) summed over partitions; a group that committed nothing counts from the start. */
+export function backlogOf(
+  ends: readonly { partition: number; high: string; low: string }[],
+  committed: readonly { partition: number; offset: string }[],
+): number {
+  return ends.reduce((sum, e) => {
+    const c = Number(committed.find((o) => o.partition === e.partition)?.offset ?? -1);
+    return sum + Math.max(0, Number(e.high) - Math.max(c, Number(e.low)));
+  }, 0);
+}
