@@ -59,7 +59,7 @@ describe('checkSequences', () => {
 });
 
 describe('verdict', () => {
-  const base = { liids: ['A'], undecodable: 0, backlog: 0, dlq: { demo: 0 } };
+  const base = { liids: ['A'], undecodable: 0, backlog: 0, settled: true, dlq: { demo: 0 } };
 
   it('is complete when every LIID of the run is gap-free and nothing is left', () => {
     const checks = checkSequences([...seqs('A', 1, 'HI2', 0, 1), ...seqs('OLD', 0, 'HI2', 7)]);
@@ -71,11 +71,19 @@ describe('verdict', () => {
 
   it('names each reason it is incomplete', () => {
     const checks = checkSequences([...seqs('A', 1, 'HI2', 0, 2), ...seqs('A', 2, 'HI3', 0, 0)]);
-    const v = verdict({ liids: ['A', 'B'], checks, undecodable: 1, backlog: 4, dlq: { demo: 2 } });
+    const v = verdict({ liids: ['A', 'B'], checks, undecodable: 1, backlog: 4, settled: false, dlq: { demo: 2 } });
     expect(v.complete).toBe(false);
     expect(v.line).toBe(
       'INCOMPLETE: no records for LIID B; 2 (LIID, CIN, handover) with gaps or repeats; 1 undecodable records; 4 records still in the pipeline; dead-lettered: 2 of tenant demo',
     );
+  });
+
+  it('is incomplete when the LEMFs were still receiving at the deadline', () => {
+    const checks = checkSequences(seqs('A', 1, 'HI2', 0, 1));
+    expect(verdict({ ...base, checks, settled: false })).toEqual({
+      complete: false,
+      line: 'INCOMPLETE: the LEMFs were still receiving when the wait ended',
+    });
   });
 });
 

@@ -91,6 +91,8 @@ export interface VerdictInput {
   undecodable: number;
   /** Records still in the pipeline when the report was made (0 when drained). */
   backlog: number;
+  /** False when the wait ended with the LEMFs' count still growing. */
+  settled: boolean;
   /** Dead-lettered records per tenant. */
   dlq: Readonly<Record<string, number>>;
 }
@@ -107,6 +109,7 @@ export function verdict(v: VerdictInput): Verdict {
   }
   if (v.undecodable > 0) problems.push(`${v.undecodable} undecodable records`);
   if (v.backlog > 0) problems.push(`${v.backlog} records still in the pipeline`);
+  else if (!v.settled) problems.push('the LEMFs were still receiving when the wait ended');
   const dlq = Object.entries(v.dlq).filter(([, n]) => n > 0);
   if (dlq.length > 0) problems.push(`dead-lettered: ${dlq.map(([t, n]) => `${n} of tenant ${t}`).join(', ')}`);
   return problems.length === 0

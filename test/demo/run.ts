@@ -165,7 +165,7 @@ const perService = (b: Backlog) =>
     .join(', ');
 
 /** Waits until nothing is left to commit and the LEMFs' count stays put, or the deadline passes. */
-async function drain(lemfs: LemfReceiver[], offsets: PipelineOffsets): Promise<Backlog> {
+async function drain(lemfs: LemfReceiver[], offsets: PipelineOffsets): Promise<{ backlog: Backlog; settled: boolean }> {
   const tracker = new DrainTracker(QUIET_MS);
   const deadline = Date.now() + DRAIN_MS;
   let toldAt = 0;
@@ -175,14 +175,15 @@ async function drain(lemfs: LemfReceiver[], offsets: PipelineOffsets): Promise<B
     const count = received(lemfs);
     if (tracker.observe({ atMs: now, received: count, backlog: backlog.total })) {
       say(`pipeline drained: nothing left to commit, the LEMFs hold ${count} records`);
-      return backlog;
+      return { backlog, settled: true };
     }
-    if (stopping) return backlog;
+    // On Ctrl-C the services are stopping too: report what arrived without waiting.
+    if (stopping) return { backlog, settled: true };
     if (now >= deadline) {
       say(
-        `\x1b[31mgave up waiting after ${DRAIN_MS / 1000} s\x1b[0m: ${backlog.total} records still in the pipeline (${perService(backlog)}); LI_DEMO_DRAIN_SECONDS sets the wait`,
+        `\x1b[31mgave up waiting after ${DRAIN_MS / 1000} s\x1b[0m: ${backlog.total} records still in the pipeline (${perService(backlog)}), the LEMFs hold ${count}; LI_DEMO_DRAIN_SECONDS sets the wait`,
       );
-      return backlog;
+      return { backlog, settled: false };
     }
     if (now - toldAt >= 2000) {
       say(
@@ -200,7 +201,7 @@ async function drain(lemfs: LemfReceiver[], offsets: PipelineOffsets): Promise<B
 function report(
   lemfs: LemfReceiver[],
   liids: readonly string[],
-  backlog: Backlog,
+  pipeline: { backlog: Backlog; settled: boolean },
   dlq: { before: Record<string, number>; after: Record<string, number> },
 ): boolean {
   const lines: string[] = ['', '\x1b[1msequence numbers per LIID and LEMF\x1b[0m'];
@@ -238,7 +239,8 @@ function report(
     liids,
     checks,
     undecodable: lemfs.reduce((n, l) => n + l.records.filter((r) => r.format === 'UNKNOWN').length, 0),
-    backlog: backlog.total,
+    backlog: pipeline.backlog.total,
+    settled: pipeline.settled,
     dlq: dlqNew,
   });
   lines.push(v.complete ? `\x1b[32m${v.line}\x1b[0m` : `\x1b[31m${v.line}\x1b[0m`);
@@ -295,9 +297,7 @@ async function main(): Promise<boolean> {
     }
     clearInterval(view);
     render(list, round);
-    // On Ctrl-C the services are stopping too: report what arrived without waiting.
-    const backlog = stopping ? await offsets.backlog() : await drain(list, offsets);
-    const complete = report(list, Object.values(liids), backlog, {
+    const complete = report(list, Object.values(liids), await drain(list, offsets), {
       before: dlqBefore,
       after: await offsets.dlqEnds(),
     });
