@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  backlogOf,
   checkSequences,
   DrainTracker,
   describeCheck,
   isComplete,
   type SequencedRecord,
+  uncommitted,
   verdict,
 } from './report.ts';
 
@@ -90,24 +90,24 @@ describe('verdict', () => {
 describe('DrainTracker', () => {
   it('is drained once nothing is left and the count has not grown for the quiet time', () => {
     const t = new DrainTracker(3000);
-    expect(t.observe({ atMs: 0, received: 5, backlog: 2 })).toBe(false);
-    expect(t.observe({ atMs: 1000, received: 7, backlog: 0 })).toBe(false);
-    expect(t.observe({ atMs: 3500, received: 7, backlog: 0 })).toBe(false);
-    expect(t.observe({ atMs: 4000, received: 7, backlog: 0 })).toBe(true);
+    expect(t.observe({ atMs: 0, received: 5, backlog: 2 })).toBe('busy');
+    expect(t.observe({ atMs: 1000, received: 7, backlog: 0 })).toBe('busy');
+    expect(t.observe({ atMs: 3500, received: 7, backlog: 0 })).toBe('busy');
+    expect(t.observe({ atMs: 4000, received: 7, backlog: 0 })).toBe('drained');
   });
 
-  it('starts the quiet time again when records arrive or are left to commit', () => {
+  it('is quiet while records are left to commit, and drained only once that has been 0 for the quiet time', () => {
     const t = new DrainTracker(3000);
     t.observe({ atMs: 0, received: 7, backlog: 0 });
-    expect(t.observe({ atMs: 2000, received: 8, backlog: 0 })).toBe(false);
-    expect(t.observe({ atMs: 4000, received: 8, backlog: 1 })).toBe(false);
-    expect(t.observe({ atMs: 6000, received: 8, backlog: 0 })).toBe(false);
-    expect(t.observe({ atMs: 7000, received: 8, backlog: 0 })).toBe(true);
+    expect(t.observe({ atMs: 2000, received: 8, backlog: 0 })).toBe('busy');
+    expect(t.observe({ atMs: 5000, received: 8, backlog: 1 })).toBe('quiet');
+    expect(t.observe({ atMs: 6000, received: 8, backlog: 0 })).toBe('quiet');
+    expect(t.observe({ atMs: 9000, received: 8, backlog: 0 })).toBe('drained');
   });
 });
 
-describe('backlogOf', () => {
-  it('sums end minus committed, from the first offset where nothing (or a deleted offset) is committed', () => {
+describe('uncommitted', () => {
+  it('is end minus committed, from the first offset where nothing (or a deleted offset) is committed', () => {
     const ends = [
       { partition: 0, high: '10', low: '0' },
       { partition: 1, high: '8', low: '5' },
@@ -120,6 +120,10 @@ describe('backlogOf', () => {
       { partition: 2, offset: '4' },
       { partition: 3, offset: '2' },
     ];
-    expect(backlogOf(ends, committed)).toBe(3 + 3 + 0 + 3);
+    expect(uncommitted(ends, committed)).toEqual([
+      { partition: 0, from: 7, high: 10 },
+      { partition: 1, from: 5, high: 8 },
+      { partition: 3, from: 6, high: 9 },
+    ]);
   });
 });

@@ -125,33 +125,52 @@ export interface DrainSample {
   backlog: number;
 }
 
+export type DrainStatus = 'drained' | 'quiet' | 'busy';
+
 /**
- * Drained: the backlog is 0 and the LEMFs' count has not grown for `quietMs`. Fed one sample at a
- * time; the caller bounds the wait.
+ * Fed one sample at a time (the caller bounds the wait): 'drained' once the backlog has been 0 and
+ * the LEMFs' count unchanged for `quietMs`; 'quiet' when only the count has been.
  */
 export class DrainTracker {
   readonly #quietMs: number;
-  #last: DrainSample | null = null;
-  #stableSince = 0;
+  #received = -1;
+  #countSince = 0;
+  #emptySince: number | null = null;
 
   constructor(quietMs: number) {
     this.#quietMs = quietMs;
   }
 
-  observe(s: DrainSample): boolean {
-    if (this.#last === null || s.received !== this.#last.received || s.backlog > 0) this.#stableSince = s.atMs;
-    this.#last = s;
-    return s.backlog === 0 && s.atMs - this.#stableSince >= this.#quietMs;
+  observe(s: DrainSample): DrainStatus {
+    if (s.received !== this.#received) this.#countSince = s.atMs;
+    this.#received = s.received;
+    if (s.backlog > 0) this.#emptySince = null;
+    else this.#emptySince ??= s.atMs;
+    if (s.atMs - this.#countSince < this.#quietMs) return 'busy';
+    return this.#emptySince !== null && s.atMs - this.#emptySince >= this.#quietMs ? 'drained' : 'quiet';
   }
 }
 
-/** (end − committed) summed over partitions; a group that committed nothing counts from the start. */
-export function backlogOf(
+export interface Uncommitted {
+  partition: number;
+  /** The first offset the group has still to commit. */
+  from: number;
+  /** The partition's end. */
+  high: number;
+}
+
+/**
+ * Per partition, the offsets the group has not committed (records plus transaction markers);
+ * a group that committed nothing, or below the first offset still in the log, counts from there.
+ */
+export function uncommitted(
   ends: readonly { partition: number; high: string; low: string }[],
   committed: readonly { partition: number; offset: string }[],
-): number {
-  return ends.reduce((sum, e) => {
+): Uncommitted[] {
+  return ends.flatMap((e) => {
     const c = Number(committed.find((o) => o.partition === e.partition)?.offset ?? -1);
-    return sum + Math.max(0, Number(e.high) - Math.max(c, Number(e.low)));
-  }, 0);
+    const from = Math.max(c, Number(e.low));
+    const high = Number(e.high);
+    return high > from ? [{ partition: e.partition, from, high }] : [];
+  });
 }
