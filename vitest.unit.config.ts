@@ -1,4 +1,4 @@
-// `npm run test:unit`: every package's unit tests (src/**/*.test.ts) and the structure test in one
+// `npm run test:unit`: every package's unit tests (src/**/*.test.ts), the demo's (test/demo) and the structure test in one
 // Vitest run, without the broker. Integration tests (test/*.int.test.ts, the root test/ package)
 // run only in `npm test`.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,8 +21,12 @@ const packages = ['libs', 'services'].flatMap((dir) =>
 
 export default defineConfig({
   test: {
-    projects: [...packages, 'checks'].map((dir) => ({
-      test: { name: dir, root: join(root, dir), include: ['src/**/*.test.ts'], testTimeout: 30_000 },
-    })),
+    projects: [
+      ...[...packages, 'checks'].map((dir) => ({
+        test: { name: dir, root: join(root, dir), include: ['src/**/*.test.ts'], testTimeout: 30_000 },
+      })),
+      // The demo's pure report (test/demo/report.ts); the rest of test/ needs the broker.
+      { test: { name: 'test/demo', root: join(root, 'test'), include: ['demo/**/*.test.ts'] } },
+    ],
   },
 });

@@ -3,7 +3,9 @@
 // mail account and an MSN user), drives real traffic round after round (a SIPp call mirrored to
 // ingest, an SMTP submission and an IMAP session with a real Dovecot, an MSN conversation, the
 // last three captured by ingest's tcpdump) and shows what the LEMFs receive, decoded.
-// Ctrl-C stops it; LI_DEMO_ROUNDS=n stops it after n rounds.
+// Ctrl-C stops it; LI_DEMO_ROUNDS=n stops it after n rounds. At the end it waits (bounded by
+// LI_DEMO_DRAIN_SECONDS, default 60) for the pipeline to drain, then reports per LIID and LEMF
+// whether the sequence numbers are complete, and exits 1 when they are not.
 import { msnConversation } from '@li/testing/msnp';
 import { api } from '../e2e/harness.ts';
 import { LemfReceiver, type ReceivedRecord } from '../pipeline/lemf.ts';
@@ -18,12 +20,18 @@ import {
   smtpSession,
   startPeers,
 } from '../pipeline/traffic.ts';
+import { type Backlog, PipelineOffsets } from './pipeline-offsets.ts';
+import { checkSequences, DrainTracker, describeCheck, isComplete, type StreamCheck, verdict } from './report.ts';
 
 const env = process.env;
 const ADMF = Number(env.LI_DEMO_ADMF_PORT ?? 8080);
 const SIP_PORT = Number(env.LI_SIP__UDP_PORT ?? 15060);
 const CAPTURE = env.LI_DEMO_CAPTURE === '1';
 const ROUNDS = Number(env.LI_DEMO_ROUNDS ?? 0); // 0: until Ctrl-C
+const DRAIN_MS = Number(env.LI_DEMO_DRAIN_SECONDS ?? 60) * 1000;
+// Drained once the LEMFs' count has not grown for this long with nothing left to commit.
+const QUIET_MS = 3000;
+const TENANTS = (env.LI_TENANTS ?? 'demo').split(',').map((t) => t.trim());
 // The ports start.ts told ingest to capture (it sets the same ones).
 export const DEMO_PORTS = { smtp: 2525, imap: 10143, msn: 1863 };
 // Development tokens from deploy/local/dev-tokens.json: not secrets, never for real use.
@@ -149,16 +157,135 @@ async function provision(lemfs: Record<string, LemfReceiver>, suffix: string): P
   return liids;
 }
 
+// ---------------------------------------------------------------- end of the run
+const received = (lemfs: LemfReceiver[]) => lemfs.reduce((n, l) => n + l.records.length, 0);
+const perService = (b: Backlog) =>
+  Object.entries(b.byService)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
+
+const partsOf = (b: Backlog) =>
+  b.parts.map((p) => `${p.groupId} ${p.topic}[${p.partition}] ${p.high - p.from}`).join(', ');
+
+/**
+ * Waits until nothing is left to commit and the LEMFs' count stays put, or the deadline passes.
+ * `left`: records still on their way to the LEMFs.
+ */
+async function drain(lemfs: LemfReceiver[], offsets: PipelineOffsets): Promise<{ left: number; settled: boolean }> {
+  const tracker = new DrainTracker(QUIET_MS);
+  const deadline = Date.now() + DRAIN_MS;
+  let toldAt = 0;
+  let inspectedAt = 0;
+  for (;;) {
+    const backlog = await offsets.backlog();
+    const now = Date.now();
+    const count = received(lemfs);
+    const status = tracker.observe({ atMs: now, received: count, backlog: backlog.total });
+    if (status === 'drained') {
+      say(`pipeline drained: nothing left to commit, the LEMFs hold ${count} records`);
+      return { left: 0, settled: true };
+    }
+    // On Ctrl-C the services are stopping too: report what arrived without waiting.
+    if (stopping) return { left: backlog.total, settled: true };
+    const ccOnly = backlog.total === backlog.byService['cc-delivery'];
+    // A LEMF's group may stay behind other LEMFs' records it has read past: look at what they are.
+    if (ccOnly && (status === 'quiet' || now >= deadline) && (now - inspectedAt >= 10_000 || now >= deadline)) {
+      inspectedAt = now;
+      const own = await offsets.addressed(backlog.parts);
+      if (own === 0) {
+        say(
+          `pipeline drained: the LEMFs hold ${count} records; cc-delivery has not committed ${backlog.total} offsets it read past, none of them addressed to its LEMF (${partsOf(backlog)})`,
+        );
+        return { left: 0, settled: true };
+      }
+      if (now >= deadline) return gaveUp(own, backlog, count);
+    }
+    if (now >= deadline) return gaveUp(backlog.total, backlog, count);
+    if (now - toldAt >= 2000) {
+      say(
+        backlog.total > 0
+          ? `waiting for ${backlog.total} records still in the pipeline (${perService(backlog)}); the LEMFs hold ${count}`
+          : `waiting for the LEMFs' count to settle (${count} records)`,
+      );
+      toldAt = now;
+    }
+    await sleep(500);
+  }
+}
+
+function gaveUp(left: number, backlog: Backlog, count: number): { left: number; settled: boolean } {
+  say(
+    `\x1b[31mgave up waiting after ${DRAIN_MS / 1000} s\x1b[0m: ${left} records still in the pipeline (${partsOf(backlog) || 'none uncommitted'}), the LEMFs hold ${count}; LI_DEMO_DRAIN_SECONDS sets the wait`,
+  );
+  return { left, settled: false };
+}
+
+/** Per LEMF and LIID: records, CINs and whether each (CIN, handover) is 0..n. True when complete. */
+function report(
+  lemfs: LemfReceiver[],
+  liids: readonly string[],
+  pipeline: { left: number; settled: boolean },
+  dlq: { before: Record<string, number>; after: Record<string, number> },
+): boolean {
+  const lines: string[] = ['', '\x1b[1msequence numbers per LIID and LEMF\x1b[0m'];
+  const checks: StreamCheck[] = [];
+  for (const l of lemfs) {
+    const own = checkSequences(l.records);
+    checks.push(...own);
+    lines.push(`${l.name}: ${l.records.length} records`);
+    const others: string[] = [];
+    for (const liid of [...new Set(own.map((c) => c.liid))]) {
+      const of = own.filter((c) => c.liid === liid);
+      const n = of.reduce((a, c) => a + c.records, 0);
+      if (!liids.includes(liid)) {
+        others.push(`${liid} (${n})`);
+        continue;
+      }
+      const cins = [...new Set(of.map((c) => c.cin))];
+      lines.push(`  LIID ${liid}: ${n} records, CINs ${cins.join(', ')}`);
+      for (const c of of) {
+        const mark = isComplete(c) ? 'ok ' : '\x1b[31m!! \x1b[0m';
+        lines.push(`    ${mark} CIN ${c.cin} ${c.handover}: ${c.records} records, ${describeCheck(c)}`);
+      }
+    }
+    const bare = l.records.filter((r) => r.seq < 0).length;
+    if (bare > 0) lines.push(`  ${bare} records without a sequence number`);
+    // HI1 notifications ending earlier runs' warrants: their numbering began in those runs.
+    if (others.length > 0) lines.push(`  earlier runs' LIIDs, not checked: ${others.join(', ')}`);
+  }
+  const dlqNew: Record<string, number> = {};
+  for (const [t, end] of Object.entries(dlq.after)) {
+    dlqNew[t] = end - (dlq.before[t] ?? 0);
+    lines.push(`DLQ li.${t}.dlq: end offset ${end}, ${dlqNew[t]} new during this run`);
+  }
+  const v = verdict({
+    liids,
+    checks,
+    undecodable: lemfs.reduce((n, l) => n + l.records.filter((r) => r.format === 'UNKNOWN').length, 0),
+    backlog: pipeline.left,
+    settled: pipeline.settled,
+    dlq: dlqNew,
+  });
+  lines.push(v.complete ? `\x1b[32m${v.line}\x1b[0m` : `\x1b[31m${v.line}\x1b[0m`);
+  console.log(lines.join('\n'));
+  return v.complete;
+}
+
 // ---------------------------------------------------------------- main
-async function main(): Promise<void> {
+async function main(): Promise<boolean> {
   say('waiting for the services to be ready');
   await waitReady();
-  if (stopping) return;
+  if (stopping) return true;
   const lemfs = {
     voice: new LemfReceiver({ name: 'LEMF voice (ETSI TCP)' }),
     mail: new LemfReceiver({ name: 'LEMF mail (ETSI TCP)' }),
     msn: new LemfReceiver({ name: 'LEMF messaging (ETSI TCP)' }),
   };
+  const offsets = await PipelineOffsets.connect(
+    TENANTS,
+    Object.keys(lemfs).map((id) => `lemf-${id}`),
+  );
+  const dlqBefore = await offsets.dlqEnds();
   for (const l of Object.values(lemfs)) await l.start();
   const suffix = Date.now().toString(36).toUpperCase();
   const liids = await provision(lemfs, suffix);
@@ -191,14 +318,20 @@ async function main(): Promise<void> {
       note(`round ${round}: SIPp call ${r.ok ? 'completed' : stopping ? 'interrupted' : 'FAILED'}`);
       for (let i = 0; i < 10 && !stopping; i++) await sleep(500);
     }
-    await sleep(3000); // the last records on their way
-  } finally {
     clearInterval(view);
     render(list, round);
+    const complete = report(list, Object.values(liids), await drain(list, offsets), {
+      before: dlqBefore,
+      after: await offsets.dlqEnds(),
+    });
+    say(`done: ${received(list)} records received`);
+    return complete;
+  } finally {
+    clearInterval(view);
     for (const l of list) await l.stop();
     await peers?.stop();
+    await offsets.close();
   }
-  say(`done: ${list.reduce((n, l) => n + l.records.length, 0)} records received`);
 }
 
 process.on('SIGINT', () => {
@@ -208,7 +341,7 @@ process.on('SIGTERM', () => {
   stopping = true;
 });
 main().then(
-  () => process.exit(0),
+  (complete) => process.exit(complete ? 0 : 1),
   (err: unknown) => {
     console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
