@@ -29,9 +29,10 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
     }
     const lemfs = await openLemfDirectory(bus, config.tenants, log);
     const states = stateStore(bus, config.tenants, log);
+    const nowMicros = () => systemClock.now() * 1000;
     const expiry = expirySweep(
       { idleMicros: config.stateIdleSeconds * 1e6, endedRetentionMicros: config.stateEndedRetentionSeconds * 1e6 },
-      () => systemClock.now() * 1000,
+      nowMicros,
     );
 
     const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
@@ -65,6 +66,7 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
           lemfs,
           reportFrom: config.reportFrom,
           expiry,
+          nowMicros,
         });
       },
       onCommitted(result, _records, ctx) {

@@ -45,6 +45,12 @@ describe('schedule', () => {
     const later = { ...w, liid: 'L2', validFromMicros: 5000, validUntilMicros: 6000 };
     expect(dueTransitions([w, later], 500, () => false)).toEqual([]);
     expect(dueTransitions([w, later], 1000, () => false).map((d) => d.kind)).toEqual(['start']);
+    // The start is a new version (same fields) written at the start, so warrant followers see it.
+    expect(dueTransitions([w, later], 1000, () => false)[0]).toMatchObject({
+      kind: 'start',
+      before: w,
+      after: { ...w, version: w.version + 1, updatedAtMicros: 1000 },
+    });
     expect(dueTransitions([w, later], 1000, () => true)).toEqual([]);
     const exp = dueTransitions([w, later], 2000, () => true);
     expect(exp).toHaveLength(1);

@@ -1,8 +1,9 @@
 // Warrant lifecycle (seed 001 Art. 5 c.3: activation with start and end date, deactivation,
 // extension with a new end date; plus suspend/resume and modify). Matching itself only reads
 // isWarrantActiveAt(), so a scheduled start or end needs no write to take effect; the
-// scheduler still records them (start: audit only; end: state DEACTIVATED) so the record and
-// the audit show what happened and when.
+// scheduler still records them (start: a new version, same fields; end: state DEACTIVATED) so
+// the record and the audit show what happened and when, and the iri-encoder, which follows
+// li.<t>.warrants, sends liActivated at the start rather than when the warrant was entered.
 import { unreachable } from '@li/core';
 import type { Warrant } from '@li/schemas';
 import type { Result } from '../errors.ts';
@@ -78,7 +79,7 @@ export function nextTransitionAt(w: Warrant, after: number): number | null {
   return null;
 }
 
-type ScheduledChange = { kind: 'start'; warrant: Warrant } | { kind: 'expire'; before: Warrant; after: Warrant };
+type ScheduledChange = { kind: 'start' | 'expire'; before: Warrant; after: Warrant };
 
 /**
  * Transitions due at `now` that have not been recorded. startRecorded(w) tells whether the
@@ -95,7 +96,7 @@ export function dueTransitions(
     if (w.validUntilMicros <= now) {
       out.push({ kind: 'expire', before: w, after: bump(w, now, { state: 'DEACTIVATED' }) });
     } else if (w.validFromMicros <= now && !startRecorded(w)) {
-      out.push({ kind: 'start', warrant: w });
+      out.push({ kind: 'start', before: w, after: bump(w, now, {}) });
     }
   }
   return out;

@@ -403,30 +403,20 @@ export class UseCases {
         );
         if (due.length === 0) return okResult(0);
         const drafts = due.map((d) =>
-          d.kind === 'start'
-            ? this.draft(
-                SCHEDULER,
-                'warrant.start',
-                'WARRANT',
-                warrantKey(d.warrant),
-                d.warrant,
-                d.warrant,
-                'validity window started',
-              )
-            : this.draft(
-                SCHEDULER,
-                'warrant.expire',
-                'WARRANT',
-                warrantKey(d.after),
-                d.before,
-                d.after,
-                'validity window ended',
-              ),
+          this.draft(
+            SCHEDULER,
+            d.kind === 'start' ? 'warrant.start' : 'warrant.expire',
+            'WARRANT',
+            warrantKey(d.after),
+            d.before,
+            d.after,
+            d.kind === 'start' ? 'validity window started' : 'validity window ended',
+          ),
         );
-        const warrants = due.flatMap((d) => (d.kind === 'expire' ? [d.after] : []));
+        const warrants = due.map((d) => d.after);
         const c = await this.commit(tenant.id, { warrants }, drafts);
         if (!c.ok) return c;
-        for (const d of due) if (d.kind === 'start') this.startsRecorded.add(this.startId(d.warrant));
+        for (const d of due) if (d.kind === 'start') this.startsRecorded.add(this.startId(d.after));
         return okResult(due.length);
       });
       if (r.ok) count += r.value;

@@ -1,5 +1,5 @@
 import type { OutputRecord } from '@li/bus';
-import { sampleEvent, sampleMatched } from '@li/schemas/testing';
+import { sampleEvent, sampleMatched, sampleWarrant } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../domain/options.ts';
 import { batchEncoder } from '../testing/encoder.ts';
@@ -59,5 +59,33 @@ describe('encodeBatch expiry', () => {
     expect(tombstones(enc.encode(call('b', T0 + 5e6)).outputs)).toEqual([]);
     expect(tombstones(enc.encode(call('c', T0 + 11e6)).outputs)).toHaveLength(4); // b and c
     expect(enc.liveEntries()).toBe(1);
+  });
+});
+
+describe('encodeBatch: a warrant ending during a call', () => {
+  const iriTypes = (outputs: OutputRecord[]) =>
+    outputs.filter((o) => o.topic === 'li.acme.hi2').map((o) => o.headers?.['li.iri-type'] ?? o.headers?.['li.kind']);
+  const start = sampleWarrant({ tenant: 'acme', authorisationCountry: 'DE' });
+  const end = (version: number) =>
+    sampleWarrant({
+      tenant: 'acme',
+      authorisationCountry: 'DE',
+      version,
+      state: 'DEACTIVATED',
+      updatedAtMicros: T0 + 5e6,
+    });
+  const invite = (id: string) => sip(id, T0, 'sip.invite', { method: 'INVITE' });
+
+  it('the instance that encoded the LIID ends its open call with the deactivation', () => {
+    const enc = batchEncoder('acme', OPTS, POLICY);
+    expect(iriTypes(enc.encode([start, invite('a')]).outputs)).toEqual(['HI1', 'BEGIN']);
+    expect(iriTypes(enc.encode([end(2)]).outputs)).toEqual(['END', 'HI1']);
+  });
+
+  it('after a reassignment, before it encoded the LIID again, it leaves the call to its owner', () => {
+    const enc = batchEncoder('acme', OPTS, POLICY);
+    enc.encode([start, invite('a')]);
+    enc.reassigned();
+    expect(iriTypes(enc.encode([end(2)]).outputs)).toEqual(['HI1']);
   });
 });

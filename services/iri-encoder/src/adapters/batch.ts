@@ -23,6 +23,8 @@ interface BatchDeps {
   /** Sender and fallback recipient of e-mail reports. */
   reportFrom: string;
   expiry: ExpirySweep;
+  /** Wall clock (µs): the mediation time of HI1 notifications and the IRIs ending with a warrant. */
+  nowMicros: () => number;
 }
 
 /** Batch time between two expiry sweeps of a tenant: a sweep reads every entry. */
@@ -35,6 +37,8 @@ interface ExpirySweep {
   due(tenant: string, working: EncoderState, batchMicros: number, liids: Iterable<string>): StateChange[];
   /** The tenant's partitions were (re)assigned: forget which LIIDs are ours. */
   reassigned(tenant: string): void;
+  /** This instance encoded the LIID since its assignment, so its state of the LIID is current. */
+  owns(tenant: string, liid: string): boolean;
 }
 
 /**
@@ -61,6 +65,7 @@ export function expirySweep(policy: ExpiryPolicy, wallMicros: () => number): Exp
     reassigned(tenant) {
       owned.delete(tenant);
     },
+    owns: (tenant, liid) => owned.get(tenant)?.has(liid) ?? false,
   };
 }
 
@@ -110,7 +115,13 @@ export function encodeBatch(
         rejected.push({ record: r, code: owner.code, reason: owner.reason });
         continue;
       }
-      const hi1 = applyWarrant(working, w, deps.options);
+      // Open communications are ended only by the instance that numbers the LIID's IRIs
+      // (li.<t>.matched is keyed by LIID, li.<t>.warrants by country:LIID): another instance's
+      // state of them is stale, and its END would reuse their sequence numbers.
+      const hi1 = applyWarrant(working, w, deps.options, {
+        nowMicros: deps.nowMicros(),
+        ownsCommunications: liids.has(w.liid) || deps.expiry.owns(tenant, w.liid),
+      });
       if (!hi1.ok) {
         rejected.push({ record: r, code: hi1.code, reason: hi1.reason });
         continue;

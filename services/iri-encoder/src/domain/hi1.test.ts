@@ -1,4 +1,4 @@
-import { decodePsPdu, HI1_DOMAIN_ID } from '@li/etsi';
+import { decodePsPdu, HI1_DOMAIN_ID, microSecondTimeStamp, TIMESTAMP_QUALIFIER } from '@li/etsi';
 import type { Warrant } from '@li/schemas';
 import { sampleWarrant } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
@@ -8,12 +8,15 @@ import { DEFAULT_OPTIONS, type EncoderOptions } from './options.ts';
 import { commit, type EncoderState, emptyState, restore, type StateChange } from './state.ts';
 
 const OPTS: EncoderOptions = { ...DEFAULT_OPTIONS, operatorIdentifier: 'ACME', deliveryCountryCode: 'IT' };
+/** The encoder's wall clock when it writes the notifications (mediation time). */
+const NOW = 1_795_100_000_000_000;
+const AT = { nowMicros: NOW, ownsCommunications: true };
 
 function run(versions: Warrant[], state: EncoderState = emptyState()) {
   const records: EncodedRecord[] = [];
   const changes: StateChange[] = [];
   for (const w of versions) {
-    const r = applyWarrant(state, w, OPTS);
+    const r = applyWarrant(state, w, OPTS, AT);
     if (!r.ok) throw new Error(`${r.code}: ${r.reason}`);
     records.push(...r.records);
     changes.push(...r.stateChanges);
@@ -110,10 +113,57 @@ describe('HI1 notifications from warrant versions', () => {
 
   it('never mutates the input state and reports values it cannot encode', () => {
     const state = emptyState();
-    const r = applyWarrant(state, v(1), { ...OPTS, operatorIdentifier: 'TOOLONG' });
+    const r = applyWarrant(state, v(1), { ...OPTS, operatorIdentifier: 'TOOLONG' }, AT);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.code).toBe('ENC_ERR_INVALID_VALUE');
-    expect(applyWarrant(state, v(1), OPTS).ok).toBe(true);
+    expect(applyWarrant(state, v(1), OPTS, AT).ok).toBe(true);
     expect(state.entries).toEqual({});
+  });
+
+  it('header: the mediation time qualified timeOfMediation; notification: when the change took effect', () => {
+    const { records } = run([v(1), v(2, { state: 'DEACTIVATED' })]);
+    for (const r of records) {
+      const { header } = decoded(r);
+      expect(header.timeStampQualifier).toBe(TIMESTAMP_QUALIFIER.timeOfMediation);
+      expect(header.microSecondTimeStamp).toEqual(microSecondTimeStamp(NOW));
+    }
+    expect(records.map((r) => decoded(r).n.timeStamp)).toEqual([
+      { kind: 'utcTime', micros: T0 + 1_000_000 },
+      { kind: 'utcTime', micros: T0 + 2_000_000 },
+    ]);
+  });
+
+  it('a warrant entered before its start is announced by the version written at the start, timed at the start', () => {
+    const start = T0 + 3_600_000_000;
+    const early = (version: number, over: Partial<Warrant> = {}) =>
+      sampleWarrant({ version, validFromMicros: start, updatedAtMicros: T0 + version, ...over });
+    const entered = run([early(1), early(2, { lemfIds: ['lemf-rome', 'lemf-milan'] })]);
+    expect(entered.records).toEqual([]); // neither entry nor a change before the start is announced
+    expect(entered.state.entries[hi1Key(sampleWarrant())]).toMatchObject({ state: 'ACTIVE', pending: true, seq: 0 });
+    // admf's scheduler writes a version once the window started (here 5 s late).
+    const started = run(
+      [early(3, { lemfIds: ['lemf-rome', 'lemf-milan'], updatedAtMicros: start + 5_000_000 })],
+      entered.state,
+    );
+    expect(started.records.map((r) => [decoded(r).kind, r.sequenceNumber, r.lemfIds])).toEqual([
+      ['liActivated', 0, ['lemf-rome', 'lemf-milan']],
+    ]);
+    expect(decoded(started.records[0]!).n.timeStamp).toEqual({ kind: 'utcTime', micros: start });
+    expect(started.state.entries[hi1Key(sampleWarrant())]).not.toHaveProperty('pending');
+  });
+
+  it('a scheduled warrant deactivated before its start was never announced: nothing to deactivate', () => {
+    const start = T0 + 3_600_000_000;
+    const { records } = run([
+      sampleWarrant({ version: 1, validFromMicros: start, updatedAtMicros: T0 }),
+      sampleWarrant({ version: 2, validFromMicros: start, updatedAtMicros: T0 + 1, state: 'DEACTIVATED' }),
+    ]);
+    expect(records).toEqual([]);
+  });
+
+  it('an expiry written after the window ended is timed at the window end', () => {
+    const end = sampleWarrant().validUntilMicros;
+    const { records } = run([v(1), v(2, { state: 'DEACTIVATED', updatedAtMicros: end + 30_000_000 })]);
+    expect(decoded(records[1]!).n.timeStamp).toEqual({ kind: 'utcTime', micros: end });
   });
 });

@@ -3,19 +3,50 @@
 // decided against the previous version of the warrant, kept in the encoder's compacted state
 // (one entry per warrant, written in the same Kafka transaction as the notification):
 //
-//   first seen ACTIVE, or SUSPENDED/DEACTIVATED -> ACTIVE      liActivated
-//   ACTIVE -> SUSPENDED or DEACTIVATED                          liDeactivated
-//   ACTIVE -> ACTIVE with other targets, LEMFs or validity      liModified
-//   a version not newer than the stored one (replay)            nothing
+//   first seen in effect, or SUSPENDED/DEACTIVATED/scheduled -> in effect    liActivated
+//   in effect -> SUSPENDED or DEACTIVATED                                     liDeactivated
+//   in effect -> in effect with other targets, LEMFs or validity              liModified
+//   a version not newer than the stored one (replay)                          nothing
+//
+// "In effect": ACTIVE, and the version was written inside its validity window. A warrant entered
+// ahead of its start is announced by the version admf's scheduler writes at the start.
+//
+// Times: the PSHeader carries the time the encoder writes the PDU, qualified timeOfMediation
+// (TS 102 232-1 timeStampQualifier); the Notification's own timeStamp says when the change took
+// effect (the window's start or end for scheduled ones, otherwise the version's write time).
+//
+// Interception that stops while a communication of the LIID is open ends it: an iRI-End per open
+// communication (its CIN and IRI counter), carried as eTSI671IRI IRI-Parameters since no event
+// of the communication's own service says "interception ended", before the liDeactivated.
 //
 // Header as OpenLI sends it (notes/openli.md §4.6): CIN 0, no network element id, and the
 // sequence number from a gap-free per-warrant HI1 counter (separate from IRI/CC counters).
-import { encodePsPdu, HI1_OPERATION, type Hi1Notification, type Hi1OperationKind, TIMESTAMP_QUALIFIER } from '@li/etsi';
+import {
+  encodeHi2Iri,
+  encodePsPdu,
+  HI1_OPERATION,
+  type Hi1Notification,
+  type Hi1OperationKind,
+  IRI_TYPE,
+  IRI_VERSION_LAST,
+  type IriParameters,
+  TIMESTAMP_QUALIFIER,
+  WINTER_SUMMER,
+} from '@li/etsi';
 import type { Warrant } from '@li/schemas';
 import type { EncErrorCode } from '../errors.ts';
 import { type EncodedRecord, psHeader } from './encode.ts';
 import type { EncoderOptions } from './options.ts';
-import { type EncoderState, type Hi1Entry, MAX_SEQ, type StateChange, StateView } from './state.ts';
+import {
+  type EncoderState,
+  type Hi1Entry,
+  MAX_SEQ,
+  nextSeq,
+  openCommunications,
+  type StateChange,
+  StateView,
+} from './state.ts';
+import { HI2_RECORD_TYPE } from './values.ts';
 
 /** Keys start with the LIID, like the other state keys; the country keeps two warrants apart. */
 export const hi1Key = (w: Pick<Warrant, 'liid' | 'authorisationCountry'>) => `${w.liid}/hi1/${w.authorisationCountry}`;
@@ -29,10 +60,15 @@ function fingerprint(w: Warrant): string {
   return JSON.stringify([targets, [...w.lemfIds].sort(), w.validFromMicros, w.validUntilMicros]);
 }
 
+/** ACTIVE and written inside its window (a version written before the start is scheduled). */
+function inEffect(w: Warrant): boolean {
+  return w.state === 'ACTIVE' && w.updatedAtMicros >= w.validFromMicros && w.updatedAtMicros < w.validUntilMicros;
+}
+
 /** Which notification a new warrant version gives after the stored one (undefined: none). */
 function notificationFor(prev: Hi1Entry | undefined, w: Warrant): Hi1OperationKind | undefined {
-  const wasActive = prev?.state === 'ACTIVE';
-  const isActive = w.state === 'ACTIVE';
+  const wasActive = prev?.state === 'ACTIVE' && !prev.pending;
+  const isActive = inEffect(w);
   if (!wasActive && isActive) return 'liActivated';
   if (wasActive && !isActive) return 'liDeactivated';
   if (wasActive && isActive && prev.fingerprint !== fingerprint(w)) return 'liModified';
@@ -50,11 +86,105 @@ function targetInformation(w: Warrant): Buffer | undefined {
   return text ? Buffer.from(text, 'utf8') : undefined;
 }
 
+/** When the change took effect: a scheduled start or end at its window's edge, else the write. */
+function effectiveMicros(kind: Hi1OperationKind, prev: Hi1Entry | undefined, w: Warrant): number {
+  switch (kind) {
+    case 'liActivated':
+      return prev?.pending ? w.validFromMicros : w.updatedAtMicros;
+    case 'liDeactivated':
+      return Math.min(w.updatedAtMicros, w.validUntilMicros);
+    case 'liModified':
+      return w.updatedAtMicros;
+    default:
+      return kind satisfies never;
+  }
+}
+
 /**
- * The HI1 notification for one warrant version, and the state entry to store. Never throws:
- * a value the encoder cannot carry (e.g. an operator id longer than 5) comes back as an error.
+ * The iRI-End of every communication of the LIID still open when interception stops, on that
+ * communication's CIN and IRI counter (and its TS 101 671 twin where IRIs have one).
  */
-export function applyWarrant(state: EncoderState, w: Warrant, o: EncoderOptions): Hi1Result {
+function endOpenCommunications(
+  state: EncoderState,
+  v: StateView,
+  w: Warrant,
+  o: EncoderOptions,
+  at: { endMicros: number; nowMicros: number },
+  lemfIds: string[],
+): EncodedRecord[] {
+  const records: EncodedRecord[] = [];
+  for (const { key, comm } of openCommunications(state, w.liid)) {
+    const seq = nextSeq(v, w.liid, comm.cin, 'iri');
+    const params: IriParameters = {
+      iriVersion: IRI_VERSION_LAST,
+      liid: w.liid,
+      communicationIdentifier: { cin: String(comm.cin), operatorIdentifier: o.operatorIdentifier },
+      timeStamp: { kind: 'localTime', micros: at.endMicros, winterSummer: WINTER_SUMMER.notProvided },
+    };
+    const header = psHeader(
+      {
+        liid: w.liid,
+        cin: comm.cin,
+        seq,
+        micros: at.nowMicros,
+        qualifier: TIMESTAMP_QUALIFIER.timeOfMediation,
+        authorisationCountry: w.authorisationCountry,
+        networkElementIdentifier: o.networkElementIdentifier,
+      },
+      o,
+    );
+    const base = {
+      handover: 'HI2',
+      kind: 'IRI',
+      liid: w.liid,
+      cin: comm.cin,
+      sequenceNumber: seq,
+      iriType: 'END',
+      lemfIds,
+      eventId: `warrant:${w.authorisationCountry}:${w.liid}:${w.version}:end:${comm.cin}`,
+    } as const;
+    const bytes = encodePsPdu({
+      header,
+      payload: {
+        kind: 'iri',
+        items: [{ iriType: IRI_TYPE.end, contents: { kind: 'eTSI671IRI', value: { kind: 'iRIParameters', params } } }],
+      },
+    });
+    records.push({ ...base, format: 'TS102232', bytes });
+    if (o.ts101671Countries.includes(w.authorisationCountry)) {
+      const hi2Params: IriParameters = {
+        ...params,
+        communicationIdentifier: {
+          ...params.communicationIdentifier,
+          ...(o.hi2NetworkElement ? { networkElementIdentifier: o.hi2NetworkElement } : {}),
+        },
+        nationalHI2Asn1Parameters: { countryCode: w.authorisationCountry },
+      };
+      const hi2 = encodeHi2Iri({ recordType: HI2_RECORD_TYPE.END, params: hi2Params });
+      records.push({ ...base, format: 'TS101671', bytes: hi2 });
+    }
+    v.set(key, { ...comm, phase: 'ended', lastEventMicros: Math.max(comm.lastEventMicros, at.endMicros) });
+  }
+  return records;
+}
+
+/** The mediation time, and whether this instance keeps the LIID's communications (see batch.ts). */
+interface WarrantContext {
+  nowMicros: number;
+  ownsCommunications: boolean;
+}
+
+/**
+ * The HI1 notification for one warrant version (with the ends of the communications it stops),
+ * and the state to store. Never throws: a value the encoder cannot carry (e.g. an operator id
+ * longer than 5) comes back as an error.
+ */
+export function applyWarrant(
+  state: EncoderState,
+  w: Warrant,
+  o: EncoderOptions,
+  { nowMicros, ownsCommunications }: WarrantContext,
+): Hi1Result {
   const v = new StateView(state);
   const key = hi1Key(w);
   const prev = v.get<Hi1Entry>(key, 'hi1');
@@ -64,6 +194,7 @@ export function applyWarrant(state: EncoderState, w: Warrant, o: EncoderOptions)
     t: 'hi1',
     version: w.version,
     state: w.state,
+    ...(w.state === 'ACTIVE' && !inEffect(w) ? { pending: true as const } : {}),
     lemfIds: [...w.lemfIds],
     fingerprint: fingerprint(w),
     seq: prev?.seq ?? 0,
@@ -75,21 +206,24 @@ export function applyWarrant(state: EncoderState, w: Warrant, o: EncoderOptions)
       kind === 'liDeactivated' && prev ? [...new Set([...prev.lemfIds, ...w.lemfIds])] : [...new Set(w.lemfIds)];
     const seq = entry.seq;
     entry.seq = seq >= MAX_SEQ ? 0 : seq + 1;
+    const effective = effectiveMicros(kind, prev, w);
     const notification: Hi1Notification = {
       liid: w.liid,
       communicationIdentifier: { operatorIdentifier: o.operatorIdentifier },
-      timeStamp: { kind: 'utcTime', micros: w.updatedAtMicros },
+      timeStamp: { kind: 'utcTime', micros: effective },
     };
     const info = targetInformation(w);
     if (info) notification.targetInformation = info;
     try {
+      if (kind === 'liDeactivated' && ownsCommunications)
+        records.push(...endOpenCommunications(state, v, w, o, { endMicros: effective, nowMicros }, lemfIds));
       const bytes = encodePsPdu({
         header: psHeader(
           {
             liid: w.liid,
             cin: 0,
             seq,
-            micros: w.updatedAtMicros,
+            micros: nowMicros,
             qualifier: TIMESTAMP_QUALIFIER.timeOfMediation,
             authorisationCountry: w.authorisationCountry,
           },

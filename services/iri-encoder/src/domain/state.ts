@@ -39,6 +39,8 @@ export interface Hi1Entry {
   t: 'hi1';
   version: number;
   state: 'ACTIVE' | 'SUSPENDED' | 'DEACTIVATED';
+  /** ACTIVE but its validity window had not started: liActivated is still to come. */
+  pending?: true;
   lemfIds: string[];
   /** Targets, LEMFs and validity of that version: a change while ACTIVE is a modification. */
   fingerprint: string;
@@ -143,6 +145,21 @@ export function cinFor(view: StateView, liid: string, communicationId: string, n
   const entry: CommunicationEntry = { t: 'comm', cin, phase: 'none', answered: false, lastEventMicros: nowMicros };
   view.set(key, entry);
   return entry;
+}
+
+/**
+ * The LIID's communications with a BEGIN and no END yet, by CIN. Reads inherited entries too
+ * (for-in), like expire(), so it works on the service's per-batch working copy.
+ */
+export function openCommunications(state: EncoderState, liid: string): { key: string; comm: CommunicationEntry }[] {
+  const prefix = `${liid}/comm/`;
+  const out: { key: string; comm: CommunicationEntry }[] = [];
+  for (const key in state.entries) {
+    if (!key.startsWith(prefix)) continue;
+    const v = state.entries[key];
+    if (v?.t === 'comm' && v.phase === 'open') out.push({ key, comm: v });
+  }
+  return out.sort((a, b) => a.comm.cin - b.comm.cin);
 }
 
 /** Takes the next IRI or CC sequence number of (LIID, CIN). */

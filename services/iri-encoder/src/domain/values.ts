@@ -509,7 +509,7 @@ function ipmmCc(e: NormalizedEvent, content: Uint8Array): IpmmCc {
 // TS 101 671 HI2 record (Italian profile)
 // ------------------------------------------------------------------------------------------
 
-const HI2_RECORD_TYPE: Record<IriRecordType, number> = { BEGIN: 1, END: 2, CONTINUE: 3, REPORT: 4 };
+export const HI2_RECORD_TYPE: Record<IriRecordType, number> = { BEGIN: 1, END: 2, CONTINUE: 3, REPORT: 4 };
 
 /** TBCD digits (3GPP TS 29.002): two digits per octet, low nibble first, F filler. */
 function tbcd(digits: string): Uint8Array {

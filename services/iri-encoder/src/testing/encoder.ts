@@ -1,6 +1,6 @@
 // For other packages' tests and benchmarks: what the iri-encoder writes for a list of events.
 import { type InputRecord, type ProcessResult, topicName } from '@li/bus';
-import type { MatchedEvent } from '@li/schemas';
+import type { MatchedEvent, Warrant } from '@li/schemas';
 import { encodeBatch, expirySweep, type Input } from '../adapters/batch.ts';
 import { memoryStates } from '../adapters/encoder-state.ts';
 import { apply } from '../domain/apply.ts';
@@ -37,21 +37,36 @@ export function batchEncoder(
 ) {
   const states = memoryStates([tenant]);
   const expiry = expirySweep(policy, wallMicros);
-  const deps = { options, lemfs: { get: () => undefined }, reportFrom: 'li-reports@mediation.invalid', expiry };
+  const deps = {
+    options,
+    lemfs: { get: () => undefined },
+    reportFrom: 'li-reports@mediation.invalid',
+    expiry,
+    nowMicros: () => Date.now() * 1000,
+  };
   let offset = 0;
   return {
-    encode(events: readonly MatchedEvent[]): ProcessResult<Input> {
-      const batch = events.map(
-        (m): InputRecord<Input> => ({
-          topic: topicName(tenant, 'matched'),
-          partition: 0,
-          offset: String(offset++),
-          key: m.liid,
-          value: { kind: 'matched', value: m },
-          headers: {},
-          timestamp: String(Math.floor(m.event.occurredAtMicros / 1000)),
-        }),
-      );
+    /** One batch of matched events and warrant versions, in this order. */
+    encode(inputs: readonly (MatchedEvent | Warrant)[]): ProcessResult<Input> {
+      const batch = inputs.map((x): InputRecord<Input> => {
+        const common = { partition: 0, offset: String(offset++), headers: {} };
+        if ('event' in x) {
+          return {
+            ...common,
+            topic: topicName(tenant, 'matched'),
+            key: x.liid,
+            value: { kind: 'matched', value: x },
+            timestamp: String(Math.floor(x.event.occurredAtMicros / 1000)),
+          };
+        }
+        return {
+          ...common,
+          topic: topicName(tenant, 'warrants'),
+          key: `${x.authorisationCountry}:${x.liid}`,
+          value: { kind: 'warrant', value: x },
+          timestamp: String(Math.floor(x.updatedAtMicros / 1000)),
+        };
+      });
       const result = encodeBatch(tenant, states.working(tenant), batch, deps);
       states.committed(tenant, result.outputs);
       return result;

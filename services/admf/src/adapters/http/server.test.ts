@@ -321,7 +321,9 @@ describe('scheduled start and end take effect with nobody acting', () => {
     h.clock.set((T0 + HOUR) / 1000);
     await h.admf.useCases.runScheduled();
     expect(h.mem.audit.get('acme')!.at(-1)).toMatchObject({ action: 'warrant.start', actor: 'system:scheduler' });
-    expect((await h.req(PROV, 'GET', W1)).json.status).toBe('IN_EFFECT');
+    const started = (await h.req(PROV, 'GET', W1)).json;
+    expect(started.status).toBe('IN_EFFECT');
+    expect(started.version).toBe(2); // a version written at the start: the iri-encoder's liActivated
     await h.admf.useCases.runScheduled(); // idempotent
     expect(h.mem.audit.get('acme')!.filter((a) => a.action === 'warrant.start')).toHaveLength(1);
     expect(await h.admf.useCases.nextTransition()).toBe(T0 + 2 * HOUR);
@@ -329,7 +331,7 @@ describe('scheduled start and end take effect with nobody acting', () => {
     h.clock.set((T0 + 2 * HOUR) / 1000);
     await h.admf.useCases.runScheduled();
     const w = (await h.req(PROV, 'GET', W1)).json;
-    expect(w).toMatchObject({ state: 'DEACTIVATED', version: 2 });
+    expect(w).toMatchObject({ state: 'DEACTIVATED', version: 3 });
     expect(h.mem.audit.get('acme')!.at(-1)).toMatchObject({ action: 'warrant.expire', role: 'system' });
     expect(await h.admf.useCases.nextTransition()).toBeNull();
   });
