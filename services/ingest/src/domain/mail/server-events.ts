@@ -114,11 +114,6 @@ function fetchScope(args: string): 'full' | 'partial' | null {
   return null;
 }
 
-// No ACCOUNT events from Dovecot: it keeps no accounts of its own (users live in the passdb/userdb
-// it only reads: passwd-file, SQL, LDAP), its list of events (doc.dovecot.org admin_manual/
-// list_of_events) has none for a user created, renamed or removed, and doveadm has no such command.
-// Where Dovecot serves the mail, the provisioning system that renames or removes the userdb entry
-// posts account.renamed / account.removed as generic events (mapGenericEvent) for admf to follow.
 export function mapDovecotEvent(e: DovecotEvent): MapOutcome {
   const f = e.fields ?? {};
   const ts = timeToMicros(e.end_time ?? e.start_time);
