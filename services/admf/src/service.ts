@@ -106,25 +106,16 @@ export const admfService: ServiceDefinition<typeof Config> = {
       ...(tls ? { tls } : {}),
       ...(tariffs?.ok ? { tariffs: tariffs.value } : {}),
     });
-    // Told about tenants created from now on before the API takes requests, then about those loaded.
-    const accountEvents = followAccountEvents({
+    await admf.http.listen({ host: config.http.host, port: config.http.port });
+
+    const accountEvents = await followAccountEvents({
       bus,
       metrics,
       log,
-      clock: systemClock,
       groupId: config.eventsGroupId,
+      tenants: state.tenants.map((t) => t.id),
       useCases: admf.useCases,
     });
-    admf.useCases.onTenantCreated = (tenant) => accountEvents.follow([tenant]);
-    accountEvents.follow(state.tenants.map((t) => t.id));
-    try {
-      await admf.http.listen({ host: config.http.host, port: config.http.port });
-    } catch (err) {
-      await accountEvents.stop();
-      await admf.close();
-      throw err;
-    }
-
     readiness('http', () => admf.http.server.listening || 'not listening');
     return {
       ports: { http: (admf.http.server.address() as { port: number }).port },

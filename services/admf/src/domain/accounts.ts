@@ -5,7 +5,6 @@
 import type { NormalizeOptions } from '@li/identifiers';
 import { normalizeEmail, normalizeMailAccount } from '@li/identifiers';
 import type { NormalizedEvent, Target, Warrant } from '@li/schemas';
-import type { AdmErrorCode } from '../errors.ts';
 
 type AccountChange = { kind: 'renamed'; oldName: string; newName: string } | { kind: 'removed'; name: string };
 
@@ -109,27 +108,4 @@ export function followAccountChange(
     }
   }
   return out;
-}
-
-/**
- * What the follower does with an account event admf could not apply. A store failure is transient:
- * retried without committing the offset, so the warrant still follows the account. An event that
- * can never apply goes to the DLQ. One for a tenant admf does not know is passed over, as before.
- */
-export function accountFailureDisposition(code: AdmErrorCode): 'retry' | 'dead-letter' | 'skip' {
-  switch (code) {
-    case 'ADM_ERR_STORE':
-      return 'retry';
-    case 'ADM_ERR_NOT_FOUND':
-      return 'skip';
-    case 'ADM_ERR_TENANT_MISMATCH':
-    case 'ADM_ERR_VALIDATION':
-    case 'ADM_ERR_UNAUTHENTICATED':
-    case 'ADM_ERR_FORBIDDEN':
-    case 'ADM_ERR_CONFLICT':
-    case 'ADM_ERR_INTERNAL':
-      return 'dead-letter';
-    default:
-      return code satisfies never;
-  }
 }

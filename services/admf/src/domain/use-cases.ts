@@ -38,8 +38,6 @@ export class UseCases {
   private readonly startsLoaded = new Set<string>();
   /** Called after every committed warrant change (the scheduler re-arms on it). */
   onWarrantsChanged: () => void = () => {};
-  /** Called after a tenant was created (the account-event follower starts reading its events). */
-  onTenantCreated: (tenant: string) => void = () => {};
 
   constructor(deps: {
     store: WarrantStore;
@@ -133,9 +131,7 @@ export class UseCases {
       const c = await this.commit(t.id, { tenants: [t] }, [
         this.draft(caller, 'tenant.create', 'TENANT', t.id, null, t),
       ]);
-      if (!c.ok) return c;
-      this.onTenantCreated(t.id);
-      return okResult(t);
+      return c.ok ? okResult(t) : c;
     });
   }
 
