@@ -14,6 +14,7 @@ import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
 import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
+import { countingConsumer } from './lib/counting-consumer.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
@@ -151,32 +152,12 @@ for (let sent = 0; sent < events.length; sent += 1000) {
 const produceSec = (performance.now() - tp) / 1000;
 
 // The output, read committed (kafkajs's default), by a consumer that joins before the service starts.
-const consumer = bus.kafka.consumer({
+const out = await countingConsumer(bus.kafka, {
   groupId: `bench.enc.${tenant}.out`,
-  maxBytesPerPartition: 8 * 1024 * 1024,
-  maxBytes: 32 * 1024 * 1024,
+  topics: [topicName(tenant, 'hi2'), topicName(tenant, 'hi3')],
+  expected,
+  joinTimeoutMs: 60_000,
 });
-await consumer.connect();
-await consumer.subscribe({ topics: [topicName(tenant, 'hi2'), topicName(tenant, 'hi3')], fromBeginning: true });
-let received = 0;
-let firstAt = 0;
-let lastAt = 0;
-const joined = new Promise<void>((r) => {
-  const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
-    remove();
-    r();
-  });
-});
-await consumer.run({
-  autoCommit: false,
-  eachBatch: async ({ batch }) => {
-    if (batch.messages.length === 0) return;
-    if (received === 0) firstAt = performance.now();
-    received += batch.messages.length;
-    if (received >= expected && lastAt === 0) lastAt = performance.now();
-  },
-});
-await within('the output consumer to join its group', 60_000, joined);
 
 const started = performance.now();
 const svc = await within(
@@ -190,13 +171,13 @@ const svc = await within(
 const startMs = performance.now() - started;
 await waitUntil(
   `${fmt(expected)} records on ${tenant} hi2+hi3`,
-  () => lastAt > 0 || `${received} records read committed`,
+  () => out.lastAt > 0 || `${out.received} records read committed`,
   { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000, intervalMs: 20 },
 );
 // Anything beyond the expected count would be a duplicate: give it a moment to show.
 await new Promise((r) => setTimeout(r, 1000));
-const seconds = (lastAt - started) / 1000;
-await consumer.disconnect();
+const seconds = (out.lastAt - started) / 1000;
+await out.disconnect();
 await svc.stop();
 const admin = await bus.admin();
 await admin.deleteTopics({ topics: streams.map((s) => topicName(tenant, s)) }).catch(() => undefined);
@@ -225,11 +206,11 @@ printRows([
   { name: 'iri-encoder: events in, service start → last', value: EVENTS / seconds, unit: 'events/s' },
   {
     name: 'iri-encoder: records out, first → last record',
-    value: (expected - 1) / Math.max(1e-6, (lastAt - firstAt) / 1000),
+    value: (expected - 1) / Math.max(1e-6, (out.lastAt - out.firstAt) / 1000),
     unit: 'records/s',
   },
   { name: 'service start (startService returned)', value: startMs, unit: 'ms' },
-  { name: 'service start to first record', value: firstAt - started, unit: 'ms' },
+  { name: 'service start to first record', value: out.firstAt - started, unit: 'ms' },
 ]);
-if (received !== expected) console.log(`records read: ${received}, expected ${expected} (duplicates)`);
+if (out.received !== expected) console.log(`records read: ${out.received}, expected ${expected} (duplicates)`);
 process.exit(0);

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { kafkaSecurityOptions } from '@li/bus';
 import { testInfra } from '@li/testing';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { waitUntil, within } from './deadline.ts';
+import { countingConsumer } from './counting-consumer.ts';
+import { waitUntil } from './deadline.ts';
 
 export interface BusReference {
   records: number;
@@ -43,31 +44,12 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
 
-  const consumer = kafka.consumer({
+  const out = await countingConsumer(kafka, {
     groupId: `${topic}.g`,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
+    topics: [topic],
+    expected: records,
+    joinTimeoutMs: timeoutMs,
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let consumed = 0;
-  let firstConsumedAt = 0;
-  let lastConsumedAt = 0;
-  const joined = new Promise<void>((r) => {
-    const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
-      remove();
-      r();
-    });
-  });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      if (consumed === 0) firstConsumedAt = performance.now();
-      consumed += batch.messages.length;
-      if (consumed >= records && lastConsumedAt === 0) lastConsumedAt = performance.now();
-    },
-  });
-  await within(`the reference consumer to join group ${topic}.g`, timeoutMs, joined);
 
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
@@ -87,7 +69,7 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   const produced = performance.now();
   await waitUntil(
     `the reference consumer to read ${records} records of ${topic}`,
-    () => lastConsumedAt > 0 || `${consumed} consumed`,
+    () => out.lastAt > 0 || `${out.received} consumed`,
     {
       timeoutMs,
       intervalMs: 5,
@@ -95,16 +77,16 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   );
 
   await producer.disconnect();
-  await consumer.disconnect();
+  await out.disconnect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();
 
-  const pipelineSec = (lastConsumedAt - started) / 1000;
+  const pipelineSec = (out.lastAt - started) / 1000;
   return {
     records,
     recordBytes,
     produceRecordsPerSec: records / ((produced - started) / 1000),
-    consumeRecordsPerSec: records / Math.max(1e-6, (lastConsumedAt - firstConsumedAt) / 1000),
+    consumeRecordsPerSec: records / Math.max(1e-6, (out.lastAt - out.firstAt) / 1000),
     pipelineRecordsPerSec: records / pipelineSec,
     pipelineMBPerSec: (records * recordBytes) / pipelineSec / (1024 * 1024),
   };
