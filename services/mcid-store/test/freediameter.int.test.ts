@@ -3,6 +3,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { silentLogger } from '@li/log/testing';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcrFileStore } from '../src/adapters/acr-files.ts';
@@ -11,7 +12,6 @@ import { asU32, findAvp } from '../src/adapters/diameter/codec.ts';
 import { BASE } from '../src/adapters/diameter/dictionary.ts';
 import { DiameterPeer } from '../src/adapters/diameter/peer.ts';
 import { CdsSink, LocalStorageSink } from '../src/adapters/reporters.ts';
-import { silentLog } from '../src/testing/logger.ts';
 import { sampleReports } from '../src/testing/reports.ts';
 import { type FreeDiameter, freePort, startFreeDiameter } from './freediameter.ts';
 import { identity, peerConfig } from './rf-peer.ts';
@@ -90,18 +90,18 @@ describe('Diameter Rf against freeDiameter', () => {
       );
       const spool = new LocalStorageSink(files, identity);
       const [a, b] = sampleReports(2);
-      const good = new CdsSink(peer().config, identity, { spool, log: silentLog });
+      const good = new CdsSink(peer().config, identity, { spool, log: silentLogger });
       expect(await good.deliver(a!)).toEqual({ ok: true, via: 'CDS', detail: 'cds.test.local' });
       await good.close();
 
       const deadPort = await freePort();
-      const bad = new CdsSink({ ...peer().config, port: deadPort }, identity, { spool, log: silentLog });
+      const bad = new CdsSink({ ...peer().config, port: deadPort }, identity, { spool, log: silentLogger });
       const r = await bad.deliver(b!);
       expect(r).toMatchObject({ ok: true, via: 'LOCAL' });
       await bad.close();
       expect(readdirSync(dir).filter((f) => f.endsWith('.acr'))).toHaveLength(1);
 
-      const noSpool = new CdsSink({ ...peer().config, port: deadPort }, identity, { log: silentLog });
+      const noSpool = new CdsSink({ ...peer().config, port: deadPort }, identity, { log: silentLogger });
       expect(await noSpool.deliver(b!)).toMatchObject({ ok: false, code: 'MCD_ERR_DIAMETER_CONNECT' });
     } finally {
       rmSync(dir, { recursive: true, force: true });

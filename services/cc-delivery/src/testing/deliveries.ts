@@ -1,6 +1,7 @@
 // The delivery core with real transports and no Kafka, for tests here and in the root test/ package.
 import { systemClock } from '@li/core';
-import type { LogFields, Logger } from '@li/log';
+import type { Logger } from '@li/log';
+import { recordingLogger } from '@li/log/testing';
 import { Registry } from 'prom-client';
 import { createLemfDeliveries } from '../adapters/lemf-deliveries.ts';
 import type { TransportDeps } from '../adapters/transport-factory.ts';
@@ -43,28 +44,7 @@ export function record(
   };
 }
 
-export interface LogLine {
-  level: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
-  fields: LogFields;
-  msg: string;
-}
-
-/** A Logger that keeps its lines, to assert on what was logged. */
-export function recordingLogger(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: LogLine['level']) => (fields: LogFields, msg: string) => {
-    lines.push({ level, fields, msg });
-  };
-  const log: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => log,
-  };
-  return { log, lines };
-}
+export { recordingLogger } from '@li/log/testing';
 
 /** createLemfDeliveries with real adapters, collecting commits and dead letters. */
 export function testDeliveries(

@@ -1,8 +1,8 @@
 import { TokenAuthenticator } from '@li/auth';
 import { ManualClock } from '@li/core';
+import { silentLogger } from '@li/log/testing';
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { silentLog } from '../testing/logger.ts';
 import { MemoryStateStore } from '../testing/memory-store.ts';
 import { buildApp } from './http.ts';
 
@@ -32,7 +32,7 @@ const authenticator = table.value;
 
 function setup() {
   const store = new MemoryStateStore();
-  const app = buildApp({ store, clock, authenticator, tenants: ['vtp1', 'vtp2'], log: silentLog });
+  const app = buildApp({ store, clock, authenticator, tenants: ['vtp1', 'vtp2'], log: silentLogger });
   /** inject() as the caller holding `token` (the operator-wide admin by default). */
   const as = (o: InjectOptions & { token?: string | null }) => {
     const { token = T.op, ...rest } = o;

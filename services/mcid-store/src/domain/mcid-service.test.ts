@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenAuthenticator } from '@li/auth';
 import { ManualClock } from '@li/core';
+import { silentLogger } from '@li/log/testing';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AcrFileStore } from '../adapters/acr-files.ts';
@@ -10,7 +11,6 @@ import { buildApp } from '../adapters/http.ts';
 import { mcidObserver } from '../adapters/metrics.ts';
 import { LocalStorageSink, sinkFromConfig } from '../adapters/reporters.ts';
 import { parseConfig } from '../config.ts';
-import { silentLog } from '../testing/logger.ts';
 import { MemoryStateStore } from '../testing/memory-store.ts';
 import { invite, response, TENANT } from '../testing/sip-fixtures.ts';
 import { McidService } from './mcid-service.ts';
@@ -40,7 +40,7 @@ const OPERATOR = 'operator-admin-token-svc-001';
 async function provision(store: MemoryStateStore, mode: 'PERMANENT' | 'TEMPORARY') {
   const auth = TokenAuthenticator.fromTable({ [OPERATOR]: { subject: 'op', tenant: '*', role: 'admin' } });
   if (!auth.ok) throw new Error(auth.error.message);
-  const app = buildApp({ store, clock, authenticator: auth.value, log: silentLog });
+  const app = buildApp({ store, clock, authenticator: auth.value, log: silentLogger });
   const headers = { authorization: `Bearer ${OPERATOR}` };
   await app.inject({ method: 'PUT', url: '/v1/admin-state', headers, payload: { state: 'UNLOCKED' } });
   await app.inject({
@@ -82,7 +82,7 @@ describe('McidService', () => {
     const registry = new Registry();
     const app = await provision(store, 'PERMANENT');
     const sink = localSink(registry);
-    const svc = new McidService({ store, sink, clock, observer: mcidObserver(registry, silentLog) });
+    const svc = new McidService({ store, sink, clock, observer: mcidObserver(registry, silentLogger) });
     await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
     await svc.handle(response({ callId: 'c1', at: T0 + 1_000_000, status: 180 }));
     await sink.close();
@@ -118,7 +118,7 @@ describe('McidService', () => {
       store,
       sink,
       clock,
-      observer: mcidObserver(new Registry(), silentLog),
+      observer: mcidObserver(new Registry(), silentLogger),
     });
     await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
     await svc.handle(response({ callId: 'c1', at: T0 + 1, status: 486 }));
@@ -137,7 +137,7 @@ describe('McidService', () => {
       store,
       sink: localSink(registry),
       clock,
-      observer: mcidObserver(registry, silentLog),
+      observer: mcidObserver(registry, silentLogger),
     });
     await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
     await svc.handle(response({ callId: 'c1', at: T0 + 1_000_000, status: 180 }));
@@ -150,7 +150,7 @@ describe('McidService', () => {
       store: restarted,
       sink: localSink(registry),
       clock,
-      observer: mcidObserver(registry, silentLog),
+      observer: mcidObserver(registry, silentLogger),
     });
     const r = await svc2.handle(
       invite({
@@ -169,10 +169,10 @@ describe('McidService', () => {
     const c = parseConfig({ reportingType: 'LOCAL', localStorage: { directory: dir, maxRecords: 1 } });
     if (!c.ok) throw new Error(c.reason);
     const registry = new Registry();
-    const sink = sinkFromConfig(c.config, { registry, log: silentLog });
+    const sink = sinkFromConfig(c.config, { registry, log: silentLogger });
     const store = new MemoryStateStore();
     await provision(store, 'PERMANENT');
-    const svc = new McidService({ store, sink, clock, observer: mcidObserver(registry, silentLog) });
+    const svc = new McidService({ store, sink, clock, observer: mcidObserver(registry, silentLogger) });
     await svc.handle(invite({ callId: 'c1', at: T0, requestUri: S }));
     await svc.handle(response({ callId: 'c1', at: T0 + 1, status: 200 }));
     expect(readdirSync(dir).filter((f) => /^mcid1_-_00000001\.\d{8}_-_\d{6}\+0000\.acr$/.test(f))).toHaveLength(1);
