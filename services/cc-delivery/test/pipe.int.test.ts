@@ -1,7 +1,16 @@
 // PIPE (seed 000): reports to an external program's stdin. Real child processes: a slow reader
 // (back-pressure), a program that dies (restart with back-off), a command that does not exist.
 // The command comes only from the operator's allow-list (pipeCommands); a LEMF names an entry.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '@li/core';
@@ -134,8 +143,17 @@ process.stdin.once('data', () => {
     cleanup.push(async () => {
       delete process.env.LI_SECRET_PROBE;
     });
+    // The program must be reachable by the uid it runs as. A clone in a private directory
+    // (mktemp -d makes it 0700, as CI does) is not, so run Node through a link in our own directory.
+    const node = join(dir, 'node');
+    try {
+      linkSync(process.execPath, node);
+    } catch {
+      copyFileSync(process.execPath, node);
+      chmodSync(node, 0o755);
+    }
     const { deliveries } = testDeliveries({
-      pipeCommands: { who: { command: process.execPath, args: [join(dir, 'whoami.mjs'), out], uid, gid } },
+      pipeCommands: { who: { command: node, args: [join(dir, 'whoami.mjs'), out], uid, gid } },
     });
     cleanup.push(() => deliveries.stop());
     await deliveries.applyLemf(pipeLemf('who', 'who'));
