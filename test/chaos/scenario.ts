@@ -15,9 +15,14 @@ const RESULTS = join(import.meta.dirname, '../../.run/chaos');
  * Prints and records how long a scenario took to recover: from the fault's end until the LEMF
  * had caught up. One JSON line per run in .run/chaos/results.jsonl.
  */
-export function recordRecovery(scenario: string, r: { faultSeconds: number; recoverySeconds: number; records: number; note?: string }): void {
+export function recordRecovery(
+  scenario: string,
+  r: { faultSeconds: number; recoverySeconds: number; records: number; note?: string },
+): void {
   const line = { scenario, full: FULL, at: new Date().toISOString(), ...r };
-  console.log(`[chaos] ${scenario}: fault ${r.faultSeconds} s, recovered in ${r.recoverySeconds.toFixed(1)} s, ${r.records} records checked`);
+  console.log(
+    `[chaos] ${scenario}: fault ${r.faultSeconds} s, recovered in ${r.recoverySeconds.toFixed(1)} s, ${r.records} records checked`,
+  );
   mkdirSync(RESULTS, { recursive: true });
   appendFileSync(join(RESULTS, 'results.jsonl'), `${JSON.stringify(line)}\n`);
 }
