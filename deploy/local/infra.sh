@@ -9,6 +9,8 @@
 #   infra.sh ready   exit 0 if both answer now
 #   infra.sh kafka-kill    SIGKILL Kafka alone, keeping its data (outage tests)
 #   infra.sh kafka-resume  start Kafka again on that data
+#   infra.sh registry-kill    SIGKILL the schema registry alone, keeping its H2 file (outage tests)
+#   infra.sh registry-resume  start the registry again on that file (same schema ids)
 #   infra.sh user add|remove NAME   create (or delete) a SCRAM-SHA-512 principal on the running broker
 #
 # Kafka listens with SASL_SSL only (SCRAM-SHA-512 over TLS) and authorises every request by ACL.
@@ -216,22 +218,40 @@ kill_kafka() {
   log "kafka killed (pid $pid); its data is kept for kafka-resume"
 }
 
+# Kills the registry at once (SIGKILL), keeping its H2 file: a registry crash for outage tests.
+kill_registry() {
+  alive registry || { log "registry is not running"; return 0; }
+  local pid; pid="$(cat "$RUN/registry.pid")"
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  log "registry killed (pid $pid); its schemas are kept for registry-resume"
+}
+
+# Starts the registry again on the schemas it had (after registry-kill): an outage, not a new registry.
+resume_registry() {
+  if alive registry; then log "registry already running (pid $(cat "$RUN/registry.pid"))"; return; fi
+  [ -d "$RUN/registry/db" ] || { log "no registry data in $RUN to resume"; return 1; }
+  start_registry
+}
+
 start_registry() {
   if alive registry; then log "registry already running (pid $(cat "$RUN/registry.pid"))"; return; fi
   local java; java="$(registry_java)"
   mkdir -p "$RUN/registry"
   # Schemas in an H2 file beside Kafka's data: a registry restart keeps every schema id, so
   # records already in Kafka still decode. It lives as long as Kafka's data (start_kafka wipes
-  # both). The management interface (health, metrics) is fixed at build time; keep it on loopback.
+  # both). WRITE_DELAY=0: H2 writes each commit at once; its default (up to a second later) lost
+  # the schemas registered just before a SIGKILL, and gave their ids to other schemas afterwards.
+  # The management interface (health, metrics) is fixed at build time; keep it on loopback.
   nohup "$java" -Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
-    "-Dapicurio.datasource.url=jdbc:h2:file:$RUN/registry/db/registry;DB_CLOSE_ON_EXIT=FALSE" \
+    "-Dapicurio.datasource.url=jdbc:h2:file:$RUN/registry/db/registry;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0" \
     -Dapicurio.datasource.username=sa -Dapicurio.datasource.password=sa \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$((REGISTRY_PORT + 1))" \
     -Dquarkus.log.category.\"io.quarkus.http.access-log\".level=WARN \
     -Dapicurio.rules.global.compatibility=BACKWARD \
-    -jar "$APICURIO_DIR/quarkus-run.jar" > "$RUN/registry/stdout.log" 2>&1 < /dev/null &
+    -jar "$APICURIO_DIR/quarkus-run.jar" >> "$RUN/registry/stdout.log" 2>&1 < /dev/null &
   echo $! > "$RUN/registry.pid"
   log "registry starting (pid $!) on http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 }
@@ -298,5 +318,7 @@ case "${1:-}" in
   user) shift; user "$@" ;;
   kafka-kill) kill_kafka ;;
   kafka-resume) resume_kafka ;;
-  *) echo "usage: $0 fetch|start|wait|up|down|status|ready|user|kafka-kill|kafka-resume" >&2; exit 2 ;;
+  registry-kill) kill_registry ;;
+  registry-resume) resume_registry ;;
+  *) echo "usage: $0 fetch|start|wait|up|down|status|ready|user|kafka-kill|kafka-resume|registry-kill|registry-resume" >&2; exit 2 ;;
 esac
