@@ -5,13 +5,13 @@
 // package entry (index.ts) loads this module, so every kafkajs client of the process has it.
 import './kafkajs-request-queue.ts';
 
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Logger } from '@li/log';
 import type { SchemaName } from '@li/schemas';
 import { type Admin, type IHeaders, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
-import { type Codec, createCodec, createRegistry } from './codec.ts';
+import { type Codec, createCodec } from './codec.ts';
 import { consumersOf, type HealthSource } from './consumer-health.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
+import { httpRegistryApi, SchemaCache } from './schema-registry.ts';
 import { type KafkaSecurity, kafkaSecurityOptions } from './security.ts';
 import { type Stream, SYSTEM_TOPICS, type SystemTopic, topicConfig, topicName } from './topics.ts';
 
@@ -45,8 +45,9 @@ export const EXACTLY_ONCE_PRODUCER = {
 
 export interface Bus {
   readonly kafka: Kafka;
-  readonly registry: SchemaRegistry;
   readonly log: Logger;
+  /** What the bus is waiting for now (the schema registry, while a codec waits for it), or undefined. */
+  waitingFor(): string | undefined;
   /** Creates the tenant's topics for these streams if they do not exist, with their settings. */
   ensureTopics(tenant: string, streams: readonly Stream[], partitions?: number): Promise<void>;
   /**
@@ -54,7 +55,10 @@ export interface Bus {
    * or only those named (a service may create only the topics its ACLs allow).
    */
   ensureSystemTopics(only?: readonly SystemTopic[]): Promise<void>;
-  /** The codec for a topic, registering its schema on first use. */
+  /**
+   * The codec for a topic, registering its schema on first use (waiting while the registry is
+   * unreachable); later calls and every record use the cached schema id.
+   */
   codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>>;
   /** The codecs of one stream for several tenants, keyed by topic name. */
   codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName): Promise<Map<string, Codec<T>>>;
@@ -139,7 +143,11 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
     logCreator: kafkaLogCreator(log.child({ component: 'bus' })),
     retry: { initialRetryTime: 200, retries: 8 },
   });
-  const registry = createRegistry(config.registryUrl);
+  const registryLog = log.child({ component: 'schema-registry' });
+  const schemas = new SchemaCache(httpRegistryApi(config.registryUrl), {
+    onUnavailable: (reason) => registryLog.warn({ reason }, 'schema registry unreachable; waiting for it'),
+    onAvailable: (durationMs) => registryLog.info({ durationMs }, 'schema registry reachable again'),
+  });
   const codecs = new Map<string, Promise<Codec<unknown>>>();
   let producer: Producer | undefined;
   let admin: Admin | undefined;
@@ -156,7 +164,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
     const key = `${topic}\0${schemaName}`;
     let c = codecs.get(key);
     if (!c) {
-      c = createCodec<unknown>(registry, topic, schemaName);
+      c = createCodec<unknown>(schemas, topic, schemaName);
       codecs.set(key, c);
       c.catch(() => codecs.delete(key));
     }
@@ -165,8 +173,8 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
 
   return {
     kafka,
-    registry,
     log,
+    waitingFor: () => schemas.waiting(),
     async ensureTopics(tenant, streams, partitions = 1) {
       const a = await getAdmin();
       const existing = new Set(await a.listTopics());

@@ -3,9 +3,10 @@
 // paths of its bad fields instead of an opaque serializer error. Records are read with our
 // schema as the reader's: a writer's newer enum symbol reads as the enum's default, and a
 // field it lacks as the field's default (Avro schema resolution).
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { SCHEMAS, type SchemaName } from '@li/schemas';
+import avro from 'avsc';
 import { BusError } from './errors.ts';
+import { RegistryUnavailable, type SchemaCache } from './schema-registry.ts';
 
 export interface Codec<T> {
   readonly schemaName: SchemaName;
@@ -17,41 +18,28 @@ export interface Codec<T> {
 type AvroType = (typeof SCHEMAS)[SchemaName]['type'];
 type Resolver = ReturnType<AvroType['createResolver']>;
 
-export function createRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 3 } });
+/** The Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro body. */
+export function frame(schemaId: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
 }
 
-/** Registers the schema under the topic's value subject (TopicNameStrategy) and returns its codec. */
-export async function createCodec<T>(
-  registry: SchemaRegistry,
-  topic: string,
-  schemaName: SchemaName,
-): Promise<Codec<T>> {
+/**
+ * Registers the schema under the topic's value subject (TopicNameStrategy), waiting while the
+ * registry is unreachable, and returns its codec. Encoding and decoding our own records never
+ * ask the registry; a record of another writer schema asks once for that schema.
+ */
+export async function createCodec<T>(schemas: SchemaCache, topic: string, schemaName: SchemaName): Promise<Codec<T>> {
   const { type, schema } = SCHEMAS[schemaName];
-  let id = 0;
-  // Services starting together may register the same subject at once; the loser of that race
-  // fails on the subject's compatibility rule, and finds everything in place when it tries again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      ({ id } = await registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject: `${topic}-value` },
-      ));
-      break;
-    } catch (err) {
-      if (attempt < 5) {
-        await new Promise((r) => setTimeout(r, 100 * attempt));
-        continue;
-      }
-      throw new BusError(
-        'BUS_ERR_REGISTRY',
-        `could not register ${schemaName} for ${topic}: ${(err as Error).message}`,
-        {
-          retriable: true,
-          cause: err,
-        },
-      );
-    }
+  let id: number;
+  try {
+    id = await schemas.idOf(`${topic}-value`, JSON.stringify(schema));
+  } catch (err) {
+    throw new BusError('BUS_ERR_REGISTRY', `could not register ${schemaName} for ${topic}: ${(err as Error).message}`, {
+      retriable: err instanceof RegistryUnavailable,
+      cause: err,
+    });
   }
   // One resolver per writer schema id, made on the first record of that writer: resolving
   // schemas on every record would cost more than the decoding itself.
@@ -59,7 +47,7 @@ export async function createCodec<T>(
   function resolverFor(writerId: number): Promise<Resolver> {
     let r = resolvers.get(writerId);
     if (!r) {
-      r = registry.getSchema(writerId).then((writer) => type.createResolver(writer as AvroType));
+      r = schemas.schemaOf(writerId).then((text) => type.createResolver(avro.Type.forSchema(JSON.parse(text))));
       resolvers.set(writerId, r);
       r.catch(() => resolvers.delete(writerId));
     }
@@ -74,17 +62,34 @@ export async function createCodec<T>(
       if (!type.isValid(value, { errorHook: (path) => bad.push(path.join('.') || '(root)') })) {
         throw new BusError('BUS_ERR_SCHEMA', `value does not match ${schemaName} at: ${bad.join(', ')}`);
       }
-      return registry.encode(id, value);
+      return frame(id, type.toBuffer(value));
     },
     async decode(bytes: Buffer | null): Promise<T> {
       if (bytes === null || bytes.length < 5 || bytes[0] !== 0) {
         throw new BusError('BUS_ERR_DECODE', `not a registry-framed Avro ${schemaName} record`);
       }
       const writerId = bytes.readUInt32BE(1);
+      let resolver: Resolver | undefined;
+      if (writerId !== id) {
+        try {
+          resolver = await resolverFor(writerId);
+        } catch (err) {
+          // The registry is away: not the record's fault. The caller retries (the processor
+          // aborts the batch and fetches it again) instead of dead-lettering it.
+          if (err instanceof RegistryUnavailable) {
+            throw new BusError('BUS_ERR_REGISTRY', `schema id ${writerId} of a ${schemaName} record: ${err.message}`, {
+              retriable: true,
+              cause: err,
+            });
+          }
+          throw new BusError('BUS_ERR_DECODE', `cannot decode ${schemaName} (writer schema id ${writerId})`, {
+            cause: err,
+          });
+        }
+      }
       try {
         const payload = bytes.subarray(5);
-        const value =
-          writerId === id ? type.fromBuffer(payload) : type.fromBuffer(payload, await resolverFor(writerId));
+        const value = resolver ? type.fromBuffer(payload, resolver) : type.fromBuffer(payload);
         if (!type.isValid(value)) throw new Error(`decoded value (schema id ${writerId}) is not a ${schemaName}`);
         return value as T;
       } catch (err) {

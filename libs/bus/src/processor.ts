@@ -6,7 +6,8 @@
 // - The consumer reads committed records only and never commits by itself; the offset moves
 //   inside the transaction. An aborted batch is not resolved, so it is fetched again.
 // - A record that cannot be decoded, or that `process` rejects, goes to the DLQ with its
-//   reason in the same transaction; the rest of the batch goes on.
+//   reason in the same transaction; the rest of the batch goes on. A retriable decode error
+//   (the schema registry away) is no fault of the record: the batch aborts and is retried.
 // - `process` must not change anything outside its result: in-memory effects belong in
 //   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
 import type { Logger } from '@li/log';
@@ -50,7 +51,10 @@ export interface ProcessorOptions<T> {
   topics: string[];
   /** Stable across restarts of the same deployment; the partition is appended. */
   transactionalIdPrefix: string;
-  /** Decodes a record of the given input topic; a throw sends the record to the DLQ. */
+  /**
+   * Decodes a record of the given input topic; a throw sends the record to the DLQ, unless the
+   * error is `retriable` (e.g. the schema registry is unreachable): then the batch is retried.
+   */
   decode: (bytes: Buffer | null, topic: string) => Promise<T>;
   /** The DLQ of the tenant an input topic belongs to. */
   dlqTopic: (inputTopic: string) => string;
@@ -206,7 +210,9 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
             const value = await options.decode(m.value, topic);
             records.push({ ...source, value, headers: headersOf(m.headers), timestamp: m.timestamp });
           } catch (err) {
-            const e = err as { code?: string; message?: string };
+            const e = err as { code?: string; message?: string; retriable?: boolean };
+            // Not the record's fault (the schema registry is away): abort and fetch the batch again.
+            if (e.retriable === true) throw err;
             dlqOutputs.push(dlqRecord(dlq, source, e.code ?? 'BUS_ERR_DECODE', e.message ?? 'undecodable record'));
           }
         }

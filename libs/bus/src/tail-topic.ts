@@ -19,7 +19,10 @@ export interface TailOptions {
   kafka: Kafka;
   log: Logger;
   topics: string[];
-  /** Handles one record; a throw is logged and the record skipped (state topics are trusted input). */
+  /**
+   * Handles one record; a throw is logged and the record skipped (state topics are trusted
+   * input), unless the error is `retriable`: then the record is handled again, after a pause.
+   */
   onRecord: (record: TailRecord) => void | Promise<void>;
 }
 
@@ -76,18 +79,36 @@ export async function tailTopics(options: TailOptions): Promise<Tail> {
   await consumer.subscribe({ topics: options.topics, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
-    eachBatch: async ({ batch }) => {
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
       for (const m of batch.messages) {
-        try {
-          await options.onRecord({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key?.toString('utf8') ?? null,
-            value: m.value,
-          });
-        } catch (err) {
-          log.error({ topic: batch.topic, partition: batch.partition, offset: m.offset, err }, 'state record skipped');
+        const record = {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key?.toString('utf8') ?? null,
+          value: m.value,
+        };
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await options.onRecord(record);
+            break;
+          } catch (err) {
+            // A retriable error (the schema registry away) is no fault of the record: skipping it
+            // would lose state, so it waits and tries again.
+            if ((err as { retriable?: unknown }).retriable === true && isRunning() && !isStale()) {
+              const delayMs = Math.min(5_000, 200 * 2 ** Math.min(attempt, 10));
+              if (attempt === 0)
+                log.warn({ topic: batch.topic, partition: batch.partition, err }, 'state record waits');
+              await new Promise((r) => setTimeout(r, delayMs));
+              await heartbeat().catch(() => {});
+              continue;
+            }
+            log.error(
+              { topic: batch.topic, partition: batch.partition, offset: m.offset, err },
+              'state record skipped',
+            );
+            break;
+          }
         }
       }
       const id = `${batch.topic}/${batch.partition}`;

@@ -1,11 +1,12 @@
 // Records written with a newer schema than ours decode by Avro resolution: a symbol our enum
 // lacks reads as the enum's default, a field the writer lacks reads as our field's default.
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { SCHEMAS } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
 import { testInfra, uniqueTenant } from '@li/testing';
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { createCodec, createRegistry } from '../src/codec.ts';
+import { createCodec, frame } from '../src/codec.ts';
+import { httpRegistryApi, SchemaCache } from '../src/schema-registry.ts';
 
 /** Our LemfDestination schema with a TimestampFormat symbol we do not know and without keepaliveTimeoutSeconds. */
 function newerWriterSchema(): unknown {
@@ -26,19 +27,17 @@ function newerWriterSchema(): unknown {
 
 describe('codec decode with our schema as the reader schema', () => {
   it('reads an unknown enum symbol as the enum default and a missing field as its default', async () => {
-    const registry = createRegistry(testInfra().registryUrl);
+    const api = httpRegistryApi(testInfra().registryUrl);
     const topic = `li.${uniqueTenant('codec')}.lemfs`;
-    const codec = await createCodec<ReturnType<typeof sampleLemf>>(registry, topic, 'LemfDestination');
+    const codec = await createCodec<ReturnType<typeof sampleLemf>>(new SchemaCache(api), topic, 'LemfDestination');
     const schema = newerWriterSchema();
     expect(JSON.stringify(schema)).toContain('NANOSECOND');
-    const { id: writerId } = await registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-      { subject: `${topic}-newer-value` },
-    );
+    const writerId = await api.register(`${topic}-newer-value`, JSON.stringify(schema));
     expect(writerId).not.toBe(codec.schemaId);
+    const writer = avro.Type.forSchema(schema as avro.Schema);
     const { keepaliveTimeoutSeconds: _dropped, ...written } = sampleLemf({ timestampFormat: 'MICROSECOND' });
-    const newer = await registry.encode(writerId, { ...written, timestampFormat: 'NANOSECOND' });
-    const older = await registry.encode(writerId, written);
+    const newer = frame(writerId, writer.toBuffer({ ...written, timestampFormat: 'NANOSECOND' }));
+    const older = frame(writerId, writer.toBuffer(written));
 
     const fromNewer = await codec.decode(newer);
     expect(fromNewer.timestampFormat).toBe('GENERALIZED_TIME');

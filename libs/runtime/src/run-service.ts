@@ -126,22 +126,10 @@ export async function startService<S extends Type.TObject>(
   const metrics = createRegistry(def.name);
   const readiness: Record<string, Check> = {};
   const liveness: Record<string, Check> = {};
-  const service = await def.start({
-    config,
-    log,
-    bus,
-    metrics,
-    readiness: (name, check) => {
-      readiness[name] = check;
-    },
-    liveness: (name, check) => {
-      liveness[name] = check;
-    },
-  });
-  // Every processor and tail the service made on its bus: dead fails /healthz (the orchestrator
-  // restarts the process), not consuming fails /readyz; the answer names each and why.
-  liveness.consumers ??= () => consumersFailing(bus, 'live');
-  readiness.consumers ??= () => consumersFailing(bus, 'ready');
+  // The probes answer from the start: while the service starts (e.g. waits for the schema
+  // registry), /healthz passes and /readyz fails, saying what it waits for, instead of a process
+  // that answers nothing or exits.
+  readiness.startup = () => `starting: ${bus.waitingFor() ?? 'connecting and reading state'}`;
   const probes = await startProbeServer({
     registry: metrics,
     port: c.metricsPort,
@@ -149,6 +137,30 @@ export async function startService<S extends Type.TObject>(
     readiness,
     liveness,
   });
+  let service: RunningService;
+  try {
+    service = await def.start({
+      config,
+      log,
+      bus,
+      metrics,
+      readiness: (name, check) => {
+        readiness[name] = check;
+      },
+      liveness: (name, check) => {
+        liveness[name] = check;
+      },
+    });
+  } catch (err) {
+    await probes.close();
+    await bus.close().catch(() => {});
+    throw err;
+  }
+  delete readiness.startup;
+  // Every processor and tail the service made on its bus: dead fails /healthz (the orchestrator
+  // restarts the process), not consuming fails /readyz; the answer names each and why.
+  liveness.consumers ??= () => consumersFailing(bus, 'live');
+  readiness.consumers ??= () => consumersFailing(bus, 'ready');
   log.info({ port: probes.port }, 'started');
   return {
     metricsPort: probes.port,

@@ -200,7 +200,10 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           await deliveries.applyLemf({ ...dest, id: k });
           await startConsumer(dest);
         });
-        return chain;
+        // The tail sees this record's failure (and retries a retriable one); the chain goes on.
+        const applied = chain;
+        chain = chain.catch(() => undefined);
+        return applied;
       },
     });
     await tail.caughtUp;
