@@ -46,6 +46,8 @@ export interface Provisioning {
 
 export interface Pipeline extends Provisioning {
   sipUdpPort: number;
+  /** ingest's mail-server events API (POST /ingest/mail-events, the tenant's mailserver token). */
+  mailEventsPort: number;
   metricsPorts: Record<string, number>;
   /** Stops every service, last started first. */
   stop(): Promise<void>;
@@ -119,6 +121,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       call,
       tokens: TOKENS,
       sipUdpPort: ingest.ports.sipUdp!,
+      mailEventsPort: ingest.ports.mailEvents!,
       metricsPorts: Object.fromEntries(started.map(({ name, s }) => [name, s.metricsPort])),
       stop: stopAll,
     };
