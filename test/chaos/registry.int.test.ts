@@ -351,7 +351,23 @@ describe('schema registry restart mid-stream', () => {
       expect((await probe('/readyz'))?.body).toMatch(/waiting for the schema registry/);
 
       const backAt = resumeRegistry();
-      const svc = await starting;
+      // What the starting instance says, each time it changes, until it has started.
+      const said: string[] = [];
+      let started = false;
+      const watching = (async () => {
+        while (!started) {
+          const body = (await probe('/readyz'))?.body.trim() ?? 'no answer';
+          const reason = /"startup":"([^"]*)"/.exec(body)?.[1] ?? body;
+          if (said.at(-1)?.endsWith(reason) !== true)
+            said.push(`+${((Date.now() - backAt) / 1000).toFixed(1)} s ${reason}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+      const svc = await starting.finally(() => {
+        started = true;
+      });
+      await watching;
+      console.log(`[chaos] the starting instance said, after the registry returned:\n  ${said.join('\n  ')}`);
       starting = undefined;
       // Start-up goes on with the registry, then joins the consumer group (a rebalance with the
       // running instance): printed apart, since the second part is Kafka's, not the registry's.

@@ -129,7 +129,10 @@ export async function startService<S extends Type.TObject>(
   // The probes answer from the start: while the service starts (e.g. waits for the schema
   // registry), /healthz passes and /readyz fails, saying what it waits for, instead of a process
   // that answers nothing or exits.
-  readiness.startup = () => `starting: ${bus.waitingFor() ?? 'connecting and reading state'}`;
+  readiness.startup = () => {
+    const consumers = consumersFailing(bus, 'ready');
+    return `starting: ${bus.waitingFor() ?? (consumers === true ? 'connecting and reading state' : consumers)}`;
+  };
   const probes = await startProbeServer({
     registry: metrics,
     port: c.metricsPort,
