@@ -228,6 +228,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
     admin: getAdmin,
     consumers: () => consumersOf(kafka),
     async close() {
+      schemas.close();
       await producer?.disconnect();
       await admin?.disconnect();
     },

@@ -117,6 +117,21 @@ describe('SchemaCache', () => {
     expect(reg.calls.register).toBe(9);
   });
 
+  it('stops waiting once closed', async () => {
+    const reg = fakeRegistry();
+    let cache!: SchemaCache;
+    let pauses = 0;
+    cache = new SchemaCache(reg.api, {
+      sleep: async () => {
+        if (++pauses === 3) cache.close();
+      },
+    });
+    reg.setDown(true);
+    await expect(cache.idOf('a-value', '"s1"')).rejects.toBeInstanceOf(RegistryUnavailable);
+    expect(reg.calls.register).toBe(4);
+    expect(cache.waiting()).toBeUndefined();
+  });
+
   it('fails at once when the registry refuses, and asks again on the next call', async () => {
     let refuse = true;
     let calls = 0;

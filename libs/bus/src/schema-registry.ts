@@ -112,6 +112,7 @@ export class SchemaCache {
   readonly #ids = new Map<string, Promise<number>>();
   readonly #schemas = new Map<number, Promise<string>>();
   #waiters = 0;
+  #closed = false;
   #unavailableSince: number | undefined;
   #lastProblem = '';
 
@@ -149,6 +150,11 @@ export class SchemaCache {
     return s;
   }
 
+  /** Ends every wait for the registry (the bus is closing): those registrations fail. */
+  close(): void {
+    this.#closed = true;
+  }
+
   /** What a registration is waiting for now, or undefined. */
   waiting(): string | undefined {
     if (this.#waiters === 0 || this.#unavailableSince === undefined) return undefined;
@@ -178,7 +184,7 @@ export class SchemaCache {
             await sleep(100 * (attempt + 1));
             continue;
           }
-          if (!(err instanceof RegistryUnavailable)) throw err;
+          if (!(err instanceof RegistryUnavailable) || this.#closed) throw err;
           this.#lastProblem = err.message;
           if (this.#unavailableSince === undefined) {
             this.#unavailableSince = now();
