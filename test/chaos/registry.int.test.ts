@@ -206,6 +206,21 @@ async function waitDelivered(counts: { mail: number; calls: number }, what: stri
   );
 }
 
+/**
+ * Every event once: each mail event one communication with exactly one e-mail CC, each call one
+ * IRI-BEGIN. A batch processed twice would give more (with sequence numbers still 0..n).
+ */
+function expectEachEventOnce(): void {
+  const count = (liid: string, handover: 'HI2' | 'HI3', type: RegExp) => {
+    const perCin = new Map<number, number>();
+    for (const r of lemf.of(liid))
+      if (r.handover === handover && type.test(r.type)) perCin.set(r.cin, (perCin.get(r.cin) ?? 0) + 1);
+    return [...perCin].filter(([, n]) => n !== 1).map(([cin, n]) => `CIN ${cin}: ${n}`);
+  };
+  expect(count(LIID_MAIL, 'HI3', /^CC emailCC/), 'mail communications with other than one e-mail CC').toEqual([]);
+  expect(count(LIID_VOICE, 'HI2', /^IRI-BEGIN/), 'calls with other than one IRI-BEGIN').toEqual([]);
+}
+
 const snapshot = (t: Traffic) => ({ mail: t.mail.posted, calls: t.calls.ok });
 
 describe('schema registry restart mid-stream', () => {
@@ -294,6 +309,7 @@ describe('schema registry restart mid-stream', () => {
       for (const c of checks)
         expect(isComplete(c), `${c.liid} CIN ${c.cin} ${c.handover}: ${describeCheck(c)}`).toBe(true);
       expect(records.every((r) => r.format === 'TS102232')).toBe(true);
+      expectEachEventOnce();
       const dlq = await readTopic(bus.kafka, topicName(tenant, 'dlq'));
       expect(dlq.map((r) => r.headers?.['li.dlq.code'] ?? '')).toEqual([]);
       console.log(
@@ -389,6 +405,7 @@ describe('schema registry restart mid-stream', () => {
         for (const c of checks)
           expect(isComplete(c), `${c.liid} CIN ${c.cin} ${c.handover}: ${describeCheck(c)}`).toBe(true);
         expect(await readTopic(bus.kafka, topicName(tenant, 'dlq'))).toEqual([]);
+        expectEachEventOnce();
       } finally {
         await svc.stop();
       }

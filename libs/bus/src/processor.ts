@@ -130,6 +130,12 @@ function isFenced(err: unknown): boolean {
   );
 }
 
+/** A heartbeat's answer when the group is being rebalanced (kafkajs rejoins on it). */
+function isRebalancing(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type ?? '';
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
+}
+
 const DLQ_METRIC = 'li_bus_dlq_records_total';
 
 /** One counter per registry, whichever processor of the service asks first. */
@@ -238,7 +244,10 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
           for (const d of dlqOutputs) deadLetters?.inc({ tenant, code: d.headers?.['li.dlq.code'] ?? '' });
         }
         options.onCommitted?.(result, records, ctx);
-        await heartbeat();
+        // Committed: the batch is done whatever the heartbeat says. A rebalance it reports is
+        // kafkajs's to handle (its own heartbeat after this batch rejoins); retrying would
+        // write the batch's outputs again.
+        await heartbeat().catch(() => {});
         return;
       } catch (err) {
         await txn.abort().catch(() => {});
@@ -251,7 +260,13 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         const delayMs = Math.min(maxBackoff, 100 * 2 ** Math.min(attempt, 10));
         log.warn({ topic, partition, attempt, delayMs, err }, 'batch aborted; retrying from the last committed offset');
         await sleep(delayMs);
-        await heartbeat().catch(() => {});
+        try {
+          await heartbeat();
+        } catch (e) {
+          // The group is rebalancing: leave the uncommitted batch (it is fetched again by whoever
+          // gets the partition) so this member can rejoin now, not after the rebalance timeout.
+          if (isRebalancing(e)) return;
+        }
       }
     }
   }
