@@ -5,11 +5,12 @@
 // promise: a registry restart keeps every schema id, and services that know their schemas keep
 // producing and consuming while it is away; a service started meanwhile waits, saying for what.
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
-import { type LemfDestination, SCHEMAS, type Warrant } from '@li/schemas';
+import { type LemfDestination, type NormalizedEvent, SCHEMAS, type Warrant } from '@li/schemas';
 import { sampleLemf, sampleWarrant } from '@li/schemas/testing';
 import { targetMatchService } from '@li/target-match/service';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
@@ -112,19 +113,21 @@ async function registerSchema(subject: string, schema: unknown): Promise<number>
   return body.id;
 }
 
-/** Our LemfDestination schema with a TimestampFormat symbol appended. */
-function newerLemfSchema(): unknown {
+/** A schema with one more symbol appended to an enum (one with a default, so older readers resolve it): the bytes of every value stay the same. */
+function withExtraSymbol(schema: unknown, enumName: string, symbol: string): unknown {
   const walk = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(walk);
     if (node === null || typeof node !== 'object') return node;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) out[k] = walk(v);
-    if (out.type === 'enum' && String(out.name).endsWith('TimestampFormat'))
-      out.symbols = [...(out.symbols as string[]), 'NANOSECOND'];
+    if (out.type === 'enum' && String(out.name).endsWith(enumName))
+      out.symbols = [...(out.symbols as string[]), symbol];
     return out;
   };
-  return walk(SCHEMAS.LemfDestination.schema);
+  return walk(schema);
 }
+
+const newerLemfSchema = () => withExtraSymbol(SCHEMAS.LemfDestination.schema, 'TimestampFormat', 'NANOSECOND');
 
 /** Real traffic, all the time until stopped: one SIPp call after another, and a mail event every 200 ms. */
 function startTraffic() {
@@ -215,10 +218,27 @@ function expectEachEventOnce(): void {
     const perCin = new Map<number, number>();
     for (const r of lemf.of(liid))
       if (r.handover === handover && type.test(r.type)) perCin.set(r.cin, (perCin.get(r.cin) ?? 0) + 1);
-    return [...perCin].filter(([, n]) => n !== 1).map(([cin, n]) => `CIN ${cin}: ${n}`);
+    return [...perCin]
+      .filter(([, n]) => n !== 1)
+      .map(
+        ([cin, n]) =>
+          `CIN ${cin}: ${n} (${lemf
+            .of(liid)
+            .filter((r) => r.cin === cin)
+            .map((r) => `${r.handover} ${r.type} seq ${r.seq} at ${r.timeMicros}`)
+            .join('; ')})`,
+      );
   };
   expect(count(LIID_MAIL, 'HI3', /^CC emailCC/), 'mail communications with other than one e-mail CC').toEqual([]);
   expect(count(LIID_VOICE, 'HI2', /^IRI-BEGIN/), 'calls with other than one IRI-BEGIN').toEqual([]);
+}
+
+/** The tenant's dead letters, as code and reason. */
+async function deadLetters(): Promise<string[]> {
+  return (await readTopic(bus.kafka, topicName(tenant, 'dlq'))).map(
+    (r) =>
+      `${r.headers['li.dlq.code'] ?? '?'}: ${r.headers['li.dlq.reason'] ?? ''} (${r.headers['li.dlq.topic'] ?? ''})`,
+  );
 }
 
 const snapshot = (t: Traffic) => ({ mail: t.mail.posted, calls: t.calls.ok });
@@ -310,8 +330,7 @@ describe('schema registry restart mid-stream', () => {
         expect(isComplete(c), `${c.liid} CIN ${c.cin} ${c.handover}: ${describeCheck(c)}`).toBe(true);
       expect(records.every((r) => r.format === 'TS102232')).toBe(true);
       expectEachEventOnce();
-      const dlq = await readTopic(bus.kafka, topicName(tenant, 'dlq'));
-      expect(dlq.map((r) => r.headers?.['li.dlq.code'] ?? '')).toEqual([]);
+      expect(await deadLetters()).toEqual([]);
       console.log(
         `[chaos] ${total.mail} mail events and ${total.calls} calls; ${records.length} records in ${checks.length} (LIID, CIN, handover) streams, all 0..n`,
       );
@@ -325,6 +344,56 @@ describe('schema registry restart mid-stream', () => {
       await traffic.stop();
     }
   }, 600_000);
+
+  it('holds a record of a schema no service has seen while the registry is down, then delivers it once', async () => {
+    // A newer producer (say, mid-upgrade) writes an event with a schema of its own, whose id
+    // target-match must look up: while the registry is away the batch waits, nothing is
+    // dead-lettered, and the event is delivered once the registry answers again.
+    const eventsTopic = topicName(tenant, 'events');
+    const codec = await bus.codec<NormalizedEvent>(eventsTopic, 'NormalizedEvent');
+    let sample: NormalizedEvent | undefined;
+    for (const r of (await readTopic(bus.kafka, eventsTopic)).reverse()) {
+      const e = r.value && (await codec.decode(r.value));
+      if (e && e.action === 'message.sent' && e.content) {
+        sample = e;
+        break;
+      }
+    }
+    if (!sample) throw new Error('no mail event in the events topic to copy');
+    const newerId = await registerSchema(
+      `${eventsTopic}-newer-value`,
+      withExtraSymbol(SCHEMAS.NormalizedEvent.schema, 'PartyRole', 'FUTURE_ROLE'),
+    );
+    expect(newerId).not.toBe(codec.schemaId);
+    const communicationId = 'mail:chaos-registry-newer-writer';
+    const bytes = await codec.encode({ ...sample, eventId: randomUUID(), communicationId });
+    bytes.writeUInt32BE(newerId, 1);
+    const mailCins = () => cinsOf(LIID_MAIL, 'HI3', /^CC emailCC/).size;
+    const before = mailCins();
+
+    killRegistry();
+    const fault = faultSeconds(30, 8);
+    await bus.send([{ topic: eventsTopic, key: communicationId, value: bytes }]);
+    await new Promise((r) => setTimeout(r, fault * 1000));
+    // Held, not dropped: neither at the LEMF nor in the DLQ.
+    expect(mailCins()).toBe(before);
+    expect(await deadLetters()).toEqual([]);
+
+    const backAt = resumeRegistry();
+    await waitFor(() => mailCins() === before + 1, { what: 'the held event at the LEMF', timeoutMs: 120_000 });
+    const recoverySeconds = (Date.now() - backAt) / 1000;
+    expect(await deadLetters()).toEqual([]);
+    const records = [...lemf.of(LIID_VOICE), ...lemf.of(LIID_MAIL)];
+    for (const c of checkSequences(records))
+      expect(isComplete(c), `${c.liid} CIN ${c.cin} ${c.handover}: ${describeCheck(c)}`).toBe(true);
+    expectEachEventOnce();
+    recordRecovery('registry-restart-unseen-schema', {
+      faultSeconds: fault,
+      recoverySeconds,
+      records: records.length,
+      note: 'an event of a writer schema no service had seen, sent while the registry was down: from the registry answering again to the event at the LEMF',
+    });
+  }, 300_000);
 
   it('a service started while the registry is down waits, ready=false saying why, and starts once it is back', async () => {
     const traffic = startTraffic();
@@ -404,7 +473,7 @@ describe('schema registry restart mid-stream', () => {
         const checks = checkSequences([...lemf.of(LIID_VOICE), ...lemf.of(LIID_MAIL)]);
         for (const c of checks)
           expect(isComplete(c), `${c.liid} CIN ${c.cin} ${c.handover}: ${describeCheck(c)}`).toBe(true);
-        expect(await readTopic(bus.kafka, topicName(tenant, 'dlq'))).toEqual([]);
+        expect(await deadLetters()).toEqual([]);
         expectEachEventOnce();
       } finally {
         await svc.stop();

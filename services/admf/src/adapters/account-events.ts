@@ -36,7 +36,9 @@ export async function followAccountEvents(opts: {
         let event: NormalizedEvent;
         try {
           event = await codecs.get(topic)!.decode(message.value);
-        } catch {
+        } catch (err) {
+          // The schema registry away: no fault of the record, which kafkajs hands over again.
+          if ((err as { retriable?: unknown }).retriable === true) throw err;
           return; // reported to the DLQ by target-match
         }
         if (event.category !== 'ACCOUNT') return;
