@@ -129,15 +129,17 @@ function withExtraSymbol(schema: unknown, enumName: string, symbol: string): unk
 
 const newerLemfSchema = () => withExtraSymbol(SCHEMAS.LemfDestination.schema, 'TimestampFormat', 'NANOSECOND');
 
+// Mail sessions are numbered across the file: each event is a communication of its own.
+let mailSession = 0;
+
 /** Real traffic, all the time until stopped: one SIPp call after another, and a mail event every 200 ms. */
 function startTraffic() {
   const mail = { posted: 0, failed: 0 };
   const calls = { ok: 0, failed: 0 };
   let running = true;
-  let n = 0;
   const mailLoop = (async () => {
     while (running) {
-      const i = ++n;
+      const i = ++mailSession;
       const res = await fetch(`http://127.0.0.1:${mailPort}/ingest/mail-events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${MAIL_TOKEN}` },
