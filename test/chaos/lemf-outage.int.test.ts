@@ -118,25 +118,33 @@ interface Traffic {
   stop(): Promise<void>;
 }
 
-/** A SIPp call and an SMTP submission per round until stopped. */
+/**
+ * Two SIPp call loops and an SMTP submission loop side by side until stopped: the LEMFs get a
+ * record more often than the keep-alive period, so a dead path must be noticed while data flows.
+ */
 function runTraffic(): Traffic {
   const t: Traffic = { calls: 0, mails: 0, failures: [], stop: async () => undefined };
   let running = true;
-  const loop = (async () => {
+  const callLoop = async () => {
     while (running) {
-      const call = await sipCall(pipeline.sipUdpPort, 200);
+      const r = await (await sipCall(pipeline.sipUdpPort, 500)).done;
+      if (r.ok) t.calls++;
+      else t.failures.push('SIPp call failed');
+    }
+  };
+  const mailLoop = async () => {
+    while (running) {
       await smtpSession(peers.smtpPort).then(
         () => t.mails++,
         (e: Error) => t.failures.push(`smtp: ${e.message}`),
       );
-      const r = await call.done;
-      if (r.ok) t.calls++;
-      else t.failures.push('SIPp call failed');
+      await new Promise((r) => setTimeout(r, 700));
     }
-  })();
+  };
+  const loops = Promise.all([callLoop(), callLoop(), mailLoop()]);
   t.stop = async () => {
     running = false;
-    await loop;
+    await loops;
   };
   return t;
 }
