@@ -22,7 +22,7 @@ import { FULL, faultSeconds, recordRecovery } from './scenario.ts';
 
 const FAULT_S = faultSeconds(60, 12);
 // Keep-alives detect a dead path; short enough that a quick run's fault outlasts detection.
-const KEEPALIVE = FULL ? { every: 5, timeout: 10 } : { every: 2, timeout: 3 };
+const KEEPALIVE = FULL ? { every: 5, timeout: 10 } : { every: 2, timeout: 5 };
 
 let peers: Peers;
 let pipeline: Pipeline;
@@ -276,7 +276,12 @@ async function scenario(
   lemfId: string,
   faulty: LemfReceiver,
   fault: { begin(): Promise<void> | void; end(): Promise<void> | void },
-): Promise<{ samples: { at: number; lemf: string; m: LemfMetrics }[]; faultFrom: number; faultTo: number }> {
+): Promise<{
+  samples: { at: number; lemf: string; m: LemfMetrics }[];
+  faultFrom: number;
+  faultTo: number;
+  recovery: Parameters<typeof recordRecovery>[1];
+}> {
   const dlqBefore = await dlqEnd();
   const metrics = watchMetrics(['lemf-healthy', lemfId]);
   const traffic = runTraffic();
@@ -330,8 +335,12 @@ async function scenario(
       },
       { timeoutMs: 60_000, intervalMs: 500, what: 'both LEMFs connected with lag 0' },
     );
-    recordRecovery(name, { faultSeconds: FAULT_S, recoverySeconds, records: got.size, note: `${repeats} repeats` });
-    return { samples: metrics.samples, faultFrom, faultTo };
+    return {
+      samples: metrics.samples,
+      faultFrom,
+      faultTo,
+      recovery: { faultSeconds: FAULT_S, recoverySeconds, records: got.size, note: `${repeats} repeats` },
+    };
   } finally {
     await traffic.stop();
     await metrics.stop();
@@ -359,6 +368,7 @@ describe('one LEMF away while another keeps receiving', () => {
     expect(during.filter((s) => s.lemf === 'lemf-down').some((s) => s.m.connected === 0)).toBe(true);
     expect(during.filter((s) => s.lemf === 'lemf-down').some((s) => (s.m.lag ?? 0) > 0)).toBe(true);
     expect(during.filter((s) => s.lemf === 'lemf-healthy').every((s) => s.m.connected === 1)).toBe(true);
+    recordRecovery('lemf-down', r.recovery);
   }, 600_000);
 
   it(`a LEMF whose network is black-holed for ${FAULT_S} s receives everything once it is back`, async () => {
@@ -381,5 +391,6 @@ describe('one LEMF away while another keeps receiving', () => {
       true,
     );
     expect(during.filter((s) => s.lemf === 'lemf-healthy').every((s) => s.m.connected === 1)).toBe(true);
+    recordRecovery('lemf-blackhole', r.recovery);
   }, 600_000);
 });
