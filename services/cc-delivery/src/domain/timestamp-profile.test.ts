@@ -105,6 +105,14 @@ describe('withTimestampProfile', () => {
     });
   }
 
+  it('a record without li.format is read by its outer tag', () => {
+    for (const r of [OWN.ipIri, OWN.ts101671]) {
+      const out = withTimestampProfile({ ...r, format: undefined }, 'MILLISECONDS');
+      if (!out.ok) throw new Error(out.error.message);
+      for (const t of times(out.value.bytes)) expect(digits(t)).toBe(3);
+    }
+  });
+
   it('reports are not ETSI records: passed on as they are', () => {
     const report = record(Buffer.from('000|LIID0001|...'), { stream: 'REPORT', format: undefined });
     const out = withTimestampProfile(report, 'MILLISECONDS');

@@ -25,7 +25,9 @@ export function keepsRecords(profile: TimestampProfile): boolean {
 export function withTimestampProfile(r: DeliveryRecord, profile: TimestampProfile): Result<DeliveryRecord> {
   const rules = rulesOf(profile);
   if (r.stream === 'REPORT' || keepsEncoding(rules)) return ok(r);
-  const out = r.format === 'TS101671' ? applyTimeRulesToHi2(r.bytes, rules) : applyTimeRulesToPsPdu(r.bytes, rules);
+  // without an li.format header, the outer tag tells: a PS-PDU is a SEQUENCE, IRIsContent a [0]/[1] CHOICE
+  const hi2 = r.format ? r.format === 'TS101671' : r.bytes[0] !== 0x30;
+  const out = hi2 ? applyTimeRulesToHi2(r.bytes, rules) : applyTimeRulesToPsPdu(r.bytes, rules);
   if (!out.ok) return fail('DLV_ERR_TIMESTAMP_PROFILE', `${profile}: ${out.reason}`);
   return ok({ ...r, bytes: out.value });
 }
