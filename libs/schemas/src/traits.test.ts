@@ -6,6 +6,7 @@ import {
   IDENTIFIER_TRAITS,
   isKnownAction,
   type SecretRefField,
+  TIMESTAMP_PROFILE_RULES,
   TRANSPORT_TRAITS,
   transportCarries,
 } from './traits.ts';
