@@ -144,7 +144,8 @@ function header(r: TimeRules): Visit {
     } else if (ts) {
       instant = parseGeneralizedTime(readLatin1(buf, ts))?.micros;
     }
-    const wantTs = r.headerTime === 'MICROSECOND' ? false : r.headerTime === 'AS_ENCODED' ? !!ts : !!ts || !!instant;
+    const wantTs =
+      r.headerTime === 'MICROSECOND' ? false : r.headerTime === 'AS_ENCODED' ? !!ts : !!ts || instant !== undefined;
     const wantMicro =
       r.headerTime === 'GENERALIZED_TIME' ? false : r.headerTime === 'AS_ENCODED' ? !!micro : instant !== undefined;
     const pending: { num: number; write: () => void }[] = [];
