@@ -1,5 +1,7 @@
 import { fromBER } from 'asn1js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { arbHi2IrisContent, arbMorePdu, arbPdu } from '../test/support/arbitraries.ts';
 import { BerWriter, CONTEXT, children, readTlv, type Tlv } from './ber.ts';
 import type { Hi1Notification } from './hi1.ts';
 import { decodeHi2, encodeHi2Iri, encodeHi2IrisContent, type Hi2IrisContent } from './hi2.ts';
@@ -356,5 +358,49 @@ describe('time rules: what they refuse', () => {
     expect(withFractionDigits('20261121222640.123456Z', 0)).toBe('20261121222640Z');
     expect(withFractionDigits('20261121222640.12+0100', 6)).toBe('20261121222640.120000+0100');
     expect(withFractionDigits('20261121222640.12+0100', null)).toBe('20261121222640.12+0100');
+  });
+});
+
+describe('time rules on random records (fast-check)', () => {
+  const rules = fc.record({
+    headerTime: fc.constantFrom('AS_ENCODED' as const, 'GENERALIZED_TIME' as const, 'MICROSECOND' as const),
+    fractionDigits: fc.constantFrom(0, 3, 6),
+    headerQualifier: fc.constantFrom('AS_ENCODED' as const, 'OMIT' as const),
+  });
+
+  it('PS-PDUs: payload unchanged but for truncated times, every fraction as asked, asn1js reads them', () => {
+    fc.assert(
+      fc.property(fc.oneof(arbPdu, arbMorePdu), rules, (pdu, r) => {
+        const bytes = encodePsPdu(pdu);
+        const out = applyTimeRulesToPsPdu(bytes, r);
+        if (!out.ok) throw new Error(out.reason);
+        for (const t of timeTexts(out.value)) expect(fractionOf(t), t).toHaveLength(r.fractionDigits);
+        const before = decodePsPdu(bytes);
+        const after = decodePsPdu(out.value);
+        if (!before.ok || !after.ok) throw new Error('decode failed');
+        expect(after.value.payload).toEqual(truncated(before.value.payload, r.fractionDigits));
+        const { timeStamp: _t, microSecondTimeStamp: _m, timeStampQualifier: _q, ...rest } = before.value.header;
+        const { timeStamp: _t2, microSecondTimeStamp: _m2, timeStampQualifier: _q2, ...restAfter } = after.value.header;
+        expect(restAfter).toEqual(rest);
+        expectAsn1jsReads(out.value);
+      }),
+      { numRuns: 300, seed: 1717 },
+    );
+  });
+
+  it('TS 101 671 records: unchanged but for truncated times', () => {
+    fc.assert(
+      fc.property(arbHi2IrisContent, fc.constantFrom(0, 3, 6), (content, digits) => {
+        const bytes = encodeHi2IrisContent(content);
+        const out = applyTimeRulesToHi2(bytes, digitsRule(digits));
+        if (!out.ok) throw new Error(out.reason);
+        for (const t of timeTexts(out.value)) expect(fractionOf(t), t).toHaveLength(digits);
+        const before = decodeHi2(bytes);
+        const after = decodeHi2(out.value);
+        if (!before.ok || !after.ok) throw new Error('decode failed');
+        expect(after.value).toEqual(truncated(before.value, digits));
+      }),
+      { numRuns: 200, seed: 1717 },
+    );
   });
 });
