@@ -128,8 +128,13 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   }
 }
 
-/** Registers a LEMF receiver as an ETSI TCP destination (HI2 and HI3 on its own ports). */
-export async function addEtsiLemf(p: Provisioning, id: string, lemf: LemfReceiver): Promise<void> {
+/** Registers a LEMF receiver as an ETSI TCP destination (HI2 and HI3 on its own ports); `settings` adds API fields. */
+export async function addEtsiLemf(
+  p: Provisioning,
+  id: string,
+  lemf: LemfReceiver,
+  settings: Record<string, unknown> = {},
+): Promise<void> {
   const r = await p.call(p.tokens.admin, 'PUT', `/tenants/${p.tenant}/lemfs/${id}`, {
     name: lemf.name,
     transport: 'ETSI_TCP',
@@ -138,6 +143,7 @@ export async function addEtsiLemf(p: Provisioning, id: string, lemf: LemfReceive
     keepaliveSeconds: 5,
     timestampFormat: 'MICROSECOND',
     allowInsecure: true, // the local LEMF receiver has no TLS
+    ...settings,
   });
   if (r.status !== 200 && r.status !== 201) throw new Error(`LEMF ${id} not stored: ${JSON.stringify(r.json)}`);
 }

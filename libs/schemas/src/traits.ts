@@ -2,7 +2,7 @@
 // event category means to the services. Each table `satisfies Record<Union, ...>`, so a new Avro
 // symbol fails compilation here until its traits are written down, and services that read a
 // table instead of switching on the union need no change of their own.
-import type { EventCategory, IdentifierType, LemfDestination, LemfTransport } from './generated.ts';
+import type { EventCategory, IdentifierType, LemfDestination, LemfTransport, TimestampProfile } from './generated.ts';
 
 // ---- identifier types -------------------------------------------------------------------
 
@@ -270,6 +270,47 @@ export function transportCarries(transport: LemfTransport, stream: DeliveryStrea
   if (!t) return false; // a transport from a newer peer: carry nothing rather than guess
   return t.streams.includes(stream) && (!format || (t.formats as readonly string[]).includes(format));
 }
+
+// ---- timestamp profiles -----------------------------------------------------------------
+
+/**
+ * How a LEMF's PDUs write their times. cc-delivery applies the row to each record the encoder
+ * wrote once per LIID (libs/etsi time-rules.ts), and to the keep-alives it writes itself.
+ */
+export interface TimestampProfileRules {
+  /** PSHeader time fields: as encoded (timeStamp [5] and microSecondTimeStamp [7]), or only one of them. */
+  headerTime: 'AS_ENCODED' | 'GENERALIZED_TIME' | 'MICROSECOND';
+  /**
+   * Fraction digits of every GeneralizedTime (header, payload, IPIRI start/end, TS 101 671 and HI1
+   * local times), truncated or zero-padded; null keeps the encoder's: the shortest exact form, no
+   * fraction on a whole second (X.690 canonical).
+   */
+  fractionDigits: 0 | 3 | 6 | null;
+  /** PSHeader timeStampQualifier [8]: as encoded, or left out. */
+  headerQualifier: 'AS_ENCODED' | 'OMIT';
+}
+
+// Receivers built on OpenLI's decoder library read a GeneralizedTime only with exactly three
+// fraction digits (none crashes it, ".5Z" reads as 5 ms, six digits overflow): the *_MS rows.
+export const TIMESTAMP_PROFILE_RULES = {
+  /** The records as the encoder wrote them: today's bytes. */
+  ETSI_DEFAULT: { headerTime: 'AS_ENCODED', fractionDigits: null, headerQualifier: 'AS_ENCODED' },
+  /** Exactly milliseconds in every GeneralizedTime; for receivers on OpenLI's decoder library. */
+  MILLISECONDS: { headerTime: 'AS_ENCODED', fractionDigits: 3, headerQualifier: 'AS_ENCODED' },
+  /** Exactly microseconds in every GeneralizedTime. */
+  MICROSECONDS: { headerTime: 'AS_ENCODED', fractionDigits: 6, headerQualifier: 'AS_ENCODED' },
+  /** No fraction (the header's microSecondTimeStamp keeps the precision). */
+  WHOLE_SECONDS: { headerTime: 'AS_ENCODED', fractionDigits: 0, headerQualifier: 'AS_ENCODED' },
+  /** Header timeStamp only, milliseconds everywhere: what OpenLI sends an agency set to `generalized`. */
+  GENERALIZED_TIME_MS: { headerTime: 'GENERALIZED_TIME', fractionDigits: 3, headerQualifier: 'AS_ENCODED' },
+  /** Header microSecondTimeStamp only, milliseconds elsewhere: OpenLI's default header. */
+  MICROSECOND_HEADER_MS: { headerTime: 'MICROSECOND', fractionDigits: 3, headerQualifier: 'AS_ENCODED' },
+  /**
+   * Header timeStamp only and no qualifier, milliseconds everywhere: no header time field after the
+   * PSHeader's extension marker, for decoders that refuse fields they do not know.
+   */
+  HEADER_TIMESTAMP_ONLY_MS: { headerTime: 'GENERALIZED_TIME', fractionDigits: 3, headerQualifier: 'OMIT' },
+} as const satisfies Record<TimestampProfile, TimestampProfileRules>;
 
 // ---- event actions ----------------------------------------------------------------------
 

@@ -28,6 +28,10 @@ const DLV_ERRORS = defineErrors('DLV', {
   DLV_ERR_STATE: { retriable: true, message: 'delivery state (file number) could not be saved' },
   DLV_ERR_BAD_FILE_NAME: { retriable: false, message: 'file name pattern produced an unsafe name' },
   DLV_ERR_BAD_RECORD: { retriable: false, message: 'record cannot be delivered over this transport' },
+  DLV_ERR_TIMESTAMP_PROFILE: {
+    retriable: false,
+    message: "record's times cannot be written as the LEMF's timestampProfile asks",
+  },
 });
 
 export type DlvErrorCode = (typeof DLV_ERRORS.codes)[number];
