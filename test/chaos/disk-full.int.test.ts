@@ -6,7 +6,7 @@
 //
 // cc-delivery keeps no local spool: a file LEMF's file is built in memory, uploaded under a
 // temporary name and renamed (adapters/file-transport.ts). The disk that fills on its path is the
-// file server's, so that is the one filled here. While full: a clear error (DLV_ERR_UPLOAD,
+// file server's, so that is the one filled here. While full: a clear error (DLV_ERR_UPLOAD_SHORT,
 // retries counted), no offset committed past a record not in a final file, no crash, no DLQ record.
 // After: every record in the files, (LIID, CIN) sequence numbers 0..n without gap or repeat, file
 // numbers 1..n without gap or repeat. mcid-store: MCD_ERR_DISK_FULL while full, the reports kept
@@ -242,12 +242,13 @@ describe('disk full (chaos scenario 6)', () => {
     const m = await waitFor(
       async () => {
         const text = await metrics('cc-delivery');
-        return sample(text, 'li_cc_delivery_last_error_info', `lemf="${LEMF}"`, 'code="DLV_ERR_UPLOAD"') === 1 &&
+        // OpenSSH leaves an empty file and the client sees success: the size check catches it
+        return sample(text, 'li_cc_delivery_last_error_info', `lemf="${LEMF}"`, 'code="DLV_ERR_UPLOAD_SHORT"') === 1 &&
           sample(text, 'li_cc_delivery_retries_total', `lemf="${LEMF}"`) > 0
           ? text
           : undefined;
       },
-      { what: 'cc-delivery to report DLV_ERR_UPLOAD and retry', timeoutMs: 60_000, intervalMs: 250 },
+      { what: 'cc-delivery to report DLV_ERR_UPLOAD_SHORT and retry', timeoutMs: 60_000, intervalMs: 250 },
     );
     const ready = await fetch(`http://127.0.0.1:${pipeline.metricsPorts['cc-delivery']}/readyz`);
     console.log(
