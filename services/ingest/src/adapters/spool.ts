@@ -426,7 +426,12 @@ export class DiskSpool {
   private saveHead(): void {
     const headPath = join(this.o.directory, 'head');
     const seg = this.segments[0];
-    if (!seg) rmSync(headPath, { force: true });
-    else writeFileSync(headPath, JSON.stringify({ segment: seg.id, offset: this.headOffset }));
+    try {
+      if (!seg) rmSync(headPath, { force: true });
+      else writeFileSync(headPath, JSON.stringify({ segment: seg.id, offset: this.headOffset }));
+    } catch (err) {
+      // Only costs duplicates: a restart sends again what Kafka had acknowledged (at least once).
+      this.o.onIoError?.(`head: ${errorCode(err)}`);
+    }
   }
 }
