@@ -216,11 +216,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await pipeline?.stop();
   await bus?.close();
-  await sshd?.dispose().catch(() => undefined);
-  for (const m of mounts.reverse()) {
-    execFileSync('umount', ['-l', m]);
-    rmSync(m, { recursive: true, force: true });
-  }
+  await sshd?.stop();
+  for (const m of mounts.reverse()) execFileSync('umount', ['-l', m]);
+  await sshd?.dispose();
+  if (acrDir) rmSync(acrDir, { recursive: true, force: true });
   if (secrets) rmSync(secrets, { recursive: true, force: true });
 }, 60_000);
 
