@@ -34,6 +34,10 @@ export interface PipelineOptions {
   env?: Record<string, string>;
   /** Also run mcid-store (storing MCID reports in local ACR files). */
   mcid?: boolean;
+  /** mcid-store's ACR directory (default: a new temporary directory). */
+  mcidDirectory?: string;
+  /** cc-delivery's secret directory, for file and e-mail LEMFs' credentials (default: a new empty one). */
+  secretsDir?: string;
 }
 
 /** What provisioning through admf's API needs: the tenant, the client and the tenant's tokens. */
@@ -47,6 +51,8 @@ export interface Provisioning {
 export interface Pipeline extends Provisioning {
   sipUdpPort: number;
   metricsPorts: Record<string, number>;
+  /** mcid-store's REST API, when it runs. */
+  mcidHttpPort: number | null;
   /** Stops every service, last started first. */
   stop(): Promise<void>;
 }
@@ -82,16 +88,18 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     await start('iri-encoder', iriEncoderService, tenants);
     await start('cc-delivery', ccDeliveryService, {
       ...tenants,
-      LI_SECRETS_DIR: mkdtempSync(join(tmpdir(), 'li-secrets-')),
+      LI_SECRETS_DIR: o.secretsDir ?? mkdtempSync(join(tmpdir(), 'li-secrets-')),
     });
+    let mcidHttpPort: number | null = null;
     if (o.mcid) {
-      await start('mcid-store', mcidStoreService, {
+      const mcid = await start('mcid-store', mcidStoreService, {
         LI_TENANTS: tenant,
         LI_TOKENS_FILE: tokenFile,
         LI_HTTP__PORT: '0',
         LI_REPORTING_TYPE: 'LOCAL',
-        LI_LOCAL_STORAGE__DIRECTORY: mkdtempSync(join(tmpdir(), 'li-mcid-acr-')),
+        LI_LOCAL_STORAGE__DIRECTORY: o.mcidDirectory ?? mkdtempSync(join(tmpdir(), 'li-mcid-acr-')),
       });
+      mcidHttpPort = mcid.ports.http!;
     }
     const c = o.capture;
     const ingest = await start('ingest', ingestService, {
@@ -120,6 +128,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       tokens: TOKENS,
       sipUdpPort: ingest.ports.sipUdp!,
       metricsPorts: Object.fromEntries(started.map(({ name, s }) => [name, s.metricsPort])),
+      mcidHttpPort,
       stop: stopAll,
     };
   } catch (err) {

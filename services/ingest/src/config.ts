@@ -11,6 +11,7 @@ import { IMAP_DEFAULT_PORTS } from './domain/mail/imap.ts';
 import { POP3_DEFAULT_PORTS } from './domain/mail/pop3.ts';
 import { SMTP_DEFAULT_PORTS } from './domain/mail/smtp.ts';
 import { MSNP_DEFAULT_PORTS } from './domain/msnp/msnp.ts';
+import type { SpoolFsync } from './domain/spool-policy.ts';
 import { DEFAULT_MAX_PDU_BYTES } from './domain/x2x3/framer.ts';
 import { FIXED_HEADER_LENGTH } from './domain/x2x3/pdu.ts';
 
@@ -113,12 +114,28 @@ export const Config = Type.Object({
       default: 5000,
       description: 'a Kafka send not acknowledged for this long starts spooling',
     }),
+    fsync: Type.Union([Type.Literal('always'), Type.Literal('interval'), Type.Literal('never')], {
+      default: 'always',
+      description:
+        "always: each spooled batch is fdatasync'd before it counts as kept, and mail events are answered and X2/X3 keepalives acknowledged only once what came before is in Kafka or synced; interval: synced every fsyncIntervalMs; never: left to the kernel",
+    }),
+    fsyncIntervalMs: Type.Integer({
+      minimum: 10,
+      default: 1000,
+      description: "fsync 'interval': how often the open spool segment is synced (what a power cut can lose)",
+    }),
   }),
 });
 
 /** The spool directory a config names, or the default one of its tenant. */
 export function spoolDirectory(config: Type.Static<typeof Config>): string {
   return config.spool.directory || join('.run', 'ingest-spool', config.tenant);
+}
+
+/** The spool's durability policy as the adapter takes it. */
+export function spoolFsyncOf(config: Type.Static<typeof Config>): SpoolFsync {
+  const f = config.spool.fsync;
+  return f === 'interval' ? { mode: 'interval', intervalMs: config.spool.fsyncIntervalMs } : { mode: f };
 }
 
 /** What the schema cannot say: settings that depend on each other. Checked before anything starts. */

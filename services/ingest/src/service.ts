@@ -16,7 +16,7 @@ import { startSipListener } from './adapters/sip-listener.ts';
 import { DiskSpool } from './adapters/spool.ts';
 import { startTcpdump } from './adapters/tcpdump.ts';
 import { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
-import { Config, checkConfig, spoolDirectory } from './config.ts';
+import { Config, checkConfig, spoolDirectory, spoolFsyncOf } from './config.ts';
 import { createCapture } from './domain/capture/capture.ts';
 import { mailDecoderFactories } from './domain/mail/factories.ts';
 import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
@@ -36,6 +36,11 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       ? new DiskSpool({
           directory: spoolDirectory(config),
           maxBytes: config.spool.maxBytes,
+          fsync: spoolFsyncOf(config),
+          onIoError: (reason) => {
+            m.problems.inc({ tenant, source: 'spool', code: 'ING_ERR_SPOOL_IO' });
+            log.error({ code: 'ING_ERR_SPOOL_IO', reason }, 'spool write or sync failed');
+          },
           onCorrupt: (reason) => {
             m.problems.inc({ tenant, source: 'spool', code: 'ING_ERR_SPOOL_CORRUPT' });
             log.error({ code: 'ING_ERR_SPOOL_CORRUPT', reason }, 'damaged spool record skipped');
@@ -54,6 +59,8 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       ...(spool ? { spool, spoolAfterMs: config.spool.afterMs } : {}),
     });
     liveness('publisher', () => publisher.healthy());
+    // fsync 'always': senders that get an answer hear back only once their records are kept
+    const durable = spool && config.spool.fsync === 'always' ? { durable: () => publisher.durable() } : {};
     const stops: (() => Promise<void>)[] = [];
     const listening: Record<string, number> = {};
 
@@ -130,6 +137,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         maxDepth: config.mailEvents.maxDepth,
         requestTimeoutMs: config.mailEvents.requestTimeoutMs,
         accepting: () => publisher.accepting(),
+        ...durable,
       });
       await app.listen({ host: config.mailEvents.host, port: config.mailEvents.port });
       listening.mailEvents = (app.server.address() as { port: number }).port;
@@ -162,6 +170,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         maxUnreadReplyBytes: config.x2x3.maxUnreadReplyBytes,
         onConnectionRefused: () => m.dropped.inc({ tenant, reason: 'x2x3_connection_limit' }),
         accepting: () => publisher.accepting(),
+        ...durable,
       });
       listening.x2x3 = await receiver.listen(config.x2x3.port, config.x2x3.host);
       stops.push(() => receiver.close());

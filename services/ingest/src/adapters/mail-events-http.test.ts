@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { TokenAuthenticator } from '@li/auth';
+import { waitFor } from '@li/testing';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -327,6 +328,50 @@ describe('mail events HTTP adapter while the spool is nearly full', () => {
       accepting = true;
       expect((await post()).statusCode).toBe(200);
       expect(events).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('mail events HTTP adapter under spool fsync always', () => {
+  it('answers 200 only once the events are kept, and 503 ING_ERR_SPOOL_IO when they were not', async () => {
+    const events: DecodedEvent[] = [];
+    const refused: string[] = [];
+    let settle: { resolve(): void; reject(e: Error): void } | undefined;
+    const app = await buildMailEventsApp({
+      onEvent: (e) => events.push(e),
+      onProblem: () => {},
+      onRefused: (code) => refused.push(code),
+      tenant: 'acme',
+      authenticator,
+      durable: () =>
+        new Promise<void>((resolve, reject) => {
+          settle = { resolve, reject };
+        }),
+    });
+    try {
+      const post = () =>
+        app.inject({ method: 'POST', url: '/ingest/dovecot', payload: dovecotRename, headers: bearer(MAIL) });
+      let answered = false;
+      const first = post().then((r) => {
+        answered = true;
+        return r;
+      });
+      await waitFor(() => settle !== undefined, { what: 'the adapter to wait for durability' });
+      expect(events).toHaveLength(1);
+      expect(answered).toBe(false);
+      settle!.resolve();
+      expect((await first).statusCode).toBe(200);
+
+      settle = undefined;
+      const second = post();
+      await waitFor(() => settle !== undefined, { what: 'the second request to wait' });
+      settle!.reject(new Error('records dropped or not synced by the spool'));
+      const res = await second;
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'ING_ERR_SPOOL_IO' });
+      expect(refused).toEqual(['ING_ERR_SPOOL_IO']);
     } finally {
       await app.close();
     }
