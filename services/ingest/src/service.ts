@@ -103,6 +103,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       if (config.capture.interface) {
         const live = startTcpdump({
           interface: config.capture.interface,
+          bufferKiB: Math.max(1, Math.floor(config.capture.bufferBytes / 1024)),
           ...(config.capture.filter ? { filter: config.capture.filter } : {}),
           onPacket: (p) => capture.packet(p),
         });

@@ -9,6 +9,8 @@ export interface TcpdumpOptions {
   /** BPF filter expression, passed as one argument (tcpdump parses it). */
   filter?: string;
   snaplen?: number;
+  /** The kernel's capture buffer (tcpdump -B), KiB; default DEFAULT_CAPTURE_BUFFER_KIB. */
+  bufferKiB?: number;
   /** Path of the binary; default "tcpdump" on PATH. */
   command?: string;
   onPacket: (p: CapturedPacket) => void;
@@ -30,12 +32,36 @@ export interface TcpdumpCapture {
   stop(): void;
 }
 
-export function startTcpdump(opts: TcpdumpOptions): TcpdumpCapture {
+/**
+ * The kernel ring tcpdump reads from. libpcap's default (2 MiB) holds about 30 packets on the
+ * loopback (a slot per packet, sized to its 64 KiB MTU): a burst while tcpdump waits for us to
+ * read its pipe overflowed it, and the lost segments became ING_ERR_STREAM_GAP dead letters.
+ */
+export const DEFAULT_CAPTURE_BUFFER_KIB = 32 * 1024;
+
+/** tcpdump's arguments: pcap to stdout, flushed per packet. */
+export function tcpdumpArgs(opts: Omit<TcpdumpOptions, 'onPacket' | 'command'>): string[] {
   // --immediate-mode: without it TPACKET_V3 holds packets in the ring until a block times out,
   // and a stop in between loses them. -U flushes each packet to the pipe.
-  const args = ['-i', opts.interface, '-U', '--immediate-mode', '-n', '-s', String(opts.snaplen ?? 262144), '-w', '-'];
+  const args = [
+    '-i',
+    opts.interface,
+    '-U',
+    '--immediate-mode',
+    '-n',
+    '-B',
+    String(opts.bufferKiB ?? DEFAULT_CAPTURE_BUFFER_KIB),
+    '-s',
+    String(opts.snaplen ?? 262144),
+    '-w',
+    '-',
+  ];
   if (opts.filter) args.push(opts.filter);
-  const child = spawn(opts.command ?? 'tcpdump', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return args;
+}
+
+export function startTcpdump(opts: TcpdumpOptions): TcpdumpCapture {
+  const child = spawn(opts.command ?? 'tcpdump', tcpdumpArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'] });
   const reader = new CaptureReader();
   let error: TcpdumpResult['error'] = null;
   let stderr = '';

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CAPTURE_BUFFER_KIB, tcpdumpArgs } from './tcpdump.ts';
+
+const bufferOf = (args: string[]) => args[args.indexOf('-B') + 1];
+
+describe('tcpdumpArgs', () => {
+  it('asks for a kernel buffer of 32 MiB by default, not libpcap’s 2 MiB (about 30 loopback packets)', () => {
+    const args = tcpdumpArgs({ interface: 'lo' });
+    expect(DEFAULT_CAPTURE_BUFFER_KIB).toBe(32768);
+    expect(bufferOf(args)).toBe('32768');
+    expect(args.slice(0, 2)).toEqual(['-i', 'lo']);
+    expect(args).toContain('--immediate-mode');
+    expect(args.slice(-2)).toEqual(['-w', '-']);
+  });
+
+  it('takes the configured buffer and passes the filter as one last argument', () => {
+    const args = tcpdumpArgs({ interface: 'eth1', bufferKiB: 131072, filter: 'tcp port 25 or tcp port 143' });
+    expect(bufferOf(args)).toBe('131072');
+    expect(args.at(-1)).toBe('tcp port 25 or tcp port 143');
+  });
+});
