@@ -276,7 +276,7 @@ export function transportCarries(transport: LemfTransport, stream: DeliveryStrea
 /**
  * The `action` values ingest writes, per category. `*` stands for one producer-filled segment:
  * `sip.*` the lower-case SIP method, `x2.*`/`x3.*` the X2/X3 payload format name, `*.login` the
- * mail service a server event names. A category shares no action with another, except
+ * mail service a server event names (`*.logout` too). A category shares no action with another, except
  * `msnp.invite` (MEDIA when it offers a media session, else SIGNALS).
  */
 export const EVENT_ACTIONS = {
@@ -289,6 +289,14 @@ export const EVENT_ACTIONS = {
     'pop3.login.failed',
     '*.login',
     '*.login.failed',
+    // The end of a logged-in session: at QUIT/LOGOUT, or `closed` when the connection ended without.
+    'smtp.logout',
+    'smtp.closed',
+    'imap.logout',
+    'imap.closed',
+    'pop3.logout',
+    'pop3.closed',
+    '*.logout',
     'msnp.signin',
     'msnp.signin.failed',
   ],
