@@ -3,7 +3,8 @@
 // a mail account and an MSN user; rounds of a SIPp call, an SMTP submission, an IMAP session with
 // Dovecot and an MSN conversation, captured by tcpdump) through the in-process pipeline. Once it
 // has drained: the tenant's DLQ is empty, every (LIID, CIN, HI2/HI3) at the LEMFs is 0..n, every
-// mail session ends with an IRI-END (logoff), and the encoder forgets ended mail sessions.
+// communication (call, mail session, MSN session) ends with an IRI-END, and the encoder forgets
+// ended mail sessions.
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { memoryLogger, testInfra, uniqueTenant } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +54,7 @@ afterAll(async () => {
 });
 
 describe("the demo's traffic through the pipeline", () => {
-  it('leaves no dead letters, numbers every (LIID, CIN, handover) 0..n and ends every mail session', async () => {
+  it('leaves no dead letters, numbers every (LIID, CIN, handover) 0..n and ends every communication', async () => {
     const started = Date.now();
     const traffic = await demoTraffic({ sipPort: pipeline.sipUdpPort, peers, rounds: ROUNDS });
     expect(traffic).toEqual({ rounds: ROUNDS, failedCalls: 0 });
@@ -85,20 +86,29 @@ describe("the demo's traffic through the pipeline", () => {
     }
     expect(v.line).toBe('complete: every (LIID, CIN) has sequence numbers 0..n');
 
-    // Every mail session (an SMTP submission and an IMAP session per round) is one CIN that
-    // begins with the logon and ends with the logoff.
-    const mail = lemfs.mail.records.filter((r) => r.handover === 'HI2' && r.cin !== 0);
-    const cins = [...new Set(mail.map((r) => r.cin))];
-    const sessions = cins.map((cin) => {
-      const types = mail
-        .filter((r) => r.cin === cin)
-        .sort((a, b) => a.seq - b.seq)
-        .map((r) => r.type);
-      return `CIN ${cin}: ${types[0]} … ${types.at(-1)} (${types.length})`;
-    });
-    console.log(`mail sessions at the LEMF:\n  ${sessions.join('\n  ')}`);
-    expect(cins.length).toBe(2 * ROUNDS);
-    for (const s of sessions) expect(s).toMatch(/^CIN \d+: IRI-BEGIN emailIRI … IRI-END emailIRI \(\d+\)$/);
+    // Every communication is one CIN that begins with an IRI-BEGIN and ends with an IRI-END: the
+    // SIP calls (BYE), the mail sessions (an SMTP submission and an IMAP session per round: logoff
+    // at QUIT/LOGOUT) and the MSN sessions (sign-out at OUT; a switchboard left by closing it).
+    const sessionsOf = (l: (typeof lemfs)[keyof typeof lemfs]) => {
+      const iri = l.records.filter((r) => r.handover === 'HI2' && r.cin !== 0);
+      return [...new Set(iri.map((r) => r.cin))].map((cin) => {
+        const types = iri
+          .filter((r) => r.cin === cin)
+          .sort((a, b) => a.seq - b.seq)
+          .map((r) => r.type);
+        return `CIN ${cin}: ${types[0]} … ${types.at(-1)} (${types.length})`;
+      });
+    };
+    const perSession = /^CIN \d+: IRI-BEGIN (\w+) … IRI-END \1 \(\d+\)$/;
+    for (const l of list) {
+      const sessions = sessionsOf(l);
+      console.log(`${l.name} communications:\n  ${sessions.join('\n  ')}`);
+      for (const s of sessions) expect(s, l.name).toMatch(perSession);
+    }
+    expect(sessionsOf(lemfs.voice)).toHaveLength(ROUNDS);
+    expect(sessionsOf(lemfs.mail)).toHaveLength(2 * ROUNDS);
+    expect(sessionsOf(lemfs.msn)).toHaveLength(2 * ROUNDS); // notification server and switchboard
+    for (const s of sessionsOf(lemfs.mail)) expect(s).toMatch(/emailIRI/);
 
     // The encoder forgets ended sessions (tombstones on encoder-state): its sweeps run with the
     // batches, at most every 10 s, so the later rounds' batches expire at least the first round's

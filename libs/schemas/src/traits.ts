@@ -308,6 +308,8 @@ export const EVENT_ACTIONS = {
     'imap.compress',
     'pop3.stls',
     'msnp.signout',
+    'msnp.closed',
+    'msnp.sb.closed',
     'msnp.presence',
     'msnp.referral',
     'msnp.ring',
