@@ -15,7 +15,7 @@ export { RecordingClient } from '@li/testing/peers';
 export async function startTcpdump(file: string, filter: string): Promise<{ stop(): Promise<void> }> {
   const child: ChildProcess = spawn(
     'tcpdump',
-    // -B: the default kernel buffer holds about 30 loopback packets, and a lost one fails the test.
+    // -B: the default kernel buffer holds some 16 loopback packets, and a lost one fails the test.
     [
       '-i',
       'lo',
