@@ -34,8 +34,9 @@ export interface TcpdumpCapture {
 
 /**
  * The kernel ring tcpdump reads from. libpcap's default (2 MiB) holds some 16 packets on the
- * loopback (a slot per packet, sized by the snapshot length up to its 64 KiB MTU): a burst while tcpdump waits for us to
- * read its pipe overflowed it, and the lost segments became ING_ERR_STREAM_GAP dead letters.
+ * loopback (a slot per packet, sized by the snapshot length up to its 64 KiB MTU): a burst while
+ * tcpdump waits for us to read its pipe overflowed it, and the lost segments became
+ * ING_ERR_STREAM_GAP dead letters.
  */
 export const DEFAULT_CAPTURE_BUFFER_KIB = 32 * 1024;
 
