@@ -14,6 +14,8 @@ export interface TcpdumpOptions {
   /** Path of the binary; default "tcpdump" on PATH. */
   command?: string;
   onPacket: (p: CapturedPacket) => void;
+  /** tcpdump's count of packets the kernel dropped so far (they never reached the capture). */
+  onKernelDrops?: (total: number) => void;
 }
 
 interface TcpdumpResult {
@@ -30,6 +32,15 @@ export interface TcpdumpCapture {
   done: Promise<TcpdumpResult>;
   /** Asks tcpdump to stop (SIGTERM flushes its buffer). */
   stop(): void;
+  /** Asks tcpdump for its statistics (SIGUSR1), which reach onKernelDrops. Only after `ready`. */
+  requestStats(): void;
+}
+
+/** The last "N packets dropped by kernel" in tcpdump's statistics text; null when there is none. */
+export function kernelDrops(text: string): number | null {
+  let last: number | null = null;
+  for (const m of text.matchAll(/(\d+) packets? dropped by kernel/g)) last = Number(m[1]);
+  return last;
 }
 
 /**
@@ -70,10 +81,16 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpCapture {
   const ready = new Promise<void>((res) => {
     resolveReady = res;
   });
+  let line = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => {
     if (stderr.length < 4096) stderr += s;
     if (stderr.includes('listening on')) resolveReady();
+    // Statistics come at SIGUSR1 (one line) and at exit (a line each): read whole lines.
+    const lines = (line + s).split('\n');
+    line = (lines.pop() ?? '').slice(-256);
+    const dropped = kernelDrops(lines.join('\n'));
+    if (dropped !== null) opts.onKernelDrops?.(dropped);
   });
   child.stdout.on('data', (chunk: Buffer) => {
     if (error) return;
@@ -104,6 +121,9 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpCapture {
     done,
     stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
+    requestStats() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGUSR1');
     },
   };
 }
