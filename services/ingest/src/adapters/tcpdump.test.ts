@@ -22,7 +22,9 @@ describe('tcpdumpArgs', () => {
 
 describe('kernelDrops', () => {
   it("reads tcpdump's statistics: the SIGUSR1 line and the lines at exit, the last count winning", () => {
-    expect(kernelDrops('tcpdump: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes')).toBeNull();
+    expect(
+      kernelDrops('tcpdump: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes'),
+    ).toBeNull();
     expect(
       kernelDrops('tcpdump: 275 packets captured, 552 packets received by filter, 2 packets dropped by kernel'),
     ).toBe(2);
