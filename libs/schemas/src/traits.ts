@@ -317,7 +317,7 @@ export const TIMESTAMP_PROFILE_RULES = {
 /**
  * The `action` values ingest writes, per category. `*` stands for one producer-filled segment:
  * `sip.*` the lower-case SIP method, `x2.*`/`x3.*` the X2/X3 payload format name, `*.login` the
- * mail service a server event names. A category shares no action with another, except
+ * mail service a server event names (`*.logout` too). A category shares no action with another, except
  * `msnp.invite` (MEDIA when it offers a media session, else SIGNALS).
  */
 export const EVENT_ACTIONS = {
@@ -330,6 +330,14 @@ export const EVENT_ACTIONS = {
     'pop3.login.failed',
     '*.login',
     '*.login.failed',
+    // The end of a logged-in session: at QUIT/LOGOUT, or `closed` when the connection ended without.
+    'smtp.logout',
+    'smtp.closed',
+    'imap.logout',
+    'imap.closed',
+    'pop3.logout',
+    'pop3.closed',
+    '*.logout',
     'msnp.signin',
     'msnp.signin.failed',
   ],
@@ -341,6 +349,8 @@ export const EVENT_ACTIONS = {
     'imap.compress',
     'pop3.stls',
     'msnp.signout',
+    'msnp.closed',
+    'msnp.sb.closed',
     'msnp.presence',
     'msnp.referral',
     'msnp.ring',

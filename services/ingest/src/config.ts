@@ -4,6 +4,7 @@ import { ConfigError } from '@li/config';
 import { CommonConfig } from '@li/runtime';
 import Type from 'typebox';
 import { MAIL_EVENTS_DEFAULTS } from './adapters/mail-events-http.ts';
+import { DEFAULT_CAPTURE_BUFFER_KIB } from './adapters/tcpdump.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UNREAD_REPLY_BYTES } from './adapters/x2x3-receiver.ts';
 import { DEFAULT_DEFRAG_LIMITS } from './domain/capture/defrag.ts';
 import { DEFAULT_TCP_LIMITS } from './domain/capture/tcp.ts';
@@ -34,6 +35,11 @@ export const Config = Type.Object({
     interface: Type.String({ default: '', description: 'live capture with tcpdump on this interface; empty: off' }),
     filter: Type.String({ default: '' }),
     pcapFile: Type.String({ default: '', description: 'a pcap/pcapng file to replay once at start; empty: none' }),
+    bufferBytes: Octets(
+      DEFAULT_CAPTURE_BUFFER_KIB * 1024,
+      "the kernel's capture buffer for tcpdump (-B, rounded down to KiB); a burst beyond it is lost to the capture",
+      1024 * 1024,
+    ),
     /** Server ports that select a flow's decoder; servers on other ports are not decoded. */
     smtpPorts: Type.Array(PortNumber, { default: [...SMTP_DEFAULT_PORTS] }),
     pop3Ports: Type.Array(PortNumber, { default: [...POP3_DEFAULT_PORTS] }),

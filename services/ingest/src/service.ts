@@ -23,6 +23,9 @@ import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
 import { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
 import { pduToEvent, taskTable } from './domain/x2x3/event.ts';
 
+// How often tcpdump is asked how many packets the kernel dropped (li_ingest_dropped_total).
+const KERNEL_DROPS_EVERY_MS = 10_000;
+
 export const ingestService: ServiceDefinition<typeof Config> = {
   name: 'ingest',
   config: Config,
@@ -108,14 +111,22 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         log.info({ count: r.packets, code: r.ok ? null : r.error.code }, 'pcap file replayed');
       }
       if (config.capture.interface) {
+        const kernelDrops = m.kernelDrops(tenant);
         const live = startTcpdump({
           interface: config.capture.interface,
+          bufferKiB: Math.max(1, Math.floor(config.capture.bufferBytes / 1024)),
           ...(config.capture.filter ? { filter: config.capture.filter } : {}),
           onPacket: (p) => capture.packet(p),
+          onKernelDrops: (total) => {
+            const count = kernelDrops(total);
+            if (count > 0) log.warn({ count }, 'the kernel dropped captured packets; raise capture.bufferBytes');
+          },
         });
         const quiet = setInterval(() => capture.tick(systemClock.now() * 1000), 1000);
         await live.ready;
+        const stats = setInterval(() => live.requestStats(), KERNEL_DROPS_EVERY_MS);
         stops.push(async () => {
+          clearInterval(stats);
           clearInterval(quiet);
           live.stop();
           await live.done;

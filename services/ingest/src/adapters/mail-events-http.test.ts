@@ -79,6 +79,26 @@ describe('mail events HTTP adapter', () => {
     });
   });
 
+  it("maps Dovecot's LOGOUT and QUIT to the session's logout", async () => {
+    events.length = 0;
+    const logout = { ...dovecotRename.fields, cmd_tag: 'a10', cmd_name: 'LOGOUT', cmd_args: '' };
+    for (const [event, fields] of [
+      ['imap_command_finished', logout],
+      ['pop3_command_finished', { ...logout, cmd_name: 'QUIT', tagged_reply_state: undefined }],
+    ] as const) {
+      const res = await inject({
+        method: 'POST',
+        url: '/ingest/dovecot',
+        payload: { ...dovecotRename, event, fields },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    expect(events.map((e) => `${e.category}:${e.action}:${e.communicationId}`)).toEqual([
+      'LOGIN:imap.logout:dovecot:mx1:qI7zgtBgEtR/AAAB',
+      'LOGIN:pop3.logout:dovecot:mx1:qI7zgtBgEtR/AAAB',
+    ]);
+  });
+
   it('maps every generic event type', async () => {
     events.length = 0;
     const base = {
