@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** `npm run test:chaos` sets LI_CHAOS_FULL=1: faults last as long as the reliability promises say. */
-const FULL = process.env.LI_CHAOS_FULL === '1';
+export const FULL = process.env.LI_CHAOS_FULL === '1';
 
 /** Seconds a fault lasts: `full` in the chaos suite, `quick` when the scenario runs inside `npm test`. */
 export const faultSeconds = (full: number, quick: number): number => (FULL ? full : quick);
