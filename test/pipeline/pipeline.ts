@@ -34,6 +34,10 @@ export interface PipelineOptions {
   env?: Record<string, string>;
   /** Also run mcid-store (storing MCID reports in local ACR files). */
   mcid?: boolean;
+  /** mcid-store's ACR directory (default: a new temporary directory). */
+  mcidDirectory?: string;
+  /** cc-delivery's secret directory, for file and e-mail LEMFs' credentials (default: a new empty one). */
+  secretsDir?: string;
 }
 
 /** What provisioning through admf's API needs: the tenant, the client and the tenant's tokens. */
@@ -49,6 +53,8 @@ export interface Pipeline extends Provisioning {
   /** ingest's mail-server events API (POST /ingest/mail-events, the tenant's mailserver token). */
   mailEventsPort: number;
   metricsPorts: Record<string, number>;
+  /** mcid-store's REST API, when it runs. */
+  mcidHttpPort: number | null;
   /** Stops every service, last started first. */
   stop(): Promise<void>;
 }
@@ -84,16 +90,18 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
     await start('iri-encoder', iriEncoderService, tenants);
     await start('cc-delivery', ccDeliveryService, {
       ...tenants,
-      LI_SECRETS_DIR: mkdtempSync(join(tmpdir(), 'li-secrets-')),
+      LI_SECRETS_DIR: o.secretsDir ?? mkdtempSync(join(tmpdir(), 'li-secrets-')),
     });
+    let mcidHttpPort: number | null = null;
     if (o.mcid) {
-      await start('mcid-store', mcidStoreService, {
+      const mcid = await start('mcid-store', mcidStoreService, {
         LI_TENANTS: tenant,
         LI_TOKENS_FILE: tokenFile,
         LI_HTTP__PORT: '0',
         LI_REPORTING_TYPE: 'LOCAL',
-        LI_LOCAL_STORAGE__DIRECTORY: mkdtempSync(join(tmpdir(), 'li-mcid-acr-')),
+        LI_LOCAL_STORAGE__DIRECTORY: o.mcidDirectory ?? mkdtempSync(join(tmpdir(), 'li-mcid-acr-')),
       });
+      mcidHttpPort = mcid.ports.http!;
     }
     const c = o.capture;
     const ingest = await start('ingest', ingestService, {
@@ -123,6 +131,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       sipUdpPort: ingest.ports.sipUdp!,
       mailEventsPort: ingest.ports.mailEvents!,
       metricsPorts: Object.fromEntries(started.map(({ name, s }) => [name, s.metricsPort])),
+      mcidHttpPort,
       stop: stopAll,
     };
   } catch (err) {
@@ -131,8 +140,13 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   }
 }
 
-/** Registers a LEMF receiver as an ETSI TCP destination (HI2 and HI3 on its own ports). */
-export async function addEtsiLemf(p: Provisioning, id: string, lemf: LemfReceiver): Promise<void> {
+/** Registers a LEMF receiver as an ETSI TCP destination (HI2 and HI3 on its own ports); `settings` adds API fields. */
+export async function addEtsiLemf(
+  p: Provisioning,
+  id: string,
+  lemf: LemfReceiver,
+  settings: Record<string, unknown> = {},
+): Promise<void> {
   const r = await p.call(p.tokens.admin, 'PUT', `/tenants/${p.tenant}/lemfs/${id}`, {
     name: lemf.name,
     transport: 'ETSI_TCP',
@@ -141,6 +155,7 @@ export async function addEtsiLemf(p: Provisioning, id: string, lemf: LemfReceive
     keepaliveSeconds: 5,
     timestampFormat: 'MICROSECOND',
     allowInsecure: true, // the local LEMF receiver has no TLS
+    ...settings,
   });
   if (r.status !== 200 && r.status !== 201) throw new Error(`LEMF ${id} not stored: ${JSON.stringify(r.json)}`);
 }

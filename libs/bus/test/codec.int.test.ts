@@ -49,4 +49,45 @@ describe('codec decode with our schema as the reader schema', () => {
     const own = sampleLemf({ keepaliveTimeoutSeconds: 7 });
     expect(await codec.decode(await codec.encode(own))).toEqual(own);
   });
+
+  it('timestampProfile: a record of an older admf (no field) and an unknown profile both read as ETSI_DEFAULT', async () => {
+    const registry = createRegistry(testInfra().registryUrl);
+    const topic = `li.${uniqueTenant('codec')}.lemfs`;
+    const codec = await createCodec<ReturnType<typeof sampleLemf>>(registry, topic, 'LemfDestination');
+    const variant = (edit: (record: Record<string, unknown>) => void) => {
+      const walk = (node: unknown): unknown => {
+        if (Array.isArray(node)) return node.map(walk);
+        if (node === null || typeof node !== 'object') return node;
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+        if (out.type === 'record' && String(out.name).endsWith('LemfDestination')) edit(out);
+        return out;
+      };
+      return walk(SCHEMAS.LemfDestination.schema);
+    };
+    const older = variant((r) => {
+      r.fields = (r.fields as { name: string }[]).filter((f) => f.name !== 'timestampProfile');
+    });
+    const newer = variant((r) => {
+      for (const f of r.fields as { name: string; type: { symbols: string[] } }[]) {
+        if (f.name === 'timestampProfile') f.type.symbols = [...f.type.symbols, 'NANOSECONDS'];
+      }
+    });
+    const id = async (schema: unknown, name: string) =>
+      (
+        await registry.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+          { subject: `${topic}-${name}-value` },
+        )
+      ).id;
+    const { timestampProfile: _none, ...old } = sampleLemf({ timestampProfile: 'MILLISECONDS' });
+    expect((await codec.decode(await registry.encode(await id(older, 'older'), old))).timestampProfile).toBe(
+      'ETSI_DEFAULT',
+    );
+    const newerId = await id(newer, 'newer');
+    const unknown = await registry.encode(newerId, sampleLemf({ timestampProfile: 'NANOSECONDS' as 'ETSI_DEFAULT' }));
+    expect((await codec.decode(unknown)).timestampProfile).toBe('ETSI_DEFAULT');
+    const known = await registry.encode(newerId, sampleLemf({ timestampProfile: 'MILLISECONDS' }));
+    expect((await codec.decode(known)).timestampProfile).toBe('MILLISECONDS');
+  });
 });

@@ -92,3 +92,5 @@ export {
   writePsPdu,
 } from './pspdu.ts';
 export { DEFAULT_MAX_SEGMENT, splitContent } from './segment.ts';
+export type { TimeRules } from './time-rules.ts';
+export { applyTimeRulesToHi2, applyTimeRulesToPsPdu, keepsEncoding } from './time-rules.ts';

@@ -4,8 +4,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatGeneralizedTime, formatUtcTime } from '../src/ber.ts';
 import { encodeHi2Iri, encodeHi2IrisContent, type Hi2Iri } from '../src/hi2.ts';
-import { encodePsPdu, type PsPdu } from '../src/pspdu.ts';
+import { encodePsPdu, type IriContents, type Payload, type PsPdu } from '../src/pspdu.ts';
 import { SAMPLE_PACKET, sampleHi2Iri, samplePdu } from '../src/testing.ts';
+import { applyTimeRulesToHi2, applyTimeRulesToPsPdu } from '../src/time-rules.ts';
 import { asn1cNotRun } from '../tools/build-asn1c.ts';
 import { arbIpPdu } from './support/arbitraries.ts';
 import { Asn1c } from './support/asn1c.ts';
@@ -163,6 +164,45 @@ describe('PS-PDU decoded by asn1c (LI-PS-PDU v43 + IPAccessPDU v18)', () => {
     expect(dec.runBerOnly(bytes.subarray(0, bytes.length - 3)).stderr).toMatch(/Decode failed/);
   });
 
+  it('time rules: IPIRI rewritten to three fraction digits and to each header layout decodes with constraint checks', () => {
+    // header ".123456", start ".0", end ".5": what receivers on OpenLI's decoder library misread
+    const at0 = 1_795_300_000_000_000;
+    const base = samplePdu('ipIri');
+    const item = (base.payload as Extract<Payload, { kind: 'iri' }>).items[0]!;
+    const contents = (item.contents as Extract<IriContents, { kind: 'iPIRI' }>).value.contents;
+    const pdu: PsPdu = {
+      header: base.header,
+      payload: {
+        kind: 'iri',
+        items: [{ ...item, contents: { kind: 'iPIRI', value: { contents: { ...contents, endTime: at0 + 500_000 } } } }],
+      },
+    };
+    const bytes = encodePsPdu(pdu);
+    const layouts = [
+      ['AS_ENCODED', 'AS_ENCODED', ['timeStamp', 'microSecondTimeStamp', 'timeStampQualifier']],
+      ['GENERALIZED_TIME', 'AS_ENCODED', ['timeStamp', 'timeStampQualifier']],
+      ['MICROSECOND', 'AS_ENCODED', ['microSecondTimeStamp', 'timeStampQualifier']],
+      ['GENERALIZED_TIME', 'OMIT', ['timeStamp']],
+    ] as const;
+    for (const [headerTime, headerQualifier, fields] of layouts) {
+      const r = applyTimeRulesToPsPdu(bytes, { headerTime, headerQualifier, fractionDigits: 3 });
+      if (!r.ok) throw new Error(r.reason);
+      const { value } = dec.decode(r.value);
+      for (const f of ['timeStamp', 'microSecondTimeStamp', 'timeStampQualifier']) {
+        const present = typeof at(value, 'pSHeader') === 'object' && f in (at(value, 'pSHeader') as object);
+        expect(present, `${headerTime}/${headerQualifier} ${f}`).toBe((fields as readonly string[]).includes(f));
+      }
+      if (headerTime !== 'MICROSECOND') expect(str(value, 'pSHeader', 'timeStamp')).toBe('20261121222640.123Z');
+      if (headerTime !== 'GENERALIZED_TIME') {
+        expect(str(value, 'pSHeader', 'microSecondTimeStamp', 'microSeconds')).toBe('123456');
+      }
+      const c = at(value, 'payload', 'iRIPayloadSequence', 'IRIPayload', 'iRIContents', 'iPIRI', 'iPIRIContents');
+      expect(str(c, 'startTime')).toBe('20261121222640.000Z');
+      expect(str(c, 'endTime')).toBe('20261121222640.500Z');
+      expect(str(c, 'octetsReceived')).toBe('123456789');
+    }
+  });
+
   it('asn1c rejects a broken record (the oracle can fail)', () => {
     const good = encodePsPdu(samplePdu('ipIri'));
     expect(dec.run(good.subarray(0, good.length - 3)).status).not.toBe(0);
@@ -281,6 +321,22 @@ describe('HI2 IRI decoded by asn1c (TS 101 671 HI2Operations version11)', () => 
     const seq = at(value, 'iRISequence') as Record<string, XerValue>;
     expectHi2(at(seq, 'iRI-Begin-record'), a);
     expectHi2(at(seq, 'iRI-Continue-record'), b);
+  });
+
+  it('time rules: a record rewritten to three fraction digits decodes with constraint checks', () => {
+    const iri = sampleHi2Iri(1);
+    iri.params.timeStamp = { kind: 'localTime', micros: 1_795_300_000_000_000, winterSummer: 0 };
+    expect(formatGeneralizedTime(1_795_300_000_000_000)).toBe('20261121222640Z');
+    const r = applyTimeRulesToHi2(encodeHi2Iri(iri), {
+      headerTime: 'AS_ENCODED',
+      headerQualifier: 'AS_ENCODED',
+      fractionDigits: 3,
+    });
+    if (!r.ok) throw new Error(r.reason);
+    const { value } = dec.decode(r.value);
+    const rec = at(value, 'iRIContent', 'iRI-Begin-record');
+    expect(str(rec, 'timeStamp', 'localTime', 'generalizedTime')).toBe('20261121222640.000Z');
+    expect(hexOf(str(rec, 'lawfulInterceptionIdentifier'))).toBe(hex(iri.params.liid));
   });
 
   it('rejects the untagged form (no iRIContent wrapper)', () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHi2Iri, encodeHi2IrisContent, type Hi2Iri } from '../src/hi2.ts';
 import { encodePsPdu } from '../src/pspdu.ts';
 import { SAMPLE_PAYLOADS, type SamplePayloadName, sampleHi2Iri, samplePdu } from '../src/testing.ts';
+import { applyTimeRulesToHi2 } from '../src/time-rules.ts';
 import { arbHi2Iri, arbPdu } from './support/arbitraries.ts';
 import { Tshark } from './support/tshark.ts';
 
@@ -57,6 +58,28 @@ describe('HI2 IRI in tshark 4.0 HI2Operations', () => {
       expect(r[7]).toBe(hex('sip:alice@example.com'));
       expect(r[8]).toBe(hex(p.sipMessage!));
     });
+  });
+
+  it('time rules: records rewritten to exactly three fraction digits decode clean, times truncated to the ms', () => {
+    const iris = [0, 500_000, 123_456].map((frac, i) => {
+      const iri = sampleHi2Iri(i + 1);
+      iri.params.timeStamp = { kind: 'localTime', micros: 1_795_300_000_000_000 + frac, winterSummer: 0 };
+      return iri;
+    });
+    const rules = { headerTime: 'AS_ENCODED', headerQualifier: 'AS_ENCODED', fractionDigits: 3 } as const;
+    const rewritten = iris.map((iri) => {
+      const r = applyTimeRulesToHi2(encodeHi2Iri(iri), rules);
+      if (!r.ok) throw new Error(r.reason);
+      return r.value;
+    });
+    for (const b of rewritten) expect(b.toString('latin1')).toMatch(/\d{14}\.\d{3}Z/);
+    const pcap = ts.pcap(rewritten, 'HI2Operations');
+    expect(ts.problems(pcap)).toBe(0);
+    const rows = ts.fields(pcap, ['HI2Operations.lawfulInterceptionIdentifier', 'HI2Operations.generalizedTime']);
+    expect(rows.map((r) => tsharkTime(r[1]!))).toEqual([
+      1_795_300_000_000_000, 1_795_300_000_500_000, 1_795_300_000_123_000,
+    ]);
+    expect(rows.map((r) => r[0])).toEqual(iris.map((iri) => hex(iri.params.liid)));
   });
 
   it('an iRISequence and a UTCTime record decode clean', () => {

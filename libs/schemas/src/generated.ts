@@ -52,6 +52,18 @@ export type LemfTransport = (typeof LEMF_TRANSPORTS)[number];
 export const TIMESTAMP_FORMATS = ['GENERALIZED_TIME', 'MICROSECOND'] as const;
 export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
 
+/** Avro enum default: a symbol of a newer writer unknown here resolves to ETSI_DEFAULT. */
+export const TIMESTAMP_PROFILES = [
+  'ETSI_DEFAULT',
+  'MILLISECONDS',
+  'MICROSECONDS',
+  'WHOLE_SECONDS',
+  'GENERALIZED_TIME_MS',
+  'MICROSECOND_HEADER_MS',
+  'HEADER_TIMESTAMP_ONLY_MS',
+] as const;
+export type TimestampProfile = (typeof TIMESTAMP_PROFILES)[number];
+
 export const FILE_STREAMS = ['HI2', 'HI3'] as const;
 export type FileStream = (typeof FILE_STREAMS)[number];
 
@@ -154,7 +166,13 @@ export interface LemfDestination {
   keepaliveTimeoutSeconds: number;
   /** the LEMF acknowledges PDUs */
   acknowledged: boolean;
+  /** superseded by timestampProfile and read by nothing; kept so records and API clients that set it still work */
   timestampFormat: TimestampFormat;
+  /**
+   * how the times of the LEMF's PDUs are written (header time fields, GeneralizedTime fraction digits, qualifier): a
+   * row of TIMESTAMP_PROFILES in traits.ts; ETSI_DEFAULT sends the records as encoded
+   */
+  timestampProfile: TimestampProfile;
   files: FileSettings | null;
   email: EmailSettings | null;
   pipe: PipeSettings | null;

@@ -9,9 +9,17 @@ export type {
   SecretRefField,
   SettingsBlock,
   TargetMatch,
+  TimestampProfileRules,
   TransportTraits,
 } from './traits.ts';
-export { EVENT_ACTIONS, IDENTIFIER_TRAITS, isKnownAction, TRANSPORT_TRAITS, transportCarries } from './traits.ts';
+export {
+  EVENT_ACTIONS,
+  IDENTIFIER_TRAITS,
+  isKnownAction,
+  TIMESTAMP_PROFILE_RULES,
+  TRANSPORT_TRAITS,
+  transportCarries,
+} from './traits.ts';
 export type {
   AuditObjectType,
   AuditRecord,
@@ -37,6 +45,7 @@ export type {
   Target,
   Tenant,
   TimestampFormat,
+  TimestampProfile,
   TlsSettings,
   Warrant,
   WarrantState,
@@ -53,5 +62,6 @@ export {
   PARTY_ROLES,
   SELECTION_FLAG,
   TIMESTAMP_FORMATS,
+  TIMESTAMP_PROFILES,
   WARRANT_STATES,
 } from './types.ts';

@@ -90,6 +90,7 @@ export function sampleLemf(overrides: Partial<LemfDestination> = {}): LemfDestin
     keepaliveTimeoutSeconds: 10,
     acknowledged: false,
     timestampFormat: 'GENERALIZED_TIME',
+    timestampProfile: 'ETSI_DEFAULT',
     files: null,
     email: null,
     pipe: null,

@@ -6,10 +6,11 @@ import {
   IDENTIFIER_TRAITS,
   isKnownAction,
   type SecretRefField,
+  TIMESTAMP_PROFILE_RULES,
   TRANSPORT_TRAITS,
   transportCarries,
 } from './traits.ts';
-import { EVENT_CATEGORIES, IDENTIFIER_TYPES, LEMF_TRANSPORTS } from './types.ts';
+import { EVENT_CATEGORIES, IDENTIFIER_TYPES, LEMF_TRANSPORTS, TIMESTAMP_PROFILES } from './types.ts';
 
 describe('IDENTIFIER_TRAITS', () => {
   it('has one entry per identifier type, no more', () => {
@@ -63,5 +64,23 @@ describe('EVENT_ACTIONS', () => {
     expect(isKnownAction('SIGNALS', 'sip.a.b')).toBe(false);
     expect(isKnownAction('ACCOUNT', 'account.renamed')).toBe(true);
     expect(isKnownAction('ACCOUNT', 'imap.login')).toBe(false);
+  });
+});
+
+describe('TIMESTAMP_PROFILE_RULES', () => {
+  it('has one row per profile; only ETSI_DEFAULT leaves the records as encoded', () => {
+    expect(Object.keys(TIMESTAMP_PROFILE_RULES).sort()).toEqual([...TIMESTAMP_PROFILES].sort());
+    const asEncoded = TIMESTAMP_PROFILES.filter((p) => {
+      const r = TIMESTAMP_PROFILE_RULES[p];
+      return r.headerTime === 'AS_ENCODED' && r.fractionDigits === null && r.headerQualifier === 'AS_ENCODED';
+    });
+    expect(asEncoded).toEqual(['ETSI_DEFAULT']);
+  });
+  it('MILLISECONDS writes exactly three fraction digits (receivers on OpenLI decoder library) and keeps the header', () => {
+    expect(TIMESTAMP_PROFILE_RULES.MILLISECONDS).toEqual({
+      headerTime: 'AS_ENCODED',
+      fractionDigits: 3,
+      headerQualifier: 'AS_ENCODED',
+    });
   });
 });

@@ -2,7 +2,7 @@
 // event category means to the services. Each table `satisfies Record<Union, ...>`, so a new Avro
 // symbol fails compilation here until its traits are written down, and services that read a
 // table instead of switching on the union need no change of their own.
-import type { EventCategory, IdentifierType, LemfDestination, LemfTransport } from './generated.ts';
+import type { EventCategory, IdentifierType, LemfDestination, LemfTransport, TimestampProfile } from './generated.ts';
 
 // ---- identifier types -------------------------------------------------------------------
 
@@ -271,12 +271,53 @@ export function transportCarries(transport: LemfTransport, stream: DeliveryStrea
   return t.streams.includes(stream) && (!format || (t.formats as readonly string[]).includes(format));
 }
 
+// ---- timestamp profiles -----------------------------------------------------------------
+
+/**
+ * How a LEMF's PDUs write their times. cc-delivery applies the row to each record the encoder
+ * wrote once per LIID (libs/etsi time-rules.ts), and to the keep-alives it writes itself.
+ */
+export interface TimestampProfileRules {
+  /** PSHeader time fields: as encoded (timeStamp [5] and microSecondTimeStamp [7]), or only one of them. */
+  headerTime: 'AS_ENCODED' | 'GENERALIZED_TIME' | 'MICROSECOND';
+  /**
+   * Fraction digits of every GeneralizedTime (header, payload, IPIRI start/end, TS 101 671 and HI1
+   * local times), truncated or zero-padded; null keeps the encoder's: the shortest exact form, no
+   * fraction on a whole second (X.690 canonical).
+   */
+  fractionDigits: 0 | 3 | 6 | null;
+  /** PSHeader timeStampQualifier [8]: as encoded, or left out. */
+  headerQualifier: 'AS_ENCODED' | 'OMIT';
+}
+
+// Receivers built on OpenLI's decoder library read a GeneralizedTime only with exactly three
+// fraction digits (none crashes it, ".5Z" reads as 5 ms, six digits overflow): the *_MS rows.
+export const TIMESTAMP_PROFILE_RULES = {
+  /** The records as the encoder wrote them: today's bytes. */
+  ETSI_DEFAULT: { headerTime: 'AS_ENCODED', fractionDigits: null, headerQualifier: 'AS_ENCODED' },
+  /** Exactly milliseconds in every GeneralizedTime; for receivers on OpenLI's decoder library. */
+  MILLISECONDS: { headerTime: 'AS_ENCODED', fractionDigits: 3, headerQualifier: 'AS_ENCODED' },
+  /** Exactly microseconds in every GeneralizedTime. */
+  MICROSECONDS: { headerTime: 'AS_ENCODED', fractionDigits: 6, headerQualifier: 'AS_ENCODED' },
+  /** No fraction (the header's microSecondTimeStamp keeps the precision). */
+  WHOLE_SECONDS: { headerTime: 'AS_ENCODED', fractionDigits: 0, headerQualifier: 'AS_ENCODED' },
+  /** Header timeStamp only, milliseconds everywhere: what OpenLI sends an agency set to `generalized`. */
+  GENERALIZED_TIME_MS: { headerTime: 'GENERALIZED_TIME', fractionDigits: 3, headerQualifier: 'AS_ENCODED' },
+  /** Header microSecondTimeStamp only, milliseconds elsewhere: OpenLI's default header. */
+  MICROSECOND_HEADER_MS: { headerTime: 'MICROSECOND', fractionDigits: 3, headerQualifier: 'AS_ENCODED' },
+  /**
+   * Header timeStamp only and no qualifier, milliseconds everywhere: no header time field after the
+   * PSHeader's extension marker, for decoders that refuse fields they do not know.
+   */
+  HEADER_TIMESTAMP_ONLY_MS: { headerTime: 'GENERALIZED_TIME', fractionDigits: 3, headerQualifier: 'OMIT' },
+} as const satisfies Record<TimestampProfile, TimestampProfileRules>;
+
 // ---- event actions ----------------------------------------------------------------------
 
 /**
  * The `action` values ingest writes, per category. `*` stands for one producer-filled segment:
  * `sip.*` the lower-case SIP method, `x2.*`/`x3.*` the X2/X3 payload format name, `*.login` the
- * mail service a server event names. A category shares no action with another, except
+ * mail service a server event names (`*.logout` too). A category shares no action with another, except
  * `msnp.invite` (MEDIA when it offers a media session, else SIGNALS).
  */
 export const EVENT_ACTIONS = {
@@ -289,6 +330,14 @@ export const EVENT_ACTIONS = {
     'pop3.login.failed',
     '*.login',
     '*.login.failed',
+    // The end of a logged-in session: at QUIT/LOGOUT, or `closed` when the connection ended without.
+    'smtp.logout',
+    'smtp.closed',
+    'imap.logout',
+    'imap.closed',
+    'pop3.logout',
+    'pop3.closed',
+    '*.logout',
     'msnp.signin',
     'msnp.signin.failed',
   ],
@@ -300,6 +349,8 @@ export const EVENT_ACTIONS = {
     'imap.compress',
     'pop3.stls',
     'msnp.signout',
+    'msnp.closed',
+    'msnp.sb.closed',
     'msnp.presence',
     'msnp.referral',
     'msnp.ring',

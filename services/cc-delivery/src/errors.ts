@@ -14,6 +14,10 @@ const DLV_ERRORS = defineErrors('DLV', {
   DLV_ERR_TIMEOUT: { retriable: true, message: 'LEMF did not answer in time' },
   DLV_ERR_KEEPALIVE_TIMEOUT: { retriable: true, message: 'no keep-alive response in time' },
   DLV_ERR_UPLOAD: { retriable: true, message: 'file upload or rename failed' },
+  DLV_ERR_UPLOAD_SHORT: {
+    retriable: true,
+    message: 'file server stored fewer bytes than were sent (its disk may be full); not renamed, retried',
+  },
   DLV_ERR_SMTP: { retriable: true, message: 'SMTP server did not accept the report' },
   DLV_ERR_PIPE: { retriable: true, message: 'PIPE program not running or write failed' },
   DLV_ERR_PIPE_ENTRY: { retriable: true, message: "PIPE entry not in the operator's allow-list (pipeCommands)" },
@@ -28,6 +32,10 @@ const DLV_ERRORS = defineErrors('DLV', {
   DLV_ERR_STATE: { retriable: true, message: 'delivery state (file number) could not be saved' },
   DLV_ERR_BAD_FILE_NAME: { retriable: false, message: 'file name pattern produced an unsafe name' },
   DLV_ERR_BAD_RECORD: { retriable: false, message: 'record cannot be delivered over this transport' },
+  DLV_ERR_TIMESTAMP_PROFILE: {
+    retriable: false,
+    message: "record's times cannot be written as the LEMF's timestampProfile asks",
+  },
 });
 
 export type DlvErrorCode = (typeof DLV_ERRORS.codes)[number];

@@ -1,8 +1,8 @@
 // HI2 file delivery over FTP (ftp-srv and Debian vsftpd) and SFTP (Debian OpenSSH): files per
 // LIID, temporary name then rename, decodable content equal to what was sent, retries across an
-// outage, clear errors for bad credentials and unreachable hosts.
+// outage, clear errors for bad credentials and unreachable hosts, and a server whose disk is full.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
@@ -195,6 +195,79 @@ describe('SFTP (Debian OpenSSH)', () => {
     );
     expect(commits.filter((c) => c.lemf === 'sftp-bad')).toEqual([]);
   });
+});
+
+describe('file server with a full disk (a tmpfs the test mounts and fills)', () => {
+  let dir = '';
+  let filler = '';
+
+  /** Mounts a 1 MiB tmpfs on dir and fills it with one file; returns that file's path. */
+  function fillTmpfs(dir: string): string {
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0777', 'tmpfs', dir], { stdio: 'pipe' });
+    } catch (e) {
+      throw new Error(`this test mounts a tmpfs on ${dir} and needs root (or CAP_SYS_ADMIN): ${String(e)}`);
+    }
+    cleanup.push(async () => {
+      execFileSync('umount', ['-l', dir]);
+    });
+    const filler = join(dir, 'filler');
+    const fd = openSync(filler, 'w');
+    try {
+      for (;;) writeSync(fd, Buffer.alloc(64 * 1024, 1));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+    } finally {
+      closeSync(fd);
+    }
+    return filler;
+  }
+
+  it.each([
+    ['SFTP (OpenSSH, which leaves an empty file and reports success)', 'SFTP', 'DLV_ERR_UPLOAD_SHORT'],
+    ['FTP (vsftpd, which answers 451)', 'FTP', 'DLV_ERR_UPLOAD'],
+  ] as const)(
+    '%s: a clear error, nothing renamed or committed, all delivered once space returns',
+    async (_name, transport, code) => {
+      const { deliveries, commits } =
+        transport === 'SFTP'
+          ? await (async () => {
+              const ssh = await new SshdPeer().start();
+              cleanup.push(() => ssh.dispose());
+              const d = testDeliveries({ secrets: () => ssh.clientKey });
+              cleanup.push(() => d.deliveries.stop());
+              dir = ssh.files;
+              filler = fillTmpfs(dir);
+              await d.deliveries.applyLemf(
+                fileLemf('full', 'SFTP', ssh.port, { username: ssh.user, credentialRef: 'k', directory: ssh.files }),
+              );
+              return d;
+            })()
+          : await (async () => {
+              const vs = await new VsftpdPeer().start();
+              cleanup.push(() => vs.dispose());
+              const d = testDeliveries({ secrets: () => Buffer.from('mdf@') });
+              cleanup.push(() => d.deliveries.stop());
+              dir = vs.upload;
+              filler = fillTmpfs(dir);
+              await d.deliveries.applyLemf(
+                fileLemf('full', 'FTP', vs.port, { username: 'anonymous', directory: 'upload' }),
+              );
+              return d;
+            })();
+      const sent = makeRecords('full', ['LIIDF1', 'LIIDF2'], 15);
+      deliveries.offer('full', sent);
+      await waitFor(() => deliveries.status()[0]?.lastErrorCode === code, `${code} while the disk is full`);
+      await sleep(1500); // a few retries against the full disk
+      expect(readdirSync(dir).filter((n) => /^LIIDF\d_\d{6}\.ber$/.test(n))).toEqual([]);
+      expect(commits.filter((c) => c.lemf === 'full')).toEqual([]);
+      unlinkSync(filler);
+      await deliveries.delivery('full')!.drained();
+      const names = checkDelivered(dir, sent, /^LIIDF\d_\d{6}\.ber$/);
+      expect(names).toEqual(['LIIDF1_000001.ber', 'LIIDF1_000002.ber', 'LIIDF2_000001.ber', 'LIIDF2_000002.ber']);
+      expect(commits.filter((c) => c.lemf === 'full').at(-1)?.offset).toBe(sent.at(-1)!.source.offset + 1);
+    },
+  );
 });
 
 describe('SFTP host-key pinning (Debian OpenSSH)', () => {

@@ -42,4 +42,44 @@ describe('HI2 over TCP streaming', () => {
       expect(dead.map((d) => d.error.code)).toEqual(['DLV_ERR_BAD_RECORD']);
     });
   }
+
+  it('a MILLISECONDS LEMF gets every generalizedTime with exactly three fraction digits, still decodable', async () => {
+    const h = await new LemfHarness().start();
+    cleanup.push(() => h.stop());
+    const { deliveries, dead } = testDeliveries();
+    cleanup.push(() => deliveries.stop());
+    await deliveries.applyLemf(
+      sampleLemf({
+        allowInsecure: true,
+        id: 'hi2ms',
+        transport: 'HI2_TCP',
+        address: { host: '127.0.0.1', port: h.port },
+        ccAddress: null,
+        timestampProfile: 'MILLISECONDS',
+      }),
+    );
+    const sent = Array.from({ length: 4 }, (_, i) => ({
+      ...record('hi2ms', 'LIIDM', i, 'HI2', hi2Iri('LIIDM', 20_000 + i)),
+      format: 'TS101671' as const,
+    }));
+    const timesOf = (b: Uint8Array) =>
+      [
+        ...Buffer.from(b)
+          .toString('latin1')
+          .matchAll(/\d{14}(\.\d+)?Z/g),
+      ].map((m) => m[0]);
+    deliveries.offer('hi2ms', sent);
+    await deliveries.delivery('hi2ms')!.drained();
+    await waitFor(() => h.frames.length === 4, 'HI2 records');
+    console.log(
+      `TS 101 671 time as encoded ${timesOf(sent[0]!.bytes)[0]}, as the MILLISECONDS LEMF got it ${timesOf(h.frames[0]!)[0]}`,
+    );
+    for (const f of h.frames) {
+      const texts = timesOf(f);
+      expect(texts.length).toBeGreaterThan(0);
+      for (const t of texts) expect(t).toMatch(/^\d{14}\.\d{3}Z$/);
+    }
+    expect(decodeHi2WithTshark(h.frames)).toEqual(sent.map((r) => r.liid));
+    expect(dead).toEqual([]);
+  });
 });

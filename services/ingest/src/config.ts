@@ -4,6 +4,7 @@ import { ConfigError } from '@li/config';
 import { CommonConfig } from '@li/runtime';
 import Type from 'typebox';
 import { MAIL_EVENTS_DEFAULTS } from './adapters/mail-events-http.ts';
+import { DEFAULT_CAPTURE_BUFFER_KIB } from './adapters/tcpdump.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UNREAD_REPLY_BYTES } from './adapters/x2x3-receiver.ts';
 import { DEFAULT_DEFRAG_LIMITS } from './domain/capture/defrag.ts';
 import { DEFAULT_TCP_LIMITS } from './domain/capture/tcp.ts';
@@ -11,6 +12,7 @@ import { IMAP_DEFAULT_PORTS } from './domain/mail/imap.ts';
 import { POP3_DEFAULT_PORTS } from './domain/mail/pop3.ts';
 import { SMTP_DEFAULT_PORTS } from './domain/mail/smtp.ts';
 import { MSNP_DEFAULT_PORTS } from './domain/msnp/msnp.ts';
+import type { SpoolFsync } from './domain/spool-policy.ts';
 import { DEFAULT_MAX_PDU_BYTES } from './domain/x2x3/framer.ts';
 import { FIXED_HEADER_LENGTH } from './domain/x2x3/pdu.ts';
 
@@ -33,6 +35,11 @@ export const Config = Type.Object({
     interface: Type.String({ default: '', description: 'live capture with tcpdump on this interface; empty: off' }),
     filter: Type.String({ default: '' }),
     pcapFile: Type.String({ default: '', description: 'a pcap/pcapng file to replay once at start; empty: none' }),
+    bufferBytes: Octets(
+      DEFAULT_CAPTURE_BUFFER_KIB * 1024,
+      "the kernel's capture buffer for tcpdump (-B, rounded down to KiB); a burst beyond it is lost to the capture",
+      1024 * 1024,
+    ),
     /** Server ports that select a flow's decoder; servers on other ports are not decoded. */
     smtpPorts: Type.Array(PortNumber, { default: [...SMTP_DEFAULT_PORTS] }),
     pop3Ports: Type.Array(PortNumber, { default: [...POP3_DEFAULT_PORTS] }),
@@ -113,12 +120,28 @@ export const Config = Type.Object({
       default: 5000,
       description: 'a Kafka send not acknowledged for this long starts spooling',
     }),
+    fsync: Type.Union([Type.Literal('always'), Type.Literal('interval'), Type.Literal('never')], {
+      default: 'always',
+      description:
+        "always: each spooled batch is fdatasync'd before it counts as kept, and mail events are answered and X2/X3 keepalives acknowledged only once what came before is in Kafka or synced; interval: synced every fsyncIntervalMs; never: left to the kernel",
+    }),
+    fsyncIntervalMs: Type.Integer({
+      minimum: 10,
+      default: 1000,
+      description: "fsync 'interval': how often the open spool segment is synced (what a power cut can lose)",
+    }),
   }),
 });
 
 /** The spool directory a config names, or the default one of its tenant. */
 export function spoolDirectory(config: Type.Static<typeof Config>): string {
   return config.spool.directory || join('.run', 'ingest-spool', config.tenant);
+}
+
+/** The spool's durability policy as the adapter takes it. */
+export function spoolFsyncOf(config: Type.Static<typeof Config>): SpoolFsync {
+  const f = config.spool.fsync;
+  return f === 'interval' ? { mode: 'interval', intervalMs: config.spool.fsyncIntervalMs } : { mode: f };
 }
 
 /** What the schema cannot say: settings that depend on each other. Checked before anything starts. */

@@ -7,11 +7,13 @@ describe('ING error table', () => {
     expect(ING.status('ING_ERR_UNAUTHENTICATED')).toBe(401);
     expect(ING.status('ING_ERR_FORBIDDEN')).toBe(403);
     expect(ING.status('ING_ERR_SPOOL_FULL')).toBe(503);
+    expect(ING.status('ING_ERR_SPOOL_IO')).toBe(503);
     const withStatus = ING.codes.filter((c) => ING.status(c) !== 500);
     expect(withStatus.sort()).toEqual([
       'ING_ERR_BAD_MAIL_EVENT',
       'ING_ERR_FORBIDDEN',
       'ING_ERR_SPOOL_FULL',
+      'ING_ERR_SPOOL_IO',
       'ING_ERR_UNAUTHENTICATED',
     ]);
   });

@@ -78,6 +78,11 @@ export const ING = defineErrors('ING', {
     retriable: true,
     status: 503,
   },
+  ING_ERR_SPOOL_IO: {
+    message: 'the spool could not write or sync records (disk full or I/O error); they were not kept',
+    retriable: true,
+    status: 503,
+  },
   ING_ERR_SPOOL_CORRUPT: { message: 'a damaged spool record was skipped (torn write or corruption)', retriable: false },
 });
 

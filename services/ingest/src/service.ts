@@ -16,12 +16,15 @@ import { startSipListener } from './adapters/sip-listener.ts';
 import { DiskSpool } from './adapters/spool.ts';
 import { startTcpdump } from './adapters/tcpdump.ts';
 import { createX2X3Receiver } from './adapters/x2x3-receiver.ts';
-import { Config, checkConfig, spoolDirectory } from './config.ts';
+import { Config, checkConfig, spoolDirectory, spoolFsyncOf } from './config.ts';
 import { createCapture } from './domain/capture/capture.ts';
 import { mailDecoderFactories } from './domain/mail/factories.ts';
 import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
 import { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
 import { pduToEvent, taskTable } from './domain/x2x3/event.ts';
+
+// How often tcpdump is asked how many packets the kernel dropped (li_ingest_dropped_total).
+const KERNEL_DROPS_EVERY_MS = 10_000;
 
 export const ingestService: ServiceDefinition<typeof Config> = {
   name: 'ingest',
@@ -36,6 +39,11 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       ? new DiskSpool({
           directory: spoolDirectory(config),
           maxBytes: config.spool.maxBytes,
+          fsync: spoolFsyncOf(config),
+          onIoError: (reason) => {
+            m.problems.inc({ tenant, source: 'spool', code: 'ING_ERR_SPOOL_IO' });
+            log.error({ code: 'ING_ERR_SPOOL_IO', reason }, 'spool write or sync failed');
+          },
           onCorrupt: (reason) => {
             m.problems.inc({ tenant, source: 'spool', code: 'ING_ERR_SPOOL_CORRUPT' });
             log.error({ code: 'ING_ERR_SPOOL_CORRUPT', reason }, 'damaged spool record skipped');
@@ -54,6 +62,8 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       ...(spool ? { spool, spoolAfterMs: config.spool.afterMs } : {}),
     });
     liveness('publisher', () => publisher.healthy());
+    // fsync 'always': senders that get an answer hear back only once their records are kept
+    const durable = spool && config.spool.fsync === 'always' ? { durable: () => publisher.durable() } : {};
     const stops: (() => Promise<void>)[] = [];
     const listening: Record<string, number> = {};
 
@@ -101,14 +111,22 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         log.info({ count: r.packets, code: r.ok ? null : r.error.code }, 'pcap file replayed');
       }
       if (config.capture.interface) {
+        const kernelDrops = m.kernelDrops(tenant);
         const live = startTcpdump({
           interface: config.capture.interface,
+          bufferKiB: Math.max(1, Math.floor(config.capture.bufferBytes / 1024)),
           ...(config.capture.filter ? { filter: config.capture.filter } : {}),
           onPacket: (p) => capture.packet(p),
+          onKernelDrops: (total) => {
+            const count = kernelDrops(total);
+            if (count > 0) log.warn({ count }, 'the kernel dropped captured packets; raise capture.bufferBytes');
+          },
         });
         const quiet = setInterval(() => capture.tick(systemClock.now() * 1000), 1000);
         await live.ready;
+        const stats = setInterval(() => live.requestStats(), KERNEL_DROPS_EVERY_MS);
         stops.push(async () => {
+          clearInterval(stats);
           clearInterval(quiet);
           live.stop();
           await live.done;
@@ -130,6 +148,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         maxDepth: config.mailEvents.maxDepth,
         requestTimeoutMs: config.mailEvents.requestTimeoutMs,
         accepting: () => publisher.accepting(),
+        ...durable,
       });
       await app.listen({ host: config.mailEvents.host, port: config.mailEvents.port });
       listening.mailEvents = (app.server.address() as { port: number }).port;
@@ -162,6 +181,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
         maxUnreadReplyBytes: config.x2x3.maxUnreadReplyBytes,
         onConnectionRefused: () => m.dropped.inc({ tenant, reason: 'x2x3_connection_limit' }),
         accepting: () => publisher.accepting(),
+        ...durable,
       });
       listening.x2x3 = await receiver.listen(config.x2x3.port, config.x2x3.host);
       stops.push(() => receiver.close());

@@ -108,6 +108,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
       'DELETED_MAIL:imap.expunge',
       'MAILBOX:imap.mailbox.renamed',
       'MAILBOX:imap.mailbox.removed',
+      'LOGIN:imap.logout',
     ]);
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
     for (const e of events.slice(1))
@@ -135,7 +136,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
 
     // Dovecot's exporter: one auth failure, one success, and the mailbox/message commands.
     // The stats process may post over parallel HTTP connections: wait for all, compare as a set.
-    await eventually(() => exported.filter((e) => e.protocol === 'imap').length >= 10, 'ten exported IMAP events');
+    await eventually(() => exported.filter((e) => e.protocol === 'imap').length >= 11, 'eleven exported IMAP events');
     const imapExported = exported
       .filter((e) => e.protocol === 'imap')
       .sort((a, b) => a.occurredAtMicros - b.occurredAtMicros);
@@ -150,6 +151,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
       'DELETED_MAIL:imap.expunge',
       'MAILBOX:imap.mailbox.renamed',
       'MAILBOX:imap.mailbox.removed',
+      'LOGIN:imap.logout',
     ]);
     expect(imapExported[9]?.network).toMatchObject({ dstPort: imapPort });
     expect(imapExported[3]?.attributes.uid).toBe('1');
@@ -182,6 +184,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
       'ACCESS:pop3.retr',
       'PARTIAL:pop3.top',
       'DELETED_MAIL:pop3.dele',
+      'LOGIN:pop3.logout',
     ]);
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
     // Dovecot adds headers of its own (e.g. none for maildir) — the body and our headers must be intact.

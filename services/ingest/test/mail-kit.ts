@@ -2,6 +2,7 @@
 // loopback as the traffic oracle, and decoding a pcap through the real capture pipeline.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { DEFAULT_CAPTURE_BUFFER_KIB } from '../src/adapters/tcpdump.ts';
 import { createCapture } from '../src/domain/capture/capture.ts';
 import { readCapture } from '../src/domain/capture/pcap.ts';
 import type { StreamDecoderFactory } from '../src/domain/stream.ts';
@@ -14,7 +15,21 @@ export { RecordingClient } from '@li/testing/peers';
 export async function startTcpdump(file: string, filter: string): Promise<{ stop(): Promise<void> }> {
   const child: ChildProcess = spawn(
     'tcpdump',
-    ['-i', 'lo', '--immediate-mode', '-U', '-n', '-s', '0', '-w', file, filter],
+    // -B: the default kernel buffer holds some 16 loopback packets, and a lost one fails the test.
+    [
+      '-i',
+      'lo',
+      '--immediate-mode',
+      '-U',
+      '-n',
+      '-B',
+      String(DEFAULT_CAPTURE_BUFFER_KIB),
+      '-s',
+      '0',
+      '-w',
+      file,
+      filter,
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },

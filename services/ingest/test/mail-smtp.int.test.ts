@@ -92,7 +92,13 @@ describe('SMTP against smtp-server', () => {
     expect(fromWire.problems).toEqual([]);
     expect(summary(fromWire.events)).toEqual(summary(observed.events));
     const events = fromWire.events;
-    expect(events.map((e) => e.action)).toEqual(['smtp.login.failed', 'smtp.login', 'smtp.send', 'smtp.send']);
+    expect(events.map((e) => e.action)).toEqual([
+      'smtp.login.failed',
+      'smtp.login',
+      'smtp.send',
+      'smtp.send',
+      'smtp.logout',
+    ]);
     expect(JSON.stringify(events)).not.toContain('right-pass');
     expect(events[0]?.parties[0]?.value).toBe('mallory');
 

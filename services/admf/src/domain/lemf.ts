@@ -18,6 +18,8 @@ import {
   plaintextSetting,
   type SettingsBlock,
   secretRefsOf,
+  TIMESTAMP_PROFILES,
+  type TimestampProfile,
   type TlsSettings,
   TRANSPORT_TRAITS,
 } from '@li/schemas';
@@ -40,7 +42,10 @@ export interface LemfInput {
   keepaliveSeconds?: number;
   keepaliveTimeoutSeconds?: number;
   acknowledged?: boolean;
+  /** Superseded by timestampProfile; stored as given and read by nothing. */
   timestampFormat?: 'GENERALIZED_TIME' | 'MICROSECOND';
+  /** A TIMESTAMP_PROFILES name; default ETSI_DEFAULT (records as encoded). */
+  timestampProfile?: string;
   files?: FileSettings | null;
   email?: EmailSettings | null;
   pipe?: PipeSettings | null;
@@ -130,6 +135,14 @@ export function buildLemf(
       'pipe.entry',
     );
   }
+  const timestampProfile = input.timestampProfile ?? 'ETSI_DEFAULT';
+  if (!TIMESTAMP_PROFILES.includes(timestampProfile as TimestampProfile)) {
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      `timestampProfile must be one of ${TIMESTAMP_PROFILES.join(', ')} (MILLISECONDS: exactly three fraction digits, for receivers on OpenLI's decoder library)`,
+      'timestampProfile',
+    );
+  }
   const tls = input.tls ?? null;
   // Secrets resolve inside this tenant's own namespace only: a path could reach another tenant's.
   for (const { field, ref } of secretRefsOf({ tls, files, email })) {
@@ -170,6 +183,7 @@ export function buildLemf(
     keepaliveTimeoutSeconds: keepaliveTimeout,
     acknowledged: input.acknowledged ?? false,
     timestampFormat: input.timestampFormat ?? 'GENERALIZED_TIME',
+    timestampProfile: timestampProfile as TimestampProfile,
     files: files ? { ...files, hostKeySha256: files.hostKeySha256 ?? null, ...fileSelectionOf(files) } : null,
     email,
     pipe: pipe ? { entry: pipe.entry } : null,

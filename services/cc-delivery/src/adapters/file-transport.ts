@@ -1,6 +1,8 @@
 // HI2 file delivery over FTP or SFTP (seed 001 Art. 6 c. 3 a; HI2-HI3-delivery.md §7): upload each
 // closed file under a temporary name, then rename; the file counts as delivered only after the
 // rename succeeded, so the LEMF never picks up a half-written file and the offset never passes it.
+// Before the rename the temporary file's size is read back: an SFTP server whose disk is full can
+// leave an empty file while the client library reports success (seen with OpenSSH on a full tmpfs).
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Client as FtpClient } from 'basic-ftp';
@@ -33,6 +35,18 @@ class HostKeyMismatch extends Error {
   readonly code = 'HOST_KEY_MISMATCH';
 }
 
+/** Thrown when the server holds fewer bytes under the temporary name than were uploaded. */
+class ShortUpload extends Error {
+  readonly code = 'SHORT_UPLOAD';
+  constructor(stored: number, sent: number) {
+    super(`server stored ${stored} of ${sent} bytes`);
+  }
+}
+
+function checkStored(stored: number, sent: number): void {
+  if (stored !== sent) throw new ShortUpload(stored, sent);
+}
+
 /**
  * Parses an OpenSSH SHA-256 fingerprint, `SHA256:<base64 without padding>` (prefix and padding
  * optional), into its 32 bytes; null when it is not one.
@@ -54,6 +68,7 @@ function mapRemoteError(e: unknown, during: 'connect' | 'upload'): DeliveryError
   const err = e as { code?: string | number; message?: string };
   const msg = String(err.message ?? e);
   if (err.code === 'HOST_KEY_MISMATCH') return dlvError('DLV_ERR_HOST_KEY', msg.slice(0, 160));
+  if (err.code === 'SHORT_UPLOAD') return dlvError('DLV_ERR_UPLOAD_SHORT', msg);
   if (err.code === 530 || /authentication|login incorrect|\b530\b|permission denied \(/i.test(msg)) {
     return dlvError('DLV_ERR_AUTH', during);
   }
@@ -93,6 +108,12 @@ export class FtpStore implements RemoteStore {
     const c = this.#c;
     if (!c) throw new Error('not connected');
     await c.uploadFrom(Readable.from([bytes]), tmp);
+    // SIZE (RFC 3659) is near universal; a server without it (5xx) is trusted on its 226
+    const stored = await c.size(tmp).catch((e: { code?: number }) => {
+      if (typeof e.code === 'number' && e.code >= 500 && e.code < 510) return bytes.length;
+      throw e;
+    });
+    checkStored(stored, bytes.length);
     await c.rename(tmp, final);
   }
 
@@ -159,6 +180,7 @@ export class SftpStore implements RemoteStore {
     if (!c) throw new Error('not connected');
     const dir = this.#l.directory || '.';
     await c.put(bytes, `${dir}/${tmp}`);
+    checkStored((await c.stat(`${dir}/${tmp}`)).size, bytes.length);
     try {
       // posix-rename@openssh.com replaces atomically; plain SFTP rename is the fallback
       await c.posixRename(`${dir}/${tmp}`, `${dir}/${final}`);

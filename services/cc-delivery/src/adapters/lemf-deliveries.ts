@@ -10,6 +10,7 @@ import { batchPolicyFor } from '../domain/batcher.ts';
 import { LemfDelivery, type LemfStatus } from '../domain/delivery.ts';
 import { lemfUpdate } from '../domain/lemf-update.ts';
 import type { CommitPoint } from '../domain/offsets.ts';
+import { keepsRecords, profiledCodec, withTimestampProfile } from '../domain/timestamp-profile.ts';
 import type { DeliveryRecord } from '../domain/types.ts';
 import type { DeliveryError } from '../errors.ts';
 import { DeliveryMetrics } from './metrics.ts';
@@ -68,7 +69,9 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
         log.warn({ lemf: dest.id, code }, 'LEMF connection closed: it broke the read limits or the protocol');
       },
     };
-    return createTransport(dest, o, events);
+    // keep-alives and ack requests follow the LEMF's timestamp profile too
+    const codec = o.codec ? profiledCodec(o.codec, dest.timestampProfile) : null;
+    return createTransport(dest, { ...o, codec }, events);
   };
 
   const create = (dest: LemfDestination): LemfDelivery => {
@@ -82,6 +85,9 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
       ...(o.backoff ? { backoff: o.backoff } : {}),
       maxBatchRecords: o.maxBatchRecords,
       batching: batchPolicyFor(dest),
+      ...(keepsRecords(dest.timestampProfile)
+        ? {}
+        : { prepare: (r) => withTimestampProfile(r, dest.timestampProfile) }),
       ...(o.fileSeqStart ? { fileSeqStart: o.fileSeqStart(dest.id) } : {}),
       observer: {
         fileSeqUsed: (liid, seq) => o.fileSeqUsed?.(dest.id, liid, seq),

@@ -123,3 +123,87 @@ describe('PduConnection with PDU acknowledgement', () => {
     expect(c.status().connected).toBe(false);
   });
 });
+
+/**
+ * A LEMF that answers keep-alives and records the data PDUs of each connection; `silence()` makes
+ * the current connection a black hole (stops reading and answering, no RST), as a dead path does.
+ */
+async function keepaliveLemf() {
+  const received: number[][] = [];
+  let current: net.Socket | null = null;
+  let answered = 0;
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    current = s;
+    const mine: number[] = [];
+    received.push(mine);
+    const reader = new FrameReader('ber', 1 << 20);
+    s.on('data', (chunk: Buffer) => {
+      for (const f of reader.push(chunk).frames) {
+        const pdu = codec.classify(f);
+        if (pdu.kind === 'keepalive') {
+          answered++;
+          s.write(pdu.reply);
+        } else if (f[0] === 0x04) mine.push(f[2]!);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    received,
+    answered: () => answered,
+    silence: () => current?.pause(),
+  };
+}
+
+describe('PduConnection confirming on the socket write', () => {
+  it('detects a silently dead path while data keeps flowing, and replays only what no answered keep-alive covers', async () => {
+    const peer = await keepaliveLemf();
+    const c = new PduConnection({
+      host: '127.0.0.1',
+      port: peer.port,
+      tls: null,
+      framing: 'ber',
+      clock: systemClock,
+      backoff: { baseMs: 50, maxMs: 50, jitter: 0 },
+      connectTimeoutMs: 5000,
+      keepalive: { intervalMs: 200, timeoutMs: 400 },
+      codec,
+      acknowledged: false,
+      ackTimeoutMs: 300,
+      resendWindowBytes: 1 << 20,
+      inbound: DEFAULT_INBOUND_LIMITS,
+    });
+    conns.push(c);
+    c.start();
+    expect(await c.send([rec(0), rec(1), rec(2)])).toEqual({ confirmed: 3, error: null });
+    // a keep-alive written after them is answered: the LEMF has them
+    const seen = peer.answered();
+    await waitUntil(() => peer.answered() >= seen + 2 && c.status().keepaliveRttMs !== null, 'answered keep-alives');
+    await new Promise((r) => setTimeout(r, 100)); // the answer reaches us
+    peer.silence();
+    // a record every 50 ms, more often than the keep-alive interval: each one is taken by the kernel
+    let seq = 3;
+    while (c.status().lastError?.code !== 'DLV_ERR_KEEPALIVE_TIMEOUT') {
+      expect(seq, 'the dead path detected within 5 s').toBeLessThan(100);
+      expect(await c.send([rec(seq)])).toEqual({ confirmed: 1, error: null });
+      seq++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await waitUntil(() => peer.received.length === 2 && c.status().connected, 'the reconnect');
+    await waitUntil(() => (peer.received[1]?.length ?? 0) >= seq - 3, 'the replay');
+    // every record sent into the dead path, in order, and none the LEMF had confirmed
+    expect(peer.received[1]).toEqual(Array.from({ length: seq - 3 }, (_, i) => i + 3));
+    expect(c.status().resent).toBe(seq - 3);
+  });
+});
+
+async function waitUntil(ok: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -3,7 +3,8 @@
 // Confirmation: PDU acknowledgement when the LEMF supports it (cl. 6.3.6: each PDU followed by a
 // request naming it, confirmed by the response naming it, domain/pdu-ack.ts), else the socket write
 // callback (cl. 6.4.3 weakest definition) plus a resend window replayed first after a reconnect
-// (cl. 6.3.3) — those replays are the only duplicates, identifiable by (LIID, CIN, seq).
+// (cl. 6.3.3) — those replays are the only duplicates, identifiable by (LIID, CIN, seq). An answered
+// keep-alive releases from the window what was written before it (domain/resend-window.ts).
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Clock } from '@li/core';
@@ -12,6 +13,7 @@ import { FrameReader, type Framing, tpktWrap } from '../domain/framing.ts';
 import { InboundBudget, type InboundLimits } from '../domain/inbound-budget.ts';
 import { KeepaliveTimer } from '../domain/keepalive.ts';
 import { PduAcks } from '../domain/pdu-ack.ts';
+import { ResendWindow } from '../domain/resend-window.ts';
 import type { DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
@@ -89,9 +91,9 @@ export class PduConnection {
   #reader: FrameReader;
   #budget: InboundBudget;
   #inflight: InFlight | null = null;
-  #window: DeliveryRecord[] = [];
-  #windowBytes = 0;
-  #windowHead = 0;
+  #window: ResendWindow<DeliveryRecord>;
+  /** Per keep-alive sent on this connection: the window's position when it was written. */
+  #keepaliveMarks = new Map<number, number>();
   #replay: DeliveryRecord[] = [];
   #waiters: (() => void)[] = [];
   #keepalive: KeepaliveTimer | null = null;
@@ -104,6 +106,7 @@ export class PduConnection {
     this.#o = o;
     this.#reader = new FrameReader(o.framing, o.inbound.maxPduBytes);
     this.#budget = new InboundBudget(o.inbound, o.clock.now());
+    this.#window = new ResendWindow(o.resendWindowBytes);
   }
 
   start(): void {
@@ -195,13 +198,14 @@ export class PduConnection {
           ack ? [this.#frame(r.bytes), this.#frame(requests[from + i]!)] : [this.#frame(r.bytes)],
         );
         const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        this.#keepalive?.onSent();
+        // bytes still queued before this write: its completion means the LEMF drained some
+        const waited = sock.writableLength > 0;
         sock.write(buf, (err) => {
           if (err) return flight.finish(mapSocketError(err));
-          this.#keepalive?.onProgress();
+          if (waited) this.#keepalive?.onProgress();
           if (ack) return;
           flight.confirmed += chunk.length;
-          for (const r of chunk) this.#remember(r);
+          for (const r of chunk) this.#window.remember(r);
           if (flight.confirmed === flight.total) flight.finish(null);
         });
         from = to;
@@ -211,24 +215,6 @@ export class PduConnection {
 
   #frame(bytes: Uint8Array): Uint8Array {
     return this.#o.framing === 'tpkt' ? tpktWrap(bytes) : bytes;
-  }
-
-  #remember(r: DeliveryRecord): void {
-    if (this.#o.resendWindowBytes <= 0) return;
-    this.#window.push(r);
-    this.#windowBytes += r.bytes.length;
-    // a moving head, compacted now and then: shift() on a large window is O(n) per record
-    while (
-      this.#window.length - this.#windowHead > 1 &&
-      this.#windowBytes - this.#window[this.#windowHead]!.bytes.length >= this.#o.resendWindowBytes
-    ) {
-      this.#windowBytes -= this.#window[this.#windowHead]!.bytes.length;
-      this.#windowHead++;
-    }
-    if (this.#windowHead > 4096 && this.#windowHead * 2 > this.#window.length) {
-      this.#window = this.#window.slice(this.#windowHead);
-      this.#windowHead = 0;
-    }
   }
 
   #waitUp(ms: number): Promise<void> {
@@ -296,7 +282,7 @@ export class PduConnection {
     this.#replay = [];
     for (const r of replay) {
       sock.write(this.#frame(r.bytes));
-      this.#remember(r);
+      this.#window.remember(r);
     }
     this.#st.resent += replay.length;
     if (this.#o.keepalive && this.#o.codec && this.#o.keepalive.intervalMs > 0) {
@@ -307,14 +293,20 @@ export class PduConnection {
         clock: this.#o.clock,
         // written straight to the socket, never behind the data queue
         send: (seq) => {
-          if (!sock.destroyed) sock.write(this.#frame(codec.keepalive(seq)));
+          if (sock.destroyed) return;
+          this.#keepaliveMarks.set(seq, this.#window.position());
+          sock.write(this.#frame(codec.keepalive(seq)));
         },
         onTimeout: () => {
           this.#noteError(dlvError('DLV_ERR_KEEPALIVE_TIMEOUT'));
           sock.destroy();
         },
-        onRtt: (ms) => {
+        onRtt: (ms, seq) => {
           this.#st.keepaliveRttMs = ms;
+          // the LEMF read the keep-alive, so everything written before it
+          const mark = this.#keepaliveMarks.get(seq);
+          if (mark !== undefined) this.#window.confirm(mark);
+          for (const k of this.#keepaliveMarks.keys()) if (k <= seq) this.#keepaliveMarks.delete(k);
         },
       });
       this.#keepalive.start();
@@ -329,6 +321,7 @@ export class PduConnection {
     this.#up = false;
     this.#keepalive?.stop();
     this.#keepalive = null;
+    this.#keepaliveMarks.clear();
     // back-off resets only after a connection that held: a peer that accepts and then drops us
     // at once (e.g. TLS 1.3 rejecting our certificate after the handshake) must not be hammered
     if (wasUp && this.#o.clock.now() - this.#upAt >= STABLE_MS) this.#attempt = 0;
@@ -336,10 +329,7 @@ export class PduConnection {
     if (wasUp && !this.#closed) {
       if (this.#errors === this.#errorsAtUp) this.#noteError(dlvError('DLV_ERR_CONNECTION_LOST', 'peer closed'));
       // what we only know as "written to the socket" may not have reached the LEMF
-      this.#replay = [...this.#window.slice(this.#windowHead), ...this.#replay];
-      this.#window = [];
-      this.#windowHead = 0;
-      this.#windowBytes = 0;
+      this.#replay = [...this.#window.takeAll(), ...this.#replay];
     }
     this.#scheduleReconnect();
   }
@@ -375,7 +365,6 @@ export class PduConnection {
       const pdu = codec.classify(f);
       if (pdu.kind === 'keepalive-response') this.#keepalive?.onResponse(pdu.seq);
       else if (pdu.kind === 'keepalive') {
-        this.#keepalive?.onSent();
         sock.write(this.#frame(pdu.reply));
       } else if (pdu.kind === 'ack' && this.#o.acknowledged) {
         const f2 = this.#inflight;

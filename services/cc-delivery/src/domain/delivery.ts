@@ -5,7 +5,7 @@
 // records.
 
 import type { Clock } from '@li/core';
-import { type DeliveryError, dlvError } from '../errors.ts';
+import { type DeliveryError, dlvError, type Result } from '../errors.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { type BatchOutput, type BatchPolicy, FileBatcher } from './batcher.ts';
 import { splitLemfKey } from './lemf-key.ts';
@@ -42,6 +42,11 @@ export interface LemfDeliveryOptions {
   /** Next file number per LIID, as persisted from `fileSeqUsed`. */
   fileSeqStart?: Record<string, number>;
   observer?: DeliveryObserver;
+  /**
+   * What the LEMF's settings make of a record before it is queued (its timestamp profile). A
+   * failure dead-letters that record; the rest goes on.
+   */
+  prepare?(record: DeliveryRecord): Result<DeliveryRecord>;
 }
 
 export interface LemfStatus {
@@ -124,11 +129,17 @@ export class LemfDelivery {
         continue;
       }
       this.#offsets.track(r.source);
+      const ready = this.#o.prepare ? this.#o.prepare(r) : null;
+      if (ready && !ready.ok) {
+        this.#deadLetter(r, ready.error);
+        continue;
+      }
+      const record = ready ? ready.value : r;
       if (this.#batcher) {
-        this.#takeBatches(this.#batcher.add(r, now));
+        this.#takeBatches(this.#batcher.add(record, now));
       } else {
-        const lane = this.#lane(r.stream);
-        lane.records.push(r);
+        const lane = this.#lane(record.stream);
+        lane.records.push(record);
         touched.add(lane);
       }
     }

@@ -12,7 +12,8 @@ export interface KeepaliveOptions {
   /** Writes keep-alive `seq` straight to the connection. */
   send: (seq: number) => void;
   onTimeout: (seq: number) => void;
-  onRtt: (ms: number) => void;
+  /** Keep-alive `seq` was answered after `ms`. */
+  onRtt: (ms: number, seq: number) => void;
 }
 
 const SEQ_MOD = 2 ** 32; // keep-alives use their own counter, wrapping like PSHeader.sequenceNumber
@@ -22,7 +23,6 @@ export class KeepaliveTimer {
   #seq = 0;
   #outstanding = new Map<number, { sentAt: number; cancel: () => void }>();
   #lastProgressArm = Number.NEGATIVE_INFINITY;
-  #lastSentAt = Number.NEGATIVE_INFINITY;
   #cancelTick: (() => void) | null = null;
   #running = false;
 
@@ -57,19 +57,15 @@ export class KeepaliveTimer {
     o.cancel();
     this.#outstanding.delete(key);
     const rtt = this.#o.clock.now() - o.sentAt;
-    this.#o.onRtt(rtt);
+    this.#o.onRtt(rtt, key);
     return rtt;
   }
 
   /**
-   * A PDU went out on the connection: the link is evidently in use, so the keep-alive period
-   * starts again (cl. 6.3.4). Only a time is noted: the hot path never touches the timers.
+   * The LEMF consumed data we wrote before (or around) the keep-alive: restart the response wait.
+   * Only a write that had to wait for socket buffer space says so; one the kernel took at once
+   * says nothing about the LEMF.
    */
-  onSent(): void {
-    this.#lastSentAt = this.#o.clock.now();
-  }
-
-  /** The LEMF consumed data we wrote before (or around) the keep-alive: restart the response wait. */
   onProgress(): void {
     const now = this.#o.clock.now();
     // re-arming on every drained chunk would churn timers: once per tenth of the timeout is enough
@@ -88,18 +84,12 @@ export class KeepaliveTimer {
     }, this.#o.timeoutMs);
   }
 
-  #schedule(ms = this.#o.intervalMs): void {
-    this.#cancelTick = this.#o.clock.setTimeout(() => this.#fire(), ms);
+  #schedule(): void {
+    this.#cancelTick = this.#o.clock.setTimeout(() => this.#fire(), this.#o.intervalMs);
   }
 
   #fire(): void {
     if (!this.#running) return;
-    const idle = this.#o.clock.now() - this.#lastSentAt;
-    if (idle < this.#o.intervalMs) {
-      this.#schedule(this.#o.intervalMs - idle);
-      return;
-    }
-    this.#lastSentAt = this.#o.clock.now();
     const seq = this.#seq;
     this.#seq = (this.#seq + 1) % SEQ_MOD;
     this.#outstanding.set(seq, { sentAt: this.#o.clock.now(), cancel: this.#arm(seq) });

@@ -26,6 +26,7 @@ describe('lemfRecords', () => {
         cin: 7,
         seq: 2,
         stream: 'HI2',
+        format: 'TS102232',
         bytes: Buffer.from([1]),
         source: { topic: 'li.acme.hi2', partition: 3, offset: 1 },
       },

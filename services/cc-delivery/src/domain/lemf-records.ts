@@ -31,8 +31,10 @@ export function lemfRecords(
   for (const m of messages) {
     const lemfs = (m.headers?.['li.lemfs']?.toString() ?? '').split(',');
     if (!lemfs.includes(dest.id)) continue; // another LEMF's record
-    if (!carries(dest, source.stream, m.headers?.['li.format']?.toString())) continue;
+    const format = m.headers?.['li.format']?.toString();
+    if (!carries(dest, source.stream, format)) continue;
     records.push({
+      ...(format === 'TS102232' || format === 'TS101671' ? { format } : {}),
       lemfId: lemfKey,
       liid: m.headers?.['li.liid']?.toString() ?? m.key?.toString() ?? '',
       cin: Number(m.headers?.['li.cin']?.toString() ?? 0),

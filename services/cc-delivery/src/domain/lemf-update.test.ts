@@ -21,5 +21,7 @@ describe('lemfUpdate', () => {
     // an open file must never take records of the new format or stream
     expect(lemfUpdate(ftp, { ...ftp, version: 2, files: { ...ftp.files!, format: 'TS101671' } })).toBe('restart');
     expect(lemfUpdate(ftp, { ...ftp, version: 2, files: { ...ftp.files!, streams: ['HI2'] } })).toBe('restart');
+    // queued records carry the old profile's times
+    expect(lemfUpdate(tcp, { ...tcp, version: 2, timestampProfile: 'MILLISECONDS' })).toBe('restart');
   });
 });

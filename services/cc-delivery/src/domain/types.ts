@@ -1,4 +1,5 @@
 // Shapes shared by the delivery domain and its adapters. No I/O here.
+import type { RecordFormat } from '@li/schemas';
 import type { DeliveryError } from '../errors.ts';
 
 export type Stream = 'HI2' | 'HI3' | 'REPORT';
@@ -17,6 +18,8 @@ export interface DeliveryRecord {
   cin: number;
   seq: number;
   stream: Stream;
+  /** The record's encoding (li.format header), when it says. */
+  format?: RecordFormat;
   bytes: Uint8Array;
   source: SourcePosition;
 }

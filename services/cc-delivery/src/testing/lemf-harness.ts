@@ -43,6 +43,8 @@ export class LemfHarness {
   firstAt = 0;
   lastAt = 0;
   keepalives = 0;
+  /** The first keep-alive PDUs received, as sent (at most 16, none with countOnly). */
+  readonly keepaliveFrames: Buffer[] = [];
   /** PDU acknowledgement requests received (answered when ackEach). */
   ackRequests = 0;
   /** frames.length when each keep-alive arrived: shows keep-alives interleaved with a backlog. */
@@ -75,6 +77,7 @@ export class LemfHarness {
           if (f.length >= 6 && Buffer.from(f.subarray(f.length - 6)).equals(KA_TAIL)) {
             this.keepalives++;
             this.keepaliveAt.push(this.frames.length);
+            if (!this.#o.countOnly && this.keepaliveFrames.length < 16) this.keepaliveFrames.push(Buffer.from(f));
             if (this.#o.answerKeepalives !== false) s.write(KEEPALIVE_RESPONSE);
             continue;
           }

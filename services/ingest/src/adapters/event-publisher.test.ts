@@ -8,7 +8,7 @@ import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { DecodedEvent } from '../domain/stream.ts';
 import { EventPublisher } from './event-publisher.ts';
-import { DiskSpool } from './spool.ts';
+import { DiskSpool, type SpoolSyncer } from './spool.ts';
 
 /** A broker that acknowledges, fails, or holds sends until it comes back (as kafkajs's retries do). */
 class FakeBus {
@@ -37,7 +37,7 @@ const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-function setup(o: { directory?: string; maxBytes?: number } = {}) {
+function setup(o: { directory?: string; maxBytes?: number; syncer?: SpoolSyncer } = {}) {
   const registry = new Registry();
   const bus = new FakeBus();
   const clock = new ManualClock(0);
@@ -45,6 +45,7 @@ function setup(o: { directory?: string; maxBytes?: number } = {}) {
   const spool = new DiskSpool({
     directory: o.directory ?? mkdtempSync(join(tmpdir(), 'ingest-pub-')),
     maxBytes: o.maxBytes ?? 1 << 20,
+    ...(o.syncer ? { syncer: o.syncer } : {}),
   });
   const publisher = new EventPublisher({
     bus,
@@ -151,5 +152,96 @@ describe('EventPublisher with a spool', () => {
     await second.publish(2); // numbered e0, e1 again by this run: they must follow the six spooled
     await second.publisher.drained();
     expect(second.bus.delivered).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e0', 'e1']);
+  });
+});
+
+describe('EventPublisher.durable (what acknowledgements wait for under fsync always)', () => {
+  /** A promise's state without waiting for it. */
+  const state = (p: Promise<void>) => {
+    let st: 'pending' | 'resolved' | 'rejected' = 'pending';
+    p.then(
+      () => {
+        st = 'resolved';
+      },
+      () => {
+        st = 'rejected';
+      },
+    );
+    return () => st;
+  };
+
+  it('resolves once Kafka acknowledges', async () => {
+    const { bus, clock, publisher } = setup();
+    bus.mode = 'down';
+    publisher.event('x', { communicationId: 'a' } as DecodedEvent);
+    publisher.event('x', { communicationId: 'b' } as DecodedEvent);
+    const kept = state(publisher.durable());
+    clock.advance(5); // the linger ends: one batch for both
+    await settle();
+    expect(kept()).toBe('pending');
+    bus.comeBack();
+    await settle();
+    expect(kept()).toBe('resolved');
+    expect(bus.delivered).toEqual(['a', 'b']);
+  });
+
+  it('resolves once an outage has put the records in the spool and synced it', async () => {
+    let synced = 0;
+    const { bus, clock, publisher, spool } = setup({
+      syncer: {
+        data: () => {
+          synced++;
+        },
+        directory: () => undefined,
+      },
+    });
+    bus.mode = 'down';
+    publisher.event('x', { communicationId: 'a' } as DecodedEvent);
+    const kept = state(publisher.durable());
+    clock.advance(5);
+    await settle();
+    expect(kept()).toBe('pending');
+    expect(synced).toBe(0);
+    clock.advance(1000); // no acknowledgement in spoolAfterMs: to the spool
+    await settle();
+    expect(spool.records).toBe(1);
+    expect(synced).toBe(1);
+    expect(kept()).toBe('resolved');
+  });
+
+  it('rejects when the spool drops the records or cannot sync them', async () => {
+    const full = setup({ maxBytes: 600 });
+    full.bus.mode = 'down';
+    await full.publish(4);
+    full.clock.advance(1000);
+    await settle();
+    for (let i = 0; i < 40; i++) full.publisher.event('x', { communicationId: `f${i}` } as DecodedEvent);
+    const dropped = state(full.publisher.durable());
+    await full.publisher.flush();
+    await settle();
+    expect(await full.dropped()).toBeGreaterThan(0);
+    expect(dropped()).toBe('rejected');
+
+    const failing = setup({
+      syncer: {
+        data: () => {
+          throw Object.assign(new Error('EIO'), { code: 'EIO' });
+        },
+        directory: () => undefined,
+      },
+    });
+    failing.bus.mode = 'down';
+    await failing.publish(1);
+    failing.clock.advance(1000);
+    await settle();
+    failing.publisher.event('x', { communicationId: 'late' } as DecodedEvent);
+    const unsynced = state(failing.publisher.durable());
+    await failing.publisher.flush();
+    await settle();
+    expect(unsynced()).toBe('rejected');
+    // Nothing was lost from the spool: it goes out when Kafka is back.
+    failing.bus.comeBack();
+    await failing.publisher.drained();
+    expect(failing.bus.delivered).toEqual(['e0', 'late']);
   });
 });

@@ -63,6 +63,11 @@ export class EventPublisher {
   private waiters: (() => void)[] = [];
   private droppedSinceLog = 0;
   private lastDropLog = Number.NEGATIVE_INFINITY;
+  private dropped = 0;
+  /** Settles when the last flushed batch is in Kafka or the spool (see durable()). */
+  private lastKept: Promise<void> = Promise.resolve();
+  /** Settles when the batch now pending is in Kafka or the spool (see durable()). */
+  private pendingKept: { promise: Promise<void>; resolve(): void; reject(e: unknown): void } | undefined;
 
   private readonly clock: Clock;
   constructor(options: PublisherOptions) {
@@ -125,6 +130,25 @@ export class EventPublisher {
   }
 
   /**
+   * Resolves once every record enqueued so far is acknowledged by Kafka or appended to the spool
+   * (and, under the spool's fsync 'always', synced to disk). Unlike flush() it does not cut the
+   * linger short, so concurrent callers share one batch. Rejects if the spool could not take them.
+   */
+  durable(): Promise<void> {
+    if (this.pending.length === 0) return this.lastKept;
+    if (!this.pendingKept) {
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.pendingKept = { promise, resolve, reject };
+    }
+    return this.pendingKept.promise;
+  }
+
+  /**
    * Sends what is pending; resolves when everything enqueued before the call is in Kafka or,
    * while Kafka is away, in the spool.
    */
@@ -133,21 +157,42 @@ export class EventPublisher {
     this.cancelLinger = undefined;
     const batch = this.pending;
     this.pending = [];
+    const waiting = this.pendingKept;
+    this.pendingKept = undefined;
+    let kept = true;
     this.flushing = this.flushing.then(async () => {
       if (batch.length === 0) return;
-      const records = await Promise.all(batch);
-      const last = records.at(-1) as OutputRecord;
-      if (routeOf(this.routeState()) === 'spool') {
-        this.toSpool(records);
-        void this.pump();
-        return;
-      }
-      this.memory.push(...records);
-      void this.pump();
-      // Resolved once the last of these records has left memory (acknowledged or spooled).
-      while (this.memory.includes(last)) await new Promise<void>((r) => this.waiters.push(r));
+      // Records dropped or a failed sync while this batch was handled: do not vouch for it.
+      const before = this.unkept();
+      await this.place(await Promise.all(batch));
+      kept = this.unkept() === before;
     });
+    const outcome = this.flushing.then(() => {
+      if (!kept) throw new Error('records dropped or not synced by the spool');
+    });
+    outcome.catch(() => undefined); // a rejection matters only to durable()'s callers
+    this.lastKept = outcome;
+    if (waiting) outcome.then(waiting.resolve, waiting.reject);
     return this.flushing;
+  }
+
+  /** Hands a batch to the spool or to memory; resolves once it is in Kafka or the spool. */
+  private async place(records: OutputRecord[]): Promise<void> {
+    const last = records.at(-1) as OutputRecord;
+    if (routeOf(this.routeState()) === 'spool') {
+      this.toSpool(records);
+      void this.pump();
+      return;
+    }
+    this.memory.push(...records);
+    void this.pump();
+    // Resolved once the last of these records has left memory (acknowledged or spooled).
+    while (this.memory.includes(last)) await new Promise<void>((r) => this.waiters.push(r));
+  }
+
+  /** Records dropped by a full spool plus failed spool syncs, since the start. */
+  private unkept(): number {
+    return this.dropped + (this.o.spool?.syncFailures ?? 0);
   }
 
   /** Resolves when nothing is left in memory or in the spool (tests; a drain check). */
@@ -193,6 +238,7 @@ export class EventPublisher {
     const spool = this.o.spool as DiskSpool;
     const dropped = spool.append(records);
     if (dropped === 0) return 0;
+    this.dropped += dropped;
     this.o.counters.spoolDropped?.inc({ tenant: this.o.tenant }, dropped);
     this.droppedSinceLog += dropped;
     const now = this.clock.now();

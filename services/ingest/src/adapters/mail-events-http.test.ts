@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { TokenAuthenticator } from '@li/auth';
+import { waitFor } from '@li/testing';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,26 @@ describe('mail events HTTP adapter', () => {
       attributes: { mailbox: 'Foo', newMailbox: 'Bar', session: 'qI7zgtBgEtR/AAAB' },
       network: { srcAddress: '127.0.0.1', srcPort: 54290, dstPort: 31143 },
     });
+  });
+
+  it("maps Dovecot's LOGOUT and QUIT to the session's logout", async () => {
+    events.length = 0;
+    const logout = { ...dovecotRename.fields, cmd_tag: 'a10', cmd_name: 'LOGOUT', cmd_args: '' };
+    for (const [event, fields] of [
+      ['imap_command_finished', logout],
+      ['pop3_command_finished', { ...logout, cmd_name: 'QUIT', tagged_reply_state: undefined }],
+    ] as const) {
+      const res = await inject({
+        method: 'POST',
+        url: '/ingest/dovecot',
+        payload: { ...dovecotRename, event, fields },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    expect(events.map((e) => `${e.category}:${e.action}:${e.communicationId}`)).toEqual([
+      'LOGIN:imap.logout:dovecot:mx1:qI7zgtBgEtR/AAAB',
+      'LOGIN:pop3.logout:dovecot:mx1:qI7zgtBgEtR/AAAB',
+    ]);
   });
 
   it('maps every generic event type', async () => {
@@ -327,6 +348,50 @@ describe('mail events HTTP adapter while the spool is nearly full', () => {
       accepting = true;
       expect((await post()).statusCode).toBe(200);
       expect(events).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('mail events HTTP adapter under spool fsync always', () => {
+  it('answers 200 only once the events are kept, and 503 ING_ERR_SPOOL_IO when they were not', async () => {
+    const events: DecodedEvent[] = [];
+    const refused: string[] = [];
+    let settle: { resolve(): void; reject(e: Error): void } | undefined;
+    const app = await buildMailEventsApp({
+      onEvent: (e) => events.push(e),
+      onProblem: () => {},
+      onRefused: (code) => refused.push(code),
+      tenant: 'acme',
+      authenticator,
+      durable: () =>
+        new Promise<void>((resolve, reject) => {
+          settle = { resolve, reject };
+        }),
+    });
+    try {
+      const post = () =>
+        app.inject({ method: 'POST', url: '/ingest/dovecot', payload: dovecotRename, headers: bearer(MAIL) });
+      let answered = false;
+      const first = post().then((r) => {
+        answered = true;
+        return r;
+      });
+      await waitFor(() => settle !== undefined, { what: 'the adapter to wait for durability' });
+      expect(events).toHaveLength(1);
+      expect(answered).toBe(false);
+      settle!.resolve();
+      expect((await first).statusCode).toBe(200);
+
+      settle = undefined;
+      const second = post();
+      await waitFor(() => settle !== undefined, { what: 'the second request to wait' });
+      settle!.reject(new Error('records dropped or not synced by the spool'));
+      const res = await second;
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'ING_ERR_SPOOL_IO' });
+      expect(refused).toEqual(['ING_ERR_SPOOL_IO']);
     } finally {
       await app.close();
     }

@@ -24,7 +24,10 @@ import { ING, type IngestErrorCode } from '../errors.ts';
 /** Refused before the body is read, so counted and never sent to the DLQ: no credential, or one not
  * in the token table (401); not a mailserver token of this tenant, or a body naming another tenant (403);
  * Kafka away and the spool nearly full (503 with Retry-After: the sender keeps the event and retries). */
-type Refusal = Extract<IngestErrorCode, 'ING_ERR_UNAUTHENTICATED' | 'ING_ERR_FORBIDDEN' | 'ING_ERR_SPOOL_FULL'>;
+type Refusal = Extract<
+  IngestErrorCode,
+  'ING_ERR_UNAUTHENTICATED' | 'ING_ERR_FORBIDDEN' | 'ING_ERR_SPOOL_FULL' | 'ING_ERR_SPOOL_IO'
+>;
 
 /** Seconds a sender refused with 503 is asked to wait. */
 const RETRY_AFTER_S = 5;
@@ -96,6 +99,11 @@ export interface MailEventsAppOptions {
   requestTimeoutMs?: number;
   /** False: events would be dropped (spool nearly full), so requests get 503 and Retry-After. */
   accepting?(): boolean;
+  /**
+   * Given (spool fsync 'always'): a request is answered 200 only once this resolves, i.e. its
+   * events are in Kafka or synced in the spool; a rejection answers 503 so the server retries.
+   */
+  durable?(): Promise<void>;
 }
 
 export const MAIL_EVENTS_DEFAULTS = { bodyLimit: 1024 * 1024, maxDepth: 16, requestTimeoutMs: 10_000 } as const;
@@ -199,13 +207,22 @@ export async function buildMailEventsApp(options: MailEventsAppOptions): Promise
     void reply.code(status).send({ code: 'ING_ERR_BAD_MAIL_EVENT', reason });
   });
 
-  const deliver = (outcome: MapOutcome, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+  const deliver = async (outcome: MapOutcome, reply: { code(n: number): { send(b: unknown): unknown } }) => {
     if (!outcome.ok) {
       const reason = `body/${outcome.field}: ${outcome.reason}`;
       options.onProblem({ code: 'ING_ERR_BAD_MAIL_EVENT', reason });
       return reply.code(ING.status('ING_ERR_BAD_MAIL_EVENT')).send({ code: 'ING_ERR_BAD_MAIL_EVENT', reason });
     }
     for (const ev of outcome.events) options.onEvent(ev);
+    if (options.durable) {
+      try {
+        await options.durable();
+      } catch {
+        const code = 'ING_ERR_SPOOL_IO';
+        options.onRefused?.(code);
+        return reply.code(ING.status(code)).send({ code, reason: ING.table[code].message });
+      }
+    }
     return reply.code(200).send({ accepted: outcome.events.length });
   };
 

@@ -41,3 +41,17 @@ describe('ingest metrics', () => {
     expect(text).toContain('li_ingest_spool_dropped_events_total{tenant="t"} 3');
   });
 });
+
+describe('li_ingest_dropped_total{reason="capture_kernel_buffer"}', () => {
+  it("adds only what tcpdump's running total of kernel drops grew by", async () => {
+    const registry = new Registry();
+    const m = createIngestMetrics(registry);
+    const drops = m.kernelDrops('acme');
+    expect(drops(0)).toBe(0);
+    expect(drops(7)).toBe(7);
+    expect(drops(7)).toBe(0); // the same statistics asked for again
+    expect(drops(10)).toBe(3);
+    const labels = { tenant: 'acme', reason: 'capture_kernel_buffer' };
+    expect(await value(registry, 'li_ingest_dropped_total', labels)).toBe(10);
+  });
+});

@@ -10,6 +10,11 @@ export interface IngestMetrics {
   dropped: Counter<'tenant' | 'reason'>;
   /** Adds what a capture read to li_ingest_captured_packets_total and what it shed to li_ingest_dropped_total at each scrape. */
   watchCapture(stats: () => CaptureCounters, tenant: string): void;
+  /**
+   * Takes tcpdump's running total of packets the kernel dropped; adds the new ones to
+   * li_ingest_dropped_total{reason="capture_kernel_buffer"} and returns how many were new.
+   */
+  kernelDrops(tenant: string): (total: number) => number;
   /** Records a full spool refused while Kafka was away. */
   spoolDropped: Counter<'tenant'>;
   /** li_ingest_spool_bytes and li_ingest_spool_events, read from the spool at each scrape. */
@@ -64,6 +69,16 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     problems,
     dropped,
     spoolDropped,
+    kernelDrops(tenant) {
+      let seen = 0;
+      return (total) => {
+        const n = total - seen;
+        if (n <= 0) return 0;
+        seen = total;
+        dropped.inc({ tenant, reason: 'capture_kernel_buffer' }, n);
+        return n;
+      };
+    },
     watchSpool(stats, tenant) {
       const gauge = (name: string, help: string, read: (s: ReturnType<typeof stats>) => number) =>
         new Gauge({

@@ -1,9 +1,9 @@
-import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OutputRecord } from '@li/bus';
-import { describe, expect, it } from 'vitest';
-import { DiskSpool } from './spool.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DiskSpool, type SpoolSyncer } from './spool.ts';
 
 const rec = (i: number): OutputRecord => ({
   topic: 'li.t.events',
@@ -110,5 +110,90 @@ describe('DiskSpool', () => {
     const d = dir();
     appendFileSync(join(d, 'lock'), String(process.ppid));
     expect(() => new DiskSpool({ directory: d, maxBytes: 1 << 20 })).toThrow(/in use/);
+  });
+});
+
+/** Counts the syncs the spool asks for; `fail` makes data syncs throw as a failing disk would. */
+function countingSyncer(fail = false) {
+  const calls = { data: 0, directory: 0 };
+  const syncer: SpoolSyncer = {
+    data() {
+      calls.data++;
+      if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    },
+    directory() {
+      calls.directory++;
+    },
+  };
+  return { calls, syncer };
+}
+
+describe('DiskSpool durability (fsync policy)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("'always' (the default) syncs once per append call, and the directory when a segment is created", () => {
+    const { calls, syncer } = countingSyncer();
+    const directory = dir();
+    const s = new DiskSpool({ directory, maxBytes: 1 << 20, segmentBytes: 200, syncer });
+    s.append([rec(0), rec(1), rec(2)]);
+    expect(calls).toEqual({ data: 1, directory: 1 });
+    s.append([rec(3)]);
+    expect(calls).toEqual({ data: 2, directory: 1 });
+    // What append returned is in the file already (not in a user-space buffer).
+    expect(statSync(join(directory, readdirSync(directory).find((f) => f.endsWith('.seg'))!)).size).toBe(s.bytes);
+    // Past segmentBytes: the full segment is synced before it is left, the new one's name too.
+    s.append(Array.from({ length: 10 }, (_, i) => rec(10 + i)));
+    expect(readdirSync(directory).filter((f) => f.endsWith('.seg')).length).toBeGreaterThan(1);
+    expect(calls.directory).toBeGreaterThan(1);
+    expect(calls.data).toBeGreaterThan(3);
+    s.close();
+  });
+
+  it("'never' never syncs, not even at close", () => {
+    const { calls, syncer } = countingSyncer();
+    const s = new DiskSpool({
+      directory: dir(),
+      maxBytes: 1 << 20,
+      segmentBytes: 200,
+      syncer,
+      fsync: { mode: 'never' },
+    });
+    s.append(Array.from({ length: 20 }, (_, i) => rec(i)));
+    s.close();
+    expect(calls).toEqual({ data: 0, directory: 0 });
+  });
+
+  it("'interval' syncs the open segment each period while something was appended, and at close", () => {
+    vi.useFakeTimers();
+    const { calls, syncer } = countingSyncer();
+    const s = new DiskSpool({
+      directory: dir(),
+      maxBytes: 1 << 20,
+      syncer,
+      fsync: { mode: 'interval', intervalMs: 100 },
+    });
+    s.append([rec(0), rec(1)]);
+    s.append([rec(2)]);
+    expect(calls.data).toBe(0);
+    vi.advanceTimersByTime(100);
+    expect(calls.data).toBe(1);
+    vi.advanceTimersByTime(300); // nothing new: nothing to sync
+    expect(calls.data).toBe(1);
+    s.append([rec(3)]);
+    s.close();
+    expect(calls.data).toBe(2);
+    expect(calls.directory).toBe(0);
+  });
+
+  it('a failed sync is reported and counted; the records stay spooled', () => {
+    const { syncer } = countingSyncer(true);
+    const errors: string[] = [];
+    const s = new DiskSpool({ directory: dir(), maxBytes: 1 << 20, syncer, onIoError: (r) => errors.push(r) });
+    expect(s.append([rec(0), rec(1)])).toBe(0);
+    expect(s.syncFailures).toBe(1);
+    expect(errors).toEqual(['sync: EIO']);
+    expect(values(drain(s))).toEqual(['event-0', 'event-1']);
   });
 });

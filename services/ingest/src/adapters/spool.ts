@@ -5,9 +5,15 @@
 // so a restart does not send the acknowledged part of a segment again. Bounded by maxBytes of
 // segment files on disk: a record that does not fit is refused and the caller counts it.
 // Synchronous I/O: records are small, and it keeps appends and reads in program order.
+// Durability (domain/spool-policy.ts SpoolFsync): 'always' fdatasyncs each append() call (one
+// publisher batch: a group commit) and the directory when a segment is created, so what append
+// returned survives a power cut; 'interval' syncs the open segment every period; 'never' leaves
+// it to the kernel's writeback (a power cut can lose the last ~30 s of spooled records).
 import {
   closeSync,
   existsSync,
+  fdatasyncSync,
+  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -22,7 +28,27 @@ import {
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { OutputRecord } from '@li/bus';
-import { spoolAdmits } from '../domain/spool-policy.ts';
+import { type SpoolFsync, spoolAdmits, syncAfterAppend } from '../domain/spool-policy.ts';
+
+/** The two syscalls the durability policy makes: a seam so tests can count them. */
+export interface SpoolSyncer {
+  /** Flushes a file's data (and the metadata needed to read it back) to stable storage. */
+  data(fd: number): void;
+  /** Flushes a directory, so a file created in it is found after a power cut. */
+  directory(path: string): void;
+}
+
+const fsSyncer: SpoolSyncer = {
+  data: (fd) => fdatasyncSync(fd),
+  directory(path) {
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  },
+};
 
 export interface SpoolOptions {
   directory: string;
@@ -32,6 +58,12 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** A damaged record (torn tail after a crash, or corruption) was found and skipped. */
   onCorrupt?(reason: string): void;
+  /** A write or sync failed (disk full, I/O error): the records of that append were refused. */
+  onIoError?(reason: string): void;
+  /** When appended records reach stable storage; default 'always'. */
+  fsync?: SpoolFsync;
+  /** Default: fdatasync(2) and fsync(2) of the directory. */
+  syncer?: SpoolSyncer;
 }
 
 interface Segment {
@@ -43,6 +75,16 @@ interface Segment {
 }
 
 const FRAME_HEADER = 8;
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+/** writeSync until every octet is written (a disk near full may take part of a buffer). */
+function writeFullSync(fd: number, buf: Buffer, position: number): void {
+  let done = 0;
+  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
+}
 const SEGMENT_SUFFIX = '.seg';
 
 function encode(r: OutputRecord): Buffer {
@@ -99,8 +141,14 @@ export class DiskSpool {
   /** Ends of the records the last peek returned, for commit. */
   private peeked: number[] = [];
   private lockPath: string;
+  private readonly fsync: SpoolFsync;
+  private readonly syncer: SpoolSyncer;
+  /** Appended since the last sync of the open segment ('interval'). */
+  private dirty = false;
+  private syncTimer: NodeJS.Timeout | undefined;
   #bytes = 0;
   #records = 0;
+  #syncFailures = 0;
 
   /** Opens (creating) the spool directory and recovers what a previous run left. */
   constructor(options: SpoolOptions) {
@@ -108,8 +156,42 @@ export class DiskSpool {
     this.segmentBytes = options.segmentBytes ?? Math.max(64 * 1024, Math.min(options.maxBytes / 4, 16 * 1024 * 1024));
     mkdirSync(options.directory, { recursive: true });
     this.lockPath = join(options.directory, 'lock');
+    this.fsync = options.fsync ?? { mode: 'always' };
+    this.syncer = options.syncer ?? fsSyncer;
     this.lock();
     this.recover();
+    if (this.fsync.mode === 'interval') {
+      this.syncTimer = setInterval(() => this.trySync(), this.fsync.intervalMs);
+      this.syncTimer.unref();
+    }
+  }
+
+  /** Syncs the open segment if anything was appended since its last sync. */
+  syncNow(): void {
+    if (!this.dirty || this.writeFd === undefined) return;
+    this.syncer.data(this.writeFd);
+    this.dirty = false;
+  }
+
+  /** syncNow, reporting a failure instead of throwing. */
+  private trySync(): void {
+    try {
+      this.syncNow();
+    } catch (err) {
+      this.#syncFailures++;
+      this.o.onIoError?.(`sync: ${errorCode(err)}`);
+    }
+  }
+
+  /** Cuts the open segment back to what its accounting says (after a short or failed write). */
+  private cutTail(): void {
+    const seg = this.segments.at(-1);
+    if (!seg || this.writeFd === undefined) return;
+    try {
+      ftruncateSync(this.writeFd, seg.size);
+    } catch {
+      // the torn frame is found by its checksum at the next start
+    }
   }
 
   /** Octets of segment files on disk. */
@@ -126,23 +208,45 @@ export class DiskSpool {
     return this.o.maxBytes;
   }
 
+  /** Syncs that failed since the start (records appended around them may not survive a power cut). */
+  get syncFailures(): number {
+    return this.#syncFailures;
+  }
+
   /**
    * Appends in order; returns how many records did not fit (the caller counts them as dropped).
    * The first record that does not fit refuses the rest of the call too: what is kept is a
    * prefix, so the spool never holds a record whose predecessor in the call it refused.
    */
   append(records: readonly OutputRecord[]): number {
+    let refused = 0;
     for (const [i, r] of records.entries()) {
       const frame = encode(r);
-      if (!spoolAdmits(this.#bytes, frame.length, this.o.maxBytes)) return records.length - i;
-      const seg = this.writable();
-      writeSync(this.writeFd as number, frame, 0, frame.length, seg.size);
+      if (!spoolAdmits(this.#bytes, frame.length, this.o.maxBytes)) {
+        refused = records.length - i;
+        break;
+      }
+      let seg: Segment;
+      try {
+        seg = this.writable();
+        writeFullSync(this.writeFd as number, frame, seg.size);
+      } catch (err) {
+        // Disk full or failing: refuse this record and the rest (a prefix is kept, as above).
+        this.o.onIoError?.(errorCode(err));
+        this.cutTail();
+        refused = records.length - i;
+        break;
+      }
       seg.size += frame.length;
       seg.records++;
       this.#bytes += frame.length;
       this.#records++;
+      this.dirty = true;
     }
-    return 0;
+    // A failed sync leaves the records spooled (they are sent when Kafka is back) but not durable:
+    // syncFailures tells the publisher not to vouch for them.
+    if (syncAfterAppend(this.fsync)) this.trySync();
+    return refused;
   }
 
   /** Up to max records from the head, oldest first; they stay spooled until commit. */
@@ -192,6 +296,8 @@ export class DiskSpool {
   }
 
   close(): void {
+    clearInterval(this.syncTimer);
+    if (this.fsync.mode !== 'never') this.trySync();
     if (this.writeFd !== undefined) closeSync(this.writeFd);
     this.writeFd = undefined;
     rmSync(this.lockPath, { force: true });
@@ -271,21 +377,34 @@ export class DiskSpool {
 
   /** The segment to append to, opening a new one when there is none or the last is full. */
   private writable(): Segment {
-    let last = this.segments.at(-1);
-    if (!last || last.size >= this.segmentBytes || this.writeFd === undefined) {
-      if (this.writeFd !== undefined) closeSync(this.writeFd);
-      const id = (last?.id ?? -1) + 1;
-      last = {
-        id,
-        path: join(this.o.directory, `${String(id).padStart(16, '0')}${SEGMENT_SUFFIX}`),
-        size: 0,
-        records: 0,
-      };
-      if (this.segments.length === 0) this.headOffset = 0;
-      this.segments.push(last);
-      this.writeFd = openSync(last.path, 'w');
+    const last = this.segments.at(-1);
+    if (last && last.size < this.segmentBytes && this.writeFd !== undefined) return last;
+    // a full segment's last records reach the disk before it is left behind
+    if (this.fsync.mode !== 'never') this.trySync();
+    if (this.writeFd !== undefined) closeSync(this.writeFd);
+    this.writeFd = undefined;
+    this.dirty = false;
+    const id = (last?.id ?? -1) + 1;
+    const seg: Segment = {
+      id,
+      path: join(this.o.directory, `${String(id).padStart(16, '0')}${SEGMENT_SUFFIX}`),
+      size: 0,
+      records: 0,
+    };
+    const fd = openSync(seg.path, 'w');
+    if (this.segments.length === 0) this.headOffset = 0;
+    this.segments.push(seg);
+    this.writeFd = fd;
+    // the new file's name must survive too, or its synced records are not found after a power cut
+    if (syncAfterAppend(this.fsync)) {
+      try {
+        this.syncer.directory(this.o.directory);
+      } catch (err) {
+        this.#syncFailures++;
+        this.o.onIoError?.(`directory sync: ${errorCode(err)}`);
+      }
     }
-    return last;
+    return seg;
   }
 
   private dropHeadSegment(): void {
@@ -294,6 +413,7 @@ export class DiskSpool {
     if (this.segments.length === 0 && this.writeFd !== undefined) {
       closeSync(this.writeFd);
       this.writeFd = undefined;
+      this.dirty = false; // every record in it was acknowledged by Kafka
     }
     rmSync(seg.path, { force: true });
     this.#bytes -= seg.size;
@@ -306,7 +426,12 @@ export class DiskSpool {
   private saveHead(): void {
     const headPath = join(this.o.directory, 'head');
     const seg = this.segments[0];
-    if (!seg) rmSync(headPath, { force: true });
-    else writeFileSync(headPath, JSON.stringify({ segment: seg.id, offset: this.headOffset }));
+    try {
+      if (!seg) rmSync(headPath, { force: true });
+      else writeFileSync(headPath, JSON.stringify({ segment: seg.id, offset: this.headOffset }));
+    } catch (err) {
+      // Only costs duplicates: a restart sends again what Kafka had acknowledged (at least once).
+      this.o.onIoError?.(`head: ${errorCode(err)}`);
+    }
   }
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { encodePdu, PDU_TYPE } from '../domain/x2x3/pdu.ts';
+import { encodePdu, keepalive, PDU_TYPE } from '../domain/x2x3/pdu.ts';
 import { createX2X3Receiver } from './x2x3-receiver.ts';
 
 const x2 = () =>
@@ -43,6 +43,41 @@ describe('X2/X3 receiver back-pressure', () => {
       accepting = true;
       await until(() => pdus === 3);
       expect(pdus).toBe(3);
+    } finally {
+      client.destroy();
+      await receiver.close();
+    }
+  });
+});
+
+describe('X2/X3 keepalive acknowledgement under spool fsync always', () => {
+  it('acknowledges a keepalive only once the PDUs read before it are kept, in order', async () => {
+    let pdus = 0;
+    const keptCalls: (() => void)[] = [];
+    const receiver = createX2X3Receiver({
+      onPdu: () => pdus++,
+      onProblem: () => {},
+      durable: () => new Promise<void>((r) => keptCalls.push(r)),
+    });
+    const port = await receiver.listen(0, '127.0.0.1');
+    const client = net.connect(port, '127.0.0.1');
+    let answers = Buffer.alloc(0);
+    client.on('data', (d: Buffer) => {
+      answers = Buffer.concat([answers, d]);
+    });
+    try {
+      await new Promise((r) => client.once('connect', r));
+      client.write(Buffer.concat([x2(), keepalive(1), x2(), keepalive(2)]));
+      await until(() => pdus === 2 && keptCalls.length === 2);
+      expect(answers.length).toBe(0); // nothing vouched for yet
+      keptCalls[0]!();
+      const ack = (seq: number) =>
+        encodePdu({ pduType: PDU_TYPE.KEEPALIVE_ACK, attributes: [{ type: 8, value: Buffer.from([0, 0, 0, seq]) }] });
+      await until(() => answers.length === ack(1).length);
+      expect(answers.equals(ack(1))).toBe(true);
+      keptCalls[1]!();
+      await until(() => answers.length === 2 * ack(1).length);
+      expect(answers.subarray(ack(1).length).equals(ack(2))).toBe(true);
     } finally {
       client.destroy();
       await receiver.close();

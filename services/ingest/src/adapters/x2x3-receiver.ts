@@ -42,6 +42,12 @@ export interface X2X3ReceiverOptions {
   accepting?(): boolean;
   /** Default 500 ms. */
   resumeCheckMs?: number;
+  /**
+   * Given (spool fsync 'always'): a keepalive is acknowledged only once every PDU read before it
+   * is in Kafka or synced in the spool. X2/X3 has no acknowledgement of product PDUs (TS 103
+   * 221-2), so the keepalive Ack is the one answer that can vouch for them.
+   */
+  durable?(): Promise<void>;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 64;
@@ -120,7 +126,21 @@ export function createX2X3Receiver(options: X2X3ReceiverOptions): X2X3Receiver {
             socket.destroy();
             return;
           }
-          socket.write(keepaliveAck(ev.pdu));
+          const ack = keepaliveAck(ev.pdu);
+          if (!options.durable) socket.write(ack);
+          else {
+            options.durable().then(
+              () => {
+                if (!socket.destroyed) socket.write(ack);
+              },
+              // no Ack: the POI's keepalive timer notices and reports over X1
+              () =>
+                options.onProblem(
+                  { code: 'ING_ERR_SPOOL_IO', reason: 'keepalive not acknowledged', fatal: false },
+                  peer,
+                ),
+            );
+          }
           options.onKeepalive?.(peer);
           continue;
         }

@@ -32,3 +32,15 @@ export function spoolAdmits(usedBytes: number, size: number, maxBytes: number): 
 export function spoolNearlyFull(usedBytes: number, maxBytes: number): boolean {
   return usedBytes + Math.min(maxBytes / 10, 1024 * 1024) >= maxBytes;
 }
+
+/**
+ * When the disk spool's records reach stable storage. 'always': before append() returns (one
+ * fdatasync per publisher batch), so an acknowledged record survives a power cut; 'interval':
+ * every intervalMs (a power cut loses at most that much); 'never': the kernel's writeback decides.
+ */
+export type SpoolFsync = { mode: 'always' } | { mode: 'interval'; intervalMs: number } | { mode: 'never' };
+
+/** Whether append() syncs before it returns. */
+export function syncAfterAppend(p: SpoolFsync): boolean {
+  return p.mode === 'always';
+}

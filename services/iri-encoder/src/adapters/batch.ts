@@ -161,7 +161,7 @@ export function encodeBatch(
 
 /** Seed 000 reports of an event for the warrant's e-mail and PIPE LEMFs. */
 function reports(tenant: string, m: MatchedEvent, deps: BatchDeps): OutputRecord[] {
-  if (!reportTypeOf(m.event.category)) return [];
+  if (!reportTypeOf(m.event)) return [];
   const out: OutputRecord[] = [];
   for (const lemfId of m.lemfIds) {
     const lemf = deps.lemfs.get(tenant, lemfId);

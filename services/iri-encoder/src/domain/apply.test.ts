@@ -446,6 +446,43 @@ describe('e-mail → EmailIRI / EmailCC', () => {
     expect(records.map((r) => `${r.kind}:${r.iriType}:${r.sequenceNumber}`)).toEqual(['IRI:BEGIN:0', 'IRI:END:1']);
   });
 
+  it("ingest's session ends (imap.logout, smtp.closed) end the CIN with a logoff, and the state then expires", () => {
+    const imap = { communicationId: 'imap:127.0.0.1:56396-127.0.0.1:143:1', protocol: 'IMAP' };
+    const smtp = { communicationId: 'smtp:127.0.0.1:40134-127.0.0.1:587:1', protocol: 'SMTP' };
+    const acct = { matchedRoles: ['ACCOUNT' as const] };
+    const { records, state } = run([
+      matched(mail('LOGIN', 'imap.login', imap), acct),
+      matched(mail('NEW_MAIL', 'imap.append', imap), acct),
+      matched(mail('ACCESS', 'imap.fetch', imap), acct),
+      matched(mail('LOGIN', 'imap.logout', imap), acct),
+      matched(mail('LOGIN', 'smtp.login', smtp), acct),
+      matched(mail('LOGIN', 'smtp.closed', smtp), acct), // the connection ended without QUIT
+    ]);
+    const iri = iris(records);
+    expect(iri.map((r) => `${r.cin}:${r.iriType}:${r.sequenceNumber}`)).toEqual([
+      '1:BEGIN:0',
+      '1:REPORT:1',
+      '1:REPORT:2',
+      '1:END:3',
+      '2:BEGIN:0',
+      '2:END:1',
+    ]);
+    for (const end of [iri[3]!, iri[5]!]) {
+      const p = pdu(end);
+      if (p.payload.kind !== 'iri' || p.payload.items[0]!.contents.kind !== 'emailIRI') throw new Error('kind');
+      expect(p.payload.items[0]!.contents.value).toMatchObject({ eventType: 7, status: 3 }); // logoff, succeeded
+    }
+    // Ended: gone after the retention (tombstones for the sessions and their counters).
+    const policy = { endedRetentionMicros: 60_000_000, idleMicros: 3_600_000_000 };
+    const liveKeys = () => Object.keys(state.entries).filter((k) => /\/(comm|seq)\//.test(k));
+    expect(liveKeys()).toHaveLength(4);
+    expect(expire(state, clock + 59_000_000, policy)).toEqual([]);
+    const gone = expire(state, clock + 61_000_000, policy);
+    expect(gone.map((c) => c.value)).toEqual([null, null, null, null]);
+    commit(state, gone);
+    expect(liveKeys()).toEqual([]);
+  });
+
   it('a recipient target does not see the other recipients, only itself', () => {
     const { records } = run([
       matched(send(null, { communicationId: 'mx-9' }), {

@@ -38,6 +38,9 @@ const MAIL_PROTOCOLS = new Set(['SMTP', 'POP3', 'IMAP', 'LMTP', 'SUBMISSION', 'W
 const MAIL_CATEGORIES = new Set(['LOGIN', 'NEW_MAIL', 'SENT_MAIL', 'ACCESS', 'PARTIAL', 'MAILBOX', 'DELETED_MAIL']);
 const LOGOUT = /\.(logout|logoff|quit|signout|disconnect|closed|session\.end)$/;
 
+/** The action ends a session (ingest's mail decoders: smtp/imap/pop3 .logout, or .closed without one). */
+export const endsSession = (action: string): boolean => LOGOUT.test(action.toLowerCase());
+
 export interface Classification {
   service: ServiceKind;
   role: EncodedRole;
@@ -72,7 +75,7 @@ export function roleOf(e: NormalizedEvent, service: ServiceKind): EventRole {
   const a = e.action.toLowerCase();
   if (/(signin|login)\.failed$/.test(a)) return 'report';
   if (/\.(signin|login)$/.test(a)) return 'open';
-  if (LOGOUT.test(a)) return 'close';
+  if (endsSession(a)) return 'close';
   return 'inside';
 }
 
@@ -104,7 +107,7 @@ function sipRole(e: NormalizedEvent): EventRole {
 
 function mailRole(e: NormalizedEvent): EventRole {
   const a = e.action.toLowerCase();
-  if (LOGOUT.test(a)) return 'close';
+  if (endsSession(a)) return 'close';
   switch (e.category) {
     case 'LOGIN':
       return a.endsWith('.failed') || e.attributes.result === 'failure' ? 'report' : 'open';

@@ -2,7 +2,7 @@ import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { composeReport, REPORT_TYPES, type ReportType } from './report.ts';
+import { composeReport, REPORT_TYPES, type ReportType, reportTypeOf } from './report.ts';
 
 const opts = { from: 'li-reports@mdf.example', to: ['lemf@procura.example'], courtCaseId: 'RG-2026-0042' };
 const original = Buffer.from(
@@ -203,6 +203,16 @@ describe('composeReport', () => {
     expect(media).toEqual({ ok: false, code: 'ENC_ERR_NO_REPORT_FORMAT', reason: 'MEDIA' });
     const badTo = composeReport(cases[0]!.event, { ...opts, to: ['x\r\nBcc: evil@example.com'] });
     expect(badTo.ok).toBe(false);
+  });
+
+  it('gives a Login report for a login and none for the end of a session (seed 000 has no logout report)', () => {
+    expect(reportTypeOf({ category: 'LOGIN', action: 'imap.login' })).toBe('Login');
+    expect(reportTypeOf({ category: 'LOGIN', action: 'imap.login.failed' })).toBe('Login');
+    for (const action of ['smtp.logout', 'imap.logout', 'pop3.logout', 'smtp.closed', 'imap.closed', 'pop3.closed']) {
+      expect(reportTypeOf({ category: 'LOGIN', action }), action).toBeNull();
+      const r = composeReport(mail({ category: 'LOGIN', action, protocol: action.split('.')[0]!.toUpperCase() }), opts);
+      expect(r, action).toMatchObject({ ok: false, code: 'ENC_ERR_NO_REPORT_FORMAT' });
+    }
   });
 
   it('names another authenticated user and encodes non-ASCII text safely', async () => {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { unreachable } from '@li/core';
 import type { EventCategory, MatchedEvent, NormalizedEvent } from '@li/schemas';
 import type { EncErrorCode } from '../errors.ts';
+import { endsSession } from './classify.ts';
 
 export const REPORT_TYPES = [
   'Login',
@@ -51,13 +52,15 @@ type ReportResult =
   | { ok: true; type: ReportType; bytes: Buffer }
   | { ok: false; code: ReportErrorCode; reason: string };
 
-export function reportTypeOf(category: EventCategory): ReportType | null {
-  return TYPE_OF[category] ?? null;
+/** The report an event gives; null for none. Seed 000 reports logins, not the end of a session. */
+export function reportTypeOf(e: Pick<NormalizedEvent, 'category' | 'action'>): ReportType | null {
+  if (e.category === 'LOGIN' && endsSession(e.action)) return null;
+  return TYPE_OF[e.category] ?? null;
 }
 
 /** Composes the report for one matched event. Never throws: unsupported input comes back as an error. */
 export function composeReport(m: MatchedEvent, opts: ReportOptions): ReportResult {
-  const type = reportTypeOf(m.event.category);
+  const type = reportTypeOf(m.event);
   if (!type) return { ok: false, code: 'ENC_ERR_NO_REPORT_FORMAT', reason: m.event.category };
   if (!safeAddress(opts.from) || opts.to.length === 0 || !opts.to.every(safeAddress)) {
     return { ok: false, code: 'ENC_ERR_REPORT_ADDRESS', reason: 'from/to' };

@@ -1,7 +1,7 @@
 // Request/response schemas (TypeBox = JSON Schema): Fastify validates with them, serialises
 // with them, and @fastify/swagger publishes them at /openapi.json. Structural checks live here;
 // the meaning of values (LIID rules, identifiers, windows) is checked in src/domain.
-import { FILE_FORMATS, FILE_STREAMS, IDENTIFIER_TYPES, LEMF_TRANSPORTS } from '@li/schemas';
+import { FILE_FORMATS, FILE_STREAMS, IDENTIFIER_TYPES, LEMF_TRANSPORTS, TIMESTAMP_PROFILES } from '@li/schemas';
 import { Type } from 'typebox';
 import { HOST_KEY_SHA256_PATTERN } from '../../domain/lemf.ts';
 import { DELIVERY_SCOPES, INTERCEPTION_KINDS, MAX_LEMFS, MAX_TARGETS } from '../../domain/warrant.ts';
@@ -147,7 +147,16 @@ export const LemfInput = Type.Object(
     keepaliveSeconds: Type.Optional(Type.Integer()),
     keepaliveTimeoutSeconds: Type.Optional(Type.Integer()),
     acknowledged: Type.Optional(Type.Boolean()),
-    timestampFormat: Type.Optional(Type.Enum(['GENERALIZED_TIME', 'MICROSECOND'])),
+    timestampFormat: Type.Optional(
+      Type.Enum(['GENERALIZED_TIME', 'MICROSECOND'], {
+        description: 'superseded by timestampProfile: stored, and has no effect on delivery',
+      }),
+    ),
+    timestampProfile: Type.Optional(
+      Type.String({
+        description: `how the LEMF's PDUs write their times (header time fields, GeneralizedTime fraction digits, qualifier), one of ${TIMESTAMP_PROFILES.join(', ')}; default ETSI_DEFAULT (records as encoded). MILLISECONDS writes exactly three fraction digits, for receivers on OpenLI's decoder library`,
+      }),
+    ),
     files: Type.Optional(nullable(Files)),
     email: Type.Optional(nullable(Email)),
     pipe: Type.Optional(nullable(Pipe)),
@@ -168,6 +177,7 @@ export const LemfBody = Type.Object({
   keepaliveTimeoutSeconds: Type.Integer(),
   acknowledged: Type.Boolean(),
   timestampFormat: Type.String(),
+  timestampProfile: Type.String(),
   files: nullable(Files),
   email: nullable(Email),
   pipe: nullable(Pipe),

@@ -515,6 +515,30 @@ describe('LEMF destinations and tenants', () => {
     expect(read.json.files).toMatchObject({ streams: ['HI2'], format: 'TS101671' });
   });
 
+  it('timestampProfile: default ETSI_DEFAULT, a known profile is stored and shown, an unknown one is a 400 listing them', async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const tcp = {
+      name: 't',
+      transport: 'ETSI_TCP',
+      address: { host: 'lemf.example', port: 6000 },
+      allowInsecure: true,
+    };
+    const dflt = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/ts1', tcp);
+    expect(dflt.status).toBe(200);
+    expect(dflt.json.timestampProfile).toBe('ETSI_DEFAULT');
+    const ms = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/ts2', { ...tcp, timestampProfile: 'MILLISECONDS' });
+    expect(ms.status).toBe(200);
+    expect((await h.req(ADMIN, 'GET', '/tenants/acme/lemfs/ts2')).json.timestampProfile).toBe('MILLISECONDS');
+    for (const bad of ['milliseconds', 'NANOSECONDS', '']) {
+      const r = await h.req(ADMIN, 'PUT', '/tenants/acme/lemfs/ts3', { ...tcp, timestampProfile: bad });
+      expect(r.status, bad).toBe(400);
+      expect(r.json.error).toMatchObject({ code: 'ADM_ERR_VALIDATION', field: 'timestampProfile' });
+      expect(r.json.error.message).toMatch(/one of ETSI_DEFAULT, MILLISECONDS, MICROSECONDS/);
+    }
+    expect((await h.req(ADMIN, 'GET', '/tenants/acme/lemfs/ts3')).status).toBe(404);
+  });
+
   it('PIPE: a LEMF names an entry of the operator allow-list, never a command', async () => {
     h = await seeded();
     const ADMIN = 'acme-admin-token-00000001';

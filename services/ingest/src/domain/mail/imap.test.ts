@@ -44,6 +44,26 @@ const session: Step[] = [
 ];
 
 describe('IMAP decoder', () => {
+  it('ends a logged-in session once at LOGOUT, and a session without login not at all', () => {
+    const loggedIn = replay(imapDecoderFactory(), 143, [
+      ['C', 'a1 LOGIN bob pw\r\n'],
+      ['S', 'a1 OK done\r\n'],
+      ['C', 'a2 LOGOUT\r\n'],
+      ['S', '* BYE bye\r\na2 OK done\r\n'],
+    ]).events;
+    expect(loggedIn.map((e) => `${e.category}:${e.action}:${e.parties[0]?.value}`)).toEqual([
+      'LOGIN:imap.login:bob',
+      'LOGIN:imap.logout:bob',
+    ]);
+    const refused = replay(imapDecoderFactory(), 143, [
+      ['C', 'a1 LOGIN bob wrong\r\n'],
+      ['S', 'a1 NO [AUTHENTICATIONFAILED] no\r\n'],
+      ['C', 'a2 LOGOUT\r\n'],
+      ['S', '* BYE bye\r\na2 OK done\r\n'],
+    ]).events;
+    expect(refused.map((e) => e.action)).toEqual(['imap.login.failed']);
+  });
+
   it('maps a full session to LOGIN, MAILBOX, NEW_MAIL, ACCESS, PARTIAL, DELETED_MAIL', () => {
     const { events, problems } = replay(imapDecoderFactory(), 143, session);
     expect(problems).toEqual([]);
@@ -58,6 +78,7 @@ describe('IMAP decoder', () => {
       'PARTIAL:imap.fetch.partial',
       'DELETED_MAIL:imap.expunge',
       'NEW_MAIL:imap.copy',
+      'LOGIN:imap.logout', // the session's end: the encoder's IRI-END (logoff)
     ]);
     expect(JSON.stringify(events)).not.toContain('pa$$w0r');
     for (const e of events)
@@ -100,7 +121,8 @@ describe('IMAP decoder', () => {
       ['C', 'Subject: x\r\n\r\nbody!\r\n'],
       ['S', 'a4 OK [APPENDUID 7 1] done\r\n'],
     ]);
-    expect(events.map((e) => e.action)).toEqual(['imap.login', 'imap.mailbox.created', 'imap.append']);
+    // No LOGOUT: the end of the connection ends the session.
+    expect(events.map((e) => e.action)).toEqual(['imap.login', 'imap.mailbox.created', 'imap.append', 'imap.closed']);
     expect(events[2]?.content?.toString()).toBe('Subject: x\r\n\r\nbody!');
     expect(problems.map((p) => p.code)).toEqual(['ING_ERR_PROTOCOL']);
   });

@@ -1,7 +1,9 @@
 // Passive IMAP decoder (RFC 3501 / RFC 9051, UIDPLUS RFC 4315, LITERAL+ RFC 7888, SASL-IR
 // RFC 4959). Maps the session to seed-000 report kinds: LOGIN, MAILBOX (create/rename/delete),
 // ACCESS (whole message fetched), PARTIAL (a section or byte range fetched), DELETED_MAIL
-// (expunge of \Deleted messages), NEW_MAIL (APPEND, COPY/MOVE into a mailbox).
+// (expunge of \Deleted messages), NEW_MAIL (APPEND, COPY/MOVE into a mailbox), and for a
+// logged-in session its end: imap.logout at LOGOUT, imap.closed when the connection ends without
+// one (the encoder's IRI-END, logoff).
 import type { Party } from '@li/schemas';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
 import {
@@ -49,6 +51,7 @@ class ImapDecoder extends GuardedDecoder {
   private user: string | null = null;
   private selected: string | null = null;
   private deletedMarks: string[] = [];
+  private loggedOut = false;
 
   constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
     super('imap', flow, sink);
@@ -79,8 +82,22 @@ class ImapDecoder extends GuardedDecoder {
     (direction === 'toServer' ? this.client : this.server).gap(length);
   }
 
-  end(_tsMicros: number): void {
+  end(tsMicros: number): void {
     this.pending.clear();
+    this.logout('imap.closed', tsMicros);
+  }
+
+  /** The end of a logged-in session, once: at LOGOUT, or when the connection ends without it. */
+  private logout(action: 'imap.logout' | 'imap.closed', ts: number): void {
+    if (!this.user || this.loggedOut) return;
+    this.loggedOut = true;
+    this.out.emit({
+      category: 'LOGIN',
+      action,
+      tsMicros: ts,
+      parties: this.account(),
+      attributes: { result: 'success' },
+    });
   }
 
   bufferedBytes(): number {
@@ -278,6 +295,9 @@ class ImapDecoder extends GuardedDecoder {
         break;
       case 'APPEND':
         if (ok) this.appended(cmd, code, ts);
+        break;
+      case 'LOGOUT':
+        this.logout('imap.logout', ts);
         break;
       case 'COPY':
       case 'MOVE':

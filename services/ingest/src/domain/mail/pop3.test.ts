@@ -37,6 +37,7 @@ describe('POP3 decoder', () => {
       'ACCESS:pop3.retr',
       'PARTIAL:pop3.top',
       'DELETED_MAIL:pop3.dele',
+      'LOGIN:pop3.logout', // after the deletions QUIT commits
     ]);
     expect(JSON.stringify(events)).not.toContain('hunter2');
     for (const e of events)
@@ -61,7 +62,7 @@ describe('POP3 decoder', () => {
       ['C', 'DELE 1\r\nRSET\r\nQUIT\r\n'],
       ['S', '+OK\r\n+OK\r\n+OK\r\n'],
     ]);
-    expect(events.map((e) => e.action)).toEqual(['pop3.login.failed', 'pop3.login']);
+    expect(events.map((e) => e.action)).toEqual(['pop3.login.failed', 'pop3.login', 'pop3.logout']);
     expect(events[1]?.attributes.method).toBe('AUTH PLAIN');
     expect(events[1]?.parties[0]?.value).toBe('bob');
   });

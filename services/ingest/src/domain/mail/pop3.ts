@@ -1,6 +1,8 @@
 // Passive POP3 decoder (RFC 1939, CAPA/STLS RFC 2449/2595, AUTH RFC 5034). Emits LOGIN on
 // USER/PASS, APOP and AUTH results (username only), ACCESS per RETR, PARTIAL per TOP and
-// DELETED_MAIL for messages marked with DELE once QUIT commits them (RFC 1939 6: UPDATE state).
+// DELETED_MAIL for messages marked with DELE once QUIT commits them (RFC 1939 6: UPDATE state),
+// and for a logged-in session its end: pop3.logout at QUIT, pop3.closed when the connection ends
+// without one (the encoder's IRI-END, logoff).
 import type { Party } from '@li/schemas';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
 import {
@@ -50,6 +52,7 @@ class Pop3Decoder extends LineDecoder {
   private multi: { cmd: Pending; body: BoundedBody } | null = null;
   private deleted = new Set<string>();
   private uids = new Map<string, string>();
+  private loggedOut = false;
 
   constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
     super('pop3', flow, sink, limits);
@@ -175,6 +178,7 @@ class Pop3Decoder extends LineDecoder {
         break;
       case 'QUIT':
         if (ok) this.commitDeletes(ts);
+        this.logout('pop3.logout', ts);
         break;
       case 'STLS':
         if (ok) {
@@ -191,6 +195,24 @@ class Pop3Decoder extends LineDecoder {
         }
         break;
     }
+  }
+
+  override end(tsMicros: number): void {
+    super.end(tsMicros);
+    this.logout('pop3.closed', tsMicros);
+  }
+
+  /** The end of a logged-in session, once: at QUIT, or when the connection ends without it. */
+  private logout(action: 'pop3.logout' | 'pop3.closed', ts: number): void {
+    if (!this.user || this.loggedOut) return;
+    this.loggedOut = true;
+    this.out.emit({
+      category: 'LOGIN',
+      action,
+      tsMicros: ts,
+      parties: this.account(),
+      attributes: { result: 'success' },
+    });
   }
 
   private commitDeletes(ts: number): void {

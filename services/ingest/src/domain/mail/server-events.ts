@@ -228,6 +228,10 @@ export function mapDovecotEvent(e: DovecotEvent): MapOutcome {
           return ev('PARTIAL', 'pop3.top', { mailbox, msgNumber: args.split(' ')[0] ?? null, portion: args });
         case 'DELE':
           return ev('DELETED_MAIL', 'pop3.dele', { mailbox, msgNumber: args });
+        case 'LOGOUT':
+        case 'QUIT':
+          // The session's end (MAIL.md §7.1: LOGOUT → logoff): the encoder's IRI-END.
+          return ev('LOGIN', `${proto}.logout`, { result: 'success' });
         default:
           return { ok: true, events: [] };
       }

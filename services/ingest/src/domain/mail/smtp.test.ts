@@ -38,11 +38,20 @@ const session: Step[] = [
 ];
 
 describe('SMTP decoder', () => {
+  it('ends only authenticated sessions: an MX delivery without AUTH gives no logout', () => {
+    const mx = session.filter(([, text]) => !/^(AUTH PLAIN|235) /.test(String(text)));
+    const { events, problems } = replay(smtpDecoderFactory(), 25, mx);
+    expect(problems).toEqual([]);
+    expect(events.map((e) => e.action)).toEqual(['smtp.send']);
+  });
+
   it('reports AUTH PLAIN as LOGIN (username only) and the accepted message as SENT_MAIL', () => {
     const { events, problems } = replay(smtpDecoderFactory(), 587, session);
     expect(problems).toEqual([]);
-    expect(events.map((e) => e.category)).toEqual(['LOGIN', 'SENT_MAIL']);
-    const [login, sent] = events;
+    expect(events.map((e) => e.action)).toEqual(['smtp.login', 'smtp.send', 'smtp.logout']);
+    const [login, sent, logout] = events;
+    // QUIT ends the authenticated session once (not again when the connection closes).
+    expect(logout).toMatchObject({ category: 'LOGIN', parties: login?.parties, attributes: { result: 'success' } });
     expect(login?.parties).toEqual([{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: 'alice@example.org' }]);
     expect(JSON.stringify(events)).not.toContain('s3cret');
     expect(sent?.action).toBe('smtp.send');
@@ -98,7 +107,8 @@ describe('SMTP decoder', () => {
       ['C', 'Subject: x\r\n\r\nbody\r\n.\r\n'],
       ['S', '250 queued\r\n'],
     ]);
-    expect(events.map((e) => e.action)).toEqual(['smtp.login.failed', 'smtp.login', 'smtp.send']);
+    // No QUIT: the end of the connection ends the authenticated session.
+    expect(events.map((e) => e.action)).toEqual(['smtp.login.failed', 'smtp.login', 'smtp.send', 'smtp.closed']);
     expect(events[0]?.parties[0]?.value).toBe('mallory');
     expect(events[1]?.parties[0]?.value).toBe('carol@example.org');
     expect(events[2]?.parties.filter((p) => p.role === 'RECIPIENT').map((p) => p.value)).toEqual(['erin@example.com']);

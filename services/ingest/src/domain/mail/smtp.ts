@@ -1,6 +1,8 @@
 // Passive SMTP decoder (RFC 5321, ESMTP PIPELINING RFC 2920, CHUNKING RFC 3030, AUTH RFC 4954,
-// STARTTLS RFC 3207). Emits SENT_MAIL per accepted message and LOGIN per AUTH result. Never keeps
-// passwords: SASL responses are reduced to the authentication identity as they arrive.
+// STARTTLS RFC 3207). Emits SENT_MAIL per accepted message, LOGIN per AUTH result, and for an
+// authenticated session its end: smtp.logout at QUIT, smtp.closed when the connection ends without
+// one (the encoder's IRI-END, logoff). Never keeps passwords: SASL responses are reduced to the
+// authentication identity as they arrive.
 import type { Party } from '@li/schemas';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
 import {
@@ -46,6 +48,7 @@ class SmtpDecoder extends LineDecoder {
   private authUser: string | null = null;
   private helo: string | null = null;
   private replyLines: string[] = [];
+  private loggedOut = false;
 
   constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
     super('smtp', flow, sink, limits);
@@ -276,6 +279,7 @@ class SmtpDecoder extends LineDecoder {
         break;
       case 'OTHER':
         if (head.name === 'STARTTLS' && code === 220) this.startTls(ts);
+        if (head.name === 'QUIT') this.logout('smtp.logout', ts);
         break;
       default:
         head satisfies never;
@@ -319,6 +323,24 @@ class SmtpDecoder extends LineDecoder {
       }),
       content: message,
       contentType: 'message/rfc822',
+    });
+  }
+
+  override end(tsMicros: number): void {
+    super.end(tsMicros);
+    this.logout('smtp.closed', tsMicros);
+  }
+
+  /** The end of an authenticated session, once: at QUIT, or when the connection ends without it. */
+  private logout(action: 'smtp.logout' | 'smtp.closed', ts: number): void {
+    if (!this.authUser || this.loggedOut) return;
+    this.loggedOut = true;
+    this.out.emit({
+      category: 'LOGIN',
+      action,
+      tsMicros: ts,
+      parties: [{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: this.authUser }],
+      attributes: { result: 'success' },
     });
   }
 

@@ -105,7 +105,9 @@ describe('MSNP decoder', () => {
       'SIGNALS:msnp.invite',
       'MEDIA:msnp.invite',
       'SIGNALS:msnp.sb.leave',
+      'SIGNALS:msnp.sb.closed', // the client left the switchboard by closing the connection
     ]);
+    expect(events.at(-1)?.parties).toEqual([{ role: 'ACCOUNT', type: 'EMAIL', value: 'alice@hotmail.com' }]);
     const [incoming, outgoing] = events.filter((e) => e.action === 'msnp.msg');
     expect(incoming?.parties).toEqual([
       { role: 'SENDER', type: 'EMAIL', value: 'bob@hotmail.com' },
@@ -138,7 +140,12 @@ describe('MSNP decoder', () => {
       ['C', 'USR 1 alice@hotmail.com 1.2.3\r\n'],
       ['S', 'USR 1 OK alice@hotmail.com Alice\r\nMSG bob@hotmail.com Bob 0\r\nJOI bob@hotmail.com Bob\r\n'],
     ]);
-    expect(events.map((e) => e.action)).toEqual(['msnp.sb.session', 'msnp.msg.other', 'msnp.sb.join']);
+    expect(events.map((e) => e.action)).toEqual([
+      'msnp.sb.session',
+      'msnp.msg.other',
+      'msnp.sb.join',
+      'msnp.sb.closed',
+    ]);
   });
 
   it('decodes an MSNP15 SSO sign-in and MSNP13-style presence', () => {
@@ -153,10 +160,28 @@ describe('MSNP decoder', () => {
       ['S', 'NLN IDL dave@live.com 1 Dave 2789003324 %3Cmsnobj%2F%3E\r\n'],
       ['S', `MSG Hotmail Hotmail ${len(mdata)}\r\n${mdata}`],
     ]);
-    expect(events.map((e) => e.action)).toEqual(['msnp.signin', 'msnp.presence']);
+    // No OUT: the connection's end ends the signed-in session.
+    expect(events.map((e) => e.action)).toEqual(['msnp.signin', 'msnp.presence', 'msnp.closed']);
     expect(events[0]?.attributes).toEqual({ msnpVersion: 'MSNP15', result: 'success' });
     expect(events[1]?.attributes).toMatchObject({ status: 'IDL', displayName: 'Dave' });
     expect(JSON.stringify(events)).not.toContain('EwCoARAn');
+  });
+
+  it('ends a session once: OUT is the signout and the close adds nothing; no sign-in, no end', () => {
+    const out = replay(msnpDecoderFactory(), 1863, [
+      ['C', 'USR 3 TWN I alice@hotmail.com\r\n'],
+      ['S', 'USR 3 TWN S lc=1033\r\n'],
+      ['C', 'USR 4 TWN S t=x\r\n'],
+      ['S', 'USR 4 OK alice@hotmail.com Alice 1 0\r\n'],
+      ['C', 'OUT\r\n'],
+      ['S', 'OUT\r\n'],
+    ]).events;
+    expect(out.map((e) => e.action)).toEqual(['msnp.signin', 'msnp.signout']);
+    const failed = replay(msnpDecoderFactory(), 1863, [
+      ['C', 'USR 3 TWN I eve@hotmail.com\r\n'],
+      ['S', '911 3\r\n'],
+    ]).events;
+    expect(failed.map((e) => e.action)).toEqual(['msnp.signin.failed']);
   });
 
   it('reports a failed sign-in (911)', () => {

@@ -3,7 +3,8 @@
 // dispatch (VER/CVR/USR then XFR NS), notification (USR TWN|SSO sign-in, CHG/ILN/NLN/FLN
 // presence, RNG and XFR SB for chats) and switchboard (USR/ANS, CAL, JOI, IRO, BYE, MSG).
 // Commands are "CMD TrID args CRLF"; payload commands end with a byte count and that many
-// octets follow the CRLF (MSG carries MIME headers then a body).
+// octets follow the CRLF (MSG carries MIME headers then a body). A signed-in connection ends with
+// msnp.signout (OUT), else msnp.closed / msnp.sb.closed when it closes: the encoder's IRI-END.
 import type { Party } from '@li/schemas';
 import { ByteQueue, compact, DEFAULT_LIMITS, GuardedDecoder, type TextDecoderLimits } from '../mail/common.ts';
 import type { PortOptions } from '../mail/smtp.ts';
@@ -76,6 +77,8 @@ class MsnpDecoder extends GuardedDecoder {
   private readonly queues: Record<Direction, ByteQueue>;
   private readonly payloads: Record<Direction, PendingPayload | null> = { toServer: null, toClient: null };
   private account: string | null = null;
+  /** OUT seen, or the connection's end already reported: the session ended once. */
+  private signedOut = false;
   private candidate: string | null = null;
   private role: 'dispatch' | 'notification' | 'switchboard' | 'unknown' = 'unknown';
   private version: string | null = null;
@@ -140,9 +143,14 @@ class MsnpDecoder extends GuardedDecoder {
     this.queues[direction].clear();
   }
 
-  end(_tsMicros: number): void {
+  end(tsMicros: number): void {
     this.queues.toServer.clear();
     this.queues.toClient.clear();
+    // A switchboard is left by closing the connection; a notification session may just drop.
+    if (this.account && !this.signedOut) {
+      this.signedOut = true;
+      this.signal(this.role === 'switchboard' ? 'msnp.sb.closed' : 'msnp.closed', tsMicros, email(this.account), {});
+    }
   }
 
   bufferedBytes(): number {
@@ -253,7 +261,10 @@ class MsnpDecoder extends GuardedDecoder {
         }
         break;
       case 'OUT':
-        if (fromClient) this.signal('msnp.signout', ts, email(this.account ?? ''), {});
+        if (fromClient && !this.signedOut) {
+          this.signedOut = true;
+          this.signal('msnp.signout', ts, email(this.account ?? ''), {});
+        }
         break;
       default:
         if (
