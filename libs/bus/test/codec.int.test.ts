@@ -51,9 +51,9 @@ describe('codec decode with our schema as the reader schema', () => {
   });
 
   it('timestampProfile: a record of an older admf (no field) and an unknown profile both read as ETSI_DEFAULT', async () => {
-    const registry = createRegistry(testInfra().registryUrl);
+    const api = httpRegistryApi(testInfra().registryUrl);
     const topic = `li.${uniqueTenant('codec')}.lemfs`;
-    const codec = await createCodec<ReturnType<typeof sampleLemf>>(registry, topic, 'LemfDestination');
+    const codec = await createCodec<ReturnType<typeof sampleLemf>>(new SchemaCache(api), topic, 'LemfDestination');
     const variant = (edit: (record: Record<string, unknown>) => void) => {
       const walk = (node: unknown): unknown => {
         if (Array.isArray(node)) return node.map(walk);
@@ -73,21 +73,16 @@ describe('codec decode with our schema as the reader schema', () => {
         if (f.name === 'timestampProfile') f.type.symbols = [...f.type.symbols, 'NANOSECONDS'];
       }
     });
-    const id = async (schema: unknown, name: string) =>
-      (
-        await registry.register(
-          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-          { subject: `${topic}-${name}-value` },
-        )
-      ).id;
+    const id = (schema: unknown, name: string) => api.register(`${topic}-${name}-value`, JSON.stringify(schema));
+    // Framed as a producer with that writer schema would write it.
+    const encode = (writerId: number, schema: unknown, value: unknown) =>
+      frame(writerId, avro.Type.forSchema(schema as avro.Schema).toBuffer(value));
     const { timestampProfile: _none, ...old } = sampleLemf({ timestampProfile: 'MILLISECONDS' });
-    expect((await codec.decode(await registry.encode(await id(older, 'older'), old))).timestampProfile).toBe(
-      'ETSI_DEFAULT',
-    );
+    expect((await codec.decode(encode(await id(older, 'older'), older, old))).timestampProfile).toBe('ETSI_DEFAULT');
     const newerId = await id(newer, 'newer');
-    const unknown = await registry.encode(newerId, sampleLemf({ timestampProfile: 'NANOSECONDS' as 'ETSI_DEFAULT' }));
+    const unknown = encode(newerId, newer, sampleLemf({ timestampProfile: 'NANOSECONDS' as 'ETSI_DEFAULT' }));
     expect((await codec.decode(unknown)).timestampProfile).toBe('ETSI_DEFAULT');
-    const known = await registry.encode(newerId, sampleLemf({ timestampProfile: 'MILLISECONDS' }));
+    const known = encode(newerId, newer, sampleLemf({ timestampProfile: 'MILLISECONDS' }));
     expect((await codec.decode(known)).timestampProfile).toBe('MILLISECONDS');
   });
 });
