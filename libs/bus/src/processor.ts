@@ -117,8 +117,6 @@ export function dlqRecord(
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function isFenced(err: unknown): boolean {
   const type = (err as { type?: string } | undefined)?.type ?? '';
   return (
@@ -173,6 +171,20 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     await p?.then((pr) => pr.disconnect()).catch(() => {});
   }
 
+  // Waits between attempts end early when the processor stops, so stop() does not sit out a backoff.
+  const wakers = new Set<() => void>();
+  let stopping = false;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakers.add(done);
+    });
+
   // Batches wait until the assignment's producers are initialised and onAssigned has run.
   let assigned: Promise<void> = Promise.resolve();
 
@@ -193,7 +205,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     await assigned;
     const { topic, partition } = batch;
     const dlq = options.dlqTopic(topic);
-    for (let attempt = 0; isRunning() && !isStale(); attempt++) {
+    for (let attempt = 0; isRunning() && !isStale() && !stopping; attempt++) {
       const ctx: BatchContext = { topic, partition, attempt };
       const producer = await producerFor(topic, partition);
       const txn = await producer.transaction();
@@ -244,8 +256,8 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         }
         const delayMs = Math.min(maxBackoff, 100 * 2 ** Math.min(attempt, 10));
         log.warn({ topic, partition, attempt, delayMs, err }, 'batch aborted; retrying from the last committed offset');
-        await sleep(delayMs);
-        await heartbeat().catch(() => {});
+        await pause(delayMs);
+        if (!stopping) await heartbeat().catch(() => {});
       }
     }
   }
@@ -358,6 +370,8 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
       reason = 'stopped';
       cancelRestart?.();
       unregister?.();
+      stopping = true;
+      for (const wake of [...wakers]) wake();
       await consumer?.disconnect();
       await Promise.all([...producers.values()].map((p) => p.then((pr) => pr.disconnect()).catch(() => {})));
       producers.clear();
