@@ -84,7 +84,7 @@ describe('account event batches', () => {
       ev(0, 'account.removed', { account: 'jdoe' }, 'beta'),
       ev(1, 'account.renamed', { old: 'jdoe' }),
       ev(2, 'account.removed', { account: 'nobody' }),
-      { ...ev(3, 'x', {}), category: 'EMAIL' },
+      { ...ev(3, 'x', {}), category: 'NEW_MAIL' },
       ev(4, 'account.renamed', { old: 'jdoe', new: 'john' }),
     ]);
     records.push({ ...records[0]!, offset: '5', value: Buffer.from('not an event') });
