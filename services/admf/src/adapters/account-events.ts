@@ -6,7 +6,7 @@
 import { type Bus, createProcessor, type InputRecord, type Processor, type Rejection, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { accountFailureDisposition } from '../domain/accounts.ts';
 import type { UseCases } from '../domain/use-cases.ts';
 import { errResult, type Result } from '../errors.ts';
@@ -77,6 +77,12 @@ export function followAccountEvents(opts: {
   maxBackoffMs?: number;
 }): AccountEventFollower {
   const { bus, log } = opts;
+  const retries = new Counter({
+    name: 'li_admf_account_event_retries_total',
+    help: 'Batches of account events aborted because an update could not be stored; retried with backoff.',
+    labelNames: ['tenant'],
+    registers: [opts.metrics],
+  });
   const followed = new Map<string, Processor>();
   const retryTimers = new Set<NodeJS.Timeout>();
   let stopped = false;
@@ -96,8 +102,13 @@ export function followAccountEvents(opts: {
       dlqTopic: () => topicName(tenant, 'dlq'),
       process: async (records) => {
         const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
-        const rejected = await applyAccountBatch(opts.useCases, (b) => codec.decode(b), tenant, records, applied);
-        return { outputs: [], rejected };
+        try {
+          const rejected = await applyAccountBatch(opts.useCases, (b) => codec.decode(b), tenant, records, applied);
+          return { outputs: [], rejected };
+        } catch (err) {
+          if (err instanceof NotAppliedYet) retries.inc({ tenant });
+          throw err;
+        }
       },
       onCommitted: () => applied.clear(),
       fromBeginning: true,
