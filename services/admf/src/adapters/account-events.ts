@@ -112,6 +112,8 @@ export function followAccountEvents(opts: {
       },
       onCommitted: () => applied.clear(),
       fromBeginning: true,
+      // Account events are rare: an idle fetch of 1 s keeps admf's stop short (one per tenant).
+      maxWaitTimeMs: 1_000,
       metrics: opts.metrics,
       ...(opts.maxBackoffMs ? { maxBackoffMs: opts.maxBackoffMs } : {}),
     });
