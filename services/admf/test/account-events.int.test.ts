@@ -33,7 +33,7 @@ const prov = (t: string) => `provisioner-${t}-token`.padEnd(24, 'x');
 const auditor = (t: string) => `auditor-${t}-token`.padEnd(24, 'x');
 
 /** An admf of its own (fresh group prefix and instance) whose tokens cover `tenants`. */
-async function startAdmf(tenants: readonly string[]) {
+async function startAdmf(tenants: readonly string[], extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'admf-'));
   const tokensFile = join(dir, 'tokens.json');
   writeFileSync(
@@ -48,6 +48,7 @@ async function startAdmf(tenants: readonly string[]) {
     LI_HTTP__HOST: '127.0.0.1',
     LI_HTTP__PORT: '0',
     LI_TOKENS_FILE: tokensFile,
+    ...extraEnv,
   });
   const svc = await startService(admfService, env);
   const call = async (token: string, method: string, path: string, body?: unknown) => {
@@ -242,6 +243,35 @@ describe('admf account events per tenant on Kafka', () => {
       await admf.svc.stop();
     }
   }, 150_000);
+
+  it('continues from the offsets of the former single group, so an upgrade replays nothing', async () => {
+    const e = uniqueTenant('accu');
+    const first = await startAdmf([e]);
+    try {
+      await onboard(first, e);
+    } finally {
+      await first.svc.stop();
+    }
+    // An admf of the former kind had consumed the removal of jdoe in its one group (offset 1 committed).
+    const former = `li.admf.${uniqueTenant('former').replace('former-', '')}`;
+    const events = topicName(e, 'events');
+    await sendAccountEvent(e, 'account.removed', { account: 'jdoe' });
+    await admin.setOffsets({ groupId: former, topic: events, partitions: [{ partition: 0, offset: '1' }] });
+    await sendAccountEvent(e, 'account.renamed', { old: 'other', new: 'olga' });
+    const upgraded = await startAdmf([e], { LI_EVENTS_GROUP_ID: former });
+    try {
+      await waitFor(async () => (await targetsOf(upgraded, e)).includes('olga'), {
+        what: 'the rename after the former offset applied',
+        timeoutMs: 45_000,
+        intervalMs: 300,
+      });
+      expect(await targetsOf(upgraded, e)).toEqual(['jdoe', 'olga']);
+      expect(await committedOffset(upgraded.groupOf(e), events)).toBe('2');
+      expect((await state(upgraded, e)).accountAudit).toEqual(['warrant.target.renamed']);
+    } finally {
+      await upgraded.svc.stop();
+    }
+  }, 120_000);
 
   it('stops promptly right after a tenant creation, leaving no member in the new group', async () => {
     const d = uniqueTenant('accs');

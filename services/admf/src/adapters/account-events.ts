@@ -73,8 +73,6 @@ export function followAccountEvents(opts: {
   /** Transactional ids (offsets and dead letters) start with this; admf's own writes use another. */
   transactionalIdPrefix: string;
   useCases: Pick<UseCases, 'handleAccountEvent'>;
-  /** Processor backoff cap between retries of a failed update (default 5 s). */
-  maxBackoffMs?: number;
 }): AccountEventFollower {
   const { bus, log } = opts;
   const retries = new Counter({
@@ -86,6 +84,22 @@ export function followAccountEvents(opts: {
   const followed = new Map<string, Processor>();
   const retryTimers = new Set<NodeJS.Timeout>();
   let stopped = false;
+
+  /**
+   * A tenant's new group starts where the deployment's former single group (`eventsGroupId`
+   * itself, before one group per tenant) left off: an upgrade must not replay renames and
+   * removals applied already (a removal replayed after the name was reused would drop a target).
+   */
+  const carryOver = async (topic: string, groupId: string) => {
+    const admin = await bus.admin();
+    const [own] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    if (own?.partitions.some((p) => p.offset !== '-1')) return;
+    const [former] = await admin.fetchOffsets({ groupId: opts.eventsGroupId, topics: [topic] });
+    const partitions = (former?.partitions ?? []).filter((p) => p.offset !== '-1');
+    if (partitions.length === 0) return;
+    await admin.setOffsets({ groupId, topic, partitions });
+    log.info({ groupId }, 'account events continue from the former group');
+  };
 
   const start = (tenant: string, failures: number) => {
     const topic = topicName(tenant, 'events');
@@ -115,26 +129,28 @@ export function followAccountEvents(opts: {
       // Account events are rare: an idle fetch of 1 s keeps admf's stop short (one per tenant).
       maxWaitTimeMs: 1_000,
       metrics: opts.metrics,
-      ...(opts.maxBackoffMs ? { maxBackoffMs: opts.maxBackoffMs } : {}),
     });
     followed.set(tenant, processor);
-    processor.start().then(
-      () => log.info({ tenant }, 'following account events'),
-      async (err: unknown) => {
-        if (stopped || followed.get(tenant) !== processor) return;
-        // A processor that gave up restarting stays registered: liveness fails, as for any consumer.
-        if (!processor.health().live) return;
-        // It never joined (broker or ACL trouble at start): a new one, after a growing wait.
-        await processor.stop().catch(() => {});
-        const delayMs = Math.min(START_RETRY.maxMs, START_RETRY.initialMs * 2 ** failures);
-        log.error({ tenant, err: (err as Error).message, delayMs }, 'account event consumer did not start; retrying');
-        const timer = setTimeout(() => {
-          retryTimers.delete(timer);
-          if (!stopped && followed.get(tenant) === processor) start(tenant, failures + 1);
-        }, delayMs);
-        retryTimers.add(timer);
-      },
-    );
+    carryOver(topic, groupId)
+      .then(() => (stopped || followed.get(tenant) !== processor ? undefined : processor.start()))
+      .then(
+        () => log.info({ tenant }, 'following account events'),
+        async (err: unknown) => {
+          if (stopped || followed.get(tenant) !== processor) return;
+          // A processor that gave up restarting stays registered: liveness fails, as for any consumer.
+          if (!processor.health().live) return;
+          // It never joined, or the offsets could not be carried over (broker or ACL trouble at
+          // start): a new one, after a growing wait.
+          await processor.stop().catch(() => {});
+          const delayMs = Math.min(START_RETRY.maxMs, START_RETRY.initialMs * 2 ** failures);
+          log.error({ tenant, err: (err as Error).message, delayMs }, 'account event consumer did not start; retrying');
+          const timer = setTimeout(() => {
+            retryTimers.delete(timer);
+            if (!stopped && followed.get(tenant) === processor) start(tenant, failures + 1);
+          }, delayMs);
+          retryTimers.add(timer);
+        },
+      );
   };
 
   return {
