@@ -3,7 +3,15 @@
 // a tenant created later adds its own consumer instead of re-joining (and pausing) the others.
 // Each consumer is a @li/bus processor, so it is registered for /readyz and /healthz, made anew
 // after a crash, and commits its offsets in a transaction with its dead letters.
-import { type Bus, createProcessor, type InputRecord, type Processor, type Rejection, topicName } from '@li/bus';
+import {
+  type Bus,
+  createProcessor,
+  type InputRecord,
+  type Processor,
+  type Rejection,
+  registerConsumer,
+  topicName,
+} from '@li/bus';
 import type { Logger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import { Counter, type Registry } from 'prom-client';
@@ -131,7 +139,13 @@ export function followAccountEvents(opts: {
       metrics: opts.metrics,
     });
     followed.set(tenant, processor);
+    // Not ready until the processor registers itself (in start()).
+    const carrying = registerConsumer(bus.kafka, {
+      name: `account events ${groupId}`,
+      health: () => ({ live: true, ready: false, reason: 'reading the former group offsets' }),
+    });
     carryOver(topic, groupId)
+      .finally(carrying)
       .then(() => (stopped || followed.get(tenant) !== processor ? undefined : processor.start()))
       .then(
         () => log.info({ tenant }, 'following account events'),
