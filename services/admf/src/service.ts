@@ -64,7 +64,7 @@ export async function buildAdmf(deps: AdmfDeps): Promise<Admf> {
     clock,
     tariffs,
     lemfPolicy: { pipeCommands: deps.pipeCommands ?? [] },
-    onCommitFailed: (tenant, err) => log.error({ tenant, err: err.message }, 'commit failed'),
+    onCommitFailed: (tenant, err) => log.error({ tenant, err }, 'commit failed'),
   });
   const scheduler = new WarrantScheduler(useCases, clock, log);
   useCases.onWarrantsChanged = () => scheduler.kick();

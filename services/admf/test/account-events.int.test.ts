@@ -273,17 +273,23 @@ describe('admf account events per tenant on Kafka', () => {
     }
   }, 120_000);
 
-  it('stops promptly right after a tenant creation, leaving no member in the new group', async () => {
-    const d = uniqueTenant('accs');
-    const admf = await startAdmf([d]);
-    expect((await admf.call(OP, 'POST', '/tenants', { id: d, name: d, defaultCountryCode: '49' })).status).toBe(201);
+  it('creates tenants at once, then stops promptly, leaving no member in the new groups', async () => {
+    const created = [uniqueTenant('accs'), uniqueTenant('accs'), uniqueTenant('accs')];
+    const admf = await startAdmf(created);
+    // admf writes one transaction at a time: changes of several tenants at once all succeed.
+    const answers = await Promise.all(
+      created.map((d) => admf.call(OP, 'POST', '/tenants', { id: d, name: d, defaultCountryCode: '49' })),
+    );
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
     const t0 = Date.now();
-    await within(30_000, 'admf stop right after a tenant creation', admf.svc.stop());
-    console.log(`stop() right after creating a tenant: ${Date.now() - t0} ms`);
-    await waitFor(async () => (await membersOf(admf.groupOf(d))).length === 0, {
-      what: `no member left in ${admf.groupOf(d)}`,
-      timeoutMs: 30_000,
-      intervalMs: 300,
-    });
+    await within(30_000, 'admf stop right after tenant creations', admf.svc.stop());
+    console.log(`stop() right after creating ${created.length} tenants: ${Date.now() - t0} ms`);
+    for (const d of created) {
+      await waitFor(async () => (await membersOf(admf.groupOf(d))).length === 0, {
+        what: `no member left in ${admf.groupOf(d)}`,
+        timeoutMs: 30_000,
+        intervalMs: 300,
+      });
+    }
   }, 90_000);
 });
