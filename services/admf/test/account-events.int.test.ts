@@ -271,7 +271,7 @@ describe('admf account events per tenant on Kafka', () => {
     } finally {
       await upgraded.svc.stop();
     }
-  }, 120_000);
+  }, 150_000);
 
   it('creates tenants at once, then stops promptly, leaving no member in the new groups', async () => {
     const created = [uniqueTenant('accs'), uniqueTenant('accs'), uniqueTenant('accs')];
