@@ -11,6 +11,7 @@ export type { Bus, BusConfig, OutputRecord } from './bus.ts';
 export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
 export type { Codec } from './codec.ts';
 export type { ConsumerHealth, HealthSource } from './consumer-health.ts';
+export { registerConsumer } from './consumer-health.ts';
 export type { BusErrorCode } from './errors.ts';
 export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';

@@ -27,8 +27,9 @@ export const Config = Type.Object({
     description: "entry names of cc-delivery's PIPE allow-list (comma-separated); none: PIPE LEMFs are refused",
   }),
   /**
-   * Consumer group of the account-event follower: one per admf deployment. Two deployments in one
-   * group would be handed each other's partitions, which they never read (li.admf.<name> for more).
+   * Prefix of the account-event consumer groups: each tenant's events are read by its own group
+   * `<eventsGroupId>.<tenant>`, so a new tenant never rebalances the others. One per admf
+   * deployment (li.admf.<name> for more): deployments sharing groups would split the events.
    */
   eventsGroupId: Type.String({ pattern: '^li\\.admf(\\.[a-z0-9.+-]+)?$', default: 'li.admf' }),
 });

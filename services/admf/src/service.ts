@@ -1,5 +1,5 @@
 // admf: the REST API and the scheduler over the use cases, the state kept on Kafka (see
-// adapters/kafka-store.ts), and the account events followed from li.<t>.events.
+// adapters/kafka-store.ts), and the account events followed from li.<t>.events (one consumer per tenant).
 import { loadTokenFile, type TokenAuthenticator as SharedAuthenticator, type TokenTable } from '@li/auth';
 import { type Clock, systemClock } from '@li/core';
 import type { Logger } from '@li/log';
@@ -64,7 +64,7 @@ export async function buildAdmf(deps: AdmfDeps): Promise<Admf> {
     clock,
     tariffs,
     lemfPolicy: { pipeCommands: deps.pipeCommands ?? [] },
-    onCommitFailed: (tenant, err) => log.error({ tenant, err: err.message }, 'commit failed'),
+    onCommitFailed: (tenant, err) => log.error({ tenant, err }, 'commit failed'),
   });
   const scheduler = new WarrantScheduler(useCases, clock, log);
   useCases.onWarrantsChanged = () => scheduler.kick();
@@ -106,16 +106,25 @@ export const admfService: ServiceDefinition<typeof Config> = {
       ...(tls ? { tls } : {}),
       ...(tariffs?.ok ? { tariffs: tariffs.value } : {}),
     });
-    await admf.http.listen({ host: config.http.host, port: config.http.port });
-
-    const accountEvents = await followAccountEvents({
+    // One consumer per tenant: those loaded now, and each one created from now on (before the
+    // API takes requests, so none is missed).
+    const accountEvents = followAccountEvents({
       bus,
       metrics,
       log,
-      groupId: config.eventsGroupId,
-      tenants: state.tenants.map((t) => t.id),
+      eventsGroupId: config.eventsGroupId,
+      transactionalIdPrefix: `li.admf.${config.instanceId}.accounts`,
       useCases: admf.useCases,
     });
+    admf.useCases.onTenantCreated = (tenant) => accountEvents.follow(tenant);
+    for (const t of state.tenants) accountEvents.follow(t.id);
+    try {
+      await admf.http.listen({ host: config.http.host, port: config.http.port });
+    } catch (err) {
+      await accountEvents.stop();
+      await admf.close();
+      throw err;
+    }
     readiness('http', () => admf.http.server.listening || 'not listening');
     return {
       ports: { http: (admf.http.server.address() as { port: number }).port },

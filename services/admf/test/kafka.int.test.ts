@@ -239,9 +239,15 @@ describe('admf on Kafka', () => {
         timeoutMs: 30_000,
         intervalMs: 300,
       });
+      // Only b's event (offset 0), with its code. Another test's admf started meanwhile on the
+      // shared broker follows a's events as well and may dead-letter the same record again.
       const dlq = await readTopic(bus.kafka, topicName(a, 'dlq'));
-      expect(dlq.map((r) => r.headers['li.dlq.code'])).toEqual(['ADM_ERR_TENANT_MISMATCH']);
-      expect(dlq[0]!.headers['li.dlq.reason']).toBe('event tenant differs from its topic');
+      expect(dlq.length).toBeGreaterThan(0);
+      expect(
+        new Set(
+          dlq.map((r) => [r.headers['li.dlq.code'], r.headers['li.dlq.offset'], r.headers['li.dlq.reason']].join()),
+        ),
+      ).toEqual(new Set(['ADM_ERR_TENANT_MISMATCH,0,event tenant differs from its topic']));
       expect(await targetsOf(PB, b)).toEqual({ targets: ['jdoe'], state: 'ACTIVE' });
     } finally {
       await svc.stop();

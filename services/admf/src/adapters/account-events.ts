@@ -1,63 +1,186 @@
-// Mail-account renames and removals (seed 000) arrive as ACCOUNT events from ingest on
-// li.<t>.events; admf follows them into the warrants. Events that can never be applied go to
-// li.<t>.dlq with their code.
-import { type Bus, dlqCounter, dlqRecord, tenantOfTopic, topicName } from '@li/bus';
+// Mail-account renames and removals (seed 000) arrive as ACCOUNT events on li.<t>.events; admf
+// follows them into the warrants. One consumer group per tenant (`<eventsGroupId>.<tenant>`):
+// a tenant created later adds its own consumer instead of re-joining (and pausing) the others.
+// Each consumer is a @li/bus processor, so it is registered for /readyz and /healthz, made anew
+// after a crash, and commits its offsets in a transaction with its dead letters.
+import {
+  type Bus,
+  createProcessor,
+  type InputRecord,
+  type Processor,
+  type Rejection,
+  registerConsumer,
+  topicName,
+} from '@li/bus';
 import type { Logger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
+import { Counter, type Registry } from 'prom-client';
+import { accountFailureDisposition } from '../domain/accounts.ts';
 import type { UseCases } from '../domain/use-cases.ts';
-import type { AdmErrorCode } from '../errors.ts';
+import { errResult, type Result } from '../errors.ts';
 
-const DEAD_LETTERED: ReadonlySet<AdmErrorCode> = new Set(['ADM_ERR_TENANT_MISMATCH', 'ADM_ERR_VALIDATION']);
+/** A failure worth retrying: the batch is aborted, its offsets stay where they were. */
+class NotAppliedYet extends Error {}
 
-/** Follows the events topics of `tenants` (those known at start); stop() disconnects. */
-export async function followAccountEvents(opts: {
-  bus: Bus;
-  metrics: Parameters<typeof dlqCounter>[0];
-  log: Logger;
-  groupId: string;
-  tenants: readonly string[];
-  useCases: UseCases;
-}): Promise<{ stop(): Promise<void> }> {
-  const { bus, log, useCases } = opts;
-  const consumer = bus.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000 });
-  const eventTopics = opts.tenants.map((t) => topicName(t, 'events'));
-  // The bus's own counter, so the dead-letter alert sees these records too.
-  const deadLettered = dlqCounter(opts.metrics);
-  if (eventTopics.length > 0) {
-    const codecs = new Map(
-      await Promise.all(
-        eventTopics.map(async (t) => [t, await bus.codec<NormalizedEvent>(t, 'NormalizedEvent')] as const),
-      ),
-    );
-    await consumer.connect();
-    await consumer.subscribe({ topics: eventTopics, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        let event: NormalizedEvent;
-        try {
-          event = await codecs.get(topic)!.decode(message.value);
-        } catch (err) {
-          // The schema registry away: no fault of the record, which kafkajs hands over again.
-          if ((err as { retriable?: unknown }).retriable === true) throw err;
-          return; // reported to the DLQ by target-match
-        }
-        if (event.category !== 'ACCOUNT') return;
-        const tenant = tenantOfTopic(topic);
-        const r = await useCases.handleAccountEvent(event, tenant);
-        if (r.ok || !DEAD_LETTERED.has(r.error.code)) return;
-        const source = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key === null ? null : message.key.toString('utf8'),
-          value: message.value,
-        };
-        // Sent before kafkajs commits the message's offset: at least once.
-        await bus.send([dlqRecord(topicName(tenant, 'dlq'), source, r.error.code, r.error.message)]);
-        deadLettered.inc({ tenant, code: r.error.code });
-        log.warn({ tenant, code: r.error.code, offset: message.offset }, 'account event dead-lettered');
-      },
-    });
+/**
+ * Applies the ACCOUNT events of one batch. A store failure throws NotAppliedYet (the processor
+ * aborts, waits with bounded backoff and hands the batch again); `applied` remembers what was
+ * already written so a retried batch writes each change once. Events that can never apply are
+ * returned as rejections (dead-lettered with their code in the offsets' transaction).
+ */
+export async function applyAccountBatch(
+  useCases: Pick<UseCases, 'handleAccountEvent'>,
+  decode: (bytes: Buffer | null) => Promise<NormalizedEvent>,
+  tenant: string,
+  records: readonly InputRecord<Buffer | null>[],
+  applied: Set<string>,
+): Promise<Rejection<Buffer | null>[]> {
+  const rejected: Rejection<Buffer | null>[] = [];
+  for (const record of records) {
+    const id = `${record.partition}:${record.offset}`;
+    if (applied.has(id)) continue;
+    let event: NormalizedEvent;
+    try {
+      event = await decode(record.value);
+    } catch (err) {
+      // The schema registry away: no fault of the event; the batch is aborted and handed again.
+      if ((err as { retriable?: unknown }).retriable === true) throw err;
+      continue; // undecodable events are target-match's to dead-letter, not a second copy here
+    }
+    if (event.category !== 'ACCOUNT') continue;
+    let r: Result<{ changed: number }>;
+    try {
+      r = await useCases.handleAccountEvent(event, tenant);
+    } catch (err) {
+      r = errResult('ADM_ERR_STORE', (err as Error).message);
+    }
+    if (r.ok) {
+      applied.add(id);
+      continue;
+    }
+    const disposition = accountFailureDisposition(r.error.code);
+    if (disposition === 'retry') throw new NotAppliedYet(`account event not applied (${r.error.code}); retried`);
+    if (disposition === 'dead-letter') rejected.push({ record, code: r.error.code, reason: r.error.message });
   }
-  return { stop: () => consumer.disconnect() };
+  return rejected;
+}
+
+export interface AccountEventFollower {
+  /** Starts following this tenant's events (once; again after a failed start). */
+  follow(tenant: string): void;
+  /** Stops every tenant's consumer; does not wait for a join in progress. */
+  stop(): Promise<void>;
+}
+
+const START_RETRY = { initialMs: 1_000, maxMs: 30_000 };
+
+export function followAccountEvents(opts: {
+  bus: Bus;
+  metrics: Registry;
+  log: Logger;
+  /** Each tenant's group is `<eventsGroupId>.<tenant>` (admf's ACLs grant the prefix li.admf.). */
+  eventsGroupId: string;
+  /** Transactional ids (offsets and dead letters) start with this; admf's own writes use another. */
+  transactionalIdPrefix: string;
+  useCases: Pick<UseCases, 'handleAccountEvent'>;
+}): AccountEventFollower {
+  const { bus, log } = opts;
+  const retries = new Counter({
+    name: 'li_admf_account_event_retries_total',
+    help: 'Batches of account events aborted because an update could not be stored; retried with backoff.',
+    labelNames: ['tenant'],
+    registers: [opts.metrics],
+  });
+  const followed = new Map<string, Processor>();
+  const retryTimers = new Set<NodeJS.Timeout>();
+  let stopped = false;
+
+  /**
+   * A tenant's new group starts where the deployment's former single group (`eventsGroupId`
+   * itself, before one group per tenant) left off: an upgrade must not replay renames and
+   * removals applied already (a removal replayed after the name was reused would drop a target).
+   */
+  const carryOver = async (topic: string, groupId: string) => {
+    const admin = await bus.admin();
+    const [own] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    if (own?.partitions.some((p) => p.offset !== '-1')) return;
+    const [former] = await admin.fetchOffsets({ groupId: opts.eventsGroupId, topics: [topic] });
+    const partitions = (former?.partitions ?? []).filter((p) => p.offset !== '-1');
+    if (partitions.length === 0) return;
+    await admin.setOffsets({ groupId, topic, partitions });
+    log.info({ groupId }, 'account events continue from the former group');
+  };
+
+  const start = (tenant: string, failures: number) => {
+    const topic = topicName(tenant, 'events');
+    const groupId = `${opts.eventsGroupId}.${tenant}`;
+    const applied = new Set<string>();
+    const processor = createProcessor<Buffer | null>({
+      kafka: bus.kafka,
+      log,
+      groupId,
+      topics: [topic],
+      transactionalIdPrefix: opts.transactionalIdPrefix,
+      // Decoded in process(): a registry outage there is retried, not taken for a bad record.
+      decode: async (bytes) => bytes,
+      dlqTopic: () => topicName(tenant, 'dlq'),
+      process: async (records) => {
+        const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
+        try {
+          const rejected = await applyAccountBatch(opts.useCases, (b) => codec.decode(b), tenant, records, applied);
+          return { outputs: [], rejected };
+        } catch (err) {
+          if (err instanceof NotAppliedYet) retries.inc({ tenant });
+          throw err;
+        }
+      },
+      onCommitted: () => applied.clear(),
+      fromBeginning: true,
+      // Account events are rare: an idle fetch of 1 s keeps admf's stop short (one per tenant).
+      maxWaitTimeMs: 1_000,
+      metrics: opts.metrics,
+    });
+    followed.set(tenant, processor);
+    // Not ready until the processor registers itself (in start()).
+    const carrying = registerConsumer(bus.kafka, {
+      name: `account events ${groupId}`,
+      health: () => ({ live: true, ready: false, reason: 'reading the former group offsets' }),
+    });
+    carryOver(topic, groupId)
+      .finally(carrying)
+      .then(() => (stopped || followed.get(tenant) !== processor ? undefined : processor.start()))
+      .then(
+        () => log.info({ tenant }, 'following account events'),
+        async (err: unknown) => {
+          if (stopped || followed.get(tenant) !== processor) return;
+          // A processor that gave up restarting stays registered: liveness fails, as for any consumer.
+          if (!processor.health().live) return;
+          // It never joined, or the offsets could not be carried over (broker or ACL trouble at
+          // start): a new one, after a growing wait.
+          await processor.stop().catch(() => {});
+          const delayMs = Math.min(START_RETRY.maxMs, START_RETRY.initialMs * 2 ** failures);
+          log.error({ tenant, err: (err as Error).message, delayMs }, 'account event consumer did not start; retrying');
+          const timer = setTimeout(() => {
+            retryTimers.delete(timer);
+            if (!stopped && followed.get(tenant) === processor) start(tenant, failures + 1);
+          }, delayMs);
+          retryTimers.add(timer);
+        },
+      );
+  };
+
+  return {
+    follow(tenant) {
+      if (stopped || followed.has(tenant)) return;
+      start(tenant, 0);
+    },
+    async stop() {
+      stopped = true;
+      for (const t of retryTimers) clearTimeout(t);
+      retryTimers.clear();
+      const all = [...followed.values()];
+      followed.clear();
+      await Promise.all(all.map((p) => p.stop().catch((err: unknown) => log.warn({ err }, 'account consumer stop'))));
+    },
+  };
 }

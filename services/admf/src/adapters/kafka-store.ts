@@ -42,7 +42,17 @@ export class KafkaPublisher {
     return c;
   }
 
-  async publish(records: StoreRecord[]): Promise<void> {
+  // Changes of different tenants (REST calls, the scheduler, each tenant's account events) come
+  // at once, but the producer has one transactional id and one transaction at a time: queue them.
+  private queue: Promise<void> = Promise.resolve();
+
+  publish(records: StoreRecord[]): Promise<void> {
+    const run = this.queue.then(() => this.publishNow(records));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async publishNow(records: StoreRecord[]): Promise<void> {
     if (records.length === 0) return;
     // A new tenant's topics exist before the transaction that writes into them.
     for (const r of records) {

@@ -1,7 +1,7 @@
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleWarrant } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
-import { followAccountChange, readAccountEvent } from './accounts.ts';
+import { accountFailureDisposition, followAccountChange, readAccountEvent } from './accounts.ts';
 
 const acct = (action: string, attributes: Record<string, string>): NormalizedEvent =>
   sampleEvent({ category: 'ACCOUNT', action, attributes, parties: [] });
@@ -56,5 +56,14 @@ describe('account events', () => {
     });
     const r = followAccountChange([w], { kind: 'renamed', oldName: 'bob@x.it', newName: 'robert' }, 1);
     expect(r[0]!.after.targets).toEqual([{ id: 'a', type: 'MAIL_ACCOUNT', value: 'robert' }]);
+  });
+});
+
+describe('account event failures', () => {
+  it('retries a store failure, dead-letters what can never apply, passes over an unknown tenant', () => {
+    expect(accountFailureDisposition('ADM_ERR_STORE')).toBe('retry');
+    expect(accountFailureDisposition('ADM_ERR_VALIDATION')).toBe('dead-letter');
+    expect(accountFailureDisposition('ADM_ERR_TENANT_MISMATCH')).toBe('dead-letter');
+    expect(accountFailureDisposition('ADM_ERR_NOT_FOUND')).toBe('skip');
   });
 });

@@ -5,6 +5,7 @@
 import type { NormalizeOptions } from '@li/identifiers';
 import { normalizeEmail, normalizeMailAccount } from '@li/identifiers';
 import type { NormalizedEvent, Target, Warrant } from '@li/schemas';
+import type { AdmErrorCode } from '../errors.ts';
 
 type AccountChange = { kind: 'renamed'; oldName: string; newName: string } | { kind: 'removed'; name: string };
 
@@ -108,4 +109,28 @@ export function followAccountChange(
     }
   }
   return out;
+}
+
+/**
+ * What the account-event follower does with an event admf could not apply. A store failure is
+ * transient: retried without committing the offset, so the warrant still follows the account.
+ * An event that can never apply goes to the DLQ with its code. One for a tenant admf does not
+ * know (yet) is passed over.
+ */
+export function accountFailureDisposition(code: AdmErrorCode): 'retry' | 'dead-letter' | 'skip' {
+  switch (code) {
+    case 'ADM_ERR_STORE':
+      return 'retry';
+    case 'ADM_ERR_NOT_FOUND':
+      return 'skip';
+    case 'ADM_ERR_TENANT_MISMATCH':
+    case 'ADM_ERR_VALIDATION':
+    case 'ADM_ERR_UNAUTHENTICATED':
+    case 'ADM_ERR_FORBIDDEN':
+    case 'ADM_ERR_CONFLICT':
+    case 'ADM_ERR_INTERNAL':
+      return 'dead-letter';
+    default:
+      return code satisfies never;
+  }
 }

@@ -38,6 +38,8 @@ export class UseCases {
   private readonly startsLoaded = new Set<string>();
   /** Called after every committed warrant change (the scheduler re-arms on it). */
   onWarrantsChanged: () => void = () => {};
+  /** Called once a new tenant is stored (admf starts following its account events). */
+  onTenantCreated: (tenant: string) => void = () => {};
 
   constructor(deps: {
     store: WarrantStore;
@@ -131,7 +133,9 @@ export class UseCases {
       const c = await this.commit(t.id, { tenants: [t] }, [
         this.draft(caller, 'tenant.create', 'TENANT', t.id, null, t),
       ]);
-      return c.ok ? okResult(t) : c;
+      if (!c.ok) return c;
+      this.onTenantCreated(t.id);
+      return okResult(t);
     });
   }
 

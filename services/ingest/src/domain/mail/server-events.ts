@@ -114,6 +114,10 @@ function fetchScope(args: string): 'full' | 'partial' | null {
   return null;
 }
 
+// No ACCOUNT events from Dovecot: it keeps no accounts of its own (the passdb/userdb it only looks
+// up), and neither its event list nor doveadm has a user created, renamed or removed. Where
+// Dovecot serves the mail, the provisioning system posts account.renamed / account.removed as
+// generic events (mapGenericEvent); docs/ARCHITECTURE.md ("Account events") has the request.
 export function mapDovecotEvent(e: DovecotEvent): MapOutcome {
   const f = e.fields ?? {};
   const ts = timeToMicros(e.end_time ?? e.start_time);
