@@ -14,15 +14,11 @@
 // duplicated events only where the sender resent (ingest killed after taking an event but
 // before answering); both are counted and printed. The time from the restart until the LEMF
 // had everything acknowledged before it is printed and recorded.
-import { topicName } from '@li/bus';
-import { adminClient, uniqueTenant, waitFor } from '@li/testing';
+import { uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKENS } from '../e2e/harness.ts';
-import { LemfReceiver } from '../pipeline/lemf.ts';
-import { addEtsiLemf, addWarrant } from '../pipeline/pipeline.ts';
 import { SIP_SERVICE, sipCall } from '../pipeline/traffic.ts';
-import { checkLemf, describeVerdict, waitCaughtUp } from './lemf-check.ts';
-import { MailTraffic } from './mail-traffic.ts';
+import { runMailFault } from './mail-scenario.ts';
 import { type PipelineService, ProcessPipeline } from './processes.ts';
 import { faultSeconds, recordRecovery } from './scenario.ts';
 
@@ -37,110 +33,47 @@ afterAll(async () => {
   await p?.stop();
 }, 120_000);
 
-async function dlqEnd(): Promise<number> {
-  const admin = await adminClient('li-chaos');
-  try {
-    const ends = await admin.fetchTopicOffsets(topicName(tenant, 'dlq'));
-    return ends.reduce((n, e) => n + Number(e.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until the LEMF's count has not changed for `quietMs` (late resends included). */
-async function settled(lemf: LemfReceiver, quietMs = 2000): Promise<void> {
-  let n = -1;
-  let since = Date.now();
-  await waitFor(
-    () => {
-      if (lemf.records.length !== n) {
-        n = lemf.records.length;
-        since = Date.now();
-      }
-      return Date.now() - since >= quietMs;
-    },
-    { what: 'the LEMF to stop receiving', timeoutMs: 60_000, intervalMs: 100 },
-  );
-}
 
 const MAIL_KILLS: PipelineService[] = ['admf', 'ingest', 'target-match', 'iri-encoder', 'cc-delivery'];
 
 describe('chaos: each service SIGKILLed mid-stream and restarted', () => {
-  MAIL_KILLS.forEach((name, i) => {
+  MAIL_KILLS.forEach((name, index) => {
     it(`${name}: every event's records reach the LEMF, numbered without gaps`, async () => {
-      const lemf = await new LemfReceiver({ name: `LEMF ${name}` }).start();
-      const account = `target-${i}@example.org`;
-      const liid = `KILL${i}${tenant.slice(-5).toUpperCase()}`;
-      const traffic = new MailTraffic({
-        port: p.ports.mailEvents,
-        token: p.tokens.mail,
-        account,
-        firstClientPort: 20000 + i * 5000,
+      let readyS = 0;
+      const r = await runMailFault(p, {
+        id: `kill-${name}`,
+        index,
+        inject: async () => {
+          await p.kill(name, 'SIGKILL');
+          const killedAt = Date.now();
+          await sleep(DOWN_S * 1000);
+          const endedAt = Date.now();
+          await p.restart(name);
+          readyS = (Date.now() - endedAt) / 1000;
+          return { endedAt, downSeconds: (endedAt - killedAt) / 1000 };
+        },
       });
-      try {
-        await addEtsiLemf(p, `lemf-${name}`, lemf);
-        await addWarrant(p, {
-          liid,
-          kind: 'EMAIL',
-          target: { type: 'MAIL_ACCOUNT', value: account },
-          lemfIds: [`lemf-${name}`],
-        });
-        const dlqBefore = await dlqEnd();
-        traffic.start();
-        // Flowing end to end before the fault.
-        await waitFor(
-          () =>
-            checkLemf(lemf.records, traffic.snapshot(), traffic.identify).missing.length === 0 &&
-            traffic.acknowledged.size >= 8,
-          {
-            what: 'records at the LEMF before the fault',
-            timeoutMs: 60_000,
-            intervalMs: 200,
-          },
-        );
-        await p.kill(name, 'SIGKILL');
-        const killedAt = Date.now();
-        await sleep(DOWN_S * 1000);
-        const restartedAt = Date.now();
-        await p.restart(name);
-        const readyS = (Date.now() - restartedAt) / 1000;
-        // Everything the mail server had handed over when the service came back.
-        const handed = traffic.snapshot();
-        const caughtUp = await waitCaughtUp(lemf, handed, traffic.identify, 120_000);
-        await sleep(1000);
-        await traffic.stop();
-        await waitCaughtUp(lemf, traffic.acknowledged, traffic.identify, 120_000);
-        await settled(lemf);
-
-        const v = checkLemf(lemf.records, traffic.acknowledged, traffic.identify);
-        console.log(
-          `[chaos] ${name} killed for ${((restartedAt - killedAt) / 1000).toFixed(1)} s, ready ${readyS.toFixed(1)} s after its restart; ${traffic.acknowledged.size} events, ${traffic.retries} sender retries; ${describeVerdict(v)}`,
-        );
-        if (name === 'admf') {
-          // Its state is back: the warrant is still there and active.
-          const w = await p.call(p.tokens.prov, 'GET', `/tenants/${tenant}/warrants/DE/${liid}`);
-          expect(w.status).toBe(200);
-          expect(w.json.state).toBe('ACTIVE');
-        }
-        expect(v.missing).toEqual([]);
-        expect(v.gaps).toEqual([]);
-        expect(v.unidentified).toBe(0);
-        if (name !== 'cc-delivery') expect(v.repeatedRecords).toBe(0);
-        if (name !== 'ingest') expect(v.duplicatedEvents).toEqual([]);
-        expect(await dlqEnd()).toBe(dlqBefore);
-        expect(p.unexpectedExits()).toEqual([]);
-        recordRecovery(`kill-${name}`, {
-          faultSeconds: DOWN_S,
-          recoverySeconds: (caughtUp - restartedAt) / 1000,
-          records: v.records,
-          note: `ready ${readyS.toFixed(1)} s; repeated records ${v.repeatedRecords}, duplicated events ${v.duplicatedEvents.length}, sender retries ${traffic.retries}`,
-        });
-      } finally {
-        await traffic.stop().catch(() => undefined);
-        await lemf.stop();
+      const v = r.verdict;
+      if (name === 'admf') {
+        // Its state is back: the warrant is still there and active.
+        const w = await p.call(p.tokens.prov, 'GET', `/tenants/${tenant}/warrants/DE/${r.liid}`);
+        expect(w.status).toBe(200);
+        expect(w.json.state).toBe('ACTIVE');
       }
+      expect(v.missing).toEqual([]);
+      expect(v.gaps).toEqual([]);
+      expect(v.unidentified).toBe(0);
+      if (name !== 'cc-delivery') expect(v.repeatedRecords).toBe(0);
+      if (name !== 'ingest') expect(v.duplicatedEvents).toEqual([]);
+      expect(r.dlq).toBe(0);
+      expect(p.unexpectedExits()).toEqual([]);
+      recordRecovery(`kill-${name}`, {
+        faultSeconds: r.downSeconds,
+        recoverySeconds: r.recoverySeconds,
+        records: v.records,
+        note: `ready ${readyS.toFixed(1)} s after the restart; ${r.events} events; repeated records ${v.repeatedRecords}, duplicated events ${v.duplicatedEvents.length}, sender retries ${r.senderRetries}`,
+      });
     }, 300_000);
   });
 
