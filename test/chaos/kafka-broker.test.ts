@@ -72,15 +72,15 @@ describe('chaos: the Kafka broker', () => {
     const r = await runMailFault(p!, {
       id: 'broker-kill',
       index: 0,
-      inject: async () => {
+      inject: async (ended) => {
         infra('kafka-kill');
         brokerDown = true;
         const at = Date.now();
         await new Promise((res) => setTimeout(res, KILL_S * 1000));
         infra('kafka-resume');
         brokerDown = false;
-        const endedAt = Date.now();
-        return { endedAt, downSeconds: (endedAt - at) / 1000 };
+        ended();
+        return { downSeconds: (Date.now() - at) / 1000 };
       },
       catchUpMs: 180_000,
     });

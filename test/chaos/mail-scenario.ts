@@ -4,9 +4,10 @@
 // record of the events the mail server had handed over by then.
 import { topicName } from '@li/bus';
 import { adminClient, waitFor } from '@li/testing';
+import { PipelineOffsets } from '../demo/pipeline-offsets.ts';
 import { LemfReceiver } from '../pipeline/lemf.ts';
 import { addEtsiLemf, addWarrant } from '../pipeline/pipeline.ts';
-import { checkLemf, describeVerdict, type LemfVerdict, waitCaughtUp } from './lemf-check.ts';
+import { checkLemf, describeVerdict, type ExpectedRecords, type LemfVerdict, waitCaughtUp } from './lemf-check.ts';
 import { MailTraffic } from './mail-traffic.ts';
 import type { ProcessPipeline } from './processes.ts';
 
@@ -15,8 +16,11 @@ export interface MailRunOptions {
   id: string;
   /** Distinct per run of one pipeline: the target's account and client ports derive from it. */
   index: number;
-  /** Injects the fault; resolves when it is over (service back, broker started again). */
-  inject(): Promise<{ endedAt: number; downSeconds: number; note?: string }>;
+  /**
+   * Injects the fault and calls `ended()` the moment it is over (the service or broker started
+   * again); resolves when the scenario may go on (e.g. once the service is ready).
+   */
+  inject(ended: () => void): Promise<{ downSeconds: number; note?: string }>;
   /** How long the LEMF may take to catch up (default 120 s). */
   catchUpMs?: number;
 }
@@ -40,6 +44,22 @@ export async function dlqEnd(tenant: string): Promise<number> {
     return ends.reduce((n, e) => n + Number(e.high), 0);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Where records wait, for a failure message: what each service's consumer groups have not committed. */
+async function backlogLine(p: ProcessPipeline): Promise<string> {
+  try {
+    const offsets = await PipelineOffsets.connect([p.tenant], p.lemfIds);
+    try {
+      const b = await offsets.backlog();
+      const parts = b.parts.map((x) => `${x.groupId} ${x.topic}[${x.partition}] ${x.high - x.from}`).join(', ');
+      return `uncommitted: ${b.total} (${parts || 'none'}); ready: ${(await p.readiness()).join(', ')}`;
+    } finally {
+      await offsets.close();
+    }
+  } catch (err) {
+    return `backlog unknown (${(err as Error).message})`;
   }
 }
 
@@ -71,6 +91,7 @@ export async function runMailFault(p: ProcessPipeline, o: MailRunOptions): Promi
   });
   try {
     await addEtsiLemf(p, `lemf-${o.id}`, lemf);
+    p.lemfIds.push(`lemf-${o.id}`);
     await addWarrant(p, {
       liid,
       kind: 'EMAIL',
@@ -85,18 +106,29 @@ export async function runMailFault(p: ProcessPipeline, o: MailRunOptions): Promi
         traffic.acknowledged.size >= 8 &&
         checkLemf(lemf.records, traffic.snapshot(), traffic.identify).missing.length === 0,
       { what: 'records at the LEMF before the fault', timeoutMs: 60_000, intervalMs: 200 },
-    );
-    const fault = await o.inject();
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}; ${await backlogLine(p)}`);
+    });
     // Everything the mail server had handed over when the fault ended.
-    const handed = traffic.snapshot();
-    const caughtUp = await waitCaughtUp(lemf, handed, traffic.identify, o.catchUpMs ?? 120_000);
+    let endedAt = 0;
+    let handed = new Map<string, ExpectedRecords>();
+    const fault = await o.inject(() => {
+      endedAt = Date.now();
+      handed = traffic.snapshot();
+    });
+    if (endedAt === 0) throw new Error('the fault never said it ended');
+    const caughtUp = await waitCaughtUp(lemf, handed, traffic.identify, o.catchUpMs ?? 120_000).catch(
+      async (err: Error) => {
+        throw new Error(`${err.message}; ${await backlogLine(p)}`);
+      },
+    );
     await new Promise((r) => setTimeout(r, 1000));
     await traffic.stop();
     await waitCaughtUp(lemf, traffic.acknowledged, traffic.identify, 60_000);
     await settled(lemf);
     const verdict = checkLemf(lemf.records, traffic.acknowledged, traffic.identify);
     const dlq = (await dlqEnd(p.tenant)) - dlqBefore;
-    const recoverySeconds = (caughtUp - fault.endedAt) / 1000;
+    const recoverySeconds = (caughtUp - endedAt) / 1000;
     const line = `${o.id}: down ${fault.downSeconds.toFixed(1)} s${fault.note ? ` (${fault.note})` : ''}, LEMF caught up ${recoverySeconds.toFixed(1)} s after; ${traffic.acknowledged.size} events, ${traffic.retries} sender retries, ${dlq} new DLQ records; ${describeVerdict(verdict)}`;
     console.log(`[chaos] ${line}`);
     return {

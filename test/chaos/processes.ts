@@ -56,6 +56,8 @@ export class ProcessPipeline implements Provisioning {
   /** Ports that stay the same across restarts. */
   readonly ports: { admf: number; mailEvents: number; sip: number; mcid: number };
   readonly mcidAcrDir: string;
+  /** LEMFs the scenarios registered (their cc-delivery groups are li.cc-delivery.<t>.<id>). */
+  readonly lemfIds: string[] = [];
   readonly logDir: string;
   readonly #services = new Map<PipelineService, Managed>();
   readonly #readyTimeoutMs: number;
@@ -202,6 +204,13 @@ export class ProcessPipeline implements Provisioning {
     if (m.proc) throw new Error(`${name} is still running`);
     this.#spawn(m);
     await this.waitReady(name);
+  }
+
+  /** Each service and whether it is ready now: `name ready` or `name NOT ready`. */
+  async readiness(): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of this.#services.keys()) out.push(`${name} ${(await this.ready(name)) ? 'ready' : 'NOT ready'}`);
+    return out;
   }
 
   /** Every exit of a service that nobody asked for, since the start. */

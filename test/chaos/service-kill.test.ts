@@ -44,14 +44,15 @@ describe('chaos: each service SIGKILLed mid-stream and restarted', () => {
       const r = await runMailFault(p, {
         id: `kill-${name}`,
         index,
-        inject: async () => {
+        inject: async (ended) => {
           await p.kill(name, 'SIGKILL');
           const killedAt = Date.now();
           await sleep(DOWN_S * 1000);
           const endedAt = Date.now();
+          ended();
           await p.restart(name);
           readyS = (Date.now() - endedAt) / 1000;
-          return { endedAt, downSeconds: (endedAt - killedAt) / 1000 };
+          return { downSeconds: (endedAt - killedAt) / 1000 };
         },
       });
       const v = r.verdict;
