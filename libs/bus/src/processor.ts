@@ -10,7 +10,7 @@
 // - `process` must not change anything outside its result: in-memory effects belong in
 //   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
 import type { Logger } from '@li/log';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord, requestChunks } from './bus.ts';
 import { type ConsumerHealth, registerConsumer, restartCounter, watchActivity } from './consumer-health.ts';
@@ -173,16 +173,44 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     await p?.then((pr) => pr.disconnect()).catch(() => {});
   }
 
+  /**
+   * A transaction on the partition's producer. kafkajs leaves a producer whose abort failed (the
+   * broker away mid-abort) in state ABORTING for good: every later transaction() throws. Such a
+   * producer is dropped, so the next attempt makes a new one, whose initTransactions makes the
+   * broker abort whatever the old one left open (chaos suite: broker SIGKILL mid-stream).
+   */
+  async function beginTransaction(topic: string, partition: number): Promise<Transaction> {
+    const producer = await producerFor(topic, partition);
+    try {
+      return await producer.transaction();
+    } catch (err) {
+      await dropProducer(topic, partition);
+      throw err;
+    }
+  }
+
+  /** Aborts; a producer whose abort failed cannot be used again (see beginTransaction). */
+  async function abortOrDrop(txn: Transaction, topic: string, partition: number): Promise<boolean> {
+    try {
+      await txn.abort();
+      return true;
+    } catch {
+      await dropProducer(topic, partition);
+      return false;
+    }
+  }
+
   // Batches wait until the assignment's producers are initialised and onAssigned has run.
   let assigned: Promise<void> = Promise.resolve();
 
   async function prepareAssignment(assignment: Record<string, number[]>): Promise<void> {
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
-        const producer = await producerFor(topic, partition);
         // initTransactions happens on the first transaction: open and abort an empty one to fence now.
-        const txn = await producer.transaction();
-        await txn.abort();
+        const txn = await beginTransaction(topic, partition);
+        if (!(await abortOrDrop(txn, topic, partition))) {
+          throw new Error(`could not fence the previous owner of ${topic}[${partition}]: the abort failed`);
+        }
       }
     }
     await options.onAssigned?.(assignment);
@@ -195,9 +223,9 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     const dlq = options.dlqTopic(topic);
     for (let attempt = 0; isRunning() && !isStale(); attempt++) {
       const ctx: BatchContext = { topic, partition, attempt };
-      const producer = await producerFor(topic, partition);
-      const txn = await producer.transaction();
+      let txn: Transaction | undefined;
       try {
+        txn = await beginTransaction(topic, partition);
         const records: InputRecord<T>[] = [];
         const dlqOutputs: OutputRecord[] = [];
         for (const m of batch.messages) {
@@ -235,7 +263,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         await heartbeat();
         return;
       } catch (err) {
-        await txn.abort().catch(() => {});
+        if (txn) await abortOrDrop(txn, topic, partition);
         if (isFenced(err)) {
           // Another instance owns this partition now: stop using this producer.
           log.warn({ topic, partition, err }, 'producer fenced; leaving the batch to the new owner');
