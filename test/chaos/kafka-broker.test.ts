@@ -7,7 +7,8 @@
 // The broker is a private one (its own run directory and ports, so the shared broker of the
 // other tests is untouched): LI_CHAOS_KAFKA_PORT (default 19192; the controller and internal
 // listeners take the next two), LI_CHAOS_REGISTRY_PORT (default 18181, and the next one for its
-// management interface), LI_CHAOS_INFRA_RUN (default <tmp>/li-chaos-broker-infra).
+// management interface), LI_CHAOS_INFRA_RUN (default <tmp>/li-chaos-broker-infra);
+// LI_CHAOS_KEEP_INFRA=1 leaves it running at the end.
 //
 // Checked at the LEMF after each fault: every event the mail server had handed over has its
 // records, every (LIID, CIN, HI2/HI3) is numbered 0..n with no gap and no repeat, nothing new in
@@ -53,7 +54,8 @@ beforeAll(async () => {
 afterAll(async () => {
   if (brokerDown) infra('kafka-resume');
   await p?.stop();
-  infra('down');
+  // LI_CHAOS_KEEP_INFRA=1 leaves the private broker running, to look at its topics after a failure.
+  if (process.env.LI_CHAOS_KEEP_INFRA !== '1') infra('down');
 }, 180_000);
 
 function expectClean(r: MailRunResult): void {

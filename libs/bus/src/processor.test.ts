@@ -203,4 +203,49 @@ describe('processor across a broker outage', () => {
     expect(producers[1]!.commits).toBe(1);
     await p.stop();
   });
+
+  it('does not process a committed batch again when the heartbeat finds the group lost; kafkajs gets the error', async () => {
+    const { kafka, producers, eachBatch } = brokerOutageKafka();
+    let processed = 0;
+    const p = createProcessor<Buffer | null>({
+      kafka,
+      log: memoryLogger().log,
+      groupId: 'li.test.acme',
+      topics: ['li.acme.events'],
+      transactionalIdPrefix: 'li.test.acme',
+      decode: async (b) => b,
+      dlqTopic: () => 'li.acme.dlq',
+      process: async (records) => {
+        processed++;
+        return { outputs: records.map((r) => ({ topic: 'li.acme.matched', key: null, value: r.value })) };
+      },
+      maxBackoffMs: 1,
+    });
+    await p.start();
+    const resolved: string[] = [];
+    // After a broker restart the coordinator no longer knows this member.
+    const unknownMember = Object.assign(new Error('The coordinator is not aware of this member'), {
+      type: 'UNKNOWN_MEMBER_ID',
+    });
+    const run = eachBatch({
+      batch: {
+        topic: 'li.acme.events',
+        partition: 0,
+        messages: [{ offset: '3', key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }],
+        isEmpty: () => false,
+        lastOffset: () => '3',
+      },
+      resolveOffset: (o: string) => resolved.push(o),
+      heartbeat: async () => {
+        throw unknownMember;
+      },
+      isRunning: () => processed < 10,
+      isStale: () => false,
+    });
+    await expect(run).rejects.toBe(unknownMember);
+    expect(resolved).toEqual(['3']);
+    expect(processed).toBe(1);
+    expect(producers.reduce((n, x) => n + x.commits, 0)).toBe(1);
+    await p.stop();
+  });
 });

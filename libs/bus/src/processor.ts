@@ -126,6 +126,18 @@ function isFenced(err: unknown): boolean {
   );
 }
 
+/** Errors that say this consumer is no longer (or not yet again) a member of its group. */
+function lostGroup(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type ?? '';
+  return (
+    type === 'UNKNOWN_MEMBER_ID' ||
+    type === 'ILLEGAL_GENERATION' ||
+    type === 'REBALANCE_IN_PROGRESS' ||
+    type === 'NOT_COORDINATOR_FOR_GROUP' ||
+    type === 'FENCED_INSTANCE_ID'
+  );
+}
+
 const DLQ_METRIC = 'li_bus_dlq_records_total';
 
 /** One counter per registry, whichever processor of the service asks first. */
@@ -260,8 +272,6 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
           for (const d of dlqOutputs) deadLetters?.inc({ tenant, code: d.headers?.['li.dlq.code'] ?? '' });
         }
         options.onCommitted?.(result, records, ctx);
-        await heartbeat();
-        return;
       } catch (err) {
         if (txn) await abortOrDrop(txn, topic, partition);
         if (isFenced(err)) {
@@ -270,11 +280,22 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
           await dropProducer(topic, partition);
           return;
         }
+        // No longer a member of the group (the broker restarted, the session expired): the
+        // partition may be someone else's. kafkajs rejoins when the error reaches it.
+        if (lostGroup(err)) throw err;
         const delayMs = Math.min(maxBackoff, 100 * 2 ** Math.min(attempt, 10));
         log.warn({ topic, partition, attempt, delayMs, err }, 'batch aborted; retrying from the last committed offset');
         await sleep(delayMs);
-        await heartbeat().catch(() => {});
+        await heartbeat().catch((e: unknown) => {
+          if (lostGroup(e)) throw e;
+        });
+        continue;
       }
+      // Committed: never process this batch again, whatever the heartbeat says. A heartbeat that
+      // finds the group lost throws to kafkajs, which rejoins (and the next owner reads from the
+      // committed offset).
+      await heartbeat();
+      return;
     }
   }
 
