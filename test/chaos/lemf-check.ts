@@ -12,8 +12,11 @@ export interface ExpectedRecords {
   cc: number;
 }
 
-/** Which event a received record belongs to, and whether it is IRI (HI2) or CC (HI3). */
-export type Identify = (r: ReceivedRecord) => { event: string; kind: 'IRI' | 'CC' } | null;
+/**
+ * Which event a received record belongs to, and whether it is IRI (HI2) or CC (HI3); 'ignore'
+ * for records of the traffic that are not checked (a warm-up), null for records it does not know.
+ */
+export type Identify = (r: ReceivedRecord) => { event: string; kind: 'IRI' | 'CC' } | 'ignore' | null;
 
 export interface LemfVerdict {
   /** Events with fewer records than expected: `event: IRI 0/1, CC 1/1`. */
@@ -45,6 +48,7 @@ export function checkLemf(
   for (const r of records) {
     if (r.type.startsWith('HI1 ')) continue; // the warrant's notifications: numbered, not traffic
     const id = identify(r);
+    if (id === 'ignore') continue;
     if (!id || !expected.has(id.event)) {
       unidentified++;
       continue;

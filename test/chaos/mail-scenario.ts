@@ -99,6 +99,7 @@ export async function runMailFault(p: ProcessPipeline, o: MailRunOptions): Promi
       lemfIds: [`lemf-${o.id}`],
     });
     const dlqBefore = await dlqEnd(p.tenant);
+    await traffic.warmUp(lemf);
     traffic.start();
     // Flowing end to end before the fault.
     await waitFor(

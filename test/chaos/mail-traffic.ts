@@ -11,7 +11,7 @@
 // after it took the event) is posted again: at least once, which the check counts as a
 // duplicated event.
 import { decodePsPdu } from '@li/etsi';
-import type { ReceivedRecord } from '../pipeline/lemf.ts';
+import type { LemfReceiver, ReceivedRecord } from '../pipeline/lemf.ts';
 import type { ExpectedRecords, Identify } from './lemf-check.ts';
 
 export interface MailTrafficOptions {
@@ -28,6 +28,9 @@ export interface MailTrafficOptions {
   /** First client port: sessions use this and the following ones (default 20000). */
   firstClientPort?: number;
 }
+
+/** Client port of the warm-up logins (sessions use firstClientPort and up). */
+const WARM_UP_PORT = 1;
 
 const CONTENT = 'From: target\r\nTo: bob@example.net\r\nSubject: chaos\r\n';
 
@@ -77,6 +80,7 @@ export class MailTraffic {
     if (p.kind === 'iri') {
       const c = p.items[0]?.contents;
       if (c?.kind !== 'emailIRI') return null;
+      if (c.value.clientPort === WARM_UP_PORT) return 'ignore';
       const event = c.value.messageId ?? (c.value.clientPort !== undefined ? `login:${c.value.clientPort}` : null);
       return event ? { event, kind: 'IRI' } : null;
     }
@@ -88,6 +92,30 @@ export class MailTraffic {
     }
     return null;
   };
+
+  /**
+   * Posts logins (not checked) until one reaches the LEMF: target-match applies a new warrant a
+   * moment after admf wrote it, and events before that are rightly not intercepted.
+   */
+  async warmUp(lemf: LemfReceiver, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const arrived = () => lemf.records.some((r) => this.identify(r) === 'ignore');
+    while (!arrived()) {
+      if (Date.now() > deadline) throw new Error(`no warm-up login reached the LEMF within ${timeoutMs / 1000} s`);
+      await this.#post('warm-up', null, {
+        type: 'login',
+        result: 'success',
+        account: this.#o.account,
+        protocol: 'smtp',
+        session: 'chaos-warm-up',
+        clientAddress: '198.51.100.7',
+        clientPort: WARM_UP_PORT,
+        serverAddress: '192.0.2.25',
+        serverPort: 587,
+      });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 
   async #loop(): Promise<void> {
     while (!this.#stop) {
@@ -121,7 +149,8 @@ export class MailTraffic {
     }
   }
 
-  async #post(event: string, records: ExpectedRecords, body: Record<string, unknown>): Promise<void> {
+  /** Posts until ingest takes the event; `records` null: not checked. */
+  async #post(event: string, records: ExpectedRecords | null, body: Record<string, unknown>): Promise<void> {
     await new Promise((r) => setTimeout(r, this.#o.intervalMs));
     for (;;) {
       let wait = 200;
@@ -134,7 +163,7 @@ export class MailTraffic {
         });
         await res.text();
         if (res.ok) {
-          this.acknowledged.set(event, records);
+          if (records) this.acknowledged.set(event, records);
           return;
         }
         // 4xx other than a refusal to wait would be a bug in this sender: stop loudly.
