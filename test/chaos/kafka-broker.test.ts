@@ -81,8 +81,13 @@ describe('chaos: the Kafka broker', () => {
         await new Promise((res) => setTimeout(res, KILL_S * 1000));
         infra('kafka-resume');
         brokerDown = false;
+        const startedAt = Date.now();
+        infra('wait');
         ended();
-        return { downSeconds: (Date.now() - at) / 1000 };
+        return {
+          downSeconds: (Date.now() - at) / 1000,
+          note: `broker answered ${((Date.now() - startedAt) / 1000).toFixed(1)} s after its start`,
+        };
       },
       catchUpMs: 180_000,
     });
@@ -91,7 +96,7 @@ describe('chaos: the Kafka broker', () => {
       faultSeconds: KILL_S,
       recoverySeconds: r.recoverySeconds,
       records: r.verdict.records,
-      note: `${r.events} events, ${r.senderRetries} sender retries; recovery counted from the broker's restart`,
+      note: `${r.note}; ${r.events} events, ${r.senderRetries} sender retries; recovery counted from when the broker answered again`,
     });
   }, 420_000);
 
@@ -106,8 +111,13 @@ describe('chaos: the Kafka broker', () => {
         const stoppedS = (Date.now() - at) / 1000;
         infra('kafka-resume');
         brokerDown = false;
+        const startedAt = Date.now();
+        infra('wait');
         ended();
-        return { downSeconds: (Date.now() - at) / 1000, note: `controlled shutdown took ${stoppedS.toFixed(1)} s` };
+        return {
+          downSeconds: (Date.now() - at) / 1000,
+          note: `controlled shutdown ${stoppedS.toFixed(1)} s, broker answered ${((Date.now() - startedAt) / 1000).toFixed(1)} s after its start`,
+        };
       },
       catchUpMs: 180_000,
     });
@@ -116,7 +126,7 @@ describe('chaos: the Kafka broker', () => {
       faultSeconds: r.downSeconds,
       recoverySeconds: r.recoverySeconds,
       records: r.verdict.records,
-      note: `${r.events} events, ${r.senderRetries} sender retries; recovery counted from the broker's restart`,
+      note: `${r.note}; ${r.events} events, ${r.senderRetries} sender retries; recovery counted from when the broker answered again`,
     });
   }, 420_000);
 });

@@ -34,6 +34,8 @@ export interface MailRunResult {
   dlq: number;
   downSeconds: number;
   recoverySeconds: number;
+  /** What the fault said about itself. */
+  note: string;
   line: string;
 }
 
@@ -140,6 +142,7 @@ export async function runMailFault(p: ProcessPipeline, o: MailRunOptions): Promi
       dlq,
       downSeconds: fault.downSeconds,
       recoverySeconds,
+      note: fault.note ?? '',
       line,
     };
   } finally {
