@@ -39,7 +39,7 @@ export interface MailRunResult {
   line: string;
 }
 
-export async function dlqEnd(tenant: string): Promise<number> {
+async function dlqEnd(tenant: string): Promise<number> {
   const admin = await adminClient('li-chaos');
   try {
     const ends = await admin.fetchTopicOffsets(topicName(tenant, 'dlq'));

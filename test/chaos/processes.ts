@@ -18,7 +18,7 @@ import { OPERATOR_ID, type Provisioning } from '../pipeline/pipeline.ts';
 const ROOT = join(import.meta.dirname, '../..');
 
 /** Start order: admf first (it creates the tenant), ingest last (nothing to send to before). */
-export const PIPELINE_SERVICES = [
+const PIPELINE_SERVICES = [
   'admf',
   'target-match',
   'iri-encoder',
