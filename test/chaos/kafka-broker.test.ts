@@ -15,9 +15,10 @@
 // the DLQ, no service exited by itself. Repeats would be allowed from cc-delivery's resend window
 // (TS 102 232-1 cl. 6.3.3) only if cc-delivery lost its LEMF connection, which a broker outage
 // does not cause; they are counted and printed.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { uniqueTenant } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MailRunResult, runMailFault } from './mail-scenario.ts';
@@ -40,7 +41,13 @@ process.env.LI_KAFKA_BROKERS = `127.0.0.1:${PORT}`;
 process.env.LI_SCHEMA_REGISTRY_URL = `http://127.0.0.1:${REGISTRY_PORT}/apis/ccompat/v7`;
 
 const INFRA_SH = join(import.meta.dirname, '../../deploy/local/infra.sh');
-const infra = (cmd: string) => execFileSync('bash', [INFRA_SH, cmd], { env: infraEnv, stdio: 'inherit' });
+const infraSync = (cmd: string) => execFileSync('bash', [INFRA_SH, cmd], { env: infraEnv, stdio: 'inherit' });
+// During a scenario the LEMF receiver and the mail server run in this process: never block it
+// (a blocked LEMF answers no keep-alive, and cc-delivery reconnects and replays its window).
+const infra = async (cmd: string) => {
+  const r = await promisify(execFile)('bash', [INFRA_SH, cmd], { env: infraEnv });
+  if (r.stderr) process.stderr.write(r.stderr);
+};
 
 const KILL_S = faultSeconds(30, 8);
 const tenant = uniqueTenant('chaoskafka');
@@ -48,14 +55,14 @@ let p: ProcessPipeline | undefined;
 let brokerDown = false;
 
 beforeAll(async () => {
-  infra('up');
+  infraSync('up');
   p = await ProcessPipeline.start({ tenant, run: tenant });
 }, 300_000);
 afterAll(async () => {
-  if (brokerDown) infra('kafka-resume');
+  if (brokerDown) infraSync('kafka-resume');
   await p?.stop();
   // LI_CHAOS_KEEP_INFRA=1 leaves the private broker running, to look at its topics after a failure.
-  if (process.env.LI_CHAOS_KEEP_INFRA !== '1') infra('down');
+  if (process.env.LI_CHAOS_KEEP_INFRA !== '1') infraSync('down');
 }, 180_000);
 
 function expectClean(r: MailRunResult): void {
@@ -75,14 +82,14 @@ describe('chaos: the Kafka broker', () => {
       id: 'broker-kill',
       index: 0,
       inject: async (ended) => {
-        infra('kafka-kill');
+        await infra('kafka-kill');
         brokerDown = true;
         const at = Date.now();
         await new Promise((res) => setTimeout(res, KILL_S * 1000));
-        infra('kafka-resume');
+        await infra('kafka-resume');
         brokerDown = false;
         const startedAt = Date.now();
-        infra('wait');
+        await infra('wait');
         ended();
         return {
           downSeconds: (Date.now() - at) / 1000,
@@ -106,13 +113,13 @@ describe('chaos: the Kafka broker', () => {
       index: 1,
       inject: async (ended) => {
         const at = Date.now();
-        infra('kafka-stop');
+        await infra('kafka-stop');
         brokerDown = true;
         const stoppedS = (Date.now() - at) / 1000;
-        infra('kafka-resume');
+        await infra('kafka-resume');
         brokerDown = false;
         const startedAt = Date.now();
-        infra('wait');
+        await infra('wait');
         ended();
         return {
           downSeconds: (Date.now() - at) / 1000,
