@@ -30,6 +30,8 @@ export interface LemfVerdict {
   /** Received records no event claims (undecodable, or of an unknown event), HI1 notifications aside. */
   unidentified: number;
   records: number;
+  /** HI1 notifications received (warrant activated, modified, deactivated). */
+  hi1: number;
   streams: StreamCheck[];
 }
 
@@ -45,8 +47,12 @@ export function checkLemf(
   const seen = new Set<string>();
   const got = new Map<string, ExpectedRecords>();
   let unidentified = 0;
+  let hi1 = 0;
   for (const r of records) {
-    if (r.type.startsWith('HI1 ')) continue; // the warrant's notifications: numbered, not traffic
+    if (r.type.startsWith('HI1 ')) {
+      hi1++; // the warrant's notifications: numbered, not traffic
+      continue;
+    }
     const id = identify(r);
     if (id === 'ignore') continue;
     if (!id || !expected.has(id.event)) {
@@ -75,6 +81,7 @@ export function checkLemf(
     gaps: streams.filter((s) => s.gaps.length > 0).map((s) => `${s.liid}/${s.cin} ${s.handover}: ${describeCheck(s)}`),
     unidentified,
     records: records.length,
+    hi1,
     streams,
   };
 }
@@ -89,6 +96,7 @@ export function describeVerdict(v: LemfVerdict): string {
     `repeated records ${v.repeatedRecords}`,
     `duplicated events ${v.duplicatedEvents.length}`,
     `unidentified ${v.unidentified}`,
+    `HI1 ${v.hi1}`,
   ].join(', ');
 }
 
