@@ -7,7 +7,7 @@ import { adminClient, waitFor } from '@li/testing';
 import { PipelineOffsets } from '../demo/pipeline-offsets.ts';
 import { LemfReceiver } from '../pipeline/lemf.ts';
 import { addEtsiLemf, addWarrant } from '../pipeline/pipeline.ts';
-import { checkLemf, describeVerdict, type ExpectedRecords, type LemfVerdict, waitCaughtUp } from './lemf-check.ts';
+import { checkLemf, describeVerdict, type LemfVerdict, waitCaughtUp } from './lemf-check.ts';
 import { MailTraffic } from './mail-traffic.ts';
 import type { ProcessPipeline } from './processes.ts';
 
@@ -112,19 +112,19 @@ export async function runMailFault(p: ProcessPipeline, o: MailRunOptions): Promi
     ).catch(async (err: Error) => {
       throw new Error(`${err.message}; ${await backlogLine(p)}`);
     });
-    // Everything the mail server had handed over when the fault ended.
+    // Everything the mail server had handed over when the fault ended; the LEMF is watched from
+    // then on, while the fault's end runs its course (a restarted service getting ready).
     let endedAt = 0;
-    let handed = new Map<string, ExpectedRecords>();
+    let caughtUpP: Promise<number> | null = null;
     const fault = await o.inject(() => {
       endedAt = Date.now();
-      handed = traffic.snapshot();
+      caughtUpP = waitCaughtUp(lemf, traffic.snapshot(), traffic.identify, o.catchUpMs ?? 120_000);
+      caughtUpP.catch(() => undefined); // awaited below
     });
-    if (endedAt === 0) throw new Error('the fault never said it ended');
-    const caughtUp = await waitCaughtUp(lemf, handed, traffic.identify, o.catchUpMs ?? 120_000).catch(
-      async (err: Error) => {
-        throw new Error(`${err.message}; ${await backlogLine(p)}`);
-      },
-    );
+    if (!caughtUpP) throw new Error('the fault never said it ended');
+    const caughtUp = await (caughtUpP as Promise<number>).catch(async (err: Error) => {
+      throw new Error(`${err.message}; ${await backlogLine(p)}`);
+    });
     await new Promise((r) => setTimeout(r, 1000));
     await traffic.stop();
     await waitCaughtUp(lemf, traffic.acknowledged, traffic.identify, 60_000);

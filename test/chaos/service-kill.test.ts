@@ -121,12 +121,14 @@ describe('chaos: each service SIGKILLed mid-stream and restarted', () => {
       await sleep(DOWN_S * 1000);
       const restartedAt = Date.now();
       const before = calls;
+      // Watched from the restart on (the API answers once the service is up).
+      const caughtUpP = waitFor(
+        async () => ((await reports().catch(() => ({ total: -1 }))).total >= before ? Date.now() : undefined),
+        { what: `${before} MCID reports after the restart`, timeoutMs: 120_000, intervalMs: 200 },
+      );
+      caughtUpP.catch(() => undefined); // awaited below
       await p.restart('mcid-store');
-      const caughtUp = await waitFor(async () => ((await reports()).total >= before ? Date.now() : undefined), {
-        what: `${before} MCID reports after the restart`,
-        timeoutMs: 120_000,
-        intervalMs: 200,
-      });
+      const caughtUp = await caughtUpP;
       await sleep(2000);
       stop = true;
       await Promise.all(callers);
