@@ -23,7 +23,7 @@ import { uniqueTenant } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MailRunResult, runMailFault } from './mail-scenario.ts';
 import { ProcessPipeline } from './processes.ts';
-import { faultSeconds, recordRecovery } from './scenario.ts';
+import { FULL, faultSeconds, recordRecovery } from './scenario.ts';
 
 const PORT = Number(process.env.LI_CHAOS_KAFKA_PORT ?? 19192);
 const REGISTRY_PORT = Number(process.env.LI_CHAOS_REGISTRY_PORT ?? 18181);
@@ -76,7 +76,7 @@ function expectClean(r: MailRunResult): void {
   expect(p!.unexpectedExits()).toEqual([]);
 }
 
-describe('chaos: the Kafka broker', () => {
+describe(`chaos: the Kafka broker (${FULL ? 'full' : 'quick'} fault lengths)`, () => {
   it(`SIGKILLed mid-stream for ${KILL_S} s and restarted on its data: the LEMF gets everything`, async () => {
     const r = await runMailFault(p!, {
       id: 'broker-kill',
