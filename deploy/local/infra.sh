@@ -8,7 +8,8 @@
 #   infra.sh status  what runs, and whether it answers
 #   infra.sh ready   exit 0 if both answer now
 #   infra.sh kafka-kill    SIGKILL Kafka alone, keeping its data (outage tests)
-#   infra.sh kafka-resume  start Kafka again on that data
+#   infra.sh kafka-stop    stop Kafka cleanly (SIGTERM: controlled shutdown), keeping its data
+#   infra.sh kafka-resume  start Kafka again on that data (after kafka-kill or kafka-stop)
 #   infra.sh registry-kill    SIGKILL the schema registry alone, keeping its H2 file (outage tests)
 #   infra.sh registry-resume  start the registry again on that file (same schema ids)
 #   infra.sh user add|remove NAME   create (or delete) a SCRAM-SHA-512 principal on the running broker
@@ -317,8 +318,9 @@ case "${1:-}" in
   ready) READY_TIMEOUT_S=3 wait_ready > /dev/null 2>&1 ;;
   user) shift; user "$@" ;;
   kafka-kill) kill_kafka ;;
+  kafka-stop) stop_one kafka ;;
   kafka-resume) resume_kafka ;;
   registry-kill) kill_registry ;;
   registry-resume) resume_registry ;;
-  *) echo "usage: $0 fetch|start|wait|up|down|status|ready|user|kafka-kill|kafka-resume|registry-kill|registry-resume" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|start|wait|up|down|status|ready|user|kafka-kill|kafka-stop|kafka-resume|registry-kill|registry-resume" >&2; exit 2 ;;
 esac

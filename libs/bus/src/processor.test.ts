@@ -98,3 +98,154 @@ describe('processor consumer crashes', () => {
     expect(p.health().ready).toBe(false);
   });
 });
+
+/**
+ * A kafkajs client with one partition assigned and transactional producers that behave as
+ * kafkajs's do when the broker goes away mid-transaction: a failed abort leaves the producer in
+ * ABORTING, where every later transaction() throws a non-retriable state error.
+ */
+function brokerOutageKafka() {
+  const broker = { down: false };
+  const producers: { disconnected: boolean; commits: number }[] = [];
+  let eachBatch: ((payload: unknown) => Promise<void>) | undefined;
+  const gone = () => Object.assign(new Error('Connection error: connect ECONNREFUSED'), { retriable: true });
+  const kafka = {
+    consumer: () => {
+      const c = Object.assign(new EventEmitter(), {
+        events: EVENTS,
+        connect: async () => {},
+        subscribe: async () => {},
+        run: async (o: { eachBatch: (payload: unknown) => Promise<void> }) => {
+          eachBatch = o.eachBatch;
+          setImmediate(() => c.emit(EVENTS.GROUP_JOIN, { payload: { memberAssignment: { 'li.acme.events': [0] } } }));
+        },
+        disconnect: async () => {},
+      });
+      return c;
+    },
+    producer: () => {
+      const seen = { disconnected: false, commits: 0 };
+      producers.push(seen);
+      let state: 'READY' | 'TRANSACTING' | 'ABORTING' = 'READY';
+      return {
+        connect: async () => {},
+        disconnect: async () => {
+          seen.disconnected = true;
+        },
+        transaction: async () => {
+          if (state !== 'READY') {
+            throw new Error(`Transaction state exception: Cannot call "beginTransaction" in state "${state}"`);
+          }
+          state = 'TRANSACTING';
+          return {
+            sendBatch: async () => {
+              if (broker.down) throw gone();
+            },
+            sendOffsets: async () => {},
+            commit: async () => {
+              state = 'READY';
+              seen.commits++;
+            },
+            abort: async () => {
+              state = 'ABORTING';
+              if (broker.down) throw gone();
+              state = 'READY';
+            },
+          };
+        },
+      };
+    },
+  } as unknown as Kafka;
+  return { kafka, broker, producers, eachBatch: (payload: unknown) => eachBatch!(payload) };
+}
+
+describe('processor across a broker outage', () => {
+  it('replaces a producer whose abort failed and commits the batch once the broker is back', async () => {
+    const { kafka, broker, producers, eachBatch } = brokerOutageKafka();
+    const p = createProcessor<Buffer | null>({
+      kafka,
+      log: memoryLogger().log,
+      groupId: 'li.test.acme',
+      topics: ['li.acme.events'],
+      transactionalIdPrefix: 'li.test.acme',
+      decode: async (b) => b,
+      dlqTopic: () => 'li.acme.dlq',
+      process: async (records) => ({
+        outputs: records.map((r) => ({ topic: 'li.acme.matched', key: null, value: r.value })),
+      }),
+      maxBackoffMs: 1,
+    });
+    await p.start();
+    const resolved: string[] = [];
+    let attempts = 0;
+    // The broker dies during the first attempt (the send and the abort fail) and is back after it.
+    broker.down = true;
+    await eachBatch({
+      batch: {
+        topic: 'li.acme.events',
+        partition: 0,
+        messages: [{ offset: '7', key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }],
+        isEmpty: () => false,
+        lastOffset: () => '7',
+      },
+      resolveOffset: (o: string) => resolved.push(o),
+      heartbeat: async () => {
+        attempts++;
+        broker.down = false;
+      },
+      isRunning: () => resolved.length === 0 && attempts < 10,
+      isStale: () => false,
+    });
+    expect(resolved).toEqual(['7']);
+    // The first producer (stuck in ABORTING) was dropped; a new one committed the batch.
+    expect(producers).toHaveLength(2);
+    expect(producers[0]).toEqual({ disconnected: true, commits: 0 });
+    expect(producers[1]!.commits).toBe(1);
+    await p.stop();
+  });
+
+  it('does not process a committed batch again when the heartbeat finds the group lost; kafkajs gets the error', async () => {
+    const { kafka, producers, eachBatch } = brokerOutageKafka();
+    let processed = 0;
+    const p = createProcessor<Buffer | null>({
+      kafka,
+      log: memoryLogger().log,
+      groupId: 'li.test.acme',
+      topics: ['li.acme.events'],
+      transactionalIdPrefix: 'li.test.acme',
+      decode: async (b) => b,
+      dlqTopic: () => 'li.acme.dlq',
+      process: async (records) => {
+        processed++;
+        return { outputs: records.map((r) => ({ topic: 'li.acme.matched', key: null, value: r.value })) };
+      },
+      maxBackoffMs: 1,
+    });
+    await p.start();
+    const resolved: string[] = [];
+    // After a broker restart the coordinator no longer knows this member.
+    const unknownMember = Object.assign(new Error('The coordinator is not aware of this member'), {
+      type: 'UNKNOWN_MEMBER_ID',
+    });
+    const run = eachBatch({
+      batch: {
+        topic: 'li.acme.events',
+        partition: 0,
+        messages: [{ offset: '3', key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }],
+        isEmpty: () => false,
+        lastOffset: () => '3',
+      },
+      resolveOffset: (o: string) => resolved.push(o),
+      heartbeat: async () => {
+        throw unknownMember;
+      },
+      isRunning: () => processed < 10,
+      isStale: () => false,
+    });
+    await expect(run).rejects.toBe(unknownMember);
+    expect(resolved).toEqual(['3']);
+    expect(processed).toBe(1);
+    expect(producers.reduce((n, x) => n + x.commits, 0)).toBe(1);
+    await p.stop();
+  });
+});

@@ -11,7 +11,7 @@
 // - `process` must not change anything outside its result: in-memory effects belong in
 //   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
 import type { Logger } from '@li/log';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord, requestChunks } from './bus.ts';
 import { type ConsumerHealth, registerConsumer, restartCounter, watchActivity } from './consumer-health.ts';
@@ -133,10 +133,16 @@ function isFenced(err: unknown): boolean {
   );
 }
 
-/** A heartbeat's answer when the group is being rebalanced (kafkajs rejoins on it). */
-function isRebalancing(err: unknown): boolean {
+/** Errors that say this consumer is no longer (or not yet again) a member of its group. */
+function lostGroup(err: unknown): boolean {
   const type = (err as { type?: string } | undefined)?.type ?? '';
-  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
+  return (
+    type === 'UNKNOWN_MEMBER_ID' ||
+    type === 'ILLEGAL_GENERATION' ||
+    type === 'REBALANCE_IN_PROGRESS' ||
+    type === 'NOT_COORDINATOR_FOR_GROUP' ||
+    type === 'FENCED_INSTANCE_ID'
+  );
 }
 
 const DLQ_METRIC = 'li_bus_dlq_records_total';
@@ -200,16 +206,44 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
       wakers.add(done);
     });
 
+  /**
+   * A transaction on the partition's producer. kafkajs leaves a producer whose abort failed (the
+   * broker away mid-abort) in state ABORTING for good: every later transaction() throws. Such a
+   * producer is dropped, so the next attempt makes a new one, whose initTransactions makes the
+   * broker abort whatever the old one left open (chaos suite: broker SIGKILL mid-stream).
+   */
+  async function beginTransaction(topic: string, partition: number): Promise<Transaction> {
+    const producer = await producerFor(topic, partition);
+    try {
+      return await producer.transaction();
+    } catch (err) {
+      await dropProducer(topic, partition);
+      throw err;
+    }
+  }
+
+  /** Aborts; a producer whose abort failed cannot be used again (see beginTransaction). */
+  async function abortOrDrop(txn: Transaction, topic: string, partition: number): Promise<boolean> {
+    try {
+      await txn.abort();
+      return true;
+    } catch {
+      await dropProducer(topic, partition);
+      return false;
+    }
+  }
+
   // Batches wait until the assignment's producers are initialised and onAssigned has run.
   let assigned: Promise<void> = Promise.resolve();
 
   async function prepareAssignment(assignment: Record<string, number[]>): Promise<void> {
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) {
-        const producer = await producerFor(topic, partition);
         // initTransactions happens on the first transaction: open and abort an empty one to fence now.
-        const txn = await producer.transaction();
-        await txn.abort();
+        const txn = await beginTransaction(topic, partition);
+        if (!(await abortOrDrop(txn, topic, partition))) {
+          throw new Error(`could not fence the previous owner of ${topic}[${partition}]: the abort failed`);
+        }
       }
     }
     await options.onAssigned?.(assignment);
@@ -222,9 +256,9 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     const dlq = options.dlqTopic(topic);
     for (let attempt = 0; isRunning() && !isStale() && !stopping; attempt++) {
       const ctx: BatchContext = { topic, partition, attempt };
-      const producer = await producerFor(topic, partition);
-      const txn = await producer.transaction();
+      let txn: Transaction | undefined;
       try {
+        txn = await beginTransaction(topic, partition);
         const records: InputRecord<T>[] = [];
         const dlqOutputs: OutputRecord[] = [];
         for (const m of batch.messages) {
@@ -261,31 +295,35 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
           for (const d of dlqOutputs) deadLetters?.inc({ tenant, code: d.headers?.['li.dlq.code'] ?? '' });
         }
         options.onCommitted?.(result, records, ctx);
-        // Committed: the batch is done whatever the heartbeat says. A rebalance it reports is
-        // kafkajs's to handle (its own heartbeat after this batch rejoins); retrying would
-        // write the batch's outputs again.
-        await heartbeat().catch(() => {});
-        return;
       } catch (err) {
-        await txn.abort().catch(() => {});
+        if (txn) await abortOrDrop(txn, topic, partition);
         if (isFenced(err)) {
           // Another instance owns this partition now: stop using this producer.
           log.warn({ topic, partition, err }, 'producer fenced; leaving the batch to the new owner');
           await dropProducer(topic, partition);
           return;
         }
+        // No longer a member of the group (the broker restarted, the session expired): the
+        // partition may be someone else's. kafkajs rejoins when the error reaches it.
+        if (lostGroup(err)) throw err;
         const delayMs = Math.min(maxBackoff, 100 * 2 ** Math.min(attempt, 10));
         log.warn({ topic, partition, attempt, delayMs, err }, 'batch aborted; retrying from the last committed offset');
         await pause(delayMs);
         if (stopping) return;
-        try {
-          await heartbeat();
-        } catch (e) {
-          // The group is rebalancing: leave the uncommitted batch (it is fetched again by whoever
-          // gets the partition) so this member can rejoin now, not after the rebalance timeout.
-          if (isRebalancing(e)) return;
-        }
+        await heartbeat().catch((e: unknown) => {
+          // The group is rebalancing or lost: leave the uncommitted batch to whoever gets the
+          // partition (it is fetched again from the committed offset); kafkajs rejoins.
+          if (lostGroup(e)) throw e;
+        });
+        continue;
       }
+      // Committed: never process this batch again, whatever the heartbeat says. A heartbeat that
+      // finds the group lost throws to kafkajs, which rejoins (and the next owner reads from the
+      // committed offset); any other heartbeat failure is kafkajs's own to retry.
+      await heartbeat().catch((e: unknown) => {
+        if (lostGroup(e)) throw e;
+      });
+      return;
     }
   }
 

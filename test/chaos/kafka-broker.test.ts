@@ -1,0 +1,139 @@
+// Chaos scenario 1 (issue #16): the Kafka broker dies mid-stream (SIGKILL, down for 30 s; 8 s in
+// `npm test`) and comes back on the same data; then a clean restart (SIGTERM, controlled
+// shutdown, started again at once). Real traffic runs through the whole pipeline the whole time
+// (services as separate processes, test/chaos/processes.ts; a mail server posting its events to
+// ingest, which spools them to disk while Kafka is away: test/chaos/mail-traffic.ts).
+//
+// The broker is a private one (its own run directory and ports, so the shared broker of the
+// other tests is untouched): LI_CHAOS_KAFKA_PORT (default 19192; the controller and internal
+// listeners take the next two), LI_CHAOS_REGISTRY_PORT (default 18181, and the next one for its
+// management interface), LI_CHAOS_INFRA_RUN (default <tmp>/li-chaos-broker-infra);
+// LI_CHAOS_KEEP_INFRA=1 leaves it running at the end.
+//
+// Checked at the LEMF after each fault: every event the mail server had handed over has its
+// records, every (LIID, CIN, HI2/HI3) is numbered 0..n with no gap and no repeat, nothing new in
+// the DLQ, no service exited by itself. Repeats would be allowed from cc-delivery's resend window
+// (TS 102 232-1 cl. 6.3.3) only if cc-delivery lost its LEMF connection, which a broker outage
+// does not cause; they are counted and printed.
+import { execFile, execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { uniqueTenant } from '@li/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MailRunResult, runMailFault } from './mail-scenario.ts';
+import { ProcessPipeline } from './processes.ts';
+import { FULL, faultSeconds, recordRecovery } from './scenario.ts';
+
+const PORT = Number(process.env.LI_CHAOS_KAFKA_PORT ?? 19192);
+const REGISTRY_PORT = Number(process.env.LI_CHAOS_REGISTRY_PORT ?? 18181);
+const infraEnv = {
+  ...process.env,
+  LI_INFRA_RUN: process.env.LI_CHAOS_INFRA_RUN ?? join(tmpdir(), 'li-chaos-broker-infra'),
+  LI_KAFKA_PORT: String(PORT),
+  LI_KAFKA_CONTROLLER_PORT: String(PORT + 1),
+  LI_KAFKA_INTERNAL_PORT: String(PORT + 2),
+  LI_REGISTRY_PORT: String(REGISTRY_PORT),
+};
+// Everything in this file (the services' settings, the admin client) talks to the private infra.
+process.env.LI_INFRA_RUN = infraEnv.LI_INFRA_RUN;
+process.env.LI_KAFKA_BROKERS = `127.0.0.1:${PORT}`;
+process.env.LI_SCHEMA_REGISTRY_URL = `http://127.0.0.1:${REGISTRY_PORT}/apis/ccompat/v7`;
+
+const INFRA_SH = join(import.meta.dirname, '../../deploy/local/infra.sh');
+const infraSync = (cmd: string) => execFileSync('bash', [INFRA_SH, cmd], { env: infraEnv, stdio: 'inherit' });
+// During a scenario the LEMF receiver and the mail server run in this process: never block it
+// (a blocked LEMF answers no keep-alive, and cc-delivery reconnects and replays its window).
+const infra = async (cmd: string) => {
+  const r = await promisify(execFile)('bash', [INFRA_SH, cmd], { env: infraEnv });
+  if (r.stderr) process.stderr.write(r.stderr);
+};
+
+const KILL_S = faultSeconds(30, 8);
+const tenant = uniqueTenant('chaoskafka');
+let p: ProcessPipeline | undefined;
+let brokerDown = false;
+
+beforeAll(async () => {
+  infraSync('up');
+  p = await ProcessPipeline.start({ tenant, run: tenant });
+}, 300_000);
+afterAll(async () => {
+  if (brokerDown) infraSync('kafka-resume');
+  await p?.stop();
+  // LI_CHAOS_KEEP_INFRA=1 leaves the private broker running, to look at its topics after a failure.
+  if (process.env.LI_CHAOS_KEEP_INFRA !== '1') infraSync('down');
+}, 180_000);
+
+function expectClean(r: MailRunResult): void {
+  const v = r.verdict;
+  expect(v.missing).toEqual([]);
+  expect(v.gaps).toEqual([]);
+  expect(v.repeatedRecords).toBe(0);
+  expect(v.duplicatedEvents).toEqual([]);
+  expect(v.unidentified).toBe(0);
+  expect(r.dlq).toBe(0);
+  expect(p!.unexpectedExits()).toEqual([]);
+}
+
+describe(`chaos: the Kafka broker (${FULL ? 'full' : 'quick'} fault lengths)`, () => {
+  it(`SIGKILLed mid-stream for ${KILL_S} s and restarted on its data: the LEMF gets everything`, async () => {
+    const r = await runMailFault(p!, {
+      id: 'broker-kill',
+      index: 0,
+      inject: async (ended) => {
+        await infra('kafka-kill');
+        brokerDown = true;
+        const at = Date.now();
+        await new Promise((res) => setTimeout(res, KILL_S * 1000));
+        await infra('kafka-resume');
+        brokerDown = false;
+        const startedAt = Date.now();
+        await infra('wait');
+        ended();
+        return {
+          downSeconds: (Date.now() - at) / 1000,
+          note: `broker answered ${((Date.now() - startedAt) / 1000).toFixed(1)} s after its start`,
+        };
+      },
+      catchUpMs: 180_000,
+    });
+    expectClean(r);
+    recordRecovery('kafka-broker-sigkill', {
+      faultSeconds: KILL_S,
+      recoverySeconds: r.recoverySeconds,
+      records: r.verdict.records,
+      note: `${r.note}; ${r.events} events, ${r.senderRetries} sender retries; recovery counted from when the broker answered again`,
+    });
+  }, 420_000);
+
+  it('stopped cleanly (SIGTERM) and started again at once: the LEMF gets everything', async () => {
+    const r = await runMailFault(p!, {
+      id: 'broker-restart',
+      index: 1,
+      inject: async (ended) => {
+        const at = Date.now();
+        await infra('kafka-stop');
+        brokerDown = true;
+        const stoppedS = (Date.now() - at) / 1000;
+        await infra('kafka-resume');
+        brokerDown = false;
+        const startedAt = Date.now();
+        await infra('wait');
+        ended();
+        return {
+          downSeconds: (Date.now() - at) / 1000,
+          note: `controlled shutdown ${stoppedS.toFixed(1)} s, broker answered ${((Date.now() - startedAt) / 1000).toFixed(1)} s after its start`,
+        };
+      },
+      catchUpMs: 180_000,
+    });
+    expectClean(r);
+    recordRecovery('kafka-broker-clean-restart', {
+      faultSeconds: r.downSeconds,
+      recoverySeconds: r.recoverySeconds,
+      records: r.verdict.records,
+      note: `${r.note}; ${r.events} events, ${r.senderRetries} sender retries; recovery counted from when the broker answered again`,
+    });
+  }, 420_000);
+});
