@@ -158,8 +158,8 @@ async function keepaliveLemf() {
   };
 }
 
-describe('PduConnection confirming on the socket write', () => {
-  it('detects a silently dead path while data keeps flowing, and replays only what no answered keep-alive covers', async () => {
+describe('PduConnection without PDU acknowledgement: confirmed by answered keep-alives', () => {
+  it('confirms nothing written into a silently dead path, detects it while data keeps flowing, and replays only what no answered keep-alive covers', async () => {
     const peer = await keepaliveLemf();
     const c = new PduConnection({
       host: '127.0.0.1',
@@ -177,26 +177,34 @@ describe('PduConnection confirming on the socket write', () => {
       inbound: DEFAULT_INBOUND_LIMITS,
     });
     conns.push(c);
-    c.start();
-    expect(await c.send([rec(0), rec(1), rec(2)])).toEqual({ confirmed: 3, error: null });
-    // a keep-alive written after them is answered: the LEMF has them
+    const confirmed: number[] = [];
+    c.start((rs) => confirmed.push(...rs.map((r) => r.seq)));
+    expect(c.confirmsByKeepalive).toBe(true);
+    // taken over, not confirmed: only a keep-alive answered after them confirms them
+    expect(await c.send([rec(0), rec(1), rec(2)])).toEqual({ confirmed: 0, accepted: 3, error: null });
+    await waitUntil(() => confirmed.length === 3, 'the confirming keep-alive answered');
+    expect(confirmed).toEqual([0, 1, 2]);
     const seen = peer.answered();
-    await waitUntil(() => peer.answered() >= seen + 2 && c.status().keepaliveRttMs !== null, 'answered keep-alives');
+    await waitUntil(() => peer.answered() >= seen + 1 && c.status().keepaliveRttMs !== null, 'an answered keep-alive');
     await new Promise((r) => setTimeout(r, 100)); // the answer reaches us
     peer.silence();
     // a record every 50 ms, more often than the keep-alive interval: each one is taken by the kernel
     let seq = 3;
     while (c.status().lastError?.code !== 'DLV_ERR_KEEPALIVE_TIMEOUT') {
       expect(seq, 'the dead path detected within 5 s').toBeLessThan(100);
-      expect(await c.send([rec(seq)])).toEqual({ confirmed: 1, error: null });
+      expect(await c.send([rec(seq)])).toEqual({ confirmed: 0, accepted: 1, error: null });
       seq++;
       await new Promise((r) => setTimeout(r, 50));
     }
+    expect(confirmed, 'nothing written into the dead path is confirmed').toEqual([0, 1, 2]);
     await waitUntil(() => peer.received.length === 2 && c.status().connected, 'the reconnect');
     await waitUntil(() => (peer.received[1]?.length ?? 0) >= seq - 3, 'the replay');
     // every record sent into the dead path, in order, and none the LEMF had confirmed
     expect(peer.received[1]).toEqual(Array.from({ length: seq - 3 }, (_, i) => i + 3));
     expect(c.status().resent).toBe(seq - 3);
+    // the new connection's confirming keep-alive is answered: now they count as delivered
+    await waitUntil(() => confirmed.length === seq, 'the replayed records confirmed');
+    expect(confirmed).toEqual(Array.from({ length: seq }, (_, i) => i));
   });
 });
 

@@ -18,13 +18,7 @@ import { KeepaliveTimer } from '../domain/keepalive.ts';
 import { ConfirmTrigger } from '../domain/keepalive-confirm.ts';
 import { PduAcks } from '../domain/pdu-ack.ts';
 import { ResendWindow } from '../domain/resend-window.ts';
-import type {
-  ConfirmedLater,
-  DeliveryRecord,
-  KeepaliveCodec,
-  SendOutcome,
-  TransportStatus,
-} from '../domain/types.ts';
+import type { ConfirmedLater, DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface PduConnectionOptions {

@@ -88,6 +88,7 @@ export class LemfDelivery {
   readonly #lanes = new Map<LaneKey, Lane>();
   readonly #batcher: FileBatcher | null;
   #stopped = false;
+  #swapping = false;
   #cancelBatchTimer: (() => void) | null = null;
   #batchTimerAt: number | null = null;
   #idle: (() => void)[] = [];
@@ -114,7 +115,12 @@ export class LemfDelivery {
     const old = this.#transport;
     this.#transport = next;
     next.start(this.#confirmedLater);
+    // lanes pause: records go back in front of a queue no send is working on
+    this.#swapping = true;
+    for (const lane of this.#lanes.values()) lane.cancelSleep?.();
     await old.close();
+    await Promise.all([...this.#lanes.values()].map((l) => l.pumping));
+    this.#swapping = false;
     const back = old.unconfirmed?.() ?? [];
     for (const key of new Set(back.map((r) => r.stream))) {
       const lane = this.#lane(key);
@@ -257,7 +263,7 @@ export class LemfDelivery {
 
   #kick(lane: Lane): void {
     // during back-off a kick does not cut the wait short; the loop re-checks after it
-    if (lane.sleeping || lane.pumping || this.#stopped) return;
+    if (lane.sleeping || lane.pumping || this.#stopped || this.#swapping) return;
     lane.pumping = this.#pump(lane).finally(() => {
       lane.pumping = null;
       // records offered between the loop's last look and now would otherwise wait for the next offer
@@ -273,7 +279,7 @@ export class LemfDelivery {
 
   async #pump(lane: Lane): Promise<void> {
     for (;;) {
-      if (this.#stopped) return;
+      if (this.#stopped || this.#swapping) return;
       const batch = this.#next(lane);
       if (!batch) {
         this.#notifyIdle();
@@ -387,6 +393,7 @@ export class LemfDelivery {
   }
 
   #sleep(lane: Lane, ms: number): Promise<void> {
+    if (this.#swapping) return Promise.resolve();
     return new Promise((resolve) => {
       lane.sleeping = true;
       const done = () => {

@@ -46,7 +46,8 @@ export class ResendWindow<R extends Sized> {
     this.#items.push(r);
     this.#bytes += r.bytes.length;
     // always keep the newest record, even one over the bound on its own
-    while (this.#drop && this.size > 1 && this.#bytes - this.#items[this.#head]!.bytes.length >= this.#maxBytes) this.#dropOldest();
+    while (this.#drop && this.size > 1 && this.#bytes - this.#items[this.#head]!.bytes.length >= this.#maxBytes)
+      this.#dropOldest();
     this.#compact();
   }
 
