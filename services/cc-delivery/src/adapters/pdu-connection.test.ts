@@ -127,11 +127,15 @@ describe('PduConnection with PDU acknowledgement', () => {
 /**
  * A LEMF that answers keep-alives and records the data PDUs of each connection; `silence()` makes
  * the current connection a black hole (stops reading and answering, no RST), as a dead path does.
+ * `hold()` keeps reading but holds the keep-alive answers until `release()`.
  */
 async function keepaliveLemf() {
   const received: number[][] = [];
   let current: net.Socket | null = null;
   let answered = 0;
+  let keepalives = 0;
+  let holding = false;
+  const held: Uint8Array[] = [];
   const server = net.createServer((s) => {
     s.on('error', () => undefined);
     current = s;
@@ -142,6 +146,11 @@ async function keepaliveLemf() {
       for (const f of reader.push(chunk).frames) {
         const pdu = codec.classify(f);
         if (pdu.kind === 'keepalive') {
+          keepalives++;
+          if (holding) {
+            held.push(pdu.reply);
+            continue;
+          }
           answered++;
           s.write(pdu.reply);
         } else if (f[0] === 0x04) mine.push(f[2]!);
@@ -155,6 +164,14 @@ async function keepaliveLemf() {
     received,
     answered: () => answered,
     silence: () => current?.pause(),
+    keepalives: () => keepalives,
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+      for (const r of held.splice(0)) current?.write(r);
+    },
   };
 }
 
@@ -205,6 +222,49 @@ describe('PduConnection without PDU acknowledgement: confirmed by answered keep-
     // the new connection's confirming keep-alive is answered: now they count as delivered
     await waitUntil(() => confirmed.length === seq, 'the replayed records confirmed');
     expect(confirmed).toEqual(Array.from({ length: seq }, (_, i) => i));
+  });
+});
+
+describe('PduConnection keep-alive confirmation: bounded unconfirmed data', () => {
+  it('stops writing while the window is full and goes on once a keep-alive answer releases it', async () => {
+    const peer = await keepaliveLemf();
+    peer.hold();
+    const c = new PduConnection({
+      host: '127.0.0.1',
+      port: peer.port,
+      tls: null,
+      framing: 'ber',
+      clock: systemClock,
+      backoff: { baseMs: 50, maxMs: 50, jitter: 0 },
+      connectTimeoutMs: 5000,
+      keepalive: { intervalMs: 60_000, timeoutMs: 60_000 },
+      codec,
+      acknowledged: false,
+      ackTimeoutMs: 300,
+      resendWindowBytes: 9, // three 3-byte records
+      confirmIdleMs: 50,
+      inbound: DEFAULT_INBOUND_LIMITS,
+    });
+    conns.push(c);
+    const confirmed: number[] = [];
+    c.start((rs) => confirmed.push(...rs.map((r) => r.seq)));
+    expect(await c.send([rec(0), rec(1), rec(2)])).toEqual({ confirmed: 0, accepted: 3, error: null });
+    let fourth: unknown = null;
+    const pending = c.send([rec(3)]).then((out) => {
+      fourth = out;
+    });
+    // the LEMF has the records and a keep-alive after them, but has not answered: the window is full
+    await waitUntil(() => peer.received[0]?.length === 3 && peer.keepalives() >= 1, 'records and keep-alive read');
+    await new Promise((r) => setImmediate(r));
+    expect(fourth, 'no write while the window is full').toBeNull();
+    expect(peer.received[0]).toEqual([0, 1, 2]);
+    expect(confirmed).toEqual([]);
+    peer.release();
+    await pending;
+    expect(fourth).toEqual({ confirmed: 0, accepted: 1, error: null });
+    await waitUntil(() => confirmed.length === 4, 'the fourth record confirmed by the idle keep-alive');
+    expect(confirmed).toEqual([0, 1, 2, 3]);
+    expect(peer.received).toEqual([[0, 1, 2, 3]]); // one connection, nothing dropped or replayed
   });
 });
 
