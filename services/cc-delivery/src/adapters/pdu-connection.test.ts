@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { systemClock } from '@li/core';
-import { decodePsPdu, encodePduAckResponse } from '@li/etsi';
+import { decodePsPdu, encodeKeepaliveResponse, encodePduAckResponse } from '@li/etsi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameReader } from '../domain/framing.ts';
 import { DEFAULT_INBOUND_LIMITS } from '../domain/inbound-budget.ts';
@@ -172,6 +172,8 @@ async function keepaliveLemf() {
       holding = false;
       for (const r of held.splice(0)) current?.write(r);
     },
+    /** Writes `bytes` on the current connection (e.g. a keep-alive answer of our choosing). */
+    write: (bytes: Uint8Array) => current?.write(bytes),
   };
 }
 
@@ -265,6 +267,42 @@ describe('PduConnection keep-alive confirmation: bounded unconfirmed data', () =
     await waitUntil(() => confirmed.length === 4, 'the fourth record confirmed by the idle keep-alive');
     expect(confirmed).toEqual([0, 1, 2, 3]);
     expect(peer.received).toEqual([[0, 1, 2, 3]]); // one connection, nothing dropped or replayed
+  });
+
+  it('an answer confirms only up to the oldest outstanding keep-alive, whatever sequence number it names', async () => {
+    const peer = await keepaliveLemf();
+    peer.hold();
+    const c = new PduConnection({
+      host: '127.0.0.1',
+      port: peer.port,
+      tls: null,
+      framing: 'ber',
+      clock: systemClock,
+      backoff: { baseMs: 50, maxMs: 50, jitter: 0 },
+      connectTimeoutMs: 5000,
+      keepalive: { intervalMs: 60_000, timeoutMs: 60_000 },
+      codec,
+      acknowledged: false,
+      ackTimeoutMs: 300,
+      resendWindowBytes: 1 << 20,
+      confirmIdleMs: 20,
+      inbound: DEFAULT_INBOUND_LIMITS,
+    });
+    conns.push(c);
+    const confirmed: number[] = [];
+    c.start((rs) => confirmed.push(...rs.map((r) => r.seq)));
+    await c.send([rec(0)]);
+    await waitUntil(() => peer.keepalives() === 1, 'keep-alive 0 after record 0');
+    await c.send([rec(1)]);
+    await waitUntil(() => peer.keepalives() === 2, 'keep-alive 1 after record 1');
+    // one answer, naming keep-alive 1: in order, it can only be the answer to keep-alive 0
+    const header = { operatorIdentifier: 'LEMF', timeMicros: 0, timestampFormat: 'GENERALIZED_TIME' as const };
+    peer.write(encodeKeepaliveResponse({ ...header, sequenceNumber: 1 }));
+    await waitUntil(() => confirmed.length >= 1, 'the answer handled');
+    expect(confirmed).toEqual([0]); // one answer releases in one go: record 1 would be here too
+    peer.write(encodeKeepaliveResponse({ ...header, sequenceNumber: 1 }));
+    await waitUntil(() => confirmed.length >= 2, 'the second answer handled');
+    expect(confirmed).toEqual([0, 1]);
   });
 });
 

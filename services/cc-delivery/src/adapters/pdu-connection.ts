@@ -103,8 +103,13 @@ export class PduConnection {
   #budget: InboundBudget;
   #inflight: InFlight | null = null;
   #window: ResendWindow<DeliveryRecord>;
-  /** Per keep-alive sent on this connection: the window's position when it was written. */
-  #keepaliveMarks = new Map<number, number>();
+  /**
+   * Per keep-alive outstanding on this connection, oldest first: the window's position when it was
+   * written. Answers come in order (TCP, a LEMF handling PDUs in order), so each answer confirms
+   * the oldest mark — whatever sequence number the LEMF puts in it: one naming a later keep-alive
+   * must not confirm records written after the one actually answered.
+   */
+  #keepaliveMarks: number[] = [];
   #replay: DeliveryRecord[] = [];
   #waiters: (() => void)[] = [];
   #keepalive: KeepaliveTimer | null = null;
@@ -345,7 +350,7 @@ export class PduConnection {
         // written straight to the socket, never behind the data queue
         send: (seq) => {
           if (sock.destroyed) return;
-          this.#keepaliveMarks.set(seq, this.#window.position());
+          this.#keepaliveMarks.push(this.#window.position());
           sock.write(this.#frame(codec.keepalive(seq)));
           this.#trigger?.keepaliveSent();
         },
@@ -353,12 +358,11 @@ export class PduConnection {
           this.#noteError(dlvError('DLV_ERR_KEEPALIVE_TIMEOUT'));
           sock.destroy();
         },
-        onRtt: (ms, seq) => {
+        onRtt: (ms) => {
           this.#st.keepaliveRttMs = ms;
           // the LEMF read the keep-alive, so everything written before it
-          const mark = this.#keepaliveMarks.get(seq);
+          const mark = this.#keepaliveMarks.shift();
           const released = mark !== undefined ? this.#window.confirm(mark) : [];
-          for (const k of this.#keepaliveMarks.keys()) if (k <= seq) this.#keepaliveMarks.delete(k);
           if (this.#kaConfirm && released.length > 0) {
             this.#confirmedLater?.(released);
             this.#wakeRoom();
@@ -399,7 +403,7 @@ export class PduConnection {
     this.#keepalive = null;
     this.#trigger?.stop();
     this.#trigger = null;
-    this.#keepaliveMarks.clear();
+    this.#keepaliveMarks = [];
     // back-off resets only after a connection that held: a peer that accepts and then drops us
     // at once (e.g. TLS 1.3 rejecting our certificate after the handshake) must not be hammered
     if (wasUp && this.#o.clock.now() - this.#upAt >= STABLE_MS) this.#attempt = 0;
