@@ -40,6 +40,12 @@ export const Config = Type.Object({
   lemfReadBurstBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
   /** Sustained bytes per second a LEMF may send back on one connection (plus 1 KiB per record sent, for acks). */
   lemfReadBytesPerSecond: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
+  /**
+   * ETSI TCP LEMFs without PDU acknowledgement: records count as delivered (offsets committed)
+   * only once a keep-alive written after them is answered; one goes out this long after the last
+   * write, so commits do not wait for the keep-alive period when traffic pauses.
+   */
+  keepaliveConfirmIdleMs: Type.Integer({ minimum: 1, default: 200 }),
   maxBatchRecords: Type.Integer({ minimum: 1, default: 256 }),
   /** Records queued for one LEMF above which its consumer waits (a slow LEMF holds only its own group). */
   highWaterRecords: Type.Integer({ minimum: 1, default: 20_000 }),

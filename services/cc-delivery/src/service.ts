@@ -80,6 +80,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       }),
       secrets: secretFiles(config.secretsDir, config.tenants),
       pipeCommands: config.pipeCommands,
+      confirmIdleMs: config.keepaliveConfirmIdleMs,
       inbound: {
         ...DEFAULT_INBOUND_LIMITS,
         maxPduBytes: config.lemfReadMaxPduBytes,

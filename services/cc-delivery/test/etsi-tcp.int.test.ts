@@ -157,8 +157,14 @@ describe('ETSI TCP delivery', () => {
     expect(deliveries.status()[0]!.resent).toBe(0);
   });
 
-  for (const acknowledged of [false, true]) {
-    it(`outage (${acknowledged ? 'PDU acknowledgement' : 'socket drain + resend window'}): every record arrives in order per LIID, no gap; another LEMF is unaffected`, async () => {
+  const confirmation = {
+    drain: 'socket drain + resend window (keep-alives off)',
+    keepalive: 'answered keep-alive + resend window',
+    ack: 'PDU acknowledgement',
+  } as const;
+  for (const mode of ['drain', 'keepalive', 'ack'] as const) {
+    const acknowledged = mode === 'ack';
+    it(`outage (${confirmation[mode]}): every record arrives in order per LIID, no gap; another LEMF is unaffected`, async () => {
       const down = await lemf({ ackEach: acknowledged });
       const other = await lemf({ ackEach: acknowledged });
       const { deliveries } = testDeliveries({ codec: goldenCodec, resendWindowBytes: 64 * 1024 });
@@ -173,7 +179,7 @@ describe('ETSI TCP delivery', () => {
             id,
             address: { host: '127.0.0.1', port: h.port },
             ccAddress: { host: '127.0.0.1', port: h.port },
-            keepaliveSeconds: 0,
+            keepaliveSeconds: mode === 'keepalive' ? 1 : 0,
             acknowledged,
           }),
         );
@@ -235,7 +241,7 @@ describe('ETSI TCP delivery', () => {
         expect(duplicates).toBeLessThanOrEqual(st.resent);
       }
       console.log(
-        `outage (${acknowledged ? 'ack' : 'drain'}): ${total} records, ${duplicates} duplicates, replayed ${st.resent}, retries ${st.retries}`,
+        `outage (${mode}): ${total} records, ${duplicates} duplicates, replayed ${st.resent}, retries ${st.retries}`,
       );
       expect(new Set(other.frames.map((f) => f.toString('hex'))).size).toBe(total);
       expect(other.frames.length).toBe(total);

@@ -14,7 +14,7 @@ import { keepsRecords, profiledCodec, withTimestampProfile } from '../domain/tim
 import type { DeliveryRecord } from '../domain/types.ts';
 import type { DeliveryError } from '../errors.ts';
 import { DeliveryMetrics } from './metrics.ts';
-import { createTransport, type TransportDeps, type TransportEvents } from './transport-factory.ts';
+import { confirmsOnWrite, createTransport, type TransportDeps, type TransportEvents } from './transport-factory.ts';
 
 export interface LemfDeliveriesOptions extends TransportDeps {
   maxBatchRecords: number;
@@ -69,6 +69,11 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
         log.warn({ lemf: dest.id, code }, 'LEMF connection closed: it broke the read limits or the protocol');
       },
     };
+    if (confirmsOnWrite(dest, o.codec))
+      log.warn(
+        { lemf: dest.id },
+        'ETSI TCP LEMF without PDU acknowledgement and without keep-alives: records count as confirmed on the socket write (a crash during a network black hole can lose them)',
+      );
     // keep-alives and ack requests follow the LEMF's timestamp profile too
     const codec = o.codec ? profiledCodec(o.codec, dest.timestampProfile) : null;
     return createTransport(dest, { ...o, codec }, events);

@@ -1,10 +1,13 @@
 // One TCP (optionally TLS) connection from us (the DF, TCP client) to a LEMF port, carrying BER
 // PDUs back-to-back (TS 102 232-1 cl. 6.3) or TPKT-framed IRI (TS 101 671 profiles).
 // Confirmation: PDU acknowledgement when the LEMF supports it (cl. 6.3.6: each PDU followed by a
-// request naming it, confirmed by the response naming it, domain/pdu-ack.ts), else the socket write
-// callback (cl. 6.4.3 weakest definition) plus a resend window replayed first after a reconnect
-// (cl. 6.3.3) — those replays are the only duplicates, identifiable by (LIID, CIN, seq). An answered
-// keep-alive releases from the window what was written before it (domain/resend-window.ts).
+// request naming it, confirmed by the response naming it, domain/pdu-ack.ts). Else, with
+// keep-alives, an answered keep-alive written after the records (domain/keepalive-confirm.ts): until
+// then the records sit in a resend window (never dropped; full = no more writes) replayed first
+// after a reconnect (cl. 6.3.3), and they are reported through `confirmedLater` once answered.
+// Without keep-alives (or the codec), the socket write callback (cl. 6.4.3 weakest definition) plus
+// a window that drops its oldest past the bound. Replays are the only duplicates, identifiable by
+// (LIID, CIN, seq).
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Clock } from '@li/core';
@@ -12,9 +15,10 @@ import { type BackoffPolicy, backoffDelay } from '../domain/backoff.ts';
 import { FrameReader, type Framing, tpktWrap } from '../domain/framing.ts';
 import { InboundBudget, type InboundLimits } from '../domain/inbound-budget.ts';
 import { KeepaliveTimer } from '../domain/keepalive.ts';
+import { ConfirmTrigger } from '../domain/keepalive-confirm.ts';
 import { PduAcks } from '../domain/pdu-ack.ts';
 import { ResendWindow } from '../domain/resend-window.ts';
-import type { DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type { ConfirmedLater, DeliveryRecord, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
 import { type DeliveryError, dlvError } from '../errors.ts';
 
 export interface PduConnectionOptions {
@@ -34,6 +38,11 @@ export interface PduConnectionOptions {
    * above our socket send buffer plus the LEMF's receive buffer: that is what a drop can swallow.
    */
   resendWindowBytes: number;
+  /**
+   * Keep-alive confirmation: idle time after the last write before a keep-alive confirms what was
+   * written (default 200 ms).
+   */
+  confirmIdleMs?: number;
   /** What the LEMF may send back on this connection; over it, the connection is closed. */
   inbound: InboundLimits;
   /** Each time a connection is up (lemf-deliveries.ts logs plaintext ones). */
@@ -49,6 +58,8 @@ const CHUNK_BYTES = 64 * 1024;
 interface InFlight {
   total: number;
   confirmed: number;
+  /** Keep-alive confirmation: records whose write completed (pacing only; all are in the window). */
+  written: number;
   /** Acknowledged connections: the PDUs of this send awaiting their acks. */
   acks: PduAcks | null;
   finish: (error: DeliveryError | null) => void;
@@ -92,11 +103,22 @@ export class PduConnection {
   #budget: InboundBudget;
   #inflight: InFlight | null = null;
   #window: ResendWindow<DeliveryRecord>;
-  /** Per keep-alive sent on this connection: the window's position when it was written. */
-  #keepaliveMarks = new Map<number, number>();
+  /**
+   * Per keep-alive outstanding on this connection, oldest first: the window's position when it was
+   * written. Answers come in order (TCP, a LEMF handling PDUs in order), so each answer confirms
+   * the oldest mark — whatever sequence number the LEMF puts in it: one naming a later keep-alive
+   * must not confirm records written after the one actually answered.
+   */
+  #keepaliveMarks: number[] = [];
   #replay: DeliveryRecord[] = [];
   #waiters: (() => void)[] = [];
   #keepalive: KeepaliveTimer | null = null;
+  /** Records are confirmed by answered keep-alives, not by the write (see the header). */
+  readonly #kaConfirm: boolean;
+  #trigger: ConfirmTrigger | null = null;
+  #confirmedLater: ConfirmedLater | null = null;
+  /** Senders waiting for room in a full window. */
+  #roomWaiters: (() => void)[] = [];
   #errors = 0;
   #upAt = 0;
   #errorsAtUp = 0;
@@ -106,10 +128,18 @@ export class PduConnection {
     this.#o = o;
     this.#reader = new FrameReader(o.framing, o.inbound.maxPduBytes);
     this.#budget = new InboundBudget(o.inbound, o.clock.now());
-    this.#window = new ResendWindow(o.resendWindowBytes);
+    this.#kaConfirm =
+      !o.acknowledged && o.codec !== null && (o.keepalive?.intervalMs ?? 0) > 0 && o.resendWindowBytes > 0;
+    this.#window = new ResendWindow(o.resendWindowBytes, !this.#kaConfirm);
   }
 
-  start(): void {
+  /** Whether records are confirmed by keep-alive answers (reported to `confirmedLater`), not on the write. */
+  get confirmsByKeepalive(): boolean {
+    return this.#kaConfirm;
+  }
+
+  start(confirmedLater?: ConfirmedLater): void {
+    if (confirmedLater) this.#confirmedLater = confirmedLater;
     if (!this.#closed) return;
     this.#closed = false;
     this.#connect();
@@ -123,11 +153,13 @@ export class PduConnection {
     this.#closed = true;
     this.#cancelRetry?.();
     this.#keepalive?.stop();
+    this.#trigger?.stop();
     const s = this.#sock;
     this.#sock = null;
     this.#up = false;
     this.#inflight?.finish(dlvError('DLV_ERR_CLOSED'));
     this.#wakeWaiters();
+    this.#wakeRoom();
     if (s && !s.destroyed) {
       await new Promise<void>((resolve) => {
         s.once('close', () => resolve());
@@ -138,9 +170,22 @@ export class PduConnection {
     }
   }
 
+  /** After close(): what was accepted but never confirmed by a keep-alive answer, oldest first. */
+  unconfirmed(): DeliveryRecord[] {
+    if (!this.#kaConfirm) return [];
+    const out = [...this.#window.takeAll(), ...this.#replay];
+    this.#replay = [];
+    return out;
+  }
+
   async send(records: readonly DeliveryRecord[]): Promise<SendOutcome> {
     if (records.length === 0) return { confirmed: 0, error: null };
     if (!this.#up) await this.#waitUp(Math.min(this.#o.connectTimeoutMs, 1000));
+    // back-pressure: unconfirmed data stays bounded; an answered keep-alive (or a drop) wakes us
+    while (this.#kaConfirm && this.#up && this.#window.full && !this.#closed) {
+      this.#trigger?.flush();
+      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    }
     const sock = this.#sock;
     if (!this.#up || !sock || this.#inflight) {
       return { confirmed: 0, error: this.#st.lastError ?? dlvError('DLV_ERR_NOT_CONNECTED') };
@@ -163,16 +208,21 @@ export class PduConnection {
     return new Promise<SendOutcome>((resolve) => {
       const ack = codec !== null;
       let cancelAckTimer: (() => void) | null = null;
+      const byKeepalive = this.#kaConfirm;
       const flight: InFlight = {
         total: records.length,
         confirmed: 0,
+        written: 0,
         acks: codec ? new PduAcks(records) : null,
         finish: (error) => {
           if (this.#inflight !== flight) return;
           this.#inflight = null;
           cancelAckTimer?.();
           if (error) this.#noteError(error);
-          resolve({ confirmed: flight.confirmed, error });
+          // keep-alive confirmation: every record is in the window, ours to resend and confirm later
+          resolve(
+            byKeepalive ? { confirmed: 0, accepted: flight.total, error } : { confirmed: flight.confirmed, error },
+          );
         },
       };
       this.#inflight = flight;
@@ -200,17 +250,31 @@ export class PduConnection {
         const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         // bytes still queued before this write: its completion means the LEMF drained some
         const waited = sock.writableLength > 0;
+        // before the write and any keep-alive after it: that keep-alive's answer covers these
+        if (byKeepalive) for (const r of chunk) this.#window.remember(r);
         sock.write(buf, (err) => {
           if (err) return flight.finish(mapSocketError(err));
           if (waited) this.#keepalive?.onProgress();
           if (ack) return;
+          if (byKeepalive) {
+            flight.written += chunk.length;
+            if (flight.written === flight.total) flight.finish(null);
+            return;
+          }
           flight.confirmed += chunk.length;
           for (const r of chunk) this.#window.remember(r);
           if (flight.confirmed === flight.total) flight.finish(null);
         });
+        this.#trigger?.wrote(size);
         from = to;
       }
     });
+  }
+
+  #wakeRoom(): void {
+    const w = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const f of w) f();
   }
 
   #frame(bytes: Uint8Array): Uint8Array {
@@ -277,14 +341,6 @@ export class PduConnection {
     this.#reader = new FrameReader(this.#o.framing, this.#o.inbound.maxPduBytes);
     this.#budget = new InboundBudget(this.#o.inbound, this.#o.clock.now());
     this.#o.onConnected?.();
-    // cl. 6.3.3: buffered PDUs go out again before any new data
-    const replay = this.#replay;
-    this.#replay = [];
-    for (const r of replay) {
-      sock.write(this.#frame(r.bytes));
-      this.#window.remember(r);
-    }
-    this.#st.resent += replay.length;
     if (this.#o.keepalive && this.#o.codec && this.#o.keepalive.intervalMs > 0) {
       const codec = this.#o.codec;
       this.#keepalive = new KeepaliveTimer({
@@ -294,23 +350,47 @@ export class PduConnection {
         // written straight to the socket, never behind the data queue
         send: (seq) => {
           if (sock.destroyed) return;
-          this.#keepaliveMarks.set(seq, this.#window.position());
+          this.#keepaliveMarks.push(this.#window.position());
           sock.write(this.#frame(codec.keepalive(seq)));
+          this.#trigger?.keepaliveSent();
         },
         onTimeout: () => {
           this.#noteError(dlvError('DLV_ERR_KEEPALIVE_TIMEOUT'));
           sock.destroy();
         },
-        onRtt: (ms, seq) => {
+        onRtt: (ms) => {
           this.#st.keepaliveRttMs = ms;
           // the LEMF read the keep-alive, so everything written before it
-          const mark = this.#keepaliveMarks.get(seq);
-          if (mark !== undefined) this.#window.confirm(mark);
-          for (const k of this.#keepaliveMarks.keys()) if (k <= seq) this.#keepaliveMarks.delete(k);
+          const mark = this.#keepaliveMarks.shift();
+          const released = mark !== undefined ? this.#window.confirm(mark) : [];
+          if (this.#kaConfirm && released.length > 0) {
+            this.#confirmedLater?.(released);
+            this.#wakeRoom();
+          }
         },
       });
       this.#keepalive.start();
+      if (this.#kaConfirm) {
+        const keepalive = this.#keepalive;
+        this.#trigger = new ConfirmTrigger({
+          idleMs: this.#o.confirmIdleMs ?? 200,
+          everyBytes: Math.max(1, Math.floor(this.#o.resendWindowBytes / 2)),
+          clock: this.#o.clock,
+          fire: () => keepalive.sendNow(),
+        });
+      }
     }
+    // cl. 6.3.3: buffered PDUs go out again before any new data
+    const replay = this.#replay;
+    this.#replay = [];
+    let replayed = 0;
+    for (const r of replay) {
+      sock.write(this.#frame(r.bytes));
+      this.#window.remember(r);
+      replayed += r.bytes.length;
+    }
+    if (replayed > 0) this.#trigger?.wrote(replayed);
+    this.#st.resent += replay.length;
     this.#wakeWaiters();
   }
 
@@ -321,7 +401,9 @@ export class PduConnection {
     this.#up = false;
     this.#keepalive?.stop();
     this.#keepalive = null;
-    this.#keepaliveMarks.clear();
+    this.#trigger?.stop();
+    this.#trigger = null;
+    this.#keepaliveMarks = [];
     // back-off resets only after a connection that held: a peer that accepts and then drops us
     // at once (e.g. TLS 1.3 rejecting our certificate after the handshake) must not be hammered
     if (wasUp && this.#o.clock.now() - this.#upAt >= STABLE_MS) this.#attempt = 0;
@@ -331,6 +413,7 @@ export class PduConnection {
       // what we only know as "written to the socket" may not have reached the LEMF
       this.#replay = [...this.#window.takeAll(), ...this.#replay];
     }
+    this.#wakeRoom();
     this.#scheduleReconnect();
   }
 

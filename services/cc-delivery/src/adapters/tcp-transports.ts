@@ -1,6 +1,7 @@
 // TS 102 232-1 over TCP (separate HI2 and HI3 connections) and TS 101 671 HI2 over TCP streaming
 // on a dedicated port (seed 001 Art. 6 c. 3 b: e.g. 12500).
 import type {
+  ConfirmedLater,
   DeliveryRecord,
   DeliveryTransport,
   OutboundBatch,
@@ -25,6 +26,19 @@ function combine(list: TransportStatus[]): TransportStatus {
   };
 }
 
+/** How many leading records of `ok` the two connections cover, given each one's count for its stream. */
+function leading(ok: readonly DeliveryRecord[], counts: { HI2: number; HI3: number }): number {
+  const left = { ...counts };
+  let n = 0;
+  for (const r of ok) {
+    const s = r.stream as 'HI2' | 'HI3';
+    if (left[s] <= 0) break;
+    left[s]--;
+    n++;
+  }
+  return n;
+}
+
 /** Records up to the first one this transport cannot carry; `rejected` marks that one. */
 function carriable(
   records: readonly DeliveryRecord[],
@@ -42,9 +56,13 @@ export class EtsiTcpTransport implements DeliveryTransport {
     this.#conns = { HI2: new PduConnection(hi2), HI3: new PduConnection(hi3) };
   }
 
-  start(): void {
-    this.#conns.HI2.start();
-    this.#conns.HI3.start();
+  start(confirmedLater?: ConfirmedLater): void {
+    this.#conns.HI2.start(confirmedLater);
+    this.#conns.HI3.start(confirmedLater);
+  }
+
+  unconfirmed(): DeliveryRecord[] {
+    return [...this.#conns.HI2.unconfirmed(), ...this.#conns.HI3.unconfirmed()];
   }
 
   async send(batch: OutboundBatch): Promise<SendOutcome> {
@@ -52,6 +70,20 @@ export class EtsiTcpTransport implements DeliveryTransport {
     const hi2 = ok.filter((r) => r.stream === 'HI2');
     const hi3 = ok.filter((r) => r.stream === 'HI3');
     const [a, b] = await Promise.all([this.#conns.HI2.send(hi2), this.#conns.HI3.send(hi3)]);
+    if (a.accepted !== undefined || b.accepted !== undefined) {
+      // keep-alive confirmation: the connections hold what they accepted and confirm it later
+      const accepted = leading(ok, { HI2: a.accepted ?? a.confirmed, HI3: b.accepted ?? b.confirmed });
+      const confirmed = leading(ok, { HI2: a.confirmed, HI3: b.confirmed });
+      if (accepted === ok.length && blocked) {
+        return {
+          confirmed,
+          accepted,
+          rejected: true,
+          error: dlvError('DLV_ERR_BAD_RECORD', 'stream not carried over ETSI TCP'),
+        };
+      }
+      return { confirmed, accepted, error: accepted === ok.length ? null : (a.error ?? b.error) };
+    }
     // confirmed prefix of the original order: stop at the first record its connection did not confirm
     const left = { HI2: a.confirmed, HI3: b.confirmed };
     const outcome = { HI2: a, HI3: b };
@@ -89,16 +121,20 @@ export class Hi2TcpTransport implements DeliveryTransport {
     this.#conn = new PduConnection(o);
   }
 
-  start(): void {
-    this.#conn.start();
+  start(confirmedLater?: ConfirmedLater): void {
+    this.#conn.start(confirmedLater);
+  }
+
+  unconfirmed(): DeliveryRecord[] {
+    return this.#conn.unconfirmed();
   }
 
   async send(batch: OutboundBatch): Promise<SendOutcome> {
     const { ok, blocked } = carriable(batch.records, ['HI2']);
     const out = await this.#conn.send(ok);
-    if (out.confirmed === ok.length && blocked) {
+    if ((out.accepted ?? out.confirmed) === ok.length && blocked) {
       return {
-        confirmed: out.confirmed,
+        ...out,
         rejected: true,
         error: dlvError('DLV_ERR_BAD_RECORD', 'only HI2 over HI2 TCP'),
       };

@@ -7,7 +7,13 @@ import { type BackoffPolicy, DEFAULT_BACKOFF } from '../domain/backoff.ts';
 import type { Framing } from '../domain/framing.ts';
 import { DEFAULT_INBOUND_LIMITS, type InboundLimits } from '../domain/inbound-budget.ts';
 import { validatePattern } from '../domain/naming.ts';
-import type { DeliveryTransport, KeepaliveCodec, SendOutcome, TransportStatus } from '../domain/types.ts';
+import type {
+  ConfirmedLater,
+  DeliveryTransport,
+  KeepaliveCodec,
+  SendOutcome,
+  TransportStatus,
+} from '../domain/types.ts';
 import { type DeliveryError, type DlvErrorCode, dlvError } from '../errors.ts';
 import { FileTransport, FtpStore, parseHostKeyFingerprint, type RemoteStore, SftpStore } from './file-transport.ts';
 import type { PduConnectionOptions } from './pdu-connection.ts';
@@ -49,8 +55,13 @@ export interface TransportDeps {
   backoff?: BackoffPolicy;
   connectTimeoutMs?: number;
   ackTimeoutMs?: number;
-  /** Bytes replayed after a reconnect on unacknowledged TCP (default 8 MiB). */
+  /**
+   * Unacknowledged ETSI TCP: bytes written and not yet confirmed by a keep-alive answer, at most
+   * (then writes wait); without keep-alives, bytes replayed after a reconnect (default 8 MiB).
+   */
   resendWindowBytes?: number;
+  /** Unacknowledged ETSI TCP: idle time after a write before a keep-alive confirms it (default 200 ms). */
+  confirmIdleMs?: number;
   /** What a LEMF may send back on a TCP connection (default DEFAULT_INBOUND_LIMITS). */
   inbound?: InboundLimits;
   hi2Framing?: Framing;
@@ -94,8 +105,8 @@ class NoticeOnStart implements DeliveryTransport {
     this.#t = t;
     this.#notice = notice;
   }
-  start(): void {
-    this.#t.start();
+  start(confirmedLater?: ConfirmedLater): void {
+    this.#t.start(confirmedLater);
     this.#notice();
   }
   send(batch: Parameters<DeliveryTransport['send']>[0]): Promise<SendOutcome> {
@@ -122,6 +133,16 @@ function noticeOnConnect(store: RemoteStore, notice: () => void): RemoteStore {
     upload: (tmp, final, bytes) => store.upload(tmp, final, bytes),
     end: () => store.end(),
   };
+}
+
+/**
+ * An ETSI TCP LEMF without PDU acknowledgement whose records can only count as confirmed on the
+ * socket write: keep-alives are off (keepaliveSeconds 0) or there is no TRI codec. Weaker than a
+ * keep-alive answer: records the network or the LEMF's buffers swallowed are lost if cc-delivery
+ * dies before it notices (lemf-deliveries.ts warns about such a LEMF).
+ */
+export function confirmsOnWrite(dest: LemfDestination, codec: KeepaliveCodec | null): boolean {
+  return dest.transport === 'ETSI_TCP' && !dest.acknowledged && (codec === null || dest.keepaliveSeconds <= 0);
 }
 
 export function createTransport(
@@ -177,6 +198,7 @@ export function createTransport(
         acknowledged: dest.acknowledged,
         ackTimeoutMs: deps.ackTimeoutMs ?? 30_000,
         resendWindowBytes: dest.acknowledged ? 0 : (deps.resendWindowBytes ?? 8 * 1024 * 1024),
+        confirmIdleMs: deps.confirmIdleMs ?? 200,
         inbound: deps.inbound ?? DEFAULT_INBOUND_LIMITS,
         ...(insecure ? { onConnected: insecure } : {}),
         ...(events.violation ? { onViolation: events.violation } : {}),

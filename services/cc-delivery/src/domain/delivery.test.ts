@@ -226,4 +226,57 @@ describe('LemfDelivery', () => {
     expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 3 }]);
     expect(t.got.map((b) => b.file?.name)).toEqual(['A_1.ber', 'A_1.ber']);
   });
+
+  it('records accepted by the transport leave the queue but commit only when confirmed later', async () => {
+    const clock = new ManualClock();
+    /** Takes every record (as ETSI TCP without PDU acks does) and confirms when the test says so. */
+    class LaterTransport extends ScriptedTransport {
+      confirmLater: ((rs: readonly DeliveryRecord[]) => void) | null = null;
+      held: DeliveryRecord[] = [];
+      override start(confirmedLater?: (rs: readonly DeliveryRecord[]) => void): void {
+        this.confirmLater = confirmedLater ?? null;
+      }
+      override async send(batch: OutboundBatch): Promise<SendOutcome> {
+        this.got.push(batch);
+        this.held.push(...batch.records);
+        return { confirmed: 0, accepted: batch.records.length, error: null };
+      }
+      unconfirmed(): DeliveryRecord[] {
+        return this.held.splice(0);
+      }
+    }
+    const t = new LaterTransport();
+    const commits: CommitPoint[] = [];
+    const d = new LemfDelivery({
+      lemfId: 'l1',
+      transport: t,
+      clock,
+      maxBatchRecords: 4,
+      observer: { committable: (p) => commits.push(...p) },
+    });
+    d.start();
+    d.offer(recs(10));
+    await flush();
+    expect(t.got.flatMap((b) => b.records.map((r) => r.seq))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // each once
+    expect(commits).toEqual([]); // written is not confirmed
+    expect(d.pending()).toBe(10);
+    let drained = false;
+    void d.drained().then(() => {
+      drained = true;
+    });
+    t.confirmLater?.(t.held.splice(0, 6));
+    expect(commits.at(-1)?.offset).toBe(6);
+    expect(d.pending()).toBe(4);
+    await flush();
+    expect(drained).toBe(false);
+    // a config change: what the old transport never confirmed goes out again, ahead of new records
+    const next = new ScriptedTransport();
+    await d.replaceTransport(next);
+    d.offer(recs(2, 'A', 10));
+    await flush();
+    await d.drained();
+    expect(next.delivered.map((r) => r.seq)).toEqual([6, 7, 8, 9, 10, 11]);
+    expect(commits.at(-1)?.offset).toBe(12);
+    expect(d.status().recordsSent).toBe(12);
+  });
 });

@@ -2,7 +2,8 @@
 // each stream (HI2, HI3, REPORT; or the files of a file transport) is its own lane, so a dead HI3
 // connection does not hold back HI2. A lane sends in arrival order (so per-LIID order holds),
 // retries from its first unconfirmed record with back-off, and offsets advance only over confirmed
-// records.
+// records. A transport may accept records and confirm them later (ETSI TCP without PDU
+// acknowledgement: an answered keep-alive); they leave the lane but stay pending until then.
 
 import type { Clock } from '@li/core';
 import { type DeliveryError, dlvError, type Result } from '../errors.ts';
@@ -92,6 +93,7 @@ export class LemfDelivery {
   readonly #lanes = new Map<LaneKey, Lane>();
   readonly #batcher: FileBatcher | null;
   #stopped = false;
+  #swapping = false;
   #cancelBatchTimer: (() => void) | null = null;
   #batchTimerAt: number | null = null;
   #idle: (() => void)[] = [];
@@ -107,17 +109,37 @@ export class LemfDelivery {
   }
 
   start(): void {
-    this.#transport.start();
+    this.#transport.start(this.#confirmedLater);
   }
 
-  /** Live config change: swap the transport; queued records stay and go out on the new one. */
+  /**
+   * Live config change: swap the transport; queued records stay and go out on the new one, and so
+   * do those the old one accepted but never confirmed (ahead of the queue: they came first).
+   */
   async replaceTransport(next: DeliveryTransport): Promise<void> {
     const old = this.#transport;
     this.#transport = next;
-    next.start();
+    next.start(this.#confirmedLater);
+    // lanes pause: records go back in front of a queue no send is working on
+    this.#swapping = true;
+    for (const lane of this.#lanes.values()) lane.cancelSleep?.();
     await old.close();
+    await Promise.all([...this.#lanes.values()].map((l) => l.pumping));
+    this.#swapping = false;
+    const back = old.unconfirmed?.() ?? [];
+    for (const key of new Set(back.map((r) => r.stream))) {
+      const lane = this.#lane(key);
+      lane.records = [...back.filter((r) => r.stream === key), ...lane.records.slice(lane.head)];
+      lane.head = 0;
+    }
     for (const lane of this.#lanes.values()) this.#kick(lane);
   }
+
+  /** Records a transport accepted earlier, now confirmed by the LEMF: their offsets may move. */
+  readonly #confirmedLater = (records: readonly DeliveryRecord[]): void => {
+    this.#countConfirmed(records);
+    this.#notifyIdle();
+  };
 
   /** Accepts records (in source order) for this LEMF. Records for another LEMF are dead-lettered. */
   offer(records: readonly DeliveryRecord[]): void {
@@ -252,7 +274,7 @@ export class LemfDelivery {
 
   #kick(lane: Lane): void {
     // during back-off a kick does not cut the wait short; the loop re-checks after it
-    if (lane.sleeping || lane.pumping || this.#stopped) return;
+    if (lane.sleeping || lane.pumping || this.#stopped || this.#swapping) return;
     lane.pumping = this.#pump(lane).finally(() => {
       lane.pumping = null;
       // records offered between the loop's last look and now would otherwise wait for the next offer
@@ -268,7 +290,7 @@ export class LemfDelivery {
 
   async #pump(lane: Lane): Promise<void> {
     for (;;) {
-      if (this.#stopped) return;
+      if (this.#stopped || this.#swapping) return;
       const batch = this.#next(lane);
       if (!batch) {
         this.#notifyIdle();
@@ -296,15 +318,17 @@ export class LemfDelivery {
       }
       const all = batch.records.length;
       const n = batch.file ? (out.confirmed >= all ? all : 0) : Math.max(0, Math.min(out.confirmed, all));
-      this.#confirm(lane, batch, n);
-      if (n >= all) {
+      // accepted, not yet confirmed: the transport resends them itself and confirms them later
+      const taken = batch.file ? n : Math.max(n, Math.min(out.accepted ?? n, all));
+      this.#confirm(lane, batch, taken, n);
+      if (taken >= all) {
         lane.attempt = 0;
         continue;
       }
       const err = out.error ?? dlvError('DLV_ERR_TIMEOUT', 'transport confirmed only part of the batch');
       if (out.rejected) {
         // this record (or this whole file) can never go over this transport: dead-letter, go on
-        const bad = batch.file ? batch.records : batch.records.slice(n, n + 1);
+        const bad = batch.file ? batch.records : batch.records.slice(taken, taken + 1);
         this.#remove(lane, batch, bad.length);
         for (const r of bad) this.#deadLetter(r, err);
         continue;
@@ -323,10 +347,15 @@ export class LemfDelivery {
     await this.#sleep(lane, backoffDelay(this.#o.backoff ?? DEFAULT_BACKOFF, lane.attempt++, this.#o.random));
   }
 
-  #confirm(lane: Lane, batch: OutboundBatch, n: number): void {
-    if (n === 0) return;
-    const done = batch.records.slice(0, n);
-    this.#remove(lane, batch, n);
+  /** The first `taken` records leave the lane; the first `n` of them are confirmed. */
+  #confirm(lane: Lane, batch: OutboundBatch, taken: number, n: number): void {
+    if (taken === 0) return;
+    this.#remove(lane, batch, taken);
+    this.#countConfirmed(batch.records.slice(0, n));
+  }
+
+  #countConfirmed(done: readonly DeliveryRecord[]): void {
+    if (done.length === 0) return;
     const moved = new Map<string, CommitPoint>();
     const perStream = new Map<Stream, { records: number; bytes: number }>();
     for (const r of done) {
@@ -375,6 +404,7 @@ export class LemfDelivery {
   }
 
   #sleep(lane: Lane, ms: number): Promise<void> {
+    if (this.#swapping) return Promise.resolve();
     return new Promise((resolve) => {
       lane.sleeping = true;
       const done = () => {

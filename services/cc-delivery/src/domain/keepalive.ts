@@ -1,6 +1,6 @@
-// TS 102 232-1 cl. 6.3.4 keep-alive, on an injected clock. A keep-alive goes out only when no
-// PDU was sent for a whole period (onSent restarts the period), is never queued behind data,
-// and each response is matched by its own sequence number.
+// TS 102 232-1 cl. 6.3.4 keep-alive, on an injected clock. A keep-alive goes out every period
+// (and at once on sendNow, to confirm records: keepalive-confirm.ts), is never queued behind
+// data, and each response is matched by its own sequence number.
 // A response can still sit behind bytes already in the kernel's socket buffers; while the LEMF
 // visibly drains those (onProgress), the wait restarts instead of tearing down a working link.
 import type { Clock } from '@li/core';
@@ -42,6 +42,13 @@ export class KeepaliveTimer {
     this.#cancelTick = null;
     for (const o of this.#outstanding.values()) o.cancel();
     this.#outstanding.clear();
+  }
+
+  /** Sends a keep-alive now (e.g. to confirm records written since the last one); the period restarts. */
+  sendNow(): void {
+    if (!this.#running) return;
+    this.#cancelTick?.();
+    this.#fire();
   }
 
   outstanding(): number {

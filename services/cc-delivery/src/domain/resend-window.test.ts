@@ -60,3 +60,20 @@ describe('ResendWindow', () => {
     expect(w.size).toBe(0);
   });
 });
+
+describe('ResendWindow that never drops (keep-alive confirmation)', () => {
+  it('holds everything past its bound, says it is full, and confirm returns what it releases', () => {
+    const w = new ResendWindow<ReturnType<typeof rec>>(30, false);
+    for (let i = 0; i < 4; i++) w.remember(rec(i));
+    expect(w.size).toBe(4);
+    expect(w.full).toBe(true);
+    const p = w.position();
+    w.remember(rec(4));
+    expect(ids(w.confirm(p - 2))).toEqual([0, 1]);
+    expect(w.full).toBe(true); // 30 bytes still held
+    expect(ids(w.confirm(p - 2))).toEqual([]); // an older answer releases nothing again
+    expect(ids(w.confirm(p))).toEqual([2, 3]);
+    expect(w.full).toBe(false);
+    expect(ids(w.takeAll())).toEqual([4]);
+  });
+});

@@ -38,14 +38,22 @@ export interface OutboundBatch {
 
 /**
  * `confirmed`: how many leading records of the batch the peer confirmed (file renamed, SMTP 250,
- * PDU acknowledged, socket drained). `rejected`: the record right after the confirmed prefix can
- * never be delivered over this transport (dead-letter it). `error`: why the rest was not confirmed.
+ * PDU acknowledged, socket drained). `accepted` (≥ confirmed, default confirmed): how many leading
+ * records the transport took over — it delivers them itself (resending after a reconnect) and
+ * reports their confirmation later through the `confirmedLater` listener given to start() (ETSI
+ * TCP without PDU acknowledgement: a keep-alive answered after them). `rejected`: the record
+ * right after the accepted prefix can never be delivered over this transport (dead-letter it).
+ * `error`: why the rest was not confirmed.
  */
 export interface SendOutcome {
   confirmed: number;
+  accepted?: number;
   rejected?: boolean;
   error: DeliveryError | null;
 }
+
+/** Records a transport accepted earlier and the LEMF has now confirmed (any order across streams). */
+export type ConfirmedLater = (records: readonly DeliveryRecord[]) => void;
 
 export interface TransportStatus {
   connected: boolean;
@@ -59,10 +67,12 @@ export interface TransportStatus {
 /** The port every LEMF transport implements. `send` never rejects; failures come back in the outcome. */
 export interface DeliveryTransport {
   readonly kind: string;
-  start(): void;
+  start(confirmedLater?: ConfirmedLater): void;
   send(batch: OutboundBatch): Promise<SendOutcome>;
   status(): TransportStatus;
   close(): Promise<void>;
+  /** After close(): records it accepted whose confirmation never came, oldest first (to send again). */
+  unconfirmed?(): DeliveryRecord[];
 }
 
 export function initialTransportStatus(): TransportStatus {
