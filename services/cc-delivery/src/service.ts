@@ -44,8 +44,12 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
     // need no confirmation, so a LEMF with nothing unconfirmed may commit up to here.
     const readUpTo = new Map<string, Map<string, PartitionOffset>>();
     const readOf = (k: string) => readUpTo.get(k) ?? readUpTo.set(k, new Map()).get(k)!;
-    const read = (k: string, topic: string, partition: number, offset: bigint) =>
-      readOf(k).set(OffsetTracker.key({ topic, partition }), { topic, partition, offset });
+    // Only forward: a consumer kafkajs restarted reads again from the committed offset.
+    const read = (k: string, topic: string, partition: number, offset: bigint) => {
+      const at = readOf(k).get(OffsetTracker.key({ topic, partition }));
+      if (!at || offset > at.offset)
+        readOf(k).set(OffsetTracker.key({ topic, partition }), { topic, partition, offset });
+    };
     // Per LEMF and partition, the last offset handed to commitOffsets.
     const committed = new Map<string, Map<string, bigint>>();
     const committedOf = (k: string) => committed.get(k) ?? committed.set(k, new Map()).get(k)!;

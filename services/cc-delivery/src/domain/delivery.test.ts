@@ -80,6 +80,25 @@ describe('LemfDelivery', () => {
     expect(d.status().recordsSent).toBe(10);
   });
 
+  it('sends records read again (a consumer restarted from the committed offset) only once', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    const d = new LemfDelivery({ lemfId: 'l1', transport: t, clock, random: () => 0 });
+    t.budget = 3;
+    d.offer(recs(5));
+    await flush();
+    // 0..2 confirmed, 3..4 waiting; the commit of 0..2 failed, so all five are read again
+    d.offer(recs(5));
+    t.budget = 100;
+    clock.advance(1000);
+    await d.drained();
+    expect(t.delivered.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 5 }]);
+    d.offer(recs(6)); // read again once more, with one new record
+    await d.drained();
+    expect(t.delivered.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it('keeps streams apart: HI3 failing does not hold back HI2', async () => {
     const clock = new ManualClock();
     const t = new ScriptedTransport();

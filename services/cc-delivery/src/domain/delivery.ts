@@ -150,7 +150,9 @@ export class LemfDelivery {
         this.#o.observer?.deadLetter?.(r, dlvError('DLV_ERR_BAD_RECORD', 'record addressed to another LEMF'));
         continue;
       }
-      this.#offsets.track(r.source);
+      // Read again (kafkajs restarted the consumer from the committed offset after a broker
+      // outage, or a rebalance): already queued or confirmed by the LEMF, so not sent twice.
+      if (!this.#offsets.track(r.source)) continue;
       const ready = this.#o.prepare ? this.#o.prepare(r) : null;
       if (ready && !ready.ok) {
         this.#deadLetter(r, ready.error);

@@ -24,8 +24,11 @@ export class OffsetTracker {
     return `${p.topic}\u0000${p.partition}`;
   }
 
-  /** Registers a record as handed to delivery. Offsets of one partition must arrive in order. */
-  track(pos: SourcePosition): void {
+  /**
+   * Registers a record as handed to delivery; false when this tracker has it already (queued,
+   * in flight or confirmed). Offsets of one partition must arrive in order.
+   */
+  track(pos: SourcePosition): boolean {
     const k = OffsetTracker.key(pos);
     let p = this.#pending.get(k);
     if (!p) {
@@ -33,11 +36,12 @@ export class OffsetTracker {
       this.#pending.set(k, p);
     }
     const last = p.offsets.length > p.head ? p.offsets[p.offsets.length - 1]! : null;
-    if (last !== null && pos.offset <= last) return; // re-delivered after a rebalance: already tracked
+    if (last !== null && pos.offset <= last) return false; // read again: already tracked
     const done = this.#commit.get(k);
-    if (done && pos.offset < done.offset) return;
+    if (done && pos.offset < done.offset) return false; // read again: confirmed already
     p.offsets.push(pos.offset);
     p.confirmed.push(false);
+    return true;
   }
 
   /** Marks a record confirmed; returns the partition's new commit point if it moved. */
