@@ -266,7 +266,12 @@ describe('admf account events per tenant on Kafka', () => {
         intervalMs: 300,
       });
       expect(await targetsOf(upgraded, e)).toEqual(['jdoe', 'olga']);
-      expect(await committedOffset(upgraded.groupOf(e), events)).toBe('2');
+      // The rename is stored (and seen) before the processor's transaction commits its offset.
+      await waitFor(async () => (await committedOffset(upgraded.groupOf(e), events)) === '2', {
+        what: 'the offset committed past the rename',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
       expect((await state(upgraded, e)).accountAudit).toEqual(['warrant.target.renamed']);
     } finally {
       await upgraded.svc.stop();
