@@ -379,7 +379,8 @@ export const EVENT_ACTIONS = {
     'mailbox.removed',
     'mailbox.renamed',
   ],
-  ACCESS: ['imap.fetch', 'pop3.retr', 'message.read'],
+  // `*.deleted`: messages removed (the Access report's "messages deleted"), beside DELETED_MAIL.
+  ACCESS: ['imap.fetch', 'pop3.retr', 'message.read', 'imap.deleted', 'pop3.deleted'],
   PARTIAL: ['imap.fetch.partial', 'pop3.top', 'message.partial'],
   DELETED_MAIL: ['imap.close', 'imap.expunge', 'pop3.dele', 'message.deleted'],
   ACCOUNT: ['account.renamed', 'account.removed'],

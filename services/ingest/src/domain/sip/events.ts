@@ -106,3 +106,54 @@ export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number):
     contentType: 'application/sip',
   };
 }
+
+/**
+ * The login a successful registration is (seed 000's Login report lists SIP among its protocols):
+ * a 2xx answer to REGISTER that keeps a binding (a Contact with a non-zero expiry). A challenge
+ * (401/407) or refusal is no login: seed 000 reports logging into the System, and a challenge is
+ * the normal first step of digest authentication. A de-registration (expiry 0) and a bindings
+ * query (no Contact) are no login either. The address is the registering device's (the answer's
+ * destination). Null when the message is not such an answer.
+ */
+export function sipLoginEvent(m: SipMessage, network: NetworkInfo, tsMicros: number): DecodedEvent | null {
+  if (m.start.kind !== 'response' || m.start.status < 200 || m.start.status >= 300) return null;
+  const cseq = header(m, 'cseq')?.trim().split(/\s+/);
+  if (cseq?.[1]?.toUpperCase() !== 'REGISTER') return null;
+  const contacts = headerAll(m, 'contact')
+    .flatMap(splitValues)
+    .filter((c) => c.trim() !== '*');
+  if (contacts.length === 0) return null;
+  const headerExpires = header(m, 'expires')?.trim();
+  const bound = contacts.some((c) => {
+    const e = paramValue(parseNameAddr(c)?.params ?? '', 'expires') ?? headerExpires;
+    return e === undefined || !/^\d{1,10}$/.test(e) || Number(e) > 0;
+  });
+  if (!bound) return null;
+  const parties: Party[] = [];
+  addParties(parties, 'ACCOUNT', addressUri(header(m, 'to')));
+  if (parties.length === 0) return null;
+  const callId = header(m, 'call-id');
+  return {
+    category: 'LOGIN',
+    action: 'sip.login',
+    occurredAtMicros: tsMicros,
+    protocol: 'SIP',
+    communicationId: callId ?? '',
+    parties,
+    network: {
+      transport: network.transport,
+      srcAddress: network.dstAddress,
+      srcPort: network.dstPort,
+      dstAddress: network.srcAddress,
+      dstPort: network.srcPort,
+    },
+    attributes: {
+      method: 'REGISTER',
+      result: 'success',
+      status: String(m.start.status),
+      ...(callId ? { 'call-id': callId } : {}),
+    },
+    content: null,
+    contentType: null,
+  };
+}
