@@ -371,5 +371,17 @@ describe('SIP registration as a login (seed 000 Login report, protocol SIP)', ()
       tsMicros: 2,
     });
     expect(kinds(events).at(-1)).toBe('LOGIN:sip.login');
+    // the device as the registrar saw it (Via received/rport), not the mirror the copy came from
+    const natted = registerAnswer(200, 'OK', 'Contact: <sip:alice@10.0.0.1:40000>;expires=60\r\n')
+      .toString()
+      .replace('10.0.0.1:40000;branch', '10.0.0.1:40000;received=203.0.113.5;rport=61000;branch');
+    handle({ network: net, payload: Buffer.from(natted), tsMicros: 3 });
+    expect(events.at(-1)?.network).toEqual({
+      transport: 'udp',
+      srcAddress: '203.0.113.5',
+      srcPort: 61000,
+      dstAddress: '10.0.0.2',
+      dstPort: 5060,
+    });
   });
 });

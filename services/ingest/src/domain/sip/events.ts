@@ -112,8 +112,9 @@ export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number):
  * a 2xx answer to REGISTER that keeps a binding (a Contact with a non-zero expiry). A challenge
  * (401/407) or refusal is no login: seed 000 reports logging into the System, and a challenge is
  * the normal first step of digest authentication. A de-registration (expiry 0) and a bindings
- * query (no Contact) are no login either. The address is the registering device's (the answer's
- * destination). Null when the message is not such an answer.
+ * query (no Contact) are no login either. The address is the registering device's: the top Via
+ * of the answer as the registrar saw it (received/rport, RFC 3261 §18.2.1, RFC 3581), which holds
+ * for a mirror too, else the answer's destination. Null when the message is not such an answer.
  */
 export function sipLoginEvent(m: SipMessage, network: NetworkInfo, tsMicros: number): DecodedEvent | null {
   if (m.start.kind !== 'response' || m.start.status < 200 || m.start.status >= 300) return null;
@@ -140,13 +141,7 @@ export function sipLoginEvent(m: SipMessage, network: NetworkInfo, tsMicros: num
     protocol: 'SIP',
     communicationId: callId ?? '',
     parties,
-    network: {
-      transport: network.transport,
-      srcAddress: network.dstAddress,
-      srcPort: network.dstPort,
-      dstAddress: network.srcAddress,
-      dstPort: network.srcPort,
-    },
+    network: { ...deviceAddress(m, network), dstAddress: network.srcAddress, dstPort: network.srcPort },
     attributes: {
       method: 'REGISTER',
       result: 'success',
@@ -156,4 +151,18 @@ export function sipLoginEvent(m: SipMessage, network: NetworkInfo, tsMicros: num
     content: null,
     contentType: null,
   };
+}
+
+const VIA = /^SIP\/2\.0\/([A-Za-z]+)\s+(\[[0-9A-Fa-f:.]+\]|[^\s:;]+)(?::(\d{1,5}))?\s*(.*)$/;
+
+function deviceAddress(m: SipMessage, network: NetworkInfo): Pick<NetworkInfo, 'transport' | 'srcAddress' | 'srcPort'> {
+  const fallback = { transport: network.transport, srcAddress: network.dstAddress, srcPort: network.dstPort };
+  const top = splitValues(header(m, 'via') ?? '')[0];
+  const v = top === undefined ? null : VIA.exec(top.trim());
+  if (!v) return fallback;
+  const params = v[4] ?? '';
+  const host = paramValue(params, 'received') || (v[2] as string).replace(/^\[|\]$/g, '');
+  const port = Number(paramValue(params, 'rport') || v[3] || 5060);
+  if (!/^[0-9A-Fa-f:.]+$/.test(host) || !(port > 0 && port < 65536)) return fallback;
+  return { transport: (v[1] as string).toLowerCase(), srcAddress: host, srcPort: port };
 }
