@@ -112,8 +112,10 @@ function infoLines(type: ReportType, m: MatchedEvent, opts: ReportOptions): stri
   const push = (k: string, v: string | null | undefined) => {
     if (v !== null && v !== undefined && v !== '') lines.push(`${k}: ${oneLine(v)}`);
   };
+  // protocols named as seed 000 names them (IMAP, SIP): capture writes them in lower case
+  const protocol = e.protocol ? e.protocol.toUpperCase() : e.protocol;
   const where = () => {
-    push('Protocol', e.protocol);
+    push('Protocol', protocol);
     push('IP Address', e.network?.srcAddress);
     push('Port', e.network ? String(e.network.srcPort) : null);
   };
@@ -126,7 +128,7 @@ function infoLines(type: ReportType, m: MatchedEvent, opts: ReportOptions): stri
       push('Object', signalObject(e));
       push('IP Address', e.network?.srcAddress);
       push('Port', e.network ? String(e.network.srcPort) : null);
-      push('Protocol', e.protocol);
+      push('Protocol', protocol);
       break;
     case 'New Message':
       push('Action', 'attached message stored');
