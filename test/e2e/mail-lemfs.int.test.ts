@@ -194,14 +194,28 @@ describe('a mail warrant with an ETSI TCP LEMF and an e-mail-report LEMF', () =>
     const before = inbox.got.length;
     expect((await sipRegister(pipeline.sipUdpPort, 'bobrefused', false)).ok).toBe(true);
     expect((await sipRegister(pipeline.sipUdpPort, 'bobreg', true)).ok).toBe(true);
+    const since = async () => (await reportTexts()).slice(before);
     const loginsOver = async () =>
-      (await reportTexts()).slice(before).filter((t) => t.includes('Report: Login') && t.includes('Protocol: SIP'));
-    await waitFor(async () => (await loginsOver()).length > 0, {
-      timeoutMs: 90_000,
-      intervalMs: 500,
-      what: 'a Login report over SIP at the e-mail LEMF',
-    });
-    // the refused registration was sent first: once the accepted one's reports are in and quiet, it had its turn
+      (await since()).filter((t) => t.includes('Report: Login') && t.includes('Protocol: SIP'));
+    const signalOf = (t: string, liid: string, status: string) =>
+      t.includes('Report: Signal') && t.includes(`LIID: ${liid}`) && t.includes(status);
+    // Both registrations are Signal reports (REGISTER and its answer); wait for the refused one's
+    // answer too, so a Login report it gave would be in by now.
+    await waitFor(
+      async () => {
+        const texts = await since();
+        return (
+          (await loginsOver()).length > 0 &&
+          texts.some((t) => signalOf(t, 'SIPREF', '403 Forbidden')) &&
+          texts.some((t) => signalOf(t, 'SIPREG', '200 OK'))
+        );
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+        what: 'the Login report over SIP and both registrations as Signal reports',
+      },
+    );
     await settled(() => inbox.got.length - before, 'reports of the registrations');
     const logins = await loginsOver();
     console.log('SIP Login reports:', JSON.stringify(logins));
@@ -212,9 +226,5 @@ describe('a mail warrant with an ETSI TCP LEMF and an e-mail-report LEMF', () =>
     expect(login).toContain('IP Address: 127.0.0.1');
     expect(login).toMatch(/^Port: \d+/m);
     expect(login).toContain('LIID: SIPREG');
-    // both registrations are still Signal reports (REGISTER and its answer)
-    const signals = (await reportTexts()).slice(before).filter((t) => t.includes('Report: Signal'));
-    expect(signals.some((t) => t.includes('LIID: SIPREF') && t.includes('403 Forbidden'))).toBe(true);
-    expect(signals.some((t) => t.includes('LIID: SIPREG') && t.includes('200 OK'))).toBe(true);
   }, 180_000);
 });
