@@ -2,7 +2,8 @@
 // TCP LEMF and to an e-mail-report LEMF (seed 000) at once, with real SMTP and IMAP traffic
 // captured by tcpdump, including Mailbox (create, rename, delete) and Deleted (expunge)
 // activity. Each LEMF gets what its transport carries (ETSI: PS-PDUs, e-mail: reports), and
-// the tenant's dead-letter topic stays empty.
+// the tenant's dead-letter topic stays empty. Issue 22 (seed 000): the expunge also gives an
+// Access report "messages deleted", and a SIPp registration of a SIP target a Login report over SIP.
 import type { AddressInfo } from 'node:net';
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
@@ -12,7 +13,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LemfReceiver } from '../pipeline/lemf.ts';
 import { addEtsiLemf, addWarrant, type Pipeline, startPipeline } from '../pipeline/pipeline.ts';
-import { MAIL_PASSWORD, MAIL_USER, type Peers, smtpSession, startPeers } from '../pipeline/traffic.ts';
+import { MAIL_PASSWORD, MAIL_USER, type Peers, sipRegister, smtpSession, startPeers } from '../pipeline/traffic.ts';
 
 /** The e-mail LEMF: an SMTP server that keeps every report it is handed. */
 async function reportInbox() {
@@ -90,6 +91,18 @@ beforeAll(async () => {
     target: { type: 'MAIL_ACCOUNT', value: MAIL_USER },
     lemfIds: ['lemf-etsi', 'lemf-reports'],
   });
+  // A SIP account whose registrations the e-mail LEMF gets as Login reports (seed 000).
+  for (const [liid, user] of [
+    ['SIPREG', 'bobreg'],
+    ['SIPREF', 'bobrefused'],
+  ] as const) {
+    await addWarrant(pipeline, {
+      liid,
+      kind: 'VOICE',
+      target: { type: 'SIP_URI', value: `sip:${user}@example.com` },
+      lemfIds: ['lemf-reports'],
+    });
+  }
   // target-match follows the warrants topic: give it a moment before traffic starts.
   await new Promise((r) => setTimeout(r, 1500));
 }, 120_000);
@@ -101,6 +114,11 @@ afterAll(async () => {
   await peers?.stop();
   await bus?.close();
 });
+
+/** The text/plain part of every report the e-mail LEMF got. */
+async function reportTexts(): Promise<string[]> {
+  return Promise.all(inbox.got.map(async (b) => (await simpleParser(b)).text ?? ''));
+}
 
 /** Waits until check holds and then the count stays the same for quietMs. */
 async function settled(count: () => number, what: string, quietMs = 4000): Promise<void> {
@@ -153,9 +171,60 @@ describe('a mail warrant with an ETSI TCP LEMF and an e-mail-report LEMF', () =>
     expect(reports.filter((t) => t === 'Mailbox').length).toBeGreaterThanOrEqual(3); // create, rename, delete
     expect(reports).toContain('Deleted Message');
     expect(reports).toContain('Login');
+    // Seed 000's Access report names two actions: the expunge is "messages deleted", with its UIDs.
+    const texts = await reportTexts();
+    const access = texts.filter((t) => t.includes('Report: Access'));
+    console.log(
+      'Access reports:',
+      JSON.stringify(access.map((t) => t.split('\n').filter((l) => l.startsWith('Action')))),
+    );
+    const deleted = access.find((t) => t.includes('Action: messages deleted'));
+    expect(deleted, 'an Access report "messages deleted"').toBeDefined();
+    expect(deleted).toContain('Protocol: IMAP');
+    expect(deleted).toContain('Mailbox: Archive');
+    expect(deleted).toMatch(/^UID: \S+/m);
+    expect(deleted).toContain(`Account: ${MAIL_USER}`);
 
     // Normal operation: nothing was dead-lettered, by the encoder or by either LEMF's delivery.
     const dlq = await readTopic(bus.kafka, topicName(pipeline.tenant, 'dlq'));
     expect(dlq.map((d) => `${d.headers['li.dlq.code'] ?? '?'}: ${d.headers['li.dlq.reason'] ?? ''}`)).toEqual([]);
   }, 240_000);
+
+  it('reports a SIP registration as a Login report with protocol SIP, and a refused one not', async () => {
+    const before = inbox.got.length;
+    expect((await sipRegister(pipeline.sipUdpPort, 'bobrefused', false)).ok).toBe(true);
+    expect((await sipRegister(pipeline.sipUdpPort, 'bobreg', true)).ok).toBe(true);
+    const since = async () => (await reportTexts()).slice(before);
+    const loginsOver = async () =>
+      (await since()).filter((t) => t.includes('Report: Login') && t.includes('Protocol: SIP'));
+    const signalOf = (t: string, liid: string, status: string) =>
+      t.includes('Report: Signal') && t.includes(`LIID: ${liid}`) && t.includes(status);
+    // Both registrations are Signal reports (REGISTER and its answer); wait for the refused one's
+    // answer too, so a Login report it gave would be in by now.
+    await waitFor(
+      async () => {
+        const texts = await since();
+        return (
+          (await loginsOver()).length > 0 &&
+          texts.some((t) => signalOf(t, 'SIPREF', '403 Forbidden')) &&
+          texts.some((t) => signalOf(t, 'SIPREG', '200 OK'))
+        );
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+        what: 'the Login report over SIP and both registrations as Signal reports',
+      },
+    );
+    await settled(() => inbox.got.length - before, 'reports of the registrations');
+    const logins = await loginsOver();
+    console.log('SIP Login reports:', JSON.stringify(logins));
+    expect(logins).toHaveLength(1);
+    const login = logins[0] as string;
+    expect(login).toContain('Account: bobreg@example.com');
+    expect(login).toContain('Action: login');
+    expect(login).toContain('IP Address: 127.0.0.1');
+    expect(login).toMatch(/^Port: \d+/m);
+    expect(login).toContain('LIID: SIPREG');
+  }, 180_000);
 });

@@ -152,3 +152,48 @@ export async function sipCall(ingestSipPort: number, pauseMs = 500): Promise<Sip
     })(),
   };
 }
+
+/**
+ * One SIPp registration of sip:<user>@example.com through a relay that mirrors every datagram to
+ * ingest's SIP listener; the registrar accepts it (200 OK, bound for 600 s) or refuses it (403).
+ */
+export async function sipRegister(ingestSipPort: number, user: string, accept: boolean): Promise<{ ok: boolean }> {
+  const dir = new URL('./sipp/', import.meta.url).pathname;
+  const uasPort = await freePort();
+  const uas = runSipp(
+    [
+      '-sf',
+      `${dir}${accept ? 'register-uas.xml' : 'register-uas-refuse.xml'}`,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(uasPort),
+      '-m',
+      '1',
+    ],
+    30_000,
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  const relay: Relay = await udpRelay(uasPort, ingestSipPort);
+  const uacPort = await freePort();
+  const uac = runSipp(
+    [
+      '-sf',
+      `${dir}register-uac.xml`,
+      `127.0.0.1:${relay.port}`,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(uacPort),
+      '-s',
+      user,
+      '-m',
+      '1',
+    ],
+    30_000,
+  );
+  const r = await uac.done;
+  await uas.done;
+  await relay.close();
+  return { ok: /Successful call\s+\|\s+\d+\s+\|\s+1\b/.test(r.output) };
+}

@@ -317,8 +317,9 @@ export const TIMESTAMP_PROFILE_RULES = {
 /**
  * The `action` values ingest writes, per category. `*` stands for one producer-filled segment:
  * `sip.*` the lower-case SIP method, `x2.*`/`x3.*` the X2/X3 payload format name, `*.login` the
- * mail service a server event names (`*.logout` too). A category shares no action with another, except
- * `msnp.invite` (MEDIA when it offers a media session, else SIGNALS).
+ * mail service a server event names (`*.logout` too), or `sip` (a registration that binds). A
+ * category shares no action with another, except `msnp.invite` (MEDIA when it offers a media
+ * session, else SIGNALS).
  */
 export const EVENT_ACTIONS = {
   LOGIN: [
@@ -379,7 +380,8 @@ export const EVENT_ACTIONS = {
     'mailbox.removed',
     'mailbox.renamed',
   ],
-  ACCESS: ['imap.fetch', 'pop3.retr', 'message.read'],
+  // `*.deleted`: messages removed (the Access report's "messages deleted"), beside DELETED_MAIL.
+  ACCESS: ['imap.fetch', 'pop3.retr', 'message.read', 'imap.deleted', 'pop3.deleted'],
   PARTIAL: ['imap.fetch.partial', 'pop3.top', 'message.partial'],
   DELETED_MAIL: ['imap.close', 'imap.expunge', 'pop3.dele', 'message.deleted'],
   ACCOUNT: ['account.renamed', 'account.removed'],

@@ -106,6 +106,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
       'PARTIAL:imap.fetch.partial',
       'PARTIAL:imap.fetch.partial',
       'DELETED_MAIL:imap.expunge',
+      'ACCESS:imap.deleted', // the Access report's "messages deleted"
       'MAILBOX:imap.mailbox.renamed',
       'MAILBOX:imap.mailbox.removed',
       'LOGIN:imap.logout',
@@ -136,7 +137,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
 
     // Dovecot's exporter: one auth failure, one success, and the mailbox/message commands.
     // The stats process may post over parallel HTTP connections: wait for all, compare as a set.
-    await eventually(() => exported.filter((e) => e.protocol === 'imap').length >= 11, 'eleven exported IMAP events');
+    await eventually(() => exported.filter((e) => e.protocol === 'imap').length >= 12, 'twelve exported IMAP events');
     const imapExported = exported
       .filter((e) => e.protocol === 'imap')
       .sort((a, b) => a.occurredAtMicros - b.occurredAtMicros);
@@ -149,13 +150,14 @@ describe('Dovecot IMAP and POP3 sessions', () => {
       'ACCESS:imap.fetch',
       'PARTIAL:imap.fetch.partial',
       'DELETED_MAIL:imap.expunge',
+      'ACCESS:imap.deleted', // the Access report's "messages deleted"
       'MAILBOX:imap.mailbox.renamed',
       'MAILBOX:imap.mailbox.removed',
       'LOGIN:imap.logout',
     ]);
-    expect(imapExported[9]?.network).toMatchObject({ dstPort: imapPort });
+    expect(imapExported[10]?.network).toMatchObject({ dstPort: imapPort });
     expect(imapExported[3]?.attributes.uid).toBe('1');
-    expect(imapExported[8]?.attributes).toMatchObject({ mailbox: 'Projects', newMailbox: 'Archive' });
+    expect(imapExported[9]?.attributes).toMatchObject({ mailbox: 'Projects', newMailbox: 'Archive' });
     expect(exportProblems).toEqual([]);
   });
 
@@ -184,6 +186,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
       'ACCESS:pop3.retr',
       'PARTIAL:pop3.top',
       'DELETED_MAIL:pop3.dele',
+      'ACCESS:pop3.deleted', // the Access report's "messages deleted"
       'LOGIN:pop3.logout',
     ]);
     expect(JSON.stringify(events)).not.toContain(PASSWORD);

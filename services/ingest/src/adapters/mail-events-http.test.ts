@@ -99,6 +99,30 @@ describe('mail events HTTP adapter', () => {
     ]);
   });
 
+  it("maps Dovecot's EXPUNGE and DELE to DELETED_MAIL and the Access report's messages deleted", async () => {
+    events.length = 0;
+    const expunge = { ...dovecotRename.fields, cmd_tag: 'a11', cmd_name: 'EXPUNGE', cmd_args: '', mailbox: 'INBOX' };
+    for (const [event, fields] of [
+      ['imap_command_finished', expunge],
+      ['pop3_command_finished', { ...expunge, cmd_name: 'DELE', cmd_args: '2', tagged_reply_state: undefined }],
+    ] as const) {
+      const res = await inject({
+        method: 'POST',
+        url: '/ingest/dovecot',
+        payload: { ...dovecotRename, event, fields },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ accepted: 2 });
+    }
+    expect(events.map((e) => `${e.category}:${e.action}`)).toEqual([
+      'DELETED_MAIL:imap.expunge',
+      'ACCESS:imap.deleted',
+      'DELETED_MAIL:pop3.dele',
+      'ACCESS:pop3.deleted',
+    ]);
+    expect(events[3]?.attributes).toMatchObject({ mailbox: 'INBOX', msgNumber: '2' });
+  });
+
   it('maps every generic event type', async () => {
     events.length = 0;
     const base = {

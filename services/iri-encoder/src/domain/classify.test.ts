@@ -61,3 +61,24 @@ describe('roleOf', () => {
     expect(roleOf(media, serviceOf(media))).toBe('ccOnly');
   });
 });
+
+describe('report-only activity keeps the ETSI side unchanged', () => {
+  it('a registration as a login (sip.login) and messages deleted (ACCESS *.deleted) give no IRI', () => {
+    const login = sampleEvent({
+      category: 'LOGIN',
+      action: 'sip.login',
+      protocol: 'SIP',
+      attributes: { method: 'REGISTER' },
+    });
+    expect(serviceOf(login)).toBe('sip');
+    expect(roleOf(login, 'sip')).toBe('reportOnly');
+    for (const [action, protocol] of [
+      ['imap.deleted', 'IMAP'],
+      ['pop3.deleted', 'POP3'],
+    ] as const) {
+      const e = sampleEvent({ category: 'ACCESS', action, protocol, attributes: {} });
+      expect(serviceOf(e)).toBe('email');
+      expect(roleOf(e, 'email'), action).toBe('reportOnly');
+    }
+  });
+});

@@ -70,6 +70,9 @@ export function serviceOf(e: NormalizedEvent): ServiceKind {
 export function roleOf(e: NormalizedEvent, service: ServiceKind): EventRole {
   if (e.category === 'ACCOUNT') return 'ignore';
   if (e.category === 'MEDIA') return 'ccOnly';
+  // A registration as a login (ingest's sip.login) is for seed 000's Login report; the ETSI side
+  // already has the REGISTER and its answer as SIP IRIs.
+  if (service === 'sip' && e.category === 'LOGIN') return 'reportOnly';
   if (service === 'sip') return sipRole(e);
   if (service === 'email') return mailRole(e);
   const a = e.action.toLowerCase();
@@ -119,7 +122,8 @@ function mailRole(e: NormalizedEvent): EventRole {
       return 'insideOrReport'; // delivery to the mailbox: receive
     case 'ACCESS':
     case 'PARTIAL':
-      return 'report';
+      // Messages deleted (imap/pop3 .deleted) are no download: reports only, like DELETED_MAIL.
+      return a.endsWith('.deleted') ? 'reportOnly' : 'report';
     case 'MAILBOX':
     case 'DELETED_MAIL':
       // TS 102 232-2 eMailEvent has send, receive, download, logon(-attempt/-failure), logoff,

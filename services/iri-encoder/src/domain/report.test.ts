@@ -236,3 +236,66 @@ describe('composeReport', () => {
     if (utf.ok) expect((await parse(utf.bytes)).text).toContain('Mailbox: Città');
   });
 });
+
+describe('seed 000 report variants', () => {
+  const textOf = async (m: MatchedEvent) => {
+    const r = composeReport(m, opts);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return '';
+    return (await parse(r.bytes)).text ?? '';
+  };
+
+  it('Access: removed messages give "messages deleted" with their UIDs, reads keep "message read"', async () => {
+    const imap = await textOf(
+      mail({ category: 'ACCESS', action: 'imap.deleted', attributes: { mailbox: 'Archive', marked: '1:3' } }),
+    );
+    expect(imap).toContain('Report: Access');
+    expect(imap).toContain('Action: messages deleted');
+    expect(imap).not.toContain('message read');
+    expect(imap).toContain('Mailbox: Archive');
+    expect(imap).toContain('UID: 1:3');
+    const pop = await textOf(
+      mail({
+        category: 'ACCESS',
+        action: 'pop3.deleted',
+        protocol: 'POP3',
+        attributes: { mailbox: 'INBOX', uid: 'u1,u2' },
+      }),
+    );
+    expect(pop).toContain('Action: messages deleted');
+    expect(pop).toContain('Protocol: POP3');
+    expect(pop).toContain('UID: u1,u2');
+    const read = await textOf(
+      mail({ category: 'ACCESS', action: 'pop3.retr', protocol: 'pop3', attributes: { uid: 'u1' } }),
+    );
+    expect(read).toContain('Protocol: POP3'); // as seed 000 names protocols, whatever case capture wrote
+    expect(read).toContain('Action: message read');
+    const part = await textOf(mail({ category: 'PARTIAL', action: 'pop3.top', attributes: { msgNumber: '1' } }));
+    expect(part).toContain('Action: message read');
+  });
+
+  it('Login over SIP: a registration gives a Login report with protocol SIP and the device address', async () => {
+    const text = await textOf(
+      mail({
+        category: 'LOGIN',
+        action: 'sip.login',
+        protocol: 'SIP',
+        parties: [{ role: 'ACCOUNT', type: 'SIP_URI', value: 'sip:alice@example.com' }],
+        network: {
+          transport: 'udp',
+          srcAddress: '198.51.100.9',
+          srcPort: 5062,
+          dstAddress: '192.0.2.1',
+          dstPort: 5060,
+        },
+        attributes: { method: 'REGISTER', result: 'success', status: '200' },
+      }),
+    );
+    expect(text).toContain('Report: Login');
+    expect(text).toContain('Account: alice@example.com');
+    expect(text).toContain('Action: login');
+    expect(text).toContain('Protocol: SIP');
+    expect(text).toContain('IP Address: 198.51.100.9');
+    expect(text).toContain('Port: 5062');
+  });
+});

@@ -112,8 +112,10 @@ function infoLines(type: ReportType, m: MatchedEvent, opts: ReportOptions): stri
   const push = (k: string, v: string | null | undefined) => {
     if (v !== null && v !== undefined && v !== '') lines.push(`${k}: ${oneLine(v)}`);
   };
+  // protocols named as seed 000 names them (IMAP, SIP): capture writes them in lower case
+  const protocol = e.protocol ? e.protocol.toUpperCase() : e.protocol;
   const where = () => {
-    push('Protocol', e.protocol);
+    push('Protocol', protocol);
     push('IP Address', e.network?.srcAddress);
     push('Port', e.network ? String(e.network.srcPort) : null);
   };
@@ -126,7 +128,7 @@ function infoLines(type: ReportType, m: MatchedEvent, opts: ReportOptions): stri
       push('Object', signalObject(e));
       push('IP Address', e.network?.srcAddress);
       push('Port', e.network ? String(e.network.srcPort) : null);
-      push('Protocol', e.protocol);
+      push('Protocol', protocol);
       break;
     case 'New Message':
       push('Action', 'attached message stored');
@@ -144,7 +146,8 @@ function infoLines(type: ReportType, m: MatchedEvent, opts: ReportOptions): stri
       break;
     case 'Access':
     case 'Partial Access':
-      push('Action', 'message read');
+      // seed 000 names two Access actions: "message read" and "messages deleted" (ingest's *.deleted)
+      push('Action', type === 'Access' && isDeletion(e.action) ? 'messages deleted' : 'message read');
       where();
       push('Mailbox', a.mailbox);
       push('UID', uidsOf(a));
@@ -178,7 +181,9 @@ function infoLines(type: ReportType, m: MatchedEvent, opts: ReportOptions): stri
 function accountOf(m: MatchedEvent): string {
   const parties = m.event.parties;
   const acc = parties.find((p) => p.role === 'ACCOUNT') ?? parties.find((p) => m.matchedRoles.includes(p.role));
-  return acc?.value ?? parties[0]?.value ?? 'unknown';
+  const value = acc?.value ?? parties[0]?.value ?? 'unknown';
+  // a SIP account is named like a mail one (seed 000: "the Account (User) name"), without the scheme
+  return acc?.type === 'SIP_URI' ? value.replace(/^sips?:/i, '') : value;
 }
 
 function signalObject(e: NormalizedEvent): string {
@@ -200,6 +205,10 @@ function mailboxAction(action: string): string {
   if (/renam/i.test(action)) return 'Mailbox renamed';
   if (/remov|delet/i.test(action)) return 'Mailbox removed';
   return action;
+}
+
+function isDeletion(action: string): boolean {
+  return action.toLowerCase().endsWith('.deleted');
 }
 
 function uidsOf(a: Record<string, string>): string | null {

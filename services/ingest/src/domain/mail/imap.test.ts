@@ -77,6 +77,7 @@ describe('IMAP decoder', () => {
       'PARTIAL:imap.fetch.partial',
       'PARTIAL:imap.fetch.partial',
       'DELETED_MAIL:imap.expunge',
+      'ACCESS:imap.deleted', // the Access report's "messages deleted"
       'NEW_MAIL:imap.copy',
       'LOGIN:imap.logout', // the session's end: the encoder's IRI-END (logoff)
     ]);
@@ -105,6 +106,7 @@ describe('IMAP decoder', () => {
       expunged: '1',
       marked: 'uid:41',
     });
+    expect(byAction('imap.deleted')[0]?.attributes).toEqual(byAction('imap.expunge')[0]?.attributes);
     expect(byAction('imap.copy')[0]?.attributes).toMatchObject({ mailbox: 'Saved', sourceMailbox: 'INBOX' });
   });
 

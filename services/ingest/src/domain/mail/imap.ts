@@ -1,7 +1,7 @@
 // Passive IMAP decoder (RFC 3501 / RFC 9051, UIDPLUS RFC 4315, LITERAL+ RFC 7888, SASL-IR
 // RFC 4959). Maps the session to seed-000 report kinds: LOGIN, MAILBOX (create/rename/delete),
 // ACCESS (whole message fetched), PARTIAL (a section or byte range fetched), DELETED_MAIL
-// (expunge of \Deleted messages), NEW_MAIL (APPEND, COPY/MOVE into a mailbox), and for a
+// (expunge of \Deleted messages; also ACCESS imap.deleted, the Access report's "messages deleted"), NEW_MAIL (APPEND, COPY/MOVE into a mailbox), and for a
 // logged-in session its end: imap.logout at LOGOUT, imap.closed when the connection ends without
 // one (the encoder's IRI-END, logoff).
 import type { Party } from '@li/schemas';
@@ -335,19 +335,26 @@ class ImapDecoder extends GuardedDecoder {
     }
   }
 
+  /**
+   * Messages removed: a DELETED_MAIL event (seed 000's Deleted Message report) and an ACCESS
+   * imap.deleted (its Access report, action "messages deleted"); each warrant's selection picks.
+   */
   private deletedReport(cmd: Command, ts: number): void {
+    const attributes = compact({
+      mailbox: this.selected,
+      expunged: cmd.expunged.join(','),
+      marked: this.deletedMarks.join(','),
+      uidSet: cmd.uid ? (astring(cmd.args[0], cmd.literals) ?? null) : null,
+    });
+    const parties = this.account();
     this.out.emit({
       category: 'DELETED_MAIL',
       action: cmd.name === 'CLOSE' ? 'imap.close' : 'imap.expunge',
       tsMicros: ts,
-      parties: this.account(),
-      attributes: compact({
-        mailbox: this.selected,
-        expunged: cmd.expunged.join(','),
-        marked: this.deletedMarks.join(','),
-        uidSet: cmd.uid ? (astring(cmd.args[0], cmd.literals) ?? null) : null,
-      }),
+      parties,
+      attributes,
     });
+    this.out.emit({ category: 'ACCESS', action: 'imap.deleted', tsMicros: ts, parties, attributes: { ...attributes } });
     this.deletedMarks = [];
   }
 

@@ -37,6 +37,7 @@ describe('POP3 decoder', () => {
       'ACCESS:pop3.retr',
       'PARTIAL:pop3.top',
       'DELETED_MAIL:pop3.dele',
+      'ACCESS:pop3.deleted', // the Access report's "messages deleted"
       'LOGIN:pop3.logout', // after the deletions QUIT commits
     ]);
     expect(JSON.stringify(events)).not.toContain('hunter2');
@@ -50,6 +51,7 @@ describe('POP3 decoder', () => {
     });
     expect(events[2]?.content?.toString()).toBe('Subject: two\r\n\r\n');
     expect(events[3]?.attributes).toMatchObject({ msgNumber: '1', uid: '000000014b0a6d2f' });
+    expect(events[4]?.attributes).toEqual({ mailbox: 'INBOX', msgNumber: '1', uid: '000000014b0a6d2f' });
   });
 
   it('drops DELE marks on RSET and reports APOP / failed logins', () => {

@@ -1,6 +1,7 @@
 // Passive POP3 decoder (RFC 1939, CAPA/STLS RFC 2449/2595, AUTH RFC 5034). Emits LOGIN on
 // USER/PASS, APOP and AUTH results (username only), ACCESS per RETR, PARTIAL per TOP and
 // DELETED_MAIL for messages marked with DELE once QUIT commits them (RFC 1939 6: UPDATE state),
+// with one ACCESS pop3.deleted for all of them (the Access report's "messages deleted"),
 // and for a logged-in session its end: pop3.logout at QUIT, pop3.closed when the connection ends
 // without one (the encoder's IRI-END, logoff).
 import type { Party } from '@li/schemas';
@@ -216,13 +217,29 @@ class Pop3Decoder extends LineDecoder {
   }
 
   private commitDeletes(ts: number): void {
-    for (const n of this.deleted) {
+    const numbers = [...this.deleted];
+    for (const n of numbers) {
       this.out.emit({
         category: 'DELETED_MAIL',
         action: 'pop3.dele',
         tsMicros: ts,
         parties: this.account(),
         attributes: compact({ mailbox: 'INBOX', msgNumber: n, uid: this.uids.get(n) }),
+      });
+    }
+    if (numbers.length > 0) {
+      // The Access report's "messages deleted" (seed 000): one for all messages QUIT removed.
+      const uids = numbers.map((n) => this.uids.get(n));
+      this.out.emit({
+        category: 'ACCESS',
+        action: 'pop3.deleted',
+        tsMicros: ts,
+        parties: this.account(),
+        attributes: compact({
+          mailbox: 'INBOX',
+          msgNumber: numbers.join(','),
+          uid: uids.every((u) => u !== undefined) ? uids.join(',') : null,
+        }),
       });
     }
     this.deleted.clear();

@@ -186,6 +186,14 @@ export function mapDovecotEvent(e: DovecotEvent): MapOutcome {
           { ...base(proto), category, action, parties: account(user), attributes: compact({ ...common, ...attrs }) },
         ],
       });
+      // Messages removed: the Deleted Message report's event and the Access report's "messages deleted".
+      const removed = (action: string, attrs: Record<string, string | null>) => {
+        const r = ev('DELETED_MAIL', action, attrs);
+        const [del] = r.events;
+        if (del)
+          r.events.push({ ...del, category: 'ACCESS', action: `${proto}.deleted`, attributes: { ...del.attributes } });
+        return r;
+      };
       const reply = str(f.tagged_reply) ?? '';
       switch (name) {
         case 'CREATE':
@@ -225,13 +233,13 @@ export function mapDovecotEvent(e: DovecotEvent): MapOutcome {
             source: name === 'COPY' ? 'copied from other mailbox' : 'moved from other mailbox',
           });
         case 'EXPUNGE':
-          return ev('DELETED_MAIL', 'imap.expunge', { mailbox, uidSet: args || null });
+          return removed('imap.expunge', { mailbox, uidSet: args || null });
         case 'RETR':
           return ev('ACCESS', 'pop3.retr', { mailbox, msgNumber: args });
         case 'TOP':
           return ev('PARTIAL', 'pop3.top', { mailbox, msgNumber: args.split(' ')[0] ?? null, portion: args });
         case 'DELE':
-          return ev('DELETED_MAIL', 'pop3.dele', { mailbox, msgNumber: args });
+          return removed('pop3.dele', { mailbox, msgNumber: args });
         case 'LOGOUT':
         case 'QUIT':
           // The session's end (MAIL.md §7.1: LOGOUT → logoff): the encoder's IRI-END.

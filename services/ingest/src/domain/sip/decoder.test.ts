@@ -313,3 +313,75 @@ describe('SIP datagrams', () => {
     expect(problems.map((p) => p.code)).toEqual(['ING_ERR_SIP_START_LINE']);
   });
 });
+
+describe('SIP registration as a login (seed 000 Login report, protocol SIP)', () => {
+  const registerAnswer = (status: number, reason: string, extra: string) =>
+    Buffer.from(
+      `SIP/2.0 ${status} ${reason}\r\n` +
+        'Via: SIP/2.0/UDP 10.0.0.1:40000;branch=z9hG4bK-r1\r\n' +
+        'From: <sip:alice@example.com>;tag=r1\r\n' +
+        'To: <sip:alice@example.com>;tag=s1\r\n' +
+        'Call-ID: reg-1@10.0.0.1\r\n' +
+        'CSeq: 2 REGISTER\r\n' +
+        extra +
+        'Content-Length: 0\r\n' +
+        '\r\n',
+    );
+  const kinds = (events: DecodedEvent[]) => events.map((e) => `${e.category}:${e.action}`);
+
+  it('gives a LOGIN sip.login for a 200 OK to REGISTER that keeps a binding, from the device address', () => {
+    const { events, sink } = collect();
+    const d = createSipStreamDecoder(flow, sink);
+    d.data('toClient', registerAnswer(200, 'OK', 'Contact: <sip:alice@10.0.0.1:40000>;expires=600\r\n'), 7);
+    expect(kinds(events)).toEqual(['SIGNALS:sip.response', 'LOGIN:sip.login']);
+    expect(events[1]).toMatchObject({
+      protocol: 'SIP',
+      occurredAtMicros: 7,
+      communicationId: 'reg-1@10.0.0.1',
+      network: { srcAddress: '10.0.0.1', srcPort: 40000, dstAddress: '10.0.0.2', dstPort: 5060 },
+      attributes: { method: 'REGISTER', result: 'success', status: '200' },
+    });
+    expect(events[1]?.parties).toContainEqual({ role: 'ACCOUNT', type: 'SIP_URI', value: 'sip:alice@example.com' });
+  });
+
+  it('gives no login for a challenge, a refusal, a de-registration or a bindings query', () => {
+    const { events, sink } = collect();
+    const handle = sipDatagramHandler(sink);
+    const net = {
+      transport: 'udp' as const,
+      srcAddress: '10.0.0.2',
+      srcPort: 5060,
+      dstAddress: '10.0.0.1',
+      dstPort: 40000,
+    };
+    const answers = [
+      registerAnswer(401, 'Unauthorized', 'WWW-Authenticate: Digest realm="example.com", nonce="n1"\r\n'),
+      registerAnswer(403, 'Forbidden', ''),
+      registerAnswer(200, 'OK', 'Contact: <sip:alice@10.0.0.1:40000>;expires=0\r\n'),
+      registerAnswer(200, 'OK', 'Contact: <sip:alice@10.0.0.1:40000>\r\nExpires: 0\r\n'),
+      registerAnswer(200, 'OK', ''),
+      response(200, 'OK', 'call-9', 'OPTIONS'),
+    ];
+    for (const payload of answers) handle({ network: net, payload, tsMicros: 1 });
+    expect(events.every((e) => e.category === 'SIGNALS')).toBe(true);
+    expect(events).toHaveLength(answers.length);
+    handle({
+      network: net,
+      payload: registerAnswer(200, 'OK', 'Contact: <sip:alice@10.0.0.1:40000>\r\nExpires: 3600\r\n'),
+      tsMicros: 2,
+    });
+    expect(kinds(events).at(-1)).toBe('LOGIN:sip.login');
+    // the device as the registrar saw it (Via received/rport), not the mirror the copy came from
+    const natted = registerAnswer(200, 'OK', 'Contact: <sip:alice@10.0.0.1:40000>;expires=60\r\n')
+      .toString()
+      .replace('10.0.0.1:40000;branch', '10.0.0.1:40000;received=203.0.113.5;rport=61000;branch');
+    handle({ network: net, payload: Buffer.from(natted), tsMicros: 3 });
+    expect(events.at(-1)?.network).toEqual({
+      transport: 'udp',
+      srcAddress: '203.0.113.5',
+      srcPort: 61000,
+      dstAddress: '10.0.0.2',
+      dstPort: 5060,
+    });
+  });
+});

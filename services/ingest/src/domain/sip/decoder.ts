@@ -5,7 +5,7 @@ import type { NetworkInfo } from '@li/schemas';
 import type { IngestErrorCode } from '../../errors.ts';
 import type { Datagram } from '../capture/capture.ts';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
-import { sipEvent } from './events.ts';
+import { sipEvent, sipLoginEvent } from './events.ts';
 import {
   findHeaderEnd,
   MAX_BODY_BYTES,
@@ -260,6 +260,8 @@ function emitter(sink: DecoderSink, network: NetworkInfo): Emit {
       return;
     }
     sink.event(sipEvent(r.message, network, ts));
+    const login = sipLoginEvent(r.message, network, ts);
+    if (login) sink.event(login);
   };
 }
 
@@ -330,5 +332,7 @@ export function sipDatagramHandler(sink: DecoderSink, ports: PortSet = DEFAULT_S
       return;
     }
     sink.event(sipEvent(r.message, d.network, d.tsMicros));
+    const login = sipLoginEvent(r.message, d.network, d.tsMicros);
+    if (login) sink.event(login);
   };
 }

@@ -1,6 +1,7 @@
 // Maps a SIP message to a SIGNALS event. Attributes carry the headers MCID reports (seed 003:
 // Request-URI, To, P-Asserted-Identity, From, Contact, History-Info, Referred-By, Privacy)
 // verbatim, so mcid-store and the IRI encoder need not re-parse the message.
+import { isIP } from 'node:net';
 import type { NetworkInfo, Party, PartyRole } from '@li/schemas';
 import type { DecodedEvent } from '../stream.ts';
 import { header, headerAll, type SipMessage, splitValues } from './message.ts';
@@ -105,4 +106,64 @@ export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number):
     content: Buffer.from(m.raw),
     contentType: 'application/sip',
   };
+}
+
+/**
+ * The login a successful registration is (seed 000's Login report lists SIP among its protocols):
+ * a 2xx answer to REGISTER that keeps a binding (a Contact with a non-zero expiry). A challenge
+ * (401/407) or refusal is no login: seed 000 reports logging into the System, and a challenge is
+ * the normal first step of digest authentication. A de-registration (expiry 0) and a bindings
+ * query (no Contact) are no login either. The address is the registering device's: the top Via
+ * of the answer as the registrar saw it (received/rport, RFC 3261 §18.2.1, RFC 3581), which holds
+ * for a mirror too, else the answer's destination. Null when the message is not such an answer.
+ */
+export function sipLoginEvent(m: SipMessage, network: NetworkInfo, tsMicros: number): DecodedEvent | null {
+  if (m.start.kind !== 'response' || m.start.status < 200 || m.start.status >= 300) return null;
+  const cseq = header(m, 'cseq')?.trim().split(/\s+/);
+  if (cseq?.[1]?.toUpperCase() !== 'REGISTER') return null;
+  const contacts = headerAll(m, 'contact')
+    .flatMap(splitValues)
+    .filter((c) => c.trim() !== '*');
+  if (contacts.length === 0) return null;
+  const headerExpires = header(m, 'expires')?.trim();
+  const bound = contacts.some((c) => {
+    const e = paramValue(parseNameAddr(c)?.params ?? '', 'expires') ?? headerExpires;
+    return e === undefined || !/^\d{1,10}$/.test(e) || Number(e) > 0;
+  });
+  if (!bound) return null;
+  const parties: Party[] = [];
+  addParties(parties, 'ACCOUNT', addressUri(header(m, 'to')));
+  if (parties.length === 0) return null;
+  const callId = header(m, 'call-id');
+  return {
+    category: 'LOGIN',
+    action: 'sip.login',
+    occurredAtMicros: tsMicros,
+    protocol: 'SIP',
+    communicationId: callId ?? '',
+    parties,
+    network: { ...deviceAddress(m, network), dstAddress: network.srcAddress, dstPort: network.srcPort },
+    attributes: {
+      method: 'REGISTER',
+      result: 'success',
+      status: String(m.start.status),
+      ...(callId ? { 'call-id': callId } : {}),
+    },
+    content: null,
+    contentType: null,
+  };
+}
+
+const VIA = /^SIP\/2\.0\/([A-Za-z]+)\s+(\[[0-9A-Fa-f:.]+\]|[^\s:;]+)(?::(\d{1,5}))?\s*(.*)$/;
+
+function deviceAddress(m: SipMessage, network: NetworkInfo): Pick<NetworkInfo, 'transport' | 'srcAddress' | 'srcPort'> {
+  const fallback = { transport: network.transport, srcAddress: network.dstAddress, srcPort: network.dstPort };
+  const top = splitValues(header(m, 'via') ?? '')[0];
+  const v = top === undefined ? null : VIA.exec(top.trim());
+  if (!v) return fallback;
+  const params = v[4] ?? '';
+  const host = paramValue(params, 'received') || (v[2] as string).replace(/^\[|\]$/g, '');
+  const port = Number(paramValue(params, 'rport') || v[3] || 5060);
+  if (isIP(host) === 0 || !(port > 0 && port < 65536)) return fallback;
+  return { transport: (v[1] as string).toLowerCase(), srcAddress: host, srcPort: port };
 }
