@@ -17,6 +17,8 @@ const ConfigSchema = Type.Object({
   barredStatuses: Type.Array(Type.Integer({ minimum: 300, maximum: 699 }), { default: [433, 603] }),
   reportBarredAttempts: Type.Boolean({ default: false }),
   pendingCallTtlSeconds: Type.Integer({ minimum: 60, default: 14_400 }),
+  /** Seed 003 §2.2: capture Diversion headers (RFC 5806) as History-Info when the INVITE has none. */
+  diversionToHistoryInfo: Type.Boolean({ default: true }),
   /** Seed 003 §3.2 mtasComDetailsReportingType: CDS (0) or LOCAL (1). */
   reportingType: Type.Union([Type.Literal('CDS'), Type.Literal('LOCAL')], { default: 'LOCAL' }),
   /** With CDS reporting, also spool to local storage when the CDS fails. */
@@ -73,6 +75,7 @@ export function domainConfigOf(c: McidConfig): DomainConfig {
     barredStatuses: c.barredStatuses,
     reportBarredAttempts: c.reportBarredAttempts,
     pendingCallTtlSeconds: c.pendingCallTtlSeconds,
+    diversionToHistoryInfo: c.diversionToHistoryInfo,
   };
 }
 

@@ -422,6 +422,46 @@ describe('interactions in permanent mode', () => {
   });
 });
 
+describe('non-3GPP interworking: Diversion captured as History-Info (seed 003 §2.2)', () => {
+  const S_DIV = '<sip:+15552220000@ims.example.net;user=phone>;reason=no-answer;counter=1';
+
+  it('an INVITE with Diversion and no History-Info is captured and reported with History-Info', () => {
+    h.provision('PERMANENT');
+    h.run(
+      inv('c1', T0, { diversion: ['<sip:first@example.com>;reason=unconditional', S_DIV].reverse() }),
+      resp('c1', T0 + SEC, 180),
+    );
+    const hi = h.reports[0]!.details.historyInfo;
+    expect(hi).toHaveLength(3);
+    expect(hi[0]).toMatch(/^<sip:first@example\.com\?Reason=SIP%3Bcause%3D302>;index=1$/);
+    expect(hi[2]).toBe(`<${S};cause=408>;index=1.1.1;mp=1.1`);
+  });
+
+  it('temporary mode: the stored communication carries the mapped History-Info to the SSC report', () => {
+    h.provision('TEMPORARY');
+    h.run(inv('c1', T0, { diversion: [S_DIV] }), resp('c1', T0 + SEC, 180), ssc('*57', T0 + 10 * SEC));
+    expect(h.reports[0]!.details.historyInfo).toHaveLength(2);
+  });
+
+  it("the INVITE's own History-Info wins; with the setting off Diversion is left alone", () => {
+    h.provision('PERMANENT');
+    h.run(inv('c1', T0, { diversion: [S_DIV], historyInfo: [`<${S}>;index=1`] }), resp('c1', T0 + SEC, 180));
+    expect(h.reports[0]!.details.historyInfo).toEqual([`<${S}>;index=1`]);
+    h.config = { ...DEFAULT_DOMAIN_CONFIG, diversionToHistoryInfo: false };
+    h.run(inv('c2', T0 + 5 * SEC, { diversion: [S_DIV] }), resp('c2', T0 + 6 * SEC, 180));
+    expect(h.reports[1]!.details.historyInfo).toEqual([]);
+  });
+
+  it("a non-3GPP AS diverting with Diversion only: the served user's leg ends as diverted (CFU)", () => {
+    h.provision('PERMANENT');
+    h.run(
+      inv('c1', T0),
+      inv('c1', T0 + 1000, { requestUri: C, to: `<${S}>`, diversion: [`<${S}>;reason=unconditional`] }),
+    );
+    expect(h.reports.map((r) => [r.outcome, r.diversion])).toEqual([['DIVERTED', 'CFU']]);
+  });
+});
+
 describe('purge of stored details (seed 003 §2.3.3)', () => {
   beforeEach(() => {
     h.provision('TEMPORARY');

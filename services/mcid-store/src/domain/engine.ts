@@ -2,6 +2,7 @@
 // time comes from the events (or the tick's `now`), all state from the StateView.
 import { createHash } from 'node:crypto';
 import type { NormalizedEvent } from '@li/schemas';
+import { historyInfoFromDiversion } from './diversion.ts';
 import type {
   AdminState,
   Change,
@@ -42,6 +43,11 @@ export interface DomainConfig {
   reportBarredAttempts: boolean;
   /** A pending call with no final response for this long is dropped by tick(). */
   pendingCallTtlSeconds: number;
+  /**
+   * Seed 003 §2.2 non-3GPP interworking: an initial INVITE with Diversion headers and no
+   * History-Info is captured with the diversions rewritten as History-Info.
+   */
+  diversionToHistoryInfo: boolean;
 }
 
 export const DEFAULT_DOMAIN_CONFIG: DomainConfig = {
@@ -49,6 +55,7 @@ export const DEFAULT_DOMAIN_CONFIG: DomainConfig = {
   barredStatuses: [433, 603],
   reportBarredAttempts: false,
   pendingCallTtlSeconds: 4 * 3600,
+  diversionToHistoryInfo: true,
 };
 
 /** What happened, for metrics and for the SSC answer; never carries identities. */
@@ -328,7 +335,15 @@ function hasTag(value: string | null): boolean {
   return value !== null && headerParams(value).has('tag');
 }
 
-function capture(sip: SipEvent, now: number): CommunicationDetails {
+/** History-Info as captured: the INVITE's own, else (when configured) its Diversion headers mapped. */
+function historyInfoOf(sip: SipEvent, config: DomainConfig): string[] {
+  const own = sip.headers('history-info');
+  // Seed 003 §2.2 speaks of the initial INVITE only; responses (181) keep what they carry.
+  if (own.length > 0 || !config.diversionToHistoryInfo || sip.isResponse) return own;
+  return historyInfoFromDiversion(sip.headers('diversion'), sip.requestUri);
+}
+
+function capture(sip: SipEvent, now: number, config: DomainConfig): CommunicationDetails {
   const pcv = sip.header('p-charging-vector');
   const icid = pcv ? (/icid-value\s*=\s*"?([^";\s]+)/i.exec(pcv)?.[1] ?? null) : null;
   return {
@@ -338,7 +353,7 @@ function capture(sip: SipEvent, now: number): CommunicationDetails {
     pAssertedIdentity: sip.headers('p-asserted-identity'),
     from: sip.header('from') ?? '',
     contact: sip.headers('contact'),
-    historyInfo: sip.headers('history-info'),
+    historyInfo: historyInfoOf(sip, config),
     referredBy: sip.header('referred-by'),
     privacy: sip.header('privacy'),
     icid,
@@ -375,7 +390,7 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
       tx.notes.push({ kind: 'ignored', reason: 'CC recall' });
     } else {
       purgeIfExpired(tx, tenant, callee.id, now);
-      added.push(newLeg(callee, 'TERMINATING', sip, now));
+      added.push(newLeg(callee, 'TERMINATING', sip, now, config));
     }
   }
   const caller = findSubscriber(tx, tenant, callerIdentity(sip));
@@ -384,18 +399,18 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
     caller.mode === 'PERMANENT' &&
     !legs.some((l) => l.subscriberId === caller.id && l.role === 'ORIGINATING')
   ) {
-    added.push(newLeg(caller, 'ORIGINATING', sip, now));
+    added.push(newLeg(caller, 'ORIGINATING', sip, now, config));
   }
   if (added.length === 0) return;
   tx.put(keys.call(tenant, sip.callId), { type: 'call', call: { legs: [...legs, ...added], updatedAtMicros: now } });
 }
 
-function newLeg(sub: Subscriber, role: Leg['role'], sip: SipEvent, now: number): Leg {
+function newLeg(sub: Subscriber, role: Leg['role'], sip: SipEvent, now: number, config: DomainConfig): Leg {
   return {
     subscriberId: sub.id,
     role,
     mode: sub.mode,
-    details: capture(sip, now),
+    details: capture(sip, now, config),
     alertedAtMicros: null,
     answeredAtMicros: null,
     captured: false,
@@ -430,7 +445,7 @@ function retargeted(
   now: number,
   config: DomainConfig,
 ): void {
-  const history = parseHistoryInfo(sip.headers('history-info'));
+  const history = parseHistoryInfo(historyInfoOf(sip, config));
   // RFC 4458 marks a diversion target with `cause`; an INVITE to a registered contact
   // (forking, or the S-CSCF routing to the UE) carries neither that nor a History-Info entry
   // retargeted away from the served user, and leaves the leg open.
@@ -486,7 +501,7 @@ function onInviteResponse(tx: Tx, tenant: string, sip: SipEvent, now: number, co
   }
   if (status === 181) {
     // The AS diverted the call (TS 24.604 181 Call Is Being Forwarded).
-    const history = parseHistoryInfo(sip.headers('history-info'));
+    const history = parseHistoryInfo(historyInfoOf(sip, config));
     const diverted = (l: Leg) =>
       l.role === 'TERMINATING' &&
       (history.length === 0 ||
