@@ -223,6 +223,70 @@ describe('temporary mode', () => {
     expect(h.reports).toHaveLength(0);
   });
 
+  const outcome = (callId: string) => {
+    const rec = h.state.get(keys.ssc(TENANT, callId));
+    return rec?.type === 'ssc' ? rec.outcome : null;
+  };
+
+  it('the SSC outcome names the announcement to play: success, then already registered for the same call', () => {
+    h.provision('TEMPORARY');
+    h.run(inv('c1', T0), resp('c1', T0 + SEC, 180));
+    h.run(ssc('*57', T0 + 10 * SEC, 'ssc-a'));
+    expect(outcome('ssc-a')).toMatchObject({
+      result: 'SUCCESS',
+      announcementId: 'mcid-registered',
+      code: 'SSC_LATEST',
+      subscriberId: 'tel:+15552220000',
+      reportId: h.reports[0]!.reportId,
+    });
+    h.run(ssc('*57', T0 + 20 * SEC, 'ssc-b'));
+    expect(outcome('ssc-b')).toMatchObject({ result: 'ALREADY_REGISTERED', announcementId: 'mcid-already-registered' });
+    expect(h.reports).toHaveLength(1);
+    // Still registered once it moved to the previous slot.
+    h.run(inv('c2', T0 + 30 * SEC), resp('c2', T0 + 31 * SEC, 180), ssc('*57*2', T0 + 40 * SEC, 'ssc-c'));
+    expect(outcome('ssc-c')?.result).toBe('ALREADY_REGISTERED');
+    // A retransmitted SSC INVITE keeps its first outcome.
+    h.run(ssc('*57', T0 + 41 * SEC, 'ssc-a'));
+    expect(outcome('ssc-a')?.result).toBe('SUCCESS');
+  });
+
+  it('not allowed: no stored communication, not provisioned, permanent mode, locked; per-tenant ids', () => {
+    h.config = {
+      ...DEFAULT_DOMAIN_CONFIG,
+      sscAnnouncements: {
+        default: { success: 'ok', alreadyRegistered: 'again', notAllowed: 'no' },
+        tenants: { [TENANT]: { notAllowed: `${TENANT}-no` }, other: { notAllowed: 'other-no' } },
+      },
+    };
+    h.run(ssc('*57', T0, 'ssc-1'));
+    expect(outcome('ssc-1')).toMatchObject({
+      result: 'NOT_ALLOWED',
+      reason: 'not provisioned',
+      announcementId: `${TENANT}-no`,
+    });
+    h.provision('TEMPORARY');
+    h.run(ssc('*57*2', T0 + SEC, 'ssc-2'));
+    expect(outcome('ssc-2')).toMatchObject({ result: 'NOT_ALLOWED', reason: 'no stored communication' });
+    h.run(inv('c1', T0 + 2 * SEC), resp('c1', T0 + 3 * SEC, 180), ssc('*57', T0 + 4 * SEC, 'ssc-3'));
+    expect(outcome('ssc-3')).toMatchObject({ result: 'SUCCESS', announcementId: 'ok' });
+    h.state.applyChanges(setTenantAdminState(TENANT, 'LOCKED', T0 + 5 * SEC));
+    h.run(ssc('*57', T0 + 6 * SEC, 'ssc-4'));
+    expect(outcome('ssc-4')).toMatchObject({ result: 'NOT_ALLOWED', reason: 'locked', announcementId: `${TENANT}-no` });
+    h.provision('PERMANENT');
+    h.state.applyChanges(setTenantAdminState(TENANT, 'UNLOCKED', T0 + 7 * SEC));
+    h.run(ssc('*57', T0 + 8 * SEC, 'ssc-5'));
+    expect(outcome('ssc-5')).toMatchObject({ result: 'NOT_ALLOWED', reason: 'not temporary mode' });
+  });
+
+  it('SSC outcomes are dropped by tick() after their time to live', () => {
+    h.provision('TEMPORARY');
+    h.run(ssc('*57', T0, 'ssc-1'));
+    h.tick(T0 + 3600 * SEC);
+    expect(outcome('ssc-1')).not.toBeNull();
+    h.tick(T0 + DEFAULT_DOMAIN_CONFIG.sscOutcomeTtlSeconds * SEC);
+    expect(outcome('ssc-1')).toBeNull();
+  });
+
   it('a re-INVITE does not register or store a communication', () => {
     h.provision('TEMPORARY');
     h.run(inv('c1', T0, { toTag: 'b1' }), resp('c1', T0 + SEC, 180));

@@ -12,6 +12,8 @@ import type {
   Outcome,
   PendingCall,
   ReportTrigger,
+  SscOutcome,
+  SscResult,
   StateValue,
   StateView,
   StoredCommunication,
@@ -48,6 +50,16 @@ export interface DomainConfig {
    * History-Info is captured with the diversions rewritten as History-Info.
    */
   diversionToHistoryInfo: boolean;
+  /** Seed 003 §3.9: the announcement the serving node plays for each SSC outcome, per tenant. */
+  sscAnnouncements: { default: SscAnnouncements; tenants: Record<string, Partial<SscAnnouncements>> };
+  /** SSC outcome records are dropped by tick() after this long. */
+  sscOutcomeTtlSeconds: number;
+}
+
+export interface SscAnnouncements {
+  success: string;
+  alreadyRegistered: string;
+  notAllowed: string;
 }
 
 export const DEFAULT_DOMAIN_CONFIG: DomainConfig = {
@@ -56,6 +68,15 @@ export const DEFAULT_DOMAIN_CONFIG: DomainConfig = {
   reportBarredAttempts: false,
   pendingCallTtlSeconds: 4 * 3600,
   diversionToHistoryInfo: true,
+  sscAnnouncements: {
+    default: {
+      success: 'mcid-registered',
+      alreadyRegistered: 'mcid-already-registered',
+      notAllowed: 'mcid-not-allowed',
+    },
+    tenants: {},
+  },
+  sscOutcomeTtlSeconds: 86_400,
 };
 
 /** What happened, for metrics and for the SSC answer; never carries identities. */
@@ -224,8 +245,11 @@ export function apply(
   }
   if (!serviceActive(tx, event.tenant)) {
     tx.notes.push({ kind: 'ignored', reason: 'administratively locked' });
-    if (!sip.isResponse && sip.method === 'INVITE' && sscKind(sip, config)) {
+    const which = !sip.isResponse && sip.method === 'INVITE' ? sscKind(sip, config) : null;
+    if (which && !sscReplayed(tx, event.tenant, sip)) {
       tx.notes.push({ kind: 'ssc', result: 'rejected', reason: 'locked' });
+      const sub = findSubscriber(tx, event.tenant, callerIdentity(sip));
+      recordSsc(tx, { tenant: event.tenant, sip, which, sub, now, config }, 'NOT_ALLOWED', 'locked', null);
     }
     return tx.result();
   }
@@ -268,6 +292,11 @@ export function tick(view: StateView, nowMicros: number, config: DomainConfig = 
     const [, tenant] = key.split('/');
     finishLegs(tx, tenant!, rec.call.legs, nowMicros, config, () => ({ outcome: 'FAILED', diversion: null }));
     tx.del(key);
+  }
+  const sscTtl = config.sscOutcomeTtlSeconds * 1e6;
+  for (const key of [...view.keys(keys.sscPrefix())]) {
+    const rec = view.get(key);
+    if (rec?.type === 'ssc' && nowMicros - rec.outcome.atMicros >= sscTtl) tx.del(key);
   }
   return tx.result();
 }
@@ -374,7 +403,7 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
   }
   const ssc = sscKind(sip, config);
   if (ssc) {
-    onSsc(tx, tenant, sip, ssc, now);
+    onSsc(tx, tenant, sip, ssc, now, config);
     return;
   }
   const call = getCall(tx, tenant, sip.callId);
@@ -628,11 +657,21 @@ function makeReport(
 }
 
 /** Seed 003 §2.1: the served user's SSC registers the latest or the previous stored communication. */
-function onSsc(tx: Tx, tenant: string, sip: SipEvent, which: 'SSC_LATEST' | 'SSC_PREVIOUS', now: number): void {
+function onSsc(
+  tx: Tx,
+  tenant: string,
+  sip: SipEvent,
+  which: 'SSC_LATEST' | 'SSC_PREVIOUS',
+  now: number,
+  config: DomainConfig,
+): void {
+  if (sscReplayed(tx, tenant, sip)) return;
   const sub = findSubscriber(tx, tenant, callerIdentity(sip));
+  const ctx = { tenant, sip, which, sub, now, config };
   const reason = !sub ? 'not provisioned' : sub.mode !== 'TEMPORARY' || !sub.terminating ? 'not temporary mode' : null;
   if (!sub || reason) {
     tx.notes.push({ kind: 'ssc', result: 'rejected', reason: reason ?? 'not provisioned' });
+    recordSsc(tx, ctx, 'NOT_ALLOWED', reason ?? 'not provisioned', null);
     return;
   }
   purgeIfExpired(tx, tenant, sub.id, now);
@@ -640,10 +679,54 @@ function onSsc(tx: Tx, tenant: string, sip: SipEvent, which: 'SSC_LATEST' | 'SSC
   const entry = rec?.type === 'store' ? (which === 'SSC_LATEST' ? rec.store.latest : rec.store.previous) : null;
   if (!entry) {
     tx.notes.push({ kind: 'ssc', result: 'rejected', reason: 'no stored communication' });
+    recordSsc(tx, ctx, 'NOT_ALLOWED', 'no stored communication', null);
     return;
   }
-  registerStored(tx, tenant, sub, entry, which, now, sip.callId);
+  if (entry.registeredAtMicros !== undefined) {
+    tx.notes.push({ kind: 'ssc', result: 'rejected', reason: 'already registered' });
+    recordSsc(tx, ctx, 'ALREADY_REGISTERED', null, null);
+    return;
+  }
+  const reportId = registerStored(tx, tenant, sub, entry, which, now, sip.callId);
   tx.notes.push({ kind: 'ssc', result: 'registered' });
+  recordSsc(tx, ctx, 'SUCCESS', null, reportId);
+}
+
+/** A retransmitted or replayed SSC INVITE keeps the outcome first recorded for it. */
+function sscReplayed(tx: Tx, tenant: string, sip: SipEvent): boolean {
+  if (tx.get(keys.ssc(tenant, sip.callId)) === undefined) return false;
+  tx.notes.push({ kind: 'ignored', reason: 'SSC already answered' });
+  return true;
+}
+
+interface SscContext {
+  tenant: string;
+  sip: SipEvent;
+  which: 'SSC_LATEST' | 'SSC_PREVIOUS';
+  sub: Subscriber | null;
+  now: number;
+  config: DomainConfig;
+}
+
+/** The tenant's announcement for an SSC result: its own setting, else the default. */
+function sscAnnouncementFor(config: DomainConfig, tenant: string, result: SscResult): string {
+  const a = { ...config.sscAnnouncements.default, ...config.sscAnnouncements.tenants[tenant] };
+  return result === 'SUCCESS' ? a.success : result === 'ALREADY_REGISTERED' ? a.alreadyRegistered : a.notAllowed;
+}
+
+function recordSsc(tx: Tx, ctx: SscContext, result: SscResult, reason: string | null, reportId: string | null): void {
+  const outcome: SscOutcome = {
+    tenant: ctx.tenant,
+    callId: ctx.sip.callId,
+    code: ctx.which,
+    result,
+    reason,
+    announcementId: sscAnnouncementFor(ctx.config, ctx.tenant, result),
+    subscriberId: ctx.sub?.id ?? null,
+    reportId,
+    atMicros: ctx.now,
+  };
+  tx.put(keys.ssc(ctx.tenant, ctx.sip.callId), { type: 'ssc', outcome });
 }
 
 function registerStored(
@@ -654,7 +737,7 @@ function registerStored(
   trigger: ReportTrigger,
   now: number,
   invocationId: string,
-): void {
+): string {
   const leg: Leg = {
     subscriberId: sub.id,
     role: 'TERMINATING',
@@ -664,7 +747,19 @@ function registerStored(
     answeredAtMicros: null,
     captured: true,
   };
-  tx.report(makeReport(tx, tenant, leg, trigger, entry.storedAtMicros, now, null, null, now, invocationId));
+  const report = makeReport(tx, tenant, leg, trigger, entry.storedAtMicros, now, null, null, now, invocationId);
+  tx.report(report);
+  // Marked in the store, so a second SSC for the same communication answers "already registered".
+  const key = keys.store(tenant, sub.id);
+  const rec = tx.get(key);
+  if (rec?.type === 'store') {
+    const mark = (e: StoredCommunication | null) =>
+      e && e.details.callId === entry.details.callId && e.registeredAtMicros === undefined
+        ? { ...e, registeredAtMicros: now }
+        : e;
+    tx.put(key, { type: 'store', store: { latest: mark(rec.store.latest), previous: mark(rec.store.previous) } });
+  }
+  return report.reportId;
 }
 
 /**
