@@ -56,7 +56,7 @@ export interface DomainConfig {
   sscOutcomeTtlSeconds: number;
 }
 
-export interface SscAnnouncements {
+interface SscAnnouncements {
   success: string;
   alreadyRegistered: string;
   notAllowed: string;
