@@ -5,6 +5,15 @@ import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import type { DomainConfig } from './domain/engine.ts';
 
+const Announcements = Type.Object(
+  {
+    success: Type.Optional(Type.String({ minLength: 1 })),
+    alreadyRegistered: Type.Optional(Type.String({ minLength: 1 })),
+    notAllowed: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 const ConfigSchema = Type.Object({
   http: Type.Object({
     host: Type.String({ default: '127.0.0.1' }),
@@ -13,10 +22,25 @@ const ConfigSchema = Type.Object({
   ssc: Type.Object({
     latest: Type.Array(Type.String({ minLength: 1 }), { default: ['*57'] }),
     previous: Type.Array(Type.String({ minLength: 1 }), { default: ['*57*2'] }),
+    /** Seed 003 §3.9: announcement ids per SSC outcome, for every tenant without its own. */
+    announcements: Type.Object(
+      {
+        success: Type.String({ minLength: 1, default: 'mcid-registered' }),
+        alreadyRegistered: Type.String({ minLength: 1, default: 'mcid-already-registered' }),
+        notAllowed: Type.String({ minLength: 1, default: 'mcid-not-allowed' }),
+      },
+      { default: {} },
+    ),
+    /** Per tenant (virtual telephony provider): any of the three ids; the rest come from `announcements`. */
+    tenantAnnouncements: Type.Record(Type.String({ minLength: 1 }), Announcements, { default: {} }),
+    /** How long the outcome of an SSC invocation stays readable (GET …/ssc-outcomes). */
+    outcomeTtlSeconds: Type.Integer({ minimum: 60, default: 86_400 }),
   }),
   barredStatuses: Type.Array(Type.Integer({ minimum: 300, maximum: 699 }), { default: [433, 603] }),
   reportBarredAttempts: Type.Boolean({ default: false }),
   pendingCallTtlSeconds: Type.Integer({ minimum: 60, default: 14_400 }),
+  /** Seed 003 §2.2: capture Diversion headers (RFC 5806) as History-Info when the INVITE has none. */
+  diversionToHistoryInfo: Type.Boolean({ default: true }),
   /** Seed 003 §3.2 mtasComDetailsReportingType: CDS (0) or LOCAL (1). */
   reportingType: Type.Union([Type.Literal('CDS'), Type.Literal('LOCAL')], { default: 'LOCAL' }),
   /** With CDS reporting, also spool to local storage when the CDS fails. */
@@ -69,10 +93,13 @@ export function parseConfig(input: unknown): ConfigResult {
 /** The domain part of the service config. */
 export function domainConfigOf(c: McidConfig): DomainConfig {
   return {
-    ssc: c.ssc,
+    ssc: { latest: c.ssc.latest, previous: c.ssc.previous },
+    sscAnnouncements: { default: c.ssc.announcements, tenants: c.ssc.tenantAnnouncements },
+    sscOutcomeTtlSeconds: c.ssc.outcomeTtlSeconds,
     barredStatuses: c.barredStatuses,
     reportBarredAttempts: c.reportBarredAttempts,
     pendingCallTtlSeconds: c.pendingCallTtlSeconds,
+    diversionToHistoryInfo: c.diversionToHistoryInfo,
   };
 }
 

@@ -159,6 +159,7 @@ describe('REST API > authentication and tenant scope', () => {
         ['POST', sub, { not: 'valid' }],
         ['PUT', `${sub}/${id}`, body],
         ['GET', '/v1/tenants/vtp1/reports'],
+        ['GET', '/v1/tenants/vtp1/ssc-outcomes'],
         ['GET', '/v1/tenants/vtp1/admin-state'],
         ['PUT', '/v1/tenants/vtp1/admin-state', { state: 'UNLOCKED' }],
       ] as const) {
@@ -195,5 +196,35 @@ describe('REST API > authentication and tenant scope', () => {
     expect((await as({ method: 'GET', url: '/v1/admin-state', token: T.aud1 })).statusCode).toBe(200);
     const unlock = { method: 'PUT', url: '/v1/tenants/vtp1/admin-state', payload: { state: 'UNLOCKED' } } as const;
     expect((await as({ ...unlock, token: T.admin1 })).statusCode).toBe(200);
+  });
+
+  it('lists SSC outcomes with their announcement, by Call-ID or newest first', async () => {
+    const { as, store } = setup();
+    const outcome = (callId: string, atMicros: number, result: 'SUCCESS' | 'NOT_ALLOWED') => ({
+      key: `ssc/vtp1/${callId}`,
+      value: {
+        type: 'ssc' as const,
+        outcome: {
+          tenant: 'vtp1',
+          callId,
+          code: 'SSC_LATEST' as const,
+          result,
+          reason: result === 'SUCCESS' ? null : 'not provisioned',
+          announcementId: result === 'SUCCESS' ? 'ok' : 'no',
+          subscriberId: null,
+          reportId: null,
+          atMicros,
+        },
+      },
+    });
+    await store.commit([outcome('a@x', 1, 'SUCCESS'), outcome('b@x', 2, 'NOT_ALLOWED')]);
+    const all = (await as({ method: 'GET', url: '/v1/tenants/vtp1/ssc-outcomes', token: T.aud1 })).json();
+    expect(all.total).toBe(2);
+    expect(all.outcomes.map((o: { callId: string }) => o.callId)).toEqual(['b@x', 'a@x']);
+    const one = await as({ method: 'GET', url: `/v1/tenants/vtp1/ssc-outcomes?callId=${encodeURIComponent('a@x')}` });
+    expect(one.json().outcomes).toEqual([expect.objectContaining({ result: 'SUCCESS', announcementId: 'ok' })]);
+    const bad = await as({ method: 'GET', url: '/v1/tenants/vtp1/ssc-outcomes?limit=0' });
+    expect(bad.statusCode).toBe(400);
+    expect((await as({ method: 'GET', url: '/v1/tenants/vtp2/ssc-outcomes' })).json().total).toBe(0);
   });
 });

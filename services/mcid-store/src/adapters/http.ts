@@ -48,6 +48,13 @@ const SubscriberBody = Type.Object(
   { additionalProperties: false },
 );
 const TenantParams = Type.Object({ tenant: Tenant });
+const SscOutcomeQuery = Type.Object(
+  {
+    callId: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
 const SubscriberParams = Type.Object({ tenant: Tenant, id: Type.String({ minLength: 1, maxLength: 300 }) });
 const ReportQuery = Type.Object(
   {
@@ -285,6 +292,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       }
       rows.sort((a, b) => b.report.createdAtMicros - a.report.createdAtMicros);
       return { reports: rows.slice(0, limit), total: rows.length };
+    },
+  );
+
+  // Seed 003 §3.9: what each SSC invocation came to and the announcement the serving node plays.
+  app.get(
+    '/v1/tenants/:tenant/ssc-outcomes',
+    { config: { access: READ }, schema: { params: TenantParams, querystring: SscOutcomeQuery } },
+    async (req) => {
+      const { callId, limit } = req.query;
+      const keyList =
+        callId !== undefined ? [keys.ssc(req.params.tenant, callId)] : store.keys(keys.sscPrefix(req.params.tenant));
+      const rows = [];
+      for (const k of keyList) {
+        const v = store.get(k);
+        if (v?.type === 'ssc') rows.push(v.outcome);
+      }
+      rows.sort((a, b) => b.atMicros - a.atMicros);
+      return { outcomes: rows.slice(0, limit), total: rows.length };
     },
   );
 

@@ -223,6 +223,70 @@ describe('temporary mode', () => {
     expect(h.reports).toHaveLength(0);
   });
 
+  const outcome = (callId: string) => {
+    const rec = h.state.get(keys.ssc(TENANT, callId));
+    return rec?.type === 'ssc' ? rec.outcome : null;
+  };
+
+  it('the SSC outcome names the announcement to play: success, then already registered for the same call', () => {
+    h.provision('TEMPORARY');
+    h.run(inv('c1', T0), resp('c1', T0 + SEC, 180));
+    h.run(ssc('*57', T0 + 10 * SEC, 'ssc-a'));
+    expect(outcome('ssc-a')).toMatchObject({
+      result: 'SUCCESS',
+      announcementId: 'mcid-registered',
+      code: 'SSC_LATEST',
+      subscriberId: 'tel:+15552220000',
+      reportId: h.reports[0]!.reportId,
+    });
+    h.run(ssc('*57', T0 + 20 * SEC, 'ssc-b'));
+    expect(outcome('ssc-b')).toMatchObject({ result: 'ALREADY_REGISTERED', announcementId: 'mcid-already-registered' });
+    expect(h.reports).toHaveLength(1);
+    // Still registered once it moved to the previous slot.
+    h.run(inv('c2', T0 + 30 * SEC), resp('c2', T0 + 31 * SEC, 180), ssc('*57*2', T0 + 40 * SEC, 'ssc-c'));
+    expect(outcome('ssc-c')?.result).toBe('ALREADY_REGISTERED');
+    // A retransmitted SSC INVITE keeps its first outcome.
+    h.run(ssc('*57', T0 + 41 * SEC, 'ssc-a'));
+    expect(outcome('ssc-a')?.result).toBe('SUCCESS');
+  });
+
+  it('not allowed: no stored communication, not provisioned, permanent mode, locked; per-tenant ids', () => {
+    h.config = {
+      ...DEFAULT_DOMAIN_CONFIG,
+      sscAnnouncements: {
+        default: { success: 'ok', alreadyRegistered: 'again', notAllowed: 'no' },
+        tenants: { [TENANT]: { notAllowed: `${TENANT}-no` }, other: { notAllowed: 'other-no' } },
+      },
+    };
+    h.run(ssc('*57', T0, 'ssc-1'));
+    expect(outcome('ssc-1')).toMatchObject({
+      result: 'NOT_ALLOWED',
+      reason: 'not provisioned',
+      announcementId: `${TENANT}-no`,
+    });
+    h.provision('TEMPORARY');
+    h.run(ssc('*57*2', T0 + SEC, 'ssc-2'));
+    expect(outcome('ssc-2')).toMatchObject({ result: 'NOT_ALLOWED', reason: 'no stored communication' });
+    h.run(inv('c1', T0 + 2 * SEC), resp('c1', T0 + 3 * SEC, 180), ssc('*57', T0 + 4 * SEC, 'ssc-3'));
+    expect(outcome('ssc-3')).toMatchObject({ result: 'SUCCESS', announcementId: 'ok' });
+    h.state.applyChanges(setTenantAdminState(TENANT, 'LOCKED', T0 + 5 * SEC));
+    h.run(ssc('*57', T0 + 6 * SEC, 'ssc-4'));
+    expect(outcome('ssc-4')).toMatchObject({ result: 'NOT_ALLOWED', reason: 'locked', announcementId: `${TENANT}-no` });
+    h.provision('PERMANENT');
+    h.state.applyChanges(setTenantAdminState(TENANT, 'UNLOCKED', T0 + 7 * SEC));
+    h.run(ssc('*57', T0 + 8 * SEC, 'ssc-5'));
+    expect(outcome('ssc-5')).toMatchObject({ result: 'NOT_ALLOWED', reason: 'not temporary mode' });
+  });
+
+  it('SSC outcomes are dropped by tick() after their time to live', () => {
+    h.provision('TEMPORARY');
+    h.run(ssc('*57', T0, 'ssc-1'));
+    h.tick(T0 + 3600 * SEC);
+    expect(outcome('ssc-1')).not.toBeNull();
+    h.tick(T0 + DEFAULT_DOMAIN_CONFIG.sscOutcomeTtlSeconds * SEC);
+    expect(outcome('ssc-1')).toBeNull();
+  });
+
   it('a re-INVITE does not register or store a communication', () => {
     h.provision('TEMPORARY');
     h.run(inv('c1', T0, { toTag: 'b1' }), resp('c1', T0 + SEC, 180));
@@ -419,6 +483,46 @@ describe('interactions in permanent mode', () => {
     h.config = { ...DEFAULT_DOMAIN_CONFIG, reportBarredAttempts: true };
     h.run(inv('c2', T0 + 5 * SEC), resp('c2', T0 + 6 * SEC, 433));
     expect(h.reports.map((r) => r.outcome)).toEqual(['BARRED']);
+  });
+});
+
+describe('non-3GPP interworking: Diversion captured as History-Info (seed 003 §2.2)', () => {
+  const S_DIV = '<sip:+15552220000@ims.example.net;user=phone>;reason=no-answer;counter=1';
+
+  it('an INVITE with Diversion and no History-Info is captured and reported with History-Info', () => {
+    h.provision('PERMANENT');
+    h.run(
+      inv('c1', T0, { diversion: ['<sip:first@example.com>;reason=unconditional', S_DIV].reverse() }),
+      resp('c1', T0 + SEC, 180),
+    );
+    const hi = h.reports[0]!.details.historyInfo;
+    expect(hi).toHaveLength(3);
+    expect(hi[0]).toMatch(/^<sip:first@example\.com\?Reason=SIP%3Bcause%3D302>;index=1$/);
+    expect(hi[2]).toBe(`<${S};cause=408>;index=1.1.1;mp=1.1`);
+  });
+
+  it('temporary mode: the stored communication carries the mapped History-Info to the SSC report', () => {
+    h.provision('TEMPORARY');
+    h.run(inv('c1', T0, { diversion: [S_DIV] }), resp('c1', T0 + SEC, 180), ssc('*57', T0 + 10 * SEC));
+    expect(h.reports[0]!.details.historyInfo).toHaveLength(2);
+  });
+
+  it("the INVITE's own History-Info wins; with the setting off Diversion is left alone", () => {
+    h.provision('PERMANENT');
+    h.run(inv('c1', T0, { diversion: [S_DIV], historyInfo: [`<${S}>;index=1`] }), resp('c1', T0 + SEC, 180));
+    expect(h.reports[0]!.details.historyInfo).toEqual([`<${S}>;index=1`]);
+    h.config = { ...DEFAULT_DOMAIN_CONFIG, diversionToHistoryInfo: false };
+    h.run(inv('c2', T0 + 5 * SEC, { diversion: [S_DIV] }), resp('c2', T0 + 6 * SEC, 180));
+    expect(h.reports[1]!.details.historyInfo).toEqual([]);
+  });
+
+  it("a non-3GPP AS diverting with Diversion only: the served user's leg ends as diverted (CFU)", () => {
+    h.provision('PERMANENT');
+    h.run(
+      inv('c1', T0),
+      inv('c1', T0 + 1000, { requestUri: C, to: `<${S}>`, diversion: [`<${S}>;reason=unconditional`] }),
+    );
+    expect(h.reports.map((r) => [r.outcome, r.diversion])).toEqual([['DIVERTED', 'CFU']]);
   });
 });
 

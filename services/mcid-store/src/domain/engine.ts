@@ -2,6 +2,7 @@
 // time comes from the events (or the tick's `now`), all state from the StateView.
 import { createHash } from 'node:crypto';
 import type { NormalizedEvent } from '@li/schemas';
+import { historyInfoFromDiversion } from './diversion.ts';
 import type {
   AdminState,
   Change,
@@ -11,6 +12,8 @@ import type {
   Outcome,
   PendingCall,
   ReportTrigger,
+  SscOutcome,
+  SscResult,
   StateValue,
   StateView,
   StoredCommunication,
@@ -42,6 +45,21 @@ export interface DomainConfig {
   reportBarredAttempts: boolean;
   /** A pending call with no final response for this long is dropped by tick(). */
   pendingCallTtlSeconds: number;
+  /**
+   * Seed 003 §2.2 non-3GPP interworking: an initial INVITE with Diversion headers and no
+   * History-Info is captured with the diversions rewritten as History-Info.
+   */
+  diversionToHistoryInfo: boolean;
+  /** Seed 003 §3.9: the announcement the serving node plays for each SSC outcome, per tenant. */
+  sscAnnouncements: { default: SscAnnouncements; tenants: Record<string, Partial<SscAnnouncements>> };
+  /** SSC outcome records are dropped by tick() after this long. */
+  sscOutcomeTtlSeconds: number;
+}
+
+interface SscAnnouncements {
+  success: string;
+  alreadyRegistered: string;
+  notAllowed: string;
 }
 
 export const DEFAULT_DOMAIN_CONFIG: DomainConfig = {
@@ -49,6 +67,16 @@ export const DEFAULT_DOMAIN_CONFIG: DomainConfig = {
   barredStatuses: [433, 603],
   reportBarredAttempts: false,
   pendingCallTtlSeconds: 4 * 3600,
+  diversionToHistoryInfo: true,
+  sscAnnouncements: {
+    default: {
+      success: 'mcid-registered',
+      alreadyRegistered: 'mcid-already-registered',
+      notAllowed: 'mcid-not-allowed',
+    },
+    tenants: {},
+  },
+  sscOutcomeTtlSeconds: 86_400,
 };
 
 /** What happened, for metrics and for the SSC answer; never carries identities. */
@@ -217,8 +245,11 @@ export function apply(
   }
   if (!serviceActive(tx, event.tenant)) {
     tx.notes.push({ kind: 'ignored', reason: 'administratively locked' });
-    if (!sip.isResponse && sip.method === 'INVITE' && sscKind(sip, config)) {
+    const which = !sip.isResponse && sip.method === 'INVITE' ? sscKind(sip, config) : null;
+    if (which && !sscReplayed(tx, event.tenant, sip)) {
       tx.notes.push({ kind: 'ssc', result: 'rejected', reason: 'locked' });
+      const sub = findSubscriber(tx, event.tenant, callerIdentity(sip));
+      recordSsc(tx, { tenant: event.tenant, sip, which, sub, now, config }, 'NOT_ALLOWED', 'locked', null);
     }
     return tx.result();
   }
@@ -261,6 +292,11 @@ export function tick(view: StateView, nowMicros: number, config: DomainConfig = 
     const [, tenant] = key.split('/');
     finishLegs(tx, tenant!, rec.call.legs, nowMicros, config, () => ({ outcome: 'FAILED', diversion: null }));
     tx.del(key);
+  }
+  const sscTtl = config.sscOutcomeTtlSeconds * 1e6;
+  for (const key of [...view.keys(keys.sscPrefix())]) {
+    const rec = view.get(key);
+    if (rec?.type === 'ssc' && nowMicros - rec.outcome.atMicros >= sscTtl) tx.del(key);
   }
   return tx.result();
 }
@@ -328,7 +364,15 @@ function hasTag(value: string | null): boolean {
   return value !== null && headerParams(value).has('tag');
 }
 
-function capture(sip: SipEvent, now: number): CommunicationDetails {
+/** History-Info as captured: the INVITE's own, else (when configured) its Diversion headers mapped. */
+function historyInfoOf(sip: SipEvent, config: DomainConfig): string[] {
+  const own = sip.headers('history-info');
+  // Seed 003 §2.2 speaks of the initial INVITE only; responses (181) keep what they carry.
+  if (own.length > 0 || !config.diversionToHistoryInfo || sip.isResponse) return own;
+  return historyInfoFromDiversion(sip.headers('diversion'), sip.requestUri);
+}
+
+function capture(sip: SipEvent, now: number, config: DomainConfig): CommunicationDetails {
   const pcv = sip.header('p-charging-vector');
   const icid = pcv ? (/icid-value\s*=\s*"?([^";\s]+)/i.exec(pcv)?.[1] ?? null) : null;
   return {
@@ -338,7 +382,7 @@ function capture(sip: SipEvent, now: number): CommunicationDetails {
     pAssertedIdentity: sip.headers('p-asserted-identity'),
     from: sip.header('from') ?? '',
     contact: sip.headers('contact'),
-    historyInfo: sip.headers('history-info'),
+    historyInfo: historyInfoOf(sip, config),
     referredBy: sip.header('referred-by'),
     privacy: sip.header('privacy'),
     icid,
@@ -359,7 +403,7 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
   }
   const ssc = sscKind(sip, config);
   if (ssc) {
-    onSsc(tx, tenant, sip, ssc, now);
+    onSsc(tx, tenant, sip, ssc, now, config);
     return;
   }
   const call = getCall(tx, tenant, sip.callId);
@@ -375,7 +419,7 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
       tx.notes.push({ kind: 'ignored', reason: 'CC recall' });
     } else {
       purgeIfExpired(tx, tenant, callee.id, now);
-      added.push(newLeg(callee, 'TERMINATING', sip, now));
+      added.push(newLeg(callee, 'TERMINATING', sip, now, config));
     }
   }
   const caller = findSubscriber(tx, tenant, callerIdentity(sip));
@@ -384,18 +428,18 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
     caller.mode === 'PERMANENT' &&
     !legs.some((l) => l.subscriberId === caller.id && l.role === 'ORIGINATING')
   ) {
-    added.push(newLeg(caller, 'ORIGINATING', sip, now));
+    added.push(newLeg(caller, 'ORIGINATING', sip, now, config));
   }
   if (added.length === 0) return;
   tx.put(keys.call(tenant, sip.callId), { type: 'call', call: { legs: [...legs, ...added], updatedAtMicros: now } });
 }
 
-function newLeg(sub: Subscriber, role: Leg['role'], sip: SipEvent, now: number): Leg {
+function newLeg(sub: Subscriber, role: Leg['role'], sip: SipEvent, now: number, config: DomainConfig): Leg {
   return {
     subscriberId: sub.id,
     role,
     mode: sub.mode,
-    details: capture(sip, now),
+    details: capture(sip, now, config),
     alertedAtMicros: null,
     answeredAtMicros: null,
     captured: false,
@@ -430,7 +474,7 @@ function retargeted(
   now: number,
   config: DomainConfig,
 ): void {
-  const history = parseHistoryInfo(sip.headers('history-info'));
+  const history = parseHistoryInfo(historyInfoOf(sip, config));
   // RFC 4458 marks a diversion target with `cause`; an INVITE to a registered contact
   // (forking, or the S-CSCF routing to the UE) carries neither that nor a History-Info entry
   // retargeted away from the served user, and leaves the leg open.
@@ -486,7 +530,7 @@ function onInviteResponse(tx: Tx, tenant: string, sip: SipEvent, now: number, co
   }
   if (status === 181) {
     // The AS diverted the call (TS 24.604 181 Call Is Being Forwarded).
-    const history = parseHistoryInfo(sip.headers('history-info'));
+    const history = parseHistoryInfo(historyInfoOf(sip, config));
     const diverted = (l: Leg) =>
       l.role === 'TERMINATING' &&
       (history.length === 0 ||
@@ -613,11 +657,21 @@ function makeReport(
 }
 
 /** Seed 003 §2.1: the served user's SSC registers the latest or the previous stored communication. */
-function onSsc(tx: Tx, tenant: string, sip: SipEvent, which: 'SSC_LATEST' | 'SSC_PREVIOUS', now: number): void {
+function onSsc(
+  tx: Tx,
+  tenant: string,
+  sip: SipEvent,
+  which: 'SSC_LATEST' | 'SSC_PREVIOUS',
+  now: number,
+  config: DomainConfig,
+): void {
+  if (sscReplayed(tx, tenant, sip)) return;
   const sub = findSubscriber(tx, tenant, callerIdentity(sip));
+  const ctx = { tenant, sip, which, sub, now, config };
   const reason = !sub ? 'not provisioned' : sub.mode !== 'TEMPORARY' || !sub.terminating ? 'not temporary mode' : null;
   if (!sub || reason) {
     tx.notes.push({ kind: 'ssc', result: 'rejected', reason: reason ?? 'not provisioned' });
+    recordSsc(tx, ctx, 'NOT_ALLOWED', reason ?? 'not provisioned', null);
     return;
   }
   purgeIfExpired(tx, tenant, sub.id, now);
@@ -625,10 +679,54 @@ function onSsc(tx: Tx, tenant: string, sip: SipEvent, which: 'SSC_LATEST' | 'SSC
   const entry = rec?.type === 'store' ? (which === 'SSC_LATEST' ? rec.store.latest : rec.store.previous) : null;
   if (!entry) {
     tx.notes.push({ kind: 'ssc', result: 'rejected', reason: 'no stored communication' });
+    recordSsc(tx, ctx, 'NOT_ALLOWED', 'no stored communication', null);
     return;
   }
-  registerStored(tx, tenant, sub, entry, which, now, sip.callId);
+  if (entry.registeredAtMicros !== undefined) {
+    tx.notes.push({ kind: 'ssc', result: 'rejected', reason: 'already registered' });
+    recordSsc(tx, ctx, 'ALREADY_REGISTERED', null, null);
+    return;
+  }
+  const reportId = registerStored(tx, tenant, sub, entry, which, now, sip.callId);
   tx.notes.push({ kind: 'ssc', result: 'registered' });
+  recordSsc(tx, ctx, 'SUCCESS', null, reportId);
+}
+
+/** A retransmitted or replayed SSC INVITE keeps the outcome first recorded for it. */
+function sscReplayed(tx: Tx, tenant: string, sip: SipEvent): boolean {
+  if (tx.get(keys.ssc(tenant, sip.callId)) === undefined) return false;
+  tx.notes.push({ kind: 'ignored', reason: 'SSC already answered' });
+  return true;
+}
+
+interface SscContext {
+  tenant: string;
+  sip: SipEvent;
+  which: 'SSC_LATEST' | 'SSC_PREVIOUS';
+  sub: Subscriber | null;
+  now: number;
+  config: DomainConfig;
+}
+
+/** The tenant's announcement for an SSC result: its own setting, else the default. */
+function sscAnnouncementFor(config: DomainConfig, tenant: string, result: SscResult): string {
+  const a = { ...config.sscAnnouncements.default, ...config.sscAnnouncements.tenants[tenant] };
+  return result === 'SUCCESS' ? a.success : result === 'ALREADY_REGISTERED' ? a.alreadyRegistered : a.notAllowed;
+}
+
+function recordSsc(tx: Tx, ctx: SscContext, result: SscResult, reason: string | null, reportId: string | null): void {
+  const outcome: SscOutcome = {
+    tenant: ctx.tenant,
+    callId: ctx.sip.callId,
+    code: ctx.which,
+    result,
+    reason,
+    announcementId: sscAnnouncementFor(ctx.config, ctx.tenant, result),
+    subscriberId: ctx.sub?.id ?? null,
+    reportId,
+    atMicros: ctx.now,
+  };
+  tx.put(keys.ssc(ctx.tenant, ctx.sip.callId), { type: 'ssc', outcome });
 }
 
 function registerStored(
@@ -639,7 +737,7 @@ function registerStored(
   trigger: ReportTrigger,
   now: number,
   invocationId: string,
-): void {
+): string {
   const leg: Leg = {
     subscriberId: sub.id,
     role: 'TERMINATING',
@@ -649,7 +747,19 @@ function registerStored(
     answeredAtMicros: null,
     captured: true,
   };
-  tx.report(makeReport(tx, tenant, leg, trigger, entry.storedAtMicros, now, null, null, now, invocationId));
+  const report = makeReport(tx, tenant, leg, trigger, entry.storedAtMicros, now, null, null, now, invocationId);
+  tx.report(report);
+  // Marked in the store, so a second SSC for the same communication answers "already registered".
+  const key = keys.store(tenant, sub.id);
+  const rec = tx.get(key);
+  if (rec?.type === 'store') {
+    const mark = (e: StoredCommunication | null) =>
+      e && e.details.callId === entry.details.callId && e.registeredAtMicros === undefined
+        ? { ...e, registeredAtMicros: now }
+        : e;
+    tx.put(key, { type: 'store', store: { latest: mark(rec.store.latest), previous: mark(rec.store.previous) } });
+  }
+  return report.reportId;
 }
 
 /**

@@ -43,6 +43,8 @@ export interface StoredCommunication {
   details: CommunicationDetails;
   /** MCID time stamp: UTC time the details were put in the latest store (first 180, else 200). */
   storedAtMicros: number;
+  /** When the served user registered it as malicious (SSC or in-call request); absent = not yet. */
+  registeredAtMicros?: number;
 }
 
 /** Temporary-mode store of one served user: the latest and the previous communication. */
@@ -107,6 +109,26 @@ export interface McidReport {
   createdAtMicros: number;
 }
 
+/** The three SSC outcomes seed 003 §3.9 plays an announcement for. */
+export type SscResult = 'SUCCESS' | 'ALREADY_REGISTERED' | 'NOT_ALLOWED';
+
+/** The answer to one SSC invocation, keyed by the Call-ID of the SSC INVITE. */
+export interface SscOutcome {
+  tenant: string;
+  /** Call-ID of the SSC INVITE the serving node answers. */
+  callId: string;
+  code: 'SSC_LATEST' | 'SSC_PREVIOUS';
+  result: SscResult;
+  /** Why NOT_ALLOWED: locked, not provisioned, not temporary mode, no stored communication. */
+  reason: string | null;
+  /** The announcement the serving node plays (tenant's setting for this result). */
+  announcementId: string;
+  subscriberId: string | null;
+  /** The report this invocation made (SUCCESS), else null. */
+  reportId: string | null;
+  atMicros: number;
+}
+
 /** Every record type the state holds, by key prefix. */
 export type StateValue =
   | { type: 'admin'; state: AdminState; updatedAtMicros: number }
@@ -115,7 +137,8 @@ export type StateValue =
   | { type: 'store'; store: TemporaryStore }
   | { type: 'call'; call: PendingCall }
   | { type: 'registration'; registration: Registration }
-  | { type: 'report'; report: McidReport; delivery: Delivery | null };
+  | { type: 'report'; report: McidReport; delivery: Delivery | null }
+  | { type: 'ssc'; outcome: SscOutcome };
 
 /** Where a report went; null until a sink confirmed it, so undelivered reports can be retried. */
 interface Delivery {
@@ -150,6 +173,8 @@ export const keys = {
   registrationPrefix: () => 'reg/',
   report: (tenant: string, reportId: string) => `report/${tenant}/${reportId}`,
   reportPrefix: (tenant: string) => `report/${tenant}/`,
+  ssc: (tenant: string, callId: string) => `ssc/${tenant}/${callId}`,
+  sscPrefix: (tenant = '') => (tenant ? `ssc/${tenant}/` : 'ssc/'),
 };
 
 /** State times are microseconds since the epoch; the Clock counts milliseconds. */

@@ -53,6 +53,8 @@ interface InviteOptions {
   pai?: string[];
   contact?: string;
   historyInfo?: string[];
+  /** Diversion header lines (RFC 5806), as a non-3GPP application server sends them. */
+  diversion?: string[];
   referredBy?: string;
   privacy?: string;
   callInfo?: string;
@@ -73,6 +75,7 @@ export function invite(o: InviteOptions): NormalizedEvent {
     ...(o.pai ?? []).map((p) => `P-Asserted-Identity: ${p}`),
     `Contact: ${o.contact ?? '<sip:caller@192.0.2.10:5060>;+sip.instance="<urn:uuid:0001>"'}`,
     ...(o.historyInfo ?? []).map((h) => `History-Info: ${h}`),
+    ...(o.diversion ?? []).map((d) => `Diversion: ${d}`),
     ...(o.referredBy ? [`Referred-By: ${o.referredBy}`] : []),
     ...(o.privacy ? [`Privacy: ${o.privacy}`] : []),
     ...(o.callInfo ? [`Call-Info: ${o.callInfo}`] : []),
