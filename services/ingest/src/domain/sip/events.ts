@@ -1,7 +1,7 @@
 // Maps a SIP message to a SIGNALS event. Attributes carry the headers MCID reports (seed 003:
 // Request-URI, To, P-Asserted-Identity, From, Contact, History-Info, Referred-By, Privacy)
 // verbatim, so mcid-store and the IRI encoder need not re-parse the message.
-import { isIP } from 'node:net';
+import { parseIpAddress } from '@li/identifiers';
 import type { NetworkInfo, Party, PartyRole } from '@li/schemas';
 import type { DecodedEvent } from '../stream.ts';
 import { header, headerAll, type SipMessage, splitValues } from './message.ts';
@@ -164,6 +164,6 @@ function deviceAddress(m: SipMessage, network: NetworkInfo): Pick<NetworkInfo, '
   const params = v[4] ?? '';
   const host = paramValue(params, 'received') || (v[2] as string).replace(/^\[|\]$/g, '');
   const port = Number(paramValue(params, 'rport') || v[3] || 5060);
-  if (isIP(host) === 0 || !(port > 0 && port < 65536)) return fallback;
+  if (parseIpAddress(host) === null || !(port > 0 && port < 65536)) return fallback;
   return { transport: (v[1] as string).toLowerCase(), srcAddress: host, srcPort: port };
 }
