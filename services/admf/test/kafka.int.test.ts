@@ -65,6 +65,7 @@ describe('admf on Kafka', () => {
         judge: 'GIP Roma',
         authorisedOfficers: ['A'],
         operator: 'Op',
+        interceptionType: 'TELEMATICA',
       },
       interceptionKind: 'VOICE',
       targets: [{ type: 'E164', value: '06 1234 5678' }],
