@@ -243,7 +243,7 @@ function italianOf(v: unknown, base: ItalianAuthorisation | null): Result<Italia
 }
 
 /** Technical data as the operator's staff enter it (seed 001 Art. 9 c.3 a-e). */
-export interface TechnicalDataInput {
+interface TechnicalDataInput {
   supportServer?: unknown;
   listeningSessionNumber?: unknown;
   addressBook?: unknown;
