@@ -28,6 +28,7 @@ const ITALIAN = {
   judge: 'GIP Tribunale di Roma',
   authorisedOfficers: ['Isp. Rossi'],
   operator: 'Acme Telecom',
+  interceptionType: 'TELEFONICA',
 };
 
 describe('warrant changes through admf reach target-match', () => {

@@ -188,6 +188,7 @@ const ITALIAN = {
   judge: 'GIP Tribunale di Roma',
   authorisedOfficers: ['Isp. Rossi'],
   operator: 'Demo Telecom',
+  interceptionType: 'TELEFONICA',
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();

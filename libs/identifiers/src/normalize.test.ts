@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   luhnCheckDigit,
+  MIN_INCOMPLETE_NUMBER_DIGITS,
   normalizeE164,
   normalizeImei,
+  normalizeIncompleteNumber,
   normalizeTarget,
   partyKeys,
   targetIndexEntry,
@@ -144,5 +146,27 @@ describe('party keys', () => {
     expect(k?.ip?.family).toBe(4);
     expect(partyKeys('IMSI', 'x')).toBeNull();
     expect(partyKeys('IPV4', '')).toBeNull();
+  });
+});
+
+describe('incomplete numbers (seed 001 Art. 9 c.1 e)', () => {
+  it('reads a national prefix with the numbering plan, like a full number', () => {
+    expect(val(normalizeIncompleteNumber('06 1234 5', IT))).toBe('+390612345');
+    expect(val(normalizeIncompleteNumber('030 12345', { defaultCountryCode: '49' }))).toBe('+493012345');
+    expect(val(normalizeIncompleteNumber('0039 333 123', IT))).toBe('+39333123');
+  });
+  it('refuses a prefix shorter than the minimum', () => {
+    expect(MIN_INCOMPLETE_NUMBER_DIGITS).toBe(8);
+    const short = normalizeIncompleteNumber('06 123', IT); // +3906123: 7 digits
+    expect(short.ok).toBe(false);
+    expect(short.ok ? '' : short.reason).toMatch(/at least 8 digits/);
+    expect(val(normalizeIncompleteNumber('+3906a', IT))).toBe('IDN_ERR_E164');
+  });
+  it('is indexed as a number prefix only when E.164, flagged and long enough', () => {
+    expect(targetIndexEntry('E164', '+390612345', true)).toEqual({ kind: 'numberPrefix', number: '+390612345' });
+    expect(targetIndexEntry('E164', '+390612345')).toEqual({ kind: 'exact', key: 'e164|+390612345' });
+    expect(targetIndexEntry('E164', '+3906123', true)).toBeNull();
+    expect(targetIndexEntry('TEL_URI', 'tel:+390612345', true)).toBeNull();
+    expect(targetIndexEntry('IMSI', '222010123456789', true)).toBeNull();
   });
 });

@@ -364,10 +364,48 @@ export function normalizeTarget(type: IdentifierType, raw: string, opts: Normali
 // A key is "<space>|<canonical value>". E.164 and TEL share the "e164" space; e-mail addresses
 // and mail accounts written as addresses share "mail", so either form finds the other.
 
-export type TargetIndexEntry = { kind: 'exact'; key: string } | { kind: 'prefix'; prefix: IpPrefix };
+export type TargetIndexEntry =
+  | { kind: 'exact'; key: string }
+  | { kind: 'prefix'; prefix: IpPrefix }
+  /** An incomplete number (seed 001 Art. 9 c.1 e): matches every E.164 number starting with `number`. */
+  | { kind: 'numberPrefix'; number: string };
 
-/** Where an already normalised target value goes in an index. */
-export function targetIndexEntry(type: IdentifierType, normalized: string): TargetIndexEntry | null {
+/**
+ * Fewest digits (country code included) an incomplete-number target may have: a shorter
+ * prefix would cover a whole district or operator range, so admf refuses it and matching skips it.
+ */
+export const MIN_INCOMPLETE_NUMBER_DIGITS = 8;
+
+/**
+ * An incomplete number read like a full one (tenant's country code and trunk prefix, the
+ * country's numbering plan), as "+<digits>", with at least MIN_INCOMPLETE_NUMBER_DIGITS digits.
+ */
+export function normalizeIncompleteNumber(raw: string, opts: NormalizeOptions = {}): NormalizeResult {
+  if (typeof raw !== 'string' || raw.length > MAX_INPUT)
+    return fail('IDN_ERR_E164', 'number is not text of at most 512 characters');
+  const n = normalizeE164(raw, opts);
+  if (!n.ok) return n;
+  if (n.value.length - 1 < MIN_INCOMPLETE_NUMBER_DIGITS) {
+    return fail(
+      'IDN_ERR_E164',
+      `an incomplete number needs at least ${MIN_INCOMPLETE_NUMBER_DIGITS} digits including the country code`,
+    );
+  }
+  return n;
+}
+
+/** Where an already normalised target value goes in an index; null if it cannot be indexed. */
+export function targetIndexEntry(
+  type: IdentifierType,
+  normalized: string,
+  incomplete = false,
+): TargetIndexEntry | null {
+  if (incomplete) {
+    // Only E.164 numbers can be incomplete; a record that says otherwise is not trusted to match.
+    if (type !== 'E164' || !/^\+[1-9][0-9]*$/.test(normalized)) return null;
+    const digits = normalized.length - 1;
+    return digits >= MIN_INCOMPLETE_NUMBER_DIGITS && digits <= 15 ? { kind: 'numberPrefix', number: normalized } : null;
+  }
   switch (type) {
     case 'E164':
       return { kind: 'exact', key: `e164|${normalized}` };

@@ -19,6 +19,8 @@ const OPTIONAL_FIELDS: Record<string, readonly string[]> = {
   MatchedEvent: ['matchedParties', 'courtCaseId'],
   FileSettings: ['hostKeySha256', 'streams', 'format'],
   LemfDestination: ['allowInsecure'],
+  Target: ['incomplete'],
+  ItalianAuthorisation: ['interceptionType', 'technicalData'],
 };
 
 interface AvroField {

@@ -71,6 +71,9 @@ export type FileStream = (typeof FILE_STREAMS)[number];
 export const FILE_FORMATS = ['TS102232', 'TS101671'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
+export const ITALIAN_INTERCEPTION_TYPES = ['TELEFONICA', 'TELEMATICA', 'AMBIENTALE'] as const;
+export type ItalianInterceptionType = (typeof ITALIAN_INTERCEPTION_TYPES)[number];
+
 export const INTERCEPTION_KINDS = ['VOICE', 'MESSAGING', 'EMAIL', 'DATA', 'MULTIMEDIA'] as const;
 export type InterceptionKind = (typeof INTERCEPTION_KINDS)[number];
 
@@ -264,12 +267,37 @@ export interface Tenant {
   createdAtMicros: number;
 }
 
+export interface ItalianTechnicalData {
+  /** server di appoggio */
+  supportServer: string;
+  /** numero della sessione di ascolto */
+  listeningSessionNumber: string;
+  /** rubrica associata */
+  addressBook: string;
+  /** linee d'appoggio */
+  supportLines: string[];
+  /** indirizzo del server FTP for the data contents: ftp://, ftps:// or sftp:// URL */
+  ftpServerAddress: string;
+  recordedAtMicros: number;
+}
+
 export interface ItalianAuthorisation {
   proceedingNumber: string;
   ritNumber: string;
   judge: string;
   authorisedOfficers: string[];
   operator: string;
+  /**
+   * tipologia (seed 001 Art. 9 c.1 a): telefonica, telematica or ambientale (environmental, via probes the LEMF
+   * supplier installs, Art. 9 c.7); null only in records written before the field existed. Absent in records written
+   * before the field existed.
+   */
+  interceptionType?: ItalianInterceptionType | null;
+  /**
+   * dati tecnici (seed 001 Art. 9 c.3-4) the operator starts transmission with; null until recorded. Absent in records
+   * written before the field existed.
+   */
+  technicalData?: ItalianTechnicalData | null;
 }
 
 export interface Target {
@@ -280,6 +308,11 @@ export interface Target {
    * IPv6); IPv4/IPv6 may be a prefix a.b.c.d/n
    */
   value: string;
+  /**
+   * E164 only: value is an incomplete number (seed 001 Art. 9 c.1 e), a prefix matching every number that starts with
+   * it. Absent in records written before the field existed.
+   */
+  incomplete?: boolean;
 }
 
 /** Report selection as on CommuniGate's Intercept page (seed 000) */

@@ -68,6 +68,41 @@ describe('schemas', () => {
     expect(type.isValid(oldType.fromBuffer(old))).toBe(true);
   });
 
+  it('Warrant: Italian type, technical data and incomplete targets round-trip; records written before them still decode', () => {
+    const { type } = SCHEMAS.Warrant;
+    const w = sampleWarrant({
+      targets: [{ id: 't1', type: 'E164', value: '+39061234', incomplete: true }],
+    });
+    w.italian = {
+      ...w.italian!,
+      interceptionType: 'AMBIENTALE',
+      technicalData: {
+        supportServer: 'srv1.procura.example',
+        listeningSessionNumber: '42',
+        addressBook: 'RUB-7',
+        supportLines: ['+390611111111'],
+        ftpServerAddress: 'ftps://ftp.procura.example/in',
+        recordedAtMicros: 1_797_000_000_000_000,
+      },
+    };
+    expect(type.fromBuffer(type.toBuffer(w))).toEqual(w);
+    const dropped = ['interceptionType', 'technicalData', 'incomplete'];
+    const before = JSON.parse(JSON.stringify(type.schema()), (k, v) =>
+      k === 'fields' && Array.isArray(v) ? v.filter((f: { name: string }) => !dropped.includes(f.name)) : v,
+    );
+    const oldType = avro.Type.forSchema(before);
+    const { interceptionType: _i, technicalData: _t, ...oldItalian } = sampleWarrant().italian!;
+    const bytes = oldType.toBuffer({
+      ...sampleWarrant(),
+      italian: oldItalian,
+      targets: [{ id: 't1', type: 'E164', value: '+390612345678' }],
+    });
+    const read = type.fromBuffer(bytes, type.createResolver(oldType)) as ReturnType<typeof sampleWarrant>;
+    expect(read.targets[0]!.incomplete).toBe(false);
+    expect([read.italian!.interceptionType, read.italian!.technicalData]).toEqual([null, null]);
+    expect(type.isValid(oldType.fromBuffer(bytes))).toBe(true);
+  });
+
   it('LemfDestination: a record of the schema before pipe entries and allowInsecure decodes, insecure and without entry', () => {
     const { type } = SCHEMAS.LemfDestination;
     // the v1 schema as it was: pipe {command, args}, no allowInsecure

@@ -35,9 +35,11 @@ export function sampleWarrant(overrides: Partial<Warrant> = {}): Warrant {
       judge: 'GIP Roma',
       authorisedOfficers: ['officer-1'],
       operator: 'acme-telecom',
+      interceptionType: 'TELEFONICA',
+      technicalData: null,
     },
     interceptionKind: 'VOICE',
-    targets: [{ id: 't1', type: 'E164', value: '+390612345678' }],
+    targets: [{ id: 't1', type: 'E164', value: '+390612345678', incomplete: false }],
     selection: {
       login: true,
       signals: true,

@@ -65,6 +65,7 @@ describe('admf on Kafka', () => {
         judge: 'GIP Roma',
         authorisedOfficers: ['A'],
         operator: 'Op',
+        interceptionType: 'TELEMATICA',
       },
       interceptionKind: 'VOICE',
       targets: [{ type: 'E164', value: '06 1234 5678' }],
@@ -139,6 +140,94 @@ describe('admf on Kafka', () => {
       expect(JSON.stringify((await call(AUDITOR, 'GET', `/tenants/${tenant}/audit/verify`)).json)).toMatch(
         /"ok":true|"valid":true/,
       );
+    } finally {
+      await svc.stop();
+    }
+  }, 90_000);
+
+  it('keeps the Italian activation fields (seed 001 Art. 9) in Kafka and across a restart', async () => {
+    const tenant = uniqueTenant('admit');
+    const dir = mkdtempSync(join(tmpdir(), 'admf-'));
+    const tokensFile = join(dir, 'tokens.json');
+    writeFileSync(
+      tokensFile,
+      JSON.stringify({
+        [OP]: { subject: 'op', tenant: '*', role: 'admin' },
+        [ADMIN]: { subject: 'admin', tenant, role: 'admin' },
+        [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
+      }),
+    );
+    const env = await serviceEnv('admf', [], {
+      LI_HTTP__HOST: '127.0.0.1',
+      LI_HTTP__PORT: '0',
+      LI_TOKENS_FILE: tokensFile,
+    });
+    let svc = await startService(admfService, env);
+    const call = async (token: string, method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : null,
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const W = `/tenants/${tenant}/warrants/IT/AMB1`;
+    const data = {
+      supportServer: 'srv-appoggio.procura.example',
+      listeningSessionNumber: '2026-000417',
+      addressBook: 'RUB-17',
+      supportLines: ['+390699990001'],
+      ftpServerAddress: 'ftps://ftp.procura.example/in',
+    };
+    try {
+      expect((await call(OP, 'POST', '/tenants', { id: tenant, name: 'K', defaultCountryCode: '39' })).status).toBe(
+        201,
+      );
+      const lemf = { name: 'Rome', transport: 'ETSI_TCP', address: { host: '127.0.0.1', port: 16000 } };
+      expect(
+        (await call(ADMIN, 'PUT', `/tenants/${tenant}/lemfs/lemf-rome`, { ...lemf, allowInsecure: true })).status,
+      ).toBe(200);
+      const created = await call(PROV, 'POST', `/tenants/${tenant}/warrants`, {
+        liid: 'AMB1',
+        authorisationCountry: 'IT',
+        courtCaseId: 'RG-2026-9',
+        italian: {
+          proceedingNumber: '9/2026',
+          ritNumber: '10/2026',
+          judge: 'GIP Roma',
+          authorisedOfficers: ['A'],
+          operator: 'Op',
+          interceptionType: 'AMBIENTALE',
+        },
+        interceptionKind: 'VOICE',
+        targets: [{ type: 'E164', value: '06 1234 5', incomplete: true }],
+        selection: { signals: true },
+        deliver: 'IRI_AND_CC',
+        lemfIds: ['lemf-rome'],
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+      expect(created.status).toBe(201);
+      expect((await call(PROV, 'PUT', `${W}/technical-data`, data)).status).toBe(200);
+
+      const codec = await bus.codec<Warrant>(topicName(tenant, 'warrants'), 'Warrant');
+      const records = await readTopic(bus.kafka, topicName(tenant, 'warrants'));
+      const last = await codec.decode(records.at(-1)!.value);
+      expect(last.targets).toEqual([{ id: 't1', type: 'E164', value: '+390612345', incomplete: true }]);
+      expect(last.italian).toMatchObject({ interceptionType: 'AMBIENTALE', technicalData: data });
+      const audit = await readTopic(bus.kafka, topicName(tenant, 'audit'));
+      expect(
+        audit.some((r) => (r.value ?? Buffer.alloc(0)).toString('latin1').includes('warrant.technical-data')),
+      ).toBe(true);
+    } finally {
+      await svc.stop();
+    }
+    svc = await startService(admfService, env);
+    try {
+      const w = await call(PROV, 'GET', W);
+      expect(w.json.targets[0]).toMatchObject({ value: '+390612345', incomplete: true });
+      expect(w.json.italian).toMatchObject({ interceptionType: 'AMBIENTALE', technicalData: data });
     } finally {
       await svc.stop();
     }

@@ -184,4 +184,65 @@ describe('target-match on the real broker', () => {
     }
     // Each probe reads the matched topic from the start with a new group: slow on a loaded machine.
   }, 120_000);
+
+  it("matches an incomplete number (seed 001 Art. 9 c.1 e) as a prefix, read with the tenant's numbering plan", async () => {
+    const t = uniqueTenant('inc');
+    await bus.ensureTopics(t, ['warrants', 'events', 'matched', 'dlq']);
+    await bus.ensureSystemTopics([SYSTEM_TOPICS.tenants]);
+    await publishTenant({
+      id: t,
+      name: 'Berlin',
+      defaultCountryCode: '49',
+      nationalTrunkPrefix: null,
+      createdAtMicros: now,
+      version: 1,
+    });
+    const window = { validFromMicros: now - day, validUntilMicros: now + day };
+    const prefix = { id: 't1', type: 'E164' as const, value: '+4930123456', incomplete: true };
+    await publishWarrant(t, sampleWarrant({ tenant: t, liid: 'PREFIX1', ...window, targets: [prefix] }));
+    // The same digits without the flag: only that exact number.
+    const exact = { id: 't1', type: 'E164' as const, value: '+4930123456' };
+    await publishWarrant(t, sampleWarrant({ tenant: t, liid: 'EXACT1', ...window, targets: [exact] }));
+
+    const svc = await startService(targetMatchService, await env([t]));
+    const matchedTopic = topicName(t, 'matched');
+    const codec = await bus.codec<MatchedEvent>(matchedTopic, 'MatchedEvent');
+    const callee = (value: string) => [{ role: 'CALLEE' as const, type: 'E164' as const, value }];
+    try {
+      // One key, one partition: the last event (matching both) is processed after the others.
+      const events = [
+        sampleEvent({ tenant: t, eventId: 'national-hit', occurredAtMicros: now, parties: callee('030 1234 5678') }),
+        sampleEvent({ tenant: t, eventId: 'other-range', occurredAtMicros: now, parties: callee('030 1299 9999') }),
+        sampleEvent({ tenant: t, eventId: 'the-prefix', occurredAtMicros: now, parties: callee('+49 30 123456') }),
+      ];
+      let matched: MatchedEvent[] = [];
+      // The tenant record may arrive after the first events: resend until the +49 reading applies.
+      await waitFor(
+        async () => {
+          await publishEvents(t, events);
+          const recs = await readTopic(bus.kafka, matchedTopic);
+          matched = await Promise.all(recs.map((r) => codec.decode(r.value)));
+          return matched.some((m) => m.event.eventId === 'national-hit');
+        },
+        { what: 'the incomplete number to match a national number', timeoutMs: 30_000, intervalMs: 1000 },
+      );
+      matched = await waitFor(
+        async () => {
+          const recs = await readTopic(bus.kafka, matchedTopic);
+          const all = await Promise.all(recs.map((r) => codec.decode(r.value)));
+          return all.some((m) => m.event.eventId === 'the-prefix' && m.liid === 'EXACT1') ? all : undefined;
+        },
+        { what: 'the last event of the batch', timeoutMs: 20_000, intervalMs: 300 },
+      );
+      const pairs = new Set(matched.map((m) => `${m.event.eventId}>${m.liid}`));
+      expect(pairs.has('national-hit>PREFIX1')).toBe(true);
+      expect(pairs.has('the-prefix>PREFIX1')).toBe(true);
+      expect(pairs.has('national-hit>EXACT1')).toBe(false);
+      expect(matched.some((m) => m.event.eventId === 'other-range')).toBe(false);
+      const hit = matched.find((m) => m.event.eventId === 'national-hit')!;
+      expect(hit.matchedParties).toEqual([{ role: 'CALLEE', type: 'E164', value: '030 1234 5678' }]);
+    } finally {
+      await svc.stop();
+    }
+  }, 120_000);
 });

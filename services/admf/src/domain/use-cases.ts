@@ -19,7 +19,7 @@ import type { Actor, AuditRecord, Caller, Role, StoreChanges, Tenant, WarrantSto
 import type { TenantInput, TenantPatch } from './tenant.ts';
 import { buildTenant, updateTenant } from './tenant.ts';
 import type { WarrantCreateInput, WarrantFields } from './warrant.ts';
-import { createWarrant, modifyWarrant, parseTimeMicros } from './warrant.ts';
+import { createWarrant, modifyWarrant, parseTimeMicros, recordTechnicalData } from './warrant.ts';
 
 const SCHEDULER: Actor = { subject: 'system:scheduler', role: 'system' };
 const ACCOUNT_EVENTS: Actor = { subject: 'system:account-events', role: 'system' };
@@ -268,6 +268,22 @@ export class UseCases {
       if (!r.ok) return r;
       const c = await this.commit(tenantId, { warrants: [r.value] }, [
         this.draft(caller, 'warrant.modify', 'WARRANT', key, current, r.value),
+      ]);
+      return c.ok ? okResult(r.value) : c;
+    });
+  }
+
+  /** Seed 001 Art. 9 c.3-4: the technical data the operator starts transmission with. */
+  async recordTechnicalData(caller: Caller, tenantId: string, key: string, input: unknown): Promise<Result<Warrant>> {
+    const s = await this.scope(caller, tenantId, ['provisioner']);
+    if (!s.ok) return s;
+    return this.locked(tenantId, async () => {
+      const current = await this.store.getWarrant(tenantId, key);
+      if (!current) return notFound('warrant');
+      const r = recordTechnicalData(current, input, this.nowMicros());
+      if (!r.ok) return r;
+      const c = await this.commit(tenantId, { warrants: [r.value] }, [
+        this.draft(caller, 'warrant.technical-data', 'WARRANT', key, current, r.value),
       ]);
       return c.ok ? okResult(r.value) : c;
     });

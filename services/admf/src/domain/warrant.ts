@@ -1,17 +1,19 @@
 // Warrant intake rules: everything a provisioner sends is checked here, field by field, before
 // anything is written. The first fault found is reported with the path of its field.
 import type { NormalizeOptions } from '@li/identifiers';
-import { normalizeTarget } from '@li/identifiers';
+import { MIN_INCOMPLETE_NUMBER_DIGITS, normalizeIncompleteNumber, normalizeTarget } from '@li/identifiers';
 import type {
   DeliveryScope,
   IdentifierType,
   InterceptionKind,
   ItalianAuthorisation,
+  ItalianInterceptionType,
+  ItalianTechnicalData,
   ReportSelection,
   Target,
   Warrant,
 } from '@li/schemas';
-import { IDENTIFIER_TYPES } from '@li/schemas';
+import { IDENTIFIER_TYPES, ITALIAN_INTERCEPTION_TYPES } from '@li/schemas';
 import type { Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
 import type { Tenant } from './model.ts';
@@ -38,12 +40,17 @@ interface TargetInput {
   id?: string;
   type: string;
   value: string;
+  /** An incomplete number (seed 001 Art. 9 c.1 e): matches every number starting with value. */
+  incomplete?: boolean;
 }
+
+/** Italian fields as a provisioner sends them; technicalData has its own request. */
+type ItalianInput = Omit<ItalianAuthorisation, 'technicalData'>;
 
 /** Fields a provisioner may set; all are optional on modify, most required on create. */
 export interface WarrantFields {
   courtCaseId?: string;
-  italian?: ItalianAuthorisation | null;
+  italian?: ItalianInput | null;
   interceptionKind?: string;
   targets?: TargetInput[];
   selection?: Partial<Record<keyof ReportSelection, boolean>>;
@@ -135,9 +142,21 @@ function normalizeTargets(input: unknown, tenant: Tenant, previous: readonly Tar
       return errResult('ADM_ERR_VALIDATION', `${f}.type must be one of ${IDENTIFIER_TYPES.join(', ')}`, `${f}.type`);
     }
     const type = t.type as IdentifierType;
-    const n = normalizeTarget(type, t.value, opts);
-    if (!n.ok) return errResult('ADM_ERR_VALIDATION', `${f}.value is not a valid ${type}: ${n.reason}`, `${f}.value`);
-    const dupKey = `${type}|${n.value}`;
+    if (t.incomplete !== undefined && typeof t.incomplete !== 'boolean') {
+      return errResult('ADM_ERR_VALIDATION', `${f}.incomplete must be true or false`, `${f}.incomplete`);
+    }
+    const incomplete = t.incomplete === true;
+    // A prefix widens the interception to every number under it: only with the explicit flag,
+    // only for E.164 numbers, and never shorter than MIN_INCOMPLETE_NUMBER_DIGITS.
+    if (incomplete && type !== 'E164') {
+      return errResult('ADM_ERR_VALIDATION', `${f}.incomplete is only for E164 targets`, `${f}.incomplete`);
+    }
+    const n = incomplete ? normalizeIncompleteNumber(t.value, opts) : normalizeTarget(type, t.value, opts);
+    if (!n.ok) {
+      const what = incomplete ? `an incomplete number (at least ${MIN_INCOMPLETE_NUMBER_DIGITS} digits)` : `a ${type}`;
+      return errResult('ADM_ERR_VALIDATION', `${f}.value is not a valid ${what}: ${n.reason}`, `${f}.value`);
+    }
+    const dupKey = `${type}|${incomplete ? 'prefix' : 'exact'}|${n.value}`;
     if (seenValues.has(dupKey))
       return errResult('ADM_ERR_VALIDATION', `${f}.value repeats an earlier target`, `${f}.value`);
     seenValues.add(dupKey);
@@ -148,12 +167,15 @@ function normalizeTargets(input: unknown, tenant: Tenant, previous: readonly Tar
       }
       if (seenIds.has(id)) return errResult('ADM_ERR_VALIDATION', `${f}.id repeats an earlier target id`, `${f}.id`);
     }
-    out.push({ id: id ?? '', type, value: n.value });
+    // incomplete is written only when set: records of complete targets keep their old shape.
+    out.push(incomplete ? { id: id ?? '', type, value: n.value, incomplete } : { id: id ?? '', type, value: n.value });
     if (id) seenIds.add(id);
   }
   for (const t of out) {
     if (t.id !== '') continue;
-    const old = previous.find((p) => p.type === t.type && p.value === t.value);
+    const old = previous.find(
+      (p) => p.type === t.type && p.value === t.value && (p.incomplete === true) === (t.incomplete === true),
+    );
     if (old && !seenIds.has(old.id)) {
       t.id = old.id;
       seenIds.add(old.id);
@@ -170,7 +192,8 @@ function normalizeTargets(input: unknown, tenant: Tenant, previous: readonly Tar
   return okResult(out);
 }
 
-function italianOf(v: unknown): Result<ItalianAuthorisation> {
+/** technicalData is not an input here: the warrant's recorded one (base) is kept. */
+function italianOf(v: unknown, base: ItalianAuthorisation | null): Result<ItalianAuthorisation> {
   if (!v || typeof v !== 'object') return errResult('ADM_ERR_VALIDATION', 'italian is required for IT', 'italian');
   const i = v as Record<string, unknown>;
   const fields: ['proceedingNumber' | 'ritNumber' | 'judge' | 'operator', number][] = [
@@ -199,12 +222,120 @@ function italianOf(v: unknown): Result<ItalianAuthorisation> {
     if (!r.ok) return r;
     list.push(r.value);
   }
+  // Seed 001 Art. 9 c.1 a: the request states telefonica, telematica or ambientale.
+  const type = i.interceptionType;
+  if (!(ITALIAN_INTERCEPTION_TYPES as readonly unknown[]).includes(type)) {
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      `italian.interceptionType must be one of ${ITALIAN_INTERCEPTION_TYPES.join(', ')}`,
+      'italian.interceptionType',
+    );
+  }
   return okResult({
     proceedingNumber: out.proceedingNumber!,
     ritNumber: out.ritNumber!,
     judge: out.judge!,
     authorisedOfficers: list,
     operator: out.operator!,
+    interceptionType: type as ItalianInterceptionType,
+    technicalData: base?.technicalData ?? null,
+  });
+}
+
+/** Technical data as the operator's staff enter it (seed 001 Art. 9 c.3 a-e). */
+interface TechnicalDataInput {
+  supportServer?: unknown;
+  listeningSessionNumber?: unknown;
+  addressBook?: unknown;
+  supportLines?: unknown;
+  ftpServerAddress?: unknown;
+}
+
+export const MAX_SUPPORT_LINES = 64;
+const FTP_SCHEMES = new Set(['ftp:', 'ftps:', 'sftp:']);
+
+function ftpAddressOf(v: unknown): Result<string> {
+  const r = text(v, 'ftpServerAddress', 512);
+  if (!r.ok) return r;
+  let u: URL;
+  try {
+    u = new URL(r.value);
+  } catch {
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      'ftpServerAddress must be an ftp://, ftps:// or sftp:// URL',
+      'ftpServerAddress',
+    );
+  }
+  if (!FTP_SCHEMES.has(u.protocol) || u.hostname === '') {
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      'ftpServerAddress must be an ftp://, ftps:// or sftp:// URL',
+      'ftpServerAddress',
+    );
+  }
+  // Credentials belong in secrets, not in a warrant record that every consumer and the audit see.
+  if (u.username !== '' || u.password !== '') {
+    return errResult('ADM_ERR_VALIDATION', 'ftpServerAddress must not carry a user or password', 'ftpServerAddress');
+  }
+  return okResult(r.value);
+}
+
+function technicalDataOf(v: unknown, nowMicros: number): Result<ItalianTechnicalData> {
+  if (!v || typeof v !== 'object') return errResult('ADM_ERR_VALIDATION', 'technical data is required', 'body');
+  const i = v as TechnicalDataInput;
+  const server = text(i.supportServer, 'supportServer', 256);
+  if (!server.ok) return server;
+  const session = text(i.listeningSessionNumber, 'listeningSessionNumber', 64);
+  if (!session.ok) return session;
+  const book = text(i.addressBook, 'addressBook', 256);
+  if (!book.ok) return book;
+  if (!Array.isArray(i.supportLines) || i.supportLines.length === 0) {
+    return errResult('ADM_ERR_VALIDATION', 'supportLines must list at least one line', 'supportLines');
+  }
+  if (i.supportLines.length > MAX_SUPPORT_LINES) {
+    return errResult('ADM_ERR_VALIDATION', `supportLines has more than ${MAX_SUPPORT_LINES} entries`, 'supportLines');
+  }
+  const lines: string[] = [];
+  for (let k = 0; k < i.supportLines.length; k++) {
+    const r = text(i.supportLines[k], `supportLines[${k}]`, 128);
+    if (!r.ok) return r;
+    lines.push(r.value);
+  }
+  const ftp = ftpAddressOf(i.ftpServerAddress);
+  if (!ftp.ok) return ftp;
+  return okResult({
+    supportServer: server.value,
+    listeningSessionNumber: session.value,
+    addressBook: book.value,
+    supportLines: lines,
+    ftpServerAddress: ftp.value,
+    recordedAtMicros: nowMicros,
+  });
+}
+
+/**
+ * Records (or replaces) the technical data of an Italian activation (seed 001 Art. 9 c.3-4):
+ * what the operator starts CC/IRI or FTP transmission with. A new warrant version.
+ */
+export function recordTechnicalData(current: Warrant, input: unknown, nowMicros: number): Result<Warrant> {
+  if (current.authorisationCountry !== 'IT' || !current.italian) {
+    return errResult(
+      'ADM_ERR_VALIDATION',
+      'technical data belongs to Italian (IT) warrants only',
+      'authorisationCountry',
+    );
+  }
+  if (current.state === 'DEACTIVATED') {
+    return errResult('ADM_ERR_CONFLICT', 'a deactivated warrant cannot be modified; activate it first', 'state');
+  }
+  const r = technicalDataOf(input, nowMicros);
+  if (!r.ok) return r;
+  return okResult({
+    ...current,
+    italian: { ...current.italian, technicalData: r.value },
+    version: current.version + 1,
+    updatedAtMicros: nowMicros,
   });
 }
 
@@ -316,7 +447,7 @@ function applyFields(
   if (f.italian !== undefined || !base) {
     if (f.italian === null || f.italian === undefined) italian = null;
     else {
-      const r = italianOf(f.italian);
+      const r = italianOf(f.italian, base?.italian ?? null);
       if (!r.ok) return r;
       italian = r.value;
     }

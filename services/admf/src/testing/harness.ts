@@ -94,6 +94,7 @@ const ITALIAN = {
   judge: 'GIP Tribunale di Roma',
   authorisedOfficers: ['Isp. Rossi'],
   operator: 'Acme Telecom',
+  interceptionType: 'TELEFONICA',
 };
 
 export function iso(micros: number): string {

@@ -286,3 +286,59 @@ describe('WarrantIndex: validity windows, state and versions', () => {
     expect(idx.upsert({} as Warrant)).toEqual({ applied: false, reason: 'BAD_RECORD' });
   });
 });
+
+describe('WarrantIndex: incomplete numbers (seed 001 Art. 9 c.1 e)', () => {
+  const incomplete = (id: string, value: string) => ({ id, type: 'E164' as const, value, incomplete: true });
+  const callee = (value: string, type: Party['type'] = 'E164'): Party => ({ role: 'CALLEE', type, value });
+
+  it('matches every number starting with the prefix, however the network writes it', () => {
+    const idx = new WarrantIndex(() => ({ defaultCountryCode: '39' }));
+    idx.upsert(warrant('P', [incomplete('t', '+390612345')]));
+    for (const p of [
+      callee('06 1234 5678'), // national, read with the tenant's plan
+      callee('+390612345'), // the prefix itself
+      callee('tel:+39-06-1234599', 'TEL_URI'),
+      callee('<sip:+390612345000@ims.op.it;user=phone>', 'SIP_URI'),
+    ]) {
+      expect(liids(idx.match(event([p]), 1)), p.value).toEqual(['P']);
+    }
+    for (const p of [callee('+39061234'), callee('+390612346000'), callee('+4906123450')]) {
+      expect(liids(idx.match(event([p]), 1)), p.value).toEqual([]);
+    }
+  });
+
+  it('without the flag the same value matches only itself', () => {
+    const idx = new WarrantIndex();
+    idx.upsert(warrant('X', [{ id: 't', type: 'E164', value: '+390612345' }]));
+    expect(liids(idx.match(event([callee('+390612345678')]), 1))).toEqual([]);
+    expect(liids(idx.match(event([callee('+390612345')]), 1))).toEqual(['X']);
+  });
+
+  it('nested prefixes of different warrants all match; a too-short or non-E.164 one is skipped', () => {
+    const idx = new WarrantIndex();
+    idx.upsert(warrant('A', [incomplete('t', '+39061234')]));
+    idx.upsert(warrant('B', [incomplete('t', '+3906123456')]));
+    idx.upsert(warrant('C', [{ id: 'x', type: 'E164', value: '+390612345678' }]));
+    expect(liids(idx.match(event([callee('+390612345678')]), 1))).toEqual(['A', 'B', 'C']);
+    expect(idx.upsert(warrant('S', [incomplete('short', '+3906123')]))).toEqual({
+      applied: true,
+      skippedTargets: ['short'],
+    });
+    expect(idx.upsert(warrant('I', [{ id: 'imsi', type: 'IMSI', value: '22201012345', incomplete: true }]))).toEqual({
+      applied: true,
+      skippedTargets: ['imsi'],
+    });
+    expect(liids(idx.match(event([callee('+390612399999')]), 1))).toEqual([]);
+  });
+
+  it('a newer version without the target, or a deactivation, stops the prefix matching', () => {
+    const idx = new WarrantIndex();
+    idx.upsert(warrant('P', [incomplete('t', '+390612345')]));
+    idx.upsert(warrant('P', [{ id: 'u', type: 'E164', value: '+391111111111' }], { version: 2 }));
+    expect(liids(idx.match(event([callee('+390612345678')]), 1))).toEqual([]);
+    idx.upsert(warrant('Q', [incomplete('t', '+390612345')]));
+    idx.upsert(warrant('Q', [incomplete('t', '+390612345')], { version: 2, state: 'DEACTIVATED' }));
+    expect(liids(idx.match(event([callee('+390612345678')]), 1))).toEqual([]);
+    expect(idx.stats().exactKeys).toBe(1);
+  });
+});

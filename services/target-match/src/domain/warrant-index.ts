@@ -1,9 +1,18 @@
 // The live warrant index: built from li.<t>.warrants records, answers "which warrants does
-// this event involve?" with one Map lookup per party identifier plus one trie walk per IP
-// address - never a scan over warrants. Tenants are separate indexes, so an event can only
-// ever match warrants of its own tenant.
+// this event involve?" with one Map lookup per party identifier (plus one per prefix length of
+// a number, for incomplete-number targets) and one trie walk per IP address - never a scan
+// over warrants. Tenants are separate indexes, so an event can only ever match warrants of
+// its own tenant.
 import type { IpAddress, NormalizeOptions, TargetIndexEntry } from '@li/identifiers';
-import { ipKey, isWarrantActiveAt, parseIpAddress, partyKeys, targetIndexEntry, warrantKey } from '@li/identifiers';
+import {
+  ipKey,
+  isWarrantActiveAt,
+  MIN_INCOMPLETE_NUMBER_DIGITS,
+  parseIpAddress,
+  partyKeys,
+  targetIndexEntry,
+  warrantKey,
+} from '@li/identifiers';
 import type { MatchedEvent, NormalizedEvent, Party, PartyRole, Warrant } from '@li/schemas';
 import { PARTY_ROLES, SELECTION_FLAG } from '@li/schemas';
 import { PrefixTrie } from './prefix-trie.ts';
@@ -16,6 +25,8 @@ interface Entry {
 
 class TenantIndex {
   readonly exact = new Map<string, Set<Entry>>();
+  /** Incomplete-number targets by their "+digits" prefix; a number probes each of its prefixes. */
+  readonly numberPrefixes = new Map<string, Set<Entry>>();
   readonly v4 = new PrefixTrie<Entry>(32);
   readonly v6 = new PrefixTrie<Entry>(128);
   readonly byKey = new Map<string, Entry>();
@@ -23,11 +34,13 @@ class TenantIndex {
   readonly versions = new Map<string, number>();
 
   place(entry: Entry, p: TargetIndexEntry): void {
-    if (p.kind === 'exact') {
-      let set = this.exact.get(p.key);
+    if (p.kind === 'exact' || p.kind === 'numberPrefix') {
+      const map = p.kind === 'exact' ? this.exact : this.numberPrefixes;
+      const k = p.kind === 'exact' ? p.key : p.number;
+      let set = map.get(k);
       if (!set) {
         set = new Set();
-        this.exact.set(p.key, set);
+        map.set(k, set);
       }
       set.add(entry);
     } else {
@@ -36,11 +49,13 @@ class TenantIndex {
   }
 
   unplace(entry: Entry, p: TargetIndexEntry): void {
-    if (p.kind === 'exact') {
-      const set = this.exact.get(p.key);
+    if (p.kind === 'exact' || p.kind === 'numberPrefix') {
+      const map = p.kind === 'exact' ? this.exact : this.numberPrefixes;
+      const k = p.kind === 'exact' ? p.key : p.number;
+      const set = map.get(k);
       if (!set) return;
       set.delete(entry);
-      if (set.size === 0) this.exact.delete(p.key);
+      if (set.size === 0) map.delete(k);
     } else {
       (p.prefix.family === 4 ? this.v4 : this.v6).remove(p.prefix.bytes, p.prefix.length, entry);
     }
@@ -93,7 +108,7 @@ export class WarrantIndex {
     // so it occupies no index positions.
     if (w.state !== 'DEACTIVATED') {
       for (const target of w.targets) {
-        const p = targetIndexEntry(target.type, target.value);
+        const p = targetIndexEntry(target.type, target.value, target.incomplete === true);
         if (p) positions.push(p);
         else skippedTargets.push(target.id);
       }
@@ -129,7 +144,7 @@ export class WarrantIndex {
     let trieNodes = 0;
     for (const t of this.tenants.values()) {
       warrants += t.byKey.size;
-      exactKeys += t.exact.size;
+      exactKeys += t.exact.size + t.numberPrefixes.size;
       trieNodes += t.v4.nodeCount + t.v6.nodeCount;
     }
     return { tenants: this.tenants.size, warrants, exactKeys, trieNodes };
@@ -173,6 +188,14 @@ export class WarrantIndex {
       for (const k of pk.keys) {
         const set = t.exact.get(k);
         if (set) for (const e of set) hit(e, party);
+        // At most 15 - MIN lookups per number, however many incomplete numbers are indexed.
+        if (t.numberPrefixes.size > 0 && k.startsWith('e164|')) {
+          const number = k.slice(5);
+          for (let len = MIN_INCOMPLETE_NUMBER_DIGITS + 1; len <= number.length; len++) {
+            const ps = t.numberPrefixes.get(number.slice(0, len));
+            if (ps) for (const e of ps) hit(e, party);
+          }
+        }
       }
     }
     // The connection initiator (source) is the client side, the destination the server side.

@@ -1,10 +1,23 @@
 // Request/response schemas (TypeBox = JSON Schema): Fastify validates with them, serialises
 // with them, and @fastify/swagger publishes them at /openapi.json. Structural checks live here;
 // the meaning of values (LIID rules, identifiers, windows) is checked in src/domain.
-import { FILE_FORMATS, FILE_STREAMS, IDENTIFIER_TYPES, LEMF_TRANSPORTS, TIMESTAMP_PROFILES } from '@li/schemas';
+import {
+  FILE_FORMATS,
+  FILE_STREAMS,
+  IDENTIFIER_TYPES,
+  ITALIAN_INTERCEPTION_TYPES,
+  LEMF_TRANSPORTS,
+  TIMESTAMP_PROFILES,
+} from '@li/schemas';
 import { Type } from 'typebox';
 import { HOST_KEY_SHA256_PATTERN } from '../../domain/lemf.ts';
-import { DELIVERY_SCOPES, INTERCEPTION_KINDS, MAX_LEMFS, MAX_TARGETS } from '../../domain/warrant.ts';
+import {
+  DELIVERY_SCOPES,
+  INTERCEPTION_KINDS,
+  MAX_LEMFS,
+  MAX_SUPPORT_LINES,
+  MAX_TARGETS,
+} from '../../domain/warrant.ts';
 
 const closed = { additionalProperties: false } as const;
 const Micros = Type.Integer({ description: 'microseconds since 1970-01-01T00:00:00Z' });
@@ -191,6 +204,12 @@ const TargetInput = Type.Object(
     id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
     type: Type.Enum([...IDENTIFIER_TYPES]),
     value: Type.String({ minLength: 1, maxLength: 512 }),
+    incomplete: Type.Optional(
+      Type.Boolean({
+        description:
+          'E164 only: value is an incomplete number (numero incompleto, seed 001 Art. 9 c.1 e) matching every number that starts with it; at least 8 digits with the country code',
+      }),
+    ),
   },
   closed,
 );
@@ -201,9 +220,42 @@ const Italian = Type.Object(
     judge: Type.String({ minLength: 1, maxLength: 256 }),
     authorisedOfficers: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 64 }),
     operator: Type.String({ minLength: 1, maxLength: 256 }),
+    interceptionType: Type.Enum([...ITALIAN_INTERCEPTION_TYPES], {
+      description: 'tipologia (seed 001 Art. 9 c.1 a): telefonica, telematica, ambientale',
+    }),
   },
   closed,
 );
+export const TechnicalDataInput = Type.Object(
+  {
+    supportServer: Type.String({ minLength: 1, maxLength: 256, description: 'server di appoggio' }),
+    listeningSessionNumber: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'numero della sessione di ascolto',
+    }),
+    addressBook: Type.String({ minLength: 1, maxLength: 256, description: 'rubrica associata' }),
+    supportLines: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+      minItems: 1,
+      maxItems: MAX_SUPPORT_LINES,
+      description: "linee d'appoggio",
+    }),
+    ftpServerAddress: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      description: 'indirizzo del server FTP: ftp://, ftps:// or sftp:// URL without credentials',
+    }),
+  },
+  closed,
+);
+const TechnicalDataBody = Type.Object({
+  supportServer: Type.String(),
+  listeningSessionNumber: Type.String(),
+  addressBook: Type.String(),
+  supportLines: Type.Array(Type.String()),
+  ftpServerAddress: Type.String(),
+  recordedAtMicros: Type.Integer(),
+});
 const flags = {
   login: Type.Boolean(),
   signals: Type.Boolean(),
@@ -261,10 +313,14 @@ export const WarrantBody = Type.Object({
       judge: Type.String(),
       authorisedOfficers: Type.Array(Type.String()),
       operator: Type.String(),
+      interceptionType: NullableStr,
+      technicalData: nullable(TechnicalDataBody),
     }),
   ),
   interceptionKind: Type.String(),
-  targets: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), value: Type.String() })),
+  targets: Type.Array(
+    Type.Object({ id: Type.String(), type: Type.String(), value: Type.String(), incomplete: Type.Boolean() }),
+  ),
   selection: Type.Object(flags),
   deliver: Type.String(),
   lemfIds: Type.Array(Type.String()),

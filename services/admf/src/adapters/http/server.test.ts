@@ -54,16 +54,16 @@ describe('warrant creation and target normalisation', () => {
     const r = await create({ targets });
     expect(r.status).toBe(201);
     expect(r.json.targets).toEqual([
-      { id: 't1', type: 'E164', value: '+390612345678' },
-      { id: 't2', type: 'IMSI', value: '222010123456789' },
-      { id: 't3', type: 'IMEI', value: '49015420323751' },
-      { id: 't4', type: 'SIP_URI', value: 'sip:Alice@example.com' },
-      { id: 't5', type: 'TEL_URI', value: 'tel:+39067654321' },
-      { id: 't6', type: 'EMAIL', value: 'alice@example.com' },
-      { id: 't7', type: 'MAIL_ACCOUNT', value: 'jdoe' },
-      { id: 't8', type: 'IPV4', value: '192.0.2.64/27' },
-      { id: 't9', type: 'IPV6', value: '2001:db8::1' },
-      { id: 'pa', type: 'PROVIDER_ACCOUNT', value: 'Cust-42' },
+      { id: 't1', type: 'E164', value: '+390612345678', incomplete: false },
+      { id: 't2', type: 'IMSI', value: '222010123456789', incomplete: false },
+      { id: 't3', type: 'IMEI', value: '49015420323751', incomplete: false },
+      { id: 't4', type: 'SIP_URI', value: 'sip:Alice@example.com', incomplete: false },
+      { id: 't5', type: 'TEL_URI', value: 'tel:+39067654321', incomplete: false },
+      { id: 't6', type: 'EMAIL', value: 'alice@example.com', incomplete: false },
+      { id: 't7', type: 'MAIL_ACCOUNT', value: 'jdoe', incomplete: false },
+      { id: 't8', type: 'IPV4', value: '192.0.2.64/27', incomplete: false },
+      { id: 't9', type: 'IPV6', value: '2001:db8::1', incomplete: false },
+      { id: 'pa', type: 'PROVIDER_ACCOUNT', value: 'Cust-42', incomplete: false },
     ]);
     expect(r.json).toMatchObject({
       key: 'IT:ROMA2026A1',
@@ -154,6 +154,36 @@ describe('bad input: a clear 4xx naming the field, nothing written', () => {
       { italian: { ...warrantBody().italian, authorisedOfficers: [] } },
       400,
       'italian.authorisedOfficers',
+    ],
+    [
+      'Italian fields without the interception type',
+      { italian: { ...warrantBody().italian, interceptionType: undefined } },
+      400,
+      'italian.interceptionType',
+    ],
+    [
+      'unknown Italian interception type',
+      { italian: { ...warrantBody().italian, interceptionType: 'SATELLITARE' } },
+      400,
+      'italian.interceptionType',
+    ],
+    [
+      'incomplete number of 7 digits',
+      { targets: [{ type: 'E164', value: '06 123', incomplete: true }] },
+      400,
+      'targets[0].value',
+    ],
+    [
+      'incomplete IMSI',
+      { targets: [{ type: 'IMSI', value: '222010123456789', incomplete: true }] },
+      400,
+      'targets[0].incomplete',
+    ],
+    [
+      'incomplete not a boolean',
+      { targets: [{ type: 'E164', value: '06 1234 5', incomplete: 'yes' }] },
+      400,
+      'targets[0].incomplete',
     ],
     ['missing court case', { courtCaseId: undefined }, 400, 'courtCaseId'],
     ['unknown top-level field', { state: 'ACTIVE' }, 400, 'state'],
@@ -271,7 +301,7 @@ describe('lifecycle actions', () => {
       selection: { login: true },
     });
     expect(mod.status).toBe(200);
-    expect(mod.json.targets).toEqual([{ id: 't1', type: 'IMSI', value: '222010123456789' }]);
+    expect(mod.json.targets).toEqual([{ id: 't1', type: 'IMSI', value: '222010123456789', incomplete: false }]);
     expect(mod.json.selection).toMatchObject({ login: true, signals: true, media: true, newMail: false });
     const badMod = await h.req(PROV, 'PATCH', W1, { liid: 'OTHER' });
     expect(badMod.status).toBe(400);
@@ -758,11 +788,11 @@ describe('account rename and removal (seed 000)', () => {
     );
     expect(r2.ok).toBe(true);
     w = (await h.req(PROV, 'GET', W1)).json;
-    expect(w.targets[1]).toEqual({ id: 't2', type: 'EMAIL', value: 'jd@example.it' });
+    expect(w.targets[1]).toEqual({ id: 't2', type: 'EMAIL', value: 'jd@example.it', incomplete: false });
 
     await h.admf.useCases.handleAccountEvent(ev('account.removed', { account: 'John.Doe' }), 'acme');
     w = (await h.req(PROV, 'GET', W1)).json;
-    expect(w.targets).toEqual([{ id: 't2', type: 'EMAIL', value: 'jd@example.it' }]);
+    expect(w.targets).toEqual([{ id: 't2', type: 'EMAIL', value: 'jd@example.it', incomplete: false }]);
     expect(w.state).toBe('ACTIVE');
 
     await h.admf.useCases.handleAccountEvent(ev('account.removed', { account: 'jd@example.it' }), 'acme');
@@ -903,5 +933,108 @@ describe('defaults', () => {
       '2026-11-30',
     );
     expect(r).toMatchObject({ ok: true, value: { currency: 'EUR', timeZone: 'Europe/Rome', totalMinor: 0 } });
+  });
+});
+
+describe('Italian activation request and technical data (seed 001 Art. 9)', () => {
+  const AUDITOR = 'acme-auditor-token-000001';
+  const lastAudit = async () => (await h!.req(AUDITOR, 'GET', '/tenants/acme/audit')).json.at(-1);
+  const DATA = {
+    supportServer: 'srv-appoggio-1.procura-roma.example',
+    listeningSessionNumber: '2026-000417',
+    addressBook: 'RUB-ROMA-17',
+    supportLines: ['+39 06 9999 0001', '+39 06 9999 0002'],
+    ftpServerAddress: 'sftp://ftp.procura-roma.example:2222/in',
+  };
+
+  it('an incomplete number is kept as a prefix only with the flag, and audited', async () => {
+    h = await seeded();
+    const r = await create({
+      targets: [
+        { type: 'E164', value: '06 1234 5', incomplete: true },
+        { type: 'E164', value: '06 1234 5' },
+      ],
+    });
+    expect(r.status).toBe(201);
+    expect(r.json.targets).toEqual([
+      { id: 't1', type: 'E164', value: '+390612345', incomplete: true },
+      { id: 't2', type: 'E164', value: '+390612345', incomplete: false },
+    ]);
+    expect((await h.req(PROV, 'GET', W1)).json.targets[0].incomplete).toBe(true);
+    const a = await lastAudit();
+    expect(a.action).toBe('warrant.create');
+    expect(JSON.parse(a.after).targets[0]).toEqual({ id: 't1', type: 'E164', value: '+390612345', incomplete: true });
+  });
+
+  it("records 'ambientale' as the Italian interception type; a change is audited", async () => {
+    h = await seeded();
+    const italian = { ...warrantBody().italian, interceptionType: 'AMBIENTALE' };
+    const r = await create({ italian });
+    expect(r.status).toBe(201);
+    expect(r.json.italian.interceptionType).toBe('AMBIENTALE');
+    expect((await h.req(PROV, 'GET', W1)).json.italian.interceptionType).toBe('AMBIENTALE');
+    const m = await h.req(PROV, 'PATCH', W1, { italian: { ...italian, interceptionType: 'TELEMATICA' } });
+    expect(m.status).toBe(200);
+    const a = await lastAudit();
+    expect(a.action).toBe('warrant.modify');
+    expect([JSON.parse(a.before).italian.interceptionType, JSON.parse(a.after).italian.interceptionType]).toEqual([
+      'AMBIENTALE',
+      'TELEMATICA',
+    ]);
+  });
+
+  it('records the technical data on the warrant: returned by GET, audited, kept by later changes', async () => {
+    h = await seeded();
+    expect((await create()).json.italian.technicalData).toBeNull();
+    h.clock.advance(1000);
+    const put = await h.req(PROV, 'PUT', `${W1}/technical-data`, DATA);
+    expect(put.status).toBe(200);
+    expect(put.json.version).toBe(2);
+    const got = (await h.req(PROV, 'GET', W1)).json;
+    expect(got.italian.technicalData).toEqual({
+      ...DATA,
+      recordedAtMicros: got.updatedAtMicros,
+    });
+    const a = await lastAudit();
+    expect(a).toMatchObject({ action: 'warrant.technical-data', actor: 'acme-prov', objectId: 'IT:ROMA2026A1' });
+    expect(JSON.parse(a.before).italian.technicalData).toBeNull();
+    expect(JSON.parse(a.after).italian.technicalData.listeningSessionNumber).toBe('2026-000417');
+    // A later change of the Italian fields does not drop what was recorded.
+    const m = await h.req(PROV, 'PATCH', W1, {
+      italian: { ...warrantBody().italian, judge: 'GIP Tribunale di Roma 2' },
+    });
+    expect(m.status).toBe(200);
+    expect(m.json.italian.technicalData.addressBook).toBe('RUB-ROMA-17');
+    // Replacing it is another audited version.
+    const again = await h.req(PROV, 'PUT', `${W1}/technical-data`, { ...DATA, listeningSessionNumber: '2026-000418' });
+    expect(again.json).toMatchObject({
+      version: 4,
+      italian: { technicalData: { listeningSessionNumber: '2026-000418' } },
+    });
+  });
+
+  it('refuses bad technical data with the field, and data for a non-Italian warrant', async () => {
+    h = await seeded();
+    await create();
+    const bad: [Record<string, unknown>, string][] = [
+      [{ ...DATA, ftpServerAddress: 'http://ftp.example/in' }, 'ftpServerAddress'],
+      [{ ...DATA, ftpServerAddress: 'ftp://user:secret@ftp.example/in' }, 'ftpServerAddress'],
+      [{ ...DATA, ftpServerAddress: 'not a url' }, 'ftpServerAddress'],
+      [{ ...DATA, supportLines: [] }, 'supportLines'],
+      [{ ...DATA, supportServer: '   ' }, 'supportServer'],
+      [{ ...DATA, listeningSessionNumber: undefined }, 'listeningSessionNumber'],
+      [{ ...DATA, extra: 1 }, 'extra'],
+    ];
+    for (const [body, field] of bad) {
+      const r = await h.req(PROV, 'PUT', `${W1}/technical-data`, body);
+      expect([r.status, r.json.error.field], field).toEqual([400, field]);
+    }
+    expect((await h.req(PROV, 'GET', W1)).json.version).toBe(1);
+    expect((await h.req(AUDITOR, 'PUT', `${W1}/technical-data`, DATA)).status).toBe(403);
+    expect((await h.req(PROV, 'PUT', `${W}/IT/NOSUCH1/technical-data`, DATA)).status).toBe(404);
+    const de = await create({ liid: 'DE1', authorisationCountry: 'FR', italian: null });
+    expect(de.status).toBe(201);
+    const r = await h.req(PROV, 'PUT', `${W}/FR/DE1/technical-data`, DATA);
+    expect([r.status, r.json.error.field]).toEqual([400, 'authorisationCountry']);
   });
 });

@@ -42,6 +42,15 @@ function fieldOf(v: { instancePath?: string; params?: Record<string, unknown> })
 const warrantView = (w: Warrant, now: number) => ({
   key: warrantKey(w),
   ...w,
+  // Records written before these fields, or without them, read as their Avro defaults.
+  targets: w.targets.map((t) => ({ ...t, incomplete: t.incomplete === true })),
+  italian: w.italian
+    ? {
+        ...w.italian,
+        interceptionType: w.italian.interceptionType ?? null,
+        technicalData: w.italian.technicalData ?? null,
+      }
+    : null,
   validFrom: formatTimeMicros(w.validFromMicros),
   validUntil: formatTimeMicros(w.validUntilMicros),
   status: effectiveStatus(w, now),
@@ -78,9 +87,11 @@ export async function createHttpServer(deps: {
 
   http.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err.validation && err.validation.length > 0) {
-      // Inside anyOf (nullable objects) Ajv reports every branch; the deepest path is the real fault.
-      const v = [...err.validation].sort((a, b) => (b.instancePath ?? '').length - (a.instancePath ?? '').length)[0]!;
-      const field = fieldOf(v as { instancePath?: string; params?: Record<string, unknown> });
+      // Inside anyOf (nullable objects) Ajv reports every branch; the deepest path (a missing
+      // property counted in) is the real fault.
+      type AjvFault = { instancePath?: string; params?: Record<string, unknown>; message?: string };
+      const faults = (err.validation as AjvFault[]).map((f) => ({ f, field: fieldOf(f) }));
+      const { f: v, field } = faults.sort((a, b) => b.field.length - a.field.length)[0]!;
       return errorReply(reply, { code: 'ADM_ERR_VALIDATION', message: `${field}: ${v.message ?? 'invalid'}`, field });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
@@ -254,6 +265,24 @@ export async function createHttpServer(deps: {
       done(
         reply,
         await useCases.modifyWarrant(caller(req), req.params.tenantId, keyOf(req.params), req.body as WarrantFields),
+        (w) => warrantView(w, now()),
+      ),
+  );
+  http.put(
+    `${wPath}/technical-data`,
+    {
+      schema: {
+        tags: ['warrants'],
+        summary: 'record the technical data of an Italian activation (seed 001 Art. 9 c.3-4); audited',
+        params: S.WarrantParams,
+        body: S.TechnicalDataInput,
+        response: { 200: S.WarrantBody, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(
+        reply,
+        await useCases.recordTechnicalData(caller(req), req.params.tenantId, keyOf(req.params), req.body),
         (w) => warrantView(w, now()),
       ),
   );
