@@ -15,39 +15,23 @@
 // the DLQ, no service exited by itself. Repeats would be allowed from cc-delivery's resend window
 // (TS 102 232-1 cl. 6.3.3) only if cc-delivery lost its LEMF connection, which a broker outage
 // does not cause; they are counted and printed.
-import { execFile, execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { uniqueTenant } from '@li/testing';
+import { privateInfra } from '@li/testing/private-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MailRunResult, runMailFault } from './mail-scenario.ts';
 import { ProcessPipeline } from './processes.ts';
 import { FULL, faultSeconds, recordRecovery } from './scenario.ts';
 
-const PORT = Number(process.env.LI_CHAOS_KAFKA_PORT ?? 19192);
-const REGISTRY_PORT = Number(process.env.LI_CHAOS_REGISTRY_PORT ?? 18181);
-const infraEnv = {
-  ...process.env,
-  LI_INFRA_RUN: process.env.LI_CHAOS_INFRA_RUN ?? join(tmpdir(), 'li-chaos-broker-infra'),
-  LI_KAFKA_PORT: String(PORT),
-  LI_KAFKA_CONTROLLER_PORT: String(PORT + 1),
-  LI_KAFKA_INTERNAL_PORT: String(PORT + 2),
-  LI_REGISTRY_PORT: String(REGISTRY_PORT),
-};
 // Everything in this file (the services' settings, the admin client) talks to the private infra.
-process.env.LI_INFRA_RUN = infraEnv.LI_INFRA_RUN;
-process.env.LI_KAFKA_BROKERS = `127.0.0.1:${PORT}`;
-process.env.LI_SCHEMA_REGISTRY_URL = `http://127.0.0.1:${REGISTRY_PORT}/apis/ccompat/v7`;
-
-const INFRA_SH = join(import.meta.dirname, '../../deploy/local/infra.sh');
-const infraSync = (cmd: string) => execFileSync('bash', [INFRA_SH, cmd], { env: infraEnv, stdio: 'inherit' });
-// During a scenario the LEMF receiver and the mail server run in this process: never block it
-// (a blocked LEMF answers no keep-alive, and cc-delivery reconnects and replays its window).
-const infra = async (cmd: string) => {
-  const r = await promisify(execFile)('bash', [INFRA_SH, cmd], { env: infraEnv });
-  if (r.stderr) process.stderr.write(r.stderr);
-};
+// During a scenario the LEMF receiver and the mail server run in this process: faults go through
+// infra() which never blocks it (a blocked LEMF answers no keep-alive, and cc-delivery replays).
+const { sync: infraSync, run: infra } = privateInfra({
+  kafkaPort: Number(process.env.LI_CHAOS_KAFKA_PORT ?? 19192),
+  registryPort: Number(process.env.LI_CHAOS_REGISTRY_PORT ?? 18181),
+  runDir: process.env.LI_CHAOS_INFRA_RUN ?? join(tmpdir(), 'li-chaos-broker-infra'),
+});
 
 const KILL_S = faultSeconds(30, 8);
 const tenant = uniqueTenant('chaoskafka');

@@ -4,7 +4,6 @@
 // events over HTTP), the registry is killed (SIGKILL) and started again on its storage. The
 // promise: a registry restart keeps every schema id, and services that know their schemas keep
 // producing and consuming while it is away; a service started meanwhile waits, saying for what.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { sampleLemf, sampleWarrant } from '@li/schemas/testing';
 import { targetMatchService } from '@li/target-match/service';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { freePort } from '@li/testing/peers';
+import { privateInfra } from '@li/testing/private-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSequences, describeCheck, isComplete } from '../demo/report.ts';
 import { TOKENS } from '../e2e/harness.ts';
@@ -25,23 +25,12 @@ import { faultSeconds, recordRecovery } from './scenario.ts';
 
 // The private infra; LI_CHAOS_REGISTRY_* override where it lives (defaults clear of the shared one
 // and of ingest's broker-outage test).
-const KAFKA_PORT = Number(process.env.LI_CHAOS_REGISTRY_KAFKA_PORT ?? 19292);
-const REGISTRY_PORT = Number(process.env.LI_CHAOS_REGISTRY_PORT ?? 18281);
-const infraEnv = {
-  ...process.env,
-  LI_INFRA_RUN: process.env.LI_CHAOS_REGISTRY_INFRA_RUN ?? join(tmpdir(), 'li-chaos-registry-infra'),
-  LI_KAFKA_PORT: String(KAFKA_PORT),
-  LI_KAFKA_CONTROLLER_PORT: String(KAFKA_PORT + 1),
-  LI_KAFKA_INTERNAL_PORT: String(KAFKA_PORT + 2),
-  LI_REGISTRY_PORT: String(REGISTRY_PORT),
-};
 // Everything in this file (services, admin client, readers) talks to the private infra.
-process.env.LI_INFRA_RUN = infraEnv.LI_INFRA_RUN;
-process.env.LI_KAFKA_BROKERS = `127.0.0.1:${KAFKA_PORT}`;
-process.env.LI_SCHEMA_REGISTRY_URL = `http://127.0.0.1:${REGISTRY_PORT}/apis/ccompat/v7`;
-
-const INFRA_SH = join(import.meta.dirname, '../../deploy/local/infra.sh');
-const infra = (cmd: string) => execFileSync('bash', [INFRA_SH, cmd], { env: infraEnv, stdio: 'inherit' });
+const { sync: infra } = privateInfra({
+  kafkaPort: Number(process.env.LI_CHAOS_REGISTRY_KAFKA_PORT ?? 19292),
+  registryPort: Number(process.env.LI_CHAOS_REGISTRY_PORT ?? 18281),
+  runDir: process.env.LI_CHAOS_REGISTRY_INFRA_RUN ?? join(tmpdir(), 'li-chaos-registry-infra'),
+});
 
 let registryDown = false;
 const killRegistry = () => {

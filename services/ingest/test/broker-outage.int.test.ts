@@ -2,7 +2,6 @@
 // the shared broker of the other tests is untouched), the broker is killed (SIGKILL), mail events
 // posted meanwhile are accepted and spooled to disk, and once Kafka is back they all arrive in
 // li.<t>.events, after the ones sent before the outage, in the order they were posted.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,27 +9,16 @@ import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { privateInfra } from '@li/testing/private-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestService } from '../src/service.ts';
 
 // The private infra: LI_OUTAGE_* override where it lives; the defaults stay clear of the shared one.
-const PORT = Number(process.env.LI_OUTAGE_KAFKA_PORT ?? 19092);
-const REGISTRY_PORT = Number(process.env.LI_OUTAGE_REGISTRY_PORT ?? 18081);
-const infraEnv = {
-  ...process.env,
-  LI_INFRA_RUN: process.env.LI_OUTAGE_INFRA_RUN ?? join(tmpdir(), 'li-ingest-outage-infra'),
-  LI_KAFKA_PORT: String(PORT),
-  LI_KAFKA_CONTROLLER_PORT: String(PORT + 1),
-  LI_KAFKA_INTERNAL_PORT: String(PORT + 2),
-  LI_REGISTRY_PORT: String(REGISTRY_PORT),
-};
-// Everything in this file (service env, admin client, reader) talks to the private infra.
-process.env.LI_INFRA_RUN = infraEnv.LI_INFRA_RUN;
-process.env.LI_KAFKA_BROKERS = `127.0.0.1:${PORT}`;
-process.env.LI_SCHEMA_REGISTRY_URL = `http://127.0.0.1:${REGISTRY_PORT}/apis/ccompat/v7`;
-
-const INFRA_SH = join(import.meta.dirname, '../../../deploy/local/infra.sh');
-const infra = (cmd: string) => execFileSync('bash', [INFRA_SH, cmd], { env: infraEnv, stdio: 'inherit' });
+const { sync: infra } = privateInfra({
+  kafkaPort: Number(process.env.LI_OUTAGE_KAFKA_PORT ?? 19092),
+  registryPort: Number(process.env.LI_OUTAGE_REGISTRY_PORT ?? 18081),
+  runDir: process.env.LI_OUTAGE_INFRA_RUN ?? join(tmpdir(), 'li-ingest-outage-infra'),
+});
 
 const MAIL_TOKEN = 'ingest-outage-mailserver-token';
 let bus: Bus;
