@@ -231,6 +231,7 @@ function editForm(ctx: Ctx, box: HTMLElement, l: Lemf | null): void {
       field(t('tlsCert'), tls.cert, 'tls.certRef'),
       field(t('tlsKey'), tls.key, 'tls.keyRef'),
       field(t('tlsServerName'), tls.sn, 'tls.serverName'),
+      h('span', { class: 'field-error', 'data-error-for': 'tls' }),
       field(t('keepalive'), keepalive, 'keepaliveSeconds'),
       field(t('keepaliveTimeout'), keepaliveTimeout, 'keepaliveTimeoutSeconds'),
       field(t('acknowledged'), acknowledged, 'acknowledged'),
