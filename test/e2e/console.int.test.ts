@@ -198,7 +198,12 @@ describe('web console', () => {
       'Audit',
       'Billing',
     ]);
-    await page.getByRole('button', { name: 'Verify chain' }).click();
+    // Keyboard only: Tab to the verify button, Enter.
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate('document.activeElement?.textContent')) === 'Verify chain') break;
+    }
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('.verdict').textContent()).toMatch(/Chain intact: \d+ records/);
     expect(await page.locator('tbody tr').count()).toBeGreaterThanOrEqual(4);
     const download = page.waitForEvent('download');
@@ -229,6 +234,17 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Verifica catena' }).click();
     await expect.poll(() => page.locator('.verdict').textContent()).toMatch(/Catena integra/);
     await shot(page, 'audit-it');
+    await page.close();
+  }, 60_000);
+
+  it('the operator-wide admin picks a tenant and sees its LEMFs', async () => {
+    const page = await signIn(TOKENS.op);
+    const picker = page.getByLabel('Tenant');
+    await expect(picker.locator('option').allTextContents()).resolves.toEqual(expect.arrayContaining([tenant, other]));
+    await picker.selectOption(tenant);
+    await page.locator('tr[data-lemf="lemf-rome"]').waitFor();
+    await picker.selectOption(other);
+    await page.getByText('Nothing to show.').waitFor();
     await page.close();
   }, 60_000);
 

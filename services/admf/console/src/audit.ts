@@ -42,15 +42,15 @@ export async function auditScreen(ctx: Ctx): Promise<void> {
   const records = await loadAll(ctx.tenant);
   const actions = [...new Set(records.map((r) => r.action))].sort();
   const actors = [...new Set(records.map((r) => r.actor))].sort();
-  const action = select([['', t('any')], ...actions.map((a) => [a, a] as [string, string])], {
+  const action = select([['', `${t('action')}: ${t('any')}`], ...actions.map((a) => [a, a] as [string, string])], {
     'aria-label': t('action'),
   });
-  const actor = select([['', t('any')], ...actors.map((a) => [a, a] as [string, string])], {
+  const actor = select([['', `${t('actor')}: ${t('any')}`], ...actors.map((a) => [a, a] as [string, string])], {
     'aria-label': t('actor'),
   });
   const obj = input({ type: 'search', placeholder: t('object'), 'aria-label': t('object') });
-  const from = input({ type: 'date', 'aria-label': t('from') });
-  const to = input({ type: 'date', 'aria-label': t('to') });
+  const from = input({ type: 'date', 'aria-label': t('fromDate') });
+  const to = input({ type: 'date', 'aria-label': t('toDate') });
   const verdict = h('div', { class: 'verdict', role: 'status', 'aria-live': 'polite' });
   const tbody = h('tbody');
   const filtered = () =>

@@ -166,8 +166,8 @@ export async function billingScreen(ctx: Ctx): Promise<void> {
           void show();
         },
       },
-      field(t('from'), from, 'from'),
-      field(t('to'), to, 'to'),
+      field(t('fromDate'), from, 'from'),
+      field(t('toDate'), to, 'to'),
       h('button', { type: 'submit' }, t('show')),
       h('button', { type: 'button', onclick: exportCsv }, t('exportCsv')),
       h('button', { type: 'button', onclick: () => window.print() }, t('print')),

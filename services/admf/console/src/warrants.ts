@@ -88,13 +88,16 @@ export async function warrantScreen(ctx: Ctx): Promise<void> {
     api<{ id: string; name: string }[]>('GET', `${tp(ctx.tenant)}/lemfs`),
   ]);
   const q = input({ type: 'search', 'aria-label': t('search'), placeholder: t('search') });
-  const state = select([['', t('any')], ...STATUSES.map((s) => [s, s] as [string, string])], {
+  const state = select([['', `${t('state')}: ${t('any')}`], ...STATUSES.map((s) => [s, s] as [string, string])], {
     'aria-label': t('state'),
   });
-  const ttype = select([['', t('any')], ...TARGET_TYPES.map((s) => [s, s] as [string, string])], {
-    'aria-label': t('targetType'),
-  });
-  const lemf = select([['', t('any')], ...lemfs.map((l) => [l.id, l.name] as [string, string])], {
+  const ttype = select(
+    [['', `${t('targetType')}: ${t('any')}`], ...TARGET_TYPES.map((s) => [s, s] as [string, string])],
+    {
+      'aria-label': t('targetType'),
+    },
+  );
+  const lemf = select([['', `${t('lemf')}: ${t('any')}`], ...lemfs.map((l) => [l.id, l.name] as [string, string])], {
     'aria-label': t('lemf'),
   });
   const soon = h('input', { type: 'checkbox', id: 'w-soon' });
@@ -195,7 +198,7 @@ function createForm(ctx: Ctx, box: HTMLElement, lemfs: { id: string; name: strin
       h(
         'fieldset',
         { class: 'target', 'data-field': `targets[${i}]` },
-        h('legend', {}, `${t('targets')} ${i + 1}`),
+        h('legend', {}, `#${i + 1}`),
         field(t('targetType'), type, `targets[${i}].type`),
         field(t('targetValue'), value, `targets[${i}].value`),
         field(t('incomplete'), inc, `targets[${i}].incomplete`),
