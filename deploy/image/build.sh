@@ -90,8 +90,11 @@ buildah "${storage[@]}" config \
   --label org.opencontainers.image.licenses=Apache-2.0 \
   --label "org.opencontainers.image.description=LI mediation services (command: /usr/local/bin/node services/<name>/src/main.ts)" \
   "$ctr"
+previous="$(buildah "${storage[@]}" images --no-trunc --format '{{.ID}}' "$tag" 2>/dev/null | head -1 || true)"
 buildah "${storage[@]}" commit --quiet --timestamp "$epoch" --rm "$ctr" "$tag" >/dev/null
 trap - EXIT
 if [ -n "$archive" ]; then buildah "${storage[@]}" push --quiet "$tag" "oci-archive:$archive"; fi
 id="$(buildah "${storage[@]}" images --no-trunc --format '{{.ID}}' "$tag" | head -1)"
+# The image this tag named before, now untagged, is ours to remove (vfs keeps full copies).
+if [ -n "$previous" ] && [ "$previous" != "$id" ]; then buildah "${storage[@]}" rmi "$previous" >/dev/null 2>&1 || true; fi
 echo "image: $tag $id ($(du -sh "$work/rootfs" | cut -f1) rootfs, revision $revision)"
