@@ -100,6 +100,9 @@ describe('policies', () => {
     expect(mutate((o) => (pod(o, 'li-admf').securityContext.runAsUser = 0))).toEqual([
       'Deployment li-admf container admf: runAsUser is unset or 0 (root)',
     ]);
+    expect(mutate((o) => (pod(o, 'li-target-match').containers[0]!.image = 'li-mediation'))).toEqual([
+      "Deployment li-target-match container target-match: image li-mediation is not registry/name:tag (a short name resolves by the node's search list)",
+    ]);
     expect(mutate((o) => delete pod(o, 'li-iri-encoder').securityContext.runAsNonRoot)).toEqual([
       'Deployment li-iri-encoder container iri-encoder: runAsNonRoot is not true',
     ]);

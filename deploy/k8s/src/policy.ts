@@ -4,6 +4,7 @@ import type { K8sObject } from './render.ts';
 
 type Container = {
   name: string;
+  image?: string;
   resources?: { limits?: Record<string, unknown> };
   readinessProbe?: unknown;
   livenessProbe?: unknown;
@@ -22,6 +23,8 @@ type PodSpec = {
   initContainers?: Container[];
 };
 
+// A registry host (with a dot, a port or localhost), a path and a tag or digest.
+const FULL_IMAGE = /^(localhost|[^/]*[.:][^/]*)\/[^:@\s]+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/;
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet']);
 
 function podSpecOf(o: K8sObject): PodSpec | undefined {
@@ -69,6 +72,10 @@ export function policyViolations(objects: readonly K8sObject[]): string[] {
         if (sc.privileged) out.push(`${cid}: privileged`);
         if (sc.allowPrivilegeEscalation !== false) out.push(`${cid}: allowPrivilegeEscalation is not false`);
         if (sc.readOnlyRootFilesystem !== true) out.push(`${cid}: readOnlyRootFilesystem is not true`);
+        if (!FULL_IMAGE.test(c.image ?? ''))
+          out.push(
+            `${cid}: image ${c.image} is not registry/name:tag (a short name resolves by the node's search list)`,
+          );
         if (!c.resources?.limits?.cpu || !c.resources?.limits?.memory) out.push(`${cid}: no cpu and memory limits`);
         if (!pod.initContainers?.includes(c)) {
           if (!c.readinessProbe) out.push(`${cid}: no readinessProbe`);

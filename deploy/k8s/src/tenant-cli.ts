@@ -49,7 +49,10 @@ if (command === 'add') {
   if (t.tenants.length === 1) fail('an overlay keeps at least one tenant');
   t.tenants = t.tenants.filter((x) => x !== tenant);
 }
-writeFileSync(join(K8S_DIR, 'overlays', overlay, 'tenants.json'), `${JSON.stringify(t, null, 2)}\n`);
+const file = join(K8S_DIR, 'overlays', overlay, 'tenants.json');
+writeFileSync(file, `${JSON.stringify(t, null, 2)}\n`);
+// In the repository's format, so that `npm run lint` stays clean after onboarding.
+spawnSync('npx', ['biome', 'format', '--write', file], { stdio: 'ignore' });
 const r = spawnSync(process.execPath, [join(import.meta.dirname, 'generate-cli.ts')], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 console.log(`${overlay}: tenants ${t.tenants.join(', ')}; apply with: kubectl apply -k deploy/k8s/overlays/${overlay}`);
