@@ -85,6 +85,7 @@ const ROWS: { title: string; panels: Panel[] }[] = [
             expr: 'sum by (code) (rate(li_cc_delivery_dead_letter_records_total[5m]))',
             legend: 'cc-delivery {{code}}',
           },
+          { expr: 'sum by (code) (rate(li_ingest_problems_total[5m]))', legend: 'ingest {{code}}' },
         ],
       },
     ],
@@ -143,7 +144,7 @@ const ROWS: { title: string; panels: Panel[] }[] = [
 ];
 
 /** The Grafana dashboard (schema 39): rows of time series on the `prometheus` datasource variable. */
-function dashboard(): Obj {
+export function dashboard(): Obj {
   const panels: Obj[] = [];
   let id = 1;
   let y = 0;
