@@ -232,7 +232,7 @@ function scaledObjects(tenants: readonly string[], prometheusUrl: string): Obj[]
       metadata: { name: 'li-cc-delivery' },
       spec: {
         scaleTargetRef: { name: 'li-cc-delivery' },
-        minReplicaCount: 2,
+        minReplicaCount: 1,
         maxReplicaCount: 6,
         cooldownPeriod: 300,
         triggers: [
