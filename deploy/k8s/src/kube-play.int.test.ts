@@ -33,6 +33,7 @@ describe('the local overlay under podman kube play', () => {
   const playFile = join(tmp, 'play.yaml');
   let ports: Record<string, Record<string, number>> = {};
   let played = false;
+  let passed = false;
   const lemf = new LemfReceiver({ name: 'k8s-lemf' });
 
   beforeAll(async () => {
@@ -94,8 +95,13 @@ describe('the local overlay under podman kube play', () => {
 
   afterAll(async () => {
     if (played) {
-      const logs = podman(['pod', 'ps', '--format', '{{.Name}}']);
-      if (process.env.LI_K8S_PLAY_LOGS) console.log(logs.out);
+      // A failed run shows what each container said last (services log no identifiers).
+      if (!passed) {
+        for (const name of podman(['ps', '-a', '--format', '{{.Names}}']).out.split('\n')) {
+          if (!/^li-.*-pod-0-/.test(name)) continue;
+          console.error(`--- ${name}\n${podman(['logs', '--tail', '20', name]).out}`);
+        }
+      }
       podman(['kube', 'down', playFile]);
     }
     await lemf.stop();
@@ -154,6 +160,7 @@ describe('the local overlay under podman kube play', () => {
       { what: 'a record of warrant K8S1 at the LEMF', timeoutMs: 120_000, intervalMs: 3000 },
     );
     expect(lemf.of('K8S1')[0]!.handover).toBe('HI2');
+    passed = true;
   }, 600_000);
 });
 
