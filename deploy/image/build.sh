@@ -33,14 +33,14 @@ work="$root/.run/image"
 rm -rf "$work" && mkdir -p "$work/rootfs/app" "$work/stage"
 log() { printf 'image: %s\n' "$*" >&2; }
 
-# 1. The application: sources of libs/ and services/ without tests, plus the lock file.
+# 1. The application: the files git knows (tracked or new, never ignored ones such as build
+# logs) of libs/ and services/, without tests, plus the lock file.
 log "staging sources"
 cp package.json package-lock.json "$work/stage/"
-for d in libs/* services/*; do
-  mkdir -p "$work/stage/$d"
-  tar -C "$d" --exclude=node_modules --exclude=test --exclude='*.test.ts' --exclude=vitest.config.ts \
-    --exclude=tsconfig.json --exclude=README.md -cf - . | tar -C "$work/stage/$d" -xf -
-done
+git ls-files --cached --others --exclude-standard -- libs services |
+  grep -Ev '(^|/)(test|node_modules)/|\.test\.ts$|/(vitest\.config\.ts|tsconfig\.json|README\.md)$' |
+  while read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done |
+  tar -cf - --no-recursion -T - | tar -C "$work/stage" -xf -
 # The other workspaces contribute only their package.json, so the lock file still matches.
 for d in checks test bench deploy/k8s; do mkdir -p "$work/stage/$d" && cp "$d/package.json" "$work/stage/$d/"; done
 
