@@ -277,3 +277,56 @@ describe('the Grafana dashboard', () => {
     expect(dash.panels.flatMap((p) => p.targets ?? []).length).toBe(exprs.length);
   });
 });
+
+describe('network policies', () => {
+  type Peer = { ipBlock?: { cidr: string }; podSelector?: unknown; namespaceSelector?: unknown };
+  type Rule = { ports?: { port?: number | string }[]; from?: Peer[]; to?: Peer[] };
+  type Policy = {
+    podSelector: { matchLabels?: Record<string, string> };
+    policyTypes: string[];
+    ingress?: Rule[];
+    egress?: Rule[];
+  };
+  const policies = () =>
+    rendered
+      .get('production')!
+      .filter((o) => o.kind === 'NetworkPolicy')
+      .map((o) => ({ name: o.metadata.name, spec: o.spec as Policy }));
+  const selected = (p: Policy) => JSON.stringify(p.podSelector.matchLabels ?? {});
+  // "Anywhere": no peer list, or an ipBlock of every address.
+  const open = (peers: Peer[] | undefined) => !peers || peers.some((x) => x.ipBlock?.cidr === '0.0.0.0/0');
+
+  it('deny by default for every workload', () => {
+    const deny = policies().find((p) => !p.spec.ingress && !p.spec.egress)!;
+    expect(deny.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/part-of': 'li-mediation' });
+    expect(deny.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+  });
+
+  it('only cc-delivery leaves the cluster (mcid-store to its CDS on 3868 only)', () => {
+    const leaving = policies().flatMap((p) =>
+      (p.spec.egress ?? []).filter((r) => open(r.to)).map((r) => ({ who: selected(p.spec), ports: r.ports })),
+    );
+    expect(leaving).toEqual([
+      { who: '{"app.kubernetes.io/name":"li-cc-delivery"}', ports: undefined },
+      {
+        who: '{"app.kubernetes.io/name":"li-mcid-store"}',
+        ports: [
+          { protocol: 'TCP', port: 3868 },
+          { protocol: 'SCTP', port: 3868 },
+        ],
+      },
+    ]);
+  });
+
+  it('only ingest takes traffic from outside, and admf the operator API', () => {
+    const fromAnywhere = policies().flatMap((p) =>
+      (p.spec.ingress ?? [])
+        .filter((r) => open(r.from))
+        .map((r) => ({ who: selected(p.spec), ports: r.ports?.map((x) => x.port) })),
+    );
+    expect(fromAnywhere).toEqual([
+      { who: '{"app.kubernetes.io/name":"li-admf"}', ports: [8080] },
+      { who: '{"app.kubernetes.io/component":"ingest"}', ports: [5060, 5060, 8090, 30000] },
+    ]);
+  });
+});
