@@ -73,6 +73,20 @@ describe('render and schemas', () => {
     const rule = structuredClone(find(objs, 'PrometheusRule', 'li-alerts')!);
     (rule.spec as { groups: unknown }).groups = 'none';
     expect((await validateObject(rule)).join()).toMatch(/groups must be array/);
+    // A typo the API server would drop in silence: the Deployment would have no readiness probe.
+    const typo = structuredClone(objs);
+    const c = (
+      find(typo, 'Deployment', 'li-admf')!.spec as { template: { spec: { containers: Record<string, unknown>[] } } }
+    ).template.spec.containers[0]!;
+    c.readinesProbe = c.readinessProbe;
+    const monitor = find(typo, 'PodMonitor', 'li-mediation')!.spec as {
+      podMetricsEndpoints: Record<string, unknown>[];
+    };
+    monitor.podMetricsEndpoints[0]!.intervall = '1s';
+    expect(await validateAll(typo)).toEqual([
+      `Deployment li-admf: Object literal may only specify known properties, and '"readinesProbe"' does not exist in type 'IContainer'.`,
+      `PodMonitor li-mediation: Object literal may only specify known properties, and '"intervall"' does not exist in type 'IPodMetricsEndpoint'.`,
+    ]);
     expect(await validateObject({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 'x' } })).toEqual([
       'Thing x: example.com/v1 Thing: no schema known (not a Kubernetes, KEDA, Prometheus Operator or Strimzi kind)',
     ]);

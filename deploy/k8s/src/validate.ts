@@ -2,7 +2,8 @@
 // Kubernetes newer than 1.30), KEDA and Prometheus Operator kinds with their @kubernetes-models
 // packages, Strimzi kinds with Strimzi's own CRD schemas (crds/fetch.sh). An object of any other
 // kind is an error: nothing is rendered unchecked.
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
@@ -25,10 +26,14 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 
 type Model = new (data: unknown) => { validate(): void };
 
-async function modelOf(apiVersion: string, kind: string): Promise<Model> {
+function modelPath(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   const pkg = group ? (MODEL_PACKAGES[group] ?? 'kubernetes-models') : 'kubernetes-models';
-  const path = group ? `${pkg}/${group}/${version}/${kind}` : `${pkg}/${version}/${kind}`;
+  return group ? `${pkg}/${group}/${version}/${kind}` : `${pkg}/${version}/${kind}`;
+}
+
+async function modelOf(apiVersion: string, kind: string): Promise<Model> {
+  const path = modelPath(apiVersion, kind);
   try {
     const m = (await import(path)) as Record<string, Model>;
     const model = m[kind];
@@ -108,8 +113,64 @@ export async function validateObject(o: K8sObject): Promise<string[]> {
   return problems;
 }
 
+/** Every problem of a rendered overlay: schemas, then unknown fields. */
 export async function validateAll(objects: readonly K8sObject[]): Promise<string[]> {
   const all: string[] = [];
   for (const o of objects) all.push(...(await validateObject(o)));
-  return all;
+  return all.length > 0 ? all : unknownFields(objects);
+}
+
+/**
+ * Unknown fields in the kinds kubernetes-models describes: its validators accept them, but the
+ * API server would drop them in silence (a typo in a probe is a missing probe). Each object is
+ * written as a TypeScript literal of its model's interface and type-checked: an excess property
+ * is a compile error naming the field.
+ */
+function unknownFields(objects: readonly K8sObject[]): string[] {
+  const checked = objects.filter((o) => !o.apiVersion.startsWith(`${STRIMZI_GROUP}/`));
+  const base = join(REPO_ROOT, '.run');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, 'k8s-typecheck-'));
+  try {
+    const imports = new Map<string, string>();
+    const lines: string[] = [];
+    const owner: string[] = [];
+    checked.forEach((o, i) => {
+      const type = `T${imports.size}`;
+      const path = modelPath(o.apiVersion, o.kind);
+      if (!imports.has(path)) imports.set(path, type);
+      const body = JSON.stringify(o, null, 1).split('\n');
+      body[0] = `export const o${i}: ${imports.get(path)} = ${body[0]}`;
+      body[body.length - 1] += ';';
+      for (const l of body) {
+        lines.push(l);
+        owner.push(`${o.kind} ${o.metadata.name}`);
+      }
+    });
+    const head = [...imports].map(([path, type]) => {
+      const kind = path.slice(path.lastIndexOf('/') + 1);
+      return `import type { I${kind} as ${type} } from '${path}';`;
+    });
+    writeFileSync(join(dir, 'objects.ts'), [...head, ...lines].join('\n'));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: join(REPO_ROOT, 'tsconfig.base.json'),
+        compilerOptions: { types: [] },
+        files: ['objects.ts'],
+      }),
+    );
+    const r = spawnSync(join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], {
+      encoding: 'utf8',
+    });
+    if (r.status === 0) return [];
+    const problems = [];
+    for (const m of `${r.stdout}${r.stderr}`.matchAll(/objects\.ts\((\d+),\d+\): error TS\d+: (.+)/g)) {
+      const line = Number(m[1]) - 1 - head.length;
+      problems.push(`${owner[line] ?? 'import'}: ${m[2]}`);
+    }
+    return problems.length > 0 ? problems : [`tsc: ${r.stdout}${r.stderr}`];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
