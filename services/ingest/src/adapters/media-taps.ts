@@ -1,0 +1,65 @@
+// Voice content for ingest: the media tracker sees every SIP event (to follow SDP) and every UDP
+// datagram of the capture first; it learns which calls are tapped by following li.<t>.taps from
+// the beginning (compacted: the taps in force), and publishes the media of those calls only.
+import { type Bus, tailTopics, topicName } from '@li/bus';
+import type { Logger } from '@li/log';
+import type { Tap } from '@li/schemas';
+import type { Datagram } from '../domain/capture/capture.ts';
+import { type MediaLimits, MediaTracker } from '../domain/media/tracker.ts';
+import type { DecodedEvent, DecoderSink } from '../domain/stream.ts';
+
+export interface MediaTaps {
+  tracker: MediaTracker;
+  /** A sink that shows SIP events to the tracker before passing them on. */
+  watch(sink: DecoderSink): DecoderSink;
+  /** The capture's datagram handler: media of followed calls here, the rest to `next`. */
+  datagrams(sink: DecoderSink, next: (d: Datagram) => void): (d: Datagram) => void;
+  /** Advances the tracker's clocks while the capture is quiet. */
+  tick(): void;
+  stop(): Promise<void>;
+}
+
+export async function startMediaTaps(o: {
+  bus: Bus;
+  log: Logger;
+  tenant: string;
+  limits: Partial<MediaLimits>;
+}): Promise<MediaTaps> {
+  const tracker = new MediaTracker(o.limits);
+  const topic = topicName(o.tenant, 'taps');
+  await o.bus.ensureTopics(o.tenant, ['taps']);
+  const codec = await o.bus.codec<Tap>(topic, 'Tap');
+  // Held media of a call goes out through the sink of the capture that saw it.
+  let publish: (e: DecodedEvent) => void = () => undefined;
+  const tail = await tailTopics({
+    kafka: o.bus.kafka,
+    log: o.log,
+    topics: [topic],
+    onRecord: async (r) => {
+      if (r.key === null) return;
+      const tap = r.value === null ? null : await codec.decode(r.value);
+      for (const e of tracker.tap(r.key, tap, Date.now())) publish(e);
+    },
+  });
+  await tail.caughtUp;
+  return {
+    tracker,
+    watch: (sink) => ({
+      event: (e) => {
+        tracker.signal(e, Date.now());
+        sink.event(e);
+      },
+      problem: sink.problem,
+    }),
+    datagrams(sink, next) {
+      publish = sink.event;
+      return (d) => {
+        const media = tracker.datagram(d, Date.now());
+        if (media === null) next(d);
+        else for (const e of media) sink.event(e);
+      };
+    },
+    tick: () => tracker.tick(Date.now() * 1000, Date.now()),
+    stop: () => tail.stop(),
+  };
+}
