@@ -61,7 +61,9 @@ describe('parseSdp', () => {
 
   it('gives the same key to every spelling of an address', () => {
     expect(addressKey('2001:db8::1')).toBe(addressKey('2001:0DB8:0000::0001'));
-    expect(addressKey('::ffff:192.0.2.1')).toBe(addressKey('192.0.2.1'));
+    expect(addressKey('2001:0DB8:0000::0001')).toBe('2001:db8::1');
+    expect(addressKey('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(addressKey('::')).toBeNull();
     expect(addressKey('nope')).toBeNull();
   });
 });

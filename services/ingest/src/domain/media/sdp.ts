@@ -1,6 +1,7 @@
 // The media endpoints an SDP body (RFC 4566, offer/answer RFC 3264) announces: where its sender
 // wants to receive RTP, RTCP and UDPTL. Only what tapping needs is read; anything else is skipped.
 import { parseIpAddress } from '@li/identifiers';
+import { formatIpv6 } from '../capture/packet.ts';
 
 export type MediaKind = 'rtp' | 'rtcp' | 'udptl';
 
@@ -12,7 +13,7 @@ export interface SdpMedia {
   proto: string;
   /** 0: the stream is refused or removed. */
   port: number;
-  /** Canonical address key (addressKey), null when unknown or the RFC 2543 hold address 0.0.0.0. */
+  /** The address as the capture writes it (addressKey), null when unknown or the RFC 2543 hold address 0.0.0.0. */
   address: string | null;
   /** Where RTCP is received: a=rtcp, else port+1; null with rtcp-mux or for UDPTL. */
   rtcpPort: number | null;
@@ -24,15 +25,15 @@ export interface SdpMedia {
 const DIRECTIONS = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 
 /**
- * A canonical key for an IP address (hex of its bytes; IPv4-mapped IPv6 as IPv4), so the SDP's
- * spelling of an IPv6 address and the capture's compare equal. Null for text that is no address.
+ * An address in the text form the capture writes (dotted IPv4, RFC 5952 IPv6), so the SDP's
+ * spelling and the packets' compare equal with no parsing per packet. Null for no address, and
+ * for the unspecified address (0.0.0.0 or ::: RFC 2543 hold).
  */
 export function addressKey(text: string): string | null {
   const a = parseIpAddress(text);
-  if (!a) return null;
-  let s = '';
-  for (const b of a.bytes) s += (b < 16 ? '0' : '') + b.toString(16);
-  return s;
+  if (!a || a.bytes.every((b) => b === 0)) return null;
+  const b = Buffer.from(a.bytes);
+  return a.family === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : formatIpv6(b, 0);
 }
 
 function connectionAddress(value: string): string | null {
@@ -40,9 +41,7 @@ function connectionAddress(value: string): string | null {
   const parts = value.trim().split(/\s+/);
   if (parts.length < 3 || parts[0] !== 'IN') return null;
   const addr = (parts[2] as string).split('/')[0] as string;
-  const key = addressKey(addr);
-  if (key === null || /^0+$/.test(key)) return null; // 0.0.0.0 / :: : on hold, not an address
-  return key;
+  return addressKey(addr);
 }
 
 /** The m-lines of an SDP body; [] when the body is no SDP. Never throws. */

@@ -8,7 +8,7 @@
 import type { Party } from '@li/schemas';
 import type { Datagram } from '../capture/capture.ts';
 import type { DecodedEvent } from '../stream.ts';
-import { addressKey, type MediaKind, parseSdp, type SdpMedia } from './sdp.ts';
+import { type MediaKind, parseSdp, type SdpMedia } from './sdp.ts';
 
 export type Side = 'CALLER' | 'CALLEE';
 
@@ -124,7 +124,6 @@ export class MediaTracker {
   private readonly calls = new Map<string, Call>();
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly taps = new Map<string, Tap>();
-  private readonly keyCache = new Map<string, string | null>();
   private pendingBytes = 0;
   private lastHousekeepingMicros = 0;
 
@@ -168,12 +167,12 @@ export class MediaTracker {
    */
   datagram(d: Datagram, nowMs: number): DecodedEvent[] | null {
     const n = d.network;
-    let ep = this.endpoints.get(`${this.key(n.dstAddress)}|${n.dstPort}`);
+    let ep = this.endpoints.get(`${n.dstAddress}|${n.dstPort}`);
     let from: Side;
     if (ep && ep.until >= d.tsMicros) from = other(ep.side);
     else {
       // Symmetric RTP (RFC 4961): a party sends from where it receives.
-      ep = this.endpoints.get(`${this.key(n.srcAddress)}|${n.srcPort}`);
+      ep = this.endpoints.get(`${n.srcAddress}|${n.srcPort}`);
       if (!ep || ep.until < d.tsMicros) return null;
       from = ep.side;
     }
@@ -184,7 +183,7 @@ export class MediaTracker {
       this.counters.packetsTapped++;
       return [this.event(call, ep, from, d)];
     }
-    if (nowMs - call.firstSeenMs > this.limits.pendingMs) {
+    if (nowMs - call.firstSeenMs >= this.limits.pendingMs) {
       this.counters.packetsUntapped++;
       return [];
     }
@@ -327,16 +326,6 @@ export class MediaTracker {
     };
   }
 
-  private key(address: string): string | null {
-    let k = this.keyCache.get(address);
-    if (k === undefined) {
-      if (this.keyCache.size >= 65_536) this.keyCache.clear();
-      k = addressKey(address);
-      this.keyCache.set(address, k);
-    }
-    return k;
-  }
-
   private dropPending(call: Call): void {
     this.counters.heldDropped += call.pending.length;
     this.pendingBytes -= call.pendingBytes;
@@ -358,7 +347,7 @@ export class MediaTracker {
     this.lastHousekeepingMicros = ts;
     const l = this.limits;
     for (const call of [...this.calls.values()]) {
-      const undecided = nowMs - call.firstSeenMs <= l.pendingMs && !this.taps.has(call.callId);
+      const undecided = nowMs - call.firstSeenMs < l.pendingMs && !this.taps.has(call.callId);
       if (!undecided && call.pending.length > 0) this.dropPending(call);
       if (undecided) continue;
       const ended = call.endedMicros !== null && ts - call.endedMicros > l.lingerMicros;
