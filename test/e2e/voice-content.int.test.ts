@@ -10,11 +10,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodePsPdu, PAYLOAD_DIRECTION } from '@li/etsi';
-import { uniqueTenant, waitFor } from '@li/testing';
+import { ingestService } from '@li/ingest/service';
+import { startService } from '@li/runtime';
+import { serviceEnv, uniqueTenant, waitFor } from '@li/testing';
 import { killAllSipp } from '@li/testing/sip';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LemfReceiver, type ReceivedRecord } from '../pipeline/lemf.ts';
-import { addEtsiLemf, addWarrant, type Pipeline, startPipeline } from '../pipeline/pipeline.ts';
+import { addEtsiLemf, addWarrant, endWarrant, type Pipeline, startPipeline } from '../pipeline/pipeline.ts';
 import {
   AUDIO_LONG,
   AUDIO_SHORT,
@@ -39,6 +41,7 @@ const SIP_PORTS = new Set([PORTS.uas, PORTS.uac]);
 
 const CALLEE_TARGET = '+390612345001';
 const CALLER_TARGET = '+390612345002';
+const ENDED_TARGET = '+390612345003';
 const NOBODY = ['+390612345777', '+390612345888'];
 
 const lemf = new LemfReceiver({ name: 'voice LEMF' });
@@ -55,6 +58,12 @@ beforeAll(async () => {
     liid: 'VCALLEE',
     kind: 'VOICE',
     target: { type: 'E164', value: CALLEE_TARGET },
+    lemfIds: ['lemf-voice'],
+  });
+  await addWarrant(pipeline, {
+    liid: 'VEND',
+    kind: 'VOICE',
+    target: { type: 'E164', value: ENDED_TARGET },
     lemfIds: ['lemf-voice'],
   });
   await addWarrant(pipeline, {
@@ -194,6 +203,88 @@ describe('voice content from the mirror', () => {
       'callee-target',
       cc.filter((c) => c.direction === PAYLOAD_DIRECTION.toTarget),
       rtpOnly,
+    );
+  });
+
+  it('a capture file replayed at full speed gives the same content, exactly (media before the tap is held)', async () => {
+    const file = join(dir, 'callee-target.pcap');
+    const wire = readWire(file);
+    const media = wire.filter((d) => !SIP_PORTS.has(d.srcPort) && !SIP_PORTS.has(d.dstPort));
+    const before = content('VCALLEE').length;
+    // A second ingest of the tenant reads the file as fast as it can: the whole call, RTP included,
+    // is read before target-match can have tapped it.
+    const env = await serviceEnv('ingest', [pipeline.tenant], {
+      LI_TENANT: pipeline.tenant,
+      LI_SIP__ENABLED: 'false',
+      LI_MAIL_EVENTS__ENABLED: 'false',
+      LI_CAPTURE__PCAP_FILE: file,
+    });
+    const replay = await startService(ingestService, env);
+    try {
+      await waitFor(() => content('VCALLEE').length >= before + media.length, {
+        timeoutMs: 60_000,
+        what: `${media.length} CC records of the replayed call`,
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      const again = content('VCALLEE').slice(before);
+      expect(again.length).toBe(media.length);
+      const callerPorts = new Set([
+        PORTS.callerMedia,
+        PORTS.callerMedia + 1,
+        PORTS.callerMedia + 2,
+        PORTS.callerMedia + 3,
+      ]);
+      expect(hex(again.filter((c) => c.direction === PAYLOAD_DIRECTION.toTarget))).toEqual(
+        hex(media.filter((d) => callerPorts.has(d.srcPort))),
+      );
+      expect(hex(again.filter((c) => c.direction === PAYLOAD_DIRECTION.fromTarget))).toEqual(
+        hex(media.filter((d) => !callerPorts.has(d.srcPort))),
+      );
+      console.log(`replay at full speed: ${again.length} of ${media.length} media packets delivered`);
+    } finally {
+      await replay.stop();
+    }
+  });
+
+  it("a warrant ended mid-call stops the call's tap, and its content, while the call goes on", async () => {
+    const tapped = () => metric('li_ingest_media_calls', 'state="tapped"');
+    const packets = (outcome: string) => metric('li_ingest_media_packets', `outcome="${outcome}"`);
+    const published0 = await packets('tapped');
+    let finished = false;
+    const call = voiceCall({
+      dir,
+      caller: NOBODY[0]!,
+      callee: ENDED_TARGET,
+      uasPort: PORTS.uas,
+      uacPort: PORTS.uac,
+      callerMediaPort: PORTS.callerMedia,
+      calleeMediaPort: PORTS.calleeMedia,
+      callerAudio: AUDIO_LONG,
+      calleeAudio: AUDIO_LONG,
+      holdResume: false,
+      talkMs: 6000,
+    }).then((r) => {
+      finished = true;
+      return r;
+    });
+    await waitFor(() => content('VEND').length > 20, { timeoutMs: 30_000, what: 'content of the call' });
+    expect(await tapped()).toBe(1);
+    await endWarrant(pipeline, 'VEND');
+    await waitFor(async () => (await tapped()) === 0, { timeoutMs: 20_000, what: 'the tap withdrawn' });
+    expect(finished).toBe(false); // withdrawn while the call was still talking
+    const published = (await packets('tapped')) - published0;
+    const untapped0 = await packets('untapped');
+    const r = await call;
+    expect(r.ok, r.output.slice(-2000)).toBe(true);
+    // Once withdrawn, ingest publishes nothing more of the call, though its RTP goes on.
+    expect((await packets('tapped')) - published0).toBe(published);
+    expect(await packets('untapped')).toBeGreaterThan(untapped0 + 20);
+    // The LEMF gets exactly what was published while the warrant was in effect.
+    await waitFor(() => content('VEND').length >= published, { timeoutMs: 30_000, what: 'published CC at the LEMF' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(content('VEND').length).toBe(published);
+    console.log(
+      `warrant ended mid-call: ${published} CC records, then ${(await packets('untapped')) - untapped0} packets not published`,
     );
   });
 

@@ -36,6 +36,11 @@ export const Config = Type.Object({
     interface: Type.String({ default: '', description: 'live capture with tcpdump on this interface; empty: off' }),
     filter: Type.String({ default: '' }),
     pcapFile: Type.String({ default: '', description: 'a pcap/pcapng file to replay once at start; empty: none' }),
+    pcapSpeed: Type.Number({
+      minimum: 0,
+      default: 0,
+      description: 'pcapFile replay pace in times real time (1: as captured); 0: as fast as it reads',
+    }),
     bufferBytes: Octets(
       DEFAULT_CAPTURE_BUFFER_KIB * 1024,
       "the kernel's capture buffer for tcpdump (-B, rounded down to KiB); a burst beyond it is lost to the capture",

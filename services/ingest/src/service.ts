@@ -125,7 +125,11 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       });
       m.watchCapture(capture.stats, tenant);
       if (config.capture.pcapFile) {
-        const r = await replayPcapFile(config.capture.pcapFile, capture);
+        const r = await replayPcapFile(config.capture.pcapFile, capture, {
+          speed: config.capture.pcapSpeed,
+          onStart: (wallMs) => m.replayStarted(tenant, wallMs),
+          ...(media ? { between: () => media!.backpressure() } : {}),
+        });
         capture.end();
         log.info({ count: r.packets, code: r.ok ? null : r.error.code }, 'pcap file replayed');
       }

@@ -5,7 +5,7 @@ import { type Bus, tailTopics, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 import type { Tap } from '@li/schemas';
 import type { Datagram } from '../domain/capture/capture.ts';
-import { type MediaLimits, MediaTracker } from '../domain/media/tracker.ts';
+import { DEFAULT_MEDIA_LIMITS, type MediaLimits, MediaTracker } from '../domain/media/tracker.ts';
 import type { DecodedEvent, DecoderSink } from '../domain/stream.ts';
 
 export interface MediaTaps {
@@ -14,6 +14,11 @@ export interface MediaTaps {
   watch(sink: DecoderSink): DecoderSink;
   /** The capture's datagram handler: media of followed calls here, the rest to `next`. */
   datagrams(sink: DecoderSink, next: (d: Datagram) => void): (d: Datagram) => void;
+  /**
+   * For a file read faster than real time: resolves once less than half the hold budget is in
+   * use, so the read waits for tap decisions instead of dropping held media (exact at any speed).
+   */
+  backpressure(): Promise<void>;
   /** Advances the tracker's clocks while the capture is quiet. */
   tick(): void;
   stop(): Promise<void>;
@@ -58,6 +63,13 @@ export async function startMediaTaps(o: {
         if (media === null) next(d);
         else for (const e of media) sink.event(e);
       };
+    },
+    async backpressure() {
+      const budget = (o.limits.maxPendingBytes ?? DEFAULT_MEDIA_LIMITS.maxPendingBytes) / 2;
+      while (tracker.heldBytes() > budget) {
+        await new Promise((r) => setTimeout(r, 20));
+        tracker.settle(Date.now());
+      }
     },
     tick: () => tracker.tick(Date.now() * 1000, Date.now()),
     stop: () => tail.stop(),

@@ -20,6 +20,8 @@ export interface IngestMetrics {
   spoolDropped: Counter<'tenant'>;
   /** li_ingest_spool_bytes and li_ingest_spool_events, read from the spool at each scrape. */
   watchSpool(stats: () => { bytes: number; records: number; maxBytes: number }, tenant: string): void;
+  /** li_ingest_replay_started_seconds: when a paced pcap replay handed over its first packet. */
+  replayStarted(tenant: string, wallMs: number): void;
   /** li_ingest_media_* from the media tracker, read at each scrape. */
   watchMedia(stats: () => MediaCounters, tenant: string): void;
   /** Registered only when the mail-events API runs. */
@@ -81,6 +83,14 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
         dropped.inc({ tenant, reason: 'capture_kernel_buffer' }, n);
         return n;
       };
+    },
+    replayStarted(tenant, wallMs) {
+      new Gauge({
+        name: 'li_ingest_replay_started_seconds',
+        help: 'Wall time (Unix seconds) a paced pcap replay handed over its first packet: packet times map to wall times from it.',
+        labelNames: ['tenant'],
+        registers: [registry],
+      }).set({ tenant }, wallMs / 1000);
     },
     watchMedia(stats, tenant) {
       new Gauge({

@@ -117,6 +117,21 @@ describe('MediaTracker', () => {
     expect(t.stats().heldDropped).toBe(20);
   });
 
+  it('reports what it holds, and settle() drops only what waited past its decision time', () => {
+    const t = new MediaTracker({ pendingMs: 1000 });
+    setUp(t);
+    setUp(t, { callId: 'c2', alice: [ALICE, 4100], bob: [BOB, 6100] });
+    for (let n = 0; n < 3; n++) t.datagram(dg(ALICE, 4000, BOB, 6000, rtp(n)), 0);
+    t.datagram(dg(ALICE, 4100, BOB, 6100, rtp(9)), 0);
+    expect(t.heldBytes()).toBe(4 * 32);
+    t.settle(500);
+    expect(t.heldBytes()).toBe(4 * 32);
+    expect(t.tap('c2', TAP, 600)).toHaveLength(1);
+    t.settle(1000);
+    expect(t.heldBytes()).toBe(0);
+    expect(t.stats()).toMatchObject({ calls: 2, heldDropped: 3, heldSent: 1 });
+  });
+
   it('labels direction by the SDP sender even when the callee sends the re-INVITE, and follows its port change (hold/resume)', () => {
     const t = new MediaTracker();
     setUp(t);

@@ -228,6 +228,18 @@ export class MediaTracker {
     this.housekeeping(tsMicros, nowMs, true);
   }
 
+  /** Octets of media held for calls awaiting their tap decision. */
+  heldBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Drops what is held for calls whose decision time passed (wall time only, no call expires). */
+  settle(nowMs: number): void {
+    for (const call of this.calls.values()) {
+      if (call.pending.length > 0 && nowMs - call.firstSeenMs >= this.limits.pendingMs) this.dropPending(call);
+    }
+  }
+
   isTapped(callId: string): boolean {
     return this.taps.has(callId);
   }
