@@ -279,12 +279,14 @@ describe('voice content from the mirror', () => {
     // Once withdrawn, ingest publishes nothing more of the call, though its RTP goes on.
     expect((await packets('tapped')) - published0).toBe(published);
     expect(await packets('untapped')).toBeGreaterThan(untapped0 + 20);
-    // The LEMF gets exactly what was published while the warrant was in effect.
-    await waitFor(() => content('VEND').length >= published, { timeoutMs: 30_000, what: 'published CC at the LEMF' });
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(content('VEND').length).toBe(published);
+    // The LEMF gets at most what was published while the tap was in place: what target-match
+    // reads after the warrant's end matches no warrant any more.
+    await new Promise((r) => setTimeout(r, 3000));
+    const delivered = content('VEND').length;
+    expect(delivered).toBeGreaterThan(20);
+    expect(delivered).toBeLessThanOrEqual(published);
     console.log(
-      `warrant ended mid-call: ${published} CC records, then ${(await packets('untapped')) - untapped0} packets not published`,
+      `warrant ended mid-call: ${published} media events published, ${delivered} CC delivered, then ${(await packets('untapped')) - untapped0} packets not published`,
     );
   });
 

@@ -110,7 +110,11 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
               headers: { 'li.event-id': event.eventId },
             });
           }
-          tapChanges.push(...taps.book.changes(tenant, event, outcome.matched, systemClock.now() * 1000, tapChanges));
+          // Only warrants that select media make their calls' RTP worth publishing.
+          const media = outcome.matched.filter(
+            (m) => matcher.index.get(tenant, `${m.authorisationCountry}:${m.liid}`)?.selection.media,
+          );
+          tapChanges.push(...taps.book.changes(tenant, event, media, systemClock.now() * 1000, tapChanges));
         }
         outputs.push(...(await taps.records(tapChanges)));
         const result = { outputs, rejected };
