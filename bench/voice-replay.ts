@@ -86,7 +86,9 @@ for (const [k, speed] of SPEEDS.entries()) {
   // start() returns once the file is replayed (paced runs take the capture's span / speed).
   const ingest = await within('the replay', 1_800_000, startService(ingestService, env));
   const startedMs = ((await metric(metricsPort, 'li_ingest_replay_started_seconds')) ?? t0 / 1000) * 1000;
-  const mine = () => lemf.records.filter((r) => r.liid === liid);
+  // The call's IRIs and CC (not the warrant's HI1 notification, CIN 0).
+  const mine = () =>
+    lemf.records.filter((r) => r.liid === liid && (r.type.includes('iPMMIRI') || r.type.includes('iPMMCC')));
   const expected = counts.targetSip + counts.targetRtp;
   await waitUntil(
     `${fmt(expected)} records of ${liid} at the LEMF`,
