@@ -168,6 +168,28 @@ describe('MediaTracker', () => {
     expect(t.datagram(dg(ALICE, 4002, BOB, 6000, rtp(12), 20_000_000), 0)).toBeNull();
   });
 
+  it('tells RTCP multiplexed on the RTP port (rtcp-mux) from RTP, and marks SRTP', () => {
+    const t = new MediaTracker();
+    t.signal(
+      sip('INVITE sip:+390612345678@example.net SIP/2.0', {
+        body: sdp(ALICE, 4000, 'a=rtcp-mux\r\n', 'm=audio 4000 RTP/SAVP 0'),
+      }),
+      0,
+    );
+    t.signal(
+      sip('SIP/2.0 200 OK', {
+        to: `${CALLEE};tag=b2`,
+        body: sdp(BOB, 6000, 'a=rtcp-mux\r\n', 'm=audio 6000 RTP/SAVP 0'),
+      }),
+      0,
+    );
+    t.tap('c1', TAP, 0);
+    const sr = Buffer.from([0x80, 200, 0, 6, 1, 2, 3, 4, 0, 0, 0, 0]); // RTCP SR: PT 200 reads as 72 with the marker bit
+    const [e] = t.datagram(dg(BOB, 6000, ALICE, 4000, sr), 0)!;
+    expect([e?.action, e?.attributes.payloadType, e?.attributes.srtp]).toEqual(['media.rtcp', undefined, 'true']);
+    expect(t.datagram(dg(BOB, 6001, ALICE, 4001, sr), 0)).toBeNull(); // no separate RTCP port with mux
+  });
+
   it('follows UPDATE, several m-lines, IPv6 and T.38 (UDPTL)', () => {
     const t = new MediaTracker();
     const a6 = '2001:db8::a';
