@@ -116,7 +116,14 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
           );
           tapChanges.push(...taps.book.changes(tenant, event, media, systemClock.now() * 1000, tapChanges));
         }
-        outputs.push(...(await taps.records(tapChanges)));
+        outputs.push(
+          ...(await taps.outputs(
+            tenant,
+            ctx.partition,
+            records.map((r) => r.value),
+            tapChanges,
+          )),
+        );
         const result = { outputs, rejected };
         taps.hold(result, tapChanges);
         return result;

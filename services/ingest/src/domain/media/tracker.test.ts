@@ -107,6 +107,25 @@ describe('MediaTracker', () => {
     expect(t.stats()).toMatchObject({ heldSent: 50, packetsTapped: 51 });
   });
 
+  it('decides "not tapped" as soon as target-match\'s watermark for the call\'s partition passes its first event', () => {
+    const t = new MediaTracker({ pendingMs: 60_000 }, (callId) => (callId.startsWith('c1') ? 1 : 2));
+    const invite = (callId: string, port: number) =>
+      sip('INVITE sip:+390612345678@example.net SIP/2.0', { callId, body: sdp(ALICE, port) });
+    t.signal(invite('c1', 4000), 0, 7); // our 7th event, partition 1
+    t.signal(invite('c2', 4100), 0, 8); // partition 2
+    t.datagram(dg(BOB, 6000, ALICE, 4000, rtp(1)), 10);
+    t.datagram(dg(BOB, 6100, ALICE, 4100, rtp(1)), 10);
+    t.watermark(1, 6); // not there yet
+    t.watermark(2, 9); // another partition
+    expect(t.stats()).toMatchObject({ heldDropped: 1 });
+    t.watermark(1, 7);
+    expect(t.stats()).toMatchObject({ heldDropped: 2 });
+    expect(t.heldBytes()).toBe(0);
+    // From now on its media is not held at all.
+    expect(t.datagram(dg(BOB, 6000, ALICE, 4000, rtp(2)), 20)).toEqual([]);
+    expect(t.stats()).toMatchObject({ packetsHeld: 2, packetsUntapped: 1 });
+  });
+
   it('drops what it held when no tap came in time, and bounds what it holds', () => {
     const t = new MediaTracker({ pendingMs: 1000, maxPendingBytesPerCall: 32 * 10 });
     setUp(t);

@@ -1,10 +1,11 @@
 // Follows the media of every SIP call ingest sees (SDP of offers and answers) and turns the UDP
 // datagrams of the calls that are tapped into MEDIA events; datagrams of other calls cost nothing
 // beyond a map lookup. Which calls are tapped comes from li.<t>.taps (target-match writes a tap
-// when a call's SIP matches a warrant). Until a new call's tap decision can have arrived
-// (pendingMs of wall time after its first message), its media is held in a bounded buffer and
-// sent once the tap arrives, so RTP right after the 200 OK, or a capture replayed faster than
-// real time, loses nothing. Packet time drives call expiry, wall time the tap wait.
+// when a call's SIP matches a warrant, and after each batch a watermark: how far it has read our
+// events). Until a new call is decided (a tap, a watermark past its first event, or at most pendingMs
+// of wall time), its media is held in a bounded buffer and sent once the tap arrives, so RTP right
+// after the 200 OK, or a capture replayed faster than real time, loses nothing. Packet time drives
+// call expiry, wall time the longest wait.
 import type { Party } from '@li/schemas';
 import type { Datagram } from '../capture/capture.ts';
 import type { DecodedEvent } from '../stream.ts';
@@ -21,7 +22,10 @@ export interface MediaLimits {
   idleMicros: number;
   /** A call whose last SDP put all its streams on hold (inactive) is forgotten after this long. */
   holdIdleMicros: number;
-  /** Wall time a new call's media is held waiting for its tap decision. */
+  /**
+   * Longest wall time a new call's media is held waiting for its tap decision; the decision
+   * normally comes sooner, from target-match's watermark (see watermark()).
+   */
   pendingMs: number;
   /** Bytes held per call, and in all, while waiting for a tap decision. */
   maxPendingBytesPerCall: number;
@@ -35,7 +39,7 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
   retiredMicros: 5_000_000,
   idleMicros: 60_000_000,
   holdIdleMicros: 3_600_000_000,
-  pendingMs: 3000,
+  pendingMs: 20_000,
   maxPendingBytesPerCall: 512 * 1024,
   maxPendingBytes: 64 * 1024 * 1024,
   maxCalls: 200_000,
@@ -77,6 +81,9 @@ interface Call {
   endedMicros: number | null;
   lastMicros: number;
   firstSeenMs: number;
+  /** This ingest's publication number of the call's first SIP event, and its events partition. */
+  firstSeq: number;
+  partition: number;
   pending: DecodedEvent[];
   pendingBytes: number;
 }
@@ -126,13 +133,42 @@ export class MediaTracker {
   private readonly taps = new Map<string, Tap>();
   private pendingBytes = 0;
   private lastHousekeepingMicros = 0;
+  /** Per li.<t>.events partition: the highest publication number of ours target-match has read. */
+  private readonly watermarks = new Map<number, number>();
+  private readonly partitionOf: (callId: string) => number;
 
-  constructor(limits: Partial<MediaLimits> = {}) {
+  constructor(limits: Partial<MediaLimits> = {}, partitionOf: (callId: string) => number = () => 0) {
     this.limits = { ...DEFAULT_MEDIA_LIMITS, ...limits };
+    this.partitionOf = partitionOf;
   }
 
-  /** A SIP event ingest decoded (any transport): follows its call's SDP and end. */
-  signal(e: DecodedEvent, nowMs: number): void {
+  /**
+   * target-match has read partition `partition` of li.<t>.events up to our event number `seq`
+   * (ingest numbers the SIP events it publishes, signal()'s seq). Its taps come before its
+   * watermark on li.<t>.taps (one partition, one transaction), so a call whose first event is
+   * at or below the watermark and has no tap is not tapped: its held media is dropped now
+   * instead of after pendingMs. Numbers, not capture times: a replayed old capture is no older.
+   */
+  watermark(partition: number, seq: number): void {
+    if (seq <= (this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY)) return;
+    this.watermarks.set(partition, seq);
+    for (const call of this.calls.values()) {
+      if (call.pending.length > 0 && call.partition === partition && this.decided(call, null)) this.dropPending(call);
+    }
+  }
+
+  /** No tap will come for the call (or none came in time). */
+  private decided(call: Call, nowMs: number | null): boolean {
+    if (this.taps.has(call.callId)) return true;
+    if (call.firstSeq <= (this.watermarks.get(call.partition) ?? Number.NEGATIVE_INFINITY)) return true;
+    return nowMs !== null && nowMs - call.firstSeenMs >= this.limits.pendingMs;
+  }
+
+  /**
+   * A SIP event ingest decoded (any transport): follows its call's SDP and end. `seq`: the
+   * number ingest gives the event as it publishes it (see watermark()); none: never decided early.
+   */
+  signal(e: DecodedEvent, nowMs: number, seq = Number.POSITIVE_INFINITY): void {
     if (e.protocol !== 'SIP' || e.category !== 'SIGNALS' || !e.communicationId) return;
     const a = e.attributes;
     const method = (a.method ?? '').toUpperCase();
@@ -144,7 +180,7 @@ export class MediaTracker {
     if (!call) {
       // A call starts at its INVITE; one whose start was missed is followed from its first SDP.
       if (!(request && method === 'INVITE') && sdp === null) return;
-      call = this.newCall(e, nowMs);
+      call = this.newCall(e, nowMs, seq);
     }
     call.lastMicros = Math.max(call.lastMicros, ts);
     if (request && (method === 'BYE' || method === 'CANCEL')) {
@@ -183,7 +219,7 @@ export class MediaTracker {
       this.counters.packetsTapped++;
       return [this.event(call, ep, from, d)];
     }
-    if (nowMs - call.firstSeenMs >= this.limits.pendingMs) {
+    if (this.decided(call, nowMs)) {
       this.counters.packetsUntapped++;
       return [];
     }
@@ -236,7 +272,7 @@ export class MediaTracker {
   /** Drops what is held for calls whose decision time passed (wall time only, no call expires). */
   settle(nowMs: number): void {
     for (const call of this.calls.values()) {
-      if (call.pending.length > 0 && nowMs - call.firstSeenMs >= this.limits.pendingMs) this.dropPending(call);
+      if (call.pending.length > 0 && this.decided(call, nowMs)) this.dropPending(call);
     }
   }
 
@@ -251,7 +287,7 @@ export class MediaTracker {
     return { ...this.counters };
   }
 
-  private newCall(e: DecodedEvent, nowMs: number): Call {
+  private newCall(e: DecodedEvent, nowMs: number, seq: number): Call {
     if (this.calls.size >= this.limits.maxCalls) {
       const oldest = this.calls.values().next().value;
       if (oldest) this.forget(oldest);
@@ -268,6 +304,8 @@ export class MediaTracker {
       endedMicros: null,
       lastMicros: e.occurredAtMicros,
       firstSeenMs: nowMs,
+      firstSeq: seq,
+      partition: this.partitionOf(e.communicationId),
       pending: [],
       pendingBytes: 0,
     };
@@ -359,7 +397,7 @@ export class MediaTracker {
     this.lastHousekeepingMicros = ts;
     const l = this.limits;
     for (const call of [...this.calls.values()]) {
-      const undecided = nowMs - call.firstSeenMs < l.pendingMs && !this.taps.has(call.callId);
+      const undecided = !this.decided(call, nowMs);
       if (!undecided && call.pending.length > 0) this.dropPending(call);
       if (undecided) continue;
       const ended = call.endedMicros !== null && ts - call.endedMicros > l.lingerMicros;
