@@ -72,7 +72,8 @@ export const Config = Type.Object({
     pendingMs: Type.Integer({
       minimum: 0,
       default: DEFAULT_MEDIA_LIMITS.pendingMs,
-      description: "wall time a new call's media is held waiting for its tap (covers RTP right after the answer)",
+      description:
+        "longest wall time a new call's media is held waiting for its tap decision (target-match's watermark normally decides sooner)",
     }),
     idleSeconds: Type.Integer({
       minimum: 1,
