@@ -38,10 +38,11 @@ interface ServiceAccess {
 
 /** The description. admf is the operator's service and is not tenant-scoped (see operatorGrants). */
 export const ACCESS: Record<Exclude<ServiceName, 'admf'>, ServiceAccess> = {
-  ingest: { reads: [], writes: ['events', 'dlq'], system: [], groups: 'none' },
+  // taps: followed whole by tailTopics (ephemeral groups), to know which calls' media to capture
+  ingest: { reads: ['taps'], writes: ['events', 'dlq'], system: [], groups: 'none' },
   'target-match': {
     reads: ['events', 'warrants'],
-    writes: ['matched', 'dlq'],
+    writes: ['matched', 'taps', 'dlq'],
     system: [],
     // The tenant registry: each tenant's numbering plan for reading national numbers.
     systemReads: ['li._system.tenants'],

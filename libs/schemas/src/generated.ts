@@ -255,6 +255,22 @@ export interface NormalizedEvent {
 }
 
 /**
+ * A call whose media ingest captures as content: target-match writes it when a SIP event of the call matches a warrant;
+ * a tombstone (null) ends it (BYE, CANCEL, failed call, warrant ended). Key: communicationId (the Call-ID).
+ */
+export interface Tap {
+  tenant: string;
+  /** the Call-ID, as on the call's events */
+  communicationId: string;
+  /** the warrants the call matched */
+  liids: string[];
+  /** UTC µs when target-match wrote it */
+  tappedAtMicros: number;
+  /** UTC µs after which ingest drops the tap even without a tombstone */
+  expiresAtMicros: number;
+}
+
+/**
  * A tenant (a virtual telephony provider, or the carrier itself). Topic li._system.tenants, compacted. Key: tenant id.
  */
 export interface Tenant {

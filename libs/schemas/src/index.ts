@@ -44,6 +44,7 @@ export type {
   PartyRole,
   PipeSettings,
   ReportSelection,
+  Tap,
   Target,
   Tenant,
   TimestampFormat,

@@ -369,7 +369,8 @@ export const EVENT_ACTIONS = {
     'msnp.sb.session',
     'x2.*',
   ],
-  MEDIA: ['msnp.invite', 'x3.*'],
+  // media.rtp / media.rtcp / media.udptl: a tapped call's packets (ingest's MediaTracker)
+  MEDIA: ['msnp.invite', 'x3.*', 'media.rtp', 'media.rtcp', 'media.udptl'],
   NEW_MAIL: ['imap.append', 'imap.copy', 'imap.move', 'mail.delivered', 'message.stored'],
   SENT_MAIL: ['smtp.send', 'submission.send', 'message.sent'],
   MAILBOX: [
