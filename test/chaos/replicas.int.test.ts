@@ -12,14 +12,20 @@
 // byte-identical resends by cc-delivery: records sent but not yet committed go out again from
 // the partition's next owner, after its kill and at each rebalance of its group (TS 102 232-1
 // cl. 6.3.3 lets the LEMF drop them by sequence number): counted and printed.
+//
+// Then every warrant is deactivated: each session still open gets its IRI-END, also for the
+// LIIDs whose communications the instance reading the deactivation does not own (it hands the
+// ends to the owner through li.<t>.matched), still numbered without gap or reuse.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBus, readTopic, topicName } from '@li/bus';
+import type { MatchedEvent } from '@li/schemas';
 import { adminClient, memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { AssignerProtocol, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSequences } from '../demo/report.ts';
 import { LemfReceiver, type ReceivedRecord } from '../pipeline/lemf.ts';
-import { addEtsiLemf, addWarrant } from '../pipeline/pipeline.ts';
+import { addEtsiLemf, addWarrant, endWarrant } from '../pipeline/pipeline.ts';
 import { checkLemf, describeVerdict, type ExpectedRecords, type Identify, waitCaughtUp } from './lemf-check.ts';
 import { MailTraffic } from './mail-traffic.ts';
 import { type PipelineService, ProcessPipeline } from './processes.ts';
@@ -126,6 +132,22 @@ async function writtenTwice(): Promise<{ records: number; twice: string[] }> {
       }
     }
     return { records, twice: [...seen].filter(([, n]) => n > 1).map(([k, n]) => `${k} x${n}`) };
+  } finally {
+    await bus.close();
+  }
+}
+
+/** Warrant ends an encoder instance handed to the owner of the LIID on li.<t>.matched. */
+async function handOvers(): Promise<number> {
+  const bus = await createBus({ ...testInfra(), clientId: 'chaos-replicas' }, memoryLogger().log);
+  try {
+    const topic = topicName(tenant, 'matched');
+    const codec = await bus.codec<MatchedEvent>(topic, 'MatchedEvent');
+    let n = 0;
+    for (const r of await readTopic(bus.kafka, topic, { timeoutMs: 60_000 })) {
+      if ((await codec.decode(r.value)).event.action === 'li.warrant-ended') n++;
+    }
+    return n;
   } finally {
     await bus.close();
   }
@@ -283,6 +305,46 @@ describe('live replicas: 3 partitions per stream, two processes of each scalable
       const reloads = survivor.split('\n').filter((l) => l.includes('encoder state reloaded')).length;
       console.log(`[chaos] replicas: the surviving iri-encoder reloaded its state ${reloads} times`);
       expect(reloads).toBeGreaterThanOrEqual(2);
+
+      // Interception ends: every session still open (a login, no logout) of every LIID gets its
+      // IRI-END, whichever encoder instance reads the deactivation: the ends of LIIDs it does not
+      // own go to their owner through li.<t>.matched (domain/warrant-end.ts).
+      for (const liid of liids) await endWarrant(p, liid);
+      const cinsOf = (liid: string, type: string) =>
+        [
+          ...new Set(
+            lemf.records.filter((r) => r.liid === liid && r.cin > 0 && r.type.startsWith(type)).map((r) => r.cin),
+          ),
+        ].sort((a, b) => a - b);
+      const unended = () =>
+        liids.flatMap((l) => {
+          const ended = new Set(cinsOf(l, 'IRI-END'));
+          return cinsOf(l, 'IRI-BEGIN')
+            .filter((c) => !ended.has(c))
+            .map((c) => `${l}/${c}`);
+        });
+      await waitFor(
+        () =>
+          unended().length === 0 && lemf.records.filter((r) => r.type === 'HI1 liDeactivated').length >= liids.length,
+        {
+          what: 'an IRI-END for every open session and a liDeactivated per warrant',
+          timeoutMs: 120_000,
+          intervalMs: 500,
+        },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}: without END ${unended().slice(0, 5).join(', ')} (${unended().length})`);
+      });
+      const handedOver = await handOvers();
+      const after = checkSequences(lemf.records);
+      const afterWritten = await writtenTwice();
+      const ends = lemf.records.filter((r) => r.type.startsWith('IRI-END')).length;
+      console.log(
+        `[chaos] replicas: warrants ended: ${ends} IRI-END records, ${handedOver} warrant ends handed to the LIID's owner; gaps ${after.filter((c) => c.gaps.length > 0).length}; numbers reused ${reusedNumbers(lemf.records).length}; written twice ${afterWritten.twice.length}`,
+      );
+      expect(handedOver).toBeGreaterThan(0);
+      expect(after.filter((c) => c.gaps.length > 0)).toEqual([]);
+      expect(reusedNumbers(lemf.records)).toEqual([]);
+      expect(afterWritten.twice).toEqual([]);
     } finally {
       await Promise.all(traffics.map((t) => t.stop().catch(() => undefined)));
       await lemf.stop();
