@@ -50,7 +50,8 @@ export const ACCESS: Record<Exclude<ServiceName, 'admf'>, ServiceAccess> = {
   },
   'iri-encoder': {
     reads: ['matched', 'warrants', 'lemfs', 'encoder-state'],
-    writes: ['hi2', 'hi3', 'reports', 'encoder-state', 'dlq'],
+    // matched: a warrant's end handed to the instance owning the LIID's communications.
+    writes: ['hi2', 'hi3', 'reports', 'encoder-state', 'matched', 'dlq'],
     system: [],
     groups: 'deployment',
   },
