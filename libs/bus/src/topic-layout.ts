@@ -17,6 +17,7 @@ export const DEFAULT_PARTITIONS: Readonly<Record<Stream, number>> = {
   lemfs: 1,
   'encoder-state': 1,
   'delivery-state': 1,
+  taps: 1,
   mcid: 1,
   dlq: 1,
   audit: 1,
