@@ -5,6 +5,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ManualClock, systemClock } from '@li/core';
 import { encodePsPdu, FRAME_TYPE, MMCC_PROTOCOL, type PsPdu } from '@li/etsi';
 import { SAMPLE_PACKET, samplePdu } from '@li/etsi/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,7 +80,7 @@ describe('PacketCable CCC transport', () => {
     rx.on('message', (m) => got.push(m));
     await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
     const port = rx.address().port;
-    const t = new PacketCableCccTransport({ host: '127.0.0.1', port, clock: { now: () => Date.now() } });
+    const t = new PacketCableCccTransport({ host: '127.0.0.1', port, clock: systemClock });
     t.start();
     const out = await t.send({
       records: [
@@ -122,7 +123,7 @@ describe('PacketCable CCC transport', () => {
   });
 
   it('says not connected before start', async () => {
-    const t = new PacketCableCccTransport({ host: '127.0.0.1', port: 9, clock: { now: () => 0 } });
+    const t = new PacketCableCccTransport({ host: '127.0.0.1', port: 9, clock: new ManualClock(0) });
     expect(await t.send({ records: [record(rtpPdu(1))], file: null })).toMatchObject({
       confirmed: 0,
       error: { code: 'DLV_ERR_NOT_CONNECTED' },
