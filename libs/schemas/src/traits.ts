@@ -380,6 +380,10 @@ export const EVENT_ACTIONS = {
     'msnp.sb.referral',
     'msnp.sb.roster',
     'msnp.sb.session',
+    // A direct transfer (MSNFTP file or other peer-to-peer session) an invitation announced.
+    'msnp.ft.start',
+    'msnp.ft.data',
+    'msnp.ft.end',
     'x2.*',
   ],
   MEDIA: ['msnp.invite', 'x3.*'],
