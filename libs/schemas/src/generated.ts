@@ -45,7 +45,7 @@ export type PartyRole = (typeof PARTY_ROLES)[number];
 export const DELIVERY_SCOPES = ['IRI_ONLY', 'IRI_AND_CC'] as const;
 export type DeliveryScope = (typeof DELIVERY_SCOPES)[number];
 
-export const LEMF_TRANSPORTS = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE'] as const;
+export const LEMF_TRANSPORTS = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE', 'PKT_CABLE'] as const;
 export type LemfTransport = (typeof LEMF_TRANSPORTS)[number];
 
 /** Avro enum default: a symbol of a newer writer unknown here resolves to GENERALIZED_TIME. */
