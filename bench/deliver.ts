@@ -33,7 +33,9 @@ console.error('[bench/deliver] measuring the bus reference');
 const reference = await measureBusReference({ brokers, recordBytes: RECORD_BYTES });
 
 const log = createLogger({ service: 'bench', level: 'error' });
-const bus = await createBus({ ...infra, clientId: 'bench-deliver' }, log);
+// Topics of every case, deleted at the end by a client that never produced to them (a kafkajs
+// producer that sent to a deleted topic fails every later metadata refresh).
+const made: string[] = [];
 
 /** A 200-byte BER SEQUENCE (tag, 2 length bytes, 197 content bytes) the LEMF's framing splits. */
 function pdu(i: number): Buffer {
@@ -69,6 +71,7 @@ const progress = (what: string) => console.error(`[bench/deliver] ${new Date().t
 async function runCase(n: number): Promise<CaseResult> {
   progress(`${n} LEMF(s): producing ${RECORDS} records`);
   const tenant = `bench-dlv${n}-${Date.now().toString(36)}`;
+  const bus = await createBus({ ...infra, clientId: `bench-deliver-${n}` }, log);
   await bus.ensureTopics(tenant, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq', 'delivery-state']);
   const lemfTopic = topicName(tenant, 'lemfs');
   const codec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
@@ -130,15 +133,11 @@ async function runCase(n: number): Promise<CaseResult> {
   const lemfBytes = await readBytes(svc.metricsPort, tenant, 'lemf');
   await within('cc-delivery to stop', 60_000, svc.stop());
   for (const l of lemfs) await l.stop();
-  const admin = await bus.admin();
-  await admin
-    .deleteTopics({
-      topics: [
-        ...(['hi2', 'hi3', 'reports', 'lemfs', 'dlq', 'delivery-state'] as const).map((s) => topicName(tenant, s)),
-        ...ids.flatMap((id) => LEMF_STREAMS.map((s) => lemfTopicName(tenant, id, s))),
-      ],
-    })
-    .catch(() => undefined);
+  await bus.close();
+  made.push(
+    ...(['hi2', 'hi3', 'reports', 'lemfs', 'dlq', 'delivery-state'] as const).map((s) => topicName(tenant, s)),
+    ...ids.flatMap((id) => LEMF_STREAMS.map((s) => lemfTopicName(tenant, id, s))),
+  );
   return {
     lemfs: n,
     // steady state: first PDU at any LEMF to the last PDU at the last LEMF
@@ -153,7 +152,9 @@ async function runCase(n: number): Promise<CaseResult> {
 
 const results: CaseResult[] = [];
 for (const n of CASES) results.push(await runCase(n));
-await bus.close();
+const cleanup = await createBus({ ...infra, clientId: 'bench-deliver-cleanup' }, log);
+await within('topics deleted', 60_000, (await cleanup.admin()).deleteTopics({ topics: made })).catch(() => undefined);
+await cleanup.close();
 
 console.log(
   `bench/deliver: ${fmt(RECORDS)} records of ${RECORD_BYTES} bytes on hi2+hi3, spread over 1 warrant per LEMF, ` +
@@ -161,7 +162,7 @@ console.log(
     `bus reference with ${RECORD_BYTES}-byte records`,
 );
 const base = results.find((r) => r.lemfs === 1) ?? results[0]!;
-const MiB = 2 ** 20;
+const KiB = 1024;
 printRows([
   { name: 'bus reference produce→consume', value: reference.pipelineRecordsPerSec, unit: 'records/s' },
   ...results.flatMap((r) => [
@@ -174,13 +175,13 @@ printRows([
     { name: `${r.lemfs} LEMF(s): delivered, incl. start`, value: r.withStart, unit: 'records/s' },
     {
       name: `${r.lemfs} LEMF(s): bytes read, router + LEMF queues`,
-      value: (r.routerBytes + r.lemfBytes) / MiB,
-      unit: `MiB (router ${fmt(r.routerBytes / MiB, 1)} + queues ${fmt(r.lemfBytes / MiB, 1)})`,
+      value: (r.routerBytes + r.lemfBytes) / KiB,
+      unit: `KiB (router ${fmt(r.routerBytes / KiB)} + LEMF queues ${fmt(r.lemfBytes / KiB)})`,
     },
     {
       name: `${r.lemfs} LEMF(s): one group per LEMF over the stream`,
-      value: (r.lemfs * r.routerBytes) / MiB,
-      unit: 'MiB (computed: N x the stream read by the router)',
+      value: (r.lemfs * r.routerBytes) / KiB,
+      unit: 'KiB (computed: N x the stream the router read)',
     },
   ]),
 ]);

@@ -1,7 +1,7 @@
 // Each LEMF's queue on the broker: li.<t>.lemf.<id>.<hi2|hi3|reports> (libs/bus lemf-topics.ts),
 // created when the LEMF (or a record naming it) first appears, with as many partitions as the
-// stream it copies (so a LIID keeps one partition and its order), and deleted, with the LEMF's
-// consumer group, once the LEMF is removed.
+// stream it copies (so a LIID keeps one partition and its order), and emptied, and its consumer
+// group deleted, once the LEMF is removed.
 import { type Bus, LEMF_STREAMS, lemfTopicName, topicConfig, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 
@@ -34,8 +34,8 @@ export class LemfQueues {
     return p;
   }
 
-  // A topic deleted a moment ago (the LEMF removed and added again) cannot be created until the
-  // broker has finished deleting it: try again for a while.
+  // Creating can fail for a moment (a topic an operator deleted is still being deleted, the
+  // controller is busy): try again for a while.
   async #createRetrying(tenant: string, lemfId: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -73,18 +73,27 @@ export class LemfQueues {
     await waitForLeaders(admin, this.topics(tenant, lemfId));
   }
 
-  /** A removed LEMF: its topics and its consumer group go (best effort; a failure is logged). */
+  /**
+   * A removed LEMF: its queued records and its consumer group go (best effort; a failure is
+   * logged). The topics stay, empty: kafkajs producers never forget a topic they sent to, and a
+   * producer whose topic was deleted fails every later metadata refresh, so deleting the topics
+   * under the running router would stall it. An operator deletes them while cc-delivery is stopped.
+   */
   async remove(tenant: string, lemfId: string, groupId: string): Promise<void> {
-    this.#ready.delete(`${tenant}/${lemfId}`);
     const admin = await this.#bus.admin();
     const existing = new Set(await admin.listTopics());
     const topics = this.topics(tenant, lemfId).filter((t) => existing.has(t));
     try {
-      if (topics.length > 0) await admin.deleteTopics({ topics });
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const partitions = ends.filter((e) => e.high !== e.low).map((e) => ({ partition: e.partition, offset: '-1' }));
+        // offset -1: up to the partition's end
+        if (partitions.length > 0) await admin.deleteTopicRecords({ topic, partitions });
+      }
       await admin.deleteGroups([groupId]).catch(() => undefined); // no group yet, or a member still leaving
-      if (topics.length > 0) this.#log.info({ tenant, lemf: lemfId }, 'removed LEMF: its queue topics deleted');
+      if (topics.length > 0) this.#log.info({ tenant, lemf: lemfId }, 'removed LEMF: its queued records deleted');
     } catch (err) {
-      this.#log.warn({ tenant, lemf: lemfId, err }, 'removed LEMF: its queue topics could not be deleted');
+      this.#log.warn({ tenant, lemf: lemfId, err }, 'removed LEMF: its queued records could not be deleted');
     }
   }
 }
