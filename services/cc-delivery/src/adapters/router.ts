@@ -43,6 +43,9 @@ export function createRouter(o: RouterOptions): Processor {
     dlqTopic: () => topicName(tenant, 'dlq'),
     metrics: o.metrics,
     maxWaitTimeMs: 1000,
+    // One transaction per batch, each touching every addressed LEMF's queue partition: larger
+    // batches keep the per-transaction cost (partitions added, commit markers) from growing with the LEMFs.
+    maxBytesPerPartition: 8 * 2 ** 20,
     async process(records) {
       let bytes = 0;
       for (const r of records) {
