@@ -205,7 +205,7 @@ printRows([
     {
       name: `${r.lemfs} LEMF(s): delivered, incl. start`,
       value: r.withStart,
-      unit: `records/s  (start → all routed ${fmt(r.routedS, 1)} s, → all delivered ${fmt(r.deliveredS, 1)} s)`,
+      unit: `records/s  (start → all routed ${Number.isNaN(r.routedS) ? 'not seen before the end' : `${fmt(r.routedS, 1)} s`}, → all delivered ${fmt(r.deliveredS, 1)} s)`,
     },
     {
       name: `${r.lemfs} LEMF(s): bytes read, router + LEMF queues`,
