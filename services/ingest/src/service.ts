@@ -21,6 +21,7 @@ import { createCapture } from './domain/capture/capture.ts';
 import { mailDecoderFactories } from './domain/mail/factories.ts';
 import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
 import { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
+import { sipSniffFactory } from './domain/sip/sniff.ts';
 import { pduToEvent, taskTable } from './domain/x2x3/event.ts';
 
 // How often tcpdump is asked how many packets the kernel dropped (li_ingest_dropped_total).
@@ -92,6 +93,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
             imap: config.capture.imapPorts,
           }),
           msnpDecoderFactory({ ports: config.capture.msnpPorts }),
+          sipSniffFactory(), // last: SIP or SIP over WebSocket on flows no port claimed
         ],
         onDatagram: sipDatagramHandler(sink),
         sink,

@@ -252,7 +252,8 @@ export class SipFramer {
   }
 }
 
-function emitter(sink: DecoderSink, network: NetworkInfo): Emit {
+/** Parses one whole SIP message and emits its events (shared with the WebSocket decoder). */
+export function emitter(sink: DecoderSink, network: NetworkInfo): Emit {
   return (raw, ts) => {
     const r = parseMessage(raw);
     if (!r.ok) {
