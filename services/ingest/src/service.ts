@@ -104,6 +104,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
             maxBytes: config.capture.defragMaxBytes,
             maxFragmentsPerDatagram: config.capture.defragMaxFragments,
           },
+          dedup: { windowMicros: config.capture.dedupWindowMs * 1000, maxBytes: config.capture.dedupMaxBytes },
         },
       });
       m.watchCapture(capture.stats, tenant);

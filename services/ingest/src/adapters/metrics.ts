@@ -58,6 +58,15 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       for (const c of packetCollectors) c();
     },
   });
+  const duplicates = new Counter({
+    name: 'li_ingest_duplicate_packets_total',
+    help: 'Captured IP packets dropped as copies of one seen just before (a mirror delivering it twice).',
+    labelNames: ['tenant'],
+    registers: [registry],
+    collect() {
+      for (const c of packetCollectors) c();
+    },
+  });
   const spoolDropped = new Counter({
     name: 'li_ingest_spool_dropped_events_total',
     help: 'Records (events and DLQ records) dropped because the spool was full while Kafka was away.',
@@ -97,10 +106,13 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     watchCapture(stats, tenant) {
       collectors.push(captureDrops(stats, (reason, n) => dropped.inc({ tenant, reason }, n)));
       let seen = 0;
+      let copies = 0;
       packetCollectors.push(() => {
-        const packets = stats().packets;
-        if (packets > seen) captured.inc({ tenant }, packets - seen);
-        seen = packets;
+        const s = stats();
+        if (s.packets > seen) captured.inc({ tenant }, s.packets - seen);
+        seen = s.packets;
+        if (s.dedup.duplicates > copies) duplicates.inc({ tenant }, s.dedup.duplicates - copies);
+        copies = s.dedup.duplicates;
       });
     },
     mailEventsRefused: () =>
