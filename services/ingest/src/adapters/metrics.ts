@@ -33,7 +33,7 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
   });
   const problems = new Counter({
     name: 'li_ingest_problems_total',
-    help: 'Input that could not be decoded (sent to the DLQ), by adapter and error code.',
+    help: 'Input that could not be decoded (sent to the DLQ) or was delivered with a problem flagged on the event, by adapter and error code.',
     labelNames: ['tenant', 'source', 'code'],
     registers: [registry],
   });

@@ -6,6 +6,7 @@ import type { IngestErrorCode } from '../../errors.ts';
 import type { Datagram } from '../capture/capture.ts';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
 import { sipEvent, sipLoginEvent } from './events.ts';
+import { sipDatagramProblems } from './lint.ts';
 import {
   findHeaderEnd,
   MAX_BODY_BYTES,
@@ -332,7 +333,10 @@ export function sipDatagramHandler(sink: DecoderSink, ports: PortSet = DEFAULT_S
       sink.problem({ code: r.code, reason: r.reason });
       return;
     }
-    sink.event(sipEvent(r.message, d.network, d.tsMicros));
+    const event = sipEvent(r.message, d.network, d.tsMicros);
+    const flagged = sipDatagramProblems(r.message);
+    if (flagged.length > 0) event.attributes = { ...event.attributes, problems: flagged.join(' ') };
+    sink.event(event);
     const login = sipLoginEvent(r.message, d.network, d.tsMicros);
     if (login) sink.event(login);
   };
