@@ -24,7 +24,7 @@ export interface PortSet {
 const DEFAULT_SIP_PORTS: PortSet = new Set([5060, 5080]);
 
 /** Start of a line that could begin a SIP message: used to resynchronise after junk or a gap. */
-const START_LINE_SCAN = /(?:^|\n)(SIP\/\d\.\d [1-6]\d\d|[A-Z][A-Z-]{1,31} [^\s]+ SIP\/\d\.\d\r?\n)/g;
+const START_LINE_SCAN = /(?:^|\n)(SIP\/\d\.\d [1-6]\d\d|[A-Z][A-Z-]{1,127} [^\s]+ SIP\/\d\.\d\r?\n)/g;
 
 type Emit = (raw: Buffer, tsMicros: number) => void;
 
