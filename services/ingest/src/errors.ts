@@ -16,6 +16,11 @@ export const ING = defineErrors('ING', {
   ING_ERR_IP_HEADER: { message: 'malformed IP header', retriable: false },
   ING_ERR_IP_EXT: { message: 'too many IPv6 extension headers', retriable: false },
   ING_ERR_IP_VERSION: { message: 'unknown IP version', retriable: false },
+  // IP fragments: flagged (DLQ record, metric) while what could be reassembled is still decoded.
+  ING_ERR_FRAG_OVERLAP: { message: 'IP fragments overlap with the same octets', retriable: false },
+  ING_ERR_FRAG_CONFLICT: { message: 'IP fragments overlap with different octets (the first kept)', retriable: false },
+  ING_ERR_FRAG_BEYOND_END: { message: 'an IP fragment runs past the end of its datagram', retriable: false },
+  ING_ERR_FRAG_TIMEOUT: { message: 'an IP datagram stayed incomplete until its timeout', retriable: false },
   ING_ERR_UDP_SHORT: { message: 'UDP header truncated', retriable: false },
   ING_ERR_UDP_HEADER: { message: 'malformed UDP header', retriable: false },
   ING_ERR_TCP_SHORT: { message: 'TCP header truncated', retriable: false },

@@ -67,6 +67,26 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       for (const c of packetCollectors) c();
     },
   });
+  // The TCP reassembler's and the defragmenter's own counters, one series per counter name
+  // (a fixed set of field names: bounded, nothing from the traffic).
+  const tcpCounters = new Counter({
+    name: 'li_ingest_capture_tcp_total',
+    help: "The capture's TCP reassembler counters (segments, flows, gaps, overlaps, ...), by counter.",
+    labelNames: ['tenant', 'counter'],
+    registers: [registry],
+    collect() {
+      for (const c of packetCollectors) c();
+    },
+  });
+  const defragCounters = new Counter({
+    name: 'li_ingest_capture_defrag_total',
+    help: "The capture's IP defragmenter counters (fragments, reassembled, timed out, conflicts, ...), by counter.",
+    labelNames: ['tenant', 'counter'],
+    registers: [registry],
+    collect() {
+      for (const c of packetCollectors) c();
+    },
+  });
   const spoolDropped = new Counter({
     name: 'li_ingest_spool_dropped_events_total',
     help: 'Records (events and DLQ records) dropped because the spool was full while Kafka was away.',
@@ -107,12 +127,20 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       collectors.push(captureDrops(stats, (reason, n) => dropped.inc({ tenant, reason }, n)));
       let seen = 0;
       let copies = 0;
+      const tcpSeen: Record<string, number> = {};
+      const defragSeen: Record<string, number> = {};
       packetCollectors.push(() => {
         const s = stats();
         if (s.packets > seen) captured.inc({ tenant }, s.packets - seen);
         seen = s.packets;
         if (s.dedup.duplicates > copies) duplicates.inc({ tenant }, s.dedup.duplicates - copies);
         copies = s.dedup.duplicates;
+        addDeltas(tcpSeen, s.tcp as unknown as Record<string, number>, (counter, n) =>
+          tcpCounters.inc({ tenant, counter }, n),
+        );
+        addDeltas(defragSeen, s.defrag as unknown as Record<string, number>, (counter, n) =>
+          defragCounters.inc({ tenant, counter }, n),
+        );
       });
     },
     mailEventsRefused: () =>
@@ -135,6 +163,20 @@ const CAPTURE_DROPS: Record<string, (s: CaptureCounters) => number> = {
   defrag_timeout: (s) => s.defrag.timedOut,
   defrag_too_large: (s) => s.defrag.tooLarge,
 };
+
+/** Adds what each counter of `now` grew by since `seen`, and remembers it. */
+function addDeltas(
+  seen: Record<string, number>,
+  now: Record<string, number>,
+  add: (name: string, n: number) => void,
+): void {
+  for (const [name, value] of Object.entries(now)) {
+    if (typeof value !== 'number') continue;
+    const n = value - (seen[name] ?? 0);
+    seen[name] = value;
+    if (n > 0) add(name, n);
+  }
+}
 
 /** At each scrape, adds what the capture dropped since the last one. */
 function captureDrops(stats: () => CaptureCounters, add: (reason: string, n: number) => void): () => void {

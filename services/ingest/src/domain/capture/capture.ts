@@ -65,7 +65,7 @@ export interface Capture {
 export function createCapture(opts: CaptureOptions): Capture {
   const sink = opts.sink;
   const housekeeping = opts.limits?.housekeepingMicros ?? 1_000_000;
-  const defrag = new Defragmenter(opts.limits?.defrag);
+  const defrag = new Defragmenter(opts.limits?.defrag, (code, reason) => sink.problem({ code, reason }));
   const dedup = new Deduplicator(opts.limits?.dedup);
   const tcp = new TcpReassembler({
     factories: opts.factories,
