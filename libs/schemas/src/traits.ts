@@ -341,6 +341,7 @@ export const EVENT_ACTIONS = {
     '*.logout',
     'msnp.signin',
     'msnp.signin.failed',
+    'xmpp.closed',
   ],
   SIGNALS: [
     'sip.*',
@@ -367,6 +368,8 @@ export const EVENT_ACTIONS = {
     'msnp.sb.referral',
     'msnp.sb.roster',
     'msnp.sb.session',
+    'xmpp.message',
+    'xmpp.starttls',
     'x2.*',
   ],
   MEDIA: ['msnp.invite', 'x3.*'],

@@ -16,6 +16,7 @@ import { MSNP_DEFAULT_PORTS } from './domain/msnp/msnp.ts';
 import type { SpoolFsync } from './domain/spool-policy.ts';
 import { DEFAULT_MAX_PDU_BYTES } from './domain/x2x3/framer.ts';
 import { FIXED_HEADER_LENGTH } from './domain/x2x3/pdu.ts';
+import { XMPP_DEFAULT_PORTS } from './domain/xmpp/xmpp.ts';
 
 const PortNumber = Type.Integer({ minimum: 1, maximum: 65535 });
 const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
@@ -46,6 +47,7 @@ export const Config = Type.Object({
     pop3Ports: Type.Array(PortNumber, { default: [...POP3_DEFAULT_PORTS] }),
     imapPorts: Type.Array(PortNumber, { default: [...IMAP_DEFAULT_PORTS] }),
     msnpPorts: Type.Array(PortNumber, { default: [...MSNP_DEFAULT_PORTS] }),
+    xmppPorts: Type.Array(PortNumber, { default: [...XMPP_DEFAULT_PORTS] }),
     maxFlowBytes: Octets(
       DEFAULT_TCP_LIMITS.maxFlowBytes,
       'octets one TCP flow may hold (out-of-order segments and decoder buffers); beyond, the flow is dropped',
