@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { replay, type Step } from '../../testing/decoder-kit.ts';
+import { collector, replay, type Step } from '../../testing/decoder-kit.ts';
+import { tcpSessionPcap } from '../../testing/tcp-session.ts';
+import { createCapture } from '../capture/capture.ts';
+import { CaptureReader } from '../capture/pcap.ts';
 import { xmppDecoderFactory } from './xmpp.ts';
 
 const open = (to: string) =>
@@ -134,5 +137,16 @@ describe('XMPP client sessions', () => {
       ['C', `<message><body>${'a'.repeat(1_100_000)}`],
     ]);
     expect(problems.map((p) => p.code)).toEqual(['ING_ERR_LINE_TOO_LONG']);
+  });
+
+  it('is decoded from a pcap through the capture path, cut into small segments', () => {
+    const pcap = tcpSessionPcap(saslSession, { serverPort: 5222, mss: 37 });
+    const sink = collector();
+    const cap = createCapture({ factories: [xmppDecoderFactory()], sink });
+    expect(new CaptureReader().push(pcap, (p) => cap.packet(p))).toBeNull();
+    cap.end();
+    expect(sink.problems).toEqual([]);
+    expect(sink.events.map((e) => e.action)).toEqual(['xmpp.login', 'xmpp.message', 'xmpp.message', 'xmpp.logout']);
+    expect(sink.events[0]?.network).toMatchObject({ srcAddress: '192.0.2.10', dstPort: 5222 });
   });
 });
