@@ -42,6 +42,12 @@ describe('SIP edge cases seen on real traffic', () => {
     expect(e?.attributes?.method).toBe(method);
   });
 
+  it("keeps a method holding a '.' one action segment", () => {
+    const [e] = decode(`X.EXT sip:bob@example.net SIP/2.0\r\n${common}\r\n`);
+    expect(e?.action).toBe('sip.x_ext');
+    expect(e?.attributes?.method).toBe('X.EXT');
+  });
+
   it('reads a UTF-8 reason phrase as UTF-8', () => {
     const [e] = decode(`SIP/2.0 486 Occupé – 忙しい\r\n${common}\r\n`);
     expect(e?.attributes?.reason).toBe('Occupé – 忙しい');

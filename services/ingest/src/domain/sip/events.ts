@@ -41,7 +41,8 @@ export function sipAttributes(m: SipMessage): { action: string; attributes: Reco
   let action: string;
   if (m.start.kind === 'request') {
     const method = METHOD_TOKEN.test(m.start.method) ? m.start.method : 'UNKNOWN';
-    action = `sip.${method.toLowerCase()}`;
+    // A token may hold '.', which would add a segment to the action name (sip.*): keep it one.
+    action = `sip.${method.toLowerCase().replaceAll('.', '_')}`;
     set('method', method);
     set('request-uri', m.start.uri);
     // An INVITE inside a dialog carries the To tag the first answer set (§14).
