@@ -370,6 +370,7 @@ export const EVENT_ACTIONS = {
     'msnp.sb.session',
     'xmpp.message',
     'xmpp.starttls',
+    'im.message',
     'x2.*',
   ],
   MEDIA: ['msnp.invite', 'x3.*'],

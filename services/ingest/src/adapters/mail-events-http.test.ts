@@ -187,6 +187,27 @@ describe('mail events HTTP adapter', () => {
       'LOGIN:xmpp.login.failed:xmpp',
     ]);
     expect(events[0]?.parties).toEqual([{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: 'juliet@example.org' }]);
+    events.length = 0;
+    const res = await inject({
+      method: 'POST',
+      url: '/ingest/mail-events',
+      payload: {
+        ...login,
+        type: 'im.message',
+        sender: 'juliet@example.org',
+        recipients: ['romeo@example.net'],
+        message: Buffer.from('Wherefore art thou? ☀').toString('base64'),
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(events.map((e) => `${e.category}:${e.action}`)).toEqual(['SIGNALS:xmpp.message']);
+    expect(events[0]?.parties.map((p) => `${p.role}:${p.value}`)).toEqual([
+      'ACCOUNT:juliet@example.org',
+      'SENDER:juliet@example.org',
+      'RECIPIENT:romeo@example.net',
+    ]);
+    expect(events[0]?.content?.toString('utf8')).toBe('Wherefore art thou? ☀');
+    expect(events[0]?.contentType).toBe('text/plain; charset=utf-8');
   });
 
   it('answers 400 naming the field for bad input', async () => {
