@@ -1,7 +1,9 @@
 // Drops a packet a mirror delivered twice: the same IP packet (same IPv4 ID, same octets) again
 // within a short window of packet time, as when a SPAN port copies both the ingress and the
 // egress of a switch. TTL / hop limit and the IPv4 header checksum are left out of the
-// comparison, since a copy taken one hop later differs there only. Memory is bounded by
+// comparison, since a copy taken one hop later differs there only. Only the length and the first
+// 128 octets are kept and compared: they hold the IP and transport headers, whose UDP/TCP
+// checksum covers the rest, so the cost per packet does not grow with its size. Memory is bounded by
 // entry count and octets; the window is short enough (default 50 ms) that a real
 // retransmission (TCP's minimum RTO is 200 ms, SIP's T1 500 ms) is never taken for a copy.
 
@@ -15,7 +17,7 @@ export interface DedupLimits {
 export const DEFAULT_DEDUP_LIMITS: DedupLimits = {
   windowMicros: 50_000,
   maxEntries: 16_384,
-  maxBytes: 16 * 1024 * 1024,
+  maxBytes: 4 * 1024 * 1024,
 };
 
 export interface DedupCounters {
@@ -24,33 +26,44 @@ export interface DedupCounters {
   evicted: number;
 }
 
+/** Octets of a packet compared and kept. */
+const PREFIX = 128;
+
 interface Entry {
+  hash: number;
   ts: number;
+  length: number;
+  /** The first PREFIX octets. */
   bytes: Buffer;
   /** Another packet with the same hash in the window (rare), checked in turn. */
   next: Entry | null;
 }
 
-/** FNV-1a over the octets with the varying ones (IPv4 TTL and checksum, IPv6 hop limit) skipped. */
+/** A hash of the first octets, 32 bits at a time, with IPv4 TTL and checksum / IPv6 hop limit masked out. */
 function hashIp(b: Buffer): number {
-  let h = 0x811c9dc5;
   const v4 = (b[0] as number) >> 4 === 4;
-  for (let i = 0; i < b.length; i++) {
-    if (v4 ? i === 8 || i === 10 || i === 11 : i === 7) continue;
-    h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  const n = Math.min(b.length, PREFIX) & ~3;
+  let h = 0x811c9dc5 ^ b.length;
+  for (let i = 0; i < n; i += 4) {
+    let w = b.readUInt32BE(i);
+    if (i === 8 && v4)
+      w &= 0x00ff0000; // keep the protocol only
+    else if (i === 4 && !v4) w &= 0xffffff00; // drop the hop limit
+    h = Math.imul(h ^ w, 0x01000193);
+    h ^= h >>> 15;
   }
-  return (h ^ b.length) >>> 0;
+  for (let i = n; i < Math.min(b.length, PREFIX); i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return h >>> 0;
 }
 
-function sameIp(a: Buffer, b: Buffer): boolean {
-  if (a.length !== b.length) return false;
-  const v4 = (a[0] as number) >> 4 === 4;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] === b[i]) continue;
-    if (v4 ? i === 8 || i === 10 || i === 11 : i === 7) continue;
-    return false;
-  }
-  return true;
+/** Whether b is the packet e kept, the varying octets aside (native compares of the ranges). */
+function sameIp(e: Entry, b: Buffer): boolean {
+  if (e.length !== b.length) return false;
+  const a = e.bytes;
+  const n = a.length;
+  const eq = (from: number, to: number) => a.subarray(from, to).equals(b.subarray(from, to));
+  if ((a[0] as number) >> 4 === 4) return n < 12 ? eq(0, 8) : eq(0, 8) && a[9] === b[9] && eq(12, n);
+  return n < 8 ? eq(0, 7) : eq(0, 7) && eq(8, n);
 }
 
 export class Deduplicator {
@@ -58,7 +71,7 @@ export class Deduplicator {
   readonly #limits: DedupLimits;
   readonly #byHash = new Map<number, Entry>();
   /** Entries in arrival order, for expiry and eviction. */
-  #order: { hash: number; entry: Entry }[] = [];
+  #order: Entry[] = [];
   #head = 0;
   #bytes = 0;
 
@@ -78,16 +91,21 @@ export class Deduplicator {
     const hash = hashIp(ip);
     const first = this.#byHash.get(hash);
     for (let e = first ?? null; e; e = e.next) {
-      if (ts - e.ts <= this.#limits.windowMicros && sameIp(e.bytes, ip)) {
+      if (ts - e.ts <= this.#limits.windowMicros && sameIp(e, ip)) {
         this.counters.duplicates++;
         return true;
       }
     }
-    if (ip.length > this.#limits.maxBytes) return false;
-    const entry: Entry = { ts, bytes: Buffer.from(ip), next: first ?? null };
+    const entry: Entry = {
+      hash,
+      ts,
+      length: ip.length,
+      bytes: Buffer.from(ip.subarray(0, PREFIX)),
+      next: first ?? null,
+    };
     this.#byHash.set(hash, entry);
-    this.#order.push({ hash, entry });
-    this.#bytes += ip.length;
+    this.#order.push(entry);
+    this.#bytes += entry.bytes.length;
     while (this.#order.length - this.#head > this.#limits.maxEntries || this.#bytes > this.#limits.maxBytes) {
       this.counters.evicted++;
       this.#dropOldest();
@@ -97,8 +115,8 @@ export class Deduplicator {
 
   #expire(now: number): void {
     while (this.#head < this.#order.length) {
-      const o = this.#order[this.#head] as { hash: number; entry: Entry };
-      if (now - o.entry.ts <= this.#limits.windowMicros) break;
+      const o = this.#order[this.#head] as Entry;
+      if (now - o.ts <= this.#limits.windowMicros) break;
       this.#dropOldest();
     }
   }
@@ -108,13 +126,13 @@ export class Deduplicator {
     if (!o) return;
     this.#order[this.#head] = undefined as never;
     this.#head++;
-    this.#bytes -= o.entry.bytes.length;
+    this.#bytes -= o.bytes.length;
     // The oldest entry is last in its hash chain: unlink it there.
     const chain = this.#byHash.get(o.hash);
-    if (chain === o.entry) this.#byHash.delete(o.hash);
+    if (chain === o) this.#byHash.delete(o.hash);
     else
       for (let e = chain ?? null; e; e = e.next)
-        if (e.next === o.entry) {
+        if (e.next === o) {
           e.next = null;
           break;
         }
