@@ -74,6 +74,10 @@ describe('SIP and TEL URIs', () => {
     );
   });
   it('refuses URIs without user or with a bad host', () => {
+    // A '?' in the user part is allowed (RFC 3261 §25.1); headers come after the host.
+    expect(val(normalizeTarget('SIP_URI', 'sip:who?me@example.com?Subject=x@y'))).toBe('sip:who?me@example.com');
+    // An IPv6 host without brackets keeps its last group.
+    expect(val(normalizeTarget('SIP_URI', 'sip:alice@2001:db8::0:1'))).toBe('sip:alice@[2001:db8::1]');
     expect(val(normalizeTarget('SIP_URI', 'sip:example.com'))).toBe('IDN_ERR_SIP_URI');
     expect(val(normalizeTarget('SIP_URI', 'http://a@b'))).toBe('IDN_ERR_SIP_URI');
     expect(val(normalizeTarget('SIP_URI', 'sip:a@bad_host'))).toBe('IDN_ERR_SIP_URI');

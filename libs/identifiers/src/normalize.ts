@@ -168,6 +168,11 @@ function normalizeHost(hostport: string): string | null {
     return `[${formatIpv6(addr.bytes)}]`;
   }
   const colon = hostport.indexOf(':');
+  if (colon !== hostport.lastIndexOf(':')) {
+    // An IPv6 address without brackets: all of it is the address.
+    const addr = parseIpAddress(hostport);
+    return addr?.family === 6 ? `[${formatIpv6(addr.bytes)}]` : null;
+  }
   const host = asciiDomain(colon === -1 ? hostport : hostport.slice(0, colon));
   if (host === '' || host.length > 253 || !HOST_NAME.test(host)) return null;
   return host.endsWith('.') ? host.slice(0, -1) : host;
@@ -188,7 +193,8 @@ function parseSip(raw: string, opts: NormalizeOptions): ParsedSip | string {
   const m = /^(sips?):/i.exec(t);
   if (!m) return 'SIP URI must start with sip: or sips:';
   let rest = t.slice(m[0].length);
-  const q = rest.indexOf('?');
+  // '?' may appear in the user part (RFC 3261 §25.1); URI headers start at a '?' after the host.
+  const q = rest.indexOf('?', Math.max(0, rest.indexOf('@')));
   if (q !== -1) rest = rest.slice(0, q);
   const at = rest.indexOf('@');
   if (at <= 0) return 'SIP URI needs a user part';

@@ -354,6 +354,7 @@ export const EVENT_ACTIONS = {
     '*.logout',
     'msnp.signin',
     'msnp.signin.failed',
+    'xmpp.closed',
   ],
   SIGNALS: [
     'sip.*',
@@ -384,6 +385,10 @@ export const EVENT_ACTIONS = {
     'msnp.ft.start',
     'msnp.ft.data',
     'msnp.ft.end',
+    // XMPP messages, captured or posted by a server feed.
+    'xmpp.message',
+    'xmpp.starttls',
+    'im.message',
     'x2.*',
   ],
   // media.rtp / media.rtcp / media.udptl: a tapped call's packets (ingest's MediaTracker)

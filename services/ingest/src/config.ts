@@ -6,6 +6,7 @@ import Type from 'typebox';
 import { MAIL_EVENTS_DEFAULTS } from './adapters/mail-events-http.ts';
 import { DEFAULT_CAPTURE_BUFFER_KIB } from './adapters/tcpdump.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UNREAD_REPLY_BYTES } from './adapters/x2x3-receiver.ts';
+import { DEFAULT_DEDUP_LIMITS } from './domain/capture/dedup.ts';
 import { DEFAULT_DEFRAG_LIMITS } from './domain/capture/defrag.ts';
 import { DEFAULT_TCP_LIMITS } from './domain/capture/tcp.ts';
 import { IMAP_DEFAULT_PORTS } from './domain/mail/imap.ts';
@@ -16,6 +17,7 @@ import { MSNP_DEFAULT_PORTS } from './domain/msnp/msnp.ts';
 import type { SpoolFsync } from './domain/spool-policy.ts';
 import { DEFAULT_MAX_PDU_BYTES } from './domain/x2x3/framer.ts';
 import { FIXED_HEADER_LENGTH } from './domain/x2x3/pdu.ts';
+import { XMPP_DEFAULT_PORTS } from './domain/xmpp/xmpp.ts';
 
 const PortNumber = Type.Integer({ minimum: 1, maximum: 65535 });
 const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
@@ -51,6 +53,7 @@ export const Config = Type.Object({
     pop3Ports: Type.Array(PortNumber, { default: [...POP3_DEFAULT_PORTS] }),
     imapPorts: Type.Array(PortNumber, { default: [...IMAP_DEFAULT_PORTS] }),
     msnpPorts: Type.Array(PortNumber, { default: [...MSNP_DEFAULT_PORTS] }),
+    xmppPorts: Type.Array(PortNumber, { default: [...XMPP_DEFAULT_PORTS] }),
     maxFlowBytes: Octets(
       DEFAULT_TCP_LIMITS.maxFlowBytes,
       'octets one TCP flow may hold (out-of-order segments and decoder buffers); beyond, the flow is dropped',
@@ -61,6 +64,13 @@ export const Config = Type.Object({
     ),
     defragMaxDatagrams: Octets(DEFAULT_DEFRAG_LIMITS.maxDatagrams, 'IP datagrams reassembled at once'),
     defragMaxBytes: Octets(DEFAULT_DEFRAG_LIMITS.maxBytes, 'octets of IP fragments held across all datagrams'),
+    dedupWindowMs: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: DEFAULT_DEDUP_LIMITS.windowMicros / 1000,
+      description: 'a copy of an IP packet (same ID, same octets) seen again within this many ms is dropped; 0: off',
+    }),
+    dedupMaxBytes: Octets(DEFAULT_DEDUP_LIMITS.maxBytes, 'octets of recent packets kept to recognise copies'),
     defragMaxFragments: Octets(
       DEFAULT_DEFRAG_LIMITS.maxFragmentsPerDatagram,
       'fragments one IP datagram may take (duplicates included); beyond, it is dropped',

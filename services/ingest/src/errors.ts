@@ -16,6 +16,11 @@ export const ING = defineErrors('ING', {
   ING_ERR_IP_HEADER: { message: 'malformed IP header', retriable: false },
   ING_ERR_IP_EXT: { message: 'too many IPv6 extension headers', retriable: false },
   ING_ERR_IP_VERSION: { message: 'unknown IP version', retriable: false },
+  // IP fragments: flagged (DLQ record, metric) while what could be reassembled is still decoded.
+  ING_ERR_FRAG_OVERLAP: { message: 'IP fragments overlap with the same octets', retriable: false },
+  ING_ERR_FRAG_CONFLICT: { message: 'IP fragments overlap with different octets (the first kept)', retriable: false },
+  ING_ERR_FRAG_BEYOND_END: { message: 'an IP fragment runs past the end of its datagram', retriable: false },
+  ING_ERR_FRAG_TIMEOUT: { message: 'an IP datagram stayed incomplete until its timeout', retriable: false },
   ING_ERR_UDP_SHORT: { message: 'UDP header truncated', retriable: false },
   ING_ERR_UDP_HEADER: { message: 'malformed UDP header', retriable: false },
   ING_ERR_TCP_SHORT: { message: 'TCP header truncated', retriable: false },
@@ -43,6 +48,14 @@ export const ING = defineErrors('ING', {
   ING_ERR_SIP_CONTENT_LENGTH: { message: 'unusable SIP Content-Length on a stream', retriable: false },
   ING_ERR_SIP_TRUNCATED: { message: 'stream ended inside a SIP message', retriable: false },
   ING_ERR_SIP_GAP: { message: 'a hole between SIP messages on a stream', retriable: false },
+  // Flagged on a SIP-over-UDP event (attribute `problems`) that is still delivered.
+  ING_ERR_SIP_CL_BEYOND_DATAGRAM: { message: 'SIP Content-Length larger than the datagram', retriable: false },
+  ING_ERR_SIP_CL_INVALID: { message: 'SIP Content-Length negative or not a number', retriable: false },
+  ING_ERR_SIP_CL_REPEATED: { message: 'SIP Content-Length given more than once', retriable: false },
+  ING_ERR_SIP_NO_BLANK_LINE: { message: 'no blank line after the SIP headers', retriable: false },
+  ING_ERR_SIP_VERSION: { message: 'SIP version other than 2.0', retriable: false },
+  ING_ERR_SIP_CALL_ID_MISSING: { message: 'SIP message without Call-ID', retriable: false },
+  ING_ERR_SIP_CALL_ID_REPEATED: { message: 'SIP Call-ID given more than once', retriable: false },
   ING_ERR_SIP_SOCKET: { message: 'SIP listener socket error', retriable: true },
   // X2/X3 (ETSI TS 103 221-2): PDUs, their mapping to events, and the receiver.
   ING_ERR_X2X3_SHORT: { message: 'X2/X3 PDU shorter than its header', retriable: false },

@@ -22,7 +22,9 @@ import { createCapture } from './domain/capture/capture.ts';
 import { mailDecoderFactories } from './domain/mail/factories.ts';
 import { msnpDecoderFactory } from './domain/msnp/msnp.ts';
 import { sipDatagramHandler, sipStreamFactory } from './domain/sip/decoder.ts';
+import { sipSniffFactory } from './domain/sip/sniff.ts';
 import { pduToEvent, taskTable } from './domain/x2x3/event.ts';
+import { xmppDecoderFactory } from './domain/xmpp/xmpp.ts';
 
 // How often tcpdump is asked how many packets the kernel dropped (li_ingest_dropped_total).
 const KERNEL_DROPS_EVERY_MS = 10_000;
@@ -111,6 +113,8 @@ export const ingestService: ServiceDefinition<typeof Config> = {
             imap: config.capture.imapPorts,
           }),
           msnpDecoderFactory({ ports: config.capture.msnpPorts }),
+          xmppDecoderFactory({ ports: config.capture.xmppPorts }),
+          sipSniffFactory(), // last: SIP or SIP over WebSocket on flows no port claimed
         ],
         onDatagram: media ? media.datagrams(pcapSink, sipDatagramHandler(sink)) : sipDatagramHandler(sink),
         sink,
@@ -121,6 +125,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
             maxBytes: config.capture.defragMaxBytes,
             maxFragmentsPerDatagram: config.capture.defragMaxFragments,
           },
+          dedup: { windowMicros: config.capture.dedupWindowMs * 1000, maxBytes: config.capture.dedupMaxBytes },
         },
       });
       m.watchCapture(capture.stats, tenant);

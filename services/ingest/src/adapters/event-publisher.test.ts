@@ -42,6 +42,12 @@ function setup(o: { directory?: string; maxBytes?: number; syncer?: SpoolSyncer 
   const bus = new FakeBus();
   const clock = new ManualClock(0);
   const dropped = new Counter({ name: 'dropped', help: 'h', labelNames: ['tenant'], registers: [registry] });
+  const problems = new Counter({
+    name: 'pr',
+    help: 'h',
+    labelNames: ['tenant', 'source', 'code'],
+    registers: [registry],
+  });
   const spool = new DiskSpool({
     directory: o.directory ?? mkdtempSync(join(tmpdir(), 'ingest-pub-')),
     maxBytes: o.maxBytes ?? 1 << 20,
@@ -60,7 +66,7 @@ function setup(o: { directory?: string; maxBytes?: number; syncer?: SpoolSyncer 
     spool,
     counters: {
       events: new Counter({ name: 'ev', help: 'h', labelNames: ['tenant', 'source'], registers: [registry] }),
-      problems: new Counter({ name: 'pr', help: 'h', labelNames: ['tenant', 'source', 'code'], registers: [registry] }),
+      problems,
       spoolDropped: dropped,
     },
   });
@@ -79,6 +85,7 @@ function setup(o: { directory?: string; maxBytes?: number; syncer?: SpoolSyncer 
     publisher,
     publish,
     numbered,
+    problems,
     dropped: async () => (await dropped.get()).values[0]?.value ?? 0,
   };
 }
@@ -243,5 +250,22 @@ describe('EventPublisher.durable (what acknowledgements wait for under fsync alw
     failing.bus.comeBack();
     await failing.publisher.drained();
     expect(failing.bus.delivered).toEqual(['e0', 'late']);
+  });
+});
+
+describe('EventPublisher: problems flagged on delivered events', () => {
+  it("counts each of ingest's codes in li_ingest_problems_total, and nothing else a sender put there", async () => {
+    const { publisher, problems } = setup();
+    publisher.event('pcap', {
+      communicationId: 'c',
+      attributes: { problems: 'ING_ERR_SIP_VERSION ING_ERR_SIP_CALL_ID_MISSING' },
+    } as unknown as DecodedEvent);
+    publisher.event('mail-events', {
+      communicationId: 'd',
+      attributes: { problems: 'alice@example.org' },
+    } as unknown as DecodedEvent);
+    const values = (await problems.get()).values.map((v) => `${v.labels.source}:${v.labels.code}=${v.value}`);
+    expect(values.sort()).toEqual(['pcap:ING_ERR_SIP_CALL_ID_MISSING=1', 'pcap:ING_ERR_SIP_VERSION=1']);
+    await publisher.close();
   });
 });

@@ -7,6 +7,7 @@
 // to the disk spool instead of memory; the pump sends the spool's records, oldest first, once
 // Kafka is back, and new records queue behind them until it is empty (domain/spool-policy.ts).
 // A full spool drops records: counted and logged, never silent.
+
 import { randomUUID } from 'node:crypto';
 import type { Bus, Codec, OutputRecord } from '@li/bus';
 import { type Clock, systemClock } from '@li/core';
@@ -16,6 +17,7 @@ import type { Counter } from 'prom-client';
 import { eventKey } from '../domain/event-key.ts';
 import { nextSource, routeOf, spoolNearlyFull } from '../domain/spool-policy.ts';
 import type { DecodedEvent, DecodeProblem } from '../domain/stream.ts';
+import { ING } from '../errors.ts';
 import type { DiskSpool } from './spool.ts';
 
 export interface PublisherOptions {
@@ -92,6 +94,12 @@ export class EventPublisher {
   event(source: string, decoded: DecodedEvent): void {
     const event: NormalizedEvent = { ...decoded, eventId: randomUUID(), tenant: this.o.tenant, source };
     this.o.counters.events.inc({ tenant: this.o.tenant, source });
+    // Problems flagged on a delivered event (SIP over UDP): counted by code, no DLQ record.
+    const flagged = decoded.attributes?.problems;
+    if (flagged)
+      // Only ingest's own codes: a mail server's attributes never become a label.
+      for (const code of flagged.split(' '))
+        if (Object.hasOwn(ING.table, code)) this.o.counters.problems.inc({ tenant: this.o.tenant, source, code });
     this.enqueue(
       this.o.codec.encode(event).then(
         (value) => ({ topic: this.o.eventsTopic, key: eventKey(event), value }),

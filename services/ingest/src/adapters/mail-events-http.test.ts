@@ -175,6 +175,41 @@ describe('mail events HTTP adapter', () => {
     expect(events[0]?.occurredAtMicros).toBe(Date.parse('2026-01-02T03:04:05Z') * 1000 + 500000);
   });
 
+  it('takes logins over XMPP from the server feed (seed 000 Login report, protocol XMPP)', async () => {
+    events.length = 0;
+    const login = { type: 'login', account: 'juliet@example.org', time: 1_767_225_600, protocol: 'xmpp' };
+    for (const b of [login, { ...login, result: 'failure' }]) {
+      const res = await inject({ method: 'POST', url: '/ingest/mail-events', payload: b });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    expect(events.map((e) => `${e.category}:${e.action}:${e.protocol}`)).toEqual([
+      'LOGIN:xmpp.login:xmpp',
+      'LOGIN:xmpp.login.failed:xmpp',
+    ]);
+    expect(events[0]?.parties).toEqual([{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: 'juliet@example.org' }]);
+    events.length = 0;
+    const res = await inject({
+      method: 'POST',
+      url: '/ingest/mail-events',
+      payload: {
+        ...login,
+        type: 'im.message',
+        sender: 'juliet@example.org',
+        recipients: ['romeo@example.net'],
+        message: Buffer.from('Wherefore art thou? ☀').toString('base64'),
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(events.map((e) => `${e.category}:${e.action}`)).toEqual(['SIGNALS:xmpp.message']);
+    expect(events[0]?.parties.map((p) => `${p.role}:${p.value}`)).toEqual([
+      'ACCOUNT:juliet@example.org',
+      'SENDER:juliet@example.org',
+      'RECIPIENT:romeo@example.net',
+    ]);
+    expect(events[0]?.content?.toString('utf8')).toBe('Wherefore art thou? ☀');
+    expect(events[0]?.contentType).toBe('text/plain; charset=utf-8');
+  });
+
   it('answers 400 naming the field for bad input', async () => {
     const cases: Array<[string, unknown, RegExp]> = [
       ['/ingest/mail-events', { type: 'login', time: 1 }, /account/],

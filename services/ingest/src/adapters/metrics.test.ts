@@ -55,3 +55,17 @@ describe('li_ingest_dropped_total{reason="capture_kernel_buffer"}', () => {
     expect(await value(registry, 'li_ingest_dropped_total', labels)).toBe(10);
   });
 });
+
+describe('li_ingest_duplicate_packets_total', () => {
+  it('adds the copies a capture dropped since the last scrape', async () => {
+    const registry = new Registry();
+    const m = createIngestMetrics(registry);
+    const base = createCapture({ factories: [], sink: { event() {}, problem() {} } }).stats();
+    let duplicates = 2;
+    m.watchCapture(() => ({ ...base, dedup: { duplicates, evicted: 0 } }), 'acme');
+    expect(await value(registry, 'li_ingest_duplicate_packets_total', { tenant: 'acme' })).toBe(2);
+    duplicates = 5;
+    await registry.metrics();
+    expect(await value(registry, 'li_ingest_duplicate_packets_total', { tenant: 'acme' })).toBe(5);
+  });
+});

@@ -38,7 +38,7 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
   });
   const problems = new Counter({
     name: 'li_ingest_problems_total',
-    help: 'Input that could not be decoded (sent to the DLQ), by adapter and error code.',
+    help: 'Input that could not be decoded (sent to the DLQ) or was delivered with a problem flagged on the event, by adapter and error code.',
     labelNames: ['tenant', 'source', 'code'],
     registers: [registry],
   });
@@ -58,6 +58,35 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     name: 'li_ingest_captured_packets_total',
     help: 'Frames read from the capture (interface or pcap file), whether decoded or not.',
     labelNames: ['tenant'],
+    registers: [registry],
+    collect() {
+      for (const c of packetCollectors) c();
+    },
+  });
+  const duplicates = new Counter({
+    name: 'li_ingest_duplicate_packets_total',
+    help: 'Captured IP packets dropped as copies of one seen just before (a mirror delivering it twice).',
+    labelNames: ['tenant'],
+    registers: [registry],
+    collect() {
+      for (const c of packetCollectors) c();
+    },
+  });
+  // The TCP reassembler's and the defragmenter's own counters, one series per counter name
+  // (a fixed set of field names: bounded, nothing from the traffic).
+  const tcpCounters = new Counter({
+    name: 'li_ingest_capture_tcp_total',
+    help: "The capture's TCP reassembler counters (segments, flows, gaps, overlaps, ...), by counter.",
+    labelNames: ['tenant', 'counter'],
+    registers: [registry],
+    collect() {
+      for (const c of packetCollectors) c();
+    },
+  });
+  const defragCounters = new Counter({
+    name: 'li_ingest_capture_defrag_total',
+    help: "The capture's IP defragmenter counters (fragments, reassembled, timed out, conflicts, ...), by counter.",
+    labelNames: ['tenant', 'counter'],
     registers: [registry],
     collect() {
       for (const c of packetCollectors) c();
@@ -137,10 +166,21 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     watchCapture(stats, tenant) {
       collectors.push(captureDrops(stats, (reason, n) => dropped.inc({ tenant, reason }, n)));
       let seen = 0;
+      let copies = 0;
+      const tcpSeen: Record<string, number> = {};
+      const defragSeen: Record<string, number> = {};
       packetCollectors.push(() => {
-        const packets = stats().packets;
-        if (packets > seen) captured.inc({ tenant }, packets - seen);
-        seen = packets;
+        const s = stats();
+        if (s.packets > seen) captured.inc({ tenant }, s.packets - seen);
+        seen = s.packets;
+        if (s.dedup.duplicates > copies) duplicates.inc({ tenant }, s.dedup.duplicates - copies);
+        copies = s.dedup.duplicates;
+        addDeltas(tcpSeen, s.tcp as unknown as Record<string, number>, (counter, n) =>
+          tcpCounters.inc({ tenant, counter }, n),
+        );
+        addDeltas(defragSeen, s.defrag as unknown as Record<string, number>, (counter, n) =>
+          defragCounters.inc({ tenant, counter }, n),
+        );
       });
     },
     mailEventsRefused: () =>
@@ -163,6 +203,20 @@ const CAPTURE_DROPS: Record<string, (s: CaptureCounters) => number> = {
   defrag_timeout: (s) => s.defrag.timedOut,
   defrag_too_large: (s) => s.defrag.tooLarge,
 };
+
+/** Adds what each counter of `now` grew by since `seen`, and remembers it. */
+function addDeltas(
+  seen: Record<string, number>,
+  now: Record<string, number>,
+  add: (name: string, n: number) => void,
+): void {
+  for (const [name, value] of Object.entries(now)) {
+    if (typeof value !== 'number') continue;
+    const n = value - (seen[name] ?? 0);
+    seen[name] = value;
+    if (n > 0) add(name, n);
+  }
+}
 
 /** At each scrape, adds what the capture dropped since the last one. */
 function captureDrops(stats: () => CaptureCounters, add: (reason: string, n: number) => void): () => void {

@@ -4,6 +4,7 @@
 import type { NetworkInfo } from '@li/schemas';
 import type { IngestErrorCode } from '../../errors.ts';
 import type { DecoderSink, StreamDecoderFactory } from '../stream.ts';
+import { type DedupCounters, type DedupLimits, Deduplicator } from './dedup.ts';
 import { type DefragCounters, type DefragLimits, Defragmenter } from './defrag.ts';
 import { decodeLink, type IpPacket, parseIp, parseTcp, parseUdp, skipV6Extensions } from './packet.ts';
 import type { CapturedPacket } from './pcap.ts';
@@ -21,6 +22,8 @@ export interface Datagram {
 interface CaptureLimits {
   tcp: Partial<TcpLimits>;
   defrag: Partial<DefragLimits>;
+  /** Copies of a packet a mirror delivered twice. */
+  dedup: Partial<DedupLimits>;
   /** How often (packet time) timeouts are checked. */
   housekeepingMicros: number;
 }
@@ -46,6 +49,7 @@ export interface CaptureCounters {
   tcpSegments: number;
   tcp: TcpCounters;
   defrag: DefragCounters;
+  dedup: DedupCounters;
 }
 
 export interface Capture {
@@ -61,14 +65,15 @@ export interface Capture {
 export function createCapture(opts: CaptureOptions): Capture {
   const sink = opts.sink;
   const housekeeping = opts.limits?.housekeepingMicros ?? 1_000_000;
-  const defrag = new Defragmenter(opts.limits?.defrag);
+  const defrag = new Defragmenter(opts.limits?.defrag, (code, reason) => sink.problem({ code, reason }));
+  const dedup = new Deduplicator(opts.limits?.dedup);
   const tcp = new TcpReassembler({
     factories: opts.factories,
     sink,
     limits: opts.limits?.tcp,
     serverPorts: opts.serverPorts,
   });
-  const c: Omit<CaptureCounters, 'tcp' | 'defrag'> = {
+  const c: Omit<CaptureCounters, 'tcp' | 'defrag' | 'dedup'> = {
     packets: 0,
     bytes: 0,
     nonIp: 0,
@@ -146,6 +151,7 @@ export function createCapture(opts: CaptureOptions): Capture {
           c.nonIp++;
           return;
         }
+        if (dedup.seen(link.ip, p.tsMicros)) return;
         const ipr = parseIp(link.ip);
         if (!ipr.ok) return malformed(ipr.code, ipr.reason);
         let ip: IpPacket | null = ipr.packet;
@@ -174,6 +180,7 @@ export function createCapture(opts: CaptureOptions): Capture {
         malformedByCode: { ...c.malformedByCode },
         tcp: { ...tcp.counters },
         defrag: { ...defrag.counters },
+        dedup: { ...dedup.counters },
       };
     },
   };

@@ -3,7 +3,18 @@
 // whole datagram for IPv6; a passive probe prefers to keep what it saw and counts it).
 // A datagram's pieces stay sorted and disjoint, and the bytes they cover are counted, so a
 // fragment costs a binary search plus the pieces it overlaps, never a pass over all of them.
+import type { IngestErrorCode } from '../../errors.ts';
 import type { IpPacket } from './packet.ts';
+
+/** What was odd about a datagram: reported once per datagram, when it completes or times out. */
+type Flag = 'ING_ERR_FRAG_OVERLAP' | 'ING_ERR_FRAG_CONFLICT' | 'ING_ERR_FRAG_BEYOND_END';
+
+const FLAG_REASONS: Record<Flag | 'ING_ERR_FRAG_TIMEOUT', string> = {
+  ING_ERR_FRAG_OVERLAP: 'IP fragments of one datagram overlap (same octets)',
+  ING_ERR_FRAG_CONFLICT: 'IP fragments of one datagram overlap with different octets; the first were kept',
+  ING_ERR_FRAG_BEYOND_END: 'an IP fragment runs past the end its last fragment set; the excess was cut',
+  ING_ERR_FRAG_TIMEOUT: 'IP datagram still incomplete at the reassembly timeout; dropped',
+};
 
 export interface DefragLimits {
   /** Datagrams being reassembled at once. */
@@ -44,6 +55,7 @@ interface Pending {
   /** Bytes of [0, total) the pieces cover (0 while total is unknown). */
   covered: number;
   startedMicros: number;
+  flags: Set<Flag> | null;
 }
 
 export interface DefragCounters {
@@ -54,6 +66,10 @@ export interface DefragCounters {
   overlapBytes: number;
   tooLarge: number;
   tooManyFragments: number;
+  /** Datagrams with overlapping fragments whose octets differ. */
+  conflicts: number;
+  /** Datagrams with a fragment past the end the last fragment set. */
+  beyondEnd: number;
 }
 
 export class Defragmenter {
@@ -68,11 +84,15 @@ export class Defragmenter {
     overlapBytes: 0,
     tooLarge: 0,
     tooManyFragments: 0,
+    conflicts: 0,
+    beyondEnd: 0,
   };
   #steps = 0;
+  readonly #report: (code: IngestErrorCode, reason: string) => void;
 
-  constructor(limits: Partial<DefragLimits> = {}) {
+  constructor(limits: Partial<DefragLimits> = {}, report: (code: IngestErrorCode, reason: string) => void = () => {}) {
     this.#limits = { ...DEFAULT_DEFRAG_LIMITS, ...limits };
+    this.#report = report;
   }
 
   get bytesHeld(): number {
@@ -112,6 +132,7 @@ export class Defragmenter {
         total: -1,
         covered: 0,
         startedMicros: tsMicros,
+        flags: null,
       };
       this.#pending.set(key, d);
     }
@@ -121,8 +142,13 @@ export class Defragmenter {
       return null;
     }
     if (f.offset === 0) d.first = p;
+    const fragEnd = f.offset + p.payload.length;
+    if (d.total >= 0 && (fragEnd > d.total || (!f.more && fragEnd !== d.total)))
+      this.#flag(d, 'ING_ERR_FRAG_BEYOND_END');
     if (!f.more) {
-      const total = f.offset + p.payload.length;
+      const total = fragEnd;
+      if (d.total < 0 && d.pieces.some((pc) => pc.start + pc.data.length > total))
+        this.#flag(d, 'ING_ERR_FRAG_BEYOND_END');
       if (total !== d.total) {
         d.total = total;
         d.covered = 0;
@@ -141,6 +167,7 @@ export class Defragmenter {
     }
     this.#drop(key, d);
     this.counters.reassembled++;
+    this.#flush(d);
     return { ...d.first, protocol: d.first.protocol, payload, fragment: null };
   }
 
@@ -150,6 +177,8 @@ export class Defragmenter {
       if (nowMicros - d.startedMicros <= this.#limits.timeoutMicros) break; // insertion order = age order
       this.#drop(key, d);
       this.counters.timedOut++;
+      this.#flush(d);
+      this.#report('ING_ERR_FRAG_TIMEOUT', FLAG_REASONS.ING_ERR_FRAG_TIMEOUT);
     }
   }
 
@@ -177,12 +206,28 @@ export class Defragmenter {
       if (ex.start >= end) break;
       const exEnd = ex.start + ex.data.length;
       if (ex.start > at) merged.push(this.#piece(d, at, data.subarray(at - start, ex.start - start)));
-      this.counters.overlapBytes += Math.min(end, exEnd) - Math.max(at, ex.start);
+      const from = Math.max(at, ex.start);
+      const to = Math.min(end, exEnd);
+      this.counters.overlapBytes += to - from;
+      const same = data.subarray(from - start, to - start).equals(ex.data.subarray(from - ex.start, to - ex.start));
+      this.#flag(d, same ? 'ING_ERR_FRAG_OVERLAP' : 'ING_ERR_FRAG_CONFLICT');
       merged.push(ex);
       at = Math.max(at, exEnd);
     }
     if (at < end) merged.push(this.#piece(d, at, data.subarray(at - start)));
     pieces.splice(lo, i - lo, ...merged);
+  }
+
+  #flag(d: Pending, flag: Flag): void {
+    if (!d.flags) d.flags = new Set();
+    if (d.flags.has(flag)) return;
+    d.flags.add(flag);
+    if (flag === 'ING_ERR_FRAG_CONFLICT') this.counters.conflicts++;
+    if (flag === 'ING_ERR_FRAG_BEYOND_END') this.counters.beyondEnd++;
+  }
+
+  #flush(d: Pending): void {
+    if (d.flags) for (const f of d.flags) this.#report(f, FLAG_REASONS[f]);
   }
 
   #piece(d: Pending, start: number, data: Buffer): Piece {

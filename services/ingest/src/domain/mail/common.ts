@@ -52,6 +52,13 @@ export class ByteQueue {
     this.discarding = 0;
   }
 
+  /** Takes every unread octet out (the stream turns into another encoding from here on). */
+  takeAll(): Buffer {
+    const all = Buffer.concat(this.chunks, this.size);
+    this.clear();
+    return all;
+  }
+
   private findLf(): number {
     let base = 0;
     for (const c of this.chunks) {

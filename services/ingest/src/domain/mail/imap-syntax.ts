@@ -46,6 +46,11 @@ export class ImapAssembler {
     this.queue.push(bytes);
   }
 
+  /** Unread octets, taken out: after COMPRESS they are the start of the compressed stream. */
+  takeRest(): Buffer {
+    return this.queue.takeAll();
+  }
+
   /** Octets held: unread input, the text and the literals of the unit being assembled. */
   get bufferedBytes(): number {
     return this.queue.length + this.text.length + this.literalBytes;

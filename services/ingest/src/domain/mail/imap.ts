@@ -5,6 +5,7 @@
 // logged-in session its end: imap.logout at LOGOUT, imap.closed when the connection ends without
 // one (the encoder's IRI-END, logoff).
 import type { Party } from '@li/schemas';
+import { Inflate } from 'fflate';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
 import {
   type BoundedBody,
@@ -52,6 +53,8 @@ class ImapDecoder extends GuardedDecoder {
   private selected: string | null = null;
   private deletedMarks: string[] = [];
   private loggedOut = false;
+  /** After COMPRESS=DEFLATE (RFC 4978): one raw-deflate stream per direction. */
+  private inflaters: Record<Direction, Inflater> | null = null;
 
   constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
     super('imap', flow, sink);
@@ -62,7 +65,9 @@ class ImapDecoder extends GuardedDecoder {
   protected step(direction: Direction, bytes: Buffer, tsMicros: number): void {
     if (this.opaque) return;
     const side = direction === 'toServer' ? this.client : this.server;
-    side.push(bytes);
+    if (this.inflaters) {
+      if (!this.inflate(direction, bytes)) return;
+    } else side.push(bytes);
     for (;;) {
       if (this.opaque) return;
       const ev = side.next();
@@ -78,6 +83,15 @@ class ImapDecoder extends GuardedDecoder {
 
   gap(direction: Direction, length: number, _tsMicros: number): void {
     if (this.opaque) return;
+    if (this.inflaters) {
+      // A deflate stream cannot be resumed after a hole: its dictionary is lost.
+      this.out.problem(
+        'ING_ERR_STREAM_GAP',
+        `imap: ${length} octets missing from a compressed session (${direction}); not decoded further`,
+      );
+      this.opaque = true;
+      return;
+    }
     this.out.problem('ING_ERR_STREAM_GAP', `imap: ${length} octets missing (${direction})`);
     (direction === 'toServer' ? this.client : this.server).gap(length);
   }
@@ -102,6 +116,20 @@ class ImapDecoder extends GuardedDecoder {
 
   bufferedBytes(): number {
     return this.client.bufferedBytes + this.server.bufferedBytes;
+  }
+
+  /** Inflates compressed octets into the direction's assembler; false once the stream is broken. */
+  private inflate(direction: Direction, bytes: Buffer): boolean {
+    const inf = this.inflaters?.[direction];
+    if (!inf || this.opaque) return false;
+    const side = direction === 'toServer' ? this.client : this.server;
+    if (inf.push(bytes, (out) => side.push(out))) return true;
+    this.out.problem(
+      'ING_ERR_PROTOCOL',
+      `imap: compressed ${direction} stream is not valid DEFLATE; not decoded further`,
+    );
+    this.opaque = true;
+    return false;
   }
 
   private account(): Party[] {
@@ -316,20 +344,42 @@ class ImapDecoder extends GuardedDecoder {
           }),
         });
         break;
-      case 'STARTTLS':
       case 'COMPRESS':
-        // RFC 3501 6.2.1 / RFC 4978: after OK the stream is TLS or DEFLATE; we stop and say so.
+        // RFC 4978: after OK both directions are one raw DEFLATE stream each; inflate and go on.
+        if (!ok || this.inflaters) break;
+        if (astring(cmd.args[0], cmd.literals)?.toUpperCase() === 'DEFLATE') {
+          this.inflaters = { toServer: new Inflater(), toClient: new Inflater() };
+          this.out.emit({
+            category: 'SIGNALS',
+            action: 'imap.compress',
+            tsMicros: ts,
+            parties: this.account(),
+            attributes: { compression: 'deflate', note: 'session compressed; decoded after inflating' },
+          });
+          // What followed the OK in the same segments is already compressed.
+          this.inflate('toClient', this.server.takeRest());
+          this.inflate('toServer', this.client.takeRest());
+          break;
+        }
+        this.opaque = true;
+        this.out.emit({
+          category: 'SIGNALS',
+          action: 'imap.compress',
+          tsMicros: ts,
+          parties: this.account(),
+          attributes: { compression: 'unknown', note: 'session compressed; not decoded further' },
+        });
+        break;
+      case 'STARTTLS':
+        // RFC 3501 6.2.1: after OK the stream is TLS; we stop and say so.
         if (!ok) break;
         this.opaque = true;
         this.out.emit({
           category: 'SIGNALS',
-          action: cmd.name === 'STARTTLS' ? 'imap.starttls' : 'imap.compress',
+          action: 'imap.starttls',
           tsMicros: ts,
           parties: this.account(),
-          attributes:
-            cmd.name === 'STARTTLS'
-              ? { tls: 'true', note: 'session encrypted; not decoded further' }
-              : { compression: 'deflate', note: 'session compressed; not decoded further' },
+          attributes: { tls: 'true', note: 'session encrypted; not decoded further' },
         });
         break;
     }
@@ -401,4 +451,27 @@ export function imapDecoderFactory(options: PortOptions = {}): StreamDecoderFact
   const ports = options.ports ?? IMAP_DEFAULT_PORTS;
   return (flow, sink) =>
     flow.transport === 'tcp' && ports.includes(flow.serverPort) ? new ImapDecoder(flow, sink, options.limits) : null;
+}
+
+/** Input octets inflated per call: bounds the output of one call (DEFLATE expands at most ~1032:1). */
+const INFLATE_SLICE = 1024;
+
+/** A streaming raw-DEFLATE inflater (fflate: pure JS, synchronous, keeps the window across pushes). */
+class Inflater {
+  #out: ((b: Buffer) => void) | null = null;
+  readonly #inflate = new Inflate((chunk) => this.#out?.(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)));
+
+  /** Inflates `bytes`, handing output to `out` as it comes; false if the stream is not valid DEFLATE. */
+  push(bytes: Buffer, out: (b: Buffer) => void): boolean {
+    this.#out = out;
+    try {
+      for (let i = 0; i < bytes.length; i += INFLATE_SLICE)
+        this.#inflate.push(bytes.subarray(i, i + INFLATE_SLICE), false);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.#out = null;
+    }
+  }
 }

@@ -106,4 +106,22 @@ describe('POP3 decoder', () => {
       { numRuns: 300 },
     );
   });
+
+  it('takes a bare AUTH (mechanism query) answered -ERR or a list for no login', () => {
+    const { events, problems } = replay(pop3DecoderFactory(), 110, [
+      ['S', '+OK ready\r\n'],
+      ['C', 'AUTH\r\n'],
+      ['S', '-ERR unknown command\r\n'],
+      ['C', 'AUTH\r\n'],
+      ['S', '+OK\r\nPLAIN\r\n.\r\n'],
+      ['C', 'AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n'],
+      ['S', '+OK logged in\r\n'],
+    ]);
+    expect(problems).toEqual([]);
+    expect(events.filter((e) => e.category === 'LOGIN').map((e) => `${e.action}:${e.attributes?.result}`)).toEqual([
+      'pop3.login:success',
+      'pop3.closed:success',
+    ]);
+    expect(events[0]?.parties).toEqual([{ role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: 'alice' }]);
+  });
 });

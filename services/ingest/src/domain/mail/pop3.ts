@@ -166,6 +166,8 @@ class Pop3Decoder extends LineDecoder {
         break;
       case 'AUTH':
         this.sasl = null;
+        // A bare AUTH asks which SASL mechanisms exist (RFC 5034 §4); -ERR just means none listed.
+        if (!cmd.sasl) break;
         this.login(ok, `AUTH ${cmd.sasl?.mechanism ?? ''}`.trim(), cmd.sasl?.user ?? null, ts);
         break;
       case 'DELE':

@@ -26,6 +26,7 @@ export const GENERIC_EVENT_TYPES = [
   'message.sent',
   'account.renamed',
   'account.removed',
+  'im.message',
 ] as const;
 type GenericEventType = (typeof GENERIC_EVENT_TYPES)[number];
 
@@ -57,7 +58,8 @@ export const GENERIC_MAIL_EVENT_DOC = `Generic mail-server event (POST /ingest/m
 type: ${GENERIC_EVENT_TYPES.join(' | ')}.
 account (the mailbox owner's login name) and time (RFC 3339 string or Unix seconds) are always required.
 mailbox.*, message.stored/read/partial/deleted need mailbox; mailbox.renamed needs newMailbox;
-account.renamed needs newAccount; message.partial should carry section (e.g. "HEADER", "1.2", "<0.1024>").
+account.renamed needs newAccount; im.message (an instant message, e.g. XMPP: protocol "xmpp") takes
+sender, recipients and message (the body, UTF-8 in base64); message.partial should carry section (e.g. "HEADER", "1.2", "<0.1024>").
 protocol (imap, pop3, smtp, webmail, ...), clientAddress/clientPort and serverAddress/serverPort describe
 the session; message carries the RFC 5322 message in base64 when available.
 Every POST carries Authorization: Bearer <token> (or Basic with the token as password), a mailserver
@@ -316,6 +318,7 @@ const GENERIC_CATEGORY = {
   'message.sent': 'SENT_MAIL',
   'account.renamed': 'ACCOUNT',
   'account.removed': 'ACCOUNT',
+  'im.message': 'SIGNALS',
 } as const satisfies Record<GenericEventType, DecodedEvent['category']>;
 
 const NEEDS_MAILBOX = new Set<GenericEventType>([
@@ -395,6 +398,12 @@ export function mapGenericEvent(e: GenericMailEvent): MapOutcome {
     case 'account.removed':
       attributes.account = e.account;
       break;
+    case 'im.message':
+      // The account sent or received it; sender and recipients are the chat addresses (JIDs).
+      action = protocol.toLowerCase() === 'xmpp' ? 'xmpp.message' : 'im.message';
+      if (e.sender) parties.push({ role: 'SENDER', type: 'EMAIL', value: e.sender });
+      for (const r of e.recipients ?? []) parties.push({ role: 'RECIPIENT', type: 'EMAIL', value: r });
+      break;
     case 'message.read':
     case 'message.deleted':
       break;
@@ -414,7 +423,7 @@ export function mapGenericEvent(e: GenericMailEvent): MapOutcome {
         network,
         attributes: compact(attributes),
         content,
-        contentType: content ? 'message/rfc822' : null,
+        contentType: content ? (e.type === 'im.message' ? 'text/plain; charset=utf-8' : 'message/rfc822') : null,
       },
     ],
   };

@@ -6,6 +6,7 @@ import type { IngestErrorCode } from '../../errors.ts';
 import type { Datagram } from '../capture/capture.ts';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoder, StreamDecoderFactory } from '../stream.ts';
 import { sipEvent, sipLoginEvent } from './events.ts';
+import { sipDatagramProblems } from './lint.ts';
 import {
   findHeaderEnd,
   MAX_BODY_BYTES,
@@ -23,7 +24,7 @@ export interface PortSet {
 const DEFAULT_SIP_PORTS: PortSet = new Set([5060, 5080]);
 
 /** Start of a line that could begin a SIP message: used to resynchronise after junk or a gap. */
-const START_LINE_SCAN = /(?:^|\n)(SIP\/\d\.\d [1-6]\d\d|[A-Z][A-Z-]{1,31} [^\s]+ SIP\/\d\.\d\r?\n)/g;
+const START_LINE_SCAN = /(?:^|\n)(SIP\/\d\.\d [1-6]\d\d|[A-Z][A-Z-]{1,127} [^\s]+ SIP\/\d\.\d\r?\n)/g;
 
 type Emit = (raw: Buffer, tsMicros: number) => void;
 
@@ -252,7 +253,8 @@ export class SipFramer {
   }
 }
 
-function emitter(sink: DecoderSink, network: NetworkInfo): Emit {
+/** Parses one whole SIP message and emits its events (shared with the WebSocket decoder). */
+export function emitter(sink: DecoderSink, network: NetworkInfo): Emit {
   return (raw, ts) => {
     const r = parseMessage(raw);
     if (!r.ok) {
@@ -331,7 +333,10 @@ export function sipDatagramHandler(sink: DecoderSink, ports: PortSet = DEFAULT_S
       sink.problem({ code: r.code, reason: r.reason });
       return;
     }
-    sink.event(sipEvent(r.message, d.network, d.tsMicros));
+    const event = sipEvent(r.message, d.network, d.tsMicros);
+    const flagged = sipDatagramProblems(r.message);
+    if (flagged.length > 0) event.attributes = { ...event.attributes, problems: flagged.join(' ') };
+    sink.event(event);
     const login = sipLoginEvent(r.message, d.network, d.tsMicros);
     if (login) sink.event(login);
   };

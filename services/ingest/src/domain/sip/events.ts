@@ -7,7 +7,8 @@ import type { DecodedEvent } from '../stream.ts';
 import { header, headerAll, type SipMessage, splitValues } from './message.ts';
 import { paramValue, parseNameAddr, uriIdentities } from './uri.ts';
 
-const METHOD_TOKEN = /^[A-Z0-9\-.!%*_+`'~]{1,32}$/;
+// A method is a token of any length (RFC 3261 §25.1); the bound only keeps the action name sane.
+const METHOD_TOKEN = /^[A-Z0-9\-.!%*_+`'~]{1,128}$/;
 
 function addParties(parties: Party[], role: PartyRole, uri: string | undefined): void {
   if (!uri) return;
@@ -40,7 +41,8 @@ export function sipAttributes(m: SipMessage): { action: string; attributes: Reco
   let action: string;
   if (m.start.kind === 'request') {
     const method = METHOD_TOKEN.test(m.start.method) ? m.start.method : 'UNKNOWN';
-    action = `sip.${method.toLowerCase()}`;
+    // A token may hold '.', which would add a segment to the action name (sip.*): keep it one.
+    action = `sip.${method.toLowerCase().replaceAll('.', '_')}`;
     set('method', method);
     set('request-uri', m.start.uri);
     // An INVITE inside a dialog carries the To tag the first answer set (§14).
@@ -83,6 +85,14 @@ export function sipEvent(m: SipMessage, network: NetworkInfo, tsMicros: number):
   addParties(parties, 'CALLER', addressUri(from));
   for (const v of headerAll(m, 'p-asserted-identity').flatMap(splitValues))
     addParties(parties, 'CALLER', addressUri(v));
+  // The identity the caller asks its proxy to assert (RFC 3325 §9.2).
+  for (const v of headerAll(m, 'p-preferred-identity').flatMap(splitValues))
+    addParties(parties, 'CALLER', addressUri(v));
+  // Remote-Party-ID (pre-RFC 3325 networks): party=called names the callee, otherwise the caller.
+  for (const v of headerAll(m, 'remote-party-id').flatMap(splitValues)) {
+    const party = paramValue(parseNameAddr(v)?.params ?? '', 'party')?.toLowerCase();
+    addParties(parties, party === 'called' ? 'CALLEE' : 'CALLER', addressUri(v));
+  }
   addParties(parties, 'CALLEE', addressUri(to));
   if (m.start.kind === 'request') addParties(parties, 'CALLEE', m.start.uri);
   // The device's instance ID (RFC 5626 +sip.instance) in a Contact: the sender's in a request and

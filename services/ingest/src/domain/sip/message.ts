@@ -181,7 +181,8 @@ export function parseMessage(raw: Buffer): SipParseResult {
   const head = raw.toString('latin1', s, headEnd);
   const nl = head.indexOf('\n');
   const startText = nl < 0 ? head : head.slice(0, nl);
-  const start = parseStartLine(startText);
+  // The reason phrase is UTF-8 (§25.1 TEXT-UTF8char); latin1 offsets above are octet offsets.
+  const start = parseStartLine(raw.toString('utf8', s, s + startText.length));
   if (!start) return { ok: false, code: 'ING_ERR_SIP_START_LINE', reason: 'not a SIP start line' };
   // Header text is UTF-8 per §7.3.1; decode after framing so multi-byte characters survive.
   const headers = parseHeaders(raw.toString('utf8', s + (nl < 0 ? head.length : nl + 1), headEnd));

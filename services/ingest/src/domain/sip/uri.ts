@@ -1,6 +1,7 @@
 // name-addr / addr-spec and SIP/SIPS/TEL URI user parts (RFC 3261 §20.10, §19.1; RFC 3966),
 // turned into party identifiers. Hand-written because only the identity parts are needed and
 // hostile input must never throw.
+import { formatIpv6, parseIpAddress } from '@li/identifiers';
 import type { IdentifierType } from '@li/schemas';
 
 export interface NameAddr {
@@ -92,8 +93,11 @@ export function uriIdentities(uri: string): UriIdentity[] {
     return out;
   }
   if (scheme !== 'sip' && scheme !== 'sips') return [];
-  const at = rest.lastIndexOf('@', rest.search(/[?]/) < 0 ? rest.length : rest.search(/[?]/));
-  if (at <= 0) return [];
+  // '?' may appear in the user part (§25.1 user-unreserved); headers start at a '?' after the host.
+  const first = rest.indexOf('@');
+  if (first <= 0) return [];
+  const q = rest.indexOf('?', first);
+  const at = rest.lastIndexOf('@', q < 0 ? rest.length : q);
   let userinfo = rest.slice(0, at);
   const pw = userinfo.indexOf(':');
   if (pw >= 0) userinfo = userinfo.slice(0, pw);
@@ -101,7 +105,11 @@ export function uriIdentities(uri: string): UriIdentity[] {
   let host = hostport.toLowerCase();
   // Drop the port: an identity does not depend on where the UA listens.
   if (host.startsWith('[')) host = host.slice(0, host.indexOf(']') + 1);
-  else if (host.includes(':')) host = host.slice(0, host.lastIndexOf(':'));
+  else if (host.indexOf(':') !== host.lastIndexOf(':')) {
+    // An IPv6 address without brackets (seen from some UAs): all of it is the address, no port.
+    const a = parseIpAddress(host);
+    host = a?.family === 6 ? `[${formatIpv6(a.bytes)}]` : '';
+  } else if (host.includes(':')) host = host.slice(0, host.lastIndexOf(':'));
   // User parameters (";npdi", ";rn=") qualify a number; they are not part of the identity.
   const user = percentDecode(userinfo.split(';')[0] ?? '');
   if (user === '' || host === '') return [];
