@@ -293,6 +293,38 @@ describe('PacketCable CDC (signalling)', () => {
     await new Promise<void>((r) => srv.close(() => r()));
   });
 
+  it('connects the CDC again after the collection function closed it', async () => {
+    const conns: Buffer[][] = [];
+    const srv = createServer((s) => {
+      const mine: Buffer[] = [];
+      conns.push(mine);
+      s.on('data', (d: Buffer) => {
+        mine.push(d);
+        if (conns.length === 1) s.destroy(); // the first connection is dropped after its first bytes
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const cdcPort = (srv.address() as { port: number }).port;
+    const t = new PacketCableCccTransport({
+      host: '127.0.0.1',
+      port: 9,
+      cdc: { host: '127.0.0.1', port: cdcPort },
+      clock: systemClock,
+    });
+    t.start();
+    const invite = (cin: number) =>
+      record(sipPdu(cin, 0, IRI_TYPE.begin, PAYLOAD_DIRECTION.fromTarget, INVITE, T0), 'HI2');
+    expect(await t.send({ records: [invite(9101)], file: null })).toEqual({ confirmed: 1, error: null });
+    for (let i = 0; i < 100 && (conns[0]?.length ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50)); // our side sees the close
+    expect(await t.send({ records: [invite(9102)], file: null })).toEqual({ confirmed: 1, error: null });
+    for (let i = 0; i < 100 && (conns[1]?.length ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(conns).toHaveLength(2);
+    expect(Buffer.concat(conns[1] ?? []).includes(Buffer.from('9102'))).toBe(true);
+    await t.close();
+    await new Promise<void>((r) => srv.close(() => r()));
+  });
+
   it('reports a CDC it cannot reach as a connect error, nothing confirmed', async () => {
     const t = new PacketCableCccTransport({
       host: '127.0.0.1',
