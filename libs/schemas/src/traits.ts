@@ -262,12 +262,12 @@ export const TRANSPORT_TRAITS = {
     secureWith: 'local',
     keepalive: false,
   },
-  // PacketCable 2.0 (seed 000 `pkcable:`): media as Call Content Connection datagrams (UDP, no
-  // TLS) to ccAddress, the media-collecting server, else to address, the collecting server. The
-  // Call Data Connection (PCESP signalling messages) is not built: HI2 does not go this way yet.
+  // PacketCable 2.0 (seed 000 `pkcable:`): signalling (HI2 SIP IRI) as PCESP CdcPdu messages on
+  // the Call Data Connection (TCP) to address, the collecting server; media as Call Content
+  // Connection datagrams (UDP) to ccAddress, the media-collecting server, else to address. No TLS.
   PKT_CABLE: {
     formats: ['TS102232'],
-    streams: ['HI3'],
+    streams: ['HI2', 'HI3'],
     unit: 'stream',
     requires: ['address'],
     optional: ['ccAddress'],

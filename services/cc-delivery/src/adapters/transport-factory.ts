@@ -285,7 +285,12 @@ export function createTransport(
     case 'PKT_CABLE': {
       if (!dest.address) return bad('DLV_ERR_BAD_CONFIG', 'address missing');
       const media = dest.ccAddress ?? dest.address;
-      return new PacketCableCccTransport({ host: media.host, port: media.port, clock: deps.clock });
+      return new PacketCableCccTransport({
+        host: media.host,
+        port: media.port,
+        cdc: { host: dest.address.host, port: dest.address.port },
+        clock: deps.clock,
+      });
     }
     default:
       // A new LemfTransport member fails to compile here; an unknown value from a topic still gets an error transport.
