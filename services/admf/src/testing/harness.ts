@@ -16,7 +16,6 @@ const TOKENS = {
   'acme-admin-token-00000001': { subject: 'acme-admin', tenant: 'acme', role: 'admin' },
   'acme-provisioner-token-01': { subject: 'acme-prov', tenant: 'acme', role: 'provisioner' },
   'acme-auditor-token-000001': { subject: 'acme-audit', tenant: 'acme', role: 'auditor' },
-  'acme-viewer-token-0000001': { subject: 'acme-sre', tenant: 'acme', role: 'viewer' },
   'beta-provisioner-token-01': { subject: 'beta-prov', tenant: 'beta', role: 'provisioner' },
   'beta-admin-token-00000001': { subject: 'beta-admin', tenant: 'beta', role: 'admin' },
   'acme-mailserver-token-001': { subject: 'acme-mx', tenant: 'acme', role: 'mailserver' },
