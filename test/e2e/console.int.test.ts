@@ -2,7 +2,8 @@
 // download) against admf on the real broker, with the data path running: a tenant admin adds a
 // LEMF and a provisioner a warrant through the console; a SIP call's records reach the LEMF and
 // its delivery status (cc-delivery's own metrics, read by admf) shows them; an auditor verifies
-// the chain and can change nothing; another tenant's admin sees none of it. Screenshots of the
+// the chain and can change nothing; a read-only (SRE) user sees the delivery status and nothing
+// to change; another tenant's admin sees none of it. Screenshots of the
 // main screens go to docs/console/.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CONSOLE_BUILD = join(import.meta.dirname, '../../services/admf/console/dist/index.html');
 const SHOTS = join(import.meta.dirname, '../../docs/console');
 const OTHER_ADMIN = 'other-tenant-admin-token-e2e';
+const VIEWER = 'tenant-viewer-token-e2e-0001';
 
 const tenant = uniqueTenant('con');
 const other = uniqueTenant('oth');
@@ -44,6 +46,7 @@ beforeAll(async () => {
       [TOKENS.prov]: { subject: 'paolo.prov', tenant, role: 'provisioner' },
       [TOKENS.audit]: { subject: 'aldo.audit', tenant, role: 'auditor' },
       [OTHER_ADMIN]: { subject: 'olga.admin', tenant: other, role: 'admin' },
+      [VIEWER]: { subject: 'vera.sre', tenant, role: 'viewer' },
     }),
   );
   const metricsPort = await freePort();
@@ -234,6 +237,37 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Verifica catena' }).click();
     await expect.poll(() => page.locator('.verdict').textContent()).toMatch(/Catena integra/);
     await shot(page, 'audit-it');
+    await page.close();
+  }, 60_000);
+
+  it('a read-only user sees the delivery status, no write control and no warrant', async () => {
+    const page = await signIn(VIEWER);
+    await expect(page.getByRole('navigation').getByRole('button').allTextContents()).resolves.toEqual(['LEMFs']);
+    const row = page.locator('tr[data-lemf="lemf-rome"]');
+    await expect
+      .poll(async () => Number(await row.locator('[data-col="sent"]').textContent()), { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await expect.poll(() => row.locator('[data-col="state"]').textContent()).toBe('Connected');
+    await page.getByText('Read-only: your role cannot change anything here.').waitFor();
+    // No control that changes anything: no New LEMF, the LEMF id is text, not an edit button.
+    expect(await page.getByRole('button', { name: /New|Save|Create|Delete|lemf-rome/ }).count()).toBe(0);
+    expect(await page.locator('form').count()).toBe(0);
+    expect(await page.content()).not.toContain('ROMA2026X1');
+    // admf refuses a direct write (403) and any warrant read with this token.
+    const statuses = await page.evaluate(
+      async ([t, tok]) => {
+        const headers = { authorization: `Bearer ${tok}`, 'content-type': 'application/json' };
+        const put = await fetch(`/tenants/${t}/lemfs/lemf-rome`, {
+          method: 'PUT',
+          headers,
+          body: JSON.stringify({ name: 'x', transport: 'PIPE', pipe: { entry: 'x' } }),
+        });
+        const warrants = await fetch(`/tenants/${t}/warrants`, { headers });
+        return [put.status, warrants.status];
+      },
+      [tenant, VIEWER],
+    );
+    expect(statuses).toEqual([403, 403]);
     await page.close();
   }, 60_000);
 

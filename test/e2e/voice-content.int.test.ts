@@ -4,7 +4,8 @@
 // compared with an independent tcpdump of the wire: every RTP/RTCP packet of the call, byte for
 // byte, in order, per direction relative to the target. A call with a port change (hold and
 // resume on a new port) keeps its content; a call of no target gives no record and publishes no
-// media event.
+// media event; a warrant that ends mid-call, or whose target is replaced mid-call while it stays
+// active, untaps the call at once.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,7 @@ const SIP_PORTS = new Set([PORTS.uas, PORTS.uac]);
 const CALLEE_TARGET = '+390612345001';
 const CALLER_TARGET = '+390612345002';
 const ENDED_TARGET = '+390612345003';
+const MOVED_TARGET = '+390612345004';
 const NOBODY = ['+390612345777', '+390612345888'];
 
 const lemf = new LemfReceiver({ name: 'voice LEMF' });
@@ -64,6 +66,12 @@ beforeAll(async () => {
     liid: 'VEND',
     kind: 'VOICE',
     target: { type: 'E164', value: ENDED_TARGET },
+    lemfIds: ['lemf-voice'],
+  });
+  await addWarrant(pipeline, {
+    liid: 'VMOVE',
+    kind: 'VOICE',
+    target: { type: 'E164', value: MOVED_TARGET },
     lemfIds: ['lemf-voice'],
   });
   await addWarrant(pipeline, {
@@ -246,49 +254,61 @@ describe('voice content from the mirror', () => {
     }
   });
 
-  it("a warrant ended mid-call stops the call's tap, and its content, while the call goes on", async () => {
-    const tapped = () => metric('li_ingest_media_calls', 'state="tapped"');
-    const packets = (outcome: string) => metric('li_ingest_media_packets', `outcome="${outcome}"`);
-    const published0 = await packets('tapped');
-    let finished = false;
-    const call = voiceCall({
-      dir,
-      caller: NOBODY[0]!,
-      callee: ENDED_TARGET,
-      uasPort: PORTS.uas,
-      uacPort: PORTS.uac,
-      callerMediaPort: PORTS.callerMedia,
-      calleeMediaPort: PORTS.calleeMedia,
-      callerAudio: AUDIO_LONG,
-      calleeAudio: AUDIO_LONG,
-      holdResume: false,
-      talkMs: 6000,
-    }).then((r) => {
-      finished = true;
-      return r;
+  const replaceTarget = async () => {
+    const r = await pipeline.call(pipeline.tokens.prov, 'PATCH', `/tenants/${pipeline.tenant}/warrants/DE/VMOVE`, {
+      targets: [{ type: 'E164', value: '+390612345999' }],
     });
-    await waitFor(() => content('VEND').length > 20, { timeoutMs: 30_000, what: 'content of the call' });
-    expect(await tapped()).toBe(1);
-    await endWarrant(pipeline, 'VEND');
-    await waitFor(async () => (await tapped()) === 0, { timeoutMs: 20_000, what: 'the tap withdrawn' });
-    expect(finished).toBe(false); // withdrawn while the call was still talking
-    const published = (await packets('tapped')) - published0;
-    const untapped0 = await packets('untapped');
-    const r = await call;
-    expect(r.ok, r.output.slice(-2000)).toBe(true);
-    // Once withdrawn, ingest publishes nothing more of the call, though its RTP goes on.
-    expect((await packets('tapped')) - published0).toBe(published);
-    expect(await packets('untapped')).toBeGreaterThan(untapped0 + 20);
-    // The LEMF gets at most what was published while the tap was in place: what target-match
-    // reads after the warrant's end matches no warrant any more.
-    await new Promise((r) => setTimeout(r, 3000));
-    const delivered = content('VEND').length;
-    expect(delivered).toBeGreaterThan(20);
-    expect(delivered).toBeLessThanOrEqual(published);
-    console.log(
-      `warrant ended mid-call: ${published} media events published, ${delivered} CC delivered, then ${(await packets('untapped')) - untapped0} packets not published`,
-    );
-  });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(r.json.state).toBe('ACTIVE');
+  };
+  for (const [name, liid, target, change] of [
+    ['a warrant ended mid-call', 'VEND', ENDED_TARGET, () => endWarrant(pipeline, 'VEND')],
+    ['a warrant whose target is replaced mid-call (still active)', 'VMOVE', MOVED_TARGET, replaceTarget],
+  ] as const) {
+    it(`${name} stops the call's tap, and its content, while the call goes on`, async () => {
+      const tapped = () => metric('li_ingest_media_calls', 'state="tapped"');
+      const packets = (outcome: string) => metric('li_ingest_media_packets', `outcome="${outcome}"`);
+      const published0 = await packets('tapped');
+      let finished = false;
+      const call = voiceCall({
+        dir,
+        caller: NOBODY[0]!,
+        callee: target,
+        uasPort: PORTS.uas,
+        uacPort: PORTS.uac,
+        callerMediaPort: PORTS.callerMedia,
+        calleeMediaPort: PORTS.calleeMedia,
+        callerAudio: AUDIO_LONG,
+        calleeAudio: AUDIO_LONG,
+        holdResume: false,
+        talkMs: 6000,
+      }).then((r) => {
+        finished = true;
+        return r;
+      });
+      await waitFor(() => content(liid).length > 20, { timeoutMs: 30_000, what: 'content of the call' });
+      expect(await tapped()).toBe(1);
+      await change();
+      await waitFor(async () => (await tapped()) === 0, { timeoutMs: 20_000, what: 'the tap withdrawn' });
+      expect(finished).toBe(false); // withdrawn while the call was still talking
+      const published = (await packets('tapped')) - published0;
+      const untapped0 = await packets('untapped');
+      const r = await call;
+      expect(r.ok, r.output.slice(-2000)).toBe(true);
+      // Once withdrawn, ingest publishes nothing more of the call, though its RTP goes on.
+      expect((await packets('tapped')) - published0).toBe(published);
+      expect(await packets('untapped')).toBeGreaterThan(untapped0 + 20);
+      // The LEMF gets at most what was published while the tap was in place: what target-match
+      // reads after the warrant's end matches no warrant any more.
+      await new Promise((r) => setTimeout(r, 3000));
+      const delivered = content(liid).length;
+      expect(delivered).toBeGreaterThan(20);
+      expect(delivered).toBeLessThanOrEqual(published);
+      console.log(
+        `${name}: ${published} media events published, ${delivered} CC delivered, then ${(await packets('untapped')) - untapped0} packets not published`,
+      );
+    });
+  }
 
   it('caller is the target: directions the other way round', async () => {
     const wire = await capturedCall('caller-target', {

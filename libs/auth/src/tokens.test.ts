@@ -4,6 +4,7 @@ import { isOperatorAdmin, TokenAuthenticator } from './tokens.ts';
 const table = {
   'a-long-enough-token-1': { subject: 's', tenant: 'acme', role: 'auditor' },
   'a-long-enough-mail-token': { subject: 'mx', tenant: 'acme', role: 'mailserver' },
+  'a-long-enough-view-token': { subject: 'sre', tenant: 'acme', role: 'viewer' },
 };
 
 function authenticator() {
@@ -23,6 +24,7 @@ describe('auth > tokens', () => {
       ok: true,
       value: { role: 'mailserver' },
     });
+    expect(a.authenticate('Bearer a-long-enough-view-token')).toMatchObject({ ok: true, value: { role: 'viewer' } });
     for (const h of [
       undefined,
       '',
@@ -52,6 +54,8 @@ describe('auth > tokens', () => {
       [],
       { short: { subject: 's', tenant: 'acme', role: 'admin' } },
       { 'a-long-enough-token-1': { subject: 's', tenant: '*', role: 'auditor' } },
+      // A read-only token is for one tenant: "*" stays the operator-wide admin's.
+      { 'a-long-enough-token-1': { subject: 's', tenant: '*', role: 'viewer' } },
       { 'a-long-enough-token-1': { subject: 's', tenant: 'acme', role: 'root' } },
       { 'a-long-enough-token-1': { subject: 's', tenant: 'Acme.x', role: 'admin' } },
       { 'a-long-enough-token-1': { tenant: 'acme', role: 'admin' } },

@@ -3,10 +3,11 @@
 import { createHash } from 'node:crypto';
 
 /**
- * admin, provisioner and auditor act through admf's and mcid-store's APIs; mailserver only
+ * admin, provisioner and auditor act through admf's and mcid-store's APIs; viewer (SRE,
+ * helpdesk) only reads delivery health in admf and writes nothing anywhere; mailserver only
  * posts mail-server events to ingest. Each service decides which roles may do what.
  */
-export const ROLES = ['admin', 'provisioner', 'auditor', 'mailserver'] as const;
+export const ROLES = ['admin', 'provisioner', 'auditor', 'viewer', 'mailserver'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who is acting. tenant "*" is an operator-wide admin. */

@@ -41,7 +41,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     const warrantCodecs = await bus.codecsFor<Warrant>(config.tenants, 'warrants', 'Warrant');
     const tenantCodec = await bus.codec<Tenant>(SYSTEM_TOPICS.tenants, 'Tenant');
     const served = new Set(config.tenants);
-    const taps = await createTapWriter(bus, config.tenants, log);
+    const taps = await createTapWriter(bus, config.tenants, log, matcher.index);
     const tail = await tailTopics({
       kafka: bus.kafka,
       log,

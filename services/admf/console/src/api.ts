@@ -11,7 +11,7 @@ export interface ApiError {
 export interface Caller {
   subject: string;
   tenant: string;
-  role: 'admin' | 'provisioner' | 'auditor';
+  role: 'admin' | 'provisioner' | 'auditor' | 'viewer';
 }
 
 let token: string | null = null;

@@ -24,6 +24,8 @@ const ACCESS: Record<Caller['role'], { see: Screen[]; write: Screen[] }> = {
   provisioner: { see: ['warrants', 'lemfs'], write: ['warrants'] },
   admin: { see: ['lemfs', 'billing'], write: ['lemfs'] },
   auditor: { see: ['audit', 'billing'], write: [] },
+  // read-only (SRE, helpdesk): delivery health, no warrant, audit or invoice (admf's domain/access.ts).
+  viewer: { see: ['lemfs'], write: [] },
 };
 
 const SCREENS: Record<Screen, (ctx: Ctx) => Promise<void>> = {

@@ -6,6 +6,7 @@ import { warrantKey } from '@li/identifiers';
 import type { LemfDestination, NormalizedEvent, Warrant } from '@li/schemas';
 import type { AdmError, Result } from '../errors.ts';
 import { errResult, okResult } from '../errors.ts';
+import { decide, MAY } from './access.ts';
 import { checkEventTenant, followAccountChange, readAccountEvent } from './accounts.ts';
 import type { AuditDraft, ChainVerdict } from './audit.ts';
 import { chainAudit, verifyAuditChain } from './audit.ts';
@@ -74,9 +75,9 @@ export class UseCases {
 
   /** Another tenant's data is reported as not found, never as forbidden: its existence is not disclosed. */
   private async scope(caller: Caller, tenantId: string, roles: readonly Role[]): Promise<Result<Tenant>> {
-    const operatorAdmin = caller.tenant === '*' && caller.role === 'admin';
-    if (caller.tenant !== tenantId && !operatorAdmin) return notFound('tenant');
-    if (!roles.includes(caller.role)) {
+    const d = decide(caller, tenantId, roles);
+    if (d === 'not-found') return notFound('tenant');
+    if (d === 'forbidden') {
       return errResult('ADM_ERR_FORBIDDEN', `role ${caller.role} may not do this (needs ${roles.join(' or ')})`);
     }
     const t = await this.store.getTenant(tenantId);
@@ -180,13 +181,13 @@ export class UseCases {
   }
 
   async getTenant(caller: Caller, id: string): Promise<Result<Tenant>> {
-    return this.scope(caller, id, ['admin', 'provisioner', 'auditor']);
+    return this.scope(caller, id, MAY.readTenant);
   }
 
   // ---- LEMF destinations -----------------------------------------------------------------
 
   async putLemf(caller: Caller, tenantId: string, id: string, input: LemfInput): Promise<Result<LemfDestination>> {
-    const s = await this.scope(caller, tenantId, ['admin']);
+    const s = await this.scope(caller, tenantId, MAY.writeLemfs);
     if (!s.ok) return s;
     return this.locked(tenantId, async () => {
       const before = await this.store.getLemf(tenantId, id);
@@ -201,19 +202,19 @@ export class UseCases {
   }
 
   async listLemfs(caller: Caller, tenantId: string): Promise<Result<LemfDestination[]>> {
-    const s = await this.scope(caller, tenantId, ['admin', 'provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.readLemfs);
     return s.ok ? okResult(await this.store.listLemfs(tenantId)) : s;
   }
 
   async getLemf(caller: Caller, tenantId: string, id: string): Promise<Result<LemfDestination>> {
-    const s = await this.scope(caller, tenantId, ['admin', 'provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.readLemfs);
     if (!s.ok) return s;
     const l = await this.store.getLemf(tenantId, id);
     return l ? okResult(l) : notFound('LEMF destination');
   }
 
   async deleteLemf(caller: Caller, tenantId: string, id: string): Promise<Result<LemfDestination>> {
-    const s = await this.scope(caller, tenantId, ['admin']);
+    const s = await this.scope(caller, tenantId, MAY.writeLemfs);
     if (!s.ok) return s;
     return this.locked(tenantId, async () => {
       const before = await this.store.getLemf(tenantId, id);
@@ -239,7 +240,7 @@ export class UseCases {
   }
 
   async createWarrant(caller: Caller, tenantId: string, input: WarrantCreateInput): Promise<Result<Warrant>> {
-    const s = await this.scope(caller, tenantId, ['provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.writeWarrants);
     if (!s.ok) return s;
     return this.locked(tenantId, async () => {
       const key =
@@ -255,14 +256,14 @@ export class UseCases {
   }
 
   async listWarrants(caller: Caller, tenantId: string): Promise<Result<Warrant[]>> {
-    const s = await this.scope(caller, tenantId, ['provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.readWarrants);
     if (!s.ok) return s;
     const list = await this.store.listWarrants(tenantId);
     return okResult(list.sort((a, b) => (warrantKey(a) < warrantKey(b) ? -1 : 1)));
   }
 
   async getWarrant(caller: Caller, tenantId: string, key: string): Promise<Result<Warrant>> {
-    const s = await this.scope(caller, tenantId, ['provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.readWarrants);
     if (!s.ok) return s;
     const w = await this.store.getWarrant(tenantId, key);
     return w ? okResult(w) : notFound('warrant');
@@ -270,7 +271,7 @@ export class UseCases {
 
   /** The versions of one warrant as its audit records hold them, oldest first (the console's history). */
   async warrantHistory(caller: Caller, tenantId: string, key: string): Promise<Result<WarrantVersion[]>> {
-    const s = await this.scope(caller, tenantId, ['provisioner', 'auditor']);
+    const s = await this.scope(caller, tenantId, MAY.readWarrantHistory);
     if (!s.ok) return s;
     const records = (await this.store.listAudit(tenantId)).filter(
       (r) => r.objectType === 'WARRANT' && r.objectId === key,
@@ -289,7 +290,7 @@ export class UseCases {
   }
 
   async modifyWarrant(caller: Caller, tenantId: string, key: string, fields: WarrantFields): Promise<Result<Warrant>> {
-    const s = await this.scope(caller, tenantId, ['provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.writeWarrants);
     if (!s.ok) return s;
     return this.locked(tenantId, async () => {
       const current = await this.store.getWarrant(tenantId, key);
@@ -305,7 +306,7 @@ export class UseCases {
 
   /** Seed 001 Art. 9 c.3-4: the technical data the operator starts transmission with. */
   async recordTechnicalData(caller: Caller, tenantId: string, key: string, input: unknown): Promise<Result<Warrant>> {
-    const s = await this.scope(caller, tenantId, ['provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.writeWarrants);
     if (!s.ok) return s;
     return this.locked(tenantId, async () => {
       const current = await this.store.getWarrant(tenantId, key);
@@ -326,7 +327,7 @@ export class UseCases {
     action: LifecycleAction,
     body: { validUntil?: string; reason?: string },
   ): Promise<Result<Warrant>> {
-    const s = await this.scope(caller, tenantId, ['provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.writeWarrants);
     if (!s.ok) return s;
     let until: number | undefined;
     if (action === 'extend') {
@@ -350,7 +351,7 @@ export class UseCases {
   // ---- audit -----------------------------------------------------------------------------
 
   async listAudit(caller: Caller, tenantId: string, afterSeq = 0, limit = 1000): Promise<Result<AuditRecord[]>> {
-    const s = await this.scope(caller, tenantId, ['auditor']);
+    const s = await this.scope(caller, tenantId, MAY.readAudit);
     if (!s.ok) return s;
     const all = await this.store.listAudit(tenantId);
     return okResult(all.filter((r) => r.seq > afterSeq).slice(0, limit));
@@ -361,7 +362,7 @@ export class UseCases {
     tenantId: string,
     expectedHead?: { seq: number; hash: string },
   ): Promise<Result<ChainVerdict>> {
-    const s = await this.scope(caller, tenantId, ['auditor']);
+    const s = await this.scope(caller, tenantId, MAY.readAudit);
     if (!s.ok) return s;
     return okResult(verifyAuditChain(tenantId, await this.store.listAudit(tenantId), expectedHead));
   }
@@ -369,7 +370,7 @@ export class UseCases {
   // ---- billing ---------------------------------------------------------------------------
 
   async billing(caller: Caller, tenantId: string, fromDate: string, toDate: string): Promise<Result<Invoice>> {
-    const s = await this.scope(caller, tenantId, ['admin', 'auditor']);
+    const s = await this.scope(caller, tenantId, MAY.readBilling);
     if (!s.ok) return s;
     if (!isDate(fromDate)) return errResult('ADM_ERR_VALIDATION', 'from must be a date YYYY-MM-DD', 'from');
     if (!isDate(toDate)) return errResult('ADM_ERR_VALIDATION', 'to must be a date YYYY-MM-DD', 'to');
@@ -380,7 +381,7 @@ export class UseCases {
 
   /** Records a priced service requested on a warrant (line type, traffic documentation, CLI, location). */
   async orderBilling(caller: Caller, tenantId: string, key: string, input: unknown): Promise<Result<AuditRecord>> {
-    const s = await this.scope(caller, tenantId, ['admin', 'provisioner']);
+    const s = await this.scope(caller, tenantId, MAY.orderBilling);
     if (!s.ok) return s;
     const order = parseBillingOrder(input, this.tariffs);
     if (!order.ok) return order;

@@ -1,13 +1,17 @@
 // Writes li.<t>.taps for target-match: the tap changes of a batch go out in the batch's
-// transaction (remembered once committed); a warrant that leaves effect untaps its calls at once,
-// through the idempotent producer (the tail that reads warrants has no transaction).
+// transaction (remembered once committed); a warrant that leaves effect, or whose new version no
+// longer covers a tapped call, untaps its calls at once, through the idempotent producer (the
+// tail that reads warrants has no transaction).
 import { type Bus, type Codec, type OutputRecord, topicName } from '@li/bus';
+import { warrantKey } from '@li/identifiers';
 import type { Tap, Warrant } from '@li/schemas';
 import { TapBook, type TapChange } from '../domain/taps.ts';
+import type { WarrantIndex } from '../domain/warrant-index.ts';
 
 const TAP_SEQ = /^([0-9a-f]{8})\/(\d{1,15})$/;
 
-export async function createTapWriter(bus: Bus, tenants: readonly string[], log: Bus['log']) {
+/** `index`: the warrant index, already holding each warrant record passed to warrant(). */
+export async function createTapWriter(bus: Bus, tenants: readonly string[], log: Bus['log'], index: WarrantIndex) {
   for (const tenant of tenants) await bus.ensureTopics(tenant, ['taps']);
   const codecs = await bus.codecsFor<Tap>(tenants, 'taps', 'Tap');
   const book = new TapBook();
@@ -59,15 +63,19 @@ export async function createTapWriter(bus: Bus, tenants: readonly string[], log:
     },
     /** A warrant record (null: removed) applied to the index. */
     async warrant(tenant: string, liid: string | undefined, value: Warrant | null, nowMicros: number): Promise<void> {
-      if (liid === undefined || (value !== null && value.state === 'ACTIVE')) return;
-      const changes = book.warrantEnded(tenant, liid, nowMicros);
+      if (liid === undefined) return;
+      // The version the index holds (a stale or bad record was not applied); none: it left effect.
+      const current = value === null ? undefined : index.get(tenant, warrantKey(value));
+      const changes = current
+        ? book.warrantChanged(tenant, current, (e) => index.match(e, nowMicros), nowMicros)
+        : book.warrantEnded(tenant, liid, nowMicros);
       if (changes.length === 0) return;
       try {
         await bus.send(await records(changes));
         book.commit(changes);
       } catch (err) {
         // The taps still expire in ingest; the warrant's end already stops its content in target-match.
-        log.warn({ tenant, liid, err }, 'taps of an ended warrant not withdrawn');
+        log.warn({ tenant, liid, err }, 'taps of an ended or changed warrant not withdrawn');
       }
     },
   };

@@ -1,6 +1,8 @@
-import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
+import type { MatchedEvent, NormalizedEvent, Party, Warrant } from '@li/schemas';
+import { sampleWarrant } from '@li/schemas/testing';
 import { describe, expect, it } from 'vitest';
 import { TapBook } from './taps.ts';
+import { WarrantIndex } from './warrant-index.ts';
 
 function sip(action: string, attributes: Record<string, string>, callId = 'c1'): NormalizedEvent {
   return {
@@ -36,6 +38,8 @@ describe('TapBook', () => {
         tenant: 't1',
         key: 'c1',
         value: { tenant: 't1', communicationId: 'c1', liids: ['L1'], tappedAtMicros: 10, expiresAtMicros: 1010 },
+        // Kept in memory with the tap, for a warrant's later versions.
+        call: { tenant: 't1', protocol: 'SIP', communicationId: 'c1', parties: INVITE.parties, network: null },
       },
     ]);
     // Not committed (batch aborted): the retry writes it again.
@@ -87,5 +91,72 @@ describe('TapBook', () => {
     book.commit(book.changes('t1', sip('sip.invite', { method: 'INVITE' }, 'c3'), [matched('L2')], 9));
     const busy = book.changes('t1', sip('sip.response', { method: 'INVITE', status: '486' }, 'c3'), [], 10);
     expect(busy).toEqual([{ tenant: 't1', key: 'c3', value: null }]);
+  });
+
+  it("untaps a call at once when the warrant's new version no longer matches its parties or takes no content", () => {
+    const NOW = 1_797_000_000_000_000;
+    const A = '+390612345678';
+    const B = '+390698765432';
+    const idx = new WarrantIndex();
+    const warrant = (liid: string, value: string, o: Partial<Warrant> = {}): Warrant =>
+      sampleWarrant({
+        tenant: 't1',
+        liid,
+        authorisationCountry: 'IT',
+        state: 'ACTIVE',
+        deliver: 'IRI_AND_CC',
+        targets: [{ id: `${liid}-t`, type: 'E164', value }],
+        selection: { ...sampleWarrant().selection, signals: true, media: true },
+        validFromMicros: NOW - 1_000_000,
+        validUntilMicros: NOW + 86_400_000_000,
+        ...o,
+      });
+    const apply = (w: Warrant) => {
+      expect(idx.upsert(w)).toMatchObject({ applied: true });
+      return book.warrantChanged('t1', idx.get('t1', `IT:${w.liid}`)!, (e) => idx.match(e, NOW), NOW);
+    };
+    const call = (callId: string, parties: Party[]) => {
+      const e = { ...sip('sip.invite', { method: 'INVITE' }, callId), parties, occurredAtMicros: NOW };
+      const c = book.changes('t1', e, idx.match(e, NOW), NOW);
+      book.commit(c);
+      return c.map((x) => x.value?.liids);
+    };
+    const book = new TapBook();
+    idx.upsert(warrant('L1', A));
+    idx.upsert(warrant('L2', B));
+    // c1: B calls A (both warrants); c2: someone calls A (L1 only).
+    expect(
+      call('c1', [
+        { role: 'CALLER', type: 'E164', value: B },
+        { role: 'CALLEE', type: 'E164', value: A },
+      ]),
+    ).toEqual([['L1', 'L2']]);
+    expect(
+      call('c2', [
+        { role: 'CALLER', type: 'E164', value: '+390600000000' },
+        { role: 'CALLEE', type: 'E164', value: A },
+      ]),
+    ).toEqual([['L1']]);
+    // A new version with the same targets (extended) leaves the taps alone.
+    expect(apply(warrant('L1', A, { version: 2, validUntilMicros: NOW + 2 * 86_400_000_000 }))).toEqual([]);
+    // L1's target becomes another number, the warrant still active: c1 keeps L2, c2 is untapped now.
+    const moved = apply(warrant('L1', '+390611111111', { version: 3 }));
+    expect(moved.map((c) => [c.key, c.value?.liids ?? null])).toEqual([
+      ['c1', ['L2']],
+      ['c2', null],
+    ]);
+    book.commit(moved);
+    // L2 stops selecting media (signals only): the content goes, c1 is untapped.
+    const noMedia = apply(
+      warrant('L2', B, { version: 2, selection: { ...sampleWarrant().selection, signals: true, media: false } }),
+    );
+    expect(noMedia).toEqual([{ tenant: 't1', key: 'c1', value: null }]);
+    book.commit(noMedia);
+    expect(book.size()).toBe(0);
+    // IRI only: the same.
+    expect(call('c3', [{ role: 'CALLEE', type: 'E164', value: '+390611111111' }])).toEqual([['L1']]);
+    expect(apply(warrant('L1', '+390611111111', { version: 4, deliver: 'IRI_ONLY' }))).toEqual([
+      { tenant: 't1', key: 'c3', value: null },
+    ]);
   });
 });

@@ -1,8 +1,12 @@
 // Which calls' media ingest must capture (li.<t>.taps, key Call-ID): a tap is written when a SIP
 // event of an INVITE dialog matches a warrant that delivers content, and withdrawn (tombstone)
 // when the call ends (BYE, CANCEL, a failed INVITE) or no warrant covers it any more (warrant
-// deactivated, suspended or removed). Only such calls cost a Kafka record per media packet.
-import type { MatchedEvent, NormalizedEvent, Tap } from '@li/schemas';
+// deactivated, suspended or removed, or a new version that no longer matches the call's parties
+// or no longer selects content). Only such calls cost a Kafka record per media packet.
+import type { MatchedEvent, NormalizedEvent, Tap, Warrant } from '@li/schemas';
+
+/** What a warrant's new version is matched against again: the parties of the call's tapped events. */
+export type TappedCall = Pick<NormalizedEvent, 'tenant' | 'protocol' | 'communicationId' | 'parties' | 'network'>;
 
 export interface TapChange {
   tenant: string;
@@ -12,6 +16,8 @@ export interface TapChange {
   value: Tap | null;
   /** The call was answered: a later failed INVITE is a failed re-INVITE, which ends nothing. */
   answered?: boolean;
+  /** With a tap: the call it is for (kept in memory only, for warrant changes). */
+  call?: TappedCall;
 }
 
 export interface TapBookOptions {
@@ -29,7 +35,11 @@ interface Entry {
   liids: Set<string>;
   writtenAtMicros: number;
   answered: boolean;
+  call: TappedCall | undefined;
 }
+
+const sameParty = (a: NormalizedEvent['parties'][number], b: NormalizedEvent['parties'][number]) =>
+  a.role === b.role && a.type === b.type && a.value === b.value;
 
 export class TapBook {
   private readonly entries = new Map<string, Entry>();
@@ -66,9 +76,20 @@ export class TapBook {
     const all = new Set([...(known?.liids ?? []), ...liids]);
     const answered = (known?.answered ?? false) || (invite && status >= 200 && status < 300);
     const fresh = known && nowMicros - known.writtenAtMicros < this.o.ttlMicros / 2;
-    if (fresh && all.size === known.liids.size && answered === known.answered) return [];
+    // The parties of every tapped event of the call (a re-INVITE or a diversion may add some).
+    const parties = [...(known?.call?.parties ?? [])];
+    for (const p of e.parties ?? []) if (p && !parties.some((q) => sameParty(p, q))) parties.push(p);
+    const grew = parties.length !== (known?.call?.parties.length ?? 0);
+    if (fresh && all.size === known.liids.size && answered === known.answered && !grew) return [];
     const value = this.tap(tenant, e.communicationId, [...all], nowMicros);
-    return [{ tenant, key: e.communicationId, value, ...(answered ? { answered } : {}) }];
+    const call: TappedCall = {
+      tenant,
+      protocol: e.protocol,
+      communicationId: e.communicationId,
+      parties,
+      network: e.network ?? known?.call?.network ?? null,
+    };
+    return [{ tenant, key: e.communicationId, value, call, ...(answered ? { answered } : {}) }];
   }
 
   /** Remembers committed changes. */
@@ -87,21 +108,54 @@ export class TapBook {
         liids: new Set(c.value.liids),
         writtenAtMicros: c.value.tappedAtMicros,
         answered: c.answered === true,
+        call: c.call,
       });
     }
   }
 
   /** A warrant no longer in effect: its calls lose it; a call no warrant covers any more is untapped. */
   warrantEnded(tenant: string, liid: string, nowMicros: number): TapChange[] {
+    return this.withdraw(tenant, liid, () => false, nowMicros);
+  }
+
+  /**
+   * A warrant's new version, still in effect (targets, selection or delivery changed): the calls
+   * it tapped are matched again (`match`: the warrant index, which already holds this version)
+   * and those it no longer covers with content lose it at once, as at its end.
+   */
+  warrantChanged(
+    tenant: string,
+    w: Warrant,
+    match: (e: NormalizedEvent) => readonly MatchedEvent[],
+    nowMicros: number,
+  ): TapChange[] {
+    if (w.state !== 'ACTIVE' || w.deliver !== 'IRI_AND_CC' || !w.selection.media) {
+      return this.warrantEnded(tenant, w.liid, nowMicros);
+    }
+    const covers = (call: TappedCall | undefined) =>
+      call !== undefined &&
+      match(probe(call, nowMicros)).some(
+        (m) => m.liid === w.liid && m.authorisationCountry === w.authorisationCountry && m.deliver === 'IRI_AND_CC',
+      );
+    return this.withdraw(tenant, w.liid, covers, nowMicros);
+  }
+
+  private withdraw(
+    tenant: string,
+    liid: string,
+    keep: (call: TappedCall | undefined) => boolean,
+    nowMicros: number,
+  ): TapChange[] {
     const out: TapChange[] = [];
     for (const e of this.entries.values()) {
-      if (e.tenant !== tenant || !e.liids.has(liid)) continue;
+      if (e.tenant !== tenant || !e.liids.has(liid) || keep(e.call)) continue;
       const rest = [...e.liids].filter((l) => l !== liid);
       out.push({
         tenant,
         key: e.callId,
         value: rest.length === 0 ? null : this.tap(tenant, e.callId, rest, nowMicros),
         ...(e.answered ? { answered: true } : {}),
+        ...(rest.length > 0 && e.call ? { call: e.call } : {}),
       });
     }
     return out;
@@ -118,6 +172,7 @@ export class TapBook {
         liids: new Set(c.value.liids),
         writtenAtMicros: c.value.tappedAtMicros,
         answered: c.answered === true,
+        call: c.call,
       };
     }
     return this.entries.get(this.keyOf(tenant, callId)) ?? null;
@@ -140,4 +195,19 @@ export class TapBook {
   private keyOf(tenant: string, callId: string): string {
     return `${tenant}\u0000${callId}`;
   }
+}
+
+/** The call's media as an event of now: does the warrant's new version still take its content? */
+function probe(call: TappedCall, nowMicros: number): NormalizedEvent {
+  return {
+    ...call,
+    category: 'MEDIA',
+    eventId: '',
+    action: 'sip.tap-check',
+    occurredAtMicros: nowMicros,
+    source: 'target-match',
+    attributes: {},
+    content: null,
+    contentType: null,
+  };
 }

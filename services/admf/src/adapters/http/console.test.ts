@@ -14,6 +14,7 @@ const TOKENS = {
   'acme-admin-token-00000001': { subject: 'acme-admin', tenant: 'acme', role: 'admin' },
   'acme-provisioner-token-01': { subject: 'acme-prov', tenant: 'acme', role: 'provisioner' },
   'acme-auditor-token-000001': { subject: 'acme-audit', tenant: 'acme', role: 'auditor' },
+  'acme-viewer-token-0000001': { subject: 'acme-sre', tenant: 'acme', role: 'viewer' },
   'beta-admin-token-00000001': { subject: 'beta-admin', tenant: 'beta', role: 'admin' },
 } as const;
 
@@ -33,7 +34,12 @@ li_cc_delivery_last_error_info{tenant="acme",lemf="lemf-rome",transport="ETSI_TC
 
 let metrics: Server;
 let admf: Awaited<ReturnType<typeof buildAdmf>>;
-const req = async (token: keyof typeof TOKENS | null, method: 'GET' | 'POST' | 'PUT', url: string, body?: object) => {
+const req = async (
+  token: keyof typeof TOKENS | null,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  body?: object,
+) => {
   const res = await admf.http.inject({
     method,
     url,
@@ -176,5 +182,50 @@ describe('console', () => {
     const bad = await req('acme-provisioner-token-01', 'POST', '/tenants/acme/warrant-history', { key: 'x' });
     expect(bad.status).toBe(400);
     expect(bad.json().error.field).toBe('key');
+  });
+
+  it('lets the read-only role see delivery health only, and refuses it every write', async () => {
+    const v = 'acme-viewer-token-0000001';
+    expect((await req(v, 'GET', '/whoami')).json()).toMatchObject({ role: 'viewer' });
+    expect((await req(v, 'GET', '/tenants/acme')).status).toBe(200);
+    expect((await req(v, 'GET', '/tenants/acme/lemfs')).json().map((l: { id: string }) => l.id)).toEqual(['lemf-rome']);
+    expect((await req(v, 'GET', '/tenants/acme/lemfs/lemf-rome')).status).toBe(200);
+    expect((await req(v, 'GET', '/tenants/acme/lemf-status')).json().lemfs[0]).toMatchObject({ recordsSent: 7 });
+    // No warrant, target, audit record or invoice: 403 in its tenant, 404 in another.
+    const key = (await req('acme-provisioner-token-01', 'GET', '/tenants/acme/warrants')).json()[0].key as string;
+    for (const url of [
+      '/tenants/acme/warrants',
+      `/tenants/acme/warrants/${key.replace(':', '/')}`,
+      '/tenants/acme/audit',
+      '/tenants/acme/audit/verify',
+      '/tenants/acme/billing?from=2026-11-01&to=2026-11-30',
+    ]) {
+      const r = await req(v, 'GET', url);
+      expect(r.status, url).toBe(403);
+      expect(r.body).not.toContain('ROMA2026');
+    }
+    expect((await req(v, 'GET', '/tenants/beta/lemfs')).status).toBe(404);
+    // Every route that is not a GET, as the OpenAPI document lists them: 403, nothing written.
+    const auditBefore = (await req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit')).json().length;
+    const paths = (await req(null, 'GET', '/openapi.json')).json().paths as Record<string, Record<string, unknown>>;
+    const writes = Object.entries(paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => m !== 'get' && m !== 'head')
+        .map((m) => ({
+          method: m.toUpperCase() as 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+          url: path
+            .replace('{tenantId}', 'acme')
+            .replace('{id}', 'lemf-rome')
+            .replace('{country}', key.split(':')[0]!)
+            .replace('{liid}', key.split(':')[1]!)
+            .replace(/\{[^}]+\}/g, 'x'),
+        })),
+    );
+    expect(writes.length).toBeGreaterThanOrEqual(10);
+    for (const w of writes) {
+      const r = await req(v, w.method, w.url, { name: 'x' });
+      expect(r.status, `${w.method} ${w.url}`).toBe(403);
+    }
+    expect((await req('acme-auditor-token-000001', 'GET', '/tenants/acme/audit')).json().length).toBe(auditBefore);
   });
 });

@@ -10,6 +10,7 @@ import type { Logger } from '@li/log';
 import type { LemfDestination, Warrant } from '@li/schemas';
 import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify from 'fastify';
+import { READ_ONLY_ROLES } from '../../domain/access.ts';
 import type { LemfInput } from '../../domain/lemf.ts';
 import { effectiveStatus, LIFECYCLE_ACTIONS } from '../../domain/lifecycle.ts';
 import type { Caller, Role, Tenant } from '../../domain/model.ts';
@@ -22,7 +23,7 @@ import type { TokenAuthenticator } from './auth.ts';
 import { type ConsoleOptions, isConsoleAsset, registerConsole } from './console.ts';
 import * as S from './schemas.ts';
 
-const ADMF_ROLES: readonly Role[] = ['admin', 'provisioner', 'auditor'];
+const ADMF_ROLES: readonly Role[] = ['admin', 'provisioner', 'auditor', 'viewer'];
 
 const errorReply = (reply: FastifyReply, e: AdmError) =>
   reply.code(ADM.status(e.code)).send({ error: e.field === undefined ? { code: e.code, message: e.message } : e });
@@ -119,6 +120,10 @@ export async function createHttpServer(deps: {
     // The shared table also holds roles of other APIs (mailserver: ingest's); they act on nothing here.
     if (!ADMF_ROLES.includes(r.value.role)) {
       return errorReply(reply, { code: 'ADM_ERR_FORBIDDEN', message: `role ${r.value.role} has no access to admf` });
+    }
+    // A read-only role is refused every non-GET before its body is read (the use cases refuse it too).
+    if (READ_ONLY_ROLES.includes(r.value.role) && req.method !== 'GET' && req.method !== 'HEAD') {
+      return errorReply(reply, { code: 'ADM_ERR_FORBIDDEN', message: `role ${r.value.role} only reads` });
     }
     callers.set(req, r.value);
   });
