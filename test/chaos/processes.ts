@@ -36,6 +36,8 @@ export interface ProcessPipelineOptions {
   env?: Partial<Record<PipelineService, Record<string, string>>>;
   /** How long a service may take to report ready (default 90 s). */
   readyTimeoutMs?: number;
+  /** Which services to run (default all six, in start order); admf always runs. */
+  services?: readonly PipelineService[];
 }
 
 interface Managed {
@@ -107,6 +109,7 @@ export class ProcessPipeline implements Provisioning {
     };
     try {
       for (const name of PIPELINE_SERVICES) {
+        if (name !== 'admf' && o.services && !o.services.includes(name)) continue;
         const env = await serviceEnv(name, name === 'admf' ? [] : [o.tenant], {
           LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'warn',
           LI_INSTANCE_ID: `chaos-${name}`,
