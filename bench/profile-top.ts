@@ -33,9 +33,15 @@ const pkg = (f: Frame) => {
 const self = new Map<string, number>();
 const byPkg = new Map<string, number>();
 let total = 0;
+let idle = 0;
 p.samples.forEach((id, i) => {
   const f = frames.get(id)!;
   const d = p.timeDeltas[i] ?? 0;
+  // Waiting is not a cost of the code: shares are of the time on the CPU.
+  if (f.functionName === '(idle)') {
+    idle += d;
+    return;
+  }
   total += d;
   const k = `${f.functionName || '(anonymous)'} ${where(f)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
   self.set(k, (self.get(k) ?? 0) + d);
@@ -43,7 +49,7 @@ p.samples.forEach((id, i) => {
 });
 const line = (k: string, v: number) =>
   `${(v / 1000).toFixed(0).padStart(7)} ms ${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`;
-console.log(`${(total / 1000).toFixed(0)} ms sampled; self time, top ${rows}:`);
+console.log(`${(total / 1000).toFixed(0)} ms on the CPU (${(idle / 1000).toFixed(0)} ms idle); self time, top ${rows}:`);
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(line(k, v));
 console.log('by package:');
 for (const [k, v] of [...byPkg].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(line(k, v));
