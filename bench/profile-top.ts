@@ -49,7 +49,9 @@ p.samples.forEach((id, i) => {
 });
 const line = (k: string, v: number) =>
   `${(v / 1000).toFixed(0).padStart(7)} ms ${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`;
-console.log(`${(total / 1000).toFixed(0)} ms on the CPU (${(idle / 1000).toFixed(0)} ms idle); self time, top ${rows}:`);
+console.log(
+  `${(total / 1000).toFixed(0)} ms on the CPU (${(idle / 1000).toFixed(0)} ms idle); self time, top ${rows}:`,
+);
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(line(k, v));
 console.log('by package:');
 for (const [k, v] of [...byPkg].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(line(k, v));
