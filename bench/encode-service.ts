@@ -17,7 +17,7 @@ import { measureBusReference } from './lib/bus-reference.ts';
 import { countingConsumer } from './lib/counting-consumer.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { profilePhase } from './lib/profile.ts';
-import { fmt, printMachine, printRows } from './lib/report.ts';
+import { cpuMeter, fmt, printMachine, printRows } from './lib/report.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const REFERENCE_BYTES = 512;
@@ -161,6 +161,7 @@ const out = await countingConsumer(bus.kafka, {
 });
 
 const profile = await profilePhase();
+const cpu = cpuMeter();
 const started = performance.now();
 const svc = await within(
   'the iri-encoder service to start',
@@ -179,6 +180,7 @@ await waitUntil(
 // Anything beyond the expected count would be a duplicate: give it a moment to show.
 await new Promise((r) => setTimeout(r, 1000));
 const seconds = (out.lastAt - started) / 1000;
+const cpuSec = cpu.seconds();
 await profile.stop();
 await out.disconnect();
 await svc.stop();
@@ -214,6 +216,13 @@ printRows([
     value: (expected - 1) / Math.max(1e-6, (out.lastAt - out.firstAt) / 1000),
     unit: 'records/s',
     reference: reference.pipelineRecordsPerSec,
+  },
+  { name: 'bus reference per CPU second', value: reference.recordsPerCpuSec, unit: 'records/CPU-s' },
+  {
+    name: 'iri-encoder: records out per CPU second, start → last',
+    value: expected / cpuSec,
+    unit: 'records/CPU-s',
+    reference: reference.recordsPerCpuSec,
   },
   { name: 'service start (startService returned)', value: startMs, unit: 'ms' },
   { name: 'service start to first record', value: out.firstAt - started, unit: 'ms' },

@@ -14,7 +14,7 @@ import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { profilePhase } from './lib/profile.ts';
-import { fmt, printMachine, printRows } from './lib/report.ts';
+import { cpuMeter, fmt, printMachine, printRows } from './lib/report.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 6000);
 const infra = testInfra();
@@ -78,6 +78,7 @@ for (let c = 0; c < calls; c++) {
   }
 }
 const profile = await profilePhase();
+const cpu = cpuMeter();
 const started = performance.now();
 for (let i = 0; i < records.length; i += 500) await bus.send(records.slice(i, i + 500));
 await waitUntil(
@@ -93,6 +94,7 @@ await waitUntil(
   { intervalMs: 20, timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000 },
 );
 const seconds = (performance.now() - started) / 1000;
+const cpuSec = cpu.seconds();
 await profile.stop();
 await svc.stop();
 await bus.close();
@@ -111,5 +113,12 @@ printRows([
     reference: reference.pipelineRecordsPerSec,
   },
   { name: 'mcid calls reported', value: calls / seconds, unit: 'calls/s', reference: reference.pipelineRecordsPerSec },
+  { name: 'bus reference per CPU second', value: reference.recordsPerCpuSec, unit: 'records/CPU-s' },
+  {
+    name: 'mcid events per CPU second',
+    value: records.length / cpuSec,
+    unit: 'events/CPU-s',
+    reference: reference.recordsPerCpuSec,
+  },
 ]);
 process.exit(0);
