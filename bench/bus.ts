@@ -16,4 +16,5 @@ printRows([
   { name: 'consume', value: r.consumeRecordsPerSec, unit: 'records/s' },
   { name: 'produce→consume', value: r.pipelineRecordsPerSec, unit: 'records/s' },
   { name: 'produce→consume', value: r.pipelineMBPerSec, unit: 'MB/s' },
+  { name: 'produce→consume per CPU second', value: r.recordsPerCpuSec, unit: 'records/CPU-s' },
 ]);

@@ -1,169 +1,265 @@
 // bench/e2e: the whole data path, events published to li.<t>.events → target-match →
-// iri-encoder → cc-delivery → a LEMF over ETSI TCP, every service in this process on the local
-// broker, beside the raw bus reference measured in the same run.
-// 1. Throughput: BENCH_EVENTS (default 20 000) SIP events of 500 calls for a warranted number,
+// iri-encoder → cc-delivery → a LEMF over ETSI TCP, beside the raw bus reference measured in
+// the same run, in two set-ups (BENCH_E2E_MODES, default both):
+//  - processes: each service in its own process, started as `npm start` starts them
+//    (`node services/<s>/src/main.ts`, test/chaos/processes.ts): the pipeline as deployed;
+//  - single: every service in this process (@li/e2e/pipeline), the earlier figure.
+// Per set-up:
+// 1. Throughput: BENCH_EVENTS (default 20 000) SIP events of calls for a warranted number,
 //    published as fast as the bus takes them; events/s from the first send until the LEMF holds
-//    the last record.
-// 2. Latency: BENCH_RATE events/s (default 200) for BENCH_SECONDS (default 10); for each record,
-//    the time from the event's publication (its time of interception, in the PS-PDU header) to
-//    its arrival at the LEMF: p50, p99, max.
-import { createBus, type OutputRecord, readTopic, topicName } from '@li/bus';
+//    the last record: the measured maximum rate.
+// 2. Latency at 10 %, 50 % and 90 % of that rate for BENCH_SECONDS (default 8) each: for each
+//    record, its arrival at the LEMF minus the event's time of interception (in the PS-PDU
+//    header, set when the event is made): p50, p99, max.
+// 3. Each stage's share of that time, from the record timestamps at each topic (CreateTime, set
+//    by the producing service): publish = events − interception, target-match = matched −
+//    events, iri-encoder = hi2 − matched, cc-delivery = LEMF arrival − hi2. Every event gives one
+//    record per topic, so the difference of the mean times is the mean time spent in a stage.
+// BENCH_STAGE_PROFILES=<dir>: each service process writes a CPU profile (--cpu-prof) there.
+// BENCH_CPU_PROFILE=<file>: the single-process set-up's throughput phase is profiled.
+import { join } from 'node:path';
+import { createBus, type OutputRecord, topicName } from '@li/bus';
 import { LemfReceiver } from '@li/e2e/lemf';
-import { addEtsiLemf, addWarrant, startPipeline } from '@li/e2e/pipeline';
+import { addEtsiLemf, addWarrant, type Provisioning, startPipeline } from '@li/e2e/pipeline';
+import { ProcessPipeline } from '@li/e2e/processes';
 import { createLogger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
 import { testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
+import { profilePhase } from './lib/profile.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
+import { topicTimestamps } from './lib/topic-times.ts';
 
+type Mode = 'processes' | 'single';
+const MODES = (process.env.BENCH_E2E_MODES ?? 'processes,single').split(',') as Mode[];
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
-const RATE = Number(process.env.BENCH_RATE ?? 200);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const LEVELS = [10, 50, 90];
+const waitS = Number(process.env.BENCH_WAIT_S ?? 180);
 const infra = testInfra();
 const { brokers } = infra;
-const tenant = `bench-e2e-${Date.now().toString(36)}`;
 const TARGET = '+390612345678';
+const STAGES = ['publish', 'target-match', 'iri-encoder', 'cc-delivery'] as const;
 
-benchDeadline('bench/e2e', 900);
+benchDeadline('bench/e2e', 1800);
 printMachine();
 const reference = await measureBusReference({ brokers, recordBytes: 512 });
-
-const lemf = await new LemfReceiver({ name: 'bench LEMF' }).start();
-const pipeline = await within(
-  'the pipeline to start',
-  180_000,
-  startPipeline({ tenant, env: { LI_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' } }),
-);
-await addEtsiLemf(pipeline, 'lemf-bench', lemf);
-await addWarrant(pipeline, {
-  liid: 'BENCH1',
-  kind: 'VOICE',
-  target: { type: 'E164', value: TARGET },
-  lemfIds: ['lemf-bench'],
-});
-const bus = await createBus({ ...infra, clientId: 'bench-e2e' }, createLogger({ service: 'bench' }));
-const eventsTopic = topicName(tenant, 'events');
-const codec = await bus.codec<NormalizedEvent>(eventsTopic, 'NormalizedEvent');
+const bus = await createBus({ ...infra, clientId: 'bench-e2e' }, createLogger({ service: 'bench', level: 'error' }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-let n = 0;
-async function event(): Promise<OutputRecord> {
-  const i = n++;
-  const call = `call-${Math.floor(i / 40)}@bench.example`;
-  const e = sampleEvent({
-    tenant,
-    eventId: `e${i}`,
-    occurredAtMicros: Date.now() * 1000,
-    communicationId: call,
-    action: i % 40 === 0 ? 'sip.invite' : 'sip.response',
-    attributes: i % 40 === 0 ? { method: 'INVITE' } : { method: 'INVITE', status: '180' },
-  });
-  return { topic: eventsTopic, key: call, value: await codec.encode(e) };
+interface Level {
+  pct: number;
+  rate: number;
+  records: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Mean ms per stage, or why there is none. */
+  stages: Record<(typeof STAGES)[number], number> | string;
 }
 
-// Warm-up: the warrant reaches target-match, the LEMF connects, topics and schemas exist.
-// One event every 5 s until a record arrives (early ones may precede the warrant).
-{
-  const before = lemf.records.length;
-  let sentAt = 0;
-  let sent = 0;
-  await waitUntil(
-    'a warm-up event to reach the LEMF',
-    async () => {
-      if (lemf.records.length > before) return true;
-      if (performance.now() - sentAt > 5000) {
-        await bus.send([await event()]);
-        sentAt = performance.now();
+async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: number; levels: Level[]; seqOk: string }> {
+  const tenant = `bench-e2e-${mode[0]}${Date.now().toString(36)}`;
+  const lemf = await new LemfReceiver({ name: 'bench LEMF' }).start();
+  const logLevel = process.env.BENCH_LOG_LEVEL ?? 'error';
+  const profiles = process.env.BENCH_STAGE_PROFILES;
+  const pipeline: Provisioning & { stop(): Promise<void> } =
+    mode === 'single'
+      ? await within('the pipeline to start', 180_000, startPipeline({ tenant, env: { LI_LOG_LEVEL: logLevel } }))
+      : await within(
+          'the service processes to start',
+          300_000,
+          ProcessPipeline.start({
+            tenant,
+            run: tenant,
+            services: ['target-match', 'iri-encoder', 'cc-delivery'],
+            env: Object.fromEntries(
+              (['admf', 'target-match', 'iri-encoder', 'cc-delivery'] as const).map((s) => [
+                s,
+                {
+                  LI_LOG_LEVEL: logLevel,
+                  ...(profiles ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(profiles, s)}` } : {}),
+                },
+              ]),
+            ),
+          }),
+        );
+  await addEtsiLemf(pipeline, 'lemf-bench', lemf);
+  await addWarrant(pipeline, {
+    liid: 'BENCH1',
+    kind: 'VOICE',
+    target: { type: 'E164', value: TARGET },
+    lemfIds: ['lemf-bench'],
+  });
+  const eventsTopic = topicName(tenant, 'events');
+  const codec = await bus.codec<NormalizedEvent>(eventsTopic, 'NormalizedEvent');
+  let n = 0;
+  const event = async (): Promise<OutputRecord> => {
+    const i = n++;
+    const call = `call-${Math.floor(i / 40)}@bench.example`;
+    const e = sampleEvent({
+      tenant,
+      eventId: `e${i}`,
+      occurredAtMicros: Date.now() * 1000,
+      communicationId: call,
+      action: i % 40 === 0 ? 'sip.invite' : 'sip.response',
+      attributes: i % 40 === 0 ? { method: 'INVITE' } : { method: 'INVITE', status: '180' },
+    });
+    return { topic: eventsTopic, key: call, value: await codec.encode(e) };
+  };
+  const arrived = (from: number, expected: number) => () =>
+    lemf.records.length - from >= expected || `${lemf.records.length - from} of ${expected} records at the LEMF`;
+
+  // Warm-up: the warrant reaches target-match, the LEMF connects, topics and schemas exist.
+  // One event every 5 s until a record arrives (early ones may precede the warrant).
+  {
+    const before = lemf.records.length;
+    let sentAt = 0;
+    let sent = 0;
+    await waitUntil(
+      'a warm-up event to reach the LEMF',
+      async () => {
+        if (lemf.records.length > before) return true;
+        if (performance.now() - sentAt > 5000) {
+          await bus.send([await event()]);
+          sentAt = performance.now();
+          sent++;
+        }
+        return `${sent} warm-up events sent, none at the LEMF`;
+      },
+      { timeoutMs: 90_000, intervalMs: 50 },
+    );
+    await sleep(1000);
+  }
+
+  // 1. Throughput.
+  const start = lemf.records.length;
+  const profile = mode === 'single' ? await profilePhase() : { stop: async () => {} };
+  const t0 = performance.now();
+  for (let sent = 0; sent < EVENTS; sent += 500) {
+    const batch: OutputRecord[] = [];
+    for (let i = sent; i < Math.min(EVENTS, sent + 500); i++) batch.push(await event());
+    await bus.send(batch);
+  }
+  await waitUntil(`${EVENTS} records at the LEMF`, arrived(start, EVENTS), {
+    timeoutMs: waitS * 1000,
+    intervalMs: 20,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  await profile.stop();
+  const eventsPerSec = EVENTS / seconds;
+
+  // 2. Latency at a steady rate: 10 %, 50 %, 90 % of the maximum.
+  const windows: { pct: number; rate: number; from: number; to: number; fromMs: number; toMs: number }[] = [];
+  for (const pct of LEVELS) {
+    const rate = Math.max(10, Math.round((eventsPerSec * pct) / 100));
+    const from = lemf.records.length;
+    const fromMs = Date.now();
+    const total = Math.round(rate * SECONDS);
+    const t1 = performance.now();
+    for (let sent = 0; sent < total; ) {
+      // Every 20 ms, what is due by then: the rate holds even when a send takes a while.
+      const due = Math.min(total, Math.round(((performance.now() - t1) / 1000) * rate) + Math.ceil(rate / 50));
+      const batch: OutputRecord[] = [];
+      while (sent < due) {
+        batch.push(await event());
         sent++;
       }
-      return `${sent} warm-up events sent, none at the LEMF`;
-    },
-    { timeoutMs: 60_000, intervalMs: 50 },
-  );
-}
-
-// 1. Throughput.
-const start = lemf.records.length;
-const t0 = performance.now();
-for (let sent = 0; sent < EVENTS; sent += 500) {
-  const batch: OutputRecord[] = [];
-  for (let i = sent; i < Math.min(EVENTS, sent + 500); i++) batch.push(await event());
-  await bus.send(batch);
-}
-const produced = performance.now();
-/** Records per stage's topic, for the message of a wait that timed out. */
-const topicCounts = async () =>
-  (
-    await Promise.all(
-      (['events', 'matched', 'hi2', 'dlq'] as const).map(
-        async (s) => `${s} ${(await readTopic(bus.kafka, topicName(tenant, s))).length}`,
-      ),
-    )
-  ).join(', ');
-const waitS = Number(process.env.BENCH_WAIT_S ?? 120);
-const arrived = (from: number, expected: number) => () =>
-  lemf.records.length - from >= expected || `${lemf.records.length - from} of ${expected} records at the LEMF`;
-await waitUntil(`${EVENTS} records at the LEMF`, arrived(start, EVENTS), {
-  timeoutMs: waitS * 1000,
-  intervalMs: 20,
-  onTimeout: async () => `topics: ${await topicCounts()}`,
-});
-const throughputSec = (performance.now() - t0) / 1000;
-
-// 2. Latency at a steady rate.
-const latStart = lemf.records.length;
-const total = RATE * SECONDS;
-const tick = 100; // ms: RATE/10 events per tick
-const t1 = performance.now();
-for (let sent = 0; sent < total; ) {
-  const due = Math.min(total, Math.round(((performance.now() - t1) / 1000) * RATE) + RATE / 10);
-  const batch: OutputRecord[] = [];
-  while (sent < due) {
-    batch.push(await event());
-    sent++;
+      if (batch.length > 0) await bus.send(batch);
+      await sleep(20);
+    }
+    await waitUntil(`${total} records at ${pct} % of the maximum rate at the LEMF`, arrived(from, total), {
+      timeoutMs: waitS * 1000,
+      intervalMs: 20,
+    });
+    windows.push({ pct, rate, from, to: from + total, fromMs, toMs: Date.now() });
+    await sleep(500);
   }
-  if (batch.length > 0) await bus.send(batch);
-  await sleep(tick);
-}
-await waitUntil(`${total} records of the latency run at the LEMF`, arrived(latStart, total), {
-  timeoutMs: waitS * 1000,
-  intervalMs: 20,
-  onTimeout: async () => `topics: ${await topicCounts()}`,
-});
-const latencies = lemf.records
-  .slice(latStart)
-  .filter((r) => r.timeMicros !== null)
-  .map((r) => r.receivedAtMs - r.timeMicros! / 1000)
-  .sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
 
-console.log(
-  `\n${fmt(EVENTS)} events in ${throughputSec.toFixed(2)} s (published in ${((produced - t0) / 1000).toFixed(2)} s); each event gives one IRI record`,
-);
+  // 3. Stage shares from the record timestamps of each topic.
+  const [evTs, maTs, hiTs] = await Promise.all(
+    (['events', 'matched', 'hi2'] as const).map((s) => topicTimestamps(bus.kafka, topicName(tenant, s))),
+  );
+  const levels = windows.map((w): Level => {
+    const recs = lemf.records.slice(w.from, w.to).filter((r) => r.timeMicros !== null);
+    const lat = recs.map((r) => r.receivedAtMs - r.timeMicros! / 1000).sort((a, b) => a - b);
+    const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
+    const inWindow = (ts: number[]) => ts.filter((t) => t >= w.fromMs && t <= w.toMs);
+    const ev = inWindow(evTs!);
+    const ma = inWindow(maTs!);
+    const hi = inWindow(hiTs!);
+    const expected = w.to - w.from;
+    const stages =
+      ev.length === expected && ma.length === expected && hi.length === expected && recs.length === expected
+        ? {
+            publish: mean(ev) - mean(recs.map((r) => r.timeMicros! / 1000)),
+            'target-match': mean(ma) - mean(ev),
+            'iri-encoder': mean(hi) - mean(ma),
+            'cc-delivery': mean(recs.map((r) => r.receivedAtMs)) - mean(hi),
+          }
+        : `no stage shares: records in the window: events ${ev.length}, matched ${ma.length}, hi2 ${hi.length}, LEMF ${recs.length} of ${expected}`;
+    return {
+      pct: w.pct,
+      rate: w.rate,
+      records: lat.length,
+      p50: pct(50),
+      p99: pct(99),
+      max: lat.at(-1) ?? NaN,
+      stages,
+    };
+  });
+
+  const nextSeq = new Map<number, number>();
+  let seqOk = true;
+  for (const r of lemf.records) {
+    if (r.liid !== 'BENCH1' || r.type.startsWith('HI1')) continue;
+    seqOk &&= r.seq === (nextSeq.get(r.cin) ?? 0);
+    nextSeq.set(r.cin, r.seq + 1);
+  }
+  await pipeline.stop();
+  await lemf.stop();
+  return { eventsPerSec, seconds, levels, seqOk: `${seqOk} (${nextSeq.size} communications)` };
+}
+
+const results: [Mode, Awaited<ReturnType<typeof runMode>>][] = [];
+for (const mode of MODES) results.push([mode, await runMode(mode)]);
+await bus.close();
+
+const TITLE: Record<Mode, string> = {
+  processes: 'each service in its own process (as deployed)',
+  single: 'every service in one process',
+};
+console.log(`\nbench/e2e: ${fmt(EVENTS)} events for the throughput, each event gives one IRI record`);
 printRows([
   { name: 'bus reference produce→consume (512 B)', value: reference.pipelineRecordsPerSec, unit: 'records/s' },
-  {
-    name: 'end to end, event → LEMF',
-    value: EVENTS / throughputSec,
+  ...results.map(([mode, r]) => ({
+    name: `end to end, event → LEMF, ${mode}`,
+    value: r.eventsPerSec,
     unit: 'events/s ',
     reference: reference.pipelineRecordsPerSec,
-  },
+  })),
 ]);
-console.log(
-  `latency at ${RATE} events/s for ${SECONDS} s (${latencies.length} records): p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`,
-);
-const nextSeq = new Map<number, number>();
-let seqOk = true;
-for (const r of lemf.records) {
-  if (r.liid !== 'BENCH1' || r.type.startsWith('HI1')) continue;
-  seqOk &&= r.seq === (nextSeq.get(r.cin) ?? 0);
-  nextSeq.set(r.cin, r.seq + 1);
+for (const [mode, r] of results) {
+  console.log(`\n${mode}: ${TITLE[mode]}; ${fmt(EVENTS)} events in ${r.seconds.toFixed(2)} s`);
+  for (const l of r.levels) {
+    const stages =
+      typeof l.stages === 'string'
+        ? l.stages
+        : (() => {
+            const sum = STAGES.reduce((a, s) => a + (l.stages as Record<string, number>)[s]!, 0);
+            return `stages (mean ms, share): ${STAGES.map((s) => {
+              const v = (l.stages as Record<string, number>)[s]!;
+              return `${s} ${v.toFixed(1)} (${((100 * v) / sum).toFixed(0)} %)`;
+            }).join(', ')}`;
+          })();
+    console.log(
+      `  ${String(l.pct).padStart(2)} % of max, ${fmt(l.rate)} events/s for ${SECONDS} s (${fmt(l.records)} records): p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
+    );
+    console.log(`      ${stages}`);
+  }
+  console.log(`  sequence numbers 0..n per CIN at the LEMF: ${r.seqOk}`);
 }
-console.log(`sequence numbers 0..n per CIN at the LEMF: ${seqOk} (${nextSeq.size} communications)`);
-
-await bus.close();
-await pipeline.stop();
-await lemf.stop();
 process.exit(0);

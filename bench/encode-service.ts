@@ -1,5 +1,5 @@
 // bench/encode-service: the iri-encoder service alone on the broker, beside the raw bus
-// reference of the same run. BENCH_EVENTS (default 20 000) MatchedEvents are produced to
+// reference of the same run. BENCH_EVENTS (default 100 000) MatchedEvents are produced to
 // li.<t>.matched before the service starts: SIP calls (IPMMIRI with the SIP message, RTP frames
 // as IPMMCC) and SMTP sessions (EmailIRI, EmailCC of 1.4 KB mails), half of them under Italian
 // warrants (a TS 101 671 HI2 record beside each PS-PDU IRI). Figure: ETSI records/s out on
@@ -16,9 +16,10 @@ import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { countingConsumer } from './lib/counting-consumer.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
-import { fmt, printMachine, printRows } from './lib/report.ts';
+import { profilePhase } from './lib/profile.ts';
+import { cpuMeter, fmt, printMachine, printRows } from './lib/report.ts';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const REFERENCE_BYTES = 512;
 const infra = testInfra();
 const { brokers } = infra;
@@ -159,6 +160,8 @@ const out = await countingConsumer(bus.kafka, {
   joinTimeoutMs: 60_000,
 });
 
+const profile = await profilePhase();
+const cpu = cpuMeter();
 const started = performance.now();
 const svc = await within(
   'the iri-encoder service to start',
@@ -177,6 +180,8 @@ await waitUntil(
 // Anything beyond the expected count would be a duplicate: give it a moment to show.
 await new Promise((r) => setTimeout(r, 1000));
 const seconds = (out.lastAt - started) / 1000;
+const cpuSec = cpu.seconds();
+await profile.stop();
 await out.disconnect();
 await svc.stop();
 const admin = await bus.admin();
@@ -205,9 +210,19 @@ printRows([
   },
   { name: 'iri-encoder: events in, service start → last', value: EVENTS / seconds, unit: 'events/s' },
   {
+    // The service's rate once running (the row above includes joining the group, fencing and
+    // restoring the encoder state).
     name: 'iri-encoder: records out, first → last record',
     value: (expected - 1) / Math.max(1e-6, (out.lastAt - out.firstAt) / 1000),
     unit: 'records/s',
+    reference: reference.pipelineRecordsPerSec,
+  },
+  { name: 'bus reference per CPU second', value: reference.recordsPerCpuSec, unit: 'records/CPU-s' },
+  {
+    name: 'iri-encoder: records out per CPU second, start → last',
+    value: expected / cpuSec,
+    unit: 'records/CPU-s',
+    reference: reference.recordsPerCpuSec,
   },
   { name: 'service start (startService returned)', value: startMs, unit: 'ms' },
   { name: 'service start to first record', value: out.firstAt - started, unit: 'ms' },

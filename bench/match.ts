@@ -12,7 +12,7 @@ import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { generateEvents, generateWarrants } from './lib/match-data.ts';
-import { fmt, printMachine, printRows } from './lib/report.ts';
+import { cpuMeter, fmt, printMachine, printRows } from './lib/report.ts';
 
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 100_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
@@ -71,6 +71,7 @@ for (let i = 0; i < EVENTS; i++) {
   records.push({ topic: eTopic, key: e.communicationId, value: await eCodec.encode(e) });
 }
 const admin = await bus.admin();
+const cpu = cpuMeter();
 const t3 = performance.now();
 for (let i = 0; i < records.length; i += 1000) await bus.send(records.slice(i, i + 1000));
 // The service commits its input offsets under its deployment's group, not a fixed name.
@@ -85,6 +86,7 @@ await waitUntil(
   { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000 },
 );
 const serviceRate = EVENTS / ((performance.now() - t3) / 1000);
+const cpuSec = cpu.seconds();
 const rssMiB = process.memoryUsage().rss / 2 ** 20;
 await svc.stop();
 await bus.close();
@@ -104,6 +106,13 @@ printRows([
     value: serviceRate,
     unit: 'events/s',
     reference: reference.pipelineRecordsPerSec,
+  },
+  { name: 'bus reference per CPU second', value: reference.recordsPerCpuSec, unit: 'records/CPU-s' },
+  {
+    name: 'service: events per CPU second',
+    value: EVENTS / cpuSec,
+    unit: 'events/CPU-s',
+    reference: reference.recordsPerCpuSec,
   },
   { name: 'bench process RSS (index + service)', value: rssMiB, unit: 'MiB' },
 ]);

@@ -13,9 +13,10 @@ import type { NormalizedEvent } from '@li/schemas';
 import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
-import { fmt, printMachine, printRows } from './lib/report.ts';
+import { profilePhase } from './lib/profile.ts';
+import { cpuMeter, fmt, printMachine, printRows } from './lib/report.ts';
 
-const calls = Number(process.env.BENCH_CALLS ?? 2000);
+const calls = Number(process.env.BENCH_CALLS ?? 6000);
 const infra = testInfra();
 const { brokers } = infra;
 benchDeadline('bench/mcid', 900);
@@ -76,6 +77,8 @@ for (let c = 0; c < calls; c++) {
     records.push({ topic, key: callId, value: await codec.encode({ ...e, tenant }) });
   }
 }
+const profile = await profilePhase();
+const cpu = cpuMeter();
 const started = performance.now();
 for (let i = 0; i < records.length; i += 500) await bus.send(records.slice(i, i + 500));
 await waitUntil(
@@ -88,9 +91,11 @@ await waitUntil(
     const total = ((await res.json()) as { total: number }).total;
     return total >= calls || `${total} reports`;
   },
-  { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000 },
+  { intervalMs: 20, timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000 },
 );
 const seconds = (performance.now() - started) / 1000;
+const cpuSec = cpu.seconds();
+await profile.stop();
 await svc.stop();
 await bus.close();
 rmSync(dir, { recursive: true, force: true });
@@ -108,5 +113,12 @@ printRows([
     reference: reference.pipelineRecordsPerSec,
   },
   { name: 'mcid calls reported', value: calls / seconds, unit: 'calls/s', reference: reference.pipelineRecordsPerSec },
+  { name: 'bus reference per CPU second', value: reference.recordsPerCpuSec, unit: 'records/CPU-s' },
+  {
+    name: 'mcid events per CPU second',
+    value: records.length / cpuSec,
+    unit: 'events/CPU-s',
+    reference: reference.recordsPerCpuSec,
+  },
 ]);
 process.exit(0);

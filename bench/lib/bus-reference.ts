@@ -6,6 +6,7 @@ import { testInfra } from '@li/testing';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { countingConsumer } from './counting-consumer.ts';
 import { waitUntil } from './deadline.ts';
+import { cpuMeter } from './report.ts';
 
 export interface BusReference {
   records: number;
@@ -15,6 +16,11 @@ export interface BusReference {
   /** Records/s from the first send until the consumer has the last record. */
   pipelineRecordsPerSec: number;
   pipelineMBPerSec: number;
+  /**
+   * Records per second of this process's CPU time (user + system) from the first send to the
+   * last record read: unlike the rates, barely moved by other work on the machine.
+   */
+  recordsPerCpuSec: number;
 }
 
 export interface BusReferenceOptions {
@@ -57,6 +63,7 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
   });
   await producer.connect();
   const value = randomBytes(recordBytes);
+  const cpu = cpuMeter();
   const started = performance.now();
   for (let sent = 0; sent < records; sent += batchSize) {
     const n = Math.min(batchSize, records - sent);
@@ -76,6 +83,7 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
     },
   );
 
+  const cpuSec = cpu.seconds();
   await producer.disconnect();
   await out.disconnect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
@@ -89,5 +97,6 @@ export async function measureBusReference(options: BusReferenceOptions = {}): Pr
     consumeRecordsPerSec: records / Math.max(1e-6, (out.lastAt - out.firstAt) / 1000),
     pipelineRecordsPerSec: records / pipelineSec,
     pipelineMBPerSec: (records * recordBytes) / pipelineSec / (1024 * 1024),
+    recordsPerCpuSec: records / cpuSec,
   };
 }

@@ -20,3 +20,17 @@ export function printRows(rows: { name: string; value: number; unit: string; ref
     console.log(`${r.name.padEnd(width)}  ${fmt(r.value).padStart(12)} ${r.unit}${ratio}`);
   }
 }
+
+/**
+ * This process's CPU time (user + system) since the call. On a machine shared with other work,
+ * work per CPU second compares runs far better than work per wall-clock second.
+ */
+export function cpuMeter(): { seconds(): number } {
+  const start = process.cpuUsage();
+  return {
+    seconds() {
+      const d = process.cpuUsage(start);
+      return (d.user + d.system) / 1e6;
+    },
+  };
+}

@@ -42,6 +42,8 @@ export interface ProcessPipelineOptions {
    * can have several here: target-match, iri-encoder, cc-delivery.
    */
   replicas?: Partial<Record<'target-match' | 'iri-encoder' | 'cc-delivery', number>>;
+  /** Which services to run (default all six, in start order); admf always runs. */
+  services?: readonly PipelineService[];
 }
 
 interface Managed {
@@ -115,6 +117,7 @@ export class ProcessPipeline implements Provisioning {
     };
     try {
       for (const name of PIPELINE_SERVICES) {
+        if (name !== 'admf' && o.services && !o.services.includes(name)) continue;
         const count = (o.replicas as Partial<Record<PipelineService, number>> | undefined)?.[name] ?? 1;
         const list: Managed[] = [];
         p.#services.set(name, list);

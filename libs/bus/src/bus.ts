@@ -1,16 +1,21 @@
 // The bus: one Kafka client, an idempotent producer, topic administration and codecs.
 // Services depend on this small surface, not on kafkajs, so the client can be replaced.
 
-// Before any client connects: kafkajs's request queue without its negative-timeout loop. Every
-// package entry (index.ts) loads this module, so every kafkajs client of the process has it.
+// Before kafkajs loads: its producer's grouping without the n² copies (must precede kafkajs's
+// producer modules); before any client connects: coordinators looked up once a second, not per
+// request, and kafkajs's request queue without its negative-timeout loop. Every package entry
+// (index.ts) loads this module, so every kafkajs client of the process has them.
+import './kafkajs-producer-batching.ts';
+import './kafkajs-coordinator-cache.ts';
 import './kafkajs-request-queue.ts';
 
 import type { Logger } from '@li/log';
 import type { SchemaName } from '@li/schemas';
-import { type Admin, type IHeaders, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
 import { type Codec, createCodec } from './codec.ts';
 import { consumersOf, type HealthSource } from './consumer-health.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
+import { fastDefaultPartitioner } from './kafkajs-producer-batching.ts';
 import { httpRegistryApi, SchemaCache } from './schema-registry.ts';
 import { type KafkaSecurity, kafkaSecurityOptions } from './security.ts';
 import { SINGLE_PARTITION_LAYOUT, type TopicLayout } from './topic-layout.ts';
@@ -42,7 +47,7 @@ export const EXACTLY_ONCE_PRODUCER = {
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
-  createPartitioner: Partitioners.DefaultPartitioner,
+  createPartitioner: fastDefaultPartitioner,
   retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
 } as const;
 

@@ -71,6 +71,13 @@ function readAcrFile(path: string): string[] {
   });
 }
 
+/** The Session-Id of one encoded ACR. */
+function readAcrFileOf(acr: Buffer): string {
+  const m = decodeMessage(acr, groupedPredicate(null));
+  if (!m.ok) throw new Error(m.reason);
+  return asUtf8(findAvp(m.value.avps, BASE.SESSION_ID)) ?? '';
+}
+
 async function counters(): Promise<Record<string, number>> {
   const m = await registry.getSingleMetric('mcid_acr_storage_requests_total')!.get();
   return Object.fromEntries(m.values.map((v) => [`${v.labels.filesystem}/${v.labels.result}`, v.value]));
@@ -104,6 +111,47 @@ describe('ACR file store', () => {
       ['size', 2],
     ]);
     for (const f of s.closedFiles) expect(f.bytes).toBeLessThanOrEqual(Math.floor(size * 2.5));
+  });
+
+  it('stores a batch in order across record- and size-closed files, each result naming its file', async () => {
+    const size = acrs[0]!.length;
+    const s = store({ maxRecords: 4, maxBytes: Math.floor(size * 3.5) });
+    const rs = await s.storeMany(acrs.slice(0, 10));
+    expect(rs.every((r) => r.ok)).toBe(true);
+    // 3 fit by size (the 4th would overflow), so every file closes by size: 3, 3, 3, then 1 open.
+    expect(s.closedFiles.map((f) => [f.reason, f.records])).toEqual([
+      ['size', 3],
+      ['size', 3],
+      ['size', 3],
+    ]);
+    const files = rs.map((r) => (r.ok ? r.file : ''));
+    expect(files.slice(0, 3).every((f) => f === s.closedFiles[0]!.path)).toBe(true);
+    expect(files[9]).not.toBe(s.closedFiles[2]!.path);
+    await s.flush();
+    const ids = readdirSync(dir)
+      .sort()
+      .flatMap((f) => readAcrFile(join(dir, f)));
+    expect(ids).toEqual(acrs.slice(0, 10).map((a) => readAcrFileOf(a)));
+    expect(await counters()).toEqual({ 'PL-1/success': 10 });
+    const byRecords = store({ maxRecords: 4 });
+    await byRecords.storeMany(acrs.slice(0, 9));
+    expect(byRecords.closedFiles.map((f) => [f.reason, f.records])).toEqual([
+      ['records', 4],
+      ['records', 4],
+    ]);
+  });
+
+  it('fails a whole batch at the disk-full level, counting each record', async () => {
+    const s = store();
+    disk.percent = 95;
+    const rs = await s.storeMany(acrs.slice(0, 3));
+    expect(rs.map((r) => (r.ok ? 'ok' : r.code))).toEqual([
+      'MCD_ERR_DISK_FULL',
+      'MCD_ERR_DISK_FULL',
+      'MCD_ERR_DISK_FULL',
+    ]);
+    expect(await counters()).toEqual({ 'PL-1/failure': 3 });
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('closes a file when its maximum time has passed', async () => {

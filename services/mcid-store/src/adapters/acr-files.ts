@@ -1,7 +1,7 @@
 // Local storage of ACRs in files (seed 003 §2.3.4, §3.4, §3.5): one open file at a time,
 // appended with whole Diameter ACR messages (self-delimiting by their length field), fsync'd
-// per record, closed by max time, max record count or max size, written as *.tmp and renamed
-// on closure. Storing stops at the disk-full percentage and resumes at the not-full one.
+// once per batch before any of its records is confirmed, closed by max time, max record count
+// or max size, written as *.tmp and renamed on closure. Storing stops at the disk-full percentage and resumes at the not-full one.
 import { type FileHandle, mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -119,7 +119,16 @@ export class AcrFileStore {
 
   /** Stores one encoded ACR; requests are serialised so records never interleave. */
   store(acr: Buffer): Promise<StoreResult> {
-    const run = this.chain.then(() => this.storeNow(acr));
+    return this.storeMany([acr]).then((r) => r[0]!);
+  }
+
+  /**
+   * Stores several ACRs in order, one result each: one disk check, one write and one sync per
+   * file touched, so a batch of reports costs one fsync rather than one per report. A record's
+   * result is ok only once its bytes are synced.
+   */
+  storeMany(acrs: readonly Buffer[]): Promise<StoreResult[]> {
+    const run = this.chain.then(() => this.storeNow(acrs));
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -131,16 +140,36 @@ export class AcrFileStore {
     return run;
   }
 
-  private count(ok: boolean): void {
-    this.metrics.requests.inc({ filesystem: this.config.fileSystem, result: ok ? 'success' : 'failure' });
+  private count(ok: boolean, n = 1): void {
+    if (n > 0) this.metrics.requests.inc({ filesystem: this.config.fileSystem, result: ok ? 'success' : 'failure' }, n);
   }
 
-  private async storeNow(acr: Buffer): Promise<StoreResult> {
+  private fail(results: StoreResult[], total: number, failure: StoreResult): StoreResult[] {
+    this.count(false, total - results.length);
+    while (results.length < total) results.push(failure);
+    return results;
+  }
+
+  private async storeNow(acrs: readonly Buffer[]): Promise<StoreResult[]> {
+    const results: StoreResult[] = [];
+    if (acrs.length === 0) return results;
     const bad = AcrFileStore.validate(this.config);
-    if (bad) {
-      this.count(false);
-      return { ok: false, code: 'MCD_ERR_CONFIG', reason: `invalid ${bad}` };
-    }
+    if (bad) return this.fail(results, acrs.length, { ok: false, code: 'MCD_ERR_CONFIG', reason: `invalid ${bad}` });
+    // Records appended to the open file but not yet synced.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const sync = async (): Promise<void> => {
+      const f = this.current;
+      if (!f || pending.length === 0) return;
+      await f.handle.appendFile(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+      await f.handle.datasync();
+      f.records += pending.length;
+      f.bytes += pendingBytes;
+      this.count(true, pending.length);
+      for (let i = 0; i < pending.length; i++) results.push({ ok: true, file: f.finalPath });
+      pending = [];
+      pendingBytes = 0;
+    };
     try {
       await mkdir(this.config.directory, { recursive: true });
       const used = await this.disk.usedPercent(this.config.directory);
@@ -148,34 +177,51 @@ export class AcrFileStore {
       else if (this.diskFull && used <= this.config.notFullDiskPercent) this.diskFull = false;
       this.metrics.diskFull.set({ filesystem: this.config.fileSystem }, this.diskFull ? 1 : 0);
       if (this.diskFull) {
-        this.count(false);
-        return { ok: false, code: 'MCD_ERR_DISK_FULL', reason: `file system ${used.toFixed(1)}% used` };
+        const reason = `file system ${used.toFixed(1)}% used`;
+        return this.fail(results, acrs.length, { ok: false, code: 'MCD_ERR_DISK_FULL', reason });
       }
-      // A record that would overflow a non-empty file goes to the next one.
-      if (this.current && this.current.records > 0 && this.current.bytes + acr.length > this.config.maxBytes) {
-        await this.closeCurrent('size');
+      for (const acr of acrs) {
+        const open = this.current;
+        // A record that would overflow a non-empty file goes to the next one.
+        if (
+          open &&
+          open.records + pending.length > 0 &&
+          open.bytes + pendingBytes + acr.length > this.config.maxBytes
+        ) {
+          await sync();
+          await this.closeCurrent('size');
+        }
+        const f = this.current ?? (await this.openNext());
+        pending.push(acr);
+        pendingBytes += acr.length;
+        if (f.records + pending.length >= this.config.maxRecords) {
+          await sync();
+          await this.closeCurrent('records');
+        } else if (f.bytes + pendingBytes >= this.config.maxBytes) {
+          await sync();
+          await this.closeCurrent('size');
+        }
       }
-      const f = this.current ?? (await this.openNext());
-      await f.handle.appendFile(acr);
-      await f.handle.datasync();
-      f.records += 1;
-      f.bytes += acr.length;
-      const path = f.finalPath;
-      if (f.records >= this.config.maxRecords) await this.closeCurrent('records');
-      else if (f.bytes >= this.config.maxBytes) await this.closeCurrent('size');
-      this.count(true);
-      return { ok: true, file: path };
+      await sync();
+      return results;
     } catch (e) {
-      this.count(false);
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'ENOSPC') {
         // The disk filled between the check and the write: stop until it falls below not-full.
         this.diskFull = true;
         this.metrics.diskFull.set({ filesystem: this.config.fileSystem }, 1);
         await this.closeCurrent('size').catch(() => undefined);
-        return { ok: false, code: 'MCD_ERR_DISK_FULL', reason: 'no space left on device' };
+        return this.fail(results, acrs.length, {
+          ok: false,
+          code: 'MCD_ERR_DISK_FULL',
+          reason: 'no space left on device',
+        });
       }
-      return { ok: false, code: 'MCD_ERR_STORAGE_IO', reason: err.code ?? 'write failed' };
+      return this.fail(results, acrs.length, {
+        ok: false,
+        code: 'MCD_ERR_STORAGE_IO',
+        reason: err.code ?? 'write failed',
+      });
     }
   }
 

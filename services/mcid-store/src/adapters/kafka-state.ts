@@ -9,23 +9,35 @@ import type { Change, StateValue } from '../domain/model.ts';
 import type { StateStore } from '../domain/ports.ts';
 import { MCD } from '../errors.ts';
 
-/** Which topic a state key lives in: 'admin/global' is global, every other key names its tenant. */
-function topicOfKey(key: string, served: ReadonlySet<string>): string {
-  if (key === 'admin/global') return SYSTEM_TOPICS.mcid;
-  const parts = key.split('/');
-  const tenant = parts[0] === 'admin' ? parts[2] : parts[1];
-  if (!tenant || !served.has(tenant)) throw MCD.error('MCD_ERR_TENANT_NOT_SERVED');
-  return topicName(tenant, 'mcid');
+/** Which tenant a state key names: the second segment ('admin/tenant/<t>' the third). */
+function tenantOfKey(key: string): string {
+  const a = key.indexOf('/');
+  const b = key.startsWith('admin/') ? key.indexOf('/', a + 1) : a;
+  if (b === -1) return '';
+  const from = b + 1;
+  const to = key.indexOf('/', from);
+  return key.slice(from, to === -1 ? undefined : to);
 }
 
 export class KafkaStateStore extends MemoryState implements StateStore {
   private readonly bus: Bus;
   private readonly served: ReadonlySet<string>;
+  /** Each served tenant's state topic, built once rather than per record. */
+  private readonly topics: ReadonlyMap<string, string>;
 
   constructor(bus: Bus, tenants: readonly string[]) {
     super();
     this.bus = bus;
     this.served = new Set(tenants);
+    this.topics = new Map(tenants.map((t) => [t, topicName(t, 'mcid')]));
+  }
+
+  /** Which topic a state key lives in: 'admin/global' is global, every other key names its tenant. */
+  private topicOfKey(key: string): string {
+    if (key === 'admin/global') return SYSTEM_TOPICS.mcid;
+    const topic = this.topics.get(tenantOfKey(key));
+    if (!topic) throw MCD.error('MCD_ERR_TENANT_NOT_SERVED');
+    return topic;
   }
 
   /** Reads every state topic to its end; call before serving. */
@@ -47,7 +59,7 @@ export class KafkaStateStore extends MemoryState implements StateStore {
   async commit(changes: readonly Change[]): Promise<void> {
     if (changes.length === 0) return;
     const records = changes.map((c) => ({
-      topic: topicOfKey(c.key, this.served),
+      topic: this.topicOfKey(c.key),
       key: c.key,
       value: c.value === null ? null : Buffer.from(JSON.stringify(c.value)),
       headers: { 'content-type': 'application/json' },

@@ -32,6 +32,14 @@ export class LocalStorageSink implements ReportSink {
     return r.ok ? { ok: true, via: 'LOCAL', detail: r.file } : { ok: false, code: r.code, reason: r.reason };
   }
 
+  /** One write and fsync for the lot (per file touched) instead of one per report. */
+  async deliverMany(reports: readonly McidReport[]): Promise<DeliveryResult[]> {
+    const rs = await this.files.storeMany(reports.map((r) => encodeAcr(r, this.identity)));
+    return rs.map((r) =>
+      r.ok ? { ok: true, via: 'LOCAL', detail: r.file } : { ok: false, code: r.code, reason: r.reason },
+    );
+  }
+
   close(): Promise<void> {
     return this.files.flush('shutdown');
   }

@@ -7,7 +7,7 @@ import { apply, DEFAULT_DOMAIN_CONFIG, tick } from './engine.ts';
 import { OverlayView } from './memory-state.ts';
 import type { Change, McidReport } from './model.ts';
 import { keys, nowMicros } from './model.ts';
-import type { McidObserver, ReportSink, StateStore } from './ports.ts';
+import type { DeliveryResult, McidObserver, ReportSink, StateStore } from './ports.ts';
 
 interface McidServiceDeps {
   store: StateStore;
@@ -78,16 +78,26 @@ export class McidService {
     // Deliveries are recorded in one commit after the batch: a crash before it re-delivers,
     // which the sinks' report ids make recognisable.
     const delivered: Change[] = [];
-    for (const report of reports) {
-      if (fresh) this.deps.observer.reportMade(report);
-      const d = await this.deps.sink.deliver(report);
+    if (fresh) for (const report of reports) this.deps.observer.reportMade(report);
+    const results = await this.deliverInOrder(reports);
+    reports.forEach((report, i) => {
+      const d = results[i]!;
       this.deps.observer.deliveryTried(report, d);
-      if (!d.ok) continue;
+      if (!d.ok) return;
       delivered.push({
         key: keys.report(report.tenant, report.reportId),
         value: { type: 'report', report, delivery: { via: d.via, atMicros: nowMicros(this.deps.clock) } },
       });
-    }
+    });
     await this.deps.store.commit(delivered);
+  }
+
+  private async deliverInOrder(reports: readonly McidReport[]): Promise<DeliveryResult[]> {
+    if (reports.length === 0) return [];
+    const sink = this.deps.sink;
+    if (sink.deliverMany) return sink.deliverMany(reports);
+    const results: DeliveryResult[] = [];
+    for (const report of reports) results.push(await sink.deliver(report));
+    return results;
   }
 }

@@ -16,6 +16,8 @@ export type DeliveryResult =
 /** Where MCID reports go (seed 003 §3.2 mtasComDetailsReportingType: 0 CDS, 1 local storage). */
 export interface ReportSink {
   deliver(report: McidReport): Promise<DeliveryResult>;
+  /** Several reports in order, one result each; a sink that can make them durable together. */
+  deliverMany?(reports: readonly McidReport[]): Promise<DeliveryResult[]>;
   close(): Promise<void>;
 }
 
