@@ -55,7 +55,7 @@ export async function startMediaTaps(o: {
     isr: [],
   }));
   const partitionOf = (callId: string) =>
-    partitions <= 1 ? 0 : partitioner({ topic: 'events', partitionMetadata, message: { key: callId, value: null } });
+    partitions <= 1 ? 0 : partitioner({ topic: 'events', partitionMetadata, message: { key: callId } });
   const tracker = new MediaTracker(o.limits, partitionOf);
   // This instance numbers the SIP events it publishes (attribute TAP_SEQ_ATTRIBUTE, `<instance>/<n>`);
   // target-match answers with watermarks keyed `~watermark/<instance>/<partition>`.
