@@ -9,12 +9,15 @@ export {
 } from './access.ts';
 export type { Bus, BusConfig, OutputRecord } from './bus.ts';
 export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
+export type { BusClient } from './client.ts';
 export type { Codec } from './codec.ts';
 export type { ConsumerHealth, HealthSource } from './consumer-health.ts';
 export { registerConsumer } from './consumer-health.ts';
 export type { BusErrorCode } from './errors.ts';
 export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
+export type { Leadership, LeadershipOptions } from './leadership.ts';
+export { electLeader } from './leadership.ts';
 export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessResult, Rejection } from './processor.ts';
 export { createProcessor, dlqCounter, dlqRecord } from './processor.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
@@ -34,3 +37,5 @@ export {
   topicName,
   validateTenant,
 } from './topics.ts';
+export type { TransactionalProducer } from './transactional.ts';
+export { isFencedError, transactionalProducer } from './transactional.ts';

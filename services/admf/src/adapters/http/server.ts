@@ -63,6 +63,8 @@ export async function createHttpServer(deps: {
   log: Logger;
   /** Serve HTTPS with this key and certificate chain (PEM); plain HTTP without. */
   tls?: { key: Buffer; cert: Buffer } | undefined;
+  /** Why writes are refused now (a standby instance), or undefined: they are taken. */
+  refuseWrites?: () => string | undefined;
 }): Promise<FastifyInstance> {
   const { useCases, authenticator } = deps;
   const tls = deps.tls;
@@ -117,6 +119,14 @@ export async function createHttpServer(deps: {
       return errorReply(reply, { code: 'ADM_ERR_FORBIDDEN', message: `role ${r.value.role} has no access to admf` });
     }
     callers.set(req, r.value);
+    // A standby answers reads; a change is the writer's, and the client retries it there.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const refused = deps.refuseWrites?.();
+      if (refused !== undefined) {
+        reply.header('retry-after', '1');
+        return errorReply(reply, { code: 'ADM_ERR_STANDBY', message: refused });
+      }
+    }
   });
 
   const E = {

@@ -1,0 +1,124 @@
+// One leader among the instances of a deployment, elected by a Kafka consumer group: every
+// candidate joins the same group on a one-partition topic, and the member the group assigns
+// partition 0 leads. A dead leader stops heartbeating; after the session timeout the group
+// gives the partition to another member. The group is the arbiter, not the guarantee: a leader
+// that lost the group without noticing yet (a paused process, a partition) is stopped by the
+// transactional id its successor took (see transactional.ts), and its writes fail.
+import type { Logger } from '@li/log';
+import { type BusClient, clientOf } from './client.ts';
+import { registerConsumer } from './consumer-health.ts';
+
+export interface LeadershipOptions {
+  log: Logger;
+  /** The candidates' group; one per deployment. */
+  groupId: string;
+  /** A topic of one partition every candidate may read (nothing is consumed from it). */
+  topic: string;
+  /** How long the group waits for a silent leader before electing another (default 10 s). */
+  sessionTimeoutMs?: number;
+  /** This instance leads from now on. Transitions never overlap: the previous one has returned. */
+  onElected: () => void | Promise<void>;
+  /** This instance no longer leads (or may not: it lost contact with the group). */
+  onDeposed: (reason: string) => void | Promise<void>;
+}
+
+export interface Leadership {
+  isLeader(): boolean;
+  /**
+   * Whether this instance still leads, asked of the group: waits for the next heartbeat (or
+   * re-join), at most a session timeout; false without an answer.
+   */
+  confirm(): Promise<boolean>;
+  /** Leaves the group: another candidate is elected at once. */
+  stop(): Promise<void>;
+}
+
+export async function electLeader(client: BusClient, options: LeadershipOptions): Promise<Leadership> {
+  const kafka = clientOf(client);
+  const log = options.log.child({ component: 'leadership' });
+  const sessionTimeout = options.sessionTimeoutMs ?? 10_000;
+  const heartbeatInterval = Math.max(500, Math.floor(sessionTimeout / 6));
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout,
+    rebalanceTimeout: sessionTimeout,
+    heartbeatInterval,
+    maxWaitTimeInMs: heartbeatInterval,
+  });
+  let leading = false;
+  let stopped = false;
+  let lastContact = Date.now();
+  let joined = false;
+  const waiters = new Set<() => void>();
+  let transitions: Promise<void> = Promise.resolve();
+
+  const become = (lead: boolean, reason: string) => {
+    if (lead === leading) return;
+    leading = lead;
+    log.info({ reason }, lead ? 'elected: this instance leads' : 'deposed: this instance stands by');
+    transitions = transitions.then(async () => {
+      try {
+        await (lead ? options.onElected() : options.onDeposed(reason));
+      } catch (err) {
+        log.error({ err }, 'leadership transition failed');
+      }
+    });
+  };
+  const contact = () => {
+    lastContact = Date.now();
+    for (const w of waiters) w();
+    waiters.clear();
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    joined = true;
+    const partitions = payload.memberAssignment[options.topic] ?? [];
+    become(partitions.includes(0), partitions.includes(0) ? 'assigned the leader partition' : 'another member leads');
+    contact();
+  });
+  consumer.on(consumer.events.HEARTBEAT, contact);
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    joined = false;
+    become(false, `leadership consumer crashed: ${payload.error.name}`);
+  });
+  // Without a heartbeat for a session timeout the group has given the partition away already.
+  const lease = setInterval(() => {
+    if (leading && Date.now() - lastContact > sessionTimeout)
+      become(false, `no contact with the group for ${Math.round((Date.now() - lastContact) / 1000)} s`);
+  }, heartbeatInterval);
+  const unregister = registerConsumer(kafka, {
+    name: `leadership ${options.groupId}`,
+    health: () => (joined ? { live: true, ready: true } : { live: true, ready: false, reason: 'joining' }),
+  });
+
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: false });
+  await consumer.run({ autoCommit: false, eachBatch: async () => {} });
+
+  return {
+    isLeader: () => leading,
+    confirm() {
+      if (stopped) return Promise.resolve(false);
+      const asked = Date.now();
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          waiters.delete(done);
+          resolve(false);
+        }, sessionTimeout);
+        const done = () => {
+          clearTimeout(timer);
+          resolve(leading && lastContact >= asked);
+        };
+        waiters.add(done);
+      });
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(lease);
+      unregister();
+      await consumer.disconnect().catch(() => {});
+      become(false, 'stopped');
+      await transitions;
+    },
+  };
+}
