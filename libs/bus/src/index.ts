@@ -9,6 +9,8 @@ export {
 } from './access.ts';
 export type { Bus, BusConfig, OutputRecord } from './bus.ts';
 export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
+export type { ChangelogChange, ChangelogCodec } from './changelog.ts';
+export { Changelog, ChangelogStore, jsonChangelog } from './changelog.ts';
 export type { BusClient } from './client.ts';
 export type { Codec } from './codec.ts';
 export type { ConsumerHealth, HealthSource } from './consumer-health.ts';
@@ -18,6 +20,29 @@ export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
 export type { Leadership, LeadershipOptions } from './leadership.ts';
 export { electLeader } from './leadership.ts';
+export type {
+  EtsiHeaders,
+  HeaderFormat,
+  HeaderResult,
+  IriType,
+  ParsedTopic,
+  RawHeaders,
+  RecordKind,
+  ReportHeaders,
+} from './names.ts';
+export {
+  HEADERS,
+  IRI_TYPES,
+  parseTopic,
+  RECORD_FORMATS,
+  RECORD_KINDS,
+  readEtsiHeaders,
+  readEventId,
+  readReportHeaders,
+  writeEtsiHeaders,
+  writeEventIdHeader,
+  writeReportHeaders,
+} from './names.ts';
 export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessResult, Rejection } from './processor.ts';
 export { createProcessor, dlqCounter, dlqRecord } from './processor.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';

@@ -52,8 +52,11 @@ export async function electLeader(client: BusClient, options: LeadershipOptions)
   const waiters = new Set<() => void>();
   let transitions: Promise<void> = Promise.resolve();
 
+  let decided = false;
   const become = (lead: boolean, reason: string) => {
-    if (lead === leading) return;
+    // The first answer is always told (a standby learns that it stands by), later ones on change.
+    if (lead === leading && decided) return;
+    decided = true;
     leading = lead;
     log.info({ reason }, lead ? 'elected: this instance leads' : 'deposed: this instance stands by');
     transitions = transitions.then(async () => {

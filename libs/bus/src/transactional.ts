@@ -52,6 +52,9 @@ export function transactionalProducer(client: BusClient, transactionalId: string
     if (state !== 'new') throw new BusError('BUS_ERR_FENCED', `transactional producer ${transactionalId} is ${state}`);
     const p = kafka.producer({ ...EXACTLY_ONCE_PRODUCER, transactionalId });
     await p.connect();
+    // kafkajs asks for the transactional producer id (the fence) only at the first transaction.
+    const first = await p.transaction();
+    await first.abort();
     producer = p;
     state = 'open';
   };

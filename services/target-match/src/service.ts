@@ -11,6 +11,7 @@ import {
   tailTopics,
   tenantOfTopic,
   topicName,
+  writeEventIdHeader,
 } from '@li/bus';
 import { systemClock } from '@li/core';
 import type { ServiceDefinition } from '@li/runtime';
@@ -40,7 +41,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     const tenantCodec = await bus.codec<Tenant>(SYSTEM_TOPICS.tenants, 'Tenant');
     const served = new Set(config.tenants);
     const tail = await tailTopics({
-      kafka: bus.kafka,
+      kafka: bus,
       log,
       topics: [...warrantCodecs.keys(), SYSTEM_TOPICS.tenants],
       onRecord: async (r) => {
@@ -72,7 +73,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
     const groupId = deploymentGroupId('target-match', config.tenants);
     const processor = createProcessor<NormalizedEvent>({
-      kafka: bus.kafka,
+      kafka: bus,
       log,
       groupId,
       topics: [...eventCodecs.keys()],
@@ -97,7 +98,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
               topic: topicName(tenant, 'matched'),
               key: m.liid,
               value: await matchedCodec.encode(m),
-              headers: { 'li.event-id': event.eventId },
+              headers: writeEventIdHeader(event.eventId),
             });
           }
         }

@@ -104,7 +104,10 @@ export class WriterRole {
 
   /** Follows the topics, then joins the election; resolves once the state is read (as standby or writer). */
   async start(): Promise<void> {
-    await this.queue(() => this.follow('another instance is the writer'));
+    await this.queue(async () => {
+      await this.follow('another instance is the writer');
+      if (this.role === 'starting') [this.role, this.reason] = ['standby', 'waiting for the writer election'];
+    });
     this.leadership = await electLeader(this.deps.bus, {
       log: this.deps.log,
       groupId: this.deps.electionGroup,
@@ -158,8 +161,8 @@ export class WriterRole {
       log.info({ count: state.warrants.length, records: state.audit.length }, 'admf is the writer (count: warrants)');
     } catch (err) {
       await producer.close();
-      this.role = 'standby';
-      this.reason = `taking over failed (${(err as Error).message}); retrying`;
+      if (this.producer === producer) this.producer = undefined;
+      await this.standBy(`taking over failed (${(err as Error).message}); retrying`);
       log.error({ err }, 'taking over as writer failed; retrying');
       setTimeout(() => {
         if (!this.stopped && this.leadership?.isLeader()) void this.queue(() => this.takeOver());
@@ -168,12 +171,13 @@ export class WriterRole {
   }
 
   private async standBy(reason: string): Promise<void> {
-    const { publisher, store, log } = this.deps;
+    const { publisher, log } = this.deps;
     const wasWriter = this.role === 'writer' || this.producer !== undefined;
     this.role = 'standby';
     this.reason = reason;
     publisher.producer = undefined;
-    store.current = readOnly(`this admf instance stands by (${reason})`);
+    // Reads keep coming from the last state until the followed one has caught up; writes fail
+    // from here on (no producer).
     const stopWriting = this.stopWriting;
     this.stopWriting = undefined;
     await stopWriting?.().catch((err: unknown) => log.warn({ err }, 'stopping the writer tasks'));
@@ -181,7 +185,7 @@ export class WriterRole {
     this.producer = undefined;
     await producer?.close();
     if (wasWriter) log.warn({ reason }, 'admf stands by');
-    if (!this.stopped) await this.follow(reason);
+    if (!this.stopped && (wasWriter || !this.follower)) await this.follow(reason);
   }
 
   /** The producer was fenced: stand by; write again only if the group still names this instance. */
