@@ -5,6 +5,7 @@
 // that lost the group without noticing yet (a paused process, a partition) is stopped by the
 // transactional id its successor took (see transactional.ts), and its writes fail.
 import type { Logger } from '@li/log';
+import { type Assigner, AssignerProtocol } from 'kafkajs';
 import { type BusClient, clientOf } from './client.ts';
 import { registerConsumer } from './consumer-health.ts';
 
@@ -33,19 +34,60 @@ export interface Leadership {
   stop(): Promise<void>;
 }
 
+const LEADS = Buffer.from('leads');
+
+/**
+ * Partition 0 stays with the member that leads now (it says so in its join metadata), so an
+ * instance joining or leaving the group never moves the leadership; with no leader, the first
+ * member by id. (kafkajs's round robin would hand it to whichever member sorts first.)
+ */
+export function stickyLeaderAssigner(topic: string, leading: () => boolean): () => Assigner {
+  return () => ({
+    name: 'LiStickyLeader',
+    version: 1,
+    async assign({ members }) {
+      const claims = members.map((m) => ({
+        memberId: m.memberId,
+        leads: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData.equals(LEADS) ?? false,
+      }));
+      const sorted = [...claims].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+      const leader = (sorted.find((c) => c.leads) ?? sorted[0])?.memberId;
+      return members.map((m) => ({
+        memberId: m.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: m.memberId === leader ? { [topic]: [0] } : {},
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+    protocol({ topics }) {
+      return {
+        name: 'LiStickyLeader',
+        metadata: AssignerProtocol.MemberMetadata.encode({
+          version: 1,
+          topics,
+          userData: leading() ? LEADS : Buffer.alloc(0),
+        }),
+      };
+    },
+  });
+}
+
 export async function electLeader(client: BusClient, options: LeadershipOptions): Promise<Leadership> {
   const kafka = clientOf(client);
   const log = options.log.child({ component: 'leadership' });
   const sessionTimeout = options.sessionTimeoutMs ?? 10_000;
   const heartbeatInterval = Math.max(500, Math.floor(sessionTimeout / 6));
+  let leading = false;
   const consumer = kafka.consumer({
     groupId: options.groupId,
+    partitionAssigners: [stickyLeaderAssigner(options.topic, () => leading)],
     sessionTimeout,
     rebalanceTimeout: sessionTimeout,
     heartbeatInterval,
     maxWaitTimeInMs: heartbeatInterval,
   });
-  let leading = false;
   let stopped = false;
   let lastContact = Date.now();
   let joined = false;
