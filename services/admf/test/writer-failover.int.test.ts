@@ -168,9 +168,11 @@ describe('admf writer failover', () => {
       const N = 24;
       const results: { attempts: number; status: number }[] = [];
       let killedAt = -1;
+      let killedMs = 0;
       const killer = (async () => {
         await waitFor(async () => results.length >= 8, { what: '8 changes', timeoutMs: 60_000, intervalMs: 20 });
         killedAt = results.length;
+        killedMs = Date.now();
         a.child.kill('SIGKILL');
         alive = [b!];
       })();
@@ -181,6 +183,12 @@ describe('admf writer failover', () => {
       }
       await killer;
       await exited(a.child);
+      const retried = results.filter((r) => r.attempts > 1);
+      console.log(
+        `writer SIGKILLed after ${killedAt} of ${2 * N} changes; ${retried.length} change(s) retried ` +
+          `(max ${Math.max(...results.map((r) => r.attempts))} attempts, ${results.filter((r) => r.status === 409).length} answered 409: committed before the kill); ` +
+          `stream done ${Date.now() - killedMs} ms after the kill`,
+      );
       expect(killedAt).toBeGreaterThanOrEqual(8);
       expect(killedAt).toBeLessThan(2 * N);
       // Some change waited for the takeover (refused or cut off, then retried on b).

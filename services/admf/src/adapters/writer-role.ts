@@ -108,14 +108,28 @@ export class WriterRole {
       await this.follow('another instance is the writer');
       if (this.role === 'starting') [this.role, this.reason] = ['standby', 'waiting for the writer election'];
     });
+    let decided!: () => void;
+    const first = new Promise<void>((r) => {
+      decided = r;
+    });
     this.leadership = await electLeader(this.deps.bus, {
       log: this.deps.log,
       groupId: this.deps.electionGroup,
       topic: SYSTEM_TOPICS.tenants,
       sessionTimeoutMs: this.deps.sessionTimeoutMs,
-      onElected: () => this.queue(() => this.takeOver()),
-      onDeposed: (reason) => this.queue(() => this.standBy(reason)),
+      onElected: () => this.queue(() => this.takeOver()).finally(decided),
+      onDeposed: (reason) => this.queue(() => this.standBy(reason)).finally(decided),
     });
+    // The first outcome (elected and taken over, or standing by), so that a single instance
+    // takes requests as the writer from the start; bounded: without an answer it stands by.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      first,
+      new Promise<void>((r) => {
+        timer = setTimeout(r, 2 * this.deps.sessionTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   async stop(): Promise<void> {
