@@ -214,8 +214,12 @@ describe('admf writer failover', () => {
       const a2 = await launch(env);
       try {
         await waitFor(async () => /standby/.test((await readyz(a2)).text), { what: 'a2 stands by', timeoutMs: 30_000 });
-        const w = await call(a2, PROV, 'GET', `/tenants/${tenant}/warrants/DE/HA${N - 1}`);
-        expect(w.json.state).toBe('SUSPENDED');
+        // It serves reads from the topics it follows.
+        await waitFor(
+          async () =>
+            (await call(a2, PROV, 'GET', `/tenants/${tenant}/warrants/DE/HA${N - 1}`)).json.state === 'SUSPENDED',
+          { what: 'a2 reads the last change', timeoutMs: 30_000 },
+        );
       } finally {
         a2.child.kill('SIGTERM');
         await exited(a2.child);

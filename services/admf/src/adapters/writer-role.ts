@@ -102,7 +102,7 @@ export class WriterRole {
     return this.role === 'writer' ? undefined : `admf ${this.role}: ${this.reason}`;
   }
 
-  /** Follows the topics, then joins the election; resolves once the state is read (as standby or writer). */
+  /** Follows the topics, joins the election, and resolves with its first outcome (writer or standby). */
   async start(): Promise<void> {
     await this.queue(async () => {
       await this.follow('another instance is the writer');
@@ -240,9 +240,11 @@ export class WriterRole {
       },
     });
     this.follower = tail;
-    await tail.caughtUp;
-    caughtUp = true;
-    if (this.role !== 'writer' && this.follower === tail) store.current = followed;
+    // Not awaited here: a takeover must not wait for a standby's reads to catch up.
+    void tail.caughtUp.then(() => {
+      caughtUp = true;
+      if (this.role !== 'writer' && this.follower === tail) store.current = followed;
+    });
   }
 
   private async stopFollowing(): Promise<void> {
