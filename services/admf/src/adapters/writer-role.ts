@@ -108,28 +108,40 @@ export class WriterRole {
       await this.follow('another instance is the writer');
       if (this.role === 'starting') [this.role, this.reason] = ['standby', 'waiting for the writer election'];
     });
-    let decided!: () => void;
-    const first = new Promise<void>((r) => {
-      decided = r;
+    let known!: () => void;
+    const decision = new Promise<void>((r) => {
+      known = r;
+    });
+    let settled!: () => void;
+    const outcome = new Promise<void>((r) => {
+      settled = r;
     });
     this.leadership = await electLeader(this.deps.bus, {
       log: this.deps.log,
       groupId: this.deps.electionGroup,
       topic: SYSTEM_TOPICS.tenants,
       sessionTimeoutMs: this.deps.sessionTimeoutMs,
-      onElected: () => this.queue(() => this.takeOver()).finally(decided),
-      onDeposed: (reason) => this.queue(() => this.standBy(reason)).finally(decided),
+      onElected: () => {
+        known();
+        return this.queue(() => this.takeOver()).finally(settled);
+      },
+      onDeposed: (reason) => {
+        known();
+        return this.queue(() => this.standBy(reason)).finally(settled);
+      },
     });
-    // The first outcome (elected and taken over, or standing by), so that a single instance
-    // takes requests as the writer from the start; bounded: without an answer it stands by.
+    // The first outcome, so that a single instance takes requests as the writer from the start:
+    // the group's answer (bounded: without one it stands by), then the takeover or standing by
+    // it started (a takeover reads the whole state: as long as that takes).
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      first,
-      new Promise<void>((r) => {
-        timer = setTimeout(r, 2 * this.deps.sessionTimeoutMs);
+    const answered = await Promise.race([
+      decision.then(() => true),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), 2 * this.deps.sessionTimeoutMs);
       }),
     ]);
     clearTimeout(timer);
+    if (answered) await outcome;
   }
 
   async stop(): Promise<void> {
