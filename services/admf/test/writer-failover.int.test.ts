@@ -114,7 +114,7 @@ async function change(
   path: string,
   body: unknown,
 ): Promise<{ attempts: number; status: number }> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   for (let attempt = 1; ; attempt++) {
     const list = instances();
     const target = list[(attempt - 1) % list.length]!;
@@ -126,7 +126,7 @@ async function change(
     } catch (err) {
       if ((err as Error).message.startsWith('unexpected')) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`${method} ${path}: not taken within 60 s`);
+    if (Date.now() > deadline) throw new Error(`${method} ${path}: not taken within 120 s`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }
@@ -230,7 +230,7 @@ describe('admf writer failover', () => {
       await exited(a.child);
       if (b) await exited(b.child);
     }
-  }, 240_000);
+  }, 300_000);
 
   it('a frozen writer woken after the standby took over cannot write: a clear 503, nothing in the topics', async () => {
     const tenant = uniqueTenant('adhz');
@@ -246,7 +246,7 @@ describe('admf writer failover', () => {
 
       // a freezes (a long GC pause, a stopped VM): the group stops hearing it and elects b.
       a.child.kill('SIGSTOP');
-      await waitFor(async () => (await readyz(b!)).status === 200, { what: 'b takes over', timeoutMs: 60_000 });
+      await waitFor(async () => (await readyz(b!)).status === 200, { what: 'b takes over', timeoutMs: 120_000 });
       expect((await call(b, PROV, 'POST', `/tenants/${tenant}/warrants`, warrant('Z2'))).status).toBe(201);
       const before = await auditTrail(tenant);
 
@@ -272,7 +272,7 @@ describe('admf writer failover', () => {
       await exited(a.child);
       if (b) await exited(b.child);
     }
-  }, 180_000);
+  }, 300_000);
 
   it('a writer whose transactional id was taken is fenced: the change fails clearly and nothing is written', async () => {
     const tenant = uniqueTenant('adhf');
@@ -294,7 +294,8 @@ describe('admf writer failover', () => {
       expect(await auditTrail(tenant)).toEqual(before);
 
       // The group still names this instance: it takes the id back, reloads, and writes on the chain.
-      await waitFor(async () => (await readyz(self)).status === 200, { what: 'writer again', timeoutMs: 30_000 });
+      // (It reads the whole state again: on the shared broker, every test's tenants.)
+      await waitFor(async () => (await readyz(self)).status === 200, { what: 'writer again', timeoutMs: 120_000 });
       expect((await call(self, PROV, 'POST', `/tenants/${tenant}/warrants`, warrant('F2'))).status).toBe(201);
       // The usurper's producer was fenced in turn: it cannot write behind the writer's back.
       await expect(usurper.send([{ topic: topicName(tenant, 'dlq'), key: 'x', value: null }])).rejects.toMatchObject({
@@ -306,5 +307,5 @@ describe('admf writer failover', () => {
     } finally {
       await svc.stop();
     }
-  }, 120_000);
+  }, 240_000);
 });

@@ -196,7 +196,7 @@ export class WriterRole {
     }
   }
 
-  private async standBy(reason: string): Promise<void> {
+  private async standBy(reason: string, follow = true): Promise<void> {
     const { publisher, log } = this.deps;
     const wasWriter = this.role === 'writer' || this.producer !== undefined;
     this.role = 'standby';
@@ -211,14 +211,16 @@ export class WriterRole {
     this.producer = undefined;
     await producer?.close();
     if (wasWriter) log.warn({ reason }, 'admf stands by');
-    if (!this.stopped && (wasWriter || !this.follower)) await this.follow(reason);
+    if (follow && !this.stopped && (wasWriter || !this.follower)) await this.follow(reason);
   }
 
   /** The producer was fenced: stand by; write again only if the group still names this instance. */
   private async fenced(): Promise<void> {
     if (this.role !== 'writer') return;
-    await this.standBy('fenced: another instance took the transactional id');
+    const reason = 'fenced: another instance took the transactional id';
+    await this.standBy(reason, false);
     if (await this.leadership?.confirm()) await this.takeOver();
+    else if (!this.stopped && this.role !== 'writer') await this.follow(reason);
   }
 
   /** The standby's reads: the topics followed into a store of their own, swapped in once caught up. */
