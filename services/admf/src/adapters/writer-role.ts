@@ -229,11 +229,12 @@ export class WriterRole {
     const { bus, log, store } = this.deps;
     const tenants = new Set((await readStateTenants(bus)).map((t) => t.id));
     const followed = readOnly(`this admf instance stands by (${reason})`);
+    // The tenants' topics that exist (the writer creates them): one listing, not a call per tenant.
+    const existing = new Set(await (await bus.admin()).listTopics());
     const topics: string[] = [SYSTEM_TOPICS.tenants];
-    for (const t of tenants) {
-      await bus.ensureTopics(t, ['warrants', 'lemfs', 'audit']);
-      topics.push(topicName(t, 'lemfs'), topicName(t, 'warrants'), topicName(t, 'audit'));
-    }
+    for (const t of tenants)
+      for (const stream of ['lemfs', 'warrants', 'audit'] as const)
+        if (existing.has(topicName(t, stream))) topics.push(topicName(t, stream));
     let caughtUp = false;
     const tail = await tailTopics({
       kafka: bus,
