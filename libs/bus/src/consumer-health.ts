@@ -2,6 +2,7 @@
 // /healthz and /readyz for all of them without each service wiring its own checks.
 import type { Consumer, Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
+import { type BusClient, clientOf } from './client.ts';
 
 export interface ConsumerHealth {
   /** false: it gave up; only a new process helps. */
@@ -20,7 +21,8 @@ export interface HealthSource {
 const sources = new WeakMap<Kafka, Set<HealthSource>>();
 
 /** Adds a consumer of this client; returns the function that removes it (on stop). */
-export function registerConsumer(kafka: Kafka, source: HealthSource): () => void {
+export function registerConsumer(client: BusClient, source: HealthSource): () => void {
+  const kafka = clientOf(client);
   let set = sources.get(kafka);
   if (!set) {
     set = new Set();

@@ -7,6 +7,8 @@ export const BUS_ERROR_CODES = [
   'BUS_ERR_REGISTRY', // the schema registry refused or could not be reached
   'BUS_ERR_SECURITY', // Kafka TLS or SASL settings that cannot be used (missing file, bad combination)
   'BUS_ERR_TOPIC_LAYOUT', // partition or replication settings that cannot be used
+  'BUS_ERR_HEADER', // a li.* record header missing or malformed (names the header, never its value)
+  'BUS_ERR_FENCED', // a transactional id or leadership another instance holds now: this one may not write
 ] as const;
 export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
 

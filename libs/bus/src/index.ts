@@ -11,6 +11,9 @@ export type { Bus, BusConfig, OutputRecord } from './bus.ts';
 export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
 // cc-delivery's per-LEMF topics and the consumer that commits only confirmed records
 export { busProcessor, busRead, busTail } from './bus-clients.ts';
+export type { ChangelogChange, ChangelogCodec } from './changelog.ts';
+export { Changelog, ChangelogStore, jsonChangelog } from './changelog.ts';
+export type { BusClient } from './client.ts';
 export type { Codec } from './codec.ts';
 export type {
   ConfirmedBatch,
@@ -26,6 +29,31 @@ export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
 export type { LemfStream } from './lemf-topics.ts';
 export { LEMF_STREAMS, lemfTopicName, lemfTopicPrefix, parseLemfTopic, validateLemfId } from './lemf-topics.ts';
+export type { Leadership, LeadershipOptions } from './leadership.ts';
+export { electLeader } from './leadership.ts';
+export type {
+  EtsiHeaders,
+  HeaderFormat,
+  HeaderResult,
+  IriType,
+  ParsedTopic,
+  RawHeaders,
+  RecordKind,
+  ReportHeaders,
+} from './names.ts';
+export {
+  HEADERS,
+  IRI_TYPES,
+  parseTopic,
+  RECORD_FORMATS,
+  RECORD_KINDS,
+  readEtsiHeaders,
+  readEventId,
+  readReportHeaders,
+  writeEtsiHeaders,
+  writeEventIdHeader,
+  writeReportHeaders,
+} from './names.ts';
 export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessResult, Rejection } from './processor.ts';
 export { createProcessor, dlqCounter, dlqRecord } from './processor.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
@@ -47,3 +75,5 @@ export {
   topicName,
   validateTenant,
 } from './topics.ts';
+export type { TransactionalProducer } from './transactional.ts';
+export { isFencedError, transactionalProducer } from './transactional.ts';

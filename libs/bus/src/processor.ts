@@ -11,9 +11,10 @@
 // - `process` must not change anything outside its result: in-memory effects belong in
 //   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
 import type { Logger } from '@li/log';
-import type { Consumer, EachBatchPayload, Kafka, Producer, Transaction } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Producer, Transaction } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord, requestChunks } from './bus.ts';
+import { type BusClient, clientOf } from './client.ts';
 import { type ConsumerHealth, registerConsumer, restartCounter, watchActivity } from './consumer-health.ts';
 import { DEFAULT_RESTART_POLICY, decideRestart, type RestartPolicy } from './restart-policy.ts';
 
@@ -45,7 +46,8 @@ export interface BatchContext {
 }
 
 export interface ProcessorOptions<T> {
-  kafka: Kafka;
+  /** The bus (or a bare kafkajs client). */
+  kafka: BusClient;
   log: Logger;
   groupId: string;
   topics: string[];
@@ -178,7 +180,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     const id = `${options.transactionalIdPrefix}.${topic}.${partition}`;
     let p = producers.get(id);
     if (!p) {
-      const producer = options.kafka.producer({
+      const producer = clientOf(options.kafka).producer({
         ...EXACTLY_ONCE_PRODUCER,
         // A batch that follows a commit closely finds the coordinator still writing the commit
         // markers (CONCURRENT_TRANSACTIONS) and is retried: after 20 ms, as the Java client does,
@@ -353,7 +355,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
   joined.catch(() => {});
 
   async function runConsumer(): Promise<void> {
-    const c = options.kafka.consumer({
+    const c = clientOf(options.kafka).consumer({
       groupId: options.groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
@@ -442,7 +444,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     },
     health,
     async start() {
-      unregister = registerConsumer(options.kafka, { name: `processor ${options.groupId}`, health });
+      unregister = registerConsumer(clientOf(options.kafka), { name: `processor ${options.groupId}`, health });
       await runConsumer();
       await joined;
     },

@@ -1,7 +1,7 @@
 // Reads a topic from the beginning to its current end: for restoring compacted state at
 // start-up (a service reports ready only after this) and for tests that inspect output.
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import { type BusClient, clientOf } from './client.ts';
 
 export interface ReadRecord {
   partition: number;
@@ -17,7 +17,12 @@ export interface ReadTopicOptions {
   timeoutMs?: number;
 }
 
-export async function readTopic(kafka: Kafka, topic: string, options: ReadTopicOptions = {}): Promise<ReadRecord[]> {
+export async function readTopic(
+  client: BusClient,
+  topic: string,
+  options: ReadTopicOptions = {},
+): Promise<ReadRecord[]> {
+  const kafka = clientOf(client);
   const admin = kafka.admin();
   await admin.connect();
   // kafkajs's admin reports the last stable offset: the end of what read_committed can see.

@@ -4,7 +4,7 @@
 // service can report ready only with complete state; records keep flowing afterwards.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@li/log';
-import type { Kafka } from 'kafkajs';
+import { type BusClient, clientOf } from './client.ts';
 import { type ConsumerHealth, registerConsumer, watchActivity } from './consumer-health.ts';
 
 export interface TailRecord {
@@ -16,7 +16,8 @@ export interface TailRecord {
 }
 
 export interface TailOptions {
-  kafka: Kafka;
+  /** The bus (or a bare kafkajs client). */
+  kafka: BusClient;
   log: Logger;
   topics: string[];
   /**
@@ -33,7 +34,8 @@ export interface Tail {
 
 export async function tailTopics(options: TailOptions): Promise<Tail> {
   const log = options.log.child({ component: 'tail' });
-  const admin = options.kafka.admin();
+  const kafka = clientOf(options.kafka);
+  const admin = kafka.admin();
   await admin.connect();
   const pending = new Map<string, bigint>();
   for (const topic of options.topics) {
@@ -50,7 +52,7 @@ export async function tailTopics(options: TailOptions): Promise<Tail> {
   if (pending.size === 0) markCaughtUp();
 
   // A short long-poll: stop() waits for the fetch in flight, and config topics are mostly idle.
-  const consumer = options.kafka.consumer({
+  const consumer = kafka.consumer({
     groupId: `li-tail-${randomUUID()}`,
     readUncommitted: false,
     maxWaitTimeInMs: 1000,
@@ -68,7 +70,7 @@ export async function tailTopics(options: TailOptions): Promise<Tail> {
       : { live: false, ready: false, reason: `crashed, not restarted: ${why}` };
   });
   const stalled = watchActivity(consumer);
-  const unregister = registerConsumer(options.kafka, {
+  const unregister = registerConsumer(kafka, {
     name: 'tail',
     health: () => {
       const stall = health.ready ? stalled() : undefined;

@@ -46,6 +46,12 @@ export const Config = Type.Object({
    * deployment (li.admf.<name> for more): deployments sharing groups would split the events.
    */
   eventsGroupId: Type.String({ pattern: '^li\\.admf(\\.[a-z0-9.+-]+)?$', default: 'li.admf' }),
+  /**
+   * How long the instances of a deployment wait for a silent writer before electing another
+   * (its election group and transactional id are `<eventsGroupId>._writer`). At least the
+   * broker's group.min.session.timeout.ms (6 s by default).
+   */
+  writerSessionTimeoutMs: Type.Integer({ minimum: 1000, maximum: 300_000, default: 10_000 }),
 });
 
 /** Both files or neither: one without the other is a configuration error, not plain HTTP. */

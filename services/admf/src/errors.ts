@@ -10,6 +10,7 @@ export const ADM = defineErrors('ADM', {
   ADM_ERR_CONFLICT: { message: 'the change conflicts with the current state', retriable: false, status: 409 },
   ADM_ERR_TENANT_MISMATCH: { message: 'the record belongs to another tenant', retriable: false, status: 400 },
   ADM_ERR_STORE: { message: 'the change could not be stored', retriable: true, status: 503 },
+  ADM_ERR_STANDBY: { message: 'this instance stands by; another admf instance writes', retriable: true, status: 503 },
   ADM_ERR_INTERNAL: { message: 'internal error', retriable: false, status: 500 },
 });
 export type AdmErrorCode = (typeof ADM.codes)[number];

@@ -11,9 +11,10 @@ import { loadTariffs } from './adapters/config-files.ts';
 import { TokenAuthenticator } from './adapters/http/auth.ts';
 import { type ConsoleOptions, consoleDir } from './adapters/http/console.ts';
 import { createHttpServer } from './adapters/http/server.ts';
-import { KafkaPublisher, readState } from './adapters/kafka-store.ts';
-import { PublishingWarrantStore } from './adapters/publishing-store.ts';
+import { KafkaPublisher } from './adapters/kafka-store.ts';
+import { InMemoryWarrantStore } from './adapters/memory-store.ts';
 import { WarrantScheduler } from './adapters/scheduler.ts';
+import { SwitchingStore, WriterRole } from './adapters/writer-role.ts';
 import { Config, tlsOf } from './config.ts';
 import { parseTariffs, type TariffTable } from './domain/billing.ts';
 import type { WarrantStore } from './domain/model.ts';
@@ -36,6 +37,8 @@ interface AdmfDeps {
   pipeCommands?: readonly string[];
   /** The web console's build and the delivery metrics its LEMF status reads; default none. */
   console?: ConsoleOptions;
+  /** Why writes are refused now (a standby instance), or undefined: they are taken. */
+  refuseWrites?: () => string | undefined;
 }
 
 export interface Admf {
@@ -71,7 +74,15 @@ export async function buildAdmf(deps: AdmfDeps): Promise<Admf> {
   });
   const scheduler = new WarrantScheduler(useCases, clock, log);
   useCases.onWarrantsChanged = () => scheduler.kick();
-  const http = await createHttpServer({ useCases, authenticator, clock, log, tls: deps.tls, console: deps.console });
+  const http = await createHttpServer({
+    useCases,
+    authenticator,
+    clock,
+    log,
+    tls: deps.tls,
+    console: deps.console,
+    ...(deps.refuseWrites ? { refuseWrites: deps.refuseWrites } : {}),
+  });
   if (deps.schedule !== false) scheduler.start();
   return {
     http,
@@ -94,12 +105,9 @@ export const admfService: ServiceDefinition<typeof Config> = {
     if (tariffs && !tariffs.ok) throw new Error(`tariffs file: ${tariffs.error.message}`);
 
     await bus.ensureSystemTopics();
-    const publisher = new KafkaPublisher(bus, `li.admf.${config.instanceId}`);
-    const store = new PublishingWarrantStore((records) => publisher.publish(records));
-    const state = await readState(bus, publisher);
-    await store.load(state);
-    log.info({ count: state.warrants.length, records: state.audit.length }, 'admf state loaded');
-
+    const publisher = new KafkaPublisher(bus);
+    // Reads go to the role's store: the writer's, or the topics followed while standing by.
+    const store = new SwitchingStore(new InMemoryWarrantStore());
     const admf = await buildAdmf({
       store,
       clock: systemClock,
@@ -107,35 +115,58 @@ export const admfService: ServiceDefinition<typeof Config> = {
       log,
       pipeCommands: config.pipeCommands,
       console: { dir: consoleDir(config.console.dir, log), deliveryMetricsUrls: config.console.deliveryMetricsUrls },
+      schedule: false,
+      refuseWrites: () => role.refusal(),
       ...(tls ? { tls } : {}),
       ...(tariffs?.ok ? { tariffs: tariffs.value } : {}),
     });
-    // One consumer per tenant: those loaded now, and each one created from now on (before the
-    // API takes requests, so none is missed).
-    const accountEvents = followAccountEvents({
+    // One instance of the deployment writes; the names hold an underscore, which no tenant id
+    // (and so no `<eventsGroupId>.<tenant>` group) can.
+    const role = new WriterRole({
       bus,
-      metrics,
       log,
-      eventsGroupId: config.eventsGroupId,
-      transactionalIdPrefix: `li.admf.${config.instanceId}.accounts`,
-      useCases: admf.useCases,
+      publisher,
+      store,
+      writerId: `${config.eventsGroupId}._writer`,
+      electionGroup: `${config.eventsGroupId}._writer`,
+      sessionTimeoutMs: config.writerSessionTimeoutMs,
+      // Only the writer runs the scheduler and follows account events (each tenant's own
+      // consumer, those loaded now and each one created from now on).
+      startWriting: (tenants) => {
+        const accountEvents = followAccountEvents({
+          bus,
+          metrics,
+          log,
+          eventsGroupId: config.eventsGroupId,
+          transactionalIdPrefix: `${config.eventsGroupId}._accounts`,
+          useCases: admf.useCases,
+        });
+        admf.useCases.onTenantCreated = (tenant) => accountEvents.follow(tenant);
+        for (const t of tenants) accountEvents.follow(t.id);
+        admf.scheduler.start();
+        return async () => {
+          admf.scheduler.stop();
+          admf.useCases.onTenantCreated = () => {};
+          await accountEvents.stop();
+        };
+      },
     });
-    admf.useCases.onTenantCreated = (tenant) => accountEvents.follow(tenant);
-    for (const t of state.tenants) accountEvents.follow(t.id);
     try {
+      await role.start();
       await admf.http.listen({ host: config.http.host, port: config.http.port });
     } catch (err) {
-      await accountEvents.stop();
+      await role.stop();
       await admf.close();
       throw err;
     }
+    // A standby is not ready: the load balancer sends requests to the writer.
+    readiness('writer', () => role.refusal() ?? true);
     readiness('http', () => admf.http.server.listening || 'not listening');
     return {
       ports: { http: (admf.http.server.address() as { port: number }).port },
       async stop() {
-        await accountEvents.stop();
+        await role.stop();
         await admf.close();
-        await publisher.close();
       },
     };
   },

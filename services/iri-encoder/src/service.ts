@@ -41,7 +41,7 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
     const warrantCodecs = await bus.codecsFor<Warrant>(config.tenants, 'warrants', 'Warrant');
     const groupId = deploymentGroupId('iri-encoder', config.tenants);
     const processor = createProcessor<Input>({
-      kafka: bus.kafka,
+      kafka: bus,
       log,
       groupId,
       topics: [...matchedCodecs.keys(), ...warrantCodecs.keys()],

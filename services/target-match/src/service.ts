@@ -11,6 +11,7 @@ import {
   tailTopics,
   tenantOfTopic,
   topicName,
+  writeEventIdHeader,
 } from '@li/bus';
 import { systemClock } from '@li/core';
 import type { ServiceDefinition } from '@li/runtime';
@@ -43,7 +44,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     const served = new Set(config.tenants);
     const taps = await createTapWriter(bus, config.tenants, log, matcher.index);
     const tail = await tailTopics({
-      kafka: bus.kafka,
+      kafka: bus,
       log,
       topics: [...warrantCodecs.keys(), SYSTEM_TOPICS.tenants],
       onRecord: async (r) => {
@@ -81,7 +82,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
     const groupId = deploymentGroupId('target-match', config.tenants);
     const processor = createProcessor<NormalizedEvent>({
-      kafka: bus.kafka,
+      kafka: bus,
       log,
       groupId,
       topics: [...eventCodecs.keys()],
@@ -107,7 +108,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
               topic: topicName(tenant, 'matched'),
               key: m.liid,
               value: await matchedCodec.encode(m),
-              headers: { 'li.event-id': event.eventId },
+              headers: writeEventIdHeader(event.eventId),
             });
           }
           // Only warrants that select media make their calls' RTP worth publishing.

@@ -85,12 +85,15 @@ export function followAccountEvents(opts: {
   useCases: Pick<UseCases, 'handleAccountEvent'>;
 }): AccountEventFollower {
   const { bus, log } = opts;
-  const retries = new Counter({
-    name: 'li_admf_account_event_retries_total',
-    help: 'Batches of account events aborted because an update could not be stored; retried with backoff.',
-    labelNames: ['tenant'],
-    registers: [opts.metrics],
-  });
+  // One counter per registry: a writer that stands by and takes over again follows anew.
+  const retries =
+    (opts.metrics.getSingleMetric('li_admf_account_event_retries_total') as Counter<'tenant'> | undefined) ??
+    new Counter({
+      name: 'li_admf_account_event_retries_total',
+      help: 'Batches of account events aborted because an update could not be stored; retried with backoff.',
+      labelNames: ['tenant'],
+      registers: [opts.metrics],
+    });
   const followed = new Map<string, Processor>();
   const retryTimers = new Set<NodeJS.Timeout>();
   let stopped = false;
@@ -116,7 +119,7 @@ export function followAccountEvents(opts: {
     const groupId = `${opts.eventsGroupId}.${tenant}`;
     const applied = new Set<string>();
     const processor = createProcessor<Buffer | null>({
-      kafka: bus.kafka,
+      kafka: bus,
       log,
       groupId,
       topics: [topic],
@@ -142,7 +145,7 @@ export function followAccountEvents(opts: {
     });
     followed.set(tenant, processor);
     // Not ready until the processor registers itself (in start()).
-    const carrying = registerConsumer(bus.kafka, {
+    const carrying = registerConsumer(bus, {
       name: `account events ${groupId}`,
       health: () => ({ live: true, ready: false, reason: 'reading the former group offsets' }),
     });

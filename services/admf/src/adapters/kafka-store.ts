@@ -1,11 +1,19 @@
 // admf's state on Kafka. Every change — tenant, LEMF, warrant and its audit record — is written
 // in ONE Kafka transaction (li._system.tenants, li.<t>.lemfs, li.<t>.warrants, li.<t>.audit);
 // the PublishingWarrantStore applies it in memory only after the commit. At start the state is
-// read back from those topics. admf is the single writer of warrants: run one active instance.
-import { type Bus, type Codec, EXACTLY_ONCE_PRODUCER, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+// read back from those topics. One instance writes at a time: it holds the deployment's
+// transactional id (adapters/writer-role.ts), and a holder that was replaced writes nothing.
+import {
+  type Bus,
+  type Codec,
+  isFencedError,
+  readTopic,
+  SYSTEM_TOPICS,
+  type TransactionalProducer,
+  topicName,
+} from '@li/bus';
 import type { AuditRecord, LemfDestination, Tenant, Warrant } from '@li/schemas';
-import type { Producer } from 'kafkajs';
-import type { StoreChanges } from '../domain/model.ts';
+import { type StoreChanges, StoreNotWritable } from '../domain/model.ts';
 import type { StoreRecord } from './publishing-store.ts';
 
 type SchemaName = 'Tenant' | 'LemfDestination' | 'Warrant' | 'AuditRecord';
@@ -19,18 +27,19 @@ const SCHEMA_OF: Record<StoreRecord['stream'], SchemaName> = {
 
 const TENANT_STREAMS = ['warrants', 'lemfs', 'audit', 'events', 'dlq'] as const;
 
-/** Writes each change set in one transaction, under admf's transactional id. */
+/** Writes each change set in one transaction, under admf's transactional id (while it holds it). */
 export class KafkaPublisher {
-  private producer: Producer | undefined;
+  /** The producer of the current term as the writer; none while standing by. */
+  producer: TransactionalProducer | undefined;
+  /** Told when the producer was fenced: another instance writes now. */
+  onFenced: () => void = () => {};
   private readonly codecs = new Map<string, Promise<Codec<unknown>>>();
   private readonly knownTenants = new Set<string>();
 
   private readonly bus: Bus;
-  private readonly transactionalId: string;
 
-  constructor(bus: Bus, transactionalId: string) {
+  constructor(bus: Bus) {
     this.bus = bus;
-    this.transactionalId = transactionalId;
   }
 
   private codec(topic: string, name: SchemaName): Promise<Codec<unknown>> {
@@ -42,17 +51,14 @@ export class KafkaPublisher {
     return c;
   }
 
-  // Changes of different tenants (REST calls, the scheduler, each tenant's account events) come
-  // at once, but the producer has one transactional id and one transaction at a time: queue them.
-  private queue: Promise<void> = Promise.resolve();
-
   publish(records: StoreRecord[]): Promise<void> {
-    const run = this.queue.then(() => this.publishNow(records));
-    this.queue = run.catch(() => {});
-    return run;
+    return this.publishNow(records);
   }
 
   private async publishNow(records: StoreRecord[]): Promise<void> {
+    const producer = this.producer;
+    if (!producer?.usable())
+      throw new StoreNotWritable('this admf instance is standing by: another instance is the writer');
     if (records.length === 0) return;
     // A new tenant's topics exist before the transaction that writes into them.
     for (const r of records) {
@@ -67,27 +73,20 @@ export class KafkaPublisher {
       const value = r.value === null ? null : await (await this.codec(topic, SCHEMA_OF[r.stream])).encode(r.value);
       messages.push({ topic, key: r.key, value });
     }
-    if (!this.producer) {
-      this.producer = this.bus.kafka.producer({ ...EXACTLY_ONCE_PRODUCER, transactionalId: this.transactionalId });
-      await this.producer.connect();
-    }
-    const txn = await this.producer.transaction();
+    // The producer runs one transaction at a time, in call order.
     try {
-      const byTopic = new Map<string, { key: string; value: Buffer | null }[]>();
-      for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { key: m.key, value: m.value }]);
-      await txn.sendBatch({
-        topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
-        acks: -1,
-      });
-      await txn.commit();
+      await producer.send(messages);
     } catch (err) {
-      await txn.abort().catch(() => {});
-      throw err;
+      if (!isFencedError(err) && producer.usable()) throw err;
+      // Fenced (or unusable): this instance may have lost the writer role; it must not go on
+      // with state that another writer may have advanced.
+      if (this.producer === producer) this.onFenced();
+      throw new StoreNotWritable(
+        isFencedError(err)
+          ? 'this admf instance was fenced: another instance took over as the writer; nothing was written'
+          : 'the writer lost its Kafka transaction; nothing was written',
+      );
     }
-  }
-
-  async close(): Promise<void> {
-    await this.producer?.disconnect();
   }
 
   markKnown(tenant: string): void {
@@ -98,7 +97,7 @@ export class KafkaPublisher {
 async function readAll<T>(bus: Bus, topic: string, name: SchemaName) {
   const codec = await bus.codec<T>(topic, name);
   const out: { key: string | null; value: T | null }[] = [];
-  for (const r of await readTopic(bus.kafka, topic, { timeoutMs: 60_000 })) {
+  for (const r of await readTopic(bus, topic, { timeoutMs: 60_000 })) {
     out.push({ key: r.key, value: r.value === null ? null : await codec.decode(r.value) });
   }
   return out;

@@ -120,6 +120,7 @@ export function followAccountChange(
 export function accountFailureDisposition(code: AdmErrorCode): 'retry' | 'dead-letter' | 'skip' {
   switch (code) {
     case 'ADM_ERR_STORE':
+    case 'ADM_ERR_STANDBY':
       return 'retry';
     case 'ADM_ERR_NOT_FOUND':
       return 'skip';

@@ -24,6 +24,11 @@ export interface StoreChanges {
   audit?: AuditRecord[];
 }
 
+/** A store that may not write now (another instance is the writer); nothing was written. */
+export class StoreNotWritable extends Error {
+  override name = 'StoreNotWritable';
+}
+
 /** The port admf persists through. Reads come from the state the store materialised. */
 export interface WarrantStore {
   getTenant(id: string): Promise<Tenant | undefined>;

@@ -17,6 +17,7 @@ import { buildLemf } from './lemf.ts';
 import type { LifecycleAction } from './lifecycle.ts';
 import { applyLifecycle, dueTransitions, nextTransitionAt } from './lifecycle.ts';
 import type { Actor, AuditRecord, Caller, Role, StoreChanges, Tenant, WarrantStore } from './model.ts';
+import { StoreNotWritable } from './model.ts';
 import type { TenantInput, TenantPatch } from './tenant.ts';
 import { buildTenant, updateTenant } from './tenant.ts';
 import type { WarrantCreateInput, WarrantFields } from './warrant.ts';
@@ -104,6 +105,8 @@ export class UseCases {
       return okResult(audit);
     } catch (e) {
       this.onCommitFailed(tenant, e as Error);
+      if (e instanceof StoreNotWritable)
+        return errResult('ADM_ERR_STANDBY', `${e.message}; retry on the active instance`);
       return errResult('ADM_ERR_STORE', 'the change could not be stored; nothing was written, retry later');
     }
   }

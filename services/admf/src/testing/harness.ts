@@ -61,7 +61,14 @@ export interface Harness {
   ): Promise<{ status: number; json: any }>;
 }
 
-async function harness(opts: { realClock?: boolean; schedule?: boolean } = {}): Promise<Harness> {
+interface HarnessOptions {
+  realClock?: boolean;
+  schedule?: boolean;
+  /** As a standby's: why writes are refused now. */
+  refuseWrites?: () => string | undefined;
+}
+
+async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   const mem = new InMemoryWarrantStore();
   const { store, calls } = spyStore(mem);
   const clock = new ManualClock(T0 / 1000);
@@ -75,6 +82,7 @@ async function harness(opts: { realClock?: boolean; schedule?: boolean } = {}): 
     tariffs: tariffs.value,
     schedule: opts.schedule ?? false,
     pipeCommands: ['to-lea', 'archive'],
+    ...(opts.refuseWrites ? { refuseWrites: opts.refuseWrites } : {}),
   });
   const req: Harness['req'] = async (token, method, url, body) => {
     const res = await admf.http.inject({
@@ -119,7 +127,7 @@ export function warrantBody(over: Record<string, unknown> = {}) {
 }
 
 /** Tenants acme (+39) and beta, each with one LEMF destination. */
-export async function seeded(opts: { realClock?: boolean; schedule?: boolean } = {}): Promise<Harness> {
+export async function seeded(opts: HarnessOptions = {}): Promise<Harness> {
   const h = await harness(opts);
   for (const [id, cc] of [
     ['acme', '39'],

@@ -2,7 +2,15 @@
 // transaction: ETSI records (li.<t>.hi2 for IRI and HI1 notifications, li.<t>.hi3 for CC), the
 // e-mail/PIPE reports of seed 000 (li.<t>.reports), the changelog (li.<t>.encoder-state), and
 // the rejections the processor sends to the DLQ.
-import { type InputRecord, type OutputRecord, type ProcessResult, type Rejection, topicName } from '@li/bus';
+import {
+  type InputRecord,
+  type OutputRecord,
+  type ProcessResult,
+  type Rejection,
+  topicName,
+  writeEtsiHeaders,
+  writeReportHeaders,
+} from '@li/bus';
 import type { MatchedEvent, Warrant } from '@li/schemas';
 import { apply } from '../domain/apply.ts';
 import type { EncodedRecord } from '../domain/encode.ts';
@@ -72,16 +80,16 @@ export function expirySweep(policy: ExpiryPolicy, wallMicros: () => number): Exp
 
 /** Kafka headers of an ETSI record (cc-delivery routes on li.lemfs; li.kind HI1 marks notifications). */
 function recordHeaders(rec: EncodedRecord): Record<string, string> {
-  return {
-    'li.liid': rec.liid,
-    'li.cin': String(rec.cin),
-    'li.seq': String(rec.sequenceNumber),
-    'li.lemfs': rec.lemfIds.join(','),
-    'li.format': rec.format,
-    'li.kind': rec.kind,
-    ...(rec.iriType ? { 'li.iri-type': rec.iriType } : {}),
-    'li.event-id': rec.eventId,
-  };
+  return writeEtsiHeaders({
+    liid: rec.liid,
+    cin: rec.cin,
+    seq: rec.sequenceNumber,
+    lemfs: rec.lemfIds,
+    format: rec.format,
+    kind: rec.kind,
+    ...(rec.iriType ? { iriType: rec.iriType } : {}),
+    eventId: rec.eventId,
+  });
 }
 
 /**
@@ -198,12 +206,7 @@ function reports(tenant: string, m: MatchedEvent, deps: BatchDeps): OutputRecord
       topic: topicName(tenant, 'reports'),
       key: m.liid,
       value: report.bytes,
-      headers: {
-        'li.liid': m.liid,
-        'li.lemfs': lemfId,
-        'li.report-type': report.type,
-        'li.event-id': m.event.eventId,
-      },
+      headers: writeReportHeaders({ liid: m.liid, lemfs: [lemfId], reportType: report.type, eventId: m.event.eventId }),
     });
   }
   return out;

@@ -2,9 +2,14 @@
 // li.<t>.encoder-state. Counters are reloaded whenever partitions are assigned, after the
 // previous owner was fenced, so sequence numbers never repeat or skip. Expired communications
 // are tombstoned (adapters/batch.ts), so the state holds live communications only.
-import { type Bus, type OutputRecord, readTopic, topicName } from '@li/bus';
+import { type Bus, Changelog, jsonChangelog, type OutputRecord, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 import { commit, type EncoderState, emptyState, restore, type StateChange } from '../domain/state.ts';
+
+type Entry = NonNullable<StateChange['value']>;
+
+/** li.<t>.encoder-state: the entries as JSON (only the encoder reads them). */
+const changelogOf = (tenant: string) => new Changelog<Entry>(topicName(tenant, 'encoder-state'), jsonChangelog());
 
 /** The tenants' committed states in memory, and the per-batch working copies over them. */
 interface MemoryStates {
@@ -22,12 +27,7 @@ interface StateStore extends Omit<MemoryStates, 'current' | 'replace'> {
 }
 
 export function stateRecord(tenant: string, c: StateChange): OutputRecord {
-  const topic = topicName(tenant, 'encoder-state');
-  return { topic, key: c.key, value: c.value === null ? null : Buffer.from(JSON.stringify(c.value)) };
-}
-
-function stateChange(key: string, value: Buffer | null): StateChange {
-  return { key, value: value ? JSON.parse(value.toString('utf8')) : null };
+  return changelogOf(tenant).record(c);
 }
 
 export function memoryStates(tenants: readonly string[]): MemoryStates {
@@ -40,10 +40,7 @@ export function memoryStates(tenants: readonly string[]): MemoryStates {
       return { entries: Object.create(current(tenant).entries) as EncoderState['entries'] };
     },
     committed(tenant, outputs) {
-      const stateTopic = topicName(tenant, 'encoder-state');
-      const changes: StateChange[] = [];
-      for (const o of outputs) if (o.topic === stateTopic && o.key) changes.push(stateChange(o.key, o.value));
-      commit(states.get(tenant)!, changes);
+      commit(states.get(tenant)!, changelogOf(tenant).changesOf(outputs));
     },
   };
 }
@@ -53,14 +50,12 @@ export function stateStore(bus: Bus, tenants: readonly string[], log: Logger): S
   return {
     // Tombstones delete on restore too: expired communications are not read back.
     async reload(tenant) {
-      const changes: StateChange[] = [];
-      for (const r of await readTopic(bus.kafka, topicName(tenant, 'encoder-state'))) {
-        if (r.key) changes.push(stateChange(r.key, r.value));
-      }
-      const state = restore(changes);
+      // Committed records only; tombstones delete: expired communications are not read back.
+      const { live, records } = await changelogOf(tenant).read(bus);
+      const state = restore([...live].map(([key, value]) => ({ key, value })));
       states.replace(tenant, state);
       log.info(
-        { tenant, records: changes.length, count: Object.keys(state.entries).length },
+        { tenant, records, count: Object.keys(state.entries).length },
         'encoder state reloaded (count: live keys)',
       );
     },

@@ -14,7 +14,7 @@ export async function openLemfDirectory(bus: Bus, tenants: readonly string[], lo
   const lemfs = new Map<string, LemfDestination>();
   const codecs = await bus.codecsFor<LemfDestination>(tenants, 'lemfs', 'LemfDestination');
   const tail = await tailTopics({
-    kafka: bus.kafka,
+    kafka: bus,
     log,
     topics: [...codecs.keys()],
     onRecord: async (r) => {

@@ -1,5 +1,5 @@
 // The iri-encoder's Prometheus counters.
-import type { OutputRecord } from '@li/bus';
+import { HEADERS, type OutputRecord, parseTopic } from '@li/bus';
 import { Counter, type Registry } from 'prom-client';
 
 interface EncoderMetrics {
@@ -23,16 +23,14 @@ export function encoderMetrics(registry: Registry): EncoderMetrics {
   return {
     written(tenant, outputs) {
       for (const o of outputs) {
-        if (o.topic.endsWith('.encoder-state')) continue;
-        if (o.topic.endsWith('.reports')) {
-          reports.inc({ tenant });
-          continue;
-        }
+        const stream = parseTopic(o.topic)?.stream;
+        if (stream === 'reports') reports.inc({ tenant });
+        if (stream !== 'hi2' && stream !== 'hi3') continue;
         records.inc({
           tenant,
-          handover: o.topic.endsWith('.hi2') ? 'HI2' : 'HI3',
-          format: o.headers?.['li.format'] ?? '',
-          kind: o.headers?.['li.kind'] ?? '',
+          handover: stream === 'hi2' ? 'HI2' : 'HI3',
+          format: o.headers?.[HEADERS.format] ?? '',
+          kind: o.headers?.[HEADERS.kind] ?? '',
         });
       }
     },

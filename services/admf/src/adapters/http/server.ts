@@ -67,6 +67,8 @@ export async function createHttpServer(deps: {
   tls?: { key: Buffer; cert: Buffer } | undefined;
   /** The web console's build and the delivery metrics its LEMF status reads (console.ts). */
   console?: ConsoleOptions | undefined;
+  /** Why writes are refused now (a standby instance), or undefined: they are taken. */
+  refuseWrites?: () => string | undefined;
 }): Promise<FastifyInstance> {
   const { useCases, authenticator } = deps;
   const tls = deps.tls;
@@ -126,6 +128,14 @@ export async function createHttpServer(deps: {
       return errorReply(reply, { code: 'ADM_ERR_FORBIDDEN', message: `role ${r.value.role} only reads` });
     }
     callers.set(req, r.value);
+    // A standby answers reads; a change is the writer's, and the client retries it there.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const refused = deps.refuseWrites?.();
+      if (refused !== undefined) {
+        reply.header('retry-after', '1');
+        return errorReply(reply, { code: 'ADM_ERR_STANDBY', message: refused });
+      }
+    }
   });
 
   const E = {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import {
+  HEADERS,
+  parseTopic,
+  readEtsiHeaders,
+  readEventId,
+  readReportHeaders,
+  writeEtsiHeaders,
+  writeEventIdHeader,
+  writeReportHeaders,
+} from './names.ts';
+
+describe('topic names', () => {
+  it('parses tenant streams and system topics, and nothing else', () => {
+    expect(parseTopic('li.acme.hi2')).toEqual({ tenant: 'acme', stream: 'hi2' });
+    expect(parseTopic('li.a-1.encoder-state')).toEqual({ tenant: 'a-1', stream: 'encoder-state' });
+    expect(parseTopic('li._system.tenants')).toEqual({ system: 'li._system.tenants' });
+    for (const bad of ['li.acme.nope', 'li.Acme.hi2', 'li.acme.hi2.x', 'x.acme.hi2', 'li._system.other', ''])
+      expect(parseTopic(bad), bad).toBeUndefined();
+  });
+});
+
+describe('li.* headers', () => {
+  const etsi = {
+    liid: 'LIID-1',
+    cin: 7,
+    seq: 0,
+    lemfs: ['rome', 'milan'],
+    format: 'TS102232' as const,
+    kind: 'IRI' as const,
+    iriType: 'BEGIN' as const,
+    eventId: 'e-1',
+  };
+
+  it('reads back what it writes, from strings and from kafkajs buffers', () => {
+    const written = writeEtsiHeaders(etsi);
+    expect(written).toMatchObject({ 'li.cin': '7', 'li.seq': '0', 'li.lemfs': 'rome,milan', 'li.iri-type': 'BEGIN' });
+    expect(readEtsiHeaders(written)).toEqual({ ok: true, value: etsi });
+    const buffers = Object.fromEntries(Object.entries(written).map(([k, v]) => [k, Buffer.from(v)]));
+    expect(readEtsiHeaders(buffers)).toEqual({ ok: true, value: etsi });
+    const { iriType: _, ...cc } = etsi;
+    expect(readEtsiHeaders(writeEtsiHeaders({ ...cc, kind: 'CC' }))).toEqual({
+      ok: true,
+      value: { ...cc, kind: 'CC' },
+    });
+    const report = { liid: 'L', lemfs: ['mail'], reportType: 'NOTIFICATION', eventId: 'e-2' };
+    expect(readReportHeaders(writeReportHeaders(report))).toEqual({ ok: true, value: report });
+    expect(readEventId(writeEventIdHeader('e-3'))).toBe('e-3');
+    expect(readEventId({})).toBeUndefined();
+  });
+
+  it('refuses a missing or malformed header, naming the header and not its value', () => {
+    const w = writeEtsiHeaders(etsi);
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ ...w, [HEADERS.seq]: '-1' }, /li\.seq: expected a non-negative integer/],
+      [{ ...w, [HEADERS.seq]: '1.5' }, /li\.seq/],
+      [{ ...w, [HEADERS.cin]: '99999999999999999' }, /li\.cin/],
+      [{ ...w, [HEADERS.format]: 'XML' }, /li\.format: expected one of TS102232, TS101671/],
+      [{ ...w, [HEADERS.kind]: '' }, /li\.kind missing/],
+      [{ ...w, [HEADERS.iriType]: 'MIDDLE' }, /li\.iri-type/],
+      [{ ...w, [HEADERS.lemfs]: 'rome,,milan' }, /li\.lemfs/],
+      [Object.fromEntries(Object.entries(w).filter(([k]) => k !== HEADERS.liid)), /li\.liid missing/],
+    ];
+    for (const [raw, reason] of cases) {
+      const r = readEtsiHeaders(raw);
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.code).toBe('BUS_ERR_HEADER');
+        expect(r.reason).toMatch(reason);
+        expect(r.reason).not.toContain('LIID-1');
+      }
+    }
+  });
+});
