@@ -27,10 +27,10 @@ export { registerConsumer } from './consumer-health.ts';
 export type { BusErrorCode } from './errors.ts';
 export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
-export type { LemfStream } from './lemf-topics.ts';
-export { LEMF_STREAMS, lemfTopicName, lemfTopicPrefix, parseLemfTopic, validateLemfId } from './lemf-topics.ts';
 export type { Leadership, LeadershipOptions } from './leadership.ts';
 export { electLeader } from './leadership.ts';
+export type { LemfStream } from './lemf-topics.ts';
+export { LEMF_STREAMS, lemfTopicName, lemfTopicPrefix, parseLemfTopic, validateLemfId } from './lemf-topics.ts';
 export type {
   EtsiHeaders,
   HeaderFormat,
