@@ -14,6 +14,7 @@ import type { LemfDestination } from '@li/schemas';
 import type { Consumer } from 'kafkajs';
 import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
 import { FileSeqStore } from './adapters/file-seq-store.ts';
+import { IpsecController } from './adapters/ipsec-controller.ts';
 import { createLemfDeliveries } from './adapters/lemf-deliveries.ts';
 import { secretFiles } from './adapters/secrets.ts';
 import { Config } from './config.ts';
@@ -70,6 +71,18 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       commits.add(p);
     };
     const fileSeqs = await FileSeqStore.restore(bus, config.tenants, log);
+    const secrets = secretFiles(config.secretsDir, config.tenants);
+    // strongSwan's connections follow the LEMFs (adapters/ipsec-controller.ts)
+    const tunnels = config.ipsecViciSocket
+      ? new IpsecController({
+          viciSocket: config.ipsecViciSocket,
+          secrets,
+          registry: metrics,
+          log,
+          pollMs: config.ipsecPollMs,
+        })
+      : null;
+    tunnels?.start();
 
     const deliveries = createLemfDeliveries({
       maxBatchRecords: config.maxBatchRecords,
@@ -82,7 +95,8 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         timestampFormat: config.timestampFormat,
         clock: systemClock,
       }),
-      secrets: secretFiles(config.secretsDir, config.tenants),
+      secrets,
+      ...(tunnels ? { tunnels } : {}),
       pipeCommands: config.pipeCommands,
       confirmIdleMs: config.keepaliveConfirmIdleMs,
       inbound: {
@@ -241,6 +255,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           log.warn({ records: unconfirmed }, 'stopping with unconfirmed records; they will be re-read');
         await Promise.all([...consumers.keys()].map(stopConsumer));
         await deliveries.stop();
+        await tunnels?.stop();
       },
     };
   },

@@ -89,6 +89,8 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
     const transport = createTransport(dest, { ...o, codec }, events);
     const tunnels = o.tunnels;
     // No tunnel control in this process: such a LEMF gets nothing rather than records in clear.
+    if (dest.ipsec && !tunnels)
+      log.warn({ lemf: dest.id }, 'LEMF requires IPsec and no ipsecViciSocket is set: it receives nothing');
     if (dest.ipsec)
       return new TunnelGatedTransport(transport, {
         ready: () => tunnels?.ready(dest.id) ?? false,
