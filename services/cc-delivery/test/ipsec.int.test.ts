@@ -97,7 +97,8 @@ secrets { ike-med { id = ${a.medGw}
 `;
 }
 
-async function scenario(profile: 'it-annex2' | 'modern', n: number) {
+/** The lab up, the LEMF gateway configured, the LEMF's receivers running, the capture started. */
+async function startLab(profile: 'it-annex2' | 'modern', n: number) {
   const lab = new IpsecLab(n);
   cleanup.push(() => lab.dispose());
   lab.up();
@@ -126,6 +127,15 @@ async function scenario(profile: 'it-annex2' | 'modern', n: number) {
   });
   const pcap = lab.startCapture();
   await sleep(300);
+  const recv = (name: string) => {
+    const f = join(recvDir, `${name}.ber`);
+    return existsSync(f) ? readFileSync(f) : Buffer.alloc(0);
+  };
+  return { lab, certs, ftpRoot, pcap, recv };
+}
+
+async function scenario(profile: 'it-annex2' | 'modern', n: number) {
+  const { lab, certs, ftpRoot, pcap, recv } = await startLab(profile, n);
 
   const secrets: Record<string, string> = {
     pw: 'secret',
@@ -227,10 +237,6 @@ async function scenario(profile: 'it-annex2' | 'modern', n: number) {
     deliveries.offer('etsi', e);
     deliveries.offer('hi2', h);
     deliveries.offer('ftp', f);
-  };
-  const recv = (name: string) => {
-    const f = join(recvDir, `${name}.ber`);
-    return existsSync(f) ? readFileSync(f) : Buffer.alloc(0);
   };
   const ftpBytes = () => {
     const d = join(ftpRoot, 'hi2');
@@ -341,4 +347,76 @@ describe('IPsec-tunnelled delivery (strongSwan, two namespaces)', () => {
     expect(sa.version).toBe('2');
     expect(sa.ikeProposal).toMatch(/^AES_GCM_16\/256\/PRF_HMAC_SHA2_384\/(ECP_256|CURVE_25519)$/);
   }, 240_000);
+
+  it('live: wrong PSK holds delivery (nothing but IKE on the wire); the LEMF changed to the right PSK delivers all; removed, its connection goes', async () => {
+    const { lab, pcap, recv } = await startLab('it-annex2', 33);
+    const secrets: Record<string, string> = { psk: PSK, wrong: 'not-the-psk' };
+    const resolve = (_t: string, ref: string) => (ref in secrets ? Buffer.from(secrets[ref]!) : null);
+    const registry = new Registry();
+    const controller = new IpsecController({
+      viciSocket: lab.vici('med'),
+      secrets: resolve,
+      registry,
+      log: recordingLogger().log,
+      pollMs: 200,
+      retryMs: 1000,
+    });
+    controller.start();
+    cleanup.push(() => controller.stop());
+    const { deliveries } = testDeliveries({ secrets: resolve, tunnels: controller });
+    cleanup.push(() => deliveries.stop());
+    const ipsec: IpsecSettings = {
+      profile: 'it-annex2',
+      gateway: lab.a.lemfGw,
+      localAddress: lab.a.medGw,
+      localTs: [lab.a.localTs],
+      remoteTs: [lab.a.remoteTs],
+      localId: null,
+      remoteId: null,
+      pskRef: 'wrong',
+      certRef: null,
+      keyRef: null,
+      caRef: null,
+    };
+    const host = lab.a.lemfHost;
+    const v1 = sampleLemf({
+      id: 'hi2',
+      transport: 'HI2_TCP',
+      address: { host, port: PORTS.hi2 },
+      ccAddress: null,
+      tls: null,
+      ipsec,
+      version: 1,
+    });
+    await deliveries.applyLemf(v1);
+    const sent = Array.from({ length: 20 }, (_, i) => record('hi2', 'LIIDB', i, 'HI2', hi2Iri('LIIDB', 20_000 + i)));
+    deliveries.offer('hi2', sent);
+    await sleep(4000);
+    expect(controller.ready('hi2')).toBe(false);
+    expect(recv('hi2').length).toBe(0);
+    expect(deliveries.delivery('hi2')!.pending()).toBe(20);
+    const conns = () => lab.swanctl('med', '--list-conns');
+    const firstName = controller.state('hi2')!.name;
+    expect(conns()).toContain(firstName);
+    // the LEMF record changes (live, as admf publishes it): the right PSK
+    await deliveries.applyLemf({ ...v1, ipsec: { ...ipsec, pskRef: 'psk' }, version: 2 });
+    await waitFor(() => controller.ready('hi2'), 'the tunnel with the right PSK', 30_000);
+    await waitFor(
+      () => recv('hi2').length === Buffer.concat(sent.map((r) => r.bytes)).length,
+      'every HI2 record',
+      30_000,
+    );
+    expect(recv('hi2').equals(Buffer.concat(sent.map((r) => r.bytes)))).toBe(true);
+    expect(decodeHi2WithTshark(sent.map((r) => Buffer.from(r.bytes)))).toHaveLength(20);
+    // the old connection was unloaded, the new one is loaded
+    expect(conns()).not.toContain(firstName);
+    expect(conns()).toContain(controller.state('hi2')!.name);
+    // removed: its connection and SAs go
+    await deliveries.applyLemf({ ...v1, enabled: false, version: 3 });
+    await waitFor(() => !conns().includes('li.acme.'), 'the connection unloaded', 10_000);
+    await waitFor(() => !lab.swanctl('med', '--list-sas').includes('li.acme.'), 'the SAs closed', 10_000);
+    await lab.stopCapture();
+    expect(lab.read(pcap, 'not (udp port 500 or udp port 4500) and not arp')).toEqual([]);
+    expect(lab.read(pcap, 'tcp')).toEqual([]);
+  }, 120_000);
 });
