@@ -4,138 +4,27 @@
 // tunnel; the LEMF decodes every record; the capture on the veth holds only IKE and ESP. Mid-
 // stream the tunnel goes down (records wait, the alert condition holds) and comes back (every
 // record arrives, gap-free); short SA lifetimes make the tunnel rekey during delivery. Needs root.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordingLogger } from '@li/log/testing';
 import type { IpsecSettings, LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
-import { pinnedNode } from '@li/testing';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpsecController } from '../src/adapters/ipsec-controller.ts';
 import type { DeliveryRecord } from '../src/domain/types.ts';
 import { hi2Iri, psPdu } from './helpers/ber.ts';
 import { decodeHi2WithTshark, decodePsPdus } from './helpers/decoders.ts';
-import { IpsecLab } from './helpers/ipsec-lab.ts';
+import { PORTS, PSK, startLab } from './helpers/ipsec-lab.ts';
 import { record, sleep, testDeliveries, waitFor } from './helpers/util.ts';
-
-const PORTS = { iri: 40001, cc: 40002, hi2: 12500, ftp: 2121 };
-const PSK = 'it-annex2-test-psk-7f3a9c';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-/** A CA and two certificates (P-256) for the modern profile, made with openssl. */
-function makeCerts(dir: string) {
-  const o = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  o('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key');
-  o('req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=LI test CA', '-days', '2', '-out', 'ca.pem');
-  for (const n of ['med', 'lemf']) {
-    o('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${n}.ec`);
-    o('pkcs8', '-topk8', '-nocrypt', '-in', `${n}.ec`, '-out', `${n}.key`);
-    o('req', '-new', '-key', `${n}.key`, '-subj', `/CN=${n}.example`, '-out', `${n}.csr`);
-    execFileSync(
-      'sh',
-      [
-        '-c',
-        `printf 'subjectAltName=DNS:${n}.example\\n' > ${n}.ext && openssl x509 -req -in ${n}.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ${n}.ext -out ${n}.pem`,
-      ],
-      { cwd: dir, stdio: 'ignore' },
-    );
-  }
-  const r = (f: string) => readFileSync(join(dir, f), 'utf8');
-  return {
-    ca: r('ca.pem'),
-    medCert: r('med.pem'),
-    medKey: r('med.key'),
-    lemfCert: r('lemf.pem'),
-    lemfKey: r('lemf.key'),
-  };
-}
-
-function lemfGatewayConfig(lab: IpsecLab, profile: 'it-annex2' | 'modern'): string {
-  const { a } = lab;
-  if (profile === 'it-annex2')
-    return `connections { med {
-  version = 1
-  aggressive = no
-  local_addrs = ${a.lemfGw}
-  remote_addrs = ${a.medGw}
-  proposals = aes128-sha1-modp1024
-  reauth_time = 86400s
-  local { auth = psk
-    id = ${a.lemfGw} }
-  remote { auth = psk
-    id = ${a.medGw} }
-  children { med { local_ts = ${a.remoteTs}
-    remote_ts = ${a.localTs}
-    esp_proposals = aes128-sha1
-    mode = tunnel } }
-} }
-secrets { ike-med { id = ${a.medGw}
-  secret = "${PSK}" } }
-`;
-  return `connections { med {
-  version = 2
-  local_addrs = ${a.lemfGw}
-  remote_addrs = ${a.medGw}
-  proposals = aes256gcm16-prfsha384-ecp256-x25519
-  local { auth = pubkey
-    certs = lemf.pem
-    id = lemf.example }
-  remote { auth = pubkey
-    id = med.example
-    cacerts = ca.pem }
-  children { med { local_ts = ${a.remoteTs}
-    remote_ts = ${a.localTs}
-    esp_proposals = aes256gcm16-ecp256-x25519
-    mode = tunnel } }
-} }
-`;
-}
-
-/** The lab up, the LEMF gateway configured, the LEMF's receivers running, the capture started. */
-async function startLab(profile: 'it-annex2' | 'modern', n: number) {
-  const lab = new IpsecLab(n);
-  cleanup.push(() => lab.dispose());
-  lab.up();
-  await waitFor(() => existsSync(lab.vici('med')) && existsSync(lab.vici('lemf')), 'both charons', 10_000);
-  const certs = profile === 'modern' ? makeCerts(lab.dir) : null;
-  if (certs) {
-    lab.loadLemfConfig(lemfGatewayConfig(lab, profile), {
-      'x509/lemf.pem': certs.lemfCert,
-      'x509ca/ca.pem': certs.ca,
-      'private/lemf.key': certs.lemfKey,
-    });
-  } else lab.loadLemfConfig(lemfGatewayConfig(lab, profile));
-
-  // the LEMF's receivers, in its namespace
-  const recvDir = join(lab.dir, 'recv');
-  execFileSync('mkdir', ['-p', recvDir]);
-  const lemfSide = lab.spawnInLemf(pinnedNode(), [
-    join(import.meta.dirname, 'ipsec-lemf-child.ts'),
-    recvDir,
-    lab.a.lemfHost,
-    [PORTS.iri, PORTS.cc, PORTS.hi2, PORTS.ftp].join(','),
-  ]);
-  const ftpRoot = await new Promise<string>((resolve, reject) => {
-    lemfSide.stdout!.once('data', (b: Buffer) => resolve((JSON.parse(b.toString()) as { ftpRoot: string }).ftpRoot));
-    lemfSide.once('exit', (c) => reject(new Error(`LEMF side exited (${c})`)));
-  });
-  const pcap = lab.startCapture();
-  await sleep(300);
-  const recv = (name: string) => {
-    const f = join(recvDir, `${name}.ber`);
-    return existsSync(f) ? readFileSync(f) : Buffer.alloc(0);
-  };
-  return { lab, certs, ftpRoot, pcap, recv };
-}
-
 async function scenario(profile: 'it-annex2' | 'modern', n: number) {
-  const { lab, certs, ftpRoot, pcap, recv } = await startLab(profile, n);
+  const { lab, certs, ftpRoot, pcap, recv } = await startLab(profile, n, cleanup);
 
   const secrets: Record<string, string> = {
     pw: 'secret',
@@ -349,7 +238,7 @@ describe('IPsec-tunnelled delivery (strongSwan, two namespaces)', () => {
   }, 240_000);
 
   it('live: wrong PSK holds delivery (nothing but IKE on the wire); the LEMF changed to the right PSK delivers all; removed, its connection goes', async () => {
-    const { lab, pcap, recv } = await startLab('it-annex2', 33);
+    const { lab, pcap, recv } = await startLab('it-annex2', 33, cleanup);
     const secrets: Record<string, string> = { psk: PSK, wrong: 'not-the-psk' };
     const resolve = (_t: string, ref: string) => (ref in secrets ? Buffer.from(secrets[ref]!) : null);
     const registry = new Registry();

@@ -7,15 +7,17 @@
 //  root ns (cc-delivery, test)  10.97.x.2 ─ veth ─ 10.97.x.1  mediation ns (charon)  10.98.x.1
 //      ─ veth (captured) ─ 10.98.x.2  LEMF ns (charon, LEMF receivers on 10.202.x.1)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pinnedNode } from '@li/testing';
+import { sleep, waitFor } from './util.ts';
 
 const sh = (cmd: string, args: string[]) =>
   execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const ip = (...args: string[]) => sh('ip', args);
 
-export interface LabAddresses {
+interface LabAddresses {
   /** root ns end of the gateway link (cc-delivery's source address: our traffic selector). */
   root: string;
   medLink: string;
@@ -46,7 +48,7 @@ function charonConf(dir: string): string {
 `;
 }
 
-export class IpsecLab {
+class IpsecLab {
   readonly dir = mkdtempSync(join(tmpdir(), 'li-ipsec-lab-'));
   readonly med: string;
   readonly lemf: string;
@@ -202,4 +204,113 @@ export class IpsecLab {
     // LI_IPSEC_LAB_KEEP=1 keeps the charon logs and the capture for a look after a failure
     if (process.env.LI_IPSEC_LAB_KEEP !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+export const PORTS = { iri: 40001, cc: 40002, hi2: 12500, ftp: 2121 };
+export const PSK = 'it-annex2-test-psk-7f3a9c';
+
+/** A CA and two certificates (P-256) for the modern profile, made with openssl. */
+function makeCerts(dir: string) {
+  const o = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  o('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key');
+  o('req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=LI test CA', '-days', '2', '-out', 'ca.pem');
+  for (const n of ['med', 'lemf']) {
+    o('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${n}.ec`);
+    o('pkcs8', '-topk8', '-nocrypt', '-in', `${n}.ec`, '-out', `${n}.key`);
+    o('req', '-new', '-key', `${n}.key`, '-subj', `/CN=${n}.example`, '-out', `${n}.csr`);
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        `printf 'subjectAltName=DNS:${n}.example\\n' > ${n}.ext && openssl x509 -req -in ${n}.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ${n}.ext -out ${n}.pem`,
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    );
+  }
+  const r = (f: string) => readFileSync(join(dir, f), 'utf8');
+  return {
+    ca: r('ca.pem'),
+    medCert: r('med.pem'),
+    medKey: r('med.key'),
+    lemfCert: r('lemf.pem'),
+    lemfKey: r('lemf.key'),
+  };
+}
+
+function lemfGatewayConfig(lab: IpsecLab, profile: 'it-annex2' | 'modern'): string {
+  const { a } = lab;
+  if (profile === 'it-annex2')
+    return `connections { med {
+  version = 1
+  aggressive = no
+  local_addrs = ${a.lemfGw}
+  remote_addrs = ${a.medGw}
+  proposals = aes128-sha1-modp1024
+  reauth_time = 86400s
+  local { auth = psk
+    id = ${a.lemfGw} }
+  remote { auth = psk
+    id = ${a.medGw} }
+  children { med { local_ts = ${a.remoteTs}
+    remote_ts = ${a.localTs}
+    esp_proposals = aes128-sha1
+    mode = tunnel } }
+} }
+secrets { ike-med { id = ${a.medGw}
+  secret = "${PSK}" } }
+`;
+  return `connections { med {
+  version = 2
+  local_addrs = ${a.lemfGw}
+  remote_addrs = ${a.medGw}
+  proposals = aes256gcm16-prfsha384-ecp256-x25519
+  local { auth = pubkey
+    certs = lemf.pem
+    id = lemf.example }
+  remote { auth = pubkey
+    id = med.example
+    cacerts = ca.pem }
+  children { med { local_ts = ${a.remoteTs}
+    remote_ts = ${a.localTs}
+    esp_proposals = aes256gcm16-ecp256-x25519
+    mode = tunnel } }
+} }
+`;
+}
+
+/** The lab up, the LEMF gateway configured, the LEMF's receivers running, the capture started. */
+export async function startLab(profile: 'it-annex2' | 'modern', n: number, cleanup: (() => Promise<void> | void)[]) {
+  const lab = new IpsecLab(n);
+  cleanup.push(() => lab.dispose());
+  lab.up();
+  await waitFor(() => existsSync(lab.vici('med')) && existsSync(lab.vici('lemf')), 'both charons', 10_000);
+  const certs = profile === 'modern' ? makeCerts(lab.dir) : null;
+  if (certs) {
+    lab.loadLemfConfig(lemfGatewayConfig(lab, profile), {
+      'x509/lemf.pem': certs.lemfCert,
+      'x509ca/ca.pem': certs.ca,
+      'private/lemf.key': certs.lemfKey,
+    });
+  } else lab.loadLemfConfig(lemfGatewayConfig(lab, profile));
+
+  // the LEMF's receivers, in its namespace
+  const recvDir = join(lab.dir, 'recv');
+  execFileSync('mkdir', ['-p', recvDir]);
+  const lemfSide = lab.spawnInLemf(pinnedNode(), [
+    join(import.meta.dirname, '..', 'ipsec-lemf-child.ts'),
+    recvDir,
+    lab.a.lemfHost,
+    [PORTS.iri, PORTS.cc, PORTS.hi2, PORTS.ftp].join(','),
+  ]);
+  const ftpRoot = await new Promise<string>((resolve, reject) => {
+    lemfSide.stdout!.once('data', (b: Buffer) => resolve((JSON.parse(b.toString()) as { ftpRoot: string }).ftpRoot));
+    lemfSide.once('exit', (c) => reject(new Error(`LEMF side exited (${c})`)));
+  });
+  const pcap = lab.startCapture();
+  await sleep(300);
+  const recv = (name: string) => {
+    const f = join(recvDir, `${name}.ber`);
+    return existsSync(f) ? readFileSync(f) : Buffer.alloc(0);
+  };
+  return { lab, certs, ftpRoot, pcap, recv };
 }
