@@ -220,12 +220,18 @@ async function scenario(profile: 'it-annex2' | 'modern', n: number) {
   expect(wire.includes(Buffer.from('LIIDA'))).toBe(false);
   expect(wire.includes(Buffer.from('LIIDC'))).toBe(false);
   expect(rekeysEtsi).toBeGreaterThanOrEqual(1);
-  return { sa };
+  // charon's own word: CHILD_SAs rekeyed during delivery (not only re-established after the outage)
+  const charonLog = readFileSync(join(lab.dir, 'med', 'charon.log'), 'utf8');
+  expect(charonLog).toMatch(/creating rekey job for CHILD_SA/);
+  return { sa, charonLog };
 }
 
 describe('IPsec-tunnelled delivery (strongSwan, two namespaces)', () => {
   it('it-annex2: IKEv1 main mode AES_CBC_128/HMAC_SHA1_96/MODP_1024, ETSI TCP, HI2 TCP, FTP through the tunnel; outage and rekey lose nothing', async () => {
-    const { sa } = await scenario('it-annex2', 31);
+    const { sa, charonLog } = await scenario('it-annex2', 31);
+    // main mode, never aggressive mode
+    expect(charonLog).toMatch(/initiating Main Mode IKE_SA/);
+    expect(charonLog).not.toMatch(/Aggressive Mode/);
     expect(sa.version).toBe('1');
     expect(sa.ikeProposal).toBe('AES_CBC/128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024');
     expect(sa.espProposal).toBe('AES_CBC/128/HMAC_SHA1_96');
