@@ -55,6 +55,8 @@ const localEnv: Record<string, string> = {
   LI_TOKENS_FILE: join(root, 'deploy/local/dev-tokens.json'),
   LI_LOCAL_STORAGE__DIRECTORY: join(root, '.run/mcid-acr'),
   LI_SECRETS_DIR: join(root, '.run/secrets'),
+  // admf's web console reads each LEMF's status from cc-delivery's metrics (its default port).
+  LI_CONSOLE__DELIVERY_METRICS_URLS: 'http://127.0.0.1:9465/metrics',
 };
 // The demo's mail and MSN peers are seen by packet capture on the loopback, which needs root
 // (tcpdump); without it the demo runs SIP calls only. Ports as in test/demo/run.ts.
@@ -70,6 +72,11 @@ if (capture) {
   });
 }
 for (const [k, v] of Object.entries(process.env)) if (k.startsWith('LI_') && v !== undefined) localEnv[k] = v;
+
+// admf serves the web console's production build: build it when a fresh checkout has none.
+if (!existsSync(join(root, 'services/admf/console/dist/index.html'))) {
+  spawnSync('npm', ['run', 'build:console', '-w', 'services/admf'], { cwd: root, stdio: 'inherit' });
+}
 
 const colours = [36, 33, 35, 32, 34, 31];
 function prefixLines(name: string, colour: number, stream: NodeJS.ReadableStream, out: NodeJS.WritableStream): void {
@@ -120,6 +127,16 @@ services.forEach((name, i) => {
   });
   children.push({ name, proc });
 });
+
+// The console's address with a development token (deploy/local/dev-tokens.json, never a real
+// one) in the fragment: browsers do not send fragments, and the console clears it at once.
+if (services.includes('admf')) {
+  const consoleUrl = `http://${localEnv.LI_HTTP__HOST}:${localEnv.LI_HTTP__PORT ?? '8080'}/console/`;
+  console.log(`web console: ${consoleUrl}#token=dev-demo-provisioner-token-01  (provisioner of tenant demo)`);
+  console.log(
+    `  other development tokens: dev-demo-admin-token-local-01 (admin), dev-demo-auditor-token-local1 (auditor), dev-operator-admin-token-local (operator)`,
+  );
+}
 
 if (toFiles) {
   const proc = spawn(process.execPath, [demo], { cwd: root, stdio: 'inherit', env: { ...process.env, ...localEnv } });

@@ -36,6 +36,8 @@ export interface PipelineOptions {
   mcid?: boolean;
   /** mcid-store's ACR directory (default: a new temporary directory). */
   mcidDirectory?: string;
+  /** Settings for one service only, applied last (e.g. admf's console reading cc-delivery's metrics port). */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** cc-delivery's secret directory, for file and e-mail LEMFs' credentials (default: a new empty one). */
   secretsDir?: string;
 }
@@ -49,6 +51,8 @@ export interface Provisioning {
 }
 
 export interface Pipeline extends Provisioning {
+  /** admf's REST API (and web console) port. */
+  admfPort: number;
   sipUdpPort: number;
   /** ingest's mail-server events API (POST /ingest/mail-events, the tenant's mailserver token). */
   mailEventsPort: number;
@@ -67,7 +71,11 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const started: { name: string; s: Started }[] = [];
   // Each service connects as its own principal, with the ACLs of a deployment for this tenant.
   const start = async (name: ServiceName, def: Parameters<typeof startService>[0], extra: Record<string, string>) => {
-    const env = await serviceEnv(name, name === 'admf' ? [] : [tenant], { ...o.env, ...extra });
+    const env = await serviceEnv(name, name === 'admf' ? [] : [tenant], {
+      ...o.env,
+      ...extra,
+      ...o.serviceEnv?.[name],
+    });
     started.push({ name, s: await startService(def, env) });
     return started[started.length - 1]!.s;
   };
@@ -128,6 +136,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       tenant,
       call,
       tokens: TOKENS,
+      admfPort: admf.ports.http!,
       sipUdpPort: ingest.ports.sipUdp!,
       mailEventsPort: ingest.ports.mailEvents!,
       metricsPorts: Object.fromEntries(started.map(({ name, s }) => [name, s.metricsPort])),

@@ -26,6 +26,20 @@ export const Config = Type.Object({
     default: [],
     description: "entry names of cc-delivery's PIPE allow-list (comma-separated); none: PIPE LEMFs are refused",
   }),
+  /** The web console (console.ts): its build directory (empty: the one built beside admf) and cc-delivery's metrics. */
+  console: Type.Object(
+    {
+      dir: Type.String({
+        default: '',
+        description: "the console's production build; empty: services/admf/console/dist",
+      }),
+      deliveryMetricsUrls: Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description: "cc-delivery instances' /metrics URLs (comma-separated), read for the LEMF status",
+      }),
+    },
+    { default: {} },
+  ),
   /**
    * Prefix of the account-event consumer groups: each tenant's events are read by its own group
    * `<eventsGroupId>.<tenant>`, so a new tenant never rebalances the others. One per admf

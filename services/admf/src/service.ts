@@ -9,6 +9,7 @@ import bundledTariffs from '../config/tariffs.json' with { type: 'json' };
 import { followAccountEvents } from './adapters/account-events.ts';
 import { loadTariffs } from './adapters/config-files.ts';
 import { TokenAuthenticator } from './adapters/http/auth.ts';
+import { type ConsoleOptions, consoleDir } from './adapters/http/console.ts';
 import { createHttpServer } from './adapters/http/server.ts';
 import { KafkaPublisher, readState } from './adapters/kafka-store.ts';
 import { PublishingWarrantStore } from './adapters/publishing-store.ts';
@@ -33,6 +34,8 @@ interface AdmfDeps {
   schedule?: boolean;
   /** Entry names of cc-delivery's PIPE allow-list (config pipeCommands); default none. */
   pipeCommands?: readonly string[];
+  /** The web console's build and the delivery metrics its LEMF status reads; default none. */
+  console?: ConsoleOptions;
 }
 
 export interface Admf {
@@ -68,7 +71,7 @@ export async function buildAdmf(deps: AdmfDeps): Promise<Admf> {
   });
   const scheduler = new WarrantScheduler(useCases, clock, log);
   useCases.onWarrantsChanged = () => scheduler.kick();
-  const http = await createHttpServer({ useCases, authenticator, clock, log, tls: deps.tls });
+  const http = await createHttpServer({ useCases, authenticator, clock, log, tls: deps.tls, console: deps.console });
   if (deps.schedule !== false) scheduler.start();
   return {
     http,
@@ -103,6 +106,7 @@ export const admfService: ServiceDefinition<typeof Config> = {
       authenticator,
       log,
       pipeCommands: config.pipeCommands,
+      console: { dir: consoleDir(config.console.dir, log), deliveryMetricsUrls: config.console.deliveryMetricsUrls },
       ...(tls ? { tls } : {}),
       ...(tariffs?.ok ? { tariffs: tariffs.value } : {}),
     });

@@ -21,6 +21,16 @@ import { buildTenant, updateTenant } from './tenant.ts';
 import type { WarrantCreateInput, WarrantFields } from './warrant.ts';
 import { createWarrant, modifyWarrant, parseTimeMicros, recordTechnicalData } from './warrant.ts';
 
+/** One audited version of a warrant: the record's metadata and the warrant after it (null: removed). */
+export interface WarrantVersion {
+  seq: number;
+  atMicros: number;
+  actor: string;
+  action: string;
+  reason: string | null;
+  after: Warrant | null;
+}
+
 const SCHEDULER: Actor = { subject: 'system:scheduler', role: 'system' };
 const ACCOUNT_EVENTS: Actor = { subject: 'system:account-events', role: 'system' };
 
@@ -256,6 +266,26 @@ export class UseCases {
     if (!s.ok) return s;
     const w = await this.store.getWarrant(tenantId, key);
     return w ? okResult(w) : notFound('warrant');
+  }
+
+  /** The versions of one warrant as its audit records hold them, oldest first (the console's history). */
+  async warrantHistory(caller: Caller, tenantId: string, key: string): Promise<Result<WarrantVersion[]>> {
+    const s = await this.scope(caller, tenantId, ['provisioner', 'auditor']);
+    if (!s.ok) return s;
+    const records = (await this.store.listAudit(tenantId)).filter(
+      (r) => r.objectType === 'WARRANT' && r.objectId === key,
+    );
+    if (records.length === 0 && !(await this.store.getWarrant(tenantId, key))) return notFound('warrant');
+    return okResult(
+      records.map((r) => ({
+        seq: r.seq,
+        atMicros: r.atMicros,
+        actor: r.actor,
+        action: r.action,
+        reason: r.reason ?? null,
+        after: r.after === null ? null : (JSON.parse(r.after) as Warrant),
+      })),
+    );
   }
 
   async modifyWarrant(caller: Caller, tenantId: string, key: string, fields: WarrantFields): Promise<Result<Warrant>> {

@@ -19,6 +19,7 @@ import { formatTimeMicros } from '../../domain/warrant.ts';
 import type { AdmError, Result } from '../../errors.ts';
 import { ADM } from '../../errors.ts';
 import type { TokenAuthenticator } from './auth.ts';
+import { type ConsoleOptions, isConsoleAsset, registerConsole } from './console.ts';
 import * as S from './schemas.ts';
 
 const ADMF_ROLES: readonly Role[] = ['admin', 'provisioner', 'auditor'];
@@ -63,6 +64,8 @@ export async function createHttpServer(deps: {
   log: Logger;
   /** Serve HTTPS with this key and certificate chain (PEM); plain HTTP without. */
   tls?: { key: Buffer; cert: Buffer } | undefined;
+  /** The web console's build and the delivery metrics its LEMF status reads (console.ts). */
+  console?: ConsoleOptions | undefined;
 }): Promise<FastifyInstance> {
   const { useCases, authenticator } = deps;
   const tls = deps.tls;
@@ -106,7 +109,8 @@ export async function createHttpServer(deps: {
 
   const open = new Set(['/openapi.json', '/healthz']);
   http.addHook('onRequest', async (req, reply) => {
-    if (open.has(req.url.split('?')[0]!)) return;
+    const path = req.url.split('?')[0]!;
+    if (open.has(path) || (req.method === 'GET' && isConsoleAsset(path))) return;
     const r = authenticator.authenticate(req.headers.authorization);
     if (!r.ok) {
       reply.header('www-authenticate', 'Bearer');
@@ -383,6 +387,14 @@ export async function createHttpServer(deps: {
     async (req, reply) =>
       done(reply, await useCases.orderBilling(caller(req), req.params.tenantId, keyOf(req.params), req.body), (a) => a),
   );
+
+  await registerConsole(http, {
+    useCases,
+    caller,
+    errorReply,
+    options: deps.console ?? { dir: null, deliveryMetricsUrls: [] },
+    log: deps.log,
+  });
 
   await http.ready();
   return http;
