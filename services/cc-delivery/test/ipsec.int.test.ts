@@ -243,7 +243,7 @@ describe('IPsec-tunnelled delivery (strongSwan, two namespaces)', () => {
     expect(sa.ikeProposal).toMatch(/^AES_GCM_16\/256\/PRF_HMAC_SHA2_384\/(ECP_256|CURVE_25519)$/);
   }, 240_000);
 
-  it('live: wrong PSK holds delivery (nothing but IKE on the wire); the LEMF changed to the right PSK delivers all; removed, its connection goes', async () => {
+  it('live: wrong PSK holds delivery (nothing but IKE on the wire); the LEMF changed to the right PSK delivers all; a charon restart is repaired; removed, its connection goes', async () => {
     const { lab, pcap, recv } = await startLab('it-annex2', 33, cleanup);
     const secrets: Record<string, string> = { psk: PSK, wrong: 'not-the-psk' };
     const resolve = (_t: string, ref: string) => (ref in secrets ? Buffer.from(secrets[ref]!) : null);
@@ -306,6 +306,21 @@ describe('IPsec-tunnelled delivery (strongSwan, two namespaces)', () => {
     // the old connection was unloaded, the new one is loaded
     expect(conns()).not.toContain(firstName);
     expect(conns()).toContain(controller.state('hi2')!.name);
+    // charon restarts with nothing loaded: the controller loads the connection again, delivery resumes
+    await lab.restartCharon('med');
+    await waitFor(() => !controller.ready('hi2'), 'the tunnel seen gone', 10_000);
+    const more = Array.from({ length: 10 }, (_, i) =>
+      record('hi2', 'LIIDB', 20 + i, 'HI2', hi2Iri('LIIDB', 20_020 + i)),
+    );
+    deliveries.offer('hi2', more);
+    await waitFor(() => controller.ready('hi2'), 'the tunnel after charon restarted', 30_000);
+    const all = [...sent, ...more];
+    await waitFor(
+      () => recv('hi2').length >= Buffer.concat(all.map((r) => r.bytes)).length,
+      'the records after the restart',
+      30_000,
+    );
+    expect(recv('hi2').equals(Buffer.concat(all.map((r) => r.bytes)))).toBe(true);
     // removed: its connection and SAs go
     await deliveries.applyLemf({ ...v1, enabled: false, version: 3 });
     await waitFor(() => !conns().includes('li.acme.'), 'the connection unloaded', 10_000);

@@ -26,6 +26,11 @@ export interface IpsecControllerOptions {
 interface Tunnel {
   name: string;
   tenant: string;
+  /** The LEMF record it was loaded from (secrets resolve in its tenant). */
+  dest: LemfDestination;
+  /** Its settings break the rules: not loaded until a new LEMF record. */
+  refused: boolean;
+  lastLoad: number;
   settings: IpsecSettings;
   /** The LEMFs delivering through it (LEMFs behind one gateway with the same settings share it). */
   lemfs: Map<string, { tenant: string; lemf: string }>;
@@ -138,6 +143,9 @@ export class IpsecController {
     const t: Tunnel = cur ?? {
       name,
       tenant: dest.tenant,
+      dest,
+      refused: false,
+      lastLoad: 0,
       settings: s,
       lemfs: new Map([[dest.id, labels]]),
       state: null,
@@ -146,14 +154,28 @@ export class IpsecController {
       initiating: false,
       keyId: null,
     };
+    t.dest = dest;
     t.error = null;
+    t.refused = false;
     this.#tunnels.set(name, t);
     const problem = ipsecProblem(dest);
     if (problem) {
       t.error = `${problem.field} ${problem.reason}`;
+      t.refused = true;
       this.#o.log.warn({ lemf: dest.id, reason: problem.field }, 'LEMF IPsec settings refused; delivery waits');
       return;
     }
+    await this.#load(t);
+  }
+
+  /**
+   * Loads the tunnel's PSK or key and connection into charon and initiates it. A failure (charon
+   * not up yet, a secret not there yet) is retried by poll(), as is a connection charon lost in
+   * a restart.
+   */
+  async #load(t: Tunnel): Promise<void> {
+    const { dest, name, settings: s } = t;
+    t.lastLoad = Date.now();
     try {
       const secret = (ref: string | null, field: string) => {
         if (!ref) return undefined;
@@ -184,11 +206,14 @@ export class IpsecController {
           ...(this.#o.lifetimeOverride ? { lifetimeOverride: this.#o.lifetimeOverride } : {}),
         }),
       );
+      t.error = null;
       this.#o.log.info({ lemf: dest.id, state: s.profile }, 'IPsec connection loaded');
       this.#initiate(t);
     } catch (e) {
-      t.error = (e as Error).message;
-      this.#o.log.warn({ lemf: dest.id, err: t.error }, 'LEMF IPsec connection not loaded; delivery waits');
+      const error = (e as Error).message;
+      if (error !== t.error)
+        this.#o.log.warn({ lemf: dest.id, err: error }, 'LEMF IPsec connection not loaded; delivery waits');
+      t.error = error;
     }
   }
 
@@ -231,6 +256,13 @@ export class IpsecController {
 
   /** Reads every SA once: state, rekeys and bytes per LEMF; initiates tunnels that are down. */
   async poll(): Promise<void> {
+    // charon restarted, or was not up (or a secret not there) when the LEMF came: load again
+    const { conns } = await this.#vici.request('get-conns');
+    const loaded = new Set(Array.isArray(conns) ? conns.map(String) : []);
+    for (const t of this.#tunnels.values()) {
+      if (t.refused || (t.error === null && loaded.has(t.name))) continue;
+      if (Date.now() - t.lastLoad > (this.#o.retryMs ?? 5000)) await this.#load(t);
+    }
     const { events } = await this.#vici.stream('list-sas', 'list-sa');
     for (const t of this.#tunnels.values()) {
       if (t.error !== null) continue;

@@ -117,15 +117,36 @@ class IpsecLab {
       const d = join(this.dir, side);
       mkdirSync(d, { recursive: true });
       writeFileSync(join(d, 'strongswan.conf'), charonConf(d));
-      const ns = side === 'med' ? this.med : this.lemf;
-      // a private /run per charon (its pid file), its own config and VICI socket
-      const p = spawn(
-        'ip',
-        ['netns', 'exec', ns, 'unshare', '-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run && exec /usr/lib/ipsec/charon'],
-        { env: { ...process.env, STRONGSWAN_CONF: join(d, 'strongswan.conf') }, stdio: 'ignore' },
-      );
-      this.#procs.push(p);
+      this.#startCharon(side);
     }
+  }
+
+  #charons = new Map<string, ChildProcess>();
+
+  #startCharon(side: 'med' | 'lemf'): void {
+    const d = join(this.dir, side);
+    const ns = side === 'med' ? this.med : this.lemf;
+    // a private /run per charon (its pid file), its own config and VICI socket
+    const p = spawn(
+      'ip',
+      ['netns', 'exec', ns, 'unshare', '-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run && exec /usr/lib/ipsec/charon'],
+      { env: { ...process.env, STRONGSWAN_CONF: join(d, 'strongswan.conf') }, stdio: 'ignore' },
+    );
+    this.#procs.push(p);
+    this.#charons.set(side, p);
+  }
+
+  /** charon of one side stops (its SAs and loaded connections gone) and starts again, empty. */
+  async restartCharon(side: 'med' | 'lemf'): Promise<void> {
+    const p = this.#charons.get(side);
+    if (p && p.exitCode === null) {
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.vici(side), { force: true });
+    this.#startCharon(side);
+    await waitFor(() => existsSync(this.vici(side)), `charon (${side}) again`, 10_000);
   }
 
   vici(side: 'med' | 'lemf'): string {
