@@ -3,8 +3,9 @@
 // batchEncoder: encodeBatch, expiry sweeps, state records applied as after a commit), 100
 // communications per second of event time over 10 LIIDs, in batches of 500 events. 1% never end
 // (idle expiry), 1 in 20 reuses the id of a communication that expired (it must get a new CIN).
-// Prints resident memory, heap after GC and the encoder's live state keys every BENCH_N/10
-// communications: with expiry both stay flat once the idle window (300 s: 30 000 communications) is full. Exit 1 when the
+// Prints resident memory, heap after GC, the encoder's live state keys in memory and the live
+// keys of li.<t>.encoder-state (what compaction keeps of the state records written: last value
+// per key, tombstones delete) every BENCH_N/20 communications, with the elapsed time: with expiry both stay flat once the idle window (300 s: 30 000 communications) is full. Exit 1 when the
 // state grows or a reused id repeats a CIN. BENCH_NO_EXPIRY=1 shows the unbounded growth.
 // Usage: node --expose-gc encode-soak.ts
 import { batchEncoder } from '@li/iri-encoder/testing';
@@ -65,8 +66,10 @@ const event = (i: number, at: number, action: string, attributes: Record<string,
 const gc = (globalThis as { gc?: () => void }).gc;
 const mib = (n: number) => fmt(n / 2 ** 20, 1);
 const started = performance.now();
-const rows: { comms: number; rss: number; heap: number; live: number }[] = [];
+const rows: { comms: number; rss: number; heap: number; live: number; topic: number }[] = [];
 let tombstones = 0;
+/** Keys of the changelog that compaction keeps: the records written, replayed as the topic would. */
+const topicLive = new Set<string>();
 let iris = 0;
 let badCin = 0;
 const maxCin = new Map<string, number>();
@@ -76,7 +79,12 @@ function run(events: MatchedEvent[]): void {
   const [rejected] = r.rejected ?? [];
   if (rejected) throw new Error(`rejected: ${rejected.code} ${rejected.reason}`);
   for (const o of r.outputs) {
-    if (o.topic === 'li.soak.encoder-state' && o.value === null) tombstones++;
+    if (o.topic === 'li.soak.encoder-state' && o.key !== null) {
+      if (o.value === null) {
+        tombstones++;
+        topicLive.delete(o.key);
+      } else topicLive.add(o.key);
+    }
     const h = o.headers;
     if (h?.['li.kind'] !== 'IRI' || h['li.format'] !== 'TS102232') continue;
     iris++;
@@ -91,10 +99,17 @@ function run(events: MatchedEvent[]): void {
 
 function report(comms: number): void {
   gc?.();
-  const row = { comms, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, live: enc.liveEntries() };
+  const row = {
+    comms,
+    rss: process.memoryUsage().rss,
+    heap: process.memoryUsage().heapUsed,
+    live: enc.liveEntries(),
+    topic: topicLive.size,
+  };
   rows.push(row);
+  const eventMinutes = (comms * STEP_MICROS) / 60e6;
   console.log(
-    `${fmt(comms).padStart(10)} communications  rss ${mib(row.rss).padStart(7)} MiB  heap ${mib(row.heap).padStart(7)} MiB  live state keys ${fmt(row.live).padStart(8)}  tombstones ${fmt(tombstones).padStart(9)}  ${fmt((performance.now() - started) / 1000, 1)} s`,
+    `${fmt(comms).padStart(10)} communications (${fmt(eventMinutes, 0).padStart(3)} min of event time)  rss ${mib(row.rss).padStart(7)} MiB  heap ${mib(row.heap).padStart(7)} MiB  live state keys ${fmt(row.live).padStart(8)}  state-topic live keys ${fmt(row.topic).padStart(8)}  tombstones ${fmt(tombstones).padStart(9)}  ${fmt((performance.now() - started) / 1000, 1)} s`,
   );
 }
 
@@ -102,7 +117,7 @@ console.log(
   `encode-soak: ${fmt(N)} communications, ${NO_EXPIRY ? 'NO EXPIRY' : `ended retention ${ENDED_RETENTION_S} s, idle ${IDLE_S} s`}, gc ${gc ? 'on' : 'off (run with --expose-gc)'}`,
 );
 let batch: MatchedEvent[] = [];
-const every = Math.max(1, Math.floor(N / 10));
+const every = Math.max(1, Math.floor(N / 20));
 for (let i = 0; i < N + OVERLAP; i++) {
   const at = T0 + i * STEP_MICROS;
   if (i < N) batch.push(event(i, at, 'sip.invite', { method: 'INVITE' }));
@@ -122,10 +137,11 @@ console.log(`${fmt(iris)} IRIs in ${fmt(secs, 1)} s (${fmt(iris / secs)} IRIs/s)
 const full = (IDLE_S * 1e6) / STEP_MICROS + OVERLAP;
 const base = rows.find((r) => r.comms >= full);
 const last = rows[rows.length - 1]!;
-const grew = base !== undefined && last.live > base.live * 1.1;
+const grew =
+  base !== undefined && (last.live > base.live * 1.1 || last.topic > base.topic * 1.1 || last.rss > base.rss * 1.25);
 console.log(
   base
-    ? `check: live state keys ${fmt(base.live)} at ${fmt(base.comms)} -> ${fmt(last.live)} at ${fmt(last.comms)} (${grew ? 'GROWS' : 'flat'}), rss ${mib(base.rss)} -> ${mib(last.rss)} MiB, reused ids on an old CIN: ${badCin}`
+    ? `check: live state keys ${fmt(base.live)} at ${fmt(base.comms)} -> ${fmt(last.live)} at ${fmt(last.comms)}, state-topic live keys ${fmt(base.topic)} -> ${fmt(last.topic)} (${grew ? 'GROWS' : 'flat'}), rss ${mib(base.rss)} -> ${mib(last.rss)} MiB, reused ids on an old CIN: ${badCin}`
     : `check: run too short to fill the idle window (${fmt(full)} communications); reused ids on an old CIN: ${badCin}`,
 );
 if (badCin > 0 || (grew && !NO_EXPIRY)) process.exit(1);

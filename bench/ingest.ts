@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { measureThroughput, syntheticSipPcap } from '@li/ingest/testing';
+import { measureMediaThroughput, measureThroughput, syntheticRtpPcap, syntheticSipPcap } from '@li/ingest/testing';
+import { SCHEMAS } from '@li/schemas';
 import { benchDeadline } from './lib/deadline.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 
@@ -60,3 +61,54 @@ printRows([
     reference: packets / sip.cpuSeconds,
   },
 ]);
+
+// Voice content: the same capture path with media following, on calls with RTP. "untapped": no
+// call is tapped (a lookup per datagram, nothing published); "tapped": every call is, so each RTP
+// packet becomes an event, Avro-encoded as the publisher does; reference: the capture path without
+// media following on the same file (RTP datagrams then only fail the SIP check).
+const rtpCalls = Number(process.env.BENCH_RTP_CALLS ?? 400);
+const rtp = syntheticRtpPcap({ calls: rtpCalls, rtpPerDirection: 250, concurrent: 200 });
+let encodedBytes = 0;
+const avro = (e: object) => {
+  encodedBytes += SCHEMAS.NormalizedEvent.type.toBuffer({
+    ...e,
+    eventId: '00000000-0000-4000-8000-000000000000',
+    tenant: 'bench',
+    source: 'pcap',
+  }).length;
+};
+const run = (follow: boolean, tapped: readonly string[]) =>
+  measureMediaThroughput(rtp.pcap, { follow, tapped, encode: avro });
+// Each path warmed up, then the median of three runs (the JIT settles per path).
+const median = (follow: boolean, tapped: readonly string[]) => {
+  run(follow, tapped);
+  const rs = [run(follow, tapped), run(follow, tapped), run(follow, tapped)];
+  return rs.sort((a, b) => a.packetsPerSecond - b.packetsPerSecond)[1]!;
+};
+const plainMedia = median(false, []);
+const untapped = median(true, []);
+const tapped = median(true, rtp.callIds);
+console.log(
+  `bench/ingest media: ${fmt(rtp.packets)} packets (${fmt(rtp.rtpPackets)} RTP) of ${fmt(rtpCalls)} calls; ` +
+    `tapped run published ${fmt(tapped.mediaEvents)} media events (expected ${fmt(rtp.rtpPackets)}), untapped run ${fmt(untapped.mediaEvents)}`,
+);
+if (tapped.mediaEvents !== rtp.rtpPackets || untapped.mediaEvents !== 0) {
+  console.error('bench/ingest: media event count differs from the RTP packets generated');
+  process.exitCode = 1;
+}
+printRows([
+  { name: 'capture without media following (wall)', value: plainMedia.packetsPerSecond, unit: 'packets/s' },
+  {
+    name: 'media followed, no call tapped (wall)',
+    value: untapped.packetsPerSecond,
+    unit: 'packets/s',
+    reference: plainMedia.packetsPerSecond,
+  },
+  {
+    name: 'media followed, every call tapped + Avro (wall)',
+    value: tapped.packetsPerSecond,
+    unit: 'packets/s',
+    reference: untapped.packetsPerSecond,
+  },
+]);
+void encodedBytes;

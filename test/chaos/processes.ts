@@ -36,10 +36,18 @@ export interface ProcessPipelineOptions {
   env?: Partial<Record<PipelineService, Record<string, string>>>;
   /** How long a service may take to report ready (default 90 s). */
   readyTimeoutMs?: number;
+  /**
+   * Live processes per service (default 1), each with its own instance id, metrics port and log
+   * (<service>-<n>.log from the second on). Only services without listening ports of their own
+   * can have several here: target-match, iri-encoder, cc-delivery.
+   */
+  replicas?: Partial<Record<'target-match' | 'iri-encoder' | 'cc-delivery', number>>;
 }
 
 interface Managed {
   name: PipelineService;
+  /** Which process of the service (0 for the first). */
+  replica: number;
   env: Record<string, string>;
   metricsPort: number;
   proc: ChildProcess | null;
@@ -59,7 +67,7 @@ export class ProcessPipeline implements Provisioning {
   /** LEMFs the scenarios registered (their cc-delivery groups are li.cc-delivery.<t>.<id>). */
   readonly lemfIds: string[] = [];
   readonly logDir: string;
-  readonly #services = new Map<PipelineService, Managed>();
+  readonly #services = new Map<PipelineService, Managed[]>();
   readonly #readyTimeoutMs: number;
 
   private constructor(o: ProcessPipelineOptions, ports: ProcessPipeline['ports'], dirs: { acr: string; logs: string }) {
@@ -107,26 +115,37 @@ export class ProcessPipeline implements Provisioning {
     };
     try {
       for (const name of PIPELINE_SERVICES) {
-        const env = await serviceEnv(name, name === 'admf' ? [] : [o.tenant], {
-          LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'warn',
-          LI_INSTANCE_ID: `chaos-${name}`,
-          ...own[name],
-          ...o.env?.[name],
-        });
-        const metricsPort = await freePort();
-        env.LI_METRICS_PORT = String(metricsPort);
-        const m: Managed = {
-          name,
-          env,
-          metricsPort,
-          proc: null,
-          unexpected: [],
-          expectExit: false,
-          log: createWriteStream(join(logs, `${name}.log`), { flags: 'a' }),
-        };
-        p.#services.set(name, m);
-        p.#spawn(m);
-        await p.waitReady(name);
+        const count = (o.replicas as Partial<Record<PipelineService, number>> | undefined)?.[name] ?? 1;
+        const list: Managed[] = [];
+        p.#services.set(name, list);
+        for (let replica = 0; replica < count; replica++) {
+          const env = await serviceEnv(name, name === 'admf' ? [] : [o.tenant], {
+            LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'warn',
+            LI_INSTANCE_ID: replica === 0 ? `chaos-${name}` : `chaos-${name}-${replica}`,
+            ...own[name],
+            ...(name === 'cc-delivery' && replica > 0
+              ? { LI_SECRETS_DIR: mkdtempSync(join(tmpdir(), 'li-chaos-secrets-')) }
+              : {}),
+            ...o.env?.[name],
+          });
+          const metricsPort = await freePort();
+          env.LI_METRICS_PORT = String(metricsPort);
+          const m: Managed = {
+            name,
+            replica,
+            env,
+            metricsPort,
+            proc: null,
+            unexpected: [],
+            expectExit: false,
+            log: createWriteStream(join(logs, replica === 0 ? `${name}.log` : `${name}-${replica}.log`), {
+              flags: 'a',
+            }),
+          };
+          list.push(m);
+          p.#spawn(m);
+        }
+        for (let replica = 0; replica < count; replica++) await p.waitReady(name, undefined, replica);
         if (name === 'admf') {
           const created = await p.call(TOKENS.op, 'POST', '/tenants', {
             id: o.tenant,
@@ -155,41 +174,41 @@ export class ProcessPipeline implements Provisioning {
     proc.stderr.pipe(m.log, { end: false });
     proc.on('exit', (code, signal) => {
       m.log.write(`--- ${new Date().toISOString()} exit ${signal ?? code}\n`);
-      if (!m.expectExit) m.unexpected.push(`${m.name} exited by itself (${signal ?? code})`);
+      if (!m.expectExit) m.unexpected.push(`${m.name}#${m.replica} exited by itself (${signal ?? code})`);
       if (m.proc === proc) m.proc = null;
     });
     m.proc = proc;
   }
 
-  #get(name: PipelineService): Managed {
-    const m = this.#services.get(name);
-    if (!m) throw new Error(`${name} is not part of this pipeline`);
+  #get(name: PipelineService, replica = 0): Managed {
+    const m = this.#services.get(name)?.[replica];
+    if (!m) throw new Error(`${name}#${replica} is not part of this pipeline`);
     return m;
   }
 
-  /** Whether the service answers /readyz with 200 now. */
-  async ready(name: PipelineService): Promise<boolean> {
-    const m = this.#get(name);
+  /** Whether the service (its process `replica`) answers /readyz with 200 now. */
+  async ready(name: PipelineService, replica = 0): Promise<boolean> {
+    const m = this.#get(name, replica);
     if (!m.proc) return false;
     return fetch(`http://127.0.0.1:${m.metricsPort}/readyz`, { signal: AbortSignal.timeout(2000) })
       .then((r) => r.ok)
       .catch(() => false);
   }
 
-  async waitReady(name: PipelineService, timeoutMs = this.#readyTimeoutMs): Promise<void> {
-    const m = this.#get(name);
+  async waitReady(name: PipelineService, timeoutMs = this.#readyTimeoutMs, replica = 0): Promise<void> {
+    const m = this.#get(name, replica);
     await waitFor(
       async () => {
-        if (!m.proc) throw new Error(`${name} exited before it was ready (see ${this.logDir}/${name}.log)`);
-        return this.ready(name);
+        if (!m.proc) throw new Error(`${name}#${replica} exited before it was ready (see ${this.logDir})`);
+        return this.ready(name, replica);
       },
-      { what: `${name} ready (/readyz on :${m.metricsPort})`, timeoutMs, intervalMs: 250 },
+      { what: `${name}#${replica} ready (/readyz on :${m.metricsPort})`, timeoutMs, intervalMs: 250 },
     );
   }
 
-  /** Sends `signal` to the service and waits for the process to end. */
-  async kill(name: PipelineService, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const m = this.#get(name);
+  /** Sends `signal` to the service (its process `replica`) and waits for the process to end. */
+  async kill(name: PipelineService, signal: NodeJS.Signals = 'SIGKILL', replica = 0): Promise<void> {
+    const m = this.#get(name, replica);
     const proc = m.proc;
     if (!proc) return;
     m.expectExit = true;
@@ -198,33 +217,36 @@ export class ProcessPipeline implements Provisioning {
     await exited;
   }
 
-  /** Starts the service again on the same settings; resolves once it is ready. */
-  async restart(name: PipelineService): Promise<void> {
-    const m = this.#get(name);
-    if (m.proc) throw new Error(`${name} is still running`);
+  /** Starts the service (its process `replica`) again on the same settings; resolves once it is ready. */
+  async restart(name: PipelineService, replica = 0): Promise<void> {
+    const m = this.#get(name, replica);
+    if (m.proc) throw new Error(`${name}#${replica} is still running`);
     this.#spawn(m);
-    await this.waitReady(name);
+    await this.waitReady(name, undefined, replica);
   }
 
-  /** Each service and whether it is ready now: `name ready` or `name NOT ready`. */
+  /** Each process and whether it is ready now: `name ready` or `name#1 NOT ready`. */
   async readiness(): Promise<string[]> {
     const out: string[] = [];
-    for (const name of this.#services.keys()) out.push(`${name} ${(await this.ready(name)) ? 'ready' : 'NOT ready'}`);
+    for (const m of [...this.#services.values()].flat()) {
+      const label = m.replica === 0 ? m.name : `${m.name}#${m.replica}`;
+      out.push(`${label} ${(await this.ready(m.name, m.replica)) ? 'ready' : 'NOT ready'}`);
+    }
     return out;
   }
 
   /** Every exit of a service that nobody asked for, since the start. */
   unexpectedExits(): string[] {
-    return [...this.#services.values()].flatMap((m) => m.unexpected);
+    return [...this.#services.values()].flat().flatMap((m) => m.unexpected);
   }
 
   /** Stops every service (SIGTERM, SIGKILL after 20 s), last started first. */
   async stop(): Promise<void> {
-    for (const m of [...this.#services.values()].reverse()) {
+    for (const m of [...this.#services.values()].flat().reverse()) {
       const proc = m.proc;
       if (proc) {
         const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-        await this.kill(m.name, 'SIGTERM');
+        await this.kill(m.name, 'SIGTERM', m.replica);
         clearTimeout(timer);
       }
       m.log.end();

@@ -25,6 +25,8 @@ export interface CaptureOptions {
   smtpPorts: number[];
   imapPorts: number[];
   msnpPorts: number[];
+  /** tcpdump filter; default: TCP on the mail and MSNP ports. */
+  filter?: string;
 }
 
 export interface PipelineOptions {
@@ -123,9 +125,8 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
       ...(c
         ? {
             LI_CAPTURE__INTERFACE: c.interface,
-            LI_CAPTURE__FILTER: [...c.smtpPorts, ...c.imapPorts, ...c.msnpPorts]
-              .map((p) => `tcp port ${p}`)
-              .join(' or '),
+            LI_CAPTURE__FILTER:
+              c.filter ?? [...c.smtpPorts, ...c.imapPorts, ...c.msnpPorts].map((p) => `tcp port ${p}`).join(' or '),
             LI_CAPTURE__SMTP_PORTS: c.smtpPorts.join(','),
             LI_CAPTURE__IMAP_PORTS: c.imapPorts.join(','),
             LI_CAPTURE__MSNP_PORTS: c.msnpPorts.join(','),

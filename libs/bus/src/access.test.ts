@@ -5,10 +5,14 @@ const names = (grants: ReturnType<typeof deploymentGrants>) =>
   grants.map((g) => `${g.resource} ${g.pattern} ${g.name} ${g.operations.join(',')}`);
 
 describe('access description', () => {
-  it('gives an ingest deployment its tenant’s events and dlq, write only, and nothing else', () => {
+  it('gives an ingest deployment its tenant’s events and dlq to write, its taps to follow, and nothing else', () => {
     expect(names(deploymentGrants('ingest', ['acme']))).toEqual([
+      'TOPIC LITERAL li.acme.taps CREATE,READ',
       'TOPIC LITERAL li.acme.events CREATE,WRITE',
       'TOPIC LITERAL li.acme.dlq CREATE,WRITE',
+      // tailTopics' ephemeral groups, which commit nothing
+      'GROUP PREFIXED li-read- READ',
+      'GROUP PREFIXED li-tail- READ',
     ]);
   });
 
@@ -17,6 +21,7 @@ describe('access description', () => {
     expect(g).toContain('TOPIC LITERAL li.acme.events CREATE,READ');
     expect(g).toContain('TOPIC LITERAL li.beta.warrants CREATE,READ');
     expect(g).toContain('TOPIC LITERAL li.beta.matched CREATE,WRITE');
+    expect(g).toContain('TOPIC LITERAL li.beta.taps CREATE,WRITE');
     expect(g).toContain('GROUP LITERAL li.target-match.acme+beta READ');
     expect(g).toContain('TRANSACTIONAL_ID PREFIXED li.target-match.acme+beta. WRITE');
     // The tenant registry (numbering plans) is read, never written.

@@ -38,10 +38,11 @@ interface ServiceAccess {
 
 /** The description. admf is the operator's service and is not tenant-scoped (see operatorGrants). */
 export const ACCESS: Record<Exclude<ServiceName, 'admf'>, ServiceAccess> = {
-  ingest: { reads: [], writes: ['events', 'dlq'], system: [], groups: 'none' },
+  // taps: followed whole by tailTopics (ephemeral groups), to know which calls' media to capture
+  ingest: { reads: ['taps'], writes: ['events', 'dlq'], system: [], groups: 'none' },
   'target-match': {
     reads: ['events', 'warrants'],
-    writes: ['matched', 'dlq'],
+    writes: ['matched', 'taps', 'dlq'],
     system: [],
     // The tenant registry: each tenant's numbering plan for reading national numbers.
     systemReads: ['li._system.tenants'],
@@ -49,7 +50,8 @@ export const ACCESS: Record<Exclude<ServiceName, 'admf'>, ServiceAccess> = {
   },
   'iri-encoder': {
     reads: ['matched', 'warrants', 'lemfs', 'encoder-state'],
-    writes: ['hi2', 'hi3', 'reports', 'encoder-state', 'dlq'],
+    // matched: a warrant's end handed to the instance owning the LIID's communications.
+    writes: ['hi2', 'hi3', 'reports', 'encoder-state', 'matched', 'dlq'],
     system: [],
     groups: 'deployment',
   },

@@ -13,6 +13,7 @@ import { consumersOf, type HealthSource } from './consumer-health.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { httpRegistryApi, SchemaCache } from './schema-registry.ts';
 import { type KafkaSecurity, kafkaSecurityOptions } from './security.ts';
+import { SINGLE_PARTITION_LAYOUT, type TopicLayout } from './topic-layout.ts';
 import { type Stream, SYSTEM_TOPICS, type SystemTopic, topicConfig, topicName } from './topics.ts';
 
 export interface BusConfig {
@@ -21,6 +22,8 @@ export interface BusConfig {
   clientId: string;
   /** TLS and SASL; absent: plaintext, unauthenticated (only for a broker that allows it). */
   security?: KafkaSecurity;
+  /** Partitions and replicas of the topics ensureTopics creates; absent: one partition each. */
+  topics?: TopicLayout;
 }
 
 export interface OutputRecord {
@@ -48,7 +51,11 @@ export interface Bus {
   readonly log: Logger;
   /** What the bus is waiting for now (the schema registry, while a codec waits for it), or undefined. */
   waitingFor(): string | undefined;
-  /** Creates the tenant's topics for these streams if they do not exist, with their settings. */
+  /**
+   * Creates the tenant's topics for these streams if they do not exist, with their settings and
+   * the configured partitions (or `partitions` for every one). An existing topic is left as it
+   * is; one with fewer partitions than configured is logged (growing it is an operator's step).
+   */
   ensureTopics(tenant: string, streams: readonly Stream[], partitions?: number): Promise<void>;
   /**
    * Creates the compacted system topics (tenant registry, global states) if missing: all of them,
@@ -151,6 +158,8 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
   const codecs = new Map<string, Promise<Codec<unknown>>>();
   let producer: Producer | undefined;
   let admin: Admin | undefined;
+  const layout = config.topics ?? SINGLE_PARTITION_LAYOUT;
+  const warnedSmall = new Set<string>();
 
   async function getAdmin(): Promise<Admin> {
     if (!admin) {
@@ -175,18 +184,45 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
     kafka,
     log,
     waitingFor: () => schemas.waiting(),
-    async ensureTopics(tenant, streams, partitions = 1) {
+    async ensureTopics(tenant, streams, partitions) {
       const a = await getAdmin();
       const existing = new Set(await a.listTopics());
-      const topics = streams
-        .map((stream) => ({ topic: topicName(tenant, stream), stream }))
+      const wanted = streams.map((stream) => ({
+        topic: topicName(tenant, stream),
+        stream,
+        numPartitions: partitions ?? layout.partitions(tenant, stream),
+      }));
+      const topics = wanted
         .filter(({ topic }) => !existing.has(topic))
-        .map(({ topic, stream }) => ({ topic, numPartitions: partitions, configEntries: topicConfig(stream) }));
+        .map(({ topic, stream, numPartitions }) => ({
+          topic,
+          numPartitions,
+          replicationFactor: layout.replicationFactor,
+          configEntries: [
+            ...topicConfig(stream),
+            ...(layout.minInsyncReplicas > 0
+              ? [{ name: 'min.insync.replicas', value: String(layout.minInsyncReplicas) }]
+              : []),
+          ],
+        }));
       if (topics.length > 0) await a.createTopics({ topics, waitForLeaders: false });
       await waitForLeaders(
         a,
-        streams.map((stream) => topicName(tenant, stream)),
+        wanted.map((w) => w.topic),
       );
+      const older = wanted.filter((w) => existing.has(w.topic) && !warnedSmall.has(w.topic));
+      if (older.length > 0) {
+        const { topics: meta } = await a.fetchTopicMetadata({ topics: older.map((w) => w.topic) });
+        for (const w of older) {
+          const have = meta.find((m) => m.name === w.topic)?.partitions.length ?? w.numPartitions;
+          if (have >= w.numPartitions) continue;
+          warnedSmall.add(w.topic);
+          log.warn(
+            { topic: w.topic, count: have, reason: `${w.numPartitions} configured` },
+            'topic has fewer partitions (count) than configured; it is not grown automatically (docs/ARCHITECTURE.md, Partitions and keys)',
+          );
+        }
+      }
     },
     async ensureSystemTopics(only = Object.values(SYSTEM_TOPICS)) {
       const a = await getAdmin();

@@ -6,6 +6,7 @@ export const BUS_ERROR_CODES = [
   'BUS_ERR_DECODE', // bytes that are not a registry-framed Avro record of the expected schema
   'BUS_ERR_REGISTRY', // the schema registry refused or could not be reached
   'BUS_ERR_SECURITY', // Kafka TLS or SASL settings that cannot be used (missing file, bad combination)
+  'BUS_ERR_TOPIC_LAYOUT', // partition or replication settings that cannot be used
 ] as const;
 export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
 

@@ -24,6 +24,8 @@ export type { KafkaSecurity, SaslMechanism } from './security.ts';
 export { kafkaSecurityOptions, SASL_MECHANISMS } from './security.ts';
 export type { Tail, TailOptions, TailRecord } from './tail-topic.ts';
 export { tailTopics } from './tail-topic.ts';
+export type { TopicLayout, TopicLayoutSettings } from './topic-layout.ts';
+export { DEFAULT_PARTITIONS, PARTITIONS_ENTRY, topicLayout } from './topic-layout.ts';
 export type { Stream, SystemTopic } from './topics.ts';
 export {
   deploymentGroupId,

@@ -8,6 +8,8 @@ export const STREAMS = [
   'lemfs',
   'events',
   'matched',
+  // calls whose media ingest captures (target-match writes, ingest follows): docs/ARCHITECTURE.md
+  'taps',
   'hi2',
   'hi3',
   'reports',
@@ -70,6 +72,7 @@ export function topicConfig(stream: Stream): { name: string; value: string }[] {
     case 'encoder-state':
     case 'delivery-state':
     case 'mcid':
+    case 'taps':
       // Hourly segments: compaction only cleans closed segments, so tombstones of expired state
       // (the encoder's ended communications) free the topic within hours, not Kafka's default week.
       return [

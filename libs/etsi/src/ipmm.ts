@@ -24,8 +24,12 @@ import { decodeIpAddress, encodeIpAddress, type IpAddress } from './ipaddress.ts
 export const IPMM_IRI_OBJ_ID: readonly number[] = [5, 5, 6, 1];
 export const IPMM_CC_OBJ_ID: readonly number[] = [5, 5, 6, 2];
 
-/** frameType values used here: ipFrame for captured packets, rtpFrame for bare RTP. */
-export const FRAME_TYPE = { ipFrame: 0, udpFrame: 1, rtpFrame: 2 } as const;
+/**
+ * frameType values used here: ipFrame for captured packets, rtpFrame for bare RTP (and RTCP),
+ * udptlFrame for bare UDPTL (T.38). udptlFrame(6) is TS 102 232-5's FrameType value as we know it;
+ * no module text here checks it.
+ */
+export const FRAME_TYPE = { ipFrame: 0, udpFrame: 1, rtpFrame: 2, udptlFrame: 6 } as const;
 export const MMCC_PROTOCOL = { rtp: 0, msrp: 1, udptl: 2 } as const;
 
 export interface SipMessage {

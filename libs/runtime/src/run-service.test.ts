@@ -17,6 +17,15 @@ describe('startService', () => {
     expect(keys).toEqual(['logLevel', 'metricsPort', 'tenants']);
   });
 
+  it('refuses a partition layout the bus cannot use, naming its variable', async () => {
+    const err = await startService(
+      { name: 'svc', config: Config, start: async () => ({ stop: async () => {} }) },
+      { LI_TENANTS: 'acme', LI_TOPIC_PARTITIONS: 'events=3,audit=3' },
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CFG_ERR_INVALID' });
+    expect((err as Error).message).toContain('topicPartitions (env LI_TOPIC_PARTITIONS): partitions entry 2: audit');
+  });
+
   it('starts, serves its probes with the service checks, and stops', async () => {
     let stopped = false;
     const svc = await startService(

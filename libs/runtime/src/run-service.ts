@@ -1,7 +1,15 @@
 // What every service's main.ts shares: load and validate configuration, make the logger,
 // the bus and the probe server, start the service, and stop it cleanly on SIGTERM/SIGINT
 // (finish the work in hand, leave consumer groups, close connections).
-import { type Bus, createBus, type KafkaSecurity } from '@li/bus';
+import {
+  type Bus,
+  createBus,
+  isBusError,
+  type KafkaSecurity,
+  PARTITIONS_ENTRY,
+  type TopicLayout,
+  topicLayout,
+} from '@li/bus';
 import { ConfigError, loadConfig } from '@li/config';
 import { createLogger, type Logger } from '@li/log';
 import { type Check, createRegistry, startProbeServer } from '@li/metrics';
@@ -40,6 +48,20 @@ export const CommonConfig = Type.Object({
   logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
     default: 'info',
   }),
+  /**
+   * Partitions of the topics this service creates, over DEFAULT_PARTITIONS of @li/bus (3 for
+   * events, matched, hi2, hi3, reports; 1 for state, DLQ and audit): `<stream>=<n>`,
+   * `<tenant>/<stream>=<n>`, `*=<n>`. Every service of a deployment needs the same list: the
+   * first to start creates the topic.
+   */
+  topicPartitions: Type.Array(Type.String({ pattern: PARTITIONS_ENTRY }), {
+    default: [],
+    description: 'entries <stream>=<n>, <tenant>/<stream>=<n> or *=<n>',
+  }),
+  /** Replicas per partition of the topics it creates; -1: the broker's default.replication.factor. */
+  topicReplicationFactor: Type.Integer({ minimum: -1, default: -1, description: '-1 (broker default) or at least 1' }),
+  /** min.insync.replicas of the topics it creates; 0: the broker's default. */
+  topicMinInsyncReplicas: Type.Integer({ minimum: 0, default: 0 }),
   /** Stable per instance (the pod name in Kubernetes): part of transactional ids. */
   instanceId: Type.String({ minLength: 1, default: 'local' }),
 });
@@ -97,6 +119,30 @@ function kafkaSecurityOf(c: Type.Static<typeof CommonConfig>): KafkaSecurity {
   return security;
 }
 
+/** The topic layout from the common keys; a setting the bus refuses is a config error. */
+function topicLayoutOf(c: Type.Static<typeof CommonConfig>): TopicLayout {
+  try {
+    return topicLayout({
+      partitions: c.topicPartitions,
+      replicationFactor: c.topicReplicationFactor,
+      minInsyncReplicas: c.topicMinInsyncReplicas,
+    });
+  } catch (err) {
+    if (!isBusError(err)) throw err;
+    const key = /^partitions/.test(err.message)
+      ? 'topicPartitions'
+      : /^replication/.test(err.message)
+        ? 'topicReplicationFactor'
+        : 'topicMinInsyncReplicas';
+    const env = {
+      topicPartitions: 'LI_TOPIC_PARTITIONS',
+      topicReplicationFactor: 'LI_TOPIC_REPLICATION_FACTOR',
+      topicMinInsyncReplicas: 'LI_TOPIC_MIN_INSYNC_REPLICAS',
+    }[key];
+    throw new ConfigError([{ key, env, expected: err.message }]);
+  }
+}
+
 /** true when every consumer of the bus is live (or ready), else which are not and why. */
 export function consumersFailing(bus: Pick<Bus, 'consumers'>, aspect: 'live' | 'ready'): true | string {
   const failing = bus
@@ -120,6 +166,7 @@ export async function startService<S extends Type.TObject>(
       registryUrl: c.schemaRegistryUrl,
       clientId: `${def.name}-${c.instanceId}`,
       security: kafkaSecurityOf(c),
+      topics: topicLayoutOf(c),
     },
     log,
   );

@@ -45,7 +45,7 @@ export type PartyRole = (typeof PARTY_ROLES)[number];
 export const DELIVERY_SCOPES = ['IRI_ONLY', 'IRI_AND_CC'] as const;
 export type DeliveryScope = (typeof DELIVERY_SCOPES)[number];
 
-export const LEMF_TRANSPORTS = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE'] as const;
+export const LEMF_TRANSPORTS = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE', 'PKT_CABLE'] as const;
 export type LemfTransport = (typeof LEMF_TRANSPORTS)[number];
 
 /** Avro enum default: a symbol of a newer writer unknown here resolves to GENERALIZED_TIME. */
@@ -285,6 +285,22 @@ export interface NormalizedEvent {
   /** the raw message or packet payload, for CC */
   content: Buffer | null;
   contentType: string | null;
+}
+
+/**
+ * A call whose media ingest captures as content: target-match writes it when a SIP event of the call matches a warrant;
+ * a tombstone (null) ends it (BYE, CANCEL, failed call, warrant ended). Key: communicationId (the Call-ID).
+ */
+export interface Tap {
+  tenant: string;
+  /** the Call-ID, as on the call's events */
+  communicationId: string;
+  /** the warrants the call matched */
+  liids: string[];
+  /** UTC µs when target-match wrote it */
+  tappedAtMicros: number;
+  /** UTC µs after which ingest drops the tap even without a tombstone */
+  expiresAtMicros: number;
 }
 
 /**

@@ -46,6 +46,7 @@ export type {
   PartyRole,
   PipeSettings,
   ReportSelection,
+  Tap,
   Target,
   Tenant,
   TimestampFormat,

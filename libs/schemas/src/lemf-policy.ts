@@ -61,7 +61,10 @@ export function plaintextSetting(
         ? { field: 'email.startTls', reason: `${dest.transport} without STARTTLS is plaintext` }
         : null;
     case null:
-      return { field: 'transport', reason: `${dest.transport} is plaintext (use SFTP with files.hostKeySha256)` };
+      return {
+        field: 'transport',
+        reason: `${dest.transport} is plaintext${dest.transport === 'FTP' ? ' (use SFTP with files.hostKeySha256)' : ''}`,
+      };
     case 'local':
     case undefined:
       return null;

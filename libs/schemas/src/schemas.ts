@@ -19,6 +19,7 @@ const FILES = [
   'lemf-destination.v1.avsc',
   'tenant.v1.avsc',
   'audit-record.v1.avsc',
+  'tap.v1.avsc',
 ];
 const registry: Record<string, avro.Type> = {};
 for (const file of FILES) avro.Type.forSchema(load(file) as avro.Schema, { registry });
@@ -55,6 +56,7 @@ export const SCHEMAS = {
   LemfDestination: build('LemfDestination'),
   Tenant: build('Tenant'),
   AuditRecord: build('AuditRecord'),
+  Tap: build('Tap'),
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;

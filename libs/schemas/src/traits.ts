@@ -262,6 +262,19 @@ export const TRANSPORT_TRAITS = {
     secureWith: 'local',
     keepalive: false,
   },
+  // PacketCable 2.0 (seed 000 `pkcable:`): media as Call Content Connection datagrams (UDP, no
+  // TLS) to ccAddress, the media-collecting server, else to address, the collecting server. The
+  // Call Data Connection (PCESP signalling messages) is not built: HI2 does not go this way yet.
+  PKT_CABLE: {
+    formats: ['TS102232'],
+    streams: ['HI3'],
+    unit: 'stream',
+    requires: ['address'],
+    optional: ['ccAddress'],
+    secrets: [],
+    secureWith: null,
+    keepalive: false,
+  },
 } as const satisfies Record<LemfTransport, TransportTraits>;
 
 /** True when a LEMF on this transport takes a record of this stream and format (no format: any). */
@@ -367,9 +380,14 @@ export const EVENT_ACTIONS = {
     'msnp.sb.referral',
     'msnp.sb.roster',
     'msnp.sb.session',
+    // A direct transfer (MSNFTP file or other peer-to-peer session) an invitation announced.
+    'msnp.ft.start',
+    'msnp.ft.data',
+    'msnp.ft.end',
     'x2.*',
   ],
-  MEDIA: ['msnp.invite', 'x3.*'],
+  // media.rtp / media.rtcp / media.udptl: a tapped call's packets (ingest's MediaTracker)
+  MEDIA: ['msnp.invite', 'x3.*', 'media.rtp', 'media.rtcp', 'media.udptl'],
   NEW_MAIL: ['imap.append', 'imap.copy', 'imap.move', 'mail.delivered', 'message.stored'],
   SENT_MAIL: ['smtp.send', 'submission.send', 'message.sent'],
   MAILBOX: [

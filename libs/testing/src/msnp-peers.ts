@@ -90,3 +90,82 @@ export async function msnConversation(port: number): Promise<{ ns: RecordingClie
   await ns.close();
   return { ns, sb };
 }
+
+/** The file sender's ACCEPT (MSNP8 file transfer): where it listens for the receiver's MSNFTP connection. */
+export function listenerAccept(invitationCookie: string, address: string, port: number, authCookie: string): string {
+  return (
+    'MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinvite; charset=UTF-8\r\n\r\nInvitation-Command: ACCEPT\r\n' +
+    `Invitation-Cookie: ${invitationCookie}\r\nIP-Address: ${address}\r\nPort: ${port}\r\nAuthCookie: ${authCookie}\r\n` +
+    'Sender-Connect: TRUE\r\n\r\n'
+  );
+}
+
+/** The sending side of MSNFTP: answers VER, checks USR's cookie, announces FIL, sends blocks after TFR. */
+export function msnftpSender(file: Buffer, authCookie: string): net.Server {
+  return net.createServer((s) => {
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        const nl = buf.indexOf('\r\n');
+        if (nl < 0) return;
+        const [cmd, ...args] = buf.slice(0, nl).split(' ');
+        buf = buf.slice(nl + 2);
+        if (cmd === 'VER') s.write('VER MSNFTP\r\n');
+        else if (cmd === 'USR') {
+          if (args[1] === authCookie) s.write(`FIL ${file.length}\r\n`);
+          else s.end();
+        } else if (cmd === 'TFR') {
+          // Blocks of at most 2045 octets: 0, the length (16-bit little-endian), the data.
+          for (let i = 0; i < file.length; i += 2045) {
+            const part = file.subarray(i, i + 2045);
+            s.write(Buffer.concat([Buffer.from([0, part.length & 0xff, part.length >> 8]), part]));
+          }
+        } else if (cmd === 'BYE') s.end();
+      }
+    });
+    s.on('error', () => {});
+  });
+}
+
+/** The receiving side of MSNFTP: connects, signs in with the cookie, reads the file, says BYE. */
+export async function msnftpReceive(port: number, account: string, authCookie: string): Promise<Buffer> {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise<void>((r, j) => s.once('connect', () => r()).once('error', j));
+  return new Promise<Buffer>((resolve, reject) => {
+    let stage: 'ver' | 'fil' | 'data' = 'ver';
+    let text = '';
+    let size = 0;
+    let raw = Buffer.alloc(0);
+    const parts: Buffer[] = [];
+    let got = 0;
+    s.on('error', reject);
+    s.write('VER MSNFTP\r\n');
+    s.on('data', (d: Buffer) => {
+      if (stage !== 'data') {
+        text += d.toString('latin1');
+        if (stage === 'ver' && text.includes('VER MSNFTP\r\n')) {
+          stage = 'fil';
+          text = '';
+          s.write(`USR ${account} ${authCookie}\r\n`);
+        } else if (stage === 'fil' && /FIL (\d+)\r\n/.test(text)) {
+          size = Number(/FIL (\d+)\r\n/.exec(text)?.[1]);
+          stage = 'data';
+          s.write('TFR\r\n');
+        }
+        return;
+      }
+      raw = Buffer.concat([raw, d]);
+      while (raw.length >= 3 && raw.length >= 3 + raw.readUInt16LE(1)) {
+        const n = raw.readUInt16LE(1);
+        parts.push(raw.subarray(3, 3 + n));
+        got += n;
+        raw = raw.subarray(3 + n);
+      }
+      if (got >= size) {
+        s.end('BYE 16777989\r\n');
+        resolve(Buffer.concat(parts));
+      }
+    });
+  });
+}

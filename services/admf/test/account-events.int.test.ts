@@ -132,8 +132,16 @@ async function state(admf: Admf, t: string) {
 const membersOf = async (group: string) =>
   (await admin.describeGroups([group])).groups[0]!.members.map((m) => m.memberId);
 
+// The test's account events all have one key, so one partition of the (multi-partition) topic.
 const committedOffset = async (group: string, topic: string) =>
-  (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions[0]!.offset;
+  String(
+    (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions.reduce(
+      (n, p) => n + Math.max(0, Number(p.offset)),
+      0,
+    ),
+  );
+const partitionWithRecords = async (topic: string) =>
+  (await admin.fetchTopicOffsets(topic)).find((o) => o.high !== '0')!.partition;
 
 describe('admf account events per tenant on Kafka', () => {
   it('follows tenants created after it started, each in its own group, without restarting the others', async () => {
@@ -256,7 +264,8 @@ describe('admf account events per tenant on Kafka', () => {
     const former = `li.admf.${uniqueTenant('former').replace('former-', '')}`;
     const events = topicName(e, 'events');
     await sendAccountEvent(e, 'account.removed', { account: 'jdoe' });
-    await admin.setOffsets({ groupId: former, topic: events, partitions: [{ partition: 0, offset: '1' }] });
+    const partition = await partitionWithRecords(events);
+    await admin.setOffsets({ groupId: former, topic: events, partitions: [{ partition, offset: '1' }] });
     await sendAccountEvent(e, 'account.renamed', { old: 'other', new: 'olga' });
     const upgraded = await startAdmf([e], { LI_EVENTS_GROUP_ID: former });
     try {

@@ -11,6 +11,7 @@ import { DEFAULT_TCP_LIMITS } from './domain/capture/tcp.ts';
 import { IMAP_DEFAULT_PORTS } from './domain/mail/imap.ts';
 import { POP3_DEFAULT_PORTS } from './domain/mail/pop3.ts';
 import { SMTP_DEFAULT_PORTS } from './domain/mail/smtp.ts';
+import { DEFAULT_MEDIA_LIMITS } from './domain/media/tracker.ts';
 import { MSNP_DEFAULT_PORTS } from './domain/msnp/msnp.ts';
 import type { SpoolFsync } from './domain/spool-policy.ts';
 import { DEFAULT_MAX_PDU_BYTES } from './domain/x2x3/framer.ts';
@@ -35,6 +36,11 @@ export const Config = Type.Object({
     interface: Type.String({ default: '', description: 'live capture with tcpdump on this interface; empty: off' }),
     filter: Type.String({ default: '' }),
     pcapFile: Type.String({ default: '', description: 'a pcap/pcapng file to replay once at start; empty: none' }),
+    pcapSpeed: Type.Number({
+      minimum: 0,
+      default: 0,
+      description: 'pcapFile replay pace in times real time (1: as captured); 0: as fast as it reads',
+    }),
     bufferBytes: Octets(
       DEFAULT_CAPTURE_BUFFER_KIB * 1024,
       "the kernel's capture buffer for tcpdump (-B, rounded down to KiB); a burst beyond it is lost to the capture",
@@ -59,6 +65,22 @@ export const Config = Type.Object({
       DEFAULT_DEFRAG_LIMITS.maxFragmentsPerDatagram,
       'fragments one IP datagram may take (duplicates included); beyond, it is dropped',
     ),
+  }),
+  /** Voice content: the media of tapped calls (li.<t>.taps), found from their SDP (docs/ARCHITECTURE.md). */
+  media: section({
+    enabled: Type.Boolean({ default: true, description: "follow SDP and capture tapped calls' RTP/RTCP/UDPTL" }),
+    pendingMs: Type.Integer({
+      minimum: 0,
+      default: DEFAULT_MEDIA_LIMITS.pendingMs,
+      description:
+        "longest wall time a new call's media is held waiting for its tap decision (target-match's watermark normally decides sooner)",
+    }),
+    idleSeconds: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_MEDIA_LIMITS.idleMicros / 1e6,
+      description: 'a call with neither SIP nor media this long is forgotten (lost BYE)',
+    }),
+    maxPendingBytes: Octets(DEFAULT_MEDIA_LIMITS.maxPendingBytes, 'octets of media held in all while taps are awaited'),
   }),
   /** Token table (@li/auth format): mail servers post events with a `mailserver` token of `tenant`. */
   tokensFile: Type.String({ default: '', description: 'YAML/JSON token file; required while mailEvents is enabled' }),

@@ -10,6 +10,7 @@ import type { ServiceDefinition } from '@li/runtime';
 import type { NormalizedEvent } from '@li/schemas';
 import { EventPublisher } from './adapters/event-publisher.ts';
 import { buildMailEventsApp } from './adapters/mail-events-http.ts';
+import { type MediaTaps, startMediaTaps } from './adapters/media-taps.ts';
 import { createIngestMetrics } from './adapters/metrics.ts';
 import { replayPcapFile } from './adapters/pcap-file.ts';
 import { startSipListener } from './adapters/sip-listener.ts';
@@ -66,9 +67,26 @@ export const ingestService: ServiceDefinition<typeof Config> = {
     const durable = spool && config.spool.fsync === 'always' ? { durable: () => publisher.durable() } : {};
     const stops: (() => Promise<void>)[] = [];
     const listening: Record<string, number> = {};
+    const capturing = !!(config.capture.interface || config.capture.pcapFile);
+    let media: MediaTaps | undefined;
+    if (config.media.enabled && capturing) {
+      media = await startMediaTaps({
+        bus,
+        log,
+        tenant,
+        limits: {
+          pendingMs: config.media.pendingMs,
+          idleMicros: config.media.idleSeconds * 1e6,
+          maxPendingBytes: config.media.maxPendingBytes,
+        },
+      });
+      m.watchMedia(() => media!.tracker.stats(), tenant);
+      stops.push(() => media!.stop());
+    }
 
     if (config.sip.enabled) {
-      const sink = publisher.sink('sip');
+      const sipSink = publisher.sink('sip');
+      const sink = media ? media.watch(sipSink) : sipSink;
       const sip = await startSipListener({
         host: config.sip.host,
         udpPort: config.sip.udpPort,
@@ -81,8 +99,9 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       stops.push(() => sip.close());
     }
 
-    if (config.capture.interface || config.capture.pcapFile) {
-      const sink = publisher.sink('pcap');
+    if (capturing) {
+      const pcapSink = publisher.sink('pcap');
+      const sink = media ? media.watch(pcapSink) : pcapSink;
       const capture = createCapture({
         factories: [
           sipStreamFactory(),
@@ -93,7 +112,7 @@ export const ingestService: ServiceDefinition<typeof Config> = {
           }),
           msnpDecoderFactory({ ports: config.capture.msnpPorts }),
         ],
-        onDatagram: sipDatagramHandler(sink),
+        onDatagram: media ? media.datagrams(pcapSink, sipDatagramHandler(sink)) : sipDatagramHandler(sink),
         sink,
         limits: {
           tcp: { maxFlowBytes: config.capture.maxFlowBytes, maxTotalBytes: config.capture.maxTotalBytes },
@@ -106,7 +125,11 @@ export const ingestService: ServiceDefinition<typeof Config> = {
       });
       m.watchCapture(capture.stats, tenant);
       if (config.capture.pcapFile) {
-        const r = await replayPcapFile(config.capture.pcapFile, capture);
+        const r = await replayPcapFile(config.capture.pcapFile, capture, {
+          speed: config.capture.pcapSpeed,
+          onStart: (wallMs) => m.replayStarted(tenant, wallMs),
+          ...(media ? { between: () => media!.backpressure() } : {}),
+        });
         capture.end();
         log.info({ count: r.packets, code: r.ok ? null : r.error.code }, 'pcap file replayed');
       }
@@ -122,7 +145,10 @@ export const ingestService: ServiceDefinition<typeof Config> = {
             if (count > 0) log.warn({ count }, 'the kernel dropped captured packets; raise capture.bufferBytes');
           },
         });
-        const quiet = setInterval(() => capture.tick(systemClock.now() * 1000), 1000);
+        const quiet = setInterval(() => {
+          capture.tick(systemClock.now() * 1000);
+          media?.tick();
+        }, 1000);
         await live.ready;
         const stats = setInterval(() => live.requestStats(), KERNEL_DROPS_EVERY_MS);
         stops.push(async () => {

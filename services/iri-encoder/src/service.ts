@@ -61,13 +61,19 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
       },
       async process(batch, ctx) {
         const tenant = tenantOfTopic(ctx.topic);
-        return encodeBatch(tenant, states.working(tenant), batch, {
+        const { ends, ...result } = encodeBatch(tenant, states.working(tenant), batch, {
           options,
           lemfs,
           reportFrom: config.reportFrom,
           expiry,
           nowMicros,
         });
+        // Warrant ends for the owner of each LIID's li.<t>.matched partition (domain/hi1.ts).
+        const matched = topicName(tenant, 'matched');
+        for (const m of ends) {
+          result.outputs.push({ topic: matched, key: m.liid, value: await matchedCodecs.get(matched)!.encode(m) });
+        }
+        return result;
       },
       onCommitted(result, _records, ctx) {
         const tenant = tenantOfTopic(ctx.topic);

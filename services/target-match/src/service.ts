@@ -16,7 +16,9 @@ import { systemClock } from '@li/core';
 import type { ServiceDefinition } from '@li/runtime';
 import type { MatchedEvent, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import { createMatchMetrics } from './adapters/metrics.ts';
+import { createTapWriter } from './adapters/taps.ts';
 import { Config } from './config.ts';
+import type { TapChange } from './domain/taps.ts';
 import { TargetMatch } from './domain/target-match.ts';
 
 export const targetMatchService: ServiceDefinition<typeof Config> = {
@@ -39,6 +41,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     const warrantCodecs = await bus.codecsFor<Warrant>(config.tenants, 'warrants', 'Warrant');
     const tenantCodec = await bus.codec<Tenant>(SYSTEM_TOPICS.tenants, 'Tenant');
     const served = new Set(config.tenants);
+    const taps = await createTapWriter(bus, config.tenants, log);
     const tail = await tailTopics({
       kafka: bus.kafka,
       log,
@@ -56,6 +59,12 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
         const codec = warrantCodecs.get(r.topic)!;
         const value = r.value === null ? null : await codec.decode(r.value);
         const outcome = matcher.applyWarrantRecord(tenantOfTopic(r.topic), r.key ?? '', value);
+        await taps.warrant(
+          tenantOfTopic(r.topic),
+          value?.liid ?? r.key?.split(':')[1],
+          value,
+          systemClock.now() * 1000,
+        );
         if ('applied' in outcome && !outcome.applied) {
           log.warn(
             { tenant: tenantOfTopic(r.topic), offset: r.offset, reason: outcome.reason },
@@ -85,6 +94,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
         const matchedCodec = matchedCodecs.get(topicName(tenant, 'matched'))!;
         const outputs: OutputRecord[] = [];
         const rejected: Rejection<NormalizedEvent>[] = [];
+        const tapChanges: TapChange[] = [];
         for (const r of records) {
           const event = r.value;
           const outcome = matcher.handleEvent(tenant, event);
@@ -100,10 +110,26 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
               headers: { 'li.event-id': event.eventId },
             });
           }
+          // Only warrants that select media make their calls' RTP worth publishing.
+          const media = outcome.matched.filter(
+            (m) => matcher.index.get(tenant, `${m.authorisationCountry}:${m.liid}`)?.selection.media,
+          );
+          tapChanges.push(...taps.book.changes(tenant, event, media, systemClock.now() * 1000, tapChanges));
         }
-        return { outputs, rejected };
+        outputs.push(
+          ...(await taps.outputs(
+            tenant,
+            ctx.partition,
+            records.map((r) => r.value),
+            tapChanges,
+          )),
+        );
+        const result = { outputs, rejected };
+        taps.hold(result, tapChanges);
+        return result;
       },
       onCommitted(result, records, ctx) {
+        taps.committed(result);
         matchMetrics.committed(
           tenantOfTopic(ctx.topic),
           records.length,

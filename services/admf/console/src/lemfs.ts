@@ -52,7 +52,7 @@ interface Status {
   lastErrorAt: number | null;
 }
 
-const TRANSPORTS = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE'];
+const TRANSPORTS = ['ETSI_TCP', 'HI2_TCP', 'FTP', 'SFTP', 'EMAIL', 'PIPE', 'PKT_CABLE'];
 const PROFILES = [
   'ETSI_DEFAULT',
   'MILLISECONDS',

@@ -50,6 +50,16 @@ describe('createTransport', () => {
     expect(pipe).not.toBeInstanceOf(ErrorTransport);
   });
 
+  it('builds PacketCable (seed 000 pkcable:) only as a plaintext the LEMF accepted', () => {
+    const pk = { transport: 'PKT_CABLE' as const, ccAddress: { host: '127.0.0.1', port: 6000 } };
+    expect(createTransport(plain(pk), deps).kind).toBe('PKT_CCC');
+    expect(createTransport(sampleLemf(pk), deps).status().lastError).toMatchObject({
+      code: 'DLV_ERR_INSECURE',
+      message: expect.stringMatching(/PKT_CABLE is plaintext; set transport or allowInsecure/),
+    });
+    expect(createTransport(plain({ ...pk, address: null }), deps).status().lastError?.code).toBe('DLV_ERR_BAD_CONFIG');
+  });
+
   it('refuses a plaintext transport unless the LEMF sets allowInsecure', () => {
     const refused = (d: ReturnType<typeof sampleLemf>) => createTransport(d, deps).status().lastError;
     expect(refused(sampleLemf())).toMatchObject({ code: 'DLV_ERR_INSECURE' });

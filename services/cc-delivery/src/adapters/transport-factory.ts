@@ -16,6 +16,7 @@ import type {
 } from '../domain/types.ts';
 import { type DeliveryError, type DlvErrorCode, dlvError } from '../errors.ts';
 import { FileTransport, FtpStore, parseHostKeyFingerprint, type RemoteStore, SftpStore } from './file-transport.ts';
+import { PacketCableCccTransport } from './packetcable-transport.ts';
 import type { PduConnectionOptions } from './pdu-connection.ts';
 import { PipeTransport } from './pipe-transport.ts';
 import { SmtpTransport } from './smtp-transport.ts';
@@ -280,6 +281,11 @@ export function createTransport(
         backoff,
         ...(deps.random ? { random: deps.random } : {}),
       });
+    }
+    case 'PKT_CABLE': {
+      if (!dest.address) return bad('DLV_ERR_BAD_CONFIG', 'address missing');
+      const media = dest.ccAddress ?? dest.address;
+      return new PacketCableCccTransport({ host: media.host, port: media.port, clock: deps.clock });
     }
     default:
       // A new LemfTransport member fails to compile here; an unknown value from a topic still gets an error transport.

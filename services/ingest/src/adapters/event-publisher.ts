@@ -13,6 +13,7 @@ import { type Clock, systemClock } from '@li/core';
 import type { Logger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import type { Counter } from 'prom-client';
+import { eventKey } from '../domain/event-key.ts';
 import { nextSource, routeOf, spoolNearlyFull } from '../domain/spool-policy.ts';
 import type { DecodedEvent, DecodeProblem } from '../domain/stream.ts';
 import type { DiskSpool } from './spool.ts';
@@ -93,7 +94,7 @@ export class EventPublisher {
     this.o.counters.events.inc({ tenant: this.o.tenant, source });
     this.enqueue(
       this.o.codec.encode(event).then(
-        (value) => ({ topic: this.o.eventsTopic, key: event.communicationId, value }),
+        (value) => ({ topic: this.o.eventsTopic, key: eventKey(event), value }),
         // A decoder produced an event its own schema refuses: a bug, kept in the DLQ.
         (err: Error) => this.dlq(source, { code: 'ING_ERR_SCHEMA', reason: err.message }),
       ),

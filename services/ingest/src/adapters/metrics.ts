@@ -2,6 +2,7 @@
 // peer or anything seen in the traffic.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CaptureCounters } from '../domain/capture/capture.ts';
+import type { MediaCounters } from '../domain/media/tracker.ts';
 
 export interface IngestMetrics {
   events: Counter<'tenant' | 'source'>;
@@ -19,6 +20,10 @@ export interface IngestMetrics {
   spoolDropped: Counter<'tenant'>;
   /** li_ingest_spool_bytes and li_ingest_spool_events, read from the spool at each scrape. */
   watchSpool(stats: () => { bytes: number; records: number; maxBytes: number }, tenant: string): void;
+  /** li_ingest_replay_started_seconds: when a paced pcap replay handed over its first packet. */
+  replayStarted(tenant: string, wallMs: number): void;
+  /** li_ingest_media_* from the media tracker, read at each scrape. */
+  watchMedia(stats: () => MediaCounters, tenant: string): void;
   /** Registered only when the mail-events API runs. */
   mailEventsRefused(): Counter<'tenant' | 'code'>;
 }
@@ -78,6 +83,41 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
         dropped.inc({ tenant, reason: 'capture_kernel_buffer' }, n);
         return n;
       };
+    },
+    replayStarted(tenant, wallMs) {
+      new Gauge({
+        name: 'li_ingest_replay_started_seconds',
+        help: 'Wall time (Unix seconds) a paced pcap replay handed over its first packet: packet times map to wall times from it.',
+        labelNames: ['tenant'],
+        registers: [registry],
+      }).set({ tenant }, wallMs / 1000);
+    },
+    watchMedia(stats, tenant) {
+      new Gauge({
+        name: 'li_ingest_media_calls',
+        help: 'Calls whose SDP media endpoints ingest follows, and how many of them are tapped.',
+        labelNames: ['tenant', 'state'],
+        registers: [registry],
+        collect() {
+          const s = stats();
+          this.set({ tenant, state: 'followed' }, s.calls);
+          this.set({ tenant, state: 'tapped' }, s.tapped);
+        },
+      });
+      new Gauge({
+        name: 'li_ingest_media_packets',
+        help: 'Media datagrams of followed calls since start: tapped (published), untapped (not published), held, held then sent, held then dropped.',
+        labelNames: ['tenant', 'outcome'],
+        registers: [registry],
+        collect() {
+          const s = stats();
+          this.set({ tenant, outcome: 'tapped' }, s.packetsTapped);
+          this.set({ tenant, outcome: 'untapped' }, s.packetsUntapped);
+          this.set({ tenant, outcome: 'held' }, s.packetsHeld);
+          this.set({ tenant, outcome: 'held_sent' }, s.heldSent);
+          this.set({ tenant, outcome: 'held_dropped' }, s.heldDropped);
+        },
+      });
     },
     watchSpool(stats, tenant) {
       const gauge = (name: string, help: string, read: (s: ReturnType<typeof stats>) => number) =>

@@ -3,4 +3,11 @@
 
 export { DiskSpool } from '../adapters/spool.ts';
 export { type SyntheticOptions, syntheticSipPcap } from './synthetic.ts';
-export { measureThroughput, type Throughput } from './throughput.ts';
+export {
+  type SyntheticRtpOptions,
+  syntheticRtpPcap,
+  type VoiceCaptureCounts,
+  type VoiceCaptureOptions,
+  writeVoiceCapture,
+} from './synthetic-rtp.ts';
+export { type MediaThroughput, measureMediaThroughput, measureThroughput, type Throughput } from './throughput.ts';

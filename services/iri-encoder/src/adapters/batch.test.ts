@@ -82,10 +82,35 @@ describe('encodeBatch: a warrant ending during a call', () => {
     expect(iriTypes(enc.encode([end(2)]).outputs)).toEqual(['END', 'HI1']);
   });
 
-  it('after a reassignment, before it encoded the LIID again, it leaves the call to its owner', () => {
+  it('after a reassignment, before it encoded the LIID again, it hands the end of the call to its owner', () => {
     const enc = batchEncoder('acme', OPTS, POLICY);
     enc.encode([start, invite('a')]);
     enc.reassigned();
-    expect(iriTypes(enc.encode([end(2)]).outputs)).toEqual(['HI1']);
+    const r = enc.encode([end(2)]);
+    expect(iriTypes(r.outputs)).toEqual(['HI1']);
+    // The hand-over: a matched record for the LIID, no target, no content.
+    expect(r.ends).toHaveLength(1);
+    expect(r.ends[0]).toMatchObject({ liid: start.liid, warrantVersion: 2, matchedParties: [] });
+    expect(r.ends[0]!.event).toMatchObject({ category: 'ACCOUNT', parties: [], content: null });
+    // The owner of the LIID's matched partition (here the same instance) ends the open call on
+    // its CIN with the next IRI number, and only once.
+    const owner = enc.encode(r.ends);
+    expect(owner.rejected ?? []).toEqual([]);
+    const ends = owner.outputs.filter((o) => o.topic === 'li.acme.hi2');
+    expect(ends.map((o) => [o.headers?.['li.iri-type'], o.headers?.['li.cin'], o.headers?.['li.seq']])).toEqual([
+      ['END', '1', '1'],
+    ]);
+    expect(iriTypes(enc.encode(r.ends).outputs)).toEqual([]);
+    expect(owner.ends).toEqual([]);
+  });
+
+  it('an instance that never saw the LIID ends nothing itself and hands the end over', () => {
+    const owner = batchEncoder('acme', OPTS, POLICY);
+    owner.encode([invite('a')]);
+    const other = batchEncoder('acme', OPTS, POLICY);
+    other.encode([start]);
+    const r = other.encode([end(2)]);
+    expect(iriTypes(r.outputs)).toEqual(['HI1']);
+    expect(iriTypes(owner.encode(r.ends).outputs)).toEqual(['END']);
   });
 });

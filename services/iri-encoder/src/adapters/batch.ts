@@ -6,11 +6,12 @@ import { type InputRecord, type OutputRecord, type ProcessResult, type Rejection
 import type { MatchedEvent, Warrant } from '@li/schemas';
 import { apply } from '../domain/apply.ts';
 import type { EncodedRecord } from '../domain/encode.ts';
-import { applyWarrant } from '../domain/hi1.ts';
+import { applyWarrant, endCommunications } from '../domain/hi1.ts';
 import type { EncoderOptions } from '../domain/options.ts';
 import { composeReport, reportTypeOf } from '../domain/report.ts';
 import { type EncoderState, type ExpiryPolicy, expire, type StateChange } from '../domain/state.ts';
 import { checkMatchedTenant, checkWarrantTenant } from '../domain/tenant.ts';
+import { warrantEndEvent, warrantEndOf } from '../domain/warrant-end.ts';
 import { stateRecord } from './encoder-state.ts';
 import type { LemfDirectory } from './lemfs.ts';
 
@@ -83,14 +84,21 @@ function recordHeaders(rec: EncodedRecord): Record<string, string> {
   };
 }
 
+/**
+ * A batch's records, and the warrant ends it hands to the owners of their LIIDs: the caller
+ * encodes each (an Avro MatchedEvent) to li.<t>.matched, keyed by the LIID, in the same transaction.
+ */
+export type BatchResult = ProcessResult<Input> & { ends: MatchedEvent[] };
+
 /** Encodes a batch against `working` (a per-batch copy of the tenant's state, updated as it goes). */
 export function encodeBatch(
   tenant: string,
   working: EncoderState,
   batch: readonly InputRecord<Input>[],
   deps: BatchDeps,
-): ProcessResult<Input> {
+): BatchResult {
   const outputs: OutputRecord[] = [];
+  const ends: MatchedEvent[] = [];
   const rejected: Rejection<Input>[] = [];
   const changes = new Map<string, StateChange>();
   const record = (rec: EncodedRecord): OutputRecord => ({
@@ -117,7 +125,8 @@ export function encodeBatch(
       }
       // Open communications are ended only by the instance that numbers the LIID's IRIs
       // (li.<t>.matched is keyed by LIID, li.<t>.warrants by country:LIID): another instance's
-      // state of them is stale, and its END would reuse their sequence numbers.
+      // state of them is stale, and its END would reuse their sequence numbers. Unless this
+      // instance is known to own them, the ends go to the owner through li.<t>.matched.
       const hi1 = applyWarrant(working, w, deps.options, {
         nowMicros: deps.nowMicros(),
         ownsCommunications: liids.has(w.liid) || deps.expiry.owns(tenant, w.liid),
@@ -128,6 +137,7 @@ export function encodeBatch(
       }
       for (const c of hi1.stateChanges) change(c);
       for (const rec of hi1.records) outputs.push(record(rec));
+      if (hi1.ends) ends.push(warrantEndEvent(tenant, hi1.ends, deps.nowMicros()));
       continue;
     }
     const m = r.value.value;
@@ -136,8 +146,20 @@ export function encodeBatch(
       rejected.push({ record: r, code: owner.code, reason: owner.reason });
       continue;
     }
-    batchMicros = Math.max(batchMicros, m.event.occurredAtMicros);
     liids.add(m.liid);
+    const end = warrantEndOf(m);
+    if (end) {
+      // A warrant's end handed over by the instance that read it: this one owns the LIID.
+      const ended = endCommunications(working, end, deps.options, deps.nowMicros());
+      if (!ended.ok) {
+        rejected.push({ record: r, code: ended.code, reason: ended.reason });
+        continue;
+      }
+      for (const c of ended.stateChanges) change(c);
+      for (const rec of ended.records) outputs.push(record(rec));
+      continue;
+    }
+    batchMicros = Math.max(batchMicros, m.event.occurredAtMicros);
     const result = apply(working, m, deps.options);
     if (!result.ok) {
       rejected.push({ record: r, code: result.code, reason: result.reason });
@@ -156,7 +178,7 @@ export function encodeBatch(
   }
   if (liids.size > 0) for (const c of deps.expiry.due(tenant, working, batchMicros, liids)) change(c);
   for (const c of changes.values()) outputs.push(stateRecord(tenant, c));
-  return { outputs, rejected };
+  return { outputs, rejected, ends };
 }
 
 /** Seed 000 reports of an event for the warrant's e-mail and PIPE LEMFs. */

@@ -156,6 +156,45 @@ describe('SIP call → IPMMIRI with BEGIN/CONTINUE/END', () => {
     expect(iris(records).map((r) => r.sequenceNumber)).toEqual([0, 1]); // IRI counter unaffected
   });
 
+  it('mirrored call media: direction relative to the target, whether it is the caller or the callee', () => {
+    const rtp = (from: 'CALLER' | 'CALLEE', kind = 'rtp') =>
+      sip(
+        `media.${kind}`,
+        { mediaFrom: from, mediaKind: kind, 'call-id': 'm1' },
+        {
+          category: 'MEDIA',
+          protocol: 'SIP',
+          communicationId: 'm1',
+          content: Buffer.from(`${kind}-${from}`),
+          contentType: `application/${kind}`,
+        },
+      );
+    const directions = (roles: MatchedEvent['matchedRoles']) => {
+      const invite = sip('sip.invite', { method: 'INVITE' }, { communicationId: 'm1' });
+      const { records } = run([invite, rtp('CALLER'), rtp('CALLEE')].map((e) => matched(e, { matchedRoles: roles })));
+      const cc = records.filter((r) => r.kind === 'CC');
+      expect(new Set(cc.map((r) => r.cin))).toEqual(new Set([iris(records)[0]!.cin])); // the call's CIN
+      return cc.map((r) => {
+        const p = pdu(r);
+        if (p.payload.kind !== 'cc') throw new Error('kind');
+        return p.payload.items[0]!.payloadDirection;
+      });
+    };
+    // Target is the caller: the caller's audio is from the target.
+    expect(directions(['CALLER'])).toEqual([0, 1]);
+    // Target is the callee: the caller's audio goes to the target (not labelled by who sent the INVITE).
+    expect(directions(['CALLEE'])).toEqual([1, 0]);
+    expect(directions(['CALLER', 'CALLEE'])).toEqual([3, 3]);
+    // T.38 over UDPTL: IPMMCC with the UDPTL protocol and frame type.
+    const fax = run([
+      matched(sip('sip.invite', { method: 'INVITE' }, { communicationId: 'm1' })),
+      matched(rtp('CALLEE', 'udptl')),
+    ]).records.filter((r) => r.kind === 'CC');
+    const p = pdu(fax[0]!);
+    if (p.payload.kind !== 'cc') throw new Error('kind');
+    expect(p.payload.items[0]!.contents).toMatchObject({ kind: 'iPMMCC', value: { frameType: 6, mmccProtocol: 2 } });
+  });
+
   it('no CC when the warrant is IRI only', () => {
     const m = matched(
       sip('x3.rtp', { payloadFormat: '8' }, { category: 'MEDIA', protocol: 'x3', content: Buffer.from('x') }),

@@ -19,6 +19,11 @@
 // communication (its CIN and IRI counter), carried as eTSI671IRI IRI-Parameters since no event
 // of the communication's own service says "interception ended", before the liDeactivated.
 //
+// With several encoder instances, the LIID's communications belong to the instance that owns its
+// li.<t>.matched partition, which need not be the one reading the warrant: that one then hands
+// the ends over (`ends` in the result, sent to li.<t>.matched keyed by the LIID), and the owner
+// makes them with endCommunications(), after the liDeactivated.
+//
 // Header as OpenLI sends it (notes/openli.md §4.6): CIN 0, no network element id, and the
 // sequence number from a gap-free per-warrant HI1 counter (separate from IRI/CC counters).
 import {
@@ -51,8 +56,25 @@ import { HI2_RECORD_TYPE } from './values.ts';
 /** Keys start with the LIID, like the other state keys; the country keeps two warrants apart. */
 export const hi1Key = (w: Pick<Warrant, 'liid' | 'authorisationCountry'>) => `${w.liid}/hi1/${w.authorisationCountry}`;
 
+/** The ends of a LIID's open communications, for the instance that owns them to make. */
+export interface WarrantEnd {
+  liid: string;
+  authorisationCountry: string;
+  version: number;
+  /** When interception stopped (the IRI-End's time). */
+  endMicros: number;
+  lemfIds: string[];
+}
+
 type Hi1Result =
-  | { ok: true; records: EncodedRecord[]; stateChanges: StateChange[]; notification?: Hi1OperationKind }
+  | {
+      ok: true;
+      records: EncodedRecord[];
+      stateChanges: StateChange[];
+      notification?: Hi1OperationKind;
+      /** Set when another instance may own the LIID's open communications: it ends them. */
+      ends?: WarrantEnd;
+    }
   | { ok: false; code: EncErrorCode; reason: string };
 
 function fingerprint(w: Warrant): string {
@@ -107,7 +129,7 @@ function effectiveMicros(kind: Hi1OperationKind, prev: Hi1Entry | undefined, w: 
 function endOpenCommunications(
   state: EncoderState,
   v: StateView,
-  w: Warrant,
+  w: Pick<Warrant, 'liid' | 'authorisationCountry' | 'version'>,
   o: EncoderOptions,
   at: { endMicros: number; nowMicros: number },
   lemfIds: string[],
@@ -200,6 +222,7 @@ export function applyWarrant(
     seq: prev?.seq ?? 0,
   };
   const records: EncodedRecord[] = [];
+  let ends: WarrantEnd | undefined;
   if (kind) {
     // Deactivation also reaches the LEMFs of the version that was active.
     const lemfIds =
@@ -217,6 +240,10 @@ export function applyWarrant(
     try {
       if (kind === 'liDeactivated' && ownsCommunications)
         records.push(...endOpenCommunications(state, v, w, o, { endMicros: effective, nowMicros }, lemfIds));
+      else if (kind === 'liDeactivated') {
+        const { liid, authorisationCountry, version } = w;
+        ends = { liid, authorisationCountry, version, endMicros: effective, lemfIds };
+      }
       const bytes = encodePsPdu({
         header: psHeader(
           {
@@ -247,5 +274,29 @@ export function applyWarrant(
     }
   }
   v.set(key, entry);
-  return { ok: true, records, stateChanges: v.changes(), ...(kind ? { notification: kind } : {}) };
+  return {
+    ok: true,
+    records,
+    stateChanges: v.changes(),
+    ...(kind ? { notification: kind } : {}),
+    ...(ends ? { ends } : {}),
+  };
+}
+
+/** The owner of the LIID's communications ends those still open (see WarrantEnd). */
+export function endCommunications(
+  state: EncoderState,
+  end: WarrantEnd,
+  o: EncoderOptions,
+  nowMicros: number,
+):
+  | { ok: true; records: EncodedRecord[]; stateChanges: StateChange[] }
+  | { ok: false; code: EncErrorCode; reason: string } {
+  const v = new StateView(state);
+  try {
+    const records = endOpenCommunications(state, v, end, o, { endMicros: end.endMicros, nowMicros }, end.lemfIds);
+    return { ok: true, records, stateChanges: v.changes() };
+  } catch (err) {
+    return { ok: false, code: 'ENC_ERR_INVALID_VALUE', reason: err instanceof Error ? err.message : String(err) };
+  }
 }

@@ -483,6 +483,16 @@ function isRtp(e: NormalizedEvent): boolean {
 
 /** Direction of a media packet: X3 PayloadDirection (2 to target, 3 from target, 4 combined). */
 function mediaDirection(m: MatchedEvent): number {
+  const from = m.event.attributes.mediaFrom;
+  if (from === 'CALLER' || from === 'CALLEE') {
+    // Mirrored call media (ingest's MediaTracker): which party sent it, against the side the
+    // target matched in for this warrant, never who sent the INVITE.
+    const side = targetSide(m);
+    if (side === 'both') return PAYLOAD_DIRECTION.combined;
+    if (side === 'unknown') return PAYLOAD_DIRECTION.indeterminate;
+    const sentByTarget = (from === 'CALLER') === (side === 'originating');
+    return sentByTarget ? PAYLOAD_DIRECTION.fromTarget : PAYLOAD_DIRECTION.toTarget;
+  }
   switch (m.event.attributes.payloadDirection) {
     case '2':
       return PAYLOAD_DIRECTION.toTarget;
@@ -498,6 +508,10 @@ function mediaDirection(m: MatchedEvent): number {
 }
 
 function ipmmCc(e: NormalizedEvent, content: Uint8Array): IpmmCc {
+  if (e.attributes.mediaKind === 'udptl') {
+    // T.38 fax (ingest's MediaTracker): the UDPTL packet as captured.
+    return { mmccContents: content, frameType: FRAME_TYPE.udptlFrame, mmccProtocol: MMCC_PROTOCOL.udptl };
+  }
   return {
     mmccContents: content,
     frameType: isIpPacket(e) ? FRAME_TYPE.ipFrame : FRAME_TYPE.rtpFrame,

@@ -1,7 +1,7 @@
 // For other packages' tests and benchmarks: what the iri-encoder writes for a list of events.
-import { type InputRecord, type ProcessResult, topicName } from '@li/bus';
+import { type InputRecord, topicName } from '@li/bus';
 import type { MatchedEvent, Warrant } from '@li/schemas';
-import { encodeBatch, expirySweep, type Input } from '../adapters/batch.ts';
+import { type BatchResult, encodeBatch, expirySweep, type Input } from '../adapters/batch.ts';
 import { memoryStates } from '../adapters/encoder-state.ts';
 import { apply } from '../domain/apply.ts';
 import type { EncodedRecord } from '../domain/encode.ts';
@@ -47,7 +47,7 @@ export function batchEncoder(
   let offset = 0;
   return {
     /** One batch of matched events and warrant versions, in this order. */
-    encode(inputs: readonly (MatchedEvent | Warrant)[]): ProcessResult<Input> {
+    encode(inputs: readonly (MatchedEvent | Warrant)[]): BatchResult {
       const batch = inputs.map((x): InputRecord<Input> => {
         const common = { partition: 0, offset: String(offset++), headers: {} };
         if ('event' in x) {

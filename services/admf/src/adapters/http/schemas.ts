@@ -169,7 +169,7 @@ const Ipsec = Type.Object(
 );
 const AllowInsecure = Type.Boolean({
   description:
-    'accept a plaintext transport: FTP, ETSI_TCP/HI2_TCP without tls, EMAIL without startTls, SFTP without files.hostKeySha256 (default false: refused)',
+    'accept a plaintext transport: FTP, PKT_CABLE (UDP), ETSI_TCP/HI2_TCP without tls, EMAIL without startTls, SFTP without files.hostKeySha256 (default false: refused)',
 });
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([Type.Null(), t]);
 

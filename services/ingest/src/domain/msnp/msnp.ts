@@ -9,6 +9,7 @@ import type { Party } from '@li/schemas';
 import { ByteQueue, compact, DEFAULT_LIMITS, GuardedDecoder, type TextDecoderLimits } from '../mail/common.ts';
 import type { PortOptions } from '../mail/smtp.ts';
 import type { DecoderSink, Direction, FlowEndpoints, StreamDecoderFactory } from '../stream.ts';
+import { DirectTransfers, MSNFTP_DEFAULT_PORT, MsnFtpDecoder } from './direct.ts';
 
 export const MSNP_DEFAULT_PORTS: readonly number[] = [1863];
 
@@ -84,9 +85,19 @@ class MsnpDecoder extends GuardedDecoder {
   private version: string | null = null;
   private participants = new Set<string>();
   private calls = new Map<string, string>();
+  /** Invitations offered on this switchboard by Invitation-Cookie (text/x-msmsgsinvite fields). */
+  private invitations = new Map<string, Map<string, string>>();
 
-  constructor(flow: FlowEndpoints, sink: DecoderSink, limits: TextDecoderLimits = DEFAULT_LIMITS) {
+  private readonly direct: DirectTransfers;
+
+  constructor(
+    flow: FlowEndpoints,
+    sink: DecoderSink,
+    direct: DirectTransfers,
+    limits: TextDecoderLimits = DEFAULT_LIMITS,
+  ) {
     super('msnp', flow, sink);
+    this.direct = direct;
     this.queues = { toServer: new ByteQueue(limits.maxLineBytes), toClient: new ByteQueue(limits.maxLineBytes) };
   }
 
@@ -380,6 +391,30 @@ class MsnpDecoder extends GuardedDecoder {
       const guid = (fields.get('application-guid') ?? '').toUpperCase();
       const app = fields.get('application-name') ?? '';
       const media = MEDIA_GUIDS.has(guid) || /voice|audio|video|webcam|netmeeting/i.test(app);
+      const address = fields.get('ip-address');
+      const port = Number(fields.get('port') ?? MSNFTP_DEFAULT_PORT);
+      const command = (fields.get('invitation-command') ?? '').toUpperCase();
+      const cookie = fields.get('invitation-cookie') ?? '';
+      if (command === 'INVITE' && cookie) {
+        // The ACCEPT names only the cookie: remember what was offered (a few per switchboard).
+        if (this.invitations.size >= 64) this.invitations.clear();
+        this.invitations.set(cookie, fields);
+      }
+      if (command === 'ACCEPT' && address && Number.isSafeInteger(port)) {
+        // The accepting side names where it listens: follow the peers to that direct connection.
+        const offer = this.invitations.get(cookie);
+        const field = (name: string) => fields.get(name) ?? offer?.get(name) ?? null;
+        this.direct.expect({
+          address,
+          port,
+          parties,
+          application: field('application-name') ?? '',
+          applicationGuid: (field('application-guid') ?? '').toUpperCase(),
+          invitationCookie: cookie || null,
+          fileName: field('application-file'),
+          fileSize: field('application-filesize'),
+        });
+      }
       this.out.emit({
         category: media ? 'MEDIA' : 'SIGNALS',
         action: 'msnp.invite',
@@ -419,6 +454,14 @@ class MsnpDecoder extends GuardedDecoder {
 
 export function msnpDecoderFactory(options: PortOptions = {}): StreamDecoderFactory {
   const ports = options.ports ?? MSNP_DEFAULT_PORTS;
-  return (flow, sink) =>
-    flow.transport === 'tcp' && ports.includes(flow.serverPort) ? new MsnpDecoder(flow, sink, options.limits) : null;
+  const direct = new DirectTransfers();
+  return (flow, sink) => {
+    if (flow.transport !== 'tcp') return null;
+    if (ports.includes(flow.serverPort)) return new MsnpDecoder(flow, sink, direct, options.limits);
+    // A direct transfer an accepted invitation announced, or one on MSNFTP's default port.
+    const expected = direct.take(flow);
+    if (expected || flow.serverPort === MSNFTP_DEFAULT_PORT)
+      return new MsnFtpDecoder(flow, sink, expected, options.limits);
+    return null;
+  };
 }
