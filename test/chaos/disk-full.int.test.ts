@@ -26,7 +26,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bus, createBus, type ReadRecord, readTopic, topicName } from '@li/bus';
+import { type Bus, createBus, lemfTopicName, type ReadRecord, readTopic, topicName } from '@li/bus';
 import { lemfGroupId } from '@li/cc-delivery/service';
 import { SshdPeer } from '@li/cc-delivery/test-servers';
 import { pduLength } from '@li/etsi';
@@ -105,16 +105,19 @@ function delivered(): { names: string[]; records: ReceivedRecord[] } {
 
 const idOf = (r: { liid: string; cin: number; seq: number; type: string }) => `${r.liid}/${r.cin}/${r.seq}/${r.type}`;
 
-/** What the iri-encoder wrote to li.<t>.hi2, decoded, with where each record sits. */
+/** What cc-delivery's router copied from li.<t>.hi2 into the LEMF's queue, decoded, with where each record sits. */
 async function hi2Topic(): Promise<{ rec: ReadRecord; id: string }[]> {
-  const recs = await readTopic(bus.kafka, topicName(tenant, 'hi2'));
+  const recs = await readTopic(bus.kafka, lemfTopicName(tenant, LEMF, 'hi2'));
   return recs.filter((r) => r.value).map((rec) => ({ rec, id: idOf(summarise('HI2', rec.value!)) }));
 }
 
-/** cc-delivery's committed offset per partition of li.<t>.hi2 for the LEMF's group. */
+/** cc-delivery's committed offset per partition of the LEMF's hi2 queue for the LEMF's group. */
 async function committed(): Promise<Map<number, number>> {
   const admin = await bus.admin();
-  const [o] = await admin.fetchOffsets({ groupId: lemfGroupId(tenant, LEMF), topics: [topicName(tenant, 'hi2')] });
+  const [o] = await admin.fetchOffsets({
+    groupId: lemfGroupId(tenant, LEMF),
+    topics: [lemfTopicName(tenant, LEMF, 'hi2')],
+  });
   return new Map((o?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
 }
 
@@ -253,14 +256,18 @@ describe('disk full (chaos scenario 6)', () => {
     console.log(
       `[disk-full] SFTP: ${calls} calls during ${fault} s of full disk; retries ${sample(m, 'li_cc_delivery_retries_total', `lemf="${LEMF}"`)}, /readyz ${ready.status}`,
     );
-    // Every call's records are on li.<t>.hi2 (the encoder does not wait for delivery) ...
+    // Every call's records are in the LEMF's queue (neither the encoder nor the router waits for delivery) ...
     const expected = await waitFor(
       async () => {
         const t = await hi2Topic();
         const ends = t.filter((r) => r.id.includes('IRI-END')).length;
         return ends >= 2 + calls ? t : undefined;
       },
-      { what: `an IRI-END on li.${tenant}.hi2 for each of the ${2 + calls} calls`, timeoutMs: 60_000, intervalMs: 500 },
+      {
+        what: `an IRI-END in the LEMF's hi2 queue for each of the ${2 + calls} calls`,
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
     );
     // ... but no offset is committed past a record that is not in a final file.
     const onServer = new Set(delivered().records.map(idOf));

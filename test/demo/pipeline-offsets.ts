@@ -1,6 +1,6 @@
 // What the demo reads from Kafka at its end, through the bootstrap admin: how many records the
 // services' consumer groups have still to commit, and how far each tenant's DLQ has grown.
-import { deploymentGroupId, kafkaSecurityOptions, topicName } from '@li/bus';
+import { deploymentGroupId, kafkaSecurityOptions, LEMF_STREAMS, lemfTopicName, topicName } from '@li/bus';
 import { adminClient, testInfra } from '@li/testing';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { type Uncommitted, uncommitted } from './report.ts';
@@ -40,30 +40,42 @@ export class PipelineOffsets {
   }
 
   async backlog(): Promise<Backlog> {
-    const groups: Omit<BacklogPart, keyof Uncommitted | 'topic'>[] = [
-      { service: 'target-match', groupId: deploymentGroupId('target-match', this.#tenants) },
-      { service: 'iri-encoder', groupId: deploymentGroupId('iri-encoder', this.#tenants) },
-      // As services/cc-delivery/src/service.ts names them: one group per LEMF.
-      ...this.#tenants.flatMap((t) =>
-        this.#lemfIds.map((lemfId) => ({
+    const streams = (t: string, list: readonly ('events' | 'matched' | 'warrants' | 'hi2' | 'hi3' | 'reports')[]) =>
+      list.map((s) => topicName(t, s));
+    const groups: (Omit<BacklogPart, keyof Uncommitted | 'topic'> & { topics: string[] })[] = [
+      {
+        service: 'target-match',
+        groupId: deploymentGroupId('target-match', this.#tenants),
+        topics: this.#tenants.flatMap((t) => streams(t, ['events'])),
+      },
+      {
+        service: 'iri-encoder',
+        groupId: deploymentGroupId('iri-encoder', this.#tenants),
+        topics: this.#tenants.flatMap((t) => streams(t, ['matched', 'warrants'])),
+      },
+      // As services/cc-delivery/src names them: a router group per tenant over its streams, and
+      // one group per LEMF over the LEMF's own queue topics.
+      ...this.#tenants.flatMap((t) => [
+        {
+          service: 'cc-delivery' as const,
+          groupId: `li.cc-delivery.${t}.router.streams`,
+          topics: streams(t, ['hi2', 'hi3', 'reports']),
+        },
+        ...this.#lemfIds.map((lemfId) => ({
           service: 'cc-delivery' as const,
           groupId: `li.cc-delivery.${t}.${lemfId}`,
           lemfId,
+          topics: LEMF_STREAMS.map((s) => lemfTopicName(t, lemfId, s)),
         })),
-      ),
+      ]),
     ];
-    const topicsOf = (service: BacklogPart['service']) =>
-      this.#tenants.flatMap((t) =>
-        (service === 'target-match'
-          ? (['events'] as const)
-          : service === 'iri-encoder'
-            ? (['matched', 'warrants'] as const)
-            : (['hi2', 'hi3', 'reports'] as const)
-        ).map((s) => topicName(t, s)),
-      );
     const parts: BacklogPart[] = [];
-    for (const g of groups) {
-      const committed = await this.#admin.fetchOffsets({ groupId: g.groupId, topics: topicsOf(g.service) });
+    for (const { topics, ...g } of groups) {
+      // a LEMF's queue exists once cc-delivery has seen the LEMF (or a record for it)
+      const existing = new Set(await this.#admin.listTopics());
+      const present = topics.filter((t) => existing.has(t));
+      if (present.length === 0) continue;
+      const committed = await this.#admin.fetchOffsets({ groupId: g.groupId, topics: present });
       for (const c of committed) {
         const ends = await this.#admin.fetchTopicOffsets(c.topic);
         for (const u of uncommitted(ends, c.partitions)) parts.push({ ...g, topic: c.topic, ...u });

@@ -83,7 +83,13 @@ function tenantTopics(tenant: string, t: Pick<TenantsFile, 'partitions' | 'repli
 
 const STRIMZI_RESOURCE = { TOPIC: 'topic', GROUP: 'group', TRANSACTIONAL_ID: 'transactionalId' } as const;
 const STRIMZI_PATTERN = { LITERAL: 'literal', PREFIXED: 'prefix' } as const;
-const STRIMZI_OPERATION = { READ: 'Read', WRITE: 'Write', CREATE: 'Create', DESCRIBE: 'Describe' } as const;
+const STRIMZI_OPERATION = {
+  READ: 'Read',
+  WRITE: 'Write',
+  CREATE: 'Create',
+  DESCRIBE: 'Describe',
+  DELETE: 'Delete',
+} as const;
 
 /** A Strimzi KafkaUser (SCRAM-SHA-512) with exactly these grants. */
 function kafkaUser(principal: string, grants: readonly Grant[]): Obj {

@@ -31,15 +31,19 @@ describe('access description', () => {
     expect(g.some((x) => x.startsWith('TOPIC PREFIXED'))).toBe(false);
   });
 
-  it('scopes cc-delivery groups per tenant and never gives a tenant-scoped service a topic prefix', () => {
+  it('scopes cc-delivery groups per tenant and gives no tenant-scoped service a topic prefix but its per-LEMF topics', () => {
     const g = names(deploymentGrants('cc-delivery', ['acme']));
-    expect(g).toContain('GROUP PREFIXED li.cc-delivery.acme. READ');
+    expect(g).toContain('GROUP PREFIXED li.cc-delivery.acme. READ,DELETE');
+    expect(g).toContain('TRANSACTIONAL_ID PREFIXED li.cc-delivery.acme. WRITE');
     expect(g).toContain('TOPIC LITERAL li.acme.hi2 CREATE,READ');
     expect(g).toContain('TOPIC LITERAL li.acme.delivery-state CREATE,READ,WRITE');
+    expect(g).toContain('TOPIC PREFIXED li.acme.lemf. CREATE,READ,WRITE,DELETE');
     for (const s of ['target-match', 'iri-encoder', 'cc-delivery', 'mcid-store'] as const) {
-      expect(deploymentGrants(s, ['acme']).filter((x) => x.resource === 'TOPIC' && x.pattern === 'PREFIXED')).toEqual(
-        [],
-      );
+      expect(
+        deploymentGrants(s, ['acme'])
+          .filter((x) => x.resource === 'TOPIC' && x.pattern === 'PREFIXED')
+          .map((x) => x.name),
+      ).toEqual(s === 'cc-delivery' ? ['li.acme.lemf.'] : []);
     }
   });
 

@@ -3,6 +3,7 @@
 // API; Kubernetes manifests render the same grants as KafkaUser resources). A deployment gets
 // exactly the topics of its own tenants that it reads or writes, its own consumer groups and
 // transactional ids, and nothing else.
+import { lemfTopicPrefix } from './lemf-topics.ts';
 import { deploymentGroupId, type Stream, type SystemTopic, topicName, validateTenant } from './topics.ts';
 
 export const SERVICES = ['admf', 'ingest', 'target-match', 'iri-encoder', 'cc-delivery', 'mcid-store'] as const;
@@ -11,7 +12,7 @@ export type ServiceName = (typeof SERVICES)[number];
 export type AclResource = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID';
 export type AclPattern = 'LITERAL' | 'PREFIXED';
 /** Kafka operations; READ and WRITE imply DESCRIBE. */
-export type AclOperation = 'READ' | 'WRITE' | 'CREATE' | 'DESCRIBE';
+export type AclOperation = 'READ' | 'WRITE' | 'CREATE' | 'DESCRIBE' | 'DELETE';
 
 export interface Grant {
   resource: AclResource;
@@ -94,7 +95,27 @@ export function deploymentGrants(service: Exclude<ServiceName, 'admf'>, tenants:
       grants.push({ resource: 'TOPIC', pattern: 'LITERAL', name: topicName(t, stream), operations: ops });
     }
     if (access.groups === 'per-tenant') {
-      grants.push({ resource: 'GROUP', pattern: 'PREFIXED', name: `li.${service}.${t}.`, operations: ['READ'] });
+      // cc-delivery: its tenant router and one group per LEMF; a removed LEMF's group is deleted
+      grants.push({
+        resource: 'GROUP',
+        pattern: 'PREFIXED',
+        name: `li.${service}.${t}.`,
+        operations: ['READ', 'DELETE'],
+      });
+      // the router's transactions (lemf-topics.ts): one id per input partition
+      grants.push({
+        resource: 'TRANSACTIONAL_ID',
+        pattern: 'PREFIXED',
+        name: `li.${service}.${t}.`,
+        operations: ['WRITE'],
+      });
+      // the per-LEMF topics it routes into, reads, and deletes with their LEMF
+      grants.push({
+        resource: 'TOPIC',
+        pattern: 'PREFIXED',
+        name: lemfTopicPrefix(t),
+        operations: ['CREATE', 'READ', 'WRITE', 'DELETE'],
+      });
     }
   }
   for (const topic of access.system) {

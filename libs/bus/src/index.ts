@@ -9,12 +9,23 @@ export {
 } from './access.ts';
 export type { Bus, BusConfig, OutputRecord } from './bus.ts';
 export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
+// cc-delivery's per-LEMF topics and the consumer that commits only confirmed records
+export { busProcessor, busRead, busTail } from './bus-clients.ts';
 export type { Codec } from './codec.ts';
+export type {
+  ConfirmedBatch,
+  ConfirmedConsumer,
+  ConfirmedConsumerOptions,
+  ConfirmedMessage,
+} from './confirmed-consumer.ts';
+export { createConfirmedConsumer } from './confirmed-consumer.ts';
 export type { ConsumerHealth, HealthSource } from './consumer-health.ts';
 export { registerConsumer } from './consumer-health.ts';
 export type { BusErrorCode } from './errors.ts';
 export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
+export type { LemfStream } from './lemf-topics.ts';
+export { LEMF_STREAMS, lemfTopicName, lemfTopicPrefix, parseLemfTopic, validateLemfId } from './lemf-topics.ts';
 export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessResult, Rejection } from './processor.ts';
 export { createProcessor, dlqCounter, dlqRecord } from './processor.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';

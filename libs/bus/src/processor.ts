@@ -78,6 +78,11 @@ export interface ProcessorOptions<T> {
    */
   maxWaitTimeMs?: number;
   /**
+   * Bytes fetched per partition at most (kafkajs default 1 MiB): a batch is one transaction, so
+   * a processor whose transactions are costly (many output partitions) takes larger batches.
+   */
+  maxBytesPerPartition?: number;
+  /**
    * The service's registry: li_bus_dlq_records_total{tenant,code} counts what went to the DLQ,
    * li_bus_consumer_restarts_total{consumer} the consumers made anew after a crash.
    */
@@ -351,6 +356,12 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10)),
       ...(options.maxWaitTimeMs ? { maxWaitTimeInMs: options.maxWaitTimeMs } : {}),
+      ...(options.maxBytesPerPartition
+        ? {
+            maxBytesPerPartition: options.maxBytesPerPartition,
+            maxBytes: Math.max(10 * 2 ** 20, options.maxBytesPerPartition),
+          }
+        : {}),
       // kafkajs's own restart is not relied on: a crash is handled below, the same way each time.
       retry: { retries: 5, restartOnFailure: async () => false },
     });

@@ -1,33 +1,44 @@
 // The cc-delivery service on Kafka. LEMF destinations come from the compacted li.<t>.lemfs
-// topics and apply live. Each LEMF has its own consumer group over its tenant's li.<t>.hi2,
-// li.<t>.hi3 and li.<t>.reports, so one LEMF's outage never slows another; it takes only the
-// records whose li.lemfs header names it, and commits an offset only once the transport
-// confirmed everything before it. Records a transport can never take go to li.<t>.dlq.
-// File numbers (FTP/SFTP names) are saved per LEMF and LIID in the compacted li.<t>.delivery-state
-// before a file is uploaded under its name, and restored at start, so a name is never reused.
-// Each group's lag is li_cc_delivery_consumer_lag_records{tenant,lemf,stream}.
+// topics and apply live. Delivery reads each record once, however many LEMFs there are:
+// - a router per tenant (adapters/router.ts) reads li.<t>.hi2, li.<t>.hi3 and li.<t>.reports with
+//   the bus's exactly-once processor and copies each record into the queue of every LEMF its
+//   li.lemfs header names, li.<t>.lemf.<id>.<stream> (copies and input offsets in one transaction);
+// - each LEMF has its own consumer group over its own queue only, so one LEMF's outage never slows
+//   another; it takes the records its transport carries, and commits an offset only once the
+//   transport confirmed everything before it (libs/bus confirmed-consumer.ts).
+// Records a transport can never take go to li.<t>.dlq. File numbers (FTP/SFTP names) are saved
+// per LEMF and LIID in the compacted li.<t>.delivery-state before a file is uploaded under its
+// name, and restored at start, so a name is never reused. Each LEMF's lag is
+// li_cc_delivery_consumer_lag_records{tenant,lemf,stream}.
 
-import { dlqRecord, tailTopics, tenantOfTopic, topicName } from '@li/bus';
+import {
+  busTail,
+  type ConfirmedConsumer,
+  createConfirmedConsumer,
+  dlqRecord,
+  LEMF_STREAMS,
+  lemfTopicName,
+  type Processor,
+  tenantOfTopic,
+  topicName,
+} from '@li/bus';
 import { systemClock } from '@li/core';
 import type { ServiceDefinition } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
-import type { Consumer } from 'kafkajs';
+import { Counter } from 'prom-client';
 import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
 import { FileSeqStore } from './adapters/file-seq-store.ts';
 import { IpsecController } from './adapters/ipsec-controller.ts';
 import { createLemfDeliveries } from './adapters/lemf-deliveries.ts';
+import { LemfQueues } from './adapters/lemf-queues.ts';
+import { createRouter } from './adapters/router.ts';
 import { secretFiles } from './adapters/secrets.ts';
 import { Config } from './config.ts';
 import { DEFAULT_INBOUND_LIMITS } from './domain/inbound-budget.ts';
 import { lemfKey, splitLemfKey } from './domain/lemf-key.ts';
 import { lemfRecords, streamOfTopic } from './domain/lemf-records.ts';
-import { commitPlan, OffsetTracker, type PartitionOffset } from './domain/offsets.ts';
+import { LemfDirectory } from './domain/routing.ts';
 import { createTriCodec } from './domain/tri-codec.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The topics a LEMF's consumer reads. */
-const streamsOf = (tenant: string) => (['hi2', 'hi3', 'reports'] as const).map((s) => topicName(tenant, s));
 
 /** Each LEMF has its own consumer group, so one LEMF's outage never holds another. */
 export const lemfGroupId = (tenant: string, lemfId: string) => `li.cc-delivery.${tenant}.${lemfId}`;
@@ -38,38 +49,17 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
   async start({ config, log, bus, metrics, readiness }) {
     for (const t of config.tenants)
       await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq', 'delivery-state']);
-    const consumers = new Map<string, Consumer>();
+    const readBytes = new Counter({
+      name: 'li_cc_delivery_read_bytes_total',
+      help: 'Bytes of records (key, value, headers) read from Kafka: by the router (li.<t>.hi2/hi3/reports, once) and by the LEMF consumers (their own queues)',
+      labelNames: ['tenant', 'stage'],
+      registers: [metrics],
+    });
+    const queues = new LemfQueues(bus, log);
+    const directories = new Map(config.tenants.map((t) => [t, new LemfDirectory()]));
+    const consumers = new Map<string, ConfirmedConsumer>();
     // The latest settings of each LEMF: a running consumer selects records by them (files.streams, format).
     const current = new Map<string, LemfDestination>();
-    // Per LEMF and partition, the offset after the last record read: records of other LEMFs
-    // need no confirmation, so a LEMF with nothing unconfirmed may commit up to here.
-    const readUpTo = new Map<string, Map<string, PartitionOffset>>();
-    const readOf = (k: string) => readUpTo.get(k) ?? readUpTo.set(k, new Map()).get(k)!;
-    // Only forward: a consumer kafkajs restarted reads again from the committed offset.
-    const read = (k: string, topic: string, partition: number, offset: bigint) => {
-      const at = readOf(k).get(OffsetTracker.key({ topic, partition }));
-      if (!at || offset > at.offset)
-        readOf(k).set(OffsetTracker.key({ topic, partition }), { topic, partition, offset });
-    };
-    // Per LEMF and partition, the last offset handed to commitOffsets.
-    const committed = new Map<string, Map<string, bigint>>();
-    const committedOf = (k: string) => committed.get(k) ?? committed.set(k, new Map()).get(k)!;
-    // Offset commits in flight, awaited on stop so a confirmed record is not read again after a restart.
-    const commits = new Set<Promise<void>>();
-    const commit = (k: string, consumer: Consumer, offsets: PartitionOffset[]) => {
-      if (offsets.length === 0) return;
-      const done = committedOf(k);
-      for (const o of offsets) done.set(OffsetTracker.key(o), o.offset);
-      const p = consumer
-        .commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })))
-        .catch((err: unknown) => {
-          // not committed after all: a later plan must not leave these out
-          for (const o of offsets) if (done.get(OffsetTracker.key(o)) === o.offset) done.delete(OffsetTracker.key(o));
-          log.warn({ lemf: k, err }, 'offset commit failed; records will be re-read');
-        })
-        .finally(() => commits.delete(p));
-      commits.add(p);
-    };
     const fileSeqs = await FileSeqStore.restore(bus, config.tenants, log);
     const secrets = secretFiles(config.secretsDir, config.tenants);
     // strongSwan's connections follow the LEMFs (adapters/ipsec-controller.ts)
@@ -105,12 +95,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         burstBytes: config.lemfReadBurstBytes,
         bytesPerSecond: config.lemfReadBytesPerSecond,
       },
-      commit: (lemfKey, points) => {
-        const consumer = consumers.get(lemfKey);
-        if (!consumer) return;
-        const drained = (deliveries.delivery(lemfKey)?.pending() ?? 1) === 0;
-        commit(lemfKey, consumer, commitPlan(points, readOf(lemfKey), drained, committedOf(lemfKey)));
-      },
+      commit: (k, points) => consumers.get(k)?.confirmed(points),
       fileSeqStart: (k) => fileSeqs.start(k),
       fileSeqUsed: (k, liid, seq) => fileSeqs.used(k, liid, seq),
       deadLetter: (record, error) => {
@@ -120,82 +105,53 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           key: record.liid,
           value: Buffer.from(record.bytes),
         };
-        const dlq = dlqRecord(topicName(tenantOfTopic(record.source.topic), 'dlq'), source, error.code, error.message);
+        const { tenant } = splitLemfKey(record.lemfId);
+        const dlq = dlqRecord(topicName(tenant, 'dlq'), source, error.code, error.message);
         void bus
           .send([{ ...dlq, headers: { ...dlq.headers, 'li.lemf': record.lemfId } }])
           .catch((err: unknown) => log.error({ err }, 'dead letter could not be written'));
       },
     });
 
+    // Records handed to a LEMF and not yet confirmed; a LEMF no longer running commits nothing.
+    const unconfirmed = (k: string) => deliveries.delivery(k)?.pending() ?? 1;
+
     async function startConsumer(dest: LemfDestination): Promise<void> {
       const k = lemfKey(dest.tenant, dest.id);
       if (consumers.has(k)) return;
-      const consumer = bus.kafka.consumer({
+      await queues.ensure(dest.tenant, dest.id);
+      const consumer = createConfirmedConsumer({
+        bus,
+        log,
         groupId: lemfGroupId(dest.tenant, dest.id),
-        readUncommitted: false,
-        allowAutoTopicCreation: false,
-        sessionTimeout: 10_000,
-        // Records still arrive as soon as they exist; the short long-poll only keeps a stop quick.
-        maxWaitTimeInMs: 1000,
-      });
-      consumers.set(k, consumer);
-      // kafkajs never hands eachBatch a batch it filtered to nothing (an aborted transaction, a lone
-      // commit marker) and, without autoCommit, never commits past it: do so here, or the group
-      // would sit behind the end for good and its lag would never read 0.
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize !== 0) return;
-        const end = BigInt(payload.lastOffset) + 1n;
-        const at = readOf(k).get(OffsetTracker.key(payload));
-        if (at && end <= at.offset) return;
-        read(k, payload.topic, payload.partition, end);
-        // the confirmation that drains this LEMF commits up to `end` (commitPlan)
-        if (deliveries.delivery(k)?.pending() !== 0) return;
-        commit(k, consumer, commitPlan([], readOf(k), true, committedOf(k)));
-      });
-      await consumer.connect();
-      await consumer.subscribe({
-        topics: streamsOf(dest.tenant),
-        fromBeginning: true,
-      });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch, heartbeat, isRunning }) => {
+        topics: queues.topics(dest.tenant, dest.id),
+        onBatch: (batch) => {
           const stream = streamOfTopic(batch.topic);
           if (!stream) return;
           const source = { topic: batch.topic, partition: batch.partition, stream };
           const records = lemfRecords(current.get(k) ?? dest, k, source, batch.messages);
-          const delivery = deliveries.delivery(k);
           if (records.length > 0) deliveries.offer(k, records);
-          else if (delivery && delivery.pending() === 0) {
-            // Nothing of ours in this batch and nothing unconfirmed before it: move past it.
-            const end = BigInt(batch.lastOffset()) + 1n;
-            committedOf(k).set(OffsetTracker.key(batch), end);
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(end) }]);
-          }
-          // After the offer: a commit may pass this batch only once its records are tracked.
-          read(k, batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
-          // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
-          while (isRunning() && (deliveries.delivery(k)?.pending() ?? 0) > config.highWaterRecords) {
-            await sleep(100);
-            await heartbeat();
-          }
         },
+        unconfirmed: () => unconfirmed(k),
+        // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
+        full: () => (deliveries.delivery(k)?.pending() ?? 0) > config.highWaterRecords,
+        onRead: (bytes) => readBytes.inc({ tenant: dest.tenant, stage: 'lemf' }, bytes),
       });
+      consumers.set(k, consumer);
+      await consumer.start();
     }
 
     async function stopConsumer(k: string): Promise<void> {
       const c = consumers.get(k);
       consumers.delete(k);
-      await c?.disconnect();
-      readUpTo.delete(k);
-      committed.delete(k);
+      await c?.stop();
     }
 
     // Destinations: applied in order, one at a time, as they arrive.
     const codecs = await bus.codecsFor<LemfDestination>(config.tenants, 'lemfs', 'LemfDestination');
+    let caughtUp = false;
     let chain = Promise.resolve();
-    const tail = await tailTopics({
-      kafka: bus.kafka,
+    const tail = await busTail(bus, {
       log,
       topics: [...codecs.keys()],
       onRecord: (r) => {
@@ -209,10 +165,13 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
             log.error({ tenant, lemf: lemfId }, 'LEMF record names another tenant; ignored');
             return;
           }
+          directories.get(tenant)?.set(lemfId, dest !== null);
           if (!dest?.enabled) {
             current.delete(k);
             await stopConsumer(k);
             await deliveries.removeLemf(k);
+            // Removed (not only disabled): its queue goes. While replaying, only the final state counts.
+            if (dest === null && caughtUp) await queues.remove(tenant, lemfId, lemfGroupId(tenant, lemfId));
             return;
           }
           current.set(k, dest);
@@ -226,6 +185,25 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       },
     });
     await tail.caughtUp;
+    caughtUp = true;
+    // LEMFs removed while this service was down: their queues go now.
+    for (const [tenant, dir] of directories)
+      for (const id of dir.allRemoved()) await queues.remove(tenant, id, lemfGroupId(tenant, id));
+
+    const routers: Processor[] = [];
+    for (const tenant of config.tenants) {
+      const router = createRouter({
+        bus,
+        log,
+        tenant,
+        queues,
+        removed: (id) => directories.get(tenant)?.removed(id) ?? false,
+        metrics,
+        onRead: (bytes) => readBytes.inc({ tenant, stage: 'router' }, bytes),
+      });
+      routers.push(router);
+      await router.start();
+    }
     readiness('lemfs', () => true);
 
     const lag = new ConsumerLagMonitor({
@@ -237,7 +215,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           const { tenant, lemf } = splitLemfKey(k);
           return { tenant, lemf, groupId: lemfGroupId(tenant, lemf) };
         }),
-      topicOf: (tenant, stream) => topicName(tenant, stream),
+      topicOf: (tenant, lemf, stream) => lemfTopicName(tenant, lemf, stream),
       log,
     });
     lag.start();
@@ -245,14 +223,14 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       async stop() {
         await lag.stop();
         await tail.stop();
+        await Promise.all(routers.map((r) => r.stop()));
         // Stop reading, close open files, and give what is unconfirmed a bounded time to be
         // delivered and committed; the rest is re-read after the restart.
-        for (const [k, c] of consumers) c.pause(streamsOf(splitLemfKey(k).tenant).map((topic) => ({ topic })));
-        const unconfirmed = await deliveries.drain(config.shutdownDrainMs);
-        // A commit that hangs must not hold the stop.
-        await Promise.race([Promise.all(commits), new Promise((r) => setTimeout(r, 5_000).unref())]);
-        if (unconfirmed > 0)
-          log.warn({ records: unconfirmed }, 'stopping with unconfirmed records; they will be re-read');
+        for (const c of consumers.values()) c.pause();
+        const unconfirmedNow = await deliveries.drain(config.shutdownDrainMs);
+        await Promise.all([...consumers.values()].map((c) => c.settle(5_000)));
+        if (unconfirmedNow > 0)
+          log.warn({ records: unconfirmedNow }, 'stopping with unconfirmed records; they will be re-read');
         await Promise.all([...consumers.keys()].map(stopConsumer));
         await deliveries.stop();
         await tunnels?.stop();
@@ -260,3 +238,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
     };
   },
 };
+
+// The queue topics of one LEMF, for tests and tools that look at its group's offsets.
+export const lemfQueueTopics = (tenant: string, lemfId: string) =>
+  LEMF_STREAMS.map((s) => lemfTopicName(tenant, lemfId, s));

@@ -11,10 +11,10 @@ import type { LemfDestination } from '@li/schemas';
 import { sampleFileSettings, sampleLemf } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
+import { ccDeliveryService } from '../src/service.ts';
 import { psPdu } from './helpers/ber.ts';
 import { FtpSrvPeer } from './helpers/servers.ts';
-import { deliveryEnv, publishLemf } from './helpers/service.ts';
+import { committedRecords, deliveryEnv, publishLemf } from './helpers/service.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -61,11 +61,8 @@ async function ftpLemf(prefix: string, files: { maxRecords: number; maxSeconds: 
           .filter((n) => !n.startsWith('.'))
           .sort()
       : [];
-  const committed = async () => {
-    const admin = await bus.admin();
-    const [o] = await admin.fetchOffsets({ groupId: lemfGroupId(t, 'lemf-files'), topics: [topicName(t, 'hi2')] });
-    return Number(o?.partitions[0]?.offset);
-  };
+  // records of the LEMF's hi2 queue its group committed (offsets also count the router's markers)
+  const committed = () => committedRecords(bus, t, 'lemf-files');
   const dispose = async () => {
     await ftp.dispose();
     rmSync(secrets, { recursive: true, force: true });

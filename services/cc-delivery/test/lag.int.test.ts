@@ -1,6 +1,7 @@
 // li_cc_delivery_consumer_lag_records{tenant,lemf,stream} on the real broker: records wait while a
-// LEMF is down (lag = records not committed by its group), and the lag returns to 0 once it caught up.
-import { type Bus, createBus, topicName } from '@li/bus';
+// LEMF is down (lag = offsets of its queue li.<t>.lemf.<id>.<stream> not committed by its group:
+// the records, plus the router's commit markers), and the lag returns to 0 once it caught up.
+import { type Bus, createBus, lemfTopicName, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
@@ -10,7 +11,7 @@ import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
 import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
 import { freePort } from './helpers/servers.ts';
-import { deliveryEnv, publishLemf } from './helpers/service.ts';
+import { deliveryEnv, publishLemf, queueSize } from './helpers/service.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -57,12 +58,23 @@ describe('consumer lag per LEMF', () => {
         })),
       );
       const labels = (stream: string) => `tenant="${t}",lemf="lemf-lag",stream="${stream}"`;
+      // The router copied the 40 records into the LEMF's queue (in one or more transactions) ...
+      const queue = await waitFor(
+        async () => {
+          const q = await queueSize(bus, t, 'lemf-lag');
+          return q.records === 40 ? q : undefined;
+        },
+        { what: "40 records in the LEMF's hi2 queue", timeoutMs: 20_000, intervalMs: 100 },
+      );
+      expect(queue.end).toBeGreaterThan(40); // records and the router's commit markers
+      expect(queue.end).toBeLessThanOrEqual(80);
+      // ... and none of them is committed: the lag is the whole queue.
       const down = await waitFor(
         async () => {
           const m = await scrape(svc.metricsPort);
-          return gauge(m, 'li_cc_delivery_consumer_lag_records', labels('hi2')) === 40 ? m : undefined;
+          return gauge(m, 'li_cc_delivery_consumer_lag_records', labels('hi2')) === queue.end ? m : undefined;
         },
-        { what: 'lag 40 on hi2 while the LEMF is down', timeoutMs: 20_000, intervalMs: 100 },
+        { what: 'lag of the whole hi2 queue while the LEMF is down', timeoutMs: 20_000, intervalMs: 100 },
       );
       expect(gauge(down, 'li_cc_delivery_consumer_lag_records', labels('hi3'))).toBe(0);
       expect(gauge(down, 'li_cc_delivery_consumer_lag_records', labels('reports'))).toBe(0);
@@ -90,7 +102,8 @@ describe('consumer lag per LEMF', () => {
 
   it('reads 0 once delivered even when the partition ends in an aborted transaction', async () => {
     // kafkajs filters an aborted transaction (and a lone commit marker) out of the batch entirely;
-    // the group must still commit past it, or the lag would stay above 0 on an idle pipeline.
+    // the group must still commit past it, or the lag would stay above 0 on an idle pipeline. The
+    // router aborts a transaction on its queue whenever a batch fails; written here directly.
     const t = uniqueTenant('lagtx');
     await within(40_000, 'topics created', bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']));
     const lemf = await new LemfHarness().start();
@@ -116,21 +129,14 @@ describe('consumer lag per LEMF', () => {
       'cc-delivery start',
       startService(ccDeliveryService, await deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' })),
     );
+    const queueTopic = lemfTopicName(t, 'lemf-tx', 'hi2');
     try {
       const committed = await within(20_000, 'begin transaction', producer.transaction());
-      await within(
-        20_000,
-        'send in transaction',
-        committed.send({ topic: topicName(t, 'hi2'), messages: records(0, 5) }),
-      );
+      await within(20_000, 'send in transaction', committed.send({ topic: queueTopic, messages: records(0, 5) }));
       await within(20_000, 'commit transaction', committed.commit());
       await waitFor(() => lemf.received >= 5, { what: 'the committed records delivered', timeoutMs: 30_000 });
       const aborted = await within(20_000, 'begin transaction', producer.transaction());
-      await within(
-        20_000,
-        'send in transaction',
-        aborted.send({ topic: topicName(t, 'hi2'), messages: records(5, 3) }),
-      );
+      await within(20_000, 'send in transaction', aborted.send({ topic: queueTopic, messages: records(5, 3) }));
       await within(20_000, 'abort transaction', aborted.abort());
       const lag = async () =>
         gauge(
@@ -142,10 +148,10 @@ describe('consumer lag per LEMF', () => {
       const admin = bus.kafka.admin();
       await admin.connect();
       try {
-        const [end] = await within(20_000, 'partition end', admin.fetchTopicOffsets(topicName(t, 'hi2')));
+        const [end] = await within(20_000, 'partition end', admin.fetchTopicOffsets(queueTopic));
         expect(end?.high).toBe('10'); // 5 records, commit marker, 3 aborted records, abort marker
         const what = 'the LEMF group committed past the aborted transaction';
-        const group = { groupId: lemfGroupId(t, 'lemf-tx'), topics: [topicName(t, 'hi2')] };
+        const group = { groupId: lemfGroupId(t, 'lemf-tx'), topics: [queueTopic] };
         await within(
           30_000,
           what,

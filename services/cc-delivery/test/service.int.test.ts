@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService } from '../src/service.ts';
 import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
-import { deliveryEnv, publishLemf } from './helpers/service.ts';
+import { committedRecords, committedToEnd, deliveryEnv, publishLemf } from './helpers/service.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -121,18 +121,13 @@ describe('cc-delivery on the real broker', () => {
       expect(inOrder).toBe(true);
       console.log(`outage: ${all.length - unique.length} duplicate(s) re-sent after reconnect (plain TCP)`);
 
-      // Offsets: lemf-a's group has committed to the end of hi2 once everything was confirmed.
-      const admin = await bus.admin();
-      await waitFor(
-        async () => {
-          const [o] = await admin.fetchOffsets({
-            groupId: `li.cc-delivery.${t}.lemf-a`,
-            topics: [topicName(t, 'hi2')],
-          });
-          return Number(o?.partitions[0]?.offset) === 620;
-        },
-        { what: 'lemf-a commit at the end of hi2', timeoutMs: 20_000, intervalMs: 200 },
-      );
+      // Offsets: lemf-a's group has committed its whole hi2 queue once everything was confirmed.
+      await waitFor(async () => (await committedRecords(bus, t, 'lemf-a')) === 320, {
+        what: 'lemf-a commit of all 320 records of its hi2 queue',
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
+      expect(await committedToEnd(bus, t, 'lemf-a')).toBe(true);
       await back.stop();
     } finally {
       await svc.stop();

@@ -1,9 +1,10 @@
-// li_cc_delivery_consumer_lag_records{tenant,lemf,stream}: how many records of li.<t>.hi2/hi3/reports
-// each LEMF's consumer group has not committed yet (a LEMF that is down, slow or misconfigured
-// shows here). Refreshed every intervalMs through the kafkajs admin client, and served from that
-// cache on scrape; a failed admin call is logged by code and the last values stay.
+// li_cc_delivery_consumer_lag_records{tenant,lemf,stream}: how many records of its queue
+// li.<t>.lemf.<id>.<hi2|hi3|reports> each LEMF's consumer group has not committed yet (a LEMF
+// that is down, slow or misconfigured shows here). Refreshed every intervalMs through the bus's
+// admin client, and served from that cache on scrape; a failed admin call is logged by code and
+// the last values stay.
+import type { Bus } from '@li/bus';
 import type { Logger } from '@li/log';
-import type { Admin } from 'kafkajs';
 import { Gauge, type Registry } from 'prom-client';
 import { consumerLag } from '../domain/lag.ts';
 
@@ -17,13 +18,16 @@ interface LagTarget {
   groupId: string;
 }
 
+type Admin = Awaited<ReturnType<Bus['admin']>>;
+
 export interface ConsumerLagOptions {
   admin: () => Promise<Admin>;
   registry: Registry;
   intervalMs: number;
   /** The LEMF groups to measure, read at every refresh. */
   targets: () => LagTarget[];
-  topicOf: (tenant: string, stream: LagStream) => string;
+  /** The LEMF's queue topic of one stream. */
+  topicOf: (tenant: string, lemf: string, stream: LagStream) => string;
   log: Logger;
 }
 
@@ -41,7 +45,7 @@ export class ConsumerLagMonitor {
     const values = this.#values;
     new Gauge({
       name: 'li_cc_delivery_consumer_lag_records',
-      help: "offsets of li.<t>.hi2/hi3/reports not yet committed by the LEMF's consumer group (records, plus one transaction marker per encoder commit); a LEMF's lag also counts other LEMFs' records it has still to skip",
+      help: "offsets of the LEMF's queue li.<t>.lemf.<id>.<stream> not yet committed by its consumer group (records, plus one transaction marker per router commit)",
       labelNames: ['tenant', 'lemf', 'stream'],
       registers: [o.registry],
       collect() {
@@ -84,29 +88,20 @@ export class ConsumerLagMonitor {
     if (targets.length === 0) return;
     const admin = await this.#o.admin();
     let failed = false;
-    const tenants = [...new Set(targets.map((t) => t.tenant))];
-    for (const tenant of tenants) {
-      const topics = LAG_STREAMS.map((s) => this.#o.topicOf(tenant, s));
-      let ends: Awaited<ReturnType<Admin['fetchTopicOffsets']>>[];
+    for (const target of targets) {
+      const { tenant, lemf } = target;
       try {
-        ends = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+        const topics = LAG_STREAMS.map((s) => this.#o.topicOf(tenant, lemf, s));
+        const ends = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+        const committed = await admin.fetchOffsets({ groupId: target.groupId, topics });
+        LAG_STREAMS.forEach((stream, i) => {
+          const partitions = committed.find((c) => c.topic === topics[i])?.partitions ?? [];
+          const value = consumerLag(ends[i] ?? [], partitions);
+          this.#values.set(seriesKey(tenant, lemf, stream), { tenant, lemf, stream, value });
+        });
       } catch (err) {
         failed = true;
-        this.#fail(err, { tenant });
-        continue;
-      }
-      for (const target of targets.filter((t) => t.tenant === tenant)) {
-        try {
-          const committed = await admin.fetchOffsets({ groupId: target.groupId, topics });
-          LAG_STREAMS.forEach((stream, i) => {
-            const partitions = committed.find((c) => c.topic === topics[i])?.partitions ?? [];
-            const value = consumerLag(ends[i] ?? [], partitions);
-            this.#values.set(seriesKey(tenant, target.lemf, stream), { tenant, lemf: target.lemf, stream, value });
-          });
-        } catch (err) {
-          failed = true;
-          this.#fail(err, { tenant, lemf: target.lemf });
-        }
+        this.#fail(err, { tenant, lemf });
       }
     }
     if (!failed) this.#failing = false;

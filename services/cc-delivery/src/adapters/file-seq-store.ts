@@ -1,7 +1,7 @@
 // File numbers (FTP/SFTP names) per LEMF and LIID in the compacted li.<t>.delivery-state: restored
 // before any LEMF starts, and saved before a file is uploaded under its number, so a name is never
 // reused after a restart. LEMFs are keyed <tenant>/<id> (domain/lemf-key.ts).
-import { type Bus, type OutputRecord, readTopic, topicName } from '@li/bus';
+import { type Bus, busRead, type OutputRecord, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 import { lemfKey, splitLemfKey } from '../domain/lemf-key.ts';
 
@@ -29,7 +29,7 @@ export class FileSeqStore {
     const store = new FileSeqStore(bus);
     for (const t of tenants) {
       let n = 0;
-      for (const r of await readTopic(bus.kafka, topicName(t, 'delivery-state'))) {
+      for (const r of await busRead(bus, topicName(t, 'delivery-state'))) {
         if (!r.value) continue;
         try {
           const s = JSON.parse(r.value.toString('utf8')) as FileSeqState;

@@ -69,11 +69,14 @@ describe('lemfRecords', () => {
 });
 
 describe('streamOfTopic', () => {
-  it('reads the stream of the delivery topics only', () => {
-    expect(['li.acme.hi2', 'li.acme.hi3', 'li.acme.reports', 'li.acme.lemfs'].map(streamOfTopic)).toEqual([
+  it("reads the stream of a LEMF's queue topics only", () => {
+    const topics = ['li.acme.lemf.a.hi2', 'li.acme.lemf.hi2.hi3', 'li.acme.lemf.a.reports', 'li.acme.lemf.a.lemfs'];
+    expect([...topics, 'li.acme.hi2', 'li.acme.lemfs'].map(streamOfTopic)).toEqual([
       'HI2',
       'HI3',
       'REPORT',
+      undefined,
+      undefined,
       undefined,
     ]);
   });

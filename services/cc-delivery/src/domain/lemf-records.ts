@@ -15,9 +15,10 @@ export interface SourceMessage {
 
 const STREAM_OF: Record<string, Stream> = { hi2: 'HI2', hi3: 'HI3', reports: 'REPORT' };
 
-/** The stream of li.<t>.hi2 / hi3 / reports; undefined for any other topic. */
+/** The stream of a LEMF's queue li.<t>.lemf.<id>.<hi2|hi3|reports>; undefined for any other topic. */
 export function streamOfTopic(topic: string): Stream | undefined {
-  return STREAM_OF[topic.split('.')[2] ?? ''];
+  const parts = topic.split('.');
+  return parts.length === 5 && parts[2] === 'lemf' ? STREAM_OF[parts[4] ?? ''] : undefined;
 }
 
 /** The LEMF's records of one batch of `topic`/`partition`, keyed to the wiring's `lemfKey`. */

@@ -89,35 +89,3 @@ function search(a: number[], from: number, x: number): number {
   }
   return -1;
 }
-
-/** A partition's position: the offset after the last record read (or to commit). */
-export interface PartitionOffset {
-  topic: string;
-  partition: number;
-  offset: bigint;
-}
-
-/**
- * What to commit after confirmations moved `points`. Records of other LEMFs and transaction
- * markers read after a confirmed point need no confirmation, so once nothing of this LEMF is
- * unconfirmed (`drained`) every partition it read moves up to `readUpTo` — every one, not only
- * those of `points`: a partition whose last records were confirmed while another stream still
- * had records in flight would otherwise stay behind its commit marker, its lag 1 for good.
- * Offsets at or below what was already committed are left out (nothing moves backwards).
- */
-export function commitPlan(
-  points: readonly CommitPoint[],
-  readUpTo: ReadonlyMap<string, PartitionOffset>,
-  drained: boolean,
-  committed: ReadonlyMap<string, bigint>,
-): PartitionOffset[] {
-  const plan = new Map<string, PartitionOffset>();
-  for (const p of points) plan.set(OffsetTracker.key(p), { ...p, offset: BigInt(p.offset) });
-  if (drained) {
-    for (const [k, r] of readUpTo) {
-      const at = plan.get(k);
-      if (!at || r.offset > at.offset) plan.set(k, r);
-    }
-  }
-  return [...plan].filter(([k, p]) => p.offset > (committed.get(k) ?? -1n)).map(([, p]) => p);
-}

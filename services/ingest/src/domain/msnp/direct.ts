@@ -53,7 +53,6 @@ export class DirectTransfers {
     if (t) this.#byEndpoint.delete(key);
     return t;
   }
-
 }
 
 type State = 'commands' | 'blocks' | 'opaque';
