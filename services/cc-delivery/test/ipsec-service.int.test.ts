@@ -15,7 +15,7 @@ import { ccDeliveryService } from '../src/service.ts';
 import { psPdu } from './helpers/ber.ts';
 import { decodePsPdus } from './helpers/decoders.ts';
 import { PORTS, PSK, startLab } from './helpers/ipsec-lab.ts';
-import { deliveryEnv, publishLemf } from './helpers/service.ts';
+import { committedRecords, deliveryEnv, publishLemf } from './helpers/service.ts';
 import { sleep, waitFor } from './helpers/util.ts';
 
 const infra = testInfra();
@@ -88,11 +88,8 @@ describe('cc-delivery service with an IPsec LEMF', () => {
       Number((await (await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`)).text()).match(re)?.[1] ?? NaN);
     const saUp = new RegExp(`li_cc_delivery_ipsec_sa_up\\{tenant="${t}",lemf="procura"[^}]*\\} (\\d)`);
     const seqs = () => decodePsPdus(recv('etsi-iri')).map((d) => d.seq);
-    const admin = await bus.admin();
-    const committed = async () => {
-      const [o] = await admin.fetchOffsets({ groupId: `li.cc-delivery.${t}.procura`, topics: [topicName(t, 'hi2')] });
-      return Number(o?.partitions[0]?.offset);
-    };
+    // records of the LEMF's own queue (li.<t>.lemf.procura.hi2) its group has committed
+    const committed = () => committedRecords(bus, t, 'procura');
 
     await send(0, 50);
     await waitFor(() => new Set(seqs()).size === 50, 'the first records through the tunnel', 60_000);
