@@ -18,7 +18,7 @@ const LINE_WIDTH = 120;
 const OPTIONAL_FIELDS: Record<string, readonly string[]> = {
   MatchedEvent: ['matchedParties', 'courtCaseId'],
   FileSettings: ['hostKeySha256', 'streams', 'format'],
-  LemfDestination: ['allowInsecure'],
+  LemfDestination: ['allowInsecure', 'ipsec'],
   Target: ['incomplete'],
   ItalianAuthorisation: ['interceptionType', 'technicalData'],
 };

@@ -154,6 +154,34 @@ export interface PipeSettings {
   entry: string;
 }
 
+export interface IpsecSettings {
+  /**
+   * it-annex2 (IKEv1 main mode, PSK, aes128-sha1-modp1024, ESP aes128-sha1, no PFS) or modern (IKEv2, AES-GCM-256,
+   * ECP-256/X25519, certificates)
+   */
+  profile: string;
+  /** the LEMF's IPsec gateway address (IKE peer) */
+  gateway: string;
+  /** our IKE address; null = any */
+  localAddress: string | null;
+  /** our traffic selectors (CIDR) */
+  localTs: string[];
+  /** the LEMF's traffic selectors (CIDR); its delivery addresses must lie inside */
+  remoteTs: string[];
+  /** our IKE identity; null = our address (PSK) or our certificate's subject */
+  localId: string | null;
+  /** the LEMF gateway's IKE identity; null = its address */
+  remoteId: string | null;
+  /** secret holding the pre-shared key (it-annex2) */
+  pskRef: string | null;
+  /** secret holding our certificate, PEM (modern) */
+  certRef: string | null;
+  /** secret holding our private key, PEM (modern) */
+  keyRef: string | null;
+  /** secret holding the CA certificate that signs the LEMF gateway's certificate, PEM (modern) */
+  caRef: string | null;
+}
+
 /** Where and how one LEMF receives its records. Secrets are referenced by name, never stored here. Key: LEMF id. */
 export interface LemfDestination {
   id: string;
@@ -179,6 +207,11 @@ export interface LemfDestination {
   files: FileSettings | null;
   email: EmailSettings | null;
   pipe: PipeSettings | null;
+  /**
+   * site-to-site IPsec tunnel the LEMF's traffic must take (strongSwan, driven by cc-delivery over VICI); delivery
+   * waits while it is down; null = none. Absent in records written before the field existed.
+   */
+  ipsec?: IpsecSettings | null;
   /**
    * accept a plaintext transport (FTP, TCP without tls, SMTP without STARTTLS, SFTP without a pinned host key); false
    * refuses it. Absent in records written before the field existed.

@@ -1,3 +1,4 @@
+export { IPSEC_PROFILES, type IpsecProfile, inCidr, ipsecProblem, parseCidr } from './ipsec.ts';
 export { fileSelection, isSecretRef, plaintextSetting, SECRET_REF_PATTERN, secretRefsOf } from './lemf-policy.ts';
 export type { SchemaName } from './schemas.ts';
 export { SCHEMAS } from './schemas.ts';
@@ -32,6 +33,7 @@ export type {
   FileStream,
   IdentifierType,
   InterceptionKind,
+  IpsecSettings,
   ItalianAuthorisation,
   ItalianInterceptionType,
   ItalianTechnicalData,

@@ -17,7 +17,9 @@ export function isSecretRef(ref: string): boolean {
 }
 
 /** The secret references a LEMF names, with the field each sits in. */
-export function secretRefsOf(dest: Pick<LemfDestination, 'tls' | 'files' | 'email'>): { field: string; ref: string }[] {
+export function secretRefsOf(
+  dest: Pick<LemfDestination, 'tls' | 'files' | 'email' | 'ipsec'>,
+): { field: string; ref: string }[] {
   const out: { field: string; ref: string }[] = [];
   const add = (field: string, ref: string | null | undefined) => {
     if (ref !== null && ref !== undefined) out.push({ field, ref });
@@ -27,6 +29,10 @@ export function secretRefsOf(dest: Pick<LemfDestination, 'tls' | 'files' | 'emai
   add('tls.keyRef', dest.tls?.keyRef);
   add('files.credentialRef', dest.files?.credentialRef);
   add('email.credentialRef', dest.email?.credentialRef);
+  add('ipsec.pskRef', dest.ipsec?.pskRef);
+  add('ipsec.certRef', dest.ipsec?.certRef);
+  add('ipsec.keyRef', dest.ipsec?.keyRef);
+  add('ipsec.caRef', dest.ipsec?.caRef);
   return out;
 }
 
@@ -35,8 +41,11 @@ export function secretRefsOf(dest: Pick<LemfDestination, 'tls' | 'files' | 'emai
  * is not: such a LEMF needs `allowInsecure: true`. PIPE is local and never plaintext on a network.
  */
 export function plaintextSetting(
-  dest: Pick<LemfDestination, 'transport' | 'tls' | 'files' | 'email'>,
+  dest: Pick<LemfDestination, 'transport' | 'tls' | 'files' | 'email' | 'ipsec'>,
 ): { field: string; reason: string } | null {
+  // Inside an IPsec tunnel the network layer encrypts and authenticates (cc-delivery sends nothing
+  // while the tunnel is down), so the transport itself may be plaintext.
+  if (dest.ipsec) return null;
   // The transport's traits say what secures it; an unknown transport is refused where it is
   // built (DLV_ERR_UNKNOWN_TRANSPORT), not here.
   const secureWith: TransportTraits['secureWith'] | undefined = TRANSPORT_TRAITS[dest.transport]?.secureWith;

@@ -125,6 +125,32 @@ describe('schemas', () => {
     expect(type.isValid(oldType.fromBuffer(bytes))).toBe(true);
   });
 
+  it('LemfDestination: a record of the schema before ipsec decodes without a tunnel; ipsec settings round-trip', () => {
+    const { type } = SCHEMAS.LemfDestination;
+    const before = JSON.parse(JSON.stringify(type.schema()), (k, v) =>
+      k === 'fields' && Array.isArray(v) ? v.filter((f: { name: string }) => f.name !== 'ipsec') : v,
+    );
+    const oldType = avro.Type.forSchema(before);
+    const { ipsec: _, ...old } = sampleLemf();
+    const read = type.fromBuffer(oldType.toBuffer(old), type.createResolver(oldType)) as { ipsec: unknown };
+    expect(read.ipsec).toBeNull();
+    const ipsec = {
+      profile: 'it-annex2',
+      gateway: '192.0.2.1',
+      localAddress: null,
+      localTs: ['10.1.0.0/24'],
+      remoteTs: ['10.2.0.0/24'],
+      localId: null,
+      remoteId: null,
+      pskRef: 'psk',
+      certRef: null,
+      keyRef: null,
+      caRef: null,
+    };
+    const lemf = sampleLemf({ ipsec });
+    expect(type.fromBuffer(type.toBuffer(lemf))).toEqual(lemf);
+  });
+
   it('reads a MatchedEvent written before matchedParties and courtCaseId existed (defaults)', () => {
     const { type } = SCHEMAS.MatchedEvent;
     const old = { ...sampleMatched() };

@@ -96,6 +96,7 @@ export function sampleLemf(overrides: Partial<LemfDestination> = {}): LemfDestin
     files: null,
     email: null,
     pipe: null,
+    ipsec: null,
     allowInsecure: false,
     enabled: true,
     version: 1,

@@ -46,6 +46,14 @@ export const Config = Type.Object({
    * write, so commits do not wait for the keep-alive period when traffic pauses.
    */
   keepaliveConfirmIdleMs: Type.Integer({ minimum: 1, default: 200 }),
+  /**
+   * charon's VICI socket (the strongSwan sidecar's or the node gateway's, docs/IPSEC.md): LEMFs
+   * with ipsec settings get their tunnel through it. Empty: no IPsec here, and such a LEMF
+   * receives nothing (never in clear).
+   */
+  ipsecViciSocket: Type.String({ default: '' }),
+  /** How often the tunnels' state is read from charon (li_cc_delivery_ipsec_sa_up). */
+  ipsecPollMs: Type.Integer({ minimum: 100, default: 2_000 }),
   maxBatchRecords: Type.Integer({ minimum: 1, default: 256 }),
   /** Records queued for one LEMF above which its consumer waits (a slow LEMF holds only its own group). */
   highWaterRecords: Type.Integer({ minimum: 1, default: 20_000 }),

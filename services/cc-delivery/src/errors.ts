@@ -28,6 +28,11 @@ const DLV_ERRORS = defineErrors('DLV', {
   DLV_ERR_INSECURE: { retriable: true, message: 'plaintext transport refused (the LEMF does not set allowInsecure)' },
   DLV_ERR_LEMF_FLOOD: { retriable: true, message: 'LEMF sent more than its read limit; connection closed' },
   DLV_ERR_LEMF_PROTOCOL: { retriable: true, message: 'LEMF sent bytes that are not the protocol; connection closed' },
+  DLV_ERR_IPSEC_DOWN: {
+    retriable: true,
+    message: "the LEMF's IPsec tunnel is not up: records wait (nothing is sent in clear)",
+  },
+  DLV_ERR_IPSEC_CONFIG: { retriable: true, message: "the LEMF's IPsec settings could not be loaded into strongSwan" },
   DLV_ERR_CLOSED: { retriable: true, message: 'transport closed' },
   DLV_ERR_STATE: { retriable: true, message: 'delivery state (file number) could not be saved' },
   DLV_ERR_BAD_FILE_NAME: { retriable: false, message: 'file name pattern produced an unsafe name' },

@@ -28,6 +28,7 @@ import type { LemfDestination } from '@li/schemas';
 import { Counter } from 'prom-client';
 import { ConsumerLagMonitor } from './adapters/consumer-lag.ts';
 import { FileSeqStore } from './adapters/file-seq-store.ts';
+import { IpsecController } from './adapters/ipsec-controller.ts';
 import { createLemfDeliveries } from './adapters/lemf-deliveries.ts';
 import { LemfQueues } from './adapters/lemf-queues.ts';
 import { createRouter } from './adapters/router.ts';
@@ -60,6 +61,18 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
     // The latest settings of each LEMF: a running consumer selects records by them (files.streams, format).
     const current = new Map<string, LemfDestination>();
     const fileSeqs = await FileSeqStore.restore(bus, config.tenants, log);
+    const secrets = secretFiles(config.secretsDir, config.tenants);
+    // strongSwan's connections follow the LEMFs (adapters/ipsec-controller.ts)
+    const tunnels = config.ipsecViciSocket
+      ? new IpsecController({
+          viciSocket: config.ipsecViciSocket,
+          secrets,
+          registry: metrics,
+          log,
+          pollMs: config.ipsecPollMs,
+        })
+      : null;
+    tunnels?.start();
 
     const deliveries = createLemfDeliveries({
       maxBatchRecords: config.maxBatchRecords,
@@ -72,7 +85,8 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         timestampFormat: config.timestampFormat,
         clock: systemClock,
       }),
-      secrets: secretFiles(config.secretsDir, config.tenants),
+      secrets,
+      ...(tunnels ? { tunnels } : {}),
       pipeCommands: config.pipeCommands,
       confirmIdleMs: config.keepaliveConfirmIdleMs,
       inbound: {
@@ -219,6 +233,7 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           log.warn({ records: unconfirmedNow }, 'stopping with unconfirmed records; they will be re-read');
         await Promise.all([...consumers.keys()].map(stopConsumer));
         await deliveries.stop();
+        await tunnels?.stop();
       },
     };
   },

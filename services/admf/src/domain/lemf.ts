@@ -10,6 +10,8 @@ import {
   type FileSettings,
   type FileStream,
   fileSelection,
+  type IpsecSettings,
+  ipsecProblem,
   isSecretRef,
   LEMF_TRANSPORTS,
   type LemfDestination,
@@ -49,6 +51,8 @@ export interface LemfInput {
   files?: FileSettings | null;
   email?: EmailSettings | null;
   pipe?: PipeSettings | null;
+  /** A site-to-site IPsec tunnel the LEMF's traffic takes (optional fields default to null / modern). */
+  ipsec?: (Partial<IpsecSettings> & Pick<IpsecSettings, 'gateway' | 'localTs' | 'remoteTs'>) | null;
   allowInsecure?: boolean;
   enabled?: boolean;
 }
@@ -144,8 +148,26 @@ export function buildLemf(
     );
   }
   const tls = input.tls ?? null;
+  const ipsec: IpsecSettings | null = input.ipsec
+    ? {
+        profile: input.ipsec.profile ?? 'modern',
+        gateway: input.ipsec.gateway,
+        localAddress: input.ipsec.localAddress ?? null,
+        localTs: input.ipsec.localTs,
+        remoteTs: input.ipsec.remoteTs,
+        localId: input.ipsec.localId ?? null,
+        remoteId: input.ipsec.remoteId ?? null,
+        pskRef: input.ipsec.pskRef ?? null,
+        certRef: input.ipsec.certRef ?? null,
+        keyRef: input.ipsec.keyRef ?? null,
+        caRef: input.ipsec.caRef ?? null,
+      }
+    : null;
+  // the same rules cc-delivery loads the tunnel by (@li/schemas ipsec.ts)
+  const tunnel = ipsecProblem({ address: address.value, ccAddress: cc.value, ipsec });
+  if (tunnel) return errResult('ADM_ERR_VALIDATION', `${tunnel.field} ${tunnel.reason}`, tunnel.field);
   // Secrets resolve inside this tenant's own namespace only: a path could reach another tenant's.
-  for (const { field, ref } of secretRefsOf({ tls, files, email })) {
+  for (const { field, ref } of secretRefsOf({ tls, files, email, ipsec })) {
     if (typeof ref !== 'string' || !isSecretRef(ref)) {
       return errResult(
         'ADM_ERR_VALIDATION',
@@ -155,7 +177,7 @@ export function buildLemf(
     }
   }
   const allowInsecure = input.allowInsecure ?? false;
-  const plain = plaintextSetting({ transport, tls, files, email });
+  const plain = plaintextSetting({ transport, tls, files, email, ipsec });
   if (plain && !allowInsecure) {
     return errResult(
       'ADM_ERR_VALIDATION',
@@ -187,6 +209,7 @@ export function buildLemf(
     files: files ? { ...files, hostKeySha256: files.hostKeySha256 ?? null, ...fileSelectionOf(files) } : null,
     email,
     pipe: pipe ? { entry: pipe.entry } : null,
+    ipsec,
     allowInsecure,
     enabled: input.enabled ?? true,
     version: previousVersion + 1,

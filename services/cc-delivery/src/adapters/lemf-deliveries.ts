@@ -11,6 +11,7 @@ import { LemfDelivery, type LemfStatus } from '../domain/delivery.ts';
 import { lemfUpdate } from '../domain/lemf-update.ts';
 import type { CommitPoint } from '../domain/offsets.ts';
 import { keepsRecords, profiledCodec, withTimestampProfile } from '../domain/timestamp-profile.ts';
+import { TunnelGatedTransport } from '../domain/tunnel-gate.ts';
 import type { DeliveryRecord } from '../domain/types.ts';
 import type { DeliveryError } from '../errors.ts';
 import { DeliveryMetrics } from './metrics.ts';
@@ -26,6 +27,15 @@ export interface LemfDeliveriesOptions extends TransportDeps {
   fileSeqStart?(lemfId: string): Record<string, number>;
   /** A promise holds that file's upload until it resolves (saved before the name is used). */
   fileSeqUsed?(lemfId: string, liid: string, seq: number): void | Promise<void>;
+  /** IPsec tunnels (adapters/ipsec-controller.ts): a LEMF with ipsec settings delivers only while its tunnel is up. */
+  tunnels?: TunnelControl;
+}
+
+/** What delivery needs of the IPsec controller. */
+export interface TunnelControl {
+  apply(dest: LemfDestination): Promise<void>;
+  remove(lemfId: string): Promise<void>;
+  ready(lemfId: string): boolean;
 }
 
 export interface LemfDeliveries {
@@ -76,7 +86,17 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
       );
     // keep-alives and ack requests follow the LEMF's timestamp profile too
     const codec = o.codec ? profiledCodec(o.codec, dest.timestampProfile) : null;
-    return createTransport(dest, { ...o, codec }, events);
+    const transport = createTransport(dest, { ...o, codec }, events);
+    const tunnels = o.tunnels;
+    // No tunnel control in this process: such a LEMF gets nothing rather than records in clear.
+    if (dest.ipsec && !tunnels)
+      log.warn({ lemf: dest.id }, 'LEMF requires IPsec and no ipsecViciSocket is set: it receives nothing');
+    if (dest.ipsec)
+      return new TunnelGatedTransport(transport, {
+        ready: () => tunnels?.ready(dest.id) ?? false,
+        now: () => o.clock.now(),
+      });
+    return transport;
   };
 
   const create = (dest: LemfDestination): LemfDelivery => {
@@ -116,11 +136,13 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
     lemfs.delete(lemfId);
     metrics.unwatch(lemfId);
     await cur.delivery.stop();
+    await o.tunnels?.remove(lemfId);
   };
 
   return {
     async applyLemf(dest) {
       const cur = lemfs.get(dest.id);
+      if (dest.enabled) await o.tunnels?.apply(dest);
       const update = lemfUpdate(cur?.dest, dest);
       switch (update) {
         case 'remove':

@@ -3,7 +3,7 @@ import { systemClock } from '@li/core';
 import type { Logger } from '@li/log';
 import { recordingLogger } from '@li/log/testing';
 import { Registry } from 'prom-client';
-import { createLemfDeliveries } from '../adapters/lemf-deliveries.ts';
+import { createLemfDeliveries, type TunnelControl } from '../adapters/lemf-deliveries.ts';
 import type { TransportDeps } from '../adapters/transport-factory.ts';
 import type { DeliveryRecord, Stream } from '../domain/types.ts';
 import type { DeliveryError } from '../errors.ts';
@@ -48,7 +48,7 @@ export { recordingLogger } from '@li/log/testing';
 
 /** createLemfDeliveries with real adapters, collecting commits and dead letters. */
 export function testDeliveries(
-  deps: Partial<TransportDeps> = {},
+  deps: Partial<TransportDeps> & { tunnels?: TunnelControl } = {},
   maxBatchRecords = 128,
   log: Logger = recordingLogger().log,
 ) {

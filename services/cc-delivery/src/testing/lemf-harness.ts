@@ -28,6 +28,8 @@ export interface LemfOptions {
   framing?: Framing;
   tls?: tls.TlsOptions;
   port?: number;
+  /** Listen address (default 127.0.0.1; the IPsec test listens on the LEMF's tunnel address). */
+  host?: string;
   /** Slow LEMF: pause reading this long after every chunk. */
   pauseMsPerChunk?: number;
   /** Benchmarks: count PDUs and bytes only, keep no copies. */
@@ -108,7 +110,7 @@ export class LemfHarness {
     server.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, this.#o.host ?? '127.0.0.1', () => resolve());
     });
     this.port = (server.address() as net.AddressInfo).port;
     this.#server = server;

@@ -52,6 +52,12 @@ export class FtpSrvPeer {
   /** Every login attempt as user:password (test credentials only). */
   readonly logins: string[] = [];
   #srv: FtpSrv | null = null;
+  readonly #host: string;
+
+  /** `host`: the listen and passive address (default 127.0.0.1). */
+  constructor(host = '127.0.0.1') {
+    this.#host = host;
+  }
 
   /** Files under the root, as paths relative to it. */
   uploads(): string[] {
@@ -63,8 +69,8 @@ export class FtpSrvPeer {
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
     const srv = new FtpSrv({
-      url: `ftp://127.0.0.1:${this.port}`,
-      pasv_url: '127.0.0.1',
+      url: `ftp://${this.#host}:${this.port}`,
+      pasv_url: this.#host,
       pasv_min: 30000,
       pasv_max: 39999,
       anonymous: false,

@@ -144,6 +144,29 @@ const Pipe = Type.Object(
   },
   closed,
 );
+const Ipsec = Type.Object(
+  {
+    profile: Type.Optional(
+      Type.String({
+        description:
+          'it-annex2: IKEv1 main mode, PSK, aes128-sha1-modp1024, IKE SA 86400 s, ESP tunnel aes128-sha1, no PFS (seed 001 Annex 2); modern (default): IKEv2, AES-GCM-256, ECP-256/X25519, certificates',
+      }),
+    ),
+    gateway: Type.String({ description: "the LEMF's IPsec gateway (IKE peer) address or host name" }),
+    localAddress: Type.Optional(NullableStr),
+    localTs: Type.Array(Type.String(), { description: 'our traffic selectors, CIDR' }),
+    remoteTs: Type.Array(Type.String(), {
+      description: "the LEMF's traffic selectors, CIDR; its addresses must lie inside",
+    }),
+    localId: Type.Optional(NullableStr),
+    remoteId: Type.Optional(NullableStr),
+    pskRef: Type.Optional(NullableStr),
+    certRef: Type.Optional(NullableStr),
+    keyRef: Type.Optional(NullableStr),
+    caRef: Type.Optional(NullableStr),
+  },
+  closed,
+);
 const AllowInsecure = Type.Boolean({
   description:
     'accept a plaintext transport: FTP, PKT_CABLE (UDP), ETSI_TCP/HI2_TCP without tls, EMAIL without startTls, SFTP without files.hostKeySha256 (default false: refused)',
@@ -173,6 +196,7 @@ export const LemfInput = Type.Object(
     files: Type.Optional(nullable(Files)),
     email: Type.Optional(nullable(Email)),
     pipe: Type.Optional(nullable(Pipe)),
+    ipsec: Type.Optional(nullable(Ipsec)),
     allowInsecure: Type.Optional(AllowInsecure),
     enabled: Type.Optional(Type.Boolean()),
   },
@@ -194,6 +218,7 @@ export const LemfBody = Type.Object({
   files: nullable(Files),
   email: nullable(Email),
   pipe: nullable(Pipe),
+  ipsec: nullable(Ipsec),
   allowInsecure: AllowInsecure,
   enabled: Type.Boolean(),
   version: Type.Integer(),

@@ -611,6 +611,56 @@ describe('LEMF destinations and tenants', () => {
     expect(h.calls).not.toContain('commit');
   });
 
+  it('IPsec: it-annex2 with a PSK makes plain HI2 TCP acceptable; bad settings are a 400 naming the field', async () => {
+    h = await seeded();
+    const ADMIN = 'acme-admin-token-00000001';
+    const ipsec = {
+      profile: 'it-annex2',
+      gateway: '192.0.2.10',
+      localTs: ['10.1.0.0/24'],
+      remoteTs: ['10.2.0.0/24'],
+      pskRef: 'psk',
+    };
+    const put = (id: string, over: Record<string, unknown>, host = '10.2.0.5') =>
+      h!.req(ADMIN, 'PUT', `/tenants/acme/lemfs/${id}`, {
+        name: 'procura',
+        transport: 'HI2_TCP',
+        address: { host, port: 12500 },
+        ipsec: { ...ipsec, ...over },
+      });
+    const ok = await put('ip1', {});
+    expect(ok.status).toBe(200);
+    expect(ok.json.allowInsecure).toBe(false);
+    expect(ok.json.ipsec).toMatchObject({ ...ipsec, localAddress: null, certRef: null });
+    const bad: [Record<string, unknown>, string][] = [
+      [{ profile: 'ikev1-aggressive' }, 'ipsec.profile'],
+      [{ gateway: 'a b' }, 'ipsec.gateway'],
+      [{ remoteTs: [] }, 'ipsec.remoteTs'],
+      [{ localTs: ['10.1.0.0'] }, 'ipsec.localTs'],
+      [{ pskRef: null }, 'ipsec.pskRef'],
+      [{ pskRef: '../beta/psk' }, 'ipsec.pskRef'],
+      [{ profile: 'modern', pskRef: null, certRef: 'c.pem', keyRef: null, caRef: 'ca.pem' }, 'ipsec.keyRef'],
+      [{ remoteId: 'x", secret = "' }, 'ipsec.remoteId'],
+    ];
+    for (const [over, field] of bad) {
+      const r = await put('ip2', over);
+      expect(r.status, JSON.stringify(over)).toBe(400);
+      expect(r.json.error.field, JSON.stringify(over)).toBe(field);
+    }
+    // a LEMF address outside the tunnel's selectors would go in clear
+    const outside = await put('ip3', {}, '10.9.0.5');
+    expect(outside.status).toBe(400);
+    expect(outside.json.error.field).toBe('address.host');
+    const modern = await put('ip4', {
+      profile: 'modern',
+      pskRef: null,
+      certRef: 'c.pem',
+      keyRef: 'k.pem',
+      caRef: 'ca.pem',
+    });
+    expect(modern.status).toBe(200);
+  });
+
   it("secret references are plain names in the tenant's own namespace: another tenant's is a 400", async () => {
     h = await seeded();
     const ADMIN = 'acme-admin-token-00000001';

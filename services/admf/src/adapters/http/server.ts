@@ -154,6 +154,7 @@ export async function createHttpServer(deps: {
   const lemfView = (l: LemfDestination) => ({
     ...l,
     allowInsecure: l.allowInsecure ?? false,
+    ipsec: l.ipsec ?? null,
     pipe: l.pipe ? { entry: l.pipe.entry ?? '' } : null,
   });
 
