@@ -168,7 +168,7 @@ describe('ACR file store', () => {
       dirMode: 0o711,
       owner: { uid: 4321, gid: 4322 },
     });
-    const s = store({ directory: layout.directory, fileSystem: layout.fileSystem, ...layout, maxRecords: 2 });
+    const s = store({ ...layout, maxRecords: 2 });
     await s.store(acrs[0]!);
     // the open file already has its rights, before it is closed
     const open = statSync(join(layout.directory, readdirSync(layout.directory)[0]!));
