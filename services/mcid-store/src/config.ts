@@ -93,6 +93,8 @@ const ConfigSchema = Type.Object({
     password: Type.Optional(Type.String()),
     /** SFTP: a private key file (a mounted secret). */
     privateKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** SFTP: the server's host key fingerprint (`SHA256:…`, as `ssh-keygen -lf` prints it). */
+    hostKeySha256: Type.Optional(Type.String({ pattern: '^(SHA256:)?[A-Za-z0-9+/]{43}=?$' })),
     /** Remote base directory; files land in `<directory>/MtasMcidInfo/PL-<n>`. */
     directory: Type.String({ minLength: 1, default: '.' }),
     scanSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),

@@ -10,7 +10,7 @@ import { systemClock } from '@li/core';
 import type { Logger } from '@li/log';
 import type { ServiceDefinition } from '@li/runtime';
 import type { Registry } from 'prom-client';
-import { AcrPusher, FtpRemote, SftpRemote } from './adapters/acr-retrieval.ts';
+import { AcrPusher, FtpRemote, parseHostKeyFingerprint, SftpRemote } from './adapters/acr-retrieval.ts';
 import { startEventsConsumer } from './adapters/events-consumer.ts';
 import { buildApp } from './adapters/http.ts';
 import { KafkaStateStore } from './adapters/kafka-state.ts';
@@ -78,6 +78,7 @@ function acrPusherOf(c: McidConfig, registry: Registry, log: Logger): AcrPusher 
     username: r.username,
     ...(r.password !== undefined ? { password: r.password } : {}),
     ...(r.privateKeyFile ? { privateKey: readFileSync(r.privateKeyFile) } : {}),
+    ...(r.hostKeySha256 ? { hostKeySha256: parseHostKeyFingerprint(r.hostKeySha256) ?? Buffer.alloc(0) } : {}),
     timeoutMs: r.timeoutMs,
   };
   const layout = acrLayoutOf(c);

@@ -2,6 +2,7 @@
 // internal-sftp, as cc-delivery's tests run them): closed ACR files of the PL-<n> directory
 // arrive in <remote>/MtasMcidInfo/PL-<n> with their content; a server that is down keeps the
 // local file (never removed before the server confirmed it) and the push is retried.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,13 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, SshdPeer, VsftpdPeer } from '../../cc-delivery/test/helpers/servers.ts';
 import { AcrFileStore } from '../src/adapters/acr-files.ts';
-import { AcrPusher, FtpRemote, type RemoteLogin, SftpRemote } from '../src/adapters/acr-retrieval.ts';
+import {
+  AcrPusher,
+  FtpRemote,
+  parseHostKeyFingerprint,
+  type RemoteLogin,
+  SftpRemote,
+} from '../src/adapters/acr-retrieval.ts';
 import { acrMessage, buildAcrAvps } from '../src/adapters/diameter/acr.ts';
 import { encodeMessage } from '../src/adapters/diameter/codec.ts';
 import { acrLayoutOf, parseConfig } from '../src/config.ts';
@@ -145,12 +152,17 @@ describe('ACR file push (seed 003 §3.6)', () => {
     const registry = new Registry();
     try {
       const { store, layout } = storeFor(3, registry);
+      const fingerprint = (pub: string) =>
+        parseHostKeyFingerprint(
+          execFileSync('ssh-keygen', ['-lf', join(ssh.dir, pub)], { encoding: 'utf8' }).split(' ')[1]!,
+        )!;
       const login: RemoteLogin = {
         host: '127.0.0.1',
         port: ssh.port,
         username: ssh.user,
         privateKey: ssh.clientKey,
         timeoutMs: 5000,
+        hostKeySha256: fingerprint('other.pub'), // not the server's key
       };
       const pusher = pusherFor(layout, new SftpRemote(login), ssh.files, registry);
       const remoteDir = join(ssh.files, 'MtasMcidInfo', 'PL-3');
@@ -158,6 +170,11 @@ describe('ACR file push (seed 003 §3.6)', () => {
       for (const a of acrs.slice(0, 2)) await store.store(a);
       const first = store.closedFiles[0]!.path;
       const firstBytes = readFileSync(first);
+      // A server with another host key than the pinned one gets nothing; the file stays.
+      expect(await pusher.pushOnce()).toEqual({ pushed: 0, failed: true });
+      expect(existsSync(first)).toBe(true);
+      expect(existsSync(remoteDir)).toBe(false);
+      login.hostKeySha256 = fingerprint('host.pub');
       expect(await pusher.pushOnce()).toEqual({ pushed: 1, failed: false });
       expect(existsSync(first)).toBe(false);
       const firstName = first.split('/').at(-1)!;
@@ -181,7 +198,7 @@ describe('ACR file push (seed 003 §3.6)', () => {
       expect(readdirSync(remoteDir).sort()).toEqual([firstName, second.split('/').at(-1)!].sort());
       const counts = await pushed(registry);
       expect(counts['PL-3/success']).toBe(2);
-      expect(counts['PL-3/failure']).toBeGreaterThanOrEqual(1);
+      expect(counts['PL-3/failure']).toBeGreaterThanOrEqual(2);
     } finally {
       await ssh.dispose();
     }

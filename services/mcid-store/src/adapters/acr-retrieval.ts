@@ -3,6 +3,7 @@
 // goes under a temporary name, its size is read back, then it is renamed; only after that rename
 // succeeded is the local file removed. A failed push keeps the file and is retried later; files
 // left over from before a restart are found by the directory scan and pushed too.
+import { createHash } from 'node:crypto';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -26,6 +27,16 @@ export interface RemoteLogin {
   password?: string;
   privateKey?: Buffer;
   timeoutMs: number;
+  /** SFTP: SHA-256 of the server's host key (OpenSSH `SHA256:` fingerprint); checked before login. */
+  hostKeySha256?: Buffer;
+}
+
+/** `SHA256:<base64>` (prefix and padding optional) → its 32 bytes; null when it is not one. */
+export function parseHostKeyFingerprint(text: string): Buffer | null {
+  const bare = (text.startsWith('SHA256:') ? text.slice(7) : text).replace(/=$/, '');
+  if (!/^[A-Za-z0-9+/]{43}$/.test(bare)) return null;
+  const bytes = Buffer.from(bare, 'base64');
+  return bytes.length === 32 ? bytes : null;
 }
 
 function checkStored(stored: number, sent: number): void {
@@ -86,6 +97,7 @@ export class SftpRemote implements AcrRemote {
     await this.end();
     const ignore = () => undefined; // the library's default handlers print to the console
     const c = new SftpClient('mcid-store', { error: ignore, end: ignore, close: ignore });
+    const pin = this.#l.hostKeySha256;
     this.#c = c;
     await c.connect({
       host: this.#l.host,
@@ -95,6 +107,8 @@ export class SftpRemote implements AcrRemote {
       ...(this.#l.privateKey ? { privateKey: this.#l.privateKey } : {}),
       readyTimeout: this.#l.timeoutMs,
       retries: 0,
+      // checked before authentication: another server never sees our credentials or files
+      ...(pin ? { hostVerifier: (key: Buffer) => createHash('sha256').update(key).digest().equals(pin) } : {}),
     });
   }
 
