@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, SshdPeer, VsftpdPeer } from '@li/testing/file-servers';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, SshdPeer, VsftpdPeer } from '../../cc-delivery/test/helpers/servers.ts';
 import { AcrFileStore } from '../src/adapters/acr-files.ts';
 import {
   AcrPusher,
