@@ -47,6 +47,8 @@ function checkStored(stored: number, sent: number): void {
 export class FtpRemote implements AcrRemote {
   readonly #l: RemoteLogin;
   #c: FtpClient | null = null;
+  /** The login directory: relative remote paths start there, as with SFTP. */
+  #home = '/';
 
   constructor(l: RemoteLogin) {
     this.#l = l;
@@ -62,12 +64,13 @@ export class FtpRemote implements AcrRemote {
       user: this.#l.username,
       password: this.#l.password ?? '',
     });
+    this.#home = await c.pwd();
   }
 
   async upload(dir: string, tmp: string, final: string, bytes: Buffer): Promise<void> {
     const c = this.#c;
     if (!c) throw new Error('not connected');
-    await c.cd('/');
+    await c.cd(this.#home);
     await c.ensureDir(dir); // creates and enters it
     await c.uploadFrom(Readable.from([bytes]), tmp);
     // SIZE (RFC 3659) is near universal; a server without it (5xx) is trusted on its 226
