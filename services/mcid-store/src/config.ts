@@ -61,14 +61,45 @@ const ConfigSchema = Type.Object({
     maxMessageBytes: Type.Integer({ minimum: 4096, maximum: 16_777_215, default: 65_536 }),
   }),
   localStorage: Type.Object({
-    directory: Type.String({ minLength: 1, default: '/var/lib/li/mcid/PL-1' }),
-    fileSystem: Type.String({ minLength: 1, default: 'PL-1' }),
+    /** Seed 003 §2.3.4: files go to `<baseDirectory>/MtasMcidInfo/PL-<processor>`. */
+    baseDirectory: Type.String({ minLength: 1, default: '/var/lib/li/mcid' }),
+    /** The processor (instance) number n of PL-<n>: one per mcid-store instance. */
+    processor: Type.Integer({ minimum: 1, default: 1 }),
+    /** Overrides the PL-<n> layout with a plain directory (tests, special mounts). */
+    directory: Type.Optional(Type.String({ minLength: 1 })),
+    /** Metric label; default `PL-<processor>`. */
+    fileSystem: Type.Optional(Type.String({ minLength: 1 })),
+    /** Seed 003 §3.7 access rights, octal: of the ACR files and of their directory. */
+    fileMode: Type.String({ pattern: '^0?[0-7]{3}$', default: '0640' }),
+    dirMode: Type.String({ pattern: '^0?[0-7]{3}$', default: '0750' }),
+    /** Owner of the directory and files (both or neither); applied when running as root. */
+    ownerUid: Type.Optional(Type.Integer({ minimum: 0 })),
+    ownerGid: Type.Optional(Type.Integer({ minimum: 0 })),
     nodeId: Type.String({ pattern: '^[A-Za-z0-9-]+$', default: 'mcid1' }),
     maxTimeSeconds: Type.Integer({ minimum: 1, default: 900 }),
     maxRecords: Type.Integer({ minimum: 1, default: 1000 }),
     maxFileBytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
     fullDiskPercent: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 90 }),
     notFullDiskPercent: Type.Number({ minimum: 0, maximum: 100, default: 80 }),
+  }),
+  /** Seed 003 §3.6: closed ACR files pushed by FTP or SFTP, removed locally once confirmed. */
+  retrieval: Type.Object({
+    mode: Type.Union([Type.Literal('NONE'), Type.Literal('PUSH')], { default: 'NONE' }),
+    protocol: Type.Union([Type.Literal('SFTP'), Type.Literal('FTP')], { default: 'SFTP' }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    /** Default 22 (SFTP) or 21 (FTP). */
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    username: Type.String({ minLength: 1, default: 'anonymous' }),
+    password: Type.Optional(Type.String()),
+    /** SFTP: a private key file (a mounted secret). */
+    privateKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** SFTP: the server's host key fingerprint (`SHA256:…`, as `ssh-keygen -lf` prints it). */
+    hostKeySha256: Type.Optional(Type.String({ pattern: '^(SHA256:)?[A-Za-z0-9+/]{43}=?$' })),
+    /** Remote base directory; files land in `<directory>/MtasMcidInfo/PL-<n>`. */
+    directory: Type.String({ minLength: 1, default: '.' }),
+    scanSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+    retrySeconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+    timeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
   }),
 });
 
@@ -79,7 +110,7 @@ type ConfigResult = { ok: true; config: McidConfig } | { ok: false; field: strin
 /** Fills defaults and validates; the first error names its field (e.g. `/localStorage/maxRecords`). */
 export function parseConfig(input: unknown): ConfigResult {
   const base = typeof input === 'object' && input !== null ? structuredClone(input) : {};
-  const withSections = { http: {}, ssc: {}, diameter: {}, localStorage: {}, ...(base as object) };
+  const withSections = { http: {}, ssc: {}, diameter: {}, localStorage: {}, retrieval: {}, ...(base as object) };
   const value = Value.Default(ConfigSchema, withSections);
   const first = [...Value.Errors(ConfigSchema, value)][0];
   if (first) return { ok: false, field: first.instancePath || '/', reason: first.message };
@@ -87,7 +118,33 @@ export function parseConfig(input: unknown): ConfigResult {
   if (c.localStorage.notFullDiskPercent >= c.localStorage.fullDiskPercent) {
     return { ok: false, field: '/localStorage/notFullDiskPercent', reason: 'must be below fullDiskPercent' };
   }
+  if ((c.localStorage.ownerUid === undefined) !== (c.localStorage.ownerGid === undefined)) {
+    return { ok: false, field: '/localStorage/ownerGid', reason: 'ownerUid and ownerGid go together' };
+  }
   return { ok: true, config: c };
+}
+
+/** The local ACR directory: the PL-<n> layout unless overridden. */
+export function acrLayoutOf(c: McidConfig): {
+  directory: string;
+  plName: string;
+  fileSystem: string;
+  fileMode: number;
+  dirMode: number;
+  owner?: { uid: number; gid: number };
+} {
+  const ls = c.localStorage;
+  const plName = `PL-${ls.processor}`;
+  return {
+    directory: ls.directory ?? `${ls.baseDirectory.replace(/\/+$/, '')}/MtasMcidInfo/${plName}`,
+    plName,
+    fileSystem: ls.fileSystem ?? plName,
+    fileMode: Number.parseInt(ls.fileMode, 8),
+    dirMode: Number.parseInt(ls.dirMode, 8),
+    ...(ls.ownerUid !== undefined && ls.ownerGid !== undefined
+      ? { owner: { uid: ls.ownerUid, gid: ls.ownerGid } }
+      : {}),
+  };
 }
 
 /** The domain part of the service config. */

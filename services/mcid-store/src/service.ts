@@ -2,16 +2,21 @@
 // SIP events of li.<t>.events (at least once; the engine is idempotent for a replayed event),
 // runs the timer that expires registrations and retries undelivered reports, and serves the
 // REST API for subscriber data and the administrative states.
+
+import { readFileSync } from 'node:fs';
 import { loadTokenFile } from '@li/auth';
 import { SYSTEM_TOPICS } from '@li/bus';
 import { systemClock } from '@li/core';
+import type { Logger } from '@li/log';
 import type { ServiceDefinition } from '@li/runtime';
+import type { Registry } from 'prom-client';
+import { AcrPusher, FtpRemote, parseHostKeyFingerprint, SftpRemote } from './adapters/acr-retrieval.ts';
 import { startEventsConsumer } from './adapters/events-consumer.ts';
 import { buildApp } from './adapters/http.ts';
 import { KafkaStateStore } from './adapters/kafka-state.ts';
 import { mcidObserver } from './adapters/metrics.ts';
 import { sinkFromConfig } from './adapters/reporters.ts';
-import { Config, domainConfigOf, mcidConfigOf } from './config.ts';
+import { acrLayoutOf, Config, domainConfigOf, type McidConfig, mcidConfigOf } from './config.ts';
 import { McidService } from './domain/mcid-service.ts';
 
 export const mcidStoreService: ServiceDefinition<typeof Config> = {
@@ -44,6 +49,8 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
       metrics,
       handle: (events) => service.handleBatch(events),
     });
+    const pusher = acrPusherOf(c, metrics, log);
+    pusher?.start();
     const timer = setInterval(() => {
       service.tick().catch((err: unknown) => log.error({ err }, 'MCID timer failed'));
     }, config.tickSeconds * 1000);
@@ -55,7 +62,36 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
         await consumer.stop();
         await app.close();
         await sink.close();
+        await pusher?.stop();
       },
     };
   },
 };
+
+/** Seed 003 §3.6: the push of closed ACR files, when configured. */
+function acrPusherOf(c: McidConfig, registry: Registry, log: Logger): AcrPusher | null {
+  const r = c.retrieval;
+  if (r.mode !== 'PUSH') return null;
+  const login = {
+    host: r.host,
+    port: r.port ?? (r.protocol === 'SFTP' ? 22 : 21),
+    username: r.username,
+    ...(r.password !== undefined ? { password: r.password } : {}),
+    ...(r.privateKeyFile ? { privateKey: readFileSync(r.privateKeyFile) } : {}),
+    ...(r.hostKeySha256 ? { hostKeySha256: parseHostKeyFingerprint(r.hostKeySha256) ?? Buffer.alloc(0) } : {}),
+    timeoutMs: r.timeoutMs,
+  };
+  const layout = acrLayoutOf(c);
+  return new AcrPusher(
+    {
+      localDirectory: layout.directory,
+      plName: layout.plName,
+      fileSystem: layout.fileSystem,
+      remoteDirectory: r.directory,
+      scanMs: r.scanSeconds * 1000,
+      retryMs: r.retrySeconds * 1000,
+    },
+    r.protocol === 'SFTP' ? new SftpRemote(login) : new FtpRemote(login),
+    { registry, log },
+  );
+}

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acrLayoutOf, parseConfig } from '../config.ts';
 import { sampleReports } from '../testing/reports.ts';
 import type { AcrFileConfig, DiskUsagePort } from './acr-files.ts';
 import { AcrFileStore, fileName } from './acr-files.ts';
@@ -192,5 +193,73 @@ describe('ACR file store', () => {
     expect(fileName('mtas1', 7, new Date(Date.UTC(2026, 10, 21, 22, 5, 9)))).toBe(
       'mtas1_-_00000007.20261121_-_220509+0000.acr',
     );
+  });
+
+  it('lays files out in <base>/MtasMcidInfo/PL-<n> with the configured modes and owner', async () => {
+    const parsed = parseConfig({
+      localStorage: {
+        baseDirectory: dir,
+        processor: 3,
+        fileMode: '0604',
+        dirMode: '0711',
+        ownerUid: 4321,
+        ownerGid: 4322,
+      },
+    });
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const layout = acrLayoutOf(parsed.config);
+    expect(layout).toMatchObject({
+      directory: join(dir, 'MtasMcidInfo', 'PL-3'),
+      plName: 'PL-3',
+      fileSystem: 'PL-3',
+      fileMode: 0o604,
+      dirMode: 0o711,
+      owner: { uid: 4321, gid: 4322 },
+    });
+    const s = store({ ...layout, maxRecords: 2 });
+    await s.store(acrs[0]!);
+    // the open file already has its rights, before it is closed
+    const open = statSync(join(layout.directory, readdirSync(layout.directory)[0]!));
+    expect(open.mode & 0o777).toBe(0o604);
+    await s.store(acrs[1]!);
+    const [closed] = s.closedFiles;
+    expect(closed!.path.startsWith(`${join(dir, 'MtasMcidInfo', 'PL-3')}/`)).toBe(true);
+    const f = statSync(closed!.path);
+    const d = statSync(layout.directory);
+    expect(f.mode & 0o777).toBe(0o604);
+    expect(d.mode & 0o777).toBe(0o711);
+    if (process.getuid?.() === 0) {
+      expect([f.uid, f.gid, d.uid, d.gid]).toEqual([4321, 4322, 4321, 4322]);
+    } else {
+      expect(f.uid).toBe(process.getuid?.()); // not root: the owner setting is not applied
+    }
+  });
+
+  it('applies the default rights 0640/0750 whatever the umask, and fixes an existing directory', async () => {
+    const pl = join(dir, 'MtasMcidInfo', 'PL-1');
+    const old = process.umask(0o077);
+    try {
+      const s = store({ directory: pl });
+      await s.store(acrs[0]!);
+      await s.flush();
+      expect(statSync(pl).mode & 0o777).toBe(0o750);
+      expect(statSync(s.closedFiles[0]!.path).mode & 0o777).toBe(0o640);
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  it('defaults to the PL-1 layout and rejects an owner without a group', () => {
+    const d = parseConfig({});
+    if (!d.ok) throw new Error(d.reason);
+    expect(acrLayoutOf(d.config).directory).toBe('/var/lib/li/mcid/MtasMcidInfo/PL-1');
+    expect(parseConfig({ localStorage: { ownerUid: 5 } })).toMatchObject({
+      ok: false,
+      field: '/localStorage/ownerGid',
+    });
+    expect(parseConfig({ localStorage: { fileMode: '0999' } })).toMatchObject({
+      ok: false,
+      field: '/localStorage/fileMode',
+    });
   });
 });

@@ -2,7 +2,9 @@
 // appended with whole Diameter ACR messages (self-delimiting by their length field), fsync'd
 // once per batch before any of its records is confirmed, closed by max time, max record count
 // or max size, written as *.tmp and renamed on closure. Storing stops at the disk-full percentage and resumes at the not-full one.
-import { type FileHandle, mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
+// Seed 003 §3.7: the directory and the files get the configured mode and, when we run as root,
+// the configured owner, so that other accounts can be given access to them.
+import { chmod, chown, type FileHandle, mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
@@ -33,6 +35,17 @@ export interface AcrFileConfig {
   fullDiskPercent: number;
   /** Seed 003 §3.5 mtasFunctionNotFullDiskPercentage (below the full level). */
   notFullDiskPercent: number;
+  /** Seed 003 §3.7 access rights: permission bits of the ACR files (default 0o640). */
+  fileMode?: number;
+  /** Permission bits of the store directory (default 0o750). */
+  dirMode?: number;
+  /** Owner of the directory and files; applied only when the process runs as root. */
+  owner?: { uid: number; gid: number };
+}
+
+/** The owner to apply: only root may give files away; otherwise the process keeps them. */
+function effectiveOwner(c: AcrFileConfig): { uid: number; gid: number } | null {
+  return c.owner && process.getuid?.() === 0 ? c.owner : null;
 }
 
 type CloseReason = 'time' | 'records' | 'size' | 'shutdown';
@@ -96,6 +109,7 @@ export class AcrFileStore {
   private current: OpenFile | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private runningCount = 0;
+  private prepared = false;
   /** Hysteresis state: true from the full level until usage falls to the not-full level. */
   diskFull = false;
   readonly closedFiles: { path: string; reason: CloseReason; records: number; bytes: number }[] = [];
@@ -171,7 +185,7 @@ export class AcrFileStore {
       pendingBytes = 0;
     };
     try {
-      await mkdir(this.config.directory, { recursive: true });
+      await this.prepareDirectory();
       const used = await this.disk.usedPercent(this.config.directory);
       if (!this.diskFull && used >= this.config.fullDiskPercent) this.diskFull = true;
       else if (this.diskFull && used <= this.config.notFullDiskPercent) this.diskFull = false;
@@ -225,12 +239,33 @@ export class AcrFileStore {
     }
   }
 
+  private async prepareDirectory(): Promise<void> {
+    const mode = this.config.dirMode ?? 0o750;
+    await mkdir(this.config.directory, { recursive: true, mode });
+    if (this.prepared) return;
+    // chmod as well: mkdir's mode is masked by the umask and leaves an existing directory alone
+    await chmod(this.config.directory, mode);
+    const owner = effectiveOwner(this.config);
+    if (owner) await chown(this.config.directory, owner.uid, owner.gid);
+    this.prepared = true;
+  }
+
   private async openNext(): Promise<OpenFile> {
     this.runningCount = (this.runningCount % 99_999_999) + 1;
     const name = fileName(this.config.nodeId, this.runningCount, new Date(this.now()));
     const finalPath = join(this.config.directory, name);
     const tmpPath = `${finalPath}.tmp`;
-    const handle = await open(tmpPath, 'wx');
+    const mode = this.config.fileMode ?? 0o640;
+    const handle = await open(tmpPath, 'wx', mode);
+    try {
+      await handle.chmod(mode);
+      const owner = effectiveOwner(this.config);
+      if (owner) await handle.chown(owner.uid, owner.gid);
+    } catch (e) {
+      await handle.close();
+      await unlink(tmpPath).catch(() => undefined);
+      throw e;
+    }
     const timer = setTimeout(() => {
       this.flush('time').catch(() => undefined);
     }, this.config.maxTimeMs);

@@ -3,7 +3,7 @@
 import { unreachable } from '@li/core';
 import type { Logger } from '@li/log';
 import { Gauge, type Registry } from 'prom-client';
-import type { McidConfig } from '../config.ts';
+import { acrLayoutOf, type McidConfig } from '../config.ts';
 import type { McidReport } from '../domain/model.ts';
 import type { DeliveryResult, ReportSink } from '../domain/ports.ts';
 import { AcrFileStore } from './acr-files.ts';
@@ -146,12 +146,16 @@ export function sinkFromConfig(c: McidConfig, deps: { registry: Registry; log: L
     privateVendorId: c.diameter.privateVendorId,
   };
   const ls = c.localStorage;
+  const layout = acrLayoutOf(c);
   const local = () =>
     new LocalStorageSink(
       new AcrFileStore(
         {
-          directory: ls.directory,
-          fileSystem: ls.fileSystem,
+          directory: layout.directory,
+          fileSystem: layout.fileSystem,
+          fileMode: layout.fileMode,
+          dirMode: layout.dirMode,
+          ...(layout.owner ? { owner: layout.owner } : {}),
           nodeId: ls.nodeId,
           maxTimeMs: ls.maxTimeSeconds * 1000,
           maxRecords: ls.maxRecords,
