@@ -161,4 +161,34 @@ describe('admf > warrant transfer (operator change, seed 001 Art. 9 c.5)', () =>
     const again = await h.req(OP, 'POST', TRANSFER, { toTenant: 'beta', lemfIds: ['lemf-berlin'] });
     expect([again.status, again.json.error.field]).toEqual([409, 'state']);
   });
+
+  it('runs two opposite transfers at once without deadlock, both chains intact', async () => {
+    const h = await withWarrant();
+    const b = await h.req(
+      'beta-provisioner-token-01',
+      'POST',
+      '/tenants/beta/warrants',
+      warrantBody({ liid: 'BERLIN1', lemfIds: ['lemf-berlin'], targets: [{ type: 'E164', value: '+49301234567' }] }),
+    );
+    expect(b.status).toBe(201);
+    expect(
+      (
+        await h.req('acme-admin-token-00000001', 'PUT', '/tenants/acme/lemfs/lemf-berlin', {
+          name: 'berlin in acme',
+          transport: 'ETSI_TCP',
+          address: { host: '127.0.0.1', port: 16002 },
+          allowInsecure: true,
+        })
+      ).status,
+    ).toBe(200);
+    const [ab, ba] = await Promise.all([
+      h.req(OP, 'POST', TRANSFER, { toTenant: 'beta', lemfIds: ['lemf-berlin'] }),
+      h.req(OP, 'POST', '/tenants/beta/warrants/IT/BERLIN1/transfer', { toTenant: 'acme' }),
+    ]);
+    expect([ab.status, ba.status]).toEqual([200, 200]);
+    expect(h.mem.warrants.get('acme')!.get('IT:BERLIN1')!.state).toBe('ACTIVE');
+    expect(h.mem.warrants.get('beta')!.get('IT:ROMA2026A1')!.state).toBe('ACTIVE');
+    expect(verifyAuditChain('acme', h.mem.audit.get('acme')!)).toMatchObject({ ok: true });
+    expect(verifyAuditChain('beta', h.mem.audit.get('beta')!)).toMatchObject({ ok: true });
+  });
 });
