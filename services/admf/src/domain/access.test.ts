@@ -21,7 +21,15 @@ describe('admf > access', () => {
   });
 
   it('keeps the other roles as before', () => {
-    expect(allowed('admin')).toEqual(['readTenant', 'writeLemfs', 'readLemfs', 'readBilling', 'orderBilling']);
+    // transferWarrants also needs tenant "*" (the use case checks it): a tenant admin is refused there.
+    expect(allowed('admin')).toEqual([
+      'readTenant',
+      'writeLemfs',
+      'readLemfs',
+      'readBilling',
+      'orderBilling',
+      'transferWarrants',
+    ]);
     expect(allowed('provisioner')).toEqual([
       'readTenant',
       'readLemfs',

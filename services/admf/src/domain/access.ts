@@ -15,12 +15,19 @@ export const MAY = {
   readAudit: ['auditor'],
   readBilling: ['admin', 'auditor'],
   orderBilling: ['admin', 'provisioner'],
+  /** Moving a warrant to another tenant (seed 001 Art. 9 c.5); also needs tenant "*" (the operator). */
+  transferWarrants: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof MAY;
 
 /** The permissions that change something (and write an audit record). */
-export const WRITE_PERMISSIONS: readonly Permission[] = ['writeLemfs', 'writeWarrants', 'orderBilling'];
+export const WRITE_PERMISSIONS: readonly Permission[] = [
+  'writeLemfs',
+  'writeWarrants',
+  'orderBilling',
+  'transferWarrants',
+];
 
 /** Roles that never change anything: admf refuses their non-GET requests before reading a body. */
 export const READ_ONLY_ROLES: readonly Role[] = ['viewer'];

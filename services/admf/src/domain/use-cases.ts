@@ -20,6 +20,7 @@ import type { Actor, AuditRecord, Caller, Role, StoreChanges, Tenant, WarrantSto
 import { StoreNotWritable } from './model.ts';
 import type { TenantInput, TenantPatch } from './tenant.ts';
 import { buildTenant, updateTenant } from './tenant.ts';
+import { planTransfer, TRANSFER_IN_ACTION, TRANSFER_OUT_ACTION } from './transfer.ts';
 import type { WarrantCreateInput, WarrantFields } from './warrant.ts';
 import { createWarrant, modifyWarrant, parseTimeMicros, recordTechnicalData } from './warrant.ts';
 
@@ -349,6 +350,87 @@ export class UseCases {
       ]);
       return c.ok ? okResult(r.value) : c;
     });
+  }
+
+  /**
+   * Operator change (seed 001 Art. 9 c.5): moves the warrant to tenant toTenant under the same
+   * LIID. Both tenants' changes and audit records go in one commit (one Kafka transaction), the
+   * new tenant's warrant first; each audit record names the other tenant. Operator-wide admin only.
+   */
+  async transferWarrant(
+    caller: Caller,
+    tenantId: string,
+    key: string,
+    body: { toTenant?: unknown; lemfIds?: unknown },
+  ): Promise<Result<{ from: Warrant; to: Warrant }>> {
+    const s = await this.scope(caller, tenantId, MAY.transferWarrants);
+    if (!s.ok) return s;
+    if (caller.tenant !== '*') {
+      return errResult('ADM_ERR_FORBIDDEN', 'only an operator-wide admin moves a warrant to another tenant');
+    }
+    const toTenant = body.toTenant;
+    if (typeof toTenant !== 'string' || toTenant === '') {
+      return errResult('ADM_ERR_VALIDATION', 'toTenant must name the tenant the number moved to', 'toTenant');
+    }
+    // Checked before locking: the same tenant twice would wait on its own lock.
+    if (toTenant === tenantId) {
+      return errResult('ADM_ERR_VALIDATION', 'toTenant must be another tenant than the warrant’s own', 'toTenant');
+    }
+    if (!(await this.store.getTenant(toTenant))) {
+      return errResult('ADM_ERR_NOT_FOUND', 'toTenant is not a tenant', 'toTenant');
+    }
+    // Both tenants locked, always in the same order, so two opposite transfers cannot deadlock.
+    const [first, second] = [tenantId, toTenant].sort() as [string, string];
+    return this.locked(first, () =>
+      this.locked(second, async () => {
+        const current = await this.store.getWarrant(tenantId, key);
+        if (!current) return notFound('warrant');
+        const plan = planTransfer(
+          current,
+          {
+            tenant: toTenant,
+            lemfIds: new Set((await this.store.listLemfs(toTenant)).map((l) => l.id)),
+            existing: await this.store.getWarrant(toTenant, key),
+          },
+          body.lemfIds,
+          this.nowMicros(),
+        );
+        if (!plan.ok) return plan;
+        const { incoming, outgoing } = plan.value;
+        try {
+          const audit = [
+            ...chainAudit(toTenant, await this.store.auditHead(toTenant), [
+              this.draft(
+                caller,
+                TRANSFER_IN_ACTION,
+                'WARRANT',
+                key,
+                null,
+                incoming,
+                `transferred from tenant ${tenantId}`,
+              ),
+            ]),
+            ...chainAudit(tenantId, await this.store.auditHead(tenantId), [
+              this.draft(
+                caller,
+                TRANSFER_OUT_ACTION,
+                'WARRANT',
+                key,
+                current,
+                outgoing,
+                `transferred to tenant ${toTenant}`,
+              ),
+            ]),
+          ];
+          await this.store.commit({ warrants: [incoming, outgoing], audit });
+        } catch (e) {
+          this.onCommitFailed(tenantId, e as Error);
+          return errResult('ADM_ERR_STORE', 'the change could not be stored; nothing was written, retry later');
+        }
+        this.onWarrantsChanged();
+        return okResult({ from: outgoing, to: incoming });
+      }),
+    );
   }
 
   // ---- audit -----------------------------------------------------------------------------

@@ -357,7 +357,7 @@ function selectionOf(v: unknown, base: ReportSelection | null): Result<ReportSel
   return okResult(out);
 }
 
-function lemfIdsOf(v: unknown, known: ReadonlySet<string>): Result<string[]> {
+export function lemfIdsOf(v: unknown, known: ReadonlySet<string>): Result<string[]> {
   if (!Array.isArray(v) || v.length === 0) {
     return errResult('ADM_ERR_VALIDATION', 'lemfIds must name at least one LEMF destination', 'lemfIds');
   }

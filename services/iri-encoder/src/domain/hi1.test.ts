@@ -78,6 +78,25 @@ describe('HI1 notifications from warrant versions', () => {
     });
   });
 
+  it('operator change (admf transfer, seed 001 Art. 9 c.5): old tenant liDeactivated, new tenant liActivated, same LIID and instant', () => {
+    // admf writes both versions in one transaction at one instant; each tenant's encoder has its own state.
+    const at = T0 + 5_000_000;
+    const old = run([v(1), v(2, { state: 'DEACTIVATED', updatedAtMicros: at })]);
+    const moved = run([v(2, { tenant: 'beta', lemfIds: ['lemf-berlin'], updatedAtMicros: at })]);
+    expect(old.records.map((r) => [decoded(r).kind, r.sequenceNumber, r.lemfIds])).toEqual([
+      ['liActivated', 0, ['lemf-rome']],
+      ['liDeactivated', 1, ['lemf-rome']],
+    ]);
+    expect(moved.records.map((r) => [decoded(r).kind, r.sequenceNumber, r.lemfIds])).toEqual([
+      ['liActivated', 0, ['lemf-berlin']],
+    ]);
+    const end = decoded(old.records[1]!);
+    const start = decoded(moved.records[0]!);
+    expect([end.n.liid, start.n.liid]).toEqual(['LIID0001', 'LIID0001']);
+    // Interception ends on the old side at the very instant it starts on the new one: no gap.
+    expect(end.n.timeStamp).toEqual(start.n.timeStamp);
+  });
+
   it('sends nothing for a replay, an older version, or a change that is not a modification', () => {
     const state = run([v(1)]).state;
     expect(run([v(1), v(0)], state).records).toEqual([]);

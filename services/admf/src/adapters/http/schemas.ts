@@ -325,6 +325,16 @@ export const LifecycleBody = Type.Object(
   closed,
 );
 
+export const TransferInput = Type.Object(
+  {
+    toTenant: Type.String({ minLength: 1, maxLength: 32, description: 'the tenant the number moved to' }),
+    lemfIds: Type.Optional(
+      Type.Array(Type.String(), { description: "the new tenant's LEMF destinations; default: the same ids" }),
+    ),
+  },
+  closed,
+);
+
 export const WarrantBody = Type.Object({
   key: Type.String({ description: '<country>:<LIID>' }),
   liid: Type.String(),
@@ -358,6 +368,9 @@ export const WarrantBody = Type.Object({
   version: Type.Integer(),
   updatedAtMicros: Micros,
 });
+
+/** Both sides of a transfer: the old tenant's warrant (DEACTIVATED) and the new tenant's. */
+export const TransferBody = Type.Object({ from: WarrantBody, to: WarrantBody });
 
 export const AuditBody = Type.Object({
   tenant: Type.String(),

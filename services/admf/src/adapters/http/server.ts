@@ -327,6 +327,29 @@ export async function createHttpServer(deps: {
     );
   }
 
+  http.post(
+    `${wPath}/transfer`,
+    {
+      schema: {
+        tags: ['warrants'],
+        summary:
+          'operator change (seed 001 Art. 9 c.5): move the warrant to another tenant, same LIID, without a gap; operator-wide admin; audited in both tenants',
+        params: S.WarrantParams,
+        body: S.TransferInput,
+        response: { 200: S.TransferBody, ...E },
+      },
+    },
+    async (req, reply) =>
+      done(
+        reply,
+        await useCases.transferWarrant(caller(req), req.params.tenantId, keyOf(req.params), req.body),
+        (r) => ({
+          from: warrantView(r.from, now()),
+          to: warrantView(r.to, now()),
+        }),
+      ),
+  );
+
   // ---- audit and billing
   http.get(
     '/tenants/:tenantId/audit',
