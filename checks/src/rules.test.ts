@@ -4,6 +4,7 @@ import {
   domainProblems,
   errorsProblems,
   importsOf,
+  kafkaClientProblems,
   mainProblems,
   skeletonProblems,
   undeclaredProblems,
@@ -131,6 +132,36 @@ describe('errorsProblems', () => {
       'errors.ts does not call defineErrors',
     ]);
     expect(errorsProblems("import type { defineErrors } from '@li/core';\n")).toHaveLength(2);
+  });
+});
+
+describe('kafkaClientProblems', () => {
+  it('accepts the bus helpers, a config field named kafka and a mention in a comment or string', () => {
+    const source = [
+      "import { busConsumer, type Bus } from '@li/bus';",
+      '// not bus.kafka: the helpers',
+      "const c = busConsumer(bus, { groupId: 'g' });",
+      'const brokers = config.kafka.brokers;',
+      "log.info('bus.kafka');",
+    ].join('\n');
+    expect(kafkaClientProblems('a.ts', source)).toEqual([]);
+  });
+
+  it('flags kafkajs imports (types and subpaths too) and bus.kafka, named or destructured', () => {
+    const source = [
+      "import type { Consumer } from 'kafkajs';",
+      "export { logLevel } from 'kafkajs/x';",
+      'const a = bus.kafka.consumer({});',
+      'readTopic(this.bus.kafka, t);',
+      'const { kafka } = o.bus;',
+    ].join('\n');
+    expect(kafkaClientProblems('a.ts', source)).toEqual([
+      'a.ts imports kafkajs',
+      'a.ts imports kafkajs/x',
+      'a.ts:3 uses bus.kafka',
+      'a.ts:4 uses this.bus.kafka',
+      'a.ts:5 takes kafka from the bus',
+    ]);
   });
 });
 

@@ -203,3 +203,37 @@ export function undeclaredProblems(
   }
   return problems;
 }
+
+// `bus`, `o.bus`, `this.bus`: an expression naming the bus.
+function namesBus(e: ts.Expression): boolean {
+  if (ts.isIdentifier(e)) return e.text === 'bus';
+  return ts.isPropertyAccessExpression(e) && e.name.text === 'bus';
+}
+
+/**
+ * A service reaches Kafka through libs/bus only: no import of kafkajs, no `bus.kafka` (nor
+ * `const { kafka } = bus`), so the client stays replaceable behind the bus.
+ */
+export function kafkaClientProblems(file: string, source: string): string[] {
+  const problems: string[] = [];
+  for (const spec of importsOf(source)) {
+    if (spec === 'kafkajs' || spec.startsWith('kafkajs/')) problems.push(`${file} imports ${spec}`);
+  }
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+  const at = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart()).line + 1;
+  walk(sf, (n) => {
+    if (ts.isPropertyAccessExpression(n) && n.name.text === 'kafka' && namesBus(n.expression)) {
+      problems.push(`${file}:${at(n)} uses ${n.getText(sf)}`);
+    }
+    if (
+      ts.isVariableDeclaration(n) &&
+      ts.isObjectBindingPattern(n.name) &&
+      n.initializer &&
+      namesBus(n.initializer) &&
+      n.name.elements.some((el) => (el.propertyName ?? el.name).getText(sf) === 'kafka')
+    ) {
+      problems.push(`${file}:${at(n)} takes kafka from the bus`);
+    }
+  });
+  return problems;
+}

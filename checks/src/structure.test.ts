@@ -9,6 +9,7 @@ import {
   domainProblems,
   errorsProblems,
   importsOf,
+  kafkaClientProblems,
   mainProblems,
   skeletonProblems,
   undeclaredProblems,
@@ -39,6 +40,12 @@ describe.each(all)('services/%s', (name) => {
     const domain = `${src}/domain`;
     const files = (existsSync(join(root, domain)) ? tsFiles(domain) : []).filter((f) => !f.endsWith('.test.ts'));
     expect(files.flatMap((f) => domainProblems(f, read(f)))).toEqual([]);
+  });
+
+  // Tests may drive the broker directly; the service's code goes through libs/bus.
+  it('src/ imports no kafkajs and uses no bus.kafka', () => {
+    const files = tsFiles(src).filter((f) => !f.endsWith('.test.ts'));
+    expect(files.flatMap((f) => kafkaClientProblems(f, read(f)))).toEqual([]);
   });
 
   it('imports no other service', () => {

@@ -1,3 +1,5 @@
+// the types of busConsumer, so its users need not import kafkajs
+export type { Consumer as BusConsumer, ConsumerConfig as BusConsumerConfig } from 'kafkajs';
 export type { AclOperation, AclPattern, AclResource, Grant, ServiceName } from './access.ts';
 export {
   ACCESS,
@@ -10,7 +12,7 @@ export {
 export type { Bus, BusConfig, OutputRecord } from './bus.ts';
 export { createBus, EXACTLY_ONCE_PRODUCER } from './bus.ts';
 // cc-delivery's per-LEMF topics and the consumer that commits only confirmed records
-export { busProcessor, busRead, busTail } from './bus-clients.ts';
+export { busConsumer, busProcessor, busRead, busTail } from './bus-clients.ts';
 export type { ChangelogChange, ChangelogCodec } from './changelog.ts';
 export { Changelog, ChangelogStore, jsonChangelog } from './changelog.ts';
 export type { BusClient } from './client.ts';

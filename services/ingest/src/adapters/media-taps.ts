@@ -2,7 +2,7 @@
 // datagram of the capture first; it learns which calls are tapped by following li.<t>.taps from
 // the beginning (compacted: the taps in force), and publishes the media of those calls only.
 import { randomUUID } from 'node:crypto';
-import { type Bus, EXACTLY_ONCE_PRODUCER, tailTopics, topicName } from '@li/bus';
+import { type Bus, busTail, EXACTLY_ONCE_PRODUCER, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 import type { Tap } from '@li/schemas';
 import type { Datagram } from '../domain/capture/capture.ts';
@@ -67,8 +67,7 @@ export async function startMediaTaps(o: {
   const codec = await o.bus.codec<Tap>(topic, 'Tap');
   // Held media of a call goes out through the sink of the capture that saw it.
   let publish: (e: DecodedEvent) => void = () => undefined;
-  const tail = await tailTopics({
-    kafka: o.bus.kafka,
+  const tail = await busTail(o.bus, {
     log: o.log,
     topics: [topic],
     onRecord: async (r) => {

@@ -4,6 +4,7 @@
 
 import {
   type Bus,
+  busConsumer,
   deploymentGroupId,
   dlqCounter,
   dlqRecord,
@@ -31,7 +32,7 @@ export async function startEventsConsumer(deps: EventsConsumerDeps): Promise<{ s
   // The bus's own counter, so the dead-letter alert sees these records too.
   const deadLettered = dlqCounter(deps.metrics);
   // The consumer group keeps its place across restarts.
-  const consumer = bus.kafka.consumer({
+  const consumer = busConsumer(bus, {
     groupId: deploymentGroupId('mcid-store', deps.tenants),
     allowAutoTopicCreation: false,
     sessionTimeout: 10_000,

@@ -3,7 +3,7 @@
 // durable in Kafka (idempotent producer, acks=all) before it is applied in memory, so a
 // restart loses no stored communication. The topic is this service's own changelog, so its
 // values are the domain's JSON records rather than a cross-service Avro schema.
-import { type Bus, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
+import { type Bus, busRead, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { MemoryState } from '../domain/memory-state.ts';
 import type { Change, StateValue } from '../domain/model.ts';
 import type { StateStore } from '../domain/ports.ts';
@@ -45,7 +45,7 @@ export class KafkaStateStore extends MemoryState implements StateStore {
     const topics = [SYSTEM_TOPICS.mcid, ...[...this.served].map((t) => topicName(t, 'mcid'))];
     let n = 0;
     for (const topic of topics) {
-      for (const r of await readTopic(this.bus.kafka, topic)) {
+      for (const r of await busRead(this.bus, topic)) {
         if (!r.key) continue;
         this.applyChanges([
           { key: r.key, value: r.value ? (JSON.parse(r.value.toString('utf8')) as StateValue) : null },
