@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, topicName } from '@li/bus';
+import { decodePsPdu } from '@li/etsi';
 import { startService } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import { sampleFileSettings, sampleLemf } from '@li/schemas/testing';
@@ -15,6 +16,7 @@ import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
+import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
 import { FtpSrvPeer } from './helpers/servers.ts';
 import { committedToEnd, deliveryEnv, publishLemf } from './helpers/service.ts';
@@ -165,6 +167,92 @@ describe('rebalancing between two live cc-delivery processes', () => {
     } finally {
       await ftp.dispose();
       rmSync(secrets, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('ETSI TCP confirmed by keep-alives: a second process joins mid-stream and the LEMF gets no (LIID, CIN, seq) twice', async () => {
+    const t = uniqueTenant('handtcp');
+    await bus.ensureTopics(t, ['hi2', 'hi3', 'reports'], PARTITIONS);
+    await bus.ensureTopics(t, ['lemfs', 'dlq']);
+    const lemf = await new LemfHarness().start();
+    // no PDU acknowledgement: a record is confirmed only by a keep-alive answered after it, so
+    // records sent and not yet confirmed are what a rebalance used to send again
+    await publishLemf(
+      bus,
+      sampleLemf({
+        allowInsecure: true,
+        tenant: t,
+        id: 'lemf-tcp',
+        address: { host: '127.0.0.1', port: lemf.port },
+        ccAddress: null,
+        acknowledged: false,
+        keepaliveSeconds: 30,
+      }),
+    );
+    const env = await deliveryEnv(t, {
+      LI_TOPIC_PARTITIONS: `hi2=${PARTITIONS},hi3=${PARTITIONS},reports=${PARTITIONS}`,
+      LI_HANDOVER_MS: '3000',
+    });
+    const ids = liids(t.slice(-6).toUpperCase());
+    let round = 0;
+    let flowing = true;
+    const traffic = (async () => {
+      while (flowing) {
+        const seq = round++;
+        await bus.send(
+          ids.map((liid) => ({
+            topic: topicName(t, 'hi2'),
+            key: liid,
+            value: psPdu('iri', liid, 1, seq),
+            headers: { 'li.liid': liid, 'li.cin': '1', 'li.seq': String(seq), 'li.lemfs': 'lemf-tcp' },
+          })),
+        );
+        await sleep(50);
+      }
+    })();
+    const admin = await bus.admin();
+    const members = async () =>
+      (await admin.describeGroups([lemfGroupId(t, 'lemf-tcp')])).groups[0]?.members.filter(
+        (m) => m.memberAssignment.length > 0,
+      ).length ?? 0;
+    const a = await startService(ccDeliveryService, env);
+    let b: Awaited<ReturnType<typeof startService>> | undefined;
+    try {
+      await waitFor(() => lemf.received >= 60, { what: 'records from A', timeoutMs: 30_000, intervalMs: 100 });
+      b = await startService(ccDeliveryService, env);
+      await waitFor(async () => (await members()) === 2, { what: 'two members', timeoutMs: 30_000, intervalMs: 200 });
+      // B took partitions over and delivers on a connection of its own; records keep flowing
+      await waitFor(() => lemf.connections >= 2, { what: 'B connected', timeoutMs: 30_000, intervalMs: 100 });
+      const atJoin = lemf.received;
+      await waitFor(() => lemf.received >= atJoin + 120, { what: 'records after the join', timeoutMs: 30_000 });
+      flowing = false;
+      await traffic;
+      await waitFor(() => committedToEnd(bus, t, 'lemf-tcp'), {
+        what: 'everything committed',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+    } finally {
+      flowing = false;
+      await traffic.catch(() => undefined);
+      await b?.stop();
+      await a.stop();
+    }
+    try {
+      const got = lemf.frames.map((f) => {
+        const r = decodePsPdu(f);
+        if (!r.ok) throw new Error(`undecodable PDU at the LEMF: ${r.reason}`);
+        return `${r.value.header.liid}/${r.value.header.communicationIdentifier?.cin ?? ''}/${r.value.header.sequenceNumber}`;
+      });
+      const seen = new Set(got);
+      const expected = ids.length * round;
+      expect(seen.size, 'every record at the LEMF').toBe(expected);
+      expect(got.length - seen.size, 'records received twice').toBe(0);
+      console.log(
+        `[handover] tcp: ${expected} records, two processes, a join mid-stream: ${got.length} PDUs at the LEMF`,
+      );
+    } finally {
+      await lemf.stop();
     }
   }, 180_000);
 });
