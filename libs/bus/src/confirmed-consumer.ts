@@ -202,7 +202,7 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       // lone commit marker) and, without autoCommit, never commits past it: do so here, or the
       // group would sit behind the end for good and its lag would never read 0.
       c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize !== 0) return;
+        if (payload.batchSize !== 0 || !owned.has(partitionKey(payload))) return;
         const end = BigInt(payload.lastOffset) + 1n;
         const at = readUpTo.get(partitionKey(payload));
         if (at && end <= at.offset) return;
@@ -232,6 +232,8 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       await c.run({
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat, isRunning }) => {
+          // fetched before a join moved the partition away: the new owner reads it
+          if (!owned.has(partitionKey(batch))) return;
           let bytes = 0;
           const messages = batch.messages.map((m) => {
             const headers = headersOf(m.headers as Record<string, unknown>);
