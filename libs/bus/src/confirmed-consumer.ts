@@ -118,6 +118,7 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
   let owned = new Map<string, TopicPartition>();
   // lost partitions whose confirmations still commit (until onRevoked resolves)
   const handing = new Set<string>();
+  const mine = (p: TopicPartition) => owned.has(partitionKey(p)) && !preparing.has(partitionKey(p));
   let joins = 0;
   const preparing = new Map<string, number>();
   const byTopic = (ps: readonly TopicPartition[]) => {
@@ -154,31 +155,31 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
 
   /** Gained partitions (paused): wait for a live previous owner's hand-over, prepare, resume. */
   const takeOver = async (c: Consumer, join: number, gained: TopicPartition[]) => {
-    let waited = false;
     try {
       const handoverMs = o.handoverMs ?? 0;
       if (handoverMs > 0 && o.onRevoked && (await c.describeGroup()).members.length > 1) {
         await sleep(handoverMs);
-        waited = true;
       }
       await o.onAssigned?.(gained);
-      if (waited) {
-        // read from what the previous owner committed while we waited, not from what kafkajs
-        // fetched at the join
-        const admin = o.bus.kafka.admin();
-        await admin.connect();
-        try {
-          const topics = [...new Set(gained.map((p) => p.topic))];
-          for (const t of await admin.fetchOffsets({ groupId: o.groupId, topics }))
-            for (const p of t.partitions)
-              if (
-                preparing.get(partitionKey({ topic: t.topic, partition: p.partition })) === join &&
-                Number(p.offset) >= 0
-              )
-                c.seek({ topic: t.topic, partition: p.partition, offset: p.offset });
-        } finally {
-          await admin.disconnect();
+      // read from what was committed by now (the previous owner's last commits while we waited),
+      // not from where kafkajs fetched at the join
+      const admin = o.bus.kafka.admin();
+      await admin.connect();
+      try {
+        const topics = [...new Set(gained.map((p) => p.topic))];
+        for (const t of await admin.fetchOffsets({ groupId: o.groupId, topics })) {
+          // nothing committed yet: from the beginning, like the subscription
+          const low = new Map((await admin.fetchTopicOffsets(t.topic)).map((x) => [x.partition, x.low]));
+          for (const p of t.partitions)
+            if (preparing.get(partitionKey({ topic: t.topic, partition: p.partition })) === join)
+              c.seek({
+                topic: t.topic,
+                partition: p.partition,
+                offset: Number(p.offset) >= 0 ? p.offset : (low.get(p.partition) ?? '0'),
+              });
         }
+      } finally {
+        await admin.disconnect();
       }
     } catch (err) {
       log.warn({ groupId: o.groupId, err }, 'preparing gained partitions failed; reading them anyway');
@@ -202,7 +203,7 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       // lone commit marker) and, without autoCommit, never commits past it: do so here, or the
       // group would sit behind the end for good and its lag would never read 0.
       c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize !== 0 || !owned.has(partitionKey(payload))) return;
+        if (payload.batchSize !== 0 || !mine(payload)) return;
         const end = BigInt(payload.lastOffset) + 1n;
         const at = readUpTo.get(partitionKey(payload));
         if (at && end <= at.offset) return;
@@ -232,8 +233,9 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       await c.run({
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat, isRunning }) => {
-          // fetched before a join moved the partition away: the new owner reads it
-          if (!owned.has(partitionKey(batch))) return;
+          // fetched before a join moved the partition away (the new owner reads it), or before the
+          // pause of a gained one took hold (read again from the committed offset on resume)
+          if (!mine(batch)) return;
           let bytes = 0;
           const messages = batch.messages.map((m) => {
             const headers = headersOf(m.headers as Record<string, unknown>);

@@ -4,7 +4,7 @@
 // the LEMF confirmed; the one taking it over waits for that, reloads the stored file numbers and
 // reads from the offset committed by then. At the FTP LEMF: no file name used twice (a reused name
 // overwrites a file, so its records would be missing) and every record exactly once (no resend).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, topicName } from '@li/bus';
@@ -116,18 +116,25 @@ describe('rebalancing between two live cc-delivery processes', () => {
     let b: Awaited<ReturnType<typeof startService>> | undefined;
     try {
       await waitFor(() => ftp.uploads().length >= 3, { what: 'files from A', timeoutMs: 30_000, intervalMs: 100 });
+      console.log(`[handover] B starts at ${Date.now()}`);
       b = await startService(ccDeliveryService, env);
       // the join: both processes hold partitions of the LEMF's queue
       await waitFor(async () => (await members()) === 2, { what: 'two members', timeoutMs: 30_000, intervalMs: 200 });
-      const before = ftp.uploads().length;
-      await waitFor(() => ftp.uploads().length >= before + 6, {
-        what: 'files after the join',
-        timeoutMs: 30_000,
-        intervalMs: 100,
-      });
+      // B took its partitions over (after the hand-over wait) and uploads files of its own
+      const sentByB = async () =>
+        Number(
+          (await (await fetch(`http://127.0.0.1:${b!.metricsPort}/metrics`)).text())
+            .split('\n')
+            .find((l) => l.startsWith('li_cc_delivery_sent_records_total{'))
+            ?.split(' ')
+            .at(-1) ?? 0,
+        );
+      await waitFor(async () => (await sentByB()) >= 12, { what: 'files from B', timeoutMs: 30_000, intervalMs: 200 });
       // the leave: B's partitions go back to A
+      console.log(`[handover] B stops at ${Date.now()}`);
       await b.stop();
       b = undefined;
+      console.log(`[handover] B stopped at ${Date.now()}`);
       const left = ftp.uploads().length;
       await waitFor(() => ftp.uploads().length >= left + 6, {
         what: 'files after the leave',
@@ -152,6 +159,12 @@ describe('rebalancing between two live cc-delivery processes', () => {
       const names = readdirSync(dir).filter((n) => !n.startsWith('.'));
       const all = Buffer.concat(names.map((n) => readFileSync(join(dir, n))));
       const times = sent.map((pdu) => count(all, pdu));
+      const where = (pdu: Buffer) =>
+        names
+          .filter((n) => readFileSync(join(dir, n)).includes(pdu))
+          .map((n) => `${n}@${statSync(join(dir, n)).mtimeMs}`);
+      for (const [i, n] of times.entries())
+        if (n > 1) console.log(`[handover] twice: #${i} in ${where(sent[i]!).join(' ')}`);
       // every record in exactly one file: none lost to an overwritten name, none sent twice
       expect(times.filter((n) => n === 0).length, 'records missing').toBe(0);
       expect(times.filter((n) => n > 1).length, 'records sent twice').toBe(0);
