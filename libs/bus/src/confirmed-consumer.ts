@@ -155,34 +155,45 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
 
   /** Gained partitions (paused): wait for a live previous owner's hand-over, prepare, resume. */
   const takeOver = async (c: Consumer, join: number, gained: TopicPartition[]) => {
-    try {
-      const handoverMs = o.handoverMs ?? 0;
-      if (handoverMs > 0 && o.onRevoked && (await c.describeGroup()).members.length > 1) {
-        await sleep(handoverMs);
-      }
-      await o.onAssigned?.(gained);
-      // read from what was committed by now (the previous owner's last commits while we waited),
-      // not from where kafkajs fetched at the join
-      const admin = o.bus.kafka.admin();
-      await admin.connect();
+    const current = () => consumer === c && gained.some((p) => preparing.get(partitionKey(p)) === join);
+    const handoverMs = o.handoverMs ?? 0;
+    if (handoverMs > 0 && o.onRevoked) {
+      // unknown members count as a live previous owner: waiting costs time, not records
+      const others = await c.describeGroup().then(
+        (g) => g.members.length > 1,
+        () => true,
+      );
+      if (others) await sleep(handoverMs);
+    }
+    // Batches fetched before the pause took hold were skipped: the partitions resume only from
+    // the committed offset (the previous owner's last commits included), so this retries until
+    // it succeeds or a later join or a stop supersedes it.
+    for (let attempt = 0; current(); attempt++) {
       try {
-        const topics = [...new Set(gained.map((p) => p.topic))];
-        for (const t of await admin.fetchOffsets({ groupId: o.groupId, topics })) {
-          // nothing committed yet: from the beginning, like the subscription
-          const low = new Map((await admin.fetchTopicOffsets(t.topic)).map((x) => [x.partition, x.low]));
-          for (const p of t.partitions)
-            if (preparing.get(partitionKey({ topic: t.topic, partition: p.partition })) === join)
-              c.seek({
-                topic: t.topic,
-                partition: p.partition,
-                offset: Number(p.offset) >= 0 ? p.offset : (low.get(p.partition) ?? '0'),
-              });
+        await o.onAssigned?.(gained);
+        const admin = o.bus.kafka.admin();
+        await admin.connect();
+        try {
+          const topics = [...new Set(gained.map((p) => p.topic))];
+          for (const t of await admin.fetchOffsets({ groupId: o.groupId, topics })) {
+            // nothing committed yet: from the beginning, like the subscription
+            const low = new Map((await admin.fetchTopicOffsets(t.topic)).map((x) => [x.partition, x.low]));
+            for (const p of t.partitions)
+              if (preparing.get(partitionKey({ topic: t.topic, partition: p.partition })) === join)
+                c.seek({
+                  topic: t.topic,
+                  partition: p.partition,
+                  offset: Number(p.offset) >= 0 ? p.offset : (low.get(p.partition) ?? '0'),
+                });
+          }
+        } finally {
+          await admin.disconnect();
         }
-      } finally {
-        await admin.disconnect();
+        break;
+      } catch (err) {
+        log.warn({ groupId: o.groupId, err, attempt }, 'preparing gained partitions failed; retrying');
+        await sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
       }
-    } catch (err) {
-      log.warn({ groupId: o.groupId, err }, 'preparing gained partitions failed; reading them anyway');
     }
     const mine = gained.filter((p) => preparing.get(partitionKey(p)) === join);
     for (const p of mine) preparing.delete(partitionKey(p));

@@ -187,6 +187,8 @@ export class LemfDelivery {
   handOver(lost: readonly { topic: string; partition: number }[]): Promise<void> {
     this.#dropping.push(...lost);
     for (const lane of this.#lanes.values()) if (!lane.pumping) this.#dropRevoked(lane);
+    // what was sent gets its confirmation now, not at the next keep-alive
+    this.#transport.confirmNow?.();
     return new Promise((done) => {
       this.#handOvers.push({ lost, done });
       this.#notifyIdle();
@@ -373,6 +375,8 @@ export class LemfDelivery {
       // accepted, not yet confirmed: the transport resends them itself and confirms them later
       const taken = batch.file ? n : Math.max(n, Math.min(out.accepted ?? n, all));
       this.#confirm(lane, batch, taken, n);
+      // a hand-over waits for this send's confirmation too
+      if (this.#handOvers.length > 0 && taken > n) this.#transport.confirmNow?.();
       if (taken >= all) {
         lane.attempt = 0;
         continue;
