@@ -116,7 +116,6 @@ describe('rebalancing between two live cc-delivery processes', () => {
     let b: Awaited<ReturnType<typeof startService>> | undefined;
     try {
       await waitFor(() => ftp.uploads().length >= 3, { what: 'files from A', timeoutMs: 30_000, intervalMs: 100 });
-      console.log(`[handover] B starts at ${Date.now()}`);
       b = await startService(ccDeliveryService, env);
       // the join: both processes hold partitions of the LEMF's queue
       await waitFor(async () => (await members()) === 2, { what: 'two members', timeoutMs: 30_000, intervalMs: 200 });
@@ -131,10 +130,8 @@ describe('rebalancing between two live cc-delivery processes', () => {
         );
       await waitFor(async () => (await sentByB()) >= 12, { what: 'files from B', timeoutMs: 30_000, intervalMs: 200 });
       // the leave: B's partitions go back to A
-      console.log(`[handover] B stops at ${Date.now()}`);
       await b.stop();
       b = undefined;
-      console.log(`[handover] B stopped at ${Date.now()}`);
       const left = ftp.uploads().length;
       await waitFor(() => ftp.uploads().length >= left + 6, {
         what: 'files after the leave',
