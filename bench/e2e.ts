@@ -1,10 +1,16 @@
 // bench/e2e: the whole data path, events published to li.<t>.events → target-match →
 // iri-encoder → cc-delivery → a LEMF over ETSI TCP, beside the raw bus reference measured in
-// the same run, in two set-ups (BENCH_E2E_MODES, default both):
+// the same run, in three set-ups (BENCH_E2E_MODES, default all):
 //  - processes: each service in its own process, started as `npm start` starts them
 //    (`node services/<s>/src/main.ts`, test/chaos/processes.ts): the pipeline as deployed;
+//  - processes2: the same with TWO processes each of target-match, iri-encoder and cc-delivery
+//    sharing their consumer groups (issue #14); measured once both members of every group hold
+//    partitions;
 //  - single: every service in this process (@li/e2e/pipeline), the earlier figure.
 // Per set-up:
+// Three warrants on three numbers, their LIIDs chosen to fall on the three partitions of
+// li.<t>.matched/hi2/hi3 (keyed by LIID), calls round-robin over the numbers: every partition,
+// so every process of a scaled service, carries a third of the records.
 // 1. Throughput: BENCH_EVENTS (default 20 000) SIP events of calls for a warranted number,
 //    published as fast as the bus takes them; events/s from the first send until the LEMF holds
 //    the last record: the measured maximum rate.
@@ -18,29 +24,76 @@
 // BENCH_STAGE_PROFILES=<dir>: each service process writes a CPU profile (--cpu-prof) there.
 // BENCH_CPU_PROFILE=<file>: the single-process set-up's throughput phase is profiled.
 import { join } from 'node:path';
-import { createBus, type OutputRecord, topicName } from '@li/bus';
+import { createBus, DEFAULT_PARTITIONS, type OutputRecord, topicName } from '@li/bus';
 import { LemfReceiver } from '@li/e2e/lemf';
 import { addEtsiLemf, addWarrant, type Provisioning, startPipeline } from '@li/e2e/pipeline';
 import { ProcessPipeline } from '@li/e2e/processes';
 import { createLogger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
-import { testInfra } from '@li/testing';
+import { adminClient, testInfra } from '@li/testing';
+import { AssignerProtocol, Partitioners } from 'kafkajs';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { profilePhase } from './lib/profile.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 import { topicTimestamps } from './lib/topic-times.ts';
 
-type Mode = 'processes' | 'single';
-const MODES = (process.env.BENCH_E2E_MODES ?? 'processes,single').split(',') as Mode[];
+type Mode = 'processes' | 'processes2' | 'single';
+const MODES = (process.env.BENCH_E2E_MODES ?? 'processes,processes2,single').split(',') as Mode[];
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const LEVELS = [10, 50, 90];
 const waitS = Number(process.env.BENCH_WAIT_S ?? 180);
 const infra = testInfra();
 const { brokers } = infra;
-const TARGET = '+390612345678';
+const TARGETS = ['+390612345678', '+390612345679', '+390612345680'];
+const SCALED = ['target-match', 'iri-encoder', 'cc-delivery'] as const;
+
+/** LIIDs for TARGETS, the i-th on partition i % n of the LIID-keyed topics (murmur2, as kafkajs). */
+function liidsOverPartitions(): string[] {
+  const n = DEFAULT_PARTITIONS.matched;
+  const partitionMetadata = Array.from({ length: n }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    offlineReplicas: [],
+    partitionErrorCode: 0,
+  }));
+  const partitioner = Partitioners.DefaultPartitioner();
+  const out: string[] = [];
+  for (let i = 0; out.length < TARGETS.length; i++) {
+    const liid = `BENCH${i}`;
+    const p = partitioner({ topic: 'x', partitionMetadata, message: { key: liid, value: null } });
+    if (p === out.length % n) out.push(liid);
+  }
+  return out;
+}
+const LIIDS = liidsOverPartitions();
+
+/** Per scaled service, the most members holding partitions in any of its groups for `tenant`. */
+async function workingMembers(tenant: string): Promise<Record<(typeof SCALED)[number], number>> {
+  const admin = await adminClient('bench-e2e-groups');
+  try {
+    const { groups } = await admin.listGroups();
+    const out = { 'target-match': 0, 'iri-encoder': 0, 'cc-delivery': 0 };
+    const ids = groups.map((g) => g.groupId).filter((g) => g.includes(tenant));
+    for (const g of ids.length > 0 ? (await admin.describeGroups(ids)).groups : []) {
+      const service = SCALED.find((s) => g.groupId.startsWith(`li.${s}.`));
+      if (!service) continue;
+      const working = g.members.filter((m) =>
+        Object.values(AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}).some(
+          (parts) => parts.length > 0,
+        ),
+      ).length;
+      out[service] = Math.max(out[service], working);
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
 const STAGES = ['publish', 'target-match', 'iri-encoder', 'cc-delivery'] as const;
 
 benchDeadline('bench/e2e', 1800);
@@ -62,7 +115,8 @@ interface Level {
 }
 
 async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: number; levels: Level[]; seqOk: string }> {
-  const tenant = `bench-e2e-${mode[0]}${Date.now().toString(36)}`;
+  const tenant = `bench-e2e-${mode === 'processes2' ? 'q' : mode[0]}${Date.now().toString(36)}`;
+  const replicas = mode === 'processes2' ? 2 : 1;
   const lemf = await new LemfReceiver({ name: 'bench LEMF' }).start();
   const logLevel = process.env.BENCH_LOG_LEVEL ?? 'error';
   const profiles = process.env.BENCH_STAGE_PROFILES;
@@ -76,6 +130,7 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
             tenant,
             run: tenant,
             services: ['target-match', 'iri-encoder', 'cc-delivery'],
+            replicas: Object.fromEntries(SCALED.map((s) => [s, replicas])),
             env: Object.fromEntries(
               (['admf', 'target-match', 'iri-encoder', 'cc-delivery'] as const).map((s) => [
                 s,
@@ -88,23 +143,31 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
           }),
         );
   await addEtsiLemf(pipeline, 'lemf-bench', lemf);
-  await addWarrant(pipeline, {
-    liid: 'BENCH1',
-    kind: 'VOICE',
-    target: { type: 'E164', value: TARGET },
-    lemfIds: ['lemf-bench'],
-  });
+  for (const [i, liid] of LIIDS.entries()) {
+    await addWarrant(pipeline, {
+      liid,
+      kind: 'VOICE',
+      target: { type: 'E164', value: TARGETS[i]! },
+      lemfIds: ['lemf-bench'],
+    });
+  }
   const eventsTopic = topicName(tenant, 'events');
   const codec = await bus.codec<NormalizedEvent>(eventsTopic, 'NormalizedEvent');
   let n = 0;
   const event = async (): Promise<OutputRecord> => {
     const i = n++;
-    const call = `call-${Math.floor(i / 40)}@bench.example`;
+    const callNo = Math.floor(i / 40);
+    const call = `call-${callNo}@bench.example`;
+    const target = TARGETS[callNo % TARGETS.length]!;
     const e = sampleEvent({
       tenant,
       eventId: `e${i}`,
       occurredAtMicros: Date.now() * 1000,
       communicationId: call,
+      parties: [
+        { role: 'CALLER', type: 'SIP_URI', value: 'sip:alice@example.com' },
+        { role: 'CALLEE', type: 'E164', value: target },
+      ],
       action: i % 40 === 0 ? 'sip.invite' : 'sip.response',
       attributes: i % 40 === 0 ? { method: 'INVITE' } : { method: 'INVITE', status: '180' },
     });
@@ -113,25 +176,47 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
   const arrived = (from: number, expected: number) => () =>
     lemf.records.length - from >= expected || `${lemf.records.length - from} of ${expected} records at the LEMF`;
 
-  // Warm-up: the warrant reaches target-match, the LEMF connects, topics and schemas exist.
-  // One event every 5 s until a record arrives (early ones may precede the warrant).
+  // Warm-up: the warrants reach target-match, the LEMF connects, topics and schemas exist.
+  // One call per number every 5 s until a record of each LIID arrives (early ones may precede
+  // the warrants).
   {
     const before = lemf.records.length;
     let sentAt = 0;
     let sent = 0;
     await waitUntil(
-      'a warm-up event to reach the LEMF',
+      `a warm-up event of each of ${LIIDS.length} LIIDs to reach the LEMF`,
       async () => {
-        if (lemf.records.length > before) return true;
+        const seen = new Set(lemf.records.slice(before).map((r) => r.liid));
+        if (LIIDS.every((l) => seen.has(l))) return true;
         if (performance.now() - sentAt > 5000) {
-          await bus.send([await event()]);
+          // The first event of each of the next calls, one per number.
+          n = Math.ceil(n / 40) * 40;
+          const batch: OutputRecord[] = [];
+          for (const _ of TARGETS) {
+            batch.push(await event());
+            n = Math.ceil(n / 40) * 40;
+          }
+          await bus.send(batch);
           sentAt = performance.now();
           sent++;
         }
-        return `${sent} warm-up events sent, none at the LEMF`;
+        return `${sent} warm-up rounds sent, LIIDs at the LEMF: ${[...seen].join(' ') || 'none'}`;
       },
       { timeoutMs: 90_000, intervalMs: 50 },
     );
+    // Two processes per service: measured only once each holds partitions in every group.
+    if (replicas > 1) {
+      let members = {};
+      await waitUntil(
+        `${replicas} working members in each group of ${SCALED.join(', ')}`,
+        async () => {
+          const m = await workingMembers(tenant);
+          members = m;
+          return SCALED.every((s) => m[s] === replicas) || JSON.stringify(members);
+        },
+        { timeoutMs: 120_000, intervalMs: 1000 },
+      );
+    }
     await sleep(1000);
   }
 
@@ -212,16 +297,34 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
     };
   });
 
-  const nextSeq = new Map<number, number>();
+  // Numbered 0..n per (LIID, CIN) without gap; a number seen again must be a byte-identical
+  // resend (cc-delivery resends what it had not committed when its group rebalances, e.g. as
+  // the second process joins during the warm-up), counted apart.
+  const sent = new Map<string, Map<number, Buffer>>();
   let seqOk = true;
+  let resends = 0;
   for (const r of lemf.records) {
-    if (r.liid !== 'BENCH1' || r.type.startsWith('HI1')) continue;
-    seqOk &&= r.seq === (nextSeq.get(r.cin) ?? 0);
-    nextSeq.set(r.cin, r.seq + 1);
+    if (!LIIDS.includes(r.liid) || r.type.startsWith('HI1')) continue;
+    const k = `${r.liid}/${r.cin}/${r.handover}`;
+    const seen = sent.get(k) ?? new Map<number, Buffer>();
+    sent.set(k, seen);
+    const before = seen.get(r.seq);
+    if (before) {
+      resends++;
+      seqOk &&= before.equals(r.bytes);
+      continue;
+    }
+    seqOk &&= r.seq === seen.size;
+    seen.set(r.seq, r.bytes);
   }
   await pipeline.stop();
   await lemf.stop();
-  return { eventsPerSec, seconds, levels, seqOk: `${seqOk} (${nextSeq.size} communications)` };
+  return {
+    eventsPerSec,
+    seconds,
+    levels,
+    seqOk: `${seqOk} (${sent.size} communications, ${resends} byte-identical resends)`,
+  };
 }
 
 const results: [Mode, Awaited<ReturnType<typeof runMode>>][] = [];
@@ -230,6 +333,7 @@ await bus.close();
 
 const TITLE: Record<Mode, string> = {
   processes: 'each service in its own process (as deployed)',
+  processes2: 'two processes each of target-match, iri-encoder, cc-delivery (one admf)',
   single: 'every service in one process',
 };
 console.log(`\nbench/e2e: ${fmt(EVENTS)} events for the throughput, each event gives one IRI record`);
@@ -242,6 +346,32 @@ printRows([
     reference: reference.pipelineRecordsPerSec,
   })),
 ]);
+// Side by side: one column per set-up, the reference's figure beside the throughput.
+{
+  const cell = 22;
+  const row = (label: string, cells: string[]) =>
+    console.log(`${label.padEnd(28)}${cells.map((c) => c.padStart(cell)).join('')}`);
+  console.log(`\nside by side (bus reference ${fmt(reference.pipelineRecordsPerSec)} records/s):`);
+  row(
+    '',
+    results.map(([mode]) => mode),
+  );
+  row(
+    'events/s (x reference)',
+    results.map(
+      ([, r]) => `${fmt(r.eventsPerSec)} (${(r.eventsPerSec / reference.pipelineRecordsPerSec).toFixed(2)} x)`,
+    ),
+  );
+  for (const [i, pct] of LEVELS.entries()) {
+    row(
+      `p50 / p99 ms at ${pct} % of max`,
+      results.map(([, r]) => {
+        const l = r.levels[i]!;
+        return `${l.p50.toFixed(1)} / ${l.p99.toFixed(1)}`;
+      }),
+    );
+  }
+}
 for (const [mode, r] of results) {
   console.log(`\n${mode}: ${TITLE[mode]}; ${fmt(EVENTS)} events in ${r.seconds.toFixed(2)} s`);
   for (const l of r.levels) {
@@ -260,6 +390,6 @@ for (const [mode, r] of results) {
     );
     console.log(`      ${stages}`);
   }
-  console.log(`  sequence numbers 0..n per CIN at the LEMF: ${r.seqOk}`);
+  console.log(`  sequence numbers 0..n per LIID/CIN without gap at the LEMF: ${r.seqOk}`);
 }
 process.exit(0);
