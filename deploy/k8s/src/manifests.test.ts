@@ -292,6 +292,43 @@ describe('the Grafana dashboard', () => {
   });
 });
 
+describe('admf: two instances, one writer', () => {
+  type Pod = {
+    affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: unknown[] } };
+    containers: { env: { name: string; value?: string; valueFrom?: unknown }[]; readinessProbe: unknown }[];
+  };
+  // production (the local overlay runs one of each on the host network).
+  it('2 replicas, rolling, spread, shared group, own ids; the PDB keeps one', () => {
+    const objs = rendered.get('production')!;
+    const d = find(objs, 'Deployment', 'li-admf')!.spec as {
+      replicas: number;
+      strategy: unknown;
+      template: { spec: Pod };
+    };
+    expect(d.replicas).toBe(2);
+    // maxUnavailable 0: an old pod stops only once a new one is Ready (caught up as a standby).
+    expect(d.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(d.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
+      {
+        weight: 100,
+        podAffinityTerm: {
+          topologyKey: 'kubernetes.io/hostname',
+          labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'li-admf' } },
+        },
+      },
+    ]);
+    const c = d.template.spec.containers[0]!;
+    const env = (n: string) => c.env.find((e) => e.name === n);
+    expect(env('LI_EVENTS_GROUP_ID')?.value).toBe('li.admf');
+    expect(env('LI_INSTANCE_ID')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+    // A standby must count as Ready, or a rollout and a drain would wait for it forever.
+    expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/readyz?exclude=writer' } });
+    const pdb = find(objs, 'PodDisruptionBudget', 'li-admf')!.spec as Record<string, unknown>;
+    expect(pdb.minAvailable).toBe(1);
+    expect(pdb.maxUnavailable).toBeUndefined();
+  });
+});
+
 describe('network policies', () => {
   type Peer = { ipBlock?: { cidr: string }; podSelector?: unknown; namespaceSelector?: unknown };
   type Rule = { ports?: { port?: number | string }[]; from?: Peer[]; to?: Peer[] };
