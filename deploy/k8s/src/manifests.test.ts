@@ -15,7 +15,15 @@ import { type K8sObject, renderKustomization } from './render.ts';
 import { renderTenants } from './tenants.ts';
 import { validateAll, validateObject } from './validate.ts';
 
-const OVERLAYS = ['local', 'production'] as const;
+// production-ipsec: production with the opt-in components/ipsec-gateway.
+const OVERLAYS = ['local', 'production', 'production-ipsec'] as const;
+// The one container allowed to run as root: charon on the IPsec gateway nodes. A non-root process
+// gets no added capability in its effective set (no ambient capabilities in Kubernetes, and
+// no_new_privs blocks file capabilities), and charon needs NET_ADMIN (xfrm) and NET_BIND_SERVICE
+// (UDP 500). docs/IPSEC.md, docs/DEPLOY.md "IPsec to LEMFs".
+const ROOT_ALLOWED = [
+  { container: 'DaemonSet li-ipsec-gateway container charon', capabilities: ['NET_ADMIN', 'NET_BIND_SERVICE'] },
+] as const;
 const rendered = new Map<string, K8sObject[]>();
 const find = (objs: K8sObject[], kind: string, name: string) =>
   objs.find((o) => o.kind === kind && o.metadata.name === name);
@@ -95,7 +103,60 @@ describe('render and schemas', () => {
 
 describe('policies', () => {
   it.each(OVERLAYS)('%s: no root, limits and probes everywhere, no secret in a ConfigMap', (overlay) => {
-    expect(policyViolations(rendered.get(overlay)!)).toEqual([]);
+    expect(policyViolations(rendered.get(overlay)!, ROOT_ALLOWED)).toEqual([]);
+  });
+
+  it('the root exception is charon on the gateway, by name, and nothing more', () => {
+    const objs = rendered.get('production-ipsec')!;
+    type Ctr = { name: string; securityContext: { capabilities: { add?: string[]; drop?: string[] } } };
+    const spec = (o: K8sObject[], kind: string, name: string) =>
+      (find(o, kind, name)!.spec as { template: { spec: { containers: Ctr[] } } }).template.spec;
+    // Without the allow-list entry the gateway fails like any root container.
+    expect(policyViolations(objs)).toEqual([
+      'DaemonSet li-ipsec-gateway container charon: runAsNonRoot is not true',
+      'DaemonSet li-ipsec-gateway container charon: runAsUser is unset or 0 (root)',
+      'DaemonSet li-ipsec-gateway container charon: adds capabilities NET_ADMIN, NET_BIND_SERVICE',
+    ]);
+    const mutate = (f: (o: K8sObject[]) => void) => {
+      const copy = structuredClone(objs);
+      f(copy);
+      return policyViolations(copy, ROOT_ALLOWED);
+    };
+    // The same container under another name (or in cc-delivery's pod) is refused.
+    expect(
+      mutate((o) => {
+        spec(o, 'DaemonSet', 'li-ipsec-gateway').containers[0]!.name = 'strongswan';
+      }),
+    ).toEqual([
+      'DaemonSet li-ipsec-gateway container strongswan: runAsNonRoot is not true',
+      'DaemonSet li-ipsec-gateway container strongswan: runAsUser is unset or 0 (root)',
+      'DaemonSet li-ipsec-gateway container strongswan: adds capabilities NET_ADMIN, NET_BIND_SERVICE',
+    ]);
+    expect(
+      mutate((o) => {
+        const gw = spec(o, 'DaemonSet', 'li-ipsec-gateway').containers[0]!;
+        spec(o, 'Deployment', 'li-cc-delivery').containers.push(structuredClone(gw));
+      }),
+    ).toEqual([
+      'Deployment li-cc-delivery container charon: runAsNonRoot is not true',
+      'Deployment li-cc-delivery container charon: runAsUser is unset or 0 (root)',
+      'Deployment li-cc-delivery container charon: adds capabilities NET_ADMIN, NET_BIND_SERVICE',
+    ]);
+    // The allowed container may add only its two capabilities, and must drop every other.
+    expect(
+      mutate((o) =>
+        spec(o, 'DaemonSet', 'li-ipsec-gateway').containers[0]!.securityContext.capabilities.add!.push('SYS_ADMIN'),
+      ),
+    ).toEqual(['DaemonSet li-ipsec-gateway container charon: adds capabilities SYS_ADMIN']);
+    expect(
+      mutate((o) => delete spec(o, 'DaemonSet', 'li-ipsec-gateway').containers[0]!.securityContext.capabilities.drop),
+    ).toEqual(['DaemonSet li-ipsec-gateway container charon: does not drop ALL capabilities']);
+    // A non-root container adding a capability fails too.
+    expect(
+      mutate(
+        (o) => (spec(o, 'Deployment', 'li-cc-delivery').containers[0]!.securityContext.capabilities.add = ['NET_RAW']),
+      ),
+    ).toEqual(['Deployment li-cc-delivery container cc-delivery: adds capabilities NET_RAW']);
   });
 
   it('fails on each regression', () => {
@@ -289,6 +350,85 @@ describe('the Grafana dashboard', () => {
       panels: { targets?: unknown[] }[];
     };
     expect(dash.panels.flatMap((p) => p.targets ?? []).length).toBe(exprs.length);
+  });
+});
+
+describe('admf: two instances, one writer', () => {
+  type Pod = {
+    affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: unknown[] } };
+    containers: { env: { name: string; value?: string; valueFrom?: unknown }[]; readinessProbe: unknown }[];
+  };
+  // production (the local overlay runs one of each on the host network).
+  it('2 replicas, rolling, spread, shared group, own ids; the PDB keeps one', () => {
+    const objs = rendered.get('production')!;
+    const d = find(objs, 'Deployment', 'li-admf')!.spec as {
+      replicas: number;
+      strategy: unknown;
+      template: { spec: Pod };
+    };
+    expect(d.replicas).toBe(2);
+    // maxUnavailable 0: an old pod stops only once a new one is Ready (caught up as a standby).
+    expect(d.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(d.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
+      {
+        weight: 100,
+        podAffinityTerm: {
+          topologyKey: 'kubernetes.io/hostname',
+          labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'li-admf' } },
+        },
+      },
+    ]);
+    const c = d.template.spec.containers[0]!;
+    const env = (n: string) => c.env.find((e) => e.name === n);
+    expect(env('LI_EVENTS_GROUP_ID')?.value).toBe('li.admf');
+    expect(env('LI_INSTANCE_ID')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+    // A standby must count as Ready, or a rollout and a drain would wait for it forever.
+    expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/readyz?exclude=writer' } });
+    const pdb = find(objs, 'PodDisruptionBudget', 'li-admf')!.spec as Record<string, unknown>;
+    expect(pdb.minAvailable).toBe(1);
+    expect(pdb.maxUnavailable).toBeUndefined();
+  });
+});
+
+describe('IPsec gateway component', () => {
+  it('charon on the gateway nodes; cc-delivery there, on its VICI socket; production otherwise unchanged', async () => {
+    const objs = rendered.get('production-ipsec')!;
+    type Pod = {
+      hostNetwork?: boolean;
+      nodeSelector?: Record<string, string>;
+      containers: { env?: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+      volumes: { name: string; hostPath?: { path: string } }[];
+    };
+    const pod = (kind: string, name: string) =>
+      (find(objs, kind, name)!.spec as { template: { spec: Pod } }).template.spec;
+    const gw = pod('DaemonSet', 'li-ipsec-gateway');
+    const cc = pod('Deployment', 'li-cc-delivery');
+    expect(find(objs, 'DaemonSet', 'li-ipsec-gateway')!.metadata.namespace).toBe('li-mediation');
+    expect(gw.hostNetwork).toBe(true);
+    expect(gw.nodeSelector).toEqual({ 'li.io/ipsec-gateway': 'true' });
+    expect(cc.nodeSelector).toEqual(gw.nodeSelector);
+    const hostDir = (p: Pod) => p.volumes.find((v) => v.name === 'charon-run')!.hostPath!.path;
+    expect(hostDir(cc)).toBe(hostDir(gw));
+    const mount = cc.containers[0]!.volumeMounts.find((m) => m.name === 'charon-run')!.mountPath;
+    const socket = cc.containers[0]!.env!.find((e) => e.name === 'LI_IPSEC_VICI_SOCKET')!.value!;
+    expect(socket).toBe(`unix://${mount}/charon.vici`);
+    const conf = (find(objs, 'ConfigMap', 'li-ipsec-gateway-strongswan')!.data as Record<string, string>)[
+      'strongswan.conf'
+    ]!;
+    expect(conf).toContain(`socket = unix://${hostDir(gw)}/charon.vici`);
+    // The DaemonSet is checked like the rest: a misspelt field fails.
+    const typo = structuredClone(find(objs, 'DaemonSet', 'li-ipsec-gateway')!);
+    (typo.spec as { template: { spec: Record<string, unknown> } }).template.spec.hostNetwrk = true;
+    expect((await validateAll([typo])).join()).toMatch(/hostNetwrk/);
+    // Everything else is production's.
+    const names = (o: K8sObject[]) => o.map((x) => `${x.kind} ${x.metadata.name}`).sort();
+    expect(names(objs)).toEqual(
+      [
+        ...names(rendered.get('production')!),
+        'ConfigMap li-ipsec-gateway-strongswan',
+        'DaemonSet li-ipsec-gateway',
+      ].sort(),
+    );
   });
 });
 

@@ -14,6 +14,7 @@ type Container = {
     allowPrivilegeEscalation?: boolean;
     readOnlyRootFilesystem?: boolean;
     privileged?: boolean;
+    capabilities?: { add?: string[]; drop?: string[] };
   };
   env?: { name: string; value?: string }[];
 };
@@ -52,8 +53,14 @@ function secretValues(objects: readonly K8sObject[]): string[] {
   return values.filter((v) => v.length >= 12);
 }
 
+/**
+ * A container allowed to run as uid 0, named as in the violations ("DaemonSet x container y"),
+ * with the only capabilities it may add. Every other check still applies to it.
+ */
+export type RootException = { container: string; capabilities: readonly string[] };
+
 /** Every policy violation in a rendered overlay ([] when clean). */
-export function policyViolations(objects: readonly K8sObject[]): string[] {
+export function policyViolations(objects: readonly K8sObject[], rootAllowed: readonly RootException[] = []): string[] {
   const out: string[] = [];
   const secrets = secretValues(objects);
   for (const o of objects) {
@@ -67,8 +74,16 @@ export function policyViolations(objects: readonly K8sObject[]): string[] {
         const sc = c.securityContext ?? {};
         const nonRoot = sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot;
         const uid = sc.runAsUser ?? pod.securityContext?.runAsUser;
-        if (nonRoot !== true) out.push(`${cid}: runAsNonRoot is not true`);
-        if (uid === undefined || uid === 0) out.push(`${cid}: runAsUser is unset or 0 (root)`);
+        const exception = rootAllowed.find((x) => x.container === cid);
+        if (!exception) {
+          if (nonRoot !== true) out.push(`${cid}: runAsNonRoot is not true`);
+          if (uid === undefined || uid === 0) out.push(`${cid}: runAsUser is unset or 0 (root)`);
+        }
+        // Added capabilities: none, or the exception's own (and then every other one dropped).
+        const added = sc.capabilities?.add ?? [];
+        const extra = added.filter((cap) => !exception?.capabilities.includes(cap));
+        if (extra.length > 0) out.push(`${cid}: adds capabilities ${extra.join(', ')}`);
+        if (exception && !sc.capabilities?.drop?.includes('ALL')) out.push(`${cid}: does not drop ALL capabilities`);
         if (sc.privileged) out.push(`${cid}: privileged`);
         if (sc.allowPrivilegeEscalation !== false) out.push(`${cid}: allowPrivilegeEscalation is not false`);
         if (sc.readOnlyRootFilesystem !== true) out.push(`${cid}: readOnlyRootFilesystem is not true`);

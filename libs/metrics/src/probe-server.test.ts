@@ -46,6 +46,23 @@ describe('probe server', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
+  it('skips the checks named by ?exclude= (only those)', async () => {
+    server = await startProbeServer({
+      registry: createRegistry('t'),
+      port: 0,
+      host: '127.0.0.1',
+      readiness: { writer: () => 'admf standby: x', http: () => true, lag: () => 'behind' },
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    let res = await fetch(`${base}/readyz?exclude=writer`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'failing', checks: { http: 'ok', lag: 'behind' } });
+    res = await fetch(`${base}/readyz?exclude=writer&exclude=lag`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', checks: { http: 'ok' } });
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+  });
+
   it('treats a throwing check as failing, not as a crash', async () => {
     server = await startProbeServer({
       registry: createRegistry('t'),

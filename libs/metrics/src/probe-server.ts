@@ -2,6 +2,8 @@
 //   /metrics  the service's prom-client registry
 //   /healthz  the process is alive and its liveness checks pass (restart it if not)
 //   /readyz   it can do its work now (stop sending it traffic if not)
+// Both take `?exclude=<check>` (repeatable, as kube-apiserver's): e.g. a Kubernetes readiness probe
+// of admf that passes on a caught-up standby (docs/DEPLOY.md). Excluded checks are not run.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -30,10 +32,14 @@ export function createRegistry(service: string): Registry {
   return registry;
 }
 
-async function run(checks: Record<string, Check> = {}): Promise<{ ok: boolean; checks: Record<string, string> }> {
+async function run(
+  checks: Record<string, Check> = {},
+  exclude: readonly string[] = [],
+): Promise<{ ok: boolean; checks: Record<string, string> }> {
   const results: Record<string, string> = {};
   let ok = true;
   for (const [name, check] of Object.entries(checks)) {
+    if (exclude.includes(name)) continue;
     let r: boolean | string;
     try {
       r = await check();
@@ -48,7 +54,8 @@ async function run(checks: Record<string, Check> = {}): Promise<{ ok: boolean; c
 
 export async function startProbeServer(options: ProbeServerOptions): Promise<ProbeServer> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://probe');
+    const path = url.pathname;
     const reply = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
@@ -62,7 +69,7 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
       return;
     }
     if (path === '/healthz' || path === '/readyz') {
-      run(path === '/healthz' ? options.liveness : options.readiness).then((r) =>
+      run(path === '/healthz' ? options.liveness : options.readiness, url.searchParams.getAll('exclude')).then((r) =>
         reply(
           r.ok ? 200 : 503,
           'application/json',
