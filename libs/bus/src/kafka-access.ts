@@ -24,11 +24,34 @@ export function aclEntries(principal: string, grants: readonly Grant[]): AclEntr
   );
 }
 
-/** Adds the grants (creating an ACL that exists already changes nothing). */
-export async function applyGrants(admin: Admin, principal: string, grants: readonly Grant[]): Promise<number> {
+/**
+ * Adds the grants (creating an ACL that exists already changes nothing) and returns once the
+ * broker enforces them: with KRaft the controller commits an ACL before the broker has applied
+ * it, and a client started at once was refused (TOPIC_AUTHORIZATION_FAILED on a loaded machine).
+ */
+export async function applyGrants(
+  admin: Admin,
+  principal: string,
+  grants: readonly Grant[],
+  timeoutMs = 30_000,
+): Promise<number> {
   const acl = aclEntries(principal, grants);
-  if (acl.length > 0) await admin.createAcls({ acl });
-  return acl.length;
+  if (acl.length === 0) return 0;
+  await admin.createAcls({ acl });
+  const key = (resourceType: number, name: string, pattern: number, operation: number) =>
+    `${resourceType} ${pattern} ${name} ${operation}`;
+  const wanted = new Set(acl.map((a) => key(a.resourceType, a.resourceName, a.resourcePatternType, a.operation)));
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    const seen = await admin.describeAcls({ ...ANY_FILTER, principal: principalOf(principal) });
+    const missing = new Set(wanted);
+    for (const r of seen.resources)
+      for (const a of r.acls) missing.delete(key(r.resourceType, r.resourceName, r.resourcePatternType, a.operation));
+    if (missing.size === 0) return acl.length;
+    if (Date.now() > deadline)
+      throw new Error(`${missing.size} of ${acl.length} ACLs of ${principal} not in force after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }
 
 const ANY_FILTER = {

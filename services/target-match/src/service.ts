@@ -131,11 +131,14 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
       },
       onCommitted(result, records, ctx) {
         taps.committed(result);
+        const tenant = tenantOfTopic(ctx.topic);
+        // Taps and watermarks ride in the same outputs; only MatchedEvents count here.
+        const matched = topicName(tenant, 'matched');
         matchMetrics.committed(
-          tenantOfTopic(ctx.topic),
+          tenant,
           records.length,
           result.rejected?.length ?? 0,
-          result.outputs.length,
+          result.outputs.filter((o) => o.topic === matched).length,
         );
       },
     });
