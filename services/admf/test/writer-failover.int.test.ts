@@ -194,7 +194,10 @@ describe('admf writer failover', () => {
       // Some change waited for the takeover (refused or cut off, then retried on b).
       expect(results.some((r) => r.attempts > 1)).toBe(true);
       // Ready once its account-event consumers joined too, which may come after its first writes.
-      await waitFor(async () => (await readyz(b!)).status === 200, { what: 'b is ready as the writer', timeoutMs: 30_000 });
+      await waitFor(async () => (await readyz(b!)).status === 200, {
+        what: 'b is ready as the writer',
+        timeoutMs: 30_000,
+      });
 
       // The chain verifies on the new writer, and every change is in it exactly once.
       const verify = await call(b, AUDITOR, 'GET', `/tenants/${tenant}/audit/verify`);
