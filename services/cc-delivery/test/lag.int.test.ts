@@ -72,9 +72,18 @@ describe('consumer lag per LEMF', () => {
       const down = await waitFor(
         async () => {
           const m = await scrape(svc.metricsPort);
-          return gauge(m, 'li_cc_delivery_consumer_lag_records', labels('hi2')) === queue.end ? m : undefined;
+          // The consumer reads the queue only once its partitions are handed over (file numbers
+          // reloaded): the records count as pending from then on.
+          const pending = gauge(
+            m,
+            'li_cc_delivery_pending_records',
+            `tenant="${t}",lemf="lemf-lag",transport="ETSI_TCP"`,
+          );
+          return gauge(m, 'li_cc_delivery_consumer_lag_records', labels('hi2')) === queue.end && pending === 40
+            ? m
+            : undefined;
         },
-        { what: 'lag of the whole hi2 queue while the LEMF is down', timeoutMs: 20_000, intervalMs: 100 },
+        { what: 'lag of the whole hi2 queue, 40 pending, while the LEMF is down', timeoutMs: 20_000, intervalMs: 100 },
       );
       expect(gauge(down, 'li_cc_delivery_consumer_lag_records', labels('hi3'))).toBe(0);
       expect(gauge(down, 'li_cc_delivery_consumer_lag_records', labels('reports'))).toBe(0);
