@@ -36,29 +36,9 @@ export interface ConfirmedConsumerOptions {
   full?(): boolean;
   /** Bytes of the records fetched (key, value, headers), per batch; for read-cost metrics. */
   onRead?(bytes: number): void;
-  /**
-   * Partitions that moved here (a rebalance, or the first join): runs before any of their records
-   * is handed over (they stay paused meanwhile), e.g. to reload state their previous owner saved.
-   */
-  onAssigned?(gained: readonly TopicPartition[]): Promise<void>;
-  /**
-   * Partitions that moved away: the owner stops sending their records and resolves (bounded, at
-   * most `handoverMs`) once those it sent are confirmed; their commits still go out until then.
-   */
-  onRevoked?(lost: readonly TopicPartition[]): Promise<void>;
-  /**
-   * A partition taken over from a member still alive waits this long, paused, for that member's
-   * last confirmations and commit (`onRevoked`), then reads from the offset committed by then. 0: no wait.
-   */
-  handoverMs?: number;
   sessionTimeoutMs?: number;
   /** How long an idle fetch waits on the broker; short keeps a stop quick. */
   maxWaitTimeMs?: number;
-}
-
-export interface TopicPartition {
-  topic: string;
-  partition: number;
 }
 
 export interface ConfirmedConsumer {
@@ -96,7 +76,6 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
   const committed = new Map<string, bigint>();
   const commits = new Set<Promise<void>>();
   let consumer: Consumer | undefined;
-  let pausedAll = false;
 
   const commit = (offsets: PartitionOffset[]) => {
     const c = consumer;
@@ -114,92 +93,6 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
   };
   const commitRead = () => commit(commitPlan([], readUpTo, true, committed));
 
-  // The partitions of the last join, and per partition being prepared the join that paused it.
-  let owned = new Map<string, TopicPartition>();
-  // lost partitions whose confirmations still commit (until onRevoked resolves)
-  const handing = new Set<string>();
-  const mine = (p: TopicPartition) => owned.has(partitionKey(p)) && !preparing.has(partitionKey(p));
-  let joins = 0;
-  const preparing = new Map<string, number>();
-  const byTopic = (ps: readonly TopicPartition[]) => {
-    const m = new Map<string, number[]>();
-    for (const p of ps) m.set(p.topic, [...(m.get(p.topic) ?? []), p.partition]);
-    return [...m].map(([topic, partitions]) => ({ topic, partitions }));
-  };
-
-  /** Lost partitions: their sent records are confirmed and committed (bounded), then forgotten. */
-  const handOver = async (lost: TopicPartition[]) => {
-    // From now on only confirmed points commit them: "everything read" would pass records the
-    // owner drops unsent for the new owner to read.
-    for (const p of lost) {
-      readUpTo.delete(partitionKey(p));
-      handing.add(partitionKey(p));
-    }
-    try {
-      await o.onRevoked?.(lost);
-    } catch (err) {
-      log.warn(
-        { groupId: o.groupId, err },
-        'handing partitions over failed; the new owner re-reads what is unconfirmed',
-      );
-    }
-    for (const p of lost) {
-      const k = partitionKey(p);
-      // owned again by a later join: its positions stay
-      handing.delete(k);
-      if (owned.has(k)) continue;
-      readUpTo.delete(k);
-      committed.delete(k);
-    }
-  };
-
-  /** Gained partitions (paused): wait for a live previous owner's hand-over, prepare, resume. */
-  const takeOver = async (c: Consumer, join: number, gained: TopicPartition[]) => {
-    const current = () => consumer === c && gained.some((p) => preparing.get(partitionKey(p)) === join);
-    const handoverMs = o.handoverMs ?? 0;
-    if (handoverMs > 0 && o.onRevoked) {
-      // unknown members count as a live previous owner: waiting costs time, not records
-      const others = await c.describeGroup().then(
-        (g) => g.members.length > 1,
-        () => true,
-      );
-      if (others) await sleep(handoverMs);
-    }
-    // Batches fetched before the pause took hold were skipped: the partitions resume only from
-    // the committed offset (the previous owner's last commits included), so this retries until
-    // it succeeds or a later join or a stop supersedes it.
-    for (let attempt = 0; current(); attempt++) {
-      try {
-        await o.onAssigned?.(gained);
-        const admin = o.bus.kafka.admin();
-        await admin.connect();
-        try {
-          const topics = [...new Set(gained.map((p) => p.topic))];
-          for (const t of await admin.fetchOffsets({ groupId: o.groupId, topics })) {
-            // nothing committed yet: from the beginning, like the subscription
-            const low = new Map((await admin.fetchTopicOffsets(t.topic)).map((x) => [x.partition, x.low]));
-            for (const p of t.partitions)
-              if (preparing.get(partitionKey({ topic: t.topic, partition: p.partition })) === join)
-                c.seek({
-                  topic: t.topic,
-                  partition: p.partition,
-                  offset: Number(p.offset) >= 0 ? p.offset : (low.get(p.partition) ?? '0'),
-                });
-          }
-        } finally {
-          await admin.disconnect();
-        }
-        break;
-      } catch (err) {
-        log.warn({ groupId: o.groupId, err, attempt }, 'preparing gained partitions failed; retrying');
-        await sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
-      }
-    }
-    const mine = gained.filter((p) => preparing.get(partitionKey(p)) === join);
-    for (const p of mine) preparing.delete(partitionKey(p));
-    if (consumer === c && !pausedAll && mine.length > 0) c.resume(byTopic(mine));
-  };
-
   return {
     async start() {
       const c = o.bus.kafka.consumer({
@@ -214,7 +107,7 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       // lone commit marker) and, without autoCommit, never commits past it: do so here, or the
       // group would sit behind the end for good and its lag would never read 0.
       c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize !== 0 || !mine(payload)) return;
+        if (payload.batchSize !== 0) return;
         const end = BigInt(payload.lastOffset) + 1n;
         const at = readUpTo.get(partitionKey(payload));
         if (at && end <= at.offset) return;
@@ -222,31 +115,11 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
         // otherwise the confirmation that drains the owner commits up to `end`
         if (o.unconfirmed() === 0) commitRead();
       });
-      c.on(c.events.GROUP_JOIN, ({ payload }) => {
-        if (consumer !== c) return;
-        const now = new Map<string, TopicPartition>();
-        for (const [topic, partitions] of Object.entries(payload.memberAssignment ?? {}))
-          for (const partition of partitions) now.set(partitionKey({ topic, partition }), { topic, partition });
-        const gained = [...now].filter(([k]) => !owned.has(k)).map(([, p]) => p);
-        const lost = [...owned].filter(([k]) => !now.has(k)).map(([, p]) => p);
-        owned = now;
-        const join = ++joins;
-        if (lost.length > 0) void handOver(lost);
-        if (gained.length > 0 && (o.onAssigned || o.handoverMs)) {
-          // paused before kafkajs fetches after the join: nothing of them is handed over unprepared
-          for (const p of gained) preparing.set(partitionKey(p), join);
-          c.pause(byTopic(gained));
-          void takeOver(c, join, gained);
-        }
-      });
       await c.connect();
       await c.subscribe({ topics: o.topics, fromBeginning: true });
       await c.run({
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat, isRunning }) => {
-          // fetched before a join moved the partition away (the new owner reads it), or before the
-          // pause of a gained one took hold (read again from the committed offset on resume)
-          if (!mine(batch)) return;
           let bytes = 0;
           const messages = batch.messages.map((m) => {
             const headers = headersOf(m.headers as Record<string, unknown>);
@@ -268,12 +141,9 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       });
     },
     confirmed(points) {
-      // a partition owned by another process now: its offset is that process's to move
-      const mine = points.filter((p) => owned.has(partitionKey(p)) || handing.has(partitionKey(p)));
-      commit(commitPlan(mine, readUpTo, o.unconfirmed() === 0, committed));
+      commit(commitPlan(points, readUpTo, o.unconfirmed() === 0, committed));
     },
     pause() {
-      pausedAll = true;
       consumer?.pause(o.topics.map((topic) => ({ topic })));
     },
     async settle(ms) {

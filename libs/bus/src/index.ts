@@ -22,7 +22,6 @@ export type {
   ConfirmedConsumer,
   ConfirmedConsumerOptions,
   ConfirmedMessage,
-  TopicPartition,
 } from './confirmed-consumer.ts';
 export { createConfirmedConsumer } from './confirmed-consumer.ts';
 export type { ConsumerHealth, HealthSource } from './consumer-health.ts';

@@ -61,10 +61,4 @@ export const Config = Type.Object({
   lagIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
   /** On stop: how long open files and unconfirmed records get to be delivered and committed. */
   shutdownDrainMs: Type.Integer({ minimum: 0, default: 10_000 }),
-  /**
-   * Rebalance between live processes: how long the process giving a LEMF queue's partition up
-   * waits for the confirmations of what it sent (and commits them), and the one taking it over
-   * waits before reading it, so a rebalance without a crash resends nothing. 0: no hand-over.
-   */
-  handoverMs: Type.Integer({ minimum: 0, default: 3_000 }),
 });

@@ -136,17 +136,6 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
         full: () => (deliveries.delivery(k)?.pending() ?? 0) > config.highWaterRecords,
         onRead: (bytes) => readBytes.inc({ tenant: dest.tenant, stage: 'lemf' }, bytes),
-        handoverMs: config.handoverMs,
-        // A partition moved here: numbers its previous owner stored are read before any file of it opens.
-        onAssigned: async () => {
-          const d = deliveries.delivery(k);
-          if (!d?.batchesFiles()) return;
-          await fileSeqs.reload(dest.tenant, log);
-          d.raiseFileSeq(fileSeqs.start(k));
-        },
-        // A partition moved away: open files close now (their numbers are stored before the new
-        // owner reads them) and what was sent gets its confirmations and commits, bounded.
-        onRevoked: (lost) => deliveries.handOver(k, lost, Math.floor(config.handoverMs * 0.8)),
       });
       consumers.set(k, consumer);
       await consumer.start();

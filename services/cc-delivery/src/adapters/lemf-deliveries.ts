@@ -44,11 +44,6 @@ export interface LemfDeliveries {
   offer(lemfId: string, records: readonly DeliveryRecord[]): boolean;
   status(): LemfStatus[];
   delivery(lemfId: string): LemfDelivery | undefined;
-  /**
-   * Partitions of a LEMF's queue moved to another process: closes open files and waits up to `ms`
-   * for what was sent to be confirmed.
-   */
-  handOver(lemfId: string, lost: readonly { topic: string; partition: number }[], ms: number): Promise<void>;
   /** Shutdown: closes open files and waits up to `ms` for every record to be confirmed; returns how many are not. */
   drain(ms: number): Promise<number>;
   stop(): Promise<void>;
@@ -181,18 +176,6 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
     },
     status: () => [...lemfs.values()].map((l) => l.delivery.status()),
     delivery: (lemfId) => lemfs.get(lemfId)?.delivery,
-    async handOver(lemfId, lost, ms) {
-      const d = lemfs.get(lemfId)?.delivery;
-      if (!d) return;
-      d.flushFiles();
-      let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<void>((r) => {
-        timer = setTimeout(r, ms);
-      });
-      await Promise.race([d.handOver(lost), limit]);
-      clearTimeout(timer);
-      d.release(lost);
-    },
     async drain(ms) {
       const all = [...lemfs.values()].map((l) => l.delivery);
       for (const d of all) d.flushFiles();

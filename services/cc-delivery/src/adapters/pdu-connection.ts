@@ -171,11 +171,6 @@ export class PduConnection {
   }
 
   /** After close(): what was accepted but never confirmed by a keep-alive answer, oldest first. */
-  /** Keep-alive confirmation: a keep-alive now, so what was written is confirmed without waiting. */
-  confirmNow(): void {
-    if (this.#kaConfirm && this.#up) this.#keepalive?.sendNow();
-  }
-
   unconfirmed(): DeliveryRecord[] {
     if (!this.#kaConfirm) return [];
     const out = [...this.#window.takeAll(), ...this.#replay];

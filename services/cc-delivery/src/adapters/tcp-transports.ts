@@ -61,11 +61,6 @@ export class EtsiTcpTransport implements DeliveryTransport {
     this.#conns.HI3.start(confirmedLater);
   }
 
-  confirmNow(): void {
-    this.#conns.HI2.confirmNow();
-    this.#conns.HI3.confirmNow();
-  }
-
   unconfirmed(): DeliveryRecord[] {
     return [...this.#conns.HI2.unconfirmed(), ...this.#conns.HI3.unconfirmed()];
   }
@@ -128,10 +123,6 @@ export class Hi2TcpTransport implements DeliveryTransport {
 
   start(confirmedLater?: ConfirmedLater): void {
     this.#conn.start(confirmedLater);
-  }
-
-  confirmNow(): void {
-    this.#conn.confirmNow();
   }
 
   unconfirmed(): DeliveryRecord[] {

@@ -99,45 +99,6 @@ describe('LemfDelivery', () => {
     expect(t.delivered.map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  it('hands a partition over: its unsent records are dropped, what was sent is confirmed, others go on', async () => {
-    const clock = new ManualClock();
-    const t = new ScriptedTransport();
-    const commits: CommitPoint[] = [];
-    const d = new LemfDelivery({
-      lemfId: 'l1',
-      transport: t,
-      clock,
-      random: () => 0,
-      maxBatchRecords: 2,
-      backoff: { baseMs: 100, maxMs: 1000, jitter: 0 },
-      observer: { committable: (p) => commits.push(...p) },
-    });
-    const p1 = recs(2, 'B', 10).map((r) => ({ ...r, source: { ...r.source, partition: 1 } }));
-    t.budget = 2;
-    d.offer([...recs(5), ...p1]);
-    await flush();
-    expect(t.delivered.map((r) => r.seq)).toEqual([0, 1]);
-    let handed = false;
-    const lost = [{ topic: 't', partition: 0 }];
-    void d.handOver(lost).then(() => {
-      handed = true;
-    });
-    t.budget = 100;
-    clock.advance(100);
-    await d.drained();
-    await flush();
-    expect(handed).toBe(true);
-    // partition 0's queued records (2..4) are the new owner's: never sent here; partition 1 goes on
-    expect(t.delivered.map((r) => r.seq)).toEqual([0, 1, 10, 11]);
-    expect(commits.filter((c) => c.partition === 0).at(-1)?.offset).toBe(2);
-    expect(commits.filter((c) => c.partition === 1).at(-1)?.offset).toBe(12);
-    d.release(lost);
-    // the partition comes back later: its records are tracked (and sent) again
-    d.offer(recs(3, 'A', 2));
-    await d.drained();
-    expect(t.delivered.map((r) => r.seq)).toEqual([0, 1, 10, 11, 2, 3, 4]);
-  });
-
   it('keeps streams apart: HI3 failing does not hold back HI2', async () => {
     const clock = new ManualClock();
     const t = new ScriptedTransport();

@@ -97,9 +97,6 @@ export class LemfDelivery {
   #cancelBatchTimer: (() => void) | null = null;
   #batchTimerAt: number | null = null;
   #idle: (() => void)[] = [];
-  // Partitions being handed over: queued records of them are dropped before the next send.
-  #dropping: { topic: string; partition: number }[] = [];
-  #handOvers: { lost: readonly { topic: string; partition: number }[]; done: () => void }[] = [];
   #s = { retries: 0, recordsSent: 0, bytesSent: 0, deadLettered: 0 };
   #lastError: DeliveryError | null = null;
   #lastErrorAt: number | null = null;
@@ -177,54 +174,6 @@ export class LemfDelivery {
   /** Closes open files now (shutdown). */
   flushFiles(): void {
     if (this.#batcher) this.#takeBatches(this.#batcher.flushAll(this.#o.clock.now()));
-  }
-
-  /**
-   * Partitions of this LEMF's queue moved to another process: their records not yet sent are
-   * dropped (the new owner reads them from the committed offset); resolves once those sent are
-   * confirmed. The caller bounds the wait and then calls `release`.
-   */
-  handOver(lost: readonly { topic: string; partition: number }[]): Promise<void> {
-    this.#dropping.push(...lost);
-    for (const lane of this.#lanes.values()) if (!lane.pumping) this.#dropRevoked(lane);
-    // what was sent gets its confirmation now, not at the next keep-alive
-    this.#transport.confirmNow?.();
-    return new Promise((done) => {
-      this.#handOvers.push({ lost, done });
-      this.#notifyIdle();
-    });
-  }
-
-  /** Forgets handed-over partitions (after `handOver`, confirmed or not). */
-  release(lost: readonly { topic: string; partition: number }[]): void {
-    const keys = new Set(lost.map(OffsetTracker.key));
-    this.#dropping = this.#dropping.filter((p) => !keys.has(OffsetTracker.key(p)));
-    this.#offsets.release(lost);
-    this.#notifyIdle();
-  }
-
-  /** Drops a lane's queued records of partitions being handed over; only between sends. */
-  #dropRevoked(lane: Lane): void {
-    if (this.#dropping.length === 0 || lane.key === 'FILES') return;
-    const keys = new Set(this.#dropping.map(OffsetTracker.key));
-    const kept: DeliveryRecord[] = [];
-    for (let i = lane.head; i < lane.records.length; i++) {
-      const r = lane.records[i]!;
-      if (!keys.has(OffsetTracker.key(r.source))) kept.push(r);
-      else this.#offsets.untrackFrom(r.source, r.source.offset);
-    }
-    lane.records = kept;
-    lane.head = 0;
-  }
-
-  /** A file transport: its records go out in numbered files. */
-  batchesFiles(): boolean {
-    return this.#batcher !== null;
-  }
-
-  /** File numbers stored by another process (see FileBatcher.raiseSeq). */
-  raiseFileSeq(next: Record<string, number>): void {
-    this.#batcher?.raiseSeq(next);
   }
 
   pending(): number {
@@ -344,7 +293,6 @@ export class LemfDelivery {
   async #pump(lane: Lane): Promise<void> {
     for (;;) {
       if (this.#stopped || this.#swapping) return;
-      this.#dropRevoked(lane);
       const batch = this.#next(lane);
       if (!batch) {
         this.#notifyIdle();
@@ -375,8 +323,6 @@ export class LemfDelivery {
       // accepted, not yet confirmed: the transport resends them itself and confirms them later
       const taken = batch.file ? n : Math.max(n, Math.min(out.accepted ?? n, all));
       this.#confirm(lane, batch, taken, n);
-      // a hand-over waits for this send's confirmation too
-      if (this.#handOvers.length > 0 && taken > n) this.#transport.confirmNow?.();
       if (taken >= all) {
         lane.attempt = 0;
         continue;
@@ -453,14 +399,6 @@ export class LemfDelivery {
   }
 
   #notifyIdle(): void {
-    if (this.#handOvers.length > 0) {
-      const waiting = this.#handOvers;
-      this.#handOvers = [];
-      for (const h of waiting) {
-        if (this.#offsets.pendingIn(h.lost) === 0) h.done();
-        else this.#handOvers.push(h);
-      }
-    }
     if (this.pending() !== 0) return;
     const waiters = this.#idle;
     this.#idle = [];

@@ -66,34 +66,6 @@ export class OffsetTracker {
     return moved;
   }
 
-  /** Untracks the records of a partition from `offset` on (queued, never sent: handed over). */
-  untrackFrom(p: { topic: string; partition: number }, offset: number): void {
-    const e = this.#pending.get(OffsetTracker.key(p));
-    if (!e) return;
-    let end = e.offsets.length;
-    while (end > e.head && e.offsets[end - 1]! >= offset) end--;
-    e.offsets.length = end;
-    e.confirmed.length = end;
-  }
-
-  /** Records of these partitions handed over and not yet confirmed. */
-  pendingIn(ps: readonly { topic: string; partition: number }[]): number {
-    let n = 0;
-    for (const p of ps) {
-      const e = this.#pending.get(OffsetTracker.key(p));
-      if (e) n += e.offsets.length - e.head;
-    }
-    return n;
-  }
-
-  /** Forgets partitions now owned by another process: late confirmations of them move nothing. */
-  release(ps: readonly { topic: string; partition: number }[]): void {
-    for (const p of ps) {
-      this.#pending.delete(OffsetTracker.key(p));
-      this.#commit.delete(OffsetTracker.key(p));
-    }
-  }
-
   committed(): CommitPoint[] {
     return [...this.#commit.values()];
   }

@@ -71,8 +71,6 @@ export interface DeliveryTransport {
   send(batch: OutboundBatch): Promise<SendOutcome>;
   status(): TransportStatus;
   close(): Promise<void>;
-  /** Asks the LEMF to confirm what it accepted now (a keep-alive), e.g. before a hand-over. */
-  confirmNow?(): void;
   /** After close(): records it accepted whose confirmation never came, oldest first (to send again). */
   unconfirmed?(): DeliveryRecord[];
 }
