@@ -25,6 +25,8 @@ export interface LemfVerdict {
   duplicatedEvents: string[];
   /** Records that carry a sequence number already received for their (LIID, CIN, handover). */
   repeatedRecords: number;
+  /** Sequence numbers received twice with different bytes: a number used for two records. */
+  reusedNumbers: number;
   /** (LIID, CIN, handover) with a gap: `LIID/CIN HI2: 0..7: missing 3`. */
   gaps: string[];
   /** Received records no event claims (undecodable, or of an unknown event), HI1 notifications aside. */
@@ -67,6 +69,14 @@ export function checkLemf(
     else g.cc++;
     got.set(id.event, g);
   }
+  const firstBytes = new Map<string, Buffer>();
+  const reused = new Set<string>();
+  for (const r of records) {
+    const k = `${r.liid}\u0000${r.cin}\u0000${r.handover}\u0000${r.seq}`;
+    const b = firstBytes.get(k);
+    if (!b) firstBytes.set(k, Buffer.from(r.bytes));
+    else if (!b.equals(r.bytes)) reused.add(k);
+  }
   const missing: string[] = [];
   const duplicatedEvents: string[] = [];
   for (const [event, want] of expected) {
@@ -78,6 +88,7 @@ export function checkLemf(
     missing,
     duplicatedEvents,
     repeatedRecords: streams.reduce((n, s) => n + s.repeats.reduce((m, [, times]) => m + times - 1, 0), 0),
+    reusedNumbers: reused.size,
     gaps: streams.filter((s) => s.gaps.length > 0).map((s) => `${s.liid}/${s.cin} ${s.handover}: ${describeCheck(s)}`),
     unidentified,
     records: records.length,
@@ -93,7 +104,7 @@ export function describeVerdict(v: LemfVerdict): string {
     `${v.records} records in ${v.streams.length} (LIID, CIN, handover) streams`,
     `missing ${v.missing.length}${v.missing.length ? ` (${list(v.missing)})` : ''}`,
     `gaps ${v.gaps.length}${v.gaps.length ? ` (${list(v.gaps)})` : ''}`,
-    `repeated records ${v.repeatedRecords}`,
+    `repeated records ${v.repeatedRecords} (numbers reused for different bytes ${v.reusedNumbers})`,
     `duplicated events ${v.duplicatedEvents.length}`,
     `unidentified ${v.unidentified}`,
     `HI1 ${v.hi1}`,
