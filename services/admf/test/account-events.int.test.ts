@@ -2,17 +2,14 @@
 // (<eventsGroupId>.<tenant>), so a tenant created after admf started is followed without
 // disturbing the others; an update the broker refuses is retried (offset left in place) and
 // written once; stop() right after a tenant creation does not wait for that tenant's join.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent, Warrant } from '@li/schemas';
-import { sampleEvent } from '@li/schemas/testing';
-import { adminClient, memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor, within } from '@li/testing';
+import { adminClient, memoryLogger, testInfra, uniqueTenant, waitFor, within } from '@li/testing';
 import kafkajs, { type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admfService } from '../src/service.ts';
+import { accountEvent, admfClient, admfEnv } from './helpers/admf.ts';
 
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
@@ -34,32 +31,16 @@ const auditor = (t: string) => `auditor-${t}-token`.padEnd(24, 'x');
 
 /** An admf of its own (fresh group prefix and instance) whose tokens cover `tenants`. */
 async function startAdmf(tenants: readonly string[], extraEnv: Record<string, string> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'admf-'));
-  const tokensFile = join(dir, 'tokens.json');
-  writeFileSync(
-    tokensFile,
-    JSON.stringify({
+  const env = await admfEnv(
+    {
       [OP]: { subject: 'op', tenant: '*', role: 'admin' },
       ...Object.fromEntries(tenants.map((t) => [prov(t), { subject: `p-${t}`, tenant: t, role: 'provisioner' }])),
       ...Object.fromEntries(tenants.map((t) => [auditor(t), { subject: `a-${t}`, tenant: t, role: 'auditor' }])),
-    }),
+    },
+    extraEnv,
   );
-  const env = await serviceEnv('admf', [], {
-    LI_HTTP__HOST: '127.0.0.1',
-    LI_HTTP__PORT: '0',
-    LI_TOKENS_FILE: tokensFile,
-    ...extraEnv,
-  });
   const svc = await startService(admfService, env);
-  const call = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : null,
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
-    return { status: res.status, json: (await res.json()) as any };
-  };
+  const call = admfClient(() => svc.ports.http);
   const groupOf = (t: string) => `${env.LI_EVENTS_GROUP_ID}.${t}`;
   return { svc, call, groupOf };
 }
@@ -91,19 +72,7 @@ async function onboard(admf: Admf, t: string) {
 async function sendAccountEvent(t: string, action: string, attributes: Record<string, string>) {
   const topic = topicName(t, 'events');
   const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
-  const event = sampleEvent({
-    tenant: t,
-    eventId: `${t}-${action}-${Object.values(attributes).join('-')}`,
-    category: 'ACCOUNT',
-    action,
-    source: 'mail',
-    protocol: 'ADMIN',
-    parties: [],
-    network: null,
-    attributes,
-    content: null,
-    contentType: null,
-  });
+  const event = accountEvent(t, `${t}-${action}-${Object.values(attributes).join('-')}`, action, attributes);
   await bus.send([{ topic, key: 'acct', value: await codec.encode(event) }]);
 }
 

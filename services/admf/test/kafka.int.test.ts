@@ -1,16 +1,13 @@
 // admf on the real broker: every change lands in Kafka in one transaction (warrant, audit,
 // tenant registry); a restarted admf rebuilds the same state from the topics and its audit
 // chain still verifies; a rejected request writes nothing to any topic.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Bus, createBus, readTopic, SYSTEM_TOPICS, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { NormalizedEvent, Warrant } from '@li/schemas';
-import { sampleEvent } from '@li/schemas/testing';
-import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admfService } from '../src/service.ts';
+import { accountEvent, admfClient, admfEnv } from './helpers/admf.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -29,32 +26,14 @@ const AUDITOR = 'tenant-auditor-token-kafka01';
 describe('admf on Kafka', () => {
   it('persists changes transactionally, restores them after a restart, and writes nothing for bad input', async () => {
     const tenant = uniqueTenant('adm');
-    const dir = mkdtempSync(join(tmpdir(), 'admf-'));
-    const tokensFile = join(dir, 'tokens.json');
-    writeFileSync(
-      tokensFile,
-      JSON.stringify({
-        [OP]: { subject: 'op', tenant: '*', role: 'admin' },
-        [ADMIN]: { subject: 'admin', tenant, role: 'admin' },
-        [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
-        [AUDITOR]: { subject: 'aud', tenant, role: 'auditor' },
-      }),
-    );
-    const env = await serviceEnv('admf', [], {
-      LI_HTTP__HOST: '127.0.0.1',
-      LI_HTTP__PORT: '0',
-      LI_TOKENS_FILE: tokensFile,
+    const env = await admfEnv({
+      [OP]: { subject: 'op', tenant: '*', role: 'admin' },
+      [ADMIN]: { subject: 'admin', tenant, role: 'admin' },
+      [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
+      [AUDITOR]: { subject: 'aud', tenant, role: 'auditor' },
     });
     let svc = await startService(admfService, env);
-    const call = async (token: string, method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : null,
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
-      return { status: res.status, json: (await res.json()) as any };
-    };
+    const call = admfClient(() => svc.ports.http);
     const warrant = {
       liid: 'KAFKA1',
       authorisationCountry: 'IT',
@@ -147,31 +126,13 @@ describe('admf on Kafka', () => {
 
   it('keeps the Italian activation fields (seed 001 Art. 9) in Kafka and across a restart', async () => {
     const tenant = uniqueTenant('admit');
-    const dir = mkdtempSync(join(tmpdir(), 'admf-'));
-    const tokensFile = join(dir, 'tokens.json');
-    writeFileSync(
-      tokensFile,
-      JSON.stringify({
-        [OP]: { subject: 'op', tenant: '*', role: 'admin' },
-        [ADMIN]: { subject: 'admin', tenant, role: 'admin' },
-        [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
-      }),
-    );
-    const env = await serviceEnv('admf', [], {
-      LI_HTTP__HOST: '127.0.0.1',
-      LI_HTTP__PORT: '0',
-      LI_TOKENS_FILE: tokensFile,
+    const env = await admfEnv({
+      [OP]: { subject: 'op', tenant: '*', role: 'admin' },
+      [ADMIN]: { subject: 'admin', tenant, role: 'admin' },
+      [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
     });
     let svc = await startService(admfService, env);
-    const call = async (token: string, method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : null,
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
-      return { status: res.status, json: (await res.json()) as any };
-    };
+    const call = admfClient(() => svc.ports.http);
     const W = `/tenants/${tenant}/warrants/IT/AMB1`;
     const data = {
       supportServer: 'srv-appoggio.procura.example',
@@ -236,32 +197,14 @@ describe('admf on Kafka', () => {
   it('dead-letters an account event of another tenant and applies the next one', async () => {
     const a = uniqueTenant('adma');
     const b = uniqueTenant('admb');
-    const dir = mkdtempSync(join(tmpdir(), 'admf-'));
-    const tokensFile = join(dir, 'tokens.json');
     const [PA, PB] = ['provisioner-a-kafka-token-01', 'provisioner-b-kafka-token-01'];
-    writeFileSync(
-      tokensFile,
-      JSON.stringify({
-        [OP]: { subject: 'op', tenant: '*', role: 'admin' },
-        [PA]: { subject: 'pa', tenant: a, role: 'provisioner' },
-        [PB]: { subject: 'pb', tenant: b, role: 'provisioner' },
-      }),
-    );
-    const env = await serviceEnv('admf', [], {
-      LI_HTTP__HOST: '127.0.0.1',
-      LI_HTTP__PORT: '0',
-      LI_TOKENS_FILE: tokensFile,
+    const env = await admfEnv({
+      [OP]: { subject: 'op', tenant: '*', role: 'admin' },
+      [PA]: { subject: 'pa', tenant: a, role: 'provisioner' },
+      [PB]: { subject: 'pb', tenant: b, role: 'provisioner' },
     });
     let svc = await startService(admfService, env);
-    const call = async (token: string, method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : null,
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
-      return { status: res.status, json: (await res.json()) as any };
-    };
+    const call = admfClient(() => svc.ports.http);
     const warrant = {
       liid: 'MAIL1',
       authorisationCountry: 'DE',
@@ -302,19 +245,8 @@ describe('admf on Kafka', () => {
       const topic = topicName(a, 'events');
       const codec = await bus.codec<NormalizedEvent>(topic, 'NormalizedEvent');
       const account = (tenant: string, action: string, attributes: Record<string, string>) =>
-        sampleEvent({
-          tenant,
-          eventId: `${tenant}-${action}`,
-          category: 'ACCOUNT',
-          action,
-          source: 'mail',
-          protocol: 'ADMIN',
-          parties: [],
-          network: null,
-          attributes,
-          content: null,
-          contentType: null,
-        });
+        accountEvent(tenant, `${tenant}-${action}`, action, attributes);
+
       // On a's topic: b's account removed (would drop b's target and deactivate b's warrant), then a rename of a's own.
       const events = [
         account(b, 'account.removed', { account: 'jdoe' }),

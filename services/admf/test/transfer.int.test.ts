@@ -2,16 +2,14 @@
 // moves from one tenant to another under the same LIID; both tenants' warrant topics and audit
 // chains hold the move, each audit record names the other tenant, and both chains verify, also
 // after a restart rebuilt admf's state from the topics.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { AuditRecord, Warrant } from '@li/schemas';
-import { memoryLogger, serviceEnv, testInfra, uniqueTenant } from '@li/testing';
+import { memoryLogger, testInfra, uniqueTenant } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../src/domain/audit.ts';
 import { admfService } from '../src/service.ts';
+import { admfClient, admfEnv, type TokenTable } from './helpers/admf.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -38,30 +36,13 @@ describe('admf on Kafka > warrant transfer', () => {
     const from = uniqueTenant('xfa');
     const to = uniqueTenant('xfb');
     const tok = (t: string, role: string) => `${role}-${t}-token-0001`;
-    const dir = mkdtempSync(join(tmpdir(), 'admf-xfer-'));
-    const tokensFile = join(dir, 'tokens.json');
-    const table: Record<string, { subject: string; tenant: string; role: string }> = {
-      [OP]: { subject: 'op', tenant: '*', role: 'admin' },
-    };
+    const table: TokenTable = { [OP]: { subject: 'op', tenant: '*', role: 'admin' } };
     for (const t of [from, to]) {
       for (const role of ['admin', 'provisioner', 'auditor']) table[tok(t, role)] = { subject: role, tenant: t, role };
     }
-    writeFileSync(tokensFile, JSON.stringify(table));
-    const env = await serviceEnv('admf', [], {
-      LI_HTTP__HOST: '127.0.0.1',
-      LI_HTTP__PORT: '0',
-      LI_TOKENS_FILE: tokensFile,
-    });
+    const env = await admfEnv(table);
     let svc = await startService(admfService, env);
-    const call = async (token: string, method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${svc.ports.http}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : null,
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
-      return { status: res.status, json: (await res.json()) as any };
-    };
+    const call = admfClient(() => svc.ports.http);
     try {
       for (const [t, cc] of [
         [from, '39'],

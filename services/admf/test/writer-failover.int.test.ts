@@ -8,15 +8,14 @@
 // whose transactional id another producer took writes nothing: its change fails with the
 // reason (fenced), it stands by, and takes over again (reloading) as the group still names it.
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus, readTopic, topicName, transactionalProducer } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { AuditRecord } from '@li/schemas';
-import { memoryLogger, pinnedNode, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { memoryLogger, pinnedNode, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admfService } from '../src/service.ts';
+import { admfEnv, admfRequest } from './helpers/admf.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -38,23 +37,15 @@ interface Instance {
 }
 
 async function deployment(tenant: string): Promise<Record<string, string>> {
-  const dir = mkdtempSync(join(tmpdir(), 'admf-ha-'));
-  const tokensFile = join(dir, 'tokens.json');
-  writeFileSync(
-    tokensFile,
-    JSON.stringify({
+  // One env: both instances are the same deployment (same groups, same transactional id).
+  return admfEnv(
+    {
       [OP]: { subject: 'op', tenant: '*', role: 'admin' },
       [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
       [AUDITOR]: { subject: 'aud', tenant, role: 'auditor' },
-    }),
+    },
+    { LI_WRITER_SESSION_TIMEOUT_MS: '6000' },
   );
-  // One serviceEnv: both instances are the same deployment (same groups, same transactional id).
-  return serviceEnv('admf', [], {
-    LI_HTTP__HOST: '127.0.0.1',
-    LI_HTTP__PORT: '0',
-    LI_TOKENS_FILE: tokensFile,
-    LI_WRITER_SESSION_TIMEOUT_MS: '6000',
-  });
 }
 
 function launch(env: Record<string, string>): Promise<Instance> {
@@ -79,16 +70,9 @@ const exited = (c: ChildProcess) =>
     ? Promise.resolve()
     : new Promise<void>((r) => c.once('exit', () => r()));
 
-async function call(i: Instance, token: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`http://127.0.0.1:${i.http}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : null,
-    signal: AbortSignal.timeout(20_000),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: the test reads response fields one by one
-  return { status: res.status, json: (await res.json()) as any };
-}
+/** A call that gives up on an instance frozen or killed mid-request. */
+const call = (i: Instance, token: string, method: string, path: string, body?: unknown) =>
+  admfRequest(i.http, token, method, path, body, 20_000);
 
 const warrant = (liid: string) => ({
   liid,
