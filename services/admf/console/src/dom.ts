@@ -50,6 +50,45 @@ export function field(label: string, control: HTMLElement, fieldName: string, hi
   );
 }
 
+/** Related fields under a legend; `errorFor` ends the group with the slot of an error on all of it. */
+export function fieldGroup(o: { legend: string; errorFor?: string; attrs?: Attrs }, ...children: Child[]) {
+  return h(
+    'fieldset',
+    o.attrs ?? {},
+    h('legend', {}, o.legend),
+    children,
+    o.errorFor ? h('span', { class: 'field-error', 'data-error-for': o.errorFor }) : null,
+  );
+}
+
+/** An edit form card: title, the form-level error line, the fields, then submit and cancel. */
+export function formCard(
+  o: { title: string; submitLabel: string; cancelLabel: string; onSubmit: () => void; onCancel: () => void },
+  ...children: Child[]
+): HTMLFormElement {
+  return h(
+    'form',
+    {
+      class: 'card',
+      novalidate: true,
+      'aria-label': o.title,
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        o.onSubmit();
+      },
+    },
+    h('h2', {}, o.title),
+    h('p', { class: 'field-error', 'data-error-for': 'form', role: 'alert' }),
+    children,
+    h(
+      'div',
+      { class: 'buttons' },
+      h('button', { type: 'submit' }, o.submitLabel),
+      h('button', { type: 'button', onclick: o.onCancel }, o.cancelLabel),
+    ),
+  );
+}
+
 /** Shows admf's 400 answer next to the field it names (or the nearest enclosing one), else at the form's top. */
 export function showFieldError(form: HTMLElement, error: { message: string; field?: string }): void {
   for (const e of form.querySelectorAll('.field-error')) e.textContent = '';

@@ -2,7 +2,7 @@
 // (admf's /lemf-status reads its metrics), refreshed every few seconds while the screen is open.
 import { api, Failed, tp } from './api.ts';
 import type { Ctx } from './app.ts';
-import { clearErrors, field, h, input, replace, select, showFieldError } from './dom.ts';
+import { clearErrors, field, fieldGroup, formCard, h, input, replace, select, showFieldError } from './dom.ts';
 import { t, time } from './i18n.ts';
 
 type Endpoint = { host: string; port: number } | null;
@@ -207,26 +207,18 @@ function editForm(ctx: Ctx, box: HTMLElement, l: Lemf | null): void {
   const enabled = h('input', { type: 'checkbox', checked: l?.enabled ?? true });
 
   const groups = {
-    address: h(
-      'fieldset',
-      {},
-      h('legend', {}, 'address'),
+    address: fieldGroup(
+      { legend: 'address', errorFor: 'address' },
       field(t('host'), host, 'address.host'),
       field(t('port'), port, 'address.port'),
-      h('span', { class: 'field-error', 'data-error-for': 'address' }),
     ),
-    cc: h(
-      'fieldset',
-      {},
-      h('legend', {}, 'ccAddress'),
+    cc: fieldGroup(
+      { legend: 'ccAddress', errorFor: 'ccAddress' },
       field(t('ccHost'), ccHost, 'ccAddress.host'),
       field(t('ccPort'), ccPort, 'ccAddress.port'),
-      h('span', { class: 'field-error', 'data-error-for': 'ccAddress' }),
     ),
-    tcp: h(
-      'fieldset',
-      {},
-      h('legend', {}, 'TLS / TCP'),
+    tcp: fieldGroup(
+      { legend: 'TLS / TCP' },
       field(t('tlsCa'), tls.ca, 'tls.caRef'),
       field(t('tlsCert'), tls.cert, 'tls.certRef'),
       field(t('tlsKey'), tls.key, 'tls.keyRef'),
@@ -237,10 +229,8 @@ function editForm(ctx: Ctx, box: HTMLElement, l: Lemf | null): void {
       field(t('acknowledged'), acknowledged, 'acknowledged'),
       field(t('timestampProfile'), profile, 'timestampProfile'),
     ),
-    files: h(
-      'fieldset',
-      {},
-      h('legend', {}, 'files'),
+    files: fieldGroup(
+      { legend: 'files' },
       field(t('directory'), f.directory, 'files.directory'),
       field(t('namePattern'), f.namePattern, 'files.namePattern'),
       field(t('maxRecords'), f.maxRecords, 'files.maxRecords'),
@@ -252,17 +242,15 @@ function editForm(ctx: Ctx, box: HTMLElement, l: Lemf | null): void {
       field(t('streams'), f.streams, 'files.streams'),
       field(t('format'), f.format, 'files.format'),
     ),
-    email: h(
-      'fieldset',
-      {},
-      h('legend', {}, 'email'),
+    email: fieldGroup(
+      { legend: 'email' },
       field(t('from'), e.from, 'email.from'),
       field(t('to'), e.to, 'email.to'),
       field(t('username'), e.username, 'email.username'),
       field(t('credentialRef'), e.credentialRef, 'email.credentialRef'),
       field(t('startTls'), e.startTls, 'email.startTls'),
     ),
-    pipe: h('fieldset', {}, h('legend', {}, 'pipe'), field(t('pipeEntry'), pipeEntry, 'pipe.entry')),
+    pipe: fieldGroup({ legend: 'pipe' }, field(t('pipeEntry'), pipeEntry, 'pipe.entry')),
   };
   const sync = () => {
     const tr = transport.value;
@@ -276,31 +264,20 @@ function editForm(ctx: Ctx, box: HTMLElement, l: Lemf | null): void {
   transport.addEventListener('change', sync);
   sync();
 
-  const form: HTMLFormElement = h(
-    'form',
+  const form = formCard(
     {
-      class: 'card',
-      novalidate: true,
-      'aria-label': l ? `${t('edit')} ${l.id}` : t('newLemf'),
-      onsubmit: (ev: Event) => {
-        ev.preventDefault();
-        void submit();
-      },
+      title: l ? `${t('edit')} ${l.id}` : t('newLemf'),
+      submitLabel: t('save'),
+      cancelLabel: t('cancel'),
+      onSubmit: () => void submit(),
+      onCancel: () => replace(box),
     },
-    h('h2', {}, l ? `${t('edit')} ${l.id}` : t('newLemf')),
-    h('p', { class: 'field-error', 'data-error-for': 'form', role: 'alert' }),
     field(t('id'), id, 'id'),
     field(t('name'), name, 'name'),
     field(t('transport'), transport, 'transport'),
     Object.values(groups),
     field(t('allowInsecure'), allowInsecure, 'allowInsecure'),
     field(t('enabled'), enabled, 'enabled'),
-    h(
-      'div',
-      { class: 'buttons' },
-      h('button', { type: 'submit' }, t('save')),
-      h('button', { type: 'button', onclick: () => replace(box) }, t('cancel')),
-    ),
   );
   const submit = async () => {
     clearErrors(form);

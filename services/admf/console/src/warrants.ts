@@ -2,7 +2,7 @@
 // lifecycle, version history. The selected warrant is in-memory state, never in the address.
 import { api, Failed, tp, wp } from './api.ts';
 import type { Ctx } from './app.ts';
-import { clearErrors, field, h, input, replace, select, showFieldError } from './dom.ts';
+import { clearErrors, field, fieldGroup, formCard, h, input, replace, select, showFieldError } from './dom.ts';
 import { type Key, t, time } from './i18n.ts';
 
 interface Target {
@@ -195,10 +195,8 @@ function createForm(ctx: Ctx, box: HTMLElement, lemfs: { id: string; name: strin
     const value = input({ autocomplete: 'off' });
     const inc = h('input', { type: 'checkbox', id: `w-inc-${i}` });
     targetRows.append(
-      h(
-        'fieldset',
-        { class: 'target', 'data-field': `targets[${i}]` },
-        h('legend', {}, `#${i + 1}`),
+      fieldGroup(
+        { legend: `#${i + 1}`, attrs: { class: 'target', 'data-field': `targets[${i}]` } },
         field(t('targetType'), type, `targets[${i}].type`),
         field(t('targetValue'), value, `targets[${i}].value`),
         field(t('incomplete'), inc, `targets[${i}].incomplete`),
@@ -216,17 +214,14 @@ function createForm(ctx: Ctx, box: HTMLElement, lemfs: { id: string; name: strin
     operator: input(),
     interceptionType: select(['TELEFONICA', 'TELEMATICA', 'AMBIENTALE']),
   };
-  const italian = h(
-    'fieldset',
-    { 'data-field': 'italian' },
-    h('legend', {}, t('italian')),
+  const italian = fieldGroup(
+    { legend: t('italian'), errorFor: 'italian', attrs: { 'data-field': 'italian' } },
     field(t('proceedingNumber'), it.proceedingNumber, 'italian.proceedingNumber'),
     field(t('ritNumber'), it.ritNumber, 'italian.ritNumber'),
     field(t('judge'), it.judge, 'italian.judge'),
     field(t('officers'), it.officers, 'italian.authorisedOfficers'),
     field(t('operator'), it.operator, 'italian.operator'),
     field(t('interceptionType'), it.interceptionType, 'italian.interceptionType'),
-    h('span', { class: 'field-error', 'data-error-for': 'italian' }),
   );
   const syncItalian = () => {
     italian.hidden = country.value.trim().toUpperCase() !== 'IT';
@@ -234,56 +229,37 @@ function createForm(ctx: Ctx, box: HTMLElement, lemfs: { id: string; name: strin
   country.addEventListener('input', syncItalian);
   syncItalian();
 
-  const form: HTMLFormElement = h(
-    'form',
+  const form = formCard(
     {
-      class: 'card',
-      novalidate: true,
-      'aria-label': t('newWarrant'),
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        void submit();
-      },
+      title: t('newWarrant'),
+      submitLabel: t('create'),
+      cancelLabel: t('cancel'),
+      onSubmit: () => void submit(),
+      onCancel: () => replace(box),
     },
-    h('h2', {}, t('newWarrant')),
-    h('p', { class: 'field-error', 'data-error-for': 'form', role: 'alert' }),
     field(t('liid'), liid, 'liid'),
     field(t('country'), country, 'authorisationCountry'),
     field(t('courtCaseId'), court, 'courtCaseId'),
     field(t('kind'), kind, 'interceptionKind'),
-    h(
-      'fieldset',
-      {},
-      h('legend', {}, t('targets')),
+    fieldGroup(
+      { legend: t('targets') },
       targetRows,
       h('span', { class: 'field-error', 'data-error-for': 'targets' }),
       h('button', { type: 'button', onclick: addTarget }, t('addTarget')),
     ),
-    h(
-      'fieldset',
-      { class: 'reports', 'data-field': 'selection' },
-      h('legend', {}, t('reports')),
+    fieldGroup(
+      { legend: t('reports'), errorFor: 'selection', attrs: { class: 'reports', 'data-field': 'selection' } },
       reports.map((r) => h('label', { for: r.id }, r, ` ${t(r.name as Key)}`)),
-      h('span', { class: 'field-error', 'data-error-for': 'selection' }),
     ),
     field(t('deliver'), deliver, 'deliver'),
-    h(
-      'fieldset',
-      { 'data-field': 'lemfIds' },
-      h('legend', {}, t('deliverTo')),
+    fieldGroup(
+      { legend: t('deliverTo'), errorFor: 'lemfIds', attrs: { 'data-field': 'lemfIds' } },
       lemfBoxes.map((b) => h('label', { for: b.id }, b, ` ${b.value}`)),
-      h('span', { class: 'field-error', 'data-error-for': 'lemfIds' }),
     ),
     field(t('validFrom'), from, 'validFrom'),
     field(t('validUntil'), until, 'validUntil'),
     h('label', { for: 'w-activate' }, activate, ` ${t('activateNow')}`),
     italian,
-    h(
-      'div',
-      { class: 'buttons' },
-      h('button', { type: 'submit' }, t('create')),
-      h('button', { type: 'button', onclick: () => replace(box) }, t('cancel')),
-    ),
   );
   const submit = async () => {
     clearErrors(form);
