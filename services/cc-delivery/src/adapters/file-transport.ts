@@ -4,7 +4,7 @@
 // Before the rename the temporary file's size is read back: an SFTP server whose disk is full can
 // leave an empty file while the client library reports success (seen with OpenSSH on a full tmpfs).
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { ftpUpload, sftpUpload } from '@li/file-transfer';
 import { Client as FtpClient } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
 import type { DeliveryTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
@@ -33,18 +33,6 @@ export interface RemoteLogin {
 /** Thrown by a store whose server presented another host key than the pinned one. */
 class HostKeyMismatch extends Error {
   readonly code = 'HOST_KEY_MISMATCH';
-}
-
-/** Thrown when the server holds fewer bytes under the temporary name than were uploaded. */
-class ShortUpload extends Error {
-  readonly code = 'SHORT_UPLOAD';
-  constructor(stored: number, sent: number) {
-    super(`server stored ${stored} of ${sent} bytes`);
-  }
-}
-
-function checkStored(stored: number, sent: number): void {
-  if (stored !== sent) throw new ShortUpload(stored, sent);
 }
 
 /**
@@ -107,14 +95,7 @@ export class FtpStore implements RemoteStore {
   async upload(tmp: string, final: string, bytes: Buffer): Promise<void> {
     const c = this.#c;
     if (!c) throw new Error('not connected');
-    await c.uploadFrom(Readable.from([bytes]), tmp);
-    // SIZE (RFC 3659) is near universal; a server without it (5xx) is trusted on its 226
-    const stored = await c.size(tmp).catch((e: { code?: number }) => {
-      if (typeof e.code === 'number' && e.code >= 500 && e.code < 510) return bytes.length;
-      throw e;
-    });
-    checkStored(stored, bytes.length);
-    await c.rename(tmp, final);
+    await ftpUpload(c, tmp, final, bytes);
   }
 
   async end(): Promise<void> {
@@ -179,14 +160,7 @@ export class SftpStore implements RemoteStore {
     const c = this.#c;
     if (!c) throw new Error('not connected');
     const dir = this.#l.directory || '.';
-    await c.put(bytes, `${dir}/${tmp}`);
-    checkStored((await c.stat(`${dir}/${tmp}`)).size, bytes.length);
-    try {
-      // posix-rename@openssh.com replaces atomically; plain SFTP rename is the fallback
-      await c.posixRename(`${dir}/${tmp}`, `${dir}/${final}`);
-    } catch {
-      await c.rename(`${dir}/${tmp}`, `${dir}/${final}`);
-    }
+    await sftpUpload(c, dir, tmp, final, bytes);
   }
 
   async end(): Promise<void> {

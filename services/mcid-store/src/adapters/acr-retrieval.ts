@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { ftpUpload, sftpUpload } from '@li/file-transfer';
 import type { Logger } from '@li/log';
 import { Client as FtpClient } from 'basic-ftp';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -39,11 +39,6 @@ export function parseHostKeyFingerprint(text: string): Buffer | null {
   return bytes.length === 32 ? bytes : null;
 }
 
-function checkStored(stored: number, sent: number): void {
-  // A server with a full disk can keep a short file while reporting success.
-  if (stored !== sent) throw new Error(`server stored ${stored} of ${sent} bytes`);
-}
-
 export class FtpRemote implements AcrRemote {
   readonly #l: RemoteLogin;
   #c: FtpClient | null = null;
@@ -72,14 +67,7 @@ export class FtpRemote implements AcrRemote {
     if (!c) throw new Error('not connected');
     await c.cd(this.#home);
     await c.ensureDir(dir); // creates and enters it
-    await c.uploadFrom(Readable.from([bytes]), tmp);
-    // SIZE (RFC 3659) is near universal; a server without it (5xx) is trusted on its 226
-    const stored = await c.size(tmp).catch((e: { code?: number }) => {
-      if (typeof e.code === 'number' && e.code >= 500 && e.code < 510) return bytes.length;
-      throw e;
-    });
-    checkStored(stored, bytes.length);
-    await c.rename(tmp, final);
+    await ftpUpload(c, tmp, final, bytes);
   }
 
   async end(): Promise<void> {
@@ -119,13 +107,7 @@ export class SftpRemote implements AcrRemote {
     const c = this.#c;
     if (!c) throw new Error('not connected');
     if (!(await c.exists(dir))) await c.mkdir(dir, true);
-    await c.put(bytes, `${dir}/${tmp}`);
-    checkStored((await c.stat(`${dir}/${tmp}`)).size, bytes.length);
-    try {
-      await c.posixRename(`${dir}/${tmp}`, `${dir}/${final}`);
-    } catch {
-      await c.rename(`${dir}/${tmp}`, `${dir}/${final}`);
-    }
+    await sftpUpload(c, dir, tmp, final, bytes);
   }
 
   async end(): Promise<void> {

@@ -1,0 +1,1 @@
+export { ftpUpload, sftpUpload } from './upload.ts';
