@@ -11,7 +11,7 @@ import { uniqueTenant, waitFor } from '@li/testing';
 import { msnConversation } from '@li/testing/msnp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LemfReceiver, type ReceivedRecord } from '../pipeline/lemf.ts';
-import { addEtsiLemf, addHi2Lemf, addWarrant, endWarrant, type Pipeline, startPipeline } from '../pipeline/pipeline.ts';
+import { addWarrant, endWarrant, type Pipeline, startProvisionedPipeline } from '../pipeline/pipeline.ts';
 import {
   imapSession,
   MAIL_USER,
@@ -36,7 +36,7 @@ const lemfs = {
 beforeAll(async () => {
   peers = await startPeers();
   for (const l of Object.values(lemfs)) await l.start();
-  pipeline = await startPipeline({
+  pipeline = await startProvisionedPipeline({
     tenant: uniqueTenant('e2e'),
     capture: {
       interface: 'lo',
@@ -44,31 +44,13 @@ beforeAll(async () => {
       imapPorts: [peers.imapPort],
       msnpPorts: [peers.msnPort],
     },
+    lemfs: Object.entries(lemfs).map(([id, receiver]) => ({ id: `lemf-${id}`, receiver, hi2: id === 'italy' })),
+    warrants: [
+      { liid: 'VOICE1', kind: 'VOICE', target: { type: 'E164', value: SIP_SERVICE }, lemfIds: ['lemf-voice'] },
+      { liid: 'MAIL1', kind: 'EMAIL', target: { type: 'MAIL_ACCOUNT', value: MAIL_USER }, lemfIds: ['lemf-mail'] },
+      { liid: 'MSN1', kind: 'MESSAGING', target: { type: 'EMAIL', value: MSN_ACCOUNT }, lemfIds: ['lemf-msn'] },
+    ],
   });
-  for (const [id, l] of Object.entries(lemfs)) {
-    if (id === 'italy') await addHi2Lemf(pipeline, 'lemf-italy', l);
-    else await addEtsiLemf(pipeline, `lemf-${id}`, l);
-  }
-  await addWarrant(pipeline, {
-    liid: 'VOICE1',
-    kind: 'VOICE',
-    target: { type: 'E164', value: SIP_SERVICE },
-    lemfIds: ['lemf-voice'],
-  });
-  await addWarrant(pipeline, {
-    liid: 'MAIL1',
-    kind: 'EMAIL',
-    target: { type: 'MAIL_ACCOUNT', value: MAIL_USER },
-    lemfIds: ['lemf-mail'],
-  });
-  await addWarrant(pipeline, {
-    liid: 'MSN1',
-    kind: 'MESSAGING',
-    target: { type: 'EMAIL', value: MSN_ACCOUNT },
-    lemfIds: ['lemf-msn'],
-  });
-  // target-match follows the warrants topic: give it a moment before traffic starts.
-  await new Promise((r) => setTimeout(r, 1500));
 }, 120_000);
 
 afterAll(async () => {

@@ -17,7 +17,7 @@ import { serviceEnv, uniqueTenant, waitFor } from '@li/testing';
 import { killAllSipp } from '@li/testing/sip';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LemfReceiver, type ReceivedRecord } from '../pipeline/lemf.ts';
-import { addEtsiLemf, addWarrant, endWarrant, type Pipeline, startPipeline } from '../pipeline/pipeline.ts';
+import { endWarrant, type Pipeline, startProvisionedPipeline, type WarrantSpec } from '../pipeline/pipeline.ts';
 import {
   AUDIO_LONG,
   AUDIO_SHORT,
@@ -51,37 +51,23 @@ let pipeline: Pipeline;
 
 beforeAll(async () => {
   await lemf.start();
-  pipeline = await startPipeline({
+  const voiceWarrant = (liid: string, target: string): WarrantSpec => ({
+    liid,
+    kind: 'VOICE',
+    target: { type: 'E164', value: target },
+    lemfIds: ['lemf-voice'],
+  });
+  pipeline = await startProvisionedPipeline({
     tenant: uniqueTenant('voice'),
     capture: { interface: 'lo', smtpPorts: [25], imapPorts: [143], msnpPorts: [1863], filter: FILTER },
+    lemfs: [{ id: 'lemf-voice', receiver: lemf }],
+    warrants: [
+      voiceWarrant('VCALLEE', CALLEE_TARGET),
+      voiceWarrant('VEND', ENDED_TARGET),
+      voiceWarrant('VMOVE', MOVED_TARGET),
+      voiceWarrant('VCALLER', CALLER_TARGET),
+    ],
   });
-  await addEtsiLemf(pipeline, 'lemf-voice', lemf);
-  await addWarrant(pipeline, {
-    liid: 'VCALLEE',
-    kind: 'VOICE',
-    target: { type: 'E164', value: CALLEE_TARGET },
-    lemfIds: ['lemf-voice'],
-  });
-  await addWarrant(pipeline, {
-    liid: 'VEND',
-    kind: 'VOICE',
-    target: { type: 'E164', value: ENDED_TARGET },
-    lemfIds: ['lemf-voice'],
-  });
-  await addWarrant(pipeline, {
-    liid: 'VMOVE',
-    kind: 'VOICE',
-    target: { type: 'E164', value: MOVED_TARGET },
-    lemfIds: ['lemf-voice'],
-  });
-  await addWarrant(pipeline, {
-    liid: 'VCALLER',
-    kind: 'VOICE',
-    target: { type: 'E164', value: CALLER_TARGET },
-    lemfIds: ['lemf-voice'],
-  });
-  // target-match follows the warrants topic: give it a moment before traffic starts.
-  await new Promise((r) => setTimeout(r, 1500));
 }, 180_000);
 
 afterEach(() => killAllSipp());

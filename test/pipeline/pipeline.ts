@@ -237,3 +237,23 @@ export async function endWarrant(p: Provisioning, liid: string, country = 'DE'):
   const r = await p.call(p.tokens.prov, 'POST', `/tenants/${p.tenant}/warrants/${country}/${liid}/deactivate`, {});
   if (r.status !== 200) throw new Error(`warrant ${liid} not ended: ${JSON.stringify(r.json)}`);
 }
+
+export interface ProvisionedPipelineOptions extends PipelineOptions {
+  /** The LEMFs to register, each as ETSI TCP or (`hi2`) as TS 101 671 HI2 TCP. */
+  lemfs: { id: string; receiver: LemfReceiver; hi2?: boolean }[];
+  warrants: WarrantSpec[];
+}
+
+/** startPipeline, then the LEMFs and warrants through admf, ready for traffic. */
+export async function startProvisionedPipeline(o: ProvisionedPipelineOptions): Promise<Pipeline> {
+  const { lemfs, warrants, ...options } = o;
+  const p = await startPipeline(options);
+  for (const l of lemfs) {
+    if (l.hi2) await addHi2Lemf(p, l.id, l.receiver);
+    else await addEtsiLemf(p, l.id, l.receiver);
+  }
+  for (const w of warrants) await addWarrant(p, w);
+  // target-match follows the warrants topic: give it a moment before traffic starts.
+  await new Promise((r) => setTimeout(r, 1500));
+  return p;
+}
