@@ -5,7 +5,7 @@
 // by asn1c, with sequence numbers 0..n per (LIID, CIN, stream); a LEMF with no warrant gets
 // nothing; a warrant ended mid-call stops the records of events after the end.
 import { Asn1c } from '@li/etsi/asn1c';
-import { asn1cNotRun } from '@li/etsi/asn1c-build';
+import { asn1cNotRun, decoderPath } from '@li/etsi/asn1c-build';
 import { Tshark } from '@li/etsi/tshark';
 import { uniqueTenant, waitFor } from '@li/testing';
 import { msnConversation } from '@li/testing/msnp';
@@ -34,6 +34,9 @@ const lemfs = {
 };
 
 beforeAll(async () => {
+  // Build (or find cached) the asn1c decoder before the in-process services start: the build is
+  // synchronous and, on a loaded machine, long enough to starve admf's group heartbeat.
+  if (!ASN1C_NOT_RUN) decoderPath('pspdu');
   peers = await startPeers();
   for (const l of Object.values(lemfs)) await l.start();
   pipeline = await startProvisionedPipeline({
