@@ -16,7 +16,8 @@
 //    the last record: the measured maximum rate.
 // 2. Latency at 10 %, 50 % and 90 % of that rate for BENCH_SECONDS (default 8) each: for each
 //    record, its arrival at the LEMF minus the event's time of interception (in the PS-PDU
-//    header, set when the event is made): p50, p99, max.
+//    header, set when the event is made): p50, p99, max. Each record counts once, at its first
+//    arrival (UniqueArrivals); byte-identical resends after a rebalance are reported apart.
 // 3. Each stage's share of that time, from the record timestamps at each topic (CreateTime, set
 //    by the producing service): publish = events − interception, target-match = matched −
 //    events, iri-encoder = hi2 − matched, cc-delivery = LEMF arrival − hi2. Every event gives one
@@ -25,7 +26,7 @@
 // BENCH_CPU_PROFILE=<file>: the single-process set-up's throughput phase is profiled.
 import { join } from 'node:path';
 import { createBus, DEFAULT_PARTITIONS, type OutputRecord, topicName } from '@li/bus';
-import { LemfReceiver } from '@li/e2e/lemf';
+import { LemfReceiver, type ReceivedRecord } from '@li/e2e/lemf';
 import { addEtsiLemf, addWarrant, type Provisioning, startPipeline } from '@li/e2e/pipeline';
 import { ProcessPipeline } from '@li/e2e/processes';
 import { createLogger } from '@li/log';
@@ -103,10 +104,45 @@ const bus = await createBus({ ...infra, clientId: 'bench-e2e' }, createLogger({ 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
+/**
+ * The LEMF's records, each (LIID, CIN, HI2/HI3 stream, seq) once, at its first arrival. cc-delivery
+ * resends byte-identical records it had not committed when its group rebalances: counted as
+ * arrivals, they would end a wait before every record came and put a resend's latency in a row.
+ */
+class UniqueArrivals {
+  readonly firsts: ReceivedRecord[] = [];
+  /** Arrivals of a (LIID, CIN, stream, seq) already seen. */
+  repeats = 0;
+  readonly #keys = new Set<string>();
+  #read = 0;
+  readonly #lemf: LemfReceiver;
+  constructor(lemf: LemfReceiver) {
+    this.#lemf = lemf;
+  }
+
+  /** Takes in what arrived since the last call; the unique records so far. */
+  count(): number {
+    const all = this.#lemf.records;
+    for (; this.#read < all.length; this.#read++) {
+      const r = all[this.#read]!;
+      // HI1 notifications go on HI2 with numbers of their own
+      const key = `${r.liid}/${r.cin}/${r.type.startsWith('HI1') ? 'HI1' : r.handover}/${r.seq}`;
+      if (this.#keys.has(key)) this.repeats++;
+      else {
+        this.#keys.add(key);
+        this.firsts.push(r);
+      }
+    }
+    return this.firsts.length;
+  }
+}
+
 interface Level {
   pct: number;
   rate: number;
   records: number;
+  /** Resends that arrived during the window (not in its latencies). */
+  repeats: number;
   p50: number;
   p99: number;
   max: number;
@@ -114,7 +150,9 @@ interface Level {
   stages: Record<(typeof STAGES)[number], number> | string;
 }
 
-async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: number; levels: Level[]; seqOk: string }> {
+async function runMode(
+  mode: Mode,
+): Promise<{ eventsPerSec: number; seconds: number; repeats: number; levels: Level[]; seqOk: string }> {
   const tenant = `bench-e2e-${mode === 'processes2' ? 'q' : mode[0]}${Date.now().toString(36)}`;
   const replicas = mode === 'processes2' ? 2 : 1;
   const lemf = await new LemfReceiver({ name: 'bench LEMF' }).start();
@@ -173,8 +211,11 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
     });
     return { topic: eventsTopic, key: call, value: await codec.encode(e) };
   };
-  const arrived = (from: number, expected: number) => () =>
-    lemf.records.length - from >= expected || `${lemf.records.length - from} of ${expected} records at the LEMF`;
+  const arrivals = new UniqueArrivals(lemf);
+  const arrived = (from: number, expected: number) => () => {
+    const got = arrivals.count() - from;
+    return got >= expected || `${got} of ${expected} records at the LEMF (${arrivals.repeats} repeats)`;
+  };
 
   // Warm-up: the warrants reach target-match, the LEMF connects, topics and schemas exist.
   // One call per number every 5 s until a record of each LIID arrives (early ones may precede
@@ -221,7 +262,8 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
   }
 
   // 1. Throughput.
-  const start = lemf.records.length;
+  const start = arrivals.count();
+  const repeatsBefore = arrivals.repeats;
   const profile = mode === 'single' ? await profilePhase() : { stop: async () => {} };
   const t0 = performance.now();
   for (let sent = 0; sent < EVENTS; sent += 500) {
@@ -236,12 +278,22 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
   const seconds = (performance.now() - t0) / 1000;
   await profile.stop();
   const eventsPerSec = EVENTS / seconds;
+  const repeats = arrivals.repeats - repeatsBefore;
 
   // 2. Latency at a steady rate: 10 %, 50 %, 90 % of the maximum.
-  const windows: { pct: number; rate: number; from: number; to: number; fromMs: number; toMs: number }[] = [];
+  const windows: {
+    pct: number;
+    rate: number;
+    from: number;
+    to: number;
+    fromMs: number;
+    toMs: number;
+    repeats: number;
+  }[] = [];
   for (const pct of LEVELS) {
     const rate = Math.max(10, Math.round((eventsPerSec * pct) / 100));
-    const from = lemf.records.length;
+    const from = arrivals.count();
+    const repeatsFrom = arrivals.repeats;
     const fromMs = Date.now();
     const total = Math.round(rate * SECONDS);
     const t1 = performance.now();
@@ -260,7 +312,15 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
       timeoutMs: waitS * 1000,
       intervalMs: 20,
     });
-    windows.push({ pct, rate, from, to: from + total, fromMs, toMs: Date.now() });
+    windows.push({
+      pct,
+      rate,
+      from,
+      to: from + total,
+      fromMs,
+      toMs: Date.now(),
+      repeats: arrivals.repeats - repeatsFrom,
+    });
     await sleep(500);
   }
 
@@ -269,7 +329,7 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
     (['events', 'matched', 'hi2'] as const).map((s) => topicTimestamps(bus.kafka, topicName(tenant, s))),
   );
   const levels = windows.map((w): Level => {
-    const recs = lemf.records.slice(w.from, w.to).filter((r) => r.timeMicros !== null);
+    const recs = arrivals.firsts.slice(w.from, w.to).filter((r) => r.timeMicros !== null);
     const lat = recs.map((r) => r.receivedAtMs - r.timeMicros! / 1000).sort((a, b) => a - b);
     const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
     const inWindow = (ts: number[]) => ts.filter((t) => t >= w.fromMs && t <= w.toMs);
@@ -290,6 +350,7 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
       pct: w.pct,
       rate: w.rate,
       records: lat.length,
+      repeats: w.repeats,
       p50: pct(50),
       p99: pct(99),
       max: lat.at(-1) ?? NaN,
@@ -322,6 +383,7 @@ async function runMode(mode: Mode): Promise<{ eventsPerSec: number; seconds: num
   return {
     eventsPerSec,
     seconds,
+    repeats,
     levels,
     seqOk: `${seqOk} (${sent.size} communications, ${resends} byte-identical resends)`,
   };
@@ -373,7 +435,9 @@ printRows([
   }
 }
 for (const [mode, r] of results) {
-  console.log(`\n${mode}: ${TITLE[mode]}; ${fmt(EVENTS)} events in ${r.seconds.toFixed(2)} s`);
+  console.log(
+    `\n${mode}: ${TITLE[mode]}; ${fmt(EVENTS)} events in ${r.seconds.toFixed(2)} s (${fmt(r.repeats)} repeats at the LEMF meanwhile, not counted)`,
+  );
   for (const l of r.levels) {
     const stages =
       typeof l.stages === 'string'
@@ -386,7 +450,7 @@ for (const [mode, r] of results) {
             }).join(', ')}`;
           })();
     console.log(
-      `  ${String(l.pct).padStart(2)} % of max, ${fmt(l.rate)} events/s for ${SECONDS} s (${fmt(l.records)} records): p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
+      `  ${String(l.pct).padStart(2)} % of max, ${fmt(l.rate)} events/s for ${SECONDS} s (${fmt(l.records)} records, ${fmt(l.repeats)} repeats not counted): p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
     );
     console.log(`      ${stages}`);
   }

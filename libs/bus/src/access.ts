@@ -3,8 +3,10 @@
 // API; Kubernetes manifests render the same grants as KafkaUser resources). A deployment gets
 // exactly the topics of its own tenants that it reads or writes, its own consumer groups and
 // transactional ids, and nothing else.
+
+import type { Stream, SystemTopic } from '@li/records';
 import { lemfTopicPrefix } from './lemf-topics.ts';
-import { deploymentGroupId, type Stream, type SystemTopic, topicName, validateTenant } from './topics.ts';
+import { deploymentGroupId, topicName, validateTenant } from './topics.ts';
 
 export const SERVICES = ['admf', 'ingest', 'target-match', 'iri-encoder', 'cc-delivery', 'mcid-store'] as const;
 export type ServiceName = (typeof SERVICES)[number];

@@ -10,6 +10,7 @@ import './kafkajs-coordinator-cache.ts';
 import './kafkajs-request-queue.ts';
 
 import type { Logger } from '@li/log';
+import { type Stream, SYSTEM_TOPICS, type SystemTopic } from '@li/records';
 import type { SchemaName } from '@li/schemas';
 import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
 import { type Codec, createCodec } from './codec.ts';
@@ -19,7 +20,7 @@ import { fastDefaultPartitioner } from './kafkajs-producer-batching.ts';
 import { httpRegistryApi, SchemaCache } from './schema-registry.ts';
 import { type KafkaSecurity, kafkaSecurityOptions } from './security.ts';
 import { SINGLE_PARTITION_LAYOUT, type TopicLayout } from './topic-layout.ts';
-import { type Stream, SYSTEM_TOPICS, type SystemTopic, topicConfig, topicName } from './topics.ts';
+import { topicConfig, topicName } from './topics.ts';
 
 export interface BusConfig {
   brokers: string[];

@@ -1,4 +1,36 @@
 // the types of busConsumer, so its users need not import kafkajs
+
+// Topic names and li.* headers without Kafka (@li/records), for the services' adapters that import the bus.
+export type {
+  EtsiHeaders,
+  HeaderFormat,
+  HeaderResult,
+  IriType,
+  LemfStream,
+  ParsedTopic,
+  RawHeaders,
+  RecordKind,
+  ReportHeaders,
+  Stream,
+  SystemTopic,
+} from '@li/records';
+export {
+  HEADERS,
+  IRI_TYPES,
+  LEMF_STREAMS,
+  parseLemfTopic,
+  parseTopic,
+  RECORD_FORMATS,
+  RECORD_KINDS,
+  readEtsiHeaders,
+  readEventId,
+  readReportHeaders,
+  STREAMS,
+  SYSTEM_TOPICS,
+  writeEtsiHeaders,
+  writeEventIdHeader,
+  writeReportHeaders,
+} from '@li/records';
 export type { Consumer as BusConsumer, ConsumerConfig as BusConsumerConfig } from 'kafkajs';
 export type { AclOperation, AclPattern, AclResource, Grant, ServiceName } from './access.ts';
 export {
@@ -31,31 +63,7 @@ export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
 export type { Leadership, LeadershipOptions } from './leadership.ts';
 export { electLeader } from './leadership.ts';
-export type { LemfStream } from './lemf-topics.ts';
-export { LEMF_STREAMS, lemfTopicName, lemfTopicPrefix, parseLemfTopic, validateLemfId } from './lemf-topics.ts';
-export type {
-  EtsiHeaders,
-  HeaderFormat,
-  HeaderResult,
-  IriType,
-  ParsedTopic,
-  RawHeaders,
-  RecordKind,
-  ReportHeaders,
-} from './names.ts';
-export {
-  HEADERS,
-  IRI_TYPES,
-  parseTopic,
-  RECORD_FORMATS,
-  RECORD_KINDS,
-  readEtsiHeaders,
-  readEventId,
-  readReportHeaders,
-  writeEtsiHeaders,
-  writeEventIdHeader,
-  writeReportHeaders,
-} from './names.ts';
+export { lemfTopicName, lemfTopicPrefix, validateLemfId } from './lemf-topics.ts';
 export type { BatchContext, InputRecord, Processor, ProcessorOptions, ProcessResult, Rejection } from './processor.ts';
 export { createProcessor, dlqCounter, dlqRecord } from './processor.ts';
 export type { ReadRecord, ReadTopicOptions } from './read-topic.ts';
@@ -67,15 +75,6 @@ export type { Tail, TailOptions, TailRecord } from './tail-topic.ts';
 export { tailTopics } from './tail-topic.ts';
 export type { TopicLayout, TopicLayoutSettings } from './topic-layout.ts';
 export { DEFAULT_PARTITIONS, PARTITIONS_ENTRY, topicLayout } from './topic-layout.ts';
-export type { Stream, SystemTopic } from './topics.ts';
-export {
-  deploymentGroupId,
-  STREAMS,
-  SYSTEM_TOPICS,
-  tenantOfTopic,
-  topicConfig,
-  topicName,
-  validateTenant,
-} from './topics.ts';
+export { deploymentGroupId, tenantOfTopic, topicConfig, topicName, validateTenant } from './topics.ts';
 export type { TransactionalProducer } from './transactional.ts';
 export { isFencedError, transactionalProducer } from './transactional.ts';

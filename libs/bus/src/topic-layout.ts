@@ -2,8 +2,10 @@
 // carry traffic have several partitions, so each consumer group can have several working members;
 // every producer keys its records so that what must stay in order shares a partition (see
 // docs/ARCHITECTURE.md, "Partitions and keys"). Existing topics are never changed here.
+
+import { STREAMS, type Stream } from '@li/records';
 import { BusError } from './errors.ts';
-import { STREAMS, type Stream, validateTenant } from './topics.ts';
+import { validateTenant } from './topics.ts';
 
 /** Partitions of a stream's topics when the configuration says nothing else. */
 export const DEFAULT_PARTITIONS: Readonly<Record<Stream, number>> = {

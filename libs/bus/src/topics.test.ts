@@ -1,6 +1,7 @@
+import type { Stream } from '@li/records';
 import { describe, expect, it } from 'vitest';
 import { isBusError } from './errors.ts';
-import { deploymentGroupId, type Stream, tenantOfTopic, topicConfig, topicName, validateTenant } from './topics.ts';
+import { deploymentGroupId, tenantOfTopic, topicConfig, topicName, validateTenant } from './topics.ts';
 
 describe('topics', () => {
   it('names topics li.<tenant>.<stream>', () => {

@@ -1,32 +1,11 @@
 // Every tenant has its own topics, li.<tenant>.<stream>, so that Kafka ACLs on the prefix
 // li.<tenant>. isolate tenants. Topic names are only ever built here.
 import { createHash } from 'node:crypto';
+import { isTenantId, STREAMS, type Stream } from '@li/records';
 import { BusError } from './errors.ts';
 
-export const STREAMS = [
-  'warrants',
-  'lemfs',
-  'events',
-  'matched',
-  // calls whose media ingest captures (target-match writes, ingest follows): docs/ARCHITECTURE.md
-  'taps',
-  'hi2',
-  'hi3',
-  'reports',
-  'encoder-state',
-  'delivery-state',
-  'mcid',
-  'audit',
-  'dlq',
-] as const;
-export type Stream = (typeof STREAMS)[number];
-
-// Lower-case letters, digits and inner hyphens; no dots or underscores, so that one tenant's
-// prefix can never be a prefix of another's topics (li.a. vs li.a.b.).
-const TENANT = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-
 export function validateTenant(tenant: string): string {
-  if (typeof tenant !== 'string' || !TENANT.test(tenant)) {
+  if (!isTenantId(tenant)) {
     throw new BusError(
       'BUS_ERR_TENANT',
       'invalid tenant id: expected 1-32 lower-case letters, digits or inner hyphens (no dots, underscores or spaces)',
@@ -51,18 +30,6 @@ export function tenantOfTopic(topic: string): string {
   }
   return validateTenant(parts[1] as string);
 }
-
-/**
- * Topics that belong to no tenant. Their names contain an underscore, which no tenant id can,
- * so they can never collide with a tenant's li.<tenant>. prefix.
- */
-export const SYSTEM_TOPICS = {
-  /** The tenant registry, written by admf. */
-  tenants: 'li._system.tenants',
-  /** The MCID service's global administrative state. */
-  mcid: 'li._system.mcid',
-} as const;
-export type SystemTopic = (typeof SYSTEM_TOPICS)[keyof typeof SYSTEM_TOPICS];
 
 /** Kafka settings per stream: state is compacted; the audit trail is never deleted by retention. */
 export function topicConfig(stream: Stream): { name: string; value: string }[] {

@@ -16,6 +16,7 @@ import {
   type ConfirmedConsumer,
   createConfirmedConsumer,
   dlqRecord,
+  HEADERS,
   LEMF_STREAMS,
   lemfTopicName,
   type Processor,
@@ -74,6 +75,14 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       : null;
     tunnels?.start();
 
+    /** Writes one LEMF's record to its tenant's DLQ (not in a transaction: its offset commits once confirmed). */
+    function deadLetter(k: string, source: Parameters<typeof dlqRecord>[1], code: string, reason: string): void {
+      const dlq = dlqRecord(topicName(splitLemfKey(k).tenant, 'dlq'), source, code, reason);
+      void bus
+        .send([{ ...dlq, headers: { ...dlq.headers, [HEADERS.lemf]: k } }])
+        .catch((err: unknown) => log.error({ err }, 'dead letter could not be written'));
+    }
+
     const deliveries = createLemfDeliveries({
       maxBatchRecords: config.maxBatchRecords,
       log,
@@ -98,19 +107,18 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       commit: (k, points) => consumers.get(k)?.confirmed(points),
       fileSeqStart: (k) => fileSeqs.start(k),
       fileSeqUsed: (k, liid, seq) => fileSeqs.used(k, liid, seq),
-      deadLetter: (record, error) => {
-        const source = {
-          ...record.source,
-          offset: String(record.source.offset),
-          key: record.liid,
-          value: Buffer.from(record.bytes),
-        };
-        const { tenant } = splitLemfKey(record.lemfId);
-        const dlq = dlqRecord(topicName(tenant, 'dlq'), source, error.code, error.message);
-        void bus
-          .send([{ ...dlq, headers: { ...dlq.headers, 'li.lemf': record.lemfId } }])
-          .catch((err: unknown) => log.error({ err }, 'dead letter could not be written'));
-      },
+      deadLetter: (record, error) =>
+        deadLetter(
+          record.lemfId,
+          {
+            ...record.source,
+            offset: String(record.source.offset),
+            key: record.liid,
+            value: Buffer.from(record.bytes),
+          },
+          error.code,
+          error.message,
+        ),
     });
 
     // Records handed to a LEMF and not yet confirmed; a LEMF no longer running commits nothing.
@@ -129,7 +137,11 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
           const stream = streamOfTopic(batch.topic);
           if (!stream) return;
           const source = { topic: batch.topic, partition: batch.partition, stream };
-          const records = lemfRecords(current.get(k) ?? dest, k, source, batch.messages);
+          const { records, refused } = lemfRecords(current.get(k) ?? dest, k, source, batch.messages);
+          for (const { message: m, code, reason } of refused) {
+            const at = { topic: batch.topic, partition: batch.partition, offset: m.offset };
+            deadLetter(k, { ...at, key: m.key?.toString() ?? null, value: m.value }, code, reason);
+          }
           if (records.length > 0) deliveries.offer(k, records);
         },
         unconfirmed: () => unconfirmed(k),

@@ -1,7 +1,7 @@
 // Delivery reads each record once: the router reads the tenant's streams once and copies each
 // record into the queue of each LEMF it names; a LEMF's consumer reads only its own queue. On the
 // real broker, with the service as main.ts runs it; the read cost comes from its own counter.
-import { type Bus, createBus, lemfTopicName, topicName } from '@li/bus';
+import { type Bus, createBus, lemfTopicName, readTopic, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
@@ -108,6 +108,55 @@ describe('the router', () => {
     } finally {
       await svc.stop();
       for (const l of lemfs) await l.stop();
+    }
+  }, 120_000);
+
+  it('dead-letters a record with a malformed li.* header, naming the header and not its value', async () => {
+    const t = uniqueTenant('route-bad');
+    await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
+    const lemf = await new LemfHarness().start();
+    await publishLemf(
+      bus,
+      sampleLemf({
+        allowInsecure: true,
+        tenant: t,
+        id: 'lemf-a',
+        address: { host: '127.0.0.1', port: lemf.port },
+        ccAddress: null,
+        keepaliveSeconds: 0,
+      }),
+    );
+    const svc = await startService(ccDeliveryService, await deliveryEnv(t));
+    try {
+      const record = (seq: string, lemfs: string) => ({
+        topic: topicName(t, 'hi2'),
+        key: 'LIIDSECRET',
+        value: psPdu('iri', 'LIIDSECRET', 1, Number.parseInt(seq.replace('x', ''), 10)),
+        headers: { 'li.liid': 'LIIDSECRET', 'li.cin': '1', 'li.seq': seq, 'li.lemfs': lemfs },
+      });
+      await bus.send([
+        record('0', 'lemf-a'),
+        record('x1', 'lemf-a'),
+        record('1', 'lemf-a,bad.id'),
+        record('2', 'lemf-a'),
+      ]);
+      const dlq = await waitFor(
+        async () => {
+          const recs = await readTopic(bus, topicName(t, 'dlq'));
+          return recs.length >= 2 ? recs : undefined;
+        },
+        { what: 'two dead letters', timeoutMs: 30_000, intervalMs: 200 },
+      );
+      expect(dlq.map((r) => [r.headers['li.dlq.code'], r.headers['li.dlq.reason']])).toEqual([
+        ['BUS_ERR_HEADER', 'header li.seq: expected a non-negative integer'],
+        ['DLV_ERR_BAD_RECORD', 'li.lemfs names an invalid LEMF id'],
+      ]);
+      // the malformed record went nowhere; the one naming a bad id still reached its valid LEMF
+      await waitFor(() => lemf.received >= 3, { what: 'lemf-a to get its three records', timeoutMs: 30_000 });
+      expect((await queueSize(bus, t, 'lemf-a')).records).toBe(3);
+    } finally {
+      await svc.stop();
+      await lemf.stop();
     }
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import {
   type Bus,
   electLeader,
   type Leadership,
+  parseTopic,
   readTopic,
   SYSTEM_TOPICS,
   type Tail,
@@ -284,7 +285,8 @@ async function decodeRecord(bus: Bus, r: TailRecord): Promise<StoreChanges | und
     if (r.value === null) return undefined;
     return { tenants: [await (await bus.codec<Tenant>(r.topic, 'Tenant')).decode(r.value)] };
   }
-  const [, tenant, stream] = r.topic.split('.') as [string, string, string];
+  const { tenant, stream } = parseTopic(r.topic) ?? {};
+  if (tenant === undefined) return undefined;
   switch (stream) {
     case 'lemfs':
       if (r.value === null) return { lemfRemovals: [{ tenant, id: r.key }] };

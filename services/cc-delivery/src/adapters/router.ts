@@ -53,7 +53,7 @@ export function createRouter(o: RouterOptions): Processor {
         for (const [k, v] of Object.entries(r.headers)) bytes += k.length + v.length;
       }
       o.onRead(bytes);
-      const { copies, invalid } = routeRecords(records, o.removed);
+      const { copies, rejected } = routeRecords(records, o.removed);
       // A LEMF named before its li.<t>.lemfs record arrived here still gets its records: its
       // queue is made now and its consumer, once started, reads it from the beginning.
       for (const id of new Set(copies.map((c) => c.lemfId))) await o.queues.ensure(tenant, id);
@@ -64,11 +64,7 @@ export function createRouter(o: RouterOptions): Processor {
           value: c.record.value,
           headers: c.headers,
         })),
-        rejected: invalid.map((record) => ({
-          record,
-          code: 'DLV_ERR_BAD_RECORD',
-          reason: 'li.lemfs names an invalid LEMF id',
-        })),
+        rejected,
       };
     },
   });

@@ -13,12 +13,17 @@ describe('lemfRecords', () => {
   const source = { topic: 'li.acme.hi2', partition: 3, stream: 'HI2' as const };
 
   it("takes the records naming the LEMF in a format its transport carries, keyed to the wiring's key", () => {
-    const out = lemfRecords({ id: 'rome', transport: 'ETSI_TCP', files: null }, 'acme/rome', source, [
-      msg(1, { 'li.lemfs': 'milan,rome', 'li.liid': 'LIID1', 'li.cin': '7', 'li.seq': '2', 'li.format': 'TS102232' }),
-      msg(2, { 'li.lemfs': 'milan', 'li.liid': 'LIID1' }),
-      msg(3, { 'li.lemfs': 'rome', 'li.liid': 'LIID1', 'li.format': 'TS101671' }),
-      msg(4, { 'li.lemfs': 'rome' }),
-    ]);
+    const { records: out, refused } = lemfRecords(
+      { id: 'rome', transport: 'ETSI_TCP', files: null },
+      'acme/rome',
+      source,
+      [
+        msg(1, { 'li.lemfs': 'milan,rome', 'li.liid': 'LIID1', 'li.cin': '7', 'li.seq': '2', 'li.format': 'TS102232' }),
+        msg(2, { 'li.lemfs': 'milan', 'li.liid': 'LIID1' }),
+        msg(3, { 'li.lemfs': 'rome', 'li.liid': 'LIID1', 'li.format': 'TS101671' }),
+        msg(4, { 'li.lemfs': 'rome' }),
+      ],
+    );
     expect(out).toEqual([
       {
         lemfId: 'acme/rome',
@@ -40,6 +45,23 @@ describe('lemfRecords', () => {
         source: { topic: 'li.acme.hi2', partition: 3, offset: 4 },
       },
     ]);
+    expect(refused).toEqual([]);
+  });
+
+  it('refuses a record with a malformed header, naming the header and not its value', () => {
+    const bad = msg(5, { 'li.lemfs': 'rome', 'li.liid': 'SECRETLIID', 'li.cin': '7', 'li.seq': 'x' });
+    const noLemfs = msg(6, { 'li.liid': 'SECRETLIID' });
+    const ok = msg(7, { 'li.lemfs': 'rome', 'li.liid': 'SECRETLIID', 'li.cin': '7', 'li.seq': '3' });
+    const { records, refused } = lemfRecords({ id: 'rome', transport: 'ETSI_TCP', files: null }, 'acme/rome', source, [
+      bad,
+      noLemfs,
+      ok,
+    ]);
+    expect(records.map((r) => r.seq)).toEqual([3]);
+    expect(refused).toEqual([
+      { message: bad, code: 'BUS_ERR_HEADER', reason: 'header li.seq: expected a non-negative integer' },
+      { message: noLemfs, code: 'BUS_ERR_HEADER', reason: 'header li.lemfs missing' },
+    ]);
   });
 
   it('gives a file LEMF only the streams and the one format its files hold', () => {
@@ -47,7 +69,7 @@ describe('lemfRecords', () => {
     const iri = (format: string) => msg(1, { 'li.lemfs': 'rome', 'li.liid': 'L', 'li.format': format });
     const take = (files: Parameters<typeof sampleFileSettings>[0], src: typeof source | typeof hi3, format: string) =>
       lemfRecords({ id: 'rome', transport: 'SFTP', files: sampleFileSettings(files) }, 'acme/rome', src, [iri(format)])
-        .length;
+        .records.length;
     // an Italian-profile IRI arrives in both encodings: a TS 101 671 file LEMF takes one of them
     expect(take({ format: 'TS101671' }, source, 'TS101671')).toBe(1);
     expect(take({ format: 'TS101671' }, source, 'TS102232')).toBe(0);
@@ -64,7 +86,7 @@ describe('lemfRecords', () => {
       lemfRecords({ id: 'rome', transport: 'EMAIL', files: null }, 'acme/rome', source, [
         msg(1, { 'li.lemfs': 'rome' }),
       ]),
-    ).toEqual([]);
+    ).toEqual({ records: [], refused: [] });
   });
 });
 

@@ -1,38 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { LemfDirectory, lemfsOf, routeRecords } from './routing.ts';
+import { LemfDirectory, routeRecords } from './routing.ts';
 
 const rec = (n: number, lemfs?: string) => ({
   n,
   headers: { 'li.liid': 'L1', 'li.seq': String(n), ...(lemfs === undefined ? {} : { 'li.lemfs': lemfs }) },
 });
 
-describe('lemfsOf', () => {
-  it('reads each id once, skips blanks, and flags an id no LEMF can have', () => {
-    expect(lemfsOf('a, b,,a')).toEqual({ ids: ['a', 'b'], invalid: false });
-    expect(lemfsOf(undefined)).toEqual({ ids: [], invalid: false });
-    expect(lemfsOf('ok,x.y,../z')).toEqual({ ids: ['ok'], invalid: true });
-  });
-});
-
 describe('routeRecords', () => {
   it('gives every named LEMF one copy, in record order, naming only that LEMF', () => {
-    const r = routeRecords([rec(0, 'a,b'), rec(1, 'b'), rec(2)], () => false);
+    const r = routeRecords([rec(0, 'a,b,a'), rec(1, 'b')], () => false);
     expect(r.copies.map((c) => `${c.record.n}:${c.lemfId}:${c.headers['li.lemfs']}`)).toEqual([
       '0:a:a',
       '0:b:b',
       '1:b:b',
     ]);
     expect(r.copies[0]!.headers['li.seq']).toBe('0');
-    expect(r.invalid).toEqual([]);
+    expect(r.rejected).toEqual([]);
+  });
+
+  it('routes no record with a missing or malformed header, and refuses it naming the header', () => {
+    const noLemfs = rec(0);
+    const blank = rec(1, 'a,,b');
+    const badSeq = { n: 2, headers: { 'li.liid': 'SECRET', 'li.seq': '-1', 'li.lemfs': 'a' } };
+    const r = routeRecords([noLemfs, blank, badSeq, rec(3, 'a')], () => false);
+    expect(r.copies.map((c) => `${c.record.n}:${c.lemfId}`)).toEqual(['3:a']);
+    expect(r.rejected).toEqual([
+      { record: noLemfs, code: 'BUS_ERR_HEADER', reason: 'header li.lemfs missing' },
+      {
+        record: blank,
+        code: 'BUS_ERR_HEADER',
+        reason: 'header li.lemfs: expected a comma-separated list without empty items',
+      },
+      { record: badSeq, code: 'BUS_ERR_HEADER', reason: 'header li.seq: expected a non-negative integer' },
+    ]);
   });
 
   it('routes nothing to a removed LEMF, and reports a record with a malformed id but still routes its valid ones', () => {
     const dir = new LemfDirectory();
     dir.set('gone', false);
-    const bad = rec(1, 'a,a.b');
+    const bad = rec(1, 'a,a.b,../z');
     const r = routeRecords([rec(0, 'gone,a'), bad], (id) => dir.removed(id));
     expect(r.copies.map((c) => `${c.record.n}:${c.lemfId}`)).toEqual(['0:a', '1:a']);
-    expect(r.invalid).toEqual([bad]);
+    expect(r.rejected).toEqual([
+      { record: bad, code: 'DLV_ERR_BAD_RECORD', reason: 'li.lemfs names an invalid LEMF id' },
+    ]);
   });
 });
 

@@ -3,8 +3,7 @@
 // own queue, unless the LEMF was removed. The copy's li.lemfs names only that LEMF, so a LEMF's
 // queue never tells which other LEMFs got the same record.
 
-// admf's rule for LEMF ids (no dots: a LEMF's topic and group names cannot run into another's).
-const LEMF_ID = /^[A-Za-z0-9_-]{1,64}$/;
+import { HEADERS, isLemfId, readDeliveryHeaders } from '@li/records';
 
 export interface RoutableRecord {
   headers: Record<string, string>;
@@ -16,41 +15,48 @@ interface RoutedCopy<R> {
   headers: Record<string, string>;
 }
 
+/** A record to dead-letter, with the code and reason its DLQ record carries. */
+interface RoutingRejection<R> {
+  record: R;
+  code: 'BUS_ERR_HEADER' | 'DLV_ERR_BAD_RECORD';
+  reason: string;
+}
+
 export interface Routing<R> {
   copies: RoutedCopy<R>[];
-  /** Records naming an id no LEMF can have (the valid ids of such a record still get their copy). */
-  invalid: R[];
+  /**
+   * Records with a missing or malformed li.* header (none of them is routed), and records naming
+   * an id no LEMF can have (the valid ids of such a record still get their copy).
+   */
+  rejected: RoutingRejection<R>[];
 }
 
-/** The LEMF ids of an li.lemfs header, each once, in order; `invalid`: whether it named a malformed one. */
-export function lemfsOf(header: string | undefined): { ids: string[]; invalid: boolean } {
-  const ids: string[] = [];
-  let invalid = false;
-  for (const raw of (header ?? '').split(',')) {
-    const id = raw.trim();
-    if (id === '') continue;
-    if (!LEMF_ID.test(id)) invalid = true;
-    else if (!ids.includes(id)) ids.push(id);
-  }
-  return { ids, invalid };
-}
-
-/** One copy per (record, named LEMF), in record order; LEMFs `removed` says are gone get none. */
+/**
+ * One copy per (record, named LEMF), in record order; LEMFs `removed` says are gone get none. The
+ * headers cc-delivery delivers by are checked here, once per record, so a LEMF's queue holds
+ * only records its consumer can read.
+ */
 export function routeRecords<R extends RoutableRecord>(
   records: readonly R[],
   removed: (lemfId: string) => boolean,
 ): Routing<R> {
   const copies: RoutedCopy<R>[] = [];
-  const invalid: R[] = [];
+  const rejected: RoutingRejection<R>[] = [];
   for (const record of records) {
-    const { ids, invalid: bad } = lemfsOf(record.headers['li.lemfs']);
-    if (bad) invalid.push(record);
+    const read = readDeliveryHeaders(record.headers);
+    if (!read.ok) {
+      rejected.push({ record, code: read.code, reason: read.reason });
+      continue;
+    }
+    const ids = new Set(read.value.lemfs);
+    if ([...ids].some((id) => !isLemfId(id)))
+      rejected.push({ record, code: 'DLV_ERR_BAD_RECORD', reason: `${HEADERS.lemfs} names an invalid LEMF id` });
     for (const lemfId of ids) {
-      if (removed(lemfId)) continue;
-      copies.push({ record, lemfId, headers: { ...record.headers, 'li.lemfs': lemfId } });
+      if (!isLemfId(lemfId) || removed(lemfId)) continue;
+      copies.push({ record, lemfId, headers: { ...record.headers, [HEADERS.lemfs]: lemfId } });
     }
   }
-  return { copies, invalid };
+  return { copies, rejected };
 }
 
 /**

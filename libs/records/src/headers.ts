@@ -1,26 +1,8 @@
-// The one place topic names are parsed and the `li.*` record headers are written and read, so
-// a header written by one service is read by another with the same types and the same checks.
-// A header that is missing or malformed is a BUS_ERR_HEADER refusal naming the header (never
-// its value: it may be a LIID), for the reader to dead-letter.
-import { STREAMS, type Stream, SYSTEM_TOPICS, type SystemTopic, validateTenant } from './topics.ts';
-
-export type ParsedTopic =
-  | { tenant: string; stream: Stream; system?: undefined }
-  | { system: SystemTopic; tenant?: undefined; stream?: undefined };
-
-/** What a topic name is: a tenant's stream (li.<tenant>.<stream>), a system topic, or neither (undefined). */
-export function parseTopic(topic: string): ParsedTopic | undefined {
-  if ((Object.values(SYSTEM_TOPICS) as string[]).includes(topic)) return { system: topic as SystemTopic };
-  const parts = topic.split('.');
-  if (parts.length !== 3 || parts[0] !== 'li') return undefined;
-  const [, tenant, stream] = parts as [string, string, string];
-  if (!(STREAMS as readonly string[]).includes(stream)) return undefined;
-  try {
-    return { tenant: validateTenant(tenant), stream: stream as Stream };
-  } catch {
-    return undefined;
-  }
-}
+// The one place the `li.*` record headers are written and read, so a header written by one
+// service is read by another with the same types and the same checks. No Kafka here: domain code
+// reads headers through it, and @li/bus re-exports it. A header that is missing or malformed is a
+// BUS_ERR_HEADER refusal naming the header (never its value: it may be a LIID), for the reader to
+// dead-letter.
 
 /** The header names; written and read only through the functions below. */
 export const HEADERS = {
@@ -167,6 +149,34 @@ export function readReportHeaders(raw: RawHeaders): HeaderResult<ReportHeaders> 
     reportType: text(raw, HEADERS.reportType, true)!,
     eventId: text(raw, HEADERS.eventId, true)!,
   }));
+}
+
+/**
+ * What cc-delivery delivers by: the LEMFs (li.lemfs, required) and, when written, the LIID, CIN,
+ * sequence number and format. Reports and test records carry only some of them; a header that is
+ * there is checked as readEtsiHeaders checks it.
+ */
+export interface DeliveryHeaders {
+  lemfs: string[];
+  liid?: string;
+  cin?: number;
+  seq?: number;
+  format?: HeaderFormat;
+}
+
+export function readDeliveryHeaders(raw: RawHeaders): HeaderResult<DeliveryHeaders> {
+  return read(() => {
+    const present = (name: string) => text(raw, name, false) !== undefined;
+    const liid = text(raw, HEADERS.liid, false);
+    const format = oneOf(raw, HEADERS.format, RECORD_FORMATS, false);
+    return {
+      lemfs: list(raw, HEADERS.lemfs),
+      ...(liid ? { liid } : {}),
+      ...(present(HEADERS.cin) ? { cin: count(raw, HEADERS.cin) } : {}),
+      ...(present(HEADERS.seq) ? { seq: count(raw, HEADERS.seq) } : {}),
+      ...(format ? { format } : {}),
+    };
+  });
 }
 
 /** li.event-id of a record, or undefined. */

@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   HEADERS,
-  parseTopic,
+  readDeliveryHeaders,
   readEtsiHeaders,
   readEventId,
   readReportHeaders,
   writeEtsiHeaders,
   writeEventIdHeader,
   writeReportHeaders,
-} from './names.ts';
-
-describe('topic names', () => {
-  it('parses tenant streams and system topics, and nothing else', () => {
-    expect(parseTopic('li.acme.hi2')).toEqual({ tenant: 'acme', stream: 'hi2' });
-    expect(parseTopic('li.a-1.encoder-state')).toEqual({ tenant: 'a-1', stream: 'encoder-state' });
-    expect(parseTopic('li._system.tenants')).toEqual({ system: 'li._system.tenants' });
-    for (const bad of ['li.acme.nope', 'li.Acme.hi2', 'li.acme.hi2.x', 'x.acme.hi2', 'li._system.other', ''])
-      expect(parseTopic(bad), bad).toBeUndefined();
-  });
-});
+} from './headers.ts';
 
 describe('li.* headers', () => {
   const etsi = {
@@ -69,6 +59,28 @@ describe('li.* headers', () => {
         expect(r.reason).toMatch(reason);
         expect(r.reason).not.toContain('LIID-1');
       }
+    }
+  });
+
+  it('reads the delivery headers present, and refuses a malformed one as readEtsiHeaders does', () => {
+    expect(readDeliveryHeaders(writeEtsiHeaders(etsi))).toEqual({
+      ok: true,
+      value: { lemfs: ['rome', 'milan'], liid: 'LIID-1', cin: 7, seq: 0, format: 'TS102232' },
+    });
+    const report = writeReportHeaders({ liid: 'L', lemfs: ['mail'], reportType: 'NOTIFICATION', eventId: 'e-2' });
+    expect(readDeliveryHeaders(report)).toEqual({ ok: true, value: { lemfs: ['mail'], liid: 'L' } });
+    const w = writeEtsiHeaders(etsi);
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ ...w, [HEADERS.cin]: 'x' }, /^header li\.cin: expected a non-negative integer$/],
+      [{ ...w, [HEADERS.seq]: '' }, /^header li\.seq missing$/],
+      [{ ...w, [HEADERS.format]: 'XML' }, /^header li\.format: expected one of/],
+      [{ [HEADERS.liid]: 'LIID-1' }, /^header li\.lemfs missing$/],
+      [{ ...w, [HEADERS.lemfs]: ',rome' }, /^header li\.lemfs: expected a comma-separated list/],
+    ];
+    for (const [raw, reason] of cases) {
+      const r = readDeliveryHeaders(raw);
+      expect(r).toMatchObject({ ok: false, code: 'BUS_ERR_HEADER', reason: expect.stringMatching(reason) });
+      if (!r.ok) expect(r.reason).not.toContain('LIID-1');
     }
   });
 });
