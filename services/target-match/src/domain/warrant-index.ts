@@ -160,9 +160,11 @@ export class WarrantIndex {
     if (!t) return [];
     const flag = SELECTION_FLAG[event.category];
     if (!flag) return []; // ACCOUNT events are administrative, never reported
-    // Per warrant: the roles the targets took part in, and the parties (as the event has them) that matched.
-    const hits = new Map<Entry, { roles: Set<PartyRole>; parties: Party[] }>();
+    // Per warrant: the roles the targets took part in, and the parties (as the event has them)
+    // that matched. Made on the first hit: most events match nothing.
+    let hits: Map<Entry, { roles: Set<PartyRole>; parties: Party[] }> | undefined;
     const hit = (e: Entry, party: Party) => {
+      hits ??= new Map();
       let h = hits.get(e);
       if (!h) {
         h = { roles: new Set(), parties: [] };
@@ -171,8 +173,8 @@ export class WarrantIndex {
       h.roles.add(party.role);
       if (!h.parties.includes(party)) h.parties.push(party);
     };
-    const lookupIp = (a: IpAddress, party: Party) => {
-      const set = t.exact.get(ipKey(a));
+    const lookupIp = (a: IpAddress, party: Party, key = ipKey(a)) => {
+      const set = t.exact.get(key);
       if (set) for (const e of set) hit(e, party);
       (a.family === 4 ? t.v4 : t.v6).forEachMatch(a.bytes, (e) => hit(e, party));
     };
@@ -182,7 +184,7 @@ export class WarrantIndex {
       const pk = partyKeys(party.type, party.value, opts);
       if (!pk) continue;
       if (pk.ip) {
-        lookupIp(pk.ip, party);
+        lookupIp(pk.ip, party, pk.keys[0]);
         continue;
       }
       for (const k of pk.keys) {
@@ -211,6 +213,7 @@ export class WarrantIndex {
       if (dst) lookupIp(dst, addressParty('SERVER', dst, event.network.dstAddress));
     }
     const out: MatchedEvent[] = [];
+    if (!hits) return out;
     for (const [entry, { roles, parties }] of hits) {
       const w = entry.warrant;
       if (!isWarrantActiveAt(w, event.occurredAtMicros)) continue;
