@@ -21,6 +21,11 @@ export interface IpPrefix extends IpAddress {
  */
 export function parseIpv4(text: string): Uint8Array | null {
   const out = new Uint8Array(4);
+  return parseIpv4Into(text, out) ? out : null;
+}
+
+/** parseIpv4 into the caller's 4 bytes (no allocation); false, and `out` undefined, if not IPv4. */
+export function parseIpv4Into(text: string, out: Uint8Array): boolean {
   let part = 0;
   let n = 0;
   let digits = 0;
@@ -28,19 +33,19 @@ export function parseIpv4(text: string): Uint8Array | null {
     const c = i === text.length ? 46 : text.charCodeAt(i);
     if (c === 46) {
       // '.' or the end: an octet of 1-3 digits, no leading zero, at most 255.
-      if (digits === 0 || part === 4 || n > 255) return null;
+      if (digits === 0 || part === 4 || n > 255) return false;
       out[part++] = n;
       n = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
-      if (digits === 3 || (digits === 1 && n === 0)) return null;
+      if (digits === 3 || (digits === 1 && n === 0)) return false;
       n = n * 10 + (c - 48);
       digits++;
     } else {
-      return null;
+      return false;
     }
   }
-  return part === 4 ? out : null;
+  return part === 4;
 }
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
