@@ -1,7 +1,8 @@
 // bench/match: target matching with 100 000 active targets of every type, beside the raw bus
 // reference of the same run. Two figures: the warrant index alone (events/s, heap), and the
 // target-match service on the real broker (index loaded from the compacted topic, then events
-// consumed from li.<t>.events and MatchedEvents produced in transactions).
+// consumed from li.<t>.events and MatchedEvents produced in transactions). BENCH_CPU_PROFILE=<file>
+// profiles the service phase only.
 import { createBus, deploymentGroupId, topicName } from '@li/bus';
 import { createLogger } from '@li/log';
 import { startService } from '@li/runtime';
@@ -12,6 +13,7 @@ import { serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { generateEvents, generateWarrants } from './lib/match-data.ts';
+import { profilePhase } from './lib/profile.ts';
 import { cpuMeter, fmt, printMachine, printRows } from './lib/report.ts';
 
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 100_000);
@@ -71,6 +73,7 @@ for (let i = 0; i < EVENTS; i++) {
   records.push({ topic: eTopic, key: e.communicationId, value: await eCodec.encode(e) });
 }
 const admin = await bus.admin();
+const profile = await profilePhase();
 const cpu = cpuMeter();
 const t3 = performance.now();
 for (let i = 0; i < records.length; i += 1000) await bus.send(records.slice(i, i + 1000));
@@ -87,6 +90,7 @@ await waitUntil(
 );
 const serviceRate = EVENTS / ((performance.now() - t3) / 1000);
 const cpuSec = cpu.seconds();
+await profile.stop();
 const rssMiB = process.memoryUsage().rss / 2 ** 20;
 await svc.stop();
 await bus.close();

@@ -114,7 +114,8 @@ export function requestChunks(records: OutputRecord[], maxBytes = MAX_REQUEST_BY
   let size = 0;
   for (const r of records) {
     let n = (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
-    for (const [k, v] of Object.entries(r.headers ?? {})) n += k.length + String(v).length;
+    const headers = r.headers;
+    if (headers) for (const k in headers) n += k.length + String(headers[k]).length;
     if (current.length > 0 && size + n > maxBytes) {
       chunks.push(current);
       current = [];

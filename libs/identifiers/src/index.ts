@@ -7,6 +7,7 @@ export {
   parseIpAddress,
   parseIpPrefix,
   parseIpv4,
+  parseIpv4Into,
   parseIpv6,
 } from './ip.ts';
 export type {

@@ -14,6 +14,28 @@ describe('IPv4', () => {
       expect(parseIpv4(bad)).toBeNull();
     }
   });
+  it('reads the same as the dotted-quad grammar (four 0-255 octets, no leading zero)', async () => {
+    const fc = (await import('fast-check')).default;
+    const octet = /^(0|[1-9][0-9]{0,2})$/;
+    const byGrammar = (t: string) => {
+      const parts = t.split('.');
+      if (parts.length !== 4 || !parts.every((p) => octet.test(p) && Number(p) <= 255)) return null;
+      return parts.map(Number);
+    };
+    const text = fc.oneof(
+      fc.stringMatching(/^[0-9.a]{0,16}$/),
+      fc.array(fc.stringMatching(/^[0-9]{0,4}$/), { minLength: 3, maxLength: 5 }).map((a) => a.join('.')),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const got = parseIpv4(t);
+        expect(got ? [...got] : null).toEqual(byGrammar(t));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(parseIpv4('255.255.255.255')).toEqual(new Uint8Array([255, 255, 255, 255]));
+    for (const bad of ['1.2.3.4.', '.1.2.3', '1.2.3.1000', '1.2.3.-4', ' 1.2.3.4']) expect(parseIpv4(bad)).toBeNull();
+  });
   it('zeroes host bits of prefixes and writes /32 as an address', () => {
     expect(formatIpPrefix(parseIpPrefix('10.1.2.3/8', 4)!)).toBe('10.0.0.0/8');
     expect(formatIpPrefix(parseIpPrefix('192.0.2.77/27', 4)!)).toBe('192.0.2.64/27');

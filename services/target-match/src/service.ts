@@ -19,7 +19,7 @@ import type { MatchedEvent, NormalizedEvent, Tenant, Warrant } from '@li/schemas
 import { createMatchMetrics } from './adapters/metrics.ts';
 import { createTapWriter } from './adapters/taps.ts';
 import { Config } from './config.ts';
-import type { TapChange } from './domain/taps.ts';
+import { BatchTaps } from './domain/taps.ts';
 import { TargetMatch } from './domain/target-match.ts';
 
 export const targetMatchService: ServiceDefinition<typeof Config> = {
@@ -92,10 +92,11 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
       dlqTopic: (input) => topicName(tenantOfTopic(input), 'dlq'),
       async process(records, ctx) {
         const tenant = tenantOfTopic(ctx.topic);
-        const matchedCodec = matchedCodecs.get(topicName(tenant, 'matched'))!;
+        const matchedTopic = topicName(tenant, 'matched');
+        const matchedCodec = matchedCodecs.get(matchedTopic)!;
         const outputs: OutputRecord[] = [];
         const rejected: Rejection<NormalizedEvent>[] = [];
-        const tapChanges: TapChange[] = [];
+        const tapChanges = new BatchTaps();
         for (const r of records) {
           const event = r.value;
           const outcome = matcher.handleEvent(tenant, event);
@@ -105,7 +106,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
           }
           for (const m of outcome.matched) {
             outputs.push({
-              topic: topicName(tenant, 'matched'),
+              topic: matchedTopic,
               key: m.liid,
               value: await matchedCodec.encode(m),
               headers: writeEventIdHeader(event.eventId),
@@ -115,18 +116,18 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
           const media = outcome.matched.filter(
             (m) => matcher.index.get(tenant, `${m.authorisationCountry}:${m.liid}`)?.selection.media,
           );
-          tapChanges.push(...taps.book.changes(tenant, event, media, systemClock.now() * 1000, tapChanges));
+          tapChanges.add(taps.book.changes(tenant, event, media, systemClock.now() * 1000, tapChanges));
         }
         outputs.push(
           ...(await taps.outputs(
             tenant,
             ctx.partition,
             records.map((r) => r.value),
-            tapChanges,
+            tapChanges.all,
           )),
         );
         const result = { outputs, rejected };
-        taps.hold(result, tapChanges);
+        taps.hold(result, tapChanges.all);
         return result;
       },
       onCommitted(result, records, ctx) {

@@ -18,10 +18,17 @@ export async function createTapWriter(bus: Bus, tenants: readonly string[], log:
   const pending = new WeakMap<object, TapChange[]>();
   const records = async (changes: readonly TapChange[]): Promise<OutputRecord[]> => {
     const out: OutputRecord[] = [];
+    // A batch's changes are of one tenant: its topic name and codec are looked up once.
+    let topic = '';
+    let codec: Codec<Tap> | undefined;
+    let tenant: string | undefined;
     for (const c of changes) {
-      const topic = topicName(c.tenant, 'taps');
-      const codec = codecs.get(topic) as Codec<Tap>;
-      out.push({ topic, key: c.key, value: c.value === null ? null : await codec.encode(c.value) });
+      if (c.tenant !== tenant) {
+        tenant = c.tenant;
+        topic = topicName(c.tenant, 'taps');
+        codec = codecs.get(topic) as Codec<Tap>;
+      }
+      out.push({ topic, key: c.key, value: c.value === null ? null : await (codec as Codec<Tap>).encode(c.value) });
     }
     return out;
   };

@@ -59,14 +59,17 @@ export class TapBook {
     matched: readonly MatchedEvent[],
     nowMicros: number,
     /** Changes of earlier events of the same batch, not committed yet. */
-    batch: readonly TapChange[] = [],
+    batch: BatchTaps | readonly TapChange[] = [],
   ): TapChange[] {
     if (e.protocol.toUpperCase() !== 'SIP' || e.category !== 'SIGNALS' || !e.communicationId) return [];
     const method = (e.attributes.method ?? '').toUpperCase();
     const request = e.action !== 'sip.response';
     const status = Number(e.attributes.status ?? 0);
-    const known = this.known(tenant, e.communicationId, batch) ?? undefined;
     const invite = !request && method === 'INVITE';
+    const mayEnd = (request && (method === 'BYE' || method === 'CANCEL')) || (invite && status >= 300);
+    // Nothing to tap and nothing that could end a tap: the call's state is not needed (most events).
+    if (!mayEnd && (!DIALOG_METHODS.has(method) || !matched.some((m) => m.deliver === 'IRI_AND_CC'))) return [];
+    const known = this.known(tenant, e.communicationId, batch) ?? undefined;
     const ends =
       (request && (method === 'BYE' || method === 'CANCEL')) || (invite && status >= 300 && !known?.answered);
     if (ends) return known ? [{ tenant, key: e.communicationId, value: null }] : [];
@@ -95,7 +98,7 @@ export class TapBook {
   /** Remembers committed changes. */
   commit(changes: readonly TapChange[]): void {
     for (const c of changes) {
-      const k = this.keyOf(c.tenant, c.key);
+      const k = keyOf(c.tenant, c.key);
       this.entries.delete(k); // re-inserted last: the map's order is the write order
       if (c.value === null) continue;
       if (this.entries.size >= this.o.maxTaps) {
@@ -161,10 +164,12 @@ export class TapBook {
     return out;
   }
 
-  private known(tenant: string, callId: string, batch: readonly TapChange[]): Entry | null {
-    for (let i = batch.length - 1; i >= 0; i--) {
-      const c = batch[i] as TapChange;
-      if (c.tenant !== tenant || c.key !== callId) continue;
+  private known(tenant: string, callId: string, batch: BatchTaps | readonly TapChange[]): Entry | null {
+    const c =
+      batch instanceof BatchTaps
+        ? batch.latest(tenant, callId)
+        : batch.findLast((x) => x.tenant === tenant && x.key === callId);
+    if (c) {
       if (c.value === null) return null;
       return {
         tenant,
@@ -175,7 +180,7 @@ export class TapBook {
         call: c.call,
       };
     }
-    return this.entries.get(this.keyOf(tenant, callId)) ?? null;
+    return this.entries.get(keyOf(tenant, callId)) ?? null;
   }
 
   size(): number {
@@ -191,9 +196,35 @@ export class TapBook {
       expiresAtMicros: nowMicros + this.o.ttlMicros,
     };
   }
+}
 
-  private keyOf(tenant: string, callId: string): string {
-    return `${tenant}\u0000${callId}`;
+function keyOf(tenant: string, callId: string): string {
+  return `${tenant}\u0000${callId}`;
+}
+
+/**
+ * A batch's tap changes, not committed yet, in order, with the latest per call at hand: each
+ * event of a batch looks its call up here (a scan of the list was quadratic in the batch).
+ */
+export class BatchTaps {
+  readonly all: TapChange[] = [];
+  /** Per tenant, per Call-ID: keyed by the event's own strings, no key built per lookup. */
+  private readonly byCall = new Map<string, Map<string, TapChange>>();
+
+  add(changes: readonly TapChange[]): void {
+    for (const c of changes) {
+      this.all.push(c);
+      let calls = this.byCall.get(c.tenant);
+      if (!calls) {
+        calls = new Map();
+        this.byCall.set(c.tenant, calls);
+      }
+      calls.set(c.key, c);
+    }
+  }
+
+  latest(tenant: string, callId: string): TapChange | undefined {
+    return this.byCall.get(tenant)?.get(callId);
   }
 }
 

@@ -157,6 +157,24 @@ describe('WarrantIndex: roles, network addresses and many warrants', () => {
       { role: 'SERVER', type: 'IPV4', value: '198.51.100.8' },
     ]);
   });
+  it('matches network addresses as hosts and prefixes, IPv4, IPv6 and IPv4-mapped, as the event writes them', () => {
+    const idx = new WarrantIndex();
+    idx.upsert(warrant('H4', [{ id: 'a', type: 'IPV4', value: '192.0.2.7' }]));
+    idx.upsert(warrant('P6', [{ id: 'a', type: 'IPV6', value: '2001:db8:1::/48' }]));
+    idx.upsert(warrant('M4', [{ id: 'a', type: 'IPV4', value: '198.51.100.0/24' }]));
+    const at = (srcAddress: string, dstAddress: string) =>
+      idx
+        .match(event([], { network: { transport: 'udp', srcAddress, srcPort: 1, dstAddress, dstPort: 2 } }), 1)
+        .map((m) => [m.liid, m.matchedParties]);
+    expect(at(' 192.0.2.7 ', '2001:DB8:1:0::9')).toEqual([
+      ['H4', [{ role: 'CLIENT', type: 'IPV4', value: ' 192.0.2.7 ' }]],
+      ['P6', [{ role: 'SERVER', type: 'IPV6', value: '2001:DB8:1:0::9' }]],
+    ]);
+    expect(at('::ffff:198.51.100.9', '192.0.2.70')).toEqual([
+      ['M4', [{ role: 'CLIENT', type: 'IPV4', value: '::ffff:198.51.100.9' }]],
+    ]);
+    expect(at('192.0.2.07', '2001:db8:2::1')).toEqual([]);
+  });
   it("carries the warrant's courtCaseId and only the parties that matched", () => {
     const idx = new WarrantIndex(() => ({ defaultCountryCode: '39' }));
     idx.upsert({ ...warrant('L1', [{ id: 'b', type: 'E164', value: '+390612345678' }]), courtCaseId: 'RG-7/2026' });

@@ -9,6 +9,7 @@ import {
   isWarrantActiveAt,
   MIN_INCOMPLETE_NUMBER_DIGITS,
   parseIpAddress,
+  parseIpv4Into,
   partyKeys,
   targetIndexEntry,
   warrantKey,
@@ -76,6 +77,8 @@ export interface WarrantIndexStats {
 export class WarrantIndex {
   private readonly tenants = new Map<string, TenantIndex>();
   private readonly optionsFor: (tenant: string) => NormalizeOptions;
+  /** An event's IPv4 network address while it is looked up (match is synchronous). */
+  private readonly v4Scratch = new Uint8Array(4);
 
   /** optionsFor gives the tenant's national numbering defaults for reading event parties. */
   constructor(optionsFor: (tenant: string) => NormalizeOptions = () => ({})) {
@@ -160,9 +163,11 @@ export class WarrantIndex {
     if (!t) return [];
     const flag = SELECTION_FLAG[event.category];
     if (!flag) return []; // ACCOUNT events are administrative, never reported
-    // Per warrant: the roles the targets took part in, and the parties (as the event has them) that matched.
-    const hits = new Map<Entry, { roles: Set<PartyRole>; parties: Party[] }>();
+    // Per warrant: the roles the targets took part in, and the parties (as the event has them)
+    // that matched. Made on the first hit: most events match nothing.
+    let hits: Map<Entry, { roles: Set<PartyRole>; parties: Party[] }> | undefined;
     const hit = (e: Entry, party: Party) => {
+      hits ??= new Map();
       let h = hits.get(e);
       if (!h) {
         h = { roles: new Set(), parties: [] };
@@ -171,10 +176,11 @@ export class WarrantIndex {
       h.roles.add(party.role);
       if (!h.parties.includes(party)) h.parties.push(party);
     };
-    const lookupIp = (a: IpAddress, party: Party) => {
-      const set = t.exact.get(ipKey(a));
-      if (set) for (const e of set) hit(e, party);
-      (a.family === 4 ? t.v4 : t.v6).forEachMatch(a.bytes, (e) => hit(e, party));
+    // `party`: made on the first hit (an address of the event's network has no party object).
+    const lookupIp = (a: IpAddress, key: string, party: () => Party) => {
+      const set = t.exact.get(key);
+      if (set) for (const e of set) hit(e, party());
+      (a.family === 4 ? t.v4 : t.v6).forEachMatch(a.bytes, (e) => hit(e, party()));
     };
     const opts = this.optionsFor(event.tenant);
     for (const party of event.parties ?? []) {
@@ -182,7 +188,7 @@ export class WarrantIndex {
       const pk = partyKeys(party.type, party.value, opts);
       if (!pk) continue;
       if (pk.ip) {
-        lookupIp(pk.ip, party);
+        lookupIp(pk.ip, pk.keys[0] as string, () => party);
         continue;
       }
       for (const k of pk.keys) {
@@ -199,18 +205,26 @@ export class WarrantIndex {
       }
     }
     // The connection initiator (source) is the client side, the destination the server side.
+    const lookupAddress = (role: PartyRole, value: string | null | undefined) => {
+      if (typeof value !== 'string') return;
+      let party: Party | undefined;
+      const text = value.trim();
+      // Most addresses are IPv4: read into scratch bytes, keyed by their own text (parsed IPv4
+      // text is canonical, as ipKey would write it).
+      if (parseIpv4Into(text, this.v4Scratch)) {
+        const a: IpAddress = { family: 4, bytes: this.v4Scratch };
+        lookupIp(a, `ip|${text}`, () => (party ??= { role, type: 'IPV4', value }));
+        return;
+      }
+      const a = parseIpAddress(text);
+      if (a) lookupIp(a, ipKey(a), () => (party ??= { role, type: a.family === 4 ? 'IPV4' : 'IPV6', value }));
+    };
     if (event.network) {
-      const addressParty = (role: PartyRole, a: IpAddress, value: string): Party => ({
-        role,
-        type: a.family === 4 ? 'IPV4' : 'IPV6',
-        value,
-      });
-      const src = parseIpAddress(event.network.srcAddress ?? '');
-      if (src) lookupIp(src, addressParty('CLIENT', src, event.network.srcAddress));
-      const dst = parseIpAddress(event.network.dstAddress ?? '');
-      if (dst) lookupIp(dst, addressParty('SERVER', dst, event.network.dstAddress));
+      lookupAddress('CLIENT', event.network.srcAddress);
+      lookupAddress('SERVER', event.network.dstAddress);
     }
     const out: MatchedEvent[] = [];
+    if (!hits) return out;
     for (const [entry, { roles, parties }] of hits) {
       const w = entry.warrant;
       if (!isWarrantActiveAt(w, event.occurredAtMicros)) continue;
