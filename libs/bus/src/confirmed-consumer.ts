@@ -136,6 +136,10 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
             done.get(key),
           );
           if (again > 0) {
+            log.info(
+              { groupId: o.groupId, records: again },
+              'records read again below the confirmed point; not sent again',
+            );
             const point = done.get(key)!;
             if (point.offset > (committed.get(key) ?? -1n)) commit([point]);
           }
