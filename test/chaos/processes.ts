@@ -198,6 +198,15 @@ export class ProcessPipeline implements Provisioning {
       .catch(() => false);
   }
 
+  /** The service's metrics (its process `replica`) in Prometheus text, '' when it does not answer. */
+  async metrics(name: PipelineService, replica = 0): Promise<string> {
+    const m = this.#get(name, replica);
+    if (!m.proc) return '';
+    return fetch(`http://127.0.0.1:${m.metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) })
+      .then((r) => (r.ok ? r.text() : ''))
+      .catch(() => '');
+  }
+
   async waitReady(name: PipelineService, timeoutMs = this.#readyTimeoutMs, replica = 0): Promise<void> {
     const m = this.#get(name, replica);
     await waitFor(

@@ -4,11 +4,13 @@
 // partitions' new commit points with `confirmed`. Once nothing handed over is unconfirmed,
 // everything read (records the owner filtered out, transaction markers) is committed too
 // (confirmed-offsets.ts). Offsets never move on their own: after a crash or a rebalance,
-// reading resumes at the last confirmed point, so nothing unconfirmed is skipped.
+// reading resumes at the last confirmed point, so nothing unconfirmed is skipped. Records this
+// process reads again below what it confirmed itself (kafkajs restarted its consumer from a
+// commit that failed or was not yet made) go to the owner no more, and their commit is retried.
 import type { Logger } from '@li/log';
 import type { Consumer } from 'kafkajs';
 import type { Bus } from './bus.ts';
-import { commitPlan, type PartitionOffset, partitionKey } from './confirmed-offsets.ts';
+import { commitPlan, doneBefore, type PartitionOffset, partitionKey, raiseDone } from './confirmed-offsets.ts';
 
 export interface ConfirmedMessage {
   offset: string;
@@ -74,12 +76,18 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
   };
   // Per partition, the last offset handed to commitOffsets.
   const committed = new Map<string, bigint>();
+  // Per partition, the offset below which this process's peer confirmed everything handed over
+  // (or nothing needed it): every commit decided, reached the broker or not. Kept across
+  // kafkajs's restarts and rebalances; a record's offset names it for good (queues are never
+  // recreated under a running consumer).
+  const done = new Map<string, PartitionOffset>();
   const commits = new Set<Promise<void>>();
   let consumer: Consumer | undefined;
 
   const commit = (offsets: PartitionOffset[]) => {
     const c = consumer;
     if (!c || offsets.length === 0) return;
+    raiseDone(done, offsets);
     for (const p of offsets) committed.set(partitionKey(p), p.offset);
     const p = c
       .commitOffsets(offsets.map((x) => ({ topic: x.topic, partition: x.partition, offset: String(x.offset) })))
@@ -120,15 +128,31 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       await c.run({
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat, isRunning }) => {
+          // Read again below this process's own confirmed point: the peer has them. Their commit
+          // (failed, or never made before kafkajs restarted) goes out again instead.
+          const key = partitionKey(batch);
+          const again = doneBefore(
+            batch.messages.map((m) => m.offset),
+            done.get(key),
+          );
+          if (again > 0) {
+            log.info(
+              { groupId: o.groupId, records: again },
+              'records read again below the confirmed point; not sent again',
+            );
+            const point = done.get(key)!;
+            if (point.offset > (committed.get(key) ?? -1n)) commit([point]);
+          }
           let bytes = 0;
-          const messages = batch.messages.map((m) => {
+          const fetched = batch.messages.map((m) => {
             const headers = headersOf(m.headers as Record<string, unknown>);
             bytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
             for (const [k, v] of Object.entries(headers)) bytes += k.length + v.length;
             return { offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers };
           });
           o.onRead?.(bytes);
-          o.onBatch({ topic: batch.topic, partition: batch.partition, messages });
+          const messages = fetched.slice(again);
+          if (messages.length > 0) o.onBatch({ topic: batch.topic, partition: batch.partition, messages });
           // After the hand-over: a commit may pass this batch only once its records are tracked.
           read(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
           // Nothing unconfirmed (the owner took none of it, or has confirmed all): move past it.
@@ -156,6 +180,7 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       await c?.disconnect();
       readUpTo.clear();
       committed.clear();
+      done.clear();
     },
   };
 }

@@ -1,5 +1,5 @@
-// What a consumer that commits only confirmed records may commit. Pure; the consumer
-// (confirmed-consumer.ts) keeps the positions and calls this after every confirmation.
+// What a consumer that commits only confirmed records may commit, and which records it read
+// before. Pure; the consumer (confirmed-consumer.ts) keeps the positions and calls these.
 
 /** A partition's position: the offset of the next record (Kafka's commit convention). */
 export interface PartitionOffset {
@@ -34,4 +34,31 @@ export function commitPlan(
     }
   }
   return [...plan].filter(([k, p]) => p.offset > (committed.get(k) ?? -1n)).map(([, p]) => p);
+}
+
+/**
+ * Raises each partition's done point (the offset below which this process's peer confirmed
+ * every record handed over, or none needed confirming) to the offsets it decided to commit,
+ * whether or not that commit reached the broker. Only forward.
+ */
+export function raiseDone(done: Map<string, PartitionOffset>, offsets: readonly PartitionOffset[]): void {
+  for (const p of offsets) {
+    const k = partitionKey(p);
+    const at = done.get(k);
+    if (!at || p.offset > at.offset) done.set(k, p);
+  }
+}
+
+/**
+ * How many of a batch's first records (offsets ascending) lie below the partition's done point:
+ * read again (kafkajs restarted its consumer from the committed offset after a broker outage or
+ * a failed commit, or the partition came back to this process), and confirmed already, so they
+ * go to the owner no more. Records at or above the point are always handed over: skipping one
+ * of them could lose it.
+ */
+export function doneBefore(offsets: readonly (string | bigint)[], done: PartitionOffset | undefined): number {
+  if (!done) return 0;
+  let n = 0;
+  while (n < offsets.length && BigInt(offsets[n]!) < done.offset) n++;
+  return n;
 }
