@@ -187,6 +187,9 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
             return;
           }
           current.set(k, dest);
+          // A restarted delivery drops what waited in it. Its consumer goes first, so the group never
+          // commits past those records and a new consumer reads them again for the new delivery.
+          if (deliveries.restarts({ ...dest, id: k })) await stopConsumer(k);
           await deliveries.applyLemf({ ...dest, id: k });
           await startConsumer(dest);
         });

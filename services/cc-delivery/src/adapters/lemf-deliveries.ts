@@ -40,6 +40,8 @@ export interface TunnelControl {
 
 export interface LemfDeliveries {
   applyLemf(dest: LemfDestination): Promise<void>;
+  /** Whether applying `dest` replaces a running LEMF's delivery, dropping the records queued in it. */
+  restarts(dest: LemfDestination): boolean;
   removeLemf(lemfId: string): Promise<void>;
   offer(lemfId: string, records: readonly DeliveryRecord[]): boolean;
   status(): LemfStatus[];
@@ -166,6 +168,10 @@ export function createLemfDeliveries(o: LemfDeliveriesOptions): LemfDeliveries {
         default:
           return unreachable(update, 'LEMF update');
       }
+    },
+    restarts(dest) {
+      const cur = lemfs.get(dest.id);
+      return cur !== undefined && lemfUpdate(cur.dest, dest) === 'restart';
     },
     removeLemf,
     offer(lemfId, records) {
