@@ -1,10 +1,12 @@
 // The bus: one Kafka client, an idempotent producer, topic administration and codecs.
 // Services depend on this small surface, not on kafkajs, so the client can be replaced.
 
-// Before kafkajs loads: its producer's grouping without the n² copies (must precede kafkajs's
-// producer modules); before any client connects: coordinators looked up once a second, not per
-// request, and kafkajs's request queue without its negative-timeout loop. Every package entry
-// (index.ts) loads this module, so every kafkajs client of the process has them.
+// Before kafkajs loads: its producer's grouping without the n² copies and its record encoding
+// without a buffer per header (both must precede kafkajs's producer modules); before any client
+// connects: coordinators looked up once a second, not per request, and kafkajs's request queue
+// without its negative-timeout loop. Every package entry (index.ts) loads this module, so every
+// kafkajs client of the process has them.
+import './kafkajs-records.ts';
 import './kafkajs-producer-batching.ts';
 import './kafkajs-coordinator-cache.ts';
 import './kafkajs-request-queue.ts';
@@ -100,29 +102,32 @@ export function byTopic(
 }
 
 /**
- * Bytes of records per produce request. kafkajs puts all of a request's records for one
- * partition in one record batch, and the broker refuses a batch above message.max.bytes (1 MiB
- * by default) with MESSAGE_TOO_LARGE, which no retry cures: larger sends go out in several
- * requests, in order (inside a transaction they still commit or abort together).
+ * Bytes of records per topic in one produce request. kafkajs puts all of a request's records for
+ * one partition in one record batch, and the broker refuses a batch above message.max.bytes
+ * (1 MiB by default) with MESSAGE_TOO_LARGE, which no retry cures: larger sends go out in
+ * several requests, in order (inside a transaction they still commit or abort together). A
+ * partition's records are some of its topic's, so a bound per topic bounds every batch, and
+ * records for several topics (an encoder's HI2, HI3 and state) share one request.
  */
 const MAX_REQUEST_BYTES = 512 * 1024;
 
-/** Splits records, in order, into runs of at most maxBytes (a larger single record goes alone). */
+/** Splits records, in order, into runs with at most maxBytes per topic (a larger single record goes alone). */
 export function requestChunks(records: OutputRecord[], maxBytes = MAX_REQUEST_BYTES): OutputRecord[][] {
   const chunks: OutputRecord[][] = [];
   let current: OutputRecord[] = [];
-  let size = 0;
+  let sizes = new Map<string, number>();
   for (const r of records) {
     let n = (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
     const headers = r.headers;
     if (headers) for (const k in headers) n += k.length + String(headers[k]).length;
+    const size = sizes.get(r.topic) ?? 0;
     if (current.length > 0 && size + n > maxBytes) {
       chunks.push(current);
       current = [];
-      size = 0;
+      sizes = new Map();
     }
     current.push(r);
-    size += n;
+    sizes.set(r.topic, (sizes.get(r.topic) ?? 0) + n);
   }
   if (current.length > 0) chunks.push(current);
   return chunks;

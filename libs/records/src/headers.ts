@@ -53,16 +53,18 @@ export type RawHeaders = Record<string, Buffer | string | (Buffer | string)[] | 
 export type HeaderResult<T> = { ok: true; value: T } | { ok: false; code: 'BUS_ERR_HEADER'; reason: string };
 
 export function writeEtsiHeaders(h: EtsiHeaders): Record<string, string> {
-  return {
+  // Built in place, not spread: one object per ETSI record on the encoder's hot path.
+  const out: Record<string, string> = {
     [HEADERS.liid]: h.liid,
     [HEADERS.cin]: String(h.cin),
     [HEADERS.seq]: String(h.seq),
     [HEADERS.lemfs]: h.lemfs.join(','),
     [HEADERS.format]: h.format,
     [HEADERS.kind]: h.kind,
-    ...(h.iriType ? { [HEADERS.iriType]: h.iriType } : {}),
-    [HEADERS.eventId]: h.eventId,
   };
+  if (h.iriType) out[HEADERS.iriType] = h.iriType;
+  out[HEADERS.eventId] = h.eventId;
+  return out;
 }
 
 export function writeReportHeaders(h: ReportHeaders): Record<string, string> {

@@ -109,8 +109,10 @@ export function encodeBatch(
   const ends: MatchedEvent[] = [];
   const rejected: Rejection<Input>[] = [];
   const changes = new Map<string, StateChange>();
+  const hi2 = topicName(tenant, 'hi2');
+  const hi3 = topicName(tenant, 'hi3');
   const record = (rec: EncodedRecord): OutputRecord => ({
-    topic: topicName(tenant, rec.handover === 'HI2' ? 'hi2' : 'hi3'),
+    topic: rec.handover === 'HI2' ? hi2 : hi3,
     key: rec.liid,
     value: rec.bytes,
     headers: recordHeaders(rec),

@@ -22,17 +22,28 @@ export function encoderMetrics(registry: Registry): EncoderMetrics {
   });
   return {
     written(tenant, outputs) {
+      // Counted per label set first: one inc per set and batch, not one per record.
+      const streams = new Map<string, string | undefined>();
+      const counts = new Map<string, { handover: string; format: string; kind: string; n: number }>();
+      let reported = 0;
       for (const o of outputs) {
-        const stream = parseTopic(o.topic)?.stream;
-        if (stream === 'reports') reports.inc({ tenant });
+        let stream = streams.get(o.topic);
+        if (!streams.has(o.topic)) {
+          stream = parseTopic(o.topic)?.stream;
+          streams.set(o.topic, stream);
+        }
+        if (stream === 'reports') reported++;
         if (stream !== 'hi2' && stream !== 'hi3') continue;
-        records.inc({
-          tenant,
-          handover: stream === 'hi2' ? 'HI2' : 'HI3',
-          format: o.headers?.[HEADERS.format] ?? '',
-          kind: o.headers?.[HEADERS.kind] ?? '',
-        });
+        const handover = stream === 'hi2' ? 'HI2' : 'HI3';
+        const format = o.headers?.[HEADERS.format] ?? '';
+        const kind = o.headers?.[HEADERS.kind] ?? '';
+        const key = `${handover} ${format} ${kind}`;
+        const count = counts.get(key);
+        if (count) count.n++;
+        else counts.set(key, { handover, format, kind, n: 1 });
       }
+      if (reported > 0) reports.inc({ tenant }, reported);
+      for (const { n, ...labels } of counts.values()) records.inc({ tenant, ...labels }, n);
     },
   };
 }
