@@ -4,7 +4,7 @@ import { MemoryState } from '../domain/memory-state.ts';
 import type { Change } from '../domain/model.ts';
 import type { StateStore } from '../domain/ports.ts';
 
-export function deepFreeze<T>(value: T): T {
+function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
