@@ -120,7 +120,11 @@ describe('mcid-store on Kafka', () => {
         subscribers: [expect.objectContaining({ mode: 'PERMANENT' })],
       });
       expect((await call('GET', '/admin-state')).body).toMatchObject({ state: 'UNLOCKED' });
-      expect((await call('GET', `/tenants/${tenant}/reports`)).body.total).toBe(1);
+      // The report and its delivery (written as a separate mark) come back as one delivered report.
+      const restored = (await call('GET', `/tenants/${tenant}/reports`)).body;
+      expect(restored.total).toBe(1);
+      expect(restored.reports).toMatchObject([{ delivery: { via: 'LOCAL' } }]);
+      expect((await call('GET', `/tenants/${tenant}/reports?undelivered=true`)).body.total).toBe(0);
     } finally {
       await svc.stop();
       rmSync(dir, { recursive: true, force: true });

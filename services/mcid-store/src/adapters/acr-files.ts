@@ -175,7 +175,7 @@ export class AcrFileStore {
     const sync = async (): Promise<void> => {
       const f = this.current;
       if (!f || pending.length === 0) return;
-      await f.handle.appendFile(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+      await f.handle.appendFile(pending.length === 1 ? pending[0]! : joined(pending, pendingBytes));
       await f.handle.datasync();
       f.records += pending.length;
       f.bytes += pendingBytes;
@@ -296,4 +296,15 @@ export function fileName(nodeId: string, count: number, at: Date): string {
   const day = `${at.getUTCFullYear()}${p(at.getUTCMonth() + 1)}${p(at.getUTCDate())}`;
   const time = `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
   return `${nodeId}_-_${p(count, 8)}.${day}_-_${time}+0000.acr`;
+}
+
+/** Buffer.concat with TypedArray set: Buffer's own copy per small ACR showed in the profile. */
+function joined(parts: readonly Buffer[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -4,7 +4,8 @@ import { silentLogger } from '@li/log/testing';
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../testing/memory-store.ts';
-import { buildApp } from './http.ts';
+import { sampleReports } from '../testing/reports.ts';
+import { buildApp, keepNewest } from './http.ts';
 
 const clock = new ManualClock(1_790_000_000_000);
 const S = 'sip:+15552220000@ims.example.net;user=phone';
@@ -226,5 +227,22 @@ describe('REST API > authentication and tenant scope', () => {
     const bad = await as({ method: 'GET', url: '/v1/tenants/vtp1/ssc-outcomes?limit=0' });
     expect(bad.statusCode).toBe(400);
     expect((await as({ method: 'GET', url: '/v1/tenants/vtp2/ssc-outcomes' })).json().total).toBe(0);
+  });
+});
+
+describe('REST API > report listing > keepNewest', () => {
+  it('keeps the newest rows in the order a stable sort, newest first, gives', () => {
+    const base = sampleReports(1)[0]!;
+    // Times with repeats, in a scrambled order; ids give each row its arrival index.
+    const rows = [5, 3, 9, 3, 1, 9, 7, 5, 5, 2, 8, 9].map((t, i) => ({
+      report: { ...base, reportId: String(i), createdAtMicros: t },
+      delivery: null,
+    }));
+    const sorted = [...rows].sort((a, b) => b.report.createdAtMicros - a.report.createdAtMicros);
+    for (const limit of [1, 2, 4, 7, 12, 20]) {
+      const kept: typeof rows = [];
+      for (const r of rows) keepNewest(kept, r, limit);
+      expect(kept.map((r) => r.report.reportId)).toEqual(sorted.slice(0, limit).map((r) => r.report.reportId));
+    }
   });
 });

@@ -17,7 +17,7 @@ import {
   setTenantAdminState,
   upsertSubscriber,
 } from '../domain/engine.ts';
-import type { Subscriber } from '../domain/model.ts';
+import type { Delivery, McidReport, Subscriber } from '../domain/model.ts';
 import { keys, nowMicros } from '../domain/model.ts';
 import type { StateStore } from '../domain/ports.ts';
 import { identityKey } from '../domain/sip.ts';
@@ -282,16 +282,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     { config: { access: READ }, schema: { params: TenantParams, querystring: ReportQuery } },
     async (req) => {
       const { subscriber, undelivered, limit } = req.query;
-      const rows = [];
+      // Only the newest `limit` rows are kept in order: the listing is polled, and sorting
+      // every report of a busy tenant for each call cost more than the reports' handling.
+      const newest: ReportRow[] = [];
+      let total = 0;
       for (const k of store.keys(keys.reportPrefix(req.params.tenant))) {
         const v = store.get(k);
         if (v?.type !== 'report') continue;
         if (subscriber !== undefined && v.report.subscriberId !== subscriber) continue;
         if (undelivered && v.delivery !== null) continue;
-        rows.push({ report: v.report, delivery: v.delivery });
+        total++;
+        keepNewest(newest, { report: v.report, delivery: v.delivery }, limit);
       }
-      rows.sort((a, b) => b.report.createdAtMicros - a.report.createdAtMicros);
-      return { reports: rows.slice(0, limit), total: rows.length };
+      return { reports: newest, total };
     },
   );
 
@@ -314,4 +317,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   return app;
+}
+
+interface ReportRow {
+  report: McidReport;
+  delivery: Delivery | null;
+}
+
+/** Inserts row into rows (newest first, at most limit; equal times keep their arrival order). */
+export function keepNewest(rows: ReportRow[], row: ReportRow, limit: number): void {
+  const at = row.report.createdAtMicros;
+  if (rows.length >= limit && rows[rows.length - 1]!.report.createdAtMicros >= at) return;
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]!.report.createdAtMicros >= at) lo = mid + 1;
+    else hi = mid;
+  }
+  rows.splice(lo, 0, row);
+  if (rows.length > limit) rows.pop();
 }

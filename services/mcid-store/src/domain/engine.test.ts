@@ -1,5 +1,6 @@
 import type { NormalizedEvent } from '@li/schemas';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStateStore } from '../testing/memory-store.ts';
 import { invite, register, request, response, TENANT } from '../testing/sip-fixtures.ts';
 import type { DomainConfig, Note } from './engine.ts';
 import {
@@ -11,7 +12,6 @@ import {
   tick,
   upsertSubscriber,
 } from './engine.ts';
-import { MemoryState } from './memory-state.ts';
 import type { McidMode, McidReport, TemporaryStore } from './model.ts';
 import { keys } from './model.ts';
 
@@ -23,7 +23,7 @@ const SEC = 1_000_000;
 const T0 = 1_790_000_000 * SEC;
 
 class Harness {
-  state = new MemoryState();
+  state = new MemoryStateStore();
   reports: McidReport[] = [];
   notes: Note[] = [];
   config: DomainConfig = DEFAULT_DOMAIN_CONFIG;
@@ -576,7 +576,7 @@ describe('administrative states (seed 003 §3.1, §3.10)', () => {
   });
 
   it('both unset means locked; both unlocked means the service acts', () => {
-    const fresh = new MemoryState();
+    const fresh = new MemoryStateStore();
     const sub = upsertSubscriber(
       fresh,
       { tenant: TENANT, identities: [S], mode: 'PERMANENT', terminating: true, originating: false },

@@ -1,6 +1,6 @@
 // The MCID service logic (seed 003): apply(state, event) → { changes, reports }. Pure: all
 // time comes from the events (or the tick's `now`), all state from the StateView.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { NormalizedEvent } from '@li/schemas';
 import { historyInfoFromDiversion } from './diversion.ts';
 import type {
@@ -635,10 +635,12 @@ function makeReport(
 ): McidReport {
   const sub = tx.get(keys.subscriber(tenant, leg.subscriberId));
   const servedUser = sub?.type === 'subscriber' ? (sub.subscriber.identities[0] ?? leg.subscriberId) : leg.subscriberId;
-  const reportId = createHash('sha256')
-    .update([tenant, leg.subscriberId, leg.role, trigger, leg.details.callId, invocationId].join('\u0000'))
-    .digest('hex')
-    .slice(0, 32);
+  // One-shot hash: the same id as createHash().update().digest(), without a Hash object per report.
+  const reportId = hash(
+    'sha256',
+    [tenant, leg.subscriberId, leg.role, trigger, leg.details.callId, invocationId].join('\u0000'),
+    'hex',
+  ).slice(0, 32);
   return {
     reportId,
     tenant,

@@ -12,7 +12,7 @@ import { mcidObserver } from '../adapters/metrics.ts';
 import { LocalStorageSink, sinkFromConfig } from '../adapters/reporters.ts';
 import { parseConfig } from '../config.ts';
 import { MemoryStateStore } from '../testing/memory-store.ts';
-import { invite, response, TENANT } from '../testing/sip-fixtures.ts';
+import { invite, request, response, TENANT } from '../testing/sip-fixtures.ts';
 import { McidService } from './mcid-service.ts';
 import type { McidReport, StateValue } from './model.ts';
 import type { DeliveryResult, ReportSink } from './ports.ts';
@@ -99,6 +99,40 @@ describe('McidService', () => {
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/mcid_reports_total\{tenant="vtp1",trigger="PERMANENT"\} 1/);
     expect(metrics).toMatch(/mcid_acr_storage_requests_total\{filesystem="PL-1",result="success"\} 1/);
+  });
+
+  it('a batch of calls: one commit, every report delivered, the counters moved by the batch', async () => {
+    const store = new MemoryStateStore();
+    const registry = new Registry();
+    await provision(store, 'PERMANENT');
+    const svc = new McidService({
+      store,
+      sink: localSink(registry),
+      clock,
+      observer: mcidObserver(registry, silentLogger),
+    });
+    const events = [1, 2, 3].flatMap((n) => [
+      invite({ callId: `b${n}`, at: T0 + n, requestUri: S }),
+      response({ callId: `b${n}`, at: T0 + n + 1, status: 180 }),
+      response({ callId: `b${n}`, at: T0 + n + 2, status: 200 }),
+    ]);
+    await svc.handleBatch([
+      ...events,
+      request('OPTIONS', { callId: 'o1', at: T0, requestUri: S, from: '<sip:x@example.net>;tag=1' }),
+    ]);
+    const reports = [...store.keys('report/')].map((k) => store.get(k));
+    expect(reports.map((v) => (v?.type === 'report' ? v.delivery?.via : undefined))).toEqual([
+      'LOCAL',
+      'LOCAL',
+      'LOCAL',
+    ]);
+    // Each call was made and finished in the batch: no call record left.
+    expect([...store.keys('call/')]).toEqual([]);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/mcid_events_total\{tenant="vtp1",result="applied"\} 9/);
+    expect(metrics).toMatch(/mcid_events_total\{tenant="vtp1",result="ignored"\} 1/);
+    expect(metrics).toMatch(/mcid_reports_total\{tenant="vtp1",trigger="PERMANENT"\} 3/);
+    expect(metrics).toMatch(/mcid_report_deliveries_total\{tenant="vtp1",result="LOCAL",code=""\} 3/);
   });
 
   it('a report no sink took stays undelivered and is retried by tick()', async () => {

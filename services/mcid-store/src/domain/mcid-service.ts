@@ -28,7 +28,7 @@ export class McidService {
   async handle(event: NormalizedEvent): Promise<ApplyResult> {
     const r = apply(this.deps.store, event, this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
     await this.deps.store.commit(r.changes);
-    this.observeApplied(event, r);
+    this.deps.observer.eventsApplied(event.tenant, isIgnored(r) ? 'ignored' : 'applied', 1);
     await this.deliverAll(r.reports);
     return r;
   }
@@ -40,12 +40,28 @@ export class McidService {
   async handleBatch(events: readonly NormalizedEvent[]): Promise<void> {
     const overlay = new OverlayView(this.deps.store);
     const reports: McidReport[] = [];
+    // Counted per run of one tenant's events, so the counters move once per batch.
+    let tenant = '';
+    let applied = 0;
+    let ignored = 0;
+    const count = () => {
+      if (applied > 0) this.deps.observer.eventsApplied(tenant, 'applied', applied);
+      if (ignored > 0) this.deps.observer.eventsApplied(tenant, 'ignored', ignored);
+      applied = 0;
+      ignored = 0;
+    };
     for (const event of events) {
       const r = apply(overlay, event, this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
       overlay.stage(r.changes);
-      reports.push(...r.reports);
-      this.observeApplied(event, r);
+      for (const report of r.reports) reports.push(report);
+      if (event.tenant !== tenant) {
+        count();
+        tenant = event.tenant;
+      }
+      if (isIgnored(r)) ignored++;
+      else applied++;
     }
+    count();
     await this.deps.store.commit(overlay.changes());
     await this.deliverAll(reports);
   }
@@ -70,19 +86,15 @@ export class McidService {
     return pending.length;
   }
 
-  private observeApplied(event: NormalizedEvent, r: ApplyResult): void {
-    this.deps.observer.eventApplied(event.tenant, r.notes.some((n) => n.kind === 'ignored') ? 'ignored' : 'applied');
-  }
-
   private async deliverAll(reports: McidReport[], fresh = true): Promise<void> {
     // Deliveries are recorded in one commit after the batch: a crash before it re-delivers,
     // which the sinks' report ids make recognisable.
     const delivered: Change[] = [];
-    if (fresh) for (const report of reports) this.deps.observer.reportMade(report);
+    if (fresh && reports.length > 0) this.deps.observer.reportsMade(reports);
     const results = await this.deliverInOrder(reports);
+    if (reports.length > 0) this.deps.observer.deliveriesTried(reports, results);
     reports.forEach((report, i) => {
       const d = results[i]!;
-      this.deps.observer.deliveryTried(report, d);
       if (!d.ok) return;
       delivered.push({
         key: keys.report(report.tenant, report.reportId),
@@ -100,4 +112,8 @@ export class McidService {
     for (const report of reports) results.push(await sink.deliver(report));
     return results;
   }
+}
+
+function isIgnored(r: ApplyResult): boolean {
+  return r.notes.some((n) => n.kind === 'ignored');
 }

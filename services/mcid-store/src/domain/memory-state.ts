@@ -1,4 +1,6 @@
 // A Map-backed state: what the compacted topic materialises to (KafkaStateStore builds on it).
+// Values are never changed in place (the engine builds new objects for every write), so they
+// are kept as committed, without a copy; the test stores deep-freeze them to keep that true.
 import type { Change, StateValue, StateView } from './model.ts';
 
 export class MemoryState implements StateView {
@@ -15,14 +17,14 @@ export class MemoryState implements StateView {
   applyChanges(changes: readonly Change[]): void {
     for (const c of changes) {
       if (c.value === null) this.records.delete(c.key);
-      else this.records.set(c.key, structuredClone(c.value));
+      else this.records.set(c.key, c.value);
     }
   }
 }
 
 /**
  * Pending changes over a read view: applying several events in a row sees the earlier ones'
- * writes, and the whole batch commits as one set of changes.
+ * writes, and the whole batch commits as one set of changes (one per key, the latest value).
  */
 export class OverlayView implements StateView {
   private readonly base: StateView;
@@ -47,7 +49,13 @@ export class OverlayView implements StateView {
     for (const c of changes) this.pending.set(c.key, c.value);
   }
 
+  /** The batch's changes; a key created and deleted within the batch was never written, so it needs no tombstone. */
   changes(): Change[] {
-    return [...this.pending].map(([key, value]) => ({ key, value }));
+    const out: Change[] = [];
+    for (const [key, value] of this.pending) {
+      if (value === null && this.base.get(key) === undefined) continue;
+      out.push({ key, value });
+    }
+    return out;
   }
 }

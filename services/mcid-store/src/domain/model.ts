@@ -141,7 +141,7 @@ export type StateValue =
   | { type: 'ssc'; outcome: SscOutcome };
 
 /** Where a report went; null until a sink confirmed it, so undelivered reports can be retried. */
-interface Delivery {
+export interface Delivery {
   via: 'CDS' | 'LOCAL';
   atMicros: number;
 }

@@ -21,9 +21,10 @@ export interface ReportSink {
   close(): Promise<void>;
 }
 
-/** What McidService reports about its work, for metrics and logs. */
+/** What McidService reports about its work, for metrics and logs: per batch, not per event. */
 export interface McidObserver {
-  eventApplied(tenant: string, result: 'applied' | 'ignored'): void;
-  reportMade(report: McidReport): void;
-  deliveryTried(report: McidReport, result: DeliveryResult): void;
+  eventsApplied(tenant: string, result: 'applied' | 'ignored', count: number): void;
+  reportsMade(reports: readonly McidReport[]): void;
+  /** One result per report, in order. */
+  deliveriesTried(reports: readonly McidReport[], results: readonly DeliveryResult[]): void;
 }

@@ -29,17 +29,37 @@ interface SipView {
   body: string;
 }
 
+const CR = 13;
+const SP = 32;
+const HTAB = 9;
+
 /** Splits raw SIP text into start line, headers (unfolded) and body; null when it is not SIP. */
 export function parseSipText(text: string): SipView | null {
+  // Plain string scans instead of regex splits and replaces: this runs for every SIP event.
   const sep = text.search(/\r?\n\r?\n/);
   const head = sep < 0 ? text : text.slice(0, sep);
-  const body = sep < 0 ? '' : text.slice(sep).replace(/^\r?\n\r?\n/, '');
-  const lines = head.split(/\r?\n/);
-  const start = lines.shift() ?? '';
+  let bodyAt = sep;
+  if (sep >= 0) {
+    if (text.charCodeAt(bodyAt) === CR) bodyAt++;
+    bodyAt++;
+    if (text.charCodeAt(bodyAt) === CR) bodyAt++;
+    bodyAt++;
+  }
+  const body = sep < 0 ? '' : text.slice(bodyAt);
+  const lines = head.split('\n');
   const headers = new Map<string, string[]>();
+  let start = '';
   let last: string[] | null = null;
-  for (const line of lines) {
-    if (/^[ \t]/.test(line) && last !== null && last.length > 0) {
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    // A line followed by \n lost only the \n: drop the \r of its \r\n.
+    if (i < lines.length - 1 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
+    if (i === 0) {
+      start = line;
+      continue;
+    }
+    const first = line.charCodeAt(0);
+    if ((first === SP || first === HTAB) && last !== null && last.length > 0) {
       // Header folding (RFC 3261 §7.3.1): continuation of the previous value.
       last[last.length - 1] = `${last[last.length - 1]} ${line.trim()}`;
       continue;
@@ -49,9 +69,12 @@ export function parseSipText(text: string): SipView | null {
     const rawName = line.slice(0, colon).trim().toLowerCase();
     const name = COMPACT[rawName] ?? rawName;
     const value = line.slice(colon + 1).trim();
-    const list = headers.get(name) ?? [];
+    let list = headers.get(name);
+    if (list === undefined) {
+      list = [];
+      headers.set(name, list);
+    }
     list.push(value);
-    headers.set(name, list);
     last = list;
   }
   const resp = /^SIP\/2\.0\s+(\d{3})/i.exec(start);
@@ -213,6 +236,7 @@ function parseParams(s: string): Map<string, string> {
 }
 
 function safeDecode(s: string): string {
+  if (!s.includes('%')) return s; // nothing to decode: most URIs, and decodeURIComponent is not cheap
   try {
     return decodeURIComponent(s);
   } catch {
