@@ -1,102 +1,41 @@
 // The reference every benchmark prints its ratio against: raw kafkajs produce→consume
 // throughput of 1 KiB records on the same broker, measured in the same run.
-import { randomBytes } from 'node:crypto';
+//
+// Which kafkajs: by default the one of the benchmark's own process, which has @li/bus's
+// replacements of some kafkajs internals loaded (record coding, CRC-32C, producer grouping:
+// libs/bus/src/kafkajs-*.ts), so the reference gets faster with them and the ratios show only
+// what a stage costs beyond the client. BENCH_REFERENCE=kafkajs measures kafkajs as shipped
+// instead, in a child process that never loads @li/bus (the issue's "raw kafkajs" reference).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { kafkaSecurityOptions } from '@li/bus';
 import { testInfra } from '@li/testing';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { countingConsumer } from './counting-consumer.ts';
-import { waitUntil } from './deadline.ts';
-import { cpuMeter } from './report.ts';
+import { type BusReference, type BusReferenceOptions, runReference } from './reference-run.ts';
+import { REFERENCE_LABELS, type ReferenceClient, referenceClient } from './report.ts';
 
-export interface BusReference {
-  records: number;
-  recordBytes: number;
-  produceRecordsPerSec: number;
-  consumeRecordsPerSec: number;
-  /** Records/s from the first send until the consumer has the last record. */
-  pipelineRecordsPerSec: number;
-  pipelineMBPerSec: number;
-  /**
-   * Records per second of this process's CPU time (user + system) from the first send to the
-   * last record read: unlike the rates, barely moved by other work on the machine.
-   */
-  recordsPerCpuSec: number;
-}
+export type { BusReference, BusReferenceOptions };
 
-export interface BusReferenceOptions {
-  brokers?: string[];
-  records?: number;
-  recordBytes?: number;
-  batchSize?: number;
-  /** Deadline of each wait (group join, consuming every record); default 120 s. */
-  timeoutMs?: number;
-}
+export { REFERENCE_LABELS };
 
-export async function measureBusReference(options: BusReferenceOptions = {}): Promise<BusReference> {
-  const brokers = options.brokers ?? (process.env.LI_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-  const records = options.records ?? 100_000;
-  const recordBytes = options.recordBytes ?? 1024;
-  const batchSize = options.batchSize ?? 1000;
-  const timeoutMs = options.timeoutMs ?? 120_000;
+export async function measureBusReference(
+  options: BusReferenceOptions & { client?: ReferenceClient } = {},
+): Promise<BusReference> {
+  const { client = referenceClient(), ...rest } = options;
   // The same TLS and SCRAM as the services: the reference pays what they pay.
-  const kafka = new Kafka({
-    clientId: 'bench-bus',
-    brokers,
-    ...kafkaSecurityOptions(testInfra().security),
-    logLevel: logLevel.ERROR,
+  const security = kafkaSecurityOptions(testInfra().security);
+  if (client === 'patched') return runReference(security, rest);
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'raw-reference.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const topic = `bench.bus.${randomBytes(4).toString('hex')}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-
-  const out = await countingConsumer(kafka, {
-    groupId: `${topic}.g`,
-    topics: [topic],
-    expected: records,
-    joinTimeoutMs: timeoutMs,
-  });
-
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
-  const value = randomBytes(recordBytes);
-  const cpu = cpuMeter();
-  const started = performance.now();
-  for (let sent = 0; sent < records; sent += batchSize) {
-    const n = Math.min(batchSize, records - sent);
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: Array.from({ length: n }, (_, i) => ({ key: String(sent + i), value })),
-    });
-  }
-  const produced = performance.now();
-  await waitUntil(
-    `the reference consumer to read ${records} records of ${topic}`,
-    () => out.lastAt > 0 || `${out.received} consumed`,
-    {
-      timeoutMs,
-      intervalMs: 5,
-    },
-  );
-
-  const cpuSec = cpu.seconds();
-  await producer.disconnect();
-  await out.disconnect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  await admin.disconnect();
-
-  const pipelineSec = (out.lastAt - started) / 1000;
-  return {
-    records,
-    recordBytes,
-    produceRecordsPerSec: records / ((produced - started) / 1000),
-    consumeRecordsPerSec: records / Math.max(1e-6, (out.lastAt - out.firstAt) / 1000),
-    pipelineRecordsPerSec: records / pipelineSec,
-    pipelineMBPerSec: (records * recordBytes) / pipelineSec / (1024 * 1024),
-    recordsPerCpuSec: records / cpuSec,
-  };
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // PEM buffers as text: JSON carries strings
+  const ssl =
+    security.ssl && typeof security.ssl === 'object'
+      ? { ...security.ssl, ...(security.ssl.ca ? { ca: [security.ssl.ca].flat().map(String) } : {}) }
+      : security.ssl;
+  child.stdin.end(JSON.stringify({ security: { ...security, ssl }, options: rest }));
+  const [out, code] = await Promise.all([text(child.stdout), exited]);
+  if (code !== 0) throw new Error(`the kafkajs reference process exited with ${code}`);
+  return JSON.parse(out) as BusReference;
 }

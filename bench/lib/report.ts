@@ -7,7 +7,22 @@ export function printMachine(): void {
   console.log(
     `machine: ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
   );
+  console.log(`reference client: ${REFERENCE_LABELS[referenceClient()]} (BENCH_REFERENCE=${referenceClient()})`);
 }
+
+/** Which kafkajs the reference runs on (bus-reference.ts): BENCH_REFERENCE=patched (default) or kafkajs. */
+export type ReferenceClient = 'kafkajs' | 'patched';
+
+export function referenceClient(): ReferenceClient {
+  const v = process.env.BENCH_REFERENCE ?? 'patched';
+  if (v !== 'kafkajs' && v !== 'patched') throw new Error(`BENCH_REFERENCE: expected kafkajs or patched, got ${v}`);
+  return v;
+}
+
+export const REFERENCE_LABELS: Record<ReferenceClient, string> = {
+  patched: 'kafkajs 2.2.4 with the @li/bus replacements, in the bench process',
+  kafkajs: 'kafkajs 2.2.4 as shipped, in a process without @li/bus',
+};
 
 export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
