@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
 import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
-import { freePort } from './helpers/servers.ts';
-import { deliveryEnv, publishLemf, queueSize } from './helpers/service.ts';
+import { deliveryEnv, publishDownLemf, publishLemf, queueSize } from './helpers/service.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -35,17 +34,7 @@ function gauge(text: string, name: string, labels: string): number | null {
 describe('consumer lag per LEMF', () => {
   it('grows while the LEMF is down with records waiting and returns to 0 once it caught up', async () => {
     const t = uniqueTenant('lag');
-    await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
-    const port = await freePort(); // nothing listens yet: the LEMF is down
-    const dest: LemfDestination = sampleLemf({
-      allowInsecure: true,
-      tenant: t,
-      id: 'lemf-lag',
-      address: { host: '127.0.0.1', port },
-      ccAddress: null,
-      keepaliveSeconds: 0,
-    });
-    await publishLemf(bus, dest);
+    const { port } = await publishDownLemf(bus, t, 'lemf-lag'); // nothing listens yet: the LEMF is down
     const svc = await startService(ccDeliveryService, await deliveryEnv(t, { LI_LAG_INTERVAL_MS: '200' }));
     let lemf: LemfHarness | null = null;
     try {

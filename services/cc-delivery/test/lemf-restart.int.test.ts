@@ -6,15 +6,12 @@
 import { type Bus, createBus, topicName } from '@li/bus';
 import { decodePsPdu } from '@li/etsi';
 import { startService } from '@li/runtime';
-import type { LemfDestination } from '@li/schemas';
-import { sampleLemf } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService } from '../src/service.ts';
 import { LemfHarness } from '../src/testing/index.ts';
 import { psPdu } from './helpers/ber.ts';
-import { freePort } from './helpers/servers.ts';
-import { committedToEnd, deliveryEnv, publishLemf } from './helpers/service.ts';
+import { committedToEnd, deliveryEnv, publishDownLemf, publishLemf } from './helpers/service.ts';
 
 const infra = testInfra();
 let bus: Bus;
@@ -45,17 +42,7 @@ function seqsOf(frames: Buffer[]): number[] {
 describe('a LEMF restarted by a settings change', () => {
   it('delivers the records that waited in the old delivery, and commits nothing past them', async () => {
     const t = uniqueTenant('restart');
-    await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
-    const port = await freePort(); // nothing listens yet: the LEMF is down
-    const v1: LemfDestination = sampleLemf({
-      allowInsecure: true,
-      tenant: t,
-      id: 'lemf-r',
-      address: { host: '127.0.0.1', port },
-      ccAddress: null,
-      keepaliveSeconds: 0,
-    });
-    await publishLemf(bus, v1);
+    const { dest: v1, port } = await publishDownLemf(bus, t, 'lemf-r');
     const svc = await startService(ccDeliveryService, await deliveryEnv(t));
     let lemf: LemfHarness | null = null;
     try {

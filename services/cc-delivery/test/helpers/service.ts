@@ -2,8 +2,10 @@
 // LEMF destination published the way admf publishes it.
 import { type Bus, busRead, type LemfStream, lemfTopicName, topicName } from '@li/bus';
 import type { LemfDestination } from '@li/schemas';
+import { sampleLemf } from '@li/schemas/testing';
 import { serviceEnv } from '@li/testing';
 import { lemfGroupId } from '../../src/service.ts';
+import { freePort } from './servers.ts';
 
 export function deliveryEnv(tenants: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   return serviceEnv('cc-delivery', tenants.split(','), {
@@ -11,6 +13,25 @@ export function deliveryEnv(tenants: string, extra: Record<string, string> = {})
     LI_OPERATOR_IDENTIFIER: 'OP1',
     ...extra,
   });
+}
+
+/**
+ * A new tenant's topics and one plaintext ETSI_TCP LEMF, published, on a free port where nothing
+ * listens yet (the LEMF is down until a harness starts on `port`).
+ */
+export async function publishDownLemf(bus: Bus, tenant: string, id: string) {
+  await bus.ensureTopics(tenant, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
+  const port = await freePort();
+  const dest: LemfDestination = sampleLemf({
+    allowInsecure: true,
+    tenant,
+    id,
+    address: { host: '127.0.0.1', port },
+    ccAddress: null,
+    keepaliveSeconds: 0,
+  });
+  await publishLemf(bus, dest);
+  return { dest, port };
 }
 
 export async function publishLemf(bus: Bus, dest: LemfDestination): Promise<void> {
