@@ -36,6 +36,7 @@ import { adminClient, testInfra } from '@li/testing';
 import { AssignerProtocol, Partitioners } from 'kafkajs';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
+import { type CpuByGroup, cpuBetween, sampleCpu } from './lib/process-cpu.ts';
 import { profilePhase } from './lib/profile.ts';
 import { fmt, printMachine, printRows } from './lib/report.ts';
 import { topicTimestamps } from './lib/topic-times.ts';
@@ -99,7 +100,10 @@ const STAGES = ['publish', 'target-match', 'iri-encoder', 'cc-delivery'] as cons
 
 benchDeadline('bench/e2e', 1800);
 printMachine();
+const referenceCpuFrom = sampleCpu();
 const reference = await measureBusReference({ brokers, recordBytes: 512 });
+/** CPU of the reference's client ('bench', its child process included) and of the broker. */
+const referenceCpu = cpuBetween(referenceCpuFrom, sampleCpu());
 const bus = await createBus({ ...infra, clientId: 'bench-e2e' }, createLogger({ service: 'bench', level: 'error' }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -150,9 +154,16 @@ interface Level {
   stages: Record<(typeof STAGES)[number], number> | string;
 }
 
-async function runMode(
-  mode: Mode,
-): Promise<{ eventsPerSec: number; seconds: number; repeats: number; levels: Level[]; seqOk: string }> {
+async function runMode(mode: Mode): Promise<{
+  eventsPerSec: number;
+  seconds: number;
+  repeats: number;
+  levels: Level[];
+  seqOk: string;
+  /** CPU seconds per process group in the throughput phase. */
+  cpu: CpuByGroup;
+  replicas: number;
+}> {
   const tenant = `bench-e2e-${mode === 'processes2' ? 'q' : mode[0]}${Date.now().toString(36)}`;
   const replicas = mode === 'processes2' ? 2 : 1;
   const lemf = await new LemfReceiver({ name: 'bench LEMF' }).start();
@@ -265,6 +276,7 @@ async function runMode(
   const start = arrivals.count();
   const repeatsBefore = arrivals.repeats;
   const profile = mode === 'single' ? await profilePhase() : { stop: async () => {} };
+  const cpuFrom = sampleCpu();
   const t0 = performance.now();
   for (let sent = 0; sent < EVENTS; sent += 500) {
     const batch: OutputRecord[] = [];
@@ -276,6 +288,7 @@ async function runMode(
     intervalMs: 20,
   });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuBetween(cpuFrom, sampleCpu());
   await profile.stop();
   const eventsPerSec = EVENTS / seconds;
   const repeats = arrivals.repeats - repeatsBefore;
@@ -386,6 +399,8 @@ async function runMode(
     repeats,
     levels,
     seqOk: `${seqOk} (${sent.size} communications, ${resends} byte-identical resends)`,
+    cpu,
+    replicas,
   };
 }
 
@@ -456,4 +471,35 @@ for (const [mode, r] of results) {
   }
   console.log(`  sequence numbers 0..n per LIID/CIN without gap at the LEMF: ${r.seqOk}`);
 }
+printCpu();
 process.exit(0);
+
+/**
+ * CPU per 1 000 events of each process group in the throughput phase, beside the reference's per
+ * 1 000 records, and what that CPU allows with a core per process (as deployed, the broker on
+ * machines of its own): the costliest stage, its replicas each on a core, bounds the pipeline.
+ * An estimate from measured CPU, not a measured rate: it leaves out waits (transaction round
+ * trips) that a core of its own does not remove.
+ */
+function printCpu(): void {
+  const per1000 = (seconds: number, n: number) => (seconds * 1e6) / n;
+  const refClient = referenceCpu.get('bench') ?? 0;
+  console.log('\nCPU ms per 1 000 events, throughput phase (/proc; bench = load generator and LEMF):');
+  console.log(
+    `  reference: client ${per1000(refClient, reference.records).toFixed(0)} ms, broker ${per1000(referenceCpu.get('broker') ?? 0, reference.records).toFixed(0)} ms per 1 000 records`,
+  );
+  for (const [mode, r] of results) {
+    const groups = [...r.cpu].filter(([, s]) => s > 0).sort(([a], [b]) => a.localeCompare(b));
+    const total = groups.reduce((a, [, s]) => a + s, 0);
+    console.log(
+      `  ${mode}: ${groups.map(([g, s]) => `${g} ${per1000(s, EVENTS).toFixed(0)}`).join(', ')}; all ${per1000(total, EVENTS).toFixed(0)}`,
+    );
+    if (mode === 'single' || refClient === 0) continue;
+    const stages = SCALED.map((s) => ({ s, perCore: (r.replicas * EVENTS) / (r.cpu.get(s) ?? Number.NaN) }));
+    const slowest = stages.reduce((a, b) => (b.perCore < a.perCore ? b : a));
+    const refPerCore = reference.records / refClient;
+    console.log(
+      `    a core per process: ${stages.map(({ s, perCore }) => `${s} ${fmt(perCore)}`).join(', ')} events/s; bound by ${slowest.s}: ${(slowest.perCore / refPerCore).toFixed(2)} x the reference's ${fmt(refPerCore)} records per client CPU second (estimate)`,
+    );
+  }
+}
