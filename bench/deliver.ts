@@ -13,6 +13,7 @@ import { createBus, LEMF_STREAMS, lemfTopicName, type OutputRecord, topicName } 
 import { ccDeliveryService } from '@li/cc-delivery/service';
 import { LemfHarness } from '@li/cc-delivery/testing';
 import { createLogger } from '@li/log';
+import { writeDeliveryHeaders } from '@li/records';
 import { startService } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import { sampleLemf } from '@li/schemas/testing';
@@ -107,7 +108,7 @@ async function runCase(n: number): Promise<CaseResult> {
         topic: topicName(tenant, i % 2 === 0 ? 'hi2' : 'hi3'),
         key: liid,
         value: pdu(i),
-        headers: { 'li.liid': liid, 'li.cin': '1', 'li.seq': String(i), 'li.lemfs': ids[i % n]! },
+        headers: writeDeliveryHeaders({ liid, cin: 1, seq: i, lemfs: [ids[i % n]!] }),
       });
     }
     await bus.send(batch);

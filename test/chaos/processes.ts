@@ -122,7 +122,7 @@ export class ProcessPipeline implements Provisioning {
         const list: Managed[] = [];
         p.#services.set(name, list);
         for (let replica = 0; replica < count; replica++) {
-          const env = await serviceEnv(name, name === 'admf' ? [] : [o.tenant], {
+          const env = await serviceEnv(name, [o.tenant], {
             LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'warn',
             LI_INSTANCE_ID: replica === 0 ? `chaos-${name}` : `chaos-${name}-${replica}`,
             ...own[name],

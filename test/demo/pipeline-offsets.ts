@@ -1,6 +1,7 @@
 // What the demo reads from Kafka at its end, through the bootstrap admin: how many records the
 // services' consumer groups have still to commit, and how far each tenant's DLQ has grown.
 import { deploymentGroupId, kafkaSecurityOptions, LEMF_STREAMS, lemfTopicName, topicName } from '@li/bus';
+import { readDeliveryHeaders } from '@li/records';
 import { adminClient, testInfra } from '@li/testing';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { type Uncommitted, uncommitted } from './report.ts';
@@ -108,7 +109,8 @@ export class PipelineOffsets {
       const run = consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           const offset = Number(message.offset);
-          const lemfs = (message.headers?.['li.lemfs']?.toString() ?? '').split(',');
+          const read = readDeliveryHeaders(message.headers ?? {});
+          const lemfs = read.ok ? read.value.lemfs : [];
           for (const p of cc) {
             const inRange = p.topic === topic && p.partition === partition && offset >= p.from && offset < p.high;
             if (inRange && lemfs.includes(p.lemfId ?? '')) own++;

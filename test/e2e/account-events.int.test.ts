@@ -15,7 +15,7 @@ describe('account events from the provisioning system', () => {
     const tokens = tokensFile(tenant);
     const admf = await startService(
       admfService,
-      await serviceEnv('admf', [], { LI_HTTP__HOST: '127.0.0.1', LI_HTTP__PORT: '0', LI_TOKENS_FILE: tokens }),
+      await serviceEnv('admf', [tenant], { LI_HTTP__HOST: '127.0.0.1', LI_HTTP__PORT: '0', LI_TOKENS_FILE: tokens }),
     );
     let ingest: Awaited<ReturnType<typeof startService>> | undefined;
     try {

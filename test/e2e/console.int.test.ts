@@ -54,6 +54,8 @@ beforeAll(async () => {
     tenant,
     serviceEnv: {
       admf: {
+        // The second tenant is created through this admf below.
+        LI_SERVED_TENANTS: `${tenant},${other}`,
         LI_TOKENS_FILE: tokens,
         LI_CONSOLE__DELIVERY_METRICS_URLS: `http://127.0.0.1:${metricsPort}/metrics`,
       },

@@ -36,7 +36,11 @@ describe('warrant changes through admf reach target-match', () => {
     const tenant = uniqueTenant('e2e');
     const admf = await startService(
       admfService,
-      await baseEnv('admf', [], { LI_HTTP__HOST: '127.0.0.1', LI_HTTP__PORT: '0', LI_TOKENS_FILE: tokensFile(tenant) }),
+      await baseEnv('admf', [tenant], {
+        LI_HTTP__HOST: '127.0.0.1',
+        LI_HTTP__PORT: '0',
+        LI_TOKENS_FILE: tokensFile(tenant),
+      }),
     );
     const call = api(admf.ports.http!);
     let tgm: Awaited<ReturnType<typeof startService>> | undefined;

@@ -73,7 +73,7 @@ export async function startPipeline(o: PipelineOptions): Promise<Pipeline> {
   const started: { name: string; s: Started }[] = [];
   // Each service connects as its own principal, with the ACLs of a deployment for this tenant.
   const start = async (name: ServiceName, def: Parameters<typeof startService>[0], extra: Record<string, string>) => {
-    const env = await serviceEnv(name, name === 'admf' ? [] : [tenant], {
+    const env = await serviceEnv(name, [tenant], {
       ...o.env,
       ...extra,
       ...o.serviceEnv?.[name],

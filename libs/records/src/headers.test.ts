@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type DeliveryHeaders,
   HEADERS,
   readDeliveryHeaders,
   readEtsiHeaders,
   readEventId,
   readReportHeaders,
+  writeDeliveryHeaders,
   writeEtsiHeaders,
   writeEventIdHeader,
   writeReportHeaders,
@@ -82,5 +84,19 @@ describe('li.* headers', () => {
       expect(r).toMatchObject({ ok: false, code: 'BUS_ERR_HEADER', reason: expect.stringMatching(reason) });
       if (!r.ok) expect(r.reason).not.toContain('LIID-1');
     }
+  });
+
+  it('writes the delivery headers given, which readDeliveryHeaders reads back', () => {
+    expect(writeDeliveryHeaders({ lemfs: ['rome'] })).toEqual({ 'li.lemfs': 'rome' });
+    const full: DeliveryHeaders = { lemfs: ['rome', 'milan'], liid: 'L', cin: 0, seq: 12, format: 'TS101671' };
+    expect(writeDeliveryHeaders(full)).toEqual({
+      'li.liid': 'L',
+      'li.cin': '0',
+      'li.seq': '12',
+      'li.lemfs': 'rome,milan',
+      'li.format': 'TS101671',
+    });
+    const some: DeliveryHeaders[] = [{ lemfs: ['rome'] }, { lemfs: ['rome'], liid: 'L', cin: 1, seq: 2 }, full];
+    for (const h of some) expect(readDeliveryHeaders(writeDeliveryHeaders(h))).toEqual({ ok: true, value: h });
   });
 });

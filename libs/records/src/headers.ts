@@ -166,6 +166,17 @@ export interface DeliveryHeaders {
   format?: HeaderFormat;
 }
 
+/** The headers of a record cc-delivery delivers by what it carries only (tests, benchmarks): readDeliveryHeaders reads them back. */
+export function writeDeliveryHeaders(h: DeliveryHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (h.liid !== undefined) out[HEADERS.liid] = h.liid;
+  if (h.cin !== undefined) out[HEADERS.cin] = String(h.cin);
+  if (h.seq !== undefined) out[HEADERS.seq] = String(h.seq);
+  out[HEADERS.lemfs] = h.lemfs.join(',');
+  if (h.format !== undefined) out[HEADERS.format] = h.format;
+  return out;
+}
+
 export function readDeliveryHeaders(raw: RawHeaders): HeaderResult<DeliveryHeaders> {
   return read(() => {
     const present = (name: string) => text(raw, name, false) !== undefined;

@@ -17,6 +17,7 @@ export {
   readEtsiHeaders,
   readEventId,
   readReportHeaders,
+  writeDeliveryHeaders,
   writeEtsiHeaders,
   writeEventIdHeader,
   writeReportHeaders,

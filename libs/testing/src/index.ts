@@ -91,10 +91,15 @@ export async function grantDeployment(service: ServiceName, tenants: readonly st
   }
 }
 
-const admfDeployment = (name: string) => ({ LI_EVENTS_GROUP_ID: `li.admf.${name}`, LI_INSTANCE_ID: `test-${name}` });
+const admfDeployment = (name: string, tenants: readonly string[]) => ({
+  LI_EVENTS_GROUP_ID: `li.admf.${name}`,
+  LI_INSTANCE_ID: `test-${name}`,
+  ...(tenants.length > 0 ? { LI_SERVED_TENANTS: tenants.join(',') } : {}),
+});
 
 /**
- * A service's environment against the local infra, as one deployment of `service` for `tenants`:
+ * A service's environment against the local infra, as one deployment of `service` for `tenants`
+ * (admf: none for a deployment serving every tenant):
  * its own credentials with exactly that deployment's ACLs, metrics on a free loopback port,
  * errors only in the log (DEBUG_LOG_LEVEL overrides), and `extra` on top.
  */
@@ -114,8 +119,10 @@ export async function serviceEnv(
     LI_LOG_LEVEL: process.env.DEBUG_LOG_LEVEL ?? 'error',
     // Each test's admf is a deployment of its own: admfs of tests that run at the same time must
     // not share the account-event group (each would be handed partitions it does not read) nor
-    // the transactional id li.admf.<instance> (each would fence the other's transactions).
-    ...(service === 'admf' ? admfDeployment(randomBytes(5).toString('hex')) : {}),
+    // the transactional id li.admf.<instance> (each would fence the other's transactions). Given
+    // its tests' tenants, it serves only those: it must not apply (and write) account events of
+    // another test's tenant, nor read every tenant on the shared broker at start.
+    ...(service === 'admf' ? admfDeployment(randomBytes(5).toString('hex'), tenants) : {}),
     ...extra,
   };
 }

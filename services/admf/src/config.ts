@@ -1,5 +1,6 @@
 // admf's settings (LI_* variables, see @li/config) and the TLS material they name.
 import { readFileSync } from 'node:fs';
+import { validateTenant } from '@li/bus';
 import { ConfigError } from '@li/config';
 import { CommonConfig } from '@li/runtime';
 import Type from 'typebox';
@@ -41,6 +42,16 @@ export const Config = Type.Object({
     { default: {} },
   ),
   /**
+   * The tenants this deployment serves (an admf deployment per group of tenants): it loads,
+   * follows and creates only these. Empty: every tenant on the broker. Not LI_TENANTS, which the
+   * per-tenant services' shared settings (li-common) set and admf's pods read too. Two
+   * deployments must not serve one tenant: each would write its audit chain from its own head.
+   */
+  servedTenants: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'tenant ids this deployment serves (comma-separated); empty: every tenant',
+  }),
+  /**
    * Prefix of the account-event consumer groups: each tenant's events are read by its own group
    * `<eventsGroupId>.<tenant>`, so a new tenant never rebalances the others. One per admf
    * deployment (li.admf.<name> for more): deployments sharing groups would split the events.
@@ -67,4 +78,30 @@ export function tlsOf(http: { tlsCertFile: string; tlsKeyFile: string }): { key:
     ]);
   }
   return { key: readFileSync(http.tlsKeyFile), cert: readFileSync(http.tlsCertFile) };
+}
+
+/** Whether this deployment serves a tenant (config servedTenants; empty: every one); a bad id stops admf at start. */
+export function tenantFilter(tenants: readonly string[]): (tenant: string) => boolean {
+  const valid = (t: string) => {
+    try {
+      return validateTenant(t) === t;
+    } catch {
+      return false;
+    }
+  };
+  const problems = tenants.flatMap((t, i) =>
+    valid(t)
+      ? []
+      : [
+          {
+            key: `servedTenants[${i}]`,
+            env: 'LI_SERVED_TENANTS',
+            expected: '1-32 lower-case letters, digits or inner hyphens',
+          },
+        ],
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (tenants.length === 0) return () => true;
+  const served = new Set(tenants);
+  return (tenant) => served.has(tenant);
 }

@@ -15,7 +15,7 @@ import { KafkaPublisher } from './adapters/kafka-store.ts';
 import { InMemoryWarrantStore } from './adapters/memory-store.ts';
 import { WarrantScheduler } from './adapters/scheduler.ts';
 import { SwitchingStore, WriterRole } from './adapters/writer-role.ts';
-import { Config, tlsOf } from './config.ts';
+import { Config, tenantFilter, tlsOf } from './config.ts';
 import { parseTariffs, type TariffTable } from './domain/billing.ts';
 import type { WarrantStore } from './domain/model.ts';
 import { UseCases } from './domain/use-cases.ts';
@@ -39,6 +39,8 @@ interface AdmfDeps {
   console?: ConsoleOptions;
   /** Why writes are refused now (a standby instance), or undefined: they are taken. */
   refuseWrites?: () => string | undefined;
+  /** The tenants this deployment may create (config servedTenants); default every one. */
+  servesTenant?: (tenant: string) => boolean;
 }
 
 export interface Admf {
@@ -70,6 +72,7 @@ export async function buildAdmf(deps: AdmfDeps): Promise<Admf> {
     clock,
     tariffs,
     lemfPolicy: { pipeCommands: deps.pipeCommands ?? [] },
+    ...(deps.servesTenant ? { servesTenant: deps.servesTenant } : {}),
     onCommitFailed: (tenant, err) => log.error({ tenant, err }, 'commit failed'),
   });
   const scheduler = new WarrantScheduler(useCases, clock, log);
@@ -101,6 +104,7 @@ export const admfService: ServiceDefinition<typeof Config> = {
   async start({ config, log, bus, metrics, readiness }) {
     const authenticator = loadTokenFile(config.tokensFile);
     const tls = tlsOf(config.http);
+    const servesTenant = tenantFilter(config.servedTenants);
     const tariffs = config.tariffsFile ? await loadTariffs(config.tariffsFile) : undefined;
     if (tariffs && !tariffs.ok) throw new Error(`tariffs file: ${tariffs.error.message}`);
 
@@ -117,6 +121,7 @@ export const admfService: ServiceDefinition<typeof Config> = {
       console: { dir: consoleDir(config.console.dir, log), deliveryMetricsUrls: config.console.deliveryMetricsUrls },
       schedule: false,
       refuseWrites: () => role.refusal(),
+      servesTenant,
       ...(tls ? { tls } : {}),
       ...(tariffs?.ok ? { tariffs: tariffs.value } : {}),
     });
@@ -130,8 +135,9 @@ export const admfService: ServiceDefinition<typeof Config> = {
       writerId: `${config.eventsGroupId}._writer`,
       electionGroup: `${config.eventsGroupId}._writer`,
       sessionTimeoutMs: config.writerSessionTimeoutMs,
+      servesTenant,
       // Only the writer runs the scheduler and follows account events (each tenant's own
-      // consumer, those loaded now and each one created from now on).
+      // consumer, those loaded now and each one created from now on; only the served ones).
       startWriting: (tenants) => {
         const accountEvents = followAccountEvents({
           bus,

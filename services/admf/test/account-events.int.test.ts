@@ -32,6 +32,7 @@ const auditor = (t: string) => `auditor-${t}-token`.padEnd(24, 'x');
 /** An admf of its own (fresh group prefix and instance) whose tokens cover `tenants`. */
 async function startAdmf(tenants: readonly string[], extraEnv: Record<string, string> = {}) {
   const env = await admfEnv(
+    tenants,
     {
       [OP]: { subject: 'op', tenant: '*', role: 'admin' },
       ...Object.fromEntries(tenants.map((t) => [prov(t), { subject: `p-${t}`, tenant: t, role: 'provisioner' }])),
@@ -83,8 +84,8 @@ const targetsOf = async (admf: Admf, t: string): Promise<string[]> =>
 
 /**
  * The account-event audit records this admf wrote (its API), and the warrant's last version on
- * Kafka. Other tests' admfs on the shared broker load every tenant at their start and may follow
- * this one's events too, so the Kafka trail is not counted here.
+ * Kafka. The audit is read through the API, not counted on Kafka: an admf that serves every
+ * tenant (LI_SERVED_TENANTS unset) on the shared broker would follow this one's events too.
  */
 async function state(admf: Admf, t: string) {
   const audit = await admf.call(auditor(t), 'GET', `/tenants/${t}/audit`);
@@ -221,13 +222,9 @@ describe('admf account events per tenant on Kafka', () => {
     }
   }, 150_000);
 
-  // Retried with a new tenant: an admf of another package's tests on the shared broker (test/e2e
-  // starts admfs that follow every tenant) may follow this tenant too and apply the removal that
-  // this admf must not replay; seen once in a CI run where the two packages' tests overlapped.
-  it('continues from the offsets of the former single group, so an upgrade replays nothing', {
-    retry: 2,
-    timeout: 150_000,
-  }, async () => {
+  // No other admf applies the removal meanwhile: the test helpers' admfs serve only their own
+  // tenants (LI_SERVED_TENANTS), so test/e2e's, on the same broker, leave this tenant alone.
+  it('continues from the offsets of the former single group, so an upgrade replays nothing', async () => {
     const e = uniqueTenant('accu');
     const first = await startAdmf([e]);
     try {
@@ -260,7 +257,35 @@ describe('admf account events per tenant on Kafka', () => {
     } finally {
       await upgraded.svc.stop();
     }
-  });
+  }, 150_000);
+
+  it('serves only its tenants (LI_SERVED_TENANTS): another tenant on the broker is neither loaded, followed nor created', async () => {
+    const [own, other] = [uniqueTenant('accv'), uniqueTenant('accw')];
+    const first = await startAdmf([other]);
+    try {
+      await onboard(first, other);
+    } finally {
+      await first.svc.stop();
+    }
+    const admf = await startAdmf([own]);
+    try {
+      await onboard(admf, own);
+      // Ready: every consumer it follows has joined (an admf serving every tenant would follow other's too).
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${admf.svc.metricsPort}/readyz`)).ok, {
+        what: 'admf ready',
+        timeoutMs: 30_000,
+        intervalMs: 300,
+      });
+      expect(await membersOf(admf.groupOf(own))).toHaveLength(1);
+      expect(await membersOf(admf.groupOf(other))).toEqual([]);
+      expect((await admf.call(OP, 'GET', `/tenants/${other}`)).status).toBe(404);
+      expect((await admf.call(OP, 'GET', '/tenants')).json.map((t: { id: string }) => t.id)).toEqual([own]);
+      const created = await admf.call(OP, 'POST', '/tenants', { id: other, name: 'o', defaultCountryCode: '49' });
+      expect([created.status, created.json.error?.field]).toEqual([400, 'id']);
+    } finally {
+      await admf.svc.stop();
+    }
+  }, 150_000);
 
   it('creates tenants at once, then stops promptly, leaving no member in the new groups', async () => {
     const created = [uniqueTenant('accs'), uniqueTenant('accs'), uniqueTenant('accs')];

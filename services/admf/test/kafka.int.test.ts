@@ -26,7 +26,7 @@ const AUDITOR = 'tenant-auditor-token-kafka01';
 describe('admf on Kafka', () => {
   it('persists changes transactionally, restores them after a restart, and writes nothing for bad input', async () => {
     const tenant = uniqueTenant('adm');
-    const env = await admfEnv({
+    const env = await admfEnv([tenant], {
       [OP]: { subject: 'op', tenant: '*', role: 'admin' },
       [ADMIN]: { subject: 'admin', tenant, role: 'admin' },
       [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
@@ -126,7 +126,7 @@ describe('admf on Kafka', () => {
 
   it('keeps the Italian activation fields (seed 001 Art. 9) in Kafka and across a restart', async () => {
     const tenant = uniqueTenant('admit');
-    const env = await admfEnv({
+    const env = await admfEnv([tenant], {
       [OP]: { subject: 'op', tenant: '*', role: 'admin' },
       [ADMIN]: { subject: 'admin', tenant, role: 'admin' },
       [PROV]: { subject: 'prov', tenant, role: 'provisioner' },
@@ -198,7 +198,7 @@ describe('admf on Kafka', () => {
     const a = uniqueTenant('adma');
     const b = uniqueTenant('admb');
     const [PA, PB] = ['provisioner-a-kafka-token-01', 'provisioner-b-kafka-token-01'];
-    const env = await admfEnv({
+    const env = await admfEnv([a, b], {
       [OP]: { subject: 'op', tenant: '*', role: 'admin' },
       [PA]: { subject: 'pa', tenant: a, role: 'provisioner' },
       [PB]: { subject: 'pb', tenant: b, role: 'provisioner' },

@@ -40,7 +40,7 @@ describe('admf on Kafka > warrant transfer', () => {
     for (const t of [from, to]) {
       for (const role of ['admin', 'provisioner', 'auditor']) table[tok(t, role)] = { subject: role, tenant: t, role };
     }
-    const env = await admfEnv(table);
+    const env = await admfEnv([from, to], table);
     let svc = await startService(admfService, env);
     const call = admfClient(() => svc.ports.http);
     try {

@@ -39,6 +39,7 @@ interface Instance {
 async function deployment(tenant: string): Promise<Record<string, string>> {
   // One env: both instances are the same deployment (same groups, same transactional id).
   return admfEnv(
+    [tenant],
     {
       [OP]: { subject: 'op', tenant: '*', role: 'admin' },
       [PROV]: { subject: 'prov', tenant, role: 'provisioner' },

@@ -109,12 +109,18 @@ function lastPerKey<T>(records: { key: string | null; value: T | null }[]): T[] 
   return [...m.values()].filter((v): v is T => v !== null);
 }
 
-/** The state from the topics: the tenant registry, then each tenant's LEMFs, warrants and audit. */
+/**
+ * The state from the topics: the tenant registry, then each served tenant's LEMFs, warrants and
+ * audit (the other tenants' topics are not read).
+ */
 export async function readState(
   bus: Bus,
   publisher: KafkaPublisher,
+  servesTenant: (tenant: string) => boolean,
 ): Promise<Required<Pick<StoreChanges, 'tenants' | 'lemfs' | 'warrants' | 'audit'>>> {
-  const tenants = lastPerKey(await readAll<Tenant>(bus, SYSTEM_TOPICS.tenants, 'Tenant'));
+  const tenants = lastPerKey(await readAll<Tenant>(bus, SYSTEM_TOPICS.tenants, 'Tenant')).filter((t) =>
+    servesTenant(t.id),
+  );
   const lemfs: LemfDestination[] = [];
   const warrants: Warrant[] = [];
   const audit: AuditRecord[] = [];

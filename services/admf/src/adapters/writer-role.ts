@@ -78,6 +78,8 @@ interface WriterRoleDeps {
   /** The election's consumer group, one per deployment. */
   electionGroup: string;
   sessionTimeoutMs: number;
+  /** The tenants of this deployment (config servedTenants): the others' records are neither loaded nor followed. */
+  servesTenant: (tenant: string) => boolean;
   /** Starts what only the writer runs (scheduler, account events); returns how to stop it. */
   startWriting: (tenants: readonly Tenant[]) => () => Promise<void>;
 }
@@ -169,7 +171,7 @@ export class WriterRole {
       // First the fence (every earlier writer's open transaction is aborted, its later writes
       // fail), then the state: what is read now is final, and the chain head is the true one.
       await producer.connect();
-      const state = await readState(bus, publisher);
+      const state = await readState(bus, publisher, this.deps.servesTenant);
       const fresh = new PublishingWarrantStore((records) => publisher.publish(records));
       await fresh.load(state);
       if (this.stopped || !this.leadership?.isLeader()) {
@@ -227,8 +229,8 @@ export class WriterRole {
   /** The standby's reads: the topics followed into a store of their own, swapped in once caught up. */
   private async follow(reason: string): Promise<void> {
     await this.stopFollowing();
-    const { bus, log, store } = this.deps;
-    const tenants = new Set((await readStateTenants(bus)).map((t) => t.id));
+    const { bus, log, store, servesTenant } = this.deps;
+    const tenants = new Set((await readStateTenants(bus)).map((t) => t.id).filter(servesTenant));
     const followed = readOnly(`this admf instance stands by (${reason})`);
     // The tenants' topics that exist (the writer creates them): one listing, not a call per tenant.
     const existing = new Set(await (await bus.admin()).listTopics());
@@ -244,6 +246,8 @@ export class WriterRole {
       onRecord: async (r) => {
         const change = await decodeRecord(bus, r);
         if (!change) return;
+        // The registry holds every deployment's tenants; this one keeps its own.
+        if (change.tenants && !change.tenants.every((t) => servesTenant(t.id))) return;
         await followed.load(change);
         // A tenant created after the tail started: follow again with its topics.
         const created = change.tenants?.find((t) => !tenants.has(t.id));

@@ -45,6 +45,7 @@ export class UseCases {
   private readonly tariffs: TariffTable;
   private readonly onCommitFailed: (tenant: string, err: Error) => void;
   private readonly lemfPolicy: LemfPolicy;
+  private readonly servesTenant: (tenant: string) => boolean;
   private readonly locks = new Map<string, Promise<unknown>>();
   /** "<tenant>/<key>@<validFrom>" of window starts already in the audit. */
   private readonly startsRecorded = new Set<string>();
@@ -61,12 +62,15 @@ export class UseCases {
     /** Told why a commit failed (the caller only sees ADM_ERR_STORE); the wiring logs it. */
     onCommitFailed: (tenant: string, err: Error) => void;
     lemfPolicy?: LemfPolicy;
+    /** The tenants this deployment serves (config servedTenants); default every one. */
+    servesTenant?: (tenant: string) => boolean;
   }) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.tariffs = deps.tariffs;
     this.onCommitFailed = deps.onCommitFailed;
     this.lemfPolicy = deps.lemfPolicy ?? { pipeCommands: [] };
+    this.servesTenant = deps.servesTenant ?? (() => true);
   }
 
   private nowMicros(): number {
@@ -143,6 +147,14 @@ export class UseCases {
     const built = buildTenant(input, this.nowMicros());
     if (!built.ok) return built;
     const t = built.value;
+    // Another deployment's tenant: this one would neither load nor follow it after a restart.
+    if (!this.servesTenant(t.id)) {
+      return errResult(
+        'ADM_ERR_VALIDATION',
+        'this admf deployment does not serve that tenant (config servedTenants)',
+        'id',
+      );
+    }
     return this.locked(t.id, async () => {
       if (await this.store.getTenant(t.id)) return errResult('ADM_ERR_CONFLICT', 'tenant already exists', 'id');
       const c = await this.commit(t.id, { tenants: [t] }, [

@@ -4,6 +4,7 @@ import { ManualClock, systemClock } from '@li/core';
 import { createLogger } from '@li/log';
 import { loadTariffs } from '../adapters/config-files.ts';
 import { InMemoryWarrantStore } from '../adapters/memory-store.ts';
+import { tenantFilter } from '../config.ts';
 import type { WarrantStore } from '../domain/model.ts';
 import { type Admf, buildAdmf } from '../service.ts';
 
@@ -66,6 +67,8 @@ interface HarnessOptions {
   schedule?: boolean;
   /** As a standby's: why writes are refused now. */
   refuseWrites?: () => string | undefined;
+  /** Config servedTenants: the ones this deployment serves (default every one). */
+  tenants?: readonly string[];
 }
 
 async function harness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -83,6 +86,7 @@ async function harness(opts: HarnessOptions = {}): Promise<Harness> {
     schedule: opts.schedule ?? false,
     pipeCommands: ['to-lea', 'archive'],
     ...(opts.refuseWrites ? { refuseWrites: opts.refuseWrites } : {}),
+    ...(opts.tenants ? { servesTenant: tenantFilter(opts.tenants) } : {}),
   });
   const req: Harness['req'] = async (token, method, url, body) => {
     const res = await admf.http.inject({

@@ -10,11 +10,15 @@ import { serviceEnv } from '@li/testing';
 /** Bearer token → who it is, as in the LI_TOKENS_FILE. */
 export type TokenTable = Record<string, { subject: string; tenant: string; role: string }>;
 
-/** The env of one admf deployment (its own groups and transactional id) that accepts `tokens`. */
-export async function admfEnv(tokens: TokenTable, extraEnv: Record<string, string> = {}) {
+/**
+ * The env of one admf deployment (its own groups and transactional id) serving only `tenants`
+ * (the test's own: admfs of other tests on the shared broker leave them alone, and this one
+ * theirs) that accepts `tokens`.
+ */
+export async function admfEnv(tenants: readonly string[], tokens: TokenTable, extraEnv: Record<string, string> = {}) {
   const tokensFile = join(mkdtempSync(join(tmpdir(), 'admf-')), 'tokens.json');
   writeFileSync(tokensFile, JSON.stringify(tokens));
-  return serviceEnv('admf', [], {
+  return serviceEnv('admf', tenants, {
     LI_HTTP__HOST: '127.0.0.1',
     LI_HTTP__PORT: '0',
     LI_TOKENS_FILE: tokensFile,

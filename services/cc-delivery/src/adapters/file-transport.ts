@@ -4,7 +4,7 @@
 // Before the rename the temporary file's size is read back: an SFTP server whose disk is full can
 // leave an empty file while the client library reports success (seen with OpenSSH on a full tmpfs).
 import { createHash } from 'node:crypto';
-import { ftpUpload, sftpUpload } from '@li/file-transfer';
+import { type FileServerLogin, ftpAccessOptions, ftpUpload, sftpConnectOptions, sftpUpload } from '@li/file-transfer';
 import { Client as FtpClient } from 'basic-ftp';
 import SftpClient from 'ssh2-sftp-client';
 import type { DeliveryTransport, OutboundBatch, SendOutcome, TransportStatus } from '../domain/types.ts';
@@ -18,16 +18,8 @@ export interface RemoteStore {
   end(): Promise<void>;
 }
 
-export interface RemoteLogin {
-  host: string;
-  port: number;
+export interface RemoteLogin extends FileServerLogin {
   directory: string;
-  username: string;
-  password?: string;
-  privateKey?: Buffer;
-  timeoutMs: number;
-  /** SFTP: SHA-256 of the server's host key blob (the OpenSSH `SHA256:` fingerprint); null = not pinned. */
-  hostKeySha256?: Buffer | null;
 }
 
 /** Thrown by a store whose server presented another host key than the pinned one. */
@@ -83,12 +75,7 @@ export class FtpStore implements RemoteStore {
     this.#c?.close();
     const c = new FtpClient(this.#l.timeoutMs);
     this.#c = c;
-    await c.access({
-      host: this.#l.host,
-      port: this.#l.port,
-      user: this.#l.username,
-      password: this.#l.password ?? '',
-    });
+    await c.access(ftpAccessOptions(this.#l));
     if (this.#l.directory && this.#l.directory !== '.') await c.ensureDir(this.#l.directory);
   }
 
@@ -125,29 +112,13 @@ export class SftpStore implements RemoteStore {
     };
     const c: SftpClient = new SftpClient('cc-delivery', { error: down, end: down, close: down });
     this.#c = c;
-    const pin = this.#l.hostKeySha256 ?? null;
     let presented: string | null = null;
     try {
-      await c.connect({
-        host: this.#l.host,
-        port: this.#l.port,
-        username: this.#l.username,
-        ...(this.#l.password !== undefined ? { password: this.#l.password } : {}),
-        ...(this.#l.privateKey ? { privateKey: this.#l.privateKey } : {}),
-        readyTimeout: this.#l.timeoutMs,
-        retries: 0,
-        // Checked before authentication: a server with another key never sees our credentials.
-        ...(pin
-          ? {
-              hostVerifier: (key: Buffer) => {
-                const digest = createHash('sha256').update(key).digest();
-                if (digest.equals(pin)) return true;
-                presented = hostKeyFingerprint(key);
-                return false;
-              },
-            }
-          : {}),
-      });
+      await c.connect(
+        sftpConnectOptions(this.#l, (key) => {
+          presented = hostKeyFingerprint(key);
+        }),
+      );
     } catch (e) {
       if (presented) throw new HostKeyMismatch(`server presented ${presented}`);
       throw e;

@@ -3,10 +3,9 @@
 // goes under a temporary name, its size is read back, then it is renamed; only after that rename
 // succeeded is the local file removed. A failed push keeps the file and is retried later; files
 // left over from before a restart are found by the directory scan and pushed too.
-import { createHash } from 'node:crypto';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ftpUpload, sftpUpload } from '@li/file-transfer';
+import { type FileServerLogin, ftpAccessOptions, ftpUpload, sftpConnectOptions, sftpUpload } from '@li/file-transfer';
 import type { Logger } from '@li/log';
 import { Client as FtpClient } from 'basic-ftp';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -20,16 +19,8 @@ export interface AcrRemote {
   end(): Promise<void>;
 }
 
-export interface RemoteLogin {
-  host: string;
-  port: number;
-  username: string;
-  password?: string;
-  privateKey?: Buffer;
-  timeoutMs: number;
-  /** SFTP: SHA-256 of the server's host key (OpenSSH `SHA256:` fingerprint); checked before login. */
-  hostKeySha256?: Buffer;
-}
+/** The server's login; an SFTP host key pinned by its SHA-256 is checked before authentication. */
+export type RemoteLogin = FileServerLogin;
 
 /** `SHA256:<base64>` (prefix and padding optional) → its 32 bytes; null when it is not one. */
 export function parseHostKeyFingerprint(text: string): Buffer | null {
@@ -53,12 +44,7 @@ export class FtpRemote implements AcrRemote {
     this.#c?.close();
     const c = new FtpClient(this.#l.timeoutMs);
     this.#c = c;
-    await c.access({
-      host: this.#l.host,
-      port: this.#l.port,
-      user: this.#l.username,
-      password: this.#l.password ?? '',
-    });
+    await c.access(ftpAccessOptions(this.#l));
     this.#home = await c.pwd();
   }
 
@@ -88,19 +74,8 @@ export class SftpRemote implements AcrRemote {
     await this.end();
     const ignore = () => undefined; // the library's default handlers print to the console
     const c = new SftpClient('mcid-store', { error: ignore, end: ignore, close: ignore });
-    const pin = this.#l.hostKeySha256;
     this.#c = c;
-    await c.connect({
-      host: this.#l.host,
-      port: this.#l.port,
-      username: this.#l.username,
-      ...(this.#l.password !== undefined ? { password: this.#l.password } : {}),
-      ...(this.#l.privateKey ? { privateKey: this.#l.privateKey } : {}),
-      readyTimeout: this.#l.timeoutMs,
-      retries: 0,
-      // checked before authentication: another server never sees our credentials or files
-      ...(pin ? { hostVerifier: (key: Buffer) => createHash('sha256').update(key).digest().equals(pin) } : {}),
-    });
+    await c.connect(sftpConnectOptions(this.#l));
   }
 
   async upload(dir: string, tmp: string, final: string, bytes: Buffer): Promise<void> {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { tenantFilter } from '../../config.ts';
 import type { Harness } from '../../testing/harness.ts';
 import { seeded, warrantBody } from '../../testing/harness.ts';
 
@@ -80,5 +81,28 @@ describe('PATCH /tenants/{id}', () => {
     expect((await h.req(null, 'PATCH', '/tenants/acme', body)).status).toBe(401);
     expect(h.calls).not.toContain('commit');
     expect(h.mem.tenants.get('acme')?.defaultCountryCode).toBe('39');
+  });
+});
+
+describe('POST /tenants on a deployment serving some tenants (config servedTenants)', () => {
+  it('creates the tenants it serves and refuses any other, writing nothing for it', async () => {
+    h = await seeded({ tenants: ['acme', 'beta', 'gamma'] });
+    const other = await h.req(OP, 'POST', '/tenants', { id: 'delta', name: 'D', defaultCountryCode: '49' });
+    expect(other.status).toBe(400);
+    expect(other.json.error).toMatchObject({ code: 'ADM_ERR_VALIDATION', field: 'id' });
+    expect(h.mem.tenants.has('delta')).toBe(false);
+    const served = await h.req(OP, 'POST', '/tenants', { id: 'gamma', name: 'G', defaultCountryCode: '49' });
+    expect(served.status).toBe(201);
+  });
+});
+
+describe('config servedTenants', () => {
+  it('empty serves every tenant; a list serves its own; a bad id is a configuration error naming LI_SERVED_TENANTS', () => {
+    expect(tenantFilter([])('anyone')).toBe(true);
+    const serves = tenantFilter(['acme', 'beta']);
+    expect([serves('acme'), serves('beta'), serves('gamma')]).toEqual([true, true, false]);
+    expect(() => tenantFilter(['acme', 'Bad.Id', 'a_b'])).toThrow(
+      /servedTenants\[1\] \(env LI_SERVED_TENANTS\).*servedTenants\[2\] \(env LI_SERVED_TENANTS\)/,
+    );
   });
 });
