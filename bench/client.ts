@@ -3,7 +3,8 @@
 // (bench/lib/client-run.ts), on the shared broker with the services' TLS + SCRAM:
 //   raw  produce→consume of BENCH_RECORDS × 1 KiB in requests of 1 000 (as bench:bus);
 //   txn  processor.ts's loop: read a batch (read_committed), produce as many records, add the
-//        input offset, commit; BENCH_TXN_RECORDS records pre-produced.
+//        input offset, commit; BENCH_TXN_RECORDS records pre-produced after an aborted
+//        transaction of 1 000 the consumer must skip (committed/end tells).
 // Clients: kafkajs as shipped, kafkajs with @li/bus's replacements (what the services run),
 // @platformatic/kafka 2.12.1. A failure prints the client's error and the run goes on.
 // Run: npm run bench:client (infra must be up).
@@ -40,6 +41,7 @@ const base: RunOptions = {
   batchSize: 1000,
   txnBatchMax: Number(process.env.BENCH_TXN_BATCH ?? 1000),
   timeoutMs: 120_000,
+  pltRetryMs: Number(process.env.BENCH_PLT_RETRY_MS ?? 20),
 };
 const txnRecords = Number(process.env.BENCH_TXN_RECORDS ?? 50_000);
 
@@ -89,13 +91,19 @@ console.log(
   `\nbench/client txn: ${fmt(txnRecords)} records of ${base.recordBytes} B in, as many out, 1 partition each; read_committed; one transaction per batch`,
 );
 console.log(
-  `${'client'.padEnd(width)}  ${'batches'.padStart(7)} ${'rec/batch'.padStart(9)} ${'batches/s'.padStart(10)} ${'records/s'.padStart(10)} ${'per CPU-s'.padStart(10)} ${'txn ms mean/p50/p99'.padStart(20)}  committed`,
+  `${'client'.padEnd(width)}  ${'batches'.padStart(7)} ${'rec/batch'.padStart(9)} ${'batches/s'.padStart(10)} ${'records/s'.padStart(10)} ${'per CPU-s'.padStart(10)} ${'txn ms mean/p50/p99'.padStart(20)}  committed/end`,
 );
 for (const [client, r] of txn) {
   if (typeof r === 'string') console.log(`${LABELS[client].padEnd(width)}  FAILED ${r}`);
   else
     console.log(
-      `${LABELS[client].padEnd(width)}  ${fmt(r.batches).padStart(7)} ${fmt(r.records / r.batches).padStart(9)} ${cell(r.batchesPerSec, 1)} ${cell(r.recordsPerSec)} ${cell(r.recordsPerCpuSec)} ${`${fmt(r.txnMsMean, 1)}/${fmt(r.txnMsP50, 1)}/${fmt(r.txnMsP99, 1)}`.padStart(20)}  ${r.committedOffset}`,
+      `${LABELS[client].padEnd(width)}  ${fmt(r.batches).padStart(7)} ${fmt(r.records / r.batches).padStart(9)} ${cell(r.batchesPerSec, 1)} ${cell(r.recordsPerSec)} ${cell(r.recordsPerCpuSec)} ${`${fmt(r.txnMsMean, 1)}/${fmt(r.txnMsP50, 1)}/${fmt(r.txnMsP99, 1)}`.padStart(20)}  ${r.committedOffset}/${r.endOffset}${r.committedOffset === r.endOffset ? '' : ' (aborted records read?)'}`,
     );
+}
+for (const [client, r] of txn) {
+  if (typeof r !== 'string' && r.retried) {
+    const list = Object.entries(r.retried).map(([what, n]) => `${what} × ${n}`);
+    console.log(`${LABELS[client]} producer retries: ${list.join(', ') || 'none'}`);
+  }
 }
 process.exit(0);

@@ -33,6 +33,8 @@ export interface RunOptions {
   /** Most records in one transaction (platformatic; kafkajs's batches are its fetches). */
   txnBatchMax: number;
   timeoutMs: number;
+  /** First retry delay of @platformatic/kafka's transactional producer. */
+  pltRetryMs: number;
 }
 
 export interface RawResult {
@@ -54,6 +56,10 @@ export interface TxnResult {
   txnMsP99: number;
   /** The input offset the group committed through the transactions (must equal records). */
   committedOffset: string;
+  /** The input's end offset: the committed offset equals it only if the aborted records were skipped. */
+  endOffset?: string;
+  /** @platformatic/kafka: retries of the producer by operation and error. */
+  retried?: Record<string, number>;
 }
 
 const input = JSON.parse(await text(process.stdin)) as {
@@ -145,11 +151,31 @@ async function rawPlatformatic(): Promise<RawResult> {
   };
 }
 
-/** A topic of `records` records, written in requests of batchSize by kafkajs before anything is measured. */
-async function fillInput(admin: Admin, topic: string): Promise<void> {
+/**
+ * The input, written by kafkajs before anything is measured: first an aborted transaction of
+ * batchSize records (a read_committed consumer must skip them: had the loop read them, it would
+ * stop short and the group's offset would not reach the end), then `records` records in requests
+ * of batchSize. Returns the end offset the loop's commits must reach.
+ */
+async function fillInput(admin: Admin, topic: string): Promise<string> {
+  const value = randomBytes(options.recordBytes);
+  const aborting = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionalId: `${topic}.fill`,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await aborting.connect();
+  const txn = await aborting.transaction();
+  await txn.send({
+    topic,
+    acks: -1,
+    messages: Array.from({ length: options.batchSize }, (_, i) => ({ key: `aborted-${i}`, value })),
+  });
+  await txn.abort();
+  await aborting.disconnect();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const value = randomBytes(options.recordBytes);
   for (let sent = 0; sent < options.records; sent += options.batchSize) {
     const n = Math.min(options.batchSize, options.records - sent);
     await producer.send({
@@ -159,7 +185,8 @@ async function fillInput(admin: Admin, topic: string): Promise<void> {
     });
   }
   await producer.disconnect();
-  await admin.fetchTopicOffsets(topic);
+  const [end] = await admin.fetchTopicOffsets(topic);
+  return end?.high ?? 'none';
 }
 
 /** Timing of the transactions of one run; the CPU meter starts with the first. */
@@ -268,12 +295,22 @@ async function txnKafkajs(admin: Admin, inTopic: string, outTopic: string): Prom
 async function txnPlatformatic(admin: Admin, inTopic: string, outTopic: string): Promise<TxnResult> {
   const groupId = `${inTopic}.g`;
   const clock = txnClock();
+  const retried: Record<string, number> = {};
   const producer = new PltProducer({
     clientId: 'bench-client',
     ...pltConnection(),
     idempotent: true,
     transactionalId: `${inTopic}.txn`,
     acks: ProduceAcks.ALL,
+    // As processor.ts's kafkajs producer: a transaction that follows a commit closely finds the
+    // coordinator still writing the markers (CONCURRENT_TRANSACTIONS) and is retried after 20 ms,
+    // doubling up to 5 s. The library's default is 3 retries 1 000 ms apart (BENCH_PLT_RETRY_MS).
+    retries: 30,
+    retryDelay: (_client, op, attempt, _retries, error) => {
+      const why = (error as { errors?: { apiId?: string }[] }).errors?.[0]?.apiId ?? error.message;
+      retried[`${op}: ${why}`] = (retried[`${op}: ${why}`] ?? 0) + 1;
+      return Math.min(5_000, options.pltRetryMs * 2 ** Math.max(0, attempt - 1));
+    },
   });
   // beginTransaction's InitProducerId fences; an abort of the empty transaction is refused by the
   // broker (EndTxn: INVALID_TXN_STATE, the client sends it anyway), so it is cancelled locally.
@@ -316,7 +353,7 @@ async function txnPlatformatic(admin: Admin, inTopic: string, outTopic: string):
   await stream.close();
   await consumer.close();
   await producer.close();
-  return clock.result(await committedOffset(admin, groupId, inTopic));
+  return { ...clock.result(await committedOffset(admin, groupId, inTopic)), retried };
 }
 
 async function txn(): Promise<TxnResult> {
@@ -326,14 +363,14 @@ async function txn(): Promise<TxnResult> {
   const admin = kafka.admin();
   await admin.connect();
   await makeTopics(admin, [inTopic, outTopic]);
-  await fillInput(admin, inTopic);
+  const endOffset = await fillInput(admin, inTopic);
   const result =
     client === 'platformatic'
       ? await txnPlatformatic(admin, inTopic, outTopic)
       : await txnKafkajs(admin, inTopic, outTopic);
   await admin.deleteTopics({ topics: [inTopic, outTopic] }).catch(() => {});
   await admin.disconnect();
-  return result;
+  return { ...result, endOffset };
 }
 
 let result: RawResult | TxnResult;
