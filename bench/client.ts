@@ -42,6 +42,7 @@ const base: RunOptions = {
   txnBatchMax: Number(process.env.BENCH_TXN_BATCH ?? 1000),
   timeoutMs: 120_000,
   pltRetryMs: Number(process.env.BENCH_PLT_RETRY_MS ?? 20),
+  abortedPrefix: process.env.BENCH_TXN_ABORTED !== '0',
 };
 const txnRecords = Number(process.env.BENCH_TXN_RECORDS ?? 50_000);
 

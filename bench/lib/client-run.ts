@@ -7,7 +7,6 @@
 // Topics are made and the transactional input is filled with kafkajs as shipped in every case:
 // only the measured phase uses the client under test.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { text } from 'node:stream/consumers';
 import {
   Consumer as PltConsumer,
@@ -33,6 +32,8 @@ export interface RunOptions {
   /** Most records in one transaction (platformatic; kafkajs's batches are its fetches). */
   txnBatchMax: number;
   timeoutMs: number;
+  /** Whether the transactional input starts with an aborted transaction of batchSize records. */
+  abortedPrefix: boolean;
   /** First retry delay of @platformatic/kafka's transactional producer. */
   pltRetryMs: number;
 }
@@ -151,14 +152,7 @@ async function rawPlatformatic(): Promise<RawResult> {
   };
 }
 
-/**
- * The input, written by kafkajs before anything is measured: first an aborted transaction of
- * batchSize records (a read_committed consumer must skip them: had the loop read them, it would
- * stop short and the group's offset would not reach the end), then `records` records in requests
- * of batchSize. Returns the end offset the loop's commits must reach.
- */
-async function fillInput(admin: Admin, topic: string): Promise<string> {
-  const value = randomBytes(options.recordBytes);
+async function abortedTransaction(topic: string, value: Buffer): Promise<void> {
   const aborting = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -174,6 +168,17 @@ async function fillInput(admin: Admin, topic: string): Promise<string> {
   });
   await txn.abort();
   await aborting.disconnect();
+}
+
+/**
+ * The input, written by kafkajs before anything is measured: first an aborted transaction of
+ * batchSize records (a read_committed consumer must skip them: had the loop read them, it would
+ * stop short and the group's offset would not reach the end), then `records` records in requests
+ * of batchSize. Returns the end offset the loop's commits must reach.
+ */
+async function fillInput(admin: Admin, topic: string): Promise<string> {
+  const value = randomBytes(options.recordBytes);
+  if (options.abortedPrefix) await abortedTransaction(topic, value);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   for (let sent = 0; sent < options.records; sent += options.batchSize) {
@@ -213,6 +218,9 @@ function txnClock() {
     },
     get records() {
       return records;
+    },
+    get batches() {
+      return times.length;
     },
     result(committedOffset: string): TxnResult {
       const sorted = [...times].sort((a, b) => a - b);
@@ -315,41 +323,81 @@ async function txnPlatformatic(admin: Admin, inTopic: string, outTopic: string):
   // beginTransaction's InitProducerId fences; an abort of the empty transaction is refused by the
   // broker (EndTxn: INVALID_TXN_STATE, the client sends it anyway), so it is cancelled locally.
   await (await producer.beginTransaction()).cancel();
-  const consumer = new PltConsumer({ clientId: 'bench-client', groupId, ...pltConnection() });
+  // Fetches of 1 MiB, as the processor's kafkajs consumer (maxBytesPerPartition).
+  const consumer = new PltConsumer({
+    clientId: 'bench-client',
+    groupId,
+    ...pltConnection(),
+    maxBytes: 1024 * 1024,
+    maxBytesPerPartition: 1024 * 1024,
+  });
   const stream = await within(
     `consumer group ${groupId} to join`,
     options.timeoutMs,
     consumer.consume({ topics: [inTopic], mode: 'earliest', autocommit: false }),
   );
-  // What the stream holds now, up to txnBatchMax records; waits only when it holds nothing.
+  // The stream's messages in flowing mode, paused while 4 batches wait. (Read with read() and
+  // 'readable' instead, the stream stopped fetching after a few batches: docs/PERFORMANCE.md.)
+  const buffered: PltMessage[] = [];
+  let wake: (() => void) | undefined;
+  let streamError: Error | undefined;
+  stream.on('error', (err: Error) => {
+    streamError = err;
+    wake?.();
+  });
+  stream.on('data', (m: PltMessage) => {
+    buffered.push(m);
+    if (buffered.length >= 4 * options.txnBatchMax) stream.pause();
+    wake?.();
+  });
+  // What has arrived, up to txnBatchMax records; waits only when nothing has.
   async function nextBatch(): Promise<PltMessage[]> {
-    for (;;) {
-      const batch: PltMessage[] = [];
-      for (let m = stream.read(); m !== null; m = batch.length < options.txnBatchMax ? stream.read() : null) {
-        batch.push(m as PltMessage);
-      }
-      if (batch.length > 0) return batch;
-      await once(stream, 'readable');
+    while (buffered.length === 0) {
+      if (streamError) throw streamError;
+      await new Promise<void>((r) => {
+        wake = r;
+      });
     }
+    const batch = buffered.splice(0, options.txnBatchMax);
+    if (stream.isPaused() && buffered.length < options.txnBatchMax) stream.resume();
+    return batch;
   }
+  // Where the loop is, for the deadline's message.
+  let step = 'starting';
+  let last = 'none';
+  let failed: Error | undefined;
   const loop = (async () => {
     while (clock.records < options.records) {
+      step = 'waiting for records';
       const batch = await nextBatch();
       const began = clock.begin();
+      step = `beginTransaction (batch of ${batch.length}, offsets ${batch[0]?.offset}–${batch[batch.length - 1]?.offset})`;
       const txn = await producer.beginTransaction();
+      step = 'send';
       await txn.send({ messages: batch.map((m) => ({ topic: outTopic, key: m.key, value: m.value })) });
+      step = 'addConsumer';
       await txn.addConsumer(consumer);
+      step = 'addOffset';
       await txn.addOffset(batch[batch.length - 1] as PltMessage);
+      step = 'commit';
       await txn.commit();
       clock.end(began, batch.length);
+      last = `offsets ${batch[0]?.offset}–${batch[batch.length - 1]?.offset}`;
     }
-  })();
-  // The loop's own error is the message if it fails; the deadline if it hangs.
-  await within(
+  })().catch((err: Error) => {
+    failed = err;
+  });
+  await waitUntil(
     `@platformatic/kafka's transactional loop to commit ${options.records} records`,
-    options.timeoutMs,
-    loop,
+    () => {
+      // A failure ends the wait: it is thrown below with the client's own error.
+      if (failed || clock.records >= options.records) return true;
+      return `${clock.records} committed in ${clock.batches} transactions; last: ${last}; now: ${step}; ${buffered.length} records wait, the stream holds ${stream.readableLength}, ${stream.isActive() ? 'active' : 'inactive'}, ${stream.isConnected() ? 'connected' : 'not connected'}`;
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: 5 },
   );
+  await loop;
+  if (failed) throw failed;
   await stream.close();
   await consumer.close();
   await producer.close();
