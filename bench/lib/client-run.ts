@@ -1,10 +1,10 @@
 // Child process of bench/client.ts: one measurement on one Kafka client, in a process of its own,
-// so that neither client's code nor @li/bus's kafkajs replacements are loaded where they are not
-// measured, and the process's CPU time is that client's. Reads { client, kind, security,
+// so that @li/bus's kafkajs replacements are loaded only where they are measured and the
+// process's CPU time is that client's (both libraries are loaded, only one runs). Reads { client, kind, security,
 // options } as JSON on stdin (the SASL password stays off the command line and the environment),
 // prints the result as JSON on stdout.
 //
-// Topics are made and the transactional input is filled with kafkajs as shipped in every case:
+// Topics are made and the transactional input is filled with the process's kafkajs in every case:
 // only the measured phase uses the client under test.
 import { randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
