@@ -48,7 +48,9 @@ const txnRecords = Number(process.env.BENCH_TXN_RECORDS ?? 50_000);
 
 /** One measurement in a child process; its error output goes through, a failure is returned as text. */
 async function measure<T>(client: ClientUnderTest, kind: 'raw' | 'txn', options: RunOptions): Promise<T | string> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'lib/client-run.ts')], {
+  // @li/bus replaces kafkajs internals only if it loads before kafkajs: first, by --import.
+  const preload = client === 'patched' ? ['--import', import.meta.resolve('@li/bus')] : [];
+  const child = spawn(process.execPath, [...preload, join(import.meta.dirname, 'lib/client-run.ts')], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);

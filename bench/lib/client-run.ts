@@ -70,8 +70,8 @@ const input = JSON.parse(await text(process.stdin)) as {
   options: RunOptions;
 };
 const { client, kind, security, options } = input;
-// The replacements install themselves when @li/bus loads.
-if (client === 'patched') await import('@li/bus');
+// 'patched': bench/client.ts starts this process with --import @li/bus, whose kafkajs
+// replacements must load before kafkajs does (this module imports kafkajs).
 
 const kafka = new Kafka({ clientId: 'bench-client', brokers: options.brokers, ...security, logLevel: logLevel.ERROR });
 
