@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import './bus.ts';
 import {
+  createRequest,
   encoderGrowthPatched,
   ensureAvailable,
   KafkajsEncoder,
+  kafkajsCreateRequest,
   kafkajsEnsureAvailable,
 } from './kafkajs-encoder-growth.ts';
 
@@ -50,19 +52,24 @@ function encode(list: Op[], initialSize: number): any {
     else if (op.k === 'varint') e.writeVarInt(Number(op.v));
     else if (op.k === 'varlong') e.writeVarLong(op.v);
     else if (op.k === 'buffer') e.writeBuffer(Buffer.from(op.v));
-    else e.writeEncoder(encode(op.v, 1));
+    else if (op.k === 'encoder') e.writeEncoder(encode(op.v, 1));
   }
   return e;
 }
 
-function bytesWith(grow: typeof ensureAvailable, list: Op[], initialSize: number): Buffer {
+// biome-ignore lint/suspicious/noExplicitAny: kafkajs's Encoder is untyped JavaScript
+function encodeWith(grow: typeof ensureAvailable, list: Op[], initialSize = 511): any {
   const saved = KafkajsEncoder.prototype.ensureAvailable;
   KafkajsEncoder.prototype.ensureAvailable = grow;
   try {
-    return Buffer.from(encode(list, initialSize).buffer);
+    return encode(list, initialSize);
   } finally {
     KafkajsEncoder.prototype.ensureAvailable = saved;
   }
+}
+
+function bytesWith(grow: typeof ensureAvailable, list: Op[], initialSize: number): Buffer {
+  return Buffer.from(encodeWith(grow, list, initialSize).buffer);
 }
 
 describe('kafkajs encoder growth', () => {
@@ -77,6 +84,29 @@ describe('kafkajs encoder growth', () => {
           bytesWith(kafkajsEnsureAvailable, list, initialSize),
         );
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('frames any request to the bytes of kafkajs own framing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        ops,
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.option(fc.string({ maxLength: 40 })),
+        async (list, apiKey, apiVersion, correlationId, clientId) => {
+          const args = (grow: typeof ensureAvailable) => ({
+            correlationId,
+            clientId,
+            request: { apiKey, apiVersion, encode: async () => encodeWith(grow, list) },
+          });
+          const ours = await createRequest(args(ensureAvailable));
+          const theirs = await kafkajsCreateRequest(args(kafkajsEnsureAvailable));
+          expect(Buffer.from(ours.buffer)).toEqual(Buffer.from(theirs.buffer));
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -5,6 +5,10 @@
 // 6-7 % of mcid-store's CPU under bench:mcid (state records of ~1 KB, requests of ~1 MB).
 // Growing into `Buffer.allocUnsafe` gives the same bytes: the encoder writes every byte it
 // reserves (each write advances `offset` by what it wrote) and exposes only `buf[0, offset)`.
+// The last two of those copies (the request's payload into the request header's encoder, that
+// into the size-prefixed one; protocol/request.js) are made one copy into a buffer of the exact
+// size. network/connection.js takes protocol/request.js when it is first loaded, so this module
+// runs before kafkajs is loaded (bus.ts imports it first).
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -12,6 +16,10 @@ const require = createRequire(import.meta.url);
 interface EncoderInstance {
   buf: Buffer;
   offset: number;
+  readonly buffer: Buffer;
+  writeInt16(v: number): EncoderInstance;
+  writeInt32(v: number): EncoderInstance;
+  writeString(v: string | null): EncoderInstance;
 }
 interface EncoderClass {
   new (initialSize?: number): EncoderInstance;
@@ -34,6 +42,46 @@ export function ensureAvailable(this: EncoderInstance, length: number): void {
 
 KafkajsEncoder.prototype.ensureAvailable = ensureAvailable;
 
+interface RequestArgs {
+  correlationId: number;
+  clientId: string | null;
+  request: { apiKey: number; apiVersion: number; encode(): Promise<EncoderInstance> | EncoderInstance };
+}
+type CreateRequest = (args: RequestArgs) => Promise<EncoderInstance>;
+
+const requestPath = require.resolve('kafkajs/src/protocol/request.js');
+const connectionPath = require.resolve('kafkajs/src/network/connection.js');
+const connectionLoadedFirst = require.cache[connectionPath] !== undefined;
+/** kafkajs's own request framing, kept for the test that compares the bytes. */
+export const kafkajsCreateRequest = require(requestPath) as CreateRequest;
+
+/** A request as kafkajs frames it: size, API key and version, correlation id, client id, payload. */
+export async function createRequest(args: RequestArgs): Promise<EncoderInstance> {
+  const { correlationId, clientId, request } = args;
+  const payload = await request.encode();
+  if (payload == null || !Buffer.isBuffer(payload.buf)) return kafkajsCreateRequest(args); // kafkajs's error
+  const header = new KafkajsEncoder()
+    .writeInt16(request.apiKey)
+    .writeInt16(request.apiVersion)
+    .writeInt32(correlationId)
+    .writeString(clientId);
+  const size = header.offset + payload.offset;
+  const out = new KafkajsEncoder(1);
+  out.buf = Buffer.allocUnsafe(4 + size);
+  out.buf.writeInt32BE(size, 0);
+  header.buf.copy(out.buf, 4, 0, header.offset);
+  payload.buf.copy(out.buf, 4 + header.offset, 0, payload.offset);
+  out.offset = 4 + size;
+  return out;
+}
+
+const cachedRequest = require.cache[requestPath];
+if (cachedRequest) cachedRequest.exports = createRequest;
+
 export function encoderGrowthPatched(): boolean {
-  return KafkajsEncoder.prototype.ensureAvailable === ensureAvailable;
+  return (
+    KafkajsEncoder.prototype.ensureAvailable === ensureAvailable &&
+    !connectionLoadedFirst &&
+    require(requestPath) === createRequest
+  );
 }
