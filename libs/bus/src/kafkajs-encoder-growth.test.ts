@@ -8,6 +8,8 @@ import {
   KafkajsEncoder,
   kafkajsCreateRequest,
   kafkajsEnsureAvailable,
+  kafkajsWriteEncoderArray,
+  writeEncoderArray,
 } from './kafkajs-encoder-growth.ts';
 
 // The writes a produce request is made of, on an encoder of either growth.
@@ -15,7 +17,7 @@ type Op =
   | { k: 'int8' | 'int16' | 'int32'; v: number }
   | { k: 'int64' | 'string' | 'bytes' | 'varint' | 'varlong'; v: string }
   | { k: 'buffer'; v: Uint8Array }
-  | { k: 'encoder'; v: Op[] };
+  | { k: 'encoder' | 'encoders'; v: Op[] };
 
 const leaf: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ k: fc.constant('int8' as const), v: fc.integer({ min: -128, max: 127 }) }),
@@ -33,7 +35,13 @@ const leaf: fc.Arbitrary<Op> = fc.oneof(
 const ops: fc.Arbitrary<Op[]> = fc.array(
   fc.oneof(
     { weight: 4, arbitrary: leaf },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('encoder' as const), v: fc.array(leaf, { maxLength: 20 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constantFrom('encoder' as const, 'encoders' as const),
+        v: fc.array(leaf, { maxLength: 20 }),
+      }),
+    },
   ),
   { maxLength: 40 },
 );
@@ -53,18 +61,21 @@ function encode(list: Op[], initialSize: number): any {
     else if (op.k === 'varlong') e.writeVarLong(op.v);
     else if (op.k === 'buffer') e.writeBuffer(Buffer.from(op.v));
     else if (op.k === 'encoder') e.writeEncoder(encode(op.v, 1));
+    else if (op.k === 'encoders') e.writeEncoderArray(op.v.map((one) => encode([one], 1)));
   }
   return e;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: kafkajs's Encoder is untyped JavaScript
 function encodeWith(grow: typeof ensureAvailable, list: Op[], initialSize = 511): any {
-  const saved = KafkajsEncoder.prototype.ensureAvailable;
-  KafkajsEncoder.prototype.ensureAvailable = grow;
+  const proto = KafkajsEncoder.prototype;
+  const saved = [proto.ensureAvailable, proto.writeEncoderArray] as const;
+  proto.ensureAvailable = grow;
+  proto.writeEncoderArray = grow === ensureAvailable ? writeEncoderArray : kafkajsWriteEncoderArray;
   try {
     return encode(list, initialSize);
   } finally {
-    KafkajsEncoder.prototype.ensureAvailable = saved;
+    [proto.ensureAvailable, proto.writeEncoderArray] = saved;
   }
 }
 
