@@ -164,7 +164,8 @@ async function encodeUncompressed(args: ProduceArgs): Promise<Enc> {
 /** The produce v3 request; an uncompressed one encoded in one buffer. */
 export function produceV3(args: ProduceArgs): ProduceRequest {
   const request = kafkajsProduceV3(args);
-  if ((args.compression ?? NONE) !== NONE) return request;
+  // As kafkajs: only an absent compression defaults to none (null goes its compression path).
+  if ((args.compression === undefined ? NONE : args.compression) !== NONE) return request;
   return { ...request, encode: () => encodeUncompressed(args) };
 }
 
