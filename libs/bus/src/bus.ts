@@ -4,9 +4,13 @@
 // Before kafkajs loads: its producer's grouping without the n² copies and its record encoding
 // without a buffer per header (both must precede kafkajs's producer modules); before any client
 // connects: coordinators looked up once a second, not per request, and kafkajs's request queue
-// without its negative-timeout loop. Every package entry (index.ts) loads this module, so every
+// without its negative-timeout loop; its protocol encoder grows without zero-filling and
+// frames a request with one copy of the payload; an uncompressed produce request is laid out in
+// one buffer. Every package entry (index.ts) loads this module, so every
 // kafkajs client of the process has them.
+import './kafkajs-encoder-growth.ts';
 import './kafkajs-records.ts';
+import './kafkajs-produce-request.ts';
 import './kafkajs-producer-batching.ts';
 import './kafkajs-coordinator-cache.ts';
 import './kafkajs-request-queue.ts';

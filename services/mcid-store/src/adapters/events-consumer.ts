@@ -43,12 +43,13 @@ export async function startEventsConsumer(deps: EventsConsumerDeps): Promise<{ s
     autoCommit: true,
     eachBatch: async ({ batch }) => {
       const tenant = tenantOfTopic(batch.topic);
+      const codec = codecs.get(batch.topic)!;
       const events: NormalizedEvent[] = [];
       const deadLetters: OutputRecord[] = [];
       for (const m of batch.messages) {
         let event: NormalizedEvent;
         try {
-          event = await codecs.get(batch.topic)!.decode(m.value);
+          event = await codec.decode(m.value);
         } catch {
           // target-match and the other consumers of li.<t>.events report undecodable records
           continue;

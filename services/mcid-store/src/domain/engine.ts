@@ -104,7 +104,9 @@ class Tx {
   }
 
   get(key: string): StateValue | undefined {
-    if (this.writes.has(key)) return this.writes.get(key) ?? undefined;
+    // One lookup: a deleted key holds null, an unwritten one is absent.
+    const w = this.writes.get(key);
+    if (w !== undefined) return w ?? undefined;
     return this.view.get(key);
   }
 
@@ -117,8 +119,9 @@ class Tx {
   }
 
   report(r: McidReport): void {
-    if (this.get(keys.report(r.tenant, r.reportId)) !== undefined) return; // replayed input
-    this.put(keys.report(r.tenant, r.reportId), { type: 'report', report: r, delivery: null });
+    const key = keys.report(r.tenant, r.reportId);
+    if (this.get(key) !== undefined) return; // replayed input
+    this.put(key, { type: 'report', report: r, delivery: null });
     this.reports.push(r);
   }
 

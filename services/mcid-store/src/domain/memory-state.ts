@@ -35,7 +35,8 @@ export class OverlayView implements StateView {
   }
 
   get(key: string): StateValue | undefined {
-    if (this.pending.has(key)) return this.pending.get(key) ?? undefined;
+    const p = this.pending.get(key);
+    if (p !== undefined) return p ?? undefined;
     return this.base.get(key);
   }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { invite } from '../testing/sip-fixtures.ts';
 import {
@@ -68,5 +69,218 @@ describe('SIP helpers', () => {
     expect(s.callId).toBe('c1');
     expect(s.headers('p-asserted-identity')).toEqual(['<sip:a@x>', '<tel:+1555>']);
     expect(s.headers('history-info')).toHaveLength(2);
+  });
+});
+
+// The former implementations (string built per character, regex splits), kept as oracles for
+// the index-based ones that replaced them for speed.
+function splitHeaderListBefore(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let cur = '';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (ch === '"' && value[i - 1] !== '\\') quoted = !quoted;
+    else if (!quoted && ch === '<') depth++;
+    else if (!quoted && ch === '>') depth = Math.max(0, depth - 1);
+    if (ch === ',' && depth === 0 && !quoted) {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+function identityKeyBefore(value: string): string {
+  const lt = value.indexOf('<');
+  const u =
+    lt >= 0
+      ? value.slice(lt + 1, value.indexOf('>', lt) < 0 ? undefined : value.indexOf('>', lt)).trim()
+      : (value.trim().split(/\s*;\s*/)[0] ?? '').trim();
+  const m = /^(sips?|tel):([^?]*)/i.exec(u);
+  if (!m) return '';
+  const decode = (s: string) => {
+    if (!s.includes('%')) return s;
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const scheme = m[1]!.toLowerCase();
+  const rest = m[2]!;
+  if (scheme === 'tel') {
+    const num = decode(rest.split(';')[0] ?? '').replace(/[-.()\s]/g, '');
+    return num ? `tel:${num}` : '';
+  }
+  const at = rest.indexOf('@');
+  const user = at >= 0 ? decode((rest.slice(0, at).split(';')[0] ?? '').split(':')[0] ?? '') : '';
+  const host = (at >= 0 ? rest.slice(at + 1) : rest).split(/[;:]/)[0]!.toLowerCase();
+  const digits = user.replace(/[-.()\s]/g, '');
+  if (/^\+?\d{3,}$/.test(digits)) return `tel:${digits}`;
+  if (!host) return '';
+  return user ? `sip:${user}@${host}` : `sip:${host}`;
+}
+
+describe('SIP helpers, fast paths', () => {
+  // Strings made mostly of the characters the parsers look at.
+  const sipish = (chars: string[]) => fc.array(fc.constantFrom(...chars), { maxLength: 60 }).map((a) => a.join(''));
+
+  it('splitHeaderList splits any text as the per-character version did', () => {
+    const text = fc.oneof(sipish(['a', ',', '<', '>', '"', '\\', ' ', '\t', ';', '=']), fc.string());
+    fc.assert(
+      fc.property(text, (v) => {
+        expect(splitHeaderList(v)).toEqual(splitHeaderListBefore(v));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('identityKey keys any text as the regex-split version did', () => {
+    const parts = [
+      'sip:',
+      'SIPS:',
+      'tel:',
+      '+',
+      '1',
+      '23',
+      '-',
+      '.',
+      '(',
+      ')',
+      ' ',
+      '@',
+      'Host.EX',
+      ';',
+      ':',
+      '=',
+      '?',
+      '%2A',
+      '%',
+      '<',
+      '>',
+      '"',
+      'user=phone',
+      ',',
+      '\t',
+    ];
+    const text = fc.oneof(sipish(parts), fc.string());
+    fc.assert(
+      fc.property(text, (v) => {
+        expect(identityKey(v)).toBe(identityKeyBefore(v));
+        expect(identityKey(`<${v}>;tag=1`)).toBe(identityKeyBefore(`<${v}>;tag=1`));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a SipEvent answers a header the same each time, from one read', () => {
+    const sip = new SipEvent(invite({ callId: 'c1', at: 1, requestUri: 'sip:+123@x', pai: ['<sip:+1@x>, <tel:+1>'] }));
+    const first = sip.headers('P-Asserted-Identity');
+    expect(first).toEqual(['<sip:+1@x>', '<tel:+1>']);
+    expect(sip.headers('p-asserted-identity')).toBe(first);
+  });
+});
+
+const COMPACT_BEFORE: Record<string, string> = {
+  f: 'from',
+  t: 'to',
+  m: 'contact',
+  i: 'call-id',
+  b: 'referred-by',
+  l: 'content-length',
+  c: 'content-type',
+};
+const [CR, SP, HTAB] = [13, 32, 9];
+const COMPACT = COMPACT_BEFORE;
+
+function parseSipTextBefore(text: string) {
+  // Plain string scans instead of regex splits and replaces: this runs for every SIP event.
+  const sep = text.search(/\r?\n\r?\n/);
+  const head = sep < 0 ? text : text.slice(0, sep);
+  let bodyAt = sep;
+  if (sep >= 0) {
+    if (text.charCodeAt(bodyAt) === CR) bodyAt++;
+    bodyAt++;
+    if (text.charCodeAt(bodyAt) === CR) bodyAt++;
+    bodyAt++;
+  }
+  const body = sep < 0 ? '' : text.slice(bodyAt);
+  const lines = head.split('\n');
+  const headers = new Map<string, string[]>();
+  let start = '';
+  let last: string[] | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    // A line followed by \n lost only the \n: drop the \r of its \r\n.
+    if (i < lines.length - 1 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
+    if (i === 0) {
+      start = line;
+      continue;
+    }
+    const first = line.charCodeAt(0);
+    if ((first === SP || first === HTAB) && last !== null && last.length > 0) {
+      // Header folding (RFC 3261 §7.3.1): continuation of the previous value.
+      last[last.length - 1] = `${last[last.length - 1]} ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const rawName = line.slice(0, colon).trim().toLowerCase();
+    const name = COMPACT[rawName] ?? rawName;
+    const value = line.slice(colon + 1).trim();
+    let list = headers.get(name);
+    if (list === undefined) {
+      list = [];
+      headers.set(name, list);
+    }
+    list.push(value);
+    last = list;
+  }
+  const resp = /^SIP\/2\.0\s+(\d{3})/i.exec(start);
+  if (resp) {
+    return { kind: 'response', method: '', status: Number(resp[1]), requestUri: '', headers, body };
+  }
+  const req = /^([A-Z]+)\s+(\S+)\s+SIP\/2\.0/i.exec(start);
+  if (!req) return null;
+  return { kind: 'request', method: req[1]!.toUpperCase(), status: 0, requestUri: req[2]!, headers, body };
+}
+
+describe('parseSipText, by index', () => {
+  it('reads any text as the split-by-lines version did', () => {
+    const parts = [
+      '\r\n',
+      '\n',
+      '\r',
+      ' ',
+      '\t',
+      ':',
+      'Call-ID',
+      'i',
+      'TO',
+      'Contact',
+      'x',
+      '<sip:a@b>',
+      ',',
+      'SIP/2.0 180 Ringing',
+      'INVITE sip:a@b SIP/2.0',
+      'v=0',
+    ];
+    const text = fc.oneof(
+      fc.array(fc.constantFrom(...parts), { maxLength: 40 }).map((a) => a.join('')),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const got = parseSipText(t);
+        const want = parseSipTextBefore(t);
+        expect(got === null ? null : { ...got, headers: [...got.headers] }).toEqual(
+          want === null ? null : { ...want, headers: [...want.headers] },
+        );
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

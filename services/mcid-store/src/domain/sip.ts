@@ -32,6 +32,24 @@ interface SipView {
 const CR = 13;
 const SP = 32;
 const HTAB = 9;
+const DQUOTE = 34;
+const BACKSLASH = 92;
+const LT = 60;
+const GT = 62;
+const COMMA = 44;
+
+/** Header names as written → their lower-case long form; bounded, as names come from the network. */
+const NAMES = new Map<string, string>();
+
+function headerName(written: string): string {
+  let name = NAMES.get(written);
+  if (name === undefined) {
+    const lower = written.trim().toLowerCase();
+    name = COMPACT[lower] ?? lower;
+    if (NAMES.size < 512) NAMES.set(written, name);
+  }
+  return name;
+}
 
 /** Splits raw SIP text into start line, headers (unfolded) and body; null when it is not SIP. */
 export function parseSipText(text: string): SipView | null {
@@ -46,29 +64,32 @@ export function parseSipText(text: string): SipView | null {
     bodyAt++;
   }
   const body = sep < 0 ? '' : text.slice(bodyAt);
-  const lines = head.split('\n');
   const headers = new Map<string, string[]>();
   let start = '';
   let last: string[] | null = null;
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
+  // Line by line over `head` by index (the lines of head.split('\n')), no array of lines.
+  for (let from = 0, first = true; from <= head.length; first = false) {
+    const nl = head.indexOf('\n', from);
+    let end = nl < 0 ? head.length : nl;
+    const next = nl < 0 ? head.length + 1 : nl + 1;
     // A line followed by \n lost only the \n: drop the \r of its \r\n.
-    if (i < lines.length - 1 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
-    if (i === 0) {
-      start = line;
+    if (nl >= 0 && end > from && head.charCodeAt(end - 1) === CR) end--;
+    const lineFrom = from;
+    from = next;
+    if (first) {
+      start = head.slice(lineFrom, end);
       continue;
     }
-    const first = line.charCodeAt(0);
-    if ((first === SP || first === HTAB) && last !== null && last.length > 0) {
+    const c0 = head.charCodeAt(lineFrom);
+    if ((c0 === SP || c0 === HTAB) && last !== null && last.length > 0) {
       // Header folding (RFC 3261 §7.3.1): continuation of the previous value.
-      last[last.length - 1] = `${last[last.length - 1]} ${line.trim()}`;
+      last[last.length - 1] = `${last[last.length - 1]} ${head.slice(lineFrom, end).trim()}`;
       continue;
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const rawName = line.slice(0, colon).trim().toLowerCase();
-    const name = COMPACT[rawName] ?? rawName;
-    const value = line.slice(colon + 1).trim();
+    const colon = head.indexOf(':', lineFrom);
+    if (colon <= lineFrom || colon >= end) continue;
+    const name = headerName(head.slice(lineFrom, colon));
+    const value = head.slice(colon + 1, end).trim();
     let list = headers.get(name);
     if (list === undefined) {
       list = [];
@@ -88,21 +109,29 @@ export function parseSipText(text: string): SipView | null {
 
 /** Splits one header line holding several comma-separated values, ignoring commas in <> and quotes. */
 export function splitHeaderList(value: string): string[] {
+  // Slices between the separating commas (no string built a character at a time); most
+  // header lines hold one value and no comma at all.
+  if (!value.includes(',')) {
+    const only = value.trim();
+    return only ? [only] : [];
+  }
   const out: string[] = [];
   let depth = 0;
   let quoted = false;
-  let cur = '';
+  let from = 0;
   for (let i = 0; i < value.length; i++) {
-    const ch = value[i]!;
-    if (ch === '"' && value[i - 1] !== '\\') quoted = !quoted;
-    else if (!quoted && ch === '<') depth++;
-    else if (!quoted && ch === '>') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0 && !quoted) {
-      if (cur.trim()) out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
+    const ch = value.charCodeAt(i);
+    if (ch === DQUOTE && value.charCodeAt(i - 1) !== BACKSLASH) quoted = !quoted;
+    else if (!quoted && ch === LT) depth++;
+    else if (!quoted && ch === GT) depth = Math.max(0, depth - 1);
+    else if (ch === COMMA && depth === 0 && !quoted) {
+      const part = value.slice(from, i).trim();
+      if (part) out.push(part);
+      from = i + 1;
+    }
   }
-  if (cur.trim()) out.push(cur.trim());
+  const last = value.slice(from).trim();
+  if (last) out.push(last);
   return out;
 }
 
@@ -110,6 +139,8 @@ export function splitHeaderList(value: string): string[] {
 export class SipEvent {
   readonly event: NormalizedEvent;
   readonly raw: SipView | null;
+  /** headers() per lower-case name: the engine asks for the same headers several times per event. */
+  private readonly read = new Map<string, string[]>();
 
   constructor(event: NormalizedEvent) {
     this.event = event;
@@ -164,9 +195,21 @@ export class SipEvent {
     return this.headers(name)[0] ?? null;
   }
 
-  /** Every value of a header, one per header instance and per comma-separated entry. */
+  /**
+   * Every value of a header, one per header instance and per comma-separated entry. The same
+   * array for every call with that name: callers must not change it (state values keep it).
+   */
   headers(name: string): string[] {
     const key = name.toLowerCase();
+    let values = this.read.get(key);
+    if (values === undefined) {
+      values = this.readHeaders(key);
+      this.read.set(key, values);
+    }
+    return values;
+  }
+
+  private readHeaders(key: string): string[] {
     const lines = this.raw?.headers.get(key);
     const single = key === 'to' || key === 'from' || key === 'call-id' || key === 'cseq' || key === 'referred-by';
     if (lines && lines.length > 0) return single ? lines : lines.flatMap(splitHeaderList);
@@ -185,7 +228,7 @@ export function uriOf(value: string): string {
     return value.slice(lt + 1, gt < 0 ? undefined : gt).trim();
   }
   // addr-spec form: header parameters follow the first ';' after the URI (RFC 3261 §20.10).
-  return (value.trim().split(/\s*;\s*/)[0] ?? '').trim();
+  return upTo(value, ';').trim();
 }
 
 /** Header parameters after the name-addr (e.g. `tag`, `purpose`, `index`). */
@@ -271,16 +314,31 @@ export function identityKey(value: string): string {
   const scheme = m[1]!.toLowerCase();
   const rest = m[2]!;
   if (scheme === 'tel') {
-    const num = safeDecode(rest.split(';')[0] ?? '').replace(/[-.()\s]/g, '');
+    const num = withoutVisualSeparators(safeDecode(upTo(rest, ';')));
     return num ? `tel:${num}` : '';
   }
   const at = rest.indexOf('@');
-  const user = at >= 0 ? safeDecode((rest.slice(0, at).split(';')[0] ?? '').split(':')[0] ?? '') : '';
-  const host = (at >= 0 ? rest.slice(at + 1) : rest).split(/[;:]/)[0]!.toLowerCase();
-  const digits = user.replace(/[-.()\s]/g, '');
+  const user = at >= 0 ? safeDecode(upTo(upTo(rest.slice(0, at), ';'), ':')) : '';
+  const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
+  const host = upTo(upTo(hostPart, ';'), ':').toLowerCase();
+  const digits = withoutVisualSeparators(user);
   if (/^\+?\d{3,}$/.test(digits)) return `tel:${digits}`;
   if (!host) return '';
   return user ? `sip:${user}@${host}` : `sip:${host}`;
+}
+
+/** The text before the first `ch` (all of it without one): a split's first part, without the array. */
+function upTo(s: string, ch: string): string {
+  const i = s.indexOf(ch);
+  return i < 0 ? s : s.slice(0, i);
+}
+
+const VISUAL_SEPARATOR = /[-.()\s]/;
+const VISUAL_SEPARATORS = /[-.()\s]/g;
+
+/** A number without its visual separators (RFC 3966); most numbers have none. */
+function withoutVisualSeparators(s: string): string {
+  return VISUAL_SEPARATOR.test(s) ? s.replace(VISUAL_SEPARATORS, '') : s;
 }
 
 interface HistoryEntry {

@@ -60,24 +60,25 @@ export const avp = {
     return a;
   },
   utf8: (code: number, s: string, o: { v?: number; m?: boolean } = {}): Avp => avp.raw(code, Buffer.from(s, 'utf8'), o),
+  // The number AVPs take pooled unzeroed buffers: each write fills all of its bytes.
   u32: (code: number, n: number, o: { v?: number; m?: boolean } = {}): Avp => {
-    const b = Buffer.alloc(4);
+    const b = Buffer.allocUnsafe(4);
     b.writeUInt32BE(n >>> 0);
     return avp.raw(code, b, o);
   },
   i32: (code: number, n: number, o: { v?: number; m?: boolean } = {}): Avp => {
-    const b = Buffer.alloc(4);
+    const b = Buffer.allocUnsafe(4);
     b.writeInt32BE(n | 0);
     return avp.raw(code, b, o);
   },
   u64: (code: number, n: bigint, o: { v?: number; m?: boolean } = {}): Avp => {
-    const b = Buffer.alloc(8);
+    const b = Buffer.allocUnsafe(8);
     b.writeBigUInt64BE(n);
     return avp.raw(code, b, o);
   },
   /** Diameter Time: NTP seconds since 1900 (RFC 6733 §4.3.1; wraps in 2036 per RFC 5905). */
   time: (code: number, unixMillis: number, o: { v?: number; m?: boolean } = {}): Avp => {
-    const b = Buffer.alloc(4);
+    const b = Buffer.allocUnsafe(4);
     b.writeUInt32BE((Math.floor(unixMillis / 1000) + NTP_UNIX_OFFSET) % 2 ** 32);
     return avp.raw(code, b, o);
   },
