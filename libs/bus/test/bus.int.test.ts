@@ -3,6 +3,7 @@
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { type Kafka, KafkaJSConnectionError, type Producer, type ProducerConfig, type Transaction } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bus, createBus, createProcessor, isBusError, readTopic, topicName } from '../src/index.ts';
@@ -17,6 +18,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await bus?.close();
 });
+
+/**
+ * The client, except that the first transaction commit of its producers completes on the broker
+ * and then throws a connection error, as if the broker's answer had been lost.
+ */
+function commitAnswerLostOnce(kafka: Kafka, onLost: () => void): Kafka {
+  let armed = true;
+  const wrapTxn = (txn: Transaction): Transaction =>
+    Object.assign(Object.create(txn) as Transaction, {
+      commit: async () => {
+        await txn.commit();
+        if (!armed) return;
+        armed = false;
+        onLost();
+        throw new KafkaJSConnectionError('Connection error: the EndTxn answer was lost (simulated)');
+      },
+    });
+  const wrapProducer = (producer: Producer): Producer =>
+    Object.assign(Object.create(producer) as Producer, {
+      transaction: async () => wrapTxn(await producer.transaction()),
+    });
+  return Object.assign(Object.create(kafka) as Kafka, {
+    producer: (config?: ProducerConfig) => wrapProducer(kafka.producer(config)),
+  });
+}
 
 async function committedOffset(groupId: string, topic: string): Promise<string | undefined> {
   const admin = await bus.admin();
@@ -123,6 +149,58 @@ describe('bus on the real broker and registry', () => {
     // read_uncommitted still shows both attempts: the first really was written, then aborted.
     expect(await readTopic(bus.kafka, output, { readUncommitted: true })).toHaveLength(10);
     expect(await committedOffset(groupId, input)).toBe('5');
+  });
+
+  it('a commit whose answer is lost (the broker committed, the client saw a connection error) is not done again', async () => {
+    const tenant = uniqueTenant();
+    await bus.ensureTopics(tenant, ['events', 'matched', 'dlq']);
+    const input = topicName(tenant, 'events');
+    const output = topicName(tenant, 'matched');
+    const total = 20;
+    await bus.send(
+      Array.from({ length: total }, (_, i) => ({ topic: input, key: `k${i}`, value: Buffer.from(`r${i}`) })),
+    );
+
+    // The first commit reaches the broker and completes, then the client is told the
+    // connection broke (as when the broker dies before its EndTxn answer is sent).
+    let lostAnswers = 0;
+    const client = { kafka: commitAnswerLostOnce(bus.kafka, () => lostAnswers++) };
+    const groupId = `${tenant}.test-processor`;
+    const committedOffsets: string[] = [];
+    let committedCalls = 0;
+    const processor = createProcessor<Buffer>({
+      kafka: client,
+      log,
+      groupId,
+      topics: [input],
+      transactionalIdPrefix: groupId,
+      decode: async (b) => b ?? Buffer.alloc(0),
+      dlqTopic: () => topicName(tenant, 'dlq'),
+      maxBackoffMs: 200,
+      process: async (records) => ({
+        outputs: records.map((r) => ({ topic: output, key: r.key, value: Buffer.from(r.offset) })),
+      }),
+      onCommitted: (_result, records) => {
+        committedCalls++;
+        committedOffsets.push(...records.map((r) => r.offset));
+      },
+    });
+    await processor.start();
+    try {
+      await waitFor(async () => (await committedOffset(groupId, input)) === String(total), {
+        what: 'every input to commit',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      await waitFor(() => committedOffsets.length >= total, { what: 'onCommitted for every input' });
+    } finally {
+      await processor.stop();
+    }
+    expect(lostAnswers).toBe(1);
+    const out = await readTopic(bus.kafka, output);
+    expect(out.map((r) => r.value!.toString())).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+    expect(committedOffsets).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+    expect(processor.committedBatches).toBe(committedCalls);
   });
 
   it('sends an undecodable record to the DLQ with its reason and processes the rest of the batch', async () => {
