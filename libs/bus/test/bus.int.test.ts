@@ -20,19 +20,19 @@ afterAll(async () => {
 });
 
 /**
- * The client, except that the first transaction commit of its producers completes on the broker
- * and then throws a connection error, as if the broker's answer had been lost.
+ * The client, except that the first transaction commit of its producers throws a connection
+ * error: after the commit completed on the broker (its answer lost), or before it was sent.
  */
-function commitAnswerLostOnce(kafka: Kafka, onLost: () => void): Kafka {
+function commitFailsOnce(kafka: Kafka, when: 'answer lost' | 'never sent', onFail: () => void): Kafka {
   let armed = true;
   const wrapTxn = (txn: Transaction): Transaction =>
     Object.assign(Object.create(txn) as Transaction, {
       commit: async () => {
-        await txn.commit();
-        if (!armed) return;
+        if (!armed) return txn.commit();
         armed = false;
-        onLost();
-        throw new KafkaJSConnectionError('Connection error: the EndTxn answer was lost (simulated)');
+        if (when === 'answer lost') await txn.commit();
+        onFail();
+        throw new KafkaJSConnectionError(`Connection error: simulated, the commit's ${when}`);
       },
     });
   const wrapProducer = (producer: Producer): Producer =>
@@ -151,57 +151,60 @@ describe('bus on the real broker and registry', () => {
     expect(await committedOffset(groupId, input)).toBe('5');
   });
 
-  it('a commit whose answer is lost (the broker committed, the client saw a connection error) is not done again', async () => {
-    const tenant = uniqueTenant();
-    await bus.ensureTopics(tenant, ['events', 'matched', 'dlq']);
-    const input = topicName(tenant, 'events');
-    const output = topicName(tenant, 'matched');
-    const total = 20;
-    await bus.send(
-      Array.from({ length: total }, (_, i) => ({ topic: input, key: `k${i}`, value: Buffer.from(`r${i}`) })),
-    );
+  // 'answer lost': the broker committed, the client saw a connection error; the batch must not be
+  // done again. 'never sent': nothing committed; the batch must be done once.
+  it.each(['answer lost', 'never sent'] as const)(
+    'a commit that fails with its %s: every output once',
+    async (when) => {
+      const tenant = uniqueTenant();
+      await bus.ensureTopics(tenant, ['events', 'matched', 'dlq']);
+      const input = topicName(tenant, 'events');
+      const output = topicName(tenant, 'matched');
+      const total = 20;
+      await bus.send(
+        Array.from({ length: total }, (_, i) => ({ topic: input, key: `k${i}`, value: Buffer.from(`r${i}`) })),
+      );
 
-    // The first commit reaches the broker and completes, then the client is told the
-    // connection broke (as when the broker dies before its EndTxn answer is sent).
-    let lostAnswers = 0;
-    const client = { kafka: commitAnswerLostOnce(bus.kafka, () => lostAnswers++) };
-    const groupId = `${tenant}.test-processor`;
-    const committedOffsets: string[] = [];
-    let committedCalls = 0;
-    const processor = createProcessor<Buffer>({
-      kafka: client,
-      log,
-      groupId,
-      topics: [input],
-      transactionalIdPrefix: groupId,
-      decode: async (b) => b ?? Buffer.alloc(0),
-      dlqTopic: () => topicName(tenant, 'dlq'),
-      maxBackoffMs: 200,
-      process: async (records) => ({
-        outputs: records.map((r) => ({ topic: output, key: r.key, value: Buffer.from(r.offset) })),
-      }),
-      onCommitted: (_result, records) => {
-        committedCalls++;
-        committedOffsets.push(...records.map((r) => r.offset));
-      },
-    });
-    await processor.start();
-    try {
-      await waitFor(async () => (await committedOffset(groupId, input)) === String(total), {
-        what: 'every input to commit',
-        timeoutMs: 30_000,
-        intervalMs: 200,
+      let failedCommits = 0;
+      const client = { kafka: commitFailsOnce(bus.kafka, when, () => failedCommits++) };
+      const groupId = `${tenant}.test-processor`;
+      const committedOffsets: string[] = [];
+      let committedCalls = 0;
+      const processor = createProcessor<Buffer>({
+        kafka: client,
+        log,
+        groupId,
+        topics: [input],
+        transactionalIdPrefix: groupId,
+        decode: async (b) => b ?? Buffer.alloc(0),
+        dlqTopic: () => topicName(tenant, 'dlq'),
+        maxBackoffMs: 200,
+        process: async (records) => ({
+          outputs: records.map((r) => ({ topic: output, key: r.key, value: Buffer.from(r.offset) })),
+        }),
+        onCommitted: (_result, records) => {
+          committedCalls++;
+          committedOffsets.push(...records.map((r) => r.offset));
+        },
       });
-      await waitFor(() => committedOffsets.length >= total, { what: 'onCommitted for every input' });
-    } finally {
-      await processor.stop();
-    }
-    expect(lostAnswers).toBe(1);
-    const out = await readTopic(bus.kafka, output);
-    expect(out.map((r) => r.value!.toString())).toEqual(Array.from({ length: total }, (_, i) => String(i)));
-    expect(committedOffsets).toEqual(Array.from({ length: total }, (_, i) => String(i)));
-    expect(processor.committedBatches).toBe(committedCalls);
-  });
+      await processor.start();
+      try {
+        await waitFor(async () => (await committedOffset(groupId, input)) === String(total), {
+          what: 'every input to commit',
+          timeoutMs: 30_000,
+          intervalMs: 200,
+        });
+        await waitFor(() => committedOffsets.length >= total, { what: 'onCommitted for every input' });
+      } finally {
+        await processor.stop();
+      }
+      expect(failedCommits).toBe(1);
+      const out = await readTopic(bus.kafka, output);
+      expect(out.map((r) => r.value!.toString())).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+      expect(committedOffsets).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+      expect(processor.committedBatches).toBe(committedCalls);
+    },
+  );
 
   it('sends an undecodable record to the DLQ with its reason and processes the rest of the batch', async () => {
     const tenant = uniqueTenant();
