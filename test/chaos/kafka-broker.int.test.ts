@@ -61,10 +61,10 @@ async function resentRecords(): Promise<number> {
 }
 
 /**
- * Fails on an event delivered twice under new sequence numbers too. Issue 14 (most likely): a processor whose
- * transaction commit lost its answer as the broker died retried the batch although the broker
- * had committed it (target-match then matched the event twice); it now settles the commit's
- * outcome first (libs/bus processor; libs/bus/test/bus.int.test.ts "a commit that fails with its answer lost").
+ * Fails on an event delivered twice under new sequence numbers too. Issue 14, most likely: a
+ * processor whose transaction commit lost its answer as the broker died retried the batch
+ * although the broker had committed it (target-match then matched the event twice); it now
+ * settles the commit's outcome first (libs/bus/test/bus.int.test.ts, "a commit that fails").
  */
 async function expectClean(r: MailRunResult): Promise<void> {
   const v = r.verdict;
