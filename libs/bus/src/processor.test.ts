@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { consumersOf } from './consumer-health.ts';
-import { createProcessor } from './processor.ts';
+import { batchCommitted, createProcessor } from './processor.ts';
 
 const EVENTS = {
   GROUP_JOIN: 'consumer.group_join',
@@ -247,5 +247,17 @@ describe('processor across a broker outage', () => {
     expect(processed).toBe(1);
     expect(producers.reduce((n, x) => n + x.commits, 0)).toBe(1);
     await p.stop();
+  });
+});
+
+describe('batchCommitted', () => {
+  it('is true once the committed offset reached the offset after the batch', () => {
+    expect(batchCommitted('10', '10')).toBe(true);
+    expect(batchCommitted('12', '10')).toBe(true);
+    expect(batchCommitted('9', '10')).toBe(false);
+    expect(batchCommitted('-1', '10')).toBe(false);
+    expect(batchCommitted(undefined, '1')).toBe(false);
+    expect(batchCommitted('', '1')).toBe(false);
+    expect(batchCommitted('9007199254740993', '9007199254740993')).toBe(true);
   });
 });

@@ -8,6 +8,9 @@
 // - A record that cannot be decoded, or that `process` rejects, goes to the DLQ with its
 //   reason in the same transaction; the rest of the batch goes on. A retriable decode error
 //   (the schema registry away) is no fault of the record: the batch aborts and is retried.
+// - A commit that fails without an answer (the broker died after it got EndTxn) may have
+//   happened: before any retry, a new producer for the id waits for the coordinator to finish
+//   that transaction, and the group's committed offset tells whether the batch is done.
 // - `process` must not change anything outside its result: in-memory effects belong in
 //   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
 import type { Logger } from '@li/log';
@@ -152,6 +155,15 @@ function lostGroup(err: unknown): boolean {
   );
 }
 
+/**
+ * Whether the group's committed offset for a partition (kafkajs gives '-1' for none) shows the
+ * batch ending before `next` committed.
+ */
+export function batchCommitted(committedOffset: string | undefined, next: string): boolean {
+  if (committedOffset === undefined || !/^-?\d+$/.test(committedOffset)) return false;
+  return BigInt(committedOffset) >= BigInt(next);
+}
+
 const DLQ_METRIC = 'li_bus_dlq_records_total';
 
 /** One counter per registry, whichever processor of the service asks first. */
@@ -260,15 +272,58 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     await options.onAssigned?.(assignment);
   }
 
+  /**
+   * Settles a commit whose answer never came (the broker died after it got EndTxn): a new producer
+   * for the transactional id is answered only once the coordinator finished the open transaction,
+   * committing it if it had logged the commit and aborting it otherwise. Then the group's committed
+   * offset for the partition says which it was.
+   */
+  async function settleCommit(topic: string, partition: number): Promise<string | undefined> {
+    await dropProducer(topic, partition);
+    const txn = await beginTransaction(topic, partition);
+    if (!(await abortOrDrop(txn, topic, partition))) {
+      throw new Error(`could not settle the last commit of ${topic}[${partition}]: the abort failed`);
+    }
+    const admin = clientOf(options.kafka).admin();
+    await admin.connect();
+    try {
+      const [t] = await admin.fetchOffsets({ groupId: options.groupId, topics: [topic] });
+      return t?.partitions.find((p) => p.partition === partition)?.offset;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  interface Attempt {
+    ctx: BatchContext;
+    records: InputRecord<T>[];
+    result: ProcessResult<T>;
+    dlqOutputs: OutputRecord[];
+  }
+
   async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.isEmpty()) return;
     await assigned;
     const { topic, partition } = batch;
     const dlq = options.dlqTopic(topic);
-    for (let attempt = 0; isRunning() && !isStale() && !stopping; attempt++) {
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    // An attempt whose commit failed without saying whether it happened: settled before a retry,
+    // for a retry after a commit that did happen would write the batch's outputs twice.
+    let unsettled: Attempt | undefined;
+    let committed: Attempt | undefined;
+    for (let attempt = 0; !committed && isRunning() && !isStale() && !stopping; attempt++) {
       const ctx: BatchContext = { topic, partition, attempt };
       let txn: Transaction | undefined;
       try {
+        if (unsettled) {
+          const offset = await settleCommit(topic, partition);
+          if (batchCommitted(offset, next)) {
+            log.warn({ topic, partition }, 'the commit whose answer was lost had happened; the batch is not redone');
+            committed = unsettled;
+            break;
+          }
+          unsettled = undefined;
+        }
         txn = await beginTransaction(topic, partition);
         const records: InputRecord<T>[] = [];
         const dlqOutputs: OutputRecord[] = [];
@@ -291,21 +346,17 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         }
         const outputs = [...result.outputs, ...dlqOutputs];
         for (const chunk of requestChunks(outputs)) await txn.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
         await txn.sendOffsets({
           consumerGroupId: options.groupId,
           topics: [{ topic, partitions: [{ partition, offset: next }] }],
         });
         await options.onBeforeCommit?.(ctx);
+        // Until EndTxn is sent nothing can commit; once it is, a failure may hide a commit.
+        const thisAttempt = { ctx, records, result, dlqOutputs };
+        unsettled = thisAttempt;
         await txn.commit();
-        resolveOffset(batch.lastOffset());
-        committedBatches++;
-        if (dlqOutputs.length > 0) {
-          log.warn({ topic, partition, count: dlqOutputs.length }, 'records sent to the DLQ');
-          const tenant = topic.split('.')[1] ?? '';
-          for (const d of dlqOutputs) deadLetters?.inc({ tenant, code: d.headers?.['li.dlq.code'] ?? '' });
-        }
-        options.onCommitted?.(result, records, ctx);
+        unsettled = undefined;
+        committed = thisAttempt;
       } catch (err) {
         if (txn) await abortOrDrop(txn, topic, partition);
         if (isFenced(err)) {
@@ -318,7 +369,10 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         // partition may be someone else's. kafkajs rejoins when the error reaches it.
         if (lostGroup(err)) throw err;
         const delayMs = Math.min(maxBackoff, 100 * 2 ** Math.min(attempt, 10));
-        log.warn({ topic, partition, attempt, delayMs, err }, 'batch aborted; retrying from the last committed offset');
+        log.warn(
+          { topic, partition, attempt, delayMs, err },
+          unsettled ? 'commit failed; settling its outcome before any retry' : 'batch aborted; retrying',
+        );
         await pause(delayMs);
         if (stopping) return;
         await heartbeat().catch((e: unknown) => {
@@ -326,16 +380,24 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
           // partition (it is fetched again from the committed offset); kafkajs rejoins.
           if (lostGroup(e)) throw e;
         });
-        continue;
       }
-      // Committed: never process this batch again, whatever the heartbeat says. A heartbeat that
-      // finds the group lost throws to kafkajs, which rejoins (and the next owner reads from the
-      // committed offset); any other heartbeat failure is kafkajs's own to retry.
-      await heartbeat().catch((e: unknown) => {
-        if (lostGroup(e)) throw e;
-      });
-      return;
     }
+    if (!committed) return;
+    resolveOffset(batch.lastOffset());
+    committedBatches++;
+    const { dlqOutputs } = committed;
+    if (dlqOutputs.length > 0) {
+      log.warn({ topic, partition, count: dlqOutputs.length }, 'records sent to the DLQ');
+      const tenant = topic.split('.')[1] ?? '';
+      for (const d of dlqOutputs) deadLetters?.inc({ tenant, code: d.headers?.['li.dlq.code'] ?? '' });
+    }
+    options.onCommitted?.(committed.result, committed.records, committed.ctx);
+    // Committed: never process this batch again, whatever the heartbeat says. A heartbeat that
+    // finds the group lost throws to kafkajs, which rejoins (and the next owner reads from the
+    // committed offset); any other heartbeat failure is kafkajs's own to retry.
+    await heartbeat().catch((e: unknown) => {
+      if (lostGroup(e)) throw e;
+    });
   }
 
   // running: joined with its partitions prepared; restarting: a crashed consumer is being

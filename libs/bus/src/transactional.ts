@@ -78,7 +78,9 @@ export function transactionalProducer(client: BusClient, transactionalId: string
         throw fenced();
       }
       // Aborted: nothing of it is visible. Not aborted: the transaction's fate is the
-      // coordinator's (it aborts on timeout or when the id is taken again); this one is done.
+      // coordinator's (it aborts on timeout or when the id is taken again), and after a commit
+      // whose answer was lost it may have committed; this producer is done, and its owner
+      // reloads the state after taking the id again (which settles the open transaction).
       await txn.abort().catch(() => {
         state = 'broken';
       });

@@ -3,6 +3,7 @@
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { type Kafka, KafkaJSConnectionError, type Producer, type ProducerConfig, type Transaction } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bus, createBus, createProcessor, isBusError, readTopic, topicName } from '../src/index.ts';
@@ -17,6 +18,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await bus?.close();
 });
+
+/**
+ * The client, except that the first transaction commit of its producers throws a connection
+ * error: after the commit completed on the broker (its answer lost), or before it was sent.
+ */
+function commitFailsOnce(kafka: Kafka, when: 'answer lost' | 'never sent', onFail: () => void): Kafka {
+  let armed = true;
+  const wrapTxn = (txn: Transaction): Transaction =>
+    Object.assign(Object.create(txn) as Transaction, {
+      commit: async () => {
+        if (!armed) return txn.commit();
+        armed = false;
+        if (when === 'answer lost') await txn.commit();
+        onFail();
+        throw new KafkaJSConnectionError(`Connection error: simulated, the commit's ${when}`);
+      },
+    });
+  const wrapProducer = (producer: Producer): Producer =>
+    Object.assign(Object.create(producer) as Producer, {
+      transaction: async () => wrapTxn(await producer.transaction()),
+    });
+  return Object.assign(Object.create(kafka) as Kafka, {
+    producer: (config?: ProducerConfig) => wrapProducer(kafka.producer(config)),
+  });
+}
 
 async function committedOffset(groupId: string, topic: string): Promise<string | undefined> {
   const admin = await bus.admin();
@@ -124,6 +150,61 @@ describe('bus on the real broker and registry', () => {
     expect(await readTopic(bus.kafka, output, { readUncommitted: true })).toHaveLength(10);
     expect(await committedOffset(groupId, input)).toBe('5');
   });
+
+  // 'answer lost': the broker committed, the client saw a connection error; the batch must not be
+  // done again. 'never sent': nothing committed; the batch must be done once.
+  it.each(['answer lost', 'never sent'] as const)(
+    'a commit that fails with its %s: every output once',
+    async (when) => {
+      const tenant = uniqueTenant();
+      await bus.ensureTopics(tenant, ['events', 'matched', 'dlq']);
+      const input = topicName(tenant, 'events');
+      const output = topicName(tenant, 'matched');
+      const total = 20;
+      await bus.send(
+        Array.from({ length: total }, (_, i) => ({ topic: input, key: `k${i}`, value: Buffer.from(`r${i}`) })),
+      );
+
+      let failedCommits = 0;
+      const client = { kafka: commitFailsOnce(bus.kafka, when, () => failedCommits++) };
+      const groupId = `${tenant}.test-processor`;
+      const committedOffsets: string[] = [];
+      let committedCalls = 0;
+      const processor = createProcessor<Buffer>({
+        kafka: client,
+        log,
+        groupId,
+        topics: [input],
+        transactionalIdPrefix: groupId,
+        decode: async (b) => b ?? Buffer.alloc(0),
+        dlqTopic: () => topicName(tenant, 'dlq'),
+        maxBackoffMs: 200,
+        process: async (records) => ({
+          outputs: records.map((r) => ({ topic: output, key: r.key, value: Buffer.from(r.offset) })),
+        }),
+        onCommitted: (_result, records) => {
+          committedCalls++;
+          committedOffsets.push(...records.map((r) => r.offset));
+        },
+      });
+      await processor.start();
+      try {
+        await waitFor(async () => (await committedOffset(groupId, input)) === String(total), {
+          what: 'every input to commit',
+          timeoutMs: 30_000,
+          intervalMs: 200,
+        });
+        await waitFor(() => committedOffsets.length >= total, { what: 'onCommitted for every input' });
+      } finally {
+        await processor.stop();
+      }
+      expect(failedCommits).toBe(1);
+      const out = await readTopic(bus.kafka, output);
+      expect(out.map((r) => r.value!.toString())).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+      expect(committedOffsets).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+      expect(processor.committedBatches).toBe(committedCalls);
+    },
+  );
 
   it('sends an undecodable record to the DLQ with its reason and processes the rest of the batch', async () => {
     const tenant = uniqueTenant();

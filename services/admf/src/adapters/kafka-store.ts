@@ -84,7 +84,8 @@ export class KafkaPublisher {
       throw new StoreNotWritable(
         isFencedError(err)
           ? 'this admf instance was fenced: another instance took over as the writer; nothing was written'
-          : 'the writer lost its Kafka transaction; nothing was written',
+          : // A commit without an answer (the broker died after it got EndTxn) may have happened.
+            'the writer lost its Kafka transaction; the change may have been written (a retried create answers 409)',
       );
     }
   }

@@ -24,7 +24,10 @@ export interface StoreChanges {
   audit?: AuditRecord[];
 }
 
-/** A store that may not write now (another instance is the writer); nothing was written. */
+/**
+ * A store that may not write now (another instance is the writer); nothing was written, unless
+ * a commit lost its answer (the message says so).
+ */
 export class StoreNotWritable extends Error {
   override name = 'StoreNotWritable';
 }
