@@ -157,10 +157,13 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       while (o.unconfirmed() > 0 && Date.now() < until && consumer === c && assignment.join === join) await sleep(20);
       if (o.unconfirmed() === 0) commitRead();
       await settle(Math.max(until - Date.now(), 1_000));
-      log.info(
-        { groupId: o.groupId, records: o.unconfirmed() },
-        'rebalance: confirmed records committed before rejoining; the unconfirmed go out again from the next owner',
-      );
+      const left = o.unconfirmed();
+      if (left === 0) log.info({ groupId: o.groupId }, 'rebalance: everything handed over is confirmed and committed');
+      else
+        log.warn(
+          { groupId: o.groupId, records: left },
+          'rebalance: hand-over ran out of time; records still unconfirmed go out again from the next owner',
+        );
     })();
     return handing;
   };

@@ -22,7 +22,7 @@ const SEND_EVERY_MS = 2;
 const CONFIRM_AFTER_MS = 300;
 
 /** A member: its peer takes one record every SEND_EVERY_MS and confirms it CONFIRM_AFTER_MS later, in order. */
-function member(name: string, topic: string, group: string, sent: string[]) {
+function member(topic: string, group: string, sent: string[]) {
   const queue: { partition: number; offset: string }[] = [];
   const inFlight = new Set<string>();
   let consumer: ConfirmedConsumer | undefined;
@@ -68,7 +68,7 @@ describe('confirmed consumer: a rebalance between live members', () => {
     const topic = topicName(tenant, 'events');
     const group = `confirmed-handover-${tenant}`;
     const sent: string[] = [];
-    const members = [member('a', topic, group, sent), member('b', topic, group, sent)];
+    const members = [member(topic, group, sent), member(topic, group, sent)];
     let written = 0;
     const writing = (async () => {
       while (written < RECORDS) {
@@ -83,7 +83,7 @@ describe('confirmed consumer: a rebalance between live members', () => {
     try {
       await Promise.all(members.map((m) => m.start()));
       await waitFor(() => sent.length >= 200, { what: 'the first records sent', timeoutMs: 60_000 });
-      const third = member('c', topic, group, sent);
+      const third = member(topic, group, sent);
       members.push(third);
       await third.start();
       await writing;
