@@ -1,6 +1,7 @@
 // File numbers (FTP/SFTP names) per LEMF and LIID in the compacted li.<t>.delivery-state: restored
-// before any LEMF starts, and saved before a file is uploaded under its number, so a name is never
-// reused after a restart. LEMFs are keyed <tenant>/<id> (domain/lemf-key.ts).
+// before any LEMF starts and again at each assignment of a file LEMF's queue partitions, and saved
+// before a file is uploaded under its number, so a name is never reused after a restart or when a
+// LIID moves between live processes. LEMFs are keyed <tenant>/<id> (domain/lemf-key.ts).
 import { type Bus, busRead, type OutputRecord, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 import { lemfKey, splitLemfKey } from '../domain/lemf-key.ts';
@@ -27,22 +28,28 @@ export class FileSeqStore {
   /** Reads every tenant's delivery-state topic; unreadable records are skipped and logged. */
   static async restore(bus: Bus, tenants: readonly string[], log: Logger): Promise<FileSeqStore> {
     const store = new FileSeqStore(bus);
-    for (const t of tenants) {
-      let n = 0;
-      for (const r of await busRead(bus, topicName(t, 'delivery-state'))) {
-        if (!r.value) continue;
-        try {
-          const s = JSON.parse(r.value.toString('utf8')) as FileSeqState;
-          if (typeof s.lemf !== 'string' || typeof s.liid !== 'string' || !Number.isSafeInteger(s.next)) continue;
-          store.#raise(lemfKey(t, s.lemf), s.liid, s.next);
-          n++;
-        } catch {
-          log.warn({ tenant: t, code: 'DLV_ERR_STATE' }, 'unreadable delivery-state record skipped');
-        }
-      }
-      log.info({ tenant: t, records: n }, 'file numbers restored');
-    }
+    for (const t of tenants) await store.reload(t, log);
     return store;
+  }
+
+  /**
+   * Reads one tenant's delivery-state again (read_committed, to its end) and raises every number
+   * to what is stored: another process may have used numbers of a LIID that moved here.
+   */
+  async reload(tenant: string, log: Logger): Promise<void> {
+    let n = 0;
+    for (const r of await busRead(this.#bus, topicName(tenant, 'delivery-state'))) {
+      if (!r.value) continue;
+      try {
+        const s = JSON.parse(r.value.toString('utf8')) as FileSeqState;
+        if (typeof s.lemf !== 'string' || typeof s.liid !== 'string' || !Number.isSafeInteger(s.next)) continue;
+        this.#raise(lemfKey(tenant, s.lemf), s.liid, s.next);
+        n++;
+      } catch {
+        log.warn({ tenant, code: 'DLV_ERR_STATE' }, 'unreadable delivery-state record skipped');
+      }
+    }
+    log.info({ tenant, records: n }, 'file numbers restored');
   }
 
   /** The next file number per LIID of one LEMF (a copy). */
