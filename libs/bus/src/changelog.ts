@@ -1,9 +1,11 @@
 // State backed by a compacted changelog topic (li.<t>.encoder-state and the like): the live
 // entries in memory, each change a record keyed by the entry's key (null value = tombstone, so
-// compaction drops the key). Changes are written inside a transaction, never alone: either the
-// processor's (the records go into its batch's outputs and are applied in onCommitted) or the
-// service's own (write() with a TransactionalProducer). Restoring reads committed records only
-// (an aborted or open transaction's changes are not state) and keeps the live entries.
+// compaction drops the key). Changes that go with consumed offsets or other outputs are written
+// in the same transaction: the processor's (the records go into its batch's outputs and are
+// applied in onCommitted) or the service's own (write() with a TransactionalProducer). State
+// saved ahead of its use and tied to nothing else may be sent alone (cc-delivery's file numbers).
+// Restoring reads committed records only (an aborted or open transaction's changes are not
+// state) and keeps the live entries.
 import type { OutputRecord } from './bus.ts';
 import type { BusClient } from './client.ts';
 import { readTopic } from './read-topic.ts';

@@ -2,7 +2,9 @@
 // before any LEMF starts and again at each assignment of a file LEMF's queue partitions, and saved
 // before a file is uploaded under its number, so a name is never reused after a restart or when a
 // LIID moves between live processes. LEMFs are keyed <tenant>/<id> (domain/lemf-key.ts).
-import { type Bus, busRead, type OutputRecord, topicName } from '@li/bus';
+// The topic is a libs/bus Changelog. Its records are sent alone, not in a transaction: a number
+// is saved ahead of its upload and joins no consumer offsets, so there is nothing to commit with.
+import { type Bus, Changelog, type ChangelogCodec, type OutputRecord, topicName } from '@li/bus';
 import type { Logger } from '@li/log';
 import { lemfKey, splitLemfKey } from '../domain/lemf-key.ts';
 
@@ -12,6 +14,21 @@ interface FileSeqState {
   liid: string;
   next: number;
 }
+
+/** JSON; an unreadable record decodes to null (skipped and counted, never fatal to a restore). */
+const fileSeqCodec: ChangelogCodec<FileSeqState | null> = {
+  encode: (v) => Buffer.from(JSON.stringify(v)),
+  decode: (b) => {
+    try {
+      const s = JSON.parse(b.toString('utf8')) as FileSeqState;
+      return typeof s.lemf === 'string' && typeof s.liid === 'string' && Number.isSafeInteger(s.next) ? s : null;
+    } catch {
+      return null;
+    }
+  },
+};
+
+const changelogOf = (tenant: string) => new Changelog(topicName(tenant, 'delivery-state'), fileSeqCodec);
 
 export class FileSeqStore {
   readonly #bus: Bus;
@@ -37,18 +54,18 @@ export class FileSeqStore {
    * to what is stored: another process may have used numbers of a LIID that moved here.
    */
   async reload(tenant: string, log: Logger): Promise<void> {
+    const { live } = await changelogOf(tenant).read(this.#bus);
     let n = 0;
-    for (const r of await busRead(this.#bus, topicName(tenant, 'delivery-state'))) {
-      if (!r.value) continue;
-      try {
-        const s = JSON.parse(r.value.toString('utf8')) as FileSeqState;
-        if (typeof s.lemf !== 'string' || typeof s.liid !== 'string' || !Number.isSafeInteger(s.next)) continue;
+    let unreadable = 0;
+    for (const s of live.values()) {
+      if (s === null) unreadable++;
+      else {
         this.#raise(lemfKey(tenant, s.lemf), s.liid, s.next);
         n++;
-      } catch {
-        log.warn({ tenant, code: 'DLV_ERR_STATE' }, 'unreadable delivery-state record skipped');
       }
     }
+    if (unreadable > 0)
+      log.warn({ tenant, count: unreadable, code: 'DLV_ERR_STATE' }, 'unreadable delivery-state records skipped');
     log.info({ tenant, records: n }, 'file numbers restored');
   }
 
@@ -72,9 +89,8 @@ export class FileSeqStore {
   #save(key: string, liid: string): Promise<void> {
     const { tenant, lemf } = splitLemfKey(key);
     const state: FileSeqState = { lemf, liid, next: this.#next.get(key)?.[liid] ?? 1 };
-    const topic = topicName(tenant, 'delivery-state');
-    const k = JSON.stringify([lemf, liid]);
-    this.#dirty.set(`${topic}\0${k}`, { topic, key: k, value: Buffer.from(JSON.stringify(state)) });
+    const record = changelogOf(tenant).record({ key: JSON.stringify([lemf, liid]), value: state });
+    this.#dirty.set(`${record.topic}\0${record.key}`, record);
     if (!this.#queued) {
       this.#queued = this.#sending
         .catch(() => undefined)
