@@ -127,7 +127,8 @@ export async function waitCaughtUp(
     if (v.missing.length === 0) return Date.now();
     if (Date.now() > deadline) {
       throw new Error(
-        `the LEMF did not catch up within ${timeoutMs / 1000} s: ${v.missing.length} of ${expected.size} events incomplete (${v.missing.slice(0, 5).join('; ')})`,
+        // a record under a number an earlier record had is not counted: reuse shows as missing
+        `the LEMF did not catch up within ${timeoutMs / 1000} s: ${v.missing.length} of ${expected.size} events incomplete (${v.missing.slice(0, 5).join('; ')}); numbers reused for different records ${v.reusedNumbers}`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));

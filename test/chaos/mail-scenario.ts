@@ -50,7 +50,7 @@ async function dlqEnd(tenant: string): Promise<number> {
 }
 
 /** Where records wait, for a failure message: what each service's consumer groups have not committed. */
-async function backlogLine(p: ProcessPipeline): Promise<string> {
+export async function backlogLine(p: ProcessPipeline): Promise<string> {
   try {
     const offsets = await PipelineOffsets.connect([p.tenant], p.lemfIds);
     try {

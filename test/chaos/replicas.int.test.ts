@@ -27,6 +27,7 @@ import { checkSequences } from '../demo/report.ts';
 import { LemfReceiver, type ReceivedRecord } from '../pipeline/lemf.ts';
 import { addEtsiLemf, addWarrant, endWarrant } from '../pipeline/pipeline.ts';
 import { checkLemf, describeVerdict, type ExpectedRecords, type Identify, waitCaughtUp } from './lemf-check.ts';
+import { backlogLine } from './mail-scenario.ts';
 import { MailTraffic } from './mail-traffic.ts';
 import { type PipelineService, ProcessPipeline } from './processes.ts';
 import { FULL, faultSeconds, recordRecovery } from './scenario.ts';
@@ -251,7 +252,9 @@ describe('live replicas: 3 partitions per stream, two processes of each scalable
         caughtUpP.catch(() => undefined); // awaited below
         await p.restart(name as PipelineService, replica);
         const readyS = (Date.now() - endedAt) / 1000;
-        const caughtUp = await caughtUpP;
+        const caughtUp = await caughtUpP.catch(async (err: Error) => {
+          throw new Error(`after the SIGKILL of ${name}#${replica}: ${err.message}; ${await backlogLine(p)}`);
+        });
         const line = `${name}#${replica} killed ${((endedAt - killedAt) / 1000).toFixed(1)} s, ready ${readyS.toFixed(1)} s after the restart, the LEMF had every earlier event ${((caughtUp - endedAt) / 1000).toFixed(1)} s after`;
         console.log(`[chaos] replicas: ${line}`);
         lines.push(line);
@@ -271,7 +274,9 @@ describe('live replicas: 3 partitions per stream, two processes of each scalable
       await sleep(TAIL_S * 1000);
       await Promise.all(traffics.map((t) => t.stop()));
       const all = acknowledged();
-      await waitCaughtUp(lemf, all, identify, 120_000);
+      await waitCaughtUp(lemf, all, identify, 120_000).catch(async (err: Error) => {
+        throw new Error(`after the traffic stopped: ${err.message}; ${await backlogLine(p)}`);
+      });
       // Late resends included.
       let n = -1;
       await waitFor(

@@ -66,7 +66,9 @@ export class Changelog<V> {
   ): Promise<{ live: Map<string, V>; records: number }> {
     const live = new Map<string, V>();
     let records = 0;
-    for (const r of await readTopic(client, this.topic, options)) {
+    // A dead producer's transaction holds the read until its transactional id is fenced or the
+    // broker times it out (the processors' transactionTimeout, 60 s): give it that long.
+    for (const r of await readTopic(client, this.topic, { timeoutMs: 90_000, ...options })) {
       if (r.key === null) continue;
       records++;
       if (r.value === null) live.delete(r.key);

@@ -2,6 +2,7 @@
 // start-up (a service reports ready only after this) and for tests that inspect output.
 import { randomUUID } from 'node:crypto';
 import { type BusClient, clientOf } from './client.ts';
+import { highWatermarks } from './kafkajs-high-watermarks.ts';
 
 export interface ReadRecord {
   partition: number;
@@ -23,16 +24,22 @@ export async function readTopic(
   options: ReadTopicOptions = {},
 ): Promise<ReadRecord[]> {
   const kafka = clientOf(client);
+  const uncommitted = options.readUncommitted ?? false;
   const admin = kafka.admin();
   await admin.connect();
-  // kafkajs's admin reports the last stable offset: the end of what read_committed can see.
-  // An uncommitted reader learns the high watermark from the batches it fetches instead.
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
-  const uncommitted = options.readUncommitted ?? false;
-  const target = new Map(ends.map((e) => [e.partition, BigInt(e.offset)]));
+  // read_committed reads to the high watermark, not to the last stable offset kafkajs's admin
+  // gives: records committed after a transaction that is still open (a dead producer's, until
+  // it is fenced or times out) lie beyond that offset, and a state restored without them is old.
+  // The read waits for such transactions to end. An uncommitted reader learns the high watermark
+  // from the batches it fetches instead.
+  const highs = uncommitted ? new Map<number, bigint>() : await highWatermarks(kafka, topic);
+  const target = new Map(ends.map((e) => [e.partition, highs.get(e.partition) ?? BigInt(e.offset)]));
+  // a partition whose every record was deleted (log start at the end) delivers no batch
+  const empty = new Set(ends.filter((e) => BigInt(e.low) >= (target.get(e.partition) ?? 0n)).map((e) => e.partition));
   const out: ReadRecord[] = [];
-  const pending = new Set([...target].filter(([, end]) => uncommitted || end > 0n).map(([p]) => p));
+  const pending = new Set([...target].filter(([p]) => uncommitted || !empty.has(p)).map(([p]) => p));
   if (pending.size === 0) return out;
   let lastActivity = Date.now();
 
@@ -54,9 +61,31 @@ export async function readTopic(
         }, 200)
       : undefined;
     const timer = setTimeout(
-      () => reject(new Error(`readTopic: ${topic} not read to its end within ${options.timeoutMs ?? 15000} ms`)),
+      () =>
+        reject(
+          new Error(
+            `readTopic: ${topic} not read to its end within ${options.timeoutMs ?? 15000} ms (partitions ${[...pending].join(', ')}${uncommitted ? '' : ': a transaction still open?'})`,
+          ),
+        ),
       options.timeoutMs ?? 15000,
     );
+    // Transaction markers occupy offsets too: compare the position, not the last record.
+    const reached = (partition: number, highWatermark: string, lastOffset: string) => {
+      const end = uncommitted ? BigInt(highWatermark) : (target.get(partition) ?? 0n);
+      if (BigInt(highWatermark) >= end && BigInt(lastOffset) + 1n >= end) pending.delete(partition);
+      if (pending.size === 0) {
+        clearTimeout(timer);
+        if (idle) clearInterval(idle);
+        resolve();
+      }
+    };
+    // kafkajs hands eachBatch no batch it filtered to nothing (an aborted transaction, a lone
+    // marker), which can be the last thing before the end.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize !== 0) return;
+      lastActivity = Date.now();
+      reached(payload.partition, payload.highWatermark, payload.lastOffset);
+    });
     consumer
       .run({
         autoCommit: false,
@@ -73,15 +102,7 @@ export async function readTopic(
               headers,
             });
           }
-          // Transaction markers occupy offsets too: compare the position, not the last record.
-          const end = uncommitted ? BigInt(batch.highWatermark) : (target.get(batch.partition) ?? 0n);
-          if (BigInt(batch.highWatermark) >= end && BigInt(batch.lastOffset()) + 1n >= end)
-            pending.delete(batch.partition);
-          if (pending.size === 0) {
-            clearTimeout(timer);
-            if (idle) clearInterval(idle);
-            resolve();
-          }
+          reached(batch.partition, batch.highWatermark, batch.lastOffset());
         },
       })
       .catch(reject);

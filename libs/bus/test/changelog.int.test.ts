@@ -64,4 +64,48 @@ describe('changelog store', () => {
     await first.close();
     await second.close();
   }, 60_000);
+
+  it("restores what was committed after a dead writer's open transaction, once that one is fenced", async () => {
+    // The encoder's counters after a rebalance: a process killed mid-transaction leaves it open on
+    // the changelog until the next owner of its transactional id fences it. Reading only to the
+    // last stable offset (the start of that transaction) missed every later commit of the live
+    // processes: a stale state, numbers used again.
+    const tenant = uniqueTenant('chl');
+    await bus.ensureTopics(tenant, ['encoder-state']);
+    const topic = topicName(tenant, 'encoder-state');
+    const store = new ChangelogStore<{ n: number }>(bus, topic, jsonChangelog());
+    const live = transactionalProducer(bus, `li.test.${tenant}.live`);
+    await live.connect();
+    await store.write(live, [{ key: 'a', value: { n: 1 } }]);
+    // The dead writer: a transaction begun and never ended.
+    const deadId = `li.test.${tenant}.dead`;
+    const dead = bus.kafka.producer({ transactionalId: deadId, idempotent: true, maxInFlightRequests: 1 });
+    await dead.connect();
+    const open = await dead.transaction();
+    await open.send({ topic, messages: [{ key: 'a', value: JSON.stringify({ n: 99 }) }] });
+    // Committed after the open transaction began.
+    await store.write(live, [
+      { key: 'a', value: { n: 2 } },
+      { key: 'b', value: { n: 3 } },
+    ]);
+
+    const restored = new ChangelogStore<{ n: number }>(bus, topic, jsonChangelog());
+    let settled = false;
+    const restoring = restored.restore({ timeoutMs: 60_000 }).finally(() => {
+      settled = true;
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(settled).toBe(false); // waits: the last commit lies beyond the open transaction
+    // The next holder of the id fences the dead writer: its transaction is aborted.
+    const next = transactionalProducer(bus, deadId);
+    await next.connect();
+    expect(await restoring).toEqual({ records: 3, live: 2 });
+    expect([...restored.entries()]).toEqual([
+      ['a', { n: 2 }],
+      ['b', { n: 3 }],
+    ]);
+    await dead.disconnect();
+    await next.close();
+    await live.close();
+  }, 90_000);
 });
