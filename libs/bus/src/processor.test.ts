@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { consumersOf } from './consumer-health.ts';
-import { batchCommitted, createProcessor } from './processor.ts';
+import { batchCommitted, createProcessor, unprocessed } from './processor.ts';
 
 const EVENTS = {
   GROUP_JOIN: 'consumer.group_join',
@@ -155,8 +155,16 @@ function brokerOutageKafka() {
         },
       };
     },
+    // The group's committed offsets as the admin reads them once the previous owner is fenced.
+    admin: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      fetchOffsets: async ({ topics }: { topics: string[] }) =>
+        topics.map((topic) => ({ topic, partitions: [{ partition: 0, offset: committed.offset }] })),
+    }),
   } as unknown as Kafka;
-  return { kafka, broker, producers, eachBatch: (payload: unknown) => eachBatch!(payload) };
+  const committed = { offset: '-1' };
+  return { kafka, broker, producers, committed, eachBatch: (payload: unknown) => eachBatch!(payload) };
 }
 
 describe('processor across a broker outage', () => {
@@ -259,5 +267,67 @@ describe('batchCommitted', () => {
     expect(batchCommitted(undefined, '1')).toBe(false);
     expect(batchCommitted('', '1')).toBe(false);
     expect(batchCommitted('9007199254740993', '9007199254740993')).toBe(true);
+  });
+});
+
+describe('processor after a rebalance', () => {
+  const batchOf = (offsets: number[]) => ({
+    topic: 'li.acme.events',
+    partition: 0,
+    messages: offsets.map((o) => ({
+      offset: String(o),
+      key: null,
+      value: Buffer.from('x'),
+      headers: {},
+      timestamp: '0',
+    })),
+    isEmpty: () => offsets.length === 0,
+    lastOffset: () => String(offsets.at(-1)),
+  });
+
+  it('does not process again what the previous owner committed after kafkajs read the offset', async () => {
+    // kafkajs fetched from 8 (read while the previous owner's last transaction, up to 10, was
+    // still committing); once fenced, the group's committed offset is 10.
+    const { kafka, committed, eachBatch } = brokerOutageKafka();
+    committed.offset = '10';
+    const seen: string[] = [];
+    const p = createProcessor<Buffer | null>({
+      kafka,
+      log: memoryLogger().log,
+      groupId: 'li.test.acme',
+      topics: ['li.acme.events'],
+      transactionalIdPrefix: 'li.test.acme',
+      decode: async (b) => b,
+      dlqTopic: () => 'li.acme.dlq',
+      process: async (records) => {
+        seen.push(...records.map((r) => r.offset));
+        return { outputs: [] };
+      },
+    });
+    await p.start();
+    const resolved: string[] = [];
+    const payload = (offsets: number[]) => ({
+      batch: batchOf(offsets),
+      resolveOffset: (o: string) => resolved.push(o),
+      heartbeat: async () => {},
+      isRunning: () => true,
+      isStale: () => false,
+    });
+    await eachBatch(payload([6, 7])); // wholly below: skipped, the position moves to 10
+    await eachBatch(payload([8, 9, 10, 11]));
+    expect(seen).toEqual(['10', '11']);
+    expect(resolved).toEqual(['9', '11']);
+    await p.stop();
+  });
+});
+
+describe('unprocessed', () => {
+  const m = (...offsets: number[]) => offsets.map((o) => ({ offset: String(o) }));
+  it('keeps the records at or above the committed offset', () => {
+    expect(unprocessed(m(3, 4, 5), 4n)).toEqual(m(4, 5));
+    expect(unprocessed(m(3, 4, 5), 6n)).toEqual([]);
+    expect(unprocessed(m(3, 4, 5), 3n)).toEqual(m(3, 4, 5));
+    expect(unprocessed(m(3, 4, 5), undefined)).toEqual(m(3, 4, 5));
+    expect(unprocessed([], 1n)).toEqual([]);
   });
 });

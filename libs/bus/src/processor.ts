@@ -164,6 +164,16 @@ export function batchCommitted(committedOffset: string | undefined, next: string
   return BigInt(committedOffset) >= BigInt(next);
 }
 
+/** A batch's records at or above the committed offset read after the fence (all when none was read). */
+export function unprocessed<M extends { offset: string }>(
+  messages: readonly M[],
+  floor: bigint | undefined,
+): readonly M[] {
+  const first = messages[0];
+  if (floor === undefined || first === undefined || BigInt(first.offset) >= floor) return messages;
+  return messages.filter((m) => BigInt(m.offset) >= floor);
+}
+
 const DLQ_METRIC = 'li_bus_dlq_records_total';
 
 /** One counter per registry, whichever processor of the service asks first. */
@@ -258,6 +268,8 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
 
   // Batches wait until the assignment's producers are initialised and onAssigned has run.
   let assigned: Promise<void> = Promise.resolve();
+  // Per assigned partition, the group's committed offset read once the previous owner was fenced.
+  let committedFloor = new Map<string, bigint>();
 
   async function prepareAssignment(assignment: Record<string, number[]>): Promise<void> {
     for (const [topic, partitions] of Object.entries(assignment)) {
@@ -269,7 +281,33 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         }
       }
     }
+    committedFloor = await committedOffsets(assignment);
     await options.onAssigned?.(assignment);
+  }
+
+  /**
+   * kafkajs reads the group's committed offsets at its first fetch after a rebalance, which can
+   * run while prepareAssignment still fences the previous owner: an offset that owner's last
+   * transaction was committing is then read before the commit landed, and that batch would be
+   * processed a second time (Kafka's Java consumer asks with require_stable, KIP-447; kafkajs
+   * cannot). Read again after the fence, when every earlier transaction has ended.
+   */
+  async function committedOffsets(assignment: Record<string, number[]>): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    const topics = Object.keys(assignment).filter((t) => (assignment[t] ?? []).length > 0);
+    if (topics.length === 0) return out;
+    const admin = clientOf(options.kafka).admin();
+    await admin.connect();
+    try {
+      for (const t of await admin.fetchOffsets({ groupId: options.groupId, topics })) {
+        for (const p of t.partitions) {
+          if (/^\d+$/.test(p.offset)) out.set(`${t.topic}\u0000${p.partition}`, BigInt(p.offset));
+        }
+      }
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    return out;
   }
 
   /**
@@ -305,6 +343,18 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     if (batch.isEmpty()) return;
     await assigned;
     const { topic, partition } = batch;
+    const floor = committedFloor.get(`${topic}\u0000${partition}`);
+    const messages = unprocessed(batch.messages, floor);
+    if (messages.length < batch.messages.length) {
+      log.warn(
+        { topic, partition, count: batch.messages.length - messages.length },
+        'records below the committed offset read after a rebalance: the previous owner committed them; not processed again',
+      );
+      if (messages.length === 0) {
+        resolveOffset(((floor ?? 1n) - 1n).toString());
+        return;
+      }
+    }
     const dlq = options.dlqTopic(topic);
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     // An attempt whose commit failed without saying whether it happened: settled before a retry,
@@ -327,7 +377,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         txn = await beginTransaction(topic, partition);
         const records: InputRecord<T>[] = [];
         const dlqOutputs: OutputRecord[] = [];
-        for (const m of batch.messages) {
+        for (const m of messages) {
           const source = { topic, partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value };
           try {
             const value = await options.decode(m.value, topic);
@@ -341,7 +391,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
         }
         const result = records.length > 0 ? await options.process(records, ctx) : { outputs: [] };
         for (const r of result.rejected ?? []) {
-          const m = batch.messages.find((x) => x.offset === r.record.offset);
+          const m = messages.find((x) => x.offset === r.record.offset);
           dlqOutputs.push(dlqRecord(dlq, { ...r.record, value: m?.value ?? null }, r.code, r.reason));
         }
         const outputs = [...result.outputs, ...dlqOutputs];
