@@ -128,8 +128,11 @@ class Tx {
   }
 
   result(): ApplyResult {
+    // A loop, not a spread and map: this runs for every event (profile).
+    const changes: Change[] = [];
+    for (const [key, value] of this.writes) changes.push({ key, value });
     return {
-      changes: [...this.writes].map(([key, value]) => ({ key, value })),
+      changes,
       reports: this.reports,
       notes: this.notes,
     };
