@@ -75,7 +75,7 @@ export class KafkaStateStore extends MemoryState implements StateStore {
     let n = 0;
     for (const changelog of [this.system, ...this.tenants.values()]) {
       const { live, records } = await changelog.read(this.bus);
-      for (const [key, value] of stateOfRecords(live)) this.records.set(key, value);
+      for (const [key, value] of stateOfRecords(live)) this.load(key, value);
       n += records;
     }
     return n;

@@ -8,15 +8,10 @@ import type { McidReport } from '../domain/model.ts';
 import type { DeliveryResult, ReportSink } from '../domain/ports.ts';
 import { AcrFileStore } from './acr-files.ts';
 import type { AcrIdentity } from './diameter/acr.ts';
-import { acrMessage, buildAcrAvps } from './diameter/acr.ts';
-import { encodeMessage } from './diameter/codec.ts';
+// The ACR bytes as stored in local files: the same message the CDS would get (Hop-by-Hop 0).
+import { buildAcrAvps, encodeAcr } from './diameter/acr.ts';
 import { RESULT } from './diameter/dictionary.ts';
 import { DiameterPeer, type PeerConfig, PeerError } from './diameter/peer.ts';
-
-/** The ACR bytes as stored in local files: the same message the CDS would get (Hop-by-Hop 0). */
-function encodeAcr(report: McidReport, identity: AcrIdentity): Buffer {
-  return encodeMessage(acrMessage(buildAcrAvps(report, identity), 0, 0));
-}
 
 export class LocalStorageSink implements ReportSink {
   private readonly files: AcrFileStore;

@@ -20,7 +20,7 @@ import type {
   Subscriber,
   TemporaryStore,
 } from './model.ts';
-import { keys } from './model.ts';
+import { KeyMemo, keys } from './model.ts';
 import type { DiversionService } from './sip.ts';
 import {
   dialString,
@@ -98,6 +98,8 @@ class Tx {
   readonly writes = new Map<string, StateValue | null>();
   readonly reports: McidReport[] = [];
   readonly notes: Note[] = [];
+  /** This apply's key strings, each built once (see KeyMemo). */
+  readonly k = new KeyMemo();
 
   constructor(view: StateView) {
     this.view = view;
@@ -119,15 +121,18 @@ class Tx {
   }
 
   report(r: McidReport): void {
-    const key = keys.report(r.tenant, r.reportId);
+    const key = this.k.report(r.tenant, r.reportId);
     if (this.get(key) !== undefined) return; // replayed input
     this.put(key, { type: 'report', report: r, delivery: null });
     this.reports.push(r);
   }
 
   result(): ApplyResult {
+    // A loop, not a spread and map: this runs for every event (profile).
+    const changes: Change[] = [];
+    for (const [key, value] of this.writes) changes.push({ key, value });
     return {
-      changes: [...this.writes].map(([key, value]) => ({ key, value })),
+      changes,
       reports: this.reports,
       notes: this.notes,
     };
@@ -137,9 +142,13 @@ class Tx {
 // ---------------------------------------------------------------------------------------------
 // Administration
 
-export function adminStateOf(view: Reader, tenant: string): { global: AdminState; tenant: AdminState } {
+export function adminStateOf(
+  view: Reader,
+  tenant: string,
+  k: Pick<KeyMemo, 'tenantAdmin'> = keys,
+): { global: AdminState; tenant: AdminState } {
   const g = view.get(keys.globalAdmin());
-  const t = view.get(keys.tenantAdmin(tenant));
+  const t = view.get(k.tenantAdmin(tenant));
   return {
     global: g?.type === 'admin' ? g.state : 'LOCKED',
     tenant: t?.type === 'admin' ? t.state : 'LOCKED',
@@ -147,8 +156,8 @@ export function adminStateOf(view: Reader, tenant: string): { global: AdminState
 }
 
 /** Seed 003 §3.10: the service acts only when both the MTAS-wide and the provider-level states are unlocked. */
-export function serviceActive(view: Reader, tenant: string): boolean {
-  const s = adminStateOf(view, tenant);
+export function serviceActive(view: Reader, tenant: string, k: Pick<KeyMemo, 'tenantAdmin'> = keys): boolean {
+  const s = adminStateOf(view, tenant, k);
   return s.global === 'UNLOCKED' && s.tenant === 'UNLOCKED';
 }
 
@@ -216,12 +225,12 @@ export function deleteSubscriber(view: StateView, tenant: string, id: string): C
   return changes;
 }
 
-function findSubscriber(view: Reader, tenant: string, identity: string): Subscriber | null {
+function findSubscriber(tx: Tx, tenant: string, identity: string): Subscriber | null {
   const k = identityKey(identity);
   if (!k) return null;
-  const alias = view.get(keys.alias(tenant, k));
+  const alias = tx.get(tx.k.alias(tenant, k));
   if (alias?.type !== 'alias') return null;
-  const sub = view.get(keys.subscriber(tenant, alias.subscriberId));
+  const sub = tx.get(tx.k.subscriber(tenant, alias.subscriberId));
   return sub?.type === 'subscriber' ? sub.subscriber : null;
 }
 
@@ -246,7 +255,7 @@ export function apply(
     onRegister(tx, event.tenant, sip, now);
     return tx.result();
   }
-  if (!serviceActive(tx, event.tenant)) {
+  if (!serviceActive(tx, event.tenant, tx.k)) {
     tx.notes.push({ kind: 'ignored', reason: 'administratively locked' });
     const which = !sip.isResponse && sip.method === 'INVITE' ? sscKind(sip, config) : null;
     if (which && !sscReplayed(tx, event.tenant, sip)) {
@@ -316,7 +325,7 @@ function onRegister(tx: Tx, tenant: string, sip: SipEvent, now: number): void {
     purge(tx, tenant, sub.id, 'deregistration');
     return;
   }
-  tx.put(keys.registration(tenant, sub.id), {
+  tx.put(tx.k.registration(tenant, sub.id), {
     type: 'registration',
     registration: { expiresAtMicros: now + expires * 1e6 },
   });
@@ -338,14 +347,14 @@ function registrationExpiry(sip: SipEvent): number | null {
 }
 
 function purge(tx: Tx, tenant: string, subscriberId: string, reason: 'deregistration' | 'registration-expired'): void {
-  tx.del(keys.store(tenant, subscriberId));
-  tx.del(keys.registration(tenant, subscriberId));
+  tx.del(tx.k.store(tenant, subscriberId));
+  tx.del(tx.k.registration(tenant, subscriberId));
   tx.notes.push({ kind: 'purged', reason });
 }
 
 /** Purges first when the user's registration expired before this event (no tick ran in between). */
 function purgeIfExpired(tx: Tx, tenant: string, subscriberId: string, now: number): void {
-  const reg = tx.get(keys.registration(tenant, subscriberId));
+  const reg = tx.get(tx.k.registration(tenant, subscriberId));
   if (reg?.type === 'registration' && reg.registration.expiresAtMicros <= now) {
     purge(tx, tenant, subscriberId, 'registration-expired');
   }
@@ -394,7 +403,7 @@ function capture(sip: SipEvent, now: number, config: DomainConfig): Communicatio
 }
 
 function getCall(tx: Tx, tenant: string, callId: string): PendingCall | null {
-  const rec = tx.get(keys.call(tenant, callId));
+  const rec = tx.get(tx.k.call(tenant, callId));
   return rec?.type === 'call' ? rec.call : null;
 }
 
@@ -434,7 +443,7 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
     added.push(newLeg(caller, 'ORIGINATING', sip, now, config));
   }
   if (added.length === 0) return;
-  tx.put(keys.call(tenant, sip.callId), { type: 'call', call: { legs: [...legs, ...added], updatedAtMicros: now } });
+  tx.put(tx.k.call(tenant, sip.callId), { type: 'call', call: { legs: [...legs, ...added], updatedAtMicros: now } });
 }
 
 function newLeg(sub: Subscriber, role: Leg['role'], sip: SipEvent, now: number, config: DomainConfig): Leg {
@@ -507,13 +516,13 @@ function retargeted(
 }
 
 function subscriberIdentities(tx: Tx, tenant: string, id: string): string[] {
-  const rec = tx.get(keys.subscriber(tenant, id));
+  const rec = tx.get(tx.k.subscriber(tenant, id));
   return rec?.type === 'subscriber' ? rec.subscriber.identities.map(identityKey) : [id];
 }
 
 function writeCall(tx: Tx, tenant: string, callId: string, legs: Leg[], now: number): void {
-  if (legs.length === 0) tx.del(keys.call(tenant, callId));
-  else tx.put(keys.call(tenant, callId), { type: 'call', call: { legs, updatedAtMicros: now } });
+  if (legs.length === 0) tx.del(tx.k.call(tenant, callId));
+  else tx.put(tx.k.call(tenant, callId), { type: 'call', call: { legs, updatedAtMicros: now } });
 }
 
 function onInviteResponse(tx: Tx, tenant: string, sip: SipEvent, now: number, config: DomainConfig): void {
@@ -522,7 +531,7 @@ function onInviteResponse(tx: Tx, tenant: string, sip: SipEvent, now: number, co
   // Legs of subscribers withdrawn meanwhile are dropped: nothing may be stored for them.
   const call = {
     ...found,
-    legs: found.legs.filter((l) => tx.get(keys.subscriber(tenant, l.subscriberId)) !== undefined),
+    legs: found.legs.filter((l) => tx.get(tx.k.subscriber(tenant, l.subscriberId)) !== undefined),
   };
   const status = sip.status;
   if (status === 180) {
@@ -559,12 +568,12 @@ function onInviteResponse(tx: Tx, tenant: string, sip: SipEvent, now: number, co
     // No 180 seen on this leg: capture at the 200 OK (seed 003 §2.2).
     const legs = call.legs.map((l) => (l.captured ? l : captureLeg(tx, tenant, l, now, 'ANSWERED')));
     finishLegs(tx, tenant, legs, now, config, () => ({ outcome: 'ANSWERED', diversion: null }));
-    tx.del(keys.call(tenant, sip.callId));
+    tx.del(tx.k.call(tenant, sip.callId));
     return;
   }
   const ended = outcomeOfFinal(status, config);
   finishLegs(tx, tenant, call.legs, now, config, () => ended);
-  tx.del(keys.call(tenant, sip.callId));
+  tx.del(tx.k.call(tenant, sip.callId));
 }
 
 function outcomeOfFinal(
@@ -592,7 +601,7 @@ function captureLeg(tx: Tx, tenant: string, leg: Leg, now: number, outcome: Outc
     return next;
   }
   if (leg.role !== 'TERMINATING') return next;
-  const key = keys.store(tenant, leg.subscriberId);
+  const key = tx.k.store(tenant, leg.subscriberId);
   const rec = tx.get(key);
   const store: TemporaryStore = rec?.type === 'store' ? rec.store : { latest: null, previous: null };
   if (store.latest?.details.callId === leg.details.callId) return next;
@@ -636,7 +645,7 @@ function makeReport(
   now: number,
   invocationId = '',
 ): McidReport {
-  const sub = tx.get(keys.subscriber(tenant, leg.subscriberId));
+  const sub = tx.get(tx.k.subscriber(tenant, leg.subscriberId));
   const servedUser = sub?.type === 'subscriber' ? (sub.subscriber.identities[0] ?? leg.subscriberId) : leg.subscriberId;
   // One-shot hash: the same id as createHash().update().digest(), without a Hash object per report.
   const reportId = hash(
@@ -680,7 +689,7 @@ function onSsc(
     return;
   }
   purgeIfExpired(tx, tenant, sub.id, now);
-  const rec = tx.get(keys.store(tenant, sub.id));
+  const rec = tx.get(tx.k.store(tenant, sub.id));
   const entry = rec?.type === 'store' ? (which === 'SSC_LATEST' ? rec.store.latest : rec.store.previous) : null;
   if (!entry) {
     tx.notes.push({ kind: 'ssc', result: 'rejected', reason: 'no stored communication' });
@@ -699,7 +708,7 @@ function onSsc(
 
 /** A retransmitted or replayed SSC INVITE keeps the outcome first recorded for it. */
 function sscReplayed(tx: Tx, tenant: string, sip: SipEvent): boolean {
-  if (tx.get(keys.ssc(tenant, sip.callId)) === undefined) return false;
+  if (tx.get(tx.k.ssc(tenant, sip.callId)) === undefined) return false;
   tx.notes.push({ kind: 'ignored', reason: 'SSC already answered' });
   return true;
 }
@@ -731,7 +740,7 @@ function recordSsc(tx: Tx, ctx: SscContext, result: SscResult, reason: string | 
     reportId,
     atMicros: ctx.now,
   };
-  tx.put(keys.ssc(ctx.tenant, ctx.sip.callId), { type: 'ssc', outcome });
+  tx.put(tx.k.ssc(ctx.tenant, ctx.sip.callId), { type: 'ssc', outcome });
 }
 
 function registerStored(
@@ -755,7 +764,7 @@ function registerStored(
   const report = makeReport(tx, tenant, leg, trigger, entry.storedAtMicros, now, null, null, now, invocationId);
   tx.report(report);
   // Marked in the store, so a second SSC for the same communication answers "already registered".
-  const key = keys.store(tenant, sub.id);
+  const key = tx.k.store(tenant, sub.id);
   const rec = tx.get(key);
   if (rec?.type === 'store') {
     const mark = (e: StoredCommunication | null) =>
@@ -783,7 +792,7 @@ function onInfo(tx: Tx, tenant: string, sip: SipEvent, now: number): void {
     tx.notes.push({ kind: 'ssc', result: 'rejected', reason: 'not temporary mode' });
     return;
   }
-  const rec = tx.get(keys.store(tenant, sub.id));
+  const rec = tx.get(tx.k.store(tenant, sub.id));
   const entry =
     rec?.type === 'store' ? [rec.store.latest, rec.store.previous].find((e) => e?.details.callId === sip.callId) : null;
   if (!entry) {
@@ -805,5 +814,5 @@ function closeLegs(
   const call = getCall(tx, tenant, callId);
   if (!call) return;
   finishLegs(tx, tenant, call.legs, now, config, ending);
-  tx.del(keys.call(tenant, callId));
+  tx.del(tx.k.call(tenant, callId));
 }

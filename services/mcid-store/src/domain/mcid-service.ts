@@ -77,7 +77,8 @@ export class McidService {
   /** Retries every report no sink has confirmed yet (e.g. CDS and local storage both failed). */
   async redeliver(): Promise<number> {
     const pending: McidReport[] = [];
-    for (const k of this.deps.store.keys('report/')) {
+    const store = this.deps.store;
+    for (const k of store.undeliveredReportKeys?.() ?? store.keys('report/')) {
       const v = this.deps.store.get(k);
       if (v?.type === 'report' && v.delivery === null) pending.push(v.report);
     }

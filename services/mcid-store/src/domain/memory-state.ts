@@ -5,6 +5,11 @@ import type { Change, StateValue, StateView } from './model.ts';
 
 export class MemoryState implements StateView {
   readonly records = new Map<string, StateValue>();
+  /**
+   * Keys of the reports not delivered yet, in the records' order: redelivery runs every tick,
+   * and scanning every report for the few undelivered ones grew with the reports kept.
+   */
+  private readonly undelivered = new Set<string>();
 
   get(key: string): StateValue | undefined {
     return this.records.get(key);
@@ -14,11 +19,25 @@ export class MemoryState implements StateView {
     for (const k of this.records.keys()) if (k.startsWith(prefix)) yield k;
   }
 
+  /** The keys whose values are undelivered reports (what keys('report/') filtered would give). */
+  undeliveredReportKeys(): Iterable<string> {
+    return this.undelivered;
+  }
+
   applyChanges(changes: readonly Change[]): void {
-    for (const c of changes) {
-      if (c.value === null) this.records.delete(c.key);
-      else this.records.set(c.key, c.value);
+    for (const c of changes) this.load(c.key, c.value);
+  }
+
+  /** Sets or (null) deletes one record. */
+  protected load(key: string, value: StateValue | null): void {
+    if (value === null) {
+      this.records.delete(key);
+      this.undelivered.delete(key);
+      return;
     }
+    this.records.set(key, value);
+    if (value.type === 'report' && value.delivery === null && key.startsWith('report/')) this.undelivered.add(key);
+    else this.undelivered.delete(key);
   }
 }
 

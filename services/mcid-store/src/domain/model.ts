@@ -177,6 +177,52 @@ export const keys = {
   sscPrefix: (tenant = '') => (tenant ? `ssc/${tenant}/` : 'ssc/'),
 };
 
+/** The per-id key kinds, spelled as their key's first segment. */
+type KeyKind = 'admin' | 'sub' | 'alias' | 'store' | 'call' | 'reg' | 'report' | 'ssc';
+
+/**
+ * The same strings as `keys`, each built once per memo: a template string is a fresh rope that
+ * every Map lookup flattens and hashes again, while a string reused keeps its hash. One per
+ * engine apply (a handful of keys, so a linear scan); not for long-lived use, it only grows.
+ */
+export class KeyMemo {
+  private readonly built: string[] = [];
+
+  private key(kind: KeyKind, tenant: string, id: string): string {
+    const b = this.built;
+    for (let i = 0; i < b.length; i += 4) if (b[i] === kind && b[i + 1] === tenant && b[i + 2] === id) return b[i + 3]!;
+    const k = `${kind}/${tenant}/${id}`;
+    b.push(kind, tenant, id, k);
+    return k;
+  }
+
+  // 'admin/tenant/<t>' has the shape of a per-id key with kind 'admin' and tenant 'tenant'.
+  tenantAdmin(tenant: string): string {
+    return this.key('admin', 'tenant', tenant);
+  }
+  subscriber(tenant: string, id: string): string {
+    return this.key('sub', tenant, id);
+  }
+  alias(tenant: string, identity: string): string {
+    return this.key('alias', tenant, identity);
+  }
+  store(tenant: string, id: string): string {
+    return this.key('store', tenant, id);
+  }
+  call(tenant: string, callId: string): string {
+    return this.key('call', tenant, callId);
+  }
+  registration(tenant: string, id: string): string {
+    return this.key('reg', tenant, id);
+  }
+  report(tenant: string, reportId: string): string {
+    return this.key('report', tenant, reportId);
+  }
+  ssc(tenant: string, callId: string): string {
+    return this.key('ssc', tenant, callId);
+  }
+}
+
 /** State times are microseconds since the epoch; the Clock counts milliseconds. */
 export function nowMicros(clock: Clock): number {
   return clock.now() * 1000;

@@ -7,6 +7,8 @@ import type { Change, McidReport, StateView } from './model.ts';
 export interface StateStore extends StateView {
   /** Resolves once the changes are durable and visible to get()/keys(). */
   commit(changes: readonly Change[]): Promise<void>;
+  /** The keys of undelivered reports, when the store indexes them (else redelivery scans 'report/'). */
+  undeliveredReportKeys?(): Iterable<string>;
 }
 
 export type DeliveryResult =

@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apply, setGlobalAdminState, setTenantAdminState, upsertSubscriber } from '../../domain/engine.ts';
 import { MemoryState } from '../../domain/memory-state.ts';
+import type { McidReport } from '../../domain/model.ts';
 import { invite, response } from '../../testing/sip-fixtures.ts';
-import { buildAcrAvps } from './acr.ts';
-import { asTime, asU32, asUtf8, children, findAll, findAvp, VENDOR_3GPP } from './codec.ts';
+import { type AcrIdentity, acrMessage, buildAcrAvps, encodeAcr } from './acr.ts';
+import { asTime, asU32, asUtf8, children, encodeMessage, findAll, findAvp, VENDOR_3GPP } from './codec.ts';
 import { BASE, PRIVATE, TGPP } from './dictionary.ts';
 
 const S = 'sip:+15552220000@ims.example.net;user=phone';
@@ -51,5 +53,71 @@ describe('ACR for a temporary-mode registration', () => {
     expect(priv?.mandatory).toBe(false);
     expect(asUtf8(findAvp(children(priv), PRIVATE.PRIVACY, 32473))).toBe('id');
     expect(asUtf8(findAvp(children(priv), PRIVATE.TRIGGER, 32473))).toBe('SSC_LATEST');
+  });
+});
+
+describe('encodeAcr', () => {
+  const text = fc.oneof(
+    fc.constantFrom('', 'sip:+15550001111@ims.example.net;user=phone', '<tel:+1555>;tag=x', '"A" <sip:a@b>'),
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 20 }),
+  );
+  const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null });
+  const micros = fc.integer({ min: 0, max: 4_000_000_000_000_000 });
+  const report: fc.Arbitrary<McidReport> = fc.record({
+    reportId: fc.stringMatching(/^[0-9a-f]{32}$/),
+    tenant: text,
+    subscriberId: text,
+    servedUser: text,
+    role: fc.constantFrom('TERMINATING', 'ORIGINATING'),
+    mode: fc.constantFrom('PERMANENT', 'TEMPORARY'),
+    trigger: fc.constantFrom('PERMANENT', 'SSC_LATEST', 'SSC_PREVIOUS', 'IN_CALL_REQUEST'),
+    details: fc.record({
+      callId: text,
+      requestUri: text,
+      to: text,
+      pAssertedIdentity: fc.array(text, { maxLength: 3 }),
+      from: text,
+      contact: fc.array(text, { maxLength: 3 }),
+      historyInfo: fc.array(text, { maxLength: 4 }),
+      referredBy: maybe(text),
+      privacy: maybe(text),
+      icid: maybe(text),
+      inviteAtMicros: micros,
+    }),
+    mcidTimestampMicros: micros,
+    invokedAtMicros: maybe(micros),
+    outcome: maybe(fc.constantFrom('ALERTED', 'ANSWERED', 'DIVERTED', 'BUSY', 'FAILED')),
+    diversion: maybe(fc.constantFrom('CFU', 'CFB', 'CFNR', 'CFNL', 'CD', 'CFNRc')),
+    createdAtMicros: micros,
+  }) as fc.Arbitrary<McidReport>;
+  const identity: fc.Arbitrary<AcrIdentity> = fc.record(
+    {
+      originHost: text,
+      originRealm: text,
+      destinationRealm: text,
+      destinationHost: text,
+      serviceContextId: text,
+      privateVendorId: maybe(fc.constantFrom(0, 32473, 2 ** 32 - 1)),
+    },
+    { requiredKeys: ['originHost', 'originRealm', 'destinationRealm', 'serviceContextId', 'privateVendorId'] },
+  );
+  const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
+
+  it('gives the bytes of the AVP tree encoded, for any report and identity', () => {
+    fc.assert(
+      fc.property(report, identity, u32, u32, (r, id, hbh, e2e) => {
+        const tree = encodeMessage(acrMessage(buildAcrAvps(r, id), hbh, e2e));
+        expect(encodeAcr(r, id, hbh, e2e).equals(tree)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('grows its buffer for a message larger than the scratch', () => {
+    const r = fc.sample(report, { seed: 1, numRuns: 1 })[0]!;
+    const big = { ...r, details: { ...r.details, contact: Array.from({ length: 50 }, () => 'x'.repeat(500)) } };
+    const id = { originHost: 'as', originRealm: 'r', destinationRealm: 'r', serviceContextId: 's', privateVendorId: 1 };
+    expect(encodeAcr(big, id).equals(encodeMessage(acrMessage(buildAcrAvps(big, id), 0, 0)))).toBe(true);
   });
 });
