@@ -5,17 +5,41 @@
 // whatever broker LI_KAFKA_BROKERS / LI_INFRA_RUN of this process name. Logs go to
 // .run/chaos/logs/<run>/<service>.log.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createWriteStream, mkdirSync, mkdtempSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceName } from '@li/bus';
 import { pinnedNode, serviceEnv, waitFor } from '@li/testing';
-import { freePort } from '@li/testing/peers';
-import { freePort as freeUdpPort } from '@li/testing/sip';
 import { api, TOKENS, tokensFile } from '../e2e/harness.ts';
 import { OPERATOR_ID, type Provisioning } from '../pipeline/pipeline.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
+
+const canBind = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const tcp = createServer();
+    tcp.once('error', () => resolve(false));
+    tcp.listen(port, '127.0.0.1', () => {
+      const udp = createSocket('udp4');
+      udp.once('error', () => tcp.close(() => resolve(false)));
+      udp.bind(port, '127.0.0.1', () => udp.close(() => tcp.close(() => resolve(true))));
+    });
+  });
+
+/**
+ * A port free for TCP and UDP, below Linux's ephemeral range (32768 and up): the services bind it
+ * seconds later, and a port the OS handed out and took back could meanwhile become the local
+ * port of one of the many outgoing connections (ingest once failed with EADDRINUSE so).
+ */
+async function freePort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = 22000 + Math.floor(Math.random() * 10000);
+    if (await canBind(port)) return port;
+  }
+  throw new Error('no free port between 22000 and 32000');
+}
 
 /** Start order: admf first (it creates the tenant), ingest last (nothing to send to before). */
 const PIPELINE_SERVICES = [
@@ -83,7 +107,7 @@ export class ProcessPipeline implements Provisioning {
 
   /** Starts all six services for `tenant` and creates the tenant through admf's API. */
   static async start(o: ProcessPipelineOptions): Promise<ProcessPipeline> {
-    const ports = { admf: await freePort(), mailEvents: await freePort(), sip: await freeUdpPort('udp'), mcid: 0 };
+    const ports = { admf: await freePort(), mailEvents: await freePort(), sip: await freePort(), mcid: 0 };
     ports.mcid = await freePort();
     const logs = join(ROOT, '.run/chaos/logs', o.run);
     mkdirSync(logs, { recursive: true });
