@@ -39,16 +39,17 @@ function sessionIdFor(report: McidReport, originHost: string): string {
   return `${originHost};${high};${low};mcid-${report.reportId}`;
 }
 
+/** Service-Mode of the MCID supplementary service: an originating request is always permanent. */
+function mcidModeOf(report: McidReport): number {
+  if (report.role === 'ORIGINATING') return MCID_SERVICE_MODE.ORIGINATING_PERMANENT;
+  return report.mode === 'PERMANENT' ? MCID_SERVICE_MODE.PERMANENT : MCID_SERVICE_MODE.TEMPORARY;
+}
+
 export function buildAcrAvps(report: McidReport, id: AcrIdentity): Avp[] {
   const d = report.details;
   const calling = d.pAssertedIdentity.length > 0 ? d.pAssertedIdentity.map(uriOf) : [uriOf(d.from)];
   const inviteMs = ms(d.inviteAtMicros);
-  const mcidMode =
-    report.role === 'ORIGINATING'
-      ? MCID_SERVICE_MODE.ORIGINATING_PERMANENT
-      : report.mode === 'PERMANENT'
-        ? MCID_SERVICE_MODE.PERMANENT
-        : MCID_SERVICE_MODE.TEMPORARY;
+  const mcidMode = mcidModeOf(report);
   const supplementary: Avp[] = [
     g(TGPP.SUPPLEMENTARY_SERVICE, [
       u(TGPP.MMTEL_SSERVICE_TYPE, SSERVICE.MCID),
@@ -169,12 +170,7 @@ export function encodeAcr(report: McidReport, id: AcrIdentity, hopByHop = 0, end
   if (d.icid) w.utf8(TGPP.IMS_CHARGING_IDENTIFIER, d.icid, V, true);
   w.close(ims);
   const mmtel = w.open(TGPP.MMTEL_INFORMATION, V, true);
-  const mcidMode =
-    report.role === 'ORIGINATING'
-      ? MCID_SERVICE_MODE.ORIGINATING_PERMANENT
-      : report.mode === 'PERMANENT'
-        ? MCID_SERVICE_MODE.PERMANENT
-        : MCID_SERVICE_MODE.TEMPORARY;
+  const mcidMode = mcidModeOf(report);
   let ss = w.open(TGPP.SUPPLEMENTARY_SERVICE, V, true);
   w.u32(TGPP.MMTEL_SSERVICE_TYPE, SSERVICE.MCID, V, true);
   w.u32(TGPP.SERVICE_MODE, mcidMode, V, true);
