@@ -167,6 +167,21 @@ function brokerOutageKafka() {
   return { kafka, broker, producers, committed, eachBatch: (payload: unknown) => eachBatch!(payload) };
 }
 
+/** An eachBatch batch of li.acme.events[0] holding one record per offset. */
+const batchOf = (offsets: number[]) => ({
+  topic: 'li.acme.events',
+  partition: 0,
+  messages: offsets.map((o) => ({
+    offset: String(o),
+    key: null,
+    value: Buffer.from('x'),
+    headers: {},
+    timestamp: '0',
+  })),
+  isEmpty: () => offsets.length === 0,
+  lastOffset: () => String(offsets.at(-1)),
+});
+
 describe('processor across a broker outage', () => {
   it('replaces a producer whose abort failed and commits the batch once the broker is back', async () => {
     const { kafka, broker, producers, eachBatch } = brokerOutageKafka();
@@ -189,13 +204,7 @@ describe('processor across a broker outage', () => {
     // The broker dies during the first attempt (the send and the abort fail) and is back after it.
     broker.down = true;
     await eachBatch({
-      batch: {
-        topic: 'li.acme.events',
-        partition: 0,
-        messages: [{ offset: '7', key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }],
-        isEmpty: () => false,
-        lastOffset: () => '7',
-      },
+      batch: batchOf([7]),
       resolveOffset: (o: string) => resolved.push(o),
       heartbeat: async () => {
         attempts++;
@@ -236,13 +245,7 @@ describe('processor across a broker outage', () => {
       type: 'UNKNOWN_MEMBER_ID',
     });
     const run = eachBatch({
-      batch: {
-        topic: 'li.acme.events',
-        partition: 0,
-        messages: [{ offset: '3', key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }],
-        isEmpty: () => false,
-        lastOffset: () => '3',
-      },
+      batch: batchOf([3]),
       resolveOffset: (o: string) => resolved.push(o),
       heartbeat: async () => {
         throw unknownMember;
@@ -271,20 +274,6 @@ describe('batchCommitted', () => {
 });
 
 describe('processor after a rebalance', () => {
-  const batchOf = (offsets: number[]) => ({
-    topic: 'li.acme.events',
-    partition: 0,
-    messages: offsets.map((o) => ({
-      offset: String(o),
-      key: null,
-      value: Buffer.from('x'),
-      headers: {},
-      timestamp: '0',
-    })),
-    isEmpty: () => offsets.length === 0,
-    lastOffset: () => String(offsets.at(-1)),
-  });
-
   it('does not process again what the previous owner committed after kafkajs read the offset', async () => {
     // kafkajs fetched from 8 (read while the previous owner's last transaction, up to 10, was
     // still committing); once fenced, the group's committed offset is 10.
