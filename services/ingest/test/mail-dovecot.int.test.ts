@@ -64,6 +64,12 @@ async function eventually(check: () => boolean, what: string, ms = 8000): Promis
   }
 }
 
+/** The first event the exporter sent with this action, once it arrived. */
+async function exportedEvent(action: string): Promise<DecodedEvent | undefined> {
+  await eventually(() => exported.some((e) => e.action === action), `exported ${action}`);
+  return exported.find((e) => e.action === action);
+}
+
 describe('Dovecot IMAP and POP3 sessions', () => {
   it('decodes a captured IMAP session and receives the same activity from the event exporter', async () => {
     const pcap = join(dir, 'imap.pcap');
@@ -204,8 +210,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
     expect(events[1]?.attributes.messageId).toBe('<one@example.net>');
     expect(events[2]?.content?.toString()).toMatch(/\r\n\r\nHello Alice,\r\n$/);
     expect(events[3]?.attributes.uid).toBeTruthy();
-    await eventually(() => exported.some((e) => e.action === 'pop3.login'), 'exported POP3 login');
-    expect(exported.find((e) => e.action === 'pop3.login')?.parties).toEqual([
+    expect((await exportedEvent('pop3.login'))?.parties).toEqual([
       { role: 'ACCOUNT', type: 'MAIL_ACCOUNT', value: USER },
     ]);
   });
@@ -222,8 +227,7 @@ describe('Dovecot IMAP and POP3 sessions', () => {
       },
     );
     expect(lda.status, lda.stderr?.toString()).toBe(0);
-    await eventually(() => exported.some((e) => e.action === 'mail.delivered'), 'exported delivery');
-    const delivered = exported.find((e) => e.action === 'mail.delivered');
+    const delivered = await exportedEvent('mail.delivered');
     expect(delivered).toMatchObject({
       category: 'NEW_MAIL',
       attributes: { messageId: '<lda-1@example.com>', source: 'incoming mail', result: 'success' },
