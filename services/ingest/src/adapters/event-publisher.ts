@@ -6,6 +6,7 @@
 // end, so an outage shows as a send that does not finish), or a send fails, what follows goes
 // to the disk spool instead of memory; the pump sends the spool's records, oldest first, once
 // Kafka is back, and new records queue behind them until it is empty (domain/spool-policy.ts).
+// A send that fails part way is sent again from its first record Kafka had not acknowledged.
 // A full spool drops records: counted and logged, never silent.
 
 import { randomUUID } from 'node:crypto';
