@@ -21,6 +21,7 @@ import type { SchemaName } from '@li/schemas';
 import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
 import { type Codec, createCodec } from './codec.ts';
 import { consumersOf, type HealthSource } from './consumer-health.ts';
+import { BusSendError } from './errors.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { fastDefaultPartitioner } from './kafkajs-producer-batching.ts';
 import { httpRegistryApi, SchemaCache } from './schema-registry.ts';
@@ -81,7 +82,11 @@ export interface Bus {
   codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>>;
   /** The codecs of one stream for several tenants, keyed by topic name. */
   codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName): Promise<Map<string, Codec<T>>>;
-  /** Sends through the shared idempotent producer; resolves once all replicas acknowledged. */
+  /**
+   * Sends through the shared idempotent producer; resolves once all replicas acknowledged. A send
+   * that fails for good rejects with BusSendError, which says how many of the first records were
+   * acknowledged: send only the rest again, or those are written twice (issue 14).
+   */
   send(records: OutputRecord[]): Promise<void>;
   admin(): Promise<Admin>;
   /** The processors and tails running on this bus's client, for the service's probes. */
@@ -135,6 +140,26 @@ export function requestChunks(records: OutputRecord[], maxBytes = MAX_REQUEST_BY
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/**
+ * Sends records in request chunks, one after another; a failure rejects with BusSendError
+ * carrying the number of records of the chunks acknowledged before it.
+ */
+export async function sendChunks(
+  producer: Pick<Producer, 'sendBatch'>,
+  records: OutputRecord[],
+  maxBytes = MAX_REQUEST_BYTES,
+): Promise<void> {
+  let acknowledged = 0;
+  for (const chunk of requestChunks(records, maxBytes)) {
+    try {
+      await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+    } catch (err) {
+      throw new BusSendError(acknowledged, records.length, err);
+    }
+    acknowledged += chunk.length;
+  }
 }
 
 /**
@@ -266,8 +291,7 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
         producer = p;
       }
       try {
-        for (const chunk of requestChunks(records))
-          await producer.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+        await sendChunks(producer, records);
       } catch (err) {
         // A send that fails for good (e.g. SASL refused while a broker restarts) leaves kafkajs's
         // producer disconnected, and it never reconnects by itself: the next send starts a new one.

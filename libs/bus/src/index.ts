@@ -59,7 +59,7 @@ export { createConfirmedConsumer } from './confirmed-consumer.ts';
 export type { ConsumerHealth, HealthSource } from './consumer-health.ts';
 export { registerConsumer } from './consumer-health.ts';
 export type { BusErrorCode } from './errors.ts';
-export { BUS_ERROR_CODES, BusError, isBusError } from './errors.ts';
+export { acknowledgedBefore, BUS_ERROR_CODES, BusError, BusSendError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
 export type { Leadership, LeadershipOptions } from './leadership.ts';
 export { electLeader } from './leadership.ts';

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OutputRecord } from '@li/bus';
+import { BusSendError, type OutputRecord } from '@li/bus';
 import { ManualClock } from '@li/core';
 import { createLogger } from '@li/log';
 import { Counter, Registry } from 'prom-client';
@@ -14,22 +14,39 @@ import { DiskSpool, type SpoolSyncer } from './spool.ts';
 class FakeBus {
   delivered: string[] = [];
   mode: 'up' | 'down' | 'failing' = 'up';
-  private held: (() => void)[] = [];
+  /** Set: the next send writes only its first n records, then fails for good (and so do later ones). */
+  acknowledgeThenFail: number | undefined;
+  private held: { records: OutputRecord[]; resolve(): void; reject(e: unknown): void }[] = [];
   async send(records: OutputRecord[]): Promise<void> {
-    if (this.mode === 'failing') throw new Error('KafkaJSNumberOfRetriesExceeded');
-    const deliver = () => this.delivered.push(...records.map((r) => r.value?.toString() ?? ''));
-    if (this.mode === 'up') deliver();
-    else
-      await new Promise<void>((r) =>
-        this.held.push(() => {
-          deliver();
-          r();
-        }),
-      );
+    if (this.acknowledgeThenFail !== undefined) {
+      const n = this.acknowledgeThenFail;
+      this.acknowledgeThenFail = undefined;
+      this.mode = 'failing';
+      throw this.partial(records, n);
+    }
+    if (this.mode === 'failing') throw new BusSendError(0, records.length, new Error('KafkaJSNumberOfRetriesExceeded'));
+    if (this.mode === 'up') this.deliver(records);
+    else await new Promise<void>((resolve, reject) => this.held.push({ records, resolve, reject }));
   }
   comeBack(): void {
     this.mode = 'up';
-    for (const h of this.held.splice(0)) h();
+    for (const h of this.held.splice(0)) {
+      this.deliver(h.records);
+      h.resolve();
+    }
+  }
+  /** The held sends write their first n records, then fail for good; later sends fail too. */
+  failHeld(n: number): void {
+    this.mode = 'failing';
+    for (const h of this.held.splice(0)) h.reject(this.partial(h.records, n));
+  }
+  private deliver(records: OutputRecord[]): void {
+    this.delivered.push(...records.map((r) => r.value?.toString() ?? ''));
+  }
+  /** Bus.send's error after the requests holding the first n records were acknowledged. */
+  private partial(records: OutputRecord[], n: number): BusSendError {
+    this.deliver(records.slice(0, n));
+    return new BusSendError(n, records.length, new Error('SASL authentication failed'));
   }
 }
 
@@ -37,7 +54,7 @@ const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-function setup(o: { directory?: string; maxBytes?: number; syncer?: SpoolSyncer } = {}) {
+function setup(o: { directory?: string; maxBytes?: number; syncer?: SpoolSyncer; noSpool?: boolean } = {}) {
   const registry = new Registry();
   const bus = new FakeBus();
   const clock = new ManualClock(0);
@@ -63,7 +80,7 @@ function setup(o: { directory?: string; maxBytes?: number; syncer?: SpoolSyncer 
     clock,
     maxBatch: 4,
     spoolAfterMs: 1000,
-    spool,
+    ...(o.noSpool ? {} : { spool }),
     counters: {
       events: new Counter({ name: 'ev', help: 'h', labelNames: ['tenant', 'source'], registers: [registry] }),
       problems,
@@ -159,6 +176,65 @@ describe('EventPublisher with a spool', () => {
     await second.publish(2); // numbered e0, e1 again by this run: they must follow the six spooled
     await second.publisher.drained();
     expect(second.bus.delivered).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e0', 'e1']);
+  });
+});
+
+describe('EventPublisher after a send that failed part way (issue 14: each record exactly once)', () => {
+  it('sends again only what Kafka had not acknowledged, from memory then the spool, in order', async () => {
+    const { bus, clock, spool, publisher, publish, numbered } = setup();
+    await publish(3);
+    bus.acknowledgeThenFail = 2; // the batch e3..e6: its first request (e3, e4) acknowledged
+    await publish(4);
+    expect(bus.delivered).toEqual(numbered(0, 5));
+    expect(spool.records).toBe(2); // e5, e6: only the rest went to the spool
+    await publish(3);
+    bus.mode = 'up';
+    clock.advance(10_000); // the retry back-off
+    await publisher.drained();
+    expect(bus.delivered).toEqual(numbered(0, 10));
+  });
+
+  it('takes the acknowledged records off the spool when a send from the spool fails part way', async () => {
+    const { bus, clock, spool, publisher, publish, numbered } = setup();
+    bus.mode = 'failing';
+    await publish(6);
+    expect(spool.records).toBe(6);
+    bus.acknowledgeThenFail = 3; // the retry from the spool (e0..e3) writes e0..e2, then fails
+    clock.advance(10_000);
+    await settle();
+    expect(bus.delivered).toEqual(numbered(0, 3));
+    expect(spool.records).toBe(3);
+    bus.mode = 'up';
+    clock.advance(10_000);
+    await publisher.drained();
+    expect(bus.delivered).toEqual(numbered(0, 6));
+  });
+
+  it('takes them off the spool when an outage had spooled the batch in flight', async () => {
+    const { bus, clock, spool, publisher, publish, numbered } = setup();
+    bus.mode = 'down';
+    await publish(4); // one batch in flight, held
+    clock.advance(1000); // not acknowledged in time: spooled, still in flight
+    await settle();
+    expect(spool.records).toBe(4);
+    bus.failHeld(1);
+    await settle();
+    expect(spool.records).toBe(3);
+    bus.mode = 'up';
+    clock.advance(10_000);
+    await publisher.drained();
+    expect(bus.delivered).toEqual(numbered(0, 4));
+  });
+
+  it('without a spool, keeps only the rest in memory', async () => {
+    const { bus, clock, publisher, publish, numbered } = setup({ noSpool: true });
+    bus.acknowledgeThenFail = 3;
+    await publish(4);
+    expect(bus.delivered).toEqual(numbered(0, 3));
+    bus.mode = 'up';
+    clock.advance(10_000);
+    await publisher.drained();
+    expect(bus.delivered).toEqual(numbered(0, 4));
   });
 });
 

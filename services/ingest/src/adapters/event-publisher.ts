@@ -6,10 +6,11 @@
 // end, so an outage shows as a send that does not finish), or a send fails, what follows goes
 // to the disk spool instead of memory; the pump sends the spool's records, oldest first, once
 // Kafka is back, and new records queue behind them until it is empty (domain/spool-policy.ts).
+// A send that fails part way is sent again from its first record Kafka had not acknowledged.
 // A full spool drops records: counted and logged, never silent.
 
 import { randomUUID } from 'node:crypto';
-import type { Bus, Codec, OutputRecord } from '@li/bus';
+import { acknowledgedBefore, type Bus, type Codec, type OutputRecord } from '@li/bus';
 import { type Clock, systemClock } from '@li/core';
 import type { Logger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
@@ -281,6 +282,19 @@ export class EventPublisher {
     this.wake();
   }
 
+  /** Kafka acknowledged the first n records of the batch in flight: forget them, wherever they are. */
+  private acknowledge(source: 'memory' | 'spool', n: number): void {
+    const spool = this.o.spool as DiskSpool;
+    if (source === 'spool') spool.commit(n);
+    else if (this.inFlightSpooled > 0) {
+      // An outage had also spooled this batch (its first inFlightSpooled records): at the spool's head.
+      const spooled = Math.min(n, this.inFlightSpooled);
+      spool.peek(spooled);
+      spool.commit(spooled);
+      this.inFlightSpooled -= spooled;
+    } else this.memory.splice(0, n);
+  }
+
   /** One loop sends memory first, then the spool, one batch in flight at a time. */
   private async pump(): Promise<void> {
     if (this.pumping) return;
@@ -303,7 +317,15 @@ export class EventPublisher {
           await this.o.bus.send(batch);
         } catch (err) {
           // The bus producer retries forever; a failure means Kafka is gone for long: keep the
-          // records (in memory, or in the spool after an outage) and try again.
+          // records (in memory, or in the spool after an outage) and try again. Records of the
+          // batch Kafka acknowledged before the failure are taken off first: sent again, they
+          // would be written twice (the next producer has a new id, so the broker cannot tell).
+          if (this.closed) break;
+          const acknowledged = Math.min(acknowledgedBefore(err), batch.length);
+          if (acknowledged > 0) {
+            this.acknowledge(source, acknowledged);
+            this.wake();
+          }
           this.failures++;
           this.o.log.error({ err, count: batch.length, attempt: this.failures }, 'publishing events failed; retrying');
           this.outage('send failed');
@@ -316,12 +338,7 @@ export class EventPublisher {
         // After close the spool is another run's: what was acknowledged is sent again (at least once).
         if (this.closed) break;
         this.failures = 0;
-        if (source === 'spool') spool.commit(batch.length);
-        else if (this.inFlightSpooled > 0) {
-          // An outage had also spooled this batch: it sits at the spool's head.
-          spool.peek(this.inFlightSpooled);
-          spool.commit(this.inFlightSpooled);
-        } else this.memory.splice(0, batch.length);
+        this.acknowledge(source, batch.length);
         this.inFlightSpooled = 0;
         if (this.brokerDown) {
           this.brokerDown = false;
