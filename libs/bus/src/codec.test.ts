@@ -38,6 +38,13 @@ describe('codec encode', () => {
     }
   });
 
+  it('refuses a truncated record and one with bytes after the value', async () => {
+    const codec = await createCodec(new SchemaCache(memoryRegistry()), 'li.t1.matched', 'MatchedEvent');
+    const bytes = await codec.encode(sampleMatched());
+    await expect(codec.decode(bytes.subarray(0, bytes.length - 1))).rejects.toThrow(/cannot decode/);
+    await expect(codec.decode(Buffer.concat([bytes, Buffer.from([0])]))).rejects.toThrow(/cannot decode/);
+  });
+
   it('refuses a value that does not match the schema, naming the bad field', async () => {
     const codec = await createCodec(new SchemaCache(memoryRegistry()), 'li.t1.matched', 'MatchedEvent');
     await expect(codec.encode({ ...sampleMatched(), liid: 7 } as never)).rejects.toThrow(/at: liid/);

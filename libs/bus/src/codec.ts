@@ -143,11 +143,12 @@ export async function createCodec<T>(
         }
       }
       try {
-        const payload = bytes.subarray(5);
         // No isValid walk of the result (every field of every record): avsc reads only values of
         // the reader's type (enum and union indexes checked, longs refused beyond 2^53, no
-        // logical types in our schemas).
-        return (resolver ? reader.fromBuffer(payload, resolver) : reader.fromBuffer(payload)) as T;
+        // logical types in our schemas). Read from offset 5 in place: no subarray per record.
+        const { value, offset } = reader.decode(bytes, 5, resolver);
+        if (offset !== bytes.length) throw new Error(offset < 0 ? 'truncated record' : 'trailing bytes');
+        return value as T;
       } catch (err) {
         throw new BusError('BUS_ERR_DECODE', `cannot decode ${schemaName} (writer schema id ${writerId})`, {
           cause: err,
