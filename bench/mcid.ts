@@ -1,10 +1,14 @@
 // bench/mcid: MCID calls/s end to end on the real broker — SIP events of permanent-mode calls
 // published to li.<t>.events, handled by mcid-store, reports stored in local ACR files —
-// beside the raw bus reference measured in the same run.
+// beside the raw bus reference measured in the same run. The end of the measured phase is the
+// service's group committing the last event's offset (after the batch's state commit and report
+// delivery), polled through the admin client like bench:match; the report listing is read once,
+// after the measurement. BENCH_MCID_DONE=listing polls the listing instead (the method before the
+// fifth pass: a REST request and a walk of every report per poll, charged to the service's CPU).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBus, topicName } from '@li/bus';
+import { createBus, deploymentGroupId, topicName } from '@li/bus';
 import { createLogger } from '@li/log';
 import { mcidStoreService } from '@li/mcid-store/service';
 import { invite, response } from '@li/mcid-store/testing';
@@ -77,32 +81,49 @@ for (let c = 0; c < calls; c++) {
     records.push({ topic, key: callId, value: await codec.encode({ ...e, tenant }) });
   }
 }
+const reported = async () => {
+  const res = await fetch(`${api}/tenants/${tenant}/reports?limit=1`, {
+    headers: { authorization: `Bearer ${OPERATOR}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  const total = ((await res.json()) as { total: number }).total;
+  return total >= calls || `${total} reports`;
+};
+const admin = await bus.admin();
+const groupId = deploymentGroupId('mcid-store', [tenant]);
+const pollListing = process.env.BENCH_MCID_DONE === 'listing';
+const waitMs = Number(process.env.BENCH_WAIT_S ?? 300) * 1000;
 const profile = await profilePhase();
 const cpu = cpuMeter();
 const started = performance.now();
 for (let i = 0; i < records.length; i += 500) await bus.send(records.slice(i, i + 500));
-await waitUntil(
-  `mcid-store to report ${calls} calls`,
-  async () => {
-    const res = await fetch(`${api}/tenants/${tenant}/reports?limit=1`, {
-      headers: { authorization: `Bearer ${OPERATOR}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    const total = ((await res.json()) as { total: number }).total;
-    return total >= calls || `${total} reports`;
-  },
-  { intervalMs: 20, timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000 },
-);
+if (pollListing) {
+  await waitUntil(`mcid-store to report ${calls} calls`, reported, { intervalMs: 20, timeoutMs: waitMs });
+} else {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const end = ends.reduce((n, p) => n + Number(p.high), 0);
+  await waitUntil(
+    `${groupId} to commit the ${fmt(end)} events of ${topic}`,
+    async () => {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const committed = (offsets?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+      return committed >= end || `committed ${committed}`;
+    },
+    { intervalMs: 20, timeoutMs: waitMs },
+  );
+}
 const seconds = (performance.now() - started) / 1000;
 const cpuSec = cpu.seconds();
 await profile.stop();
+// Every call reported (not measured): the committed offsets say the events were handled.
+await waitUntil(`mcid-store to report ${calls} calls`, reported, { intervalMs: 200, timeoutMs: 30_000 });
 await svc.stop();
 await bus.close();
 rmSync(dir, { recursive: true, force: true });
 rmSync(tokensDir, { recursive: true, force: true });
 
 console.log(
-  `bench/mcid: ${fmt(calls)} permanent-mode calls (${fmt(records.length)} SIP events), ${subscribers} subscribers, local ACR storage`,
+  `bench/mcid: ${fmt(calls)} permanent-mode calls (${fmt(records.length)} SIP events), ${subscribers} subscribers, local ACR storage; end: ${pollListing ? 'report listing' : 'committed offsets'}`,
 );
 printRows([
   { name: 'bus reference produce→consume', value: reference.pipelineRecordsPerSec, unit: 'records/s' },

@@ -19,7 +19,7 @@ import type { Logger } from '@li/log';
 import { type Stream, SYSTEM_TOPICS, type SystemTopic } from '@li/records';
 import type { SchemaName } from '@li/schemas';
 import { type Admin, type IHeaders, Kafka, logLevel, type Producer } from 'kafkajs';
-import { type Codec, createCodec } from './codec.ts';
+import { type Codec, type CodecOptions, createCodec } from './codec.ts';
 import { consumersOf, type HealthSource } from './consumer-health.ts';
 import { BusSendError } from './errors.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
@@ -77,11 +77,17 @@ export interface Bus {
   ensureSystemTopics(only?: readonly SystemTopic[]): Promise<void>;
   /**
    * The codec for a topic, registering its schema on first use (waiting while the registry is
-   * unreachable); later calls and every record use the cached schema id.
+   * unreachable); later calls and every record use the cached schema id. With `readFields`, T is
+   * the type of those fields (e.g. a `Pick` of the record's type).
    */
-  codec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>>;
+  codec<T>(topic: string, schemaName: SchemaName, options?: CodecOptions): Promise<Codec<T>>;
   /** The codecs of one stream for several tenants, keyed by topic name. */
-  codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName): Promise<Map<string, Codec<T>>>;
+  codecsFor<T>(
+    tenants: readonly string[],
+    stream: Stream,
+    schemaName: SchemaName,
+    options?: CodecOptions,
+  ): Promise<Map<string, Codec<T>>>;
   /**
    * Sends through the shared idempotent producer; resolves once all replicas acknowledged. A send
    * that fails for good rejects with BusSendError, which says how many of the first records were
@@ -210,11 +216,11 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
     return admin;
   }
 
-  function getCodec<T>(topic: string, schemaName: SchemaName): Promise<Codec<T>> {
-    const key = `${topic}\0${schemaName}`;
+  function getCodec<T>(topic: string, schemaName: SchemaName, options: CodecOptions = {}): Promise<Codec<T>> {
+    const key = `${topic}\0${schemaName}\0${options.readFields?.join(',') ?? '*'}`;
     let c = codecs.get(key);
     if (!c) {
-      c = createCodec<unknown>(schemas, topic, schemaName);
+      c = createCodec<unknown>(schemas, topic, schemaName, options);
       codecs.set(key, c);
       c.catch(() => codecs.delete(key));
     }
@@ -275,9 +281,11 @@ export async function createBus(config: BusConfig, log: Logger): Promise<Bus> {
       await waitForLeaders(a, [...only]);
     },
     codec: getCodec,
-    async codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName) {
+    async codecsFor<T>(tenants: readonly string[], stream: Stream, schemaName: SchemaName, options?: CodecOptions) {
       const entries = await Promise.all(
-        tenants.map(async (t) => [topicName(t, stream), await getCodec<T>(topicName(t, stream), schemaName)] as const),
+        tenants.map(
+          async (t) => [topicName(t, stream), await getCodec<T>(topicName(t, stream), schemaName, options)] as const,
+        ),
       );
       return new Map(entries);
     },

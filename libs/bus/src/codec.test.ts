@@ -1,5 +1,6 @@
 import { SCHEMAS } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { createCodec, frame } from './codec.ts';
 import { type RegistryApi, SchemaCache } from './schema-registry.ts';
@@ -37,8 +38,81 @@ describe('codec encode', () => {
     }
   });
 
+  it('refuses a truncated record and one with bytes after the value', async () => {
+    const codec = await createCodec(new SchemaCache(memoryRegistry()), 'li.t1.matched', 'MatchedEvent');
+    const bytes = await codec.encode(sampleMatched());
+    await expect(codec.decode(bytes.subarray(0, bytes.length - 1))).rejects.toThrow(/cannot decode/);
+    await expect(codec.decode(Buffer.concat([bytes, Buffer.from([0])]))).rejects.toThrow(/cannot decode/);
+  });
+
   it('refuses a value that does not match the schema, naming the bad field', async () => {
     const codec = await createCodec(new SchemaCache(memoryRegistry()), 'li.t1.matched', 'MatchedEvent');
     await expect(codec.encode({ ...sampleMatched(), liid: 7 } as never)).rejects.toThrow(/at: liid/);
+  });
+});
+
+describe('codec with readFields (a projected reader schema)', () => {
+  const KEPT = ['tenant', 'action', 'communicationId', 'attributes', 'content'] as const;
+  const pick = (value: Record<string, unknown>, fields: readonly string[]) =>
+    Object.fromEntries(fields.map((f) => [f, value[f]]));
+  const schemaWith = (edit: (fields: { name: string }[]) => { name: string }[]) => {
+    const schema = SCHEMAS.NormalizedEvent.schema as unknown as { fields: { name: string }[] };
+    return JSON.stringify({ ...schema, fields: edit(schema.fields) });
+  };
+
+  it('reads the kept fields with the values a full decode gives, and no others', async () => {
+    const schemas = new SchemaCache(memoryRegistry());
+    const full = await createCodec(schemas, 'li.t1.events', 'NormalizedEvent');
+    const projected = await createCodec(schemas, 'li.t1.events', 'NormalizedEvent', { readFields: KEPT });
+    expect(projected.schemaId).toBe(full.schemaId);
+    for (const event of [
+      sampleEvent(),
+      sampleEvent({ content: null, attributes: {}, network: null, parties: [] }),
+      sampleEvent({ content: Buffer.alloc(100_000, 1), attributes: { method: 'BYE', 'call-id': 'x' } }),
+    ]) {
+      const bytes = await full.encode(event);
+      const value = (await projected.decode(bytes)) as Record<string, unknown>;
+      expect(Object.keys(value).sort()).toEqual([...KEPT].sort());
+      expect(value).toEqual(pick((await full.decode(bytes)) as Record<string, unknown>, KEPT));
+    }
+  });
+
+  it('resolves a record of another writer schema against the kept fields only', async () => {
+    const api = memoryRegistry();
+    const schemas = new SchemaCache(api);
+    const projected = await createCodec(schemas, 'li.t1.events', 'NormalizedEvent', { readFields: KEPT });
+    // A writer with an extra field and without `network` (dropped, not kept: no matter).
+    const writer = avro.Type.forSchema(
+      JSON.parse(
+        schemaWith((fields) => [
+          ...fields.filter((f) => f.name !== 'network'),
+          { name: 'extra', type: 'string' } as { name: string },
+        ]),
+      ),
+    );
+    const writerId = await api.register('li.t1.events-value', JSON.stringify(writer.schema()));
+    const { network: _, ...event } = sampleEvent();
+    const bytes = frame(writerId, writer.toBuffer({ ...event, extra: 'e' }));
+    expect(await projected.decode(bytes)).toEqual(pick(event, KEPT));
+  });
+
+  it('fails to decode a record whose writer lacks a kept field (no default), and refuses an unknown field', async () => {
+    const api = memoryRegistry();
+    const schemas = new SchemaCache(api);
+    const projected = await createCodec(schemas, 'li.t1.events', 'NormalizedEvent', { readFields: KEPT });
+    const writer = avro.Type.forSchema(JSON.parse(schemaWith((fields) => fields.filter((f) => f.name !== 'action'))));
+    const writerId = await api.register('li.t1.events-value', JSON.stringify(writer.schema()));
+    const { action: _, ...event } = sampleEvent();
+    await expect(projected.decode(frame(writerId, writer.toBuffer(event)))).rejects.toThrow(/cannot decode/);
+    // The same record read whole or without `action` decodes.
+    const withoutAction = await createCodec(schemas, 'li.t1.events', 'NormalizedEvent', {
+      readFields: KEPT.filter((f) => f !== 'action'),
+    });
+    expect(await withoutAction.decode(frame(writerId, writer.toBuffer(event)))).toEqual(
+      pick(event, ['tenant', 'communicationId', 'attributes', 'content']),
+    );
+    await expect(
+      createCodec(schemas, 'li.t1.events', 'NormalizedEvent', { readFields: ['tenant', 'nope'] }),
+    ).rejects.toThrow(/no field nope/);
   });
 });

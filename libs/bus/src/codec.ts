@@ -2,7 +2,8 @@
 // Values are checked against the schema before encoding, so a bad record fails with the
 // paths of its bad fields instead of an opaque serializer error. Records are read with our
 // schema as the reader's: a writer's newer enum symbol reads as the enum's default, and a
-// field it lacks as the field's default (Avro schema resolution).
+// field it lacks as the field's default (Avro schema resolution). A codec may read only some
+// fields (`readFields`): the others are skipped in the bytes, never made into values.
 import { SCHEMAS, type SchemaName } from '@li/schemas';
 import avro from 'avsc';
 import { BusError } from './errors.ts';
@@ -15,8 +16,34 @@ export interface Codec<T> {
   decode(bytes: Buffer | null): Promise<T>;
 }
 
+export interface CodecOptions {
+  /**
+   * Decode only these top-level fields of the record (an Avro reader schema of them, resolved
+   * against each record's writer schema): the others are skipped, not materialised. The decoded
+   * value then holds only these fields; encoding still takes and checks a whole record.
+   */
+  readonly readFields?: readonly string[];
+}
+
 type AvroType = (typeof SCHEMAS)[SchemaName]['type'];
 type Resolver = ReturnType<AvroType['createResolver']>;
+
+/**
+ * The reader type of some top-level fields of a record schema, with their types, defaults and
+ * docs as in the full schema (the field types are the full type's own, so a named type defined
+ * in a dropped field still resolves).
+ */
+function projectedType(schemaName: SchemaName, readFields: readonly string[]): AvroType {
+  const { type, schema } = SCHEMAS[schemaName];
+  const record = type as avro.types.RecordType;
+  const fields = (schema as { fields: { name: string }[] }).fields;
+  const unknown = readFields.filter((name) => !fields.some((f) => f.name === name));
+  if (unknown.length > 0) throw new BusError('BUS_ERR_SCHEMA', `${schemaName} has no field ${unknown.join(', ')}`);
+  return avro.Type.forSchema({
+    ...(schema as object),
+    fields: fields.filter((f) => readFields.includes(f.name)).map((f) => ({ ...f, type: record.field(f.name)!.type })),
+  } as avro.Schema) as AvroType;
+}
 
 /** The Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro body. */
 export function frame(schemaId: number, body: Buffer): Buffer {
@@ -49,8 +76,17 @@ function encodeFramed(type: AvroType, schemaId: number, value: unknown): Buffer 
  * registry is unreachable, and returns its codec. Encoding and decoding our own records never
  * ask the registry; a record of another writer schema asks once for that schema.
  */
-export async function createCodec<T>(schemas: SchemaCache, topic: string, schemaName: SchemaName): Promise<Codec<T>> {
+export async function createCodec<T>(
+  schemas: SchemaCache,
+  topic: string,
+  schemaName: SchemaName,
+  options: CodecOptions = {},
+): Promise<Codec<T>> {
   const { type, schema } = SCHEMAS[schemaName];
+  const reader = options.readFields ? projectedType(schemaName, options.readFields) : type;
+  // Our own records need no registry look-up either way; read projected, they go through a
+  // resolver like any other writer's.
+  const ownResolver = reader === type ? undefined : reader.createResolver(type);
   let id: number;
   try {
     id = await schemas.idOf(`${topic}-value`, JSON.stringify(schema));
@@ -66,7 +102,7 @@ export async function createCodec<T>(schemas: SchemaCache, topic: string, schema
   function resolverFor(writerId: number): Promise<Resolver> {
     let r = resolvers.get(writerId);
     if (!r) {
-      r = schemas.schemaOf(writerId).then((text) => type.createResolver(avro.Type.forSchema(JSON.parse(text))));
+      r = schemas.schemaOf(writerId).then((text) => reader.createResolver(avro.Type.forSchema(JSON.parse(text))));
       resolvers.set(writerId, r);
       r.catch(() => resolvers.delete(writerId));
     }
@@ -88,7 +124,7 @@ export async function createCodec<T>(schemas: SchemaCache, topic: string, schema
         throw new BusError('BUS_ERR_DECODE', `not a registry-framed Avro ${schemaName} record`);
       }
       const writerId = bytes.readUInt32BE(1);
-      let resolver: Resolver | undefined;
+      let resolver = ownResolver;
       if (writerId !== id) {
         try {
           resolver = await resolverFor(writerId);
@@ -107,11 +143,12 @@ export async function createCodec<T>(schemas: SchemaCache, topic: string, schema
         }
       }
       try {
-        const payload = bytes.subarray(5);
         // No isValid walk of the result (every field of every record): avsc reads only values of
         // the reader's type (enum and union indexes checked, longs refused beyond 2^53, no
-        // logical types in our schemas).
-        return (resolver ? type.fromBuffer(payload, resolver) : type.fromBuffer(payload)) as T;
+        // logical types in our schemas). Read from offset 5 in place: no subarray per record.
+        const { value, offset } = reader.decode(bytes, 5, resolver);
+        if (offset !== bytes.length) throw new Error(offset < 0 ? 'truncated record' : 'trailing bytes');
+        return value as T;
       } catch (err) {
         throw new BusError('BUS_ERR_DECODE', `cannot decode ${schemaName} (writer schema id ${writerId})`, {
           cause: err,

@@ -48,7 +48,7 @@ export { busConsumer, busProcessor, busRead, busTail } from './bus-clients.ts';
 export type { ChangelogChange, ChangelogCodec } from './changelog.ts';
 export { Changelog, ChangelogStore, jsonChangelog } from './changelog.ts';
 export type { BusClient } from './client.ts';
-export type { Codec } from './codec.ts';
+export type { Codec, CodecOptions } from './codec.ts';
 export type {
   ConfirmedBatch,
   ConfirmedConsumer,

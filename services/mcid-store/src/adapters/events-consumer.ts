@@ -14,21 +14,24 @@ import {
 } from '@li/bus';
 import { unreachable } from '@li/core';
 import type { Logger } from '@li/log';
-import type { NormalizedEvent } from '@li/schemas';
 import type { Registry } from 'prom-client';
 import { admitEvent } from '../domain/admission.ts';
+import { MCID_EVENT_FIELDS, type McidEvent } from '../domain/sip.ts';
 
 interface EventsConsumerDeps {
   bus: Bus;
   tenants: readonly string[];
   log: Logger;
   metrics: Registry;
-  handle(events: readonly NormalizedEvent[]): Promise<void>;
+  handle(events: readonly McidEvent[]): Promise<void>;
 }
 
 export async function startEventsConsumer(deps: EventsConsumerDeps): Promise<{ stop(): Promise<void> }> {
   const { bus, log } = deps;
-  const codecs = await bus.codecsFor<NormalizedEvent>(deps.tenants, 'events', 'NormalizedEvent');
+  // Only the fields the service reads are decoded: the rest of each event is skipped in the bytes.
+  const codecs = await bus.codecsFor<McidEvent>(deps.tenants, 'events', 'NormalizedEvent', {
+    readFields: MCID_EVENT_FIELDS,
+  });
   // The bus's own counter, so the dead-letter alert sees these records too.
   const deadLettered = dlqCounter(deps.metrics);
   // The consumer group keeps its place across restarts.
@@ -44,10 +47,10 @@ export async function startEventsConsumer(deps: EventsConsumerDeps): Promise<{ s
     eachBatch: async ({ batch }) => {
       const tenant = tenantOfTopic(batch.topic);
       const codec = codecs.get(batch.topic)!;
-      const events: NormalizedEvent[] = [];
+      const events: McidEvent[] = [];
       const deadLetters: OutputRecord[] = [];
       for (const m of batch.messages) {
-        let event: NormalizedEvent;
+        let event: McidEvent;
         try {
           event = await codec.decode(m.value);
         } catch {

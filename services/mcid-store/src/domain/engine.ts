@@ -1,7 +1,6 @@
 // The MCID service logic (seed 003): apply(state, event) → { changes, reports }. Pure: all
 // time comes from the events (or the tick's `now`), all state from the StateView.
 import { hash } from 'node:crypto';
-import type { NormalizedEvent } from '@li/schemas';
 import { historyInfoFromDiversion } from './diversion.ts';
 import type {
   AdminState,
@@ -21,7 +20,7 @@ import type {
   TemporaryStore,
 } from './model.ts';
 import { KeyMemo, keys } from './model.ts';
-import type { DiversionService } from './sip.ts';
+import type { DiversionService, McidEvent } from './sip.ts';
 import {
   dialString,
   diversionOfCause,
@@ -238,11 +237,7 @@ function findSubscriber(tx: Tx, tenant: string, identity: string): Subscriber | 
 // Events
 
 /** Applies one SIP event. Never throws on odd input: unknown events come back as an 'ignored' note. */
-export function apply(
-  view: StateView,
-  event: NormalizedEvent,
-  config: DomainConfig = DEFAULT_DOMAIN_CONFIG,
-): ApplyResult {
+export function apply(view: StateView, event: McidEvent, config: DomainConfig = DEFAULT_DOMAIN_CONFIG): ApplyResult {
   const tx = new Tx(view);
   if (event.category !== 'SIGNALS' || !/^sip/i.test(event.protocol || 'sip')) {
     tx.notes.push({ kind: 'ignored', reason: 'not a SIP signalling event' });

@@ -1,13 +1,13 @@
 // Runs the engine over the ports: apply → commit the changes → deliver the reports → record
 // the delivery. service.ts calls handleBatch() per consumed batch and tick() on a timer.
 import type { Clock } from '@li/core';
-import type { NormalizedEvent } from '@li/schemas';
 import type { ApplyResult, DomainConfig } from './engine.ts';
 import { apply, DEFAULT_DOMAIN_CONFIG, tick } from './engine.ts';
 import { OverlayView } from './memory-state.ts';
 import type { Change, McidReport } from './model.ts';
 import { keys, nowMicros } from './model.ts';
 import type { DeliveryResult, McidObserver, ReportSink, StateStore } from './ports.ts';
+import type { McidEvent } from './sip.ts';
 
 interface McidServiceDeps {
   store: StateStore;
@@ -25,7 +25,7 @@ export class McidService {
   }
 
   /** Applies one event; the returned promise settles after the state commit and delivery attempts. */
-  async handle(event: NormalizedEvent): Promise<ApplyResult> {
+  async handle(event: McidEvent): Promise<ApplyResult> {
     const r = apply(this.deps.store, event, this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
     await this.deps.store.commit(r.changes);
     this.deps.observer.eventsApplied(event.tenant, isIgnored(r) ? 'ignored' : 'applied', 1);
@@ -37,7 +37,7 @@ export class McidService {
    * Applies several events in order with one state commit, then delivers their reports: for a
    * consumer batch. Each event sees the writes of the ones before it.
    */
-  async handleBatch(events: readonly NormalizedEvent[]): Promise<void> {
+  async handleBatch(events: readonly McidEvent[]): Promise<void> {
     const overlay = new OverlayView(this.deps.store);
     const reports: McidReport[] = [];
     // Counted per run of one tenant's events, so the counters move once per batch.

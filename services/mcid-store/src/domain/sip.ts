@@ -3,6 +3,24 @@
 // headers", "History-Info headers"); the ingest attributes are the fallback.
 import type { NormalizedEvent } from '@li/schemas';
 
+/**
+ * The fields of a NormalizedEvent mcid-store reads: the events consumer decodes only these (the
+ * others, e.g. parties and network, are skipped in the bytes), so the domain takes this type.
+ */
+export const MCID_EVENT_FIELDS = [
+  'tenant',
+  'category',
+  'action',
+  'occurredAtMicros',
+  'protocol',
+  'communicationId',
+  'attributes',
+  'content',
+  'contentType',
+] as const satisfies readonly (keyof NormalizedEvent)[];
+
+export type McidEvent = Pick<NormalizedEvent, (typeof MCID_EVENT_FIELDS)[number]>;
+
 /** Compact header forms (RFC 3261 §7.3.3, RFC 3892 for Referred-By). */
 const COMPACT: Record<string, string> = {
   f: 'from',
@@ -137,12 +155,12 @@ export function splitHeaderList(value: string): string[] {
 
 /** Event-level accessor over a SIP NormalizedEvent. */
 export class SipEvent {
-  readonly event: NormalizedEvent;
+  readonly event: McidEvent;
   readonly raw: SipView | null;
   /** headers() per lower-case name: the engine asks for the same headers several times per event. */
   private readonly read = new Map<string, string[]>();
 
-  constructor(event: NormalizedEvent) {
+  constructor(event: McidEvent) {
     this.event = event;
     let raw: SipView | null = null;
     if (event.content && event.content.length > 0) {
