@@ -185,7 +185,8 @@ describe('schemas', () => {
     expect(read.matchedRoles).toEqual(['OTHER', 'CALLEE']);
     // the schema without defaults (as registered before) reads records of the new one: BACKWARD
     const before = avro.Type.forSchema(JSON.parse(JSON.stringify(schema).replaceAll(',"default":"OTHER"', '')));
-    expect(before.fromBuffer(type.toBuffer(sampleMatched()), before.createResolver(type))).toEqual(sampleMatched());
+    const known = sampleMatched();
+    expect(before.fromBuffer(type.toBuffer(known), before.createResolver(type))).toEqual(known);
   });
 
   it('rejects a record with a field of the wrong type, naming the field', () => {

@@ -1,9 +1,14 @@
 // Sample records, valid against the schemas: a starting point for tests in every package.
+import { randomUUID } from 'node:crypto';
 import type { FileSettings, LemfDestination, MatchedEvent, NormalizedEvent, Warrant } from './types.ts';
 
+/**
+ * A new eventId at each call (unless overridden), as ingest mints one per event: target-match drops
+ * an event whose eventId it read already, so samples sharing one would be matched once.
+ */
 export function sampleEvent(overrides: Partial<NormalizedEvent> = {}): NormalizedEvent {
   return {
-    eventId: '0b5c9a52-6d0e-4c55-9f0a-2f4d2b0f6a11',
+    eventId: randomUUID(),
     tenant: 'acme',
     category: 'SIGNALS',
     action: 'sip.invite',

@@ -12,4 +12,15 @@ export const Config = Type.Object({
     description: 'country calling code for national numbers',
   }),
   nationalTrunkPrefix: Type.String({ pattern: '^[0-9]*$', default: '' }),
+  /**
+   * eventIds of the last events committed, per input partition of li.<t>.events: an event read
+   * again with one of them (ingest wrote it twice) is dropped, not matched. 0 turns the check off.
+   * @default 10000
+   */
+  eventIdWindow: Type.Integer({
+    minimum: 0,
+    maximum: 10_000_000,
+    default: 10_000,
+    description: 'eventIds remembered per events partition to drop an event written twice (0: off)',
+  }),
 });

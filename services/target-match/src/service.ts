@@ -19,6 +19,7 @@ import type { MatchedEvent, NormalizedEvent, Tenant, Warrant } from '@li/schemas
 import { createMatchMetrics } from './adapters/metrics.ts';
 import { createTapWriter } from './adapters/taps.ts';
 import { Config } from './config.ts';
+import { type BatchEventIds, RecentEventIds } from './domain/recent-event-ids.ts';
 import { BatchTaps } from './domain/taps.ts';
 import { TargetMatch } from './domain/target-match.ts';
 
@@ -81,6 +82,11 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     const eventCodecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
     const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
     const groupId = deploymentGroupId('target-match', config.tenants);
+    // Not restored at an assignment: a duplicate across a restart or a rebalance is not caught.
+    const recentIds = new RecentEventIds(config.eventIdWindow);
+    const batchIds = new WeakMap<object, BatchEventIds>();
+    const partitionOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+    const duplicateLog = { pending: 0, lastAt: Number.NEGATIVE_INFINITY };
     const processor = createProcessor<NormalizedEvent>({
       kafka: bus,
       log,
@@ -97,8 +103,10 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
         const outputs: OutputRecord[] = [];
         const rejected: Rejection<NormalizedEvent>[] = [];
         const tapChanges = new BatchTaps();
+        const ids = recentIds.batch(partitionOf(ctx.topic, ctx.partition));
         for (const r of records) {
           const event = r.value;
+          if (typeof event?.eventId === 'string' && ids.isRepeat(event.eventId)) continue;
           const outcome = matcher.handleEvent(tenant, event);
           if (!outcome.ok) {
             rejected.push({ record: r, code: outcome.code, reason: outcome.reason });
@@ -128,11 +136,28 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
         );
         const result = { outputs, rejected };
         taps.hold(result, tapChanges.all);
+        batchIds.set(result, ids);
         return result;
+      },
+      async onAssigned(assignment) {
+        recentIds.keepOnly(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => partitionOf(t, p))));
       },
       onCommitted(result, records, ctx) {
         taps.committed(result);
         const tenant = tenantOfTopic(ctx.topic);
+        const ids = batchIds.get(result);
+        if (ids) {
+          recentIds.commit(ids);
+          matchMetrics.duplicates(tenant, ids.repeats);
+          duplicateLog.pending += ids.repeats;
+          // Counts only, at most once a minute: the metric has the rest.
+          const now = systemClock.now();
+          if (duplicateLog.pending > 0 && now - duplicateLog.lastAt >= 60_000) {
+            log.warn({ count: duplicateLog.pending }, 'events read twice dropped (since the last such line)');
+            duplicateLog.pending = 0;
+            duplicateLog.lastAt = now;
+          }
+        }
         // Taps and watermarks ride in the same outputs; only MatchedEvents count here.
         const matched = topicName(tenant, 'matched');
         matchMetrics.committed(

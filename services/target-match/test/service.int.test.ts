@@ -98,6 +98,44 @@ describe('target-match on the real broker', () => {
     }
   }, 60_000);
 
+  it('matches an event written twice to li.<t>.events once, in one batch or in two (issue 14)', async () => {
+    const t = uniqueTenant('dup');
+    await bus.ensureTopics(t, ['warrants', 'events', 'matched', 'dlq']);
+    const window = { validFromMicros: now - day, validUntilMicros: now + day };
+    await publishWarrant(t, sampleWarrant({ tenant: t, liid: 'DUP1', ...window }));
+    await publishWarrant(t, sampleWarrant({ tenant: t, liid: 'DUP2', ...window, lemfIds: ['lemf-milan'] }));
+    const svc = await startService(targetMatchService, await env([t]));
+    try {
+      const callee = { role: 'CALLEE' as const, type: 'E164' as const, value: '+390612345678' };
+      const twice = sampleEvent({ tenant: t, occurredAtMicros: now, parties: [callee] });
+      const other = sampleEvent({ tenant: t, occurredAtMicros: now, parties: [callee] });
+      await publishEvents(t, [twice, twice]);
+      const matchedTopic = topicName(t, 'matched');
+      const codec = await bus.codec<MatchedEvent>(matchedTopic, 'MatchedEvent');
+      const matchedIds = async () =>
+        Promise.all(
+          (await readTopic(bus.kafka, matchedTopic)).map(async (r) => (await codec.decode(r.value)).event.eventId),
+        );
+      await waitFor(async () => ((await matchedIds()).length >= 2 ? true : undefined), { what: 'the first batch' });
+      // Again in a later batch (as after a lost answer), then a distinct event: one key, in order.
+      await publishEvents(t, [twice, other]);
+      const ids = await waitFor(
+        async () => {
+          const all = await matchedIds();
+          return all.filter((id) => id === other.eventId).length >= 2 ? all : undefined;
+        },
+        { what: 'the distinct event', timeoutMs: 20_000, intervalMs: 300 },
+      );
+      // One MatchedEvent per (event, LIID): two warrants, two events.
+      expect(ids.filter((id) => id === twice.eventId)).toHaveLength(2);
+      expect(ids).toHaveLength(4);
+      const metrics = await (await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^li_target_match_duplicate_events_total\\{tenant="${t}"[^}]*\\} 2$`, 'm'));
+    } finally {
+      await svc.stop();
+    }
+  }, 60_000);
+
   it('applies a warrant change within a second while running', async () => {
     const t = uniqueTenant();
     await bus.ensureTopics(t, ['warrants', 'events', 'matched', 'dlq']);
@@ -210,19 +248,40 @@ describe('target-match on the real broker', () => {
     const callee = (value: string) => [{ role: 'CALLEE' as const, type: 'E164' as const, value }];
     try {
       // One key, one partition: the last event (matching both) is processed after the others.
-      const events = [
-        sampleEvent({ tenant: t, eventId: 'national-hit', occurredAtMicros: now, parties: callee('030 1234 5678') }),
-        sampleEvent({ tenant: t, eventId: 'other-range', occurredAtMicros: now, parties: callee('030 1299 9999') }),
-        sampleEvent({ tenant: t, eventId: 'the-prefix', occurredAtMicros: now, parties: callee('+49 30 123456') }),
-      ];
+      // Each round's events are new ones (eventIds of their own): a repeated eventId is dropped.
+      let round = 0;
+      const events = () => {
+        const r = round++;
+        return [
+          sampleEvent({
+            tenant: t,
+            eventId: `national-hit-${r}`,
+            occurredAtMicros: now,
+            parties: callee('030 1234 5678'),
+          }),
+          sampleEvent({
+            tenant: t,
+            eventId: `other-range-${r}`,
+            occurredAtMicros: now,
+            parties: callee('030 1299 9999'),
+          }),
+          sampleEvent({
+            tenant: t,
+            eventId: `the-prefix-${r}`,
+            occurredAtMicros: now,
+            parties: callee('+49 30 123456'),
+          }),
+        ];
+      };
+      const idOf = (m: MatchedEvent) => m.event.eventId.replace(/-\d+$/, '');
       let matched: MatchedEvent[] = [];
       // The tenant record may arrive after the first events: resend until the +49 reading applies.
       await waitFor(
         async () => {
-          await publishEvents(t, events);
+          await publishEvents(t, events());
           const recs = await readTopic(bus.kafka, matchedTopic);
           matched = await Promise.all(recs.map((r) => codec.decode(r.value)));
-          return matched.some((m) => m.event.eventId === 'national-hit');
+          return matched.some((m) => idOf(m) === 'national-hit');
         },
         { what: 'the incomplete number to match a national number', timeoutMs: 30_000, intervalMs: 1000 },
       );
@@ -230,16 +289,16 @@ describe('target-match on the real broker', () => {
         async () => {
           const recs = await readTopic(bus.kafka, matchedTopic);
           const all = await Promise.all(recs.map((r) => codec.decode(r.value)));
-          return all.some((m) => m.event.eventId === 'the-prefix' && m.liid === 'EXACT1') ? all : undefined;
+          return all.some((m) => idOf(m) === 'the-prefix' && m.liid === 'EXACT1') ? all : undefined;
         },
         { what: 'the last event of the batch', timeoutMs: 20_000, intervalMs: 300 },
       );
-      const pairs = new Set(matched.map((m) => `${m.event.eventId}>${m.liid}`));
+      const pairs = new Set(matched.map((m) => `${idOf(m)}>${m.liid}`));
       expect(pairs.has('national-hit>PREFIX1')).toBe(true);
       expect(pairs.has('the-prefix>PREFIX1')).toBe(true);
       expect(pairs.has('national-hit>EXACT1')).toBe(false);
-      expect(matched.some((m) => m.event.eventId === 'other-range')).toBe(false);
-      const hit = matched.find((m) => m.event.eventId === 'national-hit')!;
+      expect(matched.some((m) => idOf(m) === 'other-range')).toBe(false);
+      const hit = matched.find((m) => idOf(m) === 'national-hit')!;
       expect(hit.matchedParties).toEqual([{ role: 'CALLEE', type: 'E164', value: '030 1234 5678' }]);
     } finally {
       await svc.stop();

@@ -4,6 +4,8 @@ import { Counter, type Registry } from 'prom-client';
 export interface MatchMetrics {
   /** One committed batch of `records` events of `tenant`: `rejected` went to the DLQ, `matched` records were written. */
   committed(tenant: string, records: number, rejected: number, matched: number): void;
+  /** Events of a committed batch of `tenant` dropped for repeating an eventId already read. */
+  duplicates(tenant: string, count: number): void;
 }
 
 export function createMatchMetrics(registry: Registry): MatchMetrics {
@@ -19,7 +21,16 @@ export function createMatchMetrics(registry: Registry): MatchMetrics {
     labelNames: ['tenant'],
     registers: [registry],
   });
+  const duplicates = new Counter({
+    name: 'li_target_match_duplicate_events_total',
+    help: 'Events dropped without matching because their eventId was read already (the event was written twice).',
+    labelNames: ['tenant'],
+    registers: [registry],
+  });
   return {
+    duplicates(tenant, count) {
+      if (count > 0) duplicates.inc({ tenant }, count);
+    },
     committed(tenant, records, rejected, matched) {
       events.inc({ tenant, outcome: 'rejected' }, rejected);
       matchedOut.inc({ tenant }, matched);
