@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { memoryLogger } from '@li/testing';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Transaction } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
+import type { OutputRecord } from './bus.ts';
 import { consumersOf } from './consumer-health.ts';
-import { batchCommitted, createProcessor, unprocessed } from './processor.ts';
+import { batchCommitted, createProcessor, sendWithOffsets, unprocessed } from './processor.ts';
 
 const EVENTS = {
   GROUP_JOIN: 'consumer.group_join',
@@ -318,5 +319,99 @@ describe('unprocessed', () => {
     expect(unprocessed(m(3, 4, 5), 3n)).toEqual(m(3, 4, 5));
     expect(unprocessed(m(3, 4, 5), undefined)).toEqual(m(3, 4, 5));
     expect(unprocessed([], 1n)).toEqual([]);
+  });
+});
+
+/** A kafkajs transaction whose requests answer when the test says, and which records what went out. */
+function controlledTransaction() {
+  const events: string[] = [];
+  const pending = new Map<string, { resolve: () => void; reject: (e: unknown) => void }>();
+  const request = (name: string) => {
+    events.push(`${name} sent`);
+    return new Promise<void>((resolve, reject) => {
+      pending.set(name, {
+        resolve: () => {
+          events.push(`${name} answered`);
+          resolve();
+        },
+        reject: (e) => {
+          events.push(`${name} failed`);
+          reject(e);
+        },
+      });
+    });
+  };
+  const answer = (name: string, err?: unknown) => {
+    const p = pending.get(name);
+    if (!p) throw new Error(`${name} was not sent`);
+    pending.delete(name);
+    if (err) p.reject(err);
+    else p.resolve();
+  };
+  const txn = {
+    sendBatch: () => request('produce'),
+    sendOffsets: () => request('offsets'),
+  } as unknown as Transaction;
+  return { txn, events, answer, pending };
+}
+
+const OUTPUT: OutputRecord[] = [{ topic: 'li.acme.matched', key: 'k', value: Buffer.from('v') }];
+const OFFSETS = {
+  consumerGroupId: 'li.test.acme',
+  topics: [{ topic: 'li.acme.events', partitions: [{ partition: 0, offset: '11' }] }],
+};
+
+describe('sendWithOffsets', () => {
+  it('sends the offset before the produce is answered, and settles once both are', async () => {
+    const { txn, events, answer } = controlledTransaction();
+    let settled = false;
+    const sent = sendWithOffsets(txn, OUTPUT, OFFSETS).then(() => {
+      settled = true;
+    });
+    await vi.waitFor(() => expect(events).toEqual(['produce sent', 'offsets sent']));
+    answer('offsets');
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    answer('produce');
+    await sent;
+    expect(events).toEqual(['produce sent', 'offsets sent', 'offsets answered', 'produce answered']);
+  });
+
+  it('on a failed produce, rejects only once the offset request settled (nothing in flight at the abort)', async () => {
+    const { txn, events, answer } = controlledTransaction();
+    let outcome: unknown;
+    const sent = sendWithOffsets(txn, OUTPUT, OFFSETS).catch((e: unknown) => {
+      outcome = e;
+    });
+    await vi.waitFor(() => expect(events).toHaveLength(2));
+    const refused = Object.assign(new Error('NOT_ENOUGH_REPLICAS'), { type: 'NOT_ENOUGH_REPLICAS' });
+    answer('produce', refused);
+    await new Promise((r) => setImmediate(r));
+    expect(outcome).toBeUndefined();
+    answer('offsets');
+    await sent;
+    expect(outcome).toBe(refused);
+  });
+
+  it('reports a fence whichever request saw it', async () => {
+    const { txn, events, answer } = controlledTransaction();
+    const sent = sendWithOffsets(txn, OUTPUT, OFFSETS).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(events).toHaveLength(2));
+    answer('produce', Object.assign(new Error('timeout'), { type: 'REQUEST_TIMED_OUT' }));
+    const fenced = Object.assign(new Error('fenced'), { type: 'PRODUCER_FENCED' });
+    answer('offsets', fenced);
+    expect(await sent).toBe(fenced);
+  });
+
+  it('retries the offset while the coordinator still completes the previous commit', async () => {
+    const { txn, events, answer, pending } = controlledTransaction();
+    const sent = sendWithOffsets(txn, OUTPUT, OFFSETS);
+    await vi.waitFor(() => expect(events).toHaveLength(2));
+    answer('offsets', Object.assign(new Error('concurrent'), { type: 'CONCURRENT_TRANSACTIONS' }));
+    answer('produce');
+    await vi.waitFor(() => expect(pending.has('offsets')).toBe(true));
+    answer('offsets');
+    await sent;
+    expect(events.filter((e) => e === 'offsets sent')).toHaveLength(2);
   });
 });

@@ -188,6 +188,47 @@ export function dlqCounter(registry: Registry): Counter<'tenant' | 'code'> {
   });
 }
 
+type TxnOffsets = Parameters<Transaction['sendOffsets']>[0];
+
+const CONCURRENT_TXN_RETRY_MS = 20;
+const CONCURRENT_TXN_RETRIES = 50;
+
+/**
+ * kafkajs sends AddOffsetsToTxn without retry: sent before the coordinator finished the previous
+ * commit, it gets CONCURRENT_TRANSACTIONS, which sendBatch's AddPartitionsToTxn retries (20 ms).
+ */
+async function sendOffsetsRetrying(txn: Transaction, offsets: TxnOffsets): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await txn.sendOffsets(offsets);
+    } catch (err) {
+      const type = (err as { type?: string } | undefined)?.type;
+      if (type !== 'CONCURRENT_TRANSACTIONS' || attempt >= CONCURRENT_TXN_RETRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, CONCURRENT_TXN_RETRY_MS));
+    }
+  }
+}
+
+/**
+ * The outputs and the input offset into the open transaction. The offset's requests
+ * (AddOffsetsToTxn, TxnOffsetCommit) go out beside the Produce requests, not after them, as the
+ * Java client does: both are part of the transaction and nothing is visible before EndTxn, which
+ * is sent only once both settled. Fewer round trips per batch during which the process is idle.
+ */
+export async function sendWithOffsets(txn: Transaction, outputs: OutputRecord[], offsets: TxnOffsets): Promise<void> {
+  const sends = (async () => {
+    for (const chunk of requestChunks(outputs)) await txn.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
+  })();
+  const offsetsSent = sendOffsetsRetrying(txn, offsets);
+  // Both settle before the caller aborts or commits: no request of this transaction still in flight.
+  const failures = (await Promise.allSettled([sends, offsetsSent])).flatMap((r) =>
+    r.status === 'rejected' ? [r.reason as unknown] : [],
+  );
+  // A fence or a lost group decides what the caller does next, whichever request saw it.
+  const failure = failures.find(isFenced) ?? failures.find(lostGroup) ?? failures[0];
+  if (failures.length > 0) throw failure;
+}
+
 export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
   const log = options.log.child({ component: 'processor', groupId: options.groupId });
   const producers = new Map<string, Promise<Producer>>();
@@ -395,8 +436,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
           dlqOutputs.push(dlqRecord(dlq, { ...r.record, value: m?.value ?? null }, r.code, r.reason));
         }
         const outputs = [...result.outputs, ...dlqOutputs];
-        for (const chunk of requestChunks(outputs)) await txn.sendBatch({ topicMessages: byTopic(chunk), acks: -1 });
-        await txn.sendOffsets({
+        await sendWithOffsets(txn, outputs, {
           consumerGroupId: options.groupId,
           topics: [{ topic, partitions: [{ partition, offset: next }] }],
         });
