@@ -7,10 +7,24 @@
 // reading resumes at the last confirmed point, so nothing unconfirmed is skipped. Records this
 // process reads again below what it confirmed itself (kafkajs restarted its consumer from a
 // commit that failed or was not yet made) go to the owner no more, and their commit is retried.
+// On a rebalance between live processes the member hands over before it rejoins: it stops
+// handing records out, waits (bounded) for its peer's confirmations, commits them, then rejoins
+// (kafkajs-rebalance-notice.ts), so the next owner resends (close to) nothing. Nothing handed over
+// is ever dropped or forgotten: what is still unconfirmed then is resent by the next owner.
 import type { Logger } from '@li/log';
 import type { Consumer } from 'kafkajs';
 import type { Bus } from './bus.ts';
-import { commitPlan, doneBefore, type PartitionOffset, partitionKey, raiseDone } from './confirmed-offsets.ts';
+import {
+  type Assignment,
+  commitPlan,
+  doneBefore,
+  mayHandOver,
+  ownedOnly,
+  type PartitionOffset,
+  partitionKey,
+  raiseDone,
+} from './confirmed-offsets.ts';
+import { onRebalanceNotice } from './kafkajs-rebalance-notice.ts';
 
 export interface ConfirmedMessage {
   offset: string;
@@ -38,6 +52,18 @@ export interface ConfirmedConsumerOptions {
   full?(): boolean;
   /** Bytes of the records fetched (key, value, headers), per batch; for read-cost metrics. */
   onRead?(bytes: number): void;
+  /**
+   * Each assignment (every join of the group, the first included): runs before any record of it is
+   * handed over, e.g. to reload state a previous owner saved. Retried until it succeeds.
+   */
+  onAssigned?(partitions: readonly { topic: string; partition: number }[]): Promise<void>;
+  /**
+   * A rebalance is starting: the owner hurries confirmations of what it holds (closes open files)
+   * and resolves once what must be durable before another process reads on is (file numbers).
+   */
+  onHandOver?(): Promise<void>;
+  /** How long a rebalance waits for confirmations before rejoining; at most half the session timeout. */
+  handOverMs?: number;
   sessionTimeoutMs?: number;
   /** How long an idle fetch waits on the broker; short keeps a stop quick. */
   maxWaitTimeMs?: number;
@@ -83,11 +109,23 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
   const done = new Map<string, PartitionOffset>();
   const commits = new Set<Promise<void>>();
   let consumer: Consumer | undefined;
+  // The current assignment; every join replaces it (and so ends a hand-over).
+  let assignment: Assignment = { join: 0, owned: new Set(), handingOver: -1 };
+  let assigned: Promise<void> = Promise.resolve();
+  // The last join whose onAssigned completed.
+  let prepared = 0;
+  let handing: Promise<void> = Promise.resolve();
+  let memberId: string | null = null;
+  const sessionTimeout = o.sessionTimeoutMs ?? 10_000;
+  const handOverMs = Math.min(o.handOverMs ?? 4_000, Math.floor(sessionTimeout / 2));
 
-  const commit = (offsets: PartitionOffset[]) => {
+  const commit = (decided: PartitionOffset[]) => {
     const c = consumer;
-    if (!c || offsets.length === 0) return;
-    raiseDone(done, offsets);
+    if (!c || decided.length === 0) return;
+    // the peer confirmed them whoever owns the partition now
+    raiseDone(done, decided);
+    const offsets = ownedOnly(decided, assignment);
+    if (offsets.length === 0) return;
     for (const p of offsets) committed.set(partitionKey(p), p.offset);
     const p = c
       .commitOffsets(offsets.map((x) => ({ topic: x.topic, partition: x.partition, offset: String(x.offset) })))
@@ -100,6 +138,35 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
     commits.add(p);
   };
   const commitRead = () => commit(commitPlan([], readUpTo, true, committed));
+  const settle = (ms: number) =>
+    // a commit that hangs must not hold the stop
+    Promise.race([Promise.all(commits), new Promise((r) => setTimeout(r, Math.max(0, ms)).unref())]);
+
+  /**
+   * A rebalance was noticed (the member has not rejoined): no record goes out any more under this
+   * assignment; what the peer confirms within `handOverMs` is committed before the member rejoins.
+   */
+  const handOver = (c: Consumer): Promise<void> => {
+    if (assignment.handingOver === assignment.join) return handing;
+    assignment = { ...assignment, handingOver: assignment.join };
+    const join = assignment.join;
+    handing = (async () => {
+      const until = Date.now() + handOverMs;
+      const limit = new Promise((r) => setTimeout(r, handOverMs).unref());
+      await Promise.race([o.onHandOver?.().catch(() => undefined), limit]);
+      while (o.unconfirmed() > 0 && Date.now() < until && consumer === c && assignment.join === join) await sleep(20);
+      if (o.unconfirmed() === 0) commitRead();
+      await settle(Math.max(until - Date.now(), 1_000));
+      const left = o.unconfirmed();
+      if (left === 0) log.info({ groupId: o.groupId }, 'rebalance: everything handed over is confirmed and committed');
+      else
+        log.warn(
+          { groupId: o.groupId, records: left },
+          'rebalance: hand-over ran out of time; records still unconfirmed go out again from the next owner',
+        );
+    })();
+    return handing;
+  };
 
   return {
     async start() {
@@ -115,7 +182,7 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       // lone commit marker) and, without autoCommit, never commits past it: do so here, or the
       // group would sit behind the end for good and its lag would never read 0.
       c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize !== 0) return;
+        if (payload.batchSize !== 0 || !mayHandOver(assignment, payload, assignment.join)) return;
         const end = BigInt(payload.lastOffset) + 1n;
         const at = readUpTo.get(partitionKey(payload));
         if (at && end <= at.offset) return;
@@ -123,11 +190,45 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
         // otherwise the confirmation that drains the owner commits up to `end`
         if (o.unconfirmed() === 0) commitRead();
       });
+      const prepare = async (join: number, partitions: { topic: string; partition: number }[]) => {
+        for (let attempt = 0; consumer === c && assignment.join === join; attempt++) {
+          try {
+            await o.onAssigned?.(partitions);
+            prepared = join;
+            return;
+          } catch (err) {
+            log.warn({ groupId: o.groupId, err, attempt }, 'preparing the assignment failed; retrying');
+            await sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
+          }
+        }
+      };
+      // Emitted before kafkajs fetches under the new assignment.
+      c.on(c.events.GROUP_JOIN, ({ payload }) => {
+        if (consumer !== c) return;
+        const partitions: { topic: string; partition: number }[] = [];
+        for (const [topic, ps] of Object.entries(payload.memberAssignment ?? {}))
+          for (const partition of ps) partitions.push({ topic, partition });
+        assignment = { join: assignment.join + 1, owned: new Set(partitions.map(partitionKey)), handingOver: -1 };
+        if (memberId !== payload.memberId) {
+          if (memberId) onRebalanceNotice(memberId, null);
+          memberId = payload.memberId;
+          onRebalanceNotice(memberId, () => handOver(c));
+        }
+        assigned = prepare(assignment.join, partitions);
+      });
       await c.connect();
       await c.subscribe({ topics: o.topics, fromBeginning: true });
       await c.run({
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat, isRunning }) => {
+          // Prepared first (heartbeating: it reads a topic); a rebalance noticed meanwhile ends it.
+          const join = assignment.join;
+          while (prepared !== join && isRunning() && assignment.join === join) {
+            await Promise.race([assigned, sleep(500)]);
+            if (prepared !== join) await heartbeat();
+          }
+          // Not this assignment's, or being handed over: not read (kafkajs reads it again after the rejoin).
+          if (prepared !== join || !mayHandOver(assignment, batch, join)) return;
           // Read again below this process's own confirmed point: the peer has them. Their commit
           // (failed, or never made before kafkajs restarted) goes out again instead.
           const key = partitionKey(batch);
@@ -171,12 +272,13 @@ export function createConfirmedConsumer(o: ConfirmedConsumerOptions): ConfirmedC
       consumer?.pause(o.topics.map((topic) => ({ topic })));
     },
     async settle(ms) {
-      // a commit that hangs must not hold the stop
-      await Promise.race([Promise.all(commits), new Promise((r) => setTimeout(r, ms).unref())]);
+      await settle(ms);
     },
     async stop() {
       const c = consumer;
       consumer = undefined;
+      if (memberId) onRebalanceNotice(memberId, null);
+      memberId = null;
       await c?.disconnect();
       readUpTo.clear();
       committed.clear();

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commitPlan, doneBefore, type PartitionOffset, partitionKey, raiseDone } from './confirmed-offsets.ts';
+import {
+  type Assignment,
+  commitPlan,
+  doneBefore,
+  mayHandOver,
+  ownedOnly,
+  type PartitionOffset,
+  partitionKey,
+  raiseDone,
+} from './confirmed-offsets.ts';
 
 describe('commitPlan', () => {
   const key = (topic: string, partition = 0) => partitionKey({ topic, partition });
@@ -155,5 +164,184 @@ describe('confirmed consumer model: restarts and failed commits', () => {
         expect(brokerCommitted).toBe(BigInt(log));
       }),
     );
+  });
+});
+
+describe('mayHandOver and ownedOnly', () => {
+  const q0 = { topic: 'q', partition: 0 };
+  const a: Assignment = { join: 3, owned: new Set([partitionKey(q0)]), handingOver: -1 };
+
+  it('hands over only batches of the same assignment, of its partitions, before a rebalance is noticed', () => {
+    expect(mayHandOver(a, q0, 3)).toBe(true);
+    expect(mayHandOver(a, q0, 2)).toBe(false);
+    expect(mayHandOver(a, { topic: 'q', partition: 1 }, 3)).toBe(false);
+    expect(mayHandOver({ ...a, handingOver: 3 }, q0, 3)).toBe(false);
+    // a hand-over noticed under an earlier join ends with the next join
+    expect(mayHandOver({ ...a, handingOver: 2 }, q0, 3)).toBe(true);
+  });
+
+  it('commits only partitions of the current assignment', () => {
+    const offsets = [
+      { ...q0, offset: 5n },
+      { topic: 'q', partition: 1, offset: 7n },
+    ];
+    expect(ownedOnly(offsets, a)).toEqual([{ ...q0, offset: 5n }]);
+  });
+});
+
+// Two live members (processes) share one partition's group; rebalances move the partition
+// between them, or give it back to the member that had it, at random. Before a member rejoins it
+// hands over (confirmed-consumer.ts): no batch goes out any more, its peer confirms some or all of
+// what it was sent (bounded wait), it commits. kafkajs may still deliver batches it fetched under
+// an earlier assignment. Invariant: the broker's offset never passes a record no peer confirmed
+// (no loss), every record reaches a peer, and when every hand-over had all its confirmations in
+// time, no record reaches a peer twice.
+describe('confirmed consumer model: live rebalances, the partition revoked and given back', () => {
+  type Step =
+    | { kind: 'fetch' | 'deliver' | 'confirm'; m: 0 | 1 }
+    | { kind: 'rebalance'; to: 0 | 1; confirms: number; lateDeliver: boolean };
+  const member = fc.constantFrom(0 as const, 1 as const);
+  const step = (complete: boolean) =>
+    fc.oneof(
+      fc.record({ kind: fc.constantFrom('fetch' as const, 'deliver' as const, 'confirm' as const), m: member }),
+      fc.record({
+        kind: fc.constant('rebalance' as const),
+        to: member,
+        confirms: complete ? fc.constant(1000) : fc.nat(6),
+        lateDeliver: fc.boolean(),
+      }),
+    );
+  type Rule = (a: Assignment, p: { topic: string; partition: number }, join: number) => boolean;
+
+  const model = (rule: Rule, steps: Step[], batch: number, complete: boolean) => {
+    const log = 40;
+    const p = { topic: 'q', partition: 0 };
+    const key = partitionKey(p);
+    let gen = 0;
+    let brokerCommitted = 0n;
+    const delivered: bigint[] = [];
+    const confirmedAny = new Set<bigint>();
+    const members = [0, 1].map((m) => ({
+      a: { join: 0, owned: new Set<string>(m === 0 ? [key] : []), handingOver: -1 } as Assignment,
+      gen: 0,
+      position: m === 0 ? 0n : (null as bigint | null),
+      fetched: [] as { offsets: bigint[]; join: number }[],
+      unconfirmed: [] as bigint[],
+      committed: new Map<string, bigint>(),
+      done: new Map<string, PartitionOffset>(),
+      readUpTo: new Map<string, PartitionOffset>(),
+    }));
+    type M = (typeof members)[number];
+    const commit = (x: M, decided: PartitionOffset[]) => {
+      if (decided.length === 0) return;
+      raiseDone(x.done, decided);
+      const offsets = ownedOnly(decided, x.a);
+      for (const o of offsets) x.committed.set(partitionKey(o), o.offset);
+      // the broker takes commits of the current generation, whatever their offset
+      if (x.gen === gen) for (const o of offsets) brokerCommitted = o.offset;
+      for (let o = 0n; o < brokerCommitted; o++) expect(confirmedAny.has(o)).toBe(true);
+    };
+    const drainedCommit = (x: M) => {
+      if (x.unconfirmed.length === 0) commit(x, commitPlan([], x.readUpTo, true, x.committed));
+    };
+    const fetch = (x: M) => {
+      if (!x.a.owned.has(key) || x.position === null || x.position >= log) return;
+      const offsets: bigint[] = [];
+      for (let o = x.position; o < x.position + BigInt(batch) && o < log; o++) offsets.push(o);
+      x.fetched.push({ offsets, join: x.a.join });
+      x.position = offsets[offsets.length - 1]! + 1n;
+    };
+    const deliver = (x: M) => {
+      const b = x.fetched.shift();
+      if (!b || !rule(x.a, p, b.join)) return;
+      const again = doneBefore(b.offsets, x.done.get(key));
+      if (again > 0 && x.done.get(key)!.offset > (x.committed.get(key) ?? -1n)) commit(x, [x.done.get(key)!]);
+      for (const o of b.offsets.slice(again)) {
+        if (x.unconfirmed.includes(o)) continue;
+        delivered.push(o);
+        x.unconfirmed.push(o);
+      }
+      const end = b.offsets[b.offsets.length - 1]! + 1n;
+      const at = x.readUpTo.get(key);
+      if (!at || end > at.offset) x.readUpTo.set(key, { ...p, offset: end });
+      drainedCommit(x);
+    };
+    const confirm = (x: M) => {
+      const o = x.unconfirmed.shift();
+      if (o === undefined) return;
+      confirmedAny.add(o);
+      commit(x, commitPlan([{ ...p, offset: o + 1n }], x.readUpTo, x.unconfirmed.length === 0, x.committed));
+    };
+    const run = (s: Step) => {
+      if (s.kind === 'fetch') fetch(members[s.m]!);
+      else if (s.kind === 'deliver') deliver(members[s.m]!);
+      else if (s.kind === 'confirm') confirm(members[s.m]!);
+      else if (s.kind === 'rebalance') {
+        // every member notices, hands over (bounded: `confirms` confirmations), then rejoins
+        for (const x of members) {
+          x.a = { ...x.a, handingOver: x.a.join };
+          if (s.lateDeliver) deliver(x); // a batch kafkajs was already handing out
+          for (let i = 0; i < s.confirms && x.unconfirmed.length > 0; i++) confirm(x);
+          drainedCommit(x);
+          if (s.lateDeliver) deliver(x);
+        }
+        gen++;
+        members.forEach((x, m) => {
+          x.gen = gen;
+          x.a = { join: x.a.join + 1, owned: new Set(m === s.to ? [key] : []), handingOver: -1 };
+          x.position = m === s.to ? brokerCommitted : null;
+        });
+      }
+    };
+    steps.forEach(run);
+    // the last owner reads to the end; every peer confirms what it was sent
+    const owner = members.find((x) => x.a.owned.has(key))!;
+    for (let i = 0; i < 8 * log; i++) {
+      fetch(owner);
+      deliver(owner);
+      for (const x of members) confirm(x);
+    }
+    for (let o = 0n; o < log; o++) expect(confirmedAny.has(o)).toBe(true);
+    expect(brokerCommitted).toBe(BigInt(log));
+    if (complete) expect(new Set(delivered).size).toBe(delivered.length);
+  };
+
+  const property = (rule: Rule, complete: boolean) =>
+    fc.property(fc.array(step(complete), { maxLength: 120 }), fc.integer({ min: 1, max: 5 }), (steps, batch) =>
+      model(rule, steps, batch, complete),
+    );
+
+  it('loses nothing, whatever the hand-over wait got confirmed (property)', () => {
+    fc.assert(property(mayHandOver, false), { numRuns: 300 });
+  });
+
+  it('sends nothing twice when every hand-over got its confirmations in time (property)', () => {
+    fc.assert(property(mayHandOver, true), { numRuns: 300 });
+  });
+
+  it('fails without the tie to the assignment: a batch of a handed-over or earlier assignment goes out twice', () => {
+    // a batch kafkajs hands out after the member noticed the rebalance (it goes to another member)
+    const late: Step[] = [
+      { kind: 'fetch', m: 0 },
+      { kind: 'fetch', m: 0 },
+      { kind: 'rebalance', to: 1, confirms: 1000, lateDeliver: true },
+    ];
+    // a batch fetched under an earlier assignment, handed out after the partition came back
+    const stale: Step[] = [
+      { kind: 'fetch', m: 0 },
+      { kind: 'rebalance', to: 1, confirms: 1000, lateDeliver: false },
+      ...Array.from({ length: 3 }, () => [
+        { kind: 'fetch' as const, m: 1 as const },
+        { kind: 'deliver' as const, m: 1 as const },
+        { kind: 'confirm' as const, m: 1 as const },
+      ]).flat(),
+      { kind: 'rebalance', to: 0, confirms: 1000, lateDeliver: false },
+      { kind: 'deliver', m: 0 },
+    ];
+    for (const steps of [late, stale]) expect(() => model(mayHandOver, steps, 2, true)).not.toThrow();
+    const perPartitionOnly: Rule = (a, q) => a.owned.has(partitionKey(q));
+    const noJoin: Rule = (a, q) => a.handingOver !== a.join && a.owned.has(partitionKey(q));
+    expect(() => model(perPartitionOnly, late, 2, true)).toThrow();
+    expect(() => model(noJoin, stale, 2, true)).toThrow();
   });
 });

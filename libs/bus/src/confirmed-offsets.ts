@@ -62,3 +62,35 @@ export function doneBefore(offsets: readonly (string | bigint)[], done: Partitio
   while (n < offsets.length && BigInt(offsets[n]!) < done.offset) n++;
   return n;
 }
+
+/**
+ * A member's hold on its partitions, per assignment (join): which partitions the last join gave
+ * it, and whether a rebalance noticed since that join is being handed over. Everything decided
+ * below is tied to the join it was made for: a later join ends the hand-over by itself.
+ */
+export interface Assignment {
+  join: number;
+  owned: ReadonlySet<string>;
+  /** The join whose rebalance is being handed over (the member has not rejoined yet), or -1. */
+  handingOver: number;
+}
+
+/**
+ * Whether a batch fetched for the assignment of join `join` goes to the owner: only under that
+ * same assignment, for one of its partitions, and not once a rebalance of it is being handed
+ * over (the next owner, maybe another process, reads the batch from what is committed). A batch
+ * not handed over must leave the read position where it was, so that nothing is committed past
+ * it; kafkajs reads it again after the rejoin.
+ */
+export function mayHandOver(a: Assignment, p: { topic: string; partition: number }, join: number): boolean {
+  return join === a.join && a.handingOver !== a.join && a.owned.has(partitionKey(p));
+}
+
+/**
+ * The commits this member makes: only for partitions of its current assignment. A partition
+ * another member owns now has its offset moved by that member; a late commit from here could
+ * move it back (resends) and is left out. Leaving a commit out never loses a record.
+ */
+export function ownedOnly(offsets: readonly PartitionOffset[], a: Assignment): PartitionOffset[] {
+  return offsets.filter((p) => a.owned.has(partitionKey(p)));
+}

@@ -148,6 +148,19 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
         // Back-pressure: this LEMF's group waits while its queue is full; other LEMFs go on.
         full: () => (deliveries.delivery(k)?.pending() ?? 0) > config.highWaterRecords,
         onRead: (bytes) => readBytes.inc({ tenant: dest.tenant, stage: 'lemf' }, bytes),
+        // Each assignment: file numbers another process stored for LIIDs that moved here are read
+        // before any file of them is numbered (its records are handed over only after this).
+        onAssigned: async () => {
+          const d = deliveries.delivery(k);
+          if (!d?.batchesFiles()) return;
+          await fileSeqs.reload(dest.tenant, log);
+          d.raiseFileSeq(fileSeqs.start(k));
+        },
+        // A rebalance: open files close and their numbers are saved before this process rejoins
+        // (the next owner reads them after), then what was sent gets its confirmations, bounded.
+        onHandOver: async () => {
+          await deliveries.delivery(k)?.closeFiles();
+        },
       });
       consumers.set(k, consumer);
       await consumer.start();

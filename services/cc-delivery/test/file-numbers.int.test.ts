@@ -10,8 +10,9 @@ import { startService } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import { sampleFileSettings, sampleLemf } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
+import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ccDeliveryService } from '../src/service.ts';
+import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
 import { psPdu } from './helpers/ber.ts';
 import { FtpSrvPeer } from './helpers/servers.ts';
 import { committedRecords, deliveryEnv, publishLemf } from './helpers/service.ts';
@@ -26,8 +27,10 @@ afterAll(async () => {
 });
 
 /** One FTP LEMF, its tenant's topics, and the service's environment. */
-async function ftpLemf(prefix: string, files: { maxRecords: number; maxSeconds: number }) {
+async function ftpLemf(prefix: string, files: { maxRecords: number; maxSeconds: number }, hi2Partitions = 1) {
   const t = uniqueTenant(prefix);
+  // the LEMF's queue gets as many partitions as hi2
+  if (hi2Partitions > 1) await bus.ensureTopics(t, ['hi2'], hi2Partitions);
   await bus.ensureTopics(t, ['hi2', 'hi3', 'reports', 'lemfs', 'dlq']);
   const ftp = await new FtpSrvPeer().start();
   const secrets = mkdtempSync(join(tmpdir(), 'li-dlv-secrets-'));
@@ -121,6 +124,81 @@ describe('file numbers across a restart', () => {
       await dispose();
     }
   }, 120_000);
+});
+
+/** The partition the producers' murmur2 partitioner gives a key (kafkajs = Java client). */
+function partitionOf(key: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    offlineReplicas: [],
+    partitionErrorCode: 0,
+  }));
+  return Partitioners.DefaultPartitioner()({ topic: 't', partitionMetadata, message: { key, value: null } });
+}
+
+describe('file numbers between live processes', () => {
+  it('a LIID whose partition moves to a process started earlier goes on after the number its previous owner saved', async () => {
+    const { t, env, send, dir, names, committed, dispose } = await ftpLemf(
+      'seqlive',
+      { maxRecords: 5, maxSeconds: 1 },
+      3,
+    );
+    // one LIID per partition of the LEMF's queue
+    const liids: string[] = [];
+    for (let i = 0; liids.length < 3; i++) if (partitionOf(`LIVE${i}`, 3) === liids.length) liids.push(`LIVE${i}`);
+    const sendAll = (from: number) => Promise.all(liids.map((l) => send(l, from, 5)));
+    const members = async () => {
+      const admin = await bus.admin();
+      const [g] = (await admin.describeGroups([lemfGroupId(t, 'lemf-files')])).groups;
+      return g?.state === 'Stable' ? g.members.filter((m) => m.memberAssignment.length > 0).length : 0;
+    };
+    try {
+      const a = await startService(ccDeliveryService, env);
+      let b: Awaited<ReturnType<typeof startService>> | undefined;
+      try {
+        await sendAll(0);
+        await waitFor(async () => (await committed()) === 15, {
+          what: 'first files',
+          timeoutMs: 30_000,
+          intervalMs: 100,
+        });
+        // b reads the numbers now (next: 2), then shares the partitions with a
+        b = await startService(ccDeliveryService, env);
+        await waitFor(async () => (await members()) === 2, { what: 'two members', timeoutMs: 60_000, intervalMs: 200 });
+        await sendAll(5);
+        await waitFor(async () => (await committed()) === 30, {
+          what: 'second files',
+          timeoutMs: 30_000,
+          intervalMs: 100,
+        });
+      } finally {
+        await a.stop();
+      }
+      try {
+        // a's partitions moved to b, whose numbers of them are from before a's second files
+        await sendAll(10);
+        await waitFor(async () => (await committed()) === 45, {
+          what: 'third files',
+          timeoutMs: 60_000,
+          intervalMs: 100,
+        });
+      } finally {
+        await b?.stop();
+      }
+      // which records each file holds, for the message: a number used twice shows as a file overwritten
+      const held = names().map((n) => {
+        const b = readFileSync(join(dir, n));
+        const liid = n.split('_')[0]!;
+        return `${n}: ${[...Array(15).keys()].filter((i) => b.includes(psPdu('iri', liid, 1, i))).join(',')}`;
+      });
+      expect(names(), held.join('; ')).toEqual(liids.flatMap((l) => [1, 2, 3].map((n) => `${l}_00000${n}.ber`)).sort());
+    } finally {
+      await dispose();
+    }
+  }, 180_000);
 });
 
 describe('stopping with files open', () => {

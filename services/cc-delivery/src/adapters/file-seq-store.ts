@@ -1,6 +1,7 @@
 // File numbers (FTP/SFTP names) per LEMF and LIID in the compacted li.<t>.delivery-state: restored
-// before any LEMF starts, and saved before a file is uploaded under its number, so a name is never
-// reused after a restart. LEMFs are keyed <tenant>/<id> (domain/lemf-key.ts).
+// before any LEMF starts and again at each assignment of a file LEMF's queue partitions, and saved
+// before a file is uploaded under its number, so a name is never reused after a restart or when a
+// LIID moves between live processes. LEMFs are keyed <tenant>/<id> (domain/lemf-key.ts).
 // The topic is a libs/bus Changelog. Its records are sent alone, not in a transaction: a number
 // is saved ahead of its upload and joins no consumer offsets, so there is nothing to commit with.
 import { type Bus, Changelog, type ChangelogCodec, type OutputRecord, topicName } from '@li/bus';
@@ -44,12 +45,15 @@ export class FileSeqStore {
   /** Reads every tenant's delivery-state topic; unreadable records are skipped and logged. */
   static async restore(bus: Bus, tenants: readonly string[], log: Logger): Promise<FileSeqStore> {
     const store = new FileSeqStore(bus);
-    for (const t of tenants) await store.#load(t, log);
+    for (const t of tenants) await store.reload(t, log);
     return store;
   }
 
-  /** Reads one tenant's delivery-state (read_committed, to its end) and raises every number to what is stored. */
-  async #load(tenant: string, log: Logger): Promise<void> {
+  /**
+   * Reads one tenant's delivery-state again (read_committed, to its end) and raises every number
+   * to what is stored: another process may have used numbers of a LIID that moved here.
+   */
+  async reload(tenant: string, log: Logger): Promise<void> {
     const { live } = await changelogOf(tenant).read(this.#bus);
     let n = 0;
     let unreadable = 0;

@@ -43,6 +43,16 @@ describe('FileBatcher', () => {
     expect(b.nextDeadline()).toBeNull();
   });
 
+  it('takes numbers another owner stored (a partition moved here), never lowering its own', () => {
+    const b = new FileBatcher({ ...policy, maxRecords: 1 }, 'l1', { A: 3, B: 9 });
+    b.raiseSeq({ A: 7, B: 2, C: 5 });
+    const names = [rec('A', 1), rec('B', 1), rec('C', 1), rec('D', 1)].map((r) => {
+      const o = b.add(r, 0)[0]!;
+      return 'batch' in o && o.batch.file.name;
+    });
+    expect(names).toEqual(['A_0007.ber', 'B_0009.ber', 'C_0005.ber', 'D_0001.ber']);
+  });
+
   it('rejects records whose file name would be unsafe', () => {
     const b = new FileBatcher({ ...policy, maxRecords: 1 }, 'l1');
     const out = b.add(rec('../x', 1), 0);

@@ -103,6 +103,14 @@ export class FileBatcher {
     return min;
   }
 
+  /**
+   * Numbers another process stored meanwhile (a partition moved here): never go below them, so a
+   * file name another owner of the LIID used is not used again.
+   */
+  raiseSeq(next: Record<string, number>): void {
+    for (const [liid, seq] of Object.entries(next)) if (seq > this.nextSeqOf(liid)) this.#nextSeq.set(liid, seq);
+  }
+
   nextSeqOf(liid: string): number {
     return this.#nextSeq.get(liid) ?? 1;
   }

@@ -224,6 +224,46 @@ describe('LemfDelivery', () => {
     expect(d.committed()).toEqual([{ topic: 't', partition: 0, offset: 2 }]);
   });
 
+  it('a rebalance: closeFiles closes open files and resolves once their numbers are saved; raised numbers go on', async () => {
+    const clock = new ManualClock();
+    const t = new ScriptedTransport();
+    const saves: { name: string; resolve: () => void }[] = [];
+    const d = new LemfDelivery({
+      lemfId: 'l1',
+      transport: t,
+      clock,
+      batching: { maxRecords: 10, maxBytes: 1000, maxMs: 2000, namePattern: '{liid}_{seq}.ber' },
+      observer: {
+        fileSeqUsed: (liid, seq) =>
+          new Promise<void>((resolve) => {
+            saves.push({ name: `${liid}:${seq}`, resolve });
+          }),
+      },
+    });
+    d.offer(recs(2, 'A', 0));
+    await flush();
+    expect(saves).toEqual([]); // still open
+    let closed = false;
+    const closing = d.closeFiles().then(() => {
+      closed = true;
+    });
+    await flush();
+    expect(saves.map((x) => x.name)).toEqual(['A:1']);
+    expect(closed).toBe(false); // its number is not durable yet: the next owner could not read it
+    saves[0]!.resolve();
+    await closing;
+    // the LIIDs came back after another process used A up to 6 and B up to 3
+    d.raiseFileSeq({ A: 7, B: 4 });
+    d.raiseFileSeq({ A: 2 }); // never lower
+    d.offer([...recs(1, 'A', 2), ...recs(1, 'B', 3)]);
+    const again = d.closeFiles();
+    await flush();
+    for (const x of saves.slice(1)) x.resolve();
+    await again;
+    await d.drained();
+    expect(t.got.map((b) => b.file?.name)).toEqual(['A_1.ber', 'A_7.ber', 'B_4.ber']);
+  });
+
   it('a file is all-or-nothing', async () => {
     const clock = new ManualClock();
     const t = new ScriptedTransport();

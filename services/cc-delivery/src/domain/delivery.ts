@@ -176,6 +176,26 @@ export class LemfDelivery {
     if (this.#batcher) this.#takeBatches(this.#batcher.flushAll(this.#o.clock.now()));
   }
 
+  /**
+   * A rebalance is starting (another process may take this LEMF's partitions): open files close
+   * now, and this resolves once their numbers are saved, so a next owner reading the numbers
+   * after the rebalance sees them.
+   */
+  async closeFiles(): Promise<void> {
+    this.flushFiles();
+    await Promise.all((this.#lanes.get('FILES')?.files ?? []).map((f) => f.saved));
+  }
+
+  /** A file transport: its records go out in numbered files. */
+  batchesFiles(): boolean {
+    return this.#batcher !== null;
+  }
+
+  /** File numbers another process stored (a partition moved here); see FileBatcher.raiseSeq. */
+  raiseFileSeq(next: Record<string, number>): void {
+    this.#batcher?.raiseSeq(next);
+  }
+
   pending(): number {
     return this.#offsets.pendingCount();
   }
