@@ -263,12 +263,14 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  const t0 = Date.now();
   await pipeline?.stop();
+  console.log(`[chaos] lemf-outage: pipeline stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const r of relays) await r.stop();
   for (const l of [healthy, down, blackholed]) await l?.stop();
   await peers?.stop();
   await admin?.disconnect();
-});
+}, 120_000);
 
 /** Runs traffic through a fault and checks what every LEMF received afterwards. */
 async function scenario(
