@@ -51,8 +51,17 @@ export const mcidStoreService: ServiceDefinition<typeof Config> = {
     });
     const pusher = acrPusherOf(c, metrics, log);
     pusher?.start();
+    // One timer run at a time: a slow one (a disk that was full, a CDS timing out) is not overlapped.
+    let ticking = false;
     const timer = setInterval(() => {
-      service.tick().catch((err: unknown) => log.error({ err }, 'MCID timer failed'));
+      if (ticking) return;
+      ticking = true;
+      service
+        .tick()
+        .catch((err: unknown) => log.error({ err }, 'MCID timer failed'))
+        .finally(() => {
+          ticking = false;
+        });
     }, config.tickSeconds * 1000);
     readiness('state', () => true);
     return {

@@ -220,11 +220,15 @@ export class AcrFileStore {
       return results;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      // A failed append may have left part of the batch in the file: cut it back to the synced
+      // records (or a retried report would be in the files twice, the file ending mid-message)
+      // and close it, since the handle's write position is past the cut.
+      await this.current?.handle.truncate(this.current.bytes).catch(() => undefined);
+      await this.closeCurrent('size').catch(() => undefined);
       if (err.code === 'ENOSPC') {
         // The disk filled between the check and the write: stop until it falls below not-full.
         this.diskFull = true;
         this.metrics.diskFull.set({ filesystem: this.config.fileSystem }, 1);
-        await this.closeCurrent('size').catch(() => undefined);
         return this.fail(results, acrs.length, {
           ok: false,
           code: 'MCD_ERR_DISK_FULL',

@@ -163,6 +163,38 @@ describe('McidService', () => {
     expect(await svc.redeliver()).toBe(0);
   });
 
+  it('a timer run beside a batch does not deliver a batch report still being delivered a second time', async () => {
+    const store = new MemoryStateStore();
+    await provision(store, 'PERMANENT');
+    const delivered: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const sink: ReportSink = {
+      async deliver(r): Promise<DeliveryResult> {
+        await gate;
+        delivered.push(r.reportId);
+        return { ok: true, via: 'LOCAL', detail: 'file' };
+      },
+      async close() {},
+    };
+    const svc = new McidService({ store, sink, clock, observer: mcidObserver(new Registry(), silentLogger) });
+    const batch = svc.handleBatch([
+      invite({ callId: 'g1', at: T0, requestUri: S }),
+      response({ callId: 'g1', at: T0 + 1, status: 486 }),
+    ]);
+    // The report is committed undelivered before its delivery starts; the timer runs meanwhile.
+    await new Promise((r) => setImmediate(r));
+    const timer = svc.redeliver();
+    release();
+    await batch;
+    expect(await timer, 'reports the timer took').toBe(0);
+    expect(delivered).toHaveLength(1);
+    expect(await svc.redeliver()).toBe(0);
+    expect(delivered).toHaveLength(1);
+  });
+
   it('a restart from the compacted records loses no stored communication', async () => {
     const store = new MemoryStateStore();
     await provision(store, 'TEMPORARY');

@@ -19,6 +19,9 @@ interface McidServiceDeps {
 
 export class McidService {
   private readonly deps: McidServiceDeps;
+  // Reports a delivery is under way for: a timer's redeliver() running beside a batch (or
+  // beside a slower timer run) must not deliver them a second time.
+  private readonly delivering = new Set<string>();
 
   constructor(deps: McidServiceDeps) {
     this.deps = deps;
@@ -79,6 +82,7 @@ export class McidService {
     const pending: McidReport[] = [];
     const store = this.deps.store;
     for (const k of store.undeliveredReportKeys?.() ?? store.keys('report/')) {
+      if (this.delivering.has(k)) continue;
       const v = this.deps.store.get(k);
       if (v?.type === 'report' && v.delivery === null) pending.push(v.report);
     }
@@ -92,17 +96,23 @@ export class McidService {
     // which the sinks' report ids make recognisable.
     const delivered: Change[] = [];
     if (fresh && reports.length > 0) this.deps.observer.reportsMade(reports);
-    const results = await this.deliverInOrder(reports);
-    if (reports.length > 0) this.deps.observer.deliveriesTried(reports, results);
-    reports.forEach((report, i) => {
-      const d = results[i]!;
-      if (!d.ok) return;
-      delivered.push({
-        key: keys.report(report.tenant, report.reportId),
-        value: { type: 'report', report, delivery: { via: d.via, atMicros: nowMicros(this.deps.clock) } },
+    const reportKeys = reports.map((r) => keys.report(r.tenant, r.reportId));
+    for (const k of reportKeys) this.delivering.add(k);
+    try {
+      const results = await this.deliverInOrder(reports);
+      if (reports.length > 0) this.deps.observer.deliveriesTried(reports, results);
+      reports.forEach((report, i) => {
+        const d = results[i]!;
+        if (!d.ok) return;
+        delivered.push({
+          key: reportKeys[i]!,
+          value: { type: 'report', report, delivery: { via: d.via, atMicros: nowMicros(this.deps.clock) } },
+        });
       });
-    });
-    await this.deps.store.commit(delivered);
+      await this.deps.store.commit(delivered);
+    } finally {
+      for (const k of reportKeys) this.delivering.delete(k);
+    }
   }
 
   private async deliverInOrder(reports: readonly McidReport[]): Promise<DeliveryResult[]> {
