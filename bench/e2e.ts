@@ -25,7 +25,7 @@
 // BENCH_STAGE_PROFILES=<dir>: each service process writes a CPU profile (--cpu-prof) there.
 // BENCH_CPU_PROFILE=<file>: the single-process set-up's throughput phase is profiled.
 import { join } from 'node:path';
-import { createBus, DEFAULT_PARTITIONS, type OutputRecord, topicName } from '@li/bus';
+import { createBus, DEFAULT_PARTITIONS, type OutputRecord, partitionOfKey, topicName } from '@li/bus';
 import { LemfReceiver, type ReceivedRecord } from '@li/e2e/lemf';
 import { addEtsiLemf, addWarrant, type Provisioning, startPipeline } from '@li/e2e/pipeline';
 import { ProcessPipeline } from '@li/e2e/processes';
@@ -33,7 +33,7 @@ import { createLogger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
 import { adminClient, testInfra } from '@li/testing';
-import { AssignerProtocol, Partitioners } from 'kafkajs';
+import { AssignerProtocol } from 'kafkajs';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { type CpuByGroup, cpuBetween, sampleCpu } from './lib/process-cpu.ts';
@@ -52,23 +52,13 @@ const { brokers } = infra;
 const TARGETS = ['+390612345678', '+390612345679', '+390612345680'];
 const SCALED = ['target-match', 'iri-encoder', 'cc-delivery'] as const;
 
-/** LIIDs for TARGETS, the i-th on partition i % n of the LIID-keyed topics (murmur2, as kafkajs). */
+/** LIIDs for TARGETS, the i-th on partition i % n of the LIID-keyed topics (murmur2, as the bus's producers). */
 function liidsOverPartitions(): string[] {
   const n = DEFAULT_PARTITIONS.matched;
-  const partitionMetadata = Array.from({ length: n }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    offlineReplicas: [],
-    partitionErrorCode: 0,
-  }));
-  const partitioner = Partitioners.DefaultPartitioner();
   const out: string[] = [];
   for (let i = 0; out.length < TARGETS.length; i++) {
     const liid = `BENCH${i}`;
-    const p = partitioner({ topic: 'x', partitionMetadata, message: { key: liid, value: null } });
-    if (p === out.length % n) out.push(liid);
+    if (partitionOfKey(liid, n) === out.length % n) out.push(liid);
   }
   return out;
 }

@@ -18,10 +18,10 @@
 // ends to the owner through li.<t>.matched), still numbered without gap or reuse.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBus, readTopic, topicName } from '@li/bus';
+import { createBus, partitionOfKey, readTopic, topicName } from '@li/bus';
 import type { MatchedEvent } from '@li/schemas';
 import { adminClient, memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
-import { AssignerProtocol, Partitioners } from 'kafkajs';
+import { AssignerProtocol } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSequences } from '../demo/report.ts';
 import { LemfReceiver, type ReceivedRecord } from '../pipeline/lemf.ts';
@@ -67,26 +67,13 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The partition the producers' murmur2 partitioner gives a key (kafkajs = Java client). */
-function partitionOf(key: string): number {
-  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    offlineReplicas: [],
-    partitionErrorCode: 0,
-  }));
-  return Partitioners.DefaultPartitioner()({ topic: 'x', partitionMetadata, message: { key, value: null } });
-}
-
 /** LIIDs, round-robin over the partitions, so both instances of each service have work. */
 function liidsOverPartitions(n: number): string[] {
   const suffix = tenant.slice(-6).toUpperCase();
   const perPartition: string[][] = Array.from({ length: PARTITIONS }, () => []);
   for (let i = 0; perPartition.some((l) => l.length < Math.ceil(n / PARTITIONS)); i++) {
     const liid = `RP${i}${suffix}`;
-    perPartition[partitionOf(liid)]!.push(liid);
+    perPartition[partitionOfKey(liid, PARTITIONS)]!.push(liid);
   }
   return Array.from({ length: n }, (_, i) => perPartition[i % PARTITIONS]![Math.floor(i / PARTITIONS)]!);
 }

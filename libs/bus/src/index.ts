@@ -61,6 +61,7 @@ export { registerConsumer } from './consumer-health.ts';
 export type { BusErrorCode } from './errors.ts';
 export { acknowledgedBefore, BUS_ERROR_CODES, BusError, BusSendError, isBusError } from './errors.ts';
 export { aclEntries, applyGrants, principalOf, revokePrincipal, revokeTenant } from './kafka-access.ts';
+export { partitionOfKey } from './kafkajs-producer-batching.ts';
 export type { Leadership, LeadershipOptions } from './leadership.ts';
 export { electLeader } from './leadership.ts';
 export { lemfTopicName, lemfTopicPrefix, validateLemfId } from './lemf-topics.ts';

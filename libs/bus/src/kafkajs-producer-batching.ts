@@ -84,13 +84,17 @@ export function murmur2(key: Buffer | string): number {
   return h | 0;
 }
 
+/** The partition of `partitions` a keyed record goes to (what the bus's producers pick). */
+export function partitionOfKey(key: Buffer | string, partitions: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitions;
+}
+
 /** kafkajs's DefaultPartitioner, without its per-record Long arithmetic and list filtering. */
 export function fastDefaultPartitioner(): Partitioner {
   const counters = new Map<string, number>();
   return ({ topic, partitionMetadata, message }) => {
     if (message.partition !== null && message.partition !== undefined) return message.partition;
-    if (message.key !== null && message.key !== undefined)
-      return (murmur2(message.key) & 0x7fffffff) % partitionMetadata.length;
+    if (message.key !== null && message.key !== undefined) return partitionOfKey(message.key, partitionMetadata.length);
     const counter = (counters.get(topic) ?? randomBytes(4).readUInt32BE(0)) + 1;
     counters.set(topic, counter);
     const available = partitionMetadata.filter((p) => p.leader >= 0);

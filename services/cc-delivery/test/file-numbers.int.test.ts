@@ -5,12 +5,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bus, createBus, readTopic, topicConfig, topicName } from '@li/bus';
+import { type Bus, createBus, partitionOfKey, readTopic, topicConfig, topicName } from '@li/bus';
 import { startService } from '@li/runtime';
 import type { LemfDestination } from '@li/schemas';
 import { sampleFileSettings, sampleLemf } from '@li/schemas/testing';
 import { memoryLogger, testInfra, uniqueTenant, waitFor } from '@li/testing';
-import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccDeliveryService, lemfGroupId } from '../src/service.ts';
 import { psPdu } from './helpers/ber.ts';
@@ -127,17 +126,6 @@ describe('file numbers across a restart', () => {
 });
 
 /** The partition the producers' murmur2 partitioner gives a key (kafkajs = Java client). */
-function partitionOf(key: string, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    offlineReplicas: [],
-    partitionErrorCode: 0,
-  }));
-  return Partitioners.DefaultPartitioner()({ topic: 't', partitionMetadata, message: { key, value: null } });
-}
 
 describe('file numbers between live processes', () => {
   it('a LIID whose partition moves to a process started earlier goes on after the number its previous owner saved', async () => {
@@ -148,7 +136,7 @@ describe('file numbers between live processes', () => {
     );
     // one LIID per partition of the LEMF's queue
     const liids: string[] = [];
-    for (let i = 0; liids.length < 3; i++) if (partitionOf(`LIVE${i}`, 3) === liids.length) liids.push(`LIVE${i}`);
+    for (let i = 0; liids.length < 3; i++) if (partitionOfKey(`LIVE${i}`, 3) === liids.length) liids.push(`LIVE${i}`);
     const sendAll = (from: number) => Promise.all(liids.map((l) => send(l, from, 5)));
     const members = async () => {
       const admin = await bus.admin();
