@@ -2,7 +2,7 @@ import type { InputRecord } from '@li/bus';
 import type { NormalizedEvent } from '@li/schemas';
 import { describe, expect, it } from 'vitest';
 import { seeded, T0, warrantBody } from '../testing/harness.ts';
-import { applyAccountBatch } from './account-events.ts';
+import { accountEventDecoder, applyAccountBatch } from './account-events.ts';
 
 const PROV = 'acme-provisioner-token-01';
 const W1 = '/tenants/acme/warrants/IT/ROMA2026A1';
@@ -94,6 +94,31 @@ describe('account event batches', () => {
       ['1', 'ADM_ERR_VALIDATION'],
     ]);
     expect(await targetsOf(h)).toEqual(['john']);
+  });
+});
+
+describe('accountEventDecoder', () => {
+  it('decodes the whole event only for ACCOUNT events, and passes a decoding failure on', async () => {
+    const full: string[] = [];
+    const decoder = accountEventDecoder(
+      async (b) => {
+        if (b === null) throw new Error('no value');
+        return { category: (JSON.parse(b.toString('utf8')) as NormalizedEvent).category };
+      },
+      async (b) => {
+        const e = await decode(b);
+        full.push(e.eventId);
+        return e;
+      },
+    );
+    const [account, mail] = batch([
+      ev(0, 'account.removed', { account: 'jdoe' }),
+      { ...ev(1, 'x', {}), category: 'NEW_MAIL' },
+    ]);
+    expect((await decoder(account!.value))?.eventId).toBe('ev-0');
+    expect(await decoder(mail!.value)).toBeNull();
+    expect(full).toEqual(['ev-0']);
+    await expect(decoder(null)).rejects.toThrow('no value');
   });
 });
 
