@@ -83,6 +83,11 @@ export interface ProcessorOptions<T> {
    */
   maxWaitTimeMs?: number;
   /**
+   * Bytes a fetch waits for (up to maxWaitTimeMs; kafkajs default 1): a processor that reads a
+   * busy topic for rare records takes them in fewer batches, so fewer transactions.
+   */
+  minBytes?: number;
+  /**
    * Bytes fetched per partition at most (kafkajs default 1 MiB): a batch is one transaction, so
    * a processor whose transactions are costly (many output partitions) takes larger batches.
    */
@@ -514,6 +519,7 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
       sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10)),
       ...(options.maxWaitTimeMs ? { maxWaitTimeInMs: options.maxWaitTimeMs } : {}),
+      ...(options.minBytes ? { minBytes: options.minBytes } : {}),
       ...(options.maxBytesPerPartition
         ? {
             maxBytesPerPartition: options.maxBytesPerPartition,

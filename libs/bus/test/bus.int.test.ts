@@ -257,6 +257,42 @@ describe('bus on the real broker and registry', () => {
     const counted = (await metrics.getSingleMetric('li_bus_dlq_records_total')?.get())?.values;
     expect(counted).toEqual([{ labels: { tenant, code: 'BUS_ERR_DECODE' }, value: 1 }]);
   });
+  it('with minBytes, records that trickle in are taken in one batch (one transaction) per wait', async () => {
+    const tenant = uniqueTenant();
+    await bus.ensureTopics(tenant, ['events', 'dlq']);
+    const input = topicName(tenant, 'events');
+    const groupId = `${tenant}.test-processor`;
+    const processor = createProcessor<Buffer>({
+      kafka: bus.kafka,
+      log,
+      groupId,
+      topics: [input],
+      transactionalIdPrefix: groupId,
+      decode: async (b) => b ?? Buffer.alloc(0),
+      dlqTopic: () => topicName(tenant, 'dlq'),
+      process: async () => ({ outputs: [] }),
+      maxWaitTimeMs: 3_000,
+      minBytes: 1024 * 1024,
+    });
+    await processor.start();
+    try {
+      // 20 records over about half a second, after the consumer joined and started fetching.
+      for (let i = 0; i < 20; i++) {
+        await bus.send([{ topic: input, key: 'k', value: Buffer.alloc(100, i) }]);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await waitFor(async () => (await committedOffset(groupId, input)) === '20', {
+        what: 'every record to commit',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+    } finally {
+      await processor.stop();
+    }
+    // Without minBytes each fetch returns as soon as a record is there: about one batch each.
+    expect(processor.committedBatches, 'batches for 20 records').toBeLessThanOrEqual(2);
+  });
+
   it('commits a batch whose outputs exceed the broker’s 1 MiB record-batch limit', async () => {
     const tenant = uniqueTenant();
     await bus.ensureTopics(tenant, ['events', 'matched', 'dlq']);

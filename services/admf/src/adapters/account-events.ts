@@ -160,6 +160,9 @@ export function followAccountEvents(opts: {
       fromBeginning: true,
       // Account events are rare: an idle fetch of 1 s keeps admf's stop short (one per tenant).
       maxWaitTimeMs: 1_000,
+      // ...among all the tenant's events: a fetch waits for 256 KiB (or that second), so a busy
+      // topic costs a transaction per 256 KiB rather than one per few events.
+      minBytes: 256 * 1024,
       metrics: opts.metrics,
     });
     followed.set(tenant, processor);
