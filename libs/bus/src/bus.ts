@@ -179,7 +179,7 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
   for (;;) {
     try {
       // Listing offsets asks each partition's leader: metadata alone can name a leader too early.
-      for (const topic of topics) await admin.fetchTopicOffsets(topic);
+      await Promise.all(topics.map((topic) => admin.fetchTopicOffsets(topic)));
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import type { OutputRecord } from './bus.ts';
 import { consumersOf } from './consumer-health.ts';
-import { batchCommitted, createProcessor, sendWithOffsets, unprocessed } from './processor.ts';
+import { batchCommitted, createProcessor, sendWithOffsets, settleAll, unprocessed } from './processor.ts';
 
 const EVENTS = {
   GROUP_JOIN: 'consumer.group_join',
@@ -413,5 +413,193 @@ describe('sendWithOffsets', () => {
     answer('offsets');
     await sent;
     expect(events.filter((e) => e === 'offsets sent')).toHaveLength(2);
+  });
+});
+
+describe('settleAll', () => {
+  it('resolves with every value in order', async () => {
+    await expect(settleAll([Promise.resolve(1), 2, Promise.resolve(3)])).resolves.toEqual([1, 2, 3]);
+  });
+
+  it('rejects with the first failure only once every promise settled', async () => {
+    let finish!: () => void;
+    let slowDone = false;
+    const slow = new Promise<string>((resolve) => {
+      finish = () => {
+        slowDone = true;
+        resolve('slow');
+      };
+    });
+    const all = settleAll<string>([Promise.reject(new Error('first')), slow, Promise.reject(new Error('second'))]);
+    let settled = false;
+    all.catch(() => {
+      settled = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    finish();
+    await expect(all).rejects.toThrow('first');
+    expect(slowDone).toBe(true);
+  });
+});
+
+/**
+ * A kafkajs client that assigns the given partitions at each join (rejoin() makes it join again),
+ * whose producers' first transaction (the fence) waits until release(), and whose admin counts
+ * its connections and reads.
+ */
+function fencingKafka(assignment: Record<string, number[]>) {
+  const log: string[] = [];
+  const gates: (() => void)[] = [];
+  let consumer: EventEmitter | undefined;
+  const admin = { connects: 0, disconnects: 0, reads: 0, fail: false, hold: undefined as Promise<void> | undefined };
+  const kafka = {
+    consumer: () => {
+      const c = Object.assign(new EventEmitter(), {
+        events: EVENTS,
+        connect: async () => {},
+        subscribe: async () => {},
+        run: async () => {
+          setImmediate(() => c.emit(EVENTS.GROUP_JOIN, { payload: { memberAssignment: assignment } }));
+        },
+        disconnect: async () => {},
+      });
+      consumer = c;
+      return c;
+    },
+    producer: ({ transactionalId }: { transactionalId: string }) => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      transaction: async () => {
+        log.push(`fence ${transactionalId}`);
+        await new Promise<void>((r) => gates.push(r));
+        return {
+          abort: async () => {
+            log.push(`fenced ${transactionalId}`);
+          },
+        };
+      },
+    }),
+    admin: () => ({
+      connect: async () => {
+        admin.connects++;
+      },
+      disconnect: async () => {
+        admin.disconnects++;
+      },
+      fetchOffsets: async ({ topics }: { topics: string[] }) => {
+        if (topics.length === 0) return [];
+        admin.reads++;
+        log.push('committed offsets read');
+        await admin.hold;
+        if (admin.fail) throw new Error('Connection error');
+        return topics.map((topic) => ({ topic, partitions: [] }));
+      },
+    }),
+  } as unknown as Kafka;
+  const release = () => {
+    for (const g of gates.splice(0)) g();
+  };
+  const rejoin = () => consumer!.emit(EVENTS.GROUP_JOIN, { payload: { memberAssignment: assignment } });
+  return { kafka, log, release, admin, rejoin, pending: () => gates.length };
+}
+
+describe('processor preparing an assignment', () => {
+  const assignment = { 'li.acme.matched': [0, 1, 2], 'li.acme.warrants': [0] };
+  const processorOf = (kafka: Kafka, onAssigned: () => Promise<void>) =>
+    createProcessor<Buffer | null>({
+      kafka,
+      log: memoryLogger().log,
+      groupId: 'li.test.acme',
+      topics: Object.keys(assignment),
+      transactionalIdPrefix: 'li.test.acme',
+      decode: async (b) => b,
+      dlqTopic: () => 'li.acme.dlq',
+      process: async () => ({ outputs: [] }),
+      onAssigned,
+    });
+
+  it('fences every partition at once, and calls onAssigned only once all are fenced', async () => {
+    const { kafka, log, release, pending } = fencingKafka(assignment);
+    const p = processorOf(kafka, async () => {
+      log.push('onAssigned');
+    });
+    const started = p.start();
+    await vi.waitFor(() => expect(pending()).toBe(4));
+    // four fences in flight together, none finished, nothing read yet
+    expect(log.filter((l) => !l.startsWith('fence '))).toEqual([]);
+    release();
+    await started;
+    const lastFence = Math.max(...log.map((l, i) => (l.startsWith('fenced ') ? i : -1)));
+    expect(log.indexOf('onAssigned')).toBeGreaterThan(lastFence);
+    expect(log.indexOf('committed offsets read')).toBeGreaterThan(lastFence);
+    await p.stop();
+  });
+
+  it('reads the committed offsets while onAssigned runs, and waits for both', async () => {
+    const { kafka, log, release, admin } = fencingKafka(assignment);
+    // the read is answered only once onAssigned was called: done one after the other, neither ends
+    let answer!: () => void;
+    admin.hold = new Promise((r) => {
+      answer = r;
+    });
+    let finishAssigned!: () => void;
+    const p = processorOf(
+      kafka,
+      () =>
+        new Promise<void>((r) => {
+          log.push('onAssigned');
+          finishAssigned = r;
+        }),
+    );
+    let started = false;
+    const starting = p.start().then(() => {
+      started = true;
+    });
+    await vi.waitFor(() => {
+      release();
+      expect(log).toContain('onAssigned');
+    });
+    await vi.waitFor(() => expect(log).toContain('committed offsets read'));
+    answer();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(false);
+    finishAssigned();
+    await starting;
+    expect(p.health().ready).toBe(true);
+    await p.stop();
+  });
+
+  it('keeps one admin across rebalances, and makes a new one after a failed read', async () => {
+    const { kafka, release, admin, rejoin } = fencingKafka(assignment);
+    const p = processorOf(kafka, async () => {});
+    const starting = p.start();
+    await vi.waitFor(() => {
+      release();
+      expect(admin.reads).toBe(1);
+    });
+    await starting;
+    rejoin();
+    await vi.waitFor(() => {
+      release();
+      expect(admin.reads).toBe(2);
+    });
+    expect(admin.connects).toBe(1);
+    admin.fail = true;
+    rejoin();
+    await vi.waitFor(() => {
+      release();
+      expect(admin.reads).toBe(3);
+    });
+    await vi.waitFor(() => expect(admin.disconnects).toBe(1));
+    admin.fail = false;
+    rejoin();
+    await vi.waitFor(() => {
+      release();
+      expect(admin.reads).toBe(4);
+    });
+    expect(admin.connects).toBe(2);
+    await p.stop();
+    expect(admin.disconnects).toBe(2);
   });
 });

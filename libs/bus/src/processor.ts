@@ -14,7 +14,7 @@
 // - `process` must not change anything outside its result: in-memory effects belong in
 //   `onCommitted`, which runs only after the commit, so a retry starts from committed state.
 import type { Logger } from '@li/log';
-import type { Consumer, EachBatchPayload, Producer, Transaction } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Producer, Transaction } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { byTopic, EXACTLY_ONCE_PRODUCER, type OutputRecord, requestChunks } from './bus.ts';
 import { type BusClient, clientOf } from './client.ts';
@@ -234,6 +234,18 @@ export async function sendWithOffsets(txn: Transaction, outputs: OutputRecord[],
   if (failures.length > 0) throw failure;
 }
 
+/**
+ * Waits for every promise to settle, then resolves with their values or rejects with the first
+ * failure: nothing is left running behind a rejection (a fence still in flight on a producer
+ * that the next rebalance uses again).
+ */
+export async function settleAll<T>(promises: readonly (T | Promise<T>)[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
   const log = options.log.child({ component: 'processor', groupId: options.groupId });
   const producers = new Map<string, Promise<Producer>>();
@@ -318,17 +330,51 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
   let committedFloor = new Map<string, bigint>();
 
   async function prepareAssignment(assignment: Record<string, number[]>): Promise<void> {
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        // initTransactions happens on the first transaction: open and abort an empty one to fence now.
-        const txn = await beginTransaction(topic, partition);
-        if (!(await abortOrDrop(txn, topic, partition))) {
-          throw new Error(`could not fence the previous owner of ${topic}[${partition}]: the abort failed`);
-        }
-      }
+    // Each partition has its own producer and transactional id: their fences are independent and
+    // go out together (one after another, a restart waited a fence's round trips per partition).
+    await settleAll(
+      Object.entries(assignment).flatMap(([topic, partitions]) =>
+        partitions.map(async (partition) => {
+          // initTransactions happens on the first transaction: open and abort an empty one to fence now.
+          const txn = await beginTransaction(topic, partition);
+          if (!(await abortOrDrop(txn, topic, partition))) {
+            throw new Error(`could not fence the previous owner of ${topic}[${partition}]: the abort failed`);
+          }
+        }),
+      ),
+    );
+    // Both read only what the fenced owners committed: together, not one after the other.
+    const floor = committedOffsets(assignment);
+    await settleAll<unknown>([floor, options.onAssigned?.(assignment)]);
+    committedFloor = await floor;
+  }
+
+  // The processor's admin (committed offsets after a fence, settling a lost commit): connected
+  // once, beside the consumer's first join, not anew at each assignment; made anew after a failure.
+  let admin: Promise<Admin> | undefined;
+  function adminClient(): Promise<Admin> {
+    if (!admin) {
+      const connected = (async () => {
+        const a = clientOf(options.kafka).admin();
+        await a.connect();
+        return a;
+      })();
+      admin = connected;
+      connected.catch(() => {
+        if (admin === connected) admin = undefined;
+      });
     }
-    committedFloor = await committedOffsets(assignment);
-    await options.onAssigned?.(assignment);
+    return admin;
+  }
+  async function withAdmin<R>(fn: (a: Admin) => Promise<R>): Promise<R> {
+    const current = adminClient();
+    try {
+      return await fn(await current);
+    } catch (err) {
+      if (admin === current) admin = undefined;
+      await current.then((a) => a.disconnect()).catch(() => {});
+      throw err;
+    }
   }
 
   /**
@@ -342,16 +388,10 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     const out = new Map<string, bigint>();
     const topics = Object.keys(assignment).filter((t) => (assignment[t] ?? []).length > 0);
     if (topics.length === 0) return out;
-    const admin = clientOf(options.kafka).admin();
-    await admin.connect();
-    try {
-      for (const t of await admin.fetchOffsets({ groupId: options.groupId, topics })) {
-        for (const p of t.partitions) {
-          if (/^\d+$/.test(p.offset)) out.set(`${t.topic}\u0000${p.partition}`, BigInt(p.offset));
-        }
+    for (const t of await withAdmin((a) => a.fetchOffsets({ groupId: options.groupId, topics }))) {
+      for (const p of t.partitions) {
+        if (/^\d+$/.test(p.offset)) out.set(`${t.topic}\u0000${p.partition}`, BigInt(p.offset));
       }
-    } finally {
-      await admin.disconnect().catch(() => {});
     }
     return out;
   }
@@ -368,14 +408,8 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     if (!(await abortOrDrop(txn, topic, partition))) {
       throw new Error(`could not settle the last commit of ${topic}[${partition}]: the abort failed`);
     }
-    const admin = clientOf(options.kafka).admin();
-    await admin.connect();
-    try {
-      const [t] = await admin.fetchOffsets({ groupId: options.groupId, topics: [topic] });
-      return t?.partitions.find((p) => p.partition === partition)?.offset;
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
+    const [t] = await withAdmin((a) => a.fetchOffsets({ groupId: options.groupId, topics: [topic] }));
+    return t?.partitions.find((p) => p.partition === partition)?.offset;
   }
 
   interface Attempt {
@@ -603,6 +637,12 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
     health,
     async start() {
       unregister = registerConsumer(clientOf(options.kafka), { name: `processor ${options.groupId}`, health });
+      // Connects while the consumer joins, to the group's coordinator too (a connection of its
+      // own: TLS and SASL, ~0.2 s here), which reading the committed offsets after the fence
+      // would otherwise wait for. A failure here is retried at the first use.
+      adminClient()
+        .then((a) => a.fetchOffsets({ groupId: options.groupId, topics: [] }))
+        .catch(() => {});
       await runConsumer();
       await joined;
     },
@@ -616,6 +656,8 @@ export function createProcessor<T>(options: ProcessorOptions<T>): Processor {
       await consumer?.disconnect();
       await Promise.all([...producers.values()].map((p) => p.then((pr) => pr.disconnect()).catch(() => {})));
       producers.clear();
+      await admin?.then((a) => a.disconnect()).catch(() => {});
+      admin = undefined;
     },
   };
 }

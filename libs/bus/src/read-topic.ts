@@ -25,19 +25,29 @@ export async function readTopic(
 ): Promise<ReadRecord[]> {
   const kafka = clientOf(client);
   const uncommitted = options.readUncommitted ?? false;
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  const ends = (async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  })();
   // read_committed reads to the high watermark, not to the last stable offset kafkajs's admin
   // gives: records committed after a transaction that is still open (a dead producer's, until
   // it is fenced or times out) lie beyond that offset, and a state restored without them is old.
   // The read waits for such transactions to end. An uncommitted reader learns the high watermark
-  // from the batches it fetches instead.
-  const highs = uncommitted ? new Map<number, bigint>() : await highWatermarks(kafka, topic);
-  const target = new Map(ends.map((e) => [e.partition, highs.get(e.partition) ?? BigInt(e.offset)]));
+  // from the batches it fetches instead. Both asked at once: each connects a client of its own.
+  const [offsets, highs] = await Promise.all([
+    ends,
+    uncommitted ? new Map<number, bigint>() : highWatermarks(kafka, topic),
+  ]);
+  const target = new Map(offsets.map((e) => [e.partition, highs.get(e.partition) ?? BigInt(e.offset)]));
   // a partition whose every record was deleted (log start at the end) delivers no batch
-  const empty = new Set(ends.filter((e) => BigInt(e.low) >= (target.get(e.partition) ?? 0n)).map((e) => e.partition));
+  const empty = new Set(
+    offsets.filter((e) => BigInt(e.low) >= (target.get(e.partition) ?? 0n)).map((e) => e.partition),
+  );
   const out: ReadRecord[] = [];
   const pending = new Set([...target].filter(([p]) => uncommitted || !empty.has(p)).map(([p]) => p));
   if (pending.size === 0) return out;

@@ -6,7 +6,7 @@ import type { ServiceDefinition } from '@li/runtime';
 import type { MatchedEvent, Warrant } from '@li/schemas';
 import { encodeBatch, expirySweep, type Input } from './adapters/batch.ts';
 import { stateStore } from './adapters/encoder-state.ts';
-import { openLemfDirectory } from './adapters/lemfs.ts';
+import { type LemfDirectory, openLemfDirectory } from './adapters/lemfs.ts';
 import { encoderMetrics } from './adapters/metrics.ts';
 import { Config } from './config.ts';
 import type { EncoderOptions } from './domain/options.ts';
@@ -24,10 +24,28 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
       maxSegment: config.maxSegment,
     };
     const counters = encoderMetrics(metrics);
-    for (const t of config.tenants) {
-      await bus.ensureTopics(t, ['matched', 'warrants', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);
-    }
-    const lemfs = await openLemfDirectory(bus, config.tenants, log);
+    // Start-up steps that do not depend on each other go out together: the topics, the schema
+    // registry lookups, and (below) the LEMF directory's read beside the processor's group join.
+    const topicsReady = Promise.all(
+      config.tenants.map((t) =>
+        bus.ensureTopics(t, ['matched', 'warrants', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']),
+      ),
+    );
+    // A tail of li.<t>.lemfs in a group of its own. No batch is processed before it has read
+    // every LEMF: onAssigned waits for it.
+    const lemfsOpening = openLemfDirectory(bus, config.tenants, log, topicsReady);
+    lemfsOpening.catch(() => {});
+    let lemfs: LemfDirectory | undefined;
+    const [matchedCodecs, warrantCodecs] = await Promise.all([
+      bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent'),
+      // Warrant versions (admf's compacted li.<t>.warrants) give the HI1 notifications. The group
+      // reads them from the beginning the first time, so every warrant's last version is known.
+      bus.codecsFor<Warrant>(config.tenants, 'warrants', 'Warrant'),
+      topicsReady,
+    ]).catch(async (err: unknown) => {
+      await lemfsOpening.then((d) => d.stop()).catch(() => {});
+      throw err;
+    });
     const states = stateStore(bus, config.tenants, log);
     const nowMicros = () => systemClock.now() * 1000;
     const expiry = expirySweep(
@@ -35,10 +53,6 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
       nowMicros,
     );
 
-    const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
-    // Warrant versions (admf's compacted li.<t>.warrants) give the HI1 notifications. The group
-    // reads them from the beginning the first time, so every warrant's last version is known.
-    const warrantCodecs = await bus.codecsFor<Warrant>(config.tenants, 'warrants', 'Warrant');
     const groupId = deploymentGroupId('iri-encoder', config.tenants);
     const processor = createProcessor<Input>({
       kafka: bus,
@@ -54,16 +68,23 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
       },
       dlqTopic: (input) => topicName(tenantOfTopic(input), 'dlq'),
       async onAssigned(assignment) {
-        for (const tenant of new Set(Object.keys(assignment).map(tenantOfTopic))) {
-          await states.reload(tenant);
-          expiry.reassigned(tenant);
-        }
+        const tenants = [...new Set(Object.keys(assignment).map(tenantOfTopic))];
+        await Promise.all([
+          lemfsOpening.then((directory) => {
+            lemfs = directory;
+          }),
+          ...tenants.map(async (tenant) => {
+            await states.reload(tenant);
+            expiry.reassigned(tenant);
+          }),
+        ]);
       },
       async process(batch, ctx) {
         const tenant = tenantOfTopic(ctx.topic);
         const { ends, ...result } = encodeBatch(tenant, states.working(tenant), batch, {
           options,
-          lemfs,
+          // set by onAssigned, which every batch waits for
+          lemfs: lemfs!,
           reportFrom: config.reportFrom,
           expiry,
           nowMicros,
@@ -81,11 +102,17 @@ export const iriEncoderService: ServiceDefinition<typeof Config> = {
         counters.written(tenant, result.outputs);
       },
     });
-    await processor.start();
+    try {
+      await Promise.all([processor.start(), lemfsOpening]);
+    } catch (err) {
+      await processor.stop().catch(() => {});
+      await lemfsOpening.then((d) => d.stop()).catch(() => {});
+      throw err;
+    }
     return {
       async stop() {
         await processor.stop();
-        await lemfs.stop();
+        await (await lemfsOpening).stop();
       },
     };
   },

@@ -4,8 +4,8 @@
 import { type Bus, createBus, readTopic, topicName } from '@li/bus';
 import { decodePsPdu } from '@li/etsi';
 import { startService } from '@li/runtime';
-import type { MatchedEvent } from '@li/schemas';
-import { sampleEvent, sampleMatched } from '@li/schemas/testing';
+import type { LemfDestination, MatchedEvent } from '@li/schemas';
+import { sampleEvent, sampleLemf, sampleMatched } from '@li/schemas/testing';
 import { memoryLogger, serviceEnv, testInfra, uniqueTenant, waitFor } from '@li/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iriEncoderService } from '../src/service.ts';
@@ -93,6 +93,61 @@ describe('iri-encoder on the real broker', () => {
     // The call ends with the 200 OK to BYE: IRI-END when the session is released.
     expect(decoded.map((d) => d.headers['li.iri-type'])).toEqual(['BEGIN', 'CONTINUE', 'CONTINUE', 'CONTINUE', 'END']);
     expect((await readTopic(bus.kafka, topicName(tenant, 'encoder-state'))).length).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('reads the LEMF directory before its first batch: an event waiting at start gets its e-mail report', async () => {
+    // The directory's tail reads li.<t>.lemfs while the processor joins its group; no batch may
+    // be encoded before it has read every LEMF, or this report would be lost.
+    const tenant = uniqueTenant('enc');
+    const env = await serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' });
+    await bus.ensureTopics(tenant, ['matched', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq']);
+    const lemfTopic = topicName(tenant, 'lemfs');
+    const lemfCodec = await bus.codec<LemfDestination>(lemfTopic, 'LemfDestination');
+    const lemf = sampleLemf({
+      id: 'lemf-mail',
+      tenant,
+      transport: 'EMAIL',
+      email: {
+        from: 'li@mediation.invalid',
+        to: ['lea@lemf.invalid'],
+        username: null,
+        credentialRef: null,
+        startTls: true,
+      },
+    });
+    await bus.send([{ topic: lemfTopic, key: lemf.id, value: await lemfCodec.encode(lemf) }]);
+    const topic = topicName(tenant, 'matched');
+    const codec = await bus.codec<MatchedEvent>(topic, 'MatchedEvent');
+    const login = sampleMatched({
+      tenant,
+      lemfIds: ['lemf-mail'],
+      authorisationCountry: 'DE',
+      matchedRoles: ['ACCOUNT'],
+      event: sampleEvent({
+        tenant,
+        eventId: 'login-1',
+        communicationId: 'imap-1',
+        category: 'LOGIN',
+        action: 'imap.login',
+        protocol: 'IMAP',
+        parties: [{ role: 'ACCOUNT', type: 'EMAIL', value: 'alice@example.org' }],
+      }),
+    });
+    await bus.send([{ topic, key: login.liid, value: await codec.encode(login) }]);
+
+    const svc = await startService(iriEncoderService, env);
+    try {
+      await waitFor(async () => (await readTopic(bus.kafka, topicName(tenant, 'hi2'))).length >= 1, {
+        what: 'the IRI',
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
+    } finally {
+      await svc.stop();
+    }
+    const reports = await readTopic(bus.kafka, topicName(tenant, 'reports'));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.value?.toString('utf8')).toContain('lea@lemf.invalid');
   }, 90_000);
 
   it('tombstones an ended communication after its retention; a restart does not restore it; its id gets a new CIN', async () => {

@@ -9,10 +9,21 @@ export interface LemfDirectory {
   stop(): Promise<void>;
 }
 
-/** Resolves once every tenant's LEMFs are read up to the end of their topic. */
-export async function openLemfDirectory(bus: Bus, tenants: readonly string[], log: Logger): Promise<LemfDirectory> {
+/**
+ * Resolves once every tenant's LEMFs are read up to the end of their topic. The codecs are looked
+ * up while `topicsReady` (the service creating its topics) is still pending; the topics are read after.
+ */
+export async function openLemfDirectory(
+  bus: Bus,
+  tenants: readonly string[],
+  log: Logger,
+  topicsReady: Promise<unknown> = Promise.resolve(),
+): Promise<LemfDirectory> {
   const lemfs = new Map<string, LemfDestination>();
-  const codecs = await bus.codecsFor<LemfDestination>(tenants, 'lemfs', 'LemfDestination');
+  const [codecs] = await Promise.all([
+    bus.codecsFor<LemfDestination>(tenants, 'lemfs', 'LemfDestination'),
+    topicsReady,
+  ]);
   const tail = await tailTopics({
     kafka: bus,
     log,
