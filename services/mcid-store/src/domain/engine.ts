@@ -225,7 +225,11 @@ export function deleteSubscriber(view: StateView, tenant: string, id: string): C
 }
 
 function findSubscriber(tx: Tx, tenant: string, identity: string): Subscriber | null {
-  const k = identityKey(identity);
+  return subscriberOfKey(tx, tenant, identityKey(identity));
+}
+
+/** findSubscriber for an identity already keyed (identityKey). */
+function subscriberOfKey(tx: Tx, tenant: string, k: string): Subscriber | null {
   if (!k) return null;
   const alias = tx.get(tx.k.alias(tenant, k));
   if (alias?.type !== 'alias') return null;
@@ -416,10 +420,11 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
   const call = getCall(tx, tenant, sip.callId);
   const target = identityKey(sip.requestUri);
   if (call) retargeted(tx, tenant, call, sip, target, now, config);
-  const legs = getCall(tx, tenant, sip.callId)?.legs ?? [];
+  // Read again after a retarget, which may have closed legs.
+  const legs = call ? (getCall(tx, tenant, sip.callId)?.legs ?? []) : [];
   const added: Leg[] = [];
 
-  const callee = findSubscriber(tx, tenant, sip.requestUri);
+  const callee = subscriberOfKey(tx, tenant, target);
   if (callee?.terminating && !legs.some((l) => l.subscriberId === callee.id && l.role === 'TERMINATING')) {
     if (isCcRecallTo(sip, callee)) {
       // Seed 003 §2.4.3: the recall to the user who started CC does not update their store.
