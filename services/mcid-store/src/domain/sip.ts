@@ -280,7 +280,7 @@ export class SipEvent {
   private callIdValue: string | null | undefined;
   private cseqValue: string | null | undefined;
   /** headers() per lower-case name: the engine asks for the same headers several times per event. */
-  private readonly read = new Map<string, string[]>();
+  private read: Map<string, string[]> | undefined;
 
   constructor(event: McidEvent) {
     this.event = event;
@@ -356,6 +356,8 @@ export class SipEvent {
    */
   headers(name: string): string[] {
     const key = name.toLowerCase();
+    // Made on first use: a response needs none (its Call-ID and CSeq are found in place).
+    this.read ??= new Map();
     let values = this.read.get(key);
     if (values === undefined) {
       values = this.readHeaders(key);
@@ -471,6 +473,21 @@ export function dialString(uri: string): string {
  * Returns '' when the value holds no usable URI.
  */
 export function identityKey(value: string): string {
+  // Remembered: the same request URIs and callers recur (a subscriber's calls), and keying one
+  // takes regexes and several strings. Bounded: cleared when full.
+  let k = IDENTITY_KEYS.get(value);
+  if (k === undefined) {
+    k = keyIdentity(value);
+    if (IDENTITY_KEYS.size >= IDENTITY_KEYS_MAX) IDENTITY_KEYS.clear();
+    IDENTITY_KEYS.set(value, k);
+  }
+  return k;
+}
+
+const IDENTITY_KEYS = new Map<string, string>();
+const IDENTITY_KEYS_MAX = 4096;
+
+function keyIdentity(value: string): string {
   const u = uriOf(value);
   const m = /^(sips?|tel):([^?]*)/i.exec(u);
   if (!m) return '';
