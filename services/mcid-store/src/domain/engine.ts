@@ -105,6 +105,8 @@ class Tx {
   }
 
   get(key: string): StateValue | undefined {
+    // Most reads come before the apply's first write: no lookup in an empty map.
+    if (this.writes.size === 0) return this.view.get(key);
     // One lookup: a deleted key holds null, an unwritten one is absent.
     const w = this.writes.get(key);
     if (w !== undefined) return w ?? undefined;
@@ -240,8 +242,17 @@ function subscriberOfKey(tx: Tx, tenant: string, k: string): Subscriber | null {
 // ---------------------------------------------------------------------------------------------
 // Events
 
-/** Applies one SIP event. Never throws on odd input: unknown events come back as an 'ignored' note. */
-export function apply(view: StateView, event: McidEvent, config: DomainConfig = DEFAULT_DOMAIN_CONFIG): ApplyResult {
+/**
+ * Applies one SIP event. Never throws on odd input: unknown events come back as an 'ignored' note.
+ * `active` is serviceActive(view, event.tenant) when the caller has read it already: no event
+ * changes the administrative states, so a batch reads them once per run of one tenant's events.
+ */
+export function apply(
+  view: StateView,
+  event: McidEvent,
+  config: DomainConfig = DEFAULT_DOMAIN_CONFIG,
+  active?: boolean,
+): ApplyResult {
   const tx = new Tx(view);
   if (event.category !== 'SIGNALS' || !/^sip/i.test(event.protocol || 'sip')) {
     tx.notes.push({ kind: 'ignored', reason: 'not a SIP signalling event' });
@@ -254,7 +265,7 @@ export function apply(view: StateView, event: McidEvent, config: DomainConfig = 
     onRegister(tx, event.tenant, sip, now);
     return tx.result();
   }
-  if (!serviceActive(tx, event.tenant, tx.k)) {
+  if (!(active ?? serviceActive(tx, event.tenant, tx.k))) {
     tx.notes.push({ kind: 'ignored', reason: 'administratively locked' });
     const which = !sip.isResponse && sip.method === 'INVITE' ? sscKind(sip, config) : null;
     if (which && !sscReplayed(tx, event.tenant, sip)) {

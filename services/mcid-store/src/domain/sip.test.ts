@@ -178,8 +178,7 @@ describe('SIP helpers, fast paths', () => {
 
   it('identityKey answers the same when asked again, also past its memory bound', () => {
     const values = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `<sip:+3906${i}@x;user=phone>` : `sip:U${i}@H.x`));
-    for (let round = 0; round < 2; round++)
-      for (const v of values) expect(identityKey(v)).toBe(identityKeyBefore(v));
+    for (let round = 0; round < 2; round++) for (const v of values) expect(identityKey(v)).toBe(identityKeyBefore(v));
   });
 
   it('a SipEvent answers a header the same each time, from one read', () => {
