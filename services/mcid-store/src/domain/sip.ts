@@ -377,7 +377,11 @@ export class SipEvent {
     this.readLines();
     const lines = this.lines?.get(key);
     const single = key === 'to' || key === 'from' || key === 'call-id' || key === 'cseq' || key === 'referred-by';
-    if (lines && lines.length > 0) return single ? lines : lines.flatMap(splitHeaderList);
+    if (lines && lines.length > 0) {
+      if (single) return lines;
+      // Most headers come once: no flatMap and its arrays for one line.
+      return lines.length === 1 ? splitHeaderList(lines[0]!) : lines.flatMap(splitHeaderList);
+    }
     const attr = this.event.attributes[ATTRIBUTE_OF[key] ?? key];
     if (attr === undefined || attr === '') return [];
     const parts = attr.includes('\n') ? attr.split(/\r?\n/).filter((s) => s.trim() !== '') : [attr];
