@@ -193,7 +193,7 @@ function isHeaderName(head: string, from: number, to: number, name: string, comp
  * reading the other headers; null when there is no such header line.
  * `compact` is the char code of the header's compact form, 0 for none.
  */
-export function firstHeaderValue(text: string, from: number, name: string, compact: number): string | null {
+function firstHeaderValue(text: string, from: number, name: string, compact: number): string | null {
   if (from < 0) return null;
   let value: string | null = null;
   let seenHeader = false;
