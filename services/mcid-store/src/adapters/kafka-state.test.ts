@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sampleReports } from '../testing/reports.ts';
-import { type StateRecord, stateOfRecords } from './kafka-state.ts';
+import { keyOfTenant, type StateRecord, stateOfRecords, tenantOfKey } from './kafka-state.ts';
 
 describe('mcid-store > kafka-state > stateOfRecords', () => {
   it('folds each delivery mark into its report, and keeps a report without a mark undelivered', () => {
@@ -28,5 +29,22 @@ describe('mcid-store > kafka-state > stateOfRecords', () => {
       [`delivered/vtp1/${a!.reportId}`, { type: 'delivered', via: 'LOCAL', atMicros: 9 }],
     ]);
     expect(stateOfRecords(live).get(`report/vtp1/${a!.reportId}`)).toEqual(delivered);
+  });
+});
+
+describe('mcid-store > kafka-state > keyOfTenant', () => {
+  it('says what tenantOfKey says, for any key and tenant', () => {
+    const part = fc.constantFrom('admin', 'tenant', 'report', 'call', 'vtp1', 'vtp', 'vtp1x', '/', '', 'x@y');
+    const key = fc.array(part, { maxLength: 6 }).map((a) => a.join(''));
+    const tenant = fc.oneof(fc.constantFrom('vtp1', 'vtp', 'tenant', 'admin', '', 'a/b'), fc.string());
+    fc.assert(
+      fc.property(key, tenant, (k, t) => {
+        expect(keyOfTenant(k, t)).toBe(t !== '' && tenantOfKey(k) === t);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(keyOfTenant('admin/tenant/vtp1', 'vtp1')).toBe(true);
+    expect(keyOfTenant('report/vtp1/abc', 'vtp1')).toBe(true);
+    expect(keyOfTenant('report/vtp10/abc', 'vtp1')).toBe(false);
   });
 });

@@ -23,13 +23,23 @@ const REPORT = 'report/';
 const markKeyOf = (reportKey: string): string => DELIVERED + reportKey.slice(REPORT.length);
 
 /** Which tenant a state key names: the second segment ('admin/tenant/<t>' the third). */
-function tenantOfKey(key: string): string {
+export function tenantOfKey(key: string): string {
   const a = key.indexOf('/');
   const b = key.startsWith('admin/') ? key.indexOf('/', a + 1) : a;
   if (b === -1) return '';
   const from = b + 1;
   const to = key.indexOf('/', from);
   return key.slice(from, to === -1 ? undefined : to);
+}
+
+/** tenantOfKey(key) === tenant, read in place (no string cut out of the key per record). */
+export function keyOfTenant(key: string, tenant: string): boolean {
+  if (tenant === '' || tenant.includes('/')) return false;
+  const a = key.indexOf('/');
+  const b = key.startsWith('admin/') ? key.indexOf('/', a + 1) : a;
+  if (b === -1) return false;
+  const end = b + 1 + tenant.length;
+  return key.startsWith(tenant, b + 1) && (end === key.length || key.charCodeAt(end) === 47);
 }
 
 /** The state a changelog's live records stand for: each delivery mark folded into its report. */
@@ -65,9 +75,8 @@ export class KafkaStateStore extends MemoryState implements StateStore {
   /** Which changelog a state key lives in: 'admin/global' is global, every other key names its tenant. */
   private changelogOf(key: string): Changelog<StateRecord> {
     if (key === 'admin/global') return this.system;
-    const changelog = this.tenants.get(tenantOfKey(key));
-    if (!changelog) throw MCD.error('MCD_ERR_TENANT_NOT_SERVED');
-    return changelog;
+    for (const [tenant, changelog] of this.tenants) if (keyOfTenant(key, tenant)) return changelog;
+    throw MCD.error('MCD_ERR_TENANT_NOT_SERVED');
   }
 
   /** Reads every state topic to its end (committed records); call before serving. */

@@ -105,6 +105,8 @@ class Tx {
   }
 
   get(key: string): StateValue | undefined {
+    // Most reads come before the apply's first write: no lookup in an empty map.
+    if (this.writes.size === 0) return this.view.get(key);
     // One lookup: a deleted key holds null, an unwritten one is absent.
     const w = this.writes.get(key);
     if (w !== undefined) return w ?? undefined;
@@ -225,7 +227,11 @@ export function deleteSubscriber(view: StateView, tenant: string, id: string): C
 }
 
 function findSubscriber(tx: Tx, tenant: string, identity: string): Subscriber | null {
-  const k = identityKey(identity);
+  return subscriberOfKey(tx, tenant, identityKey(identity));
+}
+
+/** findSubscriber for an identity already keyed (identityKey). */
+function subscriberOfKey(tx: Tx, tenant: string, k: string): Subscriber | null {
   if (!k) return null;
   const alias = tx.get(tx.k.alias(tenant, k));
   if (alias?.type !== 'alias') return null;
@@ -236,8 +242,17 @@ function findSubscriber(tx: Tx, tenant: string, identity: string): Subscriber | 
 // ---------------------------------------------------------------------------------------------
 // Events
 
-/** Applies one SIP event. Never throws on odd input: unknown events come back as an 'ignored' note. */
-export function apply(view: StateView, event: McidEvent, config: DomainConfig = DEFAULT_DOMAIN_CONFIG): ApplyResult {
+/**
+ * Applies one SIP event. Never throws on odd input: unknown events come back as an 'ignored' note.
+ * `active` is serviceActive(view, event.tenant) when the caller has read it already: no event
+ * changes the administrative states, so a batch reads them once per run of one tenant's events.
+ */
+export function apply(
+  view: StateView,
+  event: McidEvent,
+  config: DomainConfig = DEFAULT_DOMAIN_CONFIG,
+  active?: boolean,
+): ApplyResult {
   const tx = new Tx(view);
   if (event.category !== 'SIGNALS' || !/^sip/i.test(event.protocol || 'sip')) {
     tx.notes.push({ kind: 'ignored', reason: 'not a SIP signalling event' });
@@ -250,7 +265,7 @@ export function apply(view: StateView, event: McidEvent, config: DomainConfig = 
     onRegister(tx, event.tenant, sip, now);
     return tx.result();
   }
-  if (!serviceActive(tx, event.tenant, tx.k)) {
+  if (!(active ?? serviceActive(tx, event.tenant, tx.k))) {
     tx.notes.push({ kind: 'ignored', reason: 'administratively locked' });
     const which = !sip.isResponse && sip.method === 'INVITE' ? sscKind(sip, config) : null;
     if (which && !sscReplayed(tx, event.tenant, sip)) {
@@ -416,10 +431,11 @@ function onInvite(tx: Tx, tenant: string, sip: SipEvent, now: number, config: Do
   const call = getCall(tx, tenant, sip.callId);
   const target = identityKey(sip.requestUri);
   if (call) retargeted(tx, tenant, call, sip, target, now, config);
-  const legs = getCall(tx, tenant, sip.callId)?.legs ?? [];
+  // Read again after a retarget, which may have closed legs.
+  const legs = call ? (getCall(tx, tenant, sip.callId)?.legs ?? []) : [];
   const added: Leg[] = [];
 
-  const callee = findSubscriber(tx, tenant, sip.requestUri);
+  const callee = subscriberOfKey(tx, tenant, target);
   if (callee?.terminating && !legs.some((l) => l.subscriberId === callee.id && l.role === 'TERMINATING')) {
     if (isCcRecallTo(sip, callee)) {
       // Seed 003 §2.4.3: the recall to the user who started CC does not update their store.

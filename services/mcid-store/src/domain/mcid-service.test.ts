@@ -135,6 +135,44 @@ describe('McidService', () => {
     expect(metrics).toMatch(/mcid_report_deliveries_total\{tenant="vtp1",result="LOCAL",code=""\} 3/);
   });
 
+  it('a batch reads the administrative states once per run of one tenant, and applies as event by event', async () => {
+    const OTHER = 'vtp2';
+    const events = [1, 2].flatMap((n) => [
+      invite({ callId: `a${n}`, at: T0 + n, requestUri: S }),
+      response({ callId: `a${n}`, at: T0 + n + 1, status: 180 }),
+    ]);
+    // vtp2 is locked: its events are ignored in the middle of the batch, vtp1's still apply.
+    const locked = { ...invite({ callId: 'z1', at: T0, requestUri: S }), tenant: OTHER };
+    const batch = [events[0]!, events[1]!, locked, events[2]!, events[3]!];
+    const outcome = async (byBatch: boolean) => {
+      const store = new MemoryStateStore();
+      await provision(store, 'PERMANENT');
+      let adminReads = 0;
+      const get = store.get.bind(store);
+      store.get = (key: string) => {
+        if (key.startsWith('admin/')) adminReads++;
+        return get(key);
+      };
+      const svc = new McidService({
+        store,
+        sink: localSink(new Registry()),
+        clock,
+        observer: mcidObserver(new Registry(), silentLogger),
+      });
+      if (byBatch) await svc.handleBatch(batch);
+      else for (const e of batch) await svc.handle(e);
+      const state = [...store.records].filter(([k]) => !k.startsWith('admin/'));
+      return { adminReads, state: state.map(([k, v]) => [k, v.type === 'report' ? { ...v, delivery: null } : v]) };
+    };
+    const batched = await outcome(true);
+    const single = await outcome(false);
+    expect(batched.state).toEqual(single.state);
+    expect(batched.state.filter(([k]) => String(k).startsWith('report/'))).toHaveLength(2);
+    // Three runs (vtp1, vtp2, vtp1), two keys each; one event at a time reads both per event.
+    expect(batched.adminReads).toBe(6);
+    expect(single.adminReads).toBe(10);
+  });
+
   it('a report no sink took stays undelivered and is retried by tick()', async () => {
     const store = new MemoryStateStore();
     await provision(store, 'PERMANENT');

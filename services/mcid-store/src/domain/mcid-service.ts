@@ -2,7 +2,7 @@
 // the delivery. service.ts calls handleBatch() per consumed batch and tick() on a timer.
 import type { Clock } from '@li/core';
 import type { ApplyResult, DomainConfig } from './engine.ts';
-import { apply, DEFAULT_DOMAIN_CONFIG, tick } from './engine.ts';
+import { apply, DEFAULT_DOMAIN_CONFIG, serviceActive, tick } from './engine.ts';
 import { OverlayView } from './memory-state.ts';
 import type { Change, McidReport } from './model.ts';
 import { keys, nowMicros } from './model.ts';
@@ -53,14 +53,18 @@ export class McidService {
       applied = 0;
       ignored = 0;
     };
+    // The administrative states, read once per run of one tenant's events: no event changes
+    // them, and nothing else can between two events of this synchronous loop.
+    let active: boolean | null = null;
     for (const event of events) {
-      const r = apply(overlay, event, this.deps.domain ?? DEFAULT_DOMAIN_CONFIG);
-      overlay.stage(r.changes);
-      for (const report of r.reports) reports.push(report);
-      if (event.tenant !== tenant) {
+      if (event.tenant !== tenant || active === null) {
         count();
         tenant = event.tenant;
+        active = serviceActive(overlay, tenant);
       }
+      const r = apply(overlay, event, this.deps.domain ?? DEFAULT_DOMAIN_CONFIG, active);
+      overlay.stage(r.changes);
+      for (const report of r.reports) reports.push(report);
       if (isIgnored(r)) ignored++;
       else applied++;
     }

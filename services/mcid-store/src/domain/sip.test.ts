@@ -176,6 +176,11 @@ describe('SIP helpers, fast paths', () => {
     );
   });
 
+  it('identityKey answers the same when asked again, also past its memory bound', () => {
+    const values = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `<sip:+3906${i}@x;user=phone>` : `sip:U${i}@H.x`));
+    for (let round = 0; round < 2; round++) for (const v of values) expect(identityKey(v)).toBe(identityKeyBefore(v));
+  });
+
   it('a SipEvent answers a header the same each time, from one read', () => {
     const sip = new SipEvent(invite({ callId: 'c1', at: 1, requestUri: 'sip:+123@x', pai: ['<sip:+1@x>, <tel:+1>'] }));
     const first = sip.headers('P-Asserted-Identity');
@@ -267,6 +272,18 @@ describe('parseSipText, by index', () => {
       'SIP/2.0 180 Ringing',
       'INVITE sip:a@b SIP/2.0',
       'v=0',
+      // start lines the in-place reading takes, and near misses left to the regexes
+      'SIP/2.0 ',
+      'sip/2.0 200 OK',
+      '42',
+      '7',
+      'invite ',
+      'ACK',
+      'SIP/2.0',
+      '\u00a0',
+      'I\u0130',
+      'sip:x@y',
+      '\r\n\r\n',
     ];
     const text = fc.oneof(
       fc.array(fc.constantFrom(...parts), { maxLength: 40 }).map((a) => a.join('')),
@@ -282,5 +299,81 @@ describe('parseSipText, by index', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('SipEvent, headers read when first asked for', () => {
+  const parts = [
+    '\r\n',
+    '\n',
+    '\r',
+    ' ',
+    '\t',
+    ':',
+    'Call-ID',
+    'call-id',
+    ' Call-ID ',
+    'i',
+    'I',
+    'CSeq',
+    'cseq',
+    '1 INVITE',
+    'Via',
+    'x',
+    'SIP/2.0 180 Ringing',
+    'INVITE sip:a@b SIP/2.0',
+    'ACK sip:a@b SIP/2.0',
+    '\u212a',
+  ];
+  const text = fc.oneof(
+    fc.array(fc.constantFrom(...parts), { maxLength: 40 }).map((a) => a.join('')),
+    fc.string(),
+  );
+  const answers = (s: SipEvent) => [
+    s.header('Call-ID'),
+    s.header('cseq'),
+    s.callId,
+    s.cseqMethod,
+    s.method,
+    s.isResponse,
+    s.status,
+    s.requestUri,
+    s.body,
+  ];
+
+  it('finds Call-ID and CSeq in place as reading every header does, for any text', () => {
+    fc.assert(
+      fc.property(text, fc.boolean(), (t, withAttributes) => {
+        const e = invite({ callId: 'attr-id', at: 1, requestUri: 'sip:a@b' });
+        e.content = Buffer.from(t, 'utf8');
+        if (!withAttributes) e.attributes = {};
+        const lazy = new SipEvent(e);
+        const full = new SipEvent(e);
+        full.headers('via'); // every header read first
+        expect(answers(lazy)).toEqual(answers(full));
+        const before = parseSipTextBefore(e.content.toString('utf8'));
+        if (before !== null) {
+          expect(lazy.header('call-id')).toBe(before.headers.get('call-id')?.[0] ?? e.attributes['call-id'] ?? null);
+          expect(lazy.header('cseq')).toBe(before.headers.get('cseq')?.[0] ?? e.attributes.cseq ?? null);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('reads a folded Call-ID whole, and the first of two', () => {
+    const e = invite({ callId: 'attr-id', at: 1, requestUri: 'sip:a@b' });
+    e.content = Buffer.from(
+      'SIP/2.0 200 OK\r\nVia: x\r\ni: abc\r\n  def\r\nCall-ID: second\r\nCSeq: 7\r\n\tINFO\r\n\r\n',
+    );
+    const s = new SipEvent(e);
+    expect(s.callId).toBe('abc def');
+    expect(s.cseqMethod).toBe('INFO');
+    expect(s.headers('call-id')).toEqual(['abc def', 'second']);
+    // Names with spaces around (a first header line may start with one) and compact forms.
+    e.content = Buffer.from('SIP/2.0 200 OK\r\n Call-ID : abc\r\nCSeq\t: 1 INVITE\r\n\r\n');
+    expect([new SipEvent(e).callId, new SipEvent(e).cseqMethod]).toEqual(['abc', 'INVITE']);
+    e.content = Buffer.from('SIP/2.0 200 OK\r\nI: xyz\r\nCSEQ: 1 BYE\r\n\r\n');
+    expect([new SipEvent(e).callId, new SipEvent(e).cseqMethod]).toEqual(['xyz', 'BYE']);
   });
 });

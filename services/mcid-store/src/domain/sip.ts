@@ -55,6 +55,8 @@ const BACKSLASH = 92;
 const LT = 60;
 const GT = 62;
 const COMMA = 44;
+/** 'i', the compact form of Call-ID. */
+const I_LOWER = 105;
 
 /** Header names as written → their lower-case long form; bounded, as names come from the network. */
 const NAMES = new Map<string, string>();
@@ -69,45 +71,86 @@ function headerName(written: string): string {
   return name;
 }
 
-/** Splits raw SIP text into start line, headers (unfolded) and body; null when it is not SIP. */
-export function parseSipText(text: string): SipView | null {
-  // Plain string scans instead of regex splits and replaces: this runs for every SIP event.
-  const sep = text.search(/\r?\n\r?\n/);
-  const head = sep < 0 ? text : text.slice(0, sep);
-  let bodyAt = sep;
-  if (sep >= 0) {
-    if (text.charCodeAt(bodyAt) === CR) bodyAt++;
-    bodyAt++;
-    if (text.charCodeAt(bodyAt) === CR) bodyAt++;
-    bodyAt++;
+/** A SIP message's start line; its headers (from `headersAt` of `text`) not yet read. */
+interface SipStart {
+  kind: 'request' | 'response';
+  method: string;
+  status: number;
+  requestUri: string;
+  text: string;
+  /** Where the first header line starts; -1 when the text is the start line alone. */
+  headersAt: number;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** The start line of raw SIP text; null when it is not SIP. No header is read. */
+function parseSipStart(text: string): SipStart | null {
+  const nl = text.indexOf('\n');
+  let end = nl < 0 ? text.length : nl;
+  // A line followed by \n lost only the \n: drop the \r of its \r\n.
+  if (nl >= 0 && end > 0 && text.charCodeAt(end - 1) === CR) end--;
+  const start = text.slice(0, end);
+  const headersAt = nl < 0 ? -1 : nl + 1;
+  // The usual forms read in place; anything else (other spacing, case) by the regexes.
+  if (
+    start.startsWith('SIP/2.0 ') &&
+    isDigit(start.charCodeAt(8)) &&
+    isDigit(start.charCodeAt(9)) &&
+    isDigit(start.charCodeAt(10))
+  ) {
+    const status = (start.charCodeAt(8) - 48) * 100 + (start.charCodeAt(9) - 48) * 10 + (start.charCodeAt(10) - 48);
+    return { kind: 'response', method: '', status, requestUri: '', text, headersAt };
   }
-  const body = sep < 0 ? '' : text.slice(bodyAt);
+  const sp1 = start.indexOf(' ');
+  const sp2 = sp1 > 0 ? start.indexOf(' ', sp1 + 1) : -1;
+  if (sp2 > sp1 + 1 && start.startsWith('SIP/2.0', sp2 + 1)) {
+    let plain = true;
+    for (let i = 0; i < sp1 && plain; i++) plain = isLetter(start.charCodeAt(i));
+    for (let i = sp1 + 1; i < sp2 && plain; i++) {
+      const c = start.charCodeAt(i);
+      plain = c > SP && c < 127;
+    }
+    if (plain) {
+      const method = start.slice(0, sp1).toUpperCase();
+      return { kind: 'request', method, status: 0, requestUri: start.slice(sp1 + 1, sp2), text, headersAt };
+    }
+  }
+  const resp = /^SIP\/2\.0\s+(\d{3})/i.exec(start);
+  if (resp) return { kind: 'response', method: '', status: Number(resp[1]), requestUri: '', text, headersAt };
+  const req = /^([A-Z]+)\s+(\S+)\s+SIP\/2\.0/i.exec(start);
+  if (!req) return null;
+  return { kind: 'request', method: req[1]!.toUpperCase(), status: 0, requestUri: req[2]!, text, headersAt };
+}
+
+/**
+ * The header lines from `from` up to the first empty line, unfolded, by lower-case long name,
+ * and where the body starts (-1 without an empty line: no body).
+ */
+function parseHeaders(text: string, from: number): { headers: Map<string, string[]>; bodyAt: number } {
   const headers = new Map<string, string[]>();
-  let start = '';
   let last: string[] | null = null;
-  // Line by line over `head` by index (the lines of head.split('\n')), no array of lines.
-  for (let from = 0, first = true; from <= head.length; first = false) {
-    const nl = head.indexOf('\n', from);
-    let end = nl < 0 ? head.length : nl;
-    const next = nl < 0 ? head.length + 1 : nl + 1;
-    // A line followed by \n lost only the \n: drop the \r of its \r\n.
-    if (nl >= 0 && end > from && head.charCodeAt(end - 1) === CR) end--;
+  if (from < 0) return { headers, bodyAt: -1 };
+  // Line by line by index, no array of lines.
+  while (from <= text.length) {
+    const nl = text.indexOf('\n', from);
+    let end = nl < 0 ? text.length : nl;
+    const next = nl < 0 ? text.length + 1 : nl + 1;
+    if (nl >= 0 && end > from && text.charCodeAt(end - 1) === CR) end--;
+    if (end === from && nl >= 0) return { headers, bodyAt: next }; // the empty line
     const lineFrom = from;
     from = next;
-    if (first) {
-      start = head.slice(lineFrom, end);
-      continue;
-    }
-    const c0 = head.charCodeAt(lineFrom);
+    const c0 = text.charCodeAt(lineFrom);
     if ((c0 === SP || c0 === HTAB) && last !== null && last.length > 0) {
       // Header folding (RFC 3261 §7.3.1): continuation of the previous value.
-      last[last.length - 1] = `${last[last.length - 1]} ${head.slice(lineFrom, end).trim()}`;
+      last[last.length - 1] = `${last[last.length - 1]} ${text.slice(lineFrom, end).trim()}`;
       continue;
     }
-    const colon = head.indexOf(':', lineFrom);
+    const colon = text.indexOf(':', lineFrom);
     if (colon <= lineFrom || colon >= end) continue;
-    const name = headerName(head.slice(lineFrom, colon));
-    const value = head.slice(colon + 1, end).trim();
+    const name = headerName(text.slice(lineFrom, colon));
+    const value = text.slice(colon + 1, end).trim();
     let list = headers.get(name);
     if (list === undefined) {
       list = [];
@@ -116,13 +159,81 @@ export function parseSipText(text: string): SipView | null {
     list.push(value);
     last = list;
   }
-  const resp = /^SIP\/2\.0\s+(\d{3})/i.exec(start);
-  if (resp) {
-    return { kind: 'response', method: '', status: Number(resp[1]), requestUri: '', headers, body };
+  return { headers, bodyAt: -1 };
+}
+
+/**
+ * Whether head[from, to) is the header name `name` (lower-case long form) or its compact form,
+ * as headerName() would say: plain ASCII names are compared in place, anything else (spaces
+ * around, other characters) goes through headerName.
+ */
+function isHeaderName(head: string, from: number, to: number, name: string, compact: number): boolean {
+  const n = to - from;
+  let plain = true;
+  for (let i = from; i < to; i++) {
+    const c = head.charCodeAt(i);
+    if (c <= SP || c > 127) {
+      plain = false;
+      break;
+    }
   }
-  const req = /^([A-Z]+)\s+(\S+)\s+SIP\/2\.0/i.exec(start);
-  if (!req) return null;
-  return { kind: 'request', method: req[1]!.toUpperCase(), status: 0, requestUri: req[2]!, headers, body };
+  if (!plain) return headerName(head.slice(from, to)) === name;
+  if (n === 1) return (head.charCodeAt(from) | 0x20) === compact;
+  if (n !== name.length) return false;
+  for (let i = 0; i < n; i++) {
+    let c = head.charCodeAt(from + i);
+    if (c >= 65 && c <= 90) c |= 0x20;
+    if (c !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * The first value of one header, as parseHeaders() gives it (unfolded, trimmed), without
+ * reading the other headers; null when there is no such header line.
+ * `compact` is the char code of the header's compact form, 0 for none.
+ */
+function firstHeaderValue(text: string, from: number, name: string, compact: number): string | null {
+  if (from < 0) return null;
+  let value: string | null = null;
+  let seenHeader = false;
+  while (from <= text.length) {
+    const nl = text.indexOf('\n', from);
+    let end = nl < 0 ? text.length : nl;
+    const next = nl < 0 ? text.length + 1 : nl + 1;
+    if (nl >= 0 && end > from && text.charCodeAt(end - 1) === CR) end--;
+    if (end === from && nl >= 0) break; // the empty line: the body follows
+    const lineFrom = from;
+    from = next;
+    const c0 = text.charCodeAt(lineFrom);
+    if ((c0 === SP || c0 === HTAB) && seenHeader) {
+      if (value !== null) value = `${value} ${text.slice(lineFrom, end).trim()}`;
+      continue;
+    }
+    const colon = text.indexOf(':', lineFrom);
+    if (colon <= lineFrom || colon >= end) continue;
+    // The next header line ends the value found (no more folding onto it).
+    if (value !== null) return value;
+    seenHeader = true;
+    if (isHeaderName(text, lineFrom, colon, name, compact)) value = text.slice(colon + 1, end).trim();
+  }
+  return value;
+}
+
+/** Splits raw SIP text into start line, headers (unfolded) and body; null when it is not SIP. */
+export function parseSipText(text: string): SipView | null {
+  // Plain string scans instead of regex splits and replaces: this runs for every SIP event.
+  const s = parseSipStart(text);
+  if (s === null) return null;
+  const h = parseHeaders(text, s.headersAt);
+  return {
+    kind: s.kind,
+    method: s.method,
+    status: s.status,
+    requestUri: s.requestUri,
+    headers: h.headers,
+    body: h.bodyAt < 0 ? '' : text.slice(h.bodyAt),
+  };
 }
 
 /** Splits one header line holding several comma-separated values, ignoring commas in <> and quotes. */
@@ -153,20 +264,31 @@ export function splitHeaderList(value: string): string[] {
   return out;
 }
 
-/** Event-level accessor over a SIP NormalizedEvent. */
+/**
+ * Event-level accessor over a SIP NormalizedEvent. The raw message's headers are read when
+ * first asked for: the Call-ID and CSeq alone (all a response or an in-dialog request needs,
+ * most of the traffic) are found in place without reading the others.
+ */
 export class SipEvent {
   readonly event: McidEvent;
-  readonly raw: SipView | null;
+  /** The raw message, its headers unread; null without SIP text (the attributes are used). */
+  private readonly msg: SipStart | null;
+  /** The raw message's headers once read (parseHeaders), and where its body starts. */
+  private lines: Map<string, string[]> | undefined;
+  private bodyAt = -1;
+  /** header('call-id') and header('cseq') found in place, before the headers were read. */
+  private callIdValue: string | null | undefined;
+  private cseqValue: string | null | undefined;
   /** headers() per lower-case name: the engine asks for the same headers several times per event. */
-  private readonly read = new Map<string, string[]>();
+  private read: Map<string, string[]> | undefined;
 
   constructor(event: McidEvent) {
     this.event = event;
-    let raw: SipView | null = null;
+    let msg: SipStart | null = null;
     if (event.content && event.content.length > 0) {
-      raw = parseSipText(event.content.toString('utf8'));
+      msg = parseSipStart(event.content.toString('utf8'));
     }
-    this.raw = raw;
+    this.msg = msg;
   }
 
   get callId(): string {
@@ -175,7 +297,7 @@ export class SipEvent {
 
   /** Method of a request, or the method a response answers (from CSeq). */
   get method(): string {
-    if (this.raw?.kind === 'request') return this.raw.method;
+    if (this.msg?.kind === 'request') return this.msg.method;
     const attr = this.event.attributes.method;
     if (attr) return attr.toUpperCase();
     const cseq = this.header('cseq');
@@ -184,12 +306,12 @@ export class SipEvent {
   }
 
   get isResponse(): boolean {
-    if (this.raw) return this.raw.kind === 'response';
+    if (this.msg) return this.msg.kind === 'response';
     return this.event.action === 'sip.response';
   }
 
   get status(): number {
-    if (this.raw?.kind === 'response') return this.raw.status;
+    if (this.msg?.kind === 'response') return this.msg.status;
     const n = Number(this.event.attributes.status);
     return Number.isInteger(n) ? n : 0;
   }
@@ -200,17 +322,32 @@ export class SipEvent {
   }
 
   get requestUri(): string {
-    if (this.raw?.kind === 'request') return this.raw.requestUri;
+    if (this.msg?.kind === 'request') return this.msg.requestUri;
     return this.event.attributes['request-uri'] ?? '';
   }
 
   get body(): string {
-    return this.raw?.body ?? '';
+    const m = this.msg;
+    if (m === null) return '';
+    this.readLines();
+    return this.bodyAt < 0 ? '' : m.text.slice(this.bodyAt);
   }
 
   /** First value of a header. */
   header(name: string): string | null {
-    return this.headers(name)[0] ?? null;
+    const key = name.toLowerCase();
+    if (this.lines === undefined && this.msg !== null) {
+      // Found in place; when the message has no such line, the full read falls back to the attributes.
+      if (key === 'call-id') {
+        if (this.callIdValue === undefined)
+          this.callIdValue = firstHeaderValue(this.msg.text, this.msg.headersAt, key, I_LOWER);
+        if (this.callIdValue !== null) return this.callIdValue;
+      } else if (key === 'cseq') {
+        if (this.cseqValue === undefined) this.cseqValue = firstHeaderValue(this.msg.text, this.msg.headersAt, key, 0);
+        if (this.cseqValue !== null) return this.cseqValue;
+      }
+    }
+    return this.headers(key)[0] ?? null;
   }
 
   /**
@@ -219,6 +356,8 @@ export class SipEvent {
    */
   headers(name: string): string[] {
     const key = name.toLowerCase();
+    // Made on first use: a response needs none (its Call-ID and CSeq are found in place).
+    this.read ??= new Map();
     let values = this.read.get(key);
     if (values === undefined) {
       values = this.readHeaders(key);
@@ -227,10 +366,22 @@ export class SipEvent {
     return values;
   }
 
+  private readLines(): void {
+    if (this.lines !== undefined || this.msg === null) return;
+    const h = parseHeaders(this.msg.text, this.msg.headersAt);
+    this.lines = h.headers;
+    this.bodyAt = h.bodyAt;
+  }
+
   private readHeaders(key: string): string[] {
-    const lines = this.raw?.headers.get(key);
+    this.readLines();
+    const lines = this.lines?.get(key);
     const single = key === 'to' || key === 'from' || key === 'call-id' || key === 'cseq' || key === 'referred-by';
-    if (lines && lines.length > 0) return single ? lines : lines.flatMap(splitHeaderList);
+    if (lines && lines.length > 0) {
+      if (single) return lines;
+      // Most headers come once: no flatMap and its arrays for one line.
+      return lines.length === 1 ? splitHeaderList(lines[0]!) : lines.flatMap(splitHeaderList);
+    }
     const attr = this.event.attributes[ATTRIBUTE_OF[key] ?? key];
     if (attr === undefined || attr === '') return [];
     const parts = attr.includes('\n') ? attr.split(/\r?\n/).filter((s) => s.trim() !== '') : [attr];
@@ -326,6 +477,21 @@ export function dialString(uri: string): string {
  * Returns '' when the value holds no usable URI.
  */
 export function identityKey(value: string): string {
+  // Remembered: the same request URIs and callers recur (a subscriber's calls), and keying one
+  // takes regexes and several strings. Bounded: cleared when full.
+  let k = IDENTITY_KEYS.get(value);
+  if (k === undefined) {
+    k = keyIdentity(value);
+    if (IDENTITY_KEYS.size >= IDENTITY_KEYS_MAX) IDENTITY_KEYS.clear();
+    IDENTITY_KEYS.set(value, k);
+  }
+  return k;
+}
+
+const IDENTITY_KEYS = new Map<string, string>();
+const IDENTITY_KEYS_MAX = 4096;
+
+function keyIdentity(value: string): string {
   const u = uriOf(value);
   const m = /^(sips?|tel):([^?]*)/i.exec(u);
   if (!m) return '';
