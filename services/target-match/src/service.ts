@@ -121,10 +121,7 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
             });
           }
           // Only warrants that select media make their calls' RTP worth publishing.
-          const media = outcome.matched.filter(
-            (m) => matcher.index.get(tenant, `${m.authorisationCountry}:${m.liid}`)?.selection.media,
-          );
-          tapChanges.add(taps.book.changes(tenant, event, media, systemClock.now() * 1000, tapChanges));
+          tapChanges.add(taps.book.changes(tenant, event, outcome.media, systemClock.now() * 1000, tapChanges));
         }
         outputs.push(
           ...(await taps.outputs(

@@ -21,7 +21,14 @@ export interface TargetMatchDeps {
   tenantOptions?: (tenant: string) => NormalizeOptions;
 }
 
-export type EventOutcome = { ok: true; matched: MatchedEvent[] } | { ok: false; code: TgmErrorCode; reason: string };
+export type EventOutcome =
+  | {
+      ok: true;
+      matched: MatchedEvent[];
+      /** Those of `matched` whose warrant selects media: their calls' RTP is worth publishing. */
+      media: MatchedEvent[];
+    }
+  | { ok: false; code: TgmErrorCode; reason: string };
 export type WarrantOutcome = UpsertOutcome | { applied: false; reason: TgmErrorCode } | { removed: boolean };
 export type TenantOutcome = { applied: boolean; reason?: TgmErrorCode | 'STALE_VERSION' } | { removed: boolean };
 
@@ -98,9 +105,8 @@ export class TargetMatch {
       return rejected('TGM_ERR_BAD_EVENT', 'occurredAtMicros is not a number');
     }
     if (!Array.isArray(e.parties)) return rejected('TGM_ERR_BAD_EVENT', 'parties is not a list');
-    return {
-      ok: true,
-      matched: this.index.match(event as Parameters<WarrantIndex['match']>[0], this.clock.now() * 1000),
-    };
+    const warrants: Warrant[] = [];
+    const matched = this.index.match(event as Parameters<WarrantIndex['match']>[0], this.clock.now() * 1000, warrants);
+    return { ok: true, matched, media: matched.filter((_, i) => warrants[i]!.selection.media) };
   }
 }
