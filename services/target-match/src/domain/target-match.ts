@@ -6,11 +6,29 @@
 import type { Clock } from '@li/core';
 import type { NormalizeOptions } from '@li/identifiers';
 import { warrantKey } from '@li/identifiers';
-import type { MatchedEvent, Tenant, Warrant } from '@li/schemas';
+import type { MatchedEvent, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import { EVENT_CATEGORIES } from '@li/schemas';
 import { TGM_ERRORS, type TgmErrorCode } from '../errors.ts';
 import type { UpsertOutcome } from './warrant-index.ts';
 import { WarrantIndex } from './warrant-index.ts';
+
+/**
+ * The fields of an event that matching, the tap book, the duplicate check and the watermarks
+ * read: all but source, content and contentType; the service decodes only these
+ * (its MatchedEvents copy the event as it came) (test: `event-fields.test.ts`).
+ */
+export const MATCH_EVENT_FIELDS = [
+  'eventId',
+  'tenant',
+  'category',
+  'action',
+  'occurredAtMicros',
+  'protocol',
+  'communicationId',
+  'parties',
+  'network',
+  'attributes',
+] as const satisfies readonly (keyof NormalizedEvent)[];
 
 export interface TargetMatchDeps {
   clock: Clock;
