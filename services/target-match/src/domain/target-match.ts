@@ -62,6 +62,8 @@ export class TargetMatch {
   readonly index: WarrantIndex;
   private readonly clock: Clock;
   private caughtUp = false;
+  /** The warrant of each match of the event in hand (handleEvent is synchronous). */
+  private readonly warrants: Warrant[] = [];
   /** Numbering plan and record version per tenant, from li._system.tenants. */
   private readonly numbering = new Map<string, { options: NormalizeOptions; version: number }>();
 
@@ -123,8 +125,11 @@ export class TargetMatch {
       return rejected('TGM_ERR_BAD_EVENT', 'occurredAtMicros is not a number');
     }
     if (!Array.isArray(e.parties)) return rejected('TGM_ERR_BAD_EVENT', 'parties is not a list');
-    const warrants: Warrant[] = [];
+    const warrants = this.warrants;
+    warrants.length = 0;
     const matched = this.index.match(event as Parameters<WarrantIndex['match']>[0], this.clock.now() * 1000, warrants);
-    return { ok: true, matched, media: matched.filter((_, i) => warrants[i]!.selection.media) };
+    // Most events match nothing: no second empty array for them.
+    const media = matched.length === 0 ? matched : matched.filter((_, i) => warrants[i]!.selection.media);
+    return { ok: true, matched, media };
   }
 }
