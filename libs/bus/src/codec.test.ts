@@ -116,3 +116,55 @@ describe('codec with readFields (a projected reader schema)', () => {
     ).rejects.toThrow(/no field nope/);
   });
 });
+
+describe('codec encodeWithFramed (a record field copied from a framed record)', () => {
+  it('writes the bytes encode writes, for values small and larger than its scratch buffer', async () => {
+    const schemas = new SchemaCache(memoryRegistry());
+    const events = await createCodec(schemas, 'li.t1.events', 'NormalizedEvent');
+    const matched = await createCodec<ReturnType<typeof sampleMatched>>(schemas, 'li.t1.matched', 'MatchedEvent');
+    for (const event of [
+      sampleEvent(),
+      sampleEvent({ content: null, contentType: null, network: null, parties: [], attributes: {} }),
+      // Larger than the scratch buffer has grown to in any test before.
+      sampleEvent({ content: Buffer.alloc(3_000_000, 3) }),
+      sampleEvent({ attributes: { method: 'INVITE', 'li.tap-seq': '0000abcd/7' }, source: 'x2x3' }),
+    ]) {
+      for (const value of [
+        sampleMatched({ event }),
+        sampleMatched({ event, lemfIds: [], matchedRoles: [], matchedParties: [], courtCaseId: 'x'.repeat(7_000_000) }),
+      ]) {
+        const framed = await events.encode(event);
+        expect(events.isOwn(framed)).toBe(true);
+        // The value's own event is not read: the framed record is.
+        const other = { ...value, event: sampleEvent({ eventId: 'not-this-one' }) };
+        const bytes = await matched.encodeWithFramed(other, 'event', framed, events);
+        expect(bytes.equals(await matched.encode(value))).toBe(true);
+        const back = await matched.decode(bytes);
+        expect([back.event.eventId, back.courtCaseId?.length]).toEqual([event.eventId, value.courtCaseId?.length]);
+      }
+    }
+  });
+
+  it('refuses a record of another schema id or schema, a field that is not a record, and a bad value', async () => {
+    const api = memoryRegistry();
+    const schemas = new SchemaCache(api);
+    const events = await createCodec(schemas, 'li.t1.events', 'NormalizedEvent');
+    const taps = await createCodec(schemas, 'li.t1.taps', 'Tap');
+    const matched = await createCodec<ReturnType<typeof sampleMatched>>(schemas, 'li.t1.matched', 'MatchedEvent');
+    const value = sampleMatched();
+    const framed = await events.encode(value.event);
+    const otherId = frame(events.schemaId + 100, framed.subarray(5));
+    expect(events.isOwn(otherId)).toBe(false);
+    expect(events.isOwn(null)).toBe(false);
+    expect(events.isOwn(framed.subarray(0, 4))).toBe(false);
+    await expect(matched.encodeWithFramed(value, 'event', otherId, events)).rejects.toThrow(/schema id/);
+    await expect(matched.encodeWithFramed(value, 'event', framed, taps)).rejects.toThrow(/is not a Tap/);
+    await expect(matched.encodeWithFramed(value, 'liid', framed, events)).rejects.toThrow(/no record field liid/);
+    await expect(
+      matched.encodeWithFramed({ ...value, warrantVersion: 'one' as unknown as number }, 'event', framed, events),
+    ).rejects.toThrow(/at: warrantVersion/);
+    await expect(
+      matched.encodeWithFramed({ ...value, courtCaseId: 7 as unknown as string }, 'event', framed, events),
+    ).rejects.toThrow(/at: courtCaseId/);
+  });
+});

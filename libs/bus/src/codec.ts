@@ -13,6 +13,21 @@ export interface Codec<T> {
   readonly schemaName: SchemaName;
   readonly schemaId: number;
   encode(value: T): Promise<Buffer>;
+  /**
+   * As encode, but the value of `field` (a record) is `framed`, a record of `source` as it came
+   * off the wire, copied in as it is: not checked or encoded again (`value[field]` is not read).
+   * Only a record that `source` wrote with its own schema, the field's schema, is copied: for any
+   * other (`framed` of another writer schema, or a source of another schema) it throws
+   * BUS_ERR_SCHEMA; `source.isOwn(framed)` tells beforehand.
+   */
+  encodeWithFramed<K extends keyof T & string>(
+    value: T,
+    field: K,
+    framed: Buffer,
+    source: Pick<Codec<unknown>, 'schemaName' | 'schemaId'>,
+  ): Promise<Buffer>;
+  /** Whether `bytes` is a record framed with this codec's own schema id (written with its schema). */
+  isOwn(bytes: Buffer | null): boolean;
   decode(bytes: Buffer | null): Promise<T>;
 }
 
@@ -71,6 +86,57 @@ function encodeFramed(type: AvroType, schemaId: number, value: unknown): Buffer 
   }
 }
 
+/** A record type's fields split at one record-typed field: those before it, its type, those after. */
+interface Split {
+  head: AvroType;
+  fieldTypeName: string;
+  tail: AvroType;
+}
+
+function splitAt(schemaName: SchemaName, field: string): Split {
+  const { type, schema } = SCHEMAS[schemaName];
+  const record = type as avro.types.RecordType;
+  const fields = (schema as { fields: { name: string }[] }).fields;
+  const at = fields.findIndex((f) => f.name === field);
+  const fieldType = at < 0 ? undefined : record.field(field)!.type;
+  if (fieldType?.typeName !== 'record') {
+    throw new BusError('BUS_ERR_SCHEMA', `${schemaName} has no record field ${field}`);
+  }
+  // Avro writes a record as its fields one after the other: the head's bytes, the field's
+  // record, the tail's bytes are the whole record's.
+  const part = (name: string, kept: { name: string }[]) =>
+    avro.Type.forSchema({
+      type: 'record',
+      name: `${record.name}_${name}`,
+      fields: kept.map((f) => ({ ...f, type: record.field(f.name)!.type })),
+    } as avro.Schema) as AvroType;
+  return {
+    head: part('head', fields.slice(0, at)),
+    fieldTypeName: fieldType.name!,
+    tail: part('tail', fields.slice(at + 1)),
+  };
+}
+
+function encodeSpliced(split: Split, schemaId: number, value: unknown, framed: Buffer): Buffer {
+  const body = framed.length - 5;
+  for (;;) {
+    let end = split.head.encode(value, scratch, 5);
+    if (end >= 0 && end + body <= scratch.length) {
+      framed.copy(scratch, end, 5);
+      end = split.tail.encode(value, scratch, end + body);
+      if (end >= 0) {
+        scratch[0] = 0;
+        scratch.writeUInt32BE(schemaId, 1);
+        const out = Buffer.allocUnsafe(end);
+        scratch.copy(out, 0, 0, end);
+        return out;
+      }
+    }
+    // Too small for the head, the copied record or the tail (a negative end: bytes missing).
+    scratch = Buffer.alloc(2 * (scratch.length + body + (end < 0 ? -end : 0)));
+  }
+}
+
 /**
  * Registers the schema under the topic's value subject (TopicNameStrategy), waiting while the
  * registry is unreachable, and returns its codec. Encoding and decoding our own records never
@@ -99,6 +165,8 @@ export async function createCodec<T>(
   // One resolver per writer schema id, made on the first record of that writer: resolving
   // schemas on every record would cost more than the decoding itself.
   const resolvers = new Map<number, Promise<Resolver>>();
+  /** encodeWithFramed's record split per field, made on first use. */
+  const splits = new Map<string, Split>();
   function resolverFor(writerId: number): Promise<Resolver> {
     let r = resolvers.get(writerId);
     if (!r) {
@@ -118,6 +186,33 @@ export async function createCodec<T>(
         throw new BusError('BUS_ERR_SCHEMA', `value does not match ${schemaName} at: ${bad.join(', ')}`);
       }
       return encodeFramed(type, id, value);
+    },
+    async encodeWithFramed<K extends keyof T & string>(
+      value: T,
+      field: K,
+      framed: Buffer,
+      source: Pick<Codec<unknown>, 'schemaName' | 'schemaId'>,
+    ): Promise<Buffer> {
+      let split = splits.get(field);
+      if (!split) {
+        split = splitAt(schemaName, field);
+        splits.set(field, split);
+      }
+      if (SCHEMAS[source.schemaName].type.name !== split.fieldTypeName) {
+        throw new BusError('BUS_ERR_SCHEMA', `${schemaName}.${field} is not a ${source.schemaName}`);
+      }
+      if (framed.length < 5 || framed[0] !== 0 || framed.readUInt32BE(1) !== source.schemaId) {
+        throw new BusError('BUS_ERR_SCHEMA', `not a ${source.schemaName} record of schema id ${source.schemaId}`);
+      }
+      const bad: string[] = [];
+      const hook = (path: string[]) => bad.push(path.join('.') || '(root)');
+      if (!split.head.isValid(value, { errorHook: hook }) || !split.tail.isValid(value, { errorHook: hook })) {
+        throw new BusError('BUS_ERR_SCHEMA', `value does not match ${schemaName} at: ${bad.join(', ')}`);
+      }
+      return encodeSpliced(split, id, value, framed);
+    },
+    isOwn(bytes: Buffer | null): boolean {
+      return bytes !== null && bytes.length >= 5 && bytes[0] === 0 && bytes.readUInt32BE(1) === id;
     },
     async decode(bytes: Buffer | null): Promise<T> {
       if (bytes === null || bytes.length < 5 || bytes[0] !== 0) {

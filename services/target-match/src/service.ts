@@ -21,7 +21,16 @@ import { createTapWriter } from './adapters/taps.ts';
 import { Config } from './config.ts';
 import { type BatchEventIds, RecentEventIds } from './domain/recent-event-ids.ts';
 import { BatchTaps } from './domain/taps.ts';
-import { TargetMatch } from './domain/target-match.ts';
+import { MATCH_EVENT_FIELDS, TargetMatch } from './domain/target-match.ts';
+
+/**
+ * An input record: the event (only MATCH_EVENT_FIELDS when framed is set), and the record as it
+ * came when it was written with our own schema (copied into the MatchedEvents), else null.
+ */
+interface ReadEvent {
+  event: NormalizedEvent;
+  framed: Buffer | null;
+}
 
 export const targetMatchService: ServiceDefinition<typeof Config> = {
   name: 'target-match',
@@ -80,6 +89,12 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     log.info({ count: matcher.index.stats().warrants }, 'warrant index loaded');
 
     const eventCodecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent');
+    // An event written with our own schema is read without the fields matching never reads, and
+    // copied into its MatchedEvents as it came (encodeWithFramed): not decoded, checked and
+    // encoded again per match. Another writer's is read whole and encoded as before.
+    const projectedCodecs = await bus.codecsFor<NormalizedEvent>(config.tenants, 'events', 'NormalizedEvent', {
+      readFields: MATCH_EVENT_FIELDS,
+    });
     const matchedCodecs = await bus.codecsFor<MatchedEvent>(config.tenants, 'matched', 'MatchedEvent');
     const groupId = deploymentGroupId('target-match', config.tenants);
     // Not restored at an assignment: a duplicate across a restart or a rebalance is not caught.
@@ -87,25 +102,32 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
     const batchIds = new WeakMap<object, BatchEventIds>();
     const partitionOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
     const duplicateLog = { pending: 0, lastAt: Number.NEGATIVE_INFINITY };
-    const processor = createProcessor<NormalizedEvent>({
+    const processor = createProcessor<ReadEvent>({
       kafka: bus,
       log,
       groupId,
       topics: [...eventCodecs.keys()],
       transactionalIdPrefix: groupId,
       metrics,
-      decode: (bytes, topic) => eventCodecs.get(topic)!.decode(bytes),
+      async decode(bytes, topic) {
+        const codec = eventCodecs.get(topic)!;
+        if (bytes !== null && codec.isOwn(bytes)) {
+          return { event: await projectedCodecs.get(topic)!.decode(bytes), framed: bytes };
+        }
+        return { event: await codec.decode(bytes), framed: null };
+      },
       dlqTopic: (input) => topicName(tenantOfTopic(input), 'dlq'),
       async process(records, ctx) {
         const tenant = tenantOfTopic(ctx.topic);
         const matchedTopic = topicName(tenant, 'matched');
         const matchedCodec = matchedCodecs.get(matchedTopic)!;
+        const eventCodec = eventCodecs.get(ctx.topic)!;
         const outputs: OutputRecord[] = [];
-        const rejected: Rejection<NormalizedEvent>[] = [];
+        const rejected: Rejection<ReadEvent>[] = [];
         const tapChanges = new BatchTaps();
         const ids = recentIds.batch(partitionOf(ctx.topic, ctx.partition));
         for (const r of records) {
-          const event = r.value;
+          const { event, framed } = r.value;
           if (typeof event?.eventId === 'string' && ids.isRepeat(event.eventId)) continue;
           const outcome = matcher.handleEvent(tenant, event);
           if (!outcome.ok) {
@@ -116,21 +138,20 @@ export const targetMatchService: ServiceDefinition<typeof Config> = {
             outputs.push({
               topic: matchedTopic,
               key: m.liid,
-              value: await matchedCodec.encode(m),
+              value: framed
+                ? await matchedCodec.encodeWithFramed(m, 'event', framed, eventCodec)
+                : await matchedCodec.encode(m),
               headers: writeEventIdHeader(event.eventId),
             });
           }
           // Only warrants that select media make their calls' RTP worth publishing.
-          const media = outcome.matched.filter(
-            (m) => matcher.index.get(tenant, `${m.authorisationCountry}:${m.liid}`)?.selection.media,
-          );
-          tapChanges.add(taps.book.changes(tenant, event, media, systemClock.now() * 1000, tapChanges));
+          tapChanges.add(taps.book.changes(tenant, event, outcome.media, systemClock.now() * 1000, tapChanges));
         }
         outputs.push(
           ...(await taps.outputs(
             tenant,
             ctx.partition,
-            records.map((r) => r.value),
+            records.map((r) => r.value.event),
             tapChanges.all,
           )),
         );

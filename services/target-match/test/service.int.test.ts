@@ -60,8 +60,9 @@ describe('target-match on the real broker', () => {
     const svc = await startService(targetMatchService, await env([a, b]));
     try {
       const callee = { role: 'CALLEE' as const, type: 'E164' as const, value: '0612345678' }; // national form
+      const hit = sampleEvent({ tenant: a, eventId: 'hit', occurredAtMicros: now, parties: [callee] });
       await publishEvents(a, [
-        sampleEvent({ tenant: a, eventId: 'hit', occurredAtMicros: now, parties: [callee] }),
+        hit,
         sampleEvent({
           tenant: a,
           eventId: 'miss',
@@ -83,6 +84,8 @@ describe('target-match on the real broker', () => {
       const matched = await Promise.all(out.map((r) => codec.decode(r.value)));
       expect(matched.map((m) => m.liid).sort()).toEqual(['LIIDA1', 'LIIDA2']);
       expect(matched.every((m) => m.event.eventId === 'hit' && m.matchedRoles.includes('CALLEE'))).toBe(true);
+      // The whole event, also the fields matching never reads (source, content, contentType).
+      for (const m of matched) expect(m.event).toEqual(hit);
       expect(out.map((r) => r.key).sort()).toEqual(['LIIDA1', 'LIIDA2']);
       const dlq = await waitFor(
         async () => {

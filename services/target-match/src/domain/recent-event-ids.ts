@@ -3,7 +3,12 @@
 // a restart: same eventId; issue 14) is matched once. The window changes only when a batch's
 // transaction committed, so a retried batch is checked against committed state. A window that is
 // out of date (emptied at a rebalance or a restart) can only miss a duplicate: an id is minted once
-// per event, so a distinct event never carries an id already seen.
+// per event, so a distinct event never carries an id already seen. The ids are fresh strings of
+// each decoded event: StringTable, not Set (see string-table.ts).
+import { StringTable } from './string-table.ts';
+
+type IdSet = Pick<StringTable<true>, 'has'>;
+const NONE: IdSet = new StringTable<true>();
 
 /** The ids of one batch of one partition, checked against the window as it was when the batch began. */
 export class BatchEventIds {
@@ -12,11 +17,11 @@ export class BatchEventIds {
   /** The batch's new ids, in order: what the window takes once the batch committed. */
   readonly fresh: string[] = [];
   readonly partition: string;
-  private readonly inBatch = new Set<string>();
+  private readonly inBatch = new StringTable<true>();
   /** The partition's window; undefined: the check is off. */
-  private readonly committed: ReadonlySet<string> | undefined;
+  private readonly committed: IdSet | undefined;
 
-  constructor(partition: string, committed: ReadonlySet<string> | undefined) {
+  constructor(partition: string, committed: IdSet | undefined) {
     this.partition = partition;
     this.committed = committed;
   }
@@ -31,7 +36,7 @@ export class BatchEventIds {
       this.repeats++;
       return true;
     }
-    this.inBatch.add(eventId);
+    this.inBatch.set(eventId, true);
     this.fresh.push(eventId);
     return false;
   }
@@ -39,7 +44,7 @@ export class BatchEventIds {
 
 /** The last `capacity` ids of one partition: a ring of ids with a set over it. */
 class PartitionWindow {
-  readonly ids = new Set<string>();
+  readonly ids = new StringTable<true>();
   private readonly ring: (string | undefined)[];
   private next = 0;
 
@@ -53,7 +58,7 @@ class PartitionWindow {
     if (oldest !== undefined) this.ids.delete(oldest);
     this.ring[this.next] = eventId;
     this.next = (this.next + 1) % this.ring.length;
-    this.ids.add(eventId);
+    this.ids.set(eventId, true);
   }
 }
 
@@ -70,7 +75,7 @@ export class RecentEventIds {
   /** Starts checking a batch of `partition` (any string naming one input partition). Changes nothing. */
   batch(partition: string): BatchEventIds {
     if (this.capacity === 0) return new BatchEventIds(partition, undefined);
-    return new BatchEventIds(partition, this.windows.get(partition)?.ids ?? new Set());
+    return new BatchEventIds(partition, this.windows.get(partition)?.ids ?? NONE);
   }
 
   /** The batch committed: its new ids join its partition's window, the oldest leave beyond capacity. */

@@ -57,6 +57,31 @@ describe('TapBook', () => {
     expect(book.changes('t1', sip('sip.update', { method: 'UPDATE' }), [matched('L1')], 600)).toHaveLength(1);
   });
 
+  it('forgets the oldest tap beyond maxTaps (its BYE then withdraws nothing), and knows calls per tenant', () => {
+    const book = new TapBook({ ttlMicros: 1000, maxTaps: 2 });
+    const invite = (tenant: string, callId: string) =>
+      book.changes(tenant, { ...sip('sip.invite', { method: 'INVITE' }, callId), tenant }, [matched('L1')], 10);
+    for (const [tenant, callId] of [
+      ['t1', 'c1'],
+      ['t1', 'c2'],
+      ['t2', 'c2'],
+    ]) {
+      book.commit(invite(tenant!, callId!));
+    }
+    expect(book.size()).toBe(2);
+    const bye = (tenant: string, callId: string) =>
+      book.changes(tenant, { ...sip('sip.bye', { method: 'BYE' }, callId), tenant }, [], 20);
+    expect(bye('t1', 'c1')).toEqual([]);
+    expect(bye('t1', 'c2')).toEqual([{ tenant: 't1', key: 'c2', value: null }]);
+    expect(bye('t2', 'c2')).toEqual([{ tenant: 't2', key: 'c2', value: null }]);
+    expect(bye('t2', 'c1')).toEqual([]);
+    // A tombstone committed: the call is no longer known, and the book has room again.
+    book.commit(bye('t1', 'c2'));
+    expect([book.size(), bye('t1', 'c2')]).toEqual([1, []]);
+    book.commit(invite('t1', 'c3'));
+    expect(bye('t2', 'c2')).toHaveLength(1);
+  });
+
   it('withdraws the tap at BYE or CANCEL, also when the INVITE is in the same batch', () => {
     const book = new TapBook();
     const first = book.changes('t1', INVITE, [matched('L1')], 0);

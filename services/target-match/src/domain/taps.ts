@@ -4,6 +4,7 @@
 // deactivated, suspended or removed, or a new version that no longer matches the call's parties
 // or no longer selects content). Only such calls cost a Kafka record per media packet.
 import type { MatchedEvent, NormalizedEvent, Tap, Warrant } from '@li/schemas';
+import { StringTable } from './string-table.ts';
 
 /** What a warrant's new version is matched against again: the parties of the call's tapped events. */
 export type TappedCall = Pick<NormalizedEvent, 'tenant' | 'protocol' | 'communicationId' | 'parties' | 'network'>;
@@ -42,7 +43,10 @@ const sameParty = (a: NormalizedEvent['parties'][number], b: NormalizedEvent['pa
   a.role === b.role && a.type === b.type && a.value === b.value;
 
 export class TapBook {
+  /** In write order (the oldest is forgotten first). */
   private readonly entries = new Map<string, Entry>();
+  /** The same entries per tenant, by Call-ID: looked up per event with the event's own string. */
+  private readonly byCall = new Map<string, StringTable<Entry>>();
   private readonly o: TapBookOptions;
 
   constructor(o: Partial<TapBookOptions> = {}) {
@@ -100,19 +104,30 @@ export class TapBook {
     for (const c of changes) {
       const k = keyOf(c.tenant, c.key);
       this.entries.delete(k); // re-inserted last: the map's order is the write order
+      this.byCall.get(c.tenant)?.delete(c.key);
       if (c.value === null) continue;
       if (this.entries.size >= this.o.maxTaps) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
+        const oldest = this.entries.values().next().value;
+        if (oldest !== undefined) {
+          this.entries.delete(keyOf(oldest.tenant, oldest.callId));
+          this.byCall.get(oldest.tenant)?.delete(oldest.callId);
+        }
       }
-      this.entries.set(k, {
+      const entry: Entry = {
         tenant: c.tenant,
         callId: c.key,
         liids: new Set(c.value.liids),
         writtenAtMicros: c.value.tappedAtMicros,
         answered: c.answered === true,
         call: c.call,
-      });
+      };
+      this.entries.set(k, entry);
+      let calls = this.byCall.get(c.tenant);
+      if (!calls) {
+        calls = new StringTable();
+        this.byCall.set(c.tenant, calls);
+      }
+      calls.set(c.key, entry);
     }
   }
 
@@ -180,7 +195,7 @@ export class TapBook {
         call: c.call,
       };
     }
-    return this.entries.get(keyOf(tenant, callId)) ?? null;
+    return this.byCall.get(tenant)?.get(callId) ?? null;
   }
 
   size(): number {
@@ -209,14 +224,14 @@ function keyOf(tenant: string, callId: string): string {
 export class BatchTaps {
   readonly all: TapChange[] = [];
   /** Per tenant, per Call-ID: keyed by the event's own strings, no key built per lookup. */
-  private readonly byCall = new Map<string, Map<string, TapChange>>();
+  private readonly byCall = new Map<string, StringTable<TapChange>>();
 
   add(changes: readonly TapChange[]): void {
     for (const c of changes) {
       this.all.push(c);
       let calls = this.byCall.get(c.tenant);
       if (!calls) {
-        calls = new Map();
+        calls = new StringTable();
         this.byCall.set(c.tenant, calls);
       }
       calls.set(c.key, c);

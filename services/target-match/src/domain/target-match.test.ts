@@ -36,6 +36,24 @@ describe('TargetMatch', () => {
     expect(after.ok && after.matched).toEqual([]);
   });
 
+  it('names the matches whose warrant selects media, in the order of the matches', () => {
+    const tm = new TargetMatch({ clock, tenantOptions: () => ({ defaultCountryCode: '39' }) });
+    const base = sampleWarrant();
+    // Sorted by country and LIID: IT:A (no media), IT:B (media), IT:C (media), whatever the order applied.
+    for (const [liid, media] of [
+      ['C', true],
+      ['A', false],
+      ['B', true],
+    ] as const) {
+      tm.applyWarrantRecord('acme', `IT:${liid}`, { ...base, liid, selection: { ...base.selection, media } });
+    }
+    tm.markCaughtUp();
+    const r = tm.handleEvent('acme', sampleEvent());
+    expect(r.ok && r.matched.map((m) => m.liid)).toEqual(['A', 'B', 'C']);
+    expect(r.ok && r.media.map((m) => m.liid)).toEqual(['B', 'C']);
+    expect(r.ok && r.media.every((m) => r.matched.includes(m))).toBe(true);
+  });
+
   it("a SIP_INSTANCE target finds the device's SIP messages, whatever case and quoting the Contact used", () => {
     const tm = new TargetMatch({ clock, tenantOptions: () => ({ defaultCountryCode: '39' }) });
     const device = 'urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6';
@@ -129,6 +147,6 @@ describe('TargetMatch', () => {
       parties: junk,
       network: { transport: 'udp', srcAddress: 7, srcPort: 1, dstAddress: null, dstPort: 2 },
     });
-    expect(r).toEqual({ ok: true, matched: [] });
+    expect(r).toEqual({ ok: true, matched: [], media: [] });
   });
 });

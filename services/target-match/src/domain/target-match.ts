@@ -6,11 +6,29 @@
 import type { Clock } from '@li/core';
 import type { NormalizeOptions } from '@li/identifiers';
 import { warrantKey } from '@li/identifiers';
-import type { MatchedEvent, Tenant, Warrant } from '@li/schemas';
+import type { MatchedEvent, NormalizedEvent, Tenant, Warrant } from '@li/schemas';
 import { EVENT_CATEGORIES } from '@li/schemas';
 import { TGM_ERRORS, type TgmErrorCode } from '../errors.ts';
 import type { UpsertOutcome } from './warrant-index.ts';
 import { WarrantIndex } from './warrant-index.ts';
+
+/**
+ * The fields of an event that matching, the tap book, the duplicate check and the watermarks
+ * read: all but source, content and contentType; the service decodes only these
+ * (its MatchedEvents copy the event as it came) (test: `event-fields.test.ts`).
+ */
+export const MATCH_EVENT_FIELDS = [
+  'eventId',
+  'tenant',
+  'category',
+  'action',
+  'occurredAtMicros',
+  'protocol',
+  'communicationId',
+  'parties',
+  'network',
+  'attributes',
+] as const satisfies readonly (keyof NormalizedEvent)[];
 
 export interface TargetMatchDeps {
   clock: Clock;
@@ -21,7 +39,14 @@ export interface TargetMatchDeps {
   tenantOptions?: (tenant: string) => NormalizeOptions;
 }
 
-export type EventOutcome = { ok: true; matched: MatchedEvent[] } | { ok: false; code: TgmErrorCode; reason: string };
+export type EventOutcome =
+  | {
+      ok: true;
+      matched: MatchedEvent[];
+      /** Those of `matched` whose warrant selects media: their calls' RTP is worth publishing. */
+      media: MatchedEvent[];
+    }
+  | { ok: false; code: TgmErrorCode; reason: string };
 export type WarrantOutcome = UpsertOutcome | { applied: false; reason: TgmErrorCode } | { removed: boolean };
 export type TenantOutcome = { applied: boolean; reason?: TgmErrorCode | 'STALE_VERSION' } | { removed: boolean };
 
@@ -37,6 +62,8 @@ export class TargetMatch {
   readonly index: WarrantIndex;
   private readonly clock: Clock;
   private caughtUp = false;
+  /** The warrant of each match of the event in hand (handleEvent is synchronous). */
+  private readonly warrants: Warrant[] = [];
   /** Numbering plan and record version per tenant, from li._system.tenants. */
   private readonly numbering = new Map<string, { options: NormalizeOptions; version: number }>();
 
@@ -98,9 +125,11 @@ export class TargetMatch {
       return rejected('TGM_ERR_BAD_EVENT', 'occurredAtMicros is not a number');
     }
     if (!Array.isArray(e.parties)) return rejected('TGM_ERR_BAD_EVENT', 'parties is not a list');
-    return {
-      ok: true,
-      matched: this.index.match(event as Parameters<WarrantIndex['match']>[0], this.clock.now() * 1000),
-    };
+    const warrants = this.warrants;
+    warrants.length = 0;
+    const matched = this.index.match(event as Parameters<WarrantIndex['match']>[0], this.clock.now() * 1000, warrants);
+    // Most events match nothing: no second empty array for them.
+    const media = matched.length === 0 ? matched : matched.filter((_, i) => warrants[i]!.selection.media);
+    return { ok: true, matched, media };
   }
 }

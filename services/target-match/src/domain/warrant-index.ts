@@ -17,6 +17,7 @@ import {
 import type { MatchedEvent, NormalizedEvent, Party, PartyRole, Warrant } from '@li/schemas';
 import { PARTY_ROLES, SELECTION_FLAG } from '@li/schemas';
 import { PrefixTrie } from './prefix-trie.ts';
+import { StringTable } from './string-table.ts';
 
 interface Entry {
   warrant: Warrant;
@@ -25,9 +26,10 @@ interface Entry {
 }
 
 class TenantIndex {
-  readonly exact = new Map<string, Set<Entry>>();
+  // Looked up with keys built per event: StringTable, not Map (see string-table.ts).
+  readonly exact = new StringTable<Set<Entry>>();
   /** Incomplete-number targets by their "+digits" prefix; a number probes each of its prefixes. */
-  readonly numberPrefixes = new Map<string, Set<Entry>>();
+  readonly numberPrefixes = new StringTable<Set<Entry>>();
   readonly v4 = new PrefixTrie<Entry>(32);
   readonly v6 = new PrefixTrie<Entry>(128);
   readonly byKey = new Map<string, Entry>();
@@ -156,9 +158,10 @@ export class WarrantIndex {
   /**
    * One MatchedEvent per warrant that is active at the event's time, whose targets the event
    * involves in any role (parties, and the network source/destination addresses), and whose
-   * report selection includes the event's category.
+   * report selection includes the event's category. `warrants`, if given, receives the warrant
+   * of each MatchedEvent, in the same order.
    */
-  match(event: NormalizedEvent, atMicros: number): MatchedEvent[] {
+  match(event: NormalizedEvent, atMicros: number, warrants?: Warrant[]): MatchedEvent[] {
     const t = this.tenants.get(event.tenant);
     if (!t) return [];
     const flag = SELECTION_FLAG[event.category];
@@ -225,10 +228,16 @@ export class WarrantIndex {
     }
     const out: MatchedEvent[] = [];
     if (!hits) return out;
-    for (const [entry, { roles, parties }] of hits) {
+    const selected: [Warrant, { roles: Set<PartyRole>; parties: Party[] }][] = [];
+    for (const [entry, h] of hits) {
       const w = entry.warrant;
-      if (!isWarrantActiveAt(w, event.occurredAtMicros)) continue;
-      if (!w.selection[flag]) continue;
+      if (isWarrantActiveAt(w, event.occurredAtMicros) && w.selection[flag]) selected.push([w, h]);
+    }
+    if (selected.length > 1) {
+      selected.sort(([a], [b]) => (a.authorisationCountry + a.liid < b.authorisationCountry + b.liid ? -1 : 1));
+    }
+    for (const [w, { roles, parties }] of selected) {
+      warrants?.push(w);
       out.push({
         liid: w.liid,
         tenant: w.tenant,
@@ -243,7 +252,6 @@ export class WarrantIndex {
         courtCaseId: w.courtCaseId,
       });
     }
-    out.sort((a, b) => (a.authorisationCountry + a.liid < b.authorisationCountry + b.liid ? -1 : 1));
     return out;
   }
 }
