@@ -71,16 +71,19 @@ export function frame(schemaId: number, body: Buffer): Buffer {
 // then copies them out once: one allocation per record instead of three (body, header, concat).
 let scratch = Buffer.alloc(64 * 1024);
 
+/** The scratch buffer's first `end` bytes, an Avro body written from byte 5, framed with the schema id. */
+function framedCopy(schemaId: number, end: number): Buffer {
+  scratch[0] = 0;
+  scratch.writeUInt32BE(schemaId, 1);
+  const out = Buffer.allocUnsafe(end);
+  scratch.copy(out, 0, 0, end);
+  return out;
+}
+
 function encodeFramed(type: AvroType, schemaId: number, value: unknown): Buffer {
   for (;;) {
     const end = type.encode(value, scratch, 5);
-    if (end >= 0) {
-      scratch[0] = 0;
-      scratch.writeUInt32BE(schemaId, 1);
-      const out = Buffer.allocUnsafe(end);
-      scratch.copy(out, 0, 0, end);
-      return out;
-    }
+    if (end >= 0) return framedCopy(schemaId, end);
     // A negative end is the bytes missing.
     scratch = Buffer.alloc(2 * (scratch.length - end));
   }
@@ -124,13 +127,7 @@ function encodeSpliced(split: Split, schemaId: number, value: unknown, framed: B
     if (end >= 0 && end + body <= scratch.length) {
       framed.copy(scratch, end, 5);
       end = split.tail.encode(value, scratch, end + body);
-      if (end >= 0) {
-        scratch[0] = 0;
-        scratch.writeUInt32BE(schemaId, 1);
-        const out = Buffer.allocUnsafe(end);
-        scratch.copy(out, 0, 0, end);
-        return out;
-      }
+      if (end >= 0) return framedCopy(schemaId, end);
     }
     // Too small for the head, the copied record or the tail (a negative end: bytes missing).
     scratch = Buffer.alloc(2 * (scratch.length + body + (end < 0 ? -end : 0)));
