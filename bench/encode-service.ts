@@ -5,6 +5,14 @@
 // warrants (a TS 101 671 HI2 record beside each PS-PDU IRI). Figure: ETSI records/s out on
 // li.<t>.hi2 + li.<t>.hi3, read committed, from the service's start until the last record.
 // The expected record count comes from the encoder's domain code run over the same events.
+// Two set-ups (BENCH_ENC_MODES, default both), each on a tenant of its own:
+//  - process: the service as deployed, `node services/iri-encoder/src/main.ts`; its CPU is the
+//    child's (/proc), Node's start included in start → last;
+//  - in-process: startService in this process, as before: its CPU also counts this process's
+//    consumer that reads every output record.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createBus, type OutputRecord, topicName } from '@li/bus';
 import { iriEncoderService } from '@li/iri-encoder/service';
 import { type EncoderOptions, expectedRecords } from '@li/iri-encoder/testing';
@@ -12,10 +20,11 @@ import { createLogger } from '@li/log';
 import { startService } from '@li/runtime';
 import type { MatchedEvent, NormalizedEvent } from '@li/schemas';
 import { sampleEvent, sampleMatched } from '@li/schemas/testing';
-import { serviceEnv, testInfra } from '@li/testing';
+import { pinnedNode, serviceEnv, testInfra } from '@li/testing';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { countingConsumer } from './lib/counting-consumer.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
+import { processCpuSeconds } from './lib/process-cpu.ts';
 import { profilePhase } from './lib/profile.ts';
 import { cpuMeter, fmt, printMachine, printRows } from './lib/report.ts';
 
@@ -23,7 +32,9 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const REFERENCE_BYTES = 512;
 const infra = testInfra();
 const { brokers } = infra;
-const tenant = `bench-enc-${Date.now().toString(36)}`;
+const ROOT = join(import.meta.dirname, '..');
+type Mode = 'process' | 'in-process';
+const MODES = (process.env.BENCH_ENC_MODES ?? 'process,in-process').split(',') as Mode[];
 
 benchDeadline('bench/encode-service', 900);
 printMachine();
@@ -47,7 +58,7 @@ const MAIL = Buffer.concat([Buffer.from('Subject: report\r\n\r\n'), Buffer.alloc
 const RTP_PER_CALL = 10;
 
 /** The events of one block: a SIP call of 16 events and an SMTP session of 4, under one LIID. */
-function block(b: number, startMicros: number): MatchedEvent[] {
+function block(tenant: string, b: number, startMicros: number): MatchedEvent[] {
   const liid = `LIIDBENCH${b % 16}`;
   const country = b % 2 === 0 ? 'IT' : 'DE';
   let n = 0;
@@ -120,16 +131,21 @@ function block(b: number, startMicros: number): MatchedEvent[] {
   ];
 }
 
-const events: MatchedEvent[] = [];
-const t0Micros = Date.now() * 1000;
-for (let b = 0; events.length < EVENTS; b++) events.push(...block(b, t0Micros + b * 100_000));
-events.length = EVENTS;
+/** The bench's events for `tenant`: whole blocks, cut at EVENTS. */
+function eventsOf(tenant: string): MatchedEvent[] {
+  const events: MatchedEvent[] = [];
+  const t0Micros = Date.now() * 1000;
+  for (let b = 0; events.length < EVENTS; b++) events.push(...block(tenant, b, t0Micros + b * 100_000));
+  events.length = EVENTS;
+  return events;
+}
 
-// What the service must write for these events, from its own domain code.
+// What the service must write for these events, from its own domain code (counted once: the
+// count does not depend on the tenant).
 let expected = 0;
 let expectedBytes = 0;
 const kinds = new Map<string, number>();
-for (const rec of expectedRecords(events, OPTIONS)) {
+for (const rec of expectedRecords(eventsOf('bench-enc-count'), OPTIONS)) {
   expected++;
   expectedBytes += rec.bytes.length;
   const k = `${rec.handover} ${rec.format} ${rec.kind}`;
@@ -139,60 +155,144 @@ for (const rec of expectedRecords(events, OPTIONS)) {
 const log = createLogger({ service: 'bench', level: 'error' });
 const bus = await createBus({ ...infra, clientId: 'bench-encode-service' }, log);
 const streams = ['matched', 'warrants', 'hi2', 'hi3', 'reports', 'encoder-state', 'lemfs', 'dlq'] as const;
-await bus.ensureTopics(tenant, streams);
-const matchedTopic = topicName(tenant, 'matched');
-const codec = await bus.codec<MatchedEvent>(matchedTopic, 'MatchedEvent');
-const tp = performance.now();
-for (let sent = 0; sent < events.length; sent += 1000) {
-  const batch: OutputRecord[] = [];
-  for (const ev of events.slice(sent, sent + 1000)) {
-    batch.push({ topic: matchedTopic, key: ev.liid, value: await codec.encode(ev) });
-  }
-  await bus.send(batch);
+const LOGS = join(ROOT, '.run/bench');
+mkdirSync(LOGS, { recursive: true });
+
+interface Measured {
+  mode: Mode;
+  produced: number;
+  /** Seconds from the service's start (its spawn, or startService) to the last record. */
+  seconds: number;
+  firstToLastSeconds: number;
+  startMs: number | undefined;
+  firstRecordMs: number;
+  /** The service's CPU seconds from its start to the last record, and from the first record on. */
+  cpuSec: number;
+  cpuFirstToLastSec: number;
+  received: number;
 }
-const produceSec = (performance.now() - tp) / 1000;
 
-// The output, read committed (kafkajs's default), by a consumer that joins before the service starts.
-const out = await countingConsumer(bus.kafka, {
-  groupId: `bench.enc.${tenant}.out`,
-  topics: [topicName(tenant, 'hi2'), topicName(tenant, 'hi3')],
-  expected,
-  joinTimeoutMs: 60_000,
-});
+/** The service as deployed: its own process, `node services/iri-encoder/src/main.ts`. */
+async function spawnService(env: Record<string, string>): Promise<{ pid: number; stop(): Promise<void> }> {
+  const logFile = createWriteStream(join(LOGS, 'encode-service-iri-encoder.log'), { flags: 'a' });
+  // BENCH_SERVICE_NODE_ARGS: Node flags for the service process (trials of V8 settings).
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(pinnedNode(), [...nodeArgs, join(ROOT, 'services/iri-encoder/src/main.ts')], {
+    cwd: join(ROOT, 'services/iri-encoder'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout.pipe(logFile, { end: false });
+  proc.stderr.pipe(logFile, { end: false });
+  let stopping = false;
+  const exited = new Promise<void>((r) =>
+    proc.once('exit', (code, signal) => {
+      logFile.write(`--- exit ${code ?? signal}\n`);
+      if (!stopping) {
+        console.error(`the iri-encoder process ended by itself (${code ?? signal}); its log: ${logFile.path}`);
+        process.exit(1);
+      }
+      r();
+    }),
+  );
+  if (proc.pid === undefined) throw new Error('the iri-encoder process did not start');
+  return {
+    pid: proc.pid,
+    async stop() {
+      stopping = true;
+      proc.kill('SIGTERM');
+      await within('the iri-encoder process to exit', 30_000, exited);
+      logFile.end();
+    },
+  };
+}
 
-const profile = await profilePhase();
-const cpu = cpuMeter();
-const started = performance.now();
-const svc = await within(
-  'the iri-encoder service to start',
-  120_000,
-  startService(
-    iriEncoderService,
-    await serviceEnv('iri-encoder', [tenant], { LI_TENANTS: tenant, LI_OPERATOR_IDENTIFIER: 'OP1' }),
-  ),
-);
-const startMs = performance.now() - started;
-await waitUntil(
-  `${fmt(expected)} records on ${tenant} hi2+hi3`,
-  () => out.lastAt > 0 || `${out.received} records read committed`,
-  { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000, intervalMs: 20 },
-);
-// Anything beyond the expected count would be a duplicate: give it a moment to show.
-await new Promise((r) => setTimeout(r, 1000));
-const seconds = (out.lastAt - started) / 1000;
-const cpuSec = cpu.seconds();
-await profile.stop();
-await out.disconnect();
-await svc.stop();
-const admin = await bus.admin();
-await admin.deleteTopics({ topics: streams.map((s) => topicName(tenant, s)) }).catch(() => undefined);
+async function runMode(mode: Mode): Promise<Measured> {
+  const tenant = `bench-enc-${mode[0]}${Date.now().toString(36)}`;
+  await bus.ensureTopics(tenant, streams);
+  const matchedTopic = topicName(tenant, 'matched');
+  const codec = await bus.codec<MatchedEvent>(matchedTopic, 'MatchedEvent');
+  const events = eventsOf(tenant);
+  const tp = performance.now();
+  for (let sent = 0; sent < events.length; sent += 1000) {
+    const batch: OutputRecord[] = [];
+    for (const ev of events.slice(sent, sent + 1000)) {
+      batch.push({ topic: matchedTopic, key: ev.liid, value: await codec.encode(ev) });
+    }
+    await bus.send(batch);
+  }
+  const produced = EVENTS / ((performance.now() - tp) / 1000);
+
+  // The service's CPU: this process's own (in-process), or the child's from /proc.
+  let serviceCpu: () => number = cpuMeter().seconds;
+  let cpuAtFirst = 0;
+  // The output, read committed (kafkajs's default), by a consumer that joins before the service starts.
+  const out = await countingConsumer(bus.kafka, {
+    groupId: `bench.enc.${tenant}.out`,
+    topics: [topicName(tenant, 'hi2'), topicName(tenant, 'hi3')],
+    expected,
+    joinTimeoutMs: 60_000,
+    onFirst: () => {
+      cpuAtFirst = serviceCpu();
+    },
+  });
+
+  const env = await serviceEnv('iri-encoder', [tenant], {
+    LI_TENANTS: tenant,
+    LI_OPERATOR_IDENTIFIER: 'OP1',
+    LI_LOG_LEVEL: 'warn',
+    LI_METRICS_PORT: '0',
+  });
+  const profile = mode === 'in-process' ? await profilePhase() : { stop: async () => {} };
+  const started = performance.now();
+  let startMs: number | undefined;
+  let stop: () => Promise<void>;
+  if (mode === 'in-process') {
+    serviceCpu = cpuMeter().seconds;
+    const svc = await within('the iri-encoder service to start', 120_000, startService(iriEncoderService, env));
+    startMs = performance.now() - started;
+    stop = () => svc.stop();
+  } else {
+    const child = await spawnService(env);
+    const from = processCpuSeconds(child.pid);
+    serviceCpu = () => processCpuSeconds(child.pid) - from;
+    stop = () => child.stop();
+  }
+  await waitUntil(
+    `${fmt(expected)} records on ${tenant} hi2+hi3`,
+    () => out.lastAt > 0 || `${out.received} records read committed`,
+    { timeoutMs: Number(process.env.BENCH_WAIT_S ?? 300) * 1000, intervalMs: 20 },
+  );
+  const cpuSec = serviceCpu();
+  // Anything beyond the expected count would be a duplicate: give it a moment to show.
+  await new Promise((r) => setTimeout(r, 1000));
+  await profile.stop();
+  await out.disconnect();
+  await stop();
+  const admin = await bus.admin();
+  await admin.deleteTopics({ topics: streams.map((s) => topicName(tenant, s)) }).catch(() => undefined);
+  return {
+    mode,
+    produced,
+    seconds: (out.lastAt - started) / 1000,
+    firstToLastSeconds: Math.max(1e-6, (out.lastAt - out.firstAt) / 1000),
+    startMs,
+    firstRecordMs: out.firstAt - started,
+    cpuSec,
+    cpuFirstToLastSec: Math.max(1e-6, cpuSec - cpuAtFirst),
+    received: out.received,
+  };
+}
+
+const results: Measured[] = [];
+for (const mode of MODES) results.push(await runMode(mode));
 await bus.close();
 
 console.log(
-  `bench/encode-service: ${fmt(EVENTS)} MatchedEvents pre-produced to ${tenant} matched ` +
-    `(${fmt(EVENTS / produceSec)} events/s produced): SIP calls with ${RTP_PER_CALL} RTP frames and SMTP ` +
-    `sessions with 2 mails, half under IT warrants; ${fmt(expected)} ETSI records out, ` +
-    `${fmt(expectedBytes / expected)} B on average; bus reference with ${REFERENCE_BYTES}-byte records`,
+  `bench/encode-service: ${fmt(EVENTS)} MatchedEvents pre-produced to li.<t>.matched per set-up ` +
+    `(${results.map((r) => `${r.mode} ${fmt(r.produced)}`).join(', ')} events/s produced): SIP calls with ` +
+    `${RTP_PER_CALL} RTP frames and SMTP sessions with 2 mails, half under IT warrants; ${fmt(expected)} ETSI ` +
+    `records out, ${fmt(expectedBytes / expected)} B on average; bus reference with ${REFERENCE_BYTES}-byte records`,
 );
 console.log(
   `records out: ${[...kinds]
@@ -202,30 +302,45 @@ console.log(
 );
 printRows([
   { name: 'bus reference produce→consume', value: reference.pipelineRecordsPerSec, unit: 'records/s' },
-  {
-    name: 'iri-encoder: records out, service start → last',
-    value: expected / seconds,
-    unit: 'records/s',
-    reference: reference.pipelineRecordsPerSec,
-  },
-  { name: 'iri-encoder: events in, service start → last', value: EVENTS / seconds, unit: 'events/s' },
-  {
-    // The service's rate once running (the row above includes joining the group, fencing and
-    // restoring the encoder state).
-    name: 'iri-encoder: records out, first → last record',
-    value: (expected - 1) / Math.max(1e-6, (out.lastAt - out.firstAt) / 1000),
-    unit: 'records/s',
-    reference: reference.pipelineRecordsPerSec,
-  },
   { name: 'bus reference per CPU second', value: reference.recordsPerCpuSec, unit: 'records/CPU-s' },
-  {
-    name: 'iri-encoder: records out per CPU second, start → last',
-    value: expected / cpuSec,
-    unit: 'records/CPU-s',
-    reference: reference.recordsPerCpuSec,
-  },
-  { name: 'service start (startService returned)', value: startMs, unit: 'ms' },
-  { name: 'service start to first record', value: out.firstAt - started, unit: 'ms' },
+  ...results.flatMap((r) => {
+    const as = r.mode === 'process' ? 'own process' : 'in the bench process';
+    return [
+      {
+        name: `iri-encoder (${as}): records out, start → last`,
+        value: expected / r.seconds,
+        unit: 'records/s',
+        reference: reference.pipelineRecordsPerSec,
+      },
+      { name: `iri-encoder (${as}): events in, start → last`, value: EVENTS / r.seconds, unit: 'events/s' },
+      {
+        // The service's rate once running (the row above includes joining the group, fencing and
+        // restoring the encoder state, and for its own process, Node's start).
+        name: `iri-encoder (${as}): records out, first → last record`,
+        value: (expected - 1) / r.firstToLastSeconds,
+        unit: 'records/s',
+        reference: reference.pipelineRecordsPerSec,
+      },
+      {
+        name: `iri-encoder (${as}): records per CPU second, start → last`,
+        value: expected / r.cpuSec,
+        unit: 'records/CPU-s',
+        reference: reference.recordsPerCpuSec,
+      },
+      {
+        name: `iri-encoder (${as}): records per CPU second, first → last`,
+        value: (expected - 1) / r.cpuFirstToLastSec,
+        unit: 'records/CPU-s',
+        reference: reference.recordsPerCpuSec,
+      },
+      ...(r.startMs === undefined
+        ? []
+        : [{ name: `iri-encoder (${as}): startService returned`, value: r.startMs, unit: 'ms' }]),
+      { name: `iri-encoder (${as}): start to first record`, value: r.firstRecordMs, unit: 'ms' },
+    ];
+  }),
 ]);
-if (out.received !== expected) console.log(`records read: ${out.received}, expected ${expected} (duplicates)`);
+for (const r of results) {
+  if (r.received !== expected) console.log(`${r.mode}: records read ${r.received}, expected ${expected} (duplicates)`);
+}
 process.exit(0);

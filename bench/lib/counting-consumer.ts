@@ -13,7 +13,14 @@ export interface CountingConsumer {
 
 export async function countingConsumer(
   kafka: Kafka,
-  opts: { groupId: string; topics: string[]; expected: number; joinTimeoutMs: number },
+  opts: {
+    groupId: string;
+    topics: string[];
+    expected: number;
+    joinTimeoutMs: number;
+    /** Called when the first record arrives (to sample a CPU meter then, say). */
+    onFirst?: () => void;
+  },
 ): Promise<CountingConsumer> {
   const consumer = kafka.consumer({
     groupId: opts.groupId,
@@ -33,7 +40,10 @@ export async function countingConsumer(
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       if (batch.messages.length === 0) return;
-      if (state.received === 0) state.firstAt = performance.now();
+      if (state.received === 0) {
+        state.firstAt = performance.now();
+        opts.onFirst?.();
+      }
       state.received += batch.messages.length;
       if (state.received >= opts.expected && state.lastAt === 0) state.lastAt = performance.now();
     },

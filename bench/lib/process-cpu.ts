@@ -32,6 +32,11 @@ function statOf(pid: number): { ppid: number; seconds: number; reaped: number } 
   };
 }
 
+/** CPU seconds (user + system) so far of one process; 0 once it has ended. */
+export function processCpuSeconds(pid: number): number {
+  return statOf(pid)?.seconds ?? 0;
+}
+
 /** The group of a process: the service whose main.ts it runs, else undefined. */
 function serviceOf(pid: number): string | undefined {
   const cmd = read(`/proc/${pid}/cmdline`)?.split('\0').join(' ') ?? '';
