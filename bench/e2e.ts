@@ -22,10 +22,12 @@
 //    by the producing service): publish = events − interception, target-match = matched −
 //    events, iri-encoder = hi2 − matched, cc-delivery = LEMF arrival − hi2. Every event gives one
 //    record per topic, so the difference of the mean times is the mean time spent in a stage.
+//    For the slowest 1 % (at or above the p99), each record's own stage times, joined through
+//    the hi2 record (LIID, CIN, number) and its li.event-id: which stage the tail comes from.
 // BENCH_STAGE_PROFILES=<dir>: each service process writes a CPU profile (--cpu-prof) there.
 // BENCH_CPU_PROFILE=<file>: the single-process set-up's throughput phase is profiled.
 import { join } from 'node:path';
-import { createBus, DEFAULT_PARTITIONS, type OutputRecord, partitionOfKey, topicName } from '@li/bus';
+import { createBus, DEFAULT_PARTITIONS, HEADERS, type OutputRecord, partitionOfKey, topicName } from '@li/bus';
 import { LemfReceiver, type ReceivedRecord } from '@li/e2e/lemf';
 import { addEtsiLemf, addWarrant, type Provisioning, startPipeline } from '@li/e2e/pipeline';
 import { ProcessPipeline } from '@li/e2e/processes';
@@ -33,7 +35,7 @@ import { createLogger } from '@li/log';
 import type { NormalizedEvent } from '@li/schemas';
 import { sampleEvent } from '@li/schemas/testing';
 import { adminClient, testInfra } from '@li/testing';
-import { AssignerProtocol } from 'kafkajs';
+import { AssignerProtocol, type KafkaMessage } from 'kafkajs';
 import { measureBusReference } from './lib/bus-reference.ts';
 import { benchDeadline, waitUntil, within } from './lib/deadline.ts';
 import { type CpuByGroup, cpuBetween, sampleCpu } from './lib/process-cpu.ts';
@@ -142,6 +144,8 @@ interface Level {
   max: number;
   /** Mean ms per stage, or why there is none. */
   stages: Record<(typeof STAGES)[number], number> | string;
+  /** Mean ms per stage of the records at or above the p99, or why there is none. */
+  slowest: Record<string, number> | string;
 }
 
 async function runMode(mode: Mode): Promise<{
@@ -327,28 +331,53 @@ async function runMode(mode: Mode): Promise<{
     await sleep(500);
   }
 
-  // 3. Stage shares from the record timestamps of each topic.
-  const [evTs, maTs, hiTs] = await Promise.all(
-    (['events', 'matched', 'hi2'] as const).map((s) => topicTimestamps(bus.kafka, topicName(tenant, s))),
-  );
+  // 3. Stage shares from the record timestamps of each topic; per record for the slowest 1 %
+  // (an LEMF record → its hi2 record by LIID, CIN and number → its event by li.event-id).
+  const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+  const hiEvent = new Map<string, string>();
+  const [ev, ma, hi] = await Promise.all([
+    topicTimestamps(bus.kafka, eventsTopic, async (m) => (await codec.decode(m.value)).eventId),
+    topicTimestamps(bus.kafka, topicName(tenant, 'matched'), (m) => header(m, HEADERS.eventId)),
+    topicTimestamps(bus.kafka, topicName(tenant, 'hi2'), (m) => {
+      if (header(m, HEADERS.kind) === 'HI1') return undefined;
+      const k = `${header(m, HEADERS.liid)}/${header(m, HEADERS.cin)}/${header(m, HEADERS.seq)}`;
+      hiEvent.set(k, header(m, HEADERS.eventId) ?? '');
+      return k;
+    }),
+  ]);
+  /** A record's time per stage, when every topic has its step. */
+  const stagesOf = (r: ReceivedRecord): number[] | undefined => {
+    const k = `${r.liid}/${r.cin}/${r.seq}`;
+    const eventId = hiEvent.get(k);
+    const [e, m, h] = [ev.byKey.get(eventId ?? ''), ma.byKey.get(eventId ?? ''), hi.byKey.get(k)];
+    if (e === undefined || m === undefined || h === undefined || r.timeMicros === null) return undefined;
+    return [e - r.timeMicros / 1000, m - e, h - m, r.receivedAtMs - h];
+  };
   const levels = windows.map((w): Level => {
     const recs = arrivals.firsts.slice(w.from, w.to).filter((r) => r.timeMicros !== null);
-    const lat = recs.map((r) => r.receivedAtMs - r.timeMicros! / 1000).sort((a, b) => a - b);
+    const latencyOf = (r: ReceivedRecord) => r.receivedAtMs - r.timeMicros! / 1000;
+    const lat = recs.map(latencyOf).sort((a, b) => a - b);
     const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
     const inWindow = (ts: number[]) => ts.filter((t) => t >= w.fromMs && t <= w.toMs);
-    const ev = inWindow(evTs!);
-    const ma = inWindow(maTs!);
-    const hi = inWindow(hiTs!);
+    const evW = inWindow(ev.times);
+    const maW = inWindow(ma.times);
+    const hiW = inWindow(hi.times);
     const expected = w.to - w.from;
     const stages =
-      ev.length === expected && ma.length === expected && hi.length === expected && recs.length === expected
+      evW.length === expected && maW.length === expected && hiW.length === expected && recs.length === expected
         ? {
-            publish: mean(ev) - mean(recs.map((r) => r.timeMicros! / 1000)),
-            'target-match': mean(ma) - mean(ev),
-            'iri-encoder': mean(hi) - mean(ma),
-            'cc-delivery': mean(recs.map((r) => r.receivedAtMs)) - mean(hi),
+            publish: mean(evW) - mean(recs.map((r) => r.timeMicros! / 1000)),
+            'target-match': mean(maW) - mean(evW),
+            'iri-encoder': mean(hiW) - mean(maW),
+            'cc-delivery': mean(recs.map((r) => r.receivedAtMs)) - mean(hiW),
           }
-        : `no stage shares: records in the window: events ${ev.length}, matched ${ma.length}, hi2 ${hi.length}, LEMF ${recs.length} of ${expected}`;
+        : `no stage shares: records in the window: events ${evW.length}, matched ${maW.length}, hi2 ${hiW.length}, LEMF ${recs.length} of ${expected}`;
+    const tail = recs.filter((r) => latencyOf(r) >= pct(99)).map(stagesOf);
+    const joined = tail.filter((t): t is number[] => t !== undefined);
+    const slowest =
+      joined.length === 0
+        ? `no stage times for the slowest 1 % (${tail.length} records; none found in every topic)`
+        : Object.fromEntries(STAGES.map((s, i) => [s, mean(joined.map((t) => t[i]!))]));
     return {
       pct: w.pct,
       rate: w.rate,
@@ -358,6 +387,7 @@ async function runMode(mode: Mode): Promise<{
       p99: pct(99),
       max: lat.at(-1) ?? NaN,
       stages,
+      slowest,
     };
   });
 
@@ -458,6 +488,11 @@ for (const [mode, r] of results) {
       `  ${String(l.pct).padStart(2)} % of max, ${fmt(l.rate)} events/s for ${SECONDS} s (${fmt(l.records)} records, ${fmt(l.repeats)} repeats not counted): p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
     );
     console.log(`      ${stages}`);
+    const slowest =
+      typeof l.slowest === 'string'
+        ? l.slowest
+        : `slowest 1 % (mean ms): ${STAGES.map((s) => `${s} ${(l.slowest as Record<string, number>)[s]!.toFixed(1)}`).join(', ')}`;
+    console.log(`      ${slowest}`);
   }
   console.log(`  sequence numbers 0..n per LIID/CIN without gap at the LEMF: ${r.seqOk}`);
 }
