@@ -405,14 +405,27 @@ function readName(r: Reader): string {
 }
 
 /** A decimal 64-bit value plus a delta, as kafkajs's Long (a BigInt, unbounded) gives it. */
-function plus(base: string, delta: number | bigint): string {
-  const b = Number(base);
+function plus(base: string, delta: number | bigint, last: LastBase): string {
+  // A batch's records share its bases: each base is parsed once, not per record.
+  if (base !== last.base) {
+    last.base = base;
+    last.value = Number(base);
+  }
+  const b = last.value;
   if (typeof delta === 'number' && Number.isSafeInteger(b)) {
     const sum = b + delta;
     if (Number.isSafeInteger(sum)) return String(sum);
   }
   return (BigInt(base) + BigInt(delta)).toString();
 }
+
+/** The base plus() parsed last, per field. */
+interface LastBase {
+  base: string | undefined;
+  value: number;
+}
+const lastOffsetBase: LastBase = { base: undefined, value: 0 };
+const lastTimestampBase: LastBase = { base: undefined, value: 0 };
 
 type HeaderValues = Buffer | null | (Buffer | null)[];
 
@@ -422,8 +435,10 @@ export function decodeRecord(decoder: Reader, batchContext: Partial<BatchContext
   const attributes = decoder.buffer.readInt8(decoder.offset++);
   const timestampDelta = readVarLong(decoder);
   const timestamp =
-    timestampType === LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : plus(String(firstTimestamp), timestampDelta);
-  const offset = plus(String(firstOffset), readVarInt(decoder));
+    timestampType === LOG_APPEND_TIME && maxTimestamp
+      ? maxTimestamp
+      : plus(String(firstTimestamp), timestampDelta, lastTimestampBase);
+  const offset = plus(String(firstOffset), readVarInt(decoder), lastOffsetBase);
   const key = readBytes(decoder);
   const value = readBytes(decoder);
   const count = readVarInt(decoder);
