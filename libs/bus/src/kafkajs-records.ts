@@ -130,6 +130,8 @@ const HEADER_SCRATCH = Buffer.allocUnsafe(64 * 1024);
  */
 function writeScratchField(at: number, b: Bytes): number {
   const buf = HEADER_SCRATCH;
+  // Strings first: header names and the services' header values are strings.
+  if (typeof b === 'string') return writeScratchString(at, b);
   if (b == null) {
     if (at >= buf.length) return -1;
     buf[at] = 1; // zig-zag of -1
@@ -141,7 +143,11 @@ function writeScratchField(at: number, b: Bytes): number {
     b.copy(buf, at);
     return at + b.length;
   }
-  const s = String(b);
+  return writeScratchString(at, String(b));
+}
+
+function writeScratchString(at: number, s: string): number {
+  const buf = HEADER_SCRATCH;
   const n = s.length;
   if (at + 5 + 3 * n > buf.length) return -1;
   if (n < 64) {
