@@ -118,8 +118,109 @@ function writeField(buf: Buffer, at: number, f: Field, len: number): number {
   return at + len;
 }
 
+/**
+ * Where encodeRecord writes a record's headers in one pass (measuring and writing each string at
+ * once) before it knows the record's size; reused, as encoding is synchronous.
+ */
+const HEADER_SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Writes a header field (kafkajs's bytes for it) into HEADER_SCRATCH at `at`; -1 when it might
+ * not fit. A string's UTF-8 is at most 3 bytes per UTF-16 unit, its length varint at most 5.
+ */
+function writeScratchField(at: number, b: Bytes): number {
+  const buf = HEADER_SCRATCH;
+  // Strings first: header names and the services' header values are strings.
+  if (typeof b === 'string') return writeScratchString(at, b);
+  if (b == null) {
+    if (at >= buf.length) return -1;
+    buf[at] = 1; // zig-zag of -1
+    return at + 1;
+  }
+  if (Buffer.isBuffer(b)) {
+    if (at + 5 + b.length > buf.length) return -1;
+    at = writeUVarInt(buf, at, zigZag32(b.length));
+    b.copy(buf, at);
+    return at + b.length;
+  }
+  return writeScratchString(at, String(b));
+}
+
+function writeScratchString(at: number, s: string): number {
+  const buf = HEADER_SCRATCH;
+  const n = s.length;
+  if (at + 5 + 3 * n > buf.length) return -1;
+  if (n < 64) {
+    // ASCII: one byte per unit and a one-byte length (zig-zag of n < 64 is below 0x80).
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + 1 + i] = c;
+    }
+    if (i === n) {
+      buf[at] = n << 1;
+      return at + 1 + n;
+    }
+  }
+  const len = Buffer.byteLength(s);
+  at = writeUVarInt(buf, at, zigZag32(len));
+  buf.write(s, at, len, 'utf8');
+  return at + len;
+}
+
 /** kafkajs's Record v0: the same bytes, in one buffer. */
-export function encodeRecord({
+export function encodeRecord(fields: RecordFields): EncodedRecord {
+  const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = fields;
+  // Headers in kafkajs's order: per key, an array value gives one header per element.
+  let headerCount = 0;
+  let headerEnd = 0;
+  for (const k of Object.keys(headers)) {
+    const v = headers[k];
+    if (Array.isArray(v)) {
+      for (const e of v) {
+        headerEnd = writeScratchField(headerEnd, k);
+        if (headerEnd >= 0) headerEnd = writeScratchField(headerEnd, e);
+        if (headerEnd < 0) return encodeRecordSized(fields);
+        headerCount++;
+      }
+    } else {
+      headerEnd = writeScratchField(headerEnd, k);
+      if (headerEnd >= 0) headerEnd = writeScratchField(headerEnd, v);
+      if (headerEnd < 0) return encodeRecordSized(fields);
+      headerCount++;
+    }
+  }
+  const timestamp = zigZag64(timestampDelta);
+  const offset = zigZag32(offsetDelta);
+  const keyField = fieldOf(key);
+  const valueField = fieldOf(value);
+  const keyLength = byteLength(keyField);
+  const valueLength = byteLength(valueField);
+  const count = zigZag32(headerCount);
+  const body =
+    1 + // attributes
+    uvarlongSize(timestamp) +
+    uvarintSize(offset) +
+    fieldSize(keyLength) +
+    fieldSize(valueLength) +
+    uvarintSize(count) +
+    headerEnd;
+  const length = zigZag32(body);
+  const buf = Buffer.allocUnsafe(uvarintSize(length) + body);
+  let at = writeUVarInt(buf, 0, length);
+  buf[at++] = 0; // record attributes: unused
+  at = writeUVarLong(buf, at, timestamp);
+  at = writeUVarInt(buf, at, offset);
+  at = writeField(buf, at, keyField, keyLength);
+  at = writeField(buf, at, valueField, valueLength);
+  at = writeUVarInt(buf, at, count);
+  HEADER_SCRATCH.copy(buf, at, 0, headerEnd);
+  return new EncodedRecord(buf);
+}
+
+/** encodeRecord for headers too large for the scratch buffer: sizes first, then one pass. */
+function encodeRecordSized({
   offsetDelta = 0,
   timestampDelta = 0,
   key,
@@ -279,24 +380,58 @@ function readBytes(r: Reader): Buffer | null {
   return bytes;
 }
 
-/** A header name as kafkajs reads it (a null name is the key "null"), without a Buffer view for it. */
+/** Header names up to this many bytes are remembered: the same few names come on every record. */
+const NAME_CACHE_MAX_BYTES = 32;
+const NAME_CACHE_SLOTS = 64; // a power of two
+/** Per slot: a name's UTF-8 bytes and its text (a decoded string depends on the bytes only). */
+const nameBytes: (Buffer | undefined)[] = new Array(NAME_CACHE_SLOTS).fill(undefined);
+const nameTexts: string[] = new Array(NAME_CACHE_SLOTS).fill('');
+
+/** A header name as kafkajs reads it (a null name is the key "null"), a remembered name without decoding it. */
 function readName(r: Reader): string {
   const length = readVarInt(r);
   if (length === -1) return 'null';
-  const name = r.buffer.toString('utf8', r.offset, r.offset + length);
-  r.offset += length;
+  const buf = r.buffer;
+  const start = r.offset;
+  const end = start + length;
+  r.offset = end;
+  if (length === 0 || length > NAME_CACHE_MAX_BYTES || end > buf.length) return buf.toString('utf8', start, end);
+  const slot =
+    (length * 7 + buf[start]! * 3 + buf[end - 1]! * 5 + buf[start + (length >> 1)]!) & (NAME_CACHE_SLOTS - 1);
+  const known = nameBytes[slot];
+  if (known !== undefined && known.length === length) {
+    let i = 0;
+    while (i < length && known[i] === buf[start + i]) i++;
+    if (i === length) return nameTexts[slot]!;
+  }
+  const name = buf.toString('utf8', start, end);
+  nameBytes[slot] = Buffer.from(buf.subarray(start, end));
+  nameTexts[slot] = name;
   return name;
 }
 
 /** A decimal 64-bit value plus a delta, as kafkajs's Long (a BigInt, unbounded) gives it. */
-function plus(base: string, delta: number | bigint): string {
-  const b = Number(base);
+function plus(base: string, delta: number | bigint, last: LastBase): string {
+  // A batch's records share its bases: each base is parsed once, not per record.
+  if (base !== last.base) {
+    last.base = base;
+    last.value = Number(base);
+  }
+  const b = last.value;
   if (typeof delta === 'number' && Number.isSafeInteger(b)) {
     const sum = b + delta;
     if (Number.isSafeInteger(sum)) return String(sum);
   }
   return (BigInt(base) + BigInt(delta)).toString();
 }
+
+/** The base plus() parsed last, per field. */
+interface LastBase {
+  base: string | undefined;
+  value: number;
+}
+const lastOffsetBase: LastBase = { base: undefined, value: 0 };
+const lastTimestampBase: LastBase = { base: undefined, value: 0 };
 
 type HeaderValues = Buffer | null | (Buffer | null)[];
 
@@ -306,8 +441,10 @@ export function decodeRecord(decoder: Reader, batchContext: Partial<BatchContext
   const attributes = decoder.buffer.readInt8(decoder.offset++);
   const timestampDelta = readVarLong(decoder);
   const timestamp =
-    timestampType === LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : plus(String(firstTimestamp), timestampDelta);
-  const offset = plus(String(firstOffset), readVarInt(decoder));
+    timestampType === LOG_APPEND_TIME && maxTimestamp
+      ? maxTimestamp
+      : plus(String(firstTimestamp), timestampDelta, lastTimestampBase);
+  const offset = plus(String(firstOffset), readVarInt(decoder), lastOffsetBase);
   const key = readBytes(decoder);
   const value = readBytes(decoder);
   const count = readVarInt(decoder);

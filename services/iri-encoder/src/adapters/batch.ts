@@ -80,6 +80,7 @@ export function expirySweep(policy: ExpiryPolicy, wallMicros: () => number): Exp
 
 /** Kafka headers of an ETSI record (cc-delivery routes on li.lemfs; li.kind HI1 marks notifications). */
 function recordHeaders(rec: EncodedRecord): Record<string, string> {
+  // One literal, no spread: per ETSI record (writeEtsiHeaders skips an undefined iriType).
   return writeEtsiHeaders({
     liid: rec.liid,
     cin: rec.cin,
@@ -87,7 +88,7 @@ function recordHeaders(rec: EncodedRecord): Record<string, string> {
     lemfs: rec.lemfIds,
     format: rec.format,
     kind: rec.kind,
-    ...(rec.iriType ? { iriType: rec.iriType } : {}),
+    iriType: rec.iriType,
     eventId: rec.eventId,
   });
 }

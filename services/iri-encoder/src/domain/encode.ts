@@ -76,8 +76,28 @@ export function psHeader(f: HeaderFields, o: EncoderOptions): PsHeader {
 /** The records of one event: its IRI (and TS 101 671 twin) first, then its CC PDUs. */
 export function encode(m: MatchedEvent, o: EncoderOptions, a: Allocation, v: Values): EncodedRecord[] {
   const records: EncodedRecord[] = [];
-  const push = (r: Omit<EncodedRecord, 'liid' | 'cin' | 'lemfIds' | 'eventId'>) => {
-    records.push({ ...r, liid: m.liid, cin: a.cin, lemfIds: m.lemfIds, eventId: m.event.eventId });
+  // One object per record, of one shape (no spread of a partial record).
+  const push = (
+    handover: EncodedRecord['handover'],
+    format: RecordFormat,
+    kind: EncodedRecord['kind'],
+    sequenceNumber: number,
+    iriType: IriRecordType | undefined,
+    bytes: Buffer,
+  ) => {
+    const r: EncodedRecord = {
+      handover,
+      format,
+      kind,
+      liid: m.liid,
+      cin: a.cin,
+      sequenceNumber,
+      lemfIds: m.lemfIds,
+      eventId: m.event.eventId,
+      bytes,
+    };
+    if (iriType !== undefined) r.iriType = iriType;
+    records.push(r);
   };
   const header = (seq: number) =>
     psHeader(
@@ -102,10 +122,10 @@ export function encode(m: MatchedEvent, o: EncoderOptions, a: Allocation, v: Val
     };
     if (v.iri.sessionDirection !== undefined) item.sessionDirection = v.iri.sessionDirection;
     const bytes = encodePsPdu({ header: header(seq), payload: { kind: 'iri', items: [item] } });
-    push({ handover: 'HI2', format: 'TS102232', kind: 'IRI', sequenceNumber: seq, iriType: type, bytes });
+    push('HI2', 'TS102232', 'IRI', seq, type, bytes);
     if (v.iri.hi2) {
       const hi2 = encodeHi2Iri(v.iri.hi2);
-      push({ handover: 'HI2', format: 'TS101671', kind: 'IRI', sequenceNumber: seq, iriType: type, bytes: hi2 });
+      push('HI2', 'TS101671', 'IRI', seq, type, hi2);
     }
   }
   for (const cc of v.cc) encodeCc(cc);
@@ -119,14 +139,14 @@ export function encode(m: MatchedEvent, o: EncoderOptions, a: Allocation, v: Val
     const tri = (kind: 'firstSegmentFlag' | 'lastSegmentFlag') => {
       const seq = a.nextSeq('cc');
       const bytes = encodePsPdu({ header: header(seq), payload: { kind: 'tri', tri: { kind } } });
-      push({ handover: 'HI3', format: 'TS102232', kind: 'TRI', sequenceNumber: seq, bytes });
+      push('HI3', 'TS102232', 'TRI', seq, undefined, bytes);
     };
     if (parts.length > 1) tri('firstSegmentFlag');
     for (const part of parts) {
       const seq = a.nextSeq('cc');
       const item: CcPayload = { payloadDirection: cc.direction, contents: cc.wrap(part) };
       const bytes = encodePsPdu({ header: header(seq), payload: { kind: 'cc', items: [item] } });
-      push({ handover: 'HI3', format: 'TS102232', kind: 'CC', sequenceNumber: seq, bytes });
+      push('HI3', 'TS102232', 'CC', seq, undefined, bytes);
     }
     if (parts.length > 1) tri('lastSegmentFlag');
   }
