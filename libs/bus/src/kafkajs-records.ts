@@ -120,18 +120,19 @@ function writeField(buf: Buffer, at: number, f: Field, len: number): number {
 
 /**
  * Where encodeRecord writes a record's headers in one pass (measuring and writing each string at
- * once) before it knows the record's size; reused, as encoding is synchronous.
+ * once) before it knows the record's size; reused, as encoding is synchronous. Headers that might
+ * not fit go to a larger buffer made for that record.
  */
 const HEADER_SCRATCH = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * Writes a header field (kafkajs's bytes for it) into HEADER_SCRATCH at `at`; -1 when it might
- * not fit. A string's UTF-8 is at most 3 bytes per UTF-16 unit, its length varint at most 5.
+ * Writes a header field (kafkajs's bytes for it) into `buf` at `at`; -1 when it might not fit
+ * (or `at` is -1). A string's UTF-8 is at most 3 bytes per UTF-16 unit, its length varint at most 5.
  */
-function writeScratchField(at: number, b: Bytes): number {
-  const buf = HEADER_SCRATCH;
+function writeHeaderField(buf: Buffer, at: number, b: Bytes): number {
+  if (at < 0) return -1;
   // Strings first: header names and the services' header values are strings.
-  if (typeof b === 'string') return writeScratchString(at, b);
+  if (typeof b === 'string') return writeHeaderString(buf, at, b);
   if (b == null) {
     if (at >= buf.length) return -1;
     buf[at] = 1; // zig-zag of -1
@@ -143,11 +144,10 @@ function writeScratchField(at: number, b: Bytes): number {
     b.copy(buf, at);
     return at + b.length;
   }
-  return writeScratchString(at, String(b));
+  return writeHeaderString(buf, at, String(b));
 }
 
-function writeScratchString(at: number, s: string): number {
-  const buf = HEADER_SCRATCH;
+function writeHeaderString(buf: Buffer, at: number, s: string): number {
   const n = s.length;
   if (at + 5 + 3 * n > buf.length) return -1;
   if (n < 64) {
@@ -169,35 +169,51 @@ function writeScratchString(at: number, s: string): number {
   return at + len;
 }
 
-/** kafkajs's Record v0: the same bytes, in one buffer. */
-export function encodeRecord(fields: RecordFields): EncodedRecord {
-  const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = fields;
-  // Headers in kafkajs's order: per key, an array value gives one header per element.
-  let headerCount = 0;
-  let headerEnd = 0;
+/** Headers written by the last writeHeaders (encoding is synchronous). */
+let headersWritten = 0;
+
+/** Writes the headers into `buf` in kafkajs's order; where they end, or -1 when they might not fit. */
+function writeHeaders(buf: Buffer, headers: Record<string, HeaderValue>): number {
+  let end = 0;
+  headersWritten = 0;
+  // Per key, an array value gives one header per element.
   for (const k of Object.keys(headers)) {
     const v = headers[k];
     if (Array.isArray(v)) {
       for (const e of v) {
-        headerEnd = writeScratchField(headerEnd, k);
-        if (headerEnd >= 0) headerEnd = writeScratchField(headerEnd, e);
-        if (headerEnd < 0) return encodeRecordSized(fields);
-        headerCount++;
+        end = writeHeaderField(buf, writeHeaderField(buf, end, k), e);
+        headersWritten++;
       }
     } else {
-      headerEnd = writeScratchField(headerEnd, k);
-      if (headerEnd >= 0) headerEnd = writeScratchField(headerEnd, v);
-      if (headerEnd < 0) return encodeRecordSized(fields);
-      headerCount++;
+      end = writeHeaderField(buf, writeHeaderField(buf, end, k), v);
+      headersWritten++;
     }
+    if (end < 0) return -1;
   }
+  return end;
+}
+
+/** kafkajs's Record v0: the same bytes, in one buffer. */
+export function encodeRecord({
+  offsetDelta = 0,
+  timestampDelta = 0,
+  key,
+  value,
+  headers = {},
+}: RecordFields): EncodedRecord {
+  let headerBytes = HEADER_SCRATCH;
+  let headerEnd = writeHeaders(headerBytes, headers);
+  while (headerEnd < 0) {
+    headerBytes = Buffer.allocUnsafe(2 * headerBytes.length);
+    headerEnd = writeHeaders(headerBytes, headers);
+  }
+  const count = zigZag32(headersWritten);
   const timestamp = zigZag64(timestampDelta);
   const offset = zigZag32(offsetDelta);
   const keyField = fieldOf(key);
   const valueField = fieldOf(value);
   const keyLength = byteLength(keyField);
   const valueLength = byteLength(valueField);
-  const count = zigZag32(headerCount);
   const body =
     1 + // attributes
     uvarlongSize(timestamp) +
@@ -215,63 +231,7 @@ export function encodeRecord(fields: RecordFields): EncodedRecord {
   at = writeField(buf, at, keyField, keyLength);
   at = writeField(buf, at, valueField, valueLength);
   at = writeUVarInt(buf, at, count);
-  HEADER_SCRATCH.copy(buf, at, 0, headerEnd);
-  return new EncodedRecord(buf);
-}
-
-/** encodeRecord for headers too large for the scratch buffer: sizes first, then one pass. */
-function encodeRecordSized({
-  offsetDelta = 0,
-  timestampDelta = 0,
-  key,
-  value,
-  headers = {},
-}: RecordFields): EncodedRecord {
-  // Headers in kafkajs's order: per key, an array value gives one header per element.
-  const headerKeys: string[] = [];
-  const headerValues: Field[] = [];
-  for (const k of Object.keys(headers)) {
-    const v = headers[k];
-    if (Array.isArray(v)) {
-      for (const e of v) {
-        headerKeys.push(k);
-        headerValues.push(fieldOf(e));
-      }
-    } else {
-      headerKeys.push(k);
-      headerValues.push(fieldOf(v));
-    }
-  }
-  const headerKeyLengths = headerKeys.map(byteLength);
-  const headerValueLengths = headerValues.map(byteLength);
-  const timestamp = zigZag64(timestampDelta);
-  const offset = zigZag32(offsetDelta);
-  const keyField = fieldOf(key);
-  const valueField = fieldOf(value);
-  const keyLength = byteLength(keyField);
-  const valueLength = byteLength(valueField);
-  let body =
-    1 + // attributes
-    uvarlongSize(timestamp) +
-    uvarintSize(offset) +
-    fieldSize(keyLength) +
-    fieldSize(valueLength) +
-    uvarintSize(zigZag32(headerKeys.length));
-  for (let i = 0; i < headerKeys.length; i++)
-    body += fieldSize(headerKeyLengths[i]!) + fieldSize(headerValueLengths[i]!);
-  const length = zigZag32(body);
-  const buf = Buffer.allocUnsafe(uvarintSize(length) + body);
-  let at = writeUVarInt(buf, 0, length);
-  buf[at++] = 0; // record attributes: unused
-  at = writeUVarLong(buf, at, timestamp);
-  at = writeUVarInt(buf, at, offset);
-  at = writeField(buf, at, keyField, keyLength);
-  at = writeField(buf, at, valueField, valueLength);
-  at = writeUVarInt(buf, at, zigZag32(headerKeys.length));
-  for (let i = 0; i < headerKeys.length; i++) {
-    at = writeField(buf, at, headerKeys[i]!, headerKeyLengths[i]!);
-    at = writeField(buf, at, headerValues[i]!, headerValueLengths[i]!);
-  }
+  headerBytes.copy(buf, at, 0, headerEnd);
   return new EncodedRecord(buf);
 }
 
