@@ -224,7 +224,7 @@ async function runMode(mode: Mode): Promise<Measured> {
   const produced = EVENTS / ((performance.now() - tp) / 1000);
 
   // The service's CPU: this process's own (in-process), or the child's from /proc.
-  let serviceCpu: () => number = cpuMeter().seconds;
+  let serviceCpu: () => number = () => 0; // set once the service starts
   let cpuAtFirst = 0;
   // The output, read committed (kafkajs's default), by a consumer that joins before the service starts.
   const out = await countingConsumer(bus.kafka, {
