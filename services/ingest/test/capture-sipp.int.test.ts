@@ -168,10 +168,11 @@ describe('capture of a real SIPp call on lo', () => {
       });
       fromFile.capture.end();
       expect([...linkTypes]).toEqual([LINKTYPE.LINUX_SLL2]);
-      // Two tcpdump processes stop independently: on a loaded machine one may still miss a
-      // trailing TCP teardown packet; the SIP content must be the same (checkCall below).
+      // Two tcpdump processes stop independently: on a loaded machine one may still miss the
+      // trailing TCP teardown, up to four packets (FIN and ACK each way; CI saw 3); the SIP
+      // content must be the same (checkCall below).
       expect(rf.ok).toBe(true);
-      expect(Math.abs(rf.packets - c.liveResult.packets)).toBeLessThanOrEqual(2);
+      expect(Math.abs(rf.packets - c.liveResult.packets)).toBeLessThanOrEqual(4);
       checkCall(fromFile.events, fromFile.problems, c.kind, c.uasPort, c.uacPort);
       // Two tcpdump processes stamp the same packets independently: equal within a millisecond.
       fromFile.events.forEach((e, i) => {
