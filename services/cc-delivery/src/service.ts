@@ -98,6 +98,8 @@ export const ccDeliveryService: ServiceDefinition<typeof Config> = {
       ...(tunnels ? { tunnels } : {}),
       pipeCommands: config.pipeCommands,
       confirmIdleMs: config.keepaliveConfirmIdleMs,
+      // Confirmed before the LEMF's consumer reaches its high water (below) and stops reading.
+      confirmEveryRecords: Math.max(1, Math.floor(config.highWaterRecords / 2)),
       inbound: {
         ...DEFAULT_INBOUND_LIMITS,
         maxPduBytes: config.lemfReadMaxPduBytes,

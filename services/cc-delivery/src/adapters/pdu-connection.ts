@@ -43,6 +43,12 @@ export interface PduConnectionOptions {
    * written (default 200 ms).
    */
   confirmIdleMs?: number;
+  /**
+   * Keep-alive confirmation: records written after which a keep-alive goes out at once (default
+   * none: bytes and idle time only). Below the consumer's high water, or a steady flow of small
+   * records stops at it and waits out `confirmIdleMs`.
+   */
+  confirmEveryRecords?: number;
   /** What the LEMF may send back on this connection; over it, the connection is closed. */
   inbound: InboundLimits;
   /** Each time a connection is up (lemf-deliveries.ts logs plaintext ones). */
@@ -265,7 +271,7 @@ export class PduConnection {
           for (const r of chunk) this.#window.remember(r);
           if (flight.confirmed === flight.total) flight.finish(null);
         });
-        this.#trigger?.wrote(size);
+        this.#trigger?.wrote(size, chunk.length);
         from = to;
       }
     });
@@ -375,6 +381,7 @@ export class PduConnection {
         this.#trigger = new ConfirmTrigger({
           idleMs: this.#o.confirmIdleMs ?? 200,
           everyBytes: Math.max(1, Math.floor(this.#o.resendWindowBytes / 2)),
+          ...(this.#o.confirmEveryRecords ? { everyRecords: this.#o.confirmEveryRecords } : {}),
           clock: this.#o.clock,
           fire: () => keepalive.sendNow(),
         });
@@ -389,7 +396,7 @@ export class PduConnection {
       this.#window.remember(r);
       replayed += r.bytes.length;
     }
-    if (replayed > 0) this.#trigger?.wrote(replayed);
+    if (replayed > 0) this.#trigger?.wrote(replayed, replay.length);
     this.#st.resent += replay.length;
     this.#wakeWaiters();
   }

@@ -63,6 +63,8 @@ export interface TransportDeps {
   resendWindowBytes?: number;
   /** Unacknowledged ETSI TCP: idle time after a write before a keep-alive confirms it (default 200 ms). */
   confirmIdleMs?: number;
+  /** Unacknowledged ETSI TCP: records written after which a keep-alive confirms them at once. */
+  confirmEveryRecords?: number;
   /** What a LEMF may send back on a TCP connection (default DEFAULT_INBOUND_LIMITS). */
   inbound?: InboundLimits;
   hi2Framing?: Framing;
@@ -200,6 +202,7 @@ export function createTransport(
         ackTimeoutMs: deps.ackTimeoutMs ?? 30_000,
         resendWindowBytes: dest.acknowledged ? 0 : (deps.resendWindowBytes ?? 8 * 1024 * 1024),
         confirmIdleMs: deps.confirmIdleMs ?? 200,
+        ...(deps.confirmEveryRecords ? { confirmEveryRecords: deps.confirmEveryRecords } : {}),
         inbound: deps.inbound ?? DEFAULT_INBOUND_LIMITS,
         ...(insecure ? { onConnected: insecure } : {}),
         ...(events.violation ? { onViolation: events.violation } : {}),

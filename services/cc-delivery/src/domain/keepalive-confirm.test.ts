@@ -5,7 +5,7 @@ import { ConfirmTrigger } from './keepalive-confirm.ts';
 import { ResendWindow } from './resend-window.ts';
 
 /** A keep-alive timer, a confirm trigger and a never-dropping window wired as pdu-connection.ts does. */
-function setup(windowBytes = 100) {
+function setup(windowBytes = 100, everyRecords?: number) {
   const clock = new ManualClock(1000);
   const window = new ResendWindow<{ id: number; bytes: Uint8Array }>(windowBytes, false);
   const marks = new Map<number, number>();
@@ -26,7 +26,13 @@ function setup(windowBytes = 100) {
       for (const r of window.confirm(marks.get(seq) ?? 0)) confirmed.push(r.id);
     },
   });
-  trigger = new ConfirmTrigger({ idleMs: 200, everyBytes: windowBytes / 2, clock, fire: () => k.sendNow() });
+  trigger = new ConfirmTrigger({
+    idleMs: 200,
+    everyBytes: windowBytes / 2,
+    ...(everyRecords ? { everyRecords } : {}),
+    clock,
+    fire: () => k.sendNow(),
+  });
   k.start();
   const write = (id: number, size = 10) => {
     window.remember({ id, bytes: new Uint8Array(size) });
@@ -66,6 +72,28 @@ describe('ConfirmTrigger with KeepaliveTimer and a never-dropping ResendWindow',
     expect(sent).toEqual([0]);
     clock.advance(5000);
     expect(sent).toEqual([0]); // nothing uncovered: no keep-alive until the period
+  });
+
+  it('while small records flow, a keep-alive goes out every `everyRecords` records, long before half the window', () => {
+    // the LEMF's consumer stops reading at its high water of unconfirmed records; without this the
+    // writes would stop there and the records wait out the idle time for their keep-alive
+    const { clock, sent, confirmed, k, write } = setup(10_000, 4);
+    for (let i = 0; i < 3; i++) {
+      write(i);
+      clock.advance(50);
+    }
+    expect(sent).toEqual([]);
+    write(3); // 40 bytes of a 5 000-byte half window, but the fourth record
+    expect(sent).toEqual([0]);
+    k.onResponse(0);
+    expect(confirmed).toEqual([0, 1, 2, 3]);
+    for (let i = 4; i < 8; i++) {
+      write(i);
+      clock.advance(50); // never idle for 200 ms
+    }
+    expect(sent).toEqual([0, 1]); // counted anew from the last keep-alive
+    k.onResponse(1);
+    expect(confirmed).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('while data flows, a keep-alive goes out every half window, so answers free it before it fills', () => {

@@ -4,14 +4,17 @@
 // offsets may be committed — only once one written after them is answered. Waiting for the
 // periodic keep-alive would hold commits for a whole period, so one goes out as soon as the
 // connection has been idle for `idleMs` with records written since the last keep-alive, and one
-// every `everyBytes` written while data flows (so a keep-alive answer frees the resend window
-// before it fills and back-pressure stops the writes).
+// every `everyBytes` or `everyRecords` written while data flows (so a keep-alive answer frees the
+// resend window, and the records the consumer counts against its high water, before either fills
+// and back-pressure stops the writes: stopped writes would wait out `idleMs` for their answer).
 import type { Clock } from '@li/core';
 
 export interface ConfirmTriggerOptions {
   idleMs: number;
   /** Bytes written since the last keep-alive that make one go out at once (e.g. half the window). */
   everyBytes: number;
+  /** Records written since the last keep-alive that make one go out at once (e.g. half the high water). */
+  everyRecords?: number;
   clock: Clock;
   /** Sends a keep-alive now (which calls keepaliveSent). */
   fire: () => void;
@@ -21,6 +24,7 @@ export class ConfirmTrigger {
   readonly #o: ConfirmTriggerOptions;
   /** Bytes written since the last keep-alive: not yet covered by any. */
   #since = 0;
+  #recordsSince = 0;
   #cancelIdle: (() => void) | null = null;
   #stopped = false;
 
@@ -28,11 +32,12 @@ export class ConfirmTrigger {
     this.#o = o;
   }
 
-  /** Records of `bytes` were handed to the socket. */
-  wrote(bytes: number): void {
+  /** `records` records of `bytes` were handed to the socket. */
+  wrote(bytes: number, records = 1): void {
     if (this.#stopped) return;
     this.#since += bytes;
-    if (this.#since >= this.#o.everyBytes) {
+    this.#recordsSince += records;
+    if (this.#since >= this.#o.everyBytes || this.#recordsSince >= (this.#o.everyRecords ?? Number.POSITIVE_INFINITY)) {
       this.flush();
       return;
     }
@@ -46,6 +51,7 @@ export class ConfirmTrigger {
   /** A keep-alive (periodic or ours) went out: it covers everything written so far. */
   keepaliveSent(): void {
     this.#since = 0;
+    this.#recordsSince = 0;
     this.#cancelIdle?.();
     this.#cancelIdle = null;
   }
